@@ -1,0 +1,13 @@
+package audit
+
+// Decode decodes one JSON document — a line of an audit log, a webhook body,
+// or a pretty-printed document — and appends the audit events it holds to
+// dst: one for an Event, one per item for an EventList.
+//
+// Errors: *SyntaxError when doc is not valid JSON; *UnrecognisedError when it
+// is valid JSON but not an audit Event or EventList; *ItemError when some
+// items of an EventList could not be decoded (the others are still appended).
+// Each returned event's Raw is a subslice of doc.
+func Decode(doc []byte, dst []Event) ([]Event, error) {
+	return decodeStd(doc, dst)
+}
