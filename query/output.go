@@ -1,0 +1,189 @@
+package query
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kaudit/kaudit/store"
+)
+
+// WriteText writes t as aligned columns with a header line. Every value
+// passes through Printable first.
+func WriteText(w io.Writer, t *Table) error {
+	cells := make([][]string, 0, len(t.Rows)+1)
+	header := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		header[i] = c.Header
+	}
+	cells = append(cells, header)
+	for _, row := range t.Rows {
+		line := make([]string, len(row))
+		for i, v := range row {
+			line[i] = Printable(textValue(t.Columns[i].Kind, v))
+		}
+		cells = append(cells, line)
+	}
+	widths := make([]int, len(t.Columns))
+	for _, line := range cells {
+		for i, s := range line {
+			widths[i] = max(widths[i], utf8.RuneCountInString(s))
+		}
+	}
+	bw := bufio.NewWriter(w)
+	for _, line := range cells {
+		for i, s := range line {
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(s))
+			last := i == len(line)-1
+			switch {
+			case numeric(t.Columns[i].Kind):
+				bw.WriteString(pad + s)
+			case last:
+				bw.WriteString(s)
+			default:
+				bw.WriteString(s + pad)
+			}
+			if !last {
+				bw.WriteString("  ")
+			}
+		}
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
+}
+
+func numeric(k Kind) bool { return k == KindInt || k == KindPercent || k == KindDuration }
+
+func textValue(k Kind, v any) string {
+	switch k {
+	case KindInt:
+		return strconv.Itoa(v.(int))
+	case KindPercent:
+		return strconv.FormatFloat(v.(float64), 'f', 1, 64) + "%"
+	case KindDuration:
+		return formatDuration(v.(time.Duration))
+	case KindTime:
+		if t := v.(time.Time); !t.IsZero() {
+			return t.Format(timeLayout)
+		}
+		return "-"
+	}
+	if s := v.(string); s != "" {
+		return s
+	}
+	return "-"
+}
+
+// jsonValue is a value as JSON shows it: durations in seconds, times in RFC
+// 3339 (null when unknown), percentages rounded to 0.01.
+func jsonValue(k Kind, v any) any {
+	switch k {
+	case KindDuration:
+		return v.(time.Duration).Seconds()
+	case KindPercent:
+		f, _ := strconv.ParseFloat(strconv.FormatFloat(v.(float64), 'f', 2, 64), 64)
+		return f
+	case KindTime:
+		if t := v.(time.Time); !t.IsZero() {
+			return t.Format(time.RFC3339Nano)
+		}
+		return nil
+	}
+	return v
+}
+
+// rowJSON writes one row as a JSON object with the columns' keys in order.
+func rowJSON(buf *bytes.Buffer, cols []Column, row []any) {
+	buf.WriteByte('{')
+	for i, c := range cols {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		key, _ := json.Marshal(c.Key)
+		val, _ := json.Marshal(jsonValue(c.Kind, row[i]))
+		buf.Write(key)
+		buf.WriteByte(':')
+		buf.Write(val)
+	}
+	buf.WriteByte('}')
+}
+
+// WriteJSONLines writes each row as one JSON object per line.
+func WriteJSONLines(w io.Writer, t *Table) error {
+	bw := bufio.NewWriter(w)
+	var buf bytes.Buffer
+	for _, row := range t.Rows {
+		buf.Reset()
+		rowJSON(&buf, t.Columns, row)
+		buf.WriteByte('\n')
+		bw.Write(buf.Bytes())
+	}
+	return bw.Flush()
+}
+
+// WriteJSON writes the rows as one JSON array.
+func WriteJSON(w io.Writer, t *Table) error {
+	bw := bufio.NewWriter(w)
+	var buf bytes.Buffer
+	bw.WriteString("[")
+	for i, row := range t.Rows {
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		buf.Reset()
+		rowJSON(&buf, t.Columns, row)
+		bw.WriteString("\n")
+		bw.Write(buf.Bytes())
+	}
+	bw.WriteString("\n]\n")
+	return bw.Flush()
+}
+
+// WriteRaw writes the original bytes of every event in events, in ID (input)
+// order: one per line, or with asArray as one JSON array. An event that was a
+// pretty-printed, multi-line document is compacted so that it fits one line;
+// every other event is written unchanged.
+func WriteRaw(w io.Writer, st *store.Store, events *store.Set, asArray bool) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	r := st.NewRawReader()
+	var compact bytes.Buffer
+	if asArray {
+		bw.WriteString("[")
+	}
+	n := 0
+	it := events.Iterator()
+	for it.HasNext() {
+		id := it.Next()
+		raw, err := r.Raw(id)
+		if err != nil {
+			return fmt.Errorf("original bytes of event %d: %w", id, err)
+		}
+		if bytes.IndexAny(raw, "\r\n") >= 0 {
+			compact.Reset()
+			if json.Compact(&compact, raw) == nil {
+				raw = compact.Bytes()
+			}
+		}
+		if asArray {
+			if n > 0 {
+				bw.WriteByte(',')
+			}
+			bw.WriteByte('\n')
+		}
+		bw.Write(raw)
+		if !asArray {
+			bw.WriteByte('\n')
+		}
+		n++
+	}
+	if asArray {
+		bw.WriteString("\n]\n")
+	}
+	return bw.Flush()
+}

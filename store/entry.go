@@ -1,0 +1,232 @@
+package store
+
+import (
+	"time"
+
+	"github.com/kaudit/kaudit/audit"
+)
+
+// Entry is a stored event as tables and filters see it. Its strings and
+// slices are shared with the store: do not modify them.
+type Entry struct {
+	ID           ID
+	AuditID      string
+	Stage        audit.Stage
+	Level        audit.Level
+	Verb         string
+	User         audit.UserInfo
+	Impersonated audit.UserInfo
+	SourceIP     string
+	UserAgent    string
+	Object       audit.ObjectRef
+	Path         string // request path (no query) of a non-resource request
+	Code         int32
+	Decision     string
+	Reason       string
+	Message      string
+	Time         time.Time     // stageTimestamp; zero when the event had none
+	Latency      time.Duration // stageTimestamp − requestReceivedTimestamp
+	LongRunning  bool
+	Denied       bool
+	BadUTF8      bool
+	Phases       []audit.Phase // apiserver.latency.k8s.io/* annotations, by name
+}
+
+// Subject is who the request acted as: the impersonated user when there is
+// one, else the authenticated user.
+func (e *Entry) Subject() audit.UserInfo {
+	if e.Impersonated.Name != "" {
+		return e.Impersonated
+	}
+	return e.User
+}
+
+// Len is the number of events stored.
+func (s *Store) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return int(s.n)
+}
+
+// Entry returns event id, which must be below Len.
+func (s *Store) Entry(id ID) Entry {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var e Entry
+	s.fill(&e, id)
+	return e
+}
+
+// Each calls fn for every event of set in ID order, reusing one Entry (copy
+// it to keep it). It holds the read lock throughout, so fn must not call
+// back into the store; returning false stops the walk.
+func (s *Store) Each(set *Set, fn func(*Entry) bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var e Entry
+	it := set.Iterator()
+	for it.HasNext() {
+		id := it.Next()
+		if id >= s.n {
+			break
+		}
+		s.fill(&e, id)
+		if !fn(&e) {
+			return
+		}
+	}
+}
+
+func (s *Store) fill(e *Entry, id ID) {
+	c, k := s.at(id), id&chunkMask
+	str := func(col int) string { return s.in.str(c.str[col][k]) }
+	flags := c.flags[k]
+	*e = Entry{
+		ID:           id,
+		Stage:        audit.Stage(c.stage[k]),
+		Level:        audit.Level(c.level[k]),
+		Verb:         str(colVerb),
+		User:         audit.UserInfo{Name: str(colUser), Groups: s.groups(c.str[colGroups][k])},
+		Impersonated: audit.UserInfo{Name: str(colImpersonated), Groups: s.groups(c.str[colImpersonatedGroups][k])},
+		SourceIP:     str(colSourceIP),
+		UserAgent:    str(colUserAgent),
+		Object: audit.ObjectRef{
+			APIGroup:    str(colAPIGroup),
+			APIVersion:  str(colAPIVersion),
+			Resource:    str(colResource),
+			Subresource: str(colSubresource),
+			Namespace:   str(colNamespace),
+			Name:        str(colName),
+		},
+		Path:        str(colPath),
+		Code:        int32(c.code[k]),
+		Decision:    str(colDecision),
+		Reason:      str(colReason),
+		Message:     str(colMessage),
+		Latency:     time.Duration(c.latency[k]) * time.Microsecond,
+		LongRunning: flags&flagLongRunning != 0,
+		Denied:      flags&flagDenied != 0,
+		BadUTF8:     flags&flagBadUTF8 != 0,
+	}
+	if ns := c.stageTime[k]; ns != 0 {
+		e.Time = time.Unix(0, ns).UTC()
+	}
+	switch {
+	case flags&flagNoAuditID != 0:
+	case flags&flagOddAuditID != 0:
+		e.AuditID = s.oddAuditIDs[id]
+	default:
+		e.AuditID = formatUUID(c.auditID[k])
+	}
+	if flags&flagPhases != 0 {
+		e.Phases = s.phases[id]
+	}
+}
+
+func (s *Store) groups(set strID) []string {
+	members := s.groupSets[set]
+	if len(members) == 0 {
+		return nil
+	}
+	out := make([]string, len(members))
+	for i, g := range members {
+		out[i] = s.in.str(g)
+	}
+	return out
+}
+
+// Stages returns every stored event of id's request (id included), in the
+// order they were appended.
+func (s *Store) Stages(id ID) []ID {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c, k := s.at(id), id&chunkMask
+	var head ID
+	var ok bool
+	switch {
+	case c.flags[k]&flagNoAuditID != 0:
+		return []ID{id}
+	case c.flags[k]&flagOddAuditID != 0:
+		head, ok = s.byOddID[s.oddAuditIDs[id]]
+	default:
+		head, ok = s.byAuditID[c.auditID[k]]
+	}
+	if !ok {
+		return []ID{id}
+	}
+	var ids []ID
+	for at := head; at != noID; at = s.at(at).next[at&chunkMask] {
+		ids = append(ids, at)
+	}
+	return ids
+}
+
+// All returns the set of every stored event.
+func (s *Store) All() *Set {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	all := &Set{}
+	all.AddRange(0, uint64(s.n))
+	return all
+}
+
+// Requests returns one event per request: its ResponseComplete or Panic
+// event, else the latest stage seen. Tables count these.
+func (s *Store) Requests() *Set {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.requests.Clone()
+}
+
+// Postings returns the events whose field f equals value (a copy; empty when
+// none do).
+func (s *Store) Postings(f Field, value string) *Set {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if sid, ok := s.in.lookup(value); ok {
+		if p := s.postings[f][sid]; p != nil {
+			return p.Clone()
+		}
+	}
+	return &Set{}
+}
+
+// Values returns the distinct values of field f, in no particular order.
+func (s *Store) Values(f Field) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]string, 0, len(s.postings[f]))
+	for sid := range s.postings[f] {
+		out = append(out, s.in.str(sid))
+	}
+	return out
+}
+
+// Stats describes the store's contents and memory.
+type Stats struct {
+	Events     int
+	Requests   int
+	Duplicates int // events not stored because they were already there
+	Strings    int // distinct interned strings
+	IndexBytes int // estimated memory of columns, postings and maps
+}
+
+// Stats returns the store's current figures.
+func (s *Store) Stats() Stats {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	st := Stats{
+		Events:     int(s.n),
+		Requests:   int(s.requests.GetCardinality()),
+		Duplicates: s.duplicates,
+		Strings:    len(s.in.strs),
+	}
+	st.IndexBytes = len(s.chunks)*chunkBytes + s.in.bytes() + int(s.requests.GetSizeInBytes())
+	for f := range s.postings {
+		for _, p := range s.postings[f] {
+			st.IndexBytes += int(p.GetSizeInBytes()) + 48
+		}
+	}
+	st.IndexBytes += len(s.byAuditID)*32 + len(s.byOddID)*64 + len(s.oddAuditIDs)*64 + len(s.phases)*96
+	return st
+}

@@ -1,0 +1,330 @@
+// Package store is kaudit's in-memory index of audit events: append-only
+// column chunks with interned strings, dense uint32 IDs in input order,
+// postings per field, deduplication on (auditID, stage, stageTimestamp) and
+// pairing of a request's stages.
+package store
+
+import (
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/kaudit/kaudit/audit"
+)
+
+// ID is an event's place in the store: dense, starting at 0, in the order
+// events were appended.
+type ID = uint32
+
+// Set is a set of event IDs (a compressed bitmap).
+type Set = roaring.Bitmap
+
+// Store holds indexed audit events.
+//
+// One writer goroutine calls Append; any number of readers may call the
+// other methods at the same time (a RWMutex orders them).
+type Store struct {
+	mu sync.RWMutex
+
+	n      uint32
+	chunks []*chunk
+	in     interner
+
+	postings [numFields]map[strID]*Set
+	requests *Set // one event per request: the one tables count
+
+	byAuditID   map[[16]byte]ID // first event of each request with a UUID auditID
+	byOddID     map[string]ID   // the same for auditIDs that are not UUIDs
+	oddAuditIDs map[ID]string
+	phases      map[ID][]audit.Phase
+
+	groupSets map[strID][]strID // a joined group list -> its groups
+	joinBuf   []byte
+
+	segs     []io.ReaderAt
+	segIndex map[io.ReaderAt]uint32
+
+	duplicates int
+}
+
+// New returns an empty store.
+func New() *Store {
+	s := &Store{
+		in:          newInterner(),
+		requests:    roaring.New(),
+		byAuditID:   map[[16]byte]ID{},
+		byOddID:     map[string]ID{},
+		oddAuditIDs: map[ID]string{},
+		phases:      map[ID][]audit.Phase{},
+		groupSets:   map[strID][]strID{0: nil},
+		segIndex:    map[io.ReaderAt]uint32{},
+	}
+	for f := range s.postings {
+		s.postings[f] = map[strID]*Set{}
+	}
+	return s
+}
+
+// AppendResult says what Append did with a batch.
+type AppendResult struct {
+	Added      int // new events stored
+	Duplicates int // events already stored (same auditID, stage and stageTimestamp)
+}
+
+// Append stores events in order. raw is where their original bytes can be
+// read again: event i's are len(events[i].Raw) bytes at offsets[i]. raw must
+// be comparable (a pointer such as *os.File) and stay readable for as long
+// as the store is used.
+func (s *Store) Append(events []audit.Event, raw io.ReaderAt, offsets []int64) AppendResult {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seg := s.segment(raw)
+	var res AppendResult
+	for i := range events {
+		e := &events[i]
+		if !s.add(e, rawRef{off: offsets[i], seg: seg, len: uint32(len(e.Raw))}) {
+			res.Duplicates++
+			continue
+		}
+		res.Added++
+	}
+	s.duplicates += res.Duplicates
+	return res
+}
+
+func (s *Store) segment(raw io.ReaderAt) uint32 {
+	if seg, ok := s.segIndex[raw]; ok {
+		return seg
+	}
+	seg := uint32(len(s.segs))
+	s.segs = append(s.segs, raw)
+	s.segIndex[raw] = seg
+	return seg
+}
+
+// add stores one event unless it is a duplicate, and reports whether it did.
+func (s *Store) add(e *audit.Event, ref rawRef) bool {
+	id := s.n
+	uuid, isUUID := parseUUID(e.AuditID)
+	stageTime := unixNano(e)
+
+	// Pair with earlier stages of the same request, or find it is a duplicate.
+	var head ID
+	var paired bool
+	switch {
+	case e.AuditID == "":
+	case isUUID:
+		head, paired = s.byAuditID[uuid]
+	default:
+		head, paired = s.byOddID[e.AuditID]
+	}
+	if paired {
+		for at := head; at != noID; at = s.at(at).next[at&chunkMask] {
+			c, k := s.at(at), at&chunkMask
+			if c.stage[k] == uint8(e.Stage) && c.stageTime[k] == stageTime {
+				return false
+			}
+		}
+	}
+
+	if id&chunkMask == 0 {
+		s.chunks = append(s.chunks, new(chunk))
+	}
+	c, k := s.chunks[id>>chunkBits], id&chunkMask
+	s.n++
+
+	c.stageTime[k] = stageTime
+	c.latency[k] = micros(e.Latency())
+	c.code[k] = clampCode(e.Code)
+	c.stage[k] = uint8(e.Stage)
+	c.level[k] = uint8(e.Level)
+	c.next[k] = noID
+	c.raw[k] = ref
+
+	var flags uint8
+	if e.Denied() {
+		flags |= flagDenied
+	}
+	if e.LongRunning() {
+		flags |= flagLongRunning
+	}
+	if e.BadUTF8 {
+		flags |= flagBadUTF8
+	}
+	switch {
+	case e.AuditID == "":
+		flags |= flagNoAuditID
+	case isUUID:
+		c.auditID[k] = uuid
+	default:
+		flags |= flagOddAuditID
+		s.oddAuditIDs[id] = strings.Clone(e.AuditID)
+	}
+	if len(e.Phases) > 0 {
+		flags |= flagPhases
+		s.phases[id] = clonePhases(e.Phases)
+	}
+	c.flags[k] = flags
+
+	col := &c.str
+	col[colUser][k] = s.index(FieldUser, e.User.Name, id)
+	col[colImpersonated][k] = s.index(FieldImpersonated, e.Impersonated.Name, id)
+	col[colGroups][k] = s.groupSet(e.User.Groups, id, true)
+	col[colImpersonatedGroups][k] = s.groupSet(e.Impersonated.Groups, id, false)
+	col[colVerb][k] = s.index(FieldVerb, e.Verb, id)
+	col[colAPIGroup][k] = s.index(FieldAPIGroup, e.Object.APIGroup, id)
+	col[colAPIVersion][k] = s.in.intern(e.Object.APIVersion)
+	col[colResource][k] = s.index(FieldResource, e.Object.Resource, id)
+	col[colSubresource][k] = s.index(FieldSubresource, e.Object.Subresource, id)
+	col[colNamespace][k] = s.index(FieldNamespace, e.Object.Namespace, id)
+	col[colName][k] = s.in.intern(e.Object.Name)
+	col[colUserAgent][k] = s.index(FieldUserAgent, e.UserAgent, id)
+	col[colSourceIP][k] = s.index(FieldSourceIP, e.SourceIP, id)
+	col[colReason][k] = s.in.intern(e.Reason)
+	col[colMessage][k] = s.in.intern(e.Message)
+	col[colDecision][k] = s.index(FieldDecision, e.Decision, id)
+	if e.Object.Resource == "" {
+		path, _, _ := strings.Cut(e.RequestURI, "?")
+		col[colPath][k] = s.in.intern(path)
+	}
+	s.index(FieldCode, codeString(e.Code), id)
+	s.index(FieldStage, e.Stage.String(), id)
+	s.index(FieldLevel, e.Level.String(), id)
+
+	switch {
+	case !paired && isUUID:
+		s.byAuditID[uuid] = id
+		s.requests.Add(id)
+	case !paired && flags&flagOddAuditID != 0:
+		s.byOddID[s.oddAuditIDs[id]] = id
+		s.requests.Add(id)
+	case !paired:
+		s.requests.Add(id)
+	default:
+		s.link(head, id)
+	}
+	return true
+}
+
+// link appends id to the chain of stages starting at head and makes it the
+// request's representative if it is the better one: a final stage
+// (ResponseComplete or Panic) beats any other, otherwise the later stage wins.
+func (s *Store) link(head, id ID) {
+	last, rep := head, head
+	for at := head; at != noID; at = s.at(at).next[at&chunkMask] {
+		last = at
+		if s.requests.Contains(at) {
+			rep = at
+		}
+	}
+	s.at(last).next[last&chunkMask] = id
+	if stageRank(s.stageOf(id)) >= stageRank(s.stageOf(rep)) {
+		s.requests.Remove(rep)
+		s.requests.Add(id)
+	}
+}
+
+func stageRank(st audit.Stage) int {
+	if st.Final() {
+		return 10
+	}
+	return int(st)
+}
+
+// index interns v, records that event id holds it in field f, and returns its ID.
+func (s *Store) index(f Field, v string, id ID) strID {
+	sid := s.in.intern(v)
+	p := s.postings[f][sid]
+	if p == nil {
+		p = roaring.New()
+		s.postings[f][sid] = p
+	}
+	p.Add(id)
+	return sid
+}
+
+// groupSet interns a list of groups as one value (most events share a few
+// group lists) and, when post is set, indexes each group.
+func (s *Store) groupSet(groups []string, id ID, post bool) strID {
+	if len(groups) == 0 {
+		return 0
+	}
+	s.joinBuf = s.joinBuf[:0]
+	for i, g := range groups {
+		if i > 0 {
+			s.joinBuf = append(s.joinBuf, 0)
+		}
+		s.joinBuf = append(s.joinBuf, g...)
+	}
+	set := s.in.internBytes(s.joinBuf)
+	members, ok := s.groupSets[set]
+	if !ok {
+		for _, g := range groups {
+			members = append(members, s.in.intern(g))
+		}
+		s.groupSets[set] = members
+	}
+	if post {
+		for _, g := range members {
+			p := s.postings[FieldGroup][g]
+			if p == nil {
+				p = roaring.New()
+				s.postings[FieldGroup][g] = p
+			}
+			p.Add(id)
+		}
+	}
+	return set
+}
+
+func (s *Store) at(id ID) *chunk         { return s.chunks[id>>chunkBits] }
+func (s *Store) stageOf(id ID) audit.Stage { return audit.Stage(s.at(id).stage[id&chunkMask]) }
+
+func unixNano(e *audit.Event) int64 {
+	if e.StageTime.IsZero() {
+		return 0
+	}
+	return e.StageTime.UnixNano()
+}
+
+func micros(d time.Duration) uint32 {
+	us := d.Microseconds()
+	if us > int64(^uint32(0)) {
+		return ^uint32(0)
+	}
+	return uint32(us)
+}
+
+func clampCode(c int32) uint16 {
+	if c < 0 || c > 65535 {
+		return 0
+	}
+	return uint16(c)
+}
+
+// codeStrings spares the per-event allocation of formatting a status code.
+var codeStrings = func() (t [1000]string) {
+	for c := 100; c < len(t); c++ {
+		t[c] = strconv.Itoa(c)
+	}
+	return t
+}()
+
+func codeString(c int32) string {
+	if c >= 0 && int(c) < len(codeStrings) {
+		return codeStrings[c]
+	}
+	return strconv.Itoa(int(c))
+}
+
+func clonePhases(ps []audit.Phase) []audit.Phase {
+	out := make([]audit.Phase, len(ps))
+	for i, p := range ps {
+		out[i] = audit.Phase{Name: strings.Clone(p.Name), Duration: p.Duration}
+	}
+	return out
+}
