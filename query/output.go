@@ -81,11 +81,14 @@ func textValue(k Kind, v any) string {
 }
 
 // jsonValue is a value as JSON shows it: durations in seconds, times in RFC
-// 3339 (null when unknown), percentages rounded to 0.01.
+// 3339, both null when unknown (zero); percentages rounded to 0.01.
 func jsonValue(k Kind, v any) any {
 	switch k {
 	case KindDuration:
-		return v.(time.Duration).Seconds()
+		if d := v.(time.Duration); d != 0 {
+			return d.Seconds()
+		}
+		return nil
 	case KindPercent:
 		f, _ := strconv.ParseFloat(strconv.FormatFloat(v.(float64), 'f', 2, 64), 64)
 		return f

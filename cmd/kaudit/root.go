@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes (DESIGN.md §3).
+const (
+	exitOK       = 0 // success
+	exitError    = 1 // runtime error, or no input could be read at all
+	exitUsage    = 2 // bad flags or arguments
+	exitProblems = 3 // --strict and some input was skipped
+)
+
+// exitError carries a specific exit code out of a command.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e *exitCodeError) Error() string { return e.err.Error() }
+
+// usageError marks errors in what the user typed.
+func usageError(format string, args ...any) error {
+	return &exitCodeError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// env is what a command may touch of the outside world; tests pass their own.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// run is kaudit without the process: it parses args, runs the command and
+// returns the exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "kaudit",
+		Short: "Who did what to the Kubernetes API server, what was denied, and what was slow",
+		Long: `kaudit reads Kubernetes API server audit logs (audit.k8s.io Events, as JSON lines,
+webhook EventLists or pretty-printed documents; plain or gzipped; rotated backups
+in order) and answers from an in-memory index: requests by user, verb, resource,
+namespace and status code, the slowest requests, and RBAC denials.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetArgs(args)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitCodeError{code: exitUsage, err: err} })
+	root.AddCommand(newReplayCmd(e), newVersionCmd(e))
+
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "kaudit:", err)
+	var ce *exitCodeError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
+	if isUsage(err) {
+		return exitUsage
+	}
+	return exitError
+}
+
+// isUsage recognises cobra's own argument errors (unknown command, wrong
+// number of arguments), which it returns as plain errors.
+func isUsage(err error) bool {
+	msg := err.Error()
+	for _, prefix := range []string{"unknown command", "accepts ", "requires at least", "unknown flag", "unknown shorthand"} {
+		if len(msg) >= len(prefix) && msg[:len(prefix)] == prefix {
+			return true
+		}
+	}
+	return false
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,97 @@
+package query
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPrintable(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"kubectl/v1.32.0 (linux/amd64)", "kubectl/v1.32.0 (linux/amd64)"},
+		{"ümlaut and 日本", "ümlaut and 日本"},
+		{"clear\x1b[2Jscreen", `clear\x1b[2Jscreen`},
+		{"bell\a and newline\n", `bell\x07 and newline\x0a`},
+		{"csi\u009b31m", `csi\u009b31m`},
+		{"rtl\u202eexe.txt", `rtl\u202eexe.txt`},
+		{"bad\xffutf8", `bad\xffutf8`},
+		{"del\x7f", `del\x7f`},
+	}
+	for _, tt := range tests {
+		if got := Printable(tt.in); got != tt.want {
+			t.Errorf("Printable(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestQuantile(t *testing.T) {
+	ms := func(ns ...int) []time.Duration {
+		out := make([]time.Duration, len(ns))
+		for i, n := range ns {
+			out[i] = time.Duration(n) * time.Millisecond
+		}
+		return out
+	}
+	tests := []struct {
+		values []time.Duration
+		q      float64
+		want   time.Duration
+	}{
+		{nil, 0.5, 0},
+		{ms(7), 0.5, 7 * time.Millisecond},
+		{ms(7), 0.99, 7 * time.Millisecond},
+		{ms(1, 2, 3, 4), 0.5, 2 * time.Millisecond},
+		{ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 0.99, 10 * time.Millisecond},
+		{ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 0.5, 5 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		if got := quantile(tt.values, tt.q); got != tt.want {
+			t.Errorf("quantile(%v, %v) = %v, want %v", tt.values, tt.q, got, tt.want)
+		}
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	tests := map[time.Duration]string{
+		0:                          "-",
+		1234 * time.Nanosecond:     "1µs",
+		12345 * time.Microsecond:   "12.3ms",
+		1234567 * time.Microsecond: "1.235s",
+		125 * time.Second:          "2m5s",
+	}
+	for d, want := range tests {
+		if got := formatDuration(d); got != want {
+			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestWriters(t *testing.T) {
+	tab := &Table{View: ViewUsers, Columns: []Column{
+		text("USER", "user"), integer("REQUESTS", "requests"), percent("SHARE", "share"), duration("P50", "p50"), timestamp("LAST", "last"),
+	}, Rows: [][]any{
+		{"alice", 12, 92.3077, 1500 * time.Millisecond, time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)},
+		{"", 1, 7.6923, time.Duration(0), time.Time{}},
+	}}
+	var text, jsonl, js bytes.Buffer
+	if err := WriteText(&text, tab); err != nil {
+		t.Fatal(err)
+	}
+	wantText := "USER   REQUESTS  SHARE   P50  LAST\n" +
+		"alice        12  92.3%  1.5s  2026-11-25T10:00:00.000Z\n" +
+		"-             1   7.7%     -  -\n"
+	if text.String() != wantText {
+		t.Errorf("text:\n%s\nwant:\n%s", text.String(), wantText)
+	}
+	WriteJSONLines(&jsonl, tab)
+	wantJSONL := `{"user":"alice","requests":12,"share":92.31,"p50":1.5,"last":"2026-11-25T10:00:00Z"}` + "\n" +
+		`{"user":"","requests":1,"share":7.69,"p50":null,"last":null}` + "\n"
+	if jsonl.String() != wantJSONL {
+		t.Errorf("jsonl:\n%s\nwant:\n%s", jsonl.String(), wantJSONL)
+	}
+	WriteJSON(&js, tab)
+	if !strings.HasPrefix(js.String(), "[\n{") || !strings.HasSuffix(js.String(), "}\n]\n") || strings.Count(js.String(), "\n") != 4 {
+		t.Errorf("json:\n%s", js.String())
+	}
+}

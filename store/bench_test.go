@@ -1,0 +1,83 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"testing"
+
+	"github.com/kaudit/kaudit/audit"
+)
+
+// benchEvents decodes n events made from the real AKS fixture lines, each
+// with its own auditID and a user from a skewed set, so interning and
+// postings see realistic cardinalities.
+func benchEvents(b *testing.B, n int) ([]audit.Event, []int64, *bytes.Reader) {
+	b.Helper()
+	data, err := os.ReadFile("../testdata/public/sysdig-aks-eventhubs-records.unwrapped.jsonl")
+	if err != nil {
+		b.Fatal(err)
+	}
+	templates := bytes.Split(bytes.TrimSpace(data), []byte("\n"))
+	var buf bytes.Buffer
+	var starts []int
+	for i := 0; i < n; i++ {
+		line := templates[i%len(templates)]
+		// Replace the auditID value (36 chars after "auditID":") with a unique UUID.
+		at := bytes.Index(line, []byte(`"auditID":"`)) + len(`"auditID":"`)
+		starts = append(starts, buf.Len())
+		buf.Write(line[:at])
+		fmt.Fprintf(&buf, "%08x-0000-4000-8000-%012x", i, i%(1+i%97))
+		buf.Write(line[at+36:])
+		buf.WriteByte('\n')
+	}
+	all := buf.Bytes()
+	evs := make([]audit.Event, 0, n)
+	offs := make([]int64, 0, n)
+	for i, start := range starts {
+		end := len(all) - 1
+		if i+1 < len(starts) {
+			end = starts[i+1] - 1
+		}
+		line := all[start:end]
+		k := len(evs)
+		if evs, err = audit.Decode(line, evs); err != nil {
+			b.Fatal(err)
+		}
+		for _, e := range evs[k:] {
+			offs = append(offs, int64(start+cap(line)-cap(e.Raw)))
+		}
+	}
+	return evs, offs, bytes.NewReader(all)
+}
+
+// BenchmarkAppend measures the single writer's cost per event and the
+// store's resident bytes per event (heap growth after a GC, divided by
+// events).
+func BenchmarkAppend(b *testing.B) {
+	const n = 200_000
+	evs, offs, raw := benchEvents(b, n)
+	b.ResetTimer()
+	var perEvent float64
+	for b.Loop() {
+		b.StopTimer()
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		b.StartTimer()
+		s := New()
+		for i := 0; i < n; i += 512 {
+			j := min(i+512, n)
+			s.Append(evs[i:j], raw, offs[i:j])
+		}
+		b.StopTimer()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perEvent = float64(after.HeapAlloc-before.HeapAlloc) / n
+		runtime.KeepAlive(s)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/event")
+	b.ReportMetric(perEvent, "heap-bytes/event")
+}

@@ -1,0 +1,154 @@
+package store
+
+import (
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/kaudit/kaudit/audit"
+)
+
+// Read-only helpers for filters: scans over columns that have no postings
+// (name, auditID, latency, flags, time) and set operations over the
+// distinct values of an indexed field. They take the read lock like every
+// other reader.
+
+// LatencySaturated is the largest latency the store keeps, in microseconds
+// (about 71 minutes): a Row with this latency took at least that long.
+const LatencySaturated = ^uint32(0)
+
+// Row is one stored event's columns, as Select shows them. It is valid only
+// during the callback it was passed to.
+type Row struct {
+	s  *Store
+	c  *chunk
+	k  uint32
+	id ID
+}
+
+// ID is the event's ID.
+func (r Row) ID() ID { return r.id }
+
+// Code is responseStatus.code, or 0 when it was absent or outside 0–65535.
+func (r Row) Code() int32 { return int32(r.c.code[r.k]) }
+
+// LatencyMicros is stageTimestamp − requestReceivedTimestamp truncated to
+// whole microseconds, saturating at LatencySaturated.
+func (r Row) LatencyMicros() uint32 { return r.c.latency[r.k] }
+
+// StageTime is the stageTimestamp in Unix nanoseconds, 0 when absent.
+func (r Row) StageTime() int64 { return r.c.stageTime[r.k] }
+
+// Denied reports audit.Event.Denied of the event.
+func (r Row) Denied() bool { return r.c.flags[r.k]&flagDenied != 0 }
+
+// LongRunning reports audit.Event.LongRunning of the event.
+func (r Row) LongRunning() bool { return r.c.flags[r.k]&flagLongRunning != 0 }
+
+// Stage is the event's stage.
+func (r Row) Stage() audit.Stage { return audit.Stage(r.c.stage[r.k]) }
+
+// Level is the event's level.
+func (r Row) Level() audit.Level { return audit.Level(r.c.level[r.k]) }
+
+// Name is objectRef.name ("" when absent).
+func (r Row) Name() string { return r.s.in.str(r.c.str[colName][r.k]) }
+
+// NameKey identifies Name cheaply: two rows have the same name exactly when
+// their keys are equal, and Store.Key(name) returns it.
+func (r Row) NameKey() uint32 { return r.c.str[colName][r.k] }
+
+// AppendAuditID appends the event's auditID ("" when it had none) to dst.
+func (r Row) AppendAuditID(dst []byte) []byte {
+	flags := r.c.flags[r.k]
+	switch {
+	case flags&flagNoAuditID != 0:
+		return dst
+	case flags&flagOddAuditID != 0:
+		return append(dst, r.s.oddAuditIDs[r.id]...)
+	}
+	u := formatUUID(r.c.auditID[r.k])
+	return append(dst, u...)
+}
+
+// Key returns the key that Row.NameKey has for rows whose name is v, and
+// false when no stored string equals v.
+func (s *Store) Key(v string) (uint32, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.in.lookup(v)
+}
+
+// Select returns the events of set for which keep returns true. It holds
+// the read lock throughout, so keep must not call back into the store.
+func (s *Store) Select(set *Set, keep func(Row) bool) *Set {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := roaring.New()
+	buf := make([]uint32, 4096)
+	kept := make([]uint32, 0, len(buf))
+	it := set.ManyIterator()
+	for n := it.NextMany(buf); n > 0; n = it.NextMany(buf) {
+		kept = kept[:0]
+		for _, id := range buf[:n] {
+			if id >= s.n {
+				break
+			}
+			if keep(Row{s: s, c: s.chunks[id>>chunkBits], k: id & chunkMask, id: id}) {
+				kept = append(kept, id)
+			}
+		}
+		out.AddMany(kept)
+	}
+	return out
+}
+
+// PartitionValues sorts the distinct values of field f into n classes:
+// classify returns a class in [0, n), or -1 to leave the value out. The
+// result holds, per class, the union of its values' postings. classify is
+// called under the read lock and must not call back into the store.
+func (s *Store) PartitionValues(f Field, n int, classify func(value string) int) []*Set {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	parts := make([][]*Set, n)
+	for sid, p := range s.postings[f] {
+		if c := classify(s.in.str(sid)); c >= 0 && c < n {
+			parts[c] = append(parts[c], p)
+		}
+	}
+	out := make([]*Set, n)
+	for c, ps := range parts {
+		switch len(ps) {
+		case 0:
+			out[c] = roaring.New()
+		case 1:
+			out[c] = ps[0].Clone()
+		default:
+			out[c] = roaring.FastOr(ps...)
+		}
+	}
+	return out
+}
+
+// WithAuditID returns every stored event whose auditID is id (each stage
+// of that request).
+func (s *Store) WithAuditID(id string) *Set {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := roaring.New()
+	if id == "" {
+		return out
+	}
+	var head ID
+	var ok bool
+	if u, isUUID := parseUUID(id); isUUID {
+		head, ok = s.byAuditID[u]
+	} else {
+		head, ok = s.byOddID[id]
+	}
+	if !ok {
+		return out
+	}
+	for at := head; at != noID; at = s.at(at).next[at&chunkMask] {
+		out.Add(at)
+	}
+	return out
+}
