@@ -1,6 +1,7 @@
 package store
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/kaudit/kaudit/audit"
@@ -79,15 +80,15 @@ func (s *Store) Each(set *Set, fn func(*Entry) bool) {
 
 func (s *Store) fill(e *Entry, id ID) {
 	c, k := s.at(id), id&chunkMask
-	str := func(col int) string { return s.in.str(c.str[col][k]) }
+	str := func(col int) string { return s.dicts[col].str(c.str[col][k]) }
 	flags := c.flags[k]
 	*e = Entry{
 		ID:           id,
 		Stage:        audit.Stage(c.stage[k]),
 		Level:        audit.Level(c.level[k]),
 		Verb:         str(colVerb),
-		User:         audit.UserInfo{Name: str(colUser), Groups: s.groups(c.str[colGroups][k])},
-		Impersonated: audit.UserInfo{Name: str(colImpersonated), Groups: s.groups(c.str[colImpersonatedGroups][k])},
+		User:         audit.UserInfo{Name: str(colUser), Groups: s.groupList(c.str[colGroups][k])},
+		Impersonated: audit.UserInfo{Name: str(colImpersonated), Groups: s.groupList(c.str[colImpersonatedGroups][k])},
 		SourceIP:     str(colSourceIP),
 		UserAgent:    str(colUserAgent),
 		Object: audit.ObjectRef{
@@ -123,14 +124,14 @@ func (s *Store) fill(e *Entry, id ID) {
 	}
 }
 
-func (s *Store) groups(set strID) []string {
-	members := s.groupSets[set]
+func (s *Store) groupList(set strID) []string {
+	members := s.setMembers[set]
 	if len(members) == 0 {
 		return nil
 	}
 	out := make([]string, len(members))
 	for i, g := range members {
-		out[i] = s.in.str(g)
+		out[i] = s.groups.str(g)
 	}
 	return out
 }
@@ -179,27 +180,104 @@ func (s *Store) Requests() *Set {
 }
 
 // Postings returns the events whose field f equals value (a copy; empty when
-// none do).
+// none do). Codes are written in decimal ("403"; "" for none), stages and
+// levels by name.
 func (s *Store) Postings(f Field, value string) *Set {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if sid, ok := s.in.lookup(value); ok {
-		if p := s.postings[f][sid]; p != nil {
-			return p.Clone()
-		}
+	if p := s.postings(f, value); p != nil {
+		return p.Clone()
 	}
 	return &Set{}
 }
 
-// Values returns the distinct values of field f, in no particular order.
+func (s *Store) postings(f Field, value string) *Set {
+	switch f {
+	case FieldGroup:
+		if id, ok := s.groups.lookup(value); ok {
+			return s.groups.postings[id]
+		}
+	case FieldCode:
+		code := 0
+		if value != "" {
+			var err error
+			if code, err = strconv.Atoi(value); err != nil || code < 0 || code > 65535 {
+				return nil
+			}
+		}
+		return s.codes[uint16(code)]
+	case FieldStage:
+		if st := audit.ParseStage(value); st != audit.StageUnknown || value == "" {
+			return s.stages[st]
+		}
+	case FieldLevel:
+		if l := audit.ParseLevel(value); l != audit.LevelUnknown || value == "" {
+			return s.levels[l]
+		}
+	default:
+		if f < numFields {
+			d := &s.dicts[fieldCol[f]]
+			if id, ok := d.lookup(value); ok {
+				return d.postings[id]
+			}
+		}
+	}
+	return nil
+}
+
+// Values returns the distinct values of field f held by at least one event,
+// in no particular order.
 func (s *Store) Values(f Field) []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]string, 0, len(s.postings[f]))
-	for sid := range s.postings[f] {
-		out = append(out, s.in.str(sid))
-	}
+	var out []string
+	s.eachValue(f, func(v string, _ *Set) { out = append(out, v) })
 	return out
+}
+
+// eachValue calls fn with every value of field f that some event holds, and
+// its postings. The caller holds the lock.
+func (s *Store) eachValue(f Field, fn func(value string, p *Set)) {
+	each := func(d *dict) {
+		for id, p := range d.postings {
+			if !p.IsEmpty() {
+				fn(d.strs[id], p)
+			}
+		}
+	}
+	switch f {
+	case FieldGroup:
+		each(&s.groups)
+	case FieldCode:
+		for code, p := range s.codes {
+			if !p.IsEmpty() {
+				fn(codeText(code), p)
+			}
+		}
+	case FieldStage:
+		for st, p := range s.stages {
+			if !p.IsEmpty() {
+				fn(audit.Stage(st).String(), p)
+			}
+		}
+	case FieldLevel:
+		for l, p := range s.levels {
+			if !p.IsEmpty() {
+				fn(audit.Level(l).String(), p)
+			}
+		}
+	default:
+		if f < numFields {
+			each(&s.dicts[fieldCol[f]])
+		}
+	}
+}
+
+func codeText(code uint16) string {
+	if code == 0 {
+		return ""
+	}
+	return strconv.Itoa(int(code))
 }
 
 // Stats describes the store's contents and memory.
@@ -219,13 +297,17 @@ func (s *Store) Stats() Stats {
 		Events:     int(s.n),
 		Requests:   int(s.requests.GetCardinality()),
 		Duplicates: s.duplicates,
-		Strings:    len(s.in.strs),
 	}
-	st.IndexBytes = len(s.chunks)*chunkBytes + s.in.bytes() + int(s.requests.GetSizeInBytes())
-	for f := range s.postings {
-		for _, p := range s.postings[f] {
-			st.IndexBytes += int(p.GetSizeInBytes()) + 48
-		}
+	st.IndexBytes = len(s.chunks)*chunkBytes + int(s.requests.GetSizeInBytes()) + s.groups.bytes() + s.groupSets.bytes()
+	for col := range s.dicts {
+		st.Strings += len(s.dicts[col].strs)
+		st.IndexBytes += s.dicts[col].bytes()
+	}
+	for _, p := range s.codes {
+		st.IndexBytes += int(p.GetSizeInBytes()) + 48
+	}
+	for i := range s.stages {
+		st.IndexBytes += int(s.stages[i].GetSizeInBytes() + s.levels[i].GetSizeInBytes())
 	}
 	st.IndexBytes += len(s.byAuditID)*32 + len(s.byOddID)*64 + len(s.oddAuditIDs)*64 + len(s.phases)*96
 	return st

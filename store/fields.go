@@ -41,3 +41,22 @@ func Fields() []Field {
 	}
 	return fs
 }
+
+// fieldCol is the string column holding each field, -1 for the fields kept
+// otherwise (groups, code, stage, level: see Store).
+var fieldCol = [numFields]int{
+	FieldUser: colUser, FieldImpersonated: colImpersonated, FieldGroup: -1, FieldVerb: colVerb,
+	FieldAPIGroup: colAPIGroup, FieldResource: colResource, FieldSubresource: colSubresource,
+	FieldNamespace: colNamespace, FieldCode: -1, FieldDecision: colDecision, FieldStage: -1, FieldLevel: -1,
+	FieldUserAgent: colUserAgent, FieldSourceIP: colSourceIP,
+}
+
+// indexedCol reports whether string column col has postings.
+func indexedCol(col int) bool {
+	for _, c := range fieldCol {
+		if c == col {
+			return true
+		}
+	}
+	return false
+}

@@ -50,7 +50,7 @@ func (r Row) Stage() audit.Stage { return audit.Stage(r.c.stage[r.k]) }
 func (r Row) Level() audit.Level { return audit.Level(r.c.level[r.k]) }
 
 // Name is objectRef.name ("" when absent).
-func (r Row) Name() string { return r.s.in.str(r.c.str[colName][r.k]) }
+func (r Row) Name() string { return r.s.dicts[colName].str(r.c.str[colName][r.k]) }
 
 // NameKey identifies Name cheaply: two rows have the same name exactly when
 // their keys are equal, and Store.Key(name) returns it.
@@ -74,7 +74,7 @@ func (r Row) AppendAuditID(dst []byte) []byte {
 func (s *Store) Key(v string) (uint32, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.in.lookup(v)
+	return s.dicts[colName].lookup(v)
 }
 
 // Select returns the events of set for which keep returns true. It holds
@@ -109,11 +109,11 @@ func (s *Store) PartitionValues(f Field, n int, classify func(value string) int)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	parts := make([][]*Set, n)
-	for sid, p := range s.postings[f] {
-		if c := classify(s.in.str(sid)); c >= 0 && c < n {
+	s.eachValue(f, func(value string, p *Set) {
+		if c := classify(value); c >= 0 && c < n {
 			parts[c] = append(parts[c], p)
 		}
-	}
+	})
 	out := make([]*Set, n)
 	for c, ps := range parts {
 		switch len(ps) {

@@ -6,7 +6,6 @@ package store
 
 import (
 	"io"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,18 +31,24 @@ type Store struct {
 
 	n      uint32
 	chunks []*chunk
-	in     interner
 
-	postings [numFields]map[strID]*Set
+	dicts      [numStrCols]dict
+	groups     dict      // group names, with postings (FieldGroup)
+	groupSets  dict      // group lists joined with NUL: most events share a few
+	setMembers [][]strID // by groupSets ID: the groups in it
+	joinBuf    []byte
+
+	// Postings of the fields that are small integers.
+	codes  map[uint16]*Set
+	stages [8]*Set
+	levels [8]*Set
+
 	requests *Set // one event per request: the one tables count
 
 	byAuditID   map[[16]byte]ID // first event of each request with a UUID auditID
 	byOddID     map[string]ID   // the same for auditIDs that are not UUIDs
 	oddAuditIDs map[ID]string
 	phases      map[ID][]audit.Phase
-
-	groupSets map[strID][]strID // a joined group list -> its groups
-	joinBuf   []byte
 
 	segs     []io.ReaderAt
 	segIndex map[io.ReaderAt]uint32
@@ -54,17 +59,22 @@ type Store struct {
 // New returns an empty store.
 func New() *Store {
 	s := &Store{
-		in:          newInterner(),
+		groups:      newDict(true),
+		groupSets:   newDict(false),
+		setMembers:  [][]strID{nil},
+		codes:       map[uint16]*Set{},
 		requests:    roaring.New(),
 		byAuditID:   map[[16]byte]ID{},
 		byOddID:     map[string]ID{},
 		oddAuditIDs: map[ID]string{},
 		phases:      map[ID][]audit.Phase{},
-		groupSets:   map[strID][]strID{0: nil},
 		segIndex:    map[io.ReaderAt]uint32{},
 	}
-	for f := range s.postings {
-		s.postings[f] = map[strID]*Set{}
+	for col := range s.dicts {
+		s.dicts[col] = newDict(indexedCol(col))
+	}
+	for i := range s.stages {
+		s.stages[i], s.levels[i] = &Set{}, &Set{}
 	}
 	return s
 }
@@ -170,30 +180,34 @@ func (s *Store) add(e *audit.Event, ref rawRef) bool {
 	}
 	c.flags[k] = flags
 
-	col := &c.str
-	col[colUser][k] = s.index(FieldUser, e.User.Name, id)
-	col[colImpersonated][k] = s.index(FieldImpersonated, e.Impersonated.Name, id)
+	col, d := &c.str, &s.dicts
+	col[colUser][k] = d[colUser].add(e.User.Name, id)
+	col[colImpersonated][k] = d[colImpersonated].add(e.Impersonated.Name, id)
 	col[colGroups][k] = s.groupSet(e.User.Groups, id, true)
 	col[colImpersonatedGroups][k] = s.groupSet(e.Impersonated.Groups, id, false)
-	col[colVerb][k] = s.index(FieldVerb, e.Verb, id)
-	col[colAPIGroup][k] = s.index(FieldAPIGroup, e.Object.APIGroup, id)
-	col[colAPIVersion][k] = s.in.intern(e.Object.APIVersion)
-	col[colResource][k] = s.index(FieldResource, e.Object.Resource, id)
-	col[colSubresource][k] = s.index(FieldSubresource, e.Object.Subresource, id)
-	col[colNamespace][k] = s.index(FieldNamespace, e.Object.Namespace, id)
-	col[colName][k] = s.in.intern(e.Object.Name)
-	col[colUserAgent][k] = s.index(FieldUserAgent, e.UserAgent, id)
-	col[colSourceIP][k] = s.index(FieldSourceIP, e.SourceIP, id)
-	col[colReason][k] = s.in.intern(e.Reason)
-	col[colMessage][k] = s.in.intern(e.Message)
-	col[colDecision][k] = s.index(FieldDecision, e.Decision, id)
+	col[colVerb][k] = d[colVerb].add(e.Verb, id)
+	col[colAPIGroup][k] = d[colAPIGroup].add(e.Object.APIGroup, id)
+	col[colAPIVersion][k] = d[colAPIVersion].add(e.Object.APIVersion, id)
+	col[colResource][k] = d[colResource].add(e.Object.Resource, id)
+	col[colSubresource][k] = d[colSubresource].add(e.Object.Subresource, id)
+	col[colNamespace][k] = d[colNamespace].add(e.Object.Namespace, id)
+	col[colName][k] = d[colName].add(e.Object.Name, id)
+	col[colUserAgent][k] = d[colUserAgent].add(e.UserAgent, id)
+	col[colSourceIP][k] = d[colSourceIP].add(e.SourceIP, id)
+	col[colReason][k] = d[colReason].add(e.Reason, id)
+	col[colMessage][k] = d[colMessage].add(e.Message, id)
+	col[colDecision][k] = d[colDecision].add(e.Decision, id)
 	if e.Object.Resource == "" {
 		path, _, _ := strings.Cut(e.RequestURI, "?")
-		col[colPath][k] = s.in.intern(path)
+		col[colPath][k] = d[colPath].add(path, id)
 	}
-	s.index(FieldCode, codeString(e.Code), id)
-	s.index(FieldStage, e.Stage.String(), id)
-	s.index(FieldLevel, e.Level.String(), id)
+	code := c.code[k]
+	if s.codes[code] == nil {
+		s.codes[code] = &Set{}
+	}
+	s.codes[code].Add(id)
+	s.stages[c.stage[k]&7].Add(id)
+	s.levels[c.level[k]&7].Add(id)
 
 	switch {
 	case !paired && isUUID:
@@ -235,18 +249,6 @@ func stageRank(st audit.Stage) int {
 	return int(st)
 }
 
-// index interns v, records that event id holds it in field f, and returns its ID.
-func (s *Store) index(f Field, v string, id ID) strID {
-	sid := s.in.intern(v)
-	p := s.postings[f][sid]
-	if p == nil {
-		p = roaring.New()
-		s.postings[f][sid] = p
-	}
-	p.Add(id)
-	return sid
-}
-
 // groupSet interns a list of groups as one value (most events share a few
 // group lists) and, when post is set, indexes each group.
 func (s *Store) groupSet(groups []string, id ID, post bool) strID {
@@ -260,28 +262,23 @@ func (s *Store) groupSet(groups []string, id ID, post bool) strID {
 		}
 		s.joinBuf = append(s.joinBuf, g...)
 	}
-	set := s.in.internBytes(s.joinBuf)
-	members, ok := s.groupSets[set]
-	if !ok {
-		for _, g := range groups {
-			members = append(members, s.in.intern(g))
+	set := s.groupSets.internBytes(s.joinBuf)
+	if int(set) == len(s.setMembers) {
+		members := make([]strID, len(groups))
+		for i, g := range groups {
+			members[i] = s.groups.intern(g)
 		}
-		s.groupSets[set] = members
+		s.setMembers = append(s.setMembers, members)
 	}
 	if post {
-		for _, g := range members {
-			p := s.postings[FieldGroup][g]
-			if p == nil {
-				p = roaring.New()
-				s.postings[FieldGroup][g] = p
-			}
-			p.Add(id)
+		for _, g := range s.setMembers[set] {
+			s.groups.postings[g].Add(id)
 		}
 	}
 	return set
 }
 
-func (s *Store) at(id ID) *chunk         { return s.chunks[id>>chunkBits] }
+func (s *Store) at(id ID) *chunk           { return s.chunks[id>>chunkBits] }
 func (s *Store) stageOf(id ID) audit.Stage { return audit.Stage(s.at(id).stage[id&chunkMask]) }
 
 func unixNano(e *audit.Event) int64 {
@@ -304,21 +301,6 @@ func clampCode(c int32) uint16 {
 		return 0
 	}
 	return uint16(c)
-}
-
-// codeStrings spares the per-event allocation of formatting a status code.
-var codeStrings = func() (t [1000]string) {
-	for c := 100; c < len(t); c++ {
-		t[c] = strconv.Itoa(c)
-	}
-	return t
-}()
-
-func codeString(c int32) string {
-	if c >= 0 && int(c) < len(codeStrings) {
-		return codeStrings[c]
-	}
-	return strconv.Itoa(int(c))
 }
 
 func clonePhases(ps []audit.Phase) []audit.Phase {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 )
@@ -57,6 +58,11 @@ namespace and status code, the slowest requests, and RBAC denials.`,
 	root.SetArgs(args)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitCodeError{code: exitUsage, err: err} })
 	root.AddCommand(newReplayCmd(e), newVersionCmd(e))
+	var cpuProfile string
+	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for kaudit's developers)")
+	_ = root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return startProfile(cpuProfile) }
+	defer stopProfile()
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -83,6 +89,28 @@ func isUsage(err error) bool {
 		}
 	}
 	return false
+}
+
+var profileFile *os.File
+
+func startProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	profileFile = f
+	return pprof.StartCPUProfile(f)
+}
+
+func stopProfile() {
+	if profileFile != nil {
+		pprof.StopCPUProfile()
+		profileFile.Close()
+		profileFile = nil
+	}
 }
 
 // isTerminal reports whether w is a terminal (a character device).
