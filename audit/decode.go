@@ -7,7 +7,11 @@ package audit
 // Errors: *SyntaxError when doc is not valid JSON; *UnrecognisedError when it
 // is valid JSON but not an audit Event or EventList; *ItemError when some
 // items of an EventList could not be decoded (the others are still appended).
-// Each returned event's Raw is a subslice of doc.
+// Each returned event's Raw is a subslice of doc, and its strings alias doc
+// too unless they held escapes or invalid UTF-8 (see Event.Clone). Which
+// documents are valid, and what they decode to, is exactly what
+// encoding/json would say for the audit.k8s.io types: FuzzDecode holds the
+// decoder to that.
 func Decode(doc []byte, dst []Event) ([]Event, error) {
-	return decodeStd(doc, dst)
+	return decodeFast(doc, dst)
 }

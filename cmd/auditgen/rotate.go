@@ -97,7 +97,8 @@ func (r *rotator) rotate(t time.Time) error {
 	if r.gzip {
 		// Like lumberjack's mill goroutine: compress in the background.
 		r.jobs++
-		go func() { r.errc <- compress(backup, r.last) }()
+		mtime := r.last
+		go func() { r.errc <- compress(backup, mtime) }()
 		if r.jobs >= cap(r.errc) {
 			if err := r.drain(1); err != nil {
 				return err

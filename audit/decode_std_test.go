@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -110,7 +111,7 @@ func unmarshalStd(doc []byte, v any) error {
 	}
 	var typ *json.UnmarshalTypeError
 	if errors.As(err, &typ) {
-		return &UnrecognisedError{What: fmt.Sprintf("field %s holds a JSON %s", typ.Field, typ.Value)}
+		return &UnrecognisedError{What: fmt.Sprintf("field %s holds a JSON %s", strings.TrimPrefix(typ.Field, "stdEvent."), typ.Value)}
 	}
 	return &SyntaxError{Msg: err.Error()}
 }
@@ -149,13 +150,3 @@ func (s *stdEvent) toEvent(raw []byte) Event {
 	e.normalize()
 	return e
 }
-
-// ItemError reports an EventList item that could not be decoded; the
-// list's other items were still returned.
-type ItemError struct {
-	Index int
-	Err   error
-}
-
-func (e *ItemError) Error() string { return fmt.Sprintf("items[%d]: %v", e.Index, e.Err) }
-func (e *ItemError) Unwrap() error { return e.Err }

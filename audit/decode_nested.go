@@ -1,0 +1,290 @@
+package audit
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The nested parts of an event. Each follows the encoding/json rule for its
+// type in the reference (see decode_event.go): structs merge, slices are
+// replaced (reusing their memory, which shows), maps merge.
+
+func (d *decoder) user(u *UserInfo, reusing *bool, prefix, name string) {
+	switch d.data[d.pos] {
+	case '{':
+		for more := d.objBegin(); more; more = d.objNext() {
+			key, ok := d.objKey()
+			if !ok {
+				return
+			}
+			switch fieldOf(key, userFieldNames) {
+			case 0:
+				d.strVal(&u.Name, prefix, name, ".username")
+			case 1:
+				d.groups(&u.Groups, reusing, prefix, name)
+			default:
+				d.skipValue()
+			}
+		}
+	case 'n':
+		d.literal("null")
+	default:
+		d.mismatch(prefix, name, "")
+	}
+}
+
+// groups decodes a groups array. The result is a new slice of exactly the
+// right size, except when the field already holds groups: encoding/json then
+// decodes into the existing slice, and a null element keeps whatever that
+// slice (or its spare capacity) held at that index. To reproduce that, the
+// slice is rebuilt the way encoding/json grew it and reused from then on.
+func (d *decoder) groups(dst *[]string, reusing *bool, prefix, user string) {
+	switch d.data[d.pos] {
+	case '[':
+		if *reusing || len(*dst) > 0 {
+			d.groupsReusing(dst, reusing, prefix, user)
+			return
+		}
+		var buf [16]string
+		g := buf[:0]
+		for more := d.arrBegin(); more; more = d.arrNext() {
+			var v string
+			d.strVal(&v, prefix, user, ".groups")
+			g = append(g, v)
+		}
+		s := []string{} // [] decodes to an empty, non-nil slice
+		if len(g) > 0 {
+			s = make([]string, len(g))
+			copy(s, g)
+		}
+		*dst = s
+	case 'n':
+		if d.literal("null") {
+			*dst, *reusing = nil, false
+		}
+	default:
+		d.mismatch(prefix, user, ".groups")
+	}
+}
+
+func (d *decoder) groupsReusing(dst *[]string, reusing *bool, prefix, user string) {
+	s := *dst
+	if !*reusing {
+		// encoding/json grew the slice one element at a time from nil (and
+		// append grows exactly as reflect.Value.Grow does).
+		var r []string
+		for _, g := range s {
+			r = append(r, g)
+		}
+		s, *reusing = r, true
+	}
+	i := 0
+	for more := d.arrBegin(); more; more = d.arrNext() {
+		if i >= cap(s) {
+			s = append(s, "")
+		} else if i >= len(s) {
+			s = s[:i+1]
+		}
+		d.strVal(&s[i], prefix, user, ".groups")
+		i++
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s, *reusing = []string{}, false
+	}
+	*dst = s
+}
+
+// sourceIPs keeps only the first address. Reusing the slice matters here
+// too, but only at index 0: a null first element keeps the previous first
+// address, while null and [] start afresh.
+func (d *decoder) sourceIPs(dst *string, prefix string) {
+	switch d.data[d.pos] {
+	case '[':
+		i := 0
+		for more := d.arrBegin(); more; more = d.arrNext() {
+			if i == 0 {
+				d.strVal(dst, prefix, "sourceIPs", "")
+			} else {
+				d.strCheck(prefix, "sourceIPs", "")
+			}
+			i++
+		}
+		if i == 0 {
+			*dst = ""
+		}
+	case 'n':
+		if d.literal("null") {
+			*dst = ""
+		}
+	default:
+		d.mismatch(prefix, "sourceIPs", "")
+	}
+}
+
+func (d *decoder) objectRef(o *ObjectRef, prefix string) {
+	switch d.data[d.pos] {
+	case '{':
+		for more := d.objBegin(); more; more = d.objNext() {
+			key, ok := d.objKey()
+			if !ok {
+				return
+			}
+			var dst *string
+			f := fieldOf(key, objectRefFieldNames)
+			switch f {
+			case 0:
+				dst = &o.APIGroup
+			case 1:
+				dst = &o.APIVersion
+			case 2:
+				dst = &o.Resource
+			case 3:
+				dst = &o.Subresource
+			case 4:
+				dst = &o.Namespace
+			case 5:
+				dst = &o.Name
+			default:
+				d.skipValue()
+				continue
+			}
+			d.strVal(dst, prefix, "objectRef.", objectRefFieldNames[f])
+		}
+	case 'n':
+		d.literal("null")
+	default:
+		d.mismatch(prefix, "objectRef", "")
+	}
+}
+
+func (d *decoder) responseStatus(e *Event, prefix string) {
+	switch d.data[d.pos] {
+	case '{':
+		for more := d.objBegin(); more; more = d.objNext() {
+			key, ok := d.objKey()
+			if !ok {
+				return
+			}
+			switch fieldOf(key, statusFieldNames) {
+			case 0:
+				d.code(&e.Code, prefix)
+			case 1:
+				d.strVal(&e.Message, prefix, "responseStatus", ".message")
+			default:
+				d.skipValue()
+			}
+		}
+	case 'n':
+		d.literal("null")
+	default:
+		d.mismatch(prefix, "responseStatus", "")
+	}
+}
+
+// code decodes an int32 as encoding/json does: the literal must parse as a
+// base-10 integer in range ("1e2", "1.0" and 2147483648 are type errors,
+// "-0" is 0).
+func (d *decoder) code(dst *int32, prefix string) {
+	c := d.data[d.pos]
+	switch {
+	case c == '-' || '0' <= c && c <= '9':
+		start := d.pos
+		if !d.number() {
+			return
+		}
+		lit := bytesString(d.data[start:d.pos])
+		n, err := strconv.ParseInt(lit, 10, 32)
+		if err != nil {
+			if d.typErr == "" {
+				d.typErr = "field " + prefix + "responseStatus.code holds a JSON number " + lit
+			}
+			return
+		}
+		*dst = int32(n)
+	case c == 'n':
+		d.literal("null")
+	default:
+		d.mismatch(prefix, "responseStatus", ".code")
+	}
+}
+
+func (d *decoder) metadata(created *string, prefix string) {
+	switch d.data[d.pos] {
+	case '{':
+		for more := d.objBegin(); more; more = d.objNext() {
+			key, ok := d.objKey()
+			if !ok {
+				return
+			}
+			if fieldOf(key, metadataFieldNames) == 0 {
+				d.strVal(created, prefix, "metadata", ".creationTimestamp")
+			} else {
+				d.skipValue()
+			}
+		}
+	case 'n':
+		d.literal("null")
+	default:
+		d.mismatch(prefix, "metadata", "")
+	}
+}
+
+// annotations applies the entries in order. The reference collects them in a
+// map first (the last value per key wins, null counts as "", null for the
+// whole map discards it) and applies the survivors; setAnnotation makes
+// in-order application end in the same state.
+func (d *decoder) annotations(e *Event, prefix string) {
+	switch d.data[d.pos] {
+	case '{':
+		for more := d.objBegin(); more; more = d.objNext() {
+			key, ok := d.objKey()
+			if !ok {
+				return
+			}
+			if key != AnnotationDecision && key != AnnotationReason && !strings.HasPrefix(key, AnnotationLatencyPrefix) {
+				d.strCheck(prefix, "annotations", "")
+				continue
+			}
+			var v string
+			d.strVal(&v, prefix, "annotations", "")
+			e.setAnnotation(key, v)
+		}
+	case 'n':
+		if d.literal("null") {
+			e.clearAnnotations()
+		}
+	default:
+		d.mismatch(prefix, "annotations", "")
+	}
+}
+
+// setAnnotation is annotation for a key that may come again: a latency
+// value that does not parse removes the phase an earlier value set.
+func (e *Event) setAnnotation(key, value string) {
+	name, ok := strings.CutPrefix(key, AnnotationLatencyPrefix)
+	if !ok {
+		e.annotation(key, value)
+		return
+	}
+	dur, err := time.ParseDuration(value)
+	for i := range e.Phases {
+		if e.Phases[i].Name == name {
+			if err != nil {
+				e.Phases = append(e.Phases[:i], e.Phases[i+1:]...)
+			} else {
+				e.Phases[i].Duration = dur
+			}
+			return
+		}
+	}
+	if err == nil {
+		if e.Phases == nil {
+			e.Phases = make([]Phase, 0, 8) // the API server writes up to about eight
+		}
+		e.Phases = append(e.Phases, Phase{Name: name, Duration: dur})
+	}
+}

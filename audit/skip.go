@@ -1,0 +1,264 @@
+package audit
+
+// The validating skip: whatever kaudit does not keep (request and response
+// bodies, unknown keys, unneeded metadata) is checked exactly as
+// encoding/json's scanner checks it, so that validity decisions agree, and
+// stepped over without building anything.
+
+// kinds records, one bit per nesting level, whether skipValue is inside an
+// object (1) or an array (0). Levels past 64 are rare enough to allocate.
+type kinds struct {
+	lo uint64
+	hi []uint64
+}
+
+func (k *kinds) set(level int, object bool) {
+	var bit uint64
+	if object {
+		bit = 1
+	}
+	if level < 64 {
+		k.lo = k.lo&^(1<<level) | bit<<level
+		return
+	}
+	level -= 64
+	for len(k.hi) <= level/64 {
+		k.hi = append(k.hi, 0)
+	}
+	w := &k.hi[level/64]
+	*w = *w&^(1<<(level%64)) | bit<<(level%64)
+}
+
+func (k *kinds) object(level int) bool {
+	if level < 64 {
+		return k.lo>>level&1 != 0
+	}
+	level -= 64
+	return k.hi[level/64]>>(level%64)&1 != 0
+}
+
+// skipValue validates and steps over the value at d.pos, which must exist.
+// It is iterative so that nesting up to maxDepth costs no stack.
+func (d *decoder) skipValue() {
+	var k kinds
+	base := d.depth
+	data := d.data
+	for {
+		// At the start of a value.
+		switch c := data[d.pos]; c {
+		case '"':
+			if !d.skipString() {
+				return
+			}
+		case '{':
+			if !d.open() {
+				return
+			}
+			k.set(d.depth-base-1, true)
+			d.ws()
+			if d.pos >= len(data) {
+				d.failEOF("")
+				return
+			}
+			if data[d.pos] != '}' {
+				if !d.skipKey() {
+					return
+				}
+				continue
+			}
+			d.pos++
+			d.depth--
+		case '[':
+			if !d.open() {
+				return
+			}
+			k.set(d.depth-base-1, false)
+			d.ws()
+			if d.pos >= len(data) {
+				d.failEOF("")
+				return
+			}
+			if data[d.pos] != ']' {
+				continue
+			}
+			d.pos++
+			d.depth--
+		case 't':
+			if !d.literal("true") {
+				return
+			}
+		case 'f':
+			if !d.literal("false") {
+				return
+			}
+		case 'n':
+			if !d.literal("null") {
+				return
+			}
+		default:
+			if c != '-' && (c < '0' || c > '9') {
+				d.fail(c, "looking for beginning of value")
+				return
+			}
+			if !d.number() {
+				return
+			}
+		}
+		// After a value: close containers until another value is due.
+		for {
+			if d.depth == base {
+				return
+			}
+			d.ws()
+			if d.pos >= len(data) {
+				d.failEOF("")
+				return
+			}
+			c := data[d.pos]
+			if k.object(d.depth - base - 1) {
+				if c == ',' {
+					d.pos++
+					d.ws()
+					if !d.skipKey() {
+						return
+					}
+					break
+				}
+				if c != '}' {
+					d.fail(c, "after object key:value pair")
+					return
+				}
+			} else {
+				if c == ',' {
+					d.pos++
+					d.ws()
+					if d.pos >= len(data) {
+						d.failEOF("")
+						return
+					}
+					break
+				}
+				if c != ']' {
+					d.fail(c, "after array element")
+					return
+				}
+			}
+			d.pos++
+			d.depth--
+		}
+	}
+}
+
+// skipKey steps over `"key":` and the space after it, leaving a value byte
+// at d.pos; false on error.
+func (d *decoder) skipKey() bool {
+	if d.pos >= len(d.data) {
+		d.failEOF("")
+		return false
+	}
+	if c := d.data[d.pos]; c != '"' {
+		d.fail(c, "looking for beginning of object key string")
+		return false
+	}
+	if !d.skipString() {
+		return false
+	}
+	d.ws()
+	if d.pos >= len(d.data) {
+		d.failEOF("")
+		return false
+	}
+	if c := d.data[d.pos]; c != ':' {
+		d.fail(c, "after object key")
+		return false
+	}
+	d.pos++
+	d.ws()
+	if d.pos >= len(d.data) {
+		d.failEOF("")
+		return false
+	}
+	return true
+}
+
+// literal checks true, false or null at d.pos.
+func (d *decoder) literal(word string) bool {
+	for i := 1; i < len(word); i++ {
+		p := d.pos + i
+		if p >= len(d.data) {
+			d.pos = p
+			d.failEOF("in literal " + word + " (expecting " + quoteChar(word[i]) + ")")
+			return false
+		}
+		if c := d.data[p]; c != word[i] {
+			d.pos = p
+			d.fail(c, "in literal "+word+" (expecting "+quoteChar(word[i])+")")
+			return false
+		}
+	}
+	d.pos += len(word)
+	return true
+}
+
+// number steps over a number at d.pos; what follows it is the container's
+// business, as in encoding/json's scanner ("01" is "0" then a stray "1").
+func (d *decoder) number() bool {
+	data, i := d.data, d.pos
+	if data[i] == '-' {
+		i++
+		if i >= len(data) {
+			d.pos = i
+			d.failEOF("in numeric literal")
+			return false
+		}
+		if c := data[i]; c < '0' || c > '9' {
+			d.pos = i
+			d.fail(c, "in numeric literal")
+			return false
+		}
+	}
+	if data[i] == '0' {
+		i++
+	} else {
+		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(data) && data[i] == '.' {
+		i++
+		if i >= len(data) {
+			d.pos = i
+			d.failEOF("after decimal point in numeric literal")
+			return false
+		}
+		if c := data[i]; c < '0' || c > '9' {
+			d.pos = i
+			d.fail(c, "after decimal point in numeric literal")
+			return false
+		}
+		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		if i >= len(data) {
+			d.pos = i
+			d.failEOF("in exponent of numeric literal")
+			return false
+		}
+		if c := data[i]; c < '0' || c > '9' {
+			d.pos = i
+			d.fail(c, "in exponent of numeric literal")
+			return false
+		}
+		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+			i++
+		}
+	}
+	d.pos = i
+	return true
+}

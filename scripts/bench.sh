@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# scripts/bench.sh — "requests per user" over the same ~1 GiB audit log, three ways, side by side:
+#
+#   cat FILE >/dev/null                                                   (the I/O floor)
+#   jq -n 'reduce inputs as $e ({}; .[$e.user.username // ""] += 1)' FILE (the usual answer)
+#   kaudit replay --view users -o table FILE
+#
+# The log is generated once by cmd/auditgen (deterministic) as one plain audit.log and cached;
+# the file is warmed with one cat (nothing is dropped from the page cache), then the three
+# commands run alternately, RUNS times each. Prints median CPU seconds (user+sys), median wall
+# seconds, MB/s of input (1 MB = 10^6 bytes; size / median wall), peak RSS, and the ratios.
+# A kaudit that fails to build or run is reported and the other tools are still measured.
+#
+# Environment:
+#   KAUDIT_BENCH_SIZE  log size (default 1GiB; auditgen -size syntax)
+#   KAUDIT_BENCH_RUNS  runs per tool (default 3)
+#   KAUDIT_BENCH_SEED  generator seed (default 1)
+#   KAUDIT_BENCH_DIR   cache directory (default $HOME/.cache/kaudit-bench)
+#   JQ                 jq binary (default /usr/bin/jq, else jq on PATH)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SIZE=${KAUDIT_BENCH_SIZE:-1GiB}
+RUNS=${KAUDIT_BENCH_RUNS:-3}
+SEED=${KAUDIT_BENCH_SEED:-1}
+CACHE=${KAUDIT_BENCH_DIR:-$HOME/.cache/kaudit-bench}
+TIME=/usr/bin/time
+# shellcheck disable=SC2016 # $e is jq's variable, not the shell's
+JQ_PROGRAM='reduce inputs as $e ({}; .[$e.user.username // ""] += 1)'
+
+log() { printf '%s\n' "$*" >&2; }
+
+# install_pkg PKG: apt-get install as a last resort (root only).
+install_pkg() {
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "bench: installing $1 with apt-get"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+  else
+    log "bench: $1 is missing; install it (e.g. apt-get install $1)"
+    exit 1
+  fi
+}
+
+[[ -x $TIME ]] || install_pkg time
+if [[ -z ${JQ:-} ]]; then
+  if [[ -x /usr/bin/jq ]]; then JQ=/usr/bin/jq; else JQ=$(command -v jq || true); fi
+fi
+if [[ -z $JQ ]]; then
+  install_pkg jq
+  JQ=$(command -v jq)
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kaudit-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+log "bench: building auditgen and kaudit into $WORK"
+(cd "$ROOT" && go build -o "$WORK/auditgen" ./cmd/auditgen)
+have_kaudit=1
+if ! (cd "$ROOT" && go build -o "$WORK/kaudit" ./cmd/kaudit) >"$WORK/kaudit-build.log" 2>&1; then
+  have_kaudit=0
+  log "bench: kaudit failed to build; measuring cat and jq only:"
+  sed -n '1,10s/^/    /p' "$WORK/kaudit-build.log" >&2
+fi
+
+# The cached log is keyed by size, seed and the generator's source, so a changed generator
+# never benchmarks stale bytes. Other generations in the cache are removed (they are large).
+key=$(cat "$ROOT"/gen/*.go "$ROOT"/cmd/auditgen/*.go | sha256sum | cut -c1-12)
+DATA="$CACHE/log-$SIZE-seed$SEED-$key"
+FILE="$DATA/audit.log"
+if [[ ! -s $FILE ]]; then
+  mkdir -p "$CACHE"
+  for old in "$CACHE"/log-*; do
+    [[ -e $old && $old != "$DATA" ]] || continue
+    log "bench: removing stale cached log $old"
+    rm -rf "$old"
+  done
+  log "bench: generating $SIZE audit log in $DATA (once)"
+  rm -rf "$DATA.tmp"
+  "$WORK/auditgen" -out "$DATA.tmp" -size "$SIZE" -seed "$SEED" -rotate 0
+  wc -l <"$DATA.tmp/audit.log" | tr -d ' ' >"$DATA.tmp/lines"
+  mv "$DATA.tmp" "$DATA"
+fi
+bytes=$(stat -c %s "$FILE")
+lines=$(cat "$DATA/lines" 2>/dev/null || echo '?')
+
+log "bench: warming the page cache"
+cat "$FILE" >/dev/null
+
+# run_tool NAME CMD...: one timed run; appends "wall cpu rss_kib exit" to $WORK/NAME.runs.
+run_tool() {
+  local name=$1
+  shift
+  local rc=0
+  "$TIME" -f '%e %U %S %M' -o "$WORK/time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || rc=$?
+  local wall user sys rss
+  read -r wall user sys rss < <(tail -n 1 "$WORK/time")
+  printf '%s %s %s %s\n' "$wall" "$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')" "$rss" "$rc" \
+    >>"$WORK/$name.runs"
+  if [[ $rc -ne 0 ]]; then
+    log "bench: $name exited with status $rc:"
+    sed -n '1,5s/^/    /p' "$WORK/$name.err" >&2
+  fi
+  if [[ ! -s $WORK/$name.first ]]; then
+    cp "$WORK/$name.out" "$WORK/$name.first"
+  fi
+}
+
+tools=(cat jq)
+[[ $have_kaudit -eq 1 ]] && tools+=(kaudit)
+for ((i = 1; i <= RUNS; i++)); do
+  log "bench: round $i/$RUNS"
+  run_tool cat cat "$FILE"
+  run_tool jq "$JQ" -n "$JQ_PROGRAM" "$FILE"
+  if [[ $have_kaudit -eq 1 ]]; then
+    run_tool kaudit "$WORK/kaudit" replay --view users -o table "$FILE"
+  fi
+done
+
+# median COLUMN FILE
+median() {
+  awk -v c="$1" '{ print $c }' "$2" | sort -g |
+    awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+declare -A WALL CPU RSS FAILED
+for t in "${tools[@]}"; do
+  WALL[$t]=$(median 1 "$WORK/$t.runs")
+  CPU[$t]=$(median 2 "$WORK/$t.runs")
+  RSS[$t]=$(awk 'BEGIN { m = 0 } $3 > m { m = $3 } END { print m }' "$WORK/$t.runs")
+  FAILED[$t]=$(awk '$4 != 0 { n++ } END { print n + 0 }' "$WORK/$t.runs")
+done
+
+echo
+echo "kaudit bench — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPU(s): $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+echo "input: $FILE"
+echo "       $bytes bytes ($(awk -v b="$bytes" 'BEGIN { printf "%.1f MiB", b / 1048576 }')), $lines events; $RUNS run(s) per tool, page cache warm"
+echo "tools: $(go version | cut -d' ' -f3), $("$JQ" --version)"
+echo
+printf '%-8s %12s %12s %10s %14s  %s\n' tool 'cpu s (med)' 'wall s (med)' 'MB/s' 'peak RSS MiB' status
+for t in "${tools[@]}"; do
+  status=ok
+  [[ ${FAILED[$t]} -eq 0 ]] || status="FAILED in ${FAILED[$t]}/$RUNS run(s)"
+  awk -v t="$t" -v c="${CPU[$t]}" -v w="${WALL[$t]}" -v b="$bytes" -v r="${RSS[$t]}" -v s="$status" 'BEGIN {
+    mbs = (w > 0) ? sprintf("%.0f", b / 1e6 / w) : "inf"
+    printf "%-8s %12.2f %12.2f %10s %14.1f  %s\n", t, c, w, mbs, r / 1024, s }'
+done
+if [[ $have_kaudit -eq 0 ]]; then
+  printf '%-8s %12s %12s %10s %14s  %s\n' kaudit - - - - 'FAILED to build'
+fi
+echo
+
+ratio() { # ratio A B: how A compares with B (wall speed-up and CPU ratio)
+  awk -v a="$1" -v b="$2" -v wa="${WALL[$1]}" -v wb="${WALL[$2]}" -v ca="${CPU[$1]}" -v cb="${CPU[$2]}" 'BEGIN {
+    sp = (wa > 0) ? sprintf("%.2fx", wb / wa) : "inf"
+    cr = (cb > 0) ? sprintf("%.2fx", ca / cb) : "inf"
+    printf "%s vs %s: %s the speed (wall %s s vs %s s); %s the CPU time (%s s vs %s s)\n", a, b, sp, wa, wb, cr, ca, cb }'
+}
+if [[ $have_kaudit -eq 1 && ${FAILED[kaudit]} -eq 0 ]]; then
+  ratio kaudit jq
+  ratio kaudit cat
+  echo
+  echo "kaudit output (first run, first lines):"
+  sed -n '1,8s/^/    /p' "$WORK/kaudit.first"
+else
+  echo "kaudit: no ratios (kaudit failed; see above)"
+fi
+echo "jq output (first run, top users by events):"
+"$JQ" -r 'to_entries | sort_by(-.value) | .[:5][] | "    \(.value)\t\(.key)"' "$WORK/jq.first" 2>/dev/null || true
