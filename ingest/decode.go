@@ -1,0 +1,183 @@
+package ingest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"github.com/kaudit/kaudit/audit"
+)
+
+// MaxBatch is the most events a Batch holds.
+const MaxBatch = 512
+
+// worker decodes chunks: it splits a chunk into lines (or takes the
+// documents the reader found), decodes each with audit.Decode, and cuts the
+// events into batches. It allocates per chunk, never per line: one event
+// slice and one offset slice, which the batches share.
+//
+// Goroutines: each worker goroutine has its own.
+type worker struct {
+	maxLine int
+}
+
+func (w *worker) decode(j *job) {
+	b := batcher{j: j, prev: Position{Path: j.src.path, Dev: j.src.dev, Inode: j.src.inode, Offset: j.off, Line: j.line}}
+	if j.doc {
+		b.events = make([]audit.Event, 0, len(j.docs))
+		b.offsets = make([]int64, 0, len(j.docs))
+		for _, s := range j.docs {
+			if s.end-s.start > w.maxLine {
+				b.problem(s.line, TooLong, fmt.Sprintf("document too long: %d bytes (limit %d); skipped", s.end-s.start, w.maxLine))
+				b.prev.Offset, b.prev.Line = j.off+int64(s.end), s.endLine
+				continue
+			}
+			w.one(&b, j.buf[s.start:s.end], s.start, s.line, s.end, s.endLine)
+		}
+		b.finish(b.prev)
+		return
+	}
+	b.events = make([]audit.Event, 0, j.nl+1)
+	b.offsets = make([]int64, 0, j.nl+1)
+	buf, line := j.buf, j.line
+	for start := 0; start < len(buf); {
+		end, next := len(buf), len(buf)
+		if i := bytes.IndexByte(buf[start:], '\n'); i >= 0 {
+			end, next = start+i, start+i+1
+		}
+		line++
+		text := buf[start:end]
+		switch {
+		case len(text) > w.maxLine:
+			b.problem(line, TooLong, fmt.Sprintf("line too long: %d bytes (limit %d); skipped", len(text), w.maxLine))
+		case blank(text):
+		default:
+			if text[len(text)-1] == '\r' {
+				text = text[:len(text)-1]
+			}
+			w.one(&b, text, start, line, next, line)
+		}
+		b.prev.Offset, b.prev.Line = j.off+int64(next), line
+		start = next
+	}
+	b.finish(b.prev)
+}
+
+// one decodes one line or document: doc is buf[at:...], on line, and ends
+// (with its newline) at buf[end:], on endLine.
+func (w *worker) one(b *batcher, doc []byte, at int, line int64, end int, endLine int64) {
+	n0 := len(b.events)
+	evs, err := audit.Decode(doc, b.events)
+	b.events = evs
+	bad := false
+	for k := n0; k < len(evs); k++ {
+		b.offsets = append(b.offsets, b.j.off+int64(at+rawOffset(doc, evs[k].Raw)))
+		bad = bad || evs[k].BadUTF8
+	}
+	if err != nil {
+		kind, msg := decodeProblem(err)
+		b.problem(line, kind, msg)
+	}
+	if bad {
+		b.problem(line, BadUTF8, "invalid UTF-8 (replaced with U+FFFD); event kept")
+	}
+	b.added(n0)
+	if b.j.doc {
+		b.prev.Offset, b.prev.Line = b.j.off+int64(end), endLine
+	}
+}
+
+// rawOffset is where raw starts within doc. Decode promises that Raw is a
+// subslice of doc; compare addresses rather than capacities because a
+// decoder may well hand out full slice expressions (doc[i:j:j]). If Raw
+// is somewhere else, the offset of the whole document is the best we have.
+func rawOffset(doc, raw []byte) int {
+	if len(raw) == 0 || len(doc) == 0 {
+		return 0
+	}
+	d := uintptr(unsafe.Pointer(unsafe.SliceData(raw))) - uintptr(unsafe.Pointer(unsafe.SliceData(doc)))
+	if d > uintptr(len(doc)-len(raw)) { // also catches raw before doc (wraps around)
+		if i := bytes.Index(doc, raw); i >= 0 {
+			return i
+		}
+		return 0
+	}
+	return int(d)
+}
+
+// decodeProblem turns a Decode error into a problem kind and message.
+func decodeProblem(err error) (ProblemKind, string) {
+	kind := Malformed
+	var ue *audit.UnrecognisedError
+	if errors.As(err, &ue) {
+		kind = Unrecognised
+	}
+	var ie *audit.ItemError
+	if errors.As(err, &ie) {
+		return kind, "EventList " + err.Error() + "; the other items were kept"
+	}
+	return kind, err.Error()
+}
+
+// blank reports whether a line holds only whitespace.
+func blank(p []byte) bool {
+	for _, c := range p {
+		if c != ' ' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+// batcher cuts a chunk's events into batches of at most MaxBatch, at line
+// boundaries where it can, so that each batch's Pos is the end of a line
+// whose events are all handed on.
+//
+// Goroutines: the worker decoding the chunk, for that chunk only.
+type batcher struct {
+	j       *job
+	events  []audit.Event
+	offsets []int64
+	start   int      // first event not yet in a batch
+	prev    Position // after the last line (or document) fully decoded
+}
+
+// added is called after a line's events, events[n0:], were appended; prev
+// is still the position before that line.
+func (b *batcher) added(n0 int) {
+	if len(b.events)-b.start <= MaxBatch {
+		return
+	}
+	if n0 > b.start {
+		b.flush(n0, b.prev)
+	}
+	// A line with more than MaxBatch events (a big EventList): all but the
+	// last batch end before the line, as its remaining events are not yet
+	// handed on.
+	for len(b.events)-b.start > MaxBatch {
+		b.flush(b.start+MaxBatch, b.prev)
+	}
+}
+
+func (b *batcher) finish(pos Position) {
+	if len(b.events) > b.start {
+		b.flush(len(b.events), pos)
+	}
+}
+
+func (b *batcher) flush(upto int, pos Position) {
+	b.j.batches = append(b.j.batches, Batch{
+		// Full slice expressions: a consumer appending to a batch must not
+		// overwrite the next one.
+		Events:  b.events[b.start:upto:upto],
+		Offsets: b.offsets[b.start:upto:upto],
+		Raw:     b.j.src.raw,
+		Pos:     pos,
+	})
+	b.start = upto
+}
+
+func (b *batcher) problem(line int64, kind ProblemKind, msg string) {
+	b.j.problems = append(b.j.problems, Problem{Path: b.j.src.path, Line: line, Kind: kind, Msg: msg})
+}

@@ -1,0 +1,432 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// defaultChunk is how much the reader hands a decoding worker at a time:
+// large enough that per-chunk costs (a goroutine hand-off, a fresh buffer)
+// vanish next to decoding ~1000 lines, small enough to keep a few in flight.
+const defaultChunk = 1 << 20
+
+// binarySniff is how much of the start of a file is looked at for NULs.
+const binarySniff = 8 << 10
+
+var bom = []byte{0xEF, 0xBB, 0xBF}
+
+// source is one input being read: its name and identity for Positions and
+// Problems, and where its bytes can be read again (Batch.Raw).
+//
+// Goroutines: created and filled in by the reader goroutine before its first
+// job is sent; read-only after that, except emitted, which only the emitting
+// goroutine touches.
+type source struct {
+	path       string
+	dev, inode uint64
+	raw        io.ReaderAt // *os.File or *Spool
+	file       *os.File    // a plain regular file serving as raw, or nil
+	emitted    bool        // a batch of this source was emitted: keep file open
+}
+
+// job is one unit in the ordered stream from the reader to the emitter: a
+// chunk for a worker to decode, or (done == nil) a ready-made control item
+// carrying problems found by the reader or the end of a file.
+//
+// Goroutines: the reader goroutine fills in the input fields and sends it
+// to both the ordered and the work channel; one worker goroutine fills in
+// the output fields and closes done; the emitting goroutine reads the
+// outputs after done is closed.
+type job struct {
+	src  *source
+	buf  []byte // the chunk: whole lines, or whole documents; never modified
+	off  int64  // stream offset of buf[0]
+	line int64  // lines before buf[0]
+	nl   int    // newlines in buf (line mode), to size the event slice
+	doc  bool   // document mode: buf holds the documents in docs
+	docs []span
+
+	problems []Problem
+	batches  []Batch
+	end      *fileEnd
+	done     chan struct{} // nil for control items
+}
+
+// fileEnd closes a source in the ordered stream and carries its counts.
+type fileEnd struct {
+	src          *source
+	read         bool // some of it could be read (it counts in Summary.Files)
+	bytes, lines int64
+}
+
+// reader is the goroutine that opens the inputs in order, reads them in
+// chunks and feeds the workers and the emitter.
+//
+// Goroutines: the reader goroutine only (sources is read by Run after the
+// reader has ended).
+type reader struct {
+	ctx     context.Context
+	ordered chan<- *job // every job, in input order, for the emitter
+	work    chan<- *job // chunk jobs, for the workers
+	chunk   int
+	maxLine int
+	stdin   io.Reader
+	sources []*source
+}
+
+func (r *reader) run(inputs []input) {
+	defer close(r.work)
+	defer close(r.ordered)
+	for _, in := range inputs {
+		if in.problem != nil {
+			if !r.send(&job{problems: []Problem{*in.problem}}) {
+				return
+			}
+			continue
+		}
+		if !r.input(in) {
+			return
+		}
+	}
+}
+
+// send puts j in the ordered stream and, for chunk jobs, in the work queue.
+// It reports false when the run was cancelled.
+func (r *reader) send(j *job) bool {
+	select {
+	case r.ordered <- j:
+	case <-r.ctx.Done():
+		return false
+	}
+	if j.done == nil {
+		return true
+	}
+	select {
+	case r.work <- j:
+		return true
+	case <-r.ctx.Done():
+		return false
+	}
+}
+
+func (r *reader) problem(path string, line int64, kind ProblemKind, msg string) bool {
+	return r.send(&job{problems: []Problem{{Path: path, Line: line, Kind: kind, Msg: msg}}})
+}
+
+// input reads one file or stdin to its end. It reports false when the run
+// was cancelled.
+func (r *reader) input(in input) bool {
+	src := &source{path: in.path}
+	var rd io.Reader
+	var head [2]byte
+	var nhead int
+	stream := true // not a regular file: read by Read only, spooled
+	if in.stdin {
+		rd = r.stdin
+	} else {
+		f, err := os.Open(in.path)
+		if err != nil {
+			return r.problem(in.path, 0, Unreadable, "cannot read: "+errText(err))
+		}
+		r.sources = append(r.sources, src)
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return r.problem(in.path, 0, Unreadable, "cannot read: "+errText(err))
+		}
+		src.dev, src.inode = fileID(fi)
+		if fi.Mode().IsRegular() {
+			stream = false
+			src.file = f
+			nhead, _ = f.ReadAt(head[:], 0) // peek without moving the read offset
+		} else {
+			defer f.Close()
+		}
+		rd = f
+	}
+	if stream {
+		// Pipes cannot be peeked: read the magic bytes and put them back.
+		n, err := io.ReadFull(rd, head[:])
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return r.problem(src.path, 0, Unreadable, "cannot read: "+errText(err))
+		}
+		nhead = n
+		rd = io.MultiReader(bytes.NewReader(head[:n]), rd)
+	}
+	if nhead == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		// gzip, whatever the name says. Its bytes can only be read again
+		// through the spool.
+		if src.file != nil {
+			defer src.file.Close()
+			src.file = nil
+		}
+		zr, err := gzip.NewReader(rd)
+		if err != nil {
+			kind := Unreadable
+			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+				kind = Truncated
+			}
+			return r.problem(src.path, 0, kind, "not a readable gzip file: "+err.Error())
+		}
+		rd = zr
+	}
+	fr := &fileReader{r: r, src: src, rd: rd, stream: in.stdin}
+	if src.file != nil {
+		src.raw = src.file
+	} else {
+		fr.spool = NewSpool()
+		src.raw = fr.spool
+		defer fr.spool.Close()
+	}
+	if !fr.read() {
+		return false
+	}
+	return r.send(&job{end: &fileEnd{src: src, read: !fr.unreadable, bytes: fr.off, lines: fr.line}})
+}
+
+// fileReader reads one stream in chunks. Every buffer it hands on is
+// freshly allocated and never written again: events decoded from it alias
+// its bytes.
+//
+// Goroutines: the reader goroutine only.
+type fileReader struct {
+	r       *reader
+	src     *source
+	rd      io.Reader
+	stream  bool   // stdin: hand on what a short read brought, so pipes flow
+	sniffed bool   // the start of the stream was looked at
+	spool   *Spool // non-nil: keep a copy of the stream for Batch.Raw
+	off     int64  // stream offset of the next byte not yet handed on or skipped
+	line    int64  // newlines handed on or skipped (+1 at the end for a last line without one)
+	last    byte   // the last byte handed on or skipped
+	eof     bool
+	err     error // a read error other than EOF
+
+	unreadable bool // not a byte could be read: does not count as a file read
+}
+
+// fill reads into buf[n:] until it is full, the stream ends, or (stdin) a
+// read brought a newline, and returns the new fill level.
+func (f *fileReader) fill(buf []byte, n int) int {
+	for zero := 0; n < len(buf) && !f.eof && f.err == nil; {
+		m, err := f.rd.Read(buf[n:])
+		n += m
+		switch {
+		case err == io.EOF:
+			f.eof = true
+		case err != nil:
+			f.err = err
+		case m == 0:
+			if zero++; zero > 100 {
+				f.err = io.ErrNoProgress
+			}
+		}
+		if f.stream && f.sniffed && m > 0 && bytes.IndexByte(buf[n-m:n], '\n') >= 0 {
+			break
+		}
+	}
+	return n
+}
+
+// read sniffs the stream and reads it to the end. It reports false when the
+// run was cancelled.
+func (f *fileReader) read() bool {
+	path := f.src.path
+	// The first buffer is big enough to sniff: a BOM, NULs in the first
+	// 8 KiB, the first non-blank line. It is filled even from stdin, so a
+	// pipe's first events wait for 8 KiB or the end of input.
+	buf := make([]byte, max(f.r.chunk, binarySniff))
+	n := f.fill(buf[:binarySniff], 0)
+	f.sniffed = true
+	if !f.eof && f.err == nil {
+		n = f.fill(buf, n)
+	}
+	if bytes.HasPrefix(buf[:n], bom) {
+		if f.spool != nil {
+			f.spool.Write(bom)
+		}
+		buf, n, f.off = buf[len(bom):], n-len(bom), int64(len(bom))
+	}
+	switch {
+	case n == 0 && f.err != nil:
+		f.unreadable = true
+		return f.r.problem(path, 0, readKind(f.err), "cannot read: "+errText(f.err))
+	case n == 0:
+		return f.r.problem(path, 0, Empty, "empty file")
+	case f.off == 0 && isBinary(buf[:n]):
+		return f.r.problem(path, 0, Binary, "binary file (NUL bytes in the first 8 KiB); skipped")
+	}
+	var ok bool
+	if docMode(buf[:n], f.eof) {
+		ok = f.docs(buf, n)
+	} else {
+		ok = f.lines(buf, n)
+	}
+	if ok && f.err != nil {
+		ok = f.r.problem(path, f.line+1, readKind(f.err), readMsg(f.err))
+	}
+	if f.eof && f.err == nil && f.last != '\n' {
+		f.line++ // the last line has no newline; it counts all the same
+	}
+	return ok
+}
+
+// lines reads a stream of JSON lines: it hands on chunks cut after their
+// last newline and carries the partial line over into a fresh buffer.
+func (f *fileReader) lines(buf []byte, n int) bool {
+	for {
+		cut := bytes.LastIndexByte(buf[:n], '\n') + 1
+		if f.eof {
+			cut = n // a final line without a newline is complete too
+		}
+		if cut == 0 && !f.eof && f.err == nil {
+			switch {
+			case n < len(buf): // stdin brought part of a line: wait for more
+			case len(buf) <= f.r.maxLine: // one long line: grow, up to MaxLine
+				nb := make([]byte, min(2*len(buf), f.r.maxLine+1))
+				copy(nb, buf[:n])
+				buf = nb
+			default:
+				var ok bool
+				if buf, n, ok = f.skipLine(buf, n); !ok {
+					return false
+				}
+				continue
+			}
+			n = f.fill(buf, n)
+			continue
+		}
+		if cut > 0 && !f.handOn(buf[:cut:cut], false, nil) {
+			return false
+		}
+		if f.eof || f.err != nil {
+			return true // a partial line before a read error is dropped
+		}
+		buf, n = f.carry(buf, cut, n)
+		n = f.fill(buf, n)
+	}
+}
+
+// carry moves buf[cut:n] to the start of a fresh buffer.
+func (f *fileReader) carry(buf []byte, cut, n int) ([]byte, int) {
+	rest := n - cut
+	size := f.r.chunk
+	if 2*rest > size {
+		size = max(min(2*rest, f.r.maxLine+1), rest+1)
+	}
+	nb := make([]byte, size)
+	copy(nb, buf[cut:n])
+	return nb, rest
+}
+
+// skipLine streams through a line longer than MaxLine without holding it,
+// given its first n bytes in buf, and reports it. It returns a fresh buffer
+// holding what follows the line.
+func (f *fileReader) skipLine(buf []byte, n int) ([]byte, int, bool) {
+	size := int64(n)
+	scratch := buf[:cap(buf)] // nothing aliases buf: it was never handed on
+	for {
+		m, err := f.rd.Read(scratch)
+		if i := bytes.IndexByte(scratch[:m], '\n'); i >= 0 {
+			size += int64(i)
+			nb, rest := f.carry(scratch, i+1, m)
+			f.skipped(size+1, '\n')
+			if err == io.EOF {
+				f.eof = true
+			} else if err != nil {
+				f.err = err
+			}
+			return nb, rest, f.tooLong(f.line, size) // f.line now ends with it
+		}
+		size += int64(m)
+		switch {
+		case err == io.EOF:
+			f.eof = true
+		case err != nil:
+			f.err = err
+		default:
+			continue
+		}
+		f.skipped(size, 'x') // the last line, without newline
+		return nil, 0, f.tooLong(f.line+1, size)
+	}
+}
+
+// skipped accounts for n bytes (one line or document) that were not handed
+// on, last being the last of them.
+func (f *fileReader) skipped(n int64, last byte) {
+	if f.spool != nil {
+		f.spool.Skip(n)
+	}
+	f.off += n
+	f.last = last
+	if last == '\n' {
+		f.line++
+	}
+}
+
+func (f *fileReader) tooLong(line, size int64) bool {
+	return f.r.problem(f.src.path, line, TooLong, fmt.Sprintf("line too long: %d bytes (limit %d); skipped", size, f.r.maxLine))
+}
+
+// handOn sends chunk to a worker: whole lines, or (doc) whole documents.
+func (f *fileReader) handOn(chunk []byte, doc bool, spans []span) bool {
+	if f.spool != nil {
+		f.spool.Write(chunk)
+	}
+	j := &job{src: f.src, buf: chunk, off: f.off, line: f.line, doc: doc, docs: spans, done: make(chan struct{})}
+	j.nl = bytes.Count(chunk, []byte{'\n'})
+	f.off += int64(len(chunk))
+	f.line += int64(j.nl)
+	f.last = chunk[len(chunk)-1]
+	return f.r.send(j)
+}
+
+// isBinary: NULs near the start, and not something that looks like JSON
+// (a JSON file with a stray NUL is still read, and its bad line reported).
+func isBinary(p []byte) bool {
+	head := p[:min(len(p), binarySniff)]
+	if bytes.IndexByte(head, 0) < 0 {
+		return false
+	}
+	t := bytes.TrimLeft(head, " \t\r\n")
+	return len(t) == 0 || (t[0] != '{' && t[0] != '[')
+}
+
+// docMode reports whether the stream is pretty-printed JSON: its first
+// non-blank line is exactly "{" or "[" (an audit log line never is). p is
+// the start of the stream, all of it when eof; a first line not complete in
+// p is an ordinary (long) line.
+func docMode(p []byte, eof bool) bool {
+	for len(p) > 0 {
+		line, rest, found := bytes.Cut(p, []byte{'\n'})
+		if !found && !eof {
+			return false
+		}
+		if t := bytes.Trim(line, " \t\r"); len(t) != 0 {
+			return len(t) == 1 && (t[0] == '{' || t[0] == '[')
+		}
+		p = rest
+	}
+	return false
+}
+
+func readKind(err error) ProblemKind {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return Truncated
+	}
+	return Unreadable
+}
+
+func readMsg(err error) string {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "truncated: the stream ends in the middle (unexpected EOF); events before this line were kept"
+	}
+	return "read failed: " + errText(err) + "; events before this line were kept"
+}

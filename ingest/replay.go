@@ -1,0 +1,229 @@
+// Package ingest turns audit-log bytes into audit events with positions:
+// the replay reader (files, .gz files, directories of rotated logs, stdin).
+//
+// The replay reader is a pipeline: one reader goroutine reads each input in
+// big chunks (cut after the last newline, or the last complete document),
+// Workers goroutines decode chunks in parallel, and the goroutine that
+// called Run puts the results back in input order and hands them on. Bad
+// input never stops it: each problem is reported with file and line, and
+// reading goes on with the next good line.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+
+	"github.com/kaudit/kaudit/audit"
+)
+
+// DefaultMaxLine is the longest line (or pretty-printed document) kept when
+// Replay.MaxLine is 0: 16 MiB, well above the largest real audit events
+// (RequestResponse bodies of big objects reach a few MiB), small enough
+// that one bad line cannot exhaust memory. Longer lines are skipped without
+// being held in memory, and reported as TooLong.
+const DefaultMaxLine = 16 << 20
+
+// ErrNoInput is returned by Run when no input at all could be read: every
+// path was missing or unreadable, or a directory without audit files.
+// (An empty or binary file was read: it is reported, not ErrNoInput.)
+var ErrNoInput = errors.New("ingest: no input could be read")
+
+// Position is where a source stands: the end of the last complete line
+// handed on. It is what a positions file stores to resume reading.
+type Position struct {
+	Path       string
+	Dev, Inode uint64 // file identity (0 for stdin)
+	Offset     int64  // bytes of the (decompressed) stream through the end of the last complete line handed on
+	Line       int64  // complete lines handed on
+}
+
+// Batch is a run of decoded events from one source, in input order.
+//
+// Events' strings and Raw may alias the chunk they were decoded from; the
+// chunk is never modified or reused, so they stay valid as long as they
+// are referenced.
+type Batch struct {
+	Events []audit.Event
+	// Offsets[i] is where Events[i].Raw starts within Raw: reading
+	// len(Events[i].Raw) bytes there gives Events[i].Raw again.
+	Offsets []int64
+	// Raw reads the original bytes again. For a plain file it is the
+	// *os.File itself, kept open for the life of the process (the events
+	// refer to it; it is never closed by ingest once a batch referred to
+	// it). For stdin, pipes and .gz files it is a *Spool holding the
+	// decompressed stream.
+	Raw io.ReaderAt
+	Pos Position // after the last line of this batch
+}
+
+// Summary counts what a Run read.
+type Summary struct {
+	Files    int                  // inputs opened and read (including empty and binary ones)
+	Bytes    int64                // bytes of the streams read (decompressed for .gz)
+	Lines    int64                // lines read, including blank, bad and skipped ones
+	Events   int64                // events handed to emit
+	Problems [NumProblemKinds]int // problems reported, per kind
+}
+
+// TotalProblems is the number of problems of any kind.
+func (s Summary) TotalProblems() int {
+	n := 0
+	for _, c := range s.Problems {
+		n += c
+	}
+	return n
+}
+
+// Replay reads saved audit logs: files (plain or gzip, recognised by their
+// magic bytes, not their name), directories (see ExpandPaths) and "-" for
+// standard input. Each file is JSON lines (Events or EventLists, one per
+// line), or, when its first non-blank line is exactly "{" or "[",
+// pretty-printed JSON documents (a top-level array's elements are decoded
+// one by one). A leading UTF-8 BOM is skipped; blank lines are skipped
+// silently; CRLF line ends are fine; a last line without a newline counts.
+//
+// Goroutines: configure it, then call Run once; Run starts and ends its own
+// goroutines.
+type Replay struct {
+	Paths     []string
+	Stdin     io.Reader // read for "-"; nil means os.Stdin
+	Workers   int       // decoding goroutines; 0 means runtime.GOMAXPROCS(0)
+	MaxLine   int       // longest line kept; 0 means DefaultMaxLine
+	OnProblem func(Problem)
+
+	chunk int // bytes per chunk; 0 means defaultChunk (tests make it tiny)
+}
+
+// Run reads every input in order and calls emit with batches of at most
+// MaxBatch events, in input order (files in the given or expanded order,
+// lines in order), from the goroutine that called Run. OnProblem is called
+// from that goroutine too, in input order, before emit is called for the
+// batch holding the events that follow the problem.
+//
+// Run returns when all input is read, with ErrNoInput when none could be;
+// ctx.Err() when ctx is cancelled; or emit's error, which stops the run.
+// A read blocked on Stdin cannot be interrupted: on cancellation Run
+// returns at once and the reader goroutine ends when that read returns.
+func (r *Replay) Run(ctx context.Context, emit func(Batch) error) (Summary, error) {
+	var sum Summary
+	workers := r.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	maxLine := r.MaxLine
+	if maxLine <= 0 {
+		maxLine = DefaultMaxLine
+	}
+	chunk := r.chunk
+	if chunk <= 0 {
+		chunk = defaultChunk
+	}
+	stdin := r.Stdin
+	if stdin == nil {
+		stdin = os.Stdin
+	}
+	inputs := expand(r.Paths)
+	usesStdin := false
+	for _, in := range inputs {
+		usesStdin = usesStdin || in.stdin
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	// A few chunks in flight per worker keep the workers busy while the
+	// emitter waits for the oldest one; more would only use memory.
+	ordered := make(chan *job, 2*workers+2)
+	work := make(chan *job, workers)
+	rd := &reader{ctx: runCtx, ordered: ordered, work: work, chunk: chunk, maxLine: maxLine, stdin: stdin}
+	var wg sync.WaitGroup
+	wg.Add(1 + workers)
+	go func() {
+		defer wg.Done()
+		rd.run(inputs)
+	}()
+	for range workers {
+		go func() {
+			defer wg.Done()
+			w := worker{maxLine: maxLine}
+			for j := range work {
+				if runCtx.Err() == nil {
+					w.decode(j)
+				}
+				close(j.done)
+			}
+		}()
+	}
+
+	err := r.emitAll(ctx, ordered, &sum, emit)
+	cancel()
+	if err != nil {
+		if !usesStdin {
+			// Wait so that no goroutine outlives Run, then close the files
+			// that no emitted batch refers to.
+			wg.Wait()
+			for _, s := range rd.sources {
+				if s.file != nil && !s.emitted {
+					s.file.Close()
+				}
+			}
+		}
+		return sum, err
+	}
+	wg.Wait()
+	if sum.Files == 0 {
+		return sum, ErrNoInput
+	}
+	return sum, nil
+}
+
+// emitAll is the emitting loop: it takes jobs in input order, waits for
+// each to be decoded, and hands on its problems and batches.
+func (r *Replay) emitAll(ctx context.Context, ordered <-chan *job, sum *Summary, emit func(Batch) error) error {
+	for {
+		var j *job
+		select {
+		case j = <-ordered:
+		case <-ctx.Done():
+			return ctx.Err() // also when the reader is stuck in a read
+		}
+		if j == nil {
+			return nil // the reader is done and everything was handed on
+		}
+		if j.done != nil {
+			select {
+			case <-j.done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for _, p := range j.problems {
+			sum.Problems[p.Kind]++
+			if r.OnProblem != nil {
+				r.OnProblem(p)
+			}
+		}
+		for _, b := range j.batches {
+			j.src.emitted = true
+			sum.Events += int64(len(b.Events))
+			if err := emit(b); err != nil {
+				return err
+			}
+		}
+		if e := j.end; e != nil {
+			if e.read {
+				sum.Files++
+			}
+			sum.Bytes += e.bytes
+			sum.Lines += e.lines
+			if e.src.file != nil && !e.src.emitted {
+				e.src.file.Close() // nothing refers to it
+			}
+		}
+	}
+}
