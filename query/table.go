@@ -30,7 +30,7 @@ type Table struct {
 	Rows    [][]any
 }
 
-func text(header, key string) Column   { return Column{header, key, KindText} }
+func text(header, key string) Column    { return Column{header, key, KindText} }
 func integer(header, key string) Column { return Column{header, key, KindInt} }
 func percent(header, key string) Column { return Column{header, key, KindPercent} }
 func duration(header, key string) Column {

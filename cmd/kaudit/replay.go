@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -39,6 +40,7 @@ func joinViews() string { return strings.Join(viewNames(), ", ") }
 
 func newReplayCmd(e *env) *cobra.Command {
 	var out outputFlags
+	var sel filterFlags
 	var strict bool
 	var maxLine int
 	cmd := &cobra.Command{
@@ -53,7 +55,10 @@ line and skipped; the good events around it are kept.`,
 		Example: `  kaudit replay /var/log/kubernetes/apiserver/
   kaudit replay --view users --top 10 audit.log
   kaudit replay --view denials -o json audit-2026-11-25T10-00-00.000.log.gz audit.log
-  zcat audit.log.gz | kaudit replay -o jsonl -`,
+  zcat audit.log.gz | kaudit replay -o jsonl -
+  kaudit replay -f 'user:alice verb:delete,patch ns:prod-*' --since 2h audit.log
+  kaudit replay -f '.verb == "create" and .requestObject.spec.hostNetwork == true' -o jsonl audit.log
+  kaudit replay -f 'code:403' --jq '[.user.username, .verb, .objectRef.resource]' audit.log`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, paths []string) error {
 			view, err := query.ParseView(out.view)
@@ -63,6 +68,13 @@ line and skipped; the good events around it are kept.`,
 			format, err := out.format(e)
 			if err != nil {
 				return err
+			}
+			selected, err := sel.compile()
+			if err != nil {
+				return err
+			}
+			if selected.jq != nil && (view != query.ViewEvents || out.output != "" && out.output != "jsonl") {
+				return usageError("--jq prints each event's outputs: it goes with the events view and jsonl output only")
 			}
 			st := store.New()
 			report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
@@ -76,7 +88,12 @@ line and skipped; the good events around it are kept.`,
 				}
 				return err
 			}
-			if err := printView(e, st, view, format, out.top); err != nil {
+			if selected.jq != nil {
+				err = selected.printJQ(cmd.Context(), e, st, out.top)
+			} else {
+				err = printView(cmd.Context(), e, st, selected, view, format, out.top)
+			}
+			if err != nil {
 				return err
 			}
 			if report.Total() > 0 {
@@ -89,6 +106,7 @@ line and skipped; the good events around it are kept.`,
 		},
 	}
 	out.register(cmd)
+	sel.register(cmd)
 	cmd.Flags().BoolVar(&strict, "strict", false, "exit with status 3 when any input was skipped")
 	cmd.Flags().IntVar(&maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
 	return cmd
@@ -108,19 +126,23 @@ func (o *outputFlags) format(e *env) (string, error) {
 	return "", usageError("unknown output format %q (want table, jsonl or json)", o.output)
 }
 
-// printView writes view v of the store. The events view in jsonl and json
-// prints every stored event's original bytes (every stage); the tables count
-// each request once.
-func printView(e *env, st *store.Store, v query.View, format string, top int) error {
+// printView writes view v of the events sel keeps. The events view in jsonl
+// and json prints every kept event's original bytes (every stage); the
+// tables count each request once.
+func printView(ctx context.Context, e *env, st *store.Store, sel *selection, v query.View, format string, top int) error {
 	if v == query.ViewEvents && format != "table" {
-		events := st.All()
-		if top > 0 && events.GetCardinality() > uint64(top) {
-			cut, _ := events.Select(uint32(top))
-			events.RemoveRange(uint64(cut), uint64(st.Len()))
+		events, err := sel.events(ctx, e, st)
+		if err != nil {
+			return err
 		}
+		limitTop(events, top)
 		return query.WriteRaw(e.stdout, st, events, format == "json")
 	}
-	t, err := query.Build(st, st.Requests(), v, top)
+	requests, err := sel.requests(ctx, e, st)
+	if err != nil {
+		return err
+	}
+	t, err := query.Build(st, requests, v, top)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,244 @@
+package query
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/itchyny/gojq"
+
+	"github.com/kaudit/kaudit/store"
+)
+
+// Filter is a compiled filter (DESIGN.md §4): quick terms or a jq program,
+// planned into postings operations, column scans and, for what is left, a
+// gojq program run only on the events that remain.
+//
+// A Filter is immutable: any number of goroutines may call Eval at once.
+type Filter struct {
+	text string
+	jq   bool
+	root node // nil keeps every event
+	full *gojq.Code
+}
+
+// Compile compiles a filter. The text is a jq program when it starts like
+// one (".", "(", "[", "{", a string, a variable, a number, select(…), not,
+// if, …) or when it is not quick terms but parses as jq; otherwise it is
+// quick terms. Blank text keeps every event. Errors are *SyntaxError.
+//
+// See terms.go for quick terms and jq_plan.go for how jq is planned.
+func Compile(text string) (*Filter, error) {
+	if strings.TrimSpace(text) == "" {
+		return &Filter{text: text}, nil
+	}
+	if looksLikeJQ(text) {
+		return compileJQ(text)
+	}
+	root, err := compileTerms(text)
+	if err == nil {
+		return &Filter{text: text, root: root}, nil
+	}
+	if _, jqErr := gojq.Parse(text); jqErr == nil {
+		// Valid jq syntax: report whichever reading got further.
+		f, jqErr := compileJQ(text)
+		if jqErr == nil {
+			return f, nil
+		}
+		if offset(jqErr) > offset(err) {
+			return nil, jqErr
+		}
+	}
+	return nil, err
+}
+
+func offset(err error) int {
+	if se, ok := err.(*SyntaxError); ok {
+		return se.Offset
+	}
+	return -1
+}
+
+// looksLikeJQ reports whether text starts the way only a jq program does.
+func looksLikeJQ(text string) bool {
+	s := strings.TrimLeft(text, " \t\r\n")
+	switch c := s[0]; {
+	case strings.IndexByte(`.([{"$@`, c) >= 0, c >= '0' && c <= '9':
+		return true
+	}
+	word := s
+	if i := strings.IndexFunc(s, func(r rune) bool { return !isIdentRune(r) }); i >= 0 {
+		word, s = s[:i], s[i:]
+	} else {
+		s = ""
+	}
+	switch word {
+	case "not", "if", "def", "reduce", "foreach", "try", "label", "import", "include", "true", "false", "null":
+		return true
+	}
+	return word != "" && strings.HasPrefix(s, "(")
+}
+
+func isIdentRune(r rune) bool {
+	return r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+}
+
+// String returns the filter as it was typed.
+func (f *Filter) String() string { return f.text }
+
+// IsJQ reports whether the filter is a jq program (not quick terms).
+func (f *Filter) IsJQ() bool { return f.jq }
+
+// Plan describes how the filter is answered: index and column operations,
+// and the residual jq programs with the literals their events must contain.
+func (f *Filter) Plan() string {
+	if f.root == nil {
+		return "all"
+	}
+	return f.root.String()
+}
+
+// Between returns a filter that also keeps only events whose stageTimestamp
+// is at or after since and before until; a zero time leaves that side open.
+// Events without a stageTimestamp are dropped when either side is set.
+func (f *Filter) Between(since, until time.Time) *Filter {
+	if since.IsZero() && until.IsZero() {
+		return f
+	}
+	w := timeAtom(since, until)
+	g := *f
+	if g.root == nil {
+		g.root = w
+	} else {
+		g.root = &andNode{l: w, r: f.root}
+	}
+	return &g
+}
+
+// Stats describes the jq work one Eval did.
+type Stats struct {
+	Decoded    int   // events decoded and run through gojq
+	Skipped    int   // events the literal pre-filter ruled out without decoding
+	Errors     int   // events on which a jq program raised an error
+	FirstError error // the first such error
+}
+
+// Eval returns the events of candidates that the filter keeps. candidates
+// are event IDs of st: usually st.Requests() for tables, st.All() to print
+// every stage. It never modifies candidates. It stops early with ctx's
+// error when ctx is done.
+//
+// An event is kept when the filter's first output for it is truthy (not
+// false or null). An event on which jq raises an error before that first
+// output, or for which the program produces no output, is not kept: jq
+// 'select(F)' prints nothing for it either (jq reports the error and goes
+// on with the next input; kaudit counts it in Stats). For filters with at
+// most one output — every comparison, and/or/not of them — this is exactly
+// `select(F)`; a filter with several outputs keeps the event when the
+// first is truthy, where select would print it once per truthy output.
+// halt and halt_error count as errors and do not stop the evaluation.
+func (f *Filter) Eval(ctx context.Context, st *store.Store, candidates *store.Set) (*store.Set, error) {
+	s, _, err := f.EvalStats(ctx, st, candidates)
+	return s, err
+}
+
+// EvalStats is Eval that also reports the jq work done.
+func (f *Filter) EvalStats(ctx context.Context, st *store.Store, candidates *store.Set) (*store.Set, Stats, error) {
+	return f.eval(&evalCtx{ctx: ctx, st: st}, candidates)
+}
+
+func (f *Filter) eval(ec *evalCtx, candidates *store.Set) (*store.Set, Stats, error) {
+	if f == nil || f.root == nil {
+		return candidates.Clone(), Stats{}, nil
+	}
+	t, _, err := f.root.eval(ec, candidates, false)
+	if err != nil {
+		return nil, ec.stats(), err
+	}
+	if t == candidates {
+		t = t.Clone()
+	}
+	return t, ec.stats(), nil
+}
+
+// evalCtx is what one evaluation shares between the nodes of a plan.
+type evalCtx struct {
+	ctx context.Context
+	st  *store.Store
+
+	noPrefilter bool                                     // tests: decode every candidate of a residue
+	input       func(id uint32, raw []byte) (any, error) // tests: decoded inputs; nil decodes raw
+
+	mu      sync.Mutex
+	readers []*store.RawReader // free raw readers, reused across residues
+
+	decoded, skipped, errors atomic.Int64
+	firstErr                 atomic.Pointer[error]
+}
+
+// rawSource reads events' original bytes: through a RawReader (which reads
+// a large window at once) when they are close together, one by one when
+// they are scattered.
+type rawSource struct {
+	st  *store.Store
+	rr  *store.RawReader
+	buf []byte
+}
+
+// denseGap is the average distance in IDs up to which a window read pays.
+const denseGap = 64
+
+func (r *rawSource) raw(id uint32, dense bool) ([]byte, error) {
+	if dense {
+		return r.rr.Raw(id)
+	}
+	var err error
+	r.buf, err = r.st.Raw(id, r.buf[:0])
+	return r.buf, err
+}
+
+// dense reports whether ids (sorted) are close enough for window reads.
+func dense(ids []uint32) bool {
+	return len(ids) > 0 && uint64(ids[len(ids)-1]-ids[0]) < uint64(len(ids))*denseGap
+}
+
+func (ec *evalCtx) source() *rawSource { return &rawSource{st: ec.st, rr: ec.reader()} }
+
+func (ec *evalCtx) reader() *store.RawReader {
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	if n := len(ec.readers); n > 0 {
+		r := ec.readers[n-1]
+		ec.readers = ec.readers[:n-1]
+		return r
+	}
+	return ec.st.NewRawReader()
+}
+
+func (ec *evalCtx) release(r *store.RawReader) {
+	ec.mu.Lock()
+	ec.readers = append(ec.readers, r)
+	ec.mu.Unlock()
+}
+
+func (ec *evalCtx) decode(id uint32, raw []byte) (any, error) {
+	if ec.input != nil {
+		return ec.input(id, raw)
+	}
+	return DecodeJSON(raw)
+}
+
+func (ec *evalCtx) jqError(err error) {
+	ec.errors.Add(1)
+	ec.firstErr.CompareAndSwap(nil, &err)
+}
+
+func (ec *evalCtx) stats() Stats {
+	s := Stats{Decoded: int(ec.decoded.Load()), Skipped: int(ec.skipped.Load()), Errors: int(ec.errors.Load())}
+	if p := ec.firstErr.Load(); p != nil {
+		s.FirstError = *p
+	}
+	return s
+}

@@ -1,0 +1,313 @@
+package query
+
+import (
+	"bytes"
+	"slices"
+
+	"github.com/itchyny/gojq"
+)
+
+// The literal pre-filter. For a residue such as
+// `.requestObject.spec.containers[]?.securityContext.privileged == true`,
+// every event it keeps has the bytes "requestObject", "privileged", true, …
+// in its JSON, so an event whose bytes lack one of them is not decoded.
+//
+// JSON may spell a character as an escape (\u0070 for p, \/ for /), so a
+// literal's absence only proves something when no escape in the event
+// could stand for one of its characters: mayContain checks that. Literals
+// hold printable ASCII other than " and \ only (their delimiting quotes
+// aside), which no JSON encoder writes as anything but itself or an escape.
+
+// lit is a byte string every kept event contains.
+type lit struct {
+	b     []byte
+	chars [2]uint64 // the ASCII characters of its content, as a bit set
+}
+
+// newLit makes the literal open+s+close, where open and close are JSON
+// string delimiters or empty, if s is made of characters it can check.
+func newLit(open, s, close string) (lit, bool) {
+	l := lit{b: []byte(open + s + close)}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return lit{}, false
+		}
+		l.chars[c>>6] |= 1 << (c & 63)
+	}
+	return l, len(l.b) > 0
+}
+
+// in reports whether raw contains l. A leading quote is the commonest
+// byte of JSON, a poor start for a search: it is checked after finding
+// the rest.
+func (l lit) in(raw []byte) bool {
+	if len(l.b) < 2 || l.b[0] != '"' {
+		return bytes.Contains(raw, l.b)
+	}
+	rest := l.b[1:]
+	for i := 1; i < len(raw); {
+		j := bytes.Index(raw[i:], rest)
+		if j < 0 {
+			return false
+		}
+		if raw[i+j-1] == '"' {
+			return true
+		}
+		i += j + 1
+	}
+	return false
+}
+
+// mayContainAll reports whether raw may contain every literal. It is
+// false only when some literal is certainly absent.
+func mayContainAll(raw []byte, lits []lit) bool {
+	var escaped [2]uint64
+	scanned := false
+	for _, l := range lits {
+		if l.in(raw) {
+			continue
+		}
+		if !scanned {
+			escaped, scanned = escapedChars(raw), true
+		}
+		if escaped[0]&l.chars[0] == 0 && escaped[1]&l.chars[1] == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// escapedChars returns the ASCII characters that an escape in raw may
+// stand for (\uXXXX below 0x80, and \/); anything it cannot read counts as
+// every character.
+func escapedChars(raw []byte) [2]uint64 {
+	var set [2]uint64
+	all := [2]uint64{^uint64(0), ^uint64(0)}
+	for i := 0; ; {
+		j := bytes.IndexByte(raw[i:], '\\')
+		if j < 0 {
+			return set
+		}
+		i += j
+		if i+1 >= len(raw) {
+			return set
+		}
+		switch raw[i+1] {
+		case 'u':
+			if i+6 > len(raw) {
+				return all
+			}
+			var r int
+			for _, h := range raw[i+2 : i+6] {
+				switch {
+				case h >= '0' && h <= '9':
+					r = r<<4 | int(h-'0')
+				case h >= 'a' && h <= 'f':
+					r = r<<4 | int(h-'a'+10)
+				case h >= 'A' && h <= 'F':
+					r = r<<4 | int(h-'A'+10)
+				default:
+					return all
+				}
+			}
+			if r < 0x80 {
+				set[r>>6] |= 1 << (r & 63)
+			}
+			i += 6
+		case '/':
+			set['/'>>6] |= 1 << ('/' & 63)
+			i += 2
+		default:
+			i += 2
+		}
+	}
+}
+
+// required returns literals that the bytes of every event on which q's
+// first output is truthy contain. It knows conjunctions, disjunctions,
+// select, and comparisons of paths with literals; anything else requires
+// nothing.
+func required(q *gojq.Query) []lit {
+	if q == nil || hasDefs(q) {
+		return nil
+	}
+	switch q.Op {
+	case gojq.OpAnd:
+		return union(required(q.Left), required(q.Right))
+	case gojq.OpOr:
+		return intersect(required(q.Left), required(q.Right))
+	case gojq.OpEq, gojq.OpGt, gojq.OpGe, gojq.OpLt, gojq.OpLe:
+		return comparisonLits(q)
+	case gojq.OpPipe:
+		return pipeLits(q)
+	case 0:
+		t := q.Term
+		if len(t.SuffixList) == 0 {
+			if t.Type == gojq.TermTypeQuery {
+				return required(t.Query)
+			}
+			if args := funcArgs(q, "select", 1); args != nil {
+				return required(args[0])
+			}
+		}
+	}
+	return nil
+}
+
+// comparisonLits: `path == literal` needs the path's keys and the literal;
+// `path > literal` and `path >= literal` need the keys (null is below
+// everything else in jq's order).
+func comparisonLits(q *gojq.Query) []lit {
+	op, path, other := q.Op, q.Left, q.Right
+	v, ok := constOf(other)
+	if !ok {
+		if v, ok = constOf(path); !ok {
+			return nil
+		}
+		op, path = mirror[op], other
+	}
+	keys, ok := pathKeys(path)
+	if !ok || v == nil {
+		return nil
+	}
+	switch op {
+	case gojq.OpEq:
+		if l, ok := valueLit(v); ok {
+			if _, isStr := v.(string); isStr {
+				return append([]lit{l}, keys...) // most selective first
+			}
+			keys = append(keys, l)
+		}
+		return keys
+	case gojq.OpGt, gojq.OpGe:
+		return keys
+	}
+	return nil
+}
+
+// pipeLits: `path | startswith("s")` needs the keys and `"s`; endswith
+// `s"`, contains `s`, test the keys.
+func pipeLits(q *gojq.Query) []lit {
+	keys, ok := pathKeys(q.Left)
+	if !ok {
+		return nil
+	}
+	arg := func(name string) (string, bool) {
+		args := funcArgs(q.Right, name, 1)
+		if args == nil {
+			return "", false
+		}
+		v, ok := constOf(args[0])
+		s, isStr := v.(string)
+		return s, ok && isStr
+	}
+	add := func(open, s, close string) []lit {
+		if l, ok := newLit(open, s, close); ok {
+			return append([]lit{l}, keys...)
+		}
+		return keys
+	}
+	if s, ok := arg("startswith"); ok {
+		return add(`"`, s, "")
+	}
+	if s, ok := arg("endswith"); ok {
+		return add("", s, `"`)
+	}
+	if s, ok := arg("contains"); ok {
+		return add("", s, "")
+	}
+	if funcArgs(q.Right, "test", 1) != nil || funcArgs(q.Right, "test", 2) != nil {
+		return keys
+	}
+	return nil
+}
+
+// pathKeys returns the object keys of a path from the input (.a.b[]?.c,
+// .["a"]), as JSON strings: for the path to have a value other than null,
+// each key is in the bytes. Array indices and iterations add nothing.
+func pathKeys(q *gojq.Query) ([]lit, bool) {
+	if q == nil || hasDefs(q) || q.Op != 0 || q.Term.Type != gojq.TermTypeIndex {
+		return nil, false
+	}
+	var keys []lit
+	add := func(x *gojq.Index) bool {
+		var k string
+		switch {
+		case x.IsSlice:
+			return true
+		case x.Name != "":
+			k = x.Name
+		case x.Str != nil && x.Str.Queries == nil:
+			k = x.Str.Str
+		case x.Start != nil:
+			v, ok := constOf(x.Start)
+			if s, isStr := v.(string); ok && isStr {
+				k = s
+			} else {
+				return ok // a number index, or not a literal
+			}
+		default:
+			return false
+		}
+		if l, ok := newLit(`"`, k, `"`); ok {
+			keys = append(keys, l)
+		}
+		return true
+	}
+	if !add(q.Term.Index) {
+		return nil, false
+	}
+	for _, s := range q.Term.SuffixList {
+		if s.Index != nil && !add(s.Index) {
+			return nil, false
+		}
+	}
+	// The deepest key is the rarest: check it first.
+	slices.Reverse(keys)
+	return keys, true
+}
+
+// valueLit is how a literal value appears in JSON, for strings, true and
+// false (numbers have many spellings).
+func valueLit(v any) (lit, bool) {
+	switch v := v.(type) {
+	case string:
+		return newLit(`"`, v, `"`)
+	case bool:
+		if v {
+			return newLit("", "true", "")
+		}
+		return newLit("", "false", "")
+	}
+	return lit{}, false
+}
+
+func union(a, b []lit) []lit {
+	out := append([]lit(nil), a...)
+	for _, l := range b {
+		if !hasLit(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func intersect(a, b []lit) []lit {
+	var out []lit
+	for _, l := range a {
+		if hasLit(b, l) && !hasLit(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func hasLit(ls []lit, l lit) bool {
+	for _, x := range ls {
+		if bytes.Equal(x.b, l.b) {
+			return true
+		}
+	}
+	return false
+}

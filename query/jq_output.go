@@ -1,0 +1,87 @@
+package query
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/itchyny/gojq"
+
+	"github.com/kaudit/kaudit/store"
+)
+
+// Program is a jq program run on each kept event (--jq), compiled once
+// with kaudit's helpers and no environment access.
+type Program struct {
+	text string
+	code *gojq.Code
+}
+
+// CompileProgram compiles a --jq program. Errors are *SyntaxError.
+func CompileProgram(text string) (*Program, error) {
+	code, err := CompileJQ(text)
+	if err != nil {
+		return nil, err
+	}
+	return &Program{text: text, code: code}, nil
+}
+
+// EventError is a jq error raised on one event.
+type EventError struct {
+	ID  store.ID
+	Err error
+}
+
+func (e *EventError) Error() string { return fmt.Sprintf("event %d: %v", e.ID, e.Err) }
+func (e *EventError) Unwrap() error { return e.Err }
+
+// WriteJQ runs p on the original JSON object of every event of events, in
+// ID order, and writes each output on its own line as `jq -c` does. An
+// error raised on an event ends that event's outputs and is passed to
+// onError; the other events still run. It returns early on ctx's error or
+// when writing fails.
+func WriteJQ(ctx context.Context, w io.Writer, st *store.Store, events *store.Set, p *Program, onError func(*EventError)) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	rr := st.NewRawReader()
+	it := events.Iterator()
+	for it.HasNext() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		id := it.Next()
+		raw, err := rr.Raw(id)
+		if err != nil {
+			return fmt.Errorf("original bytes of event %d: %w", id, err)
+		}
+		v, err := DecodeJSON(raw)
+		if err != nil {
+			onError(&EventError{ID: id, Err: err})
+			continue
+		}
+		iter := p.code.RunWithContext(ctx, v)
+		for {
+			out, ok := iter.Next()
+			if !ok {
+				break
+			}
+			if err, isErr := out.(error); isErr {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				onError(&EventError{ID: id, Err: err})
+				break
+			}
+			b, err := gojq.Marshal(out)
+			if err != nil {
+				onError(&EventError{ID: id, Err: err})
+				break
+			}
+			bw.Write(b)
+			if err := bw.WriteByte('\n'); err != nil {
+				return err
+			}
+		}
+	}
+	return bw.Flush()
+}

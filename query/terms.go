@@ -1,0 +1,379 @@
+package query
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/kaudit/kaudit/store"
+)
+
+// Quick terms (DESIGN.md §4): space-separated, ANDed.
+//
+//	user:alice              see below
+//	verb:delete,patch       a comma means OR within a key
+//	name:web-*              * matches any run of characters (values are exact otherwise)
+//	ns:"my ns"              quotes for values with spaces, commas or a literal *
+//	code:403 code:5xx code:400-499
+//	latency>1s latency<=50ms
+//	denied longrunning error
+//	-user:system:*          a leading - negates a term
+//
+// Keys: user, group (the authenticated user's groups), verb, resource,
+// subresource, apigroup, ns, name (objectRef.name), code, decision
+// (authorization.k8s.io/decision), stage, level, ua (user agent), ip (the
+// first of sourceIPs; also CIDR prefixes such as 10.0.0.0/8), auditid.
+//
+// Semantics worth knowing:
+//
+//   - user:X matches when X is the authenticated user (user.username) OR
+//     the impersonated one (impersonatedUser.username). The tables show an
+//     impersonated request as "admin (as bob)"; an operator looking for bob
+//     wants what was done as bob (that is whose permissions were checked,
+//     and who the denials view names), and one looking for admin wants
+//     everything admin did, impersonating or not. The jq spelling of
+//     user:X is `.user.username == "X" or .impersonatedUser.username == "X"`.
+//   - error is responseStatus.code >= 400: the request failed, which is
+//     what the API server itself says (a Status with status "Failure") for
+//     every code from 400 up. Use code:5xx for server errors, denied for
+//     refusals.
+//   - latency compares stageTimestamp − requestReceivedTimestamp exactly as
+//     jq's `latency` does (latency>1s is `latency > 1`); events without the
+//     timestamps have latency 0.
+//   - apigroup is the group as the store keeps it: objectRef.apiGroup, or
+//     for v1alpha1-style events the group inside objectRef.apiVersion
+//     ("apps/v1"); jq's .objectRef.apiGroup is the raw field.
+//   - A quoted empty value ("") matches events without that field (or with
+//     it empty); a term never matches an absent field otherwise, and its
+//     negation always does.
+
+// termKeys are the keys of key:value terms, in the order help lists them.
+var termKeys = []string{"user", "group", "verb", "resource", "subresource", "apigroup", "ns", "name", "code",
+	"decision", "stage", "level", "ua", "ip", "auditid"}
+
+// termWords are the terms that are a bare word.
+var termWords = []string{"denied", "longrunning", "error"}
+
+const validTerms = "valid keys: user, group, verb, resource, subresource, apigroup, ns, name, code, decision, " +
+	"stage, level, ua, ip, auditid; latency>DURATION (also >=, <, <=); bare words: denied, longrunning, error"
+
+// term is one parsed quick term.
+type term struct {
+	pos   int  // byte offset of the term in the filter
+	neg   bool // a leading -
+	key   string
+	items []item        // key:value terms
+	op    string        // latency terms: ">", ">=", "<" or "<="
+	dur   time.Duration // latency terms
+}
+
+// item is one comma-separated value.
+type item struct {
+	pos  int
+	val  string
+	glob bool // unquoted and holds a *
+}
+
+// parseTerms splits text into terms, reporting the first mistake with its
+// position.
+func parseTerms(text string) ([]term, error) {
+	var terms []term
+	i := 0
+	for {
+		for i < len(text) && isSpace(text[i]) {
+			i++
+		}
+		if i == len(text) {
+			return terms, nil
+		}
+		t, next, err := parseTerm(text, i)
+		if err != nil {
+			return nil, err
+		}
+		terms = append(terms, t)
+		i = next
+	}
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func parseTerm(text string, i int) (term, int, error) {
+	t := term{pos: i}
+	if text[i] == '-' {
+		t.neg = true
+		i++
+	}
+	start := i
+	for i < len(text) && text[i] >= 'a' && text[i] <= 'z' {
+		i++
+	}
+	t.key = text[start:i]
+	end := i == len(text) || isSpace(text[i])
+	switch {
+	case t.key == "":
+		if i == len(text) {
+			return t, 0, syntaxErr(text, i, "expected a term after -", nil)
+		}
+		return t, 0, syntaxErr(text, i, fmt.Sprintf("unexpected %q: expected a term such as user:alice (%s)", text[i], validTerms), nil)
+	case t.key == "latency" && !end && (text[i] == '<' || text[i] == '>'):
+		return parseLatency(text, t, i)
+	case end && contains(termWords, t.key):
+		return t, i, nil
+	case !end && text[i] == ':':
+		if !contains(termKeys, t.key) {
+			return t, 0, syntaxErr(text, start, fmt.Sprintf("unknown key %q (%s)", t.key, validTerms), nil)
+		}
+		return parseValues(text, t, i+1)
+	}
+	for i < len(text) && !isSpace(text[i]) {
+		i++
+	}
+	return t, 0, syntaxErr(text, start, fmt.Sprintf("unknown term %q (%s)", text[start:i], validTerms), nil)
+}
+
+func parseLatency(text string, t term, i int) (term, int, error) {
+	t.op = text[i : i+1]
+	i++
+	if i < len(text) && text[i] == '=' {
+		t.op += "="
+		i++
+	}
+	start := i
+	for i < len(text) && !isSpace(text[i]) {
+		i++
+	}
+	d, err := time.ParseDuration(text[start:i])
+	if err != nil || d < 0 {
+		return t, 0, syntaxErr(text, start, fmt.Sprintf("bad duration %q: want a number with a unit, such as 1s, 250ms or 1.5m", text[start:i]), nil)
+	}
+	t.dur = d
+	return t, i, nil
+}
+
+func parseValues(text string, t term, i int) (term, int, error) {
+	for {
+		it := item{pos: i}
+		switch {
+		case i < len(text) && text[i] == '"':
+			var b strings.Builder
+			j := i + 1
+			for ; j < len(text) && text[j] != '"'; j++ {
+				if text[j] == '\\' && j+1 < len(text) && (text[j+1] == '"' || text[j+1] == '\\') {
+					j++
+				}
+				b.WriteByte(text[j])
+			}
+			if j == len(text) {
+				return t, 0, syntaxErr(text, i, "unterminated quoted value", nil)
+			}
+			it.val = b.String()
+			i = j + 1
+		default:
+			j := i
+			for j < len(text) && !isSpace(text[j]) && text[j] != ',' {
+				if text[j] == '"' {
+					return t, 0, syntaxErr(text, j, `a quote may only start a value: write key:"value"`, nil)
+				}
+				j++
+			}
+			if j == i {
+				return t, 0, syntaxErr(text, i, fmt.Sprintf("missing value after %s: (write %s:\"\" for events without one)", t.key, t.key), nil)
+			}
+			it.val, it.glob = text[i:j], strings.Contains(text[i:j], "*")
+			i = j
+		}
+		t.items = append(t.items, it)
+		switch {
+		case i == len(text) || isSpace(text[i]):
+			return t, i, nil
+		case text[i] == ',':
+			i++
+		default:
+			return t, 0, syntaxErr(text, i, "expected a comma or a space after a quoted value", nil)
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// compileTerms parses quick terms and plans them: each term becomes an
+// index or column operation, negated terms their complement, all ANDed.
+func compileTerms(text string) (node, error) {
+	terms, err := parseTerms(text)
+	if err != nil {
+		return nil, err
+	}
+	var root node
+	for _, t := range terms {
+		n, err := termNode(text, t)
+		if err != nil {
+			return nil, err
+		}
+		if t.neg {
+			n = &notNode{x: n}
+		}
+		if root == nil {
+			root = n
+		} else {
+			root = &andNode{l: root, r: n}
+		}
+	}
+	return root, nil
+}
+
+// termFields are the keys answered from one or more indexed fields.
+var termFields = map[string][]store.Field{
+	"user":        {store.FieldUser, store.FieldImpersonated},
+	"group":       {store.FieldGroup},
+	"verb":        {store.FieldVerb},
+	"resource":    {store.FieldResource},
+	"subresource": {store.FieldSubresource},
+	"apigroup":    {store.FieldAPIGroup},
+	"ns":          {store.FieldNamespace},
+	"decision":    {store.FieldDecision},
+	"stage":       {store.FieldStage},
+	"level":       {store.FieldLevel},
+	"ua":          {store.FieldUserAgent},
+	"ip":          {store.FieldSourceIP},
+}
+
+func termNode(text string, t term) (node, error) {
+	desc := termString(t)
+	switch t.key {
+	case "denied":
+		return flagAtom("denied", store.Row.Denied), nil
+	case "longrunning":
+		return flagAtom("longrunning", store.Row.LongRunning), nil
+	case "error":
+		return codeAtom("error", func(c int) bool { return c >= 400 }), nil
+	case "latency":
+		return latencyAtom(t.op, t.dur.Seconds())
+	case "code":
+		m, err := codeMatcher(text, t.items)
+		if err != nil {
+			return nil, err
+		}
+		return codeAtom(desc, m), nil
+	case "name":
+		return nameAtom(desc, newValueMatcher(t.items).match), nil
+	case "auditid":
+		return auditIDAtom(desc, t.items), nil
+	case "stage", "level":
+		if err := checkNames(text, t); err != nil {
+			return nil, err
+		}
+	case "ip":
+		m, err := ipMatcher(text, t.items)
+		if err != nil {
+			return nil, err
+		}
+		return fieldAtom(desc, termFields[t.key], m), nil
+	}
+	return fieldAtom(desc, termFields[t.key], newValueMatcher(t.items).match), nil
+}
+
+func termString(t term) string {
+	var b strings.Builder
+	b.WriteString(t.key)
+	b.WriteByte(':')
+	for i, it := range t.items {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if it.glob {
+			b.WriteString(it.val)
+		} else {
+			fmt.Fprintf(&b, "%q", it.val)
+		}
+	}
+	return b.String()
+}
+
+// fieldAtom keeps events whose value of any of fields matches.
+func fieldAtom(desc string, fields []store.Field, match func(string) bool) node {
+	return &atom{desc: desc, c: costPostings, match: func(ec *evalCtx, cand *store.Set) (parts, error) {
+		var p parts
+		for _, f := range fields {
+			q := postingsParts(ec.st, cand, f, func(v string) int {
+				if match(v) {
+					return clsT
+				}
+				return clsF
+			})
+			if p.t == nil {
+				p.t = q.t
+			} else {
+				p.t.Or(q.t)
+			}
+		}
+		return p, nil
+	}}
+}
+
+// flagAtom keeps events with a flag set.
+func flagAtom(desc string, flag func(store.Row) bool) node {
+	return &atom{desc: desc, c: costScan, match: func(ec *evalCtx, cand *store.Set) (parts, error) {
+		return parts{t: ec.st.Select(cand, flag)}, nil
+	}}
+}
+
+// nameAtom keeps events whose objectRef.name matches; names are not
+// indexed, so it scans the candidates, deciding each distinct name once.
+func nameAtom(desc string, match func(string) bool) node {
+	return &atom{desc: desc, c: costScan, match: func(ec *evalCtx, cand *store.Set) (parts, error) {
+		seen := map[uint32]bool{}
+		return parts{t: ec.st.Select(cand, func(r store.Row) bool {
+			k := r.NameKey()
+			ok, done := seen[k]
+			if !done {
+				ok = match(r.Name())
+				seen[k] = ok
+			}
+			return ok
+		})}, nil
+	}}
+}
+
+// auditIDAtom keeps the events of the requests with the given auditIDs:
+// exact ones from the store's request map, patterns by a scan.
+func auditIDAtom(desc string, items []item) node {
+	var globs []item
+	var exact []string
+	for _, it := range items {
+		if it.glob {
+			globs = append(globs, it)
+		} else {
+			exact = append(exact, it.val)
+		}
+	}
+	m := newValueMatcher(globs)
+	return &atom{desc: desc, c: costScan, match: func(ec *evalCtx, cand *store.Set) (parts, error) {
+		t := roaring.New()
+		for _, id := range exact {
+			if id == "" {
+				t.Or(ec.st.Select(cand, func(r store.Row) bool { return len(r.AppendAuditID(nil)) == 0 }))
+				continue
+			}
+			s := ec.st.WithAuditID(id)
+			s.And(cand)
+			t.Or(s)
+		}
+		if len(globs) > 0 {
+			var buf []byte
+			t.Or(ec.st.Select(cand, func(r store.Row) bool {
+				buf = r.AppendAuditID(buf[:0])
+				return m.match(string(buf))
+			}))
+		}
+		return parts{t: t}, nil
+	}}
+}
