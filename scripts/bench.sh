@@ -166,3 +166,48 @@ else
 fi
 echo "jq output (first run, top users by events):"
 "$JQ" -r 'to_entries | sort_by(-.value) | .[:5][] | "    \(.value)\t\(.key)"' "$WORK/jq.first" 2>/dev/null || true
+
+# ---------------------------------------------------------------------------------------------
+# Filters (issue 3): `kaudit replay -f F -o jsonl` (load + filter + print) against
+# `gojq -c 'select(F)'` on the same file, alternating, RUNS times each. Set KAUDIT_BENCH_FILTERS=0
+# to skip. gojq is built from the Go module proxy at the version go.mod pins.
+[[ ${KAUDIT_BENCH_FILTERS:-1} == 0 || $have_kaudit -eq 0 ]] && exit 0
+# The gojq CLI at the version go.mod pins for the library, else the newest older release whose
+# dependencies the module proxy serves (v0.12.20's CLI needs a go-yaml pseudo-version it refuses).
+pinned=$(cd "$ROOT" && go list -m -f '{{.Version}}' github.com/itchyny/gojq)
+gojq_version=
+for v in "$pinned" v0.12.19 v0.12.18 v0.12.17; do
+  log "bench: building the gojq CLI $v"
+  if (cd "$WORK" && GOBIN="$WORK" GOFLAGS=-mod=mod go install "github.com/itchyny/gojq/cmd/gojq@$v") >"$WORK/gojq-build.log" 2>&1; then
+    gojq_version=$v
+    break
+  fi
+done
+if [[ -z $gojq_version ]]; then
+  log "bench: the gojq CLI failed to build; no filter comparison:"
+  sed -n '1,5s/^/    /p' "$WORK/gojq-build.log" >&2
+  exit 0
+fi
+filters=(
+  '.verb == "delete"'
+  '.responseStatus.code == 403 and .user.username == "bob"'
+  '.requestObject.spec.containers[]?.securityContext.privileged == true'
+)
+echo
+echo "filters: kaudit replay -f F -o jsonl FILE  vs  gojq $gojq_version -c 'select(F)' FILE  (median of $RUNS, wall)"
+printf '%-72s %10s %10s %8s %12s %12s\n' filter 'kaudit s' 'gojq s' ratio 'kaudit out' 'gojq out'
+for i in "${!filters[@]}"; do
+  f=${filters[$i]}
+  rm -f "$WORK/fk$i.runs" "$WORK/fg$i.runs" "$WORK/fk$i.first" "$WORK/fg$i.first"
+  for ((r = 1; r <= RUNS; r++)); do
+    run_tool "fk$i" "$WORK/kaudit" replay -f "$f" -o jsonl "$FILE"
+    run_tool "fg$i" "$WORK/gojq" -c "select($f)" "$FILE"
+  done
+  wk=$(median 1 "$WORK/fk$i.runs")
+  wg=$(median 1 "$WORK/fg$i.runs")
+  nk=$(wc -l <"$WORK/fk$i.first")
+  ng=$(wc -l <"$WORK/fg$i.first")
+  awk -v f="$f" -v a="$wk" -v b="$wg" -v nk="$nk" -v ng="$ng" 'BEGIN {
+    printf "%-72s %10.2f %10.2f %7.1fx %12d %12d\n", f, a, b, (a > 0 ? b / a : 0), nk, ng }'
+done
+echo "(gojq prints an event once per truthy output of F; kaudit once per event.)"
