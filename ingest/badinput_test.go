@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -288,5 +289,23 @@ func TestUnreadableFirstRead(t *testing.T) {
 	}
 	if !bytes.Contains([]byte(res.problems[0].Msg), []byte("EIO")) {
 		t.Errorf("message %q does not say why", res.problems[0].Msg)
+	}
+}
+
+func TestLegacyTextFormatIsNamed(t *testing.T) {
+	for _, f := range []string{"k8sdocs-legacy-2016.log", "k8sdocs-legacy-2017-03.log", "k8sdocs-legacy-staged-2017-06.log"} {
+		var probs []Problem
+		r := &Replay{Paths: []string{"../testdata/public/" + f}, OnProblem: func(p Problem) { probs = append(probs, p) }}
+		if _, err := r.Run(context.Background(), func(Batch) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(probs) != 2 {
+			t.Fatalf("%s: %d problems, want one per line (2): %v", f, len(probs), probs)
+		}
+		for _, p := range probs {
+			if p.Kind != Unrecognised || !strings.Contains(p.Msg, "legacy text audit format") {
+				t.Errorf("%s: %v (%v), want the legacy format named", f, p, p.Kind)
+			}
+		}
 	}
 }

@@ -77,6 +77,9 @@ func (w *worker) one(b *batcher, doc []byte, at int, line int64, end int, endLin
 	}
 	if err != nil {
 		kind, msg := decodeProblem(err)
+		if kind == Malformed && legacyLine(doc) {
+			kind, msg = Unrecognised, "legacy text audit format (--audit-log-format=legacy); kaudit reads the json format"
+		}
 		b.problem(line, kind, msg)
 	}
 	if bad {
@@ -118,6 +121,18 @@ func decodeProblem(err error) (ProblemKind, string) {
 		return kind, "EventList " + err.Error() + "; the other items were kept"
 	}
 	return kind, err.Error()
+}
+
+// legacyLine recognises the pre-1.8 text format, `<RFC 3339 time> AUDIT:
+// id="…" …`, so that the operator is told what the file is instead of
+// being shown a JSON syntax error per line.
+func legacyLine(p []byte) bool {
+	sp := bytes.IndexByte(p, ' ')
+	if sp < 20 || sp > 40 {
+		return false
+	}
+	_, ok := audit.ParseTime(string(p[:sp]))
+	return ok && bytes.HasPrefix(p[sp:], []byte(" AUDIT: "))
 }
 
 // blank reports whether a line holds only whitespace.
