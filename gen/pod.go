@@ -34,8 +34,11 @@ type podParams struct {
 	ip       string
 	vol      string // kube-api-access-xxxxx
 	user     bool   // created with kubectl (no owner, no generateName)
-	owner    string // set when a human's patch added debug/owner labels
-	manager  string
+	// privileged marks a hand-made debugging pod run privileged, as
+	// `kubectl debug --profile=sysadmin` does: what body filters look for.
+	privileged bool
+	owner      string // set when a human's patch added debug/owner labels
+	manager    string
 }
 
 func (g *Generator) hex64(dst []byte, n int) []byte {
@@ -58,6 +61,7 @@ func (g *Generator) newPodParams(r *request) *podParams {
 	p.user = r.body == bPodCreateUser || strings.HasPrefix(string(r.name), "debug-")
 	if p.user {
 		p.manager = "kubectl-run"
+		p.privileged = g.rng.IntN(4) == 0
 	}
 	p.nd = g.nodes[g.rng.IntN(len(g.nodes))]
 	p.ip = p.nd.podCIDR + strconv.Itoa(2+g.rng.IntN(250))
@@ -208,6 +212,9 @@ func appendContainer(dst []byte, a *app, p *podParams, server bool) []byte {
 		dst = append(dst, `,"livenessProbe":{"httpGet":{"path":"/healthz","port":"http","scheme":"HTTP"},"initialDelaySeconds":10,"timeoutSeconds":1,"periodSeconds":10,"successThreshold":1,"failureThreshold":3},"readinessProbe":{"httpGet":{"path":"/ready","port":"http","scheme":"HTTP"},"timeoutSeconds":1,"periodSeconds":5,"successThreshold":1,"failureThreshold":3}`...)
 	}
 	dst = append(dst, `,"terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File","imagePullPolicy":"IfNotPresent"`...)
+	if p.privileged {
+		dst = append(dst, `,"securityContext":{"privileged":true}`...)
+	}
 	if !p.user {
 		dst = append(dst, `,"securityContext":{"capabilities":{"drop":["ALL"]},"runAsNonRoot":true,"readOnlyRootFilesystem":true,"allowPrivilegeEscalation":false,"seccompProfile":{"type":"RuntimeDefault"}}`...)
 	}
