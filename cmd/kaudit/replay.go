@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -38,6 +39,39 @@ func viewNames() []string {
 
 func joinViews() string { return strings.Join(viewNames(), ", ") }
 
+// replayBrowse is replay on a terminal: the TUI opens at once and the
+// tables fill while a writer goroutine loads the logs in the background.
+func replayBrowse(ctx context.Context, e *env, paths []string, maxLine int, sel *selection, view query.View) error {
+	files, _ := ingest.ExpandPaths(paths)
+	f := newFeed(strings.Join(paths, " "))
+	f.prog.Loading = true
+	for _, p := range files {
+		if fi, err := os.Stat(p); err == nil && p != "-" {
+			f.prog.TotalBytes += fi.Size()
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	var runErr error
+	go func() {
+		defer close(done)
+		defer f.finish()
+		r := &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: maxLine, OnProblem: f.problem}
+		_, runErr = r.Run(ctx, func(b ingest.Batch) error {
+			f.append(b)
+			return nil
+		})
+	}()
+	if err := browse(ctx, e, f, sel.filter, view, cancel, done); err != nil {
+		return err
+	}
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		return runErr
+	}
+	return nil
+}
+
 func newReplayCmd(e *env) *cobra.Command {
 	var out outputFlags
 	var sel filterFlags
@@ -65,11 +99,21 @@ line and skipped; the good events around it are kept.`,
 			if err != nil {
 				return usageError("%v", err)
 			}
-			format, err := out.format(e)
+			selected, err := sel.compile()
 			if err != nil {
 				return err
 			}
-			selected, err := sel.compile()
+			// On a terminal, with neither -o nor --jq, the browser opens.
+			if out.output == "tui" || out.output == "" && sel.jq == "" && isTerminal(e.stdout) {
+				if !isTerminal(e.stdout) {
+					return usageError("-o tui needs a terminal")
+				}
+				if sel.jq != "" {
+					return usageError("--jq prints each event's outputs: it goes with jsonl output, not the terminal UI")
+				}
+				return replayBrowse(cmd.Context(), e, paths, maxLine, selected, view)
+			}
+			format, err := out.format(e)
 			if err != nil {
 				return err
 			}
@@ -106,6 +150,7 @@ line and skipped; the good events around it are kept.`,
 		},
 	}
 	out.register(cmd)
+	cmd.Flags().Lookup("output").Usage = "output format: tui, table, jsonl or json (default: the terminal UI on a terminal, jsonl otherwise)"
 	sel.register(cmd)
 	cmd.Flags().BoolVar(&strict, "strict", false, "exit with status 3 when any input was skipped")
 	cmd.Flags().IntVar(&maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")

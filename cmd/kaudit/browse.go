@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/query"
+	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/tui"
+)
+
+// feed is the writer side of the browser: the one goroutine that appends
+// to the store, and the progress the header shows.
+//
+// Goroutines: the writer goroutine calls append, problem and finish; the
+// UI's event loop calls progress (through tui.Options.Progress). A mutex
+// orders them.
+type feed struct {
+	st  *store.Store
+	sig tui.Signal
+
+	mu       sync.Mutex
+	prog     tui.Progress
+	offsets  map[string]int64 // end of the last batch, per input path
+	problems []ingest.Problem // kept to print once the screen is restored
+}
+
+// maxKeptProblems bounds what feed keeps for after the TUI; the count
+// goes on.
+const maxKeptProblems = 10000
+
+func newFeed(source string) *feed {
+	return &feed{st: store.New(), sig: tui.NewSignal(), offsets: map[string]int64{}, prog: tui.Progress{Source: source}}
+}
+
+// append stores a batch and wakes the UI; the UI decides when to look.
+func (f *feed) append(b ingest.Batch) {
+	f.st.Append(b.Events, b.Raw, b.Offsets)
+	f.mu.Lock()
+	f.offsets[b.Pos.Path] = b.Pos.Offset
+	var total int64
+	for _, off := range f.offsets {
+		total += off
+	}
+	f.prog.Bytes = total
+	f.prog.Events += int64(len(b.Events))
+	f.mu.Unlock()
+	f.sig.Notify()
+}
+
+func (f *feed) problem(p ingest.Problem) {
+	f.mu.Lock()
+	f.prog.Problems++
+	if len(f.problems) < maxKeptProblems {
+		f.problems = append(f.problems, p)
+	}
+	f.mu.Unlock()
+}
+
+// problemList is the problems kept so far, as file:line: why.
+func (f *feed) problemList() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]string, len(f.problems))
+	for i, p := range f.problems {
+		out[i] = p.String()
+	}
+	return out
+}
+
+func (f *feed) finish() {
+	f.mu.Lock()
+	f.prog.Loading = false
+	f.mu.Unlock()
+	f.sig.Notify()
+}
+
+func (f *feed) progress() tui.Progress {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.prog
+}
+
+// browse runs the TUI over f until the user quits, then stops the writer
+// (cancel) and prints what the screen could not show: input problems.
+func browse(ctx context.Context, e *env, f *feed, filter *query.Filter, view query.View, cancel context.CancelFunc, writerDone <-chan struct{}) error {
+	m := tui.New(tui.Options{Store: f.st, Signal: f.sig, Progress: f.progress, Problems: f.problemList, Filter: filter, View: view})
+	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx), tea.WithOutput(e.stdout)}
+	if in, ok := e.stdin.(*os.File); ok && isTerminal(in) {
+		opts = append(opts, tea.WithInput(in))
+	} else {
+		// Standard input is the audit log (replay -): keys come from the
+		// terminal itself.
+		opts = append(opts, tea.WithInputTTY())
+	}
+	_, err := tea.NewProgram(m, opts...).Run()
+	cancel()
+	<-writerDone
+	f.mu.Lock()
+	problems := f.problems
+	n := f.prog.Problems
+	f.mu.Unlock()
+	if n > 0 {
+		report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
+		for _, p := range problems {
+			report.Report(p)
+		}
+		report.Close()
+		if n > len(problems) {
+			fmt.Fprintf(e.stderr, "kaudit: %d more problems not listed\n", n-len(problems))
+		}
+	}
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("terminal UI: %w", err)
+	}
+	return nil
+}

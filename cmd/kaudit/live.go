@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/store"
+)
+
+// liveConfig says what to follow and where positions live.
+type liveConfig struct {
+	path     string
+	history  ingest.History
+	stateDir string        // "" : no positions (neither read nor written)
+	flush    time.Duration // positions flush period; 0 means 1 s
+	maxLine  int
+	poll     time.Duration
+	report   func(ingest.Problem)
+	// onAppend, if set, is called on the writer goroutine after each batch
+	// was stored, with the IDs of the new events [from, to). It returning
+	// acknowledges the batch: its position may be written.
+	onAppend func(st *store.Store, from, to store.ID) error
+}
+
+// Live is a live source feeding a store: the hook the TUI uses (it reads
+// the store whenever Changed fires) and what headless watch prints from.
+//
+// Goroutines: startLive starts two: the tail's, which is also the single
+// writer of Store (ingest.Tail.Run's emit appends), and the positions
+// flusher. Store is safe to read from any goroutine; Changed has capacity 1
+// and is never blocked on; Done is closed after both ended and the final
+// positions were written (Err is then valid).
+type Live struct {
+	Store   *store.Store
+	Changed <-chan struct{}
+	Done    <-chan struct{}
+	Tail    *ingest.Tail
+
+	err error
+}
+
+// Err is why the live source stopped (nil for a cancellation); valid after Done.
+func (l *Live) Err() error { return l.err }
+
+// startLive starts following cfg.path into a new store, resuming from the
+// positions in cfg.stateDir. It stops when ctx is cancelled, then flushes
+// the positions.
+func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
+	var pos *ingest.Positions
+	tail := &ingest.Tail{Path: cfg.path, History: cfg.history, MaxLine: cfg.maxLine, Poll: cfg.poll, OnProblem: cfg.report}
+	if cfg.stateDir != "" {
+		var err error
+		if pos, err = ingest.OpenPositions(cfg.stateDir); err != nil {
+			return nil, err
+		}
+		src, err := absPath(cfg.path)
+		if err != nil {
+			return nil, err
+		}
+		if cp, ok := pos.Get(src); ok {
+			tail.Resume = &cp
+		}
+	}
+	st := store.New()
+	changed := make(chan struct{}, 1)
+	done := make(chan struct{})
+	l := &Live{Store: st, Changed: changed, Done: done, Tail: tail}
+	flushEvery := cfg.flush
+	if flushEvery <= 0 {
+		flushEvery = time.Second
+	}
+	stopFlush := make(chan struct{})
+	flushed := make(chan error, 1)
+	go func() { // the positions flusher
+		tick := time.NewTicker(flushEvery)
+		defer tick.Stop()
+		var first error
+		for {
+			select {
+			case <-tick.C:
+				if pos != nil {
+					pos.Set(tail.Acked())
+					if err := pos.Flush(); err != nil && first == nil {
+						first = err
+					}
+				}
+			case <-stopFlush:
+				flushed <- first
+				return
+			}
+		}
+	}()
+	go func() { // the tail, and the store's single writer
+		defer close(done)
+		err := tail.Run(ctx, func(b ingest.Batch) error {
+			from := store.ID(st.Len())
+			st.Append(b.Events, b.Raw, b.Offsets)
+			to := store.ID(st.Len())
+			if cfg.onAppend != nil && to > from {
+				if err := cfg.onAppend(st, from, to); err != nil {
+					return err
+				}
+			}
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+			return nil
+		})
+		close(stopFlush)
+		ferr := <-flushed
+		if pos != nil {
+			pos.Set(tail.Acked())
+			if err := pos.Flush(); err != nil && ferr == nil {
+				ferr = err
+			}
+		}
+		if errors.Is(err, context.Canceled) {
+			err = nil
+		}
+		if err == nil {
+			err = ferr
+		}
+		l.err = err
+	}()
+	return l, nil
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kaudit/kaudit/ingest"
+)
+
+// statusRow is one position as kaudit status reports it.
+type statusRow struct {
+	Source    string    `json:"source"`
+	Path      string    `json:"path"`
+	Offset    int64     `json:"offset"`
+	Line      int64     `json:"line"`
+	Size      int64     `json:"size"`                // of the file at Path now (-1: gone)
+	LagBytes  int64     `json:"lag_bytes"`           // bytes written but not yet read (estimated across a rotation)
+	LagEvents int64     `json:"lag_events"`          // LagBytes / the average line length so far
+	Rotated   bool      `json:"rotated"`             // the position is no longer in the current file
+	LastEvent time.Time `json:"last_event,omitzero"` // stageTimestamp of the last event handed on
+	Updated   time.Time `json:"updated,omitzero"`
+	AgeSec    float64   `json:"age_seconds"` // since the position was written
+}
+
+func newStatusCmd(e *env) *cobra.Command {
+	var stateDir, output string
+	cmd := &cobra.Command{
+		Use:   "status [--state-dir DIR]",
+		Short: "Show where each followed audit log stands: offset, lag, last event",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "" && output != "table" && output != "json" {
+				return usageError("unknown output format %q (want table or json)", output)
+			}
+			if _, err := os.ReadDir(stateDir); err != nil {
+				return fmt.Errorf("state dir %s: %v", stateDir, err)
+			}
+			pos, err := ingest.LoadPositions(stateDir)
+			if err != nil {
+				return err
+			}
+			rows := make([]statusRow, 0, len(pos))
+			now := timeNow()
+			for _, cp := range pos {
+				rows = append(rows, statusOf(cp, now))
+			}
+			sort.Slice(rows, func(i, j int) bool { return rows[i].Source < rows[j].Source })
+			if output == "json" {
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SOURCE\tPATH\tOFFSET\tSIZE\tLAG\tLAG EVENTS\tLAST EVENT\tAGE")
+			for _, r := range rows {
+				size, last := fmt.Sprint(r.Size), "-"
+				if r.Size < 0 {
+					size = "gone"
+				}
+				if !r.LastEvent.IsZero() {
+					last = r.LastEvent.UTC().Format(time.RFC3339)
+				}
+				lag := fmt.Sprint(r.LagBytes)
+				if r.Rotated {
+					lag = "≥" + lag + " (rotated)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\n", r.Source, r.Path, r.Offset, size, lag, r.LagEvents, last,
+					time.Duration(r.AgeSec*float64(time.Second)).Round(time.Second))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&stateDir, "state-dir", ingest.DefaultStateDir(), "where positions are kept")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	return cmd
+}
+
+// statusOf compares a checkpoint with the files as they are now.
+func statusOf(cp ingest.Checkpoint, now time.Time) statusRow {
+	r := statusRow{Source: cp.Source, Path: cp.Path, Offset: cp.Offset, Line: cp.Line, Size: -1, LastEvent: cp.LastEvent, Updated: cp.Updated}
+	if !cp.Updated.IsZero() {
+		r.AgeSec = now.Sub(cp.Updated).Seconds()
+	}
+	same := false
+	if fi, err := os.Stat(cp.Path); err == nil {
+		r.Size = fi.Size()
+		dev, ino := ingest.FileID(fi)
+		same = dev == cp.Dev && ino == cp.Inode
+	}
+	if same {
+		r.LagBytes = max(r.Size-cp.Offset, 0)
+	}
+	// Where the source is now: its current file, if the position is elsewhere.
+	current := cp.Source
+	if fi, err := os.Stat(current); err == nil && fi.IsDir() {
+		current = filepath.Join(current, ingest.CurrentName)
+	}
+	if current != cp.Path || !same {
+		if fi, err := os.Stat(current); err == nil {
+			dev, ino := ingest.FileID(fi)
+			if dev != cp.Dev || ino != cp.Inode {
+				r.Rotated = true
+				r.LagBytes += fi.Size()
+			}
+		}
+	}
+	if cp.Line > 0 && cp.Offset > 0 {
+		r.LagEvents = r.LagBytes * cp.Line / cp.Offset
+	}
+	return r
+}

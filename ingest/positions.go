@@ -1,0 +1,219 @@
+package ingest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+)
+
+// PositionsVersion is the version of the positions file this code writes
+// and reads.
+const PositionsVersion = 1
+
+// PositionsFile is the name of the positions file in the state directory.
+const PositionsFile = "positions.json"
+
+// fingerprintSize is how much of a file's start identifies it: enough to
+// hold the first audit event (its auditID and timestamps make it unique).
+const fingerprintSize = 1024
+
+// Checkpoint is one followed source's entry in the positions file: which
+// file it stood in and where, as far as the consumer acknowledged.
+type Checkpoint struct {
+	Source         string    `json:"source"` // the path followed (as Tail.Path, absolute)
+	Path           string    `json:"path"`   // the file the offset is in (the current file, or a backup being read)
+	Dev            uint64    `json:"device"`
+	Inode          uint64    `json:"inode"`
+	Fingerprint    string    `json:"fingerprint,omitempty"` // hex sha256 of the file's first FingerprintLen bytes (decompressed)
+	FingerprintLen int       `json:"fingerprint_len"`
+	Offset         int64     `json:"offset"` // end of the last complete line handed on and acknowledged
+	Line           int64     `json:"line"`   // lines through Offset
+	LastEvent      time.Time `json:"last_event,omitzero"`
+	Updated        time.Time `json:"updated,omitzero"`
+}
+
+// positionsDoc is the file's JSON.
+type positionsDoc struct {
+	Version   int          `json:"version"`
+	Positions []Checkpoint `json:"positions"`
+}
+
+// DefaultStateDir is where positions live by default: $XDG_STATE_HOME/kaudit,
+// else /var/lib/kaudit for root, else ~/.local/state/kaudit.
+func DefaultStateDir() string {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "kaudit")
+	}
+	if os.Geteuid() == 0 {
+		return "/var/lib/kaudit"
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "state", "kaudit")
+	}
+	return filepath.Join(os.TempDir(), "kaudit-state")
+}
+
+// LoadPositions reads the positions file in dir, by source. A missing file
+// (or directory) is no positions yet, not an error.
+func LoadPositions(dir string) (map[string]Checkpoint, error) {
+	data, err := os.ReadFile(filepath.Join(dir, PositionsFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]Checkpoint{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var doc positionsDoc
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, PositionsFile), err)
+	}
+	if doc.Version != PositionsVersion {
+		return nil, fmt.Errorf("%s: version %d, this kaudit reads version %d", filepath.Join(dir, PositionsFile), doc.Version, PositionsVersion)
+	}
+	m := make(map[string]Checkpoint, len(doc.Positions))
+	for _, c := range doc.Positions {
+		m[c.Source] = c
+	}
+	return m, nil
+}
+
+// SavePositions writes the positions atomically and durably: a temporary
+// file in dir, fsync, rename over the old file, fsync of dir. A crash leaves
+// either the old file or the new one, never a mix.
+func SavePositions(dir string, positions map[string]Checkpoint) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	doc := positionsDoc{Version: PositionsVersion, Positions: make([]Checkpoint, 0, len(positions))}
+	for _, c := range positions {
+		doc.Positions = append(doc.Positions, c)
+	}
+	sort.Slice(doc.Positions, func(i, j int) bool { return doc.Positions[i].Source < doc.Positions[j].Source })
+	data, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, PositionsFile+".tmp*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(append(data, '\n'))
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(dir, PositionsFile))
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Positions keeps the checkpoints of the sources of one process and writes
+// them when they changed (on a ticker, and at stop), never per line.
+//
+// Goroutines: any; a mutex guards it. Typically Tail.Acked is read by the
+// flushing goroutine and handed to Set just before Flush.
+type Positions struct {
+	dir     string
+	entries map[string]Checkpoint
+	dirty   bool
+	now     func() time.Time
+	mu      sync.Mutex
+}
+
+// OpenPositions loads dir's positions file (see LoadPositions).
+func OpenPositions(dir string) (*Positions, error) {
+	m, err := LoadPositions(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Positions{dir: dir, entries: m, now: time.Now}, nil
+}
+
+// Get returns the checkpoint of source, if there is one.
+func (p *Positions) Get(source string) (Checkpoint, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.entries[source]
+	return c, ok
+}
+
+// Set records c (by c.Source) if it moved.
+func (p *Positions) Set(c Checkpoint) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old, ok := p.entries[c.Source]
+	c.Updated = old.Updated
+	if ok && old == c {
+		return
+	}
+	c.Updated = p.now().UTC()
+	p.entries[c.Source] = c
+	p.dirty = true
+}
+
+// Flush writes the file if something changed since the last Flush.
+func (p *Positions) Flush() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.dirty {
+		return nil
+	}
+	if err := SavePositions(p.dir, p.entries); err != nil {
+		return err
+	}
+	p.dirty = false
+	return nil
+}
+
+// fingerprint identifies a file by its first n bytes (n < fingerprintSize
+// only while the file is shorter).
+type fingerprint struct {
+	n   int
+	sum string
+}
+
+func fingerprintOf(r io.ReaderAt, n int64) (fingerprint, error) {
+	buf := make([]byte, n)
+	m, err := r.ReadAt(buf, 0)
+	if m < int(n) {
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		return fingerprint{}, err
+	}
+	s := sha256.Sum256(buf)
+	return fingerprint{n: int(n), sum: hex.EncodeToString(s[:])}, nil
+}
+
+func fingerprintOfStream(r io.Reader, n int) (fingerprint, error) {
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return fingerprint{}, err
+	}
+	s := sha256.Sum256(buf)
+	return fingerprint{n: n, sum: hex.EncodeToString(s[:])}, nil
+}
+
+// FileID is a file's (device, inode), what positions compare.
+func FileID(fi os.FileInfo) (dev, inode uint64) { return fileID(fi) }

@@ -1,0 +1,368 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// DefaultPoll is how often a Tail stats its file when fsnotify says nothing:
+// fsnotify is only a wake-up hint (it misses events on some file systems and
+// when its queue overflows); stat is the truth.
+const DefaultPoll = 250 * time.Millisecond
+
+// CurrentName is the file a directory given to Tail stands for: the log
+// kube-apiserver writes (--audit-log-path), as lumberjack names it.
+const CurrentName = "audit.log"
+
+// History says what a Tail reads before it follows, when it has no
+// checkpoint to resume from.
+type History struct {
+	All   bool      // every backup, oldest first, then the current file
+	Since time.Time // backups rotated at or after Since, then the current file
+	// The zero History reads the current file from its start, then follows.
+}
+
+// Tail follows one audit log through rotation the way kube-apiserver's
+// lumberjack backend rotates it (rename to audit-<time>.log, create a new
+// audit.log, maybe gzip the backup and delete old ones), through
+// copytruncate-style truncation, and through the file (or its directory)
+// being missing for a while.
+//
+// fsnotify on the parent directory only wakes it; every wake-up and every
+// Poll tick it reads what is new (pread on the open descriptor) and stats
+// the path. A new inode at the path, or a file shorter than what was read,
+// is a rotation or a truncation. On rotation the old descriptor is read to
+// its end first (it stays readable after rename, gzip and unlink), then the
+// new file is read from its start. A partial trailing line waits for its
+// newline (at the end of a rotated file it counts as a line).
+//
+// Open descriptors: every file some emitted event came from stays open
+// (Batch.Raw reads its bytes), so a long watch holds one descriptor per
+// rotation it saw; files nothing was emitted from are closed at once.
+// OpenFiles says how many are held.
+//
+// Goroutines: configure it, then call Run once. Run reads, decodes and
+// calls emit and OnProblem on its own goroutine. Acked and OpenFiles may
+// be called from any goroutine (a mutex guards what they read).
+type Tail struct {
+	Path      string      // a file, or a directory standing for its CurrentName
+	Resume    *Checkpoint // where a previous run stopped; nil: read History first
+	History   History
+	MaxLine   int           // longest line kept; 0 means DefaultMaxLine
+	Poll      time.Duration // 0 means DefaultPoll
+	OnProblem func(Problem)
+
+	chunk int // bytes per read; 0 means defaultChunk
+
+	mu    sync.Mutex
+	acked Checkpoint
+	open  int
+}
+
+// target is the file that Path stands for right now.
+func (t *Tail) target() string {
+	if fi, err := os.Stat(t.Path); err == nil && fi.IsDir() {
+		return filepath.Join(t.Path, CurrentName)
+	}
+	return t.Path
+}
+
+// Acked is the checkpoint of everything emit returned from: the end of the
+// last complete line whose events were all acknowledged.
+func (t *Tail) Acked() Checkpoint {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.acked
+}
+
+// OpenFiles is the number of file descriptors the Tail holds.
+func (t *Tail) OpenFiles() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.open
+}
+
+func (t *Tail) opened(d int) {
+	t.mu.Lock()
+	t.open += d
+	t.mu.Unlock()
+}
+
+func (t *Tail) problem(p Problem) {
+	if t.OnProblem != nil {
+		t.OnProblem(p)
+	}
+}
+
+// Run reads the history (or resumes), then follows the file until ctx is
+// cancelled (it returns ctx.Err()) or emit fails (it returns that error).
+// emit returning nil acknowledges the batch: Acked moves past it.
+func (t *Tail) Run(ctx context.Context, emit func(Batch) error) error {
+	if t.MaxLine <= 0 {
+		t.MaxLine = DefaultMaxLine
+	}
+	if t.Poll <= 0 {
+		t.Poll = DefaultPoll
+	}
+	if t.chunk <= 0 {
+		t.chunk = defaultChunk
+	}
+	abs, err := filepath.Abs(t.Path)
+	if err == nil {
+		t.Path = abs
+	}
+	t.mu.Lock()
+	t.acked.Source = t.Path
+	if t.Resume != nil {
+		t.acked = *t.Resume
+		t.acked.Source = t.Path
+	}
+	t.mu.Unlock()
+	wk := newWaker(t.Poll)
+	defer wk.close()
+
+	// Wait for the path (file or directory) to exist: until then it is not
+	// known which file it stands for, and the backups must be looked at
+	// before the current file is read.
+	for {
+		if _, err := os.Stat(t.Path); err == nil {
+			break
+		}
+		wk.watch(filepath.Dir(t.Path))
+		if err := wk.wait(ctx); err != nil {
+			return err
+		}
+	}
+	target := t.target()
+	wk.watch(filepath.Dir(target))
+	pl := t.plan(target)
+	for _, p := range pl.problems {
+		t.problem(p)
+	}
+	for _, it := range pl.backlog {
+		if err := t.readBacklog(ctx, it, emit); err != nil {
+			if pl.current != nil {
+				pl.current.f.Close()
+			}
+			return err
+		}
+	}
+
+	var cur *follower
+	first := pl.current
+	defer func() {
+		if cur != nil {
+			cur.release()
+		}
+	}()
+	for {
+		target = t.target()
+		wk.watch(filepath.Dir(target))
+		if cur == nil {
+			var f *os.File
+			var err error
+			if first != nil && first.f != nil {
+				f = first.f
+			} else {
+				f, err = os.Open(target)
+			}
+			if err == nil {
+				cur, err = t.follow(f, target, first)
+				first = nil
+				if err != nil {
+					t.problem(Problem{Path: target, Kind: Unreadable, Msg: "cannot read: " + errText(err)})
+				}
+			}
+		}
+		if cur != nil {
+			if err := cur.pump(ctx, false, emit); err != nil {
+				return err
+			}
+			fi, err := os.Stat(target)
+			switch {
+			case err != nil:
+				// Gone (rotated away and not yet recreated, or deleted): keep
+				// the descriptor; a new file at the path is a rotation.
+			case !os.SameFile(fi, cur.fi):
+				if err := cur.pump(ctx, true, emit); err != nil { // drain the old file
+					return err
+				}
+				cur.release()
+				next, err := t.rotated(ctx, cur, target, emit)
+				if err != nil {
+					return err
+				}
+				cur = next
+				continue
+			case fi.Size() < cur.readOff():
+				t.problem(Problem{Path: target, Line: cur.line + 1, Kind: Truncated,
+					Msg: fmt.Sprintf("truncated in place to %d bytes (copytruncate) after %d bytes were read; reading again from its start", fi.Size(), cur.readOff())})
+				cur.restart()
+				continue
+			}
+		}
+		if err := wk.wait(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// follow starts following f, from the resume point when it is that file.
+func (t *Tail) follow(f *os.File, path string, from *resumeAt) (*follower, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	dev, ino := fileID(fi)
+	src := &source{path: path, dev: dev, inode: ino, raw: f, file: f}
+	fl := &follower{t: t, src: src, fi: fi, w: worker{maxLine: t.MaxLine}, seen: time.Now()}
+	fl.rd = &fdReader{f: f}
+	t.opened(1)
+	if from != nil && from.dev == dev && from.inode == ino && from.offset <= fi.Size() {
+		fl.off, fl.line = from.offset, from.line
+		fl.rd.(*fdReader).off = from.offset
+		fl.fp = from.fp
+	}
+	return fl, nil
+}
+
+// waker wakes the Tail: on a change in the watched directory (fsnotify), or
+// on the poll ticker.
+//
+// Goroutines: the Tail's Run goroutine only.
+type waker struct {
+	fw      *fsnotify.Watcher
+	watched string
+	tick    *time.Ticker
+}
+
+func newWaker(poll time.Duration) *waker {
+	w := &waker{tick: time.NewTicker(poll)}
+	if fw, err := fsnotify.NewWatcher(); err == nil {
+		w.fw = fw
+	}
+	return w
+}
+
+// watch makes sure dir is watched (it may have been created, or removed and
+// created again, since the last call).
+func (w *waker) watch(dir string) {
+	if w.fw == nil {
+		return
+	}
+	if w.watched == dir {
+		for _, d := range w.fw.WatchList() {
+			if d == dir {
+				return
+			}
+		}
+	} else if w.watched != "" {
+		_ = w.fw.Remove(w.watched)
+	}
+	w.watched = ""
+	if w.fw.Add(dir) == nil {
+		w.watched = dir
+	}
+}
+
+func (w *waker) wait(ctx context.Context) error {
+	var events <-chan fsnotify.Event
+	var errs <-chan error
+	if w.fw != nil {
+		events, errs = w.fw.Events, w.fw.Errors
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-w.tick.C:
+	case <-events:
+	case <-errs: // an overflow: the stat that follows is the truth anyway
+	}
+	for { // coalesce a burst of notifications into one wake-up
+		select {
+		case <-events:
+		case <-errs:
+		default:
+			return nil
+		}
+	}
+}
+
+func (w *waker) close() {
+	w.tick.Stop()
+	if w.fw != nil {
+		w.fw.Close()
+	}
+}
+
+// fdReader reads a file from an offset with pread, so the descriptor's own
+// offset never matters; io.EOF means "nothing more for now".
+type fdReader struct {
+	f   *os.File
+	off int64
+}
+
+func (r *fdReader) Read(p []byte) (int, error) {
+	n, err := r.f.ReadAt(p, r.off)
+	r.off += int64(n)
+	return n, err
+}
+
+var _ io.Reader = (*fdReader)(nil)
+
+// rotated is called after the old file was drained: it opens the new
+// current file, then reads the backups rotated between the two (the file
+// may have been rotated more than once between two looks), and returns the
+// new file's follower (nil if there is none yet).
+func (t *Tail) rotated(ctx context.Context, old *follower, target string, emit func(Batch) error) (*follower, error) {
+	var next *follower
+	var curDev, curIno uint64
+	if f, err := os.Open(target); err == nil {
+		if next, err = t.follow(f, target, nil); err == nil {
+			curDev, curIno = next.src.dev, next.src.inode
+		}
+	}
+	bks := backups(filepath.Dir(target), filepath.Base(target))
+	cp := &Checkpoint{Dev: old.src.dev, Inode: old.src.inode}
+	from := -1
+	for i, b := range bks {
+		if _, ok := matchBackup(b, cp, old.fp); ok {
+			from = i + 1
+			break
+		}
+	}
+	if from < 0 {
+		// The old file's backup is gone already (deleted by
+		// --audit-log-maxbackup): the backups rotated since it was first
+		// seen are the ones in between.
+		from = len(bks)
+		for i, b := range bks {
+			if b.rotated.After(old.seen) {
+				from = i
+				break
+			}
+		}
+	}
+	for _, nb := range bks[from:] {
+		if fi, err := os.Stat(nb.path); err == nil && next != nil {
+			if dev, ino := fileID(fi); dev == curDev && ino == curIno {
+				break // rotated again just now: it is being followed
+			}
+		}
+		if err := t.readBacklog(ctx, backlogItem{path: nb.path, alt: nb.alt}, emit); err != nil {
+			if next != nil {
+				next.release()
+			}
+			return nil, err
+		}
+	}
+	return next, nil
+}

@@ -1,0 +1,391 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gopkg.in/natefinch/lumberjack.v2"
+)
+
+// tailRun runs a Tail in the background and collects what it emits.
+type tailRun struct {
+	t      *testing.T
+	tail   *Tail
+	cancel context.CancelFunc
+	done   chan error
+
+	mu       sync.Mutex
+	ids      []string
+	problems []Problem
+	rawBad   int
+}
+
+func startTail(t *testing.T, tl *Tail) *tailRun {
+	t.Helper()
+	if tl.Poll == 0 {
+		tl.Poll = 20 * time.Millisecond
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &tailRun{t: t, tail: tl, cancel: cancel, done: make(chan error, 1)}
+	tl.OnProblem = func(p Problem) {
+		r.mu.Lock()
+		r.problems = append(r.problems, p)
+		r.mu.Unlock()
+	}
+	go func() {
+		r.done <- tl.Run(ctx, func(b Batch) error {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			for i, e := range b.Events {
+				r.ids = append(r.ids, e.AuditID)
+				got := make([]byte, len(e.Raw))
+				if _, err := b.Raw.ReadAt(got, b.Offsets[i]); err != nil || !bytes.Equal(got, e.Raw) {
+					r.rawBad++
+				}
+			}
+			return nil
+		})
+	}()
+	t.Cleanup(func() { r.stop() })
+	return r
+}
+
+// stop cancels the run and waits for it.
+func (r *tailRun) stop() {
+	r.cancel()
+	select {
+	case err := <-r.done:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			r.t.Errorf("Run: %v", err)
+		}
+		r.done <- nil
+	case <-time.After(5 * time.Second):
+		r.t.Fatal("Run did not stop")
+	}
+}
+
+func (r *tailRun) got() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.ids...)
+}
+
+func (r *tailRun) problemList() []Problem {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Problem(nil), r.problems...)
+}
+
+// waitN waits until n events arrived.
+func (r *tailRun) waitN(n int) []string {
+	r.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := r.got()
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("got %d events, want %d; problems %v", len(got), n, r.problemList())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func idsN(prefix string, from, to int) []string {
+	var ids []string
+	for i := from; i < to; i++ {
+		ids = append(ids, fmt.Sprintf("%s-%06d", prefix, i))
+	}
+	return ids
+}
+
+func appendLines(t *testing.T, path string, ids ...string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, id := range ids {
+		if _, err := f.WriteString(ev(id) + "\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// checkExactlyOnce checks got holds every id of want, once.
+func checkExactlyOnce(t *testing.T, got, want []string) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, id := range got {
+		seen[id]++
+	}
+	missing, dup := 0, 0
+	for _, id := range want {
+		switch seen[id] {
+		case 0:
+			missing++
+		case 1:
+		default:
+			dup++
+		}
+	}
+	if missing > 0 || dup > 0 || len(got) != len(want) {
+		t.Fatalf("got %d events for %d written: %d missing, %d duplicated", len(got), len(want), missing, dup)
+	}
+}
+
+func TestTailLumberjackRotation(t *testing.T) {
+	dir := t.TempDir()
+	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 1, Compress: true}
+	defer lj.Close()
+	if _, err := lj.Write([]byte(ev("lj-first") + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	r := startTail(t, &Tail{Path: dir})
+	r.waitN(1) // following audit.log (History current: older backups are not read)
+	want := []string{"lj-first"}
+	// ~700 bytes per line: 1 MiB holds ~1500; 6000 lines rotate 3-4 times
+	// by size, plus explicit rotations while the tailer is reading.
+	for i := range 6000 {
+		id := fmt.Sprintf("lj-%06d", i)
+		want = append(want, id)
+		if _, err := lj.Write([]byte(ev(id) + "\n")); err != nil {
+			t.Fatal(err)
+		}
+		if i%1000 == 999 {
+			time.Sleep(2 * time.Millisecond) // lumberjack names backups by the millisecond
+			if err := lj.Rotate(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got := r.waitN(len(want))
+	time.Sleep(100 * time.Millisecond) // nothing more may come
+	checkExactlyOnce(t, r.got(), want)
+	_ = got
+	if r.rawBad != 0 {
+		t.Errorf("%d events' raw bytes could not be read back", r.rawBad)
+	}
+	if p := r.problemList(); len(p) != 0 {
+		t.Errorf("problems: %v", p)
+	}
+}
+
+func TestTailPartialLineWaits(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.log")
+	appendLines(t, path, "a-1")
+	r := startTail(t, &Tail{Path: path})
+	r.waitN(1)
+	line := ev("a-2") + "\n"
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.WriteString(line[:40])
+	time.Sleep(150 * time.Millisecond)
+	if n := len(r.got()); n != 1 {
+		t.Fatalf("half a line was handed on: %d events", n)
+	}
+	f.WriteString(line[40:])
+	checkExactlyOnce(t, r.waitN(2), []string{"a-1", "a-2"})
+	if p := r.problemList(); len(p) != 0 {
+		t.Errorf("problems: %v", p)
+	}
+}
+
+func TestTailMissingDirectoryCreatedLater(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "later", "apiserver")
+	r := startTail(t, &Tail{Path: dir})
+	time.Sleep(60 * time.Millisecond)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(60 * time.Millisecond)
+	appendLines(t, filepath.Join(dir, "audit.log"), "m-1", "m-2")
+	checkExactlyOnce(t, r.waitN(2), []string{"m-1", "m-2"})
+}
+
+func TestTailDeletedAndRecreated(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.log")
+	appendLines(t, path, idsN("d", 0, 10)...)
+	r := startTail(t, &Tail{Path: path})
+	r.waitN(10)
+	appendLines(t, path, idsN("d", 10, 20)...) // written just before the delete
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(60 * time.Millisecond)
+	appendLines(t, path, idsN("d", 20, 30)...)
+	got := r.waitN(30)
+	time.Sleep(60 * time.Millisecond)
+	checkExactlyOnce(t, r.got(), idsN("d", 0, 30))
+	_ = got
+	if r.rawBad != 0 {
+		t.Errorf("%d raw reads failed", r.rawBad)
+	}
+}
+
+func TestTailTruncatedInPlace(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.log")
+	appendLines(t, path, idsN("t", 0, 10)...)
+	r := startTail(t, &Tail{Path: path})
+	r.waitN(10)
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(60 * time.Millisecond)
+	appendLines(t, path, idsN("t", 10, 12)...)
+	r.waitN(12)
+	time.Sleep(60 * time.Millisecond)
+	checkExactlyOnce(t, r.got(), idsN("t", 0, 12))
+	found := false
+	for _, p := range r.problemList() {
+		found = found || (p.Kind == Truncated && strings.Contains(p.Msg, "copytruncate"))
+	}
+	if !found {
+		t.Errorf("truncation not reported: %v", r.problemList())
+	}
+}
+
+func TestTailLongLineSkipped(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.log")
+	appendLines(t, path, "l-1")
+	r := startTail(t, &Tail{Path: path, MaxLine: 4096, chunk: 1024})
+	r.waitN(1)
+	// A 20 KiB line (the 20 MiB case scaled down with the cap), written in
+	// pieces while the tailer reads.
+	long := `{"kind":"Event","auditID":"x","requestObject":"` + strings.Repeat("y", 20<<10) + `"}` + "\n"
+	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
+	for i := 0; i < len(long); i += 7000 {
+		f.WriteString(long[i:min(i+7000, len(long))])
+		time.Sleep(30 * time.Millisecond)
+	}
+	f.Close()
+	appendLines(t, path, "l-2")
+	checkExactlyOnce(t, r.waitN(2), []string{"l-1", "l-2"})
+	p := r.problemList()
+	if len(p) != 1 || p[0].Kind != TooLong || p[0].Line != 2 {
+		t.Fatalf("problems: %v", p)
+	}
+	if r.tail.Acked().Line != 3 {
+		t.Errorf("acked line %d, want 3", r.tail.Acked().Line)
+	}
+}
+
+func TestTailHistory(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "audit-2026-11-25T10-00-00.000.log.gz", gz(t, lines(ev("h-1"))))
+	writeFile(t, dir, "audit-2026-11-25T11-00-00.000.log", lines(ev("h-2")))
+	writeFile(t, dir, "audit.log", lines(ev("h-3")))
+	for _, tc := range []struct {
+		name string
+		h    History
+		want []string
+	}{
+		{"current", History{}, []string{"h-3"}},
+		{"all", History{All: true}, []string{"h-1", "h-2", "h-3"}},
+		{"since", History{Since: time.Date(2026, 11, 25, 10, 30, 0, 0, time.UTC)}, []string{"h-2", "h-3"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := startTail(t, &Tail{Path: dir, History: tc.h})
+			got := r.waitN(len(tc.want))
+			time.Sleep(50 * time.Millisecond)
+			if strings.Join(r.got(), " ") != strings.Join(tc.want, " ") {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestTailRotatedTwiceOldBackupDeleted: while the tailer is busy (its emit
+// blocks), the log rotates twice and the first backup is deleted (as
+// --audit-log-maxbackup does): the drained old descriptor, then the
+// backup in between, then the new file give every event once.
+func TestTailRotatedTwiceOldBackupDeleted(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.log")
+	appendLines(t, path, idsN("g1", 0, 5)...)
+	gate := make(chan struct{})
+	var mu sync.Mutex
+	var ids []string
+	tl := &Tail{Path: dir, Poll: 20 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	first := true
+	go func() {
+		done <- tl.Run(ctx, func(b Batch) error {
+			if first {
+				first = false
+				<-gate
+			}
+			mu.Lock()
+			for _, e := range b.Events {
+				ids = append(ids, e.AuditID)
+			}
+			mu.Unlock()
+			return nil
+		})
+	}()
+	time.Sleep(50 * time.Millisecond) // blocked in the first emit
+	backup := func() string {
+		time.Sleep(2 * time.Millisecond)
+		return filepath.Join(dir, "audit-"+time.Now().UTC().Format(lumberjackTime)+".log")
+	}
+	appendLines(t, path, idsN("g1", 5, 10)...)
+	b1 := backup()
+	os.Rename(path, b1)
+	appendLines(t, path, idsN("g2", 0, 10)...)
+	os.Rename(path, backup())
+	appendLines(t, path, idsN("g3", 0, 10)...)
+	os.Remove(b1)
+	close(gate)
+	want := append(append(idsN("g1", 0, 10), idsN("g2", 0, 10)...), idsN("g3", 0, 10)...)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(ids)
+		mu.Unlock()
+		if n >= len(want) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(60 * time.Millisecond)
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(ids, " ") != strings.Join(want, " ") {
+		t.Fatalf("got %v\nwant %v", ids, want)
+	}
+}
+
+func TestTailMissingFileCreatedLater(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "apiserver")
+	r := startTail(t, &Tail{Path: dir}) // a directory that does not exist yet, its parent does
+	time.Sleep(60 * time.Millisecond)
+	os.Mkdir(dir, 0o755)
+	time.Sleep(60 * time.Millisecond)
+	appendLines(t, filepath.Join(dir, "audit.log"), "f-1")
+	path := filepath.Join(t.TempDir(), "audit.log")
+	r2 := startTail(t, &Tail{Path: path}) // a file that does not exist yet
+	time.Sleep(60 * time.Millisecond)
+	appendLines(t, path, "f-2")
+	checkExactlyOnce(t, r.waitN(1), []string{"f-1"})
+	checkExactlyOnce(t, r2.waitN(1), []string{"f-2"})
+}

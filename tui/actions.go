@@ -1,0 +1,143 @@
+package tui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/kaudit/kaudit/query"
+	"github.com/kaudit/kaudit/store"
+)
+
+// sortState is a tab's chosen order: a column (-1: the view's own order)
+// and direction. On Events, only the direction applies: input order or
+// newest first.
+type sortState struct {
+	col  int
+	desc bool
+}
+
+// cycleSort moves the tab's sort to the next column (s).
+func (m *Model) cycleSort() {
+	s := &m.sorts[m.tab]
+	if m.tab == tabEvents || m.res.table == nil || m.res.tab != m.tab {
+		return
+	}
+	s.col++
+	if s.col >= len(m.res.table.Columns) {
+		s.col = -1
+	}
+	m.applySort()
+}
+
+// flipSort reverses the tab's direction (S).
+func (m *Model) flipSort() {
+	m.sorts[m.tab].desc = !m.sorts[m.tab].desc
+	if m.tab != tabEvents {
+		m.applySort()
+	}
+	m.clamp()
+}
+
+// applySort orders the current table's rows (a copy: the result may be
+// shared with an older model value).
+func (m *Model) applySort() {
+	t := m.res.table
+	s := m.sorts[m.tab]
+	if t == nil || m.res.tab != m.tab || (s.col < 0 && !s.desc) {
+		return
+	}
+	if m.res.unsorted == nil {
+		m.res.unsorted = t.Rows
+	}
+	rows := slices.Clone(m.res.unsorted)
+	if s.col >= 0 {
+		slices.SortStableFunc(rows, func(a, b []any) int { return compareCells(a[s.col], b[s.col]) })
+	}
+	if s.desc {
+		slices.Reverse(rows)
+	}
+	nt := *t
+	nt.Rows = rows
+	m.res.table = &nt
+}
+
+func compareCells(a, b any) int {
+	switch x := a.(type) {
+	case string:
+		return strings.Compare(x, b.(string))
+	case int:
+		return x - b.(int)
+	case float64:
+		y := b.(float64)
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	case time.Duration:
+		return compareCells(float64(x), float64(b.(time.Duration)))
+	case time.Time:
+		return x.Compare(b.(time.Time))
+	}
+	return 0
+}
+
+// sortLabel tells the filter line how the tab is ordered.
+func (m Model) sortLabel() string {
+	s := m.sorts[m.tab]
+	dir := "↑"
+	if s.desc {
+		dir = "↓"
+	}
+	switch {
+	case m.tab == tabEvents && s.desc:
+		return "newest first"
+	case m.tab == tabEvents || s.col < 0 && !s.desc:
+		return ""
+	case s.col < 0:
+		return "reversed"
+	case m.res.table != nil && s.col < len(m.res.table.Columns):
+		return "by " + m.res.table.Columns[s.col].Header + " " + dir
+	}
+	return ""
+}
+
+// writtenMsg reports a selection written to a file (w).
+type writtenMsg struct {
+	path string
+	n    uint64
+	err  error
+}
+
+// writeSelection writes the original bytes of the requests the filter
+// keeps, as JSON lines, to a new file in dir. It runs in a Cmd: the store
+// may have to read the bytes back from disk or a spool.
+func writeSelection(st *store.Store, set *store.Set, dir string, now time.Time) tea.Cmd {
+	return func() tea.Msg {
+		path := filepath.Join(dir, "kaudit-selection-"+now.UTC().Format("20060102-150405")+".jsonl")
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return writtenMsg{path: path, err: err}
+		}
+		err = query.WriteRaw(f, st, set, false)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return writtenMsg{path: path, n: set.GetCardinality(), err: err}
+	}
+}
+
+func (w writtenMsg) note() string {
+	if w.err != nil {
+		return "write failed: " + w.err.Error()
+	}
+	return fmt.Sprintf("wrote %d events to %s", w.n, w.path)
+}

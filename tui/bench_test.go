@@ -1,0 +1,157 @@
+package tui
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/kaudit/kaudit/gen"
+	"github.com/kaudit/kaudit/query"
+	"github.com/kaudit/kaudit/store"
+)
+
+const benchEvents = 1_000_000
+
+// bigStore is built once for all benchmarks: 1 M generated events.
+var bigStore = sync.OnceValue(func() *store.Store {
+	st := store.New()
+	appendGen(&testing.B{}, st, gen.New(gen.Config{Seed: 1}), benchEvents)
+	return st
+})
+
+func benchModel(b *testing.B, tab string) Model {
+	st := bigStore()
+	m := started(b, st, 120, 40)
+	m = drive(b, m, keys(tab)...)
+	// Somewhere in the middle, where Select and the window cost most.
+	m.cursor[m.tab] = m.rowCount() / 2
+	m.clamp()
+	return m
+}
+
+// BenchmarkView is one frame of the Events tab with 1 M events loaded.
+func BenchmarkView(b *testing.B) {
+	m := benchModel(b, "1")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		_ = m.View()
+	}
+	b.ReportMetric(float64(m.st.Len()), "events")
+}
+
+// BenchmarkKey is a key press answered: Update for "j" (or "G", a jump
+// to the last of a million rows) and the frame it causes.
+func BenchmarkKey(b *testing.B) {
+	for _, k := range []string{"j", "G", "pgdown"} {
+		b.Run(k, func(b *testing.B) {
+			m := benchModel(b, "1")
+			msg := keys(k)[0]
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				nm, _ := m.Update(msg)
+				_ = nm.(Model).View()
+			}
+		})
+	}
+}
+
+// BenchmarkRecompute is the background work one ingest wake-up starts
+// (at most five a second): the filter over every request and, for a
+// grouped tab, its view. It runs off the UI goroutine.
+func BenchmarkRecompute(b *testing.B) {
+	st := bigStore()
+	for _, c := range []struct {
+		name, filter string
+		tab          int
+	}{{"events", "", 0}, {"users", "", 1}, {"events-filtered", "verb:get,list ns:kube-system", 0}} {
+		b.Run(c.name, func(b *testing.B) {
+			f, err := query.Compile(c.filter)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if r := compute(context.Background(), st, f, c.tab, 1, 90)().(resultMsg); r.err != nil {
+					b.Fatal(r.err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkKeyWhileIngesting is BenchmarkKey/j while a writer appends
+// 10 000 events a second to the same store (in 50 ms batches, as ingest
+// does), with the UI recomputing on every wake-up. It runs last: it grows
+// the shared store.
+func BenchmarkKeyWhileIngesting(b *testing.B) {
+	m := benchModel(b, "1")
+	st := m.st
+	g := gen.New(gen.Config{Seed: 2, Start: gen.DefaultStart.Add(time.Hour)})
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				appendGen(b, st, g, 500)
+			}
+		}
+	}()
+	msg := keys("j")[0]
+	results := make(chan tea.Msg, 16)
+	var exec func(tea.Cmd)
+	exec = func(c tea.Cmd) {
+		switch r := c().(type) {
+		case tea.BatchMsg:
+			for _, c := range r {
+				if c != nil {
+					go exec(c)
+				}
+			}
+		case nil:
+		default:
+			results <- r
+		}
+	}
+	handle := func(in tea.Msg) {
+		nm, cmd := m.Update(in)
+		m = nm.(Model)
+		if cmd != nil {
+			go exec(cmd)
+		}
+	}
+	last := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		// Play the listening Cmd: a wake-up every applyEvery; the
+		// computations it starts run in the background and their results
+		// come back as messages, as in the program.
+		if time.Since(last) >= applyEvery {
+			last = time.Now()
+			handle(changedMsg{})
+		}
+		select {
+		case r := <-results:
+			handle(r)
+		default:
+		}
+		nm, _ := m.Update(msg)
+		_ = nm.(Model).View()
+	}
+	b.ReportMetric(float64(st.Len()), "events")
+	b.StopTimer()
+	close(stop)
+	<-done
+}
+
+var _ tea.Model = Model{}

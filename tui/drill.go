@@ -1,0 +1,121 @@
+package tui
+
+import (
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/kaudit/kaudit/query"
+)
+
+// open shows the detail page of an event, or drills from a grouped row
+// into the Events tab filtered by it.
+func (m Model) open() (tea.Model, tea.Cmd) {
+	r := m.rows()
+	if r == nil || r.Len() == 0 {
+		return m, nil
+	}
+	if er, ok := r.(eventRows); ok {
+		id, ok := er.id(m.cursor[m.tab])
+		if !ok {
+			return m, nil
+		}
+		m.detailWant = id
+		return m, loadDetail(m.st, id, m.timeFormat())
+	}
+	row := m.res.table.Rows[m.cursor[m.tab]]
+	term := drillTerm(m.res.table.View, row)
+	if term == "" {
+		return m, nil
+	}
+	m.back = append(m.back, backState{m.filter.String(), m.tab, m.cursor[m.tab]})
+	text := term
+	if cur := strings.TrimSpace(m.filter.String()); cur != "" && !m.filter.IsJQ() {
+		text = cur + " " + term
+	}
+	m.tab = tabEvents
+	m.cursor[tabEvents], m.offset[tabEvents] = 0, 0
+	m.follow = false
+	return m.applyFilter(text, false)
+}
+
+// goBack undoes the last drill-down.
+func (m Model) goBack() (tea.Model, tea.Cmd) {
+	if len(m.back) == 0 {
+		return m, nil
+	}
+	b := m.back[len(m.back)-1]
+	m.back = m.back[:len(m.back)-1]
+	m.tab = b.tab
+	m.cursor[b.tab] = b.cursor
+	return m.applyFilter(b.filter, false)
+}
+
+// applyFilter makes text the filter and recomputes in the background.
+func (m Model) applyFilter(text string, fromBar bool) (tea.Model, tea.Cmd) {
+	f, err := query.Compile(text)
+	if err != nil {
+		m.err = err.Error()
+		return m, nil
+	}
+	m.filter = f
+	m.bar.SetValue(text)
+	if fromBar {
+		m.cursor[m.tab], m.offset[m.tab] = 0, 0
+	}
+	return m, m.startCompute()
+}
+
+// drillTerm is the quick term selecting a grouped row's requests.
+func drillTerm(v query.View, row []any) string {
+	s := func(i int) string { x, _ := row[i].(string); return x }
+	switch v {
+	case query.ViewUsers:
+		user, _, _ := strings.Cut(s(0), " (as ")
+		return "user:" + quoteValue(user)
+	case query.ViewVerbs:
+		return "verb:" + quoteValue(s(0))
+	case query.ViewNamespaces:
+		return "ns:" + quoteValue(s(0))
+	case query.ViewResources:
+		return resourceTerm(s(0))
+	case query.ViewDenials:
+		t := "denied user:" + quoteValue(s(0)) + " verb:" + quoteValue(s(1))
+		if r := resourceTerm(s(2)); r != "" {
+			t += " " + r
+		}
+		return t + " ns:" + quoteValue(s(3))
+	}
+	return ""
+}
+
+// resourceTerm turns query.ResourceKey's resource[.group][/subresource]
+// back into terms; a non-resource path has no quick term.
+func resourceTerm(k string) string {
+	if strings.HasPrefix(k, "/") || k == "" {
+		return ""
+	}
+	k, sub, hasSub := strings.Cut(k, "/")
+	res, group, hasGroup := strings.Cut(k, ".")
+	t := "resource:" + quoteValue(res)
+	if hasGroup {
+		t += " apigroup:" + quoteValue(group)
+	} else {
+		t += ` apigroup:""`
+	}
+	if hasSub {
+		t += " subresource:" + quoteValue(sub)
+	} else {
+		t += ` subresource:""`
+	}
+	return t
+}
+
+// quoteValue writes v as one quick-term value: exact, so quoted when it
+// holds a space, comma, quote or *, or is empty.
+func quoteValue(v string) string {
+	if v != "" && !strings.ContainsAny(v, " \t,\"*\\") {
+		return v
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
+}

@@ -1,0 +1,273 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+)
+
+// Layout: four header lines (status, sparkline, tabs, filter), the body,
+// one footer line. The filter bar, when open, takes the filter line and, with an
+// error, two more.
+const headerLines, footerLines = 4, 1
+
+func (m Model) bodyHeight() int {
+	extra := 0
+	if n := m.bar.lines(); n > 1 {
+		extra = n - 1
+	}
+	return max(1, m.height-headerLines-footerLines-extra)
+}
+
+func (m Model) tableHeight() int { return m.bodyHeight() }
+
+// View draws the screen. Its cost is the visible rows', not the store's.
+func (m Model) View() string {
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(m.statusLine())
+	b.WriteByte('\n')
+	b.WriteString(m.sparkline())
+	b.WriteByte('\n')
+	b.WriteString(m.tabLine())
+	b.WriteByte('\n')
+	if m.bar.Focused() {
+		b.WriteString(m.bar.View())
+	} else {
+		b.WriteString(m.filterLine())
+	}
+	b.WriteByte('\n')
+	b.WriteString(m.body())
+	b.WriteByte('\n')
+	b.WriteString(m.footer())
+	return clip(b.String(), m.width, m.height)
+}
+
+func (m Model) body() string {
+	h := m.bodyHeight()
+	var s string
+	switch {
+	case m.showHelp:
+		hm := m.help
+		hm.ShowAll = true
+		s = hm.View(m.keys)
+	case m.detail != nil:
+		s = m.detail.View()
+	case m.detailWant != noDetail:
+		s = "loading event…"
+	default:
+		if r := m.rows(); r != nil {
+			if r.Len() == 0 {
+				s = styleDim.Render("  no requests match")
+			} else {
+				s = renderTable(r, m.offset[m.tab], m.cursor[m.tab], m.width, h, m.timeFormat())
+			}
+		} else {
+			s = styleDim.Render("  computing…")
+		}
+	}
+	// Pad to the body's height so the footer stays at the bottom.
+	lines := strings.Count(s, "\n") + 1
+	if lines < h {
+		s += strings.Repeat("\n", h-lines)
+	}
+	return s
+}
+
+// statusLine: source, load or live state, events/requests, rate,
+// problems, time range — most urgent first, as a narrow screen cuts the end.
+func (m Model) statusLine() string {
+	p := m.prog
+	parts := []string{"kaudit"}
+	if p.Source != "" {
+		parts = append(parts, printable(p.Source))
+	}
+	switch {
+	case p.Loading:
+		parts = append(parts, loadingText(p, m.byteRate))
+	case m.paused:
+		parts = append(parts, "PAUSED")
+	case p.Live && m.follow:
+		parts = append(parts, "LIVE·follow")
+	case p.Live:
+		parts = append(parts, "LIVE")
+	}
+	st := m.st.Stats()
+	parts = append(parts, fmt.Sprintf("%d events/%d req", st.Events, st.Requests))
+	if m.rate > 0 {
+		parts = append(parts, fmt.Sprintf("%.0f ev/s", m.rate))
+	}
+	if p.Problems > 0 {
+		parts = append(parts, fmt.Sprintf("%d skipped", p.Problems))
+	}
+	if !m.first.IsZero() {
+		tf := m.timeFormat()
+		parts = append(parts, tf.format(m.first)+"–"+tf.format(m.last))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// loadingText is the replay progress: a bar, percent and ETA when the size
+// is known (not for stdin, and not for .gz whose stream outgrows the file),
+// else bytes so far; events so far.
+func loadingText(p Progress, byteRate float64) string {
+	s := "loading " + byteSize(p.Bytes)
+	if p.TotalBytes > 0 && p.Bytes <= p.TotalBytes {
+		pct := float64(p.Bytes) * 100 / float64(p.TotalBytes)
+		s = fmt.Sprintf("loading %s %.0f%% of %s", bar(pct, 10), pct, byteSize(p.TotalBytes))
+		if byteRate > 0 {
+			eta := time.Duration(float64(p.TotalBytes-p.Bytes) / byteRate * float64(time.Second))
+			s += " ETA " + eta.Round(time.Second).String()
+		}
+	}
+	return s + fmt.Sprintf(" %d ev", p.Events)
+}
+
+func bar(pct float64, w int) string {
+	n := max(0, min(w, int(pct*float64(w)/100)))
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", w-n) + "]"
+}
+
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func (m Model) tabLine() string {
+	var b strings.Builder
+	for i, t := range tabs {
+		label := fmt.Sprintf("%d %s", i+1, t.name)
+		if i == m.tab {
+			b.WriteString(styleActive.Render("[" + label + "]"))
+		} else {
+			b.WriteString(" " + label + " ")
+		}
+	}
+	return b.String()
+}
+
+func (m Model) filterLine() string {
+	f := m.filter.String()
+	s := "filter: " + styleDim.Render("none (/ to filter)")
+	if strings.TrimSpace(f) != "" {
+		s = "filter: " + printable(f)
+	}
+	if n := m.rowCount(); m.rows() != nil {
+		s += fmt.Sprintf("  (%d rows)", n)
+	}
+	if l := m.sortLabel(); l != "" {
+		s += " " + l
+	}
+	if m.busy {
+		s += " …"
+	}
+	if m.note != "" {
+		s += "  " + printable(m.note)
+	}
+	if m.err != "" {
+		first, _, _ := strings.Cut(m.err, "\n")
+		s += "  " + styleError.Render("error: "+printable(first))
+	}
+	return s
+}
+
+func (m Model) footer() string {
+	if m.bar.Focused() {
+		return m.help.ShortHelpView(m.bar.keys.ShortHelp())
+	}
+	return m.help.ShortHelpView(m.keys.ShortHelp())
+}
+
+// clip cuts every line to width cells and the screen to height lines, so a
+// small terminal degrades by cutting, never by wrapping.
+func clip(s string, width, height int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > height {
+		lines = lines[:height]
+	}
+	for i, l := range lines {
+		if lipgloss.Width(l) > width {
+			lines[i] = truncateANSI(l, width)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// truncateANSI cuts a styled line to width cells. Lines wider than the
+// screen are rare (the table is fitted), so this keeps it simple: drop the
+// styling and cut the text.
+func truncateANSI(l string, width int) string {
+	return truncate(stripANSI(l), width)
+}
+
+// stripANSI removes the SGR sequences lipgloss writes (ESC [ … m). Event
+// text never holds ESC by the time it is styled: printable escaped it.
+func stripANSI(s string) string {
+	if !strings.Contains(s, "\x1b") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
+			j := i + 2
+			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
+				j++
+			}
+			i = j
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// sparkLabel is the room the sparkline's legend takes.
+const sparkLabel = 30
+
+func (m Model) sparkWidth() int { return max(10, m.width-sparkLabel) }
+
+var sparkRunes = []rune(" ▁▂▃▄▅▆▇█")
+
+// sparkline draws the filter's requests per time bucket across the time
+// range; buckets holding denials or 5xx are coloured, and the legend counts
+// them (the count is the colour-free channel).
+func (m Model) sparkline() string {
+	h := m.res.spark
+	if len(h.counts) == 0 {
+		return ""
+	}
+	peak, denied, errs := 0, 0, 0
+	for i, c := range h.counts {
+		peak = max(peak, c)
+		denied += h.denied[i]
+		errs += h.errors[i]
+	}
+	var b strings.Builder
+	for i, c := range h.counts[:min(len(h.counts), m.sparkWidth())] {
+		r := sparkRunes[0]
+		if c > 0 {
+			r = sparkRunes[1+(c*(len(sparkRunes)-2))/max(1, peak)]
+		}
+		switch {
+		case h.denied[i] > 0:
+			b.WriteString(styleDenied.Render(string(r)))
+		case h.errors[i] > 0:
+			b.WriteString(style5xx.Render(string(r)))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	fmt.Fprintf(&b, " peak %d ✗%d !%d", peak, denied, errs)
+	return b.String()
+}
