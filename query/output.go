@@ -67,7 +67,7 @@ func textValue(k Kind, v any) string {
 	case KindPercent:
 		return strconv.FormatFloat(v.(float64), 'f', 1, 64) + "%"
 	case KindDuration:
-		return formatDuration(v.(time.Duration))
+		return FormatDuration(v.(time.Duration))
 	case KindTime:
 		if t := v.(time.Time); !t.IsZero() {
 			return t.Format(timeLayout)

@@ -61,8 +61,8 @@ func TestFormatDuration(t *testing.T) {
 		125 * time.Second:          "2m5s",
 	}
 	for d, want := range tests {
-		if got := formatDuration(d); got != want {
-			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

@@ -70,7 +70,7 @@ func largestPhase(e *store.Entry) string {
 	if best == "" {
 		return ""
 	}
-	return best + " " + formatDuration(bestD)
+	return best + " " + FormatDuration(bestD)
 }
 
 // denialsTable groups refused requests by who was refused what, where.

@@ -38,9 +38,11 @@ func duration(header, key string) Column {
 }
 func timestamp(header, key string) Column { return Column{header, key, KindTime} }
 
-// formatDuration writes latencies the way operators read them: milliseconds
-// below a second, seconds with three decimals above.
-func formatDuration(d time.Duration) string {
+// FormatDuration writes latencies the way operators read them: microseconds
+// and milliseconds below a second, milliseconds' precision up to a minute,
+// whole seconds beyond; "-" for zero (unknown). The CLI tables and the TUI
+// both use it.
+func FormatDuration(d time.Duration) string {
 	switch {
 	case d == 0:
 		return "-"

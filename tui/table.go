@@ -192,20 +192,8 @@ func codeTextInt(c int) string {
 // before it is measured or drawn.
 func printable(s string) string { return query.Printable(s) }
 
-// formatDuration matches the CLI tables: ms below a second, seconds above.
-func formatDuration(d time.Duration) string {
-	switch {
-	case d == 0:
-		return "-"
-	case d < time.Millisecond:
-		return d.Round(time.Microsecond).String()
-	case d < time.Second:
-		return d.Round(100 * time.Microsecond).String()
-	case d < time.Minute:
-		return d.Round(time.Millisecond).String()
-	}
-	return d.Round(time.Second).String()
-}
+// formatDuration matches the CLI tables.
+func formatDuration(d time.Duration) string { return query.FormatDuration(d) }
 
 // timeFormat writes times with the date only when the data spans more
 // than a day (issue 4), always in UTC, like the log.
