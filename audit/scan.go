@@ -96,15 +96,24 @@ func (d *decoder) open() bool {
 	return true
 }
 
+// more skips whitespace and reports whether a byte follows; at the end of
+// the input it records encoding/json's unexpected-end error.
+func (d *decoder) more() bool {
+	d.ws()
+	if d.pos >= len(d.data) {
+		d.failEOF("")
+		return false
+	}
+	return true
+}
+
 // objBegin consumes '{' and reports whether a key follows (false for {}
 // and on error). Call objKey, decode or skip the value, then objNext.
 func (d *decoder) objBegin() bool {
 	if !d.open() {
 		return false
 	}
-	d.ws()
-	if d.pos >= len(d.data) {
-		d.failEOF("")
+	if !d.more() {
 		return false
 	}
 	if d.data[d.pos] == '}' {
@@ -133,9 +142,7 @@ func (d *decoder) objKey() (key string, ok bool) {
 		d.pos++
 		return key, true
 	}
-	d.ws()
-	if d.pos >= len(d.data) {
-		d.failEOF("")
+	if !d.more() {
 		return "", false
 	}
 	if c := d.data[d.pos]; c != ':' {
@@ -143,9 +150,7 @@ func (d *decoder) objKey() (key string, ok bool) {
 		return "", false
 	}
 	d.pos++
-	d.ws()
-	if d.pos >= len(d.data) {
-		d.failEOF("")
+	if !d.more() {
 		return "", false
 	}
 	return key, true
@@ -153,9 +158,7 @@ func (d *decoder) objKey() (key string, ok bool) {
 
 // objNext consumes ',' (true: another key follows) or '}' (false).
 func (d *decoder) objNext() bool {
-	d.ws()
-	if d.pos >= len(d.data) {
-		d.failEOF("")
+	if !d.more() {
 		return false
 	}
 	switch c := d.data[d.pos]; c {
@@ -182,9 +185,7 @@ func (d *decoder) arrBegin() bool {
 	if !d.open() {
 		return false
 	}
-	d.ws()
-	if d.pos >= len(d.data) {
-		d.failEOF("")
+	if !d.more() {
 		return false
 	}
 	if d.data[d.pos] == ']' {
@@ -197,17 +198,13 @@ func (d *decoder) arrBegin() bool {
 
 // arrNext consumes ',' (true: an element follows at d.pos) or ']' (false).
 func (d *decoder) arrNext() bool {
-	d.ws()
-	if d.pos >= len(d.data) {
-		d.failEOF("")
+	if !d.more() {
 		return false
 	}
 	switch c := d.data[d.pos]; c {
 	case ',':
 		d.pos++
-		d.ws()
-		if d.pos >= len(d.data) {
-			d.failEOF("")
+		if !d.more() {
 			return false
 		}
 		return true

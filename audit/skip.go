@@ -163,9 +163,7 @@ func (d *decoder) skipKey() bool {
 	if !d.skipString() {
 		return false
 	}
-	d.ws()
-	if d.pos >= len(d.data) {
-		d.failEOF("")
+	if !d.more() {
 		return false
 	}
 	if c := d.data[d.pos]; c != ':' {
@@ -173,9 +171,7 @@ func (d *decoder) skipKey() bool {
 		return false
 	}
 	d.pos++
-	d.ws()
-	if d.pos >= len(d.data) {
-		d.failEOF("")
+	if !d.more() {
 		return false
 	}
 	return true
