@@ -48,6 +48,9 @@ var (
 // those of a line skipped as too long. No event points there.
 var ErrSpoolHole = errors.New("ingest: spool: bytes not kept (skipped line)")
 
+// errSpoolReleased: the spool's bytes were freed by Release.
+var errSpoolReleased = errors.New("ingest: spool: released")
+
 // Spool keeps a copy of a stream that cannot be read again — standard input,
 // the decompressed contents of a .gz file — so that each event's original
 // bytes can be read back by offset (io.ReaderAt) without holding the stream
@@ -181,6 +184,17 @@ func (s *Spool) Close() error {
 	return nil
 }
 
+// Release closes the spool and frees what it holds: nothing can be read
+// from it afterwards. Store retention calls it once no stored event refers
+// to the spool.
+func (s *Spool) Release() {
+	s.Close()
+	s.mu.Lock()
+	s.frames = nil
+	s.cache = [spoolCacheFrames]spoolCached{}
+	s.mu.Unlock()
+}
+
 func (s *Spool) compressor() {
 	defer close(s.done)
 	enc := spoolEncoder()
@@ -267,6 +281,9 @@ func (s *Spool) frameAt(at int64) ([]byte, int64, error) {
 		return s.cur, s.curOff, nil
 	}
 	i := sort.Search(len(s.frames), func(i int) bool { return s.frames[i].off+int64(s.frames[i].n) > at })
+	if i == len(s.frames) {
+		return nil, 0, errSpoolReleased
+	}
 	f := &s.frames[i]
 	switch {
 	case f.hole:

@@ -174,3 +174,16 @@ func openCount(t *testing.T, path string) int {
 	}
 	return n
 }
+
+func TestSpoolRelease(t *testing.T) {
+	s := NewSpool()
+	s.Write(bytes.Repeat([]byte("x"), 3*SpoolFrameSize/2))
+	s.Release()
+	s.Release() // twice is harmless
+	if _, err := s.ReadAt(make([]byte, 10), 5); err == nil {
+		t.Fatal("ReadAt after Release: no error")
+	}
+	if st := s.Stats(); st.Size == 0 || st.Frames != 0 {
+		t.Errorf("stats after release: %+v (want the size kept, no frames)", st)
+	}
+}

@@ -2,11 +2,13 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -44,8 +46,9 @@ type History struct {
 // newline (at the end of a rotated file it counts as a line).
 //
 // Open descriptors: every file some emitted event came from stays open
-// (Batch.Raw reads its bytes), so a long watch holds one descriptor per
-// rotation it saw; files nothing was emitted from are closed at once.
+// (Batch.Raw reads its bytes) until the consumer releases it (store
+// retention calls Batch.Raw's Release once it dropped every event from
+// that file); files nothing was emitted from are closed at once.
 // OpenFiles says how many are held.
 //
 // Goroutines: configure it, then call Run once. Run reads, decodes and
@@ -222,7 +225,7 @@ func (t *Tail) follow(f *os.File, path string, from *resumeAt) (*follower, error
 		return nil, err
 	}
 	dev, ino := fileID(fi)
-	src := &source{path: path, dev: dev, inode: ino, raw: f, file: f}
+	src := &source{path: path, dev: dev, inode: ino, raw: t.held(f), file: f}
 	fl := &follower{t: t, src: src, fi: fi, w: worker{maxLine: t.MaxLine}, seen: time.Now()}
 	fl.rd = &fdReader{f: f}
 	t.opened(1)
@@ -232,6 +235,57 @@ func (t *Tail) follow(f *os.File, path string, from *resumeAt) (*follower, error
 		fl.fp = from.fp
 	}
 	return fl, nil
+}
+
+// heldFile is a followed file as Batch.Raw: readable until Release, which
+// the consumer calls once no stored event refers to it any more.
+//
+// A file truncated in place (copytruncate) is read again from its start
+// and the bytes of the events already handed on are overwritten: their
+// heldFile turns stale (reads fail, rather than return other events' bytes)
+// and the file goes on as a new heldFile sharing the descriptor, which is
+// closed when every generation was released.
+type heldFile struct {
+	*os.File
+	t     *Tail
+	refs  *atomic.Int32 // generations not yet released, shared
+	stale atomic.Bool
+	once  sync.Once
+}
+
+func (t *Tail) held(f *os.File) *heldFile {
+	h := &heldFile{File: f, t: t, refs: new(atomic.Int32)}
+	h.refs.Store(1)
+	return h
+}
+
+// errOverwritten: the bytes were overwritten by a truncation in place.
+var errOverwritten = errors.New("the file was truncated in place (copytruncate) and these bytes overwritten")
+
+func (h *heldFile) ReadAt(p []byte, off int64) (int, error) {
+	if h.stale.Load() {
+		return 0, errOverwritten
+	}
+	return h.File.ReadAt(p, off)
+}
+
+// next makes h stale and returns the file's next generation.
+func (h *heldFile) next() *heldFile {
+	h.stale.Store(true)
+	h.refs.Add(1)
+	return &heldFile{File: h.File, t: h.t, refs: h.refs}
+}
+
+// Release closes the file once every generation was released. The Tail is
+// done with it by then: it has moved on to a newer file, or the consumer
+// would still hold events of it.
+func (h *heldFile) Release() {
+	h.once.Do(func() {
+		if h.refs.Add(-1) == 0 {
+			h.File.Close()
+			h.t.opened(-1)
+		}
+	})
 }
 
 // waker wakes the Tail: on a change in the watched directory (fsnotify), or

@@ -37,6 +37,11 @@ func (fl *follower) readOff() int64 { return fl.off + int64(len(fl.pending)) + f
 
 // restart reads the file again from its start (it was truncated in place).
 func (fl *follower) restart() {
+	if h, ok := fl.src.raw.(*heldFile); ok && fl.src.emitted {
+		src := *fl.src
+		src.raw, src.emitted = h.next(), false
+		fl.src = &src
+	}
 	fl.off, fl.line, fl.pending, fl.skipping, fl.skip = 0, 0, nil, false, 0
 	fl.fp = fingerprint{}
 	if r, ok := fl.rd.(*fdReader); ok {
@@ -50,7 +55,12 @@ func (fl *follower) release() {
 		fl.spool.Close() // seals it; it stays readable
 		return
 	}
-	if !fl.src.emitted && fl.src.file != nil {
+	if fl.src.emitted {
+		return
+	}
+	if h, ok := fl.src.raw.(*heldFile); ok {
+		h.Release()
+	} else if fl.src.file != nil {
 		fl.src.file.Close()
 		fl.t.opened(-1)
 	}

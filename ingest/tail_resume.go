@@ -237,7 +237,7 @@ func (t *Tail) readBacklog(ctx context.Context, it backlogItem, emit func(Batch)
 		src.raw = fl.spool
 		fl.rd = zr
 	} else {
-		src.raw, src.file = f, f
+		src.raw, src.file = t.held(f), f
 		t.opened(1)
 		fl.rd = &fdReader{f: f, off: it.offset}
 	}

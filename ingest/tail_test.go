@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +27,14 @@ type tailRun struct {
 	ids      []string
 	problems []Problem
 	rawBad   int
+	refs     []rawRef // where each event's bytes can be read again
+}
+
+// rawRef is where an emitted event's original bytes can be read again.
+type rawRef struct {
+	raw  io.ReaderAt
+	off  int64
+	want string
 }
 
 func startTail(t *testing.T, tl *Tail) *tailRun {
@@ -50,6 +59,7 @@ func startTail(t *testing.T, tl *Tail) *tailRun {
 				if _, err := b.Raw.ReadAt(got, b.Offsets[i]); err != nil || !bytes.Equal(got, e.Raw) {
 					r.rawBad++
 				}
+				r.refs = append(r.refs, rawRef{b.Raw, b.Offsets[i], string(e.Raw)})
 			}
 			return nil
 		})
@@ -259,6 +269,20 @@ func TestTailTruncatedInPlace(t *testing.T) {
 	if !found {
 		t.Errorf("truncation not reported: %v", r.problemList())
 	}
+	// The first ten events' bytes were overwritten: reading them fails
+	// rather than returning the new events' bytes; the new ones read back.
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, ref := range r.refs {
+		got := make([]byte, len(ref.want))
+		_, err := ref.raw.ReadAt(got, ref.off)
+		switch {
+		case i < 10 && err == nil:
+			t.Errorf("event %d from before the truncation read back as %q", i, got)
+		case i >= 10 && (err != nil || string(got) != ref.want):
+			t.Errorf("event %d from after the truncation: %q, %v", i, got, err)
+		}
+	}
 }
 
 func TestTailLongLineSkipped(t *testing.T) {
@@ -388,4 +412,62 @@ func TestTailMissingFileCreatedLater(t *testing.T) {
 	appendLines(t, path, "f-2")
 	checkExactlyOnce(t, r.waitN(1), []string{"f-1"})
 	checkExactlyOnce(t, r2.waitN(1), []string{"f-2"})
+}
+
+// TestTailFilesReleased: a followed file stays open while its events may be
+// read back (Batch.Raw), and closes when the consumer releases it — what
+// store retention does once it dropped every event of that file.
+func TestTailFilesReleased(t *testing.T) {
+	dir := t.TempDir()
+	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 1}
+	defer lj.Close()
+	var mu sync.Mutex
+	raws := map[any]bool{}
+	tl := &Tail{Path: dir, Poll: 20 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	n := 0
+	go func() {
+		done <- tl.Run(ctx, func(b Batch) error {
+			mu.Lock()
+			raws[b.Raw] = true
+			n += len(b.Events)
+			mu.Unlock()
+			return nil
+		})
+	}()
+	for i := range 3 {
+		if _, err := lj.Write([]byte(ev(fmt.Sprintf("rel-%d", i)) + "\n")); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			mu.Lock()
+			seen := n
+			mu.Unlock()
+			if seen == i+1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("event %d not emitted", i)
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+		lj.Rotate()
+	}
+	cancel()
+	<-done
+	if len(raws) != 3 || tl.OpenFiles() != 3 {
+		t.Fatalf("%d distinct Batch.Raw, %d files open; want 3 and 3 (one per file events came from)", len(raws), tl.OpenFiles())
+	}
+	for raw := range raws {
+		rel, ok := raw.(interface{ Release() })
+		if !ok {
+			t.Fatalf("Batch.Raw %T cannot be released", raw)
+		}
+		rel.Release()
+		rel.Release()
+	}
+	if tl.OpenFiles() != 0 {
+		t.Errorf("%d files open after every Batch.Raw was released", tl.OpenFiles())
+	}
 }

@@ -54,7 +54,7 @@ func benchEvents(b *testing.B, n int) ([]audit.Event, []int64, *bytes.Reader) {
 }
 
 // genEvents decodes n events from the realistic generator.
-func genEvents(b *testing.B, n int) ([]audit.Event, []int64, *bytes.Reader) {
+func genEvents(b testing.TB, n int) ([]audit.Event, []int64, *bytes.Reader) {
 	b.Helper()
 	g := gen.New(gen.Config{Seed: 1})
 	var all []byte

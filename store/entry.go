@@ -42,7 +42,8 @@ func (e *Entry) Subject() audit.UserInfo {
 	return e.User
 }
 
-// Len is the number of events stored.
+// Len is the number of events appended: every ID is below it. Retention
+// may have dropped the oldest; Stats().Events counts those kept.
 func (s *Store) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -70,6 +71,9 @@ func (s *Store) Each(set *Set, fn func(*Entry) bool) {
 		id := it.Next()
 		if id >= s.n {
 			break
+		}
+		if id < s.first {
+			continue // dropped by retention
 		}
 		s.fill(&e, id)
 		if !fn(&e) {
@@ -145,6 +149,8 @@ func (s *Store) Stages(id ID) []ID {
 	var head ID
 	var ok bool
 	switch {
+	case id < s.first:
+		return nil // dropped by retention
 	case c.flags[k]&flagNoAuditID != 0:
 		return []ID{id}
 	case c.flags[k]&flagOddAuditID != 0:
@@ -167,7 +173,7 @@ func (s *Store) All() *Set {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	all := &Set{}
-	all.AddRange(0, uint64(s.n))
+	all.AddRange(uint64(s.first), uint64(s.n))
 	return all
 }
 
@@ -285,6 +291,7 @@ type Stats struct {
 	Events     int
 	Requests   int
 	Duplicates int // events not stored because they were already there
+	Evicted    int // events dropped by retention (Retain)
 	Strings    int // distinct interned strings
 	IndexBytes int // estimated memory of columns, postings and maps
 }
@@ -293,12 +300,17 @@ type Stats struct {
 func (s *Store) Stats() Stats {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	return s.statsLocked()
+}
+
+func (s *Store) statsLocked() Stats {
 	st := Stats{
-		Events:     int(s.n),
+		Evicted:    s.evicted,
+		Events:     int(s.n - s.first),
 		Requests:   int(s.requests.GetCardinality()),
 		Duplicates: s.duplicates,
 	}
-	st.IndexBytes = len(s.chunks)*chunkBytes + int(s.requests.GetSizeInBytes()) + s.groups.bytes() + s.groupSets.bytes()
+	st.IndexBytes = s.liveChunks()*chunkBytes + int(s.requests.GetSizeInBytes()) + s.groups.bytes() + s.groupSets.bytes()
 	for col := range s.dicts {
 		st.Strings += len(s.dicts[col].strs)
 		st.IndexBytes += s.dicts[col].bytes()
@@ -311,4 +323,12 @@ func (s *Store) Stats() Stats {
 	}
 	st.IndexBytes += len(s.byAuditID)*32 + len(s.byOddID)*64 + len(s.oddAuditIDs)*64 + len(s.phases)*96
 	return st
+}
+
+// First is the lowest ID still stored (retention drops the oldest events);
+// with Len it bounds the IDs a reader may ask for.
+func (s *Store) First() ID {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.first
 }

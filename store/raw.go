@@ -10,6 +10,10 @@ var chunkBytes = int(unsafe.Sizeof(chunk{}))
 // Raw returns event id's original bytes, appended to dst.
 func (s *Store) Raw(id ID, dst []byte) ([]byte, error) {
 	s.mu.RLock()
+	if id < s.first {
+		s.mu.RUnlock()
+		return dst, fmt.Errorf("event %d: dropped by retention", id)
+	}
 	ref := s.at(id).raw[id&chunkMask]
 	seg := s.segs[ref.seg]
 	s.mu.RUnlock()
@@ -43,6 +47,10 @@ func (s *Store) NewRawReader() *RawReader {
 // Raw returns event id's original bytes, valid until the next call.
 func (r *RawReader) Raw(id ID) ([]byte, error) {
 	r.s.mu.RLock()
+	if id < r.s.first {
+		r.s.mu.RUnlock()
+		return nil, fmt.Errorf("event %d: dropped by retention", id)
+	}
 	ref := r.s.at(id).raw[id&chunkMask]
 	seg := r.s.segs[ref.seg]
 	r.s.mu.RUnlock()

@@ -92,6 +92,9 @@ func (s *Store) Select(set *Set, keep func(Row) bool) *Set {
 			if id >= s.n {
 				break
 			}
+			if id < s.first {
+				continue // dropped by retention
+			}
 			if keep(Row{s: s, c: s.chunks[id>>chunkBits], k: id & chunkMask, id: id}) {
 				kept = append(kept, id)
 			}

@@ -52,8 +52,15 @@ type Store struct {
 
 	segs     []io.ReaderAt
 	segIndex map[io.ReaderAt]uint32
+	segRefs  []int // by segment: stored events whose bytes it holds
 
 	duplicates int
+
+	// Retention (see Retain): events below first were dropped; their
+	// chunks point at gone.
+	first   ID
+	evicted int
+	gone    *chunk
 }
 
 // New returns an empty store.
@@ -112,6 +119,7 @@ func (s *Store) segment(raw io.ReaderAt) uint32 {
 	}
 	seg := uint32(len(s.segs))
 	s.segs = append(s.segs, raw)
+	s.segRefs = append(s.segRefs, 0)
 	s.segIndex[raw] = seg
 	return seg
 }
@@ -154,6 +162,7 @@ func (s *Store) add(e *audit.Event, ref rawRef) bool {
 	c.level[k] = uint8(e.Level)
 	c.next[k] = noID
 	c.raw[k] = ref
+	s.segRefs[ref.seg]++
 
 	var flags uint8
 	if e.Denied() {

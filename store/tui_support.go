@@ -20,6 +20,9 @@ func (s *Store) Histogram(set *Set, from, to int64, buckets int) (counts, denied
 		if id >= s.n {
 			break
 		}
+		if id < s.first {
+			continue // dropped by retention
+		}
 		c, k := s.at(id), id&chunkMask
 		t := c.stageTime[k]
 		if t < from || t >= to {

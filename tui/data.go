@@ -108,8 +108,8 @@ func compute(ctx context.Context, st *store.Store, f *query.Filter, tab int, seq
 		res := resultMsg{seq: seq, tab: tab, set: set, total: total}
 		if total > 0 {
 			// Events arrive roughly in time order: the first and last
-			// stored bound the range.
-			res.first, res.last = st.Entry(0).Time, st.Entry(store.ID(total-1)).Time
+			// stored (retention may have dropped the oldest) bound the range.
+			res.first, res.last = st.Entry(st.First()).Time, st.Entry(store.ID(total-1)).Time
 			if !res.first.IsZero() && res.last.After(res.first) {
 				h := &res.spark
 				h.counts, h.denied, h.errors = st.Histogram(set, res.first.UnixNano(), res.last.UnixNano()+1, buckets)

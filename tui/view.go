@@ -104,6 +104,9 @@ func (m Model) statusLine() string {
 	if p.Problems > 0 {
 		parts = append(parts, fmt.Sprintf("%d skipped", p.Problems))
 	}
+	if st.Evicted > 0 {
+		parts = append(parts, fmt.Sprintf("%d evicted", st.Evicted))
+	}
 	if !m.first.IsZero() {
 		tf := m.timeFormat()
 		parts = append(parts, tf.format(m.first)+"–"+tf.format(m.last))

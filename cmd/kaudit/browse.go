@@ -41,6 +41,11 @@ func newFeed(source string) *feed {
 // append stores a batch and wakes the UI; the UI decides when to look.
 func (f *feed) append(b ingest.Batch) {
 	f.st.Append(b.Events, b.Raw, b.Offsets)
+	f.noted(b)
+}
+
+// noted counts a batch that was stored and wakes the UI.
+func (f *feed) noted(b ingest.Batch) {
 	f.mu.Lock()
 	f.offsets[b.Pos.Path] = b.Pos.Offset
 	var total int64

@@ -22,6 +22,13 @@ type liveConfig struct {
 	// was stored, with the IDs of the new events [from, to). It returning
 	// acknowledges the batch: its position may be written.
 	onAppend func(st *store.Store, from, to store.ID) error
+	// feed, if set, is the terminal UI's: its store is the one filled, and
+	// it hears of every batch.
+	feed *feed
+	// Retention: the store keeps at most about this many events / this
+	// many bytes of index, dropping the oldest (0: no bound).
+	maxEvents int
+	maxBytes  int64
 }
 
 // Live is a live source feeding a store: the hook the TUI uses (it reads
@@ -64,6 +71,9 @@ func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 		}
 	}
 	st := store.New()
+	if cfg.feed != nil {
+		st = cfg.feed.st
+	}
 	changed := make(chan struct{}, 1)
 	done := make(chan struct{})
 	l := &Live{Store: st, Changed: changed, Done: done, Tail: tail}
@@ -102,6 +112,12 @@ func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 				if err := cfg.onAppend(st, from, to); err != nil {
 					return err
 				}
+			}
+			if cfg.maxEvents > 0 || cfg.maxBytes > 0 {
+				st.Retain(cfg.maxEvents, cfg.maxBytes)
+			}
+			if cfg.feed != nil {
+				cfg.feed.noted(b)
 			}
 			select {
 			case changed <- struct{}{}:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -24,7 +25,8 @@ func newWatchCmd(e *env) *cobra.Command {
 	var out outputFlags
 	var sel filterFlags
 	var history, stateDir string
-	var maxLine int
+	var maxLine, maxEvents int
+	var maxMemory string
 	var noState bool
 	cmd := &cobra.Command{
 		Use:   "watch [flags] [PATH]",
@@ -40,9 +42,16 @@ event is printed once across restarts. After a crash (kill -9) the events
 handed on since the last positions flush (at most about one second's worth)
 come again.
 
-With -o jsonl (the default when stdout is not a terminal) each kept event's
-original bytes are printed as it arrives. -o table and -o json print the
-chosen view of everything read when interrupted.`,
+On a terminal it opens the terminal UI over the live store. With -o jsonl
+(the default when stdout is not a terminal) each kept event's original bytes
+are printed as it arrives — the headless agent mode; --jq prints a jq
+program's outputs instead. -o table and -o json print the chosen view of
+what is kept when interrupted.
+
+Memory stays bounded: the oldest events are dropped, in whole chunks of
+65536, beyond --max-events or --max-memory (the store's own estimate of its
+index). Headless jsonl output keeps only the last 4 chunks by default: it
+needs them only to recognise an event it was given twice.`,
 		Example: `  kaudit watch -o jsonl -f 'denied' | tee denials.jsonl
   kaudit watch --history all -f 'user:alice' /var/log/kubernetes/apiserver/
   kaudit watch --history 2h -o jsonl audit.log`,
@@ -56,14 +65,19 @@ chosen view of everything read when interrupted.`,
 			if err != nil {
 				return usageError("%v", err)
 			}
-			format, err := out.format(e)
-			if err != nil {
-				return err
+			// On a terminal, with neither -o nor --jq, the terminal UI opens.
+			ui := out.output == "tui" || out.output == "" && sel.jq == "" && isTerminal(e.stdout)
+			if ui && !isTerminal(e.stdout) {
+				return usageError("-o tui needs a terminal")
 			}
-			if format == "table" && out.output == "" {
-				// The terminal UI goes here once package tui is in; until
-				// then a terminal gets the stream too.
-				format = "jsonl"
+			format := "table"
+			if !ui {
+				if format, err = out.format(e); err != nil {
+					return err
+				}
+				if out.output == "" {
+					format = "jsonl" // --jq on a terminal: its outputs, as they come
+				}
 			}
 			hist, err := parseHistory(history)
 			if err != nil {
@@ -73,40 +87,44 @@ chosen view of everything read when interrupted.`,
 			if err != nil {
 				return err
 			}
-			if selected.jq != nil {
-				return usageError("--jq is not supported by watch yet")
+			if selected.jq != nil && (ui || format != "jsonl" || view != query.ViewEvents) {
+				return usageError("--jq prints each event's outputs: it goes with the events view and jsonl output only")
+			}
+			maxBytes, err := parseBytes(maxMemory)
+			if err != nil {
+				return usageError("--max-memory: %v", err)
 			}
 			if noState {
 				stateDir = ""
 			}
-			report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
-			cfg := liveConfig{path: path, history: hist, stateDir: stateDir, maxLine: maxLine, poll: watchPoll, report: report.Report}
+			streaming := !ui && format == "jsonl" && view == query.ViewEvents
+			if streaming && maxEvents == 0 && maxBytes == 0 {
+				maxEvents = headlessKeep
+			}
+			cfg := liveConfig{path: path, history: hist, stateDir: stateDir, maxLine: maxLine, poll: watchPoll,
+				maxEvents: maxEvents, maxBytes: maxBytes}
 			ctx := cmd.Context()
-			if format == "jsonl" && view == query.ViewEvents {
-				bw := bufio.NewWriterSize(e.stdout, 1<<16)
-				cfg.onAppend = func(st *store.Store, from, to store.ID) error {
-					cand := &store.Set{}
-					cand.AddRange(uint64(from), uint64(to))
-					kept, err := selected.filter.Eval(context.WithoutCancel(ctx), st, cand)
-					if err != nil {
-						return err
-					}
-					if err := query.WriteRaw(bw, st, kept, false); err != nil {
-						return err
-					}
-					return bw.Flush() // printed before acknowledged
-				}
+			if ui {
+				return watchUI(ctx, e, cfg, path, selected, view)
+			}
+			report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
+			cfg.report = report.Report
+			if streaming {
+				cfg.onAppend = streamEvents(ctx, e, selected)
 			}
 			live, err := startLive(ctx, cfg)
 			if err != nil {
 				return err
 			}
 			<-live.Done
+			report.Close()
+			if n := live.Store.Stats().Evicted; n > 0 && !streaming {
+				fmt.Fprintf(e.stderr, "kaudit: the oldest %d events were dropped to stay within --max-events/--max-memory; the view covers the rest\n", n)
+			}
 			if err := live.Err(); err != nil {
 				return err
 			}
-			defer report.Close()
-			if cfg.onAppend == nil {
+			if !streaming {
 				return printView(context.Background(), e, live.Store, selected, view, format, out.top)
 			}
 			return nil
@@ -119,8 +137,60 @@ chosen view of everything read when interrupted.`,
 	fl.StringVar(&stateDir, "state-dir", ingest.DefaultStateDir(), "where positions are kept")
 	fl.BoolVar(&noState, "no-state", false, "neither read nor write positions")
 	fl.IntVar(&maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
+	fl.IntVar(&maxEvents, "max-events", 0, "keep at most about this many events in memory, dropping the oldest 65536 at a time (0: no bound, but 262144 for headless jsonl output)")
+	fl.StringVar(&maxMemory, "max-memory", "1GiB", "keep the in-memory index below about this size (e.g. 512MiB, 2GiB; 0: no bound), dropping the oldest events")
 	_ = cmd.RegisterFlagCompletionFunc("history", cobra.FixedCompletions([]string{"current", "all", "1h", "24h"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+// headlessKeep is what streaming jsonl output keeps by default: enough to
+// recognise an event delivered twice (overlapping files), no more.
+const headlessKeep = 4 << 16
+
+// streamEvents prints each batch's kept events (or their --jq outputs) and
+// flushes before returning, which acknowledges the batch: an event is
+// printed before its position can be saved.
+func streamEvents(ctx context.Context, e *env, sel *selection) func(st *store.Store, from, to store.ID) error {
+	bw := bufio.NewWriterSize(e.stdout, 1<<16)
+	jqErrors := 0
+	return func(st *store.Store, from, to store.ID) error {
+		cand := &store.Set{}
+		cand.AddRange(uint64(from), uint64(to))
+		kept, err := sel.filter.Eval(context.WithoutCancel(ctx), st, cand)
+		if err != nil {
+			return err
+		}
+		if sel.jq != nil {
+			err = query.WriteJQ(context.WithoutCancel(ctx), bw, st, kept, sel.jq, func(ee *query.EventError) {
+				if jqErrors++; jqErrors <= ingest.DefaultReportLimit {
+					fmt.Fprintf(e.stderr, "kaudit: --jq: %v\n", ee)
+				}
+			})
+		} else {
+			err = query.WriteRaw(bw, st, kept, false)
+		}
+		if err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+}
+
+// watchUI runs the terminal UI over the live store until the user quits.
+func watchUI(ctx context.Context, e *env, cfg liveConfig, source string, sel *selection, view query.View) error {
+	f := newFeed(source)
+	f.prog.Live = true
+	cfg.feed, cfg.report = f, f.problem
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	live, err := startLive(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := browse(ctx, e, f, sel.filter, view, cancel, live.Done); err != nil {
+		return err
+	}
+	return live.Err()
 }
 
 // parseHistory reads --history.
@@ -144,4 +214,26 @@ func absPath(p string) (string, error) {
 		return "", fmt.Errorf("%s: %w", p, err)
 	}
 	return a, nil
+}
+
+// parseBytes reads a size such as 512MiB, 2GiB, 1.5G or 1000000 (bytes);
+// "0" means no bound.
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   float64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}, {"B", 1}}
+	mult := 1.0
+	for _, u := range units {
+		if len(s) > len(u.suffix) && strings.EqualFold(s[len(s)-len(u.suffix):], u.suffix) {
+			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 || v*mult > 1<<62 {
+		return 0, fmt.Errorf("%q is not a size (e.g. 512MiB, 2GiB, 0 for no bound)", s)
+	}
+	return int64(v * mult), nil
 }

@@ -196,9 +196,50 @@ func TestWatchUsage(t *testing.T) {
 		{"watch", "--history", "yesterday", "x"},
 		{"watch", "-f", ".verb ==", "x"},
 		{"watch", "a", "b"},
+		{"watch", "--max-memory", "lots", "x"},
+		{"watch", "-o", "table", "--jq", ".verb", "x"},
 	} {
 		if code, _, _ := kaudit(t, "", args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+}
+
+func TestWatchJQStreams(t *testing.T) {
+	dir := t.TempDir()
+	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 100}
+	defer lj.Close()
+	writeEvents(t, lj, 0, 6)
+	w := startWatch(t, "--no-state", "-f", "user:bob", "--jq", "[.user.username, .verb]", dir)
+	lines := w.waitLines(t, 3)
+	writeEvents(t, lj, 6, 10)
+	lines = w.waitLines(t, 5)
+	if c := w.stop(t); c != exitOK {
+		t.Fatalf("exit %d: %s", c, w.errOut.String())
+	}
+	for _, l := range lines {
+		if l != `["bob","list"]` {
+			t.Fatalf("--jq output %q", l)
+		}
+	}
+	if len(lines) != 5 {
+		t.Fatalf("%d lines, want 5 (bob's events)", len(lines))
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true}, {"1000", 1000, true}, {"512MiB", 512 << 20, true}, {"2GiB", 2 << 30, true},
+		{"1.5G", 3 << 29, true}, {"10 MB", 10e6, true}, {"64k", 64 << 10, true},
+		{"", 0, false}, {"GiB", 0, false}, {"-1", 0, false}, {"lots", 0, false}, {"1e30", 0, false},
+	} {
+		got, err := parseBytes(c.in)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d, ok %v", c.in, got, err, c.want, c.ok)
 		}
 	}
 }
