@@ -76,6 +76,18 @@ func readKeys(t *testing.T, path string) []eventKey {
 // duplicates are at most the events of the flush period before each kill.
 func TestE2EWatchKill9UnderRotation(t *testing.T) {
 	e2e(t)
+	liveUnderRotation(t, 3)
+}
+
+// TestE2EWatchLiveUnderRotation: the same stream (a rotation about every
+// 0.4 s, backups gzipped) followed by one watch that is never killed:
+// every event exactly once.
+func TestE2EWatchLiveUnderRotation(t *testing.T) {
+	e2e(t)
+	liveUnderRotation(t, 0)
+}
+
+func liveUnderRotation(t *testing.T, kills int) {
 	bin := buildKaudit(t)
 	dir, state, outDir := t.TempDir(), t.TempDir(), t.TempDir()
 	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 1, Compress: true}
@@ -122,7 +134,7 @@ func TestE2EWatchKill9UnderRotation(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	cmd := start()
-	for range 3 {
+	for range kills {
 		time.Sleep(time.Duration(1000+rand.IntN(1500)) * time.Millisecond)
 		cmd.Process.Kill() // kill -9
 		cmd.Wait()
@@ -150,13 +162,13 @@ func TestE2EWatchKill9UnderRotation(t *testing.T) {
 		}
 	}
 	dups := total - len(seen)
-	t.Logf("written %d, printed %d lines, %d distinct, %d missing, %d duplicates after 3 kills", len(written), total, len(seen), missing, dups)
+	t.Logf("written %d, printed %d lines, %d distinct, %d missing, %d duplicates after %d kills", len(written), total, len(seen), missing, dups, kills)
 	if missing > 0 || len(seen) != len(written) {
 		t.Fatalf("%d events missing (%d distinct printed, %d written)", missing, len(seen), len(written))
 	}
 	// Positions are flushed every second: each kill repeats at most about a
 	// second of events (plus what the restart's catch-up emitted before it).
-	if limit := 3 * rate * 3 / 2; dups > limit {
+	if limit := kills * rate * 3 / 2; dups > limit {
 		t.Fatalf("%d duplicates, more than %d", dups, limit)
 	}
 }

@@ -121,7 +121,7 @@ func TestWatchRestartEmitsOnce(t *testing.T) {
 	if c := w.stop(t); c != exitOK {
 		t.Fatalf("exit %d: %s", c, w.errOut.String())
 	}
-	// Down: two rotations.
+	// Down: three rotations (lumberjack gzips the backups).
 	writeEvents(t, lj, 80, 100)
 	time.Sleep(2 * time.Millisecond) // lumberjack names backups by the millisecond
 	lj.Rotate()
@@ -129,13 +129,16 @@ func TestWatchRestartEmitsOnce(t *testing.T) {
 	time.Sleep(2 * time.Millisecond)
 	lj.Rotate()
 	writeEvents(t, lj, 120, 140)
+	time.Sleep(2 * time.Millisecond)
+	lj.Rotate()
+	writeEvents(t, lj, 140, 160)
 	w2 := startWatch(t, args...)
-	second := w2.waitLines(t, 30)
+	second := w2.waitLines(t, 40)
 	time.Sleep(80 * time.Millisecond)
 	if c := w2.stop(t); c != exitOK {
 		t.Fatalf("exit %d: %s", c, w2.errOut.String())
 	}
-	second = w2.waitLines(t, 30)
+	second = w2.waitLines(t, 40)
 	seen := map[string]bool{}
 	for _, l := range append(first, second...) {
 		var e struct {
@@ -150,8 +153,8 @@ func TestWatchRestartEmitsOnce(t *testing.T) {
 		}
 		seen[e.AuditID] = true
 	}
-	if len(seen) != 70 || len(first) != 40 || len(second) != 30 {
-		t.Fatalf("printed %d+%d lines, %d distinct; want 40+30", len(first), len(second), len(seen))
+	if len(seen) != 80 || len(first) != 40 || len(second) != 40 {
+		t.Fatalf("printed %d+%d lines, %d distinct; want 40+40", len(first), len(second), len(seen))
 	}
 
 	// kaudit status shows the position, with no lag.
@@ -171,7 +174,7 @@ func TestWatchRestartEmitsOnce(t *testing.T) {
 		t.Errorf("status table: exit %d\n%s", code, out)
 	}
 	// Written but not read yet: lag in bytes and events.
-	writeEvents(t, lj, 140, 150)
+	writeEvents(t, lj, 160, 170)
 	_, out, _ = kaudit(t, "", "status", "--state-dir", state, "-o", "json")
 	json.Unmarshal([]byte(out), &rows)
 	if r := rows[0]; r.LagEvents != 10 || r.LagBytes <= 0 {
