@@ -30,10 +30,14 @@ type Releaser interface {
 func (s *Store) Retain(maxEvents int, maxBytes int64) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The memory estimate walks every dictionary: look at it once per new
+	// chunk (what can be dropped comes in chunks anyway), not per batch.
+	sizeIt := maxBytes > 0 && len(s.chunks) != s.sizedAt
+	s.sizedAt = len(s.chunks)
 	dropped := 0
 	for s.liveChunks() > 1 {
 		over := maxEvents > 0 && int(s.n-s.first) > maxEvents
-		if !over && maxBytes > 0 {
+		if !over && sizeIt {
 			over = int64(s.statsLocked().IndexBytes) > maxBytes
 		}
 		if !over {

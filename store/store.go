@@ -61,6 +61,7 @@ type Store struct {
 	first   ID
 	evicted int
 	gone    *chunk
+	sizedAt int // len(chunks) when Retain last estimated the memory
 }
 
 // New returns an empty store.
