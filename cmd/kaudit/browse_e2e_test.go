@@ -87,8 +87,10 @@ func TestBrowseE2E(t *testing.T) {
 	waitFor("exit", contains("KAUDIT-EXITED 0"))
 
 	// The demo: live events arrive and the screen follows them.
-	tmux("-S", sock, "kill-session", "-t", session)
-	tmux("-S", sock, "-f", "/dev/null", "new-session", "-d", "-s", session, "-x", "80", "-y", "24",
+	// Respawn in the same session: killing the last session ends the
+	// server, and a new one on the same socket can race its exit.
+	tmux("-S", sock, "resize-window", "-t", session, "-x", "80", "-y", "24")
+	tmux("-S", sock, "respawn-pane", "-k", "-t", session,
 		"env TERM=xterm-256color "+bin+" demo --rate 2000; echo KAUDIT-EXITED $?; sleep 30")
 	waitFor("live demo", contains("LIVE"))
 	first := waitFor("events", contains("events/"))
