@@ -18,8 +18,14 @@ import (
 // as kube-apiserver does) as fast as it can while the tail follows it into
 // a store. It reports events/s into the store (from the first write to the
 // last event stored) and the lag: how long after the last write the last
-// event was in the store.
+// event was in the store. The retained variant keeps at most 70 000
+// events, as --max-events does: it drops chunks and closes their files.
 func BenchmarkWatchLive(b *testing.B) {
+	b.Run("unbounded", func(b *testing.B) { benchmarkWatchLive(b, 0) })
+	b.Run("max-events=70000", func(b *testing.B) { benchmarkWatchLive(b, 70000) })
+}
+
+func benchmarkWatchLive(b *testing.B, maxEvents int) {
 	const n = 200_000
 	g := gen.New(gen.Config{Seed: 7})
 	lines := make([][]byte, n)
@@ -40,7 +46,7 @@ func BenchmarkWatchLive(b *testing.B) {
 		lj.Write(lines[0])
 		ctx, cancel := context.WithCancel(context.Background())
 		var live *Live
-		live, err = startLive(ctx, liveConfig{path: dir, poll: ingest.DefaultPoll})
+		live, err = startLive(ctx, liveConfig{path: dir, poll: ingest.DefaultPoll, maxEvents: maxEvents})
 		if err != nil {
 			b.Fatal(err)
 		}
