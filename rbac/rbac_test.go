@@ -31,7 +31,7 @@ var fixtures = map[string]string{
 	"audit2rbac":  public + "audit2rbac-demo-v1.jsonl",
 	"eks":         public + "panther-eks-audit.jsonl",
 	"falco":       public + "falco-trace-files-k8s_audit.jsonl",
-	"realcluster": "testdata/realcluster-workload.jsonl",
+	"realcluster": "../testdata/realcluster/rbac-workload.jsonl",
 }
 
 func load(t testing.TB, paths ...string) *Analysis {
