@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"path"
@@ -11,6 +12,7 @@ import (
 	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/rbac"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/tui"
 )
 
 func newRBACCmd(e *env) *cobra.Command {
@@ -144,4 +146,26 @@ func printRBAC(e *env, a *rbac.Analysis, output, view string, opt rbac.Options) 
 		return query.WriteJSONLines(e.stdout, t)
 	}
 	return query.WriteText(e.stdout, t)
+}
+
+// suggestFor is the TUI's Denials-tab hook: the RBAC objects that allow the
+// selected rows (every denial with that subject, verb, resource and
+// namespace, whatever the object name), and their warnings. The TUI calls
+// it in a Cmd; Analyze holds the store's read lock while it walks it.
+func suggestFor(st *store.Store) tui.SuggestFunc {
+	return func(rows []tui.DenialKey) (string, []string) {
+		want := make(map[tui.DenialKey]bool, len(rows))
+		for _, r := range rows {
+			want[r] = true
+		}
+		a := rbac.Analyze(st, st.Requests())
+		s := rbac.Suggest(a.Select(func(d *rbac.Denial) bool {
+			return want[tui.DenialKey{Subject: d.Subject, Verb: d.Verb, Resource: d.ResourceKey(), Namespace: d.Namespace}]
+		}), rbac.Options{})
+		var b bytes.Buffer
+		if err := s.WriteYAML(&b); err != nil {
+			return "", []string{err.Error()}
+		}
+		return b.String(), s.Warnings
+	}
 }

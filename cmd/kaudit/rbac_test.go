@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/tui"
 )
 
 const realclusterRBAC = "../../testdata/realcluster/rbac-workload.jsonl"
@@ -70,5 +75,30 @@ func TestRBACBadInput(t *testing.T) {
 		"rbac", "-o", "yaml", "-")
 	if code != exitOK || !strings.Contains(errOut, "<stdin>:1:") || !strings.Contains(out, `resources: ["secrets"]`) {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}
+
+// TestSuggestForTUI: the Denials tab's rows (subject, verb, resource,
+// namespace) select the denials the suggestion covers, whatever their names.
+func TestSuggestForTUI(t *testing.T) {
+	st := store.New()
+	r := &ingest.Replay{Paths: []string{realclusterRBAC}}
+	if _, err := r.Run(context.Background(), func(b ingest.Batch) error {
+		st.Append(b.Events, b.Raw, b.Offsets)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	yaml, warnings := suggestFor(st)([]tui.DenialKey{
+		{Subject: "alice", Verb: "get", Resource: "secrets", Namespace: "team-1"},
+		{Subject: "bob", Verb: "patch", Resource: "deployments.apps/scale", Namespace: "team-1"},
+	})
+	for _, want := range []string{`resourceNames: ["db-creds"]`, `resources: ["deployments/scale"]`, `resourceNames: ["web"]`, "kaudit rbac: 4 objects granting 2 permissions, for 2 denied requests"} {
+		if !strings.Contains(yaml, want) {
+			t.Errorf("YAML lacks %q:\n%s", want, yaml)
+		}
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "SENSITIVE: get on secrets db-creds") {
+		t.Errorf("warnings %q", warnings)
 	}
 }
