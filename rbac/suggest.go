@@ -213,11 +213,12 @@ func subjectRef(subject string) SubjectRef {
 	return SubjectRef{Kind: "User", Name: subject}
 }
 
-// namesFor says which object names a denied request's rule should list:
-// none for create (an authorizer never sees a name there, so the rule
-// would not match) or when the caller asked for none.
+// nameFor says which object name a denied request's rule should list:
+// none for a create of an object (the authorizer never sees its name, so a
+// rule naming it would not match; a create on a subresource such as
+// pods/exec does name its object) or when the caller asked for none.
 func nameFor(d Denial, opt Options) string {
-	if opt.NoResourceNames || d.Verb == "create" {
+	if opt.NoResourceNames || d.Verb == "create" && d.Subresource == "" {
 		return ""
 	}
 	return d.Name

@@ -69,7 +69,7 @@ func (d canI) covers(q canI) bool {
 	if d.subject != q.subject || d.verb != q.verb || d.path != q.path || d.group != q.group || d.resource != q.resource || d.sub != q.sub {
 		return false
 	}
-	return (d.namespace == "" || d.namespace == q.namespace) && (d.name == "" || d.verb == "create" || d.name == q.name)
+	return (d.namespace == "" || d.namespace == q.namespace) && (d.name == "" || d.verb == "create" && d.sub == "" || d.name == q.name)
 }
 
 // neighbours are requests nobody made, next to a denied one: the same in
