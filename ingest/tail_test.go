@@ -158,6 +158,15 @@ func TestTailLumberjackRotation(t *testing.T) {
 	dir := t.TempDir()
 	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 1, Compress: true}
 	defer lj.Close()
+	// lumberjack gzips backups in its own goroutine (gz written, then the
+	// .log removed): let it finish before t.TempDir's cleanup removes dir.
+	t.Cleanup(func() {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if plain, _ := filepath.Glob(filepath.Join(dir, "audit-*.log")); len(plain) == 0 {
+				return
+			}
+		}
+	})
 	if _, err := lj.Write([]byte(ev("lj-first") + "\n")); err != nil {
 		t.Fatal(err)
 	}

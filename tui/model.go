@@ -52,6 +52,9 @@ type Options struct {
 	// directory).
 	WriteDir string
 	Now      func() time.Time
+	// Suggest, when set, lets the Denials tab select rows (space) and
+	// show the RBAC that would allow them (r; w writes it): see rbac.go.
+	Suggest SuggestFunc
 }
 
 // backState is where esc returns to after a drill-down.
@@ -103,6 +106,7 @@ type Model struct {
 	dir     string // where w writes
 
 	paused, follow bool
+	rbac           rbacState
 	prog           Progress
 	progAt         time.Time
 	byteRate       float64 // input bytes/s while loading, for the ETA
@@ -123,6 +127,7 @@ func New(o Options) Model {
 	if m.dir == "" {
 		m.dir = "."
 	}
+	m.rbac.suggest = o.Suggest
 	for i := range m.sorts {
 		m.sorts[i].col = -1
 	}
@@ -201,6 +206,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case writtenMsg:
 		m.note = msg.note()
 		return m, nil
+	case suggestedMsg, rbacWrittenMsg:
+		return m.onRBAC(msg), nil
 	case filterCanceledMsg:
 		m.bar.SetValue(m.filter.String())
 		return m, nil
@@ -307,6 +314,9 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		m.showHelp = false
 		return m, nil
+	}
+	if nm, cmd, ok := m.rbacKey(k); ok {
+		return nm, cmd
 	}
 	if m.detail != nil || m.detailWant != noDetail {
 		switch {
@@ -477,7 +487,7 @@ func (m Model) rows() rows {
 		return eventRows{st: m.st, set: m.res.set, reverse: m.sorts[tabEvents].desc}
 	}
 	if m.res.tab == m.tab && m.res.table != nil {
-		return tableRows{m.res.table}
+		return m.denialRows(tableRows{m.res.table})
 	}
 	return nil
 }

@@ -94,7 +94,7 @@ func (f *feed) progress() tui.Progress {
 // browse runs the TUI over f until the user quits, then stops the writer
 // (cancel) and prints what the screen could not show: input problems.
 func browse(ctx context.Context, e *env, f *feed, filter *query.Filter, view query.View, cancel context.CancelFunc, writerDone <-chan struct{}) error {
-	m := tui.New(tui.Options{Store: f.st, Signal: f.sig, Progress: f.progress, Problems: f.problemList, Filter: filter, View: view})
+	m := tui.New(tui.Options{Store: f.st, Signal: f.sig, Progress: f.progress, Problems: f.problemList, Filter: filter, View: view, Suggest: suggestFor(f.st)})
 	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx), tea.WithOutput(e.stdout)}
 	if in, ok := e.stdin.(*os.File); ok && isTerminal(in) {
 		opts = append(opts, tea.WithInput(in))

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/query"
+	"github.com/kaudit/kaudit/rbac"
+	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/tui"
+)
+
+func newRBACCmd(e *env) *cobra.Command {
+	var sel filterFlags
+	var output, view string
+	var subjects []string
+	var noNames, strict bool
+	var maxLine int
+	cmd := &cobra.Command{
+		Use:   "rbac [flags] PATH...",
+		Short: "Explain every denial; -o yaml: the minimal RBAC that would allow them",
+		Long: `rbac groups the denied requests in audit logs by subject (the impersonated user
+when there was one), verb, resource, namespace and object name, says which
+component refused each one (RBAC, the Node authorizer, a webhook authorizer,
+impersonation or admission) and what the same subjects were allowed, and by
+which binding.
+
+With -o yaml (or -o json, a v1 List) it prints the minimal RBAC objects that
+allow exactly the RBAC denials, for kubectl apply -f: per subject a Role and
+RoleBinding in each namespace, a ClusterRole and ClusterRoleBinding for
+cluster-scoped resources, requests across all namespaces and non-resource
+URLs. Rules name the denied objects (--no-resource-names widens them to every
+object of the resource) and never contain '*'. Grants that escalate (secrets,
+escalate, bind, impersonate, pods/exec, nodes/proxy, serviceaccounts/token,
+RBAC and webhook objects, anonymous subjects, re-granting revoked access) are
+flagged with WARNING comments in the output and on stderr.`,
+		Example: `  kaudit rbac /var/log/kubernetes/apiserver/
+  kaudit rbac --subject alice --subject 'system:serviceaccount:ci:*' audit.log
+  kaudit rbac --view allowed audit.log
+  kaudit rbac -o yaml --since 2h audit.log > fix.yaml && kubectl apply -f fix.yaml
+  kaudit rbac -o yaml -f 'ns:prod-*' --no-resource-names audit.log.gz`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, paths []string) error {
+			switch view {
+			case "denials", "allowed":
+			default:
+				return usageError("unknown --view %q (want denials or allowed)", view)
+			}
+			switch output {
+			case "table", "jsonl", "yaml", "json":
+			default:
+				return usageError("unknown output format %q (want table, jsonl, yaml or json)", output)
+			}
+			for _, s := range subjects {
+				if _, err := path.Match(s, ""); err != nil {
+					return usageError("--subject %q: %v", s, err)
+				}
+			}
+			selected, err := sel.compile()
+			if err != nil {
+				return err
+			}
+			st := store.New()
+			report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
+			r := &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: maxLine, OnProblem: report.Report}
+			if _, err := r.Run(cmd.Context(), func(b ingest.Batch) error {
+				st.Append(b.Events, b.Raw, b.Offsets)
+				return nil
+			}); err != nil {
+				if errors.Is(err, ingest.ErrNoInput) {
+					report.Close()
+				}
+				return err
+			}
+			requests, err := selected.requests(cmd.Context(), e, st)
+			if err != nil {
+				return err
+			}
+			a := rbac.Analyze(st, requests)
+			if len(subjects) > 0 {
+				a = a.ForSubjects(func(s string) bool { return matchAny(subjects, s) })
+			}
+			if err := printRBAC(e, a, output, view, rbac.Options{NoResourceNames: noNames}); err != nil {
+				return err
+			}
+			if report.Total() > 0 {
+				report.Close()
+				if strict {
+					return &exitCodeError{code: exitProblems, err: fmt.Errorf("--strict: %d input problems", report.Total())}
+				}
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	sel.register(cmd)
+	_ = fl.MarkHidden("jq")
+	fl.StringVarP(&output, "output", "o", "table", "output: table or jsonl (the --view), yaml or json (the suggested RBAC objects, for kubectl apply -f)")
+	fl.StringVar(&view, "view", "denials", "what -o table/jsonl shows: denials, or allowed (what the denied subjects were allowed, and by which binding)")
+	fl.StringArrayVar(&subjects, "subject", nil, "only this subject (user or system:serviceaccount:NS:NAME; * globs; repeatable)")
+	fl.BoolVar(&noNames, "no-resource-names", false, "grant on every object of a resource instead of only the objects the denials named")
+	fl.BoolVar(&strict, "strict", false, "exit with status 3 when any input was skipped")
+	fl.IntVar(&maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "jsonl", "yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("view", cobra.FixedCompletions([]string{"denials", "allowed"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		if sel.jq != "" {
+			return usageError("--jq goes with kaudit replay, not rbac")
+		}
+		return nil
+	}
+	return cmd
+}
+
+func matchAny(patterns []string, s string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, s); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func printRBAC(e *env, a *rbac.Analysis, output, view string, opt rbac.Options) error {
+	switch output {
+	case "yaml", "json":
+		s := rbac.Suggest(a.Denials, opt)
+		for _, w := range s.Warnings {
+			fmt.Fprintln(e.stderr, "kaudit: WARNING:", query.Printable(w))
+		}
+		if output == "json" {
+			return s.WriteJSON(e.stdout)
+		}
+		return s.WriteYAML(e.stdout)
+	}
+	t := a.DenialsTable()
+	if view == "allowed" {
+		t = a.GrantsTable()
+	}
+	if output == "jsonl" {
+		return query.WriteJSONLines(e.stdout, t)
+	}
+	return query.WriteText(e.stdout, t)
+}
+
+// suggestFor is the TUI's Denials-tab hook: the RBAC objects that allow the
+// selected rows (every denial with that subject, verb, resource and
+// namespace, whatever the object name), and their warnings. The TUI calls
+// it in a Cmd; Analyze holds the store's read lock while it walks it.
+func suggestFor(st *store.Store) tui.SuggestFunc {
+	return func(rows []tui.DenialKey) (string, []string) {
+		want := make(map[tui.DenialKey]bool, len(rows))
+		for _, r := range rows {
+			want[r] = true
+		}
+		a := rbac.Analyze(st, st.Requests())
+		s := rbac.Suggest(a.Select(func(d *rbac.Denial) bool {
+			return want[tui.DenialKey{Subject: d.Subject, Verb: d.Verb, Resource: d.ResourceKey(), Namespace: d.Namespace}]
+		}), rbac.Options{})
+		var b bytes.Buffer
+		if err := s.WriteYAML(&b); err != nil {
+			return "", []string{err.Error()}
+		}
+		return b.String(), s.Warnings
+	}
+}

@@ -1,0 +1,216 @@
+package tui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"maps"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// DenialKey is one row of the Denials tab: who was refused what, where.
+// Resource is written as query.ResourceKey writes it.
+type DenialKey struct {
+	Subject, Verb, Resource, Namespace string
+}
+
+// SuggestFunc turns selected denials into RBAC objects (YAML) and the
+// warnings about them. The browser calls it in a Cmd, never in Update;
+// cmd/kaudit wires the rbac package in (tui does not import it).
+type SuggestFunc func(rows []DenialKey) (yaml string, warnings []string)
+
+// rbacKeyMap are the Denials tab's keys when a SuggestFunc is set; space
+// selects there (elsewhere it pauses), and w in the suggestion pane writes
+// the YAML (elsewhere it writes the selected events).
+type rbacKeyMap struct{ Select, Suggest, Write key.Binding }
+
+var rbacKeys = rbacKeyMap{
+	Select:  key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "select denial")),
+	Suggest: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "suggest RBAC")),
+	Write:   key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write YAML")),
+}
+
+// rbacState is the Denials tab's selection and the last suggestion
+// (UI goroutine only).
+type rbacState struct {
+	suggest  SuggestFunc
+	selected map[DenialKey]bool
+	yaml     string
+}
+
+// rbacPane is the detail id of the suggestion pane.
+const rbacPane = noDetail - 1
+
+const tabDenials = numTabs - 1
+
+// suggestedMsg carries a suggestion computed in a Cmd.
+type suggestedMsg struct {
+	yaml     string
+	warnings []string
+	n        int
+}
+
+// rbacWrittenMsg reports the YAML written to a file.
+type rbacWrittenMsg struct {
+	path string
+	err  error
+}
+
+// rbacKey handles the Denials tab's selection and the suggestion pane's
+// keys; ok is false when the key is not one of them.
+func (m Model) rbacKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
+	if m.rbac.suggest == nil {
+		return m, nil, false
+	}
+	if m.detail != nil {
+		if m.detail.id == rbacPane && key.Matches(k, rbacKeys.Write) {
+			return m, writeYAML(m.rbac.yaml, m.dir, m.now()), true
+		}
+		return m, nil, false
+	}
+	if m.tab != tabDenials || m.detailWant != noDetail {
+		return m, nil, false
+	}
+	switch {
+	case key.Matches(k, rbacKeys.Select):
+		dk, ok := m.denialAt(m.cursor[m.tab])
+		if !ok {
+			return m, nil, true
+		}
+		sel := maps.Clone(m.rbac.selected) // models are values: never share a mutated map
+		if sel == nil {
+			sel = map[DenialKey]bool{}
+		}
+		if sel[dk] {
+			delete(sel, dk)
+		} else {
+			sel[dk] = true
+		}
+		m.rbac.selected = sel
+		m.note = fmt.Sprintf("%d selected · r: suggest RBAC", len(m.rbac.selected))
+		m.move(1)
+		return m, nil, true
+	case key.Matches(k, rbacKeys.Suggest):
+		rows := m.selectedDenials()
+		if len(rows) == 0 {
+			if dk, ok := m.denialAt(m.cursor[m.tab]); ok {
+				rows = []DenialKey{dk}
+			}
+		}
+		if len(rows) == 0 {
+			return m, nil, true
+		}
+		m.note = "suggesting…"
+		suggest := m.rbac.suggest
+		return m, func() tea.Msg {
+			y, w := suggest(rows)
+			return suggestedMsg{yaml: y, warnings: w, n: len(rows)}
+		}, true
+	}
+	return m, nil, false
+}
+
+// onRBAC applies a suggestion or a write's outcome.
+func (m Model) onRBAC(msg tea.Msg) Model {
+	switch msg := msg.(type) {
+	case suggestedMsg:
+		m.rbac.yaml = msg.yaml
+		d := newDetailView(rbacPane, renderSuggestion(msg), m.width, m.bodyHeight())
+		m.detail = &d
+		m.note = ""
+	case rbacWrittenMsg:
+		if msg.err != nil {
+			m.note = "write failed: " + msg.err.Error()
+		} else {
+			m.note = "wrote RBAC YAML to " + msg.path
+		}
+	}
+	return m
+}
+
+// renderSuggestion is the pane: what to do, the warnings first, then the YAML.
+func renderSuggestion(s suggestedMsg) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Suggested RBAC for %d denial(s) · w: write to a file · esc: back\n\n", s.n)
+	if len(s.warnings) > 0 {
+		fmt.Fprintf(&b, "⚠ %d WARNING(S)\n", len(s.warnings))
+		for _, w := range s.warnings {
+			b.WriteString("  ⚠ " + printable(w) + "\n")
+		}
+		b.WriteString("\n")
+	}
+	for line := range strings.SplitSeq(strings.TrimRight(s.yaml, "\n"), "\n") {
+		b.WriteString(printable(line))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// denialAt is the Denials tab's row i as a key.
+func (m Model) denialAt(i int) (DenialKey, bool) {
+	t := m.res.table
+	if m.res.tab != tabDenials || t == nil || i < 0 || i >= len(t.Rows) || len(t.Columns) < 4 {
+		return DenialKey{}, false
+	}
+	row := t.Rows[i]
+	s := func(j int) string { v, _ := row[j].(string); return v }
+	return DenialKey{Subject: s(0), Verb: s(1), Resource: s(2), Namespace: s(3)}, true
+}
+
+func (m Model) selectedDenials() []DenialKey {
+	rows := make([]DenialKey, 0, len(m.rbac.selected))
+	for k := range m.rbac.selected {
+		rows = append(rows, k)
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		return a.Subject+"\x00"+a.Verb+"\x00"+a.Resource+"\x00"+a.Namespace < b.Subject+"\x00"+b.Verb+"\x00"+b.Resource+"\x00"+b.Namespace
+	})
+	return rows
+}
+
+// selectedRows marks the selected rows of the Denials tab with "●".
+type selectedRows struct {
+	tableRows
+	m Model
+}
+
+func (r selectedRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
+	cells, marks := r.tableRows.Window(from, n, tf)
+	for i := range cells {
+		if dk, ok := r.m.denialAt(from + i); ok && r.m.rbac.selected[dk] && len(cells[i]) > 0 {
+			cells[i][0] = "● " + cells[i][0]
+		}
+	}
+	return cells, marks
+}
+
+// denialRows wraps the Denials tab's rows when some are selected.
+func (m Model) denialRows(r tableRows) rows {
+	if m.tab == tabDenials && len(m.rbac.selected) > 0 {
+		return selectedRows{r, m}
+	}
+	return r
+}
+
+// writeYAML writes the suggestion to a new file in dir.
+func writeYAML(yaml, dir string, now time.Time) tea.Cmd {
+	return func() tea.Msg {
+		path := filepath.Join(dir, "kaudit-rbac-"+now.UTC().Format("20060102-150405")+".yaml")
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return rbacWrittenMsg{path: path, err: err}
+		}
+		_, err = f.WriteString(yaml)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return rbacWrittenMsg{path: path, err: err}
+	}
+}
