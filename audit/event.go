@@ -147,10 +147,11 @@ func (e *Event) Latency() time.Duration {
 }
 
 // Denied reports whether the request was refused: an authorizer said forbid,
-// or the response was 403 without an authorization decision (admission and
-// other refusals).
+// or the response was 403 — admission and other refusals come after the
+// authorizer allowed the request, so the real API server records them with
+// decision "allow" and code 403 (or with no decision at all).
 func (e *Event) Denied() bool {
-	return e.Decision == "forbid" || (e.Code == 403 && e.Decision == "")
+	return e.Decision == "forbid" || e.Code == 403
 }
 
 // LongRunning reports whether the request streams for as long as the client
