@@ -1,0 +1,610 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kaudit/kaudit/audit"
+)
+
+// collector is a Run consumer that records what it was handed.
+type collector struct {
+	mu     sync.Mutex
+	keys   map[string]int
+	raws   []string
+	block  chan struct{} // if set, emit waits for it
+	events int
+}
+
+func (c *collector) emit(b Batch) error {
+	if c.block != nil {
+		<-c.block
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, e := range b.Events {
+		c.keys[e.AuditID]++
+		raw := make([]byte, len(e.Raw))
+		if _, err := b.Raw.ReadAt(raw, b.Offsets[i]); err != nil {
+			return err
+		}
+		c.raws = append(c.raws, string(raw))
+		c.events++
+	}
+	return nil
+}
+
+func (c *collector) has(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.keys[key] > 0
+}
+
+// startWebhook runs w's consumer into a collector until the test ends.
+func startWebhook(t *testing.T, w *Webhook, c *collector) {
+	t.Helper()
+	if c.keys == nil {
+		c.keys = map[string]int{}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx, c.emit) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// eventList wraps audit event lines as an EventList of apiVersion v.
+func eventList(t *testing.T, v string, events ...string) string {
+	t.Helper()
+	return `{"kind":"EventList","apiVersion":"audit.k8s.io/` + v + `","metadata":{},"items":[` + strings.Join(events, ",") + `]}`
+}
+
+// fixtureLines reads the first n lines of a testdata/public fixture.
+func fixtureLines(t *testing.T, name string, n int) []string {
+	t.Helper()
+	data, err := os.ReadFile("../testdata/public/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls := strings.Split(strings.TrimSpace(string(data)), "\n")
+	return ls[:min(n, len(ls))]
+}
+
+func gzipString(s string) string {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(s))
+	zw.Close()
+	return b.String()
+}
+
+func TestWebhookBodies(t *testing.T) {
+	v1 := fixtureLines(t, "audit2rbac-demo-v1.jsonl", 5)
+	v1beta1 := fixtureLines(t, "audit2rbac-demo-v1beta1.jsonl", 4)
+	alpha, err := os.ReadFile("../testdata/public/k8sdocs-webhook-eventlist-v1alpha1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pretty bytes.Buffer
+	json.Indent(&pretty, []byte(eventList(t, "v1", v1[:2]...)), "", "  ")
+	tests := []struct {
+		name     string
+		method   string
+		body     string
+		gzip     bool
+		status   int
+		events   int
+		problems string
+	}{
+		{name: "v1 EventList", body: eventList(t, "v1", v1...), status: 200, events: 5},
+		{name: "v1beta1 EventList", body: eventList(t, "v1beta1", v1beta1...), status: 200, events: 4},
+		{name: "v1alpha1 docs EventList, pretty-printed", body: string(alpha), status: 200, events: 1},
+		{name: "pretty-printed v1", body: pretty.String(), status: 200, events: 2},
+		{name: "single Event", body: v1[0], status: 200, events: 1},
+		{name: "gzip", body: gzipString(eventList(t, "v1", v1...)), gzip: true, status: 200, events: 5},
+		{name: "empty EventList", body: eventList(t, "v1"), status: 200, events: 0},
+		{name: "malformed JSON", body: `{"kind":"EventList","items":[`, status: 400, problems: "malformed"},
+		{name: "not audit", body: `{"kind":"Pod","apiVersion":"v1"}`, status: 400, problems: "unrecognised"},
+		{name: "bad gzip", body: "not gzip", gzip: true, status: 400, problems: "unreadable"},
+		{name: "one bad item, others taken", body: eventList(t, "v1", v1[0], `{"auditID":7}`, v1[1]), status: 200, events: 2, problems: "unrecognised"},
+		{name: "GET", method: "GET", status: 405, problems: "unrecognised"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var probs []string
+			var mu sync.Mutex
+			w := &Webhook{OnProblem: func(p Problem) { mu.Lock(); probs = append(probs, p.Kind.String()+": "+p.Msg); mu.Unlock() }}
+			c := &collector{}
+			startWebhook(t, w, c)
+			req := httptest.NewRequest(cmpStr(tc.method, "POST"), "/", strings.NewReader(tc.body))
+			if tc.gzip {
+				req.Header.Set("Content-Encoding", "gzip")
+			}
+			rec := httptest.NewRecorder()
+			w.ServeHTTP(rec, req)
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
+			}
+			if c.events != tc.events {
+				t.Errorf("%d events handed on, want %d", c.events, tc.events)
+			}
+			for _, raw := range c.raws {
+				if strings.ContainsAny(raw, "\r\n") {
+					t.Errorf("raw spans lines: %q", raw)
+				}
+				if _, err := audit.Decode([]byte(raw), nil); err != nil {
+					t.Errorf("raw %q does not decode: %v", raw, err)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if tc.problems == "" && len(probs) > 0 || tc.problems != "" && (len(probs) != 1 || !strings.HasPrefix(probs[0], tc.problems)) {
+				t.Errorf("problems %q, want one %q", probs, tc.problems)
+			}
+			st := w.Stats()
+			if tc.status == 200 && (st.Requests != 1 || st.Events != int64(tc.events)) || tc.status != 200 && st.TotalRejected() != 1 {
+				t.Errorf("stats %+v", st)
+			}
+		})
+	}
+}
+
+func cmpStr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// TestWebhookOriginalBytes: each event handed on is its item's bytes.
+func TestWebhookOriginalBytes(t *testing.T) {
+	v1 := fixtureLines(t, "audit2rbac-demo-v1.jsonl", 20)
+	w := &Webhook{}
+	c := &collector{}
+	startWebhook(t, w, c)
+	rec := httptest.NewRecorder()
+	w.ServeHTTP(rec, httptest.NewRequest("POST", "/", strings.NewReader(eventList(t, "v1", v1...))))
+	if rec.Code != 200 {
+		t.Fatal(rec.Code, rec.Body)
+	}
+	if strings.Join(c.raws, "\n") != strings.Join(v1, "\n") {
+		t.Errorf("raw bytes differ:\n%s\nwant\n%s", strings.Join(c.raws, "\n"), strings.Join(v1, "\n"))
+	}
+}
+
+func TestWebhookHealthz(t *testing.T) {
+	w := &Webhook{Auth: &Auth{ClientCert: true}}
+	rec := httptest.NewRecorder()
+	w.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	if rec.Code != 200 || rec.Body.String() != "ok\n" {
+		t.Errorf("/healthz: %d %q", rec.Code, rec.Body)
+	}
+}
+
+// TestWebhookAuth runs a real TLS listener: client certificates from the
+// right CA, from another CA, none; bearer tokens right, wrong, missing.
+func TestWebhookAuth(t *testing.T) {
+	dir := t.TempDir()
+	ca, other := newTestCA(t, "kaudit-test-ca"), newTestCA(t, "someone-else")
+	srvCert, srvKey := ca.issue(t, "kaudit", true)
+	apiCert, apiKey := ca.issue(t, "kube-apiserver", false)
+	strayCert, strayKey := ca.issue(t, "stranger", false)
+	foreignCert, foreignKey := other.issue(t, "kube-apiserver", false)
+	tlsCfg, err := ServerTLS(writePEM(t, dir, "srv.crt", srvCert), writePEM(t, dir, "srv.key", srvKey), writePEM(t, dir, "ca.crt", ca.pem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := eventList(t, "v1", fixtureLines(t, "audit2rbac-demo-v1.jsonl", 2)...)
+
+	start := func(auth *Auth) (*Webhook, string) {
+		w := &Webhook{Auth: auth}
+		startWebhook(t, w, &collector{})
+		srv := httptest.NewUnstartedServer(w)
+		srv.TLS = tlsCfg.Clone()
+		srv.Config.ErrorLog = discardLog()
+		srv.StartTLS()
+		t.Cleanup(srv.Close)
+		return w, srv.URL
+	}
+	post := func(url string, cfg *tls.Config, token string) (int, error) {
+		req, _ := http.NewRequest("POST", url+"/", strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		cl := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: 10 * time.Second}
+		resp, err := cl.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+
+	t.Run("client certificates", func(t *testing.T) {
+		w, url := start(&Auth{ClientCert: true, Names: []string{"kube-apiserver"}})
+		for _, tc := range []struct {
+			name       string
+			cert, key  []byte
+			status     int
+			handshakes bool
+		}{
+			{"no certificate", nil, nil, 401, true},
+			{"right CA, allowed name", apiCert, apiKey, 200, true},
+			{"right CA, other name", strayCert, strayKey, 403, true},
+			{"wrong CA", foreignCert, foreignKey, 0, false},
+		} {
+			status, err := post(url, clientTLS(t, ca, tc.cert, tc.key), "")
+			if tc.handshakes && (err != nil || status != tc.status) {
+				t.Errorf("%s: status %d, err %v; want %d", tc.name, status, err, tc.status)
+			}
+			if !tc.handshakes && (err == nil || !strings.Contains(err.Error(), "tls")) {
+				t.Errorf("%s: want a failed TLS handshake, got status %d err %v", tc.name, status, err)
+			}
+		}
+		st := w.Stats()
+		if st.Rejected[ReasonUnauthenticated] != 1 || st.Rejected[ReasonForbidden] != 1 || st.Requests != 1 || !strings.HasPrefix(st.LastSender, "cert:kube-apiserver@127.0.0.1") {
+			t.Errorf("stats %+v", st)
+		}
+	})
+	t.Run("bearer token", func(t *testing.T) {
+		auth := &Auth{}
+		if err := auth.ReadTokenFile(writePEM(t, dir, "token", []byte("s3cret-token\n"))); err != nil {
+			t.Fatal(err)
+		}
+		w, url := start(auth)
+		cfg := clientTLS(t, ca, nil, nil)
+		for _, tc := range []struct {
+			token  string
+			status int
+		}{{"", 401}, {"wrong", 401}, {"s3cret-tokeX", 401}, {"s3cret-token", 200}} {
+			if status, err := post(url, cfg, tc.token); err != nil || status != tc.status {
+				t.Errorf("token %q: status %d err %v, want %d", tc.token, status, err, tc.status)
+			}
+		}
+		if st := w.Stats(); st.Rejected[ReasonUnauthenticated] != 3 || st.Requests != 1 {
+			t.Errorf("stats %+v", st)
+		}
+	})
+}
+
+// rawPost writes a POST with the given headers over a plain connection
+// and then up to total bytes of body in 64 KiB pieces, stopping when the
+// server answers or the connection fails. It returns the status (0 if
+// none) and how many body bytes it managed to write.
+func rawPost(t *testing.T, addr, headers string, total int64) (status int, written int64) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	answered := make(chan int, 1)
+	go func() {
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			answered <- 0
+			return
+		}
+		resp.Body.Close()
+		answered <- resp.StatusCode
+	}()
+	if _, err := io.WriteString(conn, headers); err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 64<<10)
+	for i := range chunk {
+		chunk[i] = ' '
+	}
+	conn.SetWriteDeadline(time.Now().Add(20 * time.Second))
+	for written < total {
+		select {
+		case s := <-answered:
+			return s, written
+		default:
+		}
+		n, err := conn.Write(chunk[:min(int64(len(chunk)), total-written)])
+		written += int64(n)
+		if err != nil {
+			break
+		}
+	}
+	select {
+	case s := <-answered:
+		return s, written
+	case <-time.After(10 * time.Second):
+		return 0, written
+	}
+}
+
+// TestWebhookBodyLimit: 100 MiB bodies get 413 without being read into
+// memory: declared ones before any byte is read, chunked ones after at
+// most the limit; a gzip bomb is stopped at the limit after decompression.
+func TestWebhookBodyLimit(t *testing.T) {
+	const hundred = 100 << 20
+	var probs []Problem
+	var mu sync.Mutex
+	w := &Webhook{MaxBody: 1 << 20, OnProblem: func(p Problem) { mu.Lock(); probs = append(probs, p); mu.Unlock() }}
+	c := &collector{}
+	startWebhook(t, w, c)
+	srv := httptest.NewServer(w)
+	srv.Config.ErrorLog = discardLog()
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	t0 := time.Now()
+	status, written := rawPost(t, addr, fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", hundred), hundred)
+	t.Logf("declared 100 MiB: %d after %d bytes written (%v)", status, written, time.Since(t0))
+	if status != 413 || written > 16<<20 {
+		t.Errorf("declared 100 MiB: status %d after %d bytes written, want 413 well before 100 MiB", status, written)
+	}
+	// Chunked: the server reads at most the limit.
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw := bufio.NewWriter(conn)
+	fmt.Fprintf(bw, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+	answered := make(chan int, 1)
+	go func() {
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			answered <- 0
+			return
+		}
+		answered <- resp.StatusCode
+	}()
+	chunk := bytes.Repeat([]byte{' '}, 64<<10)
+	written = 0
+	conn.SetWriteDeadline(time.Now().Add(20 * time.Second))
+	status = -1
+	for written < hundred && status == -1 {
+		fmt.Fprintf(bw, "%x\r\n", len(chunk))
+		bw.Write(chunk)
+		bw.WriteString("\r\n")
+		if bw.Flush() != nil {
+			break
+		}
+		written += int64(len(chunk))
+		select {
+		case status = <-answered:
+		default:
+		}
+	}
+	if status == -1 {
+		select {
+		case status = <-answered:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	conn.Close()
+	t.Logf("chunked 100 MiB: %d after %d bytes written (%v)", status, written, time.Since(t0))
+	if status != 413 || written > 16<<20 {
+		t.Errorf("chunked 100 MiB: status %d after %d bytes written, want 413 well before 100 MiB", status, written)
+	}
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 40<<20 {
+		t.Errorf("allocated %d MiB while refusing 2×100 MiB: the body was buffered", alloc>>20)
+	}
+
+	// A gzip bomb: a few KiB on the wire, 8 times the limit inflated.
+	var bomb bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&bomb, gzip.BestCompression)
+	zero := make([]byte, 1<<20)
+	for range 8 {
+		zw.Write(zero)
+	}
+	zw.Close()
+	req, _ := http.NewRequest("POST", srv.URL, bytes.NewReader(bomb.Bytes()))
+	req.Header.Set("Content-Encoding", "gzip")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 {
+		t.Errorf("gzip bomb: status %d, want 413", resp.StatusCode)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(probs) != 3 || !strings.Contains(probs[0].Msg, fmt.Sprintf("body of %d bytes over the limit of %d", hundred, 1<<20)) ||
+		!strings.Contains(probs[2].Msg, "decompressed body") {
+		t.Errorf("problems %v", probs)
+	}
+	if st := w.Stats(); st.Rejected[ReasonTooLarge] != 3 || c.events != 0 {
+		t.Errorf("stats %+v, %d events", st, c.events)
+	}
+}
+
+// TestWebhookDefaultLimit: the default limit takes a 20 MiB body (Falco
+// drops events over 256 KB) and refuses a declared 100 MiB one at once.
+func TestWebhookDefaultLimit(t *testing.T) {
+	w := &Webhook{}
+	c := &collector{}
+	startWebhook(t, w, c)
+	big := fixtureLines(t, "audit2rbac-demo-v1.jsonl", 1)[0]
+	big = strings.Replace(big, `"level":`, `"requestObject":{"data":"`+strings.Repeat("x", 20<<20)+`"},"level":`, 1)
+	rec := httptest.NewRecorder()
+	w.ServeHTTP(rec, httptest.NewRequest("POST", "/", strings.NewReader(eventList(t, "v1", big))))
+	if rec.Code != 200 || c.events != 1 || len(c.raws[0]) != len(big) {
+		t.Errorf("20 MiB event: status %d, %d events", rec.Code, c.events)
+	}
+	req := httptest.NewRequest("POST", "/", strings.NewReader(""))
+	req.ContentLength = 100 << 20
+	rec = httptest.NewRecorder()
+	w.ServeHTTP(rec, req)
+	if rec.Code != 413 {
+		t.Errorf("declared 100 MiB: status %d", rec.Code)
+	}
+}
+
+// TestWebhookBusy: when the consumer does not keep up, requests get 429
+// with Retry-After, never 200; when it stops, 503.
+func TestWebhookBusy(t *testing.T) {
+	w := &Webhook{Queue: 1, QueueWait: 20 * time.Millisecond}
+	c := &collector{block: make(chan struct{})}
+	startWebhook(t, w, c)
+	body := eventList(t, "v1", fixtureLines(t, "audit2rbac-demo-v1.jsonl", 1)...)
+	codes := make(chan int, 3)
+	for range 3 {
+		go func() {
+			rec := httptest.NewRecorder()
+			w.ServeHTTP(rec, httptest.NewRequest("POST", "/", strings.NewReader(body)))
+			if rec.Code == 429 && rec.Header().Get("Retry-After") == "" {
+				t.Error("429 without Retry-After")
+			}
+			codes <- rec.Code
+		}()
+	}
+	// One is with the consumer, one in the queue: the third is refused.
+	if code := <-codes; code != 429 {
+		t.Errorf("first answer %d, want 429", code)
+	}
+	close(c.block)
+	if a, b := <-codes, <-codes; a != 200 || b != 200 {
+		t.Errorf("answers after the consumer caught up: %d %d", a, b)
+	}
+	if st := w.Stats(); st.Requests != 2 || st.Rejected[ReasonBusy] != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestWebhookStopped(t *testing.T) {
+	w := &Webhook{}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	w.Run(ctx, func(Batch) error { return nil })
+	rec := httptest.NewRecorder()
+	w.ServeHTTP(rec, httptest.NewRequest("POST", "/", strings.NewReader(fixtureLines(t, "audit2rbac-demo-v1.jsonl", 1)[0])))
+	if rec.Code != 503 {
+		t.Errorf("after Run returned: %d, want 503", rec.Code)
+	}
+}
+
+// TestWebhookConcurrentSenders: 20 senders at full speed, retrying on 429
+// as the API server does; every event acknowledged with 200 was handed on.
+func TestWebhookConcurrentSenders(t *testing.T) {
+	w := &Webhook{Queue: 2, MaxRequests: 8, QueueWait: 5 * time.Millisecond}
+	c := &collector{}
+	startWebhook(t, w, c)
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	tmpl := fixtureLines(t, "audit2rbac-demo-v1.jsonl", 1)[0]
+	const senders, batches, per = 20, 25, 20
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	retries := 0
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Go(func() {
+			cl := &http.Client{Timeout: 30 * time.Second}
+			for b := range batches {
+				items := make([]string, per)
+				ids := make([]string, per)
+				for i := range items {
+					ids[i] = fmt.Sprintf("00000000-0000-4000-8000-%04d%04d%04d", s, b, i)
+					items[i] = strings.Replace(tmpl, `"auditID":"`, `"auditID":"`+ids[i]+`","x":"`, 1)
+				}
+				body := eventList(t, "v1", items...)
+				for {
+					resp, err := cl.Post(srv.URL, "application/json", strings.NewReader(body))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode == 200 {
+						mu.Lock()
+						for _, id := range ids {
+							acked[id] = true
+						}
+						mu.Unlock()
+						break
+					}
+					if resp.StatusCode != 429 {
+						t.Errorf("status %d", resp.StatusCode)
+						return
+					}
+					mu.Lock()
+					retries++
+					mu.Unlock()
+					time.Sleep(time.Millisecond)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	missing := 0
+	for id := range acked {
+		if !c.has(id) {
+			missing++
+		}
+	}
+	t.Logf("%d events acknowledged, %d handed on, %d retries after 429", len(acked), c.events, retries)
+	if missing > 0 || len(acked) != senders*batches*per {
+		t.Errorf("%d acknowledged events missing; %d acknowledged of %d", missing, len(acked), senders*batches*per)
+	}
+}
+
+// TestWebhookSpool: with a spool, a 200 means the events are in the spool
+// file, fsynced; a Tail of it hands them on.
+func TestWebhookSpool(t *testing.T) {
+	dir := t.TempDir()
+	sp, err := OpenSpoolFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	w := &Webhook{Spool: sp}
+	v1 := fixtureLines(t, "audit2rbac-demo-v1.jsonl", 6)
+	var pretty bytes.Buffer
+	json.Indent(&pretty, []byte(eventList(t, "v1beta1", v1[3:]...)), "", "  ")
+	for _, body := range []string{eventList(t, "v1", v1[:3]...), pretty.String()} {
+		rec := httptest.NewRecorder()
+		w.ServeHTTP(rec, httptest.NewRequest("POST", "/", strings.NewReader(body)))
+		if rec.Code != 200 {
+			t.Fatal(rec.Code, rec.Body)
+		}
+	}
+	data, err := os.ReadFile(sp.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(got) != 6 || strings.Join(got[:3], "\n") != strings.Join(v1[:3], "\n") {
+		t.Fatalf("spool holds %d lines:\n%s", len(got), data)
+	}
+	var n atomic.Int64
+	ctx, cancel := context.WithCancel(context.Background())
+	tail := &Tail{Path: sp.Path(), Poll: 10 * time.Millisecond}
+	go func() {
+		for i := 0; i < 200 && n.Load() < 6; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+	}()
+	tail.Run(ctx, func(b Batch) error { n.Add(int64(len(b.Events))); return nil })
+	if n.Load() != 6 {
+		t.Errorf("tail of the spool handed on %d events, want 6", n.Load())
+	}
+}
+
+func discardLog() *log.Logger { return log.New(io.Discard, "", 0) }
