@@ -196,16 +196,20 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	body, err := w.readBody(rw, r)
 	if err != nil {
 		var tl *tooLargeError
-		if errors.As(err, &tl) {
+		var ne net.Error
+		switch {
+		case errors.As(err, &tl):
 			w.reject(rw, sender, http.StatusRequestEntityTooLarge, ReasonTooLarge, TooLong, tl.Error())
-		} else {
+		case errors.As(err, &ne) && ne.Timeout():
+			w.reject(rw, sender, http.StatusRequestTimeout, ReasonTimeout, Rejected, "reading the body: "+err.Error())
+		default:
 			w.reject(rw, sender, http.StatusBadRequest, ReasonMalformed, Unreadable, "reading the body: "+err.Error())
 		}
 		return
 	}
 	events, err := audit.Decode(body, nil)
 	var ie *audit.ItemError
-	if err != nil && !errors.As(err, &ie) {
+	if err != nil && (!errors.As(err, &ie) || len(events) == 0) {
 		kind, msg := decodeProblem(err)
 		w.reject(rw, sender, http.StatusBadRequest, ReasonMalformed, kind, msg)
 		return
@@ -353,6 +357,7 @@ const (
 	ReasonTooLarge        = "too_large"
 	ReasonMalformed       = "malformed"
 	ReasonBusy            = "busy"
+	ReasonTimeout         = "timeout"
 	ReasonUnavailable     = "unavailable"
 )
 
@@ -368,7 +373,7 @@ func (w *Webhook) reject(rw http.ResponseWriter, sender string, status int, reas
 	w.stats.reject(reason)
 	w.problem(sender, kind, fmt.Sprintf("%d %s: %s", status, http.StatusText(status), why))
 	rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if status == http.StatusRequestEntityTooLarge || status == http.StatusBadRequest {
+	if status == http.StatusRequestEntityTooLarge || status == http.StatusBadRequest || status == http.StatusRequestTimeout {
 		// Do not read the rest of a refused body.
 		rw.Header().Set("Connection", "close")
 	}
