@@ -256,4 +256,3 @@ func TestServeSpoolResume(t *testing.T) {
 		t.Errorf("after restart printed:\n%s", s.out.String())
 	}
 }
-
