@@ -98,6 +98,7 @@ func (w *Webhook) Run(ctx context.Context, emit func(Batch) error) error {
 	w.init()
 	defer close(w.done)
 	raw := NewSpool()
+	defer raw.Close() // ReadAt keeps working for the store
 	var line int64
 	fail := func(err error) {
 		for {
@@ -150,6 +151,13 @@ func oneLine(raw []byte) []byte {
 		return b.Bytes()
 	}
 	return raw
+}
+
+// CountRejected counts a request refused before it reached the handler,
+// such as a failed TLS handshake (ReasonHandshake).
+func (w *Webhook) CountRejected(reason string) {
+	w.init()
+	w.stats.reject(reason)
 }
 
 // Stats is a snapshot of the counters.
@@ -358,6 +366,7 @@ const (
 	ReasonMalformed       = "malformed"
 	ReasonBusy            = "busy"
 	ReasonTimeout         = "timeout"
+	ReasonHandshake       = "tls_handshake"
 	ReasonUnavailable     = "unavailable"
 )
 

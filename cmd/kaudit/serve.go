@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -239,7 +240,7 @@ func serve(ctx context.Context, e *env, sf *serveFlags, sel *selection, view que
 		WriteTimeout:      sf.writeTimeout,
 		IdleTimeout:       sf.idleTimeout,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          log.New(logTo, "kaudit serve: ", 0),
+		ErrorLog:          log.New(&serverLog{w: logTo, wh: wh}, "kaudit serve: ", 0),
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -307,4 +308,19 @@ func serve(ctx context.Context, e *env, sf *serveFlags, sel *selection, view que
 		return printView(context.Background(), e, live.Store, sel, view, format, top)
 	}
 	return nil
+}
+
+// serverLog is where net/http's server logs go: on to w, counting failed
+// TLS handshakes (a client certificate from another CA, plain HTTP on the
+// TLS port) as rejected requests.
+type serverLog struct {
+	w  io.Writer
+	wh *ingest.Webhook
+}
+
+func (l *serverLog) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("TLS handshake error")) {
+		l.wh.CountRejected(ingest.ReasonHandshake)
+	}
+	return l.w.Write(p)
 }

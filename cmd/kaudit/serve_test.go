@@ -142,7 +142,8 @@ func TestServeJSONL(t *testing.T) {
 // right client certificate is taken, none gets 401, /healthz needs none.
 func TestServeTLSClientCert(t *testing.T) {
 	p := newTestPKI(t, "kube-apiserver")
-	s := startServe(t, "-o", "jsonl", "--no-state", "--listen", "127.0.0.1:0", "--tls-cert", p.serverCert, "--tls-key", p.serverKey,
+	state := t.TempDir()
+	s := startServe(t, "-o", "jsonl", "--state-dir", state, "--listen", "127.0.0.1:0", "--tls-cert", p.serverCert, "--tls-key", p.serverKey,
 		"--client-ca", p.caFile, "--client-name", "kube-apiserver")
 	if !strings.HasPrefix(s.url, "https://") {
 		t.Fatal(s.url)
@@ -160,8 +161,27 @@ func TestServeTLSClientCert(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 {
 		t.Errorf("/healthz: %v %v", resp, err)
 	}
+	// A certificate from another CA: the handshake fails, and is counted.
+	other := newTestCA(t, "someone-else")
+	oc, ok := other.issue(t, "kube-apiserver", false)
+	foreign := &http.Client{Transport: &http.Transport{TLSClientConfig: clientTLS(t, p.ca, oc, ok)}}
+	if _, err := foreign.Post(s.url, "application/json", strings.NewReader(body)); err == nil {
+		t.Error("a certificate from another CA was accepted")
+	}
 	s.waitLines(t, 1)
 	s.stop(t)
+	if !strings.Contains(s.errOut.String(), "TLS handshake error") {
+		t.Errorf("stderr: %s", s.errOut.String())
+	}
+	code, out, _ := kaudit(t, "", "status", "--state-dir", state, "-o", "json")
+	var rows []statusRow
+	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 || rows[0].Receiver == nil {
+		t.Fatalf("status: %d %s", code, out)
+	}
+	if r := rows[0].Receiver; r.Rejected[ingest.ReasonHandshake] != 1 || r.Rejected[ingest.ReasonUnauthenticated] != 1 || r.Requests != 1 ||
+		!strings.HasPrefix(r.LastSender, "cert:kube-apiserver@") {
+		t.Errorf("receiver status %+v", r)
+	}
 }
 
 func mustRead(t *testing.T, path string) []byte {
