@@ -668,3 +668,32 @@ func FuzzWebhookBody(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkWebhook: API-server-sized batches (400 events) through the
+// handler and the consumer (decode, original bytes to the memory spool).
+func BenchmarkWebhook(b *testing.B) {
+	data, err := os.ReadFile("../testdata/public/audit2rbac-demo-v1.jsonl")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ls := strings.Split(strings.TrimSpace(string(data)), "\n")
+	items := make([]string, 400)
+	for i := range items {
+		items[i] = ls[i%len(ls)]
+	}
+	body := []byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[` + strings.Join(items, ",") + `]}`)
+	w := &Webhook{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go w.Run(ctx, func(Batch) error { return nil })
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		w.ServeHTTP(rec, httptest.NewRequest("POST", "/", bytes.NewReader(body)))
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(items))/b.Elapsed().Seconds(), "events/s")
+}

@@ -27,7 +27,7 @@ type serveFlags struct {
 	names                                                         []string
 	noState                                                       bool
 	maxBody                                                       int64
-	maxRequests, queue, maxLine                                   int
+	maxRequests, queue                                            int
 	readTimeout, writeTimeout, idleTimeout, headerTimeout         time.Duration
 }
 
@@ -106,7 +106,6 @@ for kaudit status.`,
 	fl.Int64Var(&sf.maxBody, "max-body", ingest.DefaultMaxBody, "largest request body (bytes, also after gzip decompression); larger ones get 413")
 	fl.IntVar(&sf.maxRequests, "max-requests", ingest.DefaultMaxRequests, "requests handled at once; more get 429")
 	fl.IntVar(&sf.queue, "queue", ingest.DefaultQueue, "request bodies waiting to be stored; when full for 1 s, 429")
-	fl.IntVar(&sf.maxLine, "max-line", ingest.DefaultMaxLine, "with --spool: longest spool line (bytes) kept")
 	fl.DurationVar(&sf.headerTimeout, "read-header-timeout", 10*time.Second, "time to read a request's headers")
 	fl.DurationVar(&sf.readTimeout, "read-timeout", time.Minute, "time to read a whole request, body included")
 	fl.DurationVar(&sf.writeTimeout, "write-timeout", 90*time.Second, "time from the end of the request headers to the end of the answer")
@@ -175,7 +174,8 @@ func serve(ctx context.Context, e *env, sf *serveFlags, sel *selection, view que
 	}
 
 	// The source: the spool file followed like a log, or the receiver itself.
-	cfg := liveConfig{maxLine: sf.maxLine, poll: watchPoll}
+	// A spool line is one event of a body taken: it can be as long as the body.
+	cfg := liveConfig{maxLine: int(max(sf.maxBody, ingest.DefaultMaxLine)), poll: watchPoll}
 	if sf.spool != "" {
 		sp, err := ingest.OpenSpoolFile(sf.spool)
 		if err != nil {

@@ -179,6 +179,22 @@ func TestE2ERealAPIServerWebhook(t *testing.T) {
 	}
 	t.Logf("denials view (identical from both sources): %d rows, %d bytes", rows, len(fromLog))
 
+	// Both sources together: each event once.
+	union := map[eventKey]bool{}
+	for k := range fileKeys {
+		union[k] = true
+	}
+	for k := range hookKeys {
+		union[k] = true
+	}
+	both, err := exec.Command(bin, append([]string{"replay", "-o", "jsonl"}, append(logs, out)...)...).Output()
+	if err != nil {
+		t.Fatalf("replay of both: %v", err)
+	}
+	if n := strings.Count(string(both), "\n"); n != len(union) {
+		t.Errorf("replay of the log files and the webhook output printed %d events, want %d (each once)", n, len(union))
+	}
+
 	code, st, _ := kaudit(t, "", "status", "--state-dir", state)
 	t.Logf("kaudit status:\n%s", st)
 	if code != 0 || !strings.Contains(st, "cert:kube-apiserver@127.0.0.1") {
