@@ -89,8 +89,8 @@ func (w *Webhook) maxBody() int64 {
 	return w.MaxBody
 }
 
-// Run hands the events of accepted requests to emit, one Batch per request,
-// until ctx is cancelled; requests still waiting then get 503. Their
+// Run hands the events of accepted requests to emit, in batches of at most
+// MaxBatch (a request is answered after its last), until ctx is cancelled; requests still waiting then get 503. Their
 // original bytes are kept in an in-memory Spool (the batches' Raw), one
 // line per event. Only needed in memory mode; with a Spool the spool file
 // is the source (follow it with a Tail).
@@ -124,8 +124,18 @@ func (w *Webhook) Run(ctx context.Context, emit func(Batch) error) error {
 				raw.Write(e.Raw)
 				raw.Write(newline)
 			}
-			line += int64(len(p.events))
-			err := emit(Batch{Events: p.events, Offsets: offsets, Raw: raw, Pos: Position{Path: WebhookPath, Offset: raw.Size(), Line: line}})
+			// Batches of at most MaxBatch events; the request is
+			// acknowledged after the last.
+			var err error
+			for i := 0; i < len(p.events) && err == nil; i += MaxBatch {
+				j := min(i+MaxBatch, len(p.events))
+				line += int64(j - i)
+				end := raw.Size()
+				if j < len(p.events) {
+					end = offsets[j]
+				}
+				err = emit(Batch{Events: p.events[i:j:j], Offsets: offsets[i:j:j], Raw: raw, Pos: Position{Path: WebhookPath, Offset: end, Line: line}})
+			}
 			p.ack <- err
 			if err != nil {
 				fail(errStopping)

@@ -188,6 +188,42 @@ func TestWebhookOriginalBytes(t *testing.T) {
 	}
 }
 
+// TestWebhookBigList: an EventList of more than MaxBatch items is handed
+// on in batches of at most MaxBatch, in order, before the 200.
+func TestWebhookBigList(t *testing.T) {
+	items := make([]string, 2*MaxBatch+7)
+	for i := range items {
+		items[i] = fmt.Sprintf(`{"auditID":"%06d","stage":"ResponseComplete","verb":"get"}`, i)
+	}
+	var sizes []int
+	var ids []string
+	w := &Webhook{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(ctx, func(b Batch) error {
+			sizes = append(sizes, len(b.Events))
+			for _, e := range b.Events {
+				ids = append(ids, e.AuditID)
+			}
+			return nil
+		})
+	}()
+	rec := httptest.NewRecorder()
+	w.ServeHTTP(rec, httptest.NewRequest("POST", "/", strings.NewReader(eventList(t, "v1", items...))))
+	cancel()
+	<-done
+	if rec.Code != 200 || fmt.Sprint(sizes) != fmt.Sprint([]int{MaxBatch, MaxBatch, 7}) {
+		t.Fatalf("status %d, batches %v", rec.Code, sizes)
+	}
+	for i, id := range ids {
+		if id != fmt.Sprintf("%06d", i) {
+			t.Fatalf("event %d is %s", i, id)
+		}
+	}
+}
+
 func TestWebhookHealthz(t *testing.T) {
 	w := &Webhook{Auth: &Auth{ClientCert: true}}
 	rec := httptest.NewRecorder()
