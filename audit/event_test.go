@@ -33,8 +33,8 @@ func TestDenied(t *testing.T) {
 		want     bool
 	}{
 		{"forbid", 403, true},
-		{"forbid", 0, true}, // RequestReceived stage: no response yet
-		{"", 403, true},     // admission or another refusal
+		{"forbid", 0, true},  // RequestReceived stage: no response yet
+		{"", 403, true},      // admission or another refusal
 		{"allow", 403, true}, // admission refused what the authorizer allowed (real kube-apiserver 1.37)
 		{"allow", 200, false},
 		{"", 200, false},

@@ -23,12 +23,13 @@ const (
 	Empty                           // a file with no bytes
 	Binary                          // a file that is not text; skipped
 	NoAuditFiles                    // a directory without audit*.log* files
+	Rejected                        // a webhook request refused (credentials, busy, stopping)
 
 	// NumProblemKinds is the number of kinds; Summary.Problems is indexed by kind.
 	NumProblemKinds = iota
 )
 
-var kindNames = [NumProblemKinds]string{"malformed", "too long", "unrecognised", "invalid UTF-8", "truncated", "unreadable", "empty", "binary", "no audit files"}
+var kindNames = [NumProblemKinds]string{"malformed", "too long", "unrecognised", "invalid UTF-8", "truncated", "unreadable", "empty", "binary", "no audit files", "rejected"}
 
 // String names the kind as the summary line does ("malformed", "too long", ...).
 func (k ProblemKind) String() string {

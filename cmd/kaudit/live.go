@@ -22,6 +22,9 @@ type liveConfig struct {
 	// was stored, with the IDs of the new events [from, to). It returning
 	// acknowledges the batch: its position may be written.
 	onAppend func(st *store.Store, from, to store.ID) error
+	// run, if set, is the source instead of a tail of path (no positions):
+	// kaudit serve's webhook receiver in memory mode.
+	run func(ctx context.Context, emit func(ingest.Batch) error) error
 	// feed, if set, is the terminal UI's: its store is the one filled, and
 	// it hears of every batch.
 	feed *feed
@@ -57,6 +60,10 @@ func (l *Live) Err() error { return l.err }
 func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 	var pos *ingest.Positions
 	tail := &ingest.Tail{Path: cfg.path, History: cfg.history, MaxLine: cfg.maxLine, Poll: cfg.poll, OnProblem: cfg.report}
+	run := tail.Run
+	if cfg.run != nil {
+		run, cfg.stateDir = cfg.run, ""
+	}
 	if cfg.stateDir != "" {
 		var err error
 		if pos, err = ingest.OpenPositions(cfg.stateDir); err != nil {
@@ -104,7 +111,7 @@ func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 	}()
 	go func() { // the tail, and the store's single writer
 		defer close(done)
-		err := tail.Run(ctx, func(b ingest.Batch) error {
+		err := run(ctx, func(b ingest.Batch) error {
 			from := store.ID(st.Len())
 			st.Append(b.Events, b.Raw, b.Offsets)
 			to := store.ID(st.Len())

@@ -3,15 +3,18 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/query"
 )
 
 // statusRow is one position as kaudit status reports it.
@@ -27,6 +30,9 @@ type statusRow struct {
 	LastEvent time.Time `json:"last_event,omitzero"` // stageTimestamp of the last event handed on
 	Updated   time.Time `json:"updated,omitzero"`
 	AgeSec    float64   `json:"age_seconds"` // since the position was written
+	// Receiver is set on the row of kaudit serve's webhook receiver
+	// (Source "webhook", Path its URL); the position fields are then zero.
+	Receiver *ingest.WebhookStats `json:"receiver,omitempty"`
 }
 
 func newStatusCmd(e *env) *cobra.Command {
@@ -52,14 +58,31 @@ func newStatusCmd(e *env) *cobra.Command {
 				rows = append(rows, statusOf(cp, now))
 			}
 			sort.Slice(rows, func(i, j int) bool { return rows[i].Source < rows[j].Source })
+			recv, hasRecv, err := ingest.LoadWebhookStats(stateDir)
+			if err != nil {
+				return fmt.Errorf("receiver counters: %v", err)
+			}
+			if hasRecv {
+				r := statusRow{Source: ingest.WebhookPath, Path: recv.Listen, Receiver: &recv, Updated: recv.Updated}
+				if !recv.Updated.IsZero() {
+					r.AgeSec = now.Sub(recv.Updated).Seconds()
+				}
+				rows = append(rows, r)
+			}
 			if output == "json" {
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
 				return enc.Encode(rows)
 			}
+			if hasRecv && len(rows) == 1 {
+				return writeReceiverStatus(e.stdout, recv, now)
+			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SOURCE\tPATH\tOFFSET\tSIZE\tLAG\tLAG EVENTS\tLAST EVENT\tAGE")
 			for _, r := range rows {
+				if r.Receiver != nil {
+					continue
+				}
 				size, last := fmt.Sprint(r.Size), "-"
 				if r.Size < 0 {
 					size = "gone"
@@ -74,7 +97,14 @@ func newStatusCmd(e *env) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\n", r.Source, r.Path, r.Offset, size, lag, r.LagEvents, last,
 					time.Duration(r.AgeSec*float64(time.Second)).Round(time.Second))
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if hasRecv {
+				fmt.Fprintln(e.stdout)
+				return writeReceiverStatus(e.stdout, recv, now)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&stateDir, "state-dir", ingest.DefaultStateDir(), "where positions are kept")
@@ -115,4 +145,29 @@ func statusOf(cp ingest.Checkpoint, now time.Time) statusRow {
 		r.LagEvents = r.LagBytes * cp.Line / cp.Offset
 	}
 	return r
+}
+
+// writeReceiverStatus is the webhook receiver's section of kaudit status.
+func writeReceiverStatus(w io.Writer, s ingest.WebhookStats, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "WEBHOOK RECEIVER\tREQUESTS\tEVENTS\tBYTES\tREJECTED\tLAST SENDER\tLAST REQUEST\tAGE")
+	reasons := make([]string, 0, len(s.Rejected))
+	for k, v := range s.Rejected {
+		reasons = append(reasons, fmt.Sprintf("%s=%d", k, v))
+	}
+	sort.Strings(reasons)
+	rejected := fmt.Sprint(s.TotalRejected())
+	if len(reasons) > 0 {
+		rejected += " (" + strings.Join(reasons, " ") + ")"
+	}
+	sender, last := "-", "-"
+	if s.LastSender != "" {
+		sender = query.Printable(s.LastSender)
+	}
+	if !s.LastRequest.IsZero() {
+		last = s.LastRequest.UTC().Format(time.RFC3339)
+	}
+	fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", query.Printable(s.Listen), s.Requests, s.Events, s.Bytes, rejected, sender, last,
+		now.Sub(s.Updated).Round(time.Second))
+	return tw.Flush()
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -25,8 +24,8 @@ func newWatchCmd(e *env) *cobra.Command {
 	var out outputFlags
 	var sel filterFlags
 	var history, stateDir string
-	var maxLine, maxEvents int
-	var maxMemory string
+	var maxLine int
+	var keep retentionFlags
 	var noState bool
 	cmd := &cobra.Command{
 		Use:   "watch [flags] [PATH]",
@@ -90,19 +89,14 @@ needs them only to recognise an event it was given twice.`,
 			if selected.jq != nil && (ui || format != "jsonl" || view != query.ViewEvents) {
 				return usageError("--jq prints each event's outputs: it goes with the events view and jsonl output only")
 			}
-			maxBytes, err := parseBytes(maxMemory)
-			if err != nil {
-				return usageError("--max-memory: %v", err)
-			}
 			if noState {
 				stateDir = ""
 			}
 			streaming := !ui && format == "jsonl" && view == query.ViewEvents
-			if streaming && maxEvents == 0 && maxBytes == 0 {
-				maxEvents = headlessKeep
+			cfg := liveConfig{path: path, history: hist, stateDir: stateDir, maxLine: maxLine, poll: watchPoll}
+			if err := keep.apply(&cfg, streaming); err != nil {
+				return err
 			}
-			cfg := liveConfig{path: path, history: hist, stateDir: stateDir, maxLine: maxLine, poll: watchPoll,
-				maxEvents: maxEvents, maxBytes: maxBytes}
 			ctx := cmd.Context()
 			if ui {
 				return watchUI(ctx, e, cfg, path, selected, view)
@@ -137,15 +131,10 @@ needs them only to recognise an event it was given twice.`,
 	fl.StringVar(&stateDir, "state-dir", ingest.DefaultStateDir(), "where positions are kept")
 	fl.BoolVar(&noState, "no-state", false, "neither read nor write positions")
 	fl.IntVar(&maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
-	fl.IntVar(&maxEvents, "max-events", 0, "keep at most about this many events in memory, dropping the oldest 65536 at a time (0: no bound, but 262144 for headless jsonl output)")
-	fl.StringVar(&maxMemory, "max-memory", "1GiB", "keep the in-memory index below about this size (e.g. 512MiB, 2GiB; 0: no bound), dropping the oldest events")
+	keep.register(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("history", cobra.FixedCompletions([]string{"current", "all", "1h", "24h"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
-
-// headlessKeep is what streaming jsonl output keeps by default: enough to
-// recognise an event delivered twice (overlapping files), no more.
-const headlessKeep = 4 << 16
 
 // streamEvents prints each batch's kept events (or their --jq outputs) and
 // flushes before returning, which acknowledges the batch: an event is
@@ -214,26 +203,4 @@ func absPath(p string) (string, error) {
 		return "", fmt.Errorf("%s: %w", p, err)
 	}
 	return a, nil
-}
-
-// parseBytes reads a size such as 512MiB, 2GiB, 1.5G or 1000000 (bytes);
-// "0" means no bound.
-func parseBytes(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	units := []struct {
-		suffix string
-		mult   float64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}, {"B", 1}}
-	mult := 1.0
-	for _, u := range units {
-		if len(s) > len(u.suffix) && strings.EqualFold(s[len(s)-len(u.suffix):], u.suffix) {
-			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.mult
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v < 0 || v*mult > 1<<62 {
-		return 0, fmt.Errorf("%q is not a size (e.g. 512MiB, 2GiB, 0 for no bound)", s)
-	}
-	return int64(v * mult), nil
 }

@@ -1,0 +1,314 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/query"
+)
+
+// serveFlags are kaudit serve's own flags.
+type serveFlags struct {
+	listen, tlsCert, tlsKey, clientCA, tokenFile, spool, stateDir string
+	names                                                         []string
+	noState                                                       bool
+	maxBody                                                       int64
+	maxRequests, queue                                            int
+	readTimeout, writeTimeout, idleTimeout, headerTimeout         time.Duration
+}
+
+// statsEvery is how often serve writes its counters for kaudit status.
+var statsEvery = time.Second
+
+func newServeCmd(e *env) *cobra.Command {
+	var out outputFlags
+	var sel filterFlags
+	var sf serveFlags
+	var keep retentionFlags
+	cmd := &cobra.Command{
+		Use:   "serve [flags]",
+		Short: "Receive the API server's audit webhook (--audit-webhook-config-file), authenticated",
+		Long: `serve is an audit webhook receiver: point kube-apiserver's
+--audit-webhook-config-file (a kubeconfig) at it. It takes POSTed
+audit.k8s.io/v1 or v1beta1 EventList bodies (or a single Event), gzipped or
+not, in batch or blocking webhook mode, and shows them like watch: the
+terminal UI on a terminal, each kept event's original bytes with -o jsonl.
+
+Authentication: TLS (--tls-cert/--tls-key) with client certificates
+verified against --client-ca (optionally only the names given with
+--client-name, matched against the CN and SANs) and/or a bearer token
+(--token-file). serve refuses to listen on a non-loopback address without
+TLS and one of the two. Unauthenticated requests get 401 and are counted.
+
+No silent loss: 200 is answered only for events taken (handed on, or with
+--spool written to DIR/webhook.log and fsynced, then followed like a log
+file with positions in --state-dir, so a crash after the 200 loses
+nothing); a body over --max-body gets 413, a malformed one 400 with the
+reason, and when kaudit is behind it answers 429 so the API server retries.
+Events are identified by (auditID, stage, stageTimestamp): a retried batch
+is stored once. /healthz answers ok to probes. The counters (received,
+rejected by reason, last sender) are written to --state-dir every second
+for kaudit status.`,
+		Example: `  kaudit serve --listen 127.0.0.1:9443 -o jsonl
+  kaudit serve --listen :9443 --tls-cert tls.crt --tls-key tls.key --client-ca ca.crt --client-name kube-apiserver
+  kaudit serve --listen :9443 --tls-cert tls.crt --tls-key tls.key --token-file token --spool /var/lib/kaudit/spool -o jsonl -f denied`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			view, err := query.ParseView(out.view)
+			if err != nil {
+				return usageError("%v", err)
+			}
+			selected, err := sel.compile()
+			if err != nil {
+				return err
+			}
+			useTUI := out.output == "tui" || out.output == "" && sel.jq == "" && isTerminal(e.stdout)
+			format := "tui"
+			if !useTUI {
+				if format, err = out.format(e); err != nil {
+					return err
+				}
+				if out.output == "" {
+					format = "jsonl" // --jq on a terminal: its outputs, as they come
+				}
+			} else if !isTerminal(e.stdout) {
+				return usageError("-o tui needs a terminal")
+			}
+			if selected.jq != nil && (format != "jsonl" || view != query.ViewEvents) {
+				return usageError("--jq prints each event's outputs: it goes with the events view and jsonl output only")
+			}
+			return serve(cmd.Context(), e, &sf, &keep, selected, view, format, out.top)
+		},
+	}
+	out.register(cmd)
+	cmd.Flags().Lookup("output").Usage = "output format: tui, table, jsonl or json (default: the terminal UI on a terminal, jsonl otherwise)"
+	sel.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&sf.listen, "listen", "127.0.0.1:9443", "address to listen on (host:port); a non-loopback host needs TLS and --client-ca or --token-file")
+	fl.StringVar(&sf.tlsCert, "tls-cert", "", "serving certificate (PEM)")
+	fl.StringVar(&sf.tlsKey, "tls-key", "", "serving certificate's key (PEM)")
+	fl.StringVar(&sf.clientCA, "client-ca", "", "require client certificates signed by this CA (PEM)")
+	fl.StringSliceVar(&sf.names, "client-name", nil, "with --client-ca: accept only certificates with this CN or SAN (repeatable)")
+	fl.StringVar(&sf.tokenFile, "token-file", "", "require 'Authorization: Bearer TOKEN' with the token in this file")
+	fl.StringVar(&sf.spool, "spool", "", "append received events to DIR/webhook.log and fsync before answering 200, then follow it (positions in --state-dir)")
+	fl.StringVar(&sf.stateDir, "state-dir", ingest.DefaultStateDir(), "where the receiver's counters (and the spool's positions) are kept")
+	fl.BoolVar(&sf.noState, "no-state", false, "neither read nor write the state dir")
+	fl.Int64Var(&sf.maxBody, "max-body", ingest.DefaultMaxBody, "largest request body (bytes, also after gzip decompression); larger ones get 413")
+	fl.IntVar(&sf.maxRequests, "max-requests", ingest.DefaultMaxRequests, "requests handled at once; more get 429")
+	fl.IntVar(&sf.queue, "queue", ingest.DefaultQueue, "request bodies waiting to be stored; when full for 1 s, 429")
+	fl.DurationVar(&sf.headerTimeout, "read-header-timeout", 10*time.Second, "time to read a request's headers")
+	fl.DurationVar(&sf.readTimeout, "read-timeout", time.Minute, "time to read a whole request, body included")
+	fl.DurationVar(&sf.writeTimeout, "write-timeout", 90*time.Second, "time from the end of the request headers to the end of the answer")
+	fl.DurationVar(&sf.idleTimeout, "idle-timeout", 2*time.Minute, "how long an idle keep-alive connection stays open")
+	keep.register(cmd)
+	return cmd
+}
+
+// check validates the flags' combination.
+func (sf *serveFlags) check() error {
+	if (sf.tlsCert == "") != (sf.tlsKey == "") {
+		return usageError("--tls-cert and --tls-key go together")
+	}
+	tlsOn := sf.tlsCert != ""
+	if sf.clientCA != "" && !tlsOn {
+		return usageError("--client-ca needs --tls-cert and --tls-key")
+	}
+	if len(sf.names) > 0 && sf.clientCA == "" {
+		return usageError("--client-name needs --client-ca")
+	}
+	if sf.tokenFile != "" && !tlsOn && !ingest.Loopback(sf.listen) {
+		return usageError("--token-file without TLS would send the token in the clear")
+	}
+	if !ingest.Loopback(sf.listen) && (!tlsOn || sf.clientCA == "" && sf.tokenFile == "") {
+		return usageError("refusing to listen on %s (not loopback) without TLS and --client-ca or --token-file", sf.listen)
+	}
+	if sf.maxBody <= 0 || sf.maxRequests <= 0 || sf.queue <= 0 {
+		return usageError("--max-body, --max-requests and --queue must be positive")
+	}
+	return nil
+}
+
+// serve runs the receiver until interrupted (or the TUI quits).
+func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, sel *selection, view query.View, format string, top int) error {
+	if err := sf.check(); err != nil {
+		return err
+	}
+	auth := &ingest.Auth{ClientCert: sf.clientCA != "", Names: sf.names}
+	if sf.tokenFile != "" {
+		if err := auth.ReadTokenFile(sf.tokenFile); err != nil {
+			return usageError("--token-file: %v", err)
+		}
+	}
+	var tlsCfg *tls.Config
+	if sf.tlsCert != "" {
+		var err error
+		if tlsCfg, err = ingest.ServerTLS(sf.tlsCert, sf.tlsKey, sf.clientCA); err != nil {
+			return usageError("%v", err)
+		}
+	}
+	stateDir := sf.stateDir
+	if sf.noState {
+		stateDir = ""
+	}
+	ln, err := net.Listen("tcp", sf.listen)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if tlsCfg != nil {
+		ln, scheme = tls.NewListener(ln, tlsCfg), "https"
+	}
+	url := scheme + "://" + ln.Addr().String()
+	wh := &ingest.Webhook{MaxBody: sf.maxBody, MaxRequests: sf.maxRequests, Queue: sf.queue}
+	if auth.Authenticates() {
+		wh.Auth = auth
+	}
+
+	// The source: the spool file followed like a log, or the receiver itself.
+	// A spool line is one event of a body taken: it can be as long as the body.
+	cfg := liveConfig{maxLine: int(max(sf.maxBody, ingest.DefaultMaxLine)), poll: watchPoll}
+	if sf.spool != "" {
+		sp, err := ingest.OpenSpoolFile(sf.spool)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--spool: %v", err)
+		}
+		defer sp.Close()
+		wh.Spool, cfg.path, cfg.stateDir = sp, sp.Path(), stateDir
+	} else {
+		cfg.run = wh.Run
+	}
+
+	var f *feed
+	var report *ingest.Reporter
+	logTo := e.stderr
+	if format == "tui" {
+		f = newFeed("webhook " + url)
+		f.prog.Live = true
+		cfg.feed, cfg.report, logTo = f, f.problem, io.Discard
+	} else {
+		report = ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
+		defer report.Close()
+		cfg.report = report.Report
+		if format == "jsonl" && view == query.ViewEvents {
+			cfg.onAppend = streamEvents(ctx, e, sel)
+		}
+	}
+	if err := keep.apply(&cfg, format == "jsonl" && view == query.ViewEvents); err != nil {
+		ln.Close()
+		return err
+	}
+	wh.OnProblem = cfg.report
+
+	// The source outlives the signal: on SIGTERM the listener stops first,
+	// requests in flight are answered, then the source stops.
+	liveCtx, stopLive := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopLive()
+	live, err := startLive(liveCtx, cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{
+		Handler:           wh,
+		ReadHeaderTimeout: sf.headerTimeout,
+		ReadTimeout:       sf.readTimeout,
+		WriteTimeout:      sf.writeTimeout,
+		IdleTimeout:       sf.idleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(&serverLog{w: logTo, wh: wh}, "kaudit serve: ", 0),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	if f == nil {
+		fmt.Fprintf(e.stderr, "kaudit serve: listening on %s\n", url)
+	}
+
+	statsDone := make(chan struct{})
+	var statsWG sync.WaitGroup
+	saveStats := func() {
+		if stateDir == "" {
+			return
+		}
+		s := wh.Stats()
+		s.Listen = url
+		if err := ingest.SaveWebhookStats(stateDir, s); err != nil {
+			fmt.Fprintf(logTo, "kaudit serve: writing the receiver's counters: %v\n", err)
+		}
+	}
+	statsWG.Go(func() {
+		tick := time.NewTicker(statsEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				saveStats()
+			case <-statsDone:
+				return
+			}
+		}
+	})
+
+	var stopOnce sync.Once
+	stop := func() {
+		stopOnce.Do(func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			srv.Shutdown(sctx)
+			stopLive()
+		})
+	}
+	var serveErr error
+	if f != nil {
+		serveErr = browse(ctx, e, f, sel.filter, view, stop, live.Done)
+	} else {
+		select {
+		case <-ctx.Done():
+		case <-live.Done:
+		case err := <-served:
+			serveErr = err
+		}
+		stop()
+		<-live.Done
+	}
+	close(statsDone)
+	statsWG.Wait()
+	saveStats()
+	if err := live.Err(); err != nil {
+		return err
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	if f == nil && cfg.onAppend == nil {
+		return printView(context.Background(), e, live.Store, sel, view, format, top)
+	}
+	return nil
+}
+
+// serverLog is where net/http's server logs go: on to w, counting failed
+// TLS handshakes (a client certificate from another CA, plain HTTP on the
+// TLS port) as rejected requests.
+type serverLog struct {
+	w  io.Writer
+	wh *ingest.Webhook
+}
+
+func (l *serverLog) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("TLS handshake error")) {
+		l.wh.CountRejected(ingest.ReasonHandshake)
+	}
+	return l.w.Write(p)
+}

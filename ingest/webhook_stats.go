@@ -1,0 +1,120 @@
+package ingest
+
+import (
+	"encoding/json"
+	"maps"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// WebhookStatsFile is the file in the state directory where kaudit serve
+// keeps its receiver's counters for kaudit status.
+const WebhookStatsFile = "receiver.json"
+
+// WebhookStats are a Webhook's counters.
+type WebhookStats struct {
+	Listen        string           `json:"listen,omitempty"` // set by the caller
+	Started       time.Time        `json:"started,omitzero"`
+	Updated       time.Time        `json:"updated,omitzero"` // when the snapshot was written
+	Requests      int64            `json:"requests"`         // answered 200
+	Events        int64            `json:"events"`           // events taken
+	Bytes         int64            `json:"bytes"`            // of the bodies taken (decompressed)
+	Rejected      map[string]int64 `json:"rejected"`         // requests refused, by reason
+	RejectedItems int64            `json:"rejected_items"`   // bodies with some bad EventList items (the others were taken)
+	LastSender    string           `json:"last_sender,omitempty"`
+	LastRequest   time.Time        `json:"last_request,omitzero"`
+}
+
+// TotalRejected is the number of refused requests.
+func (s WebhookStats) TotalRejected() int64 {
+	var n int64
+	for _, v := range s.Rejected {
+		n += v
+	}
+	return n
+}
+
+// statsKeeper guards the counters. Goroutines: any (a mutex).
+type statsKeeper struct {
+	mu sync.Mutex
+	s  WebhookStats
+}
+
+func (k *statsKeeper) init() {
+	k.s = WebhookStats{Started: time.Now().UTC(), Rejected: map[string]int64{}}
+}
+
+func (k *statsKeeper) accepted(sender string, events, bytes int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.s.Requests++
+	k.s.Events += int64(events)
+	k.s.Bytes += int64(bytes)
+	k.s.LastSender = sender
+	k.s.LastRequest = time.Now().UTC()
+}
+
+func (k *statsKeeper) reject(reason string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.s.Rejected[reason]++
+}
+
+func (k *statsKeeper) rejectItems(n int64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.s.RejectedItems += n
+}
+
+func (k *statsKeeper) snapshot() WebhookStats {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	s := k.s
+	s.Rejected = maps.Clone(k.s.Rejected)
+	return s
+}
+
+// SaveWebhookStats writes s to dir/WebhookStatsFile atomically (temporary
+// file, rename), stamping Updated.
+func SaveWebhookStats(dir string, s WebhookStats) error {
+	s.Updated = time.Now().UTC()
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, WebhookStatsFile+".tmp*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(append(data, '\n'))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(dir, WebhookStatsFile))
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}
+
+// LoadWebhookStats reads dir/WebhookStatsFile; ok is false when there is none.
+func LoadWebhookStats(dir string) (s WebhookStats, ok bool, err error) {
+	data, err := os.ReadFile(filepath.Join(dir, WebhookStatsFile))
+	if os.IsNotExist(err) {
+		return s, false, nil
+	}
+	if err != nil {
+		return s, false, err
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, false, err
+	}
+	return s, true, nil
+}
