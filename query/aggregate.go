@@ -65,7 +65,9 @@ func NewAggregate(v View, top int) (*Aggregate, error) {
 // View is the aggregate's view.
 func (a *Aggregate) View() View { return a.view }
 
-// Add folds the requests of set in.
+// Add folds the requests of set in. When a batch of new requests replaces
+// earlier ones, Add the new ones before Removing the old: taking back a
+// request is more often exact once its successor is in.
 func (a *Aggregate) Add(st *store.Store, set *store.Set) {
 	st.Each(set, func(e *store.Entry) bool {
 		a.add(e)
@@ -322,6 +324,7 @@ type denialAgg struct {
 	kind        string
 	count       int
 	first, last time.Time
+	firstN      int // requests at the first time
 	lastID      store.ID
 	reason      string
 }
@@ -333,15 +336,18 @@ func (a *Aggregate) addDenial(e *store.Entry) {
 	k := denialKey{e.Subject().Name, e.Verb, ResourceKey(e), e.Object.Namespace}
 	d := a.denials[k]
 	if d == nil {
-		d = &denialAgg{denialKey: k, first: e.Time, last: e.Time, lastID: e.ID}
+		d = &denialAgg{denialKey: k, first: e.Time, last: e.Time, lastID: e.ID, firstN: 1}
 		d.kind, d.reason = denialKind(e), denialReason(e)
 		a.denials[k] = d
 		d.count = 1
 		return
 	}
 	d.count++
-	if e.Time.Before(d.first) {
-		d.first = e.Time
+	switch {
+	case e.Time.Before(d.first):
+		d.first, d.firstN = e.Time, 1
+	case e.Time.Equal(d.first):
+		d.firstN++
 	}
 	// The latest request names the kind and reason; of requests at the
 	// same time, the later one in input order (as Build's walk does).
@@ -364,9 +370,15 @@ func (a *Aggregate) removeDenial(e *store.Entry) bool {
 		delete(a.denials, k)
 		return true
 	}
-	// The first time, or the latest request's kind and reason, may have
-	// come from this one: only a rebuild knows what they are now.
-	return e.ID != d.lastID && !e.Time.Equal(d.first)
+	if e.Time.Equal(d.first) {
+		if d.firstN == 1 {
+			return false // the first time is now that of a request not kept here
+		}
+		d.firstN--
+	}
+	// The latest request's kind and reason: when it goes, only a rebuild
+	// knows which request is the latest now.
+	return e.ID != d.lastID
 }
 
 func (a *Aggregate) denialTable() *Table {

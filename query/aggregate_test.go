@@ -148,12 +148,10 @@ func TestAggregateIncremental(t *testing.T) {
 				added, removed := roaring.AndNot(req, prev), roaring.AndNot(prev, req)
 				removedAny = removedAny || !removed.IsEmpty()
 				for _, l := range aggs {
-					if !l.a.Remove(st, removed) {
+					if l.a.Add(st, added); !l.a.Remove(st, removed) {
 						l.lost++
 						l.a, _ = NewAggregate(l.v, l.top)
 						l.a.Add(st, req)
-					} else {
-						l.a.Add(st, added)
 					}
 					got, want := l.a.Table(), reference(st, req, l.v, l.top)
 					if !reflect.DeepEqual(got, want) {

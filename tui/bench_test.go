@@ -75,7 +75,7 @@ func BenchmarkRecompute(b *testing.B) {
 				b.Fatal(err)
 			}
 			for b.Loop() {
-				if r := compute(context.Background(), st, f, c.tab, 1, 90)().(resultMsg); r.err != nil {
+				if r := compute(context.Background(), st, nil, f, c.tab, 1, 90)().(resultMsg); r.err != nil {
 					b.Fatal(r.err)
 				}
 			}

@@ -63,7 +63,7 @@ func (m Model) applyFilter(text string, fromBar bool) (tea.Model, tea.Cmd) {
 	if fromBar {
 		m.cursor[m.tab], m.offset[m.tab] = 0, 0
 	}
-	return m, m.startCompute()
+	return m, m.startCompute(true)
 }
 
 // drillTerm is the quick term selecting a grouped row's requests.

@@ -3,10 +3,13 @@
 // package that imports bubbletea, bubbles and lipgloss (DESIGN.md §1).
 //
 // Data flow (DESIGN.md §2): the store's writer calls Signal.Notify; one
-// re-armed listening Cmd turns that into at most five changedMsgs a second;
-// each starts (or marks due) a background computation of the filter's
-// result and the current tab's view, tagged with a sequence number so a
-// stale answer is dropped. View renders only the visible rows.
+// re-armed listening Cmd turns that into changedMsgs; the model applies
+// new data at most once per applyEvery (an apply is a background
+// computation that folds only the new requests into the filter's result
+// and the tabs' aggregates, see liveState), so ingest causes at most five
+// redraws a second. A new filter starts a computation from scratch, tagged
+// with a sequence number so a stale answer is dropped. View renders only
+// the visible rows.
 package tui
 
 import (
@@ -95,9 +98,16 @@ type Model struct {
 	seq     uint64
 	initCmd tea.Cmd
 	cancel  context.CancelFunc
-	busy    bool // a computation is running
-	dirty   bool // the store changed while it ran
-	res     resultMsg
+	busy    bool       // a computation is running
+	waiting bool       // it was asked for by a key (filter, tab): show "…"
+	redo    bool       // the tab changed while it ran: compute again at once
+	pending bool       // the store changed and is not applied yet
+	live    *liveState // nil while lent to the running computation
+	clock   func() time.Time
+	// lastApply and nextApply space out applies of new data (clock time).
+	lastApply, nextApply time.Time
+	applies              int // applies of new data so far (tests)
+	res                  resultMsg
 	err     string
 	note    string // the outcome of the last action (w)
 	dir     string // where w writes
@@ -106,7 +116,6 @@ type Model struct {
 	prog           Progress
 	progAt         time.Time
 	byteRate       float64 // input bytes/s while loading, for the ETA
-	lastWake       time.Time
 	rate           float64 // events/s, from store growth between wake-ups
 	rateN          int
 	rateAt         time.Time
@@ -118,7 +127,7 @@ func New(o Options) Model {
 	m := Model{
 		st: o.Store, sig: o.Signal, progress: o.Progress, problems: o.Problems, now: o.Now,
 		keys: DefaultKeyMap(), help: help.New(), bar: newFilterBar(),
-		width: 80, height: 24, follow: o.Signal != nil, dir: o.WriteDir,
+		width: 80, height: 24, follow: o.Signal != nil, dir: o.WriteDir, clock: time.Now,
 	}
 	if m.dir == "" {
 		m.dir = "."
@@ -144,25 +153,50 @@ func New(o Options) Model {
 	m.pollProgress()
 	// The first computation is started here, not in Init: Init cannot
 	// record its sequence number in the model.
-	m.initCmd = m.startCompute()
+	m.initCmd = m.startCompute(true)
 	return m
 }
 
 // Init starts listening for store changes and computes the first screen.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(listen(m.sig, time.Time{}), m.initCmd)
+	return tea.Batch(listen(m.sig, time.Time{}, false), m.initCmd)
 }
 
 // startCompute launches the background computation for the current filter
-// and tab, replacing (and cancelling) any running one.
-func (m *Model) startCompute() tea.Cmd {
+// and tab, replacing (and cancelling) any running one; a cancelled one
+// takes the live state with it, so only a new filter should cancel (see
+// refresh). user says a key asked for it.
+func (m *Model) startCompute(user bool) tea.Cmd {
 	if m.cancel != nil {
 		m.cancel()
 	}
 	m.seq++
 	ctx, cancel := context.WithCancel(context.Background())
-	m.cancel, m.busy, m.dirty = cancel, true, false
-	return compute(ctx, m.st, m.filter, m.tab, m.seq, m.sparkWidth())
+	lv := m.live
+	m.live = nil
+	m.cancel, m.busy, m.waiting, m.redo = cancel, true, user, false
+	return compute(ctx, m.st, lv, m.filter, m.tab, m.seq, m.sparkWidth())
+}
+
+// refresh recomputes the current tab for the current filter: now when
+// idle, else as soon as the running computation is done (it holds the
+// live state, and the new tab's view builds on it).
+func (m *Model) refresh(user bool) tea.Cmd {
+	if m.busy {
+		m.redo = true
+		m.waiting = m.waiting || user
+		return nil
+	}
+	return m.startCompute(user)
+}
+
+// apply starts folding new data in, and spaces the next apply.
+func (m *Model) apply() tea.Cmd {
+	now := m.clock()
+	m.pending, m.lastApply, m.nextApply = false, now, now.Add(applyEvery)
+	m.applies++
+	m.pollProgress()
+	return m.startCompute(false)
 }
 
 // Update is the dispatcher: data messages first, then the focused
@@ -177,19 +211,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.detail.SetSize(m.width, m.bodyHeight())
 		}
 		m.clamp()
-		if !m.busy && len(m.res.spark.counts) > 0 && len(m.res.spark.counts) != m.sparkWidth() {
-			return m, m.startCompute() // the sparkline's buckets follow the width
+		if len(m.res.spark.counts) > 0 && len(m.res.spark.counts) != m.sparkWidth() {
+			return m, m.refresh(false) // the sparkline's buckets follow the width
 		}
 		return m, nil
 	case changedMsg:
 		return m.onChanged()
 	case resultMsg:
 		return m.onResult(msg)
-	case recomputeMsg:
-		if m.busy || m.paused {
-			return m, nil
-		}
-		return m, m.startCompute()
 	case detailMsg:
 		if msg.id == m.detailWant {
 			d := newDetailView(msg.id, msg.body, m.width, m.bodyHeight())
@@ -215,19 +244,22 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// onChanged is a wake-up from the listening Cmd. It changes nothing on
+// screen by itself: new data is applied (and redrawn) at most once per
+// applyEvery; a wake-up too soon after the last apply, while a
+// computation runs, or while paused is remembered as pending.
 func (m Model) onChanged() (tea.Model, tea.Cmd) {
-	now := time.Now()
-	m.lastWake = now
-	next := listen(m.sig, now)
-	m.pollProgress()
-	if m.paused {
-		return m, next
+	now := m.clock()
+	switch {
+	case m.paused || m.busy:
+		// The result (or space) applies what is pending.
+		m.pending = true
+		return m, listen(m.sig, m.nextApply, false)
+	case now.Before(m.nextApply):
+		m.pending = true
+		return m, listen(m.sig, m.nextApply, true)
 	}
-	if m.busy {
-		m.dirty = true
-		return m, next
-	}
-	return m, tea.Batch(next, m.startCompute())
+	return m, tea.Batch(listen(m.sig, now.Add(applyEvery), false), m.apply())
 }
 
 // pollProgress reads the input's progress and the byte rate (for the
@@ -248,15 +280,17 @@ func (m *Model) pollProgress() {
 
 func (m Model) onResult(r resultMsg) (tea.Model, tea.Cmd) {
 	if r.seq != m.seq {
-		return m, nil // a newer filter or tab replaced it
+		return m, nil // a newer filter replaced it
 	}
-	m.busy = false
+	m.busy, m.waiting = false, m.waiting && m.redo
 	switch {
 	case errors.Is(r.err, context.Canceled):
 	case r.err != nil:
 		m.err = r.err.Error()
+		m.live = nil // start afresh next time
 	default:
 		m.err = ""
+		m.live = r.live
 		m.res = r
 		m.applySort()
 		m.updateRange(r)
@@ -264,15 +298,20 @@ func (m Model) onResult(r resultMsg) (tea.Model, tea.Cmd) {
 			m.toNewest()
 		}
 		m.clamp()
+		// A slow computation (a tab's first view over a million
+		// events) spaces the next apply by its own duration, so that
+		// live ingest keeps at most half a core busy.
+		m.nextApply = m.lastApply.Add(max(applyEvery, r.took))
 	}
-	if m.dirty && !m.paused {
-		// A slow computation (a grouped tab over a million events) is
-		// spaced out by its own duration, so that live ingest keeps at
-		// most half a core busy recomputing instead of all of it.
-		if r.took > applyEvery {
-			return m, tea.Tick(r.took, func(time.Time) tea.Msg { return recomputeMsg{} })
-		}
-		return m, m.startCompute()
+	switch {
+	case m.redo:
+		return m, m.startCompute(m.waiting)
+	case m.pending && !m.paused && !m.clock().Before(m.nextApply):
+		return m, m.apply()
+	case m.pending && !m.paused:
+		// The listening Cmd is waiting for a signal: raise it again, and
+		// it wakes the model once the apply is due.
+		m.sig.Notify()
 	}
 	return m, nil
 }
@@ -396,8 +435,8 @@ func (m Model) tableKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 	case key.Matches(k, km.Pause):
 		m.paused = !m.paused
-		if !m.paused && !m.busy {
-			return m, m.startCompute()
+		if !m.paused && m.pending && !m.busy {
+			return m, m.apply()
 		}
 	case key.Matches(k, km.Sort):
 		m.cycleSort()
@@ -432,7 +471,7 @@ func (m Model) setTab(t int) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.tab = t
-	return m, m.startCompute()
+	return m, m.refresh(true)
 }
 
 func (m *Model) move(d int) {

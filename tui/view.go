@@ -96,8 +96,9 @@ func (m Model) statusLine() string {
 	case p.Live:
 		parts = append(parts, "LIVE")
 	}
-	st := m.st.Stats()
-	parts = append(parts, fmt.Sprintf("%d events/%d req", st.Events, st.Requests))
+	// As of the last apply: the screen changes when data is applied, not
+	// whenever the store grows.
+	parts = append(parts, fmt.Sprintf("%d events/%d req", m.res.total, m.res.requests))
 	if m.rate > 0 {
 		parts = append(parts, fmt.Sprintf("%.0f ev/s", m.rate))
 	}
