@@ -108,9 +108,9 @@ type Model struct {
 	lastApply, nextApply time.Time
 	applies              int // applies of new data so far (tests)
 	res                  resultMsg
-	err     string
-	note    string // the outcome of the last action (w)
-	dir     string // where w writes
+	err                  string
+	note                 string // the outcome of the last action (w)
+	dir                  string // where w writes
 
 	paused, follow bool
 	prog           Progress
