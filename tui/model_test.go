@@ -123,18 +123,19 @@ func TestDrillDownAndBack(t *testing.T) {
 	m = drive(t, m, keys("2")...)
 	user, _ := m.res.table.Rows[0][0].(string)
 	m = drive(t, m, keys("enter")...)
-	if m.tab != tabEvents || m.filter.String() != "user:"+user {
+	if m.tab != tabEvents || m.filter.String() != "user:"+user+` as:""` {
 		t.Fatalf("drill: tab %d filter %q", m.tab, m.filter.String())
 	}
-	if !strings.Contains(m.View(), "filter: user:"+user) {
+	if !strings.Contains(m.View(), "filter: user:"+user+` as:""`) {
 		t.Fatalf("the term is not shown:\n%s", m.View())
 	}
 	m = drive(t, m, keys("esc")...)
 	if m.tab != 1 || m.filter.String() != "" {
 		t.Fatalf("back: tab %d filter %q", m.tab, m.filter.String())
 	}
-	// Resources and Denials drill to terms that keep exactly that row's requests.
-	for _, tab := range []string{"4", "7"} {
+	// Users, Resources and Denials drill to terms that keep exactly that
+	// row's requests.
+	for _, tab := range []string{"2", "4", "7"} {
 		m = drive(t, m, keys(tab)...)
 		col := 1 // REQUESTS
 		if tab == "7" {
@@ -146,6 +147,40 @@ func TestDrillDownAndBack(t *testing.T) {
 			t.Errorf("tab %s: drill %q kept %d requests, row says %d", tab, m.filter.String(), got, want)
 		}
 		m = drive(t, m, keys("backspace")...)
+	}
+}
+
+// An impersonated Users row drills to both users; a Latency row to its
+// verb and resource.
+func TestDrillImpersonatedAndLatency(t *testing.T) {
+	m := started(t, genStore(t, 20000), 120, 40)
+	m = drive(t, m, keys("2")...)
+	row := -1
+	for i, r := range m.res.table.Rows {
+		if strings.Contains(r[0].(string), " (as ") {
+			row = i
+			break
+		}
+	}
+	if row < 0 {
+		t.Fatal("no impersonated row in the generated data")
+	}
+	key, want := m.res.table.Rows[row][0].(string), m.res.table.Rows[row][1].(int)
+	m.cursor[m.tab] = row
+	m = drive(t, m, keys("enter")...)
+	user, as, _ := strings.Cut(strings.TrimSuffix(key, ")"), " (as ")
+	if f := m.filter.String(); f != "user:"+user+" as:"+as {
+		t.Fatalf("drill on %q: filter %q", key, f)
+	}
+	if got := m.rowCount(); got != want {
+		t.Errorf("drill on %q kept %d requests, the row says %d", key, got, want)
+	}
+	m = drive(t, m, keys("esc", "6", "enter")...)
+	if f := m.filter.String(); m.tab != tabEvents || !strings.HasPrefix(f, "verb:") || !strings.Contains(f, "resource:") {
+		t.Fatalf("latency drill: tab %d filter %q", m.tab, f)
+	}
+	if !strings.Contains(m.View(), "filter: verb:") {
+		t.Errorf("the term is not shown:\n%s", m.View())
 	}
 }
 
@@ -397,5 +432,42 @@ func TestTabWhileBusy(t *testing.T) {
 	m = run(t, m, cmd)
 	if m.busy || m.res.tab != 1 || m.res.table == nil || m.live == nil || m.live.aggs[1] == nil {
 		t.Fatalf("after the switch: busy %v, tab %d", m.busy, m.res.tab)
+	}
+}
+
+// The detail page shows the request and response bodies in sections of
+// their own, pretty-printed; the event below leaves them out, keeping the
+// order of its other fields.
+func TestDetailBodies(t *testing.T) {
+	data, err := os.ReadFile("../testdata/public/khi-oss-kind-requestresponse.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	st := store.New()
+	appendLines(t, st, line, []int{0})
+	page := stripANSI(renderDetail(st, 0, timeFormat{}))
+	req := strings.Index(page, "\nRequest body (requestObject)\n{\n  \"kind\": \"Lease\",\n")
+	resp := strings.Index(page, "\nResponse body (responseObject)\n{\n  \"kind\": \"Lease\",\n")
+	ev := strings.Index(page, "\nEvent (bodies above)\n{\n  \"kind\": \"Event\",\n")
+	if req < 0 || resp < req || ev < resp {
+		t.Fatalf("sections missing or out of order (%d %d %d):\n%s", req, resp, ev, page)
+	}
+	if strings.Contains(page[ev:], `"requestObject"`) || strings.Contains(page[ev:], `"responseObject"`) {
+		t.Error("the event section repeats the bodies")
+	}
+	if !strings.Contains(page[resp:ev], `"resourceVersion": "5812"`) || !strings.Contains(page[req:resp], `"resourceVersion": "5808"`) {
+		t.Error("request and response bodies mixed up")
+	}
+	if i, j := strings.Index(page[ev:], `"responseStatus"`), strings.Index(page[ev:], `"requestReceivedTimestamp"`); i < 0 || j < i {
+		t.Error("the event's field order changed")
+	}
+	m := started(t, st, 120, 40)
+	m = drive(t, m, keys("enter")...)
+	golden(t, "detail_bodies_120x40.golden", m.View())
+	// Scrollable: the page is longer than the screen, and G reaches its end.
+	m = drive(t, m, keys("G")...)
+	if !strings.Contains(m.View(), `"job"`) {
+		t.Errorf("G did not scroll to the end:\n%s", m.View())
 	}
 }
