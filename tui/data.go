@@ -72,10 +72,11 @@ func listen(sig Signal, due time.Time, pending bool) tea.Cmd {
 // resultMsg is a finished background computation of what the current tab
 // shows. seq tells it from results of filters since replaced.
 type resultMsg struct {
-	seq   uint64
-	tab   int
-	set   *store.Set   // requests kept by the filter
-	table *query.Table // nil for the Events tab, which is rendered from set
+	seq    uint64
+	tab    int
+	set    *store.Set    // requests kept by the filter
+	filter *query.Filter // that filter
+	table  *query.Table  // nil for the Events tab, which is rendered from set
 	// unsorted is table's rows in the view's own order, once sorted.
 	unsorted [][]any
 	total    int       // store length the result covers
@@ -159,7 +160,7 @@ func compute(ctx context.Context, st *store.Store, lv *liveState, f *query.Filte
 			}
 			res.table = lv.aggs[tab].Table()
 		}
-		res.set, res.total, res.requests, res.live = kept, total, int(req.GetCardinality()), lv
+		res.set, res.filter, res.total, res.requests, res.live = kept, f, total, int(req.GetCardinality()), lv
 		if total > 0 {
 			// Events arrive roughly in time order: the first and last
 			// stored bound the range.

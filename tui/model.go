@@ -92,6 +92,14 @@ type Model struct {
 	bar    filterBar
 	back   []backState
 
+	// The Events tab sorted by a column: a sorted index of its rows,
+	// computed in the background (sort.go).
+	order               *eventOrder
+	sortSeq             uint64
+	sortCancel          context.CancelFunc
+	sorting, resortTick bool
+	sortedAt            time.Time
+
 	detail     *detailView
 	detailWant store.ID
 
@@ -219,6 +227,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.onChanged()
 	case resultMsg:
 		return m.onResult(msg)
+	case sortedMsg:
+		return m.onSorted(msg)
+	case resortMsg:
+		m.resortTick = false
+		return m, m.resortDue()
 	case detailMsg:
 		if msg.id == m.detailWant {
 			d := newDetailView(msg.id, msg.body, m.width, m.bodyHeight())
@@ -283,6 +296,7 @@ func (m Model) onResult(r resultMsg) (tea.Model, tea.Cmd) {
 		return m, nil // a newer filter replaced it
 	}
 	m.busy, m.waiting = false, m.waiting && m.redo
+	var sortCmd tea.Cmd
 	switch {
 	case errors.Is(r.err, context.Canceled):
 	case r.err != nil:
@@ -298,6 +312,7 @@ func (m Model) onResult(r resultMsg) (tea.Model, tea.Cmd) {
 			m.toNewest()
 		}
 		m.clamp()
+		sortCmd = m.resortDue()
 		// A slow computation (a tab's first view over a million
 		// events) spaces the next apply by its own duration, so that
 		// live ingest keeps at most half a core busy.
@@ -305,15 +320,15 @@ func (m Model) onResult(r resultMsg) (tea.Model, tea.Cmd) {
 	}
 	switch {
 	case m.redo:
-		return m, m.startCompute(m.waiting)
+		return m, tea.Batch(sortCmd, m.startCompute(m.waiting))
 	case m.pending && !m.paused && !m.clock().Before(m.nextApply):
-		return m, m.apply()
+		return m, tea.Batch(sortCmd, m.apply())
 	case m.pending && !m.paused:
 		// The listening Cmd is waiting for a signal: raise it again, and
 		// it wakes the model once the apply is due.
 		m.sig.Notify()
 	}
-	return m, nil
+	return m, sortCmd
 }
 
 // updateRange refreshes the header's time range and event rate.
@@ -391,6 +406,9 @@ func (m Model) quit() (tea.Model, tea.Cmd) {
 	if m.cancel != nil {
 		m.cancel()
 	}
+	if m.sortCancel != nil {
+		m.sortCancel()
+	}
 	return m, tea.Quit
 }
 
@@ -439,7 +457,7 @@ func (m Model) tableKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, m.apply()
 		}
 	case key.Matches(k, km.Sort):
-		m.cycleSort()
+		return m, m.cycleSort()
 	case key.Matches(k, km.SortDir):
 		m.flipSort()
 	case key.Matches(k, km.Problems):
@@ -513,7 +531,11 @@ func (m Model) rows() rows {
 		return nil
 	}
 	if m.tab == tabEvents {
-		return eventRows{st: m.st, set: m.res.set, reverse: m.sorts[tabEvents].desc}
+		r := eventRows{st: m.st, set: m.res.set, reverse: m.sorts[tabEvents].desc}
+		if m.order != nil && m.sorts[tabEvents].col >= 0 && m.order.filter == m.filter {
+			r.order = m.order.ids
+		}
+		return r
 	}
 	if m.res.tab == m.tab && m.res.table != nil {
 		return tableRows{m.res.table}
