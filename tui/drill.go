@@ -21,7 +21,7 @@ func (m Model) open() (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.detailWant = id
-		return m, loadDetail(m.st, id, m.timeFormat())
+		return m, safe(loadDetail(m.st, id, m.timeFormat()))
 	}
 	row := m.res.table.Rows[m.cursor[m.tab]]
 	term := drillTerm(m.res.table.View, row)

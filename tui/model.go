@@ -183,7 +183,7 @@ func (m *Model) startCompute(user bool) tea.Cmd {
 	lv := m.live
 	m.live = nil
 	m.cancel, m.busy, m.waiting, m.redo = cancel, true, user, false
-	return compute(ctx, m.st, lv, m.filter, m.tab, m.seq, m.sparkWidth())
+	return safe(compute(ctx, m.st, lv, m.filter, m.tab, m.seq, m.sparkWidth()))
 }
 
 // refresh recomputes the current tab for the current filter: now when
@@ -248,6 +248,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyMsg:
 		return m.onKey(msg)
+	case tea.ResumeMsg:
+		// Back from ctrl+z: bubbletea repaints; the terminal may have been
+		// resized meanwhile.
+		return m, tea.WindowSize()
+	case panicMsg:
+		msg.repanic()
 	}
 	if m.bar.Focused() {
 		var cmd tea.Cmd
@@ -350,6 +356,12 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if k.Type == tea.KeyCtrlC {
 		return m.quit()
 	}
+	if key.Matches(k, m.keys.Suspend) {
+		return m, tea.Suspend // wherever the focus is, as a shell would
+	}
+	if testPanic != "" && !m.bar.Focused() && k.Type == tea.KeyRunes && string(k.Runes) == "!" {
+		return m, testPanicKey(testPanic)
+	}
 	if m.bar.Focused() {
 		var cmd tea.Cmd
 		m.bar, cmd = m.bar.Update(k)
@@ -423,8 +435,6 @@ func (m Model) tableKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	switch {
 	case key.Matches(k, km.Quit):
 		return m.quit()
-	case key.Matches(k, km.Suspend):
-		return m, tea.Suspend
 	case key.Matches(k, km.Help):
 		m.showHelp = true
 	case key.Matches(k, km.Filter):
@@ -474,7 +484,7 @@ func (m Model) tableKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, km.Write):
 		if m.res.set != nil {
 			m.note = "writing…"
-			return m, writeSelection(m.st, m.res.set, m.dir, m.now())
+			return m, safe(writeSelection(m.st, m.res.set, m.dir, m.now()))
 		}
 	case key.Matches(k, km.Open):
 		return m.open()

@@ -111,7 +111,7 @@ func (m *Model) startSort() tea.Cmd {
 	m.sortSeq++
 	ctx, cancel := context.WithCancel(context.Background())
 	m.sortCancel, m.sorting, m.sortedAt = cancel, true, m.clock()
-	return sortEvents(ctx, m.st, m.res.set, m.res.filter, col, m.sortSeq)
+	return safe(sortEvents(ctx, m.st, m.res.set, m.res.filter, col, m.sortSeq))
 }
 
 func (m Model) onSorted(r sortedMsg) (tea.Model, tea.Cmd) {
