@@ -120,9 +120,9 @@ func genEvents(t testing.TB, seed uint64, n int) ([]audit.Event, []byte, []int64
 // each aggregate's table equals the reference built from scratch. A false
 // Remove is answered by a rebuild, as the terminal UI does.
 func TestAggregateIncremental(t *testing.T) {
-	for _, seed := range []uint64{1, 2} {
+	for _, seed := range []uint64{1} {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
-			evs, buf, offs := genEvents(t, seed, 3000)
+			evs, buf, offs := genEvents(t, seed, 1500)
 			rng := rand.New(rand.NewPCG(seed, 99))
 			st := store.New()
 			raw := bytes.NewReader(buf)
@@ -141,7 +141,7 @@ func TestAggregateIncremental(t *testing.T) {
 			}
 			prev, removedAny := roaring.New(), false
 			for i := 0; i < len(evs); {
-				n := min(len(evs)-i, 1+rng.IntN(300))
+				n := min(len(evs)-i, 1+rng.IntN(400))
 				st.Append(evs[i:i+n], raw, offs[i:i+n])
 				i += n
 				req := st.Requests()

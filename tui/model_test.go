@@ -155,7 +155,7 @@ func TestDrillDownAndBack(t *testing.T) {
 // An impersonated Users row drills to both users; a Latency row to its
 // verb and resource.
 func TestDrillImpersonatedAndLatency(t *testing.T) {
-	m := started(t, genStore(t, 20000), 120, 40)
+	m := started(t, genStore(t, 6000), 120, 40)
 	m = drive(t, m, keys("2")...)
 	row := -1
 	for i, r := range m.res.table.Rows {
