@@ -135,6 +135,22 @@ func BenchmarkApply(b *testing.B) {
 	}
 }
 
+// BenchmarkSortEvents is the background sort of the Events tab's million
+// rows by a column (s), once per change of sort.
+func BenchmarkSortEvents(b *testing.B) {
+	st := bigStore()
+	set := st.Requests()
+	for _, col := range []int{1, 6} {
+		b.Run(eventColumns[col].Header, func(b *testing.B) {
+			for b.Loop() {
+				if r := sortEvents(context.Background(), st, set, nil, col, 1)().(sortedMsg); len(r.order) != int(set.GetCardinality()) {
+					b.Fatal("short sort")
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkKeyWhileIngesting is a key press answered (Update and the
 // frame it causes) while a writer appends 10 000 events a second to the
 // same store (in 50 ms batches, as ingest does), interleaved with the data
