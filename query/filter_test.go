@@ -100,6 +100,8 @@ func TestEvalFixtures(t *testing.T) {
 		{"user:system:admin -user:bob", func(e *store.Entry) bool {
 			return (e.User.Name == "system:admin" || e.Impersonated.Name == "system:admin") && e.User.Name != "bob" && e.Impersonated.Name != "bob"
 		}},
+		{"as:bob", func(e *store.Entry) bool { return e.Impersonated.Name == "bob" }},
+		{`-as:""`, func(e *store.Entry) bool { return e.Impersonated.Name != "" }},
 		{"code:403", func(e *store.Entry) bool { return e.Code == 403 }},
 		{"code:4xx,5xx", func(e *store.Entry) bool { return e.Code >= 400 && e.Code < 600 }},
 		{"code:200-299 verb:get,list", func(e *store.Entry) bool {

@@ -24,7 +24,9 @@ import (
 // Keys: user, group (the authenticated user's groups), verb, resource,
 // subresource, apigroup, ns, name (objectRef.name), code, decision
 // (authorization.k8s.io/decision), stage, level, ua (user agent), ip (the
-// first of sourceIPs; also CIDR prefixes such as 10.0.0.0/8), auditid.
+// first of sourceIPs; also CIDR prefixes such as 10.0.0.0/8), auditid, as
+// (impersonatedUser.username only: as:bob is what was done as bob; as:""
+// is requests without impersonation).
 //
 // Semantics worth knowing:
 //
@@ -51,13 +53,13 @@ import (
 
 // termKeys are the keys of key:value terms, in the order help lists them.
 var termKeys = []string{"user", "group", "verb", "resource", "subresource", "apigroup", "ns", "name", "code",
-	"decision", "stage", "level", "ua", "ip", "auditid"}
+	"decision", "stage", "level", "ua", "ip", "auditid", "as"}
 
 // termWords are the terms that are a bare word.
 var termWords = []string{"denied", "longrunning", "error"}
 
 const validTerms = "valid keys: user, group, verb, resource, subresource, apigroup, ns, name, code, decision, " +
-	"stage, level, ua, ip, auditid; latency>DURATION (also >=, <, <=); bare words: denied, longrunning, error"
+	"stage, level, ua, ip, auditid, as; latency>DURATION (also >=, <, <=); bare words: denied, longrunning, error"
 
 // term is one parsed quick term.
 type term struct {
@@ -233,6 +235,7 @@ func compileTerms(text string) (node, error) {
 // termFields are the keys answered from one or more indexed fields.
 var termFields = map[string][]store.Field{
 	"user":        {store.FieldUser, store.FieldImpersonated},
+	"as":          {store.FieldImpersonated},
 	"group":       {store.FieldGroup},
 	"verb":        {store.FieldVerb},
 	"resource":    {store.FieldResource},

@@ -2,8 +2,6 @@ package query
 
 import (
 	"fmt"
-	"slices"
-	"sort"
 	"strconv"
 	"time"
 
@@ -41,31 +39,19 @@ func ParseView(s string) (View, error) {
 // Build answers view v over requests, a set of the store's request events
 // (see store.Requests), keeping at most top rows (0: all).
 func Build(st *store.Store, requests *store.Set, v View, top int) (*Table, error) {
-	var t *Table
-	switch v {
-	case ViewEvents:
-		t = eventsTable(st, requests)
-	case ViewUsers:
-		t = groupTable(st, requests, v, text("USER", "user"), userKey)
-	case ViewVerbs:
-		t = groupTable(st, requests, v, text("VERB", "verb"), func(e *store.Entry) string { return e.Verb })
-	case ViewResources:
-		t = groupTable(st, requests, v, text("RESOURCE", "resource"), ResourceKey)
-	case ViewNamespaces:
-		t = groupTable(st, requests, v, text("NAMESPACE", "namespace"), func(e *store.Entry) string { return e.Object.Namespace })
-	case ViewCodes:
-		t = groupTable(st, requests, v, text("CODE", "code"), func(e *store.Entry) string { return codeKey(e.Code) })
-	case ViewLatency:
-		t = latencyTable(st, requests)
-	case ViewDenials:
-		t = denialsTable(st, requests)
-	default:
-		return nil, fmt.Errorf("unknown view %q", v)
+	if v == ViewEvents {
+		t := eventsTable(st, requests)
+		if top > 0 && len(t.Rows) > top {
+			t.Rows = t.Rows[:top]
+		}
+		return t, nil
 	}
-	if top > 0 && len(t.Rows) > top {
-		t.Rows = t.Rows[:top]
+	a, err := NewAggregate(v, top)
+	if err != nil {
+		return nil, err
 	}
-	return t, nil
+	a.Add(st, requests)
+	return a.Table(), nil
 }
 
 // userKey names who made a request; an impersonated request shows both the
@@ -100,58 +86,16 @@ func codeKey(code int32) string {
 	return strconv.Itoa(int(code))
 }
 
-// group accumulates one row of a grouped view.
-type group struct {
-	key       string
-	requests  int
-	denied    int
-	errors5xx int
-	latencies []time.Duration
-}
-
-func groupTable(st *store.Store, requests *store.Set, v View, keyCol Column, key func(*store.Entry) string) *Table {
-	groups := map[string]*group{}
-	total := 0
-	st.Each(requests, func(e *store.Entry) bool {
-		k := key(e)
-		g := groups[k]
-		if g == nil {
-			g = &group{key: k}
-			groups[k] = g
-		}
-		total++
-		g.requests++
-		if e.Denied {
-			g.denied++
-		}
-		if e.Code >= 500 && e.Code < 600 {
-			g.errors5xx++
-		}
-		if !e.LongRunning && e.Latency > 0 {
-			g.latencies = append(g.latencies, e.Latency)
-		}
-		return true
-	})
-	rows := make([]*group, 0, len(groups))
-	for _, g := range groups {
-		rows = append(rows, g)
-	}
-	sort.Slice(rows, func(i, j int) bool {
-		if rows[i].requests != rows[j].requests {
-			return rows[i].requests > rows[j].requests
-		}
-		return rows[i].key < rows[j].key
-	})
-	t := &Table{View: v, Columns: []Column{
-		keyCol, integer("REQUESTS", "requests"), percent("SHARE", "share"), integer("DENIED", "denied"),
+// groupColumns are the columns of a grouped view keyed by its first.
+func groupColumns(v View) []Column {
+	key := map[View]Column{
+		ViewUsers: text("USER", "user"), ViewVerbs: text("VERB", "verb"), ViewResources: text("RESOURCE", "resource"),
+		ViewNamespaces: text("NAMESPACE", "namespace"), ViewCodes: text("CODE", "code"),
+	}[v]
+	return []Column{
+		key, integer("REQUESTS", "requests"), percent("SHARE", "share"), integer("DENIED", "denied"),
 		integer("5XX", "5xx"), duration("P50", "p50"), duration("P99", "p99"),
-	}}
-	for _, g := range rows {
-		slices.Sort(g.latencies)
-		t.Rows = append(t.Rows, []any{g.key, g.requests, 100 * float64(g.requests) / float64(total), g.denied, g.errors5xx,
-			quantile(g.latencies, 0.50), quantile(g.latencies, 0.99)})
 	}
-	return t
 }
 
 // quantile is the nearest-rank quantile of sorted values; 0 when empty.

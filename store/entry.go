@@ -332,3 +332,18 @@ func (s *Store) First() ID {
 	defer s.mu.RUnlock()
 	return s.first
 }
+
+// Kept is the number of events stored now (appended, less those retention
+// dropped): Stats().Events without the memory estimate.
+func (s *Store) Kept() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return int(s.n - s.first)
+}
+
+// Evicted is the number of events retention dropped (see Retain).
+func (s *Store) Evicted() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.evicted
+}

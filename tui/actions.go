@@ -14,25 +14,36 @@ import (
 	"github.com/kaudit/kaudit/store"
 )
 
-// sortState is a tab's chosen order: a column (-1: the view's own order)
-// and direction. On Events, only the direction applies: input order or
-// newest first.
+// sortState is a tab's chosen order: a column (-1: the view's own order;
+// on Events, input order, which is time order) and direction.
 type sortState struct {
 	col  int
 	desc bool
 }
 
-// cycleSort moves the tab's sort to the next column (s).
-func (m *Model) cycleSort() {
+// cycleSort moves the tab's sort to the next column (s). On Events it
+// starts sorting the rows in the background.
+func (m *Model) cycleSort() tea.Cmd {
 	s := &m.sorts[m.tab]
-	if m.tab == tabEvents || m.res.table == nil || m.res.tab != m.tab {
-		return
+	if m.tab == tabEvents {
+		i := slices.Index(eventSortCols, s.col)
+		s.col = eventSortCols[(i+1)%len(eventSortCols)]
+		if s.col >= 0 {
+			m.follow = false // the newest is not at the end
+		}
+		m.order = nil
+		m.cursor[tabEvents], m.offset[tabEvents] = 0, 0
+		return m.startSort()
+	}
+	if m.res.table == nil || m.res.tab != m.tab {
+		return nil
 	}
 	s.col++
 	if s.col >= len(m.res.table.Columns) {
 		s.col = -1
 	}
 	m.applySort()
+	return nil
 }
 
 // flipSort reverses the tab's direction (S).
@@ -98,6 +109,12 @@ func (m Model) sortLabel() string {
 		dir = "↓"
 	}
 	switch {
+	case m.tab == tabEvents && s.col >= 0:
+		l := "by " + eventColumns[s.col].Header + " " + dir
+		if m.sorting && m.order == nil {
+			l += " (sorting…)"
+		}
+		return l
 	case m.tab == tabEvents && s.desc:
 		return "newest first"
 	case m.tab == tabEvents || s.col < 0 && !s.desc:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/kaudit/kaudit/query"
@@ -49,17 +50,19 @@ const applyEvery = 200 * time.Millisecond
 type changedMsg struct{}
 
 // listen is the one re-armed Cmd through which live data enters: it waits
-// for the signal, then holds back until applyEvery has passed since the
-// previous wake-up, so signals raised meanwhile coalesce into this one.
-func listen(sig Signal, last time.Time) tea.Cmd {
+// for the signal (unless an apply is already pending), then holds back
+// until due, so signals raised meanwhile coalesce into one changedMsg.
+func listen(sig Signal, due time.Time, pending bool) tea.Cmd {
 	if sig == nil {
 		return nil
 	}
 	return func() tea.Msg {
-		if _, ok := <-sig; !ok {
-			return nil
+		if !pending {
+			if _, ok := <-sig; !ok {
+				return nil
+			}
 		}
-		if wait := applyEvery - time.Since(last); wait > 0 {
+		if wait := time.Until(due); wait > 0 {
 			time.Sleep(wait)
 		}
 		return changedMsg{}
@@ -67,60 +70,112 @@ func listen(sig Signal, last time.Time) tea.Cmd {
 }
 
 // resultMsg is a finished background computation of what the current tab
-// shows. seq tells it from results of filters or tabs since replaced.
+// shows. seq tells it from results of filters since replaced.
 type resultMsg struct {
-	seq   uint64
-	tab   int
-	set   *store.Set   // requests kept by the filter
-	table *query.Table // nil for the Events tab, which is rendered from set
+	seq    uint64
+	tab    int
+	set    *store.Set    // requests kept by the filter
+	filter *query.Filter // that filter
+	table  *query.Table  // nil for the Events tab, which is rendered from set
 	// unsorted is table's rows in the view's own order, once sorted.
 	unsorted [][]any
 	total    int       // store length the result covers
+	events   int       // events kept in the store then (retention drops the oldest)
+	evicted  int       // events retention had dropped by then
+	requests int       // the store's requests then
 	first    time.Time // time range of the store
 	last     time.Time
 	spark    histogram     // the kept requests per time bucket
 	took     time.Duration // how long computing it took
+	rebuilt  bool          // the filter or a tab's view was computed from scratch
+	live     *liveState    // handed back to the model
 	err      error
 }
-
-// recomputeMsg asks for a computation that was held back (see onResult).
-type recomputeMsg struct{}
 
 // histogram is requests per time bucket, for the sparkline.
 type histogram struct{ counts, denied, errors []int }
 
 // latencyTop bounds the Latency tab: it ranks the slowest requests, and a
-// million-row ranking rebuilt five times a second would cost more than it
-// shows.
+// million-row ranking would cost more than it shows.
 const latencyTop = 1000
 
-// compute evaluates filter over the store's requests and, for every tab but
-// Events, builds its view. It runs in a Cmd goroutine, reading the store
-// under its read lock; ctx is cancelled when a newer computation replaces it.
-func compute(ctx context.Context, st *store.Store, f *query.Filter, tab int, seq uint64, buckets int) tea.Cmd {
+// liveState is what one filter's results are kept up to date with: the
+// store's requests as last seen, those the filter kept, and each grouped
+// tab's aggregate once the tab was shown. An update evaluates the filter
+// on the new requests only and folds them into the aggregates; only a new
+// filter, or a tab shown for the first time, costs a walk over the store.
+//
+// Goroutines: one owner at a time. The model lends it to the computation
+// it starts and gets it back in the result; a computation that was
+// cancelled or replaced takes it with it, and the next starts afresh.
+// Sets are replaced, never modified, once a result handed them out.
+type liveState struct {
+	first    store.ID // the store's first kept event: retention invalidates all below
+	filter   *query.Filter
+	requests *store.Set
+	kept     *store.Set
+	aggs     [numTabs]*query.Aggregate
+}
+
+// rebuildChunk is how many requests a from-scratch build folds in between
+// looks at its context, so that a newer filter cancels it promptly.
+const rebuildChunk = 1 << 16
+
+// compute brings lv (nil: start afresh) up to date for filter f and
+// builds tab's view. It runs in a Cmd goroutine, reading the store under
+// its read lock; ctx is cancelled when a newer filter replaces it.
+func compute(ctx context.Context, st *store.Store, lv *liveState, f *query.Filter, tab int, seq uint64, buckets int) tea.Cmd {
 	return func() tea.Msg {
 		start := time.Now()
+		res := resultMsg{seq: seq, tab: tab}
+		// Retention dropped events since: the aggregates cannot take them
+		// out (their rows are gone), so start afresh — once per dropped
+		// chunk of 65536 events.
+		if first := st.First(); lv == nil || lv.filter != f || lv.first != first {
+			lv = &liveState{first: first, filter: f, requests: &store.Set{}, kept: &store.Set{}}
+			res.rebuilt = true
+		}
+		// Requests before Len: every request ID is below the length.
+		req := st.Requests()
 		total := st.Len()
-		set, err := f.Eval(ctx, st, st.Requests())
+		added, removed := roaring.AndNot(req, lv.requests), roaring.AndNot(lv.requests, req)
+		keptAdded, err := f.Eval(ctx, st, added)
 		if err != nil {
 			return resultMsg{seq: seq, tab: tab, err: err}
 		}
-		res := resultMsg{seq: seq, tab: tab, set: set, total: total}
+		keptRemoved := roaring.And(removed, lv.kept)
+		kept := lv.kept.Clone()
+		kept.AndNot(removed)
+		kept.Or(keptAdded)
+		for i, a := range lv.aggs {
+			if a == nil {
+				continue
+			}
+			if a.Add(st, keptAdded); !a.Remove(st, keptRemoved) {
+				lv.aggs[i] = nil // rebuilt below when shown
+			}
+		}
+		lv.requests, lv.kept = req, kept
+		if v := tabs[tab].view; v != query.ViewEvents {
+			if lv.aggs[tab] == nil {
+				a, err := rebuild(ctx, st, v, kept)
+				if err != nil {
+					return resultMsg{seq: seq, tab: tab, err: err}
+				}
+				lv.aggs[tab], res.rebuilt = a, true
+			}
+			res.table = lv.aggs[tab].Table()
+		}
+		res.set, res.filter, res.total, res.requests, res.live = kept, f, total, int(req.GetCardinality()), lv
+		res.events, res.evicted = st.Kept(), st.Evicted()
 		if total > 0 {
 			// Events arrive roughly in time order: the first and last
 			// stored (retention may have dropped the oldest) bound the range.
 			res.first, res.last = st.Entry(st.First()).Time, st.Entry(store.ID(total-1)).Time
 			if !res.first.IsZero() && res.last.After(res.first) {
 				h := &res.spark
-				h.counts, h.denied, h.errors = st.Histogram(set, res.first.UnixNano(), res.last.UnixNano()+1, buckets)
+				h.counts, h.denied, h.errors = st.Histogram(kept, res.first.UnixNano(), res.last.UnixNano()+1, buckets)
 			}
-		}
-		if v := tabs[tab].view; v != query.ViewEvents {
-			top := 0
-			if v == query.ViewLatency {
-				top = latencyTop
-			}
-			res.table, res.err = query.Build(st, set, v, top)
 		}
 		if ctx.Err() != nil {
 			res.err = ctx.Err()
@@ -128,4 +183,26 @@ func compute(ctx context.Context, st *store.Store, f *query.Filter, tab int, seq
 		res.took = time.Since(start)
 		return res
 	}
+}
+
+// rebuild builds view v's aggregate over set from scratch, in chunks, so
+// that cancelling ctx stops it.
+func rebuild(ctx context.Context, st *store.Store, v query.View, set *store.Set) (*query.Aggregate, error) {
+	top := 0
+	if v == query.ViewLatency {
+		top = latencyTop
+	}
+	a, err := query.NewAggregate(v, top)
+	if err != nil {
+		return nil, err
+	}
+	it := set.ManyIterator()
+	buf := make([]uint32, rebuildChunk)
+	for n := it.NextMany(buf); n > 0; n = it.NextMany(buf) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		a.Add(st, roaring.BitmapOf(buf[:n]...))
+	}
+	return a, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -65,27 +66,100 @@ func renderDetail(st *store.Store, id store.ID, tf timeFormat) string {
 		b.WriteString(phaseChart(&e, 30))
 	}
 
-	b.WriteString("\nEvent\n")
 	raw, err := st.Raw(id, nil)
 	if err != nil {
-		fmt.Fprintf(&b, "(original bytes unavailable: %v)\n", err)
+		fmt.Fprintf(&b, "\nEvent\n(original bytes unavailable: %v)\n", err)
 		return b.String()
 	}
+	rest, bodies := splitBodies(raw)
+	budget := colourLines
+	if bodies[0].raw == nil && bodies[1].raw == nil {
+		fmt.Fprintf(&b, "\nRequest and response bodies: none (level %s)\n", e.Level)
+		bodies = nil
+	}
+	for _, body := range bodies {
+		fmt.Fprintf(&b, "\n%s (%s)\n", body.title, body.key)
+		if body.raw == nil {
+			fmt.Fprintf(&b, "  none (level %s)\n", e.Level)
+			continue
+		}
+		writeJSON(&b, body.raw, &budget)
+	}
+	b.WriteString("\nEvent")
+	if len(rest) != len(raw) {
+		b.WriteString(" (bodies above)")
+	}
+	b.WriteByte('\n')
+	writeJSON(&b, rest, &budget)
+	return b.String()
+}
+
+// writeJSON writes raw pretty-printed (as it is if it is not JSON), every
+// line made printable, and syntax-coloured while *budget lines last.
+func writeJSON(b *strings.Builder, raw []byte, budget *int) {
 	var pretty bytes.Buffer
 	if json.Indent(&pretty, raw, "", "  ") != nil {
 		pretty.Reset()
 		pretty.Write(raw)
 	}
-	n := 0
-	for line := range strings.SplitSeq(pretty.String(), "\n") {
+	for line := range strings.SplitSeq(strings.TrimRight(pretty.String(), "\n"), "\n") {
 		line = printable(line)
-		if n++; n <= colourLines {
+		if *budget > 0 {
+			*budget--
 			line = colourJSON(line)
 		}
 		b.WriteString(line)
 		b.WriteByte('\n')
 	}
-	return b.String()
+}
+
+// body is a request or response body cut out of an event for its own
+// section of the detail page.
+type body struct {
+	title, key string
+	raw        json.RawMessage // nil when the event has none
+}
+
+// splitBodies cuts requestObject and responseObject out of an event,
+// keeping the order of the other fields. An event it cannot parse is
+// returned whole, with no bodies.
+func splitBodies(raw []byte) (rest []byte, bodies []body) {
+	none := func() []body {
+		return []body{{title: "Request body", key: "requestObject"}, {title: "Response body", key: "responseObject"}}
+	}
+	bodies = none()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return raw, bodies
+	}
+	var out bytes.Buffer
+	out.WriteByte('{')
+	for dec.More() {
+		t, err := dec.Token()
+		k, ok := t.(string)
+		var v json.RawMessage
+		if err != nil || !ok || dec.Decode(&v) != nil {
+			return raw, none()
+		}
+		switch k {
+		case "requestObject":
+			bodies[0].raw = v
+			continue
+		case "responseObject":
+			bodies[1].raw = v
+			continue
+		}
+		if out.Len() > 1 {
+			out.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		out.Write(kb)
+		out.WriteByte(':')
+		out.Write(v)
+	}
+	out.WriteByte('}')
+	return out.Bytes(), bodies
 }
 
 // phaseChart draws one bar per phase, scaled to the longest, so where the
@@ -126,8 +200,20 @@ func newDetailView(id store.ID, body string, w, h int) detailView {
 // SetSize resizes the page.
 func (d *detailView) SetSize(w, h int) { d.vp.Width, d.vp.Height = w, h }
 
-// Update scrolls (the viewport's own KeyMap: j/k, pgup/pgdn, …).
+// Update scrolls: g/G (home/end) to the top and the end, else the
+// viewport's own KeyMap (j/k, pgup/pgdn, …).
 func (d detailView) Update(msg tea.Msg) (detailView, tea.Cmd) {
+	if k, ok := msg.(tea.KeyMsg); ok {
+		km := DefaultKeyMap()
+		switch {
+		case key.Matches(k, km.Top):
+			d.vp.GotoTop()
+			return d, nil
+		case key.Matches(k, km.Bottom):
+			d.vp.GotoBottom()
+			return d, nil
+		}
+	}
 	var cmd tea.Cmd
 	d.vp, cmd = d.vp.Update(msg)
 	return d, cmd

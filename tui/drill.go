@@ -8,8 +8,8 @@ import (
 	"github.com/kaudit/kaudit/query"
 )
 
-// open shows the detail page of an event, or drills from a grouped row
-// into the Events tab filtered by it.
+// open shows the detail page of an event, or drills from a grouped or
+// Latency row into the Events tab filtered by it.
 func (m Model) open() (tea.Model, tea.Cmd) {
 	r := m.rows()
 	if r == nil || r.Len() == 0 {
@@ -21,7 +21,7 @@ func (m Model) open() (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.detailWant = id
-		return m, loadDetail(m.st, id, m.timeFormat())
+		return m, safe(loadDetail(m.st, id, m.timeFormat()))
 	}
 	row := m.res.table.Rows[m.cursor[m.tab]]
 	term := drillTerm(m.res.table.View, row)
@@ -63,7 +63,7 @@ func (m Model) applyFilter(text string, fromBar bool) (tea.Model, tea.Cmd) {
 	if fromBar {
 		m.cursor[m.tab], m.offset[m.tab] = 0, 0
 	}
-	return m, m.startCompute()
+	return m, m.startCompute(true)
 }
 
 // drillTerm is the quick term selecting a grouped row's requests.
@@ -71,8 +71,7 @@ func drillTerm(v query.View, row []any) string {
 	s := func(i int) string { x, _ := row[i].(string); return x }
 	switch v {
 	case query.ViewUsers:
-		user, _, _ := strings.Cut(s(0), " (as ")
-		return "user:" + quoteValue(user)
+		return userTerm(s(0))
 	case query.ViewVerbs:
 		return "verb:" + quoteValue(s(0))
 	case query.ViewNamespaces:
@@ -85,8 +84,26 @@ func drillTerm(v query.View, row []any) string {
 			t += " " + r
 		}
 		return t + " ns:" + quoteValue(s(3))
+	case query.ViewLatency:
+		// TIME USER VERB RESOURCE …: the requests of that kind.
+		t := "verb:" + quoteValue(s(2))
+		if r := resourceTerm(s(3)); r != "" {
+			t += " " + r
+		}
+		return t
 	}
 	return ""
+}
+
+// userTerm selects a Users row's requests: "admin" is admin acting as
+// themself, "admin (as bob)" admin impersonating bob (user:X alone would
+// also match whoever impersonated X).
+func userTerm(key string) string {
+	user, as, ok := strings.Cut(key, " (as ")
+	if !ok {
+		return "user:" + quoteValue(user) + ` as:""`
+	}
+	return "user:" + quoteValue(user) + " as:" + quoteValue(strings.TrimSuffix(as, ")"))
 }
 
 // resourceTerm turns query.ResourceKey's resource[.group][/subresource]

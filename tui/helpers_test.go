@@ -108,8 +108,19 @@ func run(tb testing.TB, m Model, cmd tea.Cmd) Model {
 func started(tb testing.TB, st *store.Store, w, h int) Model {
 	tb.Helper()
 	m := New(Options{Store: st, Now: fixedNow})
+	m.clock = stepClock(time.Second)
 	m = run(tb, m, m.Init())
 	return drive(tb, m, tea.WindowSizeMsg{Width: w, Height: h})
+}
+
+// stepClock is a clock that moves on by step at every reading, so that
+// every changedMsg a test sends is due.
+func stepClock(step time.Duration) func() time.Time {
+	t := gen.DefaultStart
+	return func() time.Time {
+		t = t.Add(step)
+		return t
+	}
 }
 
 func keys(s ...string) []tea.Msg {

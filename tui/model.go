@@ -3,15 +3,17 @@
 // package that imports bubbletea, bubbles and lipgloss (DESIGN.md §1).
 //
 // Data flow (DESIGN.md §2): the store's writer calls Signal.Notify; one
-// re-armed listening Cmd turns that into at most five changedMsgs a second;
-// each starts (or marks due) a background computation of the filter's
-// result and the current tab's view, tagged with a sequence number so a
-// stale answer is dropped. View renders only the visible rows.
+// re-armed listening Cmd turns that into changedMsgs; the model applies
+// new data at most once per applyEvery (an apply is a background
+// computation that folds only the new requests into the filter's result
+// and the tabs' aggregates, see liveState), so ingest causes at most five
+// redraws a second. A new filter starts a computation from scratch, tagged
+// with a sequence number so a stale answer is dropped. View renders only
+// the visible rows.
 package tui
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -92,25 +94,39 @@ type Model struct {
 	bar    filterBar
 	back   []backState
 
+	// The Events tab sorted by a column: a sorted index of its rows,
+	// computed in the background (sort.go).
+	order               *eventOrder
+	sortSeq             uint64
+	sortCancel          context.CancelFunc
+	sorting, resortTick bool
+	sortedAt            time.Time
+
 	detail     *detailView
 	detailWant store.ID
 
 	seq     uint64
 	initCmd tea.Cmd
 	cancel  context.CancelFunc
-	busy    bool // a computation is running
-	dirty   bool // the store changed while it ran
-	res     resultMsg
-	err     string
-	note    string // the outcome of the last action (w)
-	dir     string // where w writes
+	busy    bool       // a computation is running
+	waiting bool       // it was asked for by a key (filter, tab): show "…"
+	redo    bool       // the tab changed while it ran: compute again at once
+	pending bool       // the store changed and is not applied yet
+	live    *liveState // nil while lent to the running computation
+	clock   func() time.Time
+	// lastApply and nextApply space out applies of new data (clock time).
+	lastApply, nextApply time.Time
+	applies              int // applies of new data so far (tests)
+	res                  resultMsg
+	err                  string
+	note                 string // the outcome of the last action (w)
+	dir                  string // where w writes
 
 	paused, follow bool
 	rbac           rbacState
 	prog           Progress
 	progAt         time.Time
 	byteRate       float64 // input bytes/s while loading, for the ETA
-	lastWake       time.Time
 	rate           float64 // events/s, from store growth between wake-ups
 	rateN          int
 	rateAt         time.Time
@@ -122,7 +138,7 @@ func New(o Options) Model {
 	m := Model{
 		st: o.Store, sig: o.Signal, progress: o.Progress, problems: o.Problems, now: o.Now,
 		keys: DefaultKeyMap(), help: help.New(), bar: newFilterBar(),
-		width: 80, height: 24, follow: o.Signal != nil, dir: o.WriteDir,
+		width: 80, height: 24, follow: o.Signal != nil, dir: o.WriteDir, clock: time.Now,
 	}
 	if m.dir == "" {
 		m.dir = "."
@@ -149,25 +165,13 @@ func New(o Options) Model {
 	m.pollProgress()
 	// The first computation is started here, not in Init: Init cannot
 	// record its sequence number in the model.
-	m.initCmd = m.startCompute()
+	m.initCmd = m.startCompute(true)
 	return m
 }
 
 // Init starts listening for store changes and computes the first screen.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(listen(m.sig, time.Time{}), m.initCmd)
-}
-
-// startCompute launches the background computation for the current filter
-// and tab, replacing (and cancelling) any running one.
-func (m *Model) startCompute() tea.Cmd {
-	if m.cancel != nil {
-		m.cancel()
-	}
-	m.seq++
-	ctx, cancel := context.WithCancel(context.Background())
-	m.cancel, m.busy, m.dirty = cancel, true, false
-	return compute(ctx, m.st, m.filter, m.tab, m.seq, m.sparkWidth())
+	return tea.Batch(listen(m.sig, time.Time{}, false), m.initCmd)
 }
 
 // Update is the dispatcher: data messages first, then the focused
@@ -182,19 +186,19 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.detail.SetSize(m.width, m.bodyHeight())
 		}
 		m.clamp()
-		if !m.busy && len(m.res.spark.counts) > 0 && len(m.res.spark.counts) != m.sparkWidth() {
-			return m, m.startCompute() // the sparkline's buckets follow the width
+		if len(m.res.spark.counts) > 0 && len(m.res.spark.counts) != m.sparkWidth() {
+			return m, m.refresh(false) // the sparkline's buckets follow the width
 		}
 		return m, nil
 	case changedMsg:
 		return m.onChanged()
 	case resultMsg:
 		return m.onResult(msg)
-	case recomputeMsg:
-		if m.busy || m.paused {
-			return m, nil
-		}
-		return m, m.startCompute()
+	case sortedMsg:
+		return m.onSorted(msg)
+	case resortMsg:
+		m.resortTick = false
+		return m, m.resortDue()
 	case detailMsg:
 		if msg.id == m.detailWant {
 			d := newDetailView(msg.id, msg.body, m.width, m.bodyHeight())
@@ -213,6 +217,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyMsg:
 		return m.onKey(msg)
+	case tea.ResumeMsg:
+		// Back from ctrl+z: bubbletea repaints; the terminal may have been
+		// resized meanwhile.
+		return m, tea.WindowSize()
+	case panicMsg:
+		msg.repanic()
 	}
 	if m.bar.Focused() {
 		var cmd tea.Cmd
@@ -222,86 +232,18 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m Model) onChanged() (tea.Model, tea.Cmd) {
-	now := time.Now()
-	m.lastWake = now
-	next := listen(m.sig, now)
-	m.pollProgress()
-	if m.paused {
-		return m, next
-	}
-	if m.busy {
-		m.dirty = true
-		return m, next
-	}
-	return m, tea.Batch(next, m.startCompute())
-}
-
-// pollProgress reads the input's progress and the byte rate (for the
-// ETA) since the previous poll.
-func (m *Model) pollProgress() {
-	if m.progress == nil {
-		return
-	}
-	prev, now := m.prog, m.now()
-	m.prog = m.progress()
-	if !m.progAt.IsZero() {
-		if dt := now.Sub(m.progAt).Seconds(); dt > 0.05 && m.prog.Bytes >= prev.Bytes {
-			m.byteRate = float64(m.prog.Bytes-prev.Bytes) / dt
-		}
-	}
-	m.progAt = now
-}
-
-func (m Model) onResult(r resultMsg) (tea.Model, tea.Cmd) {
-	if r.seq != m.seq {
-		return m, nil // a newer filter or tab replaced it
-	}
-	m.busy = false
-	switch {
-	case errors.Is(r.err, context.Canceled):
-	case r.err != nil:
-		m.err = r.err.Error()
-	default:
-		m.err = ""
-		m.res = r
-		m.applySort()
-		m.updateRange(r)
-		if m.follow && m.tab == tabEvents {
-			m.toNewest()
-		}
-		m.clamp()
-	}
-	if m.dirty && !m.paused {
-		// A slow computation (a grouped tab over a million events) is
-		// spaced out by its own duration, so that live ingest keeps at
-		// most half a core busy recomputing instead of all of it.
-		if r.took > applyEvery {
-			return m, tea.Tick(r.took, func(time.Time) tea.Msg { return recomputeMsg{} })
-		}
-		return m, m.startCompute()
-	}
-	return m, nil
-}
-
-// updateRange refreshes the header's time range and event rate.
-func (m *Model) updateRange(r resultMsg) {
-	m.first, m.last = r.first, r.last
-	n, now := r.total, m.now()
-	if !m.rateAt.IsZero() {
-		if dt := now.Sub(m.rateAt).Seconds(); dt > 0.05 {
-			m.rate = float64(n-m.rateN) / dt
-		}
-	}
-	m.rateN, m.rateAt = n, now
-}
-
 func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && !m.bar.Focused() {
 		return m.splitKeys(k)
 	}
 	if k.Type == tea.KeyCtrlC {
 		return m.quit()
+	}
+	if key.Matches(k, m.keys.Suspend) {
+		return m, tea.Suspend // wherever the focus is, as a shell would
+	}
+	if testPanic != "" && !m.bar.Focused() && k.Type == tea.KeyRunes && string(k.Runes) == "!" {
+		return m, testPanicKey(testPanic)
 	}
 	if m.bar.Focused() {
 		var cmd tea.Cmd
@@ -362,6 +304,9 @@ func (m Model) quit() (tea.Model, tea.Cmd) {
 	if m.cancel != nil {
 		m.cancel()
 	}
+	if m.sortCancel != nil {
+		m.sortCancel()
+	}
 	return m, tea.Quit
 }
 
@@ -376,8 +321,6 @@ func (m Model) tableKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	switch {
 	case key.Matches(k, km.Quit):
 		return m.quit()
-	case key.Matches(k, km.Suspend):
-		return m, tea.Suspend
 	case key.Matches(k, km.Help):
 		m.showHelp = true
 	case key.Matches(k, km.Filter):
@@ -401,16 +344,18 @@ func (m Model) tableKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, km.Follow):
 		m.follow = !m.follow
 		if m.follow {
+			// The newest are at the end of time order only.
+			m.sorts[tabEvents].col, m.order = -1, nil
 			m.toNewest()
 			m.clamp()
 		}
 	case key.Matches(k, km.Pause):
 		m.paused = !m.paused
-		if !m.paused && !m.busy {
-			return m, m.startCompute()
+		if !m.paused && m.pending && !m.busy {
+			return m, m.apply()
 		}
 	case key.Matches(k, km.Sort):
-		m.cycleSort()
+		return m, m.cycleSort()
 	case key.Matches(k, km.SortDir):
 		m.flipSort()
 	case key.Matches(k, km.Problems):
@@ -427,7 +372,7 @@ func (m Model) tableKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, km.Write):
 		if m.res.set != nil {
 			m.note = "writing…"
-			return m, writeSelection(m.st, m.res.set, m.dir, m.now())
+			return m, safe(writeSelection(m.st, m.res.set, m.dir, m.now()))
 		}
 	case key.Matches(k, km.Open):
 		return m.open()
@@ -442,7 +387,7 @@ func (m Model) setTab(t int) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.tab = t
-	return m, m.startCompute()
+	return m, m.refresh(true)
 }
 
 func (m *Model) move(d int) {
@@ -484,7 +429,11 @@ func (m Model) rows() rows {
 		return nil
 	}
 	if m.tab == tabEvents {
-		return eventRows{st: m.st, set: m.res.set, reverse: m.sorts[tabEvents].desc}
+		r := eventRows{st: m.st, set: m.res.set, reverse: m.sorts[tabEvents].desc}
+		if m.order != nil && m.sorts[tabEvents].col >= 0 && m.order.filter == m.filter {
+			r.order = m.order.ids
+		}
+		return r
 	}
 	if m.res.tab == m.tab && m.res.table != nil {
 		return m.denialRows(tableRows{m.res.table})

@@ -123,18 +123,19 @@ func TestDrillDownAndBack(t *testing.T) {
 	m = drive(t, m, keys("2")...)
 	user, _ := m.res.table.Rows[0][0].(string)
 	m = drive(t, m, keys("enter")...)
-	if m.tab != tabEvents || m.filter.String() != "user:"+user {
+	if m.tab != tabEvents || m.filter.String() != "user:"+user+` as:""` {
 		t.Fatalf("drill: tab %d filter %q", m.tab, m.filter.String())
 	}
-	if !strings.Contains(m.View(), "filter: user:"+user) {
+	if !strings.Contains(m.View(), "filter: user:"+user+` as:""`) {
 		t.Fatalf("the term is not shown:\n%s", m.View())
 	}
 	m = drive(t, m, keys("esc")...)
 	if m.tab != 1 || m.filter.String() != "" {
 		t.Fatalf("back: tab %d filter %q", m.tab, m.filter.String())
 	}
-	// Resources and Denials drill to terms that keep exactly that row's requests.
-	for _, tab := range []string{"4", "7"} {
+	// Users, Resources and Denials drill to terms that keep exactly that
+	// row's requests.
+	for _, tab := range []string{"2", "4", "7"} {
 		m = drive(t, m, keys(tab)...)
 		col := 1 // REQUESTS
 		if tab == "7" {
@@ -146,6 +147,40 @@ func TestDrillDownAndBack(t *testing.T) {
 			t.Errorf("tab %s: drill %q kept %d requests, row says %d", tab, m.filter.String(), got, want)
 		}
 		m = drive(t, m, keys("backspace")...)
+	}
+}
+
+// An impersonated Users row drills to both users; a Latency row to its
+// verb and resource.
+func TestDrillImpersonatedAndLatency(t *testing.T) {
+	m := started(t, genStore(t, 6000), 120, 40)
+	m = drive(t, m, keys("2")...)
+	row := -1
+	for i, r := range m.res.table.Rows {
+		if strings.Contains(r[0].(string), " (as ") {
+			row = i
+			break
+		}
+	}
+	if row < 0 {
+		t.Fatal("no impersonated row in the generated data")
+	}
+	key, want := m.res.table.Rows[row][0].(string), m.res.table.Rows[row][1].(int)
+	m.cursor[m.tab] = row
+	m = drive(t, m, keys("enter")...)
+	user, as, _ := strings.Cut(strings.TrimSuffix(key, ")"), " (as ")
+	if f := m.filter.String(); f != "user:"+user+" as:"+as {
+		t.Fatalf("drill on %q: filter %q", key, f)
+	}
+	if got := m.rowCount(); got != want {
+		t.Errorf("drill on %q kept %d requests, the row says %d", key, got, want)
+	}
+	m = drive(t, m, keys("esc", "6", "enter")...)
+	if f := m.filter.String(); m.tab != tabEvents || !strings.HasPrefix(f, "verb:") || !strings.Contains(f, "resource:") {
+		t.Fatalf("latency drill: tab %d filter %q", m.tab, f)
+	}
+	if !strings.Contains(m.View(), "filter: verb:") {
+		t.Errorf("the term is not shown:\n%s", m.View())
 	}
 }
 
@@ -185,6 +220,7 @@ func TestLive(t *testing.T) {
 	// No Signal in the model: the test plays the listening Cmd's part by
 	// sending changedMsg itself (TestListen covers the Cmd).
 	m := New(Options{Store: st, Now: fixedNow})
+	m.clock = stepClock(time.Second)
 	m.follow = true
 	m = run(t, m, m.initCmd)
 	m = drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
@@ -212,14 +248,15 @@ func TestLive(t *testing.T) {
 }
 
 // The listening Cmd coalesces: a burst of notifications is one message,
-// delivered no sooner than applyEvery after the previous one.
+// delivered no sooner than due; with an apply pending it does not wait for
+// a signal.
 func TestListen(t *testing.T) {
 	sig := NewSignal()
 	for range 1000 {
 		sig.Notify() // never blocks
 	}
 	start := time.Now()
-	if _, ok := listen(sig, start)().(changedMsg); !ok {
+	if _, ok := listen(sig, start.Add(applyEvery), false)().(changedMsg); !ok {
 		t.Fatal("listen did not produce changedMsg")
 	}
 	if d := time.Since(start); d < applyEvery-10*time.Millisecond {
@@ -227,6 +264,9 @@ func TestListen(t *testing.T) {
 	}
 	if len(sig) != 0 {
 		t.Error("the burst left notifications behind")
+	}
+	if _, ok := listen(sig, time.Now(), true)().(changedMsg); !ok {
+		t.Fatal("a pending listen did not produce changedMsg without a signal")
 	}
 }
 
@@ -250,6 +290,7 @@ func TestLoadingProgress(t *testing.T) {
 	st := genStore(t, 100)
 	p := Progress{Source: "audit.log", Bytes: 450 << 20, TotalBytes: 1000 << 20, Events: 123456, Problems: 2, Loading: true}
 	m := New(Options{Store: st, Now: fixedNow, Progress: func() Progress { return p }})
+	m.clock = stepClock(time.Second)
 	m = run(t, m, m.initCmd)
 	m = drive(t, m, tea.WindowSizeMsg{Width: 120, Height: 24})
 	head := strings.SplitN(m.View(), "\n", 2)[0]
@@ -308,25 +349,3 @@ func TestSortAndWrite(t *testing.T) {
 
 // setWriteDir points w at dir.
 func (m *Model) setWriteDir(dir string) { m.dir = dir }
-
-// A slow computation with more data waiting is followed by a pause as
-// long as it took, not at once.
-func TestSlowRecomputeSpaced(t *testing.T) {
-	m := started(t, genStore(t, 100), 80, 24)
-	nm, cmd := m.Update(changedMsg{})
-	m = nm.(Model)
-	if !m.busy || cmd == nil {
-		t.Fatal("changedMsg started no computation")
-	}
-	nm, _ = m.Update(changedMsg{}) // more data while busy
-	m = nm.(Model)
-	nm, cmd = m.Update(resultMsg{seq: m.seq, set: m.res.set, took: 2 * applyEvery})
-	m = nm.(Model)
-	if m.busy || cmd == nil {
-		t.Fatalf("after a slow result: busy %v, cmd %v", m.busy, cmd != nil)
-	}
-	nm, _ = m.Update(recomputeMsg{})
-	if !nm.(Model).busy {
-		t.Fatal("recomputeMsg started nothing")
-	}
-}

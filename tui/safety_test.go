@@ -37,7 +37,9 @@ func hostileStore(t *testing.T) *store.Store {
 	var starts []int
 	for i, p := range hostile {
 		ev := map[string]any{
-			"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata",
+			"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "RequestResponse",
+			"requestObject":            map[string]any{"kind": "Pod", "metadata": map[string]any{"name": "body" + p}},
+			"responseObject":           map[string]any{"kind": "Status", "message": "resp" + p},
 			"auditID":                  "00000000-0000-4000-8000-00000000000" + string(rune('0'+i)),
 			"stage":                    "ResponseComplete",
 			"requestURI":               "/api/v1/namespaces/ns/pods/x" + p,

@@ -36,7 +36,8 @@ type rows interface {
 type eventRows struct {
 	st      *store.Store
 	set     *store.Set
-	reverse bool // newest first
+	reverse bool       // newest first, or the sort descending
+	order   []store.ID // sorted by a column (nil: input order)
 }
 
 var eventColumns = []query.Column{
@@ -44,7 +45,12 @@ var eventColumns = []query.Column{
 	{Header: "NAMESPACE/NAME"}, {Header: "CODE", Kind: query.KindInt}, {Header: "LATENCY", Kind: query.KindDuration},
 }
 
-func (r eventRows) Len() int                { return int(r.set.GetCardinality()) }
+func (r eventRows) Len() int {
+	if r.order != nil {
+		return len(r.order)
+	}
+	return int(r.set.GetCardinality())
+}
 func (r eventRows) Columns() []query.Column { return eventColumns }
 
 // id returns the ID of row i (Select walks containers, not events).
@@ -55,6 +61,9 @@ func (r eventRows) id(i int) (store.ID, bool) {
 	}
 	if r.reverse {
 		i = n - 1 - i
+	}
+	if r.order != nil {
+		return r.order[i], true
 	}
 	id, err := r.set.Select(uint32(i))
 	return id, err == nil
@@ -70,9 +79,9 @@ func (r eventRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
 	it := r.set.Iterator()
 	it.AdvanceIfNeeded(first)
 	next := func() (store.ID, bool) {
-		if r.reverse {
-			// Newest first: one Select per visible row (it walks
-			// containers, not events).
+		if r.reverse || r.order != nil {
+			// Newest first or sorted: one lookup per visible row
+			// (Select walks containers, not events).
 			return r.id(from + len(cells))
 		}
 		if !it.HasNext() {

@@ -8,10 +8,10 @@ import (
 	"github.com/charmbracelet/lipgloss"
 )
 
-// Layout: four header lines (status, sparkline, tabs, filter), the body,
-// one footer line. The filter bar, when open, takes the filter line and, with an
-// error, two more.
-const headerLines, footerLines = 4, 1
+// Layout: five header lines (status, sparkline, its markers, tabs,
+// filter), the body, one footer line. The filter bar, when open, takes the
+// filter line and, with an error, two more.
+const headerLines, footerLines = 5, 1
 
 func (m Model) bodyHeight() int {
 	extra := 0
@@ -31,7 +31,10 @@ func (m Model) View() string {
 	var b strings.Builder
 	b.WriteString(m.statusLine())
 	b.WriteByte('\n')
-	b.WriteString(m.sparkline())
+	spark, marks := m.sparkline()
+	b.WriteString(spark)
+	b.WriteByte('\n')
+	b.WriteString(marks)
 	b.WriteByte('\n')
 	b.WriteString(m.tabLine())
 	b.WriteByte('\n')
@@ -96,16 +99,17 @@ func (m Model) statusLine() string {
 	case p.Live:
 		parts = append(parts, "LIVE")
 	}
-	st := m.st.Stats()
-	parts = append(parts, fmt.Sprintf("%d events/%d req", st.Events, st.Requests))
+	// As of the last apply: the screen changes when data is applied, not
+	// whenever the store grows.
+	parts = append(parts, fmt.Sprintf("%d events/%d req", m.res.events, m.res.requests))
 	if m.rate > 0 {
 		parts = append(parts, fmt.Sprintf("%.0f ev/s", m.rate))
 	}
 	if p.Problems > 0 {
 		parts = append(parts, fmt.Sprintf("%d skipped", p.Problems))
 	}
-	if st.Evicted > 0 {
-		parts = append(parts, fmt.Sprintf("%d evicted", st.Evicted))
+	if m.res.evicted > 0 {
+		parts = append(parts, fmt.Sprintf("%d evicted", m.res.evicted))
 	}
 	if !m.first.IsZero() {
 		tf := m.timeFormat()
@@ -243,12 +247,13 @@ func (m Model) sparkWidth() int { return max(10, m.width-sparkLabel) }
 var sparkRunes = []rune(" ▁▂▃▄▅▆▇█")
 
 // sparkline draws the filter's requests per time bucket across the time
-// range; buckets holding denials or 5xx are coloured, and the legend counts
-// them (the count is the colour-free channel).
-func (m Model) sparkline() string {
+// range, and under it a row of markers: ✗ under buckets holding denials,
+// ! under those holding 5xx (the colour-free channel: NO_COLOR and
+// colour-blind users read the markers; colour repeats them).
+func (m Model) sparkline() (spark, marks string) {
 	h := m.res.spark
 	if len(h.counts) == 0 {
-		return ""
+		return "", ""
 	}
 	peak, denied, errs := 0, 0, 0
 	for i, c := range h.counts {
@@ -256,21 +261,45 @@ func (m Model) sparkline() string {
 		denied += h.denied[i]
 		errs += h.errors[i]
 	}
-	var b strings.Builder
+	// Runs of buckets of one kind are styled together: one Render per
+	// run, not per bucket (it is most of a frame's cost otherwise).
+	var b, mk strings.Builder
+	var run, mrk []rune
+	kind := markNone
+	flush := func() {
+		switch kind {
+		case markDenied:
+			b.WriteString(styleDenied.Render(string(run)))
+			mk.WriteString(styleDenied.Render(string(mrk)))
+		case mark5xx:
+			b.WriteString(style5xx.Render(string(run)))
+			mk.WriteString(style5xx.Render(string(mrk)))
+		default:
+			b.WriteString(string(run))
+			mk.WriteString(string(mrk))
+		}
+		run, mrk = run[:0], mrk[:0]
+	}
 	for i, c := range h.counts[:min(len(h.counts), m.sparkWidth())] {
 		r := sparkRunes[0]
 		if c > 0 {
 			r = sparkRunes[1+(c*(len(sparkRunes)-2))/max(1, peak)]
 		}
+		k, marker := markNone, ' '
 		switch {
 		case h.denied[i] > 0:
-			b.WriteString(styleDenied.Render(string(r)))
+			k, marker = markDenied, '✗'
 		case h.errors[i] > 0:
-			b.WriteString(style5xx.Render(string(r)))
-		default:
-			b.WriteRune(r)
+			k, marker = mark5xx, '!'
 		}
+		if k != kind {
+			flush()
+			kind = k
+		}
+		run, mrk = append(run, r), append(mrk, marker)
 	}
-	fmt.Fprintf(&b, " peak %d ✗%d !%d", peak, denied, errs)
-	return b.String()
+	flush()
+	fmt.Fprintf(&b, " peak %d", peak)
+	fmt.Fprintf(&mk, " ✗ %d denied, ! %d 5xx", denied, errs)
+	return b.String(), mk.String()
 }

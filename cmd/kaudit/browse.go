@@ -104,6 +104,7 @@ func browse(ctx context.Context, e *env, f *feed, filter *query.Filter, view que
 		opts = append(opts, tea.WithInputTTY())
 	}
 	_, err := tea.NewProgram(m, opts...).Run()
+	interrupted := ctx.Err() != nil // before cancel, which cancels ctx too
 	cancel()
 	<-writerDone
 	f.mu.Lock()
@@ -120,7 +121,7 @@ func browse(ctx context.Context, e *env, f *feed, filter *query.Filter, view que
 			fmt.Fprintf(e.stderr, "kaudit: %d more problems not listed\n", n-len(problems))
 		}
 	}
-	if err != nil && ctx.Err() == nil {
+	if err != nil && !interrupted {
 		return fmt.Errorf("terminal UI: %w", err)
 	}
 	return nil

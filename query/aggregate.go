@@ -1,0 +1,410 @@
+package query
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/kaudit/kaudit/store"
+)
+
+// Aggregate is a grouped view (users, verbs, resources, namespaces, codes,
+// latency, denials) kept up to date while requests arrive: Add folds
+// requests in, Remove takes back requests a later stage replaced (the
+// store keeps one event per request, see store.Requests), and Table
+// writes the same table Build writes over the same requests.
+//
+// A live UI folds in only what is new instead of rebuilding the view over
+// a million requests five times a second.
+//
+// Goroutines: one at a time.
+type Aggregate struct {
+	view  View
+	top   int
+	total int
+
+	key    func(*store.Entry) string // grouped views
+	groups map[string]*aggGroup
+
+	denials map[denialKey]*denialAgg
+
+	slow     []slowReq // latency: slowest first, ties in ID order
+	unsorted bool      // latency, uncapped: slow still needs sorting
+	dropped  bool      // latency, capped: a ranked request fell off the end
+}
+
+// NewAggregate returns an empty aggregate of view v keeping at most top
+// rows (0: all), or an error for the events view (it is not grouped) and
+// unknown views.
+func NewAggregate(v View, top int) (*Aggregate, error) {
+	a := &Aggregate{view: v, top: top}
+	switch v {
+	case ViewUsers:
+		a.key = userKey
+	case ViewVerbs:
+		a.key = func(e *store.Entry) string { return e.Verb }
+	case ViewResources:
+		a.key = ResourceKey
+	case ViewNamespaces:
+		a.key = func(e *store.Entry) string { return e.Object.Namespace }
+	case ViewCodes:
+		a.key = func(e *store.Entry) string { return codeKey(e.Code) }
+	case ViewLatency:
+	case ViewDenials:
+		a.denials = map[denialKey]*denialAgg{}
+	default:
+		return nil, fmt.Errorf("unknown view %q", v)
+	}
+	if a.key != nil {
+		a.groups = map[string]*aggGroup{}
+	}
+	return a, nil
+}
+
+// View is the aggregate's view.
+func (a *Aggregate) View() View { return a.view }
+
+// Add folds the requests of set in. When a batch of new requests replaces
+// earlier ones, Add the new ones before Removing the old: taking back a
+// request is more often exact once its successor is in.
+func (a *Aggregate) Add(st *store.Store, set *store.Set) {
+	st.Each(set, func(e *store.Entry) bool {
+		a.add(e)
+		return true
+	})
+}
+
+// Remove takes the requests of set back out. It returns false when it
+// cannot do so exactly (say the slowest request of a capped latency
+// ranking went, and what was ranked below the cap is gone); the aggregate
+// is then stale and must be rebuilt.
+func (a *Aggregate) Remove(st *store.Store, set *store.Set) bool {
+	ok := true
+	st.Each(set, func(e *store.Entry) bool {
+		ok = a.remove(e)
+		return ok
+	})
+	return ok
+}
+
+func (a *Aggregate) add(e *store.Entry) {
+	switch {
+	case a.groups != nil:
+		k := a.key(e)
+		g := a.groups[k]
+		if g == nil {
+			g = &aggGroup{key: k}
+			a.groups[k] = g
+		}
+		a.total++
+		g.count(e, 1)
+	case a.denials != nil:
+		a.addDenial(e)
+	default:
+		a.addSlow(e)
+	}
+}
+
+func (a *Aggregate) remove(e *store.Entry) bool {
+	switch {
+	case a.groups != nil:
+		k := a.key(e)
+		g := a.groups[k]
+		if g == nil {
+			return false
+		}
+		a.total--
+		if g.count(e, -1); g.requests == 0 {
+			delete(a.groups, k)
+		}
+		return true
+	case a.denials != nil:
+		return a.removeDenial(e)
+	}
+	return a.removeSlow(e)
+}
+
+// Table writes the view, as Build would over the requests added and not
+// removed.
+func (a *Aggregate) Table() *Table {
+	var t *Table
+	switch {
+	case a.groups != nil:
+		t = a.groupTable()
+	case a.denials != nil:
+		t = a.denialTable()
+	default:
+		t = a.latencyTable()
+	}
+	if a.top > 0 && len(t.Rows) > a.top {
+		t.Rows = t.Rows[:a.top]
+	}
+	return t
+}
+
+// aggGroup is one row of a grouped view. Latencies are kept sorted;
+// additions and removals wait in batches until the table is written, so
+// folding a batch of requests in costs one merge per group.
+type aggGroup struct {
+	key                        string
+	requests, denied, errors5x int
+	lat, addLat, delLat        []time.Duration
+}
+
+// count adds (d = 1) or removes (d = -1) a request.
+func (g *aggGroup) count(e *store.Entry, d int) {
+	g.requests += d
+	if e.Denied {
+		g.denied += d
+	}
+	if e.Code >= 500 && e.Code < 600 {
+		g.errors5x += d
+	}
+	if !e.LongRunning && e.Latency > 0 {
+		if d > 0 {
+			g.addLat = append(g.addLat, e.Latency)
+		} else {
+			g.delLat = append(g.delLat, e.Latency)
+		}
+	}
+}
+
+// flush applies the pending latencies: additions first, as a removal may
+// take back a request added in the same batch.
+func (g *aggGroup) flush() {
+	if len(g.addLat) > 0 {
+		slices.Sort(g.addLat)
+		g.lat = mergeSorted(g.lat, g.addLat)
+		g.addLat = g.addLat[:0]
+	}
+	if len(g.delLat) > 0 {
+		slices.Sort(g.delLat)
+		g.lat = removeSorted(g.lat, g.delLat)
+		g.delLat = g.delLat[:0]
+	}
+}
+
+// mergeSorted merges sorted b into sorted a, in place from the back.
+func mergeSorted(a, b []time.Duration) []time.Duration {
+	i, j := len(a)-1, len(b)-1
+	a = slices.Grow(a, len(b))[:len(a)+len(b)]
+	for k := len(a) - 1; j >= 0; k-- {
+		if i >= 0 && a[i] > b[j] {
+			a[k] = a[i]
+			i--
+		} else {
+			a[k] = b[j]
+			j--
+		}
+	}
+	return a
+}
+
+// removeSorted removes one occurrence of each value of sorted del from
+// sorted a, in place.
+func removeSorted(a, del []time.Duration) []time.Duration {
+	out, j := a[:0], 0
+	for _, v := range a {
+		for j < len(del) && del[j] < v {
+			j++ // not present: nothing to remove
+		}
+		if j < len(del) && del[j] == v {
+			j++
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func (a *Aggregate) groupTable() *Table {
+	rows := make([]*aggGroup, 0, len(a.groups))
+	for _, g := range a.groups {
+		g.flush()
+		rows = append(rows, g)
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].requests != rows[j].requests {
+			return rows[i].requests > rows[j].requests
+		}
+		return rows[i].key < rows[j].key
+	})
+	t := &Table{View: a.view, Columns: groupColumns(a.view)}
+	for _, g := range rows {
+		t.Rows = append(t.Rows, []any{g.key, g.requests, 100 * float64(g.requests) / float64(a.total), g.denied, g.errors5x,
+			quantile(g.lat, 0.50), quantile(g.lat, 0.99)})
+	}
+	return t
+}
+
+// slowReq is a ranked request of the latency view.
+type slowReq struct{ e store.Entry }
+
+// slack is how many times its cap a capped latency view keeps, so that
+// taking a few ranked requests back stays exact.
+const slack = 2
+
+func rankLess(x, y *store.Entry) bool {
+	if x.Latency != y.Latency {
+		return x.Latency > y.Latency
+	}
+	return x.ID < y.ID
+}
+
+func ranked(e *store.Entry) bool { return !e.LongRunning && e.Latency > 0 }
+
+// addSlow ranks a request. Uncapped, it only collects (Table sorts);
+// capped, the kept requests are always the exact head of the ranking: once
+// one fell off the end, nothing ranking below the kept ones is let in.
+func (a *Aggregate) addSlow(e *store.Entry) {
+	if !ranked(e) {
+		return
+	}
+	if a.top <= 0 {
+		a.slow = append(a.slow, slowReq{*e})
+		a.unsorted = true
+		return
+	}
+	limit := a.top * slack
+	i := sort.Search(len(a.slow), func(i int) bool { return rankLess(e, &a.slow[i].e) })
+	if i >= limit || a.dropped && i == len(a.slow) {
+		a.dropped = true
+		return
+	}
+	a.slow = slices.Insert(a.slow, i, slowReq{*e})
+	if len(a.slow) > limit {
+		a.slow = a.slow[:limit]
+		a.dropped = true
+	}
+}
+
+func (a *Aggregate) removeSlow(e *store.Entry) bool {
+	if !ranked(e) {
+		return true
+	}
+	a.sortSlow()
+	i := sort.Search(len(a.slow), func(i int) bool { return !rankLess(&a.slow[i].e, e) })
+	if i == len(a.slow) || a.slow[i].e.ID != e.ID {
+		// Ranked below what is kept: its leaving changes nothing kept.
+		return a.dropped
+	}
+	a.slow = slices.Delete(a.slow, i, i+1)
+	// What fell off the end ranked below everything kept: the first top
+	// are still exact while at least top are kept.
+	return !a.dropped || len(a.slow) >= a.top
+}
+
+func (a *Aggregate) sortSlow() {
+	if a.unsorted {
+		slices.SortFunc(a.slow, func(x, y slowReq) int {
+			if rankLess(&x.e, &y.e) {
+				return -1
+			}
+			return 1
+		})
+		a.unsorted = false
+	}
+}
+
+func (a *Aggregate) latencyTable() *Table {
+	a.sortSlow()
+	t := &Table{View: ViewLatency, Columns: latencyColumns()}
+	for i := range a.slow {
+		e := &a.slow[i].e
+		t.Rows = append(t.Rows, []any{e.Time, userKey(e), e.Verb, ResourceKey(e), objectName(e), int(e.Code), e.Latency, largestPhase(e)})
+	}
+	return t
+}
+
+type denialKey struct{ subject, verb, resource, namespace string }
+
+type denialAgg struct {
+	denialKey
+	kind        string
+	count       int
+	first, last time.Time
+	firstN      int // requests at the first time
+	lastID      store.ID
+	reason      string
+}
+
+func (a *Aggregate) addDenial(e *store.Entry) {
+	if !e.Denied {
+		return
+	}
+	k := denialKey{e.Subject().Name, e.Verb, ResourceKey(e), e.Object.Namespace}
+	d := a.denials[k]
+	if d == nil {
+		d = &denialAgg{denialKey: k, first: e.Time, last: e.Time, lastID: e.ID, firstN: 1}
+		d.kind, d.reason = denialKind(e), denialReason(e)
+		a.denials[k] = d
+		d.count = 1
+		return
+	}
+	d.count++
+	switch {
+	case e.Time.Before(d.first):
+		d.first, d.firstN = e.Time, 1
+	case e.Time.Equal(d.first):
+		d.firstN++
+	}
+	// The latest request names the kind and reason; of requests at the
+	// same time, the later one in input order (as Build's walk does).
+	if e.Time.After(d.last) || e.Time.Equal(d.last) && e.ID > d.lastID {
+		d.last, d.lastID = e.Time, e.ID
+		d.kind, d.reason = denialKind(e), denialReason(e)
+	}
+}
+
+func (a *Aggregate) removeDenial(e *store.Entry) bool {
+	if !e.Denied {
+		return true
+	}
+	k := denialKey{e.Subject().Name, e.Verb, ResourceKey(e), e.Object.Namespace}
+	d := a.denials[k]
+	if d == nil {
+		return false
+	}
+	if d.count--; d.count == 0 {
+		delete(a.denials, k)
+		return true
+	}
+	if e.Time.Equal(d.first) {
+		if d.firstN == 1 {
+			return false // the first time is now that of a request not kept here
+		}
+		d.firstN--
+	}
+	// The latest request's kind and reason: when it goes, only a rebuild
+	// knows which request is the latest now.
+	return e.ID != d.lastID
+}
+
+func (a *Aggregate) denialTable() *Table {
+	rows := make([]*denialAgg, 0, len(a.denials))
+	for _, d := range a.denials {
+		rows = append(rows, d)
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		x, y := rows[i], rows[j]
+		if x.count != y.count {
+			return x.count > y.count
+		}
+		if x.subject != y.subject {
+			return x.subject < y.subject
+		}
+		if x.verb != y.verb {
+			return x.verb < y.verb
+		}
+		if x.resource != y.resource {
+			return x.resource < y.resource
+		}
+		return x.namespace < y.namespace
+	})
+	t := &Table{View: ViewDenials, Columns: denialColumns()}
+	for _, d := range rows {
+		t.Rows = append(t.Rows, []any{d.subject, d.verb, d.resource, d.namespace, d.count, d.first, d.last, d.kind, d.reason})
+	}
+	return t
+}

@@ -1,0 +1,162 @@
+package tui
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/kaudit/kaudit/query"
+	"github.com/kaudit/kaudit/store"
+)
+
+// The Events tab sorts by these columns (indexes into eventColumns); -1
+// is input order, which is time order, the default.
+var eventSortCols = []int{-1, 1, 2, 3, 5, 6}
+
+// resortEvery bounds how often a sorted Events tab is sorted again while
+// data arrives: sorting a million rows takes a fraction of a second.
+const resortEvery = 2 * time.Second
+
+// sortedMsg is a finished sort of the Events tab's rows.
+type sortedMsg struct {
+	seq    uint64
+	col    int
+	order  []store.ID    // the kept requests, sorted
+	set    *store.Set    // what was sorted
+	filter *query.Filter // the filter that kept set
+	err    error
+}
+
+// sortEvents sorts the requests of set by Events column col into an index,
+// in a Cmd: only the visible rows are ever read from the index, and the
+// sort runs once per change of sort (and at most every resortEvery while
+// data arrives), not per frame. Ties keep input order.
+func sortEvents(ctx context.Context, st *store.Store, set *store.Set, f *query.Filter, col int, seq uint64) tea.Cmd {
+	return func() tea.Msg {
+		ids := set.ToArray()
+		keys := make([]uint64, len(ids)) // sort key << 32 | position in ids
+		var strs []string                // string columns: the value per position
+		if col == 1 || col == 2 || col == 3 {
+			strs = make([]string, len(ids))
+		}
+		for from := 0; from < len(ids); from += rebuildChunk {
+			if err := ctx.Err(); err != nil {
+				return sortedMsg{seq: seq, err: err}
+			}
+			part := ids[from:min(len(ids), from+rebuildChunk)]
+			i := from
+			st.Each(roaring.BitmapOf(part...), func(e *store.Entry) bool {
+				switch col {
+				case 1:
+					strs[i] = userName(e)
+				case 2:
+					strs[i] = e.Verb
+				case 3:
+					strs[i] = query.ResourceKey(e)
+				case 5:
+					keys[i] = uint64(uint32(e.Code)) << 32
+				case 6:
+					keys[i] = uint64(min(e.Latency.Microseconds(), 1<<32-1)) << 32
+				}
+				i++
+				return true
+			})
+		}
+		if strs != nil {
+			// Rank the distinct values (few: users, verbs, resources),
+			// then sort integers, not strings.
+			rank := map[string]uint64{}
+			for _, s := range strs {
+				rank[s] = 0
+			}
+			distinct := make([]string, 0, len(rank))
+			for s := range rank {
+				distinct = append(distinct, s)
+			}
+			slices.Sort(distinct)
+			for r, s := range distinct {
+				rank[s] = uint64(r)
+			}
+			for i, s := range strs {
+				keys[i] = rank[s] << 32
+			}
+		}
+		for i := range keys {
+			keys[i] |= uint64(i)
+		}
+		slices.Sort(keys)
+		order := make([]store.ID, len(keys))
+		for i, k := range keys {
+			order[i] = ids[uint32(k)]
+		}
+		return sortedMsg{seq: seq, col: col, order: order, set: set, filter: f}
+	}
+}
+
+// startSort sorts the Events tab by its chosen column in the background,
+// replacing a sort still running.
+func (m *Model) startSort() tea.Cmd {
+	if m.sortCancel != nil {
+		m.sortCancel()
+		m.sortCancel = nil
+	}
+	col := m.sorts[tabEvents].col
+	if col < 0 || m.res.set == nil {
+		m.order = nil
+		return nil
+	}
+	m.sortSeq++
+	ctx, cancel := context.WithCancel(context.Background())
+	m.sortCancel, m.sorting, m.sortedAt = cancel, true, m.clock()
+	return safe(sortEvents(ctx, m.st, m.res.set, m.res.filter, col, m.sortSeq))
+}
+
+func (m Model) onSorted(r sortedMsg) (tea.Model, tea.Cmd) {
+	if r.seq != m.sortSeq {
+		return m, nil
+	}
+	m.sorting, m.sortCancel = false, nil
+	if r.err == nil && r.col == m.sorts[tabEvents].col {
+		m.order = &eventOrder{ids: r.order, set: r.set, filter: r.filter}
+		m.clamp()
+	}
+	return m, nil
+}
+
+// eventOrder is a sorted index of the Events tab's rows and the set it
+// was sorted from.
+type eventOrder struct {
+	ids    []store.ID
+	set    *store.Set
+	filter *query.Filter // the filter set was kept by
+}
+
+// resortDue starts a new sort when the rows changed since the last one
+// and resortEvery has passed.
+func (m *Model) resortDue() tea.Cmd {
+	if m.sorts[tabEvents].col < 0 || m.sorting || m.res.set == nil {
+		return nil
+	}
+	if m.order != nil && m.order.filter != m.filter {
+		m.order = nil // sorted for another filter: useless now
+	}
+	if m.order != nil && m.order.set == m.res.set {
+		return nil
+	}
+	if wait := resortEvery - m.clock().Sub(m.sortedAt); m.order != nil && wait > 0 {
+		if m.resortTick {
+			return nil
+		}
+		// Come back when it is due, in case no more data arrives to
+		// ask again.
+		m.resortTick = true
+		return tea.Tick(wait, func(time.Time) tea.Msg { return resortMsg{} })
+	}
+	return m.startSort()
+}
+
+// resortMsg asks again for a sort that was not due (resortDue).
+type resortMsg struct{}
