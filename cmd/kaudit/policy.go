@@ -79,7 +79,11 @@ Exit status: 0 clean, 1 findings (or a file that cannot be read), 2 usage error.
 				return err
 			}
 			if total > 0 {
-				return &exitCodeError{code: exitFindings, err: fmt.Errorf("%d findings", total)}
+				noun := "findings"
+				if total == 1 {
+					noun = "finding"
+				}
+				return &exitCodeError{code: exitFindings, err: fmt.Errorf("%d %s", total, noun)}
 			}
 			return nil
 		},

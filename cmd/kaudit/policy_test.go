@@ -33,7 +33,7 @@ func TestPolicyCheckGolden(t *testing.T) {
 
 func TestPolicyCheckMisplacedVerbs(t *testing.T) {
 	code, out, errOut := kaudit(t, "", "policy", "check", "-o", "json", policyData+"policy-datadog.yaml", policyData+"policy-datadog-fixed.yaml")
-	if code != exitFindings || !strings.Contains(errOut, "1 findings") {
+	if code != exitFindings || !strings.Contains(errOut, "1 finding") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 	var res []checkResult
@@ -66,7 +66,7 @@ func TestPolicyErrors(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{"check: refused policy", []string{"policy", "check", bad}, exitFindings, "1 findings"},
+		{"check: refused policy", []string{"policy", "check", bad}, exitFindings, "1 finding"},
 		{"check: no file", []string{"policy", "check", filepath.Join(dir, "none.yaml")}, exitError, "no such file"},
 		{"check: bad -o", []string{"policy", "check", "-o", "yaml", fixed}, exitUsage, "unknown output format"},
 		{"check: no args", []string{"policy", "check"}, exitUsage, "requires at least 1 arg"},
