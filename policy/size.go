@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"encoding/json"
 
 	"github.com/kaudit/kaudit/audit"
@@ -18,7 +19,8 @@ func sizesOf(e *audit.Event) sizes {
 	full := int64(len(e.Raw)) + 1
 	var fields map[string]json.RawMessage
 	var req, resp int64
-	if json.Unmarshal(e.Raw, &fields) == nil {
+	// Most events carry no bodies: only those are parsed.
+	if bytes.Contains(e.Raw, []byte(`Object"`)) && json.Unmarshal(e.Raw, &fields) == nil {
 		if v, ok := fields["requestObject"]; ok {
 			req = int64(len(`,"requestObject":`) + len(v))
 		}

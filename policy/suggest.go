@@ -47,7 +47,7 @@ const noisyShare = 0.01
 // the usual read-only traffic of system components dropped (kube-proxy
 // watches, nodes reading their own Node, leader-election and node leases,
 // system users whose reads are more than 1% of all requests and who were
-// never denied), secrets and other sensitive resources at Metadata, writes
+// never denied, the nodes' reads as a group on the same terms), secrets and other sensitive resources at Metadata, writes
 // at the highest level they were recorded at, and a Metadata catch-all;
 // RequestReceived omitted throughout.
 func (s *Simulator) Suggest() (*Suggestion, error) {
@@ -58,6 +58,7 @@ func (s *Simulator) Suggest() (*Suggestion, error) {
 	proxyWatch := map[string][]string{}
 	nodeGets := map[string][]string{}
 	leaseUsers := map[string]bool{}
+	nodeLeases, nodeDenied, nodeReads := false, false, 0
 	reads := map[string]int{}
 	writes := map[audit.Level]map[string][]string{}
 	for _, r := range s.order {
@@ -67,13 +68,22 @@ func (s *Simulator) Suggest() (*Suggestion, error) {
 		if read && e.Denied() {
 			deniedRead[name] = true
 		}
+		node := slices.Contains(e.User.Groups, "system:nodes")
+		lease := o.APIGroup == "coordination.k8s.io" && o.Resource == "leases" && (e.Verb == "get" || e.Verb == "update")
 		switch {
 		case name == "system:kube-proxy" && e.Verb == "watch" && o.Resource != "":
 			proxyWatch[o.APIGroup] = addUnique(proxyWatch[o.APIGroup], o.Resource)
-		case slices.Contains(e.User.Groups, "system:nodes") && e.Verb == "get" && o.Resource == "nodes":
+		case node && e.Verb == "get" && o.Resource == "nodes":
 			nodeGets[""] = addUnique(nodeGets[""], resourceName(o.Resource, o.Subresource))
-		case strings.HasPrefix(name, "system:") && o.APIGroup == "coordination.k8s.io" && o.Resource == "leases" && (e.Verb == "get" || e.Verb == "update"):
+		case node && lease:
+			nodeLeases = true
+		case strings.HasPrefix(name, "system:") && lease:
 			leaseUsers[name] = true
+		case node && read:
+			// Nodes are many and alike: their reads are counted, and
+			// dropped, as a group.
+			nodeReads++
+			nodeDenied = nodeDenied || e.Denied()
 		case strings.HasPrefix(name, "system:") && read:
 			reads[name]++
 		}
@@ -92,8 +102,12 @@ func (s *Simulator) Suggest() (*Suggestion, error) {
 		rules = append(rules, rule{comment: "nodes read their own Node object", level: audit.LevelNone,
 			groups: []string{"system:nodes"}, verbs: []string{"get"}, resources: nodeGets})
 	}
+	if nodeLeases {
+		rules = append(rules, rule{comment: "node heartbeats (lease renewals)", level: audit.LevelNone,
+			groups: []string{"system:nodes"}, verbs: []string{"get", "update"}, resources: map[string][]string{"coordination.k8s.io": {"leases"}}})
+	}
 	if users := keys(leaseUsers, deniedRead); len(users) > 0 {
-		rules = append(rules, rule{comment: "leader-election and node-heartbeat lease renewals", level: audit.LevelNone,
+		rules = append(rules, rule{comment: "leader-election lease renewals", level: audit.LevelNone,
 			users: users, verbs: []string{"get", "update"}, resources: map[string][]string{"coordination.k8s.io": {"leases"}}})
 	}
 	var noisy []string
@@ -103,6 +117,10 @@ func (s *Simulator) Suggest() (*Suggestion, error) {
 		}
 	}
 	slices.Sort(noisy)
+	if !nodeDenied && float64(nodeReads) > noisyShare*float64(len(s.order)) {
+		rules = append(rules, rule{comment: "read-only traffic of the nodes (over 1% of all requests, never denied)",
+			level: audit.LevelNone, groups: []string{"system:nodes"}, verbs: readVerbs})
+	}
 	if len(noisy) > 0 {
 		rules = append(rules, rule{comment: "read-only traffic of the noisiest system components (each over 1% of all requests, never denied)",
 			level: audit.LevelNone, users: noisy, verbs: readVerbs})

@@ -67,6 +67,8 @@ func TestSuggestSystemNoise(t *testing.T) {
 	for range 5 {
 		add(id(), "system:kube-proxy", nil, "watch", "", "endpoints", "", "", 200)
 		add(id(), "system:node:n1", []string{"system:nodes"}, "get", "", "nodes", "", "", 200)
+		add(id(), "system:node:n2", []string{"system:nodes"}, "update", "coordination.k8s.io", "leases", "", "kube-node-lease", 200)
+		add(id(), "system:node:n2", []string{"system:nodes"}, "list", "", "services", "", "", 200)
 		add(id(), "system:kube-scheduler", nil, "update", "coordination.k8s.io", "leases", "", "kube-system", 200)
 		add(id(), "system:kube-controller-manager", nil, "list", "", "pods", "", "", 200)
 		add(id(), "system:serviceaccount:kube-system:x", nil, "get", "", "pods", "", "", 403)
@@ -79,13 +81,14 @@ func TestSuggestSystemNoise(t *testing.T) {
 	}
 	for _, want := range []string{
 		`users: ["system:kube-proxy"]`, `userGroups: ["system:nodes"]`, `users: ["system:kube-scheduler"]`,
-		`users: ["system:kube-controller-manager"]`, `- group: "apps"` + "\n        resources: [\"deployments\"]",
+		`users: ["system:kube-controller-manager"]`, "userGroups: [\"system:nodes\"]\n    verbs: [\"get\", \"update\"]",
+		"userGroups: [\"system:nodes\"]\n    verbs: [\"get\", \"list\", \"watch\"]", `- group: "apps"` + "\n        resources: [\"deployments\"]",
 	} {
 		if !strings.Contains(sug.YAML, want) {
 			t.Errorf("suggestion lacks %q:\n%s", want, sug.YAML)
 		}
 	}
-	if strings.Contains(sug.YAML, "kube-system:x") {
+	if strings.Contains(sug.YAML, "kube-system:x") || strings.Contains(sug.YAML, "system:node:") {
 		t.Errorf("a user with denied reads is dropped:\n%s", sug.YAML)
 	}
 	if len(sug.Findings) != 0 {
