@@ -23,8 +23,8 @@ import (
 
 // Policy is a loaded audit policy with what the loader noticed on the way.
 type Policy struct {
-	// Rules is the policy as the API server would use it (after lenient
-	// decoding, if strict decoding failed).
+	// The policy as the API server would use it (after lenient decoding,
+	// if strict decoding failed).
 	*auditinternal.Policy
 	// Strict is the strict-decoding error the API server logs as a warning
 	// ("Audit policy contains errors, falling back to lenient decoding: ...")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/kaudit/kaudit/audit"
 )
@@ -188,9 +189,23 @@ func keys(m map[string]bool, except map[string]bool) []string {
 	return out
 }
 
+// quote writes s as a YAML double-quoted scalar: JSON quoting, plus every
+// character that is not printable (DEL, C1 controls such as CSI, bidi
+// overrides) escaped, so that names taken from events cannot drive the
+// terminal the suggestion is printed on.
 func quote(s string) string {
 	b, _ := json.Marshal(s)
-	return string(b)
+	var out strings.Builder
+	for _, r := range string(b) {
+		if unicode.IsPrint(r) || r == ' ' {
+			out.WriteRune(r)
+		} else if r > 0xffff {
+			fmt.Fprintf(&out, "\\U%08x", r)
+		} else {
+			fmt.Fprintf(&out, "\\u%04x", r)
+		}
+	}
+	return out.String()
 }
 
 func flow(v []string) string {

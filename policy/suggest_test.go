@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/kaudit/kaudit/audit"
 )
@@ -93,5 +94,25 @@ func TestSuggestSystemNoise(t *testing.T) {
 	}
 	if len(sug.Findings) != 0 {
 		t.Errorf("findings: %v", sug.Findings)
+	}
+}
+
+// TestQuote: names from events reach the YAML escaped, and load back unchanged.
+func TestQuote(t *testing.T) {
+	for _, name := range []string{"alice", "a\"b\\c", "esc\x1b[2J", "csi\u009b2J", "del\x7f", "rtl\u202eevil", "emoji😀", "astral\U000e0001"} {
+		q := quote(name)
+		for _, r := range q {
+			if !unicode.IsPrint(r) {
+				t.Errorf("quote(%q) = %q holds %U", name, q, r)
+			}
+		}
+		src := "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: None\n  users: [" + q + "]\n- level: Metadata\n"
+		p, err := Load([]byte(src))
+		if err != nil {
+			t.Fatalf("%q: %v", q, err)
+		}
+		if got := p.Rules[0].Users[0]; got != name {
+			t.Errorf("quote(%q) = %s loads as %q", name, q, got)
+		}
 	}
 }

@@ -26,7 +26,7 @@ server's own decoder, validation and rule evaluator (k8s.io/apiserver v0.37.2).
 	return cmd
 }
 
-func policyOutput(e *env, o string) (string, error) {
+func policyOutput(o string) (string, error) {
 	switch o {
 	case "":
 		return "table", nil
@@ -57,7 +57,7 @@ Exit status: 0 clean, 1 findings (or a file that cannot be read), 2 usage error.
   kaudit policy check -o json policy.yaml | jq '.[].findings[] | select(.kind == "strict-decoding")'`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			format, err := policyOutput(e, output)
+			format, err := policyOutput(output)
 			if err != nil {
 				return err
 			}
@@ -148,7 +148,7 @@ inferred from each request's final event and counted as "inferred".
   kaudit policy simulate --policy new.yaml --current /etc/kubernetes/audit-policy.yaml -o json audit.log`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, paths []string) error {
-			format, err := policyOutput(e, output)
+			format, err := policyOutput(output)
 			if err != nil {
 				return err
 			}
@@ -194,7 +194,7 @@ catch-all ends it. The header comment gives its simulated volume beside what the
   kaudit policy check audit-policy.yaml`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, paths []string) error {
-			format, err := policyOutput(e, output)
+			format, err := policyOutput(output)
 			if err != nil {
 				return err
 			}
