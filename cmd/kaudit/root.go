@@ -17,6 +17,8 @@ const (
 	exitError    = 1 // runtime error, or no input could be read at all
 	exitUsage    = 2 // bad flags or arguments
 	exitProblems = 3 // --strict and some input was skipped
+
+	exitFindings = 1 // policy check found something
 )
 
 // exitError carries a specific exit code out of a command.
@@ -57,7 +59,7 @@ namespace and status code, the slowest requests, and RBAC denials.`,
 	root.SetErr(stderr)
 	root.SetArgs(args)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitCodeError{code: exitUsage, err: err} })
-	root.AddCommand(newReplayCmd(e), newWatchCmd(e), newServeCmd(e), newStatusCmd(e), newRBACCmd(e), newDemoCmd(e), newVersionCmd(e))
+	root.AddCommand(newReplayCmd(e), newWatchCmd(e), newServeCmd(e), newStatusCmd(e), newRBACCmd(e), newPolicyCmd(e), newDemoCmd(e), newVersionCmd(e))
 	var cpuProfile string
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for kaudit's developers)")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
