@@ -11,6 +11,10 @@ type KeyMap struct {
 	Filter, Open, Back                       key.Binding
 	Follow, Pause, Sort, SortDir, Write      key.Binding
 	Help, Quit, Suspend, Problems            key.Binding
+	// In the Denials tab (7, when an RBAC suggester is wired in): space
+	// selects rows there instead of pausing, r suggests RBAC for them, w
+	// in the suggestion writes its YAML (shown in that pane's own hint).
+	SelectDenial, SuggestRBAC, WriteYAML key.Binding
 }
 
 // DefaultKeyMap returns the documented bindings (issue 4, "Keys").
@@ -44,6 +48,10 @@ func DefaultKeyMap() KeyMap {
 		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 		Suspend:  key.NewBinding(key.WithKeys("ctrl+z"), key.WithHelp("ctrl+z", "suspend")),
+
+		SelectDenial: key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "7: select")),
+		SuggestRBAC:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "7: RBAC fix")),
+		WriteYAML:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write YAML")),
 	}
 }
 
@@ -57,7 +65,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextTab, k.PrevTab},
 		{k.Tab1, k.Tab2, k.Tab3, k.Tab4, k.Tab5, k.Tab6, k.Tab7},
-		{k.Filter, k.Open, k.Back, k.Sort, k.SortDir, k.Write},
+		{k.Filter, k.Open, k.Back, k.Sort, k.SortDir, k.Write, k.SelectDenial, k.SuggestRBAC},
 		{k.Follow, k.Pause, k.Problems, k.Help, k.Suspend, k.Quit},
 	}
 }

@@ -25,17 +25,6 @@ type DenialKey struct {
 // cmd/kaudit wires the rbac package in (tui does not import it).
 type SuggestFunc func(rows []DenialKey) (yaml string, warnings []string)
 
-// rbacKeyMap are the Denials tab's keys when a SuggestFunc is set; space
-// selects there (elsewhere it pauses), and w in the suggestion pane writes
-// the YAML (elsewhere it writes the selected events).
-type rbacKeyMap struct{ Select, Suggest, Write key.Binding }
-
-var rbacKeys = rbacKeyMap{
-	Select:  key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "select denial")),
-	Suggest: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "suggest RBAC")),
-	Write:   key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write YAML")),
-}
-
 // rbacState is the Denials tab's selection and the last suggestion
 // (UI goroutine only).
 type rbacState struct {
@@ -69,7 +58,7 @@ func (m Model) rbacKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 		return m, nil, false
 	}
 	if m.detail != nil {
-		if m.detail.id == rbacPane && key.Matches(k, rbacKeys.Write) {
+		if m.detail.id == rbacPane && key.Matches(k, m.keys.WriteYAML) {
 			return m, writeYAML(m.rbac.yaml, m.dir, m.now()), true
 		}
 		return m, nil, false
@@ -78,7 +67,7 @@ func (m Model) rbacKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 		return m, nil, false
 	}
 	switch {
-	case key.Matches(k, rbacKeys.Select):
+	case key.Matches(k, m.keys.SelectDenial):
 		dk, ok := m.denialAt(m.cursor[m.tab])
 		if !ok {
 			return m, nil, true
@@ -96,7 +85,7 @@ func (m Model) rbacKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 		m.note = fmt.Sprintf("%d selected · r: suggest RBAC", len(m.rbac.selected))
 		m.move(1)
 		return m, nil, true
-	case key.Matches(k, rbacKeys.Suggest):
+	case key.Matches(k, m.keys.SuggestRBAC):
 		rows := m.selectedDenials()
 		if len(rows) == 0 {
 			if dk, ok := m.denialAt(m.cursor[m.tab]); ok {
