@@ -15,6 +15,8 @@ type KeyMap struct {
 	// selects rows there instead of pausing, r suggests RBAC for them, w
 	// in the suggestion writes its YAML (shown in that pane's own hint).
 	SelectDenial, SuggestRBAC, WriteYAML key.Binding
+	// With an audit policy given (--policy): simulate it over the filter.
+	Policy key.Binding
 }
 
 // DefaultKeyMap returns the documented bindings (issue 4, "Keys").
@@ -52,6 +54,7 @@ func DefaultKeyMap() KeyMap {
 		SelectDenial: key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "7: select")),
 		SuggestRBAC:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "7: RBAC fix")),
 		WriteYAML:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write YAML")),
+		Policy:       key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "policy sim")),
 	}
 }
 
@@ -66,7 +69,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextTab, k.PrevTab},
 		{k.Tab1, k.Tab2, k.Tab3, k.Tab4, k.Tab5, k.Tab6, k.Tab7},
 		{k.Filter, k.Open, k.Back, k.Sort, k.SortDir, k.Write, k.SelectDenial, k.SuggestRBAC},
-		{k.Follow, k.Pause, k.Problems, k.Help, k.Suspend, k.Quit},
+		{k.Follow, k.Pause, k.Problems, k.Policy, k.Help, k.Suspend, k.Quit},
 	}
 }
 

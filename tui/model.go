@@ -57,6 +57,9 @@ type Options struct {
 	// Suggest, when set, lets the Denials tab select rows (space) and
 	// show the RBAC that would allow them (r; w writes it): see rbac.go.
 	Suggest SuggestFunc
+	// Policy, when set, lets P show what an audit policy would write for
+	// the current filter's requests: see policy.go.
+	Policy PolicyFunc
 }
 
 // backState is where esc returns to after a drill-down.
@@ -124,6 +127,7 @@ type Model struct {
 
 	paused, follow bool
 	rbac           rbacState
+	policy         PolicyFunc // P: simulate an audit policy (nil: not given)
 	prog           Progress
 	progAt         time.Time
 	byteRate       float64 // input bytes/s while loading, for the ETA
@@ -143,7 +147,12 @@ func New(o Options) Model {
 	if m.dir == "" {
 		m.dir = "."
 	}
-	m.rbac.suggest = o.Suggest
+	m.rbac.suggest, m.policy = o.Suggest, o.Policy
+	// Keys of features not wired in neither match nor show in the help.
+	m.keys.SelectDenial.SetEnabled(o.Suggest != nil)
+	m.keys.SuggestRBAC.SetEnabled(o.Suggest != nil)
+	m.keys.WriteYAML.SetEnabled(o.Suggest != nil)
+	m.keys.Policy.SetEnabled(o.Policy != nil)
 	for i := range m.sorts {
 		m.sorts[i].col = -1
 	}
@@ -212,6 +221,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case suggestedMsg, rbacWrittenMsg:
 		return m.onRBAC(msg), nil
+	case policyMsg:
+		return m.onPolicy(msg), nil
 	case filterCanceledMsg:
 		m.bar.SetValue(m.filter.String())
 		return m, nil
@@ -258,6 +269,9 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	if nm, cmd, ok := m.rbacKey(k); ok {
+		return nm, cmd
+	}
+	if nm, cmd, ok := m.policyKey(k); ok {
 		return nm, cmd
 	}
 	if m.detail != nil || m.detailWant != noDetail {

@@ -28,6 +28,8 @@ type feed struct {
 	prog     tui.Progress
 	offsets  map[string]int64 // end of the last batch, per input path
 	problems []ingest.Problem // kept to print once the screen is restored
+
+	policy tui.PolicyFunc // what the UI's P simulates (nil: no --policy)
 }
 
 // maxKeptProblems bounds what feed keeps for after the TUI; the count
@@ -94,7 +96,7 @@ func (f *feed) progress() tui.Progress {
 // browse runs the TUI over f until the user quits, then stops the writer
 // (cancel) and prints what the screen could not show: input problems.
 func browse(ctx context.Context, e *env, f *feed, filter *query.Filter, view query.View, cancel context.CancelFunc, writerDone <-chan struct{}) error {
-	m := tui.New(tui.Options{Store: f.st, Signal: f.sig, Progress: f.progress, Problems: f.problemList, Filter: filter, View: view, Suggest: suggestFor(f.st)})
+	m := tui.New(tui.Options{Store: f.st, Signal: f.sig, Progress: f.progress, Problems: f.problemList, Filter: filter, View: view, Suggest: suggestFor(f.st), Policy: f.policy})
 	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx), tea.WithOutput(e.stdout)}
 	if in, ok := e.stdin.(*os.File); ok && isTerminal(in) {
 		opts = append(opts, tea.WithInput(in))

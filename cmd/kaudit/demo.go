@@ -21,6 +21,7 @@ func newDemoCmd(e *env) *cobra.Command {
 	var seed uint64
 	var filter, view string
 	var rotateMB int
+	var policyFile string
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "The terminal UI over a simulated cluster's live audit stream (no files, no cluster)",
@@ -50,6 +51,10 @@ gzipped as kube-apiserver does it, and followed as kaudit watch follows one.`,
 			if !isTerminal(e.stdout) {
 				return usageError("demo is interactive: run it on a terminal")
 			}
+			pol, err := policyUI(policyFile)
+			if err != nil {
+				return err
+			}
 			// The simulated API server writes a real audit log, rotated
 			// and gzipped by lumberjack as kube-apiserver does it, and the
 			// demo follows it exactly as kaudit watch would.
@@ -66,7 +71,7 @@ gzipped as kube-apiserver does it, and followed as kaudit watch follows one.`,
 			go func() { written <- writeDemoLog(ctx, g, log) }()
 			cfg := liveConfig{path: dir, poll: watchPoll, maxBytes: 1 << 30}
 			source := fmt.Sprintf("demo %g ev/s", rate)
-			err = watchUI(ctx, e, cfg, source, &selection{filter: flt}, v)
+			err = watchUI(ctx, e, cfg, source, &selection{filter: flt}, v, pol)
 			cancel()
 			if werr := <-written; werr != nil && err == nil {
 				err = fmt.Errorf("demo log: %w", werr)
@@ -79,6 +84,7 @@ gzipped as kube-apiserver does it, and followed as kaudit watch follows one.`,
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "selects the simulated cluster and its event sequence")
 	cmd.Flags().StringVarP(&filter, "filter", "f", "", "initial filter (as in replay)")
 	cmd.Flags().StringVar(&view, "view", "events", "initial tab: "+joinViews())
+	cmd.Flags().StringVar(&policyFile, "policy", "", "an audit policy file: P shows what it would log for the filtered requests")
 	cmd.Flags().IntVar(&rotateMB, "rotate-mb", 1, "the simulated API server rotates its log at this size (--audit-log-maxsize)")
 	return cmd
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/tui"
 )
 
 // outputFlags are the flags every command that prints tables shares.
@@ -19,12 +20,14 @@ type outputFlags struct {
 	output string
 	view   string
 	top    int
+	policy string // --policy: what P simulates in the terminal UI
 }
 
 func (o *outputFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", "output format: table, jsonl or json (default: table on a terminal, jsonl otherwise)")
 	cmd.Flags().StringVar(&o.view, "view", "events", "what to show: "+joinViews())
 	cmd.Flags().IntVar(&o.top, "top", 0, "show at most N rows (0: all)")
+	cmd.Flags().StringVar(&o.policy, "policy", "", "an audit policy file: in the terminal UI, P shows what it would log for the filtered requests")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "jsonl", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("view", cobra.FixedCompletions(viewNames(), cobra.ShellCompDirectiveNoFileComp))
 }
@@ -41,9 +44,10 @@ func joinViews() string { return strings.Join(viewNames(), ", ") }
 
 // replayBrowse is replay on a terminal: the TUI opens at once and the
 // tables fill while a writer goroutine loads the logs in the background.
-func replayBrowse(ctx context.Context, e *env, paths []string, maxLine int, sel *selection, view query.View) error {
+func replayBrowse(ctx context.Context, e *env, paths []string, maxLine int, sel *selection, view query.View, pol tui.PolicyFunc) error {
 	files, _ := ingest.ExpandPaths(paths)
 	f := newFeed(strings.Join(paths, " "))
+	f.policy = pol
 	f.prog.Loading = true
 	for _, p := range files {
 		if fi, err := os.Stat(p); err == nil && p != "-" {
@@ -111,7 +115,11 @@ line and skipped; the good events around it are kept.`,
 				if sel.jq != "" {
 					return usageError("--jq prints each event's outputs: it goes with jsonl output, not the terminal UI")
 				}
-				return replayBrowse(cmd.Context(), e, paths, maxLine, selected, view)
+				pol, err := policyUI(out.policy)
+				if err != nil {
+					return err
+				}
+				return replayBrowse(cmd.Context(), e, paths, maxLine, selected, view, pol)
 			}
 			format, err := out.format(e)
 			if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/query"
+	"github.com/kaudit/kaudit/tui"
 )
 
 // serveFlags are kaudit serve's own flags.
@@ -27,6 +28,7 @@ type serveFlags struct {
 	maxBody                                                       int64
 	maxRequests, queue                                            int
 	readTimeout, writeTimeout, idleTimeout, headerTimeout         time.Duration
+	policy                                                        tui.PolicyFunc // from --policy, for the UI's P
 }
 
 // statsEvery is how often serve writes its counters for kaudit status.
@@ -88,6 +90,11 @@ for kaudit status.`,
 			}
 			if selected.jq != nil && (format != "jsonl" || view != query.ViewEvents) {
 				return usageError("--jq prints each event's outputs: it goes with the events view and jsonl output only")
+			}
+			if useTUI {
+				if sf.policy, err = policyUI(out.policy); err != nil {
+					return err
+				}
 			}
 			return serve(cmd.Context(), e, &sf, &keep, selected, view, format, out.top)
 		},
@@ -196,6 +203,7 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 	logTo := e.stderr
 	if format == "tui" {
 		f = newFeed("webhook " + url)
+		f.policy = sf.policy
 		f.prog.Live = true
 		cfg.feed, cfg.report, logTo = f, f.problem, io.Discard
 	} else {

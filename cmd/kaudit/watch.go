@@ -12,6 +12,7 @@ import (
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/tui"
 )
 
 // defaultWatchPath is where kube-apiserver's --audit-log-path usually points.
@@ -99,7 +100,11 @@ needs them only to recognise an event it was given twice.`,
 			}
 			ctx := cmd.Context()
 			if ui {
-				return watchUI(ctx, e, cfg, path, selected, view)
+				pol, err := policyUI(out.policy)
+				if err != nil {
+					return err
+				}
+				return watchUI(ctx, e, cfg, path, selected, view, pol)
 			}
 			report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
 			cfg.report = report.Report
@@ -166,8 +171,9 @@ func streamEvents(ctx context.Context, e *env, sel *selection) func(st *store.St
 }
 
 // watchUI runs the terminal UI over the live store until the user quits.
-func watchUI(ctx context.Context, e *env, cfg liveConfig, source string, sel *selection, view query.View) error {
+func watchUI(ctx context.Context, e *env, cfg liveConfig, source string, sel *selection, view query.View, pol tui.PolicyFunc) error {
 	f := newFeed(source)
+	f.policy = pol
 	f.prog.Live = true
 	cfg.feed, cfg.report = f, f.problem
 	ctx, cancel := context.WithCancel(ctx)
