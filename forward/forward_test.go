@@ -382,3 +382,18 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestStatsFile(t *testing.T) {
+	dir := t.TempDir()
+	if s, _, err := LoadStats(dir); err != nil || s != nil {
+		t.Fatalf("no file: %v %v", s, err)
+	}
+	in := []Stats{{Sink: "otlp+http://b:1", Sent: 5, Acked: 4, Queue: 1, LastError: "HTTP 503"}, {Sink: "datadog://a", DeadLettered: 2}}
+	if err := SaveStats(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	got, at, err := LoadStats(dir)
+	if err != nil || len(got) != 2 || got[0].Sink != "datadog://a" || got[1].Acked != 4 || got[1].LastError != "HTTP 503" || time.Since(at) > time.Minute {
+		t.Errorf("loaded %+v at %v: %v", got, at, err)
+	}
+}

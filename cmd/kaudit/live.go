@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"sync"
 	"time"
 
 	"github.com/kaudit/kaudit/ingest"
@@ -29,6 +32,10 @@ type liveConfig struct {
 	// many bytes of index, dropping the oldest (0: no bound).
 	maxEvents int
 	maxBytes  int64
+	warn      io.Writer // where sinks report what they could not deliver at stop (nil: nowhere)
+	// sinks, if set, each get a reader of their own (forwardSource), and
+	// their committed checkpoints are saved with the positions.
+	sinks *sinks
 }
 
 // Live is a live source feeding a store: the hook the TUI uses (it reads
@@ -36,9 +43,10 @@ type liveConfig struct {
 //
 // Goroutines: startLive starts two: the tail's, which is also the single
 // writer of Store (ingest.Tail.Run's emit appends), and the positions
-// flusher. Store is safe to read from any goroutine; Changed has capacity 1
-// and is never blocked on; Done is closed after both ended and the final
-// positions were written (Err is then valid).
+// flusher; and with --forward one reader per sink (forwardSource). Store is
+// safe to read from any goroutine; Changed has capacity 1 and is never
+// blocked on; Done is closed after all ended, the sinks were drained and
+// the final positions were written (Err is then valid).
 type Live struct {
 	Store   *store.Store
 	Changed <-chan struct{}
@@ -57,17 +65,40 @@ func (l *Live) Err() error { return l.err }
 func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 	var pos *ingest.Positions
 	tail := &ingest.Tail{Path: cfg.path, History: cfg.history, MaxLine: cfg.maxLine, Poll: cfg.poll, OnProblem: cfg.report}
+	src, err := absPath(cfg.path)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.stateDir != "" {
 		var err error
 		if pos, err = ingest.OpenPositions(cfg.stateDir); err != nil {
 			return nil, err
 		}
-		src, err := absPath(cfg.path)
-		if err != nil {
-			return nil, err
-		}
 		if cp, ok := pos.Get(src); ok {
 			tail.Resume = &cp
+		}
+	}
+	// One reader per sink, from the sink's own checkpoint (see forwardSource).
+	fctx, stopForward := context.WithCancel(ctx)
+	var fwg sync.WaitGroup
+	var ferrMu sync.Mutex
+	var forwardErr error
+	if cfg.sinks != nil {
+		for _, fw := range cfg.sinks.list {
+			var resume *ingest.Checkpoint
+			if pos != nil {
+				if cp, ok := pos.Get(ingest.Checkpoint{Source: src, Sink: fw.Name()}.Key()); ok {
+					resume = &cp
+				}
+			}
+			fwg.Go(func() {
+				err := forwardSource(fctx, cfg, cfg.sinks, fw, resume)
+				if err != nil && !errors.Is(err, context.Canceled) {
+					ferrMu.Lock()
+					forwardErr = fmt.Errorf("--forward %s: %w", fw.Name(), err)
+					ferrMu.Unlock()
+				}
+			})
 		}
 	}
 	st := store.New()
@@ -92,10 +123,12 @@ func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 			case <-tick.C:
 				if pos != nil {
 					pos.Set(tail.Acked())
+					cfg.sinks.commitForwarded(pos)
 					if err := pos.Flush(); err != nil && first == nil {
 						first = err
 					}
 				}
+				_ = cfg.sinks.saveStats()
 			case <-stopFlush:
 				flushed <- first
 				return
@@ -125,10 +158,14 @@ func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 			}
 			return nil
 		})
+		stopForward() // the sinks' readers stop with the tail; then what they queued is drained
+		fwg.Wait()
+		cfg.sinks.close(cfg.stderr())
 		close(stopFlush)
 		ferr := <-flushed
 		if pos != nil {
 			pos.Set(tail.Acked())
+			cfg.sinks.commitForwarded(pos)
 			if err := pos.Flush(); err != nil && ferr == nil {
 				ferr = err
 			}
@@ -137,9 +174,19 @@ func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 			err = nil
 		}
 		if err == nil {
+			err = forwardErr
+		}
+		if err == nil {
 			err = ferr
 		}
 		l.err = err
 	}()
 	return l, nil
+}
+
+func (c *liveConfig) stderr() io.Writer {
+	if c.warn == nil {
+		return io.Discard
+	}
+	return c.warn
 }
