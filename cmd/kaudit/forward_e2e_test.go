@@ -356,7 +356,7 @@ func distinct(rs []received) map[string]bool {
 	return m
 }
 
-// TestE2EForwardReceiverDown: the collector is down for 15 s while events
+// TestE2EForwardReceiverDown: the collector is down for 60 s while events
 // keep coming and the log rotates (backups gzipped). kaudit's memory stays
 // bounded, it keeps printing (the store is not held back), and after the
 // collector is back every event arrives, in file order. Then SIGTERM,
@@ -368,7 +368,7 @@ func TestE2EForwardReceiverDown(t *testing.T) {
 	dir, state, outDir := t.TempDir(), t.TempDir(), t.TempDir()
 	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 1, Compress: true}
 	defer lj.Close()
-	const cluster, rate = "down", 1000
+	const cluster, rate, outage = "down", 1000, 60 * time.Second
 	w := &written{line: map[string]string{}}
 	g := gen.New(gen.Config{Seed: 22})
 	var line []byte
@@ -405,7 +405,7 @@ func TestE2EForwardReceiverDown(t *testing.T) {
 	rss0 := vmRSS(t, cmd.Process.Pid)
 	col.stop()
 	downFrom := len(w.order)
-	write(15 * time.Second) // ~15 000 events, several rotations, while the receiver is down
+	write(outage) // ~60 000 events, many rotations, while the receiver is down
 	rssDown := vmRSS(t, cmd.Process.Pid)
 	printed := countLines(t, outPath)
 	if printed < len(w.order)-rate {
@@ -448,8 +448,8 @@ func TestE2EForwardReceiverDown(t *testing.T) {
 	got = col.collected()
 	dups := w.check(t, got)
 	files, _ := filepath.Glob(filepath.Join(dir, "audit*"))
-	t.Logf("%d events (%d while the collector was down 15 s, %d files); RSS %d MiB before, %d MiB at the end of the outage; %d received before recovery; after recovery and a SIGTERM restart: %d received, %d duplicates",
-		total, total-downFrom, len(files), rss0>>10, rssDown>>10, before, len(got), dups)
+	t.Logf("%d events (%d while the collector was down %v, %d files); RSS %d MiB before, %d MiB at the end of the outage; %d received before recovery; after recovery and a SIGTERM restart: %d received, %d duplicates",
+		total, total-downFrom, outage, len(files), rss0>>10, rssDown>>10, before, len(got), dups)
 	if dups != 0 {
 		t.Errorf("%d duplicates after SIGTERM and restart", dups)
 	}
