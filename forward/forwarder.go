@@ -226,6 +226,10 @@ func (f *Forwarder) count(fn func(*Stats)) {
 	f.mu.Unlock()
 }
 
+// NoteError records msg as the sink's last error (a problem its caller met,
+// such as input it could not read for this sink).
+func (f *Forwarder) NoteError(msg string) { f.count(func(s *Stats) { s.setError(msg) }) }
+
 // Idle reports whether nothing is queued or in flight.
 func (f *Forwarder) Idle() bool {
 	f.mu.Lock()

@@ -149,7 +149,19 @@ func (s *sinks) close(w io.Writer) int64 {
 // checkpoint just after it; the positions flusher saves the sink's
 // Committed checkpoint, never the reader's.
 func forwardSource(ctx context.Context, cfg liveConfig, s *sinks, fw *forward.Forwarder, resume *ingest.Checkpoint) error {
-	tail := &ingest.Tail{Path: cfg.path, History: cfg.history, MaxLine: cfg.maxLine, Poll: cfg.poll, Resume: resume}
+	tail := &ingest.Tail{Path: cfg.path, History: cfg.history, MaxLine: cfg.maxLine, Poll: cfg.poll, Resume: resume,
+		OnProblem: func(p ingest.Problem) {
+			// Bad lines are the store's reader's to report; what only this
+			// sink missed (a backup deleted before it was sent) is reported here.
+			if p.Kind != ingest.Unreadable && p.Kind != ingest.Truncated {
+				return
+			}
+			p.Msg = "--forward " + fw.Name() + ": " + p.Msg
+			fw.NoteError(p.String())
+			if cfg.report != nil {
+				cfg.report(p)
+			}
+		}}
 	var held io.ReaderAt
 	release := func() {
 		if r, ok := held.(interface{ Release() }); ok {
@@ -180,4 +192,21 @@ func (s *sinks) commitForwarded(pos *ingest.Positions) {
 			}
 		}
 	}
+}
+
+// forwardBatch queues one batch on every sink, waiting while a sink is full
+// (replay; and what kaudit serve calls per webhook batch: it answers the
+// API server once forwardBatch returned, and calls sinks.close at stop).
+// There are no positions to commit: Enqueue gets nil.
+func forwardBatch(ctx context.Context, s *sinks, b ingest.Batch) error {
+	if s == nil || len(b.Events) == 0 {
+		return nil
+	}
+	recs := s.ident.Records(b.Events, time.Now())
+	for _, fw := range s.list {
+		if err := fw.Enqueue(ctx, recs, nil); err != nil {
+			return fmt.Errorf("--forward %s: %w", fw.Name(), err)
+		}
+	}
+	return nil
 }

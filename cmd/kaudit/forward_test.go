@@ -228,3 +228,34 @@ func TestReplayForward(t *testing.T) {
 		t.Errorf("datadog without a key: exit %d %s", code, errOut)
 	}
 }
+
+// TestWatchForwardBackupDeleted: events not yet sent were in a backup that
+// was deleted while kaudit was down: the restart says so for the sink.
+func TestWatchForwardBackupDeleted(t *testing.T) {
+	dir, state := t.TempDir(), t.TempDir()
+	fake := newOTLPFake(t)
+	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 100}
+	defer lj.Close()
+	writeEvents(t, lj, 0, 10)
+	args := []string{"-o", "jsonl", "--state-dir", state, "--forward", fake.url(), "--forward-drain", "200ms", dir}
+	w := startWatch(t, args...)
+	waitUntil(t, "10 events at the receiver", func() bool { _, ids := fake.got(); return len(ids) == 10 })
+	if c := w.stop(t); c != exitOK {
+		t.Fatalf("exit %d: %s", c, w.errOut.String())
+	}
+	writeEvents(t, lj, 10, 15) // never sent
+	lj.Rotate()
+	backups, _ := filepath.Glob(filepath.Join(dir, "audit-*.log"))
+	for _, b := range backups {
+		os.Remove(b)
+	}
+	writeEvents(t, lj, 15, 20)
+	w = startWatch(t, args...)
+	waitUntil(t, "the 5 newest events at the receiver", func() bool { _, ids := fake.got(); return len(ids) == 15 })
+	if c := w.stop(t); c != exitOK {
+		t.Fatalf("exit %d: %s", c, w.errOut.String())
+	}
+	if e := w.errOut.String(); !strings.Contains(e, "--forward "+fake.url()+": rotated and deleted") {
+		t.Errorf("stderr does not say what the sink lost: %s", e)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -61,7 +60,7 @@ func replayBrowse(ctx context.Context, e *env, paths []string, maxLine int, sel 
 		r := &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: maxLine, OnProblem: f.problem}
 		_, runErr = r.Run(ctx, func(b ingest.Batch) error {
 			f.append(b)
-			return replayForward(ctx, sinks, b)
+			return forwardBatch(ctx, sinks, b)
 		})
 	}()
 	defer sinks.close(e.stderr)
@@ -142,7 +141,7 @@ reads, every time.`,
 			r := &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: maxLine, OnProblem: report.Report}
 			_, err = r.Run(cmd.Context(), func(b ingest.Batch) error {
 				st.Append(b.Events, b.Raw, b.Offsets)
-				return replayForward(cmd.Context(), sinks, b)
+				return forwardBatch(cmd.Context(), sinks, b)
 			})
 			if left := sinks.close(e.stderr); left > 0 && err == nil {
 				err = fmt.Errorf("--forward: %d events not delivered", left)
@@ -221,18 +220,4 @@ func printView(ctx context.Context, e *env, st *store.Store, sel *selection, v q
 		return query.WriteJSONLines(e.stdout, t)
 	}
 	return query.WriteText(e.stdout, t)
-}
-
-// replayForward queues one batch on every sink, waiting while a sink is full.
-func replayForward(ctx context.Context, s *sinks, b ingest.Batch) error {
-	if s == nil || len(b.Events) == 0 {
-		return nil
-	}
-	recs := s.ident.Records(b.Events, time.Now())
-	for _, fw := range s.list {
-		if err := fw.Enqueue(ctx, recs, nil); err != nil {
-			return fmt.Errorf("--forward %s: %w", fw.Name(), err)
-		}
-	}
-	return nil
 }
