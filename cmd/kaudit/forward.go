@@ -194,10 +194,12 @@ func (s *sinks) commitForwarded(pos *ingest.Positions) {
 	}
 }
 
-// forwardBatch queues one batch on every sink, waiting while a sink is full
-// (replay; and what kaudit serve calls per webhook batch: it answers the
-// API server once forwardBatch returned, and calls sinks.close at stop).
-// There are no positions to commit: Enqueue gets nil.
+// forwardBatch queues one batch on every sink, waiting while a sink is full.
+// replay calls it per batch read; kaudit serve can call it per webhook
+// batch (and sinks.close at stop). There are no positions to commit:
+// Enqueue gets nil, and what is queued is delivered unless the process dies
+// first (a caller that must not answer before delivery waits for each
+// sink's Committed to reach a pos of its own).
 func forwardBatch(ctx context.Context, s *sinks, b ingest.Batch) error {
 	if s == nil || len(b.Events) == 0 {
 		return nil
