@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -41,21 +42,30 @@ func receiversBin(t *testing.T, name string) string {
 // collector is a real OpenTelemetry Collector (OTLP/HTTP receiver, file
 // exporter) on 127.0.0.1:port.
 type collector struct {
-	t    *testing.T
-	bin  string
-	dir  string
-	outs []string // the output of each start, in order
-	port int
-	cmd  *exec.Cmd
+	t     *testing.T
+	bin   string
+	dir   string
+	outs  []string // the output of each start, in order
+	port  int
+	extra string
+	cmd   *exec.Cmd
 }
 
 func (c *collector) url() string { return "otlp+http://127.0.0.1:" + strconv.Itoa(c.port) }
 
-func newCollector(t *testing.T, port int) *collector {
+// newCollector starts one; extra is more YAML for its OTLP/HTTP protocol
+// section (tls: …), indented to sit under "http:".
+func newCollector(t *testing.T, port int, extra ...string) *collector {
 	dir := t.TempDir()
-	c := &collector{t: t, bin: receiversBin(t, "otelcol-kaudit"), dir: dir, port: port}
+	c := &collector{t: t, bin: receiversBin(t, "otelcol-kaudit"), dir: dir, port: port, extra: strings.Join(extra, "\n        ")}
 	c.start()
-	t.Cleanup(c.stop)
+	t.Cleanup(func() {
+		c.stop()
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "collector.log"))
+			t.Logf("collector log (last 4 KiB):\n%s", b[max(0, len(b)-4096):])
+		}
+	})
 	return c
 }
 
@@ -71,6 +81,7 @@ func (c *collector) start() {
     protocols:
       http:
         endpoint: 127.0.0.1:%d
+        %s
 exporters:
   file:
     path: %s
@@ -85,12 +96,17 @@ service:
     logs:
       receivers: [otlp]
       exporters: [file]
-`, c.port, out)
+`, c.port, c.extra, out)
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		c.t.Fatal(err)
 	}
 	c.cmd = exec.Command(c.bin, "--config", cfg)
-	c.cmd.Stderr = os.Stderr
+	logf, err := os.OpenFile(filepath.Join(c.dir, "collector.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer logf.Close()
+	c.cmd.Stderr = logf // shown if the test fails
 	if err := c.cmd.Start(); err != nil {
 		c.t.Fatal(err)
 	}
