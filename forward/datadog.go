@@ -20,7 +20,6 @@ type datadog struct {
 	key   string
 	tags  string
 	strip bool
-	over  func(n int) // counts oversize events
 }
 
 // ddEntry is one log entry of the v2 intake.
@@ -44,15 +43,11 @@ func (d datadog) encode(recs []Record) ([]byte, error) {
 	buf.WriteByte('[')
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	over := 0
 	for i := range recs {
 		r := &recs[i]
 		msg := r.Event.Raw
-		if len(msg) > DatadogMaxEvent {
-			over++
-			if d.strip {
-				msg = stripResponse(msg)
-			}
+		if len(msg) > DatadogMaxEvent && d.strip {
+			msg = stripResponse(msg)
 		}
 		ts := r.Event.StageTime
 		if ts.IsZero() {
@@ -68,9 +63,6 @@ func (d datadog) encode(recs []Record) ([]byte, error) {
 		buf.Truncate(buf.Len() - 1) // Encode's newline
 	}
 	buf.WriteByte(']')
-	if over > 0 && d.over != nil {
-		d.over(over)
-	}
 	return buf.Bytes(), nil
 }
 

@@ -205,7 +205,7 @@ func TestDatadogByteLimitAndOversize(t *testing.T) {
 		}
 		total += len(entries)
 	}
-	if s := f.Stats(); total != 12 || s.Oversize != 4 || s.Acked != 12 {
+	if s := f.Stats(); total != 12 || s.Oversize != 4 || s.Acked != 12 || s.Sent != 12 {
 		t.Errorf("%d entries; stats %+v; want 12 sent, 4 oversize", total, s)
 	}
 }

@@ -107,10 +107,6 @@ func New(rawURL string, cfg Config) (*Forwarder, error) {
 	}
 	f := &Forwarder{t: t, cfg: cfg, client: client, changed: make(chan struct{}),
 		acks: ackTracker{done: map[uint64]any{}}, stats: Stats{Sink: t.name}, done: make(chan struct{})}
-	if dd, ok := t.proto.(datadog); ok {
-		dd.over = func(n int) { f.count(func(s *Stats) { s.Oversize += int64(n) }) }
-		f.t.proto = dd
-	}
 	if cfg.DeadLetter != "" {
 		f.dl = &deadLetter{path: cfg.DeadLetter, sink: t.name}
 	}

@@ -151,7 +151,16 @@ func (f *Forwarder) deliver(ctx context.Context, recs []Record) error {
 	maxN, _ := f.t.proto.limits()
 	for len(recs) > 0 {
 		n := min(len(recs), maxN)
-		if err := f.post(ctx, recs[:n], true); err != nil {
+		over := 0
+		if _, ok := f.t.proto.(datadog); ok {
+			for i := range recs[:n] {
+				if len(recs[i].Event.Raw) > DatadogMaxEvent {
+					over++
+				}
+			}
+		}
+		f.count(func(s *Stats) { s.Sent += int64(n); s.Oversize += int64(over) })
+		if err := f.post(ctx, recs[:n]); err != nil {
 			return err
 		}
 		recs = recs[n:]
@@ -161,7 +170,7 @@ func (f *Forwarder) deliver(ctx context.Context, recs []Record) error {
 
 // post sends one payload of recs (halving it while it is over the byte
 // limit or the receiver says 413).
-func (f *Forwarder) post(ctx context.Context, recs []Record, first bool) error {
+func (f *Forwarder) post(ctx context.Context, recs []Record) error {
 	body, err := f.t.proto.encode(recs)
 	if err != nil {
 		f.deadLetter(recs, "encode: "+err.Error())
@@ -173,9 +182,6 @@ func (f *Forwarder) post(ctx context.Context, recs []Record, first bool) error {
 	gz, err := gzipped(body)
 	if err != nil {
 		return err
-	}
-	if first {
-		f.count(func(s *Stats) { s.Sent += int64(len(recs)) })
 	}
 	for attempt := 0; ; attempt++ {
 		status, hdr, rbody, err := f.do(ctx, gz)
@@ -219,10 +225,10 @@ func (f *Forwarder) post(ctx context.Context, recs []Record, first bool) error {
 
 func (f *Forwarder) halves(ctx context.Context, recs []Record) error {
 	h := len(recs) / 2
-	if err := f.post(ctx, recs[:h], false); err != nil {
+	if err := f.post(ctx, recs[:h]); err != nil {
 		return err
 	}
-	return f.post(ctx, recs[h:], false)
+	return f.post(ctx, recs[h:])
 }
 
 // do POSTs one gzipped payload and reads the response.
