@@ -60,8 +60,8 @@ type Live struct {
 func (l *Live) Err() error { return l.err }
 
 // startLive starts following cfg.path into a new store, resuming from the
-// positions in cfg.stateDir. It stops when ctx is cancelled, then flushes
-// the positions.
+// positions in cfg.stateDir. It stops when ctx is cancelled, then drains
+// the sinks (at most their --forward-drain) and flushes the positions.
 func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 	var pos *ingest.Positions
 	tail := &ingest.Tail{Path: cfg.path, History: cfg.history, MaxLine: cfg.maxLine, Poll: cfg.poll, OnProblem: cfg.report}
@@ -94,6 +94,8 @@ func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 			fwg.Go(func() {
 				err := forwardSource(fctx, cfg, cfg.sinks, fw, resume)
 				if err != nil && !errors.Is(err, context.Canceled) {
+					// This sink stops; the store and the other sinks go on.
+					fw.NoteError("stopped forwarding: " + err.Error())
 					ferrMu.Lock()
 					forwardErr = fmt.Errorf("--forward %s: %w", fw.Name(), err)
 					ferrMu.Unlock()
