@@ -29,8 +29,9 @@ const fingerprintSize = 1024
 // Checkpoint is one followed source's entry in the positions file: which
 // file it stood in and where, as far as the consumer acknowledged.
 type Checkpoint struct {
-	Source         string    `json:"source"` // the path followed (as Tail.Path, absolute)
-	Path           string    `json:"path"`   // the file the offset is in (the current file, or a backup being read)
+	Source         string    `json:"source"`         // the path followed (as Tail.Path, absolute)
+	Sink           string    `json:"sink,omitempty"` // "": what was read; else how far this forward sink acknowledged Source
+	Path           string    `json:"path"`           // the file the offset is in (the current file, or a backup being read)
 	Dev            uint64    `json:"device"`
 	Inode          uint64    `json:"inode"`
 	Fingerprint    string    `json:"fingerprint,omitempty"` // hex sha256 of the file's first FingerprintLen bytes (decompressed)
@@ -39,6 +40,15 @@ type Checkpoint struct {
 	Line           int64     `json:"line"`   // lines through Offset
 	LastEvent      time.Time `json:"last_event,omitzero"`
 	Updated        time.Time `json:"updated,omitzero"`
+}
+
+// Key is what identifies c in the positions file: its Source, and its Sink
+// if it has one (LoadPositions' map and Positions.Get use it).
+func (c Checkpoint) Key() string {
+	if c.Sink == "" {
+		return c.Source
+	}
+	return c.Source + " -> " + c.Sink
 }
 
 // positionsDoc is the file's JSON.
@@ -81,7 +91,7 @@ func LoadPositions(dir string) (map[string]Checkpoint, error) {
 	}
 	m := make(map[string]Checkpoint, len(doc.Positions))
 	for _, c := range doc.Positions {
-		m[c.Source] = c
+		m[c.Key()] = c
 	}
 	return m, nil
 }
@@ -97,7 +107,7 @@ func SavePositions(dir string, positions map[string]Checkpoint) error {
 	for _, c := range positions {
 		doc.Positions = append(doc.Positions, c)
 	}
-	sort.Slice(doc.Positions, func(i, j int) bool { return doc.Positions[i].Source < doc.Positions[j].Source })
+	sort.Slice(doc.Positions, func(i, j int) bool { return doc.Positions[i].Key() < doc.Positions[j].Key() })
 	data, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return err
@@ -150,25 +160,26 @@ func OpenPositions(dir string) (*Positions, error) {
 	return &Positions{dir: dir, entries: m, now: time.Now}, nil
 }
 
-// Get returns the checkpoint of source, if there is one.
-func (p *Positions) Get(source string) (Checkpoint, bool) {
+// Get returns the checkpoint with key (a source path, or a Checkpoint.Key),
+// if there is one.
+func (p *Positions) Get(key string) (Checkpoint, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c, ok := p.entries[source]
+	c, ok := p.entries[key]
 	return c, ok
 }
 
-// Set records c (by c.Source) if it moved.
+// Set records c (by c.Key()) if it moved.
 func (p *Positions) Set(c Checkpoint) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	old, ok := p.entries[c.Source]
+	old, ok := p.entries[c.Key()]
 	c.Updated = old.Updated
 	if ok && old == c {
 		return
 	}
 	c.Updated = p.now().UTC()
-	p.entries[c.Source] = c
+	p.entries[c.Key()] = c
 	p.dirty = true
 }
 

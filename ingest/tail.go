@@ -67,7 +67,16 @@ type Tail struct {
 	mu    sync.Mutex
 	acked Checkpoint
 	open  int
+
+	emitting Checkpoint // Run's goroutine only: see Emitting
 }
+
+// Emitting is the checkpoint just after the batch being emitted: what
+// Acked will be once emit returns nil. Call it only from inside emit (on
+// Run's goroutine). A consumer that acknowledges batches later than emit
+// returns (a forwarder) keeps it with the batch and saves it once the
+// batch was acknowledged, instead of saving Acked.
+func (t *Tail) Emitting() Checkpoint { return t.emitting }
 
 // target is the file that Path stands for right now.
 func (t *Tail) target() string {

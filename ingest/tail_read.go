@@ -189,6 +189,7 @@ func (fl *follower) handOn(chunk []byte, emit func(Batch) error) error {
 	}
 	for _, b := range j.batches {
 		fl.src.emitted = true
+		fl.t.emitting = fl.t.checkpointAt(fl, b.Pos, b.Events[len(b.Events)-1].StageTime)
 		if err := emit(b); err != nil {
 			return err
 		}
@@ -220,17 +221,26 @@ func readFull(r io.Reader, p []byte) (n int, eof bool, err error) {
 
 // ack records pos (whose events emit returned from) as acknowledged.
 func (t *Tail) ack(fl *follower, pos Position, last time.Time) {
+	c := t.checkpointAt(fl, pos, last)
+	t.mu.Lock()
+	t.acked = c
+	t.mu.Unlock()
+}
+
+// checkpointAt is the checkpoint that acknowledging pos would record.
+func (t *Tail) checkpointAt(fl *follower, pos Position, last time.Time) Checkpoint {
 	if fl.fp.n < fingerprintSize && pos.Offset > int64(fl.fp.n) {
 		if fp, err := fingerprintOf(fl.src.raw, min(pos.Offset, fingerprintSize)); err == nil {
 			fl.fp = fp
 		}
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	a := &t.acked
-	a.Path, a.Dev, a.Inode, a.Offset, a.Line = pos.Path, pos.Dev, pos.Inode, pos.Offset, pos.Line
-	a.Fingerprint, a.FingerprintLen = fl.fp.sum, fl.fp.n
+	c := t.acked
+	t.mu.Unlock()
+	c.Path, c.Dev, c.Inode, c.Offset, c.Line = pos.Path, pos.Dev, pos.Inode, pos.Offset, pos.Line
+	c.Fingerprint, c.FingerprintLen = fl.fp.sum, fl.fp.n
 	if !last.IsZero() {
-		a.LastEvent = last
+		c.LastEvent = last
 	}
+	return c
 }

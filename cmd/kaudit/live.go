@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"sync"
 	"time"
 
 	"github.com/kaudit/kaudit/ingest"
@@ -22,8 +25,8 @@ type liveConfig struct {
 	// was stored, with the IDs of the new events [from, to). It returning
 	// acknowledges the batch: its position may be written.
 	onAppend func(st *store.Store, from, to store.ID) error
-	// run, if set, is the source instead of a tail of path (no positions):
-	// kaudit serve's webhook receiver in memory mode.
+	// run, if set, is the source instead of a tail of path (no positions,
+	// no sinks): kaudit serve's webhook receiver in memory mode.
 	run func(ctx context.Context, emit func(ingest.Batch) error) error
 	// feed, if set, is the terminal UI's: its store is the one filled, and
 	// it hears of every batch.
@@ -32,6 +35,10 @@ type liveConfig struct {
 	// many bytes of index, dropping the oldest (0: no bound).
 	maxEvents int
 	maxBytes  int64
+	warn      io.Writer // where sinks report what they could not deliver at stop (nil: nowhere)
+	// sinks, if set, each get a reader of their own (forwardSource), and
+	// their committed checkpoints are saved with the positions.
+	sinks *sinks
 }
 
 // Live is a live source feeding a store: the hook the TUI uses (it reads
@@ -39,9 +46,10 @@ type liveConfig struct {
 //
 // Goroutines: startLive starts two: the tail's, which is also the single
 // writer of Store (ingest.Tail.Run's emit appends), and the positions
-// flusher. Store is safe to read from any goroutine; Changed has capacity 1
-// and is never blocked on; Done is closed after both ended and the final
-// positions were written (Err is then valid).
+// flusher; and with --forward one reader per sink (forwardSource). Store is
+// safe to read from any goroutine; Changed has capacity 1 and is never
+// blocked on; Done is closed after all ended, the sinks were drained and
+// the final positions were written (Err is then valid).
 type Live struct {
 	Store   *store.Store
 	Changed <-chan struct{}
@@ -55,26 +63,56 @@ type Live struct {
 func (l *Live) Err() error { return l.err }
 
 // startLive starts following cfg.path into a new store, resuming from the
-// positions in cfg.stateDir. It stops when ctx is cancelled, then flushes
-// the positions.
+// positions in cfg.stateDir. It stops when ctx is cancelled, then drains
+// the sinks (at most their --forward-drain) and flushes the positions.
 func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 	var pos *ingest.Positions
 	tail := &ingest.Tail{Path: cfg.path, History: cfg.history, MaxLine: cfg.maxLine, Poll: cfg.poll, OnProblem: cfg.report}
 	run := tail.Run
+	var src string
 	if cfg.run != nil {
+		if cfg.sinks != nil {
+			return nil, errors.New("--forward needs a file to follow (for serve: --spool)")
+		}
 		run, cfg.stateDir = cfg.run, ""
+	} else {
+		var err error
+		if src, err = absPath(cfg.path); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.stateDir != "" {
 		var err error
 		if pos, err = ingest.OpenPositions(cfg.stateDir); err != nil {
 			return nil, err
 		}
-		src, err := absPath(cfg.path)
-		if err != nil {
-			return nil, err
-		}
 		if cp, ok := pos.Get(src); ok {
 			tail.Resume = &cp
+		}
+	}
+	// One reader per sink, from the sink's own checkpoint (see forwardSource).
+	fctx, stopForward := context.WithCancel(ctx)
+	var fwg sync.WaitGroup
+	var ferrMu sync.Mutex
+	var forwardErr error
+	if cfg.sinks != nil {
+		for _, fw := range cfg.sinks.list {
+			var resume *ingest.Checkpoint
+			if pos != nil {
+				if cp, ok := pos.Get(ingest.Checkpoint{Source: src, Sink: fw.Name()}.Key()); ok {
+					resume = &cp
+				}
+			}
+			fwg.Go(func() {
+				err := forwardSource(fctx, cfg, cfg.sinks, fw, resume)
+				if err != nil && !errors.Is(err, context.Canceled) {
+					// This sink stops; the store and the other sinks go on.
+					fw.NoteError("stopped forwarding: " + err.Error())
+					ferrMu.Lock()
+					forwardErr = fmt.Errorf("--forward %s: %w", fw.Name(), err)
+					ferrMu.Unlock()
+				}
+			})
 		}
 	}
 	st := store.New()
@@ -99,10 +137,12 @@ func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 			case <-tick.C:
 				if pos != nil {
 					pos.Set(tail.Acked())
+					cfg.sinks.commitForwarded(pos)
 					if err := pos.Flush(); err != nil && first == nil {
 						first = err
 					}
 				}
+				_ = cfg.sinks.saveStats()
 			case <-stopFlush:
 				flushed <- first
 				return
@@ -132,10 +172,14 @@ func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 			}
 			return nil
 		})
+		stopForward() // the sinks' readers stop with the tail; then what they queued is drained
+		fwg.Wait()
+		cfg.sinks.close(cfg.stderr())
 		close(stopFlush)
 		ferr := <-flushed
 		if pos != nil {
 			pos.Set(tail.Acked())
+			cfg.sinks.commitForwarded(pos)
 			if err := pos.Flush(); err != nil && ferr == nil {
 				ferr = err
 			}
@@ -144,9 +188,19 @@ func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 			err = nil
 		}
 		if err == nil {
+			err = forwardErr
+		}
+		if err == nil {
 			err = ferr
 		}
 		l.err = err
 	}()
 	return l, nil
+}
+
+func (c *liveConfig) stderr() io.Writer {
+	if c.warn == nil {
+		return io.Discard
+	}
+	return c.warn
 }

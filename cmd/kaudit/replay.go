@@ -44,7 +44,7 @@ func joinViews() string { return strings.Join(viewNames(), ", ") }
 
 // replayBrowse is replay on a terminal: the TUI opens at once and the
 // tables fill while a writer goroutine loads the logs in the background.
-func replayBrowse(ctx context.Context, e *env, paths []string, maxLine int, sel *selection, view query.View, pol tui.PolicyFunc) error {
+func replayBrowse(ctx context.Context, e *env, paths []string, maxLine int, sel *selection, view query.View, pol tui.PolicyFunc, sinks *sinks) error {
 	files, _ := ingest.ExpandPaths(paths)
 	f := newFeed(strings.Join(paths, " "))
 	f.policy = pol
@@ -64,9 +64,10 @@ func replayBrowse(ctx context.Context, e *env, paths []string, maxLine int, sel 
 		r := &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: maxLine, OnProblem: f.problem}
 		_, runErr = r.Run(ctx, func(b ingest.Batch) error {
 			f.append(b)
-			return nil
+			return forwardBatch(ctx, sinks, b)
 		})
 	}()
+	defer sinks.close(e.stderr)
 	if err := browse(ctx, e, f, sel.filter, view, cancel, done); err != nil {
 		return err
 	}
@@ -81,6 +82,8 @@ func newReplayCmd(e *env) *cobra.Command {
 	var sel filterFlags
 	var strict bool
 	var maxLine int
+	var fwd forwardFlags
+	var stateDir string
 	cmd := &cobra.Command{
 		Use:   "replay [flags] PATH...",
 		Short: "Answer from saved audit logs: files, .gz files, directories, or - for stdin",
@@ -89,7 +92,12 @@ func newReplayCmd(e *env) *cobra.Command {
 PATH is a file (plain or gzip), a directory (its audit*.log* files: rotated
 backups oldest first, then the current audit.log), or - for standard input.
 Malformed, unrecognised or over-long input is reported on stderr with file and
-line and skipped; the good events around it are kept.`,
+line and skipped; the good events around it are kept.
+
+With --forward every event read is also sent to each sink, in input order,
+before replay prints and exits (reading waits while a sink holds
+--forward-max-inflight bytes). Replay keeps no positions: it sends what it
+reads, every time.`,
 		Example: `  kaudit replay /var/log/kubernetes/apiserver/
   kaudit replay --view users --top 10 audit.log
   kaudit replay --view denials -o json audit-2026-11-25T10-00-00.000.log.gz audit.log
@@ -119,7 +127,11 @@ line and skipped; the good events around it are kept.`,
 				if err != nil {
 					return err
 				}
-				return replayBrowse(cmd.Context(), e, paths, maxLine, selected, view, pol)
+				sinks, err := fwd.open(stateDir)
+				if err != nil {
+					return err
+				}
+				return replayBrowse(cmd.Context(), e, paths, maxLine, selected, view, pol, sinks)
 			}
 			format, err := out.format(e)
 			if err != nil {
@@ -128,13 +140,21 @@ line and skipped; the good events around it are kept.`,
 			if selected.jq != nil && (view != query.ViewEvents || out.output != "" && out.output != "jsonl") {
 				return usageError("--jq prints each event's outputs: it goes with the events view and jsonl output only")
 			}
+			sinks, err := fwd.open(stateDir)
+			if err != nil {
+				return err
+			}
 			st := store.New()
 			report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
 			r := &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: maxLine, OnProblem: report.Report}
-			if _, err := r.Run(cmd.Context(), func(b ingest.Batch) error {
+			_, err = r.Run(cmd.Context(), func(b ingest.Batch) error {
 				st.Append(b.Events, b.Raw, b.Offsets)
-				return nil
-			}); err != nil {
+				return forwardBatch(cmd.Context(), sinks, b)
+			})
+			if left := sinks.close(e.stderr); left > 0 && err == nil {
+				err = fmt.Errorf("--forward: %d events not delivered", left)
+			}
+			if err != nil {
 				if errors.Is(err, ingest.ErrNoInput) {
 					report.Close()
 				}
@@ -160,6 +180,8 @@ line and skipped; the good events around it are kept.`,
 	out.register(cmd)
 	cmd.Flags().Lookup("output").Usage = "output format: tui, table, jsonl or json (default: the terminal UI on a terminal, jsonl otherwise)"
 	sel.register(cmd)
+	fwd.register(cmd)
+	cmd.Flags().StringVar(&stateDir, "state-dir", ingest.DefaultStateDir(), "where --forward's counters and dead-letter files are kept")
 	cmd.Flags().BoolVar(&strict, "strict", false, "exit with status 3 when any input was skipped")
 	cmd.Flags().IntVar(&maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
 	return cmd

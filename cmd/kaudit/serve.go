@@ -10,6 +10,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -29,6 +30,7 @@ type serveFlags struct {
 	maxRequests, queue                                            int
 	readTimeout, writeTimeout, idleTimeout, headerTimeout         time.Duration
 	policy                                                        tui.PolicyFunc // from --policy, for the UI's P
+	fwd                                                           forwardFlags
 }
 
 // statsEvery is how often serve writes its counters for kaudit status.
@@ -120,6 +122,7 @@ for kaudit status.`,
 	fl.DurationVar(&sf.writeTimeout, "write-timeout", 90*time.Second, "time from the end of the request headers to the end of the answer")
 	fl.DurationVar(&sf.idleTimeout, "idle-timeout", 2*time.Minute, "how long an idle keep-alive connection stays open")
 	keep.register(cmd)
+	sf.fwd.register(cmd)
 	return cmd
 }
 
@@ -183,6 +186,15 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 		wh.Auth = auth
 	}
 
+	// Forwarding goes through the spool: each sink follows it with its own
+	// position, so nothing answered with 200 is lost to a crash.
+	if len(sf.fwd.urls) > 0 && sf.spool == "" {
+		if stateDir == "" {
+			ln.Close()
+			return usageError("--forward on serve keeps a spool: give --spool DIR or a state dir")
+		}
+		sf.spool = filepath.Join(stateDir, "spool")
+	}
 	// The source: the spool file followed like a log, or the receiver itself.
 	// A spool line is one event of a body taken: it can be as long as the body.
 	cfg := liveConfig{maxLine: int(max(sf.maxBody, ingest.DefaultMaxLine)), poll: watchPoll}
@@ -194,6 +206,11 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 		}
 		defer sp.Close()
 		wh.Spool, cfg.path, cfg.stateDir = sp, sp.Path(), stateDir
+		if cfg.sinks, err = sf.fwd.open(stateDir); err != nil {
+			ln.Close()
+			return err
+		}
+		cfg.warn = e.stderr
 	} else {
 		cfg.run = wh.Run
 	}

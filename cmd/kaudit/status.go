@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kaudit/kaudit/forward"
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/query"
 )
@@ -20,6 +21,7 @@ import (
 // statusRow is one position as kaudit status reports it.
 type statusRow struct {
 	Source    string    `json:"source"`
+	Sink      string    `json:"sink,omitempty"` // a --forward sink's position: how far it acknowledged Source
 	Path      string    `json:"path"`
 	Offset    int64     `json:"offset"`
 	Line      int64     `json:"line"`
@@ -33,6 +35,8 @@ type statusRow struct {
 	// Receiver is set on the row of kaudit serve's webhook receiver
 	// (Source "webhook", Path its URL); the position fields are then zero.
 	Receiver *ingest.WebhookStats `json:"receiver,omitempty"`
+
+	Forward *forward.Stats `json:"forward,omitempty"` // a sink's counters, as its process last saved them
 }
 
 func newStatusCmd(e *env) *cobra.Command {
@@ -57,7 +61,14 @@ func newStatusCmd(e *env) *cobra.Command {
 			for _, cp := range pos {
 				rows = append(rows, statusOf(cp, now))
 			}
-			sort.Slice(rows, func(i, j int) bool { return rows[i].Source < rows[j].Source })
+			sort.Slice(rows, func(i, j int) bool {
+				return rows[i].Source < rows[j].Source || rows[i].Source == rows[j].Source && rows[i].Sink < rows[j].Sink
+			})
+			sinks, saved, err := forward.LoadStats(stateDir)
+			if err != nil {
+				return err
+			}
+			rows = withSinks(rows, sinks)
 			recv, hasRecv, err := ingest.LoadWebhookStats(stateDir)
 			if err != nil {
 				return fmt.Errorf("receiver counters: %v", err)
@@ -80,8 +91,8 @@ func newStatusCmd(e *env) *cobra.Command {
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SOURCE\tPATH\tOFFSET\tSIZE\tLAG\tLAG EVENTS\tLAST EVENT\tAGE")
 			for _, r := range rows {
-				if r.Receiver != nil {
-					continue
+				if r.Receiver != nil || r.Path == "" {
+					continue // the receiver's section comes below; a sink with no position yet
 				}
 				size, last := fmt.Sprint(r.Size), "-"
 				if r.Size < 0 {
@@ -94,11 +105,33 @@ func newStatusCmd(e *env) *cobra.Command {
 				if r.Rotated {
 					lag = "≥" + lag + " (rotated)"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\n", r.Source, r.Path, r.Offset, size, lag, r.LagEvents, last,
+				src := r.Source
+				if r.Sink != "" {
+					src += " -> " + r.Sink
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\n", src, r.Path, r.Offset, size, lag, r.LagEvents, last,
 					time.Duration(r.AgeSec*float64(time.Second)).Round(time.Second))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
+			}
+			if len(sinks) > 0 {
+				fmt.Fprintf(e.stdout, "\nforward (counters saved %s ago)\n", now.Sub(saved).Round(time.Second))
+				fmt.Fprintln(tw, "SINK\tSENT\tACKED\tRETRIED\tDROPPED\tDEAD-LETTERED\tOVERSIZE\tQUEUE\tLAST ERROR")
+				for _, st := range sinks {
+					lastErr := "-"
+					if st.LastError != "" {
+						lastErr = query.Printable(st.LastError)
+						if !st.LastErrorAt.IsZero() {
+							lastErr = st.LastErrorAt.Format(time.RFC3339) + " " + lastErr
+						}
+					}
+					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", query.Printable(st.Sink), st.Sent, st.Acked, st.Retried, st.Dropped,
+						st.DeadLettered, st.Oversize, st.Queue, lastErr)
+				}
+				if err := tw.Flush(); err != nil {
+					return err
+				}
 			}
 			if hasRecv {
 				fmt.Fprintln(e.stdout)
@@ -114,7 +147,7 @@ func newStatusCmd(e *env) *cobra.Command {
 
 // statusOf compares a checkpoint with the files as they are now.
 func statusOf(cp ingest.Checkpoint, now time.Time) statusRow {
-	r := statusRow{Source: cp.Source, Path: cp.Path, Offset: cp.Offset, Line: cp.Line, Size: -1, LastEvent: cp.LastEvent, Updated: cp.Updated}
+	r := statusRow{Source: cp.Source, Sink: cp.Sink, Path: cp.Path, Offset: cp.Offset, Line: cp.Line, Size: -1, LastEvent: cp.LastEvent, Updated: cp.Updated}
 	if !cp.Updated.IsZero() {
 		r.AgeSec = now.Sub(cp.Updated).Seconds()
 	}
@@ -170,4 +203,22 @@ func writeReceiverStatus(w io.Writer, s ingest.WebhookStats, now time.Time) erro
 	fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", query.Printable(s.Listen), s.Requests, s.Events, s.Bytes, rejected, sender, last,
 		now.Sub(s.Updated).Round(time.Second))
 	return tw.Flush()
+}
+
+// withSinks attaches each sink's counters to its position rows; a sink with
+// no position yet gets a row of its own.
+func withSinks(rows []statusRow, sinks []forward.Stats) []statusRow {
+	for i := range sinks {
+		st := &sinks[i]
+		found := false
+		for j := range rows {
+			if rows[j].Sink == st.Sink {
+				rows[j].Forward, found = st, true
+			}
+		}
+		if !found {
+			rows = append(rows, statusRow{Sink: st.Sink, Size: -1, Forward: st})
+		}
+	}
+	return rows
 }

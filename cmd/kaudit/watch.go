@@ -28,6 +28,7 @@ func newWatchCmd(e *env) *cobra.Command {
 	var maxLine int
 	var keep retentionFlags
 	var noState bool
+	var fwd forwardFlags
 	cmd := &cobra.Command{
 		Use:   "watch [flags] [PATH]",
 		Short: "Follow the API server's audit log live, through rotation, resuming where it stopped",
@@ -42,6 +43,14 @@ event is printed once across restarts. After a crash (kill -9) the events
 handed on since the last positions flush (at most about one second's worth)
 come again.
 
+With --forward each sink gets every event at least once, in file order:
+a reader of its own follows the log from the sink's own position, which is
+saved only once the receiver acknowledged everything before it. A slow or
+unreachable receiver pauses that reader (the log is the buffer; at most
+--forward-max-inflight bytes are held per sink) while the store, the terminal
+UI and the other sinks go on. On interrupt the sinks get --forward-drain to
+acknowledge what is in flight; kaudit status shows their counters.
+
 On a terminal it opens the terminal UI over the live store. With -o jsonl
 (the default when stdout is not a terminal) each kept event's original bytes
 are printed as it arrives — the headless agent mode; --jq prints a jq
@@ -54,7 +63,9 @@ index). Headless jsonl output keeps only the last 4 chunks by default: it
 needs them only to recognise an event it was given twice.`,
 		Example: `  kaudit watch -o jsonl -f 'denied' | tee denials.jsonl
   kaudit watch --history all -f 'user:alice' /var/log/kubernetes/apiserver/
-  kaudit watch --history 2h -o jsonl audit.log`,
+  kaudit watch --history 2h -o jsonl audit.log
+  kaudit watch --forward otlp+http://127.0.0.1:4318 --cluster-name prod -o jsonl >/dev/null
+  DD_API_KEY=... kaudit watch --forward datadog://datadoghq.eu --forward otlp+https://otel.example:4318`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := defaultWatchPath
@@ -98,6 +109,11 @@ needs them only to recognise an event it was given twice.`,
 			if err := keep.apply(&cfg, streaming); err != nil {
 				return err
 			}
+			sinks, err := fwd.open(stateDir)
+			if err != nil {
+				return err
+			}
+			cfg.sinks, cfg.warn = sinks, e.stderr
 			ctx := cmd.Context()
 			if ui {
 				pol, err := policyUI(out.policy)
@@ -131,6 +147,7 @@ needs them only to recognise an event it was given twice.`,
 	}
 	out.register(cmd)
 	sel.register(cmd)
+	fwd.register(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&history, "history", "current", "what to load before following, when there is no saved position: current (the current file), all (every backup too), or a duration (backups rotated within it, e.g. 2h)")
 	fl.StringVar(&stateDir, "state-dir", ingest.DefaultStateDir(), "where positions are kept")

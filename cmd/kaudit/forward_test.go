@@ -1,0 +1,261 @@
+package main
+
+import (
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"gopkg.in/natefinch/lumberjack.v2"
+
+	"github.com/kaudit/kaudit/forward"
+	"github.com/kaudit/kaudit/ingest"
+)
+
+// otlpFake is an OTLP/HTTP logs receiver answering status (200 when 0),
+// recording the bodies of the records it accepted, in arrival order.
+type otlpFake struct {
+	srv    *httptest.Server
+	status atomic.Int32
+	mu     sync.Mutex
+	bodies []string
+	ids    []string
+	posts  int
+}
+
+func newOTLPFake(t *testing.T) *otlpFake {
+	f := &otlpFake{}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.posts++
+		f.mu.Unlock()
+		if s := f.status.Load(); s != 0 {
+			http.Error(w, "scripted", int(s))
+			return
+		}
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		b, _ := io.ReadAll(zr)
+		req := plogotlp.NewExportRequest()
+		if err := req.UnmarshalProto(b); err != nil || r.URL.Path != "/v1/logs" {
+			http.Error(w, "bad request", 400)
+			return
+		}
+		lrs := req.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+		f.mu.Lock()
+		for i := range lrs.Len() {
+			f.bodies = append(f.bodies, lrs.At(i).Body().Str())
+			id, _ := lrs.At(i).Attributes().Get(forward.AttrEventID)
+			f.ids = append(f.ids, id.Str())
+		}
+		f.mu.Unlock()
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *otlpFake) url() string { return "otlp+http://" + f.srv.Listener.Addr().String() }
+
+func (f *otlpFake) got() (bodies, ids []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.bodies...), append([]string(nil), f.ids...)
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// sinkCheckpoint is the sink's saved position, if any.
+func sinkCheckpoint(t *testing.T, state, src, sink string) (ingest.Checkpoint, bool) {
+	t.Helper()
+	m, err := ingest.LoadPositions(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, ok := m[ingest.Checkpoint{Source: src, Sink: sink}.Key()]
+	return cp, ok
+}
+
+// TestWatchForwardCommitsOnAck: while the receiver refuses (503), watch
+// still prints every event (the store is not held back) but the sink's
+// position stays where nothing was acknowledged; once the receiver is back
+// every event arrives, in file order, and the sink's position reaches the
+// end of the file. A restart resends nothing and goes on with new events.
+func TestWatchForwardCommitsOnAck(t *testing.T) {
+	dir, state := t.TempDir(), t.TempDir()
+	fake := newOTLPFake(t)
+	fake.status.Store(503)
+	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 100}
+	defer lj.Close()
+	writeEvents(t, lj, 0, 50)
+	args := []string{"-o", "jsonl", "--state-dir", state, "--forward", fake.url(), "--cluster-name", "test", dir}
+	w := startWatch(t, args...)
+	w.waitLines(t, 50)
+	waitUntil(t, "retries", func() bool { fake.mu.Lock(); defer fake.mu.Unlock(); return fake.posts >= 2 })
+	time.Sleep(1200 * time.Millisecond) // a positions flush
+	if cp, ok := sinkCheckpoint(t, state, dir, fake.url()); ok {
+		t.Fatalf("sink position %+v saved with nothing acknowledged", cp)
+	}
+	if cp, ok := sinkCheckpoint(t, state, dir, ""); !ok || cp.Line != 50 {
+		t.Fatalf("the reader's own position %+v (%v): want 50 lines", cp, ok)
+	}
+	fake.status.Store(0)
+	lj.Rotate()
+	writeEvents(t, lj, 50, 70)
+	waitUntil(t, "70 events at the receiver", func() bool { _, ids := fake.got(); return len(ids) >= 70 })
+	waitUntil(t, "the sink's position", func() bool {
+		cp, ok := sinkCheckpoint(t, state, dir, fake.url())
+		return ok && cp.Line == 20 && cp.Path == filepath.Join(dir, "audit.log")
+	})
+	if c := w.stop(t); c != exitOK {
+		t.Fatalf("exit %d: %s", c, w.errOut.String())
+	}
+	writeEvents(t, lj, 70, 80)
+	w2 := startWatch(t, args...)
+	waitUntil(t, "80 events at the receiver", func() bool { _, ids := fake.got(); return len(ids) >= 80 })
+	time.Sleep(300 * time.Millisecond)
+	if c := w2.stop(t); c != exitOK {
+		t.Fatalf("exit %d: %s", c, w2.errOut.String())
+	}
+	bodies, ids := fake.got()
+	if len(bodies) != 80 {
+		t.Fatalf("%d events at the receiver, want 80 (no resend)", len(bodies))
+	}
+	for i, b := range bodies {
+		if want := evLine(evID(i), evUser(i)); b != want {
+			t.Fatalf("event %d: body %q, want %q (file order, byte-identical)", i, b, want)
+		}
+		if ids[i] != forward.EventID("test", hostname(), []byte(b)) {
+			t.Fatalf("event %d: id %q", i, ids[i])
+		}
+	}
+	code, out, errOut := kaudit(t, "", "status", "--state-dir", state)
+	if code != exitOK || !strings.Contains(out, "-> "+fake.url()) || !strings.Contains(out, "SINK") {
+		t.Fatalf("status exit %d: %s %s", code, out, errOut)
+	}
+	_, out, _ = kaudit(t, "", "status", "--state-dir", state, "-o", "json")
+	var rows []statusRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range rows {
+		if r.Sink == fake.url() {
+			found = true
+			if r.Forward == nil || r.Forward.Acked != 10 || r.Forward.Queue != 0 || r.Line != 30 {
+				t.Errorf("sink row %+v forward %+v: the second run acked 10, position at line 30", r, r.Forward)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no sink row in %s", out)
+	}
+}
+
+func evID(i int) string { return "00000000-0000-0000-0000-" + pad12(i) }
+
+func pad12(i int) string {
+	s := strings.Repeat("0", 12) + itoa(i)
+	return s[len(s)-12:]
+}
+
+func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+func evUser(i int) string {
+	if i%2 == 1 {
+		return "bob"
+	}
+	return "alice"
+}
+
+func hostname() string { h, _ := os.Hostname(); return h }
+
+// TestReplayForward: replay sends every event in input order; a receiver
+// that refuses for good (400) sends them to the dead-letter file, counted
+// in kaudit status.
+func TestReplayForward(t *testing.T) {
+	dir, state := t.TempDir(), t.TempDir()
+	var lines []string
+	for i := range 30 {
+		lines = append(lines, evLine(evID(i), evUser(i)))
+	}
+	path := filepath.Join(dir, "audit.log")
+	os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+	fake := newOTLPFake(t)
+	code, out, errOut := kaudit(t, "", "replay", "-o", "table", "--view", "users", "--state-dir", state, "--forward", fake.url(), path)
+	if code != exitOK || !strings.Contains(out, "alice") {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	bodies, _ := fake.got()
+	if strings.Join(bodies, "\n") != strings.Join(lines, "\n") {
+		t.Fatalf("receiver got %d events, not the file in order", len(bodies))
+	}
+	fake.status.Store(400)
+	code, _, errOut = kaudit(t, "", "replay", "-o", "jsonl", "--state-dir", state, "--forward", fake.url(), path)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	dead, err := os.ReadFile(filepath.Join(state, "deadletter-"+fileSafe(fake.url())+".jsonl"))
+	if err != nil || strings.Count(string(dead), "\n") != 30 || !strings.Contains(string(dead), `"error":"HTTP 400: scripted"`) {
+		t.Fatalf("dead-letter file (%v): %.300s", err, dead)
+	}
+	_, out, _ = kaudit(t, "", "status", "--state-dir", state)
+	if !strings.Contains(out, "HTTP 400: scripted") || !strings.Contains(out, fake.url()) {
+		t.Errorf("status: %s", out)
+	}
+	t.Setenv("DD_API_KEY", "")
+	if code, _, errOut := kaudit(t, "", "replay", "-o", "jsonl", "--forward", "datadog://datadoghq.eu", path); code != exitUsage || !strings.Contains(errOut, "API key") {
+		t.Errorf("datadog without a key: exit %d %s", code, errOut)
+	}
+}
+
+// TestWatchForwardBackupDeleted: events not yet sent were in a backup that
+// was deleted while kaudit was down: the restart says so for the sink.
+func TestWatchForwardBackupDeleted(t *testing.T) {
+	dir, state := t.TempDir(), t.TempDir()
+	fake := newOTLPFake(t)
+	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 100}
+	defer lj.Close()
+	writeEvents(t, lj, 0, 10)
+	args := []string{"-o", "jsonl", "--state-dir", state, "--forward", fake.url(), "--forward-drain", "200ms", dir}
+	w := startWatch(t, args...)
+	waitUntil(t, "10 events at the receiver", func() bool { _, ids := fake.got(); return len(ids) == 10 })
+	if c := w.stop(t); c != exitOK {
+		t.Fatalf("exit %d: %s", c, w.errOut.String())
+	}
+	writeEvents(t, lj, 10, 15) // never sent
+	lj.Rotate()
+	backups, _ := filepath.Glob(filepath.Join(dir, "audit-*.log"))
+	for _, b := range backups {
+		os.Remove(b)
+	}
+	writeEvents(t, lj, 15, 20)
+	w = startWatch(t, args...)
+	waitUntil(t, "the 5 newest events at the receiver", func() bool { _, ids := fake.got(); return len(ids) == 15 })
+	if c := w.stop(t); c != exitOK {
+		t.Fatalf("exit %d: %s", c, w.errOut.String())
+	}
+	if e := w.errOut.String(); !strings.Contains(e, "--forward "+fake.url()+": rotated and deleted") {
+		t.Errorf("stderr does not say what the sink lost: %s", e)
+	}
+}

@@ -1,0 +1,337 @@
+package forward
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+)
+
+// DefaultMaxInflight bounds a sink's memory when Config.MaxInflight is 0:
+// the bytes of events queued or being sent.
+const DefaultMaxInflight = 16 << 20
+
+// Config is what a Forwarder needs besides its URL.
+type Config struct {
+	Identity
+	APIKey        string   // Datadog's DD-API-KEY
+	Endpoint      string   // overrides where a datadog:// sink posts (a proxy, a test intake)
+	Tags          []string // extra Datadog tags (key:value)
+	StripResponse bool     // Datadog: send events over 1 MB without their responseObject
+	CAFile        string   // PEM roots for https receivers (default: the system's)
+	MaxInflight   int64    // bytes queued or in flight; 0: DefaultMaxInflight
+	Workers       int      // payloads in flight at once; 0: 1 (receivers see file order)
+	DeadLetter    string   // file that permanently refused events are appended to ("" : only counted)
+	Backoff       Backoff  // zero: DefaultBackoff
+	Client        *http.Client
+
+	sleep func(context.Context, time.Duration) error // tests
+}
+
+// Stats is one sink's counters, in events.
+type Stats struct {
+	Sink         string    `json:"sink"`
+	Sent         int64     `json:"sent"`          // events posted (first attempts)
+	Acked        int64     `json:"acked"`         // events the receiver accepted
+	Retried      int64     `json:"retried"`       // events posted again after a retryable failure
+	Dropped      int64     `json:"dropped"`       // events the receiver rejected in a partial success (not resent)
+	DeadLettered int64     `json:"dead_lettered"` // events refused for good, appended to the dead-letter file
+	Oversize     int64     `json:"oversize"`      // events over the receiver's per-event limit
+	Queue        int64     `json:"queue"`         // events queued or in flight
+	QueueBytes   int64     `json:"queue_bytes"`
+	LastError    string    `json:"last_error,omitempty"`
+	LastErrorAt  time.Time `json:"last_error_at,omitzero"`
+}
+
+func (s *Stats) setError(msg string) {
+	s.LastError, s.LastErrorAt = msg, time.Now().UTC()
+}
+
+// Forwarder is one sink.
+//
+// Goroutines: Enqueue, Committed, Stats and Close may be called from any
+// goroutine; Workers sender goroutines (started by New, ended by Close)
+// take batches off the queue and deliver them. A mutex guards the queue,
+// the acknowledgements and the counters.
+type Forwarder struct {
+	t      target
+	cfg    Config
+	client *http.Client
+	dl     *deadLetter
+
+	mu       sync.Mutex
+	queue    []*item
+	inflight int64
+	nextSeq  uint64
+	closed   bool
+	changed  chan struct{} // closed and replaced whenever the queue shrinks, grows or closes
+	acks     ackTracker
+	stats    Stats
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+type item struct {
+	seq  uint64
+	recs []Record
+	pos  any
+	size int64
+}
+
+// New parses rawURL (otlp+http://HOST:PORT, otlp+https://HOST:PORT or
+// datadog://SITE) and starts the sink's senders.
+func New(rawURL string, cfg Config) (*Forwarder, error) {
+	t, err := parseTarget(rawURL, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	client, err := httpClient(&cfg)
+	if err != nil {
+		return nil, fmt.Errorf("--forward %s: %v", t.name, err)
+	}
+	if cfg.MaxInflight <= 0 {
+		cfg.MaxInflight = DefaultMaxInflight
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 1
+	}
+	if cfg.Backoff == (Backoff{}) {
+		cfg.Backoff = DefaultBackoff
+	}
+	if cfg.sleep == nil {
+		cfg.sleep = sleepCtx
+	}
+	f := &Forwarder{t: t, cfg: cfg, client: client, changed: make(chan struct{}),
+		acks: ackTracker{done: map[uint64]any{}}, stats: Stats{Sink: t.name}, done: make(chan struct{})}
+	if cfg.DeadLetter != "" {
+		f.dl = &deadLetter{path: cfg.DeadLetter, sink: t.name}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	f.cancel = cancel
+	var wg sync.WaitGroup
+	for range cfg.Workers {
+		wg.Go(func() { f.send(ctx) })
+	}
+	go func() { wg.Wait(); close(f.done) }()
+	return f, nil
+}
+
+// Name is the sink's URL as shown (no credentials).
+func (f *Forwarder) Name() string { return f.t.name }
+
+// Enqueue queues one batch of one source, in that source's order. pos is
+// opaque: Committed returns it once this batch and every batch enqueued
+// before it were acknowledged. Enqueue blocks while the sink already holds
+// MaxInflight bytes (a batch larger than that is taken when the sink is
+// empty): that is the backpressure that pauses reading for this sink. It
+// fails when ctx is done or the Forwarder was closed.
+func (f *Forwarder) Enqueue(ctx context.Context, recs []Record, pos any) error {
+	var size int64
+	for i := range recs {
+		size += recs[i].size()
+	}
+	for {
+		f.mu.Lock()
+		if f.closed {
+			f.mu.Unlock()
+			return errClosed
+		}
+		if f.inflight == 0 || f.inflight+size <= f.cfg.MaxInflight {
+			f.queue = append(f.queue, &item{seq: f.nextSeq, recs: recs, pos: pos, size: size})
+			f.nextSeq++
+			f.inflight += size
+			f.stats.Queue += int64(len(recs))
+			f.stats.QueueBytes = f.inflight
+			f.signal()
+			f.mu.Unlock()
+			return nil
+		}
+		ch := f.changed
+		f.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// signal wakes every goroutine waiting for a change; f.mu is held.
+func (f *Forwarder) signal() {
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+// send is one sender: it takes the oldest batch, delivers it, acknowledges it.
+func (f *Forwarder) send(ctx context.Context) {
+	for {
+		f.mu.Lock()
+		for len(f.queue) == 0 {
+			if f.closed {
+				f.mu.Unlock()
+				return
+			}
+			ch := f.changed
+			f.mu.Unlock()
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				return
+			}
+			f.mu.Lock()
+		}
+		it := f.queue[0]
+		f.queue[0] = nil
+		f.queue = f.queue[1:]
+		f.mu.Unlock()
+		if err := f.deliver(ctx, it.recs); err != nil {
+			return // cancelled: not acknowledged, so its position is never committed
+		}
+		f.mu.Lock()
+		f.inflight -= it.size
+		f.stats.Queue -= int64(len(it.recs))
+		f.stats.QueueBytes = f.inflight
+		f.acks.ack(it.seq, it.pos)
+		f.signal()
+		f.mu.Unlock()
+	}
+}
+
+// Committed is the pos of the newest batch that was acknowledged together
+// with every batch enqueued before it; ok is false until there is one.
+func (f *Forwarder) Committed() (pos any, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.acks.committed, f.acks.has
+}
+
+// Stats is a snapshot of the counters.
+func (f *Forwarder) Stats() Stats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stats
+}
+
+func (f *Forwarder) count(fn func(*Stats)) {
+	f.mu.Lock()
+	fn(&f.stats)
+	f.mu.Unlock()
+}
+
+// NoteError records msg as the sink's last error (a problem its caller met,
+// such as input it could not read for this sink).
+func (f *Forwarder) NoteError(msg string) { f.count(func(s *Stats) { s.setError(msg) }) }
+
+// Idle reports whether nothing is queued or in flight.
+func (f *Forwarder) Idle() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.inflight == 0
+}
+
+// Close stops taking batches and drains: it waits until every queued batch
+// was acknowledged, or ctx is done (then the senders are stopped and what
+// was not acknowledged stays uncommitted, to be resent by a later run).
+// It returns how many events were left undelivered.
+func (f *Forwarder) Close(ctx context.Context) int64 {
+	f.mu.Lock()
+	if !f.closed {
+		f.closed = true
+		f.signal()
+	}
+	f.mu.Unlock()
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		f.cancel()
+		<-f.done
+	}
+	f.cancel()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stats.Queue
+}
+
+// deadLetter appends recs to the dead-letter file and counts them.
+func (f *Forwarder) deadLetter(recs []Record, why string) {
+	f.count(func(s *Stats) { s.DeadLettered += int64(len(recs)); s.setError(why) })
+	if f.dl == nil {
+		return
+	}
+	if err := f.dl.write(recs, why); err != nil {
+		f.count(func(s *Stats) { s.setError("dead-letter file: " + err.Error()) })
+	}
+}
+
+// ackTracker turns acknowledgements in any order into an in-order
+// committed position. Guarded by Forwarder.mu.
+type ackTracker struct {
+	next      uint64         // the oldest batch not yet acknowledged
+	done      map[uint64]any // acknowledged batches at or after next
+	committed any
+	has       bool
+}
+
+func (a *ackTracker) ack(seq uint64, pos any) {
+	a.done[seq] = pos
+	for {
+		p, ok := a.done[a.next]
+		if !ok {
+			return
+		}
+		delete(a.done, a.next)
+		a.committed, a.has = p, true
+		a.next++
+	}
+}
+
+// deadLetter is a sink's dead-letter file: one JSON line per refused event
+// (when, which sink, why, and the original event), fsynced per write.
+type deadLetter struct {
+	path string
+	sink string
+	mu   sync.Mutex
+}
+
+type deadLine struct {
+	Time    time.Time       `json:"time"`
+	Sink    string          `json:"sink"`
+	Error   string          `json:"error"`
+	EventID string          `json:"kaudit.event_id"`
+	Event   json.RawMessage `json:"event"`
+}
+
+func (d *deadLetter) write(recs []Record, why string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	f, err := os.OpenFile(d.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	var buf []byte
+	for i := range recs {
+		line := deadLine{Time: now, Sink: d.sink, Error: why, EventID: recs[i].ID, Event: recs[i].Event.Raw}
+		if !json.Valid(line.Event) {
+			b, _ := json.Marshal(string(line.Event))
+			line.Event = b
+		}
+		b, err := json.Marshal(line)
+		if err != nil {
+			continue
+		}
+		buf = append(append(buf, b...), '\n')
+	}
+	_, err = f.Write(buf)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
