@@ -17,6 +17,8 @@
 //
 // The same Config always yields the same bytes. A Generator is not safe for
 // concurrent use: it is meant to be owned by one goroutine.
+//
+// For TLS tests it also makes a throw-away certificate authority (CA).
 package gen
 
 import (

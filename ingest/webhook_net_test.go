@@ -26,7 +26,7 @@ func TestWebhookAuth(t *testing.T) {
 	apiCert, apiKey := ca.issue(t, "kube-apiserver", false)
 	strayCert, strayKey := ca.issue(t, "stranger", false)
 	foreignCert, foreignKey := other.issue(t, "kube-apiserver", false)
-	tlsCfg, err := ServerTLS(writePEM(t, dir, "srv.crt", srvCert), writePEM(t, dir, "srv.key", srvKey), writePEM(t, dir, "ca.crt", ca.pem))
+	tlsCfg, err := ServerTLS(writePEM(t, dir, "srv.crt", srvCert), writePEM(t, dir, "srv.key", srvKey), writePEM(t, dir, "ca.crt", ca.PEM))
 	if err != nil {
 		t.Fatal(err)
 	}

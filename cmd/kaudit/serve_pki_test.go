@@ -1,97 +1,49 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"github.com/kaudit/kaudit/gen"
 )
 
-// testCA is a throw-away certificate authority made at test time.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
+// testCA is gen's throw-away certificate authority, failing the test on
+// error.
+type testCA struct{ *gen.CA }
 
 func newTestCA(t *testing.T, name string) *testCA {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := gen.NewCA(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+	return &testCA{ca}
 }
 
-// issue makes a leaf certificate: a server one (for 127.0.0.1) or a client one.
+// issue makes a leaf certificate: a server one (for 127.0.0.1 and
+// localhost) or a client one.
 func (ca *testCA) issue(t *testing.T, cn string, server bool) (certPEM, keyPEM []byte) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
+	var err error
 	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
-		tmpl.DNSNames = []string{"localhost"}
+		certPEM, keyPEM, err = ca.IssueServer(cn, "127.0.0.1", "localhost")
+	} else {
+		certPEM, keyPEM, err = ca.IssueClient(cn)
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+	return certPEM, keyPEM
 }
 
 // clientTLS is a client configuration trusting ca, presenting cert if given.
 func clientTLS(t *testing.T, ca *testCA, certPEM, keyPEM []byte) *tls.Config {
 	t.Helper()
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca.pem)
-	cfg := &tls.Config{RootCAs: pool}
-	if certPEM != nil {
-		c, err := tls.X509KeyPair(certPEM, keyPEM)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Present it whatever CAs the server names (Go would otherwise
-		// send nothing to a server asking for another CA's certificates).
-		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &c, nil }
+	cfg, err := ca.ClientTLS(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return cfg
 }
@@ -120,7 +72,7 @@ func newTestPKI(t *testing.T, client string) *testPKI {
 	cc, ck := ca.issue(t, client, false)
 	return &testPKI{
 		ca:         ca,
-		caFile:     writePEM(t, dir, "ca.crt", ca.pem),
+		caFile:     writePEM(t, dir, "ca.crt", ca.PEM),
 		serverCert: writePEM(t, dir, "serve.crt", sc),
 		serverKey:  writePEM(t, dir, "serve.key", sk),
 		clientCert: writePEM(t, dir, "client.crt", cc),
