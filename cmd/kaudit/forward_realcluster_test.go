@@ -44,23 +44,11 @@ func addFileLines(t *testing.T, w *written, cluster, path string) {
 func TestE2EForwardRealAPIServer(t *testing.T) {
 	e2e(t)
 	rc := realcluster(t)
-	if out, err := exec.Command("bash", filepath.Join(rc, "build.sh")).CombinedOutput(); err != nil {
-		t.Fatalf("build.sh: %v\n%s", err, out)
-	}
 	bin := buildKaudit(t)
 	col := newCollector(t, 30015)
-	dir, state := t.TempDir(), t.TempDir()
-	env := append(os.Environ(), "APISERVER_PORT=31443", "ETCD_CLIENT_PORT=31379", "ETCD_PEER_PORT=31380",
+	api := startAPIServer(t, rc, "APISERVER_PORT=31443", "ETCD_CLIENT_PORT=31379", "ETCD_PEER_PORT=31380",
 		"AUDIT_LOG_MAXSIZE=1", "AUDIT_LOG_COMPRESS=1", "AUDIT_POLICY=allstages")
-	sh := func(script string, args ...string) {
-		cmd := exec.Command("bash", append([]string{filepath.Join(rc, script)}, args...)...)
-		cmd.Env = env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v\n%s", script, err, out)
-		}
-	}
-	sh("up.sh", dir)
-	t.Cleanup(func() { exec.Command("bash", filepath.Join(rc, "down.sh"), dir).Run() })
+	dir, state := api.dir, t.TempDir()
 	const cluster = "real"
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, "watch", "-o", "jsonl", "--history", "all", "--state-dir", state,
@@ -72,8 +60,7 @@ func TestE2EForwardRealAPIServer(t *testing.T) {
 		return cmd
 	}
 	watch := start()
-	work := exec.Command("bash", filepath.Join(rc, "workload.sh"), dir, "2")
-	work.Env = env
+	work := api.script("workload.sh", dir, "2")
 	if err := work.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +72,7 @@ func TestE2EForwardRealAPIServer(t *testing.T) {
 	if err := work.Wait(); err != nil {
 		t.Logf("workload.sh: %v (its commands' outcomes are in workload.log)", err)
 	}
-	sh("down.sh", dir) // the API server flushes its audit buffer
+	api.run("down.sh", dir) // the API server flushes its audit buffer
 	w := &written{line: map[string]string{}}
 	files, _ := filepath.Glob(filepath.Join(dir, "audit*.log*"))
 	for _, p := range files {

@@ -125,28 +125,10 @@ func neighbours(d canI) []canI {
 func TestE2ERBACRealAPIServer(t *testing.T) {
 	e2e(t)
 	rc := realcluster(t)
-	if out, err := exec.Command("bash", filepath.Join(rc, "build.sh")).CombinedOutput(); err != nil {
-		t.Fatalf("build.sh: %v\n%s", err, out)
-	}
 	bin := buildKaudit(t)
-	dir := t.TempDir()
-	env := append(os.Environ(), "APISERVER_PORT=27443", "ETCD_CLIENT_PORT=23379", "ETCD_PEER_PORT=23380")
-	sh := func(script string, args ...string) []byte {
-		cmd := exec.Command("bash", append([]string{filepath.Join(rc, script)}, args...)...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", script, err, out)
-		}
-		return out
-	}
-	sh("up.sh", dir)
-	t.Cleanup(func() {
-		cmd := exec.Command("bash", filepath.Join(rc, "down.sh"), dir)
-		cmd.Env = env
-		cmd.Run()
-	})
-	out := sh("workload.sh", dir, "1")
+	api := startAPIServer(t, rc, "APISERVER_PORT=27443", "ETCD_CLIENT_PORT=23379", "ETCD_PEER_PORT=23380")
+	dir := api.dir
+	out := api.run("workload.sh", dir, "1")
 	t.Logf("workload: %s", lastLine(out))
 	admin := filepath.Join(dir, "kubeconfig-admin")
 

@@ -63,33 +63,20 @@ func upWithWebhookCert(t *testing.T, rc string) string {
 func TestE2ERealAPIServerWebhook(t *testing.T) {
 	e2e(t)
 	rc := realcluster(t)
-	if out, err := exec.Command("bash", filepath.Join(rc, "build.sh")).CombinedOutput(); err != nil {
-		t.Fatalf("build.sh: %v\n%s", err, out)
-	}
 	bin := buildKaudit(t)
 	scripts := upWithWebhookCert(t, rc)
 	pki := newTestPKI(t, "kube-apiserver")
-	dir, state, spool, outDir := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
+	state, spool, outDir := t.TempDir(), t.TempDir(), t.TempDir()
 	out := filepath.Join(outDir, "webhook.jsonl")
 	srv := startServeProc(t, bin, out, "--listen", "127.0.0.1:29600", "--tls-cert", pki.serverCert, "--tls-key", pki.serverKey,
 		"--client-ca", pki.caFile, "--client-name", "kube-apiserver", "--spool", spool, "--state-dir", state, "-o", "jsonl")
 
-	env := append(os.Environ(), "APISERVER_PORT=29443", "ETCD_CLIENT_PORT=25379", "ETCD_PEER_PORT=25380",
+	api := startAPIServer(t, scripts, "APISERVER_PORT=29443", "ETCD_CLIENT_PORT=25379", "ETCD_PEER_PORT=25380",
 		"AUDIT_LOG_MAXSIZE=1", "AUDIT_LOG_COMPRESS=1", "AUDIT_POLICY=allstages",
 		"AUDIT_WEBHOOK_URL="+srv.url, "AUDIT_WEBHOOK_BATCH_MAX_WAIT=1s",
 		"AUDIT_WEBHOOK_CA="+pki.caFile, "AUDIT_WEBHOOK_CLIENT_CERT="+pki.clientCert, "AUDIT_WEBHOOK_CLIENT_KEY="+pki.clientKey)
-	sh := func(script string, args ...string) {
-		cmd := exec.Command("bash", append([]string{filepath.Join(scripts, script)}, args...)...)
-		cmd.Env = env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v\n%s", script, err, out)
-		}
-	}
-	sh("up.sh", dir)
-	t.Cleanup(func() { exec.Command("bash", filepath.Join(rc, "down.sh"), dir).Run() })
-	work := exec.Command("bash", filepath.Join(scripts, "workload.sh"), dir, "1")
-	work.Env = env
-	if out, err := work.CombinedOutput(); err != nil {
+	dir := api.dir
+	if out, err := api.script("workload.sh", dir, "1").CombinedOutput(); err != nil {
 		t.Logf("workload.sh: %v (its commands' outcomes are in workload.log)\n%s", err, out)
 	}
 	// Every event before cut reaches the webhook within the batch wait
@@ -98,7 +85,7 @@ func TestE2ERealAPIServerWebhook(t *testing.T) {
 	cut := time.Now()
 	time.Sleep(4 * time.Second)
 	downAt := time.Now()
-	sh("down.sh", dir)
+	api.run("down.sh", dir)
 	time.Sleep(2 * time.Second)
 	srv.cmd.Process.Signal(syscall.SIGTERM)
 	if err := srv.cmd.Wait(); err != nil {

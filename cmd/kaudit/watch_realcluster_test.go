@@ -15,19 +15,6 @@ import (
 	"time"
 )
 
-// realcluster is ../shared/realcluster, or $KAUDIT_REALCLUSTER.
-func realcluster(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("KAUDIT_REALCLUSTER")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "realcluster")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "up.sh")); err != nil {
-		t.Fatalf("no realcluster scripts at %s (set KAUDIT_REALCLUSTER)", dir)
-	}
-	return dir
-}
-
 // keysOfFile reads (auditID, stage, stageTimestamp) of every event in an
 // audit log file, plain or gzip.
 func keysOfFile(t *testing.T, path string) []eventKey {
@@ -69,21 +56,9 @@ func keysOfFile(t *testing.T, path string) []eventKey {
 func TestE2ERealAPIServer(t *testing.T) {
 	e2e(t)
 	rc := realcluster(t)
-	if out, err := exec.Command("bash", filepath.Join(rc, "build.sh")).CombinedOutput(); err != nil {
-		t.Fatalf("build.sh: %v\n%s", err, out)
-	}
 	bin := buildKaudit(t)
-	dir, state, outDir := t.TempDir(), t.TempDir(), t.TempDir()
-	env := append(os.Environ(), "APISERVER_PORT=26443", "ETCD_CLIENT_PORT=22379", "ETCD_PEER_PORT=22380", "AUDIT_LOG_MAXSIZE=1", "AUDIT_LOG_COMPRESS=1", "AUDIT_POLICY=allstages")
-	sh := func(script string, args ...string) {
-		cmd := exec.Command("bash", append([]string{filepath.Join(rc, script)}, args...)...)
-		cmd.Env = env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v\n%s", script, err, out)
-		}
-	}
-	sh("up.sh", dir)
-	t.Cleanup(func() { exec.Command("bash", filepath.Join(rc, "down.sh"), dir).Run() })
+	api := startAPIServer(t, rc, "APISERVER_PORT=26443", "ETCD_CLIENT_PORT=22379", "ETCD_PEER_PORT=22380", "AUDIT_LOG_MAXSIZE=1", "AUDIT_LOG_COMPRESS=1", "AUDIT_POLICY=allstages")
+	dir, state, outDir := api.dir, t.TempDir(), t.TempDir()
 
 	n := 0
 	start := func() *exec.Cmd {
@@ -101,8 +76,7 @@ func TestE2ERealAPIServer(t *testing.T) {
 		return cmd
 	}
 	watch := start()
-	work := exec.Command("bash", filepath.Join(rc, "workload.sh"), dir, "4")
-	work.Env = env
+	work := api.script("workload.sh", dir, "4")
 	if err := work.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +88,7 @@ func TestE2ERealAPIServer(t *testing.T) {
 	if err := work.Wait(); err != nil {
 		t.Logf("workload.sh: %v (its commands' outcomes are in workload.log)", err)
 	}
-	sh("down.sh", dir) // the API server flushes its audit buffer
+	api.run("down.sh", dir) // the API server flushes its audit buffer
 	time.Sleep(2 * time.Second)
 	watch.Process.Signal(syscall.SIGTERM)
 	if err := watch.Wait(); err != nil {
