@@ -50,7 +50,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Long: `kaudit reads Kubernetes API server audit logs (audit.k8s.io Events, as JSON lines,
 webhook EventLists or pretty-printed documents; plain or gzipped; rotated backups
 in order) and answers from an in-memory index: requests by user, verb, resource,
-namespace and status code, the slowest requests, and RBAC denials.`,
+namespace and status code, the slowest requests, and RBAC denials.
+
+It follows the live log through rotation (watch) or receives the API server's
+audit webhook (serve), in a terminal UI or as JSON lines, and can forward every
+event upstream at least once (--forward: OTLP/HTTP, Datadog intake). rbac turns
+denials into the minimal RBAC that fixes them; policy checks and simulates an
+audit policy with kube-apiserver's own evaluator. demo shows it all on a
+simulated cluster.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
