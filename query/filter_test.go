@@ -102,6 +102,11 @@ func TestEvalFixtures(t *testing.T) {
 		}},
 		{"as:bob", func(e *store.Entry) bool { return e.Impersonated.Name == "bob" }},
 		{`-as:""`, func(e *store.Entry) bool { return e.Impersonated.Name != "" }},
+		{"subject:bob", func(e *store.Entry) bool { return e.Subject().Name == "bob" }},
+		{"subject:system:* denied", func(e *store.Entry) bool { return strings.HasPrefix(e.Subject().Name, "system:") && e.Denied }},
+		{"user:system:admin -subject:system:admin", func(e *store.Entry) bool { // what system:admin did as someone else
+			return e.User.Name == "system:admin" && e.Impersonated.Name != ""
+		}},
 		{"code:403", func(e *store.Entry) bool { return e.Code == 403 }},
 		{"code:4xx,5xx", func(e *store.Entry) bool { return e.Code >= 400 && e.Code < 600 }},
 		{"code:200-299 verb:get,list", func(e *store.Entry) bool {

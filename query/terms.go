@@ -26,7 +26,9 @@ import (
 // (authorization.k8s.io/decision), stage, level, ua (user agent), ip (the
 // first of sourceIPs; also CIDR prefixes such as 10.0.0.0/8), auditid, as
 // (impersonatedUser.username only: as:bob is what was done as bob; as:""
-// is requests without impersonation).
+// is requests without impersonation), subject (whose permissions were
+// checked: the impersonated user when there is one, else the authenticated
+// user — the SUBJECT of the denials view and of kaudit rbac).
 //
 // Semantics worth knowing:
 //
@@ -53,7 +55,7 @@ import (
 
 // termKeys are the keys of key:value terms, in the order help lists them.
 var termKeys = []string{"user", "group", "verb", "resource", "subresource", "apigroup", "ns", "name", "code",
-	"decision", "stage", "level", "ua", "ip", "auditid", "as"}
+	"decision", "stage", "level", "ua", "ip", "auditid", "as", "subject"}
 
 // termWords are the terms that are a bare word.
 var termWords = []string{"denied", "longrunning", "error"}
@@ -270,6 +272,8 @@ func termNode(text string, t term) (node, error) {
 		return nameAtom(desc, newValueMatcher(t.items).match), nil
 	case "auditid":
 		return auditIDAtom(desc, t.items), nil
+	case "subject":
+		return subjectNode(desc, t.items), nil
 	case "stage", "level":
 		if err := checkNames(text, t); err != nil {
 			return nil, err
@@ -282,6 +286,19 @@ func termNode(text string, t term) (node, error) {
 		return fieldAtom(desc, termFields[t.key], m), nil
 	}
 	return fieldAtom(desc, termFields[t.key], newValueMatcher(t.items).match), nil
+}
+
+// subjectNode is subject:X — as:X, or user:X without impersonation — from
+// the postings of both fields.
+func subjectNode(desc string, items []item) node {
+	m := newValueMatcher(items).match
+	noImpersonation := newValueMatcher([]item{{val: ""}}).match
+	impersonated := fieldAtom(desc, []store.Field{store.FieldImpersonated}, m)
+	direct := &andNode{
+		l: fieldAtom(desc, []store.Field{store.FieldUser}, m),
+		r: fieldAtom(`as:""`, []store.Field{store.FieldImpersonated}, noImpersonation),
+	}
+	return &orNode{l: impersonated, r: direct}
 }
 
 func termString(t term) string {

@@ -79,7 +79,8 @@ func drillTerm(v query.View, row []any) string {
 	case query.ViewResources:
 		return resourceTerm(s(0))
 	case query.ViewDenials:
-		t := "denied user:" + quoteValue(s(0)) + " verb:" + quoteValue(s(1))
+		// The row's SUBJECT is whose permissions were checked.
+		t := "denied subject:" + quoteValue(s(0)) + " verb:" + quoteValue(s(1))
 		if r := resourceTerm(s(2)); r != "" {
 			t += " " + r
 		}

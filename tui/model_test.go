@@ -182,6 +182,17 @@ func TestDrillImpersonatedAndLatency(t *testing.T) {
 	if !strings.Contains(m.View(), "filter: verb:") {
 		t.Errorf("the term is not shown:\n%s", m.View())
 	}
+	// A Denials row is a SUBJECT's: whose permissions were checked, not
+	// whoever impersonated them.
+	m = drive(t, m, keys("esc", "7")...)
+	want = m.res.table.Rows[0][4].(int)
+	m = drive(t, m, keys("enter")...)
+	if f := m.filter.String(); !strings.HasPrefix(f, "denied subject:") {
+		t.Fatalf("denials drill: filter %q", f)
+	}
+	if got := m.rowCount(); got != want {
+		t.Errorf("denials drill kept %d requests, the row says %d", got, want)
+	}
 }
 
 func TestDetail(t *testing.T) {
