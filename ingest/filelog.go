@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 
@@ -126,7 +127,20 @@ func (t *Tail) finished(fl *follower) {
 			fp = got
 		}
 	}
-	t.Finished.Add(FinishedFile{Path: fl.src.path, Dev: fl.src.dev, Inode: fl.src.inode,
+	path := fl.src.path
+	if fl.fi != nil {
+		// A followed file, rotated: name it by its backup (found by inode)
+		// rather than by the path it was followed at.
+		for _, b := range backups(filepath.Dir(path), filepath.Base(path)) {
+			if fi, err := os.Stat(b.path); err == nil {
+				if dev, ino := fileID(fi); dev == fl.src.dev && ino == fl.src.inode {
+					path = b.path
+					break
+				}
+			}
+		}
+	}
+	t.Finished.Add(FinishedFile{Path: path, Dev: fl.src.dev, Inode: fl.src.inode,
 		Fingerprint: fp.sum, FingerprintLen: fp.n, Lines: fl.line, Bytes: fl.off})
 }
 
