@@ -129,19 +129,31 @@ func (t *Tail) finished(fl *follower) {
 	}
 	path := fl.src.path
 	if fl.fi != nil {
-		// A followed file, rotated: name it by its backup (found by inode)
-		// rather than by the path it was followed at.
-		for _, b := range backups(filepath.Dir(path), filepath.Base(path)) {
-			if fi, err := os.Stat(b.path); err == nil {
-				if dev, ino := fileID(fi); dev == fl.src.dev && ino == fl.src.inode {
-					path = b.path
-					break
-				}
-			}
-		}
+		path = backupName(fl, fp)
 	}
 	t.Finished.Add(FinishedFile{Path: path, Dev: fl.src.dev, Inode: fl.src.inode,
 		Fingerprint: fp.sum, FingerprintLen: fp.n, Lines: fl.line, Bytes: fl.off})
+}
+
+// backupName names a followed file, rotated, by its backup (found by
+// inode, or by fingerprint once lumberjack gzipped it) rather than by the
+// path it was followed at.
+func backupName(fl *follower, fp fingerprint) string {
+	bks := backups(filepath.Dir(fl.src.path), filepath.Base(fl.src.path))
+	for _, b := range bks {
+		if fi, err := os.Stat(b.path); err == nil {
+			if dev, ino := fileID(fi); dev == fl.src.dev && ino == fl.src.inode {
+				return b.path
+			}
+		}
+	}
+	e := FinishedFile{Fingerprint: fp.sum, FingerprintLen: fp.n}
+	for i := len(bks) - 1; i >= 0; i-- { // newest first: it was rotated just now
+		if onDisk(e, [][]byte{headOf(bks[i].path)}) {
+			return bks[i].path
+		}
+	}
+	return fl.src.path
 }
 
 // lostAfter reports, as problems, every file the main reader finished after
