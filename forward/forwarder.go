@@ -40,6 +40,7 @@ type Stats struct {
 	Dropped      int64     `json:"dropped"`       // events the receiver rejected in a partial success (not resent)
 	DeadLettered int64     `json:"dead_lettered"` // events refused for good, appended to the dead-letter file
 	Oversize     int64     `json:"oversize"`      // events over the receiver's per-event limit
+	Lost         int64     `json:"lost"`          // events never read for this sink: their file was deleted first (counted where known)
 	Queue        int64     `json:"queue"`         // events queued or in flight
 	QueueBytes   int64     `json:"queue_bytes"`
 	LastError    string    `json:"last_error,omitempty"`
@@ -225,6 +226,14 @@ func (f *Forwarder) count(fn func(*Stats)) {
 // NoteError records msg as the sink's last error (a problem its caller met,
 // such as input it could not read for this sink).
 func (f *Forwarder) NoteError(msg string) { f.count(func(s *Stats) { s.setError(msg) }) }
+
+// NoteLost counts n events its caller could not read for this sink (their
+// file was deleted before it got to them).
+func (f *Forwarder) NoteLost(n int64) {
+	if n > 0 {
+		f.count(func(s *Stats) { s.Lost += n })
+	}
+}
 
 // Idle reports whether nothing is queued or in flight.
 func (f *Forwarder) Idle() bool {

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -55,6 +56,9 @@ func (c Checkpoint) Key() string {
 type positionsDoc struct {
 	Version   int          `json:"version"`
 	Positions []Checkpoint `json:"positions"`
+	// Finished is, by source, the main reader's FileLog (optional: files
+	// written before it existed still read as version 1).
+	Finished map[string][]FinishedFile `json:"finished,omitempty"`
 }
 
 // DefaultStateDir is where positions live by default: $XDG_STATE_HOME/kaudit,
@@ -75,35 +79,56 @@ func DefaultStateDir() string {
 // LoadPositions reads the positions file in dir, by source. A missing file
 // (or directory) is no positions yet, not an error.
 func LoadPositions(dir string) (map[string]Checkpoint, error) {
+	m, _, err := loadPositions(dir)
+	return m, err
+}
+
+// loadPositions reads the checkpoints and the finished-file records.
+func loadPositions(dir string) (map[string]Checkpoint, map[string][]FinishedFile, error) {
 	data, err := os.ReadFile(filepath.Join(dir, PositionsFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]Checkpoint{}, nil
+		return map[string]Checkpoint{}, map[string][]FinishedFile{}, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var doc positionsDoc
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, PositionsFile), err)
+		return nil, nil, fmt.Errorf("%s: %v", filepath.Join(dir, PositionsFile), err)
 	}
 	if doc.Version != PositionsVersion {
-		return nil, fmt.Errorf("%s: version %d, this kaudit reads version %d", filepath.Join(dir, PositionsFile), doc.Version, PositionsVersion)
+		return nil, nil, fmt.Errorf("%s: version %d, this kaudit reads version %d", filepath.Join(dir, PositionsFile), doc.Version, PositionsVersion)
 	}
 	m := make(map[string]Checkpoint, len(doc.Positions))
 	for _, c := range doc.Positions {
 		m[c.Key()] = c
 	}
-	return m, nil
+	if doc.Finished == nil {
+		doc.Finished = map[string][]FinishedFile{}
+	}
+	return m, doc.Finished, nil
 }
 
 // SavePositions writes the positions atomically and durably: a temporary
 // file in dir, fsync, rename over the old file, fsync of dir. A crash leaves
 // either the old file or the new one, never a mix.
 func SavePositions(dir string, positions map[string]Checkpoint) error {
+	return savePositions(dir, positions, nil)
+}
+
+func savePositions(dir string, positions map[string]Checkpoint, finished map[string][]FinishedFile) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	doc := positionsDoc{Version: PositionsVersion, Positions: make([]Checkpoint, 0, len(positions))}
+	for src, es := range finished {
+		if len(es) > 0 {
+			if doc.Finished == nil {
+				doc.Finished = map[string][]FinishedFile{}
+			}
+			doc.Finished[src] = es
+		}
+	}
 	for _, c := range positions {
 		doc.Positions = append(doc.Positions, c)
 	}
@@ -144,20 +169,40 @@ func SavePositions(dir string, positions map[string]Checkpoint) error {
 // Goroutines: any; a mutex guards it. Typically Tail.Acked is read by the
 // flushing goroutine and handed to Set just before Flush.
 type Positions struct {
-	dir     string
-	entries map[string]Checkpoint
-	dirty   bool
-	now     func() time.Time
-	mu      sync.Mutex
+	dir      string
+	entries  map[string]Checkpoint
+	finished map[string][]FinishedFile // by source: the main reader's FileLog
+	dirty    bool
+	now      func() time.Time
+	mu       sync.Mutex
 }
 
 // OpenPositions loads dir's positions file (see LoadPositions).
 func OpenPositions(dir string) (*Positions, error) {
-	m, err := LoadPositions(dir)
+	m, fin, err := loadPositions(dir)
 	if err != nil {
 		return nil, err
 	}
-	return &Positions{dir: dir, entries: m, now: time.Now}, nil
+	return &Positions{dir: dir, entries: m, finished: fin, now: time.Now}, nil
+}
+
+// Finished returns the files source's main reader finished, as last saved
+// (oldest first): what NewFileLog starts from.
+func (p *Positions) Finished(source string) []FinishedFile {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.finished[source])
+}
+
+// SetFinished records source's FileLog entries if they changed.
+func (p *Positions) SetFinished(source string, es []FinishedFile) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if slices.Equal(p.finished[source], es) {
+		return
+	}
+	p.finished[source] = slices.Clone(es)
+	p.dirty = true
 }
 
 // Get returns the checkpoint with key (a source path, or a Checkpoint.Key),
@@ -190,7 +235,7 @@ func (p *Positions) Flush() error {
 	if !p.dirty {
 		return nil
 	}
-	if err := SavePositions(p.dir, p.entries); err != nil {
+	if err := savePositions(p.dir, p.entries, p.finished); err != nil {
 		return err
 	}
 	p.dirty = false

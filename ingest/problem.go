@@ -46,6 +46,7 @@ type Problem struct {
 	Line int64  // 1-based line (first line of a document); 0 when about the whole path
 	Kind ProblemKind
 	Msg  string // why, e.g. Decode's error message
+	Lost int64  // events known to be lost with it (a deleted file a Tail's FileLog knows); 0: none or unknown
 }
 
 // String formats the problem as "path:line: msg" ("path: msg" when Line is 0),

@@ -61,6 +61,13 @@ type Tail struct {
 	MaxLine   int           // longest line kept; 0 means DefaultMaxLine
 	Poll      time.Duration // 0 means DefaultPoll
 	OnProblem func(Problem)
+	// Finished, if set, records every file this Tail reads to its end (the
+	// main reader's record; see FileLog).
+	Finished *FileLog
+	// Known, if set, is the main reader's record, read only: a lagging
+	// reader (a forward sink's) counts with it the events of files deleted
+	// before it read them.
+	Known *FileLog
 
 	chunk int // bytes per read; 0 means defaultChunk
 
@@ -206,6 +213,7 @@ func (t *Tail) Run(ctx context.Context, emit func(Batch) error) error {
 				if err := cur.pump(ctx, true, emit); err != nil { // drain the old file
 					return err
 				}
+				t.finished(cur)
 				cur.release()
 				next, err := t.rotated(ctx, cur, target, emit)
 				if err != nil {
@@ -413,6 +421,13 @@ func (t *Tail) rotated(ctx context.Context, old *follower, target string, emit f
 				break
 			}
 		}
+	}
+	var curFile *os.File
+	if next != nil {
+		curFile = next.src.file
+	}
+	for _, p := range t.lostAfter(old.fp, old.src.dev, old.src.inode, old.line, bks, curFile) {
+		t.problem(p)
 	}
 	for _, nb := range bks[from:] {
 		if fi, err := os.Stat(nb.path); err == nil && next != nil {

@@ -129,14 +129,17 @@ func (t *Tail) plan(target string) tailPlan {
 		for _, nb := range bks[i+1:] {
 			pl.backlog = append(pl.backlog, backlogItem{path: nb.path, alt: nb.alt})
 		}
+		pl.problems = append(pl.problems, t.lostAfter(want, cp.Dev, cp.Inode, cp.Line, bks, pl.currentFile())...)
 		return pl
 	}
 	// The file is gone. Backups rotated after the checkpoint was written
 	// are newer than it: read them.
 	if cp.Offset > 0 || cp.FingerprintLen > 0 {
-		pl.problems = append(pl.problems, Problem{Path: cp.Path, Line: cp.Line + 1, Kind: Unreadable,
+		count, lost := t.lostCount(cp)
+		pl.problems = append(pl.problems, Problem{Path: cp.Path, Line: cp.Line + 1, Kind: Unreadable, Lost: lost,
 			Msg: fmt.Sprintf("rotated and deleted while kaudit was not reading it (device %d, inode %d, no backup with its fingerprint left): "+
-				"everything after byte %d (line %d) of it could not be read", cp.Dev, cp.Inode, cp.Offset, cp.Line)})
+				"everything after byte %d (line %d) of it could not be read%s", cp.Dev, cp.Inode, cp.Offset, cp.Line, count)})
+		pl.problems = append(pl.problems, t.lostAfter(want, cp.Dev, cp.Inode, cp.Line, bks, pl.currentFile())...)
 	}
 	for _, b := range bks {
 		if cp.Updated.IsZero() || b.rotated.After(cp.Updated) {
@@ -144,6 +147,14 @@ func (t *Tail) plan(target string) tailPlan {
 		}
 	}
 	return pl
+}
+
+// currentFile is the current file held open, or nil.
+func (pl *tailPlan) currentFile() *os.File {
+	if pl.current == nil {
+		return nil
+	}
+	return pl.current.f
 }
 
 // matchPlain reports whether f starts with the fingerprinted bytes.
@@ -242,6 +253,9 @@ func (t *Tail) readBacklog(ctx context.Context, it backlogItem, emit func(Batch)
 		fl.rd = &fdReader{f: f, off: it.offset}
 	}
 	err = fl.pump(ctx, true, emit)
+	if err == nil {
+		t.finished(fl)
+	}
 	fl.release()
 	return err
 }

@@ -39,6 +39,13 @@ type rawRef struct {
 
 func startTail(t *testing.T, tl *Tail) *tailRun {
 	t.Helper()
+	return startTailGated(t, tl, 0, nil)
+}
+
+// startTailGated is startTail whose emit, once gateAt events arrived,
+// blocks until gate is closed (a reader paused by a full forward sink).
+func startTailGated(t *testing.T, tl *Tail, gateAt int, gate <-chan struct{}) *tailRun {
+	t.Helper()
 	if tl.Poll == 0 {
 		tl.Poll = 20 * time.Millisecond
 	}
@@ -51,6 +58,13 @@ func startTail(t *testing.T, tl *Tail) *tailRun {
 	}
 	go func() {
 		r.done <- tl.Run(ctx, func(b Batch) error {
+			if gate != nil && len(r.got()) >= gateAt {
+				select {
+				case <-gate:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			for i, e := range b.Events {

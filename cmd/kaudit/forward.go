@@ -148,8 +148,11 @@ func (s *sinks) close(w io.Writer) int64 {
 // terminal UI and the other sinks go on. Each batch is queued with the
 // checkpoint just after it; the positions flusher saves the sink's
 // Committed checkpoint, never the reader's.
-func forwardSource(ctx context.Context, cfg liveConfig, s *sinks, fw *forward.Forwarder, resume *ingest.Checkpoint) error {
-	tail := &ingest.Tail{Path: cfg.path, History: cfg.history, MaxLine: cfg.maxLine, Poll: cfg.poll, Resume: resume,
+//
+// known is the main reader's record of the files it finished: with it the
+// sink's reader counts the events of a file deleted before it was read.
+func forwardSource(ctx context.Context, cfg liveConfig, s *sinks, fw *forward.Forwarder, resume *ingest.Checkpoint, known *ingest.FileLog) error {
+	tail := &ingest.Tail{Path: cfg.path, History: cfg.history, MaxLine: cfg.maxLine, Poll: cfg.poll, Resume: resume, Known: known,
 		OnProblem: func(p ingest.Problem) {
 			// Bad lines are the store's reader's to report; what only this
 			// sink missed (a backup deleted before it was sent) is reported here.
@@ -158,6 +161,7 @@ func forwardSource(ctx context.Context, cfg liveConfig, s *sinks, fw *forward.Fo
 			}
 			p.Msg = "--forward " + fw.Name() + ": " + p.Msg
 			fw.NoteError(p.String())
+			fw.NoteLost(p.Lost)
 			if cfg.report != nil {
 				cfg.report(p)
 			}

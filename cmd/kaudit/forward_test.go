@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"io"
@@ -30,19 +31,70 @@ type otlpFake struct {
 	bodies []string
 	ids    []string
 	posts  int
+	hold   chan struct{} // non-nil: requests wait until it is closed (a receiver not answering)
+	held   int           // requests waiting now
+}
+
+// heldNow is how many requests are waiting.
+func (f *otlpFake) heldNow() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.held
+}
+
+// holdRequests makes requests wait (unanswered) until release is called.
+func (f *otlpFake) holdRequests() (release func()) {
+	ch := make(chan struct{})
+	f.mu.Lock()
+	f.hold = ch
+	f.mu.Unlock()
+	return func() {
+		f.mu.Lock()
+		f.hold = nil
+		f.mu.Unlock()
+		close(ch)
+	}
 }
 
 func newOTLPFake(t *testing.T) *otlpFake {
 	f := &otlpFake{}
+	stopped := make(chan struct{})
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Read the body first: only then does the server notice a client
+		// that gives up (and cancel r.Context()).
+		body, rerr := io.ReadAll(r.Body)
 		f.mu.Lock()
 		f.posts++
+		hold := f.hold
+		if hold != nil {
+			f.held++
+		}
 		f.mu.Unlock()
+		if hold != nil {
+			var gone bool
+			select {
+			case <-hold:
+			case <-r.Context().Done():
+				gone = true
+			case <-stopped:
+				gone = true
+			}
+			f.mu.Lock()
+			f.held--
+			f.mu.Unlock()
+			if gone {
+				return // the sender gave up: nothing was received
+			}
+		}
 		if s := f.status.Load(); s != 0 {
 			http.Error(w, "scripted", int(s))
 			return
 		}
-		zr, err := gzip.NewReader(r.Body)
+		if rerr != nil {
+			http.Error(w, rerr.Error(), 400)
+			return
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(body))
 		if err != nil {
 			http.Error(w, err.Error(), 400)
 			return
@@ -62,7 +114,7 @@ func newOTLPFake(t *testing.T) *otlpFake {
 		}
 		f.mu.Unlock()
 	}))
-	t.Cleanup(f.srv.Close)
+	t.Cleanup(func() { close(stopped); f.srv.Close() })
 	return f
 }
 
@@ -230,7 +282,9 @@ func TestReplayForward(t *testing.T) {
 }
 
 // TestWatchForwardBackupDeleted: events not yet sent were in a backup that
-// was deleted while kaudit was down: the restart says so for the sink.
+// was deleted while kaudit was down: the restart says so for the sink, with
+// the exact count (the store's reader had read the file to its end, and its
+// record of finished files was saved with the positions).
 func TestWatchForwardBackupDeleted(t *testing.T) {
 	dir, state := t.TempDir(), t.TempDir()
 	fake := newOTLPFake(t)
@@ -240,22 +294,116 @@ func TestWatchForwardBackupDeleted(t *testing.T) {
 	args := []string{"-o", "jsonl", "--state-dir", state, "--forward", fake.url(), "--forward-drain", "200ms", dir}
 	w := startWatch(t, args...)
 	waitUntil(t, "10 events at the receiver", func() bool { _, ids := fake.got(); return len(ids) == 10 })
+	waitUntil(t, "the sink's position", func() bool { cp, ok := sinkCheckpoint(t, state, dir, fake.url()); return ok && cp.Line == 10 })
+	release := fake.holdRequests() // the receiver stops answering
+	writeEvents(t, lj, 10, 15)     // read by the store's reader, never sent
+	lj.Rotate()
+	writeEvents(t, lj, 15, 20)
+	w.waitLines(t, 20)
 	if c := w.stop(t); c != exitOK {
 		t.Fatalf("exit %d: %s", c, w.errOut.String())
 	}
-	writeEvents(t, lj, 10, 15) // never sent
-	lj.Rotate()
 	backups, _ := filepath.Glob(filepath.Join(dir, "audit-*.log"))
-	for _, b := range backups {
-		os.Remove(b)
+	if len(backups) != 1 {
+		t.Fatalf("backups %v, want 1", backups)
 	}
-	writeEvents(t, lj, 15, 20)
+	os.Remove(backups[0])
+	waitUntil(t, "the held request abandoned", func() bool { return fake.heldNow() == 0 })
+	release()
 	w = startWatch(t, args...)
 	waitUntil(t, "the 5 newest events at the receiver", func() bool { _, ids := fake.got(); return len(ids) == 15 })
 	if c := w.stop(t); c != exitOK {
 		t.Fatalf("exit %d: %s", c, w.errOut.String())
 	}
-	if e := w.errOut.String(); !strings.Contains(e, "--forward "+fake.url()+": rotated and deleted") {
+	e := w.errOut.String()
+	if !strings.Contains(e, "--forward "+fake.url()+": rotated and deleted") {
 		t.Errorf("stderr does not say what the sink lost: %s", e)
+	}
+	if want := "5 events lost (lines 11..15 of " + backups[0] + ")"; !strings.Contains(e, want) {
+		t.Errorf("stderr does not say %q: %s", want, e)
+	}
+	if lost := sinkStats(t, state, fake.url()).Lost; lost != 5 {
+		t.Errorf("status: %d events lost, want 5", lost)
+	}
+}
+
+// sinkStats is the sink's counters as kaudit status -o json shows them.
+func sinkStats(t *testing.T, state, sink string) forward.Stats {
+	t.Helper()
+	code, out, errOut := kaudit(t, "", "status", "--state-dir", state, "-o", "json")
+	if code != exitOK {
+		t.Fatalf("status exit %d: %s", code, errOut)
+	}
+	var rows []statusRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Sink == sink && r.Forward != nil {
+			return *r.Forward
+		}
+	}
+	t.Fatalf("no counters for %s in %s", sink, out)
+	return forward.Stats{}
+}
+
+// TestWatchForwardLostWhilePaused: the receiver does not answer, so the
+// sink's reader pauses in file A while the store's reader goes on; the log
+// rotates three times (A, B, C) and B is deleted (as --audit-log-maxbackup
+// would) before the sink gets to it. Once the receiver answers, the sink
+// sends everything else, in order, and reports exactly B's 5 events lost:
+// on stderr and in kaudit status.
+func TestWatchForwardLostWhilePaused(t *testing.T) {
+	dir, state := t.TempDir(), t.TempDir()
+	fake := newOTLPFake(t)
+	release := fake.holdRequests()
+	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 100}
+	defer lj.Close()
+	writeEvents(t, lj, 0, 10)
+	w := startWatch(t, "-o", "jsonl", "--state-dir", state, "--forward", fake.url(), "--forward-max-inflight", "1KiB",
+		"--forward-drain", "200ms", dir)
+	w.waitLines(t, 10)
+	waitUntil(t, "a post", func() bool { fake.mu.Lock(); defer fake.mu.Unlock(); return fake.posts >= 1 })
+	for k := range 3 { // A: events 0..14, B: 15..19, C: 20..24
+		writeEvents(t, lj, 10+5*k, 15+5*k)
+		time.Sleep(2 * time.Millisecond) // distinct backup names
+		lj.Rotate()
+	}
+	writeEvents(t, lj, 25, 30)
+	w.waitLines(t, 30) // the store's reader finished A, B and C
+	backups, _ := filepath.Glob(filepath.Join(dir, "audit-*.log"))
+	if len(backups) != 3 {
+		t.Fatalf("backups %v, want 3", backups)
+	}
+	os.Remove(backups[1])
+	release()
+	waitUntil(t, "25 events at the receiver", func() bool { _, ids := fake.got(); return len(ids) >= 25 })
+	waitUntil(t, "the loss reported", func() bool { return strings.Contains(w.errOut.String(), "events lost") })
+	time.Sleep(100 * time.Millisecond)
+	if c := w.stop(t); c != exitOK {
+		t.Fatalf("exit %d: %s", c, w.errOut.String())
+	}
+	bodies, _ := fake.got()
+	var want []string
+	for i := range 30 {
+		if i < 15 || i >= 20 {
+			want = append(want, evLine(evID(i), evUser(i)))
+		}
+	}
+	if strings.Join(bodies, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("receiver got %d events, want the 25 but B's, in order:\n%s", len(bodies), strings.Join(bodies, "\n"))
+	}
+	e := w.errOut.String()
+	if wantMsg := backups[1] + ": --forward " + fake.url() + ": rotated and deleted before it was read for this sink: 5 events lost"; !strings.Contains(e, wantMsg) {
+		t.Errorf("stderr does not say %q: %s", wantMsg, e)
+	}
+	if strings.Count(e, "events lost") != 1 {
+		t.Errorf("loss reported more than once: %s", e)
+	}
+	if lost := sinkStats(t, state, fake.url()).Lost; lost != 5 {
+		t.Errorf("status: %d events lost, want 5", lost)
+	}
+	if _, out, _ := kaudit(t, "", "status", "--state-dir", state); !strings.Contains(out, "LOST") {
+		t.Errorf("status table has no LOST column: %s", out)
 	}
 }

@@ -90,6 +90,18 @@ func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 			tail.Resume = &cp
 		}
 	}
+	// The files the main reader finished (kept across restarts in the
+	// positions file): the sinks' readers count with it what was deleted
+	// before they read it.
+	var finished *ingest.FileLog
+	if cfg.run == nil {
+		if pos != nil {
+			finished = ingest.NewFileLog(pos.Finished(src))
+		} else {
+			finished = ingest.NewFileLog(nil)
+		}
+		tail.Finished = finished
+	}
 	// One reader per sink, from the sink's own checkpoint (see forwardSource).
 	fctx, stopForward := context.WithCancel(ctx)
 	var fwg sync.WaitGroup
@@ -104,7 +116,7 @@ func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 				}
 			}
 			fwg.Go(func() {
-				err := forwardSource(fctx, cfg, cfg.sinks, fw, resume)
+				err := forwardSource(fctx, cfg, cfg.sinks, fw, resume, finished)
 				if err != nil && !errors.Is(err, context.Canceled) {
 					// This sink stops; the store and the other sinks go on.
 					fw.NoteError("stopped forwarding: " + err.Error())
@@ -137,6 +149,9 @@ func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 			case <-tick.C:
 				if pos != nil {
 					pos.Set(tail.Acked())
+					if finished != nil {
+						pos.SetFinished(src, finished.Entries())
+					}
 					cfg.sinks.commitForwarded(pos)
 					if err := pos.Flush(); err != nil && first == nil {
 						first = err
@@ -179,6 +194,9 @@ func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 		ferr := <-flushed
 		if pos != nil {
 			pos.Set(tail.Acked())
+			if finished != nil {
+				pos.SetFinished(src, finished.Entries())
+			}
 			cfg.sinks.commitForwarded(pos)
 			if err := pos.Flush(); err != nil && ferr == nil {
 				ferr = err

@@ -117,7 +117,7 @@ func newStatusCmd(e *env) *cobra.Command {
 			}
 			if len(sinks) > 0 {
 				fmt.Fprintf(e.stdout, "\nforward (counters saved %s ago)\n", now.Sub(saved).Round(time.Second))
-				fmt.Fprintln(tw, "SINK\tSENT\tACKED\tRETRIED\tDROPPED\tDEAD-LETTERED\tOVERSIZE\tQUEUE\tLAST ERROR")
+				fmt.Fprintln(tw, "SINK\tSENT\tACKED\tRETRIED\tDROPPED\tDEAD-LETTERED\tOVERSIZE\tLOST\tQUEUE\tLAST ERROR")
 				for _, st := range sinks {
 					lastErr := "-"
 					if st.LastError != "" {
@@ -126,8 +126,8 @@ func newStatusCmd(e *env) *cobra.Command {
 							lastErr = st.LastErrorAt.Format(time.RFC3339) + " " + lastErr
 						}
 					}
-					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", query.Printable(st.Sink), st.Sent, st.Acked, st.Retried, st.Dropped,
-						st.DeadLettered, st.Oversize, st.Queue, lastErr)
+					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", query.Printable(st.Sink), st.Sent, st.Acked, st.Retried, st.Dropped,
+						st.DeadLettered, st.Oversize, st.Lost, st.Queue, lastErr)
 				}
 				if err := tw.Flush(); err != nil {
 					return err
