@@ -106,6 +106,13 @@ func TestTailCrashRestart(t *testing.T) {
 	ljWrite(t, lj, idsN("k", 0, 100))
 	r := startTail(t, &Tail{Path: dir})
 	r.waitN(100)
+	// Acked moves once emit has returned, a moment after the events were
+	// seen: wait for it, or the "last flush" below would save an older one.
+	for deadline := time.Now().Add(5 * time.Second); r.tail.Acked().Line < 100; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Acked stays at line %d", r.tail.Acked().Line)
+		}
+	}
 	pos, err := OpenPositions(state)
 	if err != nil {
 		t.Fatal(err)
