@@ -115,14 +115,11 @@ reads, every time.`,
 			if err != nil {
 				return err
 			}
-			// On a terminal, with neither -o nor --jq, the browser opens.
-			if out.output == "tui" || out.output == "" && sel.jq == "" && isTerminal(e.stdout) {
-				if !isTerminal(e.stdout) {
-					return usageError("-o tui needs a terminal")
-				}
-				if sel.jq != "" {
-					return usageError("--jq prints each event's outputs: it goes with jsonl output, not the terminal UI")
-				}
+			ui, format, err := out.mode(e, sel.jq != "", view)
+			if err != nil {
+				return err
+			}
+			if ui {
 				pol, err := policyUI(out.policy)
 				if err != nil {
 					return err
@@ -132,13 +129,6 @@ reads, every time.`,
 					return err
 				}
 				return replayBrowse(cmd.Context(), e, paths, maxLine, selected, view, pol, sinks)
-			}
-			format, err := out.format(e)
-			if err != nil {
-				return err
-			}
-			if selected.jq != nil && (view != query.ViewEvents || out.output != "" && out.output != "jsonl") {
-				return usageError("--jq prints each event's outputs: it goes with the events view and jsonl output only")
 			}
 			sinks, err := fwd.open(stateDir)
 			if err != nil {
@@ -185,6 +175,32 @@ reads, every time.`,
 	cmd.Flags().BoolVar(&strict, "strict", false, "exit with status 3 when any input was skipped")
 	cmd.Flags().IntVar(&maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
 	return cmd
+}
+
+// mode decides between the terminal UI and printed output: the UI with -o
+// tui, or on a terminal with neither -o nor --jq; otherwise the -o format
+// (--jq on a terminal prints its outputs as jsonl would). --jq goes with
+// the events view and jsonl output only.
+func (o *outputFlags) mode(e *env, jq bool, view query.View) (ui bool, format string, err error) {
+	if o.output == "tui" || o.output == "" && !jq && isTerminal(e.stdout) {
+		switch {
+		case !isTerminal(e.stdout):
+			return false, "", usageError("-o tui needs a terminal")
+		case jq:
+			return false, "", usageError("--jq prints each event's outputs: it goes with jsonl output, not the terminal UI")
+		}
+		return true, "tui", nil
+	}
+	if format, err = o.format(e); err != nil {
+		return false, "", err
+	}
+	if jq && o.output == "" {
+		format = "jsonl"
+	}
+	if jq && (format != "jsonl" || view != query.ViewEvents) {
+		return false, "", usageError("--jq prints each event's outputs: it goes with the events view and jsonl output only")
+	}
+	return false, format, nil
 }
 
 // format resolves -o: a terminal gets a table, a pipe JSON lines.

@@ -78,20 +78,9 @@ for kaudit status.`,
 			if err != nil {
 				return err
 			}
-			useTUI := out.output == "tui" || out.output == "" && sel.jq == "" && isTerminal(e.stdout)
-			format := "tui"
-			if !useTUI {
-				if format, err = out.format(e); err != nil {
-					return err
-				}
-				if out.output == "" {
-					format = "jsonl" // --jq on a terminal: its outputs, as they come
-				}
-			} else if !isTerminal(e.stdout) {
-				return usageError("-o tui needs a terminal")
-			}
-			if selected.jq != nil && (format != "jsonl" || view != query.ViewEvents) {
-				return usageError("--jq prints each event's outputs: it goes with the events view and jsonl output only")
+			useTUI, format, err := out.mode(e, sel.jq != "", view)
+			if err != nil {
+				return err
 			}
 			if useTUI {
 				if sf.policy, err = policyUI(out.policy); err != nil {

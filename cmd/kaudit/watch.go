@@ -76,19 +76,9 @@ needs them only to recognise an event it was given twice.`,
 			if err != nil {
 				return usageError("%v", err)
 			}
-			// On a terminal, with neither -o nor --jq, the terminal UI opens.
-			ui := out.output == "tui" || out.output == "" && sel.jq == "" && isTerminal(e.stdout)
-			if ui && !isTerminal(e.stdout) {
-				return usageError("-o tui needs a terminal")
-			}
-			format := "table"
-			if !ui {
-				if format, err = out.format(e); err != nil {
-					return err
-				}
-				if out.output == "" {
-					format = "jsonl" // --jq on a terminal: its outputs, as they come
-				}
+			ui, format, err := out.mode(e, sel.jq != "", view)
+			if err != nil {
+				return err
 			}
 			hist, err := parseHistory(history)
 			if err != nil {
@@ -97,9 +87,6 @@ needs them only to recognise an event it was given twice.`,
 			selected, err := sel.compile()
 			if err != nil {
 				return err
-			}
-			if selected.jq != nil && (ui || format != "jsonl" || view != query.ViewEvents) {
-				return usageError("--jq prints each event's outputs: it goes with the events view and jsonl output only")
 			}
 			if noState {
 				stateDir = ""
