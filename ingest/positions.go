@@ -137,23 +137,33 @@ func savePositions(dir string, positions map[string]Checkpoint, finished map[str
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, PositionsFile+".tmp*")
+	return writeFileAtomic(dir, PositionsFile, append(data, '\n'), true)
+}
+
+// writeFileAtomic replaces dir/name with data through a temporary file and
+// a rename, so readers see the old file or the new one. durable also
+// fsyncs the file and the directory, so the new one survives a crash.
+func writeFileAtomic(dir, name string, data []byte, durable bool) error {
+	tmp, err := os.CreateTemp(dir, name+".tmp*")
 	if err != nil {
 		return err
 	}
-	_, err = tmp.Write(append(data, '\n'))
-	if err == nil {
+	_, err = tmp.Write(data)
+	if err == nil && durable {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(dir, PositionsFile))
+		err = os.Rename(tmp.Name(), filepath.Join(dir, name))
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
 		return err
+	}
+	if !durable {
+		return nil
 	}
 	d, err := os.Open(dir)
 	if err != nil {

@@ -87,21 +87,7 @@ func SaveWebhookStats(dir string, s WebhookStats) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, WebhookStatsFile+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(append(data, '\n'))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(dir, WebhookStatsFile))
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return writeFileAtomic(dir, WebhookStatsFile, append(data, '\n'), false)
 }
 
 // LoadWebhookStats reads dir/WebhookStatsFile; ok is false when there is none.
