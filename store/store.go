@@ -62,6 +62,8 @@ type Store struct {
 	evicted int
 	gone    *chunk
 	sizedAt int // len(chunks) when Retain last estimated the memory
+
+	minTime, maxTime int64 // of the stageTimestamps appended (0: none yet)
 }
 
 // New returns an empty store.
@@ -157,6 +159,12 @@ func (s *Store) add(e *audit.Event, ref rawRef) bool {
 	s.n++
 
 	c.stageTime[k] = stageTime
+	if stageTime != 0 {
+		if s.minTime == 0 || stageTime < s.minTime {
+			s.minTime = stageTime
+		}
+		s.maxTime = max(s.maxTime, stageTime)
+	}
 	c.latency[k] = micros(e.Latency())
 	c.code[k] = clampCode(e.Code)
 	c.stage[k] = uint8(e.Stage)

@@ -39,3 +39,34 @@ func (s *Store) Histogram(set *Set, from, to int64, buckets int) (counts, denied
 	}
 	return counts, denied, errors
 }
+
+// TimeSpan is the span of the stageTimestamps ever appended (retention does
+// not narrow it), in nanoseconds: it only grows while events are appended,
+// which is what lets the UI's sparkline slots only ever widen.
+func (s *Store) TimeSpan() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.maxTime - s.minTime
+}
+
+// Times calls fn with the stageTimestamp (Unix nanoseconds; 0 when the
+// event has none) and the denied and 5xx marks of every event of set,
+// under the read lock: fn must not call back into the store. The terminal
+// UI folds new requests into its sparkline with it.
+func (s *Store) Times(set *Set, fn func(t int64, denied, serverError bool)) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	it := set.Iterator()
+	for it.HasNext() {
+		id := it.Next()
+		if id >= s.n {
+			break
+		}
+		if id < s.first {
+			continue // dropped by retention
+		}
+		c, k := s.at(id), id&chunkMask
+		code := c.code[k]
+		fn(c.stageTime[k], c.flags[k]&flagDenied != 0, code >= 500 && code < 600)
+	}
+}

@@ -109,7 +109,9 @@ func BenchmarkApply(b *testing.B) {
 	}{{"events", 0}, {"users", 1}, {"latency", 5}, {"denials", 6}} {
 		b.Run(c.name, func(b *testing.B) {
 			fresh := func() *liveState {
-				lv := &liveState{filter: f, requests: base, kept: base.Clone()}
+				lv := &liveState{filter: f, requests: base, kept: base.Clone(), times: newTimeline()}
+				lv.times.fit(st.TimeSpan())
+				lv.times.add(st, base, 1)
 				if c.tab != tabEvents {
 					lv.aggs[c.tab], _ = rebuild(ctx, st, tabs[c.tab].view, base)
 				}
@@ -127,6 +129,8 @@ func BenchmarkApply(b *testing.B) {
 				lv = r.live
 				if a := lv.aggs[c.tab]; a != nil && !a.Remove(st, newer) {
 					lv = fresh()
+				} else {
+					lv.times.add(st, newer, -1)
 				}
 				lv.requests, lv.kept = base, base.Clone()
 				b.StartTimer()

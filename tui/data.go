@@ -115,6 +115,7 @@ type liveState struct {
 	requests *store.Set
 	kept     *store.Set
 	aggs     [numTabs]*query.Aggregate
+	times    *timeline // the kept requests per time slot, for the sparkline
 }
 
 // rebuildChunk is how many requests a from-scratch build folds in between
@@ -132,7 +133,7 @@ func compute(ctx context.Context, st *store.Store, lv *liveState, f *query.Filte
 		// out (their rows are gone), so start afresh — once per dropped
 		// chunk of 65536 events.
 		if first := st.First(); lv == nil || lv.filter != f || lv.first != first {
-			lv = &liveState{first: first, filter: f, requests: &store.Set{}, kept: &store.Set{}}
+			lv = &liveState{first: first, filter: f, requests: &store.Set{}, kept: &store.Set{}, times: newTimeline()}
 			res.rebuilt = true
 		}
 		// Requests before Len: every request ID is below the length.
@@ -156,6 +157,14 @@ func compute(ctx context.Context, st *store.Store, lv *liveState, f *query.Filte
 			}
 		}
 		lv.requests, lv.kept = req, kept
+		if total > 0 {
+			// Events arrive roughly in time order: the first and last
+			// stored (retention may have dropped the oldest) bound the range.
+			res.first, res.last = st.Entry(st.First()).Time, st.Entry(store.ID(total-1)).Time
+		}
+		lv.times.fit(st.TimeSpan())
+		lv.times.add(st, keptRemoved, -1)
+		lv.times.add(st, keptAdded, 1)
 		if v := tabs[tab].view; v != query.ViewEvents {
 			if lv.aggs[tab] == nil {
 				a, err := rebuild(ctx, st, v, kept)
@@ -168,14 +177,8 @@ func compute(ctx context.Context, st *store.Store, lv *liveState, f *query.Filte
 		}
 		res.set, res.filter, res.total, res.requests, res.live = kept, f, total, int(req.GetCardinality()), lv
 		res.events, res.evicted = st.Kept(), st.Evicted()
-		if total > 0 {
-			// Events arrive roughly in time order: the first and last
-			// stored (retention may have dropped the oldest) bound the range.
-			res.first, res.last = st.Entry(st.First()).Time, st.Entry(store.ID(total-1)).Time
-			if !res.first.IsZero() && res.last.After(res.first) {
-				h := &res.spark
-				h.counts, h.denied, h.errors = st.Histogram(kept, res.first.UnixNano(), res.last.UnixNano()+1, buckets)
-			}
+		if !res.first.IsZero() && res.last.After(res.first) {
+			res.spark = lv.times.histogram(res.first.UnixNano(), res.last.UnixNano()+1, buckets)
 		}
 		if ctx.Err() != nil {
 			res.err = ctx.Err()
