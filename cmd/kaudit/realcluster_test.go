@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -59,6 +60,20 @@ func (a *apiServer) run(name string, args ...string) []byte {
 	out, err := a.script(name, args...).CombinedOutput()
 	if err != nil {
 		a.t.Fatalf("%s: %v\n%s", name, err, out)
+	}
+	return out
+}
+
+// writtenFiles is every audit log file the server wrote in dir, each once:
+// a plain backup lumberjack was still gzipping counts as its .gz.
+func (a *apiServer) writtenFiles() []string {
+	files, _ := filepath.Glob(filepath.Join(a.dir, "audit*.log*"))
+	var out []string
+	for _, p := range files {
+		if strings.HasSuffix(p, ".log") && fileExists(p+".gz") {
+			continue
+		}
+		out = append(out, p)
 	}
 	return out
 }

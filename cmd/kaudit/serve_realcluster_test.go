@@ -92,13 +92,7 @@ func TestE2ERealAPIServerWebhook(t *testing.T) {
 		t.Fatalf("serve: %v", err)
 	}
 
-	var logs []string
-	files, _ := filepath.Glob(filepath.Join(dir, "audit*.log*"))
-	for _, p := range files {
-		if !(strings.HasSuffix(p, ".log") && fileExists(p+".gz")) {
-			logs = append(logs, p)
-		}
-	}
+	logs := api.writtenFiles()
 	fileKeys := map[eventKey]bool{}
 	for _, p := range logs {
 		for _, k := range keysOfFile(t, p) {
