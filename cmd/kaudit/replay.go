@@ -107,15 +107,7 @@ reads, every time.`,
   kaudit replay -f 'code:403' --jq '[.user.username, .verb, .objectRef.resource]' audit.log`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, paths []string) error {
-			view, err := query.ParseView(out.view)
-			if err != nil {
-				return usageError("%v", err)
-			}
-			selected, err := sel.compile()
-			if err != nil {
-				return err
-			}
-			ui, format, err := out.mode(e, sel.jq != "", view)
+			view, selected, ui, format, err := out.parse(e, &sel)
 			if err != nil {
 				return err
 			}
@@ -175,6 +167,19 @@ reads, every time.`,
 	cmd.Flags().BoolVar(&strict, "strict", false, "exit with status 3 when any input was skipped")
 	cmd.Flags().IntVar(&maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
 	return cmd
+}
+
+// parse reads what replay, watch and serve share: the view, the compiled
+// filter flags, and whether the terminal UI opens (else the output format).
+func (o *outputFlags) parse(e *env, sel *filterFlags) (view query.View, selected *selection, ui bool, format string, err error) {
+	if view, err = query.ParseView(o.view); err != nil {
+		return view, nil, false, "", usageError("%v", err)
+	}
+	if selected, err = sel.compile(); err != nil {
+		return view, nil, false, "", err
+	}
+	ui, format, err = o.mode(e, sel.jq != "", view)
+	return view, selected, ui, format, err
 }
 
 // mode decides between the terminal UI and printed output: the UI with -o

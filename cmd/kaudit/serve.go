@@ -70,15 +70,7 @@ for kaudit status.`,
   kaudit serve --listen :9443 --tls-cert tls.crt --tls-key tls.key --token-file token --spool /var/lib/kaudit/spool -o jsonl -f denied`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			view, err := query.ParseView(out.view)
-			if err != nil {
-				return usageError("%v", err)
-			}
-			selected, err := sel.compile()
-			if err != nil {
-				return err
-			}
-			useTUI, format, err := out.mode(e, sel.jq != "", view)
+			view, selected, useTUI, format, err := out.parse(e, &sel)
 			if err != nil {
 				return err
 			}

@@ -72,19 +72,11 @@ needs them only to recognise an event it was given twice.`,
 			if len(args) == 1 {
 				path = args[0]
 			}
-			view, err := query.ParseView(out.view)
-			if err != nil {
-				return usageError("%v", err)
-			}
-			ui, format, err := out.mode(e, sel.jq != "", view)
+			view, selected, ui, format, err := out.parse(e, &sel)
 			if err != nil {
 				return err
 			}
 			hist, err := parseHistory(history)
-			if err != nil {
-				return err
-			}
-			selected, err := sel.compile()
 			if err != nil {
 				return err
 			}
