@@ -88,13 +88,7 @@ flagged with WARNING comments in the output and on stderr.`,
 			if err := printRBAC(e, a, output, view, rbac.Options{NoResourceNames: noNames}); err != nil {
 				return err
 			}
-			if report.Total() > 0 {
-				report.Close()
-				if strict {
-					return &exitCodeError{code: exitProblems, err: fmt.Errorf("--strict: %d input problems", report.Total())}
-				}
-			}
-			return nil
+			return closeReport(report, strict)
 		},
 	}
 	fl := cmd.Flags()

@@ -150,13 +150,7 @@ reads, every time.`,
 			if err != nil {
 				return err
 			}
-			if report.Total() > 0 {
-				report.Close()
-				if strict {
-					return &exitCodeError{code: exitProblems, err: fmt.Errorf("--strict: %d input problems", report.Total())}
-				}
-			}
-			return nil
+			return closeReport(report, strict)
 		},
 	}
 	out.register(cmd)
@@ -167,6 +161,19 @@ reads, every time.`,
 	cmd.Flags().BoolVar(&strict, "strict", false, "exit with status 3 when any input was skipped")
 	cmd.Flags().IntVar(&maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
 	return cmd
+}
+
+// closeReport prints the input-problem summary, if there were problems;
+// with --strict they make the exit code 3.
+func closeReport(report *ingest.Reporter, strict bool) error {
+	if report.Total() == 0 {
+		return nil
+	}
+	report.Close()
+	if strict {
+		return &exitCodeError{code: exitProblems, err: fmt.Errorf("--strict: %d input problems", report.Total())}
+	}
+	return nil
 }
 
 // parse reads what replay, watch and serve share: the view, the compiled
