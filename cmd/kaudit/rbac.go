@@ -13,6 +13,7 @@ import (
 	"github.com/kaudit/kaudit/rbac"
 	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/tui"
+	"github.com/kaudit/kaudit/views"
 )
 
 func newRBACCmd(e *env) *cobra.Command {
@@ -137,9 +138,9 @@ func printRBAC(e *env, a *rbac.Analysis, output, view string, opt rbac.Options) 
 		t = a.GrantsTable()
 	}
 	if output == "jsonl" {
-		return query.WriteJSONLines(e.stdout, t)
+		return views.WriteJSONLines(e.stdout, t)
 	}
-	return query.WriteText(e.stdout, t)
+	return views.WriteText(e.stdout, t)
 }
 
 // suggestFor is the TUI's Denials-tab hook: the RBAC objects that allow the

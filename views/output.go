@@ -1,4 +1,4 @@
-package query
+package views
 
 import (
 	"bufio"
@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -26,7 +27,7 @@ func WriteText(w io.Writer, t *Table) error {
 	for _, row := range t.Rows {
 		line := make([]string, len(row))
 		for i, v := range row {
-			line[i] = Printable(textValue(t.Columns[i].Kind, v))
+			line[i] = query.Printable(textValue(t.Columns[i].Kind, v))
 		}
 		cells = append(cells, line)
 	}
