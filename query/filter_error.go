@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kaudit/kaudit/termsafe"
 )
 
 // SyntaxError is a filter that could not be compiled. Its Error text is the
@@ -29,7 +31,7 @@ func (e *SyntaxError) Error() string {
 	b.WriteString(e.Msg)
 	if e.Offset < 0 || e.Offset > len(e.Filter) {
 		b.WriteString("\n  ")
-		b.WriteString(Printable(e.Filter))
+		b.WriteString(termsafe.Printable(e.Filter))
 		return b.String()
 	}
 	// The line holding Offset, and the offset within it.
@@ -47,10 +49,10 @@ func (e *SyntaxError) Error() string {
 		b.WriteString(")")
 	}
 	b.WriteString("\n  ")
-	b.WriteString(Printable(line))
+	b.WriteString(termsafe.Printable(line))
 	b.WriteString("\n  ")
 	// As many columns as Printable shows before the offset.
-	b.WriteString(strings.Repeat(" ", utf8.RuneCountInString(Printable(line[:e.Offset-start]))))
+	b.WriteString(strings.Repeat(" ", utf8.RuneCountInString(termsafe.Printable(line[:e.Offset-start]))))
 	b.WriteByte('^')
 	return b.String()
 }

@@ -8,8 +8,8 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 
-	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/termsafe"
 	"github.com/kaudit/kaudit/views"
 )
 
@@ -198,9 +198,9 @@ func codeTextInt(c int) string {
 	return strconv.Itoa(c)
 }
 
-// printable is query.Printable: every event-derived string passes here
+// printable is termsafe.Printable: every event-derived string passes here
 // before it is measured or drawn.
-func printable(s string) string { return query.Printable(s) }
+func printable(s string) string { return termsafe.Printable(s) }
 
 // formatDuration matches the CLI tables.
 func formatDuration(d time.Duration) string { return views.FormatDuration(d) }

@@ -11,8 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/termsafe"
 )
 
 // WriteText writes t as aligned columns with a header line. Every value
@@ -27,7 +27,7 @@ func WriteText(w io.Writer, t *Table) error {
 	for _, row := range t.Rows {
 		line := make([]string, len(row))
 		for i, v := range row {
-			line[i] = query.Printable(textValue(t.Columns[i].Kind, v))
+			line[i] = termsafe.Printable(textValue(t.Columns[i].Kind, v))
 		}
 		cells = append(cells, line)
 	}

@@ -9,9 +9,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kaudit/kaudit/ingest"
-	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/rbac"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/termsafe"
 	"github.com/kaudit/kaudit/tui"
 	"github.com/kaudit/kaudit/views"
 )
@@ -126,7 +126,7 @@ func printRBAC(e *env, a *rbac.Analysis, output, view string, opt rbac.Options) 
 	case "yaml", "json":
 		s := rbac.Suggest(a.Denials, opt)
 		for _, w := range s.Warnings {
-			fmt.Fprintln(e.stderr, "kaudit: WARNING:", query.Printable(w))
+			fmt.Fprintln(e.stderr, "kaudit: WARNING:", termsafe.Printable(w))
 		}
 		if output == "json" {
 			return s.WriteJSON(e.stdout)
