@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/kaudit/kaudit/termsafe"
 )
 
@@ -51,8 +53,9 @@ func (e *SyntaxError) Error() string {
 	b.WriteString("\n  ")
 	b.WriteString(termsafe.Printable(line))
 	b.WriteString("\n  ")
-	// As many columns as Printable shows before the offset.
-	b.WriteString(strings.Repeat(" ", utf8.RuneCountInString(termsafe.Printable(line[:e.Offset-start]))))
+	// As many terminal cells as Printable shows before the offset (a CJK
+	// rune or an emoji takes two).
+	b.WriteString(strings.Repeat(" ", ansi.StringWidth(termsafe.Printable(line[:e.Offset-start]))))
 	b.WriteByte('^')
 	return b.String()
 }
