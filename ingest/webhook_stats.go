@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/kaudit/kaudit/statefile"
 )
 
 // WebhookStatsFile is the file in the state directory where kaudit serve
@@ -87,7 +89,7 @@ func SaveWebhookStats(dir string, s WebhookStats) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	return writeFileAtomic(dir, WebhookStatsFile, append(data, '\n'), false)
+	return statefile.Write(dir, WebhookStatsFile, append(data, '\n'))
 }
 
 // LoadWebhookStats reads dir/WebhookStatsFile; ok is false when there is none.
