@@ -229,20 +229,3 @@ func TestWatchJQStreams(t *testing.T) {
 		t.Fatalf("%d lines, want 5 (bob's events)", len(lines))
 	}
 }
-
-func TestParseBytes(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"0", 0, true}, {"1000", 1000, true}, {"512MiB", 512 << 20, true}, {"2GiB", 2 << 30, true},
-		{"1.5G", 3 << 29, true}, {"10 MB", 10e6, true}, {"64k", 64 << 10, true},
-		{"", 0, false}, {"GiB", 0, false}, {"-1", 0, false}, {"lots", 0, false}, {"1e30", 0, false},
-	} {
-		got, err := parseBytes(c.in)
-		if (err == nil) != c.ok || got != c.want {
-			t.Errorf("parseBytes(%q) = %d, %v; want %d, ok %v", c.in, got, err, c.want, c.ok)
-		}
-	}
-}
