@@ -2,7 +2,6 @@ package tui
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,9 +14,9 @@ import (
 	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/gen"
 	"github.com/kaudit/kaudit/store"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/kaudit/kaudit/internal/goldenfile"
+)
 
 // fixedNow is the clock of every test model: no wall clock in goldens.
 func fixedNow() time.Time { return gen.DefaultStart }
@@ -155,21 +154,7 @@ func keys(s ...string) []tea.Msg {
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	got = stripANSI(got) + "\n"
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./tui -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test ./tui -run %s -update to accept):\n--- got\n%s--- want\n%s", path, t.Name(), got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), []byte(stripANSI(got)+"\n"))
 }
 
 // TestMain pins lipgloss to plain text: goldens and the terminal-safety
