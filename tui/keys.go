@@ -5,7 +5,7 @@ import "github.com/charmbracelet/bubbles/key"
 // KeyMap is every key the browser answers to. Keys are matched only with
 // key.Matches, so rebinding one here changes both behaviour and help.
 type KeyMap struct {
-	Up, Down, PageUp, PageDown, Top, Bottom  key.Binding
+	Table                                    TableKeyMap // moving in a tab's table
 	NextTab, PrevTab                         key.Binding
 	Tab1, Tab2, Tab3, Tab4, Tab5, Tab6, Tab7 key.Binding
 	Filter, Open, Back                       key.Binding
@@ -23,12 +23,7 @@ type KeyMap struct {
 func DefaultKeyMap() KeyMap {
 	tab := func(k, name string) key.Binding { return key.NewBinding(key.WithKeys(k), key.WithHelp(k, name)) }
 	return KeyMap{
-		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
-		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "first")),
-		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "last")),
+		Table:    DefaultTableKeyMap(),
 		NextTab:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next tab")),
 		PrevTab:  key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev tab")),
 		Tab1:     tab("1", "events"),
@@ -66,7 +61,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp is the ? screen (help.KeyMap), one column per group.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextTab, k.PrevTab},
+		append(k.Table.FullHelp()[0], k.NextTab, k.PrevTab),
 		{k.Tab1, k.Tab2, k.Tab3, k.Tab4, k.Tab5, k.Tab6, k.Tab7},
 		{k.Filter, k.Open, k.Back, k.Sort, k.SortDir, k.Write, k.SelectDenial, k.SuggestRBAC},
 		{k.Follow, k.Pause, k.Problems, k.Policy, k.Help, k.Suspend, k.Quit},

@@ -28,7 +28,7 @@ func TestPolicyPane(t *testing.T) {
 	if len(got) != 1 || got[0] != want {
 		t.Fatalf("simulated over %v requests; want the filter's %d", got, want)
 	}
-	if m.detail == nil || m.detail.id != policyPane {
+	if !m.over.paged() || m.over.pane != panePolicy {
 		t.Fatal("P opened no pane")
 	}
 	screen := m.View()
@@ -39,7 +39,7 @@ func TestPolicyPane(t *testing.T) {
 		t.Error("an escape sequence from the report reached the screen")
 	}
 	m = drive(t, m, keys("esc")...)
-	if m.detail != nil {
+	if m.over.paged() {
 		t.Error("esc did not close the pane")
 	}
 	if !strings.Contains(drive(t, m, keys("?")...).View(), "policy sim") {
@@ -48,7 +48,7 @@ func TestPolicyPane(t *testing.T) {
 
 	plain := New(Options{Store: st, Now: fixedNow})
 	plain = run(t, plain, plain.Init())
-	if plain = drive(t, plain, keys("P")...); plain.detail != nil {
+	if plain = drive(t, plain, keys("P")...); plain.over.paged() {
 		t.Error("P opened a pane without a policy")
 	}
 	if strings.Contains(drive(t, plain, keys("?")...).View(), "policy sim") {
