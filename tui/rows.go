@@ -214,4 +214,3 @@ func (tf timeFormat) format(t time.Time) string {
 	}
 	return t.UTC().Format("15:04:05.000")
 }
-

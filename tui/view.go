@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
 )
 
 // Layout: five header lines (status, sparkline, its markers, tabs,
