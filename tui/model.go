@@ -10,10 +10,18 @@
 // redraws a second. A new filter starts a computation from scratch, tagged
 // with a sequence number so a stale answer is dropped. View renders only
 // the visible rows.
+//
+// Layout of the code: Run (run.go) starts the program over a Model. The
+// Model is a root that dispatches messages to its parts: one table
+// component per tab (table.go: cursor, window, sort, keys; rows.go: what
+// it draws), the filter bar (filterbar.go), and the pane shown over the
+// table (pane.go: help, an event's page, the skipped input, an RBAC
+// suggestion, a policy simulation). Each kind of background work keeps
+// its own cancel and sequence number: the tab's result (apply.go), the
+// Events tab's sort (sort.go) and the policy simulation (policy.go).
 package tui
 
 import (
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -125,35 +133,6 @@ type header struct {
 	rateAt   time.Time
 	first    time.Time // time range of the data, from the first and last events
 	last     time.Time
-}
-
-// pane is what the body shows: the tab's table or a pane over it.
-type pane int
-
-const (
-	paneTable    pane = iota // the current tab's table
-	paneHelp                 // every key (?)
-	paneLoading              // an event's page, being read
-	paneEvent                // an event's page
-	paneProblems             // the skipped input (p)
-	paneRBAC                 // an RBAC suggestion (r)
-	panePolicy               // an audit policy simulation (P)
-)
-
-// overlay is the pane over the table and, for the panes of text, its
-// scrollable page.
-type overlay struct {
-	pane pane
-	want store.ID   // the event paneLoading waits for
-	page detailView // the text of the panes from paneEvent on
-}
-
-// paged reports whether a scrollable page is shown.
-func (o overlay) paged() bool { return o.pane >= paneEvent }
-
-// show opens a pane of text.
-func (m *Model) show(p pane, text string) {
-	m.over = overlay{pane: p, page: newDetailView(text, m.width, m.bodyHeight())}
 }
 
 // New returns a Model over o.Store.
@@ -324,24 +303,6 @@ func (m Model) onKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	return m.tableKey(k)
 }
 
-// paneKey handles a key while a pane is over the table: esc closes it, q
-// quits, the rest scroll its page.
-func (m Model) paneKey(k tea.KeyMsg) (Model, tea.Cmd) {
-	switch {
-	case key.Matches(k, m.keys.Back):
-		m.over = overlay{}
-		return m, nil
-	case key.Matches(k, m.keys.Quit):
-		return m.quit()
-	}
-	if !m.over.paged() {
-		return m, nil
-	}
-	var cmd tea.Cmd
-	m.over.page, cmd = m.over.page.Update(k)
-	return m, cmd
-}
-
 // splitKeys handles runes that arrived together (fast typing, tmux
 // send-keys j j j): bubbletea delivers them as one message, but each is a
 // key press. Once one of them opens the filter bar, the rest are text.
@@ -436,20 +397,6 @@ func (m Model) moveKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	var cmd tea.Cmd
 	m.tables[m.tab], cmd = m.tables[m.tab].Update(k)
 	return m, cmd
-}
-
-// showProblems opens the pane of skipped input (p).
-func (m *Model) showProblems() {
-	if m.env.problems == nil {
-		return
-	}
-	var b strings.Builder
-	b.WriteString("Skipped or unrecognised input (esc to go back)\n\n")
-	for _, p := range m.env.problems() {
-		b.WriteString(printable(p))
-		b.WriteByte('\n')
-	}
-	m.show(paneProblems, b.String())
 }
 
 func (m Model) setTab(t int) (Model, tea.Cmd) {
