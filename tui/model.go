@@ -46,7 +46,7 @@ const (
 	numTabs   = 7 // len(tabs)
 )
 
-// Options configure a Model.
+// Options configure a Model (New), and so the browser Run shows.
 type Options struct {
 	Store    *store.Store
 	Signal   Signal          // raised by the store's writer; nil for a store that no longer changes
@@ -267,7 +267,7 @@ func (m Model) onKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && !m.bar.Focused() {
 		return m.splitKeys(k)
 	}
-	if k.Type == tea.KeyCtrlC {
+	if key.Matches(k, m.keys.Interrupt) {
 		return m.quit()
 	}
 	if key.Matches(k, m.keys.Suspend) {
