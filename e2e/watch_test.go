@@ -248,7 +248,7 @@ func TestE2EWatchRealSizeLines(t *testing.T) {
 		t.Fatalf("printed %d bytes in %d lines, want the 3 events (%d bytes) as written", len(got), strings.Count(string(got), "\n"), len(want))
 	}
 	warnings, _ := os.ReadFile(errPath)
-	if !strings.Contains(string(warnings), path+":2: line too long") || strings.Count(string(warnings), "too long") != 1 {
+	if !strings.Contains(string(warnings), path+":2: line too long") || strings.Count(string(warnings), "line too long") != 1 {
 		t.Errorf("want one warning for line 2, stderr:\n%s", warnings)
 	}
 }
