@@ -82,7 +82,8 @@ func (f *follower) lines() int {
 // anonymous, allowed and denied) on two real etcd + kube-apiserver pairs at
 // once, and checks kaudit against what they wrote:
 //
-//   - A, under the allstages policy, rotates its log at 1 MB with gzip and
+//   - A, under the allstages policy, rotates its log at 1 MB with gzip (no
+//     backup pruned: the checks compare with every file it wrote) and
 //     also sends every event to kaudit serve over its webhook backend (TLS,
 //     a client certificate made here). kaudit watch -o jsonl and kaudit
 //     watch --forward to a real OpenTelemetry Collector follow A's
@@ -101,11 +102,11 @@ func TestE2ERealAPIServer(t *testing.T) {
 	srv := startServeProc(t, bin, hookOut, "--listen", "127.0.0.1:29600", "--tls-cert", pki.serverCert, "--tls-key", pki.serverKey,
 		"--client-ca", pki.caFile, "--client-name", "kube-apiserver", "--spool", t.TempDir(), "--state-dir", hookState, "-o", "jsonl")
 	a := newAPIServer(t, rc, "APISERVER_PORT=26443", "ETCD_CLIENT_PORT=22379", "ETCD_PEER_PORT=22380",
-		"AUDIT_LOG_MAXSIZE=1", "AUDIT_LOG_COMPRESS=1", "AUDIT_POLICY=allstages",
+		"AUDIT_LOG_MAXSIZE=1", "AUDIT_LOG_MAXBACKUP=100", "AUDIT_LOG_COMPRESS=1", "AUDIT_POLICY=allstages",
 		"AUDIT_WEBHOOK_URL="+srv.url, "AUDIT_WEBHOOK_BATCH_MAX_WAIT=1s",
 		"AUDIT_WEBHOOK_CA="+pki.caFile, "AUDIT_WEBHOOK_CLIENT_CERT="+pki.clientCert, "AUDIT_WEBHOOK_CLIENT_KEY="+pki.clientKey)
 	b := newAPIServer(t, rc, "APISERVER_PORT=28543", "ETCD_CLIENT_PORT=24479", "ETCD_PEER_PORT=24480",
-		"AUDIT_LOG_MAXSIZE=1", "AUDIT_LOG_COMPRESS=0", "AUDIT_POLICY="+fixed)
+		"AUDIT_LOG_MAXSIZE=1", "AUDIT_LOG_MAXBACKUP=100", "AUDIT_LOG_COMPRESS=0", "AUDIT_POLICY="+fixed)
 	startAPIServers(t, a, b)
 
 	col := newCollector(t, 30015)
@@ -117,7 +118,8 @@ func TestE2ERealAPIServer(t *testing.T) {
 	began := time.Now()
 	works := []*exec.Cmd{a.script("workload.sh", a.dir, "2"), b.script("workload.sh", b.dir, "2")}
 	for _, w := range works {
-		w.Stdout = &strings.Builder{}
+		out := &strings.Builder{}
+		w.Stdout, w.Stderr = out, out
 		if err := w.Start(); err != nil {
 			t.Fatal(err)
 		}
