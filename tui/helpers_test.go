@@ -9,13 +9,13 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
 	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/gen"
-	"github.com/kaudit/kaudit/store"
-
 	"github.com/kaudit/kaudit/internal/goldenfile"
+	"github.com/kaudit/kaudit/store"
 )
 
 // fixedNow is the clock of every test model: no wall clock in goldens.
@@ -107,7 +107,7 @@ func run(tb testing.TB, m Model, cmd tea.Cmd) Model {
 func started(tb testing.TB, st *store.Store, w, h int) Model {
 	tb.Helper()
 	m := New(Options{Store: st, Now: fixedNow})
-	m.clock = stepClock(time.Second)
+	m.env.clock = stepClock(time.Second)
 	m = run(tb, m, m.Init())
 	return drive(tb, m, tea.WindowSizeMsg{Width: w, Height: h})
 }
@@ -154,7 +154,7 @@ func keys(s ...string) []tea.Msg {
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	goldenfile.Check(t, filepath.Join("testdata", name), []byte(stripANSI(got)+"\n"))
+	goldenfile.Check(t, filepath.Join("testdata", name), []byte(ansi.Strip(got)+"\n"))
 }
 
 // TestMain pins lipgloss to plain text: goldens and the terminal-safety
