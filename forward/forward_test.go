@@ -305,7 +305,7 @@ func TestBackpressure(t *testing.T) {
 // gives up at its deadline and says how many events were not delivered,
 // and nothing is committed.
 func TestCloseDeadline(t *testing.T) {
-	in := newIntake(t, func(n int, body []byte, w http.ResponseWriter) { http.Error(w, "down", 503) })
+	in := newIntake(t, func(n int, body []byte, w http.ResponseWriter) { http.Error(w, "down", http.StatusServiceUnavailable) })
 	f, err := New("otlp+http://"+in.srv.Listener.Addr().String(), Config{Identity: testID, Backoff: Backoff{Base: time.Millisecond, Max: 5 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
