@@ -151,7 +151,8 @@ func keys(s ...string) []tea.Msg {
 	return out
 }
 
-// golden compares got with testdata/name, or rewrites it with -update.
+// golden compares got, without styling, with testdata/name, or rewrites
+// it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	goldenfile.Check(t, filepath.Join("testdata", name), []byte(ansi.Strip(got)+"\n"))
