@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kaudit/kaudit/internal/testwait"
 )
 
 // TestClassification drives each protocol through scripted statuses: what
@@ -374,13 +376,7 @@ func FuzzParseTarget(f *testing.F) {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.Until(t, "the condition", cond)
 }
 
 func TestStatsFile(t *testing.T) {

@@ -1,26 +1,10 @@
 package store
 
 import (
-	"runtime"
 	"testing"
-	"time"
-)
 
-// waitFor polls cond until it holds; a generous deadline turns a hang into
-// a failure.
-func waitFor(t *testing.T, what string, cond func() bool) bool {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Errorf("gave up waiting: %s", what)
-			return false
-		}
-		runtime.Gosched()
-		time.Sleep(time.Millisecond)
-	}
-	return true
-}
+	"github.com/kaudit/kaudit/internal/testwait"
+)
 
 // TestWalksLetWriterIn: a long Select, Each or Times does not hold the read
 // lock for the whole walk. A writer that asks for the lock during the first
@@ -64,7 +48,7 @@ func TestWalksLetWriterIn(t *testing.T) {
 						close(done)
 					}()
 					// Until the writer holds the lock, waits for it, or is done.
-					waitFor(t, "the writer to ask for the lock", func() bool {
+					testwait.Until(t, "the writer to ask for the lock", func() bool {
 						if finished() {
 							return true
 						}
@@ -75,7 +59,7 @@ func TestWalksLetWriterIn(t *testing.T) {
 						return true
 					})
 				case walkWindow + 1:
-					waitFor(t, "the writer to finish before the second window", finished)
+					testwait.Until(t, "the writer to finish before the second window", finished)
 				}
 			})
 			if calls != n {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gopkg.in/natefinch/lumberjack.v2"
+
+	"github.com/kaudit/kaudit/internal/testwait"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while watch writes to it.
@@ -58,7 +60,7 @@ func (w *watchRun) stop(t *testing.T) int {
 	select {
 	case c := <-w.code:
 		return c
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Until(testwait.Deadline(t))):
 		t.Fatal("watch did not stop")
 		return -1
 	}
@@ -66,7 +68,7 @@ func (w *watchRun) stop(t *testing.T) int {
 
 func (w *watchRun) waitLines(t *testing.T, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := testwait.Deadline(t)
 	for {
 		lines := strings.Split(strings.TrimSuffix(w.out.String(), "\n"), "\n")
 		if lines[0] == "" {
