@@ -87,6 +87,7 @@ type resultMsg struct {
 	first    time.Time // time range of the store
 	last     time.Time
 	spark    histogram     // the kept requests per time bucket
+	span     span          // the time span the sparkline's buckets cover
 	took     time.Duration // how long computing it took
 	rebuilt  bool          // the filter or a tab's view was computed from scratch
 	live     *liveState    // handed back to the model
@@ -178,8 +179,9 @@ func compute(ctx context.Context, st *store.Store, lv *liveState, f *query.Filte
 		}
 		res.set, res.filter, res.total, res.requests, res.live = kept, f, total, int(req.GetCardinality()), lv
 		res.events, res.evicted = st.Kept(), st.Evicted()
-		if !res.first.IsZero() && res.last.After(res.first) {
-			res.spark = lv.times.histogram(res.first.UnixNano(), res.last.UnixNano()+1, buckets)
+		since, until := f.Range()
+		if res.span = sparkSpan(since, until, res.first, res.last); res.span.valid() && res.last.After(res.first) {
+			res.spark = lv.times.histogram(res.span.from, res.span.to, buckets)
 		}
 		if ctx.Err() != nil {
 			res.err = ctx.Err()

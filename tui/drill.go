@@ -31,6 +31,7 @@ func (m Model) open() (Model, tea.Cmd) {
 		return m, nil
 	}
 	m.back = append(m.back, backState{m.filter.String(), m.tab, cur})
+	m.fwd = nil
 	text := term
 	if f := strings.TrimSpace(m.filter.String()); f != "" && !m.filter.IsJQ() {
 		text = f + " " + term
@@ -49,6 +50,7 @@ func (m Model) goBack() (Model, tea.Cmd) {
 	}
 	b := m.back[len(m.back)-1]
 	m.back = m.back[:len(m.back)-1]
+	m.fwd = append(m.fwd, backState{m.filter.String(), m.tab, m.cursor()})
 	m.tables[m.tab].SetRows(nil, timeFormat{})
 	m.tab = b.tab
 	m.tables[b.tab].SetCursor(b.cursor)
@@ -140,4 +142,18 @@ func quoteValue(v string) string {
 		return v
 	}
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
+}
+
+// goForward redoes what the last esc undid.
+func (m Model) goForward() (Model, tea.Cmd) {
+	if len(m.fwd) == 0 {
+		return m, nil
+	}
+	f := m.fwd[len(m.fwd)-1]
+	m.fwd = m.fwd[:len(m.fwd)-1]
+	m.back = append(m.back, backState{m.filter.String(), m.tab, m.cursor()})
+	m.tables[m.tab].SetRows(nil, timeFormat{})
+	m.tab = f.tab
+	m.tables[f.tab].SetCursor(f.cursor)
+	return m.applyFilter(f.filter, false)
 }

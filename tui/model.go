@@ -22,6 +22,7 @@
 package tui
 
 import (
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -96,8 +97,10 @@ type Model struct {
 	tables [numTabs]table
 	filter *query.Filter
 	bar    filterBar
-	back   []backState
+	back   []backState // esc: where drill-downs and zooms came from
+	fwd    []backState // where esc came back from
 	over   overlay
+	brush  brush // t: a range being picked on the sparkline
 
 	work   work       // the current tab's result, computed in the background (apply.go)
 	res    resultMsg  // the last result applied
@@ -121,8 +124,36 @@ type env struct {
 }
 
 // status is the outcome of the last action and the last error, shown on
-// the filter line.
-type status struct{ note, err string }
+// the filter line. A note expires after statusTTL (seq tells which note
+// an expiry is for).
+type status struct {
+	note, err string
+	seq       int
+}
+
+// statusTTL is how long a note stays (0: for ever; tests).
+var statusTTL = 5 * time.Second
+
+// statusExpiredMsg ends note seq.
+type statusExpiredMsg struct{ seq int }
+
+// note shows s on the status line (Update arms its expiry).
+func (m *Model) note(s string) tea.Cmd {
+	m.status.note = s
+	return nil
+}
+
+// expireNote arms the expiry of a new note. A note of work under way
+// ("writing…") stays until the outcome replaces it.
+func (m *Model) expireNote(before string) tea.Cmd {
+	s := m.status.note
+	if s == before || s == "" || strings.HasSuffix(s, "…") || statusTTL <= 0 {
+		return nil
+	}
+	m.status.seq++
+	seq := m.status.seq
+	return tea.Tick(statusTTL, func(time.Time) tea.Msg { return statusExpiredMsg{seq} })
+}
 
 // header is the input's progress and the data's rate and time range.
 type header struct {
@@ -187,7 +218,11 @@ func (m Model) Init() tea.Cmd {
 // component (filter bar, pane, table) gets the keys. Afterwards the
 // current table is given its rows, size and focus (sync).
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	before := m.status.note
 	m, cmd := m.update(msg)
+	if exp := m.expireNote(before); exp != nil {
+		cmd = tea.Batch(cmd, exp)
+	}
 	m.sync()
 	return m, cmd
 }
@@ -213,7 +248,11 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case filterAppliedMsg:
 		return m.applyFilter(msg.text, true)
 	case writtenMsg:
-		m.status.note = msg.note()
+		return m, m.note(msg.note())
+	case statusExpiredMsg:
+		if msg.seq == m.status.seq {
+			m.status.note = ""
+		}
 		return m, nil
 	case suggestedMsg, rbacWrittenMsg:
 		return m.onRBAC(msg), nil
@@ -284,6 +323,9 @@ func (m Model) onKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	}
 	if key.Matches(k, m.keys.Back) {
 		m.stopSimulation() // a late report must not open a pane after esc
+	}
+	if m.brush.on && m.over.pane == paneTable {
+		return m.brushKey(k)
 	}
 	if m.over.pane == paneHelp {
 		if key.Matches(k, m.keys.Quit) {
@@ -382,6 +424,14 @@ func (m Model) tableKey(k tea.KeyMsg) (Model, tea.Cmd) {
 		return m.open()
 	case key.Matches(k, km.Back):
 		return m.goBack()
+	case key.Matches(k, km.Forward):
+		return m.goForward()
+	case key.Matches(k, km.ZoomIn):
+		return m.zoom(0.5)
+	case key.Matches(k, km.ZoomOut):
+		return m.zoom(2)
+	case key.Matches(k, km.TimeRange):
+		return m.startBrush(), nil
 	}
 	return m, nil
 }
