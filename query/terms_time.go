@@ -191,3 +191,10 @@ func WithRange(text string, since, until time.Time) (out string, ok bool) {
 	add("until", until)
 	return s, true
 }
+
+// Text returns the filter of free text s (as a quoted phrase would be):
+// found, ignoring case, in the user, verb, resource, name, path or reason.
+func Text(s string) *Filter {
+	q := `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+	return &Filter{text: q, root: textNode([]item{{val: s}})}
+}

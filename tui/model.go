@@ -100,7 +100,8 @@ type Model struct {
 	back   []backState // esc: where drill-downs and zooms came from
 	fwd    []backState // where esc came back from
 	over   overlay
-	brush  brush // t: a range being picked on the sparkline
+	brush  brush  // t: a range being picked on the sparkline
+	find   finder // F: find in view
 
 	work   work       // the current tab's result, computed in the background (apply.go)
 	res    resultMsg  // the last result applied
@@ -172,7 +173,7 @@ func New(o Options) Model {
 	m := Model{
 		st:   o.Store,
 		env:  env{sig: o.Signal, progress: o.Progress, problems: o.Problems, now: o.Now, clock: time.Now, dir: o.WriteDir},
-		keys: DefaultKeyMap(), help: help.New(), bar: newFilterBar(),
+		keys: DefaultKeyMap(), help: help.New(), bar: newFilterBar(), find: newFinder(),
 		width: 80, height: 24, follow: o.Signal != nil,
 	}
 	if m.env.dir == "" {
@@ -258,6 +259,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.onRBAC(msg), nil
 	case policyMsg:
 		return m.onPolicy(msg), nil
+	case foundMsg:
+		return m.onFound(msg)
 	case filterCanceledMsg:
 		m.bar.SetValue(m.filter.String())
 		return m, nil
@@ -281,6 +284,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 func (m Model) resize(msg tea.WindowSizeMsg) (Model, tea.Cmd) {
 	m.width, m.height = msg.Width, msg.Height
 	m.bar.SetWidth(msg.Width)
+	m.find.input.Width = max(10, msg.Width-8)
 	m.help.Width = msg.Width
 	m.over.page.SetSize(m.width, m.bodyHeight())
 	m.sync()
@@ -296,7 +300,7 @@ func (m *Model) sync() {
 	t := &m.tables[m.tab]
 	t.SetSize(m.width, m.tableHeight())
 	t.SetRows(m.rows(), m.timeFormat())
-	if m.over.pane == paneTable && !m.bar.Focused() {
+	if m.over.pane == paneTable && !m.bar.Focused() && !m.find.input.Focused() {
 		t.Focus()
 	} else {
 		t.Blur()
@@ -304,7 +308,7 @@ func (m *Model) sync() {
 }
 
 func (m Model) onKey(k tea.KeyMsg) (Model, tea.Cmd) {
-	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && !m.bar.Focused() {
+	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && !m.bar.Focused() && !m.find.input.Focused() {
 		return m.splitKeys(k)
 	}
 	if key.Matches(k, m.keys.Interrupt) {
@@ -320,6 +324,9 @@ func (m Model) onKey(k tea.KeyMsg) (Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.bar, cmd = m.bar.Update(k)
 		return m, cmd
+	}
+	if m.find.input.Focused() {
+		return m.findKey(k)
 	}
 	if key.Matches(k, m.keys.Back) {
 		m.stopSimulation() // a late report must not open a pane after esc
@@ -352,6 +359,12 @@ func (m Model) onKey(k tea.KeyMsg) (Model, tea.Cmd) {
 func (m Model) splitKeys(k tea.KeyMsg) (Model, tea.Cmd) {
 	var cmds []tea.Cmd
 	for i, r := range k.Runes {
+		if m.find.input.Focused() {
+			rest := tea.KeyMsg{Type: tea.KeyRunes, Runes: k.Runes[i:]}
+			var cmd tea.Cmd
+			m.find.input, cmd = m.find.input.Update(rest)
+			return m, tea.Batch(append(cmds, cmd)...)
+		}
 		if m.bar.Focused() {
 			rest := tea.KeyMsg{Type: tea.KeyRunes, Runes: k.Runes[i:]}
 			var cmd tea.Cmd
@@ -371,6 +384,9 @@ func (m Model) quit() (Model, tea.Cmd) {
 	}
 	if m.evsort.cancel != nil {
 		m.evsort.cancel()
+	}
+	if m.find.cancel != nil {
+		m.find.cancel()
 	}
 	m.stopSimulation()
 	return m, tea.Quit
@@ -424,6 +440,14 @@ func (m Model) tableKey(k tea.KeyMsg) (Model, tea.Cmd) {
 		return m.open()
 	case key.Matches(k, km.Back):
 		return m.goBack()
+	case key.Matches(k, km.Find):
+		m.find.input.SetValue(m.find.text)
+		m.find.input.CursorEnd()
+		return m, m.find.input.Focus()
+	case key.Matches(k, km.FindNext):
+		return m.nextMatch(1)
+	case key.Matches(k, km.FindPrev):
+		return m.nextMatch(-1)
 	case key.Matches(k, km.Forward):
 		return m.goForward()
 	case key.Matches(k, km.ZoomIn):

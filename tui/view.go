@@ -38,9 +38,12 @@ func (m Model) View() string {
 	b.WriteByte('\n')
 	b.WriteString(m.tabLine())
 	b.WriteByte('\n')
-	if m.bar.Focused() {
+	switch {
+	case m.bar.Focused():
 		b.WriteString(m.bar.View())
-	} else {
+	case m.find.input.Focused():
+		b.WriteString(m.find.input.View())
+	default:
 		b.WriteString(m.filterLine())
 	}
 	b.WriteByte('\n')
@@ -177,6 +180,9 @@ func (m Model) filterLine() string {
 	if m.work.busy {
 		s += " …"
 	}
+	if f := m.findText(); f != "" {
+		s += "  " + printable(f)
+	}
 	if m.status.note != "" {
 		s += "  " + printable(m.status.note)
 	}
@@ -190,6 +196,9 @@ func (m Model) filterLine() string {
 func (m Model) footer() string {
 	if m.bar.Focused() {
 		return m.help.ShortHelpView(m.bar.keys.ShortHelp())
+	}
+	if m.find.input.Focused() {
+		return m.help.ShortHelpView(m.bar.keys.ShortHelp()[:2])
 	}
 	if m.brush.on {
 		return m.help.ShortHelpView(DefaultBrushKeyMap().ShortHelp())
