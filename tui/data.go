@@ -79,19 +79,20 @@ type resultMsg struct {
 	filter *query.Filter // that filter
 	table  *views.Table  // nil for the Events tab, which is rendered from set
 	// unsorted is table's rows in the view's own order, once sorted.
-	unsorted [][]any
-	total    int       // store length the result covers
-	events   int       // events kept in the store then (retention drops the oldest)
-	evicted  int       // events retention had dropped by then
-	requests int       // the store's requests then
-	first    time.Time // time range of the store
-	last     time.Time
-	spark    histogram     // the kept requests per time bucket
-	span     span          // the time span the sparkline's buckets cover
-	took     time.Duration // how long computing it took
-	rebuilt  bool          // the filter or a tab's view was computed from scratch
-	live     *liveState    // handed back to the model
-	err      error
+	unsorted    [][]any
+	unsortedIDs []store.ID
+	total       int       // store length the result covers
+	events      int       // events kept in the store then (retention drops the oldest)
+	evicted     int       // events retention had dropped by then
+	requests    int       // the store's requests then
+	first       time.Time // time range of the store
+	last        time.Time
+	spark       histogram     // the kept requests per time bucket
+	span        span          // the time span the sparkline's buckets cover
+	took        time.Duration // how long computing it took
+	rebuilt     bool          // the filter or a tab's view was computed from scratch
+	live        *liveState    // handed back to the model
+	err         error
 }
 
 // histogram is requests per time bucket, for the sparkline.

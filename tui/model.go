@@ -112,6 +112,9 @@ type Model struct {
 	status status
 
 	paused, follow bool
+	nowrap         bool               // the event page scrolls sideways instead of wrapping (W)
+	keep           keepCursor         // where a new filter's result puts the cursor
+	clip           func([]byte) error // y: copies to the terminal's clipboard (OSC 52)
 }
 
 // env is what the model was given to work with.
@@ -244,10 +247,15 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case detailMsg:
 		if m.over.pane == paneLoading && msg.id == m.over.want {
 			m.show(paneEvent, msg.body)
+			m.over.want = msg.id
+			m.over.page.SetWrap(!m.nowrap)
+			m.over.page.SetTitle(msg.title + m.eventPosition())
 		}
 		return m, nil
 	case filterAppliedMsg:
 		return m.applyFilter(msg.text, true)
+	case noteMsg:
+		return m, m.note(string(msg))
 	case writtenMsg:
 		return m, m.note(msg.note())
 	case statusExpiredMsg:
