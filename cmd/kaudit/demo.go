@@ -13,6 +13,7 @@ import (
 
 	"github.com/kaudit/kaudit/gen"
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/query"
 )
 
@@ -64,18 +65,17 @@ gzipped as kube-apiserver does it, and followed as kaudit watch follows one.`,
 			}
 			defer os.RemoveAll(dir)
 			log := &lumberjack.Logger{Filename: filepath.Join(dir, ingest.CurrentName), MaxSize: rotateMB, MaxBackups: 3, Compress: true}
-			ctx, cancel := context.WithCancel(cmd.Context())
-			defer cancel()
-			written := make(chan error, 1)
 			g := gen.New(gen.Config{Seed: seed, Start: time.Now().UTC(), EventsPerSecond: rate})
-			go func() { written <- writeDemoLog(ctx, g, log) }()
-			cfg := liveConfig{path: dir, poll: watchPoll, maxBytes: 1 << 30}
-			source := fmt.Sprintf("demo %g ev/s", rate)
-			err = watchUI(ctx, e, cfg, source, &selection{filter: flt}, v, pol)
-			cancel()
-			if werr := <-written; werr != nil && err == nil {
-				err = fmt.Errorf("demo log: %w", werr)
-			}
+			f := newLiveFeed(fmt.Sprintf("demo %g ev/s", rate), pol)
+			tail := &ingest.Tail{Path: dir, Poll: watchPoll, OnProblem: f.problem}
+			// The simulated API server writes beside the tail and stops first.
+			cfg := pipeline.Config{Source: tail, MaxBytes: 1 << 30, Front: func(ctx context.Context) error {
+				if err := writeDemoLog(ctx, g, log); err != nil {
+					return fmt.Errorf("demo log: %w", err)
+				}
+				return nil
+			}}
+			err = runUI(cmd.Context(), e, f, cfg, &selection{filter: flt}, v)
 			log.Close()
 			return err
 		},

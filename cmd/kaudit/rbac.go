@@ -2,13 +2,13 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"path"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/rbac"
 	"github.com/kaudit/kaudit/store"
@@ -65,18 +65,12 @@ flagged with WARNING comments in the output and on stderr.`,
 			if err != nil {
 				return err
 			}
-			st := store.New()
 			report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
-			r := &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: maxLine, OnProblem: report.Report}
-			if _, err := r.Run(cmd.Context(), func(b ingest.Batch) error {
-				st.Append(b.Events, b.Raw, b.Offsets)
-				return nil
-			}); err != nil {
-				if errors.Is(err, ingest.ErrNoInput) {
-					report.Close()
-				}
+			p, err := replayAll(cmd.Context(), pipeline.Config{}, &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: maxLine}, report)
+			if err != nil {
 				return err
 			}
+			st := p.Store
 			requests, err := selected.requests(cmd.Context(), e, st)
 			if err != nil {
 				return err

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kaudit/kaudit/pipeline"
 )
 
 // retentionFlags are --max-events and --max-memory of the long-running
@@ -27,14 +29,14 @@ func (r *retentionFlags) register(cmd *cobra.Command) {
 }
 
 // apply sets cfg's bounds; streaming says the output is headless jsonl.
-func (r *retentionFlags) apply(cfg *liveConfig, streaming bool) error {
+func (r *retentionFlags) apply(cfg *pipeline.Config, streaming bool) error {
 	maxBytes, err := parseBytes(r.maxMemory)
 	if err != nil {
 		return usageError("--max-memory: %v", err)
 	}
-	cfg.maxEvents, cfg.maxBytes = r.maxEvents, maxBytes
+	cfg.MaxEvents, cfg.MaxBytes = r.maxEvents, maxBytes
 	if streaming && r.maxEvents == 0 && !r.memorySet() {
-		cfg.maxEvents = headlessKeep
+		cfg.MaxEvents = headlessKeep
 	}
 	return nil
 }
