@@ -9,6 +9,7 @@ import (
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/views"
 )
 
 // Printer is the headless consumer (-o jsonl, --jq): each stored batch's
@@ -48,7 +49,7 @@ func (p *Printer) print(st *store.Store, from, to store.ID) error {
 			}
 		})
 	} else {
-		err = query.WriteRaw(p.bw, st, kept, false)
+		err = views.WriteRaw(p.bw, st, kept, false)
 	}
 	if err != nil {
 		return err

@@ -12,8 +12,8 @@ import (
 
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/pipeline"
-	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/tui"
+	"github.com/kaudit/kaudit/views"
 	"github.com/kaudit/kaudit/webhook"
 )
 
@@ -128,7 +128,7 @@ func (sf *serveFlags) check() error {
 }
 
 // serve runs the receiver until interrupted (or the TUI quits).
-func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, sel *selection, view query.View, format string, top int) error {
+func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, sel *selection, view views.View, format string, top int) error {
 	if err := sf.check(); err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 	}
 	defer closeSpool()
 	cfg.Front = func(ctx context.Context) error { return srv.Serve(ctx, ln) }
-	streaming := format == "jsonl" && view == query.ViewEvents
+	streaming := format == "jsonl" && view == views.ViewEvents
 	if err := keep.apply(&cfg, streaming); err != nil {
 		cfg.Sinks.Close(io.Discard)
 		return err

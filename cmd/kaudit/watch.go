@@ -10,8 +10,8 @@ import (
 
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/pipeline"
-	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/tui"
+	"github.com/kaudit/kaudit/views"
 )
 
 // defaultWatchPath is where kube-apiserver's --audit-log-path usually points.
@@ -106,7 +106,7 @@ func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
 	if wf.noState {
 		stateDir = ""
 	}
-	streaming := !ui && format == "jsonl" && view == query.ViewEvents
+	streaming := !ui && format == "jsonl" && view == views.ViewEvents
 	tail := &ingest.Tail{Path: path, History: hist, MaxLine: wf.maxLine, Poll: watchPoll}
 	cfg := pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr}
 	if err := wf.keep.apply(&cfg, streaming); err != nil {
@@ -162,7 +162,7 @@ func newLiveFeed(source string, pol tui.PolicyFunc) *feed {
 // runUI runs the terminal UI over a pipeline filling f's store until the
 // user quits; quitting stops the pipeline. The source's problems must
 // already go to f.problem.
-func runUI(ctx context.Context, e *env, f *feed, cfg pipeline.Config, sel *selection, view query.View) error {
+func runUI(ctx context.Context, e *env, f *feed, cfg pipeline.Config, sel *selection, view views.View) error {
 	cfg.Store, cfg.OnStored = f.st, f.noted
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
