@@ -81,6 +81,13 @@ for kaudit status.`,
 	out.register(cmd)
 	cmd.Flags().Lookup("output").Usage = "output format: tui, table, jsonl or json (default: the terminal UI on a terminal, jsonl otherwise)"
 	sel.register(cmd)
+	sf.register(cmd)
+	keep.register(cmd)
+	sf.fwd.register(cmd)
+	return cmd
+}
+
+func (sf *serveFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&sf.listen, "listen", "127.0.0.1:9443", "address to listen on (host:port); a non-loopback host needs TLS and --client-ca or --token-file")
 	fl.StringVar(&sf.tlsCert, "tls-cert", "", "serving certificate (PEM)")
@@ -98,9 +105,6 @@ for kaudit status.`,
 	fl.DurationVar(&sf.readTimeout, "read-timeout", time.Minute, "time to read a whole request, body included")
 	fl.DurationVar(&sf.writeTimeout, "write-timeout", 90*time.Second, "time from the end of the request headers to the end of the answer")
 	fl.DurationVar(&sf.idleTimeout, "idle-timeout", 2*time.Minute, "how long an idle keep-alive connection stays open")
-	keep.register(cmd)
-	sf.fwd.register(cmd)
-	return cmd
 }
 
 // check validates the flags' combination.
