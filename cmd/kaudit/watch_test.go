@@ -35,6 +35,10 @@ func (s *syncBuffer) String() string {
 
 func init() { watchPoll = 20 * time.Millisecond }
 
+// patience is how long a test waits for a condition before it gives up: a
+// guard against a hang, not a budget (a busy machine under -race is slow).
+const patience = 2 * time.Minute
+
 // watchRun is kaudit watch running in the background.
 type watchRun struct {
 	cancel      context.CancelFunc
@@ -58,7 +62,7 @@ func (w *watchRun) stop(t *testing.T) int {
 	select {
 	case c := <-w.code:
 		return c
-	case <-time.After(5 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("watch did not stop")
 		return -1
 	}
@@ -66,7 +70,7 @@ func (w *watchRun) stop(t *testing.T) int {
 
 func (w *watchRun) waitLines(t *testing.T, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(patience)
 	for {
 		lines := strings.Split(strings.TrimSuffix(w.out.String(), "\n"), "\n")
 		if lines[0] == "" {
