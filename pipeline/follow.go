@@ -23,6 +23,7 @@ import (
 // (Positions and FileLog guard themselves).
 type follow struct {
 	tail     *ingest.Tail
+	template ingest.Tail // the main reader's settings, copied before it runs (Run writes some of them)
 	src      string            // the log's absolute path: its positions key
 	pos      *ingest.Positions // nil: no state dir
 	finished *ingest.FileLog   // the files the main reader finished, for the sinks' readers
@@ -35,7 +36,8 @@ func newFollow(tail *ingest.Tail, stateDir string) (*follow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", tail.Path, err)
 	}
-	f := &follow{tail: tail, src: src}
+	f := &follow{tail: tail, src: src,
+		template: ingest.Tail{Path: tail.Path, History: tail.History, MaxLine: tail.MaxLine, Poll: tail.Poll, OnProblem: tail.OnProblem}}
 	if stateDir != "" {
 		if f.pos, err = ingest.OpenPositions(stateDir); err != nil {
 			return nil, err
@@ -125,7 +127,7 @@ func (f *follow) startReaders(ctx context.Context, sinks *Sinks) (wait func() er
 // checkpoint just after it; the flusher saves the sink's Committed
 // checkpoint, never the reader's.
 func (f *follow) forward(ctx context.Context, sinks *Sinks, fw *forward.Forwarder, resume *ingest.Checkpoint) error {
-	main := f.tail
+	main := &f.template
 	tail := &ingest.Tail{Path: main.Path, History: main.History, MaxLine: main.MaxLine, Poll: main.Poll, Resume: resume, Known: f.finished,
 		OnProblem: func(p ingest.Problem) {
 			// Bad lines are the main reader's to report; what only this
