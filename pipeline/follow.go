@@ -23,7 +23,7 @@ import (
 // (Positions and FileLog guard themselves).
 type follow struct {
 	tail     *ingest.Tail
-	template ingest.Tail // the main reader's settings, copied before it runs (Run writes some of them)
+	template ingest.Tail       // the main reader's settings, copied before it runs (Run writes some of them)
 	src      string            // the log's absolute path: its positions key
 	pos      *ingest.Positions // nil: no state dir
 	finished *ingest.FileLog   // the files the main reader finished, for the sinks' readers

@@ -123,7 +123,9 @@ func TestReplayInterrupted(t *testing.T) {
 // funcSource is a Source made of a function.
 type funcSource func(ctx context.Context, emit func(ingest.Batch) error) error
 
-func (f funcSource) Run(ctx context.Context, emit func(ingest.Batch) error) error { return f(ctx, emit) }
+func (f funcSource) Run(ctx context.Context, emit func(ingest.Batch) error) error {
+	return f(ctx, emit)
+}
 
 // TestFrontStopsFirst: on cancellation the front stops before the source
 // is cancelled, and either ending stops the other.
