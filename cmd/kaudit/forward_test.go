@@ -409,7 +409,7 @@ func TestWatchForwardLostWhilePaused(t *testing.T) {
 }
 
 // fileSafe is how the pipeline names a sink's dead-letter file (for the
-// end-to-end tests that read it).
+// tests that read it).
 func fileSafe(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' {

@@ -111,12 +111,12 @@ func TestServeJSONL(t *testing.T) {
 	if code := postTo(t, http.DefaultClient, s.url, "{not json"); code != 400 {
 		t.Errorf("malformed: %d", code)
 	}
-	lines := s.waitLines(t, 2)
+	s.waitLines(t, 2)
 	time.Sleep(100 * time.Millisecond)
 	if code := s.stop(t); code != exitOK {
 		t.Fatalf("exit %d: %s", code, s.errOut.String())
 	}
-	lines = strings.Split(strings.TrimSpace(s.out.String()), "\n")
+	lines := strings.Split(strings.TrimSpace(s.out.String()), "\n")
 	want := []string{evLine("00000000-0000-0000-0000-000000000001", "alice"), evLine("00000000-0000-0000-0000-000000000003", "alice")}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("printed:\n%s", s.out.String())

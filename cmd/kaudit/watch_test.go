@@ -137,12 +137,12 @@ func TestWatchRestartEmitsOnce(t *testing.T) {
 	lj.Rotate()
 	writeEvents(t, lj, 140, 160)
 	w2 := startWatch(t, args...)
-	second := w2.waitLines(t, 40)
+	w2.waitLines(t, 40)
 	time.Sleep(80 * time.Millisecond)
 	if c := w2.stop(t); c != exitOK {
 		t.Fatalf("exit %d: %s", c, w2.errOut.String())
 	}
-	second = w2.waitLines(t, 40)
+	second := w2.waitLines(t, 40)
 	seen := map[string]bool{}
 	for _, l := range append(first, second...) {
 		var e struct {
@@ -218,9 +218,9 @@ func TestWatchJQStreams(t *testing.T) {
 	defer lj.Close()
 	writeEvents(t, lj, 0, 6)
 	w := startWatch(t, "--no-state", "-f", "user:bob", "--jq", "[.user.username, .verb]", dir)
-	lines := w.waitLines(t, 3)
+	w.waitLines(t, 3)
 	writeEvents(t, lj, 6, 10)
-	lines = w.waitLines(t, 5)
+	lines := w.waitLines(t, 5)
 	if c := w.stop(t); c != exitOK {
 		t.Fatalf("exit %d: %s", c, w.errOut.String())
 	}
