@@ -402,3 +402,14 @@ func TestWatchForwardLostWhilePaused(t *testing.T) {
 		t.Errorf("status table has no LOST column: %s", out)
 	}
 }
+
+// fileSafe is how the pipeline names a sink's dead-letter file (for the
+// tests that read it).
+func fileSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' {
+			return r
+		}
+		return '_'
+	}, s)
+}
