@@ -175,6 +175,9 @@ func (s *Set) clone() *Set {
 
 func (s *Set) add(file string, f *File) error {
 	for _, sp := range f.Suppressions {
+		if sp == nil {
+			return fmt.Errorf("%s: an empty suppression", file)
+		}
 		if !nameRE.MatchString(sp.Name) {
 			return fmt.Errorf("%s: suppression name %q: want lower-case letters, digits and -", file, sp.Name)
 		}
@@ -189,6 +192,9 @@ func (s *Set) add(file string, f *File) error {
 		s.Suppressions[sp.Name] = sp
 	}
 	for _, r := range f.Rules {
+		if r == nil {
+			return fmt.Errorf("%s: an empty rule", file)
+		}
 		if err := r.compile(); err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}
