@@ -13,8 +13,9 @@ import (
 // Threshold turns a rule into "Count events (or Count distinct values of
 // Distinct) per value of By within Window". The rule's filter and
 // suppressions pick the events that count; a hit is reported on the event
-// that reaches Count, and that key's window then starts afresh, so a burst
-// of 3×Count events gives three hits, not 2×Count+1.
+// that reaches Count. That key then stays quiet for one Window (its events
+// are not counted) and starts afresh: a long burst gives one hit per
+// Window, not one per Count events.
 type Threshold struct {
 	Count    int      `yaml:"count" json:"count"`
 	Distinct string   `yaml:"distinct,omitempty" json:"distinct,omitempty"`
@@ -103,6 +104,7 @@ type keyState struct {
 	times   []time.Time          // count-only: times of the events, oldest first
 	values  map[string]time.Time // distinct: each value's latest time
 	firstAt time.Time            // earliest time in the window
+	quiet   time.Time            // fired: not counting before this time
 }
 
 func newCounter(t *Threshold, maxKeys int) *counter {
@@ -133,6 +135,9 @@ func (c *counter) add(e *store.Entry) (Fired, bool) {
 	c.now = at
 	key := c.by(e)
 	ks := c.state(key)
+	if at.Before(ks.quiet) {
+		return Fired{Key: key}, false
+	}
 	ks.expire(at.Add(-time.Duration(c.t.Window)))
 	n := 0
 	if c.val != nil {
@@ -146,6 +151,7 @@ func (c *counter) add(e *store.Entry) (Fired, bool) {
 	f := Fired{Key: key, Count: n, First: ks.firstAt}
 	if n >= c.t.Count {
 		ks.reset()
+		ks.quiet = at.Add(time.Duration(c.t.Window))
 		return f, true
 	}
 	return f, false

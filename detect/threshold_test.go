@@ -33,8 +33,8 @@ func TestCounter(t *testing.T) {
 			[]step{{"a", "", 0}, {"b", "", 1}, {"a", "", 2}, {"b", "", 3}}, []int{2, 3}},
 		{"distinct values", Threshold{Count: 3, Distinct: "name", By: "user", Window: Duration(time.Minute)},
 			[]step{{"a", "x", 0}, {"a", "x", 1}, {"a", "y", 2}, {"a", "y", 3}, {"a", "z", 4}}, []int{4}},
-		{"reset after firing", Threshold{Count: 2, By: "user", Window: Duration(time.Minute)},
-			[]step{{"a", "", 0}, {"a", "", 1}, {"a", "", 2}, {"a", "", 3}, {"a", "", 4}}, []int{1, 3}},
+		{"quiet for a window after firing", Threshold{Count: 2, By: "user", Window: Duration(time.Minute)},
+			[]step{{"a", "", 0}, {"a", "", 1}, {"a", "", 2}, {"a", "", 3}, {"a", "", 61}, {"a", "", 62}, {"a", "", 63}}, []int{1, 5}},
 		{"late event counts as now", Threshold{Count: 2, By: "user", Window: Duration(10 * time.Second)},
 			[]step{{"a", "", 100}, {"a", "", 0}}, []int{1}},
 	}

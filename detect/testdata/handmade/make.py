@@ -126,6 +126,10 @@ single = [
      ev("dana@example.com", "create", "daemonsets", ns="monitoring", group="apps", code=201)),
     ("sa-in-kube-namespace", 0, "the service-account controller creates default in kube-node-lease",
      ev("system:serviceaccount:kube-system:service-account-controller", "create", "serviceaccounts", ns="kube-node-lease", code=201)),
+    ("secret-list-cluster-wide", 0, "an ingress controller's informer watches secrets in all namespaces",
+     ev("system:serviceaccount:ingress-nginx:ingress-nginx", "watch", "secrets", uri="/api/v1/secrets?allowWatchBookmarks=true&resourceVersion=48213&watch=true")),
+    ("secret-list-cluster-wide", 1, "kubectl get secrets -A",
+     ev("mallory", "list", "secrets", uri="/api/v1/secrets?limit=500")),
 ]
 
 def write(path, events):
@@ -148,7 +152,7 @@ seq_case("secret-enumeration", 0, "the same secret 15 times",
          [ev("app-reader", "get", "secrets", ns="prod", name="db", at=i * 10) for i in range(15)])
 seq_case("secret-enumeration", 0, "10 distinct secrets, but over 15 minutes",
          [ev("slow", "get", "secrets", ns="prod", name=f"s{i}", at=i * 100) for i in range(10)])
-seq_case("secret-enumeration", 2, "25 distinct secrets in a burst: a hit per 10",
+seq_case("secret-enumeration", 1, "25 distinct secrets in a burst: one hit, then quiet for the window",
          [ev("mallory", "get", "secrets", ns="prod", name=f"t{i}", at=i) for i in range(25)])
 seq_case("auth-failures", 1, "25 refusals from one address in a minute",
          [ev("mallory", "list", "secrets", ns=f"ns{i}", code=403, at=i * 2) for i in range(25)])
