@@ -11,6 +11,7 @@ import (
 
 	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/termsafe"
 )
 
 // Outcome is what one condition gave on one event.
@@ -206,10 +207,10 @@ func WriteExplanation(w io.Writer, x *Explanation, head string) error {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s (%s) on %s: %s\n", x.Rule.Name, x.Rule.Severity, query.Printable(head), verdict)
+	fmt.Fprintf(&b, "%s (%s) on %s: %s\n", x.Rule.Name, x.Rule.Severity, termsafe.Printable(head), verdict)
 	writeCondition(&b, x.Filter, "  ")
 	if x.Rule.Except != "" {
-		fmt.Fprintf(&b, "  except %s: %s\n", query.Printable(oneLine(x.Rule.Except)), map[bool]string{true: "matched (not a hit)", false: "did not match"}[x.Excepted])
+		fmt.Fprintf(&b, "  except %s: %s\n", termsafe.Printable(oneLine(x.Rule.Except)), map[bool]string{true: "matched (not a hit)", false: "did not match"}[x.Excepted])
 	}
 	for _, name := range x.Rule.Suppress {
 		state := "did not match"
@@ -226,7 +227,7 @@ func WriteExplanation(w io.Writer, x *Explanation, head string) error {
 
 func writeCondition(b *strings.Builder, c *Condition, indent string) {
 	if c.Op == "" {
-		fmt.Fprintf(b, "%s%s %s\n", indent, c.Outcome.mark(), query.Printable(oneLine(c.Text)))
+		fmt.Fprintf(b, "%s%s %s\n", indent, c.Outcome.mark(), termsafe.Printable(oneLine(c.Text)))
 		return
 	}
 	fmt.Fprintf(b, "%s%s %s:\n", indent, c.Outcome.mark(), c.Op)

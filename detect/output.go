@@ -9,8 +9,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/views"
 )
 
 // HitRecord is a hit as -o jsonl and -o json write it.
@@ -122,16 +122,16 @@ func Summarize(st *store.Store, set *Set, hits []Hit) []Summary {
 }
 
 // WriteTable writes the rules that hit as aligned columns (through
-// query.WriteText, which makes every value printable).
+// views.WriteText, which makes every value printable).
 func WriteTable(w io.Writer, sums []Summary) error {
-	t := &query.Table{Columns: []query.Column{
-		{Header: "RULE", Key: "rule", Kind: query.KindText},
-		{Header: "SEVERITY", Key: "severity", Kind: query.KindText},
-		{Header: "TECHNIQUE", Key: "technique", Kind: query.KindText},
-		{Header: "HITS", Key: "hits", Kind: query.KindInt},
-		{Header: "FIRST", Key: "first", Kind: query.KindTime},
-		{Header: "LAST", Key: "last", Kind: query.KindTime},
-		{Header: "DESCRIPTION", Key: "description", Kind: query.KindText},
+	t := &views.Table{Columns: []views.Column{
+		{Header: "RULE", Key: "rule", Kind: views.KindText},
+		{Header: "SEVERITY", Key: "severity", Kind: views.KindText},
+		{Header: "TECHNIQUE", Key: "technique", Kind: views.KindText},
+		{Header: "HITS", Key: "hits", Kind: views.KindInt},
+		{Header: "FIRST", Key: "first", Kind: views.KindTime},
+		{Header: "LAST", Key: "last", Kind: views.KindTime},
+		{Header: "DESCRIPTION", Key: "description", Kind: views.KindText},
 	}}
 	for _, s := range sums {
 		if s.Hits == 0 {
@@ -139,7 +139,7 @@ func WriteTable(w io.Writer, sums []Summary) error {
 		}
 		t.Rows = append(t.Rows, []any{s.Rule, s.Severity.String(), s.Technique, s.Hits, deref(s.First), deref(s.Last), s.Description})
 	}
-	return query.WriteText(w, t)
+	return views.WriteText(w, t)
 }
 
 func deref(t *time.Time) time.Time {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/kaudit/kaudit/detect"
 	"github.com/kaudit/kaudit/ingest"
-	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/views"
 )
 
 // detectFlags are kaudit detect's own flags.
@@ -127,14 +127,14 @@ func (df *detectFlags) rules() (*detect.Set, error) {
 }
 
 func listRules(e *env, set *detect.Set) error {
-	t := &query.Table{Columns: []query.Column{
+	t := &views.Table{Columns: []views.Column{
 		{Header: "RULE", Key: "rule"}, {Header: "SEVERITY", Key: "severity"}, {Header: "TECHNIQUE", Key: "technique"},
 		{Header: "SUPPRESS", Key: "suppress"}, {Header: "DESCRIPTION", Key: "description"},
 	}}
 	for _, r := range set.Rules {
 		t.Rows = append(t.Rows, []any{r.Name, r.Severity.String(), r.Technique, strings.Join(r.Suppress, ","), r.Description})
 	}
-	return query.WriteText(e.stdout, t)
+	return views.WriteText(e.stdout, t)
 }
 
 func runDetect(ctx context.Context, e *env, df *detectFlags, sel *filterFlags, set *detect.Set, paths []string, maxLine int, strict bool) error {
