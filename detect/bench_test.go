@@ -110,3 +110,12 @@ func BenchmarkPack(b *testing.B) {
 	b.ReportMetric(float64(replay+pack)/float64(replay), "x-replay")
 	b.ReportMetric(float64(hits), "hits")
 }
+
+// TestMain removes the generated log when the tests are done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if genLogPath != "" {
+		os.RemoveAll(filepath.Dir(genLogPath))
+	}
+	os.Exit(code)
+}
