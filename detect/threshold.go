@@ -83,6 +83,9 @@ func (t *Threshold) String() string {
 // slow enumeration spread over more than maxKeys busy sources can be
 // missed, which is documented in the package doc).
 //
+// Events whose By value (or Distinct value) is empty are not counted: a
+// request without a source address cannot be attributed to one.
+//
 // Time is the events' stageTimestamp; the stream is assumed to be in time
 // order (ingest merges by it), and a timestamp earlier than one already seen
 // counts as the latest seen, so late events never widen a window. Events
@@ -134,6 +137,9 @@ func (c *counter) add(e *store.Entry) (Fired, bool) {
 	}
 	c.now = at
 	key := c.by(e)
+	if key == "" || c.val != nil && c.val(e) == "" {
+		return Fired{}, false // cannot be attributed (no source address, no name)
+	}
 	ks := c.state(key)
 	if at.Before(ks.quiet) {
 		return Fired{Key: key}, false

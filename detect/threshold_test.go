@@ -35,6 +35,8 @@ func TestCounter(t *testing.T) {
 			[]step{{"a", "x", 0}, {"a", "x", 1}, {"a", "y", 2}, {"a", "y", 3}, {"a", "z", 4}}, []int{4}},
 		{"quiet for a window after firing", Threshold{Count: 2, By: "user", Window: Duration(time.Minute)},
 			[]step{{"a", "", 0}, {"a", "", 1}, {"a", "", 2}, {"a", "", 3}, {"a", "", 61}, {"a", "", 62}, {"a", "", 63}}, []int{1, 5}},
+		{"empty keys are not counted", Threshold{Count: 2, By: "user", Window: Duration(time.Minute)},
+			[]step{{"", "", 0}, {"", "", 1}, {"", "", 2}}, nil},
 		{"late event counts as now", Threshold{Count: 2, By: "user", Window: Duration(10 * time.Second)},
 			[]step{{"a", "", 100}, {"a", "", 0}}, []int{1}},
 	}
