@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/itchyny/gojq"
@@ -52,6 +53,8 @@ type Explanation struct {
 	Excepted   bool     // the rule's except filter kept the event
 	Suppressed []string // suppressions that matched
 	Hit        bool     // filter held, not excepted, not suppressed
+	Window     *Fired   // threshold rules: the window at this event (see ExplainThreshold)
+	Fired      bool     // threshold rules: this event reached the threshold
 }
 
 // Explain evaluates rule r of set on event id of st, condition by
@@ -91,6 +94,32 @@ func Explain(ctx context.Context, set *Set, r *Rule, st *store.Store, id store.I
 	}
 	x.Hit = whole == Held && !x.Excepted && len(x.Suppressed) == 0
 	return x, nil
+}
+
+// ExplainThreshold fills in x.Window and x.Fired for a threshold rule: it
+// replays the rule over the requests cand (in stream order, up to x's
+// event) as Engine.Eval would.
+func ExplainThreshold(ctx context.Context, set *Set, st *store.Store, cand *store.Set, x *Explanation) error {
+	r := x.Rule
+	if r.Threshold == nil || !x.Hit {
+		return nil
+	}
+	e := &Engine{set: set, counters: map[*Rule]*counter{}}
+	upTo := cand.Clone()
+	upTo.RemoveRange(uint64(x.ID)+1, uint64(^uint32(0))+1)
+	ids, err := e.matches(ctx, st, upTo, r, map[string]*store.Set{}, roaring.New())
+	if err != nil {
+		return err
+	}
+	c := newCounter(r.Threshold, 0)
+	st.Each(ids, func(en *store.Entry) bool {
+		f, fired := c.add(en)
+		if en.ID == x.ID {
+			x.Window, x.Fired = &f, fired
+		}
+		return true
+	})
+	return nil
 }
 
 func outcome(ctx context.Context, f *query.Filter, st *store.Store, one *store.Set) (Outcome, error) {
@@ -202,8 +231,19 @@ func WriteExplanation(w io.Writer, x *Explanation, head string) error {
 	verdict := "no hit"
 	if x.Hit {
 		verdict = "HIT"
-		if x.Rule.Threshold != nil {
-			verdict = "counts toward the threshold (" + x.Rule.Threshold.String() + ")"
+		if t := x.Rule.Threshold; t != nil {
+			verdict = "counts toward the threshold (" + t.String() + ")"
+			if w := x.Window; w != nil {
+				verdict = fmt.Sprintf("%d of %d for %s %q within %s", w.Count, t.Count, t.By, w.Key, time.Duration(t.Window))
+				switch {
+				case x.Fired:
+					verdict = "HIT: " + verdict
+				case w.Quiet:
+					verdict = fmt.Sprintf("no hit: %s %q fired less than %s ago, not counted", t.By, w.Key, time.Duration(t.Window))
+				default:
+					verdict = "no hit yet: " + verdict
+				}
+			}
 		}
 	}
 	var b strings.Builder

@@ -126,6 +126,7 @@ type Fired struct {
 	Key   string    `json:"key"`   // the value of By
 	Count int       `json:"count"` // events, or distinct values, within the window
 	First time.Time `json:"first"` // the earliest of them
+	Quiet bool      `json:"-"`     // not counted: the key fired less than a window ago
 }
 
 // add counts one event and reports whether it reached the threshold, and
@@ -142,7 +143,7 @@ func (c *counter) add(e *store.Entry) (Fired, bool) {
 	}
 	ks := c.state(key)
 	if at.Before(ks.quiet) {
-		return Fired{Key: key}, false
+		return Fired{Key: key, Quiet: true}, false
 	}
 	ks.expire(at.Add(-time.Duration(c.t.Window)))
 	n := 0

@@ -174,7 +174,7 @@ func runDetect(ctx context.Context, e *env, df *detectFlags, sel *filterFlags, s
 		return err
 	}
 	if df.explain != "" {
-		err = explainAll(ctx, e, set, st, cand, df.top)
+		err = explainAll(ctx, e, set, st, st.Requests(), cand, df.top)
 	} else {
 		err = printHits(ctx, e, eng, st, cand, format)
 	}
@@ -202,12 +202,17 @@ func printHits(ctx context.Context, e *env, eng *detect.Engine, st *store.Store,
 	return detect.WriteTable(e.stdout, detect.Summarize(st, eng.Set(), hits))
 }
 
-func explainAll(ctx context.Context, e *env, set *detect.Set, st *store.Store, cand *store.Set, top int) error {
+// explainAll explains rule set.Rules[0] on each request of cand; a
+// threshold rule counts over all (every request read, as detect would).
+func explainAll(ctx context.Context, e *env, set *detect.Set, st *store.Store, all, cand *store.Set, top int) error {
 	r := set.Rules[0]
 	limitTop(cand, top)
 	for _, id := range cand.ToArray() {
 		x, err := detect.Explain(ctx, set, r, st, id)
 		if err != nil {
+			return err
+		}
+		if err := detect.ExplainThreshold(ctx, set, st, all, x); err != nil {
 			return err
 		}
 		if err := detect.WriteExplanation(e.stdout, x, eventHead(st, id)); err != nil {
@@ -220,7 +225,11 @@ func explainAll(ctx context.Context, e *env, set *detect.Set, st *store.Store, c
 // eventHead is one line naming an event for --explain.
 func eventHead(st *store.Store, id store.ID) string {
 	en := st.Entry(id)
-	head := fmt.Sprintf("%s %s %s %s", en.Time.Format("2006-01-02T15:04:05.000Z07:00"), en.AuditID, en.User.Name, en.Verb)
+	user := en.User.Name
+	if en.Impersonated.Name != "" {
+		user += " (as " + en.Impersonated.Name + ")"
+	}
+	head := fmt.Sprintf("%s %s %s %s", en.Time.Format("2006-01-02T15:04:05.000Z07:00"), en.AuditID, user, en.Verb)
 	if en.Object.Resource != "" {
 		obj := en.Object.Resource
 		if en.Object.Subresource != "" {

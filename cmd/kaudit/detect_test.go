@@ -191,3 +191,21 @@ func TestDetectUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestDetectExplainThreshold(t *testing.T) {
+	// The first hand-made threshold case: mallory reads s0…s11 in two minutes.
+	code, out, errOut := kaudit(t, "", "detect", "--explain", "secret-enumeration", "--top", "12", detectFixtures+"handmade/thresholds.jsonl")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		`s0: no hit yet: 1 of 10 for subject "mallory"`,
+		`s8: no hit yet: 9 of 10 for subject "mallory"`,
+		`s9: HIT: 10 of 10 for subject "mallory"`,
+		`s10: no hit: subject "mallory" fired less than 10m0s ago`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+}
