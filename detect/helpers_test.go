@@ -96,3 +96,10 @@ func readLabels(t testing.TB) []labelCase {
 	}
 	return out
 }
+
+func writeFile(t testing.TB, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
