@@ -83,6 +83,10 @@ rule's conditions held and which failed.`,
 	fl.BoolVar(&strict, "strict", false, "exit with status 3 when any input was skipped")
 	fl.IntVar(&maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "jsonl", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("severity", cobra.FixedCompletions([]string{"info", "low", "medium", "high", "critical"}, cobra.ShellCompDirectiveNoFileComp))
+	for _, f := range []string{"rule", "explain"} {
+		_ = cmd.RegisterFlagCompletionFunc(f, completeRules)
+	}
 	return cmd
 }
 
@@ -124,6 +128,19 @@ func (df *detectFlags) rules() (*detect.Set, error) {
 		return nil, usageError("%v (kaudit detect --list shows the rules)", err)
 	}
 	return out, nil
+}
+
+// completeRules offers the built-in rules' names.
+func completeRules(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	set, err := detect.Builtin()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	names := make([]string, len(set.Rules))
+	for i, r := range set.Rules {
+		names[i] = r.Name + "\t" + r.Severity.String() + ": " + r.Description
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
 }
 
 func listRules(e *env, set *detect.Set) error {
