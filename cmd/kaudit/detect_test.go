@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/store"
 )
 
 const detectFixtures = "../../detect/testdata/"
@@ -208,4 +212,44 @@ func TestDetectExplainThreshold(t *testing.T) {
 			t.Errorf("no %q in:\n%s", want, out)
 		}
 	}
+}
+
+// TestLiveDetectOnStored feeds batches as the pipeline's writer would and
+// checks that hits are printed once each, as they arrive.
+func TestLiveDetectOnStored(t *testing.T) {
+	var out, errOut strings.Builder
+	e := &env{stdout: &out, stderr: &errOut}
+	var f liveDetectFlags
+	f.only, f.df.minSev = true, "medium"
+	st := store.New()
+	onStored, err := f.onStored(context.Background(), e, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSpace(readTestFile(t, detectFixtures+"handmade/events.jsonl")), "\n")
+	half := len(lines) / 2
+	for _, part := range [][]string{lines[:half], lines[half:]} {
+		r := &ingest.Replay{Paths: []string{"-"}, Stdin: strings.NewReader(strings.Join(part, ""))}
+		if _, err := r.Run(context.Background(), func(b ingest.Batch) error {
+			st.Append(b.Events, b.Raw, b.Offsets)
+			onStored(b)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batch := detectJSONL(t, "--severity", "medium", detectFixtures+"handmade/events.jsonl")
+	got := strings.Count(out.String(), "\n")
+	if got != len(batch) || errOut.Len() > 0 {
+		t.Errorf("live: %d hits, batch: %d; stderr: %s", got, len(batch), errOut.String())
+	}
+}
+
+func readTestFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
