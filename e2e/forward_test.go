@@ -127,7 +127,7 @@ func committedCovered(t *testing.T, c *collector, dir, state, cluster string) in
 // at the collector; the duplicates are at most the uncommitted windows.
 func TestE2EForwardKill9Collector(t *testing.T) {
 	bin := kauditBin(t)
-	col := newCollector(t, 30010)
+	col := newCollector(t, freePort(t))
 	dir, state := t.TempDir(), t.TempDir()
 	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 1}
 	defer lj.Close()
@@ -210,7 +210,7 @@ func distinct(rs []received) map[string]bool {
 // restart, more events, SIGTERM: no event is sent twice.
 func TestE2EForwardReceiverDown(t *testing.T) {
 	bin := kauditBin(t)
-	col := newCollector(t, 30011)
+	col := newCollector(t, freePort(t))
 	dir, state, outDir := t.TempDir(), t.TempDir(), t.TempDir()
 	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 1, Compress: true}
 	defer lj.Close()
