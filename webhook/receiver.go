@@ -55,6 +55,7 @@ type Receiver struct {
 
 	once     sync.Once
 	buffered budget
+	lines    lineLimiter // problem lines of flooding rejections: one per second per reason
 	sem      chan struct{}
 	queue    chan *pending
 	done     chan struct{} // closed when Run returns
@@ -76,6 +77,7 @@ func (w *Receiver) init() {
 		if w.buffered.max <= 0 {
 			w.buffered.max = max(DefaultMaxBuffered, 2*w.maxBody()+2)
 		}
+		w.lines.init(time.Second)
 		w.stats.init()
 	})
 }
@@ -353,7 +355,13 @@ func reasonOf(status int) string {
 // reject answers status with why, counts it and reports it.
 func (w *Receiver) reject(rw http.ResponseWriter, sender string, status int, reason string, kind ingest.ProblemKind, why string) {
 	w.stats.reject(reason)
-	w.problem(sender, kind, fmt.Sprintf("%d %s: %s", status, http.StatusText(status), why))
+	if ok, held := w.lines.allow(reason); ok {
+		msg := fmt.Sprintf("%d %s: %s", status, http.StatusText(status), why)
+		if held > 0 {
+			msg += fmt.Sprintf(" (and %d more like it before, not shown one by one)", held)
+		}
+		w.problem(sender, kind, msg)
+	}
 	rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if status == http.StatusRequestEntityTooLarge || status == http.StatusBadRequest || status == http.StatusRequestTimeout {
 		// Do not read the rest of a refused body.
