@@ -185,11 +185,35 @@ func (w *Receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		io.WriteString(rw, "ok\n")
 		return
 	}
+	sender, ok := w.admit(rw, r)
+	if !ok {
+		return
+	}
+	defer func() { <-w.sem }()
+	events, size, ok := w.events(rw, r, sender)
+	if !ok {
+		return
+	}
+	if status, err := w.take(r.Context(), events); err != nil {
+		if status == http.StatusTooManyRequests {
+			rw.Header().Set("Retry-After", "1")
+		}
+		w.reject(rw, sender, status, reasonOf(status), ingest.Rejected, err.Error())
+		return
+	}
+	w.stats.accepted(sender, len(events), size)
+	rw.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(rw, `{"accepted":%d}`+"\n", len(events))
+}
+
+// admit checks the method and the credentials and takes one of the
+// MaxRequests slots (the caller gives it back); otherwise it answers.
+func (w *Receiver) admit(rw http.ResponseWriter, r *http.Request) (sender string, ok bool) {
 	from := remoteIP(r)
 	if r.Method != http.MethodPost {
 		rw.Header().Set("Allow", http.MethodPost)
 		w.reject(rw, from, http.StatusMethodNotAllowed, ReasonMethod, ingest.Unrecognised, "method "+r.Method+" (want POST)")
-		return
+		return "", false
 	}
 	sender, status, why := w.Auth.check(r)
 	if status != 0 {
@@ -199,19 +223,23 @@ func (w *Receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		} else {
 			w.reject(rw, from, status, ReasonForbidden, ingest.Rejected, why)
 		}
-		return
+		return "", false
 	}
 	if sender == "" {
 		sender = from
 	}
 	select {
 	case w.sem <- struct{}{}:
-		defer func() { <-w.sem }()
+		return sender, true
 	default:
 		rw.Header().Set("Retry-After", "1")
 		w.reject(rw, sender, http.StatusTooManyRequests, ReasonBusy, ingest.Rejected, "too many requests at once; retry")
-		return
+		return "", false
 	}
+}
+
+// events reads and decodes the body; otherwise it answers.
+func (w *Receiver) events(rw http.ResponseWriter, r *http.Request, sender string) (events []audit.Event, size int, ok bool) {
 	body, err := w.readBody(rw, r)
 	if err != nil {
 		var tl *tooLargeError
@@ -224,14 +252,14 @@ func (w *Receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		default:
 			w.reject(rw, sender, http.StatusBadRequest, ReasonMalformed, ingest.Unreadable, "reading the body: "+err.Error())
 		}
-		return
+		return nil, 0, false
 	}
-	events, err := audit.Decode(body, nil)
+	events, err = audit.Decode(body, nil)
 	var ie *audit.ItemError
 	if err != nil && (!errors.As(err, &ie) || len(events) == 0) {
 		kind, msg := ingest.DecodeProblem(err)
 		w.reject(rw, sender, http.StatusBadRequest, ReasonMalformed, kind, msg)
-		return
+		return nil, 0, false
 	}
 	if ie != nil {
 		// The good items are taken; the bad ones could never be, and a 400
@@ -240,16 +268,7 @@ func (w *Receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		w.problem(sender, kind, msg)
 		w.stats.rejectItems(1)
 	}
-	if status, err := w.take(r.Context(), events); err != nil {
-		if status == http.StatusTooManyRequests {
-			rw.Header().Set("Retry-After", "1")
-		}
-		w.reject(rw, sender, status, reasonOf(status), ingest.Rejected, err.Error())
-		return
-	}
-	w.stats.accepted(sender, len(events), len(body))
-	rw.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(rw, `{"accepted":%d}`+"\n", len(events))
+	return events, len(body), true
 }
 
 // take hands events on: to the spool (written and fsynced), or to Run's
