@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kaudit/kaudit/internal/testwait"
 	"github.com/kaudit/kaudit/webhook"
 )
 
@@ -39,7 +40,7 @@ func startServe(t *testing.T, args ...string) *serveRun {
 	w := &watchRun{cancel: cancel, code: make(chan int, 1), out: &syncBuffer{}, errOut: &syncBuffer{}}
 	go func() { w.code <- run(ctx, append([]string{"serve"}, args...), strings.NewReader(""), w.out, w.errOut) }()
 	t.Cleanup(cancel)
-	deadline := time.Now().Add(patience)
+	deadline := testwait.Deadline(t)
 	for {
 		if m := listeningRE.FindStringSubmatch(w.errOut.String()); m != nil {
 			return &serveRun{watchRun: w, url: m[1]}
@@ -310,7 +311,10 @@ func TestServeForward(t *testing.T) {
 	if code := postTo(t, http.DefaultClient, s.url, eventListOf(lines[10:]...)); code != 200 {
 		t.Fatalf("status %d", code)
 	}
-	waitUntil(t, "30 forwarded events", func() bool { bodies, _ := fake.got(); return len(bodies) >= 30 })
+	testwait.Until(t, "30 events at the receiver", func() bool {
+		bodies, _ := fake.got()
+		return len(bodies) >= 30
+	})
 	if code := s.stop(t); code != exitOK {
 		t.Fatalf("exit %d: %s", code, s.errOut.String())
 	}

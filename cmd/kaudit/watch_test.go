@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gopkg.in/natefinch/lumberjack.v2"
+
+	"github.com/kaudit/kaudit/internal/testwait"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while watch writes to it.
@@ -62,7 +64,7 @@ func (w *watchRun) stop(t *testing.T) int {
 	select {
 	case c := <-w.code:
 		return c
-	case <-time.After(patience):
+	case <-time.After(time.Until(testwait.Deadline(t))):
 		t.Fatal("watch did not stop")
 		return -1
 	}
@@ -70,7 +72,7 @@ func (w *watchRun) stop(t *testing.T) int {
 
 func (w *watchRun) waitLines(t *testing.T, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(patience)
+	deadline := testwait.Deadline(t)
 	for {
 		lines := strings.Split(strings.TrimSuffix(w.out.String(), "\n"), "\n")
 		if lines[0] == "" {
@@ -231,22 +233,5 @@ func TestWatchJQStreams(t *testing.T) {
 	}
 	if len(lines) != 5 {
 		t.Fatalf("%d lines, want 5 (bob's events)", len(lines))
-	}
-}
-
-func TestParseBytes(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"0", 0, true}, {"1000", 1000, true}, {"512MiB", 512 << 20, true}, {"2GiB", 2 << 30, true},
-		{"1.5G", 3 << 29, true}, {"10 MB", 10e6, true}, {"64k", 64 << 10, true},
-		{"", 0, false}, {"GiB", 0, false}, {"-1", 0, false}, {"lots", 0, false}, {"1e30", 0, false},
-	} {
-		got, err := parseBytes(c.in)
-		if (err == nil) != c.ok || got != c.want {
-			t.Errorf("parseBytes(%q) = %d, %v; want %d, ok %v", c.in, got, err, c.want, c.ok)
-		}
 	}
 }
