@@ -9,7 +9,9 @@ import (
 
 	"github.com/kaudit/kaudit/detect"
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/views"
 )
 
 // liveDetectFlags are watch's and serve's detection flags: --detect-only
@@ -26,6 +28,33 @@ func (f *liveDetectFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.df.rulesDirs, "rules", nil, "with --detect-only: a directory of YAML rule files added to the built-in pack; repeatable")
 	fl.StringArrayVar(&f.df.suppress, "suppress", nil, "with --detect-only: a filter whose events are never hits; repeatable")
 	fl.StringVar(&f.df.minSev, "severity", "info", "with --detect-only: report only rules of at least this severity")
+}
+
+// check refuses --detect-only with the terminal UI, another format or --jq.
+func (f *liveDetectFlags) check(ui bool, format string, sel *selection) error {
+	if f.only && (ui || format != "jsonl" || sel.jq != nil) {
+		return usageError("--detect-only prints hits as JSON lines: it goes with -o jsonl, without --jq")
+	}
+	return nil
+}
+
+// streamTo sets the pipeline's headless consumer: --detect-only's hits, or
+// the kept events (jsonl, --jq) as they arrive. It reports whether the
+// output streams (then nothing is printed at the end).
+func (f *liveDetectFlags) streamTo(ctx context.Context, e *env, cfg *pipeline.Config, sel *selection, format string, view views.View) (bool, error) {
+	switch {
+	case f.only:
+		if cfg.Store == nil {
+			cfg.Store = store.New()
+		}
+		hook, err := f.onStored(ctx, e, cfg.Store)
+		cfg.OnStored = hook
+		return true, err
+	case format == "jsonl" && view == views.ViewEvents:
+		cfg.Print = newPrinter(e, sel)
+		return true, nil
+	}
+	return false, nil
 }
 
 // onStored returns what the pipeline calls after each stored batch of st:
