@@ -1,7 +1,6 @@
 package forward
 
 import (
-	"bytes"
 	"compress/gzip"
 	"context"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kaudit/kaudit/audit"
+	"github.com/kaudit/kaudit/internal/testwait"
 )
 
 var testID = Identity{Cluster: "prod-eu", Host: "cp-1"}
@@ -122,26 +122,13 @@ func (s *sleeps) got() []time.Duration {
 	return append([]time.Duration(nil), s.d...)
 }
 
-// drain closes f, failing the test if it does not drain within 2 minutes
-// (generous: -race on a busy machine encodes slowly).
+// drain closes f, failing the test if it does not drain before the test
+// binary's deadline (-race on a busy machine encodes slowly).
 func drain(t testing.TB, f *Forwarder) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), testwait.Deadline(t))
 	defer cancel()
 	if left := f.Close(ctx); left != 0 {
 		t.Fatalf("Close left %d events undelivered; stats %+v", left, f.Stats())
 	}
-}
-
-func gunzip(t testing.TB, p []byte) []byte {
-	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(p))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kaudit/kaudit/store"
 )
@@ -169,7 +170,7 @@ func phaseChart(e *store.Entry, width int) string {
 	nameW := 0
 	for _, p := range e.Phases {
 		longest = max(longest, p.Duration)
-		nameW = max(nameW, len(printable(p.Name)))
+		nameW = max(nameW, ansi.StringWidth(printable(p.Name)))
 	}
 	var b strings.Builder
 	for _, p := range e.Phases {
@@ -180,21 +181,23 @@ func phaseChart(e *store.Entry, width int) string {
 		if n == 0 && p.Duration > 0 {
 			n = 1
 		}
-		fmt.Fprintf(&b, "  %-*s %s%s %s\n", nameW, printable(p.Name), strings.Repeat("█", n), strings.Repeat(" ", width-n), formatDuration(p.Duration))
+		name := printable(p.Name)
+		name += strings.Repeat(" ", nameW-ansi.StringWidth(name)) // in cells: fmt pads runes
+		fmt.Fprintf(&b, "  %s %s%s %s\n", name, strings.Repeat("█", n), strings.Repeat(" ", width-n), formatDuration(p.Duration))
 	}
 	return b.String()
 }
 
-// detailView is the scrollable page of one event (UI goroutine only).
+// detailView is a scrollable page of text: an event, or a report pane
+// (UI goroutine only).
 type detailView struct {
-	id store.ID
 	vp viewport.Model
 }
 
-func newDetailView(id store.ID, body string, w, h int) detailView {
+func newDetailView(body string, w, h int) detailView {
 	vp := viewport.New(w, h)
 	vp.SetContent(body)
-	return detailView{id: id, vp: vp}
+	return detailView{vp: vp}
 }
 
 // SetSize resizes the page.
@@ -204,7 +207,7 @@ func (d *detailView) SetSize(w, h int) { d.vp.Width, d.vp.Height = w, h }
 // viewport's own KeyMap (j/k, pgup/pgdn, …).
 func (d detailView) Update(msg tea.Msg) (detailView, tea.Cmd) {
 	if k, ok := msg.(tea.KeyMsg); ok {
-		km := DefaultKeyMap()
+		km := DefaultTableKeyMap()
 		switch {
 		case key.Matches(k, km.Top):
 			d.vp.GotoTop()

@@ -170,7 +170,7 @@ func WriteRaw(w io.Writer, st *store.Store, events *store.Set, asArray bool) err
 		if err != nil {
 			return fmt.Errorf("original bytes of event %d: %w", id, err)
 		}
-		if bytes.IndexAny(raw, "\r\n") >= 0 {
+		if bytes.ContainsAny(raw, "\r\n") {
 			compact.Reset()
 			if json.Compact(&compact, raw) == nil {
 				raw = compact.Bytes()

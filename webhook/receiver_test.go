@@ -304,7 +304,9 @@ func TestWebhookSpool(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	tail := &ingest.Tail{Path: sp.Path(), Poll: 10 * time.Millisecond}
 	go func() {
-		for i := 0; i < 200 && n.Load() < 6; i++ {
+		// Until the 6 events are handed on; the deadline only guards
+		// against a hang.
+		for deadline := time.Now().Add(2 * time.Minute); n.Load() < 6 && time.Now().Before(deadline); {
 			time.Sleep(10 * time.Millisecond)
 		}
 		cancel()

@@ -20,6 +20,7 @@ import (
 
 	"github.com/kaudit/kaudit/forward"
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/internal/testwait"
 )
 
 // otlpFake is an OTLP/HTTP logs receiver answering status (200 when 0),
@@ -128,13 +129,7 @@ func (f *otlpFake) got() (bodies, ids []string) {
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.Until(t, what, cond)
 }
 
 // sinkCheckpoint is the sink's saved position, if any.
@@ -410,4 +405,15 @@ func TestWatchForwardLostWhilePaused(t *testing.T) {
 	if _, out, _ := kaudit(t, "", "status", "--state-dir", state); !strings.Contains(out, "LOST") {
 		t.Errorf("status table has no LOST column: %s", out)
 	}
+}
+
+// fileSafe is how the pipeline names a sink's dead-letter file (for the
+// tests that read it).
+func fileSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' {
+			return r
+		}
+		return '_'
+	}, s)
 }
