@@ -24,7 +24,7 @@ type SinkConfig struct {
 	Tags          []string
 	StripResponse bool
 	MaxInflight   int64         // per sink, event bytes queued or in flight
-	Workers       int           // per sink, payloads in flight at once (0: forward.DefaultWorkers)
+	Workers       int           // per sink, requests in flight at once (0: forward's default)
 	Drain         time.Duration // at stop, how long the sinks get to deliver what they hold
 	StateDir      string        // counters and dead letters ("": nowhere)
 }
