@@ -57,8 +57,11 @@ TLS and one of the two. Unauthenticated requests get 401 and are counted.
 No silent loss: 200 is answered only for events taken (handed on, or with
 --spool written to DIR/webhook.log and fsynced, then followed like a log
 file with positions in --state-dir, so a crash after the 200 loses
-nothing); a body over --max-body gets 413, a malformed one 400 with the
-reason, and when kaudit is behind it answers 429 so the API server retries.
+nothing); a body over --max-body (also after gzip) gets 413, a malformed
+one 400 with the reason, and when kaudit is behind, or all requests hold
+--max-buffered bytes, it answers 429 so the API server retries. EventList
+items that are not audit events are refused before the answer and named
+in it (index and reason); the others are taken.
 Events are identified by (auditID, stage, stageTimestamp): a retried batch
 is stored once. /healthz answers ok to probes. The counters (received,
 rejected by reason, last sender) are written to --state-dir every second
