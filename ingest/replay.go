@@ -203,7 +203,7 @@ func (r *Replay) emitAll(ctx context.Context, ordered <-chan *job, sum *Summary,
 			return err
 		}
 		for _, p := range j.problems {
-			sum.Problems[p.Kind]++
+			sum.Problems[p.Kind] += p.Count()
 			if r.OnProblem != nil {
 				r.OnProblem(p)
 			}
