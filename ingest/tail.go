@@ -221,6 +221,8 @@ func (t *Tail) Run(ctx context.Context, emit func(Batch) error) error {
 				}
 				cur = next
 				continue
+			case fi.Size() < cur.readOff() && fi.Size() >= cur.off:
+				cur.dropPartial() // only a partial last line was cut off
 			case fi.Size() < cur.readOff():
 				t.problem(Problem{Path: target, Line: cur.line + 1, Kind: Truncated,
 					Msg: fmt.Sprintf("truncated in place to %d bytes (copytruncate) after %d bytes were read; reading again from its start", fi.Size(), cur.readOff())})

@@ -76,6 +76,7 @@ func (fl *follower) pump(ctx context.Context, final bool, emit func(Batch) error
 		}
 		want := max(fl.t.chunk, len(fl.pending))
 		if r, ok := fl.rd.(*fdReader); ok {
+			fl.checkPending(r)
 			// Size the buffer to what is there: events alias it, so a few
 			// new lines must not pin a whole chunk.
 			fi, err := r.f.Stat()
@@ -135,6 +136,30 @@ func (fl *follower) pump(ctx context.Context, final bool, emit func(Batch) error
 			}
 			return nil
 		}
+	}
+}
+
+// checkPending drops the partial last line read so far if the file no
+// longer holds it: a torn write cut off and overwritten (a spool trimming a
+// short write, a writer rewriting its last line). The line is then read
+// again from its start instead of being glued onto the old fragment.
+func (fl *follower) checkPending(r *fdReader) {
+	if len(fl.pending) == 0 || fl.skipping {
+		return
+	}
+	buf := make([]byte, len(fl.pending))
+	if n, _ := r.f.ReadAt(buf, fl.off); n == len(buf) && bytes.Equal(buf, fl.pending) {
+		return
+	}
+	fl.pending, r.off = nil, fl.off
+}
+
+// dropPartial forgets the partial last line read so far (the file was cut
+// back to the end of its last complete line): it is read again from there.
+func (fl *follower) dropPartial() {
+	fl.pending, fl.skipping, fl.skip = nil, false, 0
+	if r, ok := fl.rd.(*fdReader); ok {
+		r.off = fl.off
 	}
 }
 

@@ -186,6 +186,9 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 			return fmt.Errorf("--spool: %v", err)
 		}
 		defer sp.Close()
+		if n := sp.Trimmed(); n > 0 {
+			fmt.Fprintf(e.stderr, "kaudit: warning: %s: cut off a torn last line of %d bytes (a write interrupted by a crash or a full disk; it was never acknowledged)\n", sp.Path(), n)
+		}
 		wh.Spool, cfg.path, cfg.stateDir = sp, sp.Path(), stateDir
 		if cfg.sinks, err = sf.fwd.open(stateDir); err != nil {
 			ln.Close()
