@@ -272,6 +272,11 @@ func fingerprintOf(r io.ReaderAt, n int64) (fingerprint, error) {
 	return fingerprint{n: int(n), sum: hex.EncodeToString(s[:])}, nil
 }
 
+func fingerprintOfBytes(b []byte) fingerprint {
+	s := sha256.Sum256(b)
+	return fingerprint{n: len(b), sum: hex.EncodeToString(s[:])}
+}
+
 func fingerprintOfStream(r io.Reader, n int) (fingerprint, error) {
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(r, buf); err != nil {
