@@ -17,8 +17,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kaudit/kaudit/ingest"
-	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/tui"
+	"github.com/kaudit/kaudit/views"
 )
 
 // serveFlags are kaudit serve's own flags.
@@ -132,7 +132,7 @@ func (sf *serveFlags) check() error {
 }
 
 // serve runs the receiver until interrupted (or the TUI quits).
-func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, sel *selection, view query.View, format string, top int) error {
+func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, sel *selection, view views.View, format string, top int) error {
 	if err := sf.check(); err != nil {
 		return err
 	}
@@ -211,11 +211,11 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 		report = ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
 		defer report.Close()
 		cfg.report = report.Report
-		if format == "jsonl" && view == query.ViewEvents {
+		if format == "jsonl" && view == views.ViewEvents {
 			cfg.onAppend = streamEvents(ctx, e, sel)
 		}
 	}
-	if err := keep.apply(&cfg, format == "jsonl" && view == query.ViewEvents); err != nil {
+	if err := keep.apply(&cfg, format == "jsonl" && view == views.ViewEvents); err != nil {
 		ln.Close()
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/kaudit/kaudit/forward"
 	"github.com/kaudit/kaudit/ingest"
-	"github.com/kaudit/kaudit/query"
+	"github.com/kaudit/kaudit/termsafe"
 )
 
 // statusRow is one position as kaudit status reports it.
@@ -121,12 +121,12 @@ func newStatusCmd(e *env) *cobra.Command {
 				for _, st := range sinks {
 					lastErr := "-"
 					if st.LastError != "" {
-						lastErr = query.Printable(st.LastError)
+						lastErr = termsafe.Printable(st.LastError)
 						if !st.LastErrorAt.IsZero() {
 							lastErr = st.LastErrorAt.Format(time.RFC3339) + " " + lastErr
 						}
 					}
-					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", query.Printable(st.Sink), st.Sent, st.Acked, st.Retried, st.Dropped,
+					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", termsafe.Printable(st.Sink), st.Sent, st.Acked, st.Retried, st.Dropped,
 						st.DeadLettered, st.Oversize, st.Lost, st.Queue, lastErr)
 				}
 				if err := tw.Flush(); err != nil {
@@ -195,12 +195,12 @@ func writeReceiverStatus(w io.Writer, s ingest.WebhookStats, now time.Time) erro
 	}
 	sender, last := "-", "-"
 	if s.LastSender != "" {
-		sender = query.Printable(s.LastSender)
+		sender = termsafe.Printable(s.LastSender)
 	}
 	if !s.LastRequest.IsZero() {
 		last = s.LastRequest.UTC().Format(time.RFC3339)
 	}
-	fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", query.Printable(s.Listen), s.Requests, s.Events, s.Bytes, rejected, sender, last,
+	fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", termsafe.Printable(s.Listen), s.Requests, s.Events, s.Bytes, rejected, sender, last,
 		now.Sub(s.Updated).Round(time.Second))
 	return tw.Flush()
 }
