@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -159,6 +160,12 @@ func streamEvents(ctx context.Context, e *env, sel *selection) func(st *store.St
 			})
 		} else {
 			err = views.WriteRaw(bw, st, kept, false)
+		}
+		var ue *store.UnreadableError
+		if errors.As(err, &ue) {
+			// The others were printed; following goes on.
+			fmt.Fprintf(e.stderr, "kaudit: warning: %v\n", ue)
+			err = nil
 		}
 		if err != nil {
 			return err
