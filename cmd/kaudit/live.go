@@ -153,8 +153,15 @@ func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 						pos.SetFinished(src, finished.Entries())
 					}
 					cfg.sinks.commitForwarded(pos)
-					if err := pos.Flush(); err != nil && first == nil {
-						first = err
+					if err := pos.Flush(); err != nil {
+						if first == nil {
+							first = fmt.Errorf("saving positions in %s: %w", cfg.stateDir, err)
+						}
+						if h := pos.Health(); cfg.feed == nil && (h.Failures == 1 || h.Failures%60 == 0) {
+							fmt.Fprintf(cfg.stderr(), "kaudit: error: cannot save positions in %s (%d attempts so far, retrying every %s): %v\n", cfg.stateDir, h.Failures, flushEvery, err)
+						}
+					} else if h := pos.Health(); cfg.feed == nil && h.Failures > 0 && h.LastSaved.After(h.LastFail) && h.LastSaved.Sub(h.LastFail) <= 2*flushEvery {
+						fmt.Fprintf(cfg.stderr(), "kaudit: positions saved again in %s after %d failed attempts\n", cfg.stateDir, h.Failures)
 					}
 				}
 				_ = cfg.sinks.saveStats()
@@ -199,8 +206,9 @@ func startLive(ctx context.Context, cfg liveConfig) (*Live, error) {
 			}
 			cfg.sinks.commitForwarded(pos)
 			if err := pos.Flush(); err != nil && ferr == nil {
-				ferr = err
+				ferr = fmt.Errorf("saving positions in %s: %w", cfg.stateDir, err)
 			}
+			pos.Close()
 		}
 		if errors.Is(err, context.Canceled) {
 			err = nil

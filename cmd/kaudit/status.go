@@ -45,12 +45,23 @@ func newStatusCmd(e *env) *cobra.Command {
 		Use:   "status [--state-dir DIR]",
 		Short: "Show where each followed audit log stands: offset, lag, last event",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if output != "" && output != "table" && output != "json" {
 				return usageError("unknown output format %q (want table or json)", output)
 			}
 			if _, err := os.ReadDir(stateDir); err != nil {
 				return fmt.Errorf("state dir %s: %v", stateDir, err)
+			}
+			// A process that cannot save its positions says so in the lock file.
+			if info, ierr := ingest.ReadStateDir(stateDir); ierr == nil && info.Failing {
+				defer func() {
+					failing := fmt.Errorf("pid %d (%s) cannot save positions in %s since %s (%d attempts): %s: the positions shown are behind",
+						info.PID, info.Holder, stateDir, info.Since.Format(time.RFC3339), info.Failures, info.LastError)
+					if err != nil {
+						failing = fmt.Errorf("%v; and: %w", failing, err)
+					}
+					err = failing
+				}()
 			}
 			pos, err := ingest.LoadPositions(stateDir)
 			if err != nil {
