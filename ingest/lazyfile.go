@@ -90,7 +90,7 @@ func (c *fileCache) get(l *lazyFile) (*os.File, error) {
 		fi, err := f.Stat()
 		if err == nil {
 			if dev, ino := fileID(fi); dev != l.dev || ino != l.inode || !matchPlain(f, l.fp) {
-				err = fmt.Errorf("%s: another file is at this path now (the one read was rotated, replaced or deleted)", l.path)
+				err = fmt.Errorf("%s: it changed since it was read (truncated, rewritten, or another file is at this path now)", l.path)
 			}
 		}
 		if err != nil {
