@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kaudit/kaudit/internal/testwait"
 )
 
 // TestClassification drives each protocol through scripted statuses: what
@@ -131,7 +133,7 @@ func readLines(t *testing.T, path string) []string {
 
 func TestDatadogPayload(t *testing.T) {
 	in := newIntake(t, func(n int, body []byte, w http.ResponseWriter) { w.WriteHeader(202) })
-	f, err := New("datadog://datadoghq.eu", Config{Identity: testID, APIKey: "secret", Endpoint: in.srv.URL + "/api/v2/logs", Tags: []string{"env:test"}})
+	f, err := New("datadog://datadoghq.eu", Config{Identity: testID, APIKey: "secret", Endpoint: in.srv.URL + "/api/v2/logs", Tags: []string{"env:test"}, Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,9 +229,10 @@ func TestOrderedAcks(t *testing.T) {
 	}
 	ctx := context.Background()
 	f.Enqueue(ctx, records(t, 0, 1), 1)
+	waitFor(t, first.Load) // in flight: the next batches cannot merge into its payload
 	f.Enqueue(ctx, records(t, 1, 1), 2)
 	f.Enqueue(ctx, records(t, 2, 1), 3)
-	waitFor(t, func() bool { return first.Load() && f.Stats().Acked == 2 })
+	waitFor(t, func() bool { return f.Stats().Acked == 2 })
 	if p, ok := f.Committed(); ok {
 		t.Fatalf("committed %v while batch 1 is unacknowledged", p)
 	}
@@ -305,7 +308,7 @@ func TestBackpressure(t *testing.T) {
 // gives up at its deadline and says how many events were not delivered,
 // and nothing is committed.
 func TestCloseDeadline(t *testing.T) {
-	in := newIntake(t, func(n int, body []byte, w http.ResponseWriter) { http.Error(w, "down", 503) })
+	in := newIntake(t, func(n int, body []byte, w http.ResponseWriter) { http.Error(w, "down", http.StatusServiceUnavailable) })
 	f, err := New("otlp+http://"+in.srv.Listener.Addr().String(), Config{Identity: testID, Backoff: Backoff{Base: time.Millisecond, Max: 5 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
@@ -374,13 +377,7 @@ func FuzzParseTarget(f *testing.F) {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.Until(t, "the condition", cond)
 }
 
 func TestStatsFile(t *testing.T) {

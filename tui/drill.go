@@ -6,63 +6,68 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/kaudit/kaudit/query"
+	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/views"
 )
 
 // open shows the detail page of an event, or drills from a grouped or
 // Latency row into the Events tab filtered by it.
-func (m Model) open() (tea.Model, tea.Cmd) {
+func (m Model) open() (Model, tea.Cmd) {
 	r := m.rows()
 	if r == nil || r.Len() == 0 {
 		return m, nil
 	}
-	if er, ok := r.(eventRows); ok {
-		id, ok := er.id(m.cursor[m.tab])
-		if !ok {
-			return m, nil
-		}
-		m.detailWant = id
-		return m, safe(loadDetail(m.st, id, m.timeFormat()))
+	cur := m.cursor()
+	if id, ok := m.eventAt(cur); ok {
+		// An event, or a Latency row: that request.
+		return m.openEvent(id)
 	}
-	row := m.res.table.Rows[m.cursor[m.tab]]
+	if _, ok := r.(eventRows); ok {
+		return m, nil
+	}
+	row := m.res.table.Rows[cur]
 	term := drillTerm(m.res.table.View, row)
 	if term == "" {
 		return m, nil
 	}
-	m.back = append(m.back, backState{m.filter.String(), m.tab, m.cursor[m.tab]})
+	m.back = append(m.back, backState{m.filter.String(), m.tab, cur})
+	m.fwd = nil
 	text := term
-	if cur := strings.TrimSpace(m.filter.String()); cur != "" && !m.filter.IsJQ() {
-		text = cur + " " + term
+	if f := strings.TrimSpace(m.filter.String()); f != "" && !m.filter.IsJQ() {
+		text = f + " " + term
 	}
+	m.tables[m.tab].SetRows(nil, timeFormat{})
 	m.tab = tabEvents
-	m.cursor[tabEvents], m.offset[tabEvents] = 0, 0
+	m.tables[tabEvents].Reset()
 	m.follow = false
 	return m.applyFilter(text, false)
 }
 
 // goBack undoes the last drill-down.
-func (m Model) goBack() (tea.Model, tea.Cmd) {
+func (m Model) goBack() (Model, tea.Cmd) {
 	if len(m.back) == 0 {
 		return m, nil
 	}
 	b := m.back[len(m.back)-1]
 	m.back = m.back[:len(m.back)-1]
+	m.fwd = append(m.fwd, backState{m.filter.String(), m.tab, m.cursor()})
+	m.tables[m.tab].SetRows(nil, timeFormat{})
 	m.tab = b.tab
-	m.cursor[b.tab] = b.cursor
+	m.tables[b.tab].SetCursor(b.cursor)
 	return m.applyFilter(b.filter, false)
 }
 
 // applyFilter makes text the filter and recomputes in the background.
-func (m Model) applyFilter(text string, fromBar bool) (tea.Model, tea.Cmd) {
+func (m Model) applyFilter(text string, fromBar bool) (Model, tea.Cmd) {
 	f, err := query.Compile(text)
 	if err != nil {
-		m.err = err.Error()
+		m.status.err = err.Error()
 		return m, nil
 	}
 	m.filter = f
 	m.bar.SetValue(text)
 	if fromBar {
-		m.cursor[m.tab], m.offset[m.tab] = 0, 0
+		m.keep = m.anchor()
 	}
 	return m, m.startCompute(true)
 }
@@ -137,4 +142,70 @@ func quoteValue(v string) string {
 		return v
 	}
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
+}
+
+// goForward redoes what the last esc undid.
+func (m Model) goForward() (Model, tea.Cmd) {
+	if len(m.fwd) == 0 {
+		return m, nil
+	}
+	f := m.fwd[len(m.fwd)-1]
+	m.fwd = m.fwd[:len(m.fwd)-1]
+	m.back = append(m.back, backState{m.filter.String(), m.tab, m.cursor()})
+	m.tables[m.tab].SetRows(nil, timeFormat{})
+	m.tab = f.tab
+	m.tables[f.tab].SetCursor(f.cursor)
+	return m.applyFilter(f.filter, false)
+}
+
+// keepCursor is the row a new filter's result puts the cursor back on:
+// the same event (or, when the filter drops it, the nearest kept one), or
+// a grouped tab's row with the same key.
+type keepCursor struct {
+	on  bool
+	id  store.ID
+	key string
+}
+
+// anchor is what the cursor is on now.
+func (m Model) anchor() keepCursor {
+	if m.follow && m.tab == tabEvents {
+		return keepCursor{} // following the newest: stay on the newest
+	}
+	if id, ok := m.eventAt(m.cursor()); ok && m.tab == tabEvents {
+		return keepCursor{on: true, id: id}
+	}
+	if r, ok := m.rows().(tableRows); ok && m.cursor() < r.Len() {
+		if s, ok := r.t.Rows[m.cursor()][0].(string); ok {
+			return keepCursor{on: true, key: s}
+		}
+	}
+	return keepCursor{}
+}
+
+// restore puts the cursor back where keep says, once the rows are in.
+func (m *Model) restore() {
+	k := m.keep
+	m.keep = keepCursor{}
+	if !k.on {
+		return
+	}
+	t := &m.tables[m.tab]
+	switch r := m.rows().(type) {
+	case eventRows:
+		if r.Len() > 0 {
+			t.SetCursor(r.nearestRow(k.id))
+		}
+	case tableRows:
+		t.SetCursor(0)
+		for i, row := range r.t.Rows {
+			if s, _ := row[0].(string); s == k.key {
+				t.SetCursor(i)
+				break
+			}
+		}
+	}
+	// Put the row in the middle of the window: its context shows.
+	t.offset = max(0, t.cursor-t.visible()/2)
+	t.clamp()
 }

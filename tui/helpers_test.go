@@ -2,7 +2,6 @@ package tui
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,14 +9,14 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
 	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/gen"
+	"github.com/kaudit/kaudit/internal/goldenfile"
 	"github.com/kaudit/kaudit/store"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fixedNow is the clock of every test model: no wall clock in goldens.
 func fixedNow() time.Time { return gen.DefaultStart }
@@ -108,7 +107,7 @@ func run(tb testing.TB, m Model, cmd tea.Cmd) Model {
 func started(tb testing.TB, st *store.Store, w, h int) Model {
 	tb.Helper()
 	m := New(Options{Store: st, Now: fixedNow})
-	m.clock = stepClock(time.Second)
+	m.env.clock = stepClock(time.Second)
 	m = run(tb, m, m.Init())
 	return drive(tb, m, tea.WindowSizeMsg{Width: w, Height: h})
 }
@@ -139,6 +138,10 @@ func keys(s ...string) []tea.Msg {
 			out = append(out, tea.KeyMsg{Type: tea.KeyUp})
 		case "down":
 			out = append(out, tea.KeyMsg{Type: tea.KeyDown})
+		case "left":
+			out = append(out, tea.KeyMsg{Type: tea.KeyLeft})
+		case "right":
+			out = append(out, tea.KeyMsg{Type: tea.KeyRight})
 		case "pgdown":
 			out = append(out, tea.KeyMsg{Type: tea.KeyPgDown})
 		case "end":
@@ -152,30 +155,18 @@ func keys(s ...string) []tea.Msg {
 	return out
 }
 
-// golden compares got with testdata/name, or rewrites it with -update.
+// golden compares got, without styling, with testdata/name, or rewrites
+// it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	got = stripANSI(got) + "\n"
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./tui -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test ./tui -run %s -update to accept):\n--- got\n%s--- want\n%s", path, t.Name(), got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), []byte(ansi.Strip(got)+"\n"))
 }
 
 // TestMain pins lipgloss to plain text: goldens and the terminal-safety
 // test must not depend on the terminal running the tests, and with no
 // styling any ESC in View's output can only have come from an event.
 func TestMain(m *testing.M) {
+	statusTTL = 0 // notes stay: drive runs every Cmd, and a Tick would sleep
 	lipgloss.SetColorProfile(termenv.Ascii)
 	os.Exit(m.Run())
 }

@@ -1,75 +1,104 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"fmt"
+
+	"github.com/charmbracelet/bubbles/key"
+)
 
 // KeyMap is every key the browser answers to. Keys are matched only with
 // key.Matches, so rebinding one here changes both behaviour and help.
 type KeyMap struct {
-	Up, Down, PageUp, PageDown, Top, Bottom  key.Binding
+	Table                                    TableKeyMap // moving in a tab's table
 	NextTab, PrevTab                         key.Binding
 	Tab1, Tab2, Tab3, Tab4, Tab5, Tab6, Tab7 key.Binding
 	Filter, Open, Back                       key.Binding
 	Follow, Pause, Sort, SortDir, Write      key.Binding
 	Help, Quit, Suspend, Problems            key.Binding
+	// Interrupt quits wherever the focus is, even in the filter bar (not
+	// in the help: Quit lists ctrl+c).
+	Interrupt key.Binding
 	// In the Denials tab (7, when an RBAC suggester is wired in): space
 	// selects rows there instead of pausing, r suggests RBAC for them, w
 	// in the suggestion writes its YAML (shown in that pane's own hint).
 	SelectDenial, SuggestRBAC, WriteYAML key.Binding
 	// With an audit policy given (--policy): simulate it over the filter.
 	Policy key.Binding
+	// Time: zoom the range in and out around the cursor's time, pick one
+	// on the sparkline (TimeRange, then BrushKeyMap).
+	ZoomIn, ZoomOut, TimeRange key.Binding
+	// Forward undoes Back (drill-downs, zooms).
+	Forward key.Binding
+	// Find in view: Find opens the find bar; FindNext and FindPrev jump
+	// between its matches.
+	Find, FindNext, FindPrev key.Binding
+	// In an event's page: the previous and next row of the table, wrap
+	// long lines, copy the event (OSC 52), scroll sideways.
+	PrevEvent, NextEvent, Wrap, Copy, Left, Right key.Binding
 }
 
 // DefaultKeyMap returns the documented bindings (issue 4, "Keys").
 func DefaultKeyMap() KeyMap {
 	tab := func(k, name string) key.Binding { return key.NewBinding(key.WithKeys(k), key.WithHelp(k, name)) }
 	return KeyMap{
-		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
-		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "first")),
-		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "last")),
-		NextTab:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next tab")),
-		PrevTab:  key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev tab")),
-		Tab1:     tab("1", "events"),
-		Tab2:     tab("2", "users"),
-		Tab3:     tab("3", "verbs"),
-		Tab4:     tab("4", "resources"),
-		Tab5:     tab("5", "namespaces"),
-		Tab6:     tab("6", "latency"),
-		Tab7:     tab("7", "denials"),
-		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
-		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open/drill")),
-		Back:     key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
-		Follow:   key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow")),
-		Pause:    key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "pause")),
-		Sort:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort by")),
-		SortDir:  key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "sort dir")),
-		Write:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write jsonl")),
-		Problems: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "skipped")),
-		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
-		Suspend:  key.NewBinding(key.WithKeys("ctrl+z"), key.WithHelp("ctrl+z", "suspend")),
+		Table:     DefaultTableKeyMap(),
+		NextTab:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next tab")),
+		PrevTab:   key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev tab")),
+		Tab1:      tab("1", "events"),
+		Tab2:      tab("2", "users"),
+		Tab3:      tab("3", "verbs"),
+		Tab4:      tab("4", "resources"),
+		Tab5:      tab("5", "namespaces"),
+		Tab6:      tab("6", "latency"),
+		Tab7:      tab("7", "denials"),
+		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Open:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open/drill")),
+		Back:      key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
+		Follow:    key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow")),
+		Pause:     key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "pause")),
+		Sort:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort by")),
+		SortDir:   key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "sort dir")),
+		Write:     key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write jsonl")),
+		Problems:  key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "skipped")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Suspend:   key.NewBinding(key.WithKeys("ctrl+z"), key.WithHelp("ctrl+z", "suspend")),
+		Interrupt: key.NewBinding(key.WithKeys("ctrl+c")),
 
 		SelectDenial: key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "7: select")),
 		SuggestRBAC:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "7: RBAC fix")),
 		WriteYAML:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write YAML")),
 		Policy:       key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "policy sim")),
+
+		ZoomIn:    key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "zoom in")),
+		ZoomOut:   key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "zoom out")),
+		TimeRange: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "pick range")),
+		Forward:   key.NewBinding(key.WithKeys(">"), key.WithHelp(">", "forward")),
+		Find:      key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "find")),
+		FindNext:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next match")),
+		FindPrev:  key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "prev match")),
+		PrevEvent: key.NewBinding(key.WithKeys("["), key.WithHelp("[", "prev event")),
+		NextEvent: key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next event")),
+		Wrap:      key.NewBinding(key.WithKeys("W"), key.WithHelp("W", "wrap")),
+		Copy:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy JSON")),
+		Left:      key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/→", "scroll sideways")),
+		Right:     key.NewBinding(key.WithKeys("right", "l")),
 	}
 }
 
 // ShortHelp is the footer (help.KeyMap).
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Filter, k.Open, k.Back, k.NextTab, k.Help, k.Quit}
+	return []key.Binding{k.Filter, k.Find, k.Open, k.Back, k.ZoomIn, k.TimeRange, k.Help, k.Quit}
 }
 
 // FullHelp is the ? screen (help.KeyMap), one column per group.
 func (k KeyMap) FullHelp() [][]key.Binding {
+	// The tab keys show as one line: the tab bar names them.
+	tabs := key.NewBinding(key.WithKeys(k.Tab1.Keys()...), key.WithHelp(fmt.Sprintf("1-%d", len(k.tabs())), "tabs"))
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextTab, k.PrevTab},
-		{k.Tab1, k.Tab2, k.Tab3, k.Tab4, k.Tab5, k.Tab6, k.Tab7},
-		{k.Filter, k.Open, k.Back, k.Sort, k.SortDir, k.Write, k.SelectDenial, k.SuggestRBAC},
-		{k.Follow, k.Pause, k.Problems, k.Policy, k.Help, k.Suspend, k.Quit},
+		append(k.Table.FullHelp()[0], k.NextTab, k.PrevTab, tabs),
+		{k.Filter, k.Find, k.FindNext, k.FindPrev, k.Open, k.Back, k.Forward, k.Sort, k.SortDir, k.ZoomIn, k.ZoomOut, k.TimeRange},
+		{k.PrevEvent, k.NextEvent, k.Wrap, k.Left, k.Copy, k.Write, k.SelectDenial, k.SuggestRBAC, k.Follow, k.Pause, k.Problems, k.Policy, k.Help, k.Suspend, k.Quit},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kaudit/kaudit/gen"
 	"github.com/kaudit/kaudit/store"
@@ -33,7 +34,7 @@ func TestNavigation(t *testing.T) {
 	}
 	for _, s := range steps {
 		m = drive(t, m, s.keys...)
-		if got := m.cursor[tabEvents]; got != s.want {
+		if got := m.tables[tabEvents].Cursor(); got != s.want {
 			t.Fatalf("after %v: cursor %d, want %d", s.keys, got, s.want)
 		}
 	}
@@ -166,7 +167,7 @@ func TestDrillImpersonatedAndLatency(t *testing.T) {
 		t.Fatal("no impersonated row in the generated data")
 	}
 	key, want := m.res.table.Rows[row][0].(string), m.res.table.Rows[row][1].(int)
-	m.cursor[m.tab] = row
+	m.tables[m.tab].SetCursor(row)
 	m = drive(t, m, keys("enter")...)
 	user, as, _ := strings.Cut(strings.TrimSuffix(key, ")"), " (as ")
 	if f := m.filter.String(); f != "user:"+user+" as:"+as {
@@ -175,12 +176,14 @@ func TestDrillImpersonatedAndLatency(t *testing.T) {
 	if got := m.rowCount(); got != want {
 		t.Errorf("drill on %q kept %d requests, the row says %d", key, got, want)
 	}
-	m = drive(t, m, keys("esc", "6", "enter")...)
-	if f := m.filter.String(); m.tab != tabEvents || !strings.HasPrefix(f, "verb:") || !strings.Contains(f, "resource:") {
-		t.Fatalf("latency drill: tab %d filter %q", m.tab, f)
+	// Enter on a Latency row opens that request; ] the next row's.
+	m = drive(t, m, keys("esc", "6", "j", "enter")...)
+	if m.over.pane != paneEvent || m.over.want != m.res.table.IDs[1] {
+		t.Fatalf("latency enter: pane %d event %d, want %d", m.over.pane, m.over.want, m.res.table.IDs[1])
 	}
-	if !strings.Contains(m.View(), "filter: verb:") {
-		t.Errorf("the term is not shown:\n%s", m.View())
+	m = drive(t, m, keys("]")...)
+	if m.over.pane != paneEvent || m.over.want != m.res.table.IDs[2] || m.cursor() != 2 {
+		t.Fatalf("]: event %d cursor %d, want %d", m.over.want, m.cursor(), m.res.table.IDs[2])
 	}
 	// A Denials row is a SUBJECT's: whose permissions were checked, not
 	// whoever impersonated them.
@@ -198,7 +201,7 @@ func TestDrillImpersonatedAndLatency(t *testing.T) {
 func TestDetail(t *testing.T) {
 	m := started(t, genStore(t, 200), 80, 24)
 	m = drive(t, m, keys("j", "enter")...)
-	if m.detail == nil || !strings.Contains(m.View(), `"auditID"`) {
+	if !m.over.paged() || !strings.Contains(m.View(), `"auditID"`) {
 		t.Fatalf("no detail page:\n%s", m.View())
 	}
 	top := m.View()
@@ -207,7 +210,7 @@ func TestDetail(t *testing.T) {
 		t.Error("j does not scroll the detail page")
 	}
 	m = drive(t, m, keys("esc")...)
-	if m.detail != nil || m.cursor[tabEvents] != 1 {
+	if m.over.paged() || m.tables[tabEvents].Cursor() != 1 {
 		t.Fatal("esc did not return to the table")
 	}
 }
@@ -215,7 +218,7 @@ func TestDetail(t *testing.T) {
 func TestStaleResultDropped(t *testing.T) {
 	m := started(t, genStore(t, 100), 80, 24)
 	before := m.rowCount()
-	nm, _ := m.Update(resultMsg{seq: m.seq - 1, set: &store.Set{}})
+	nm, _ := m.Update(resultMsg{seq: m.work.seq - 1, set: &store.Set{}})
 	if got := nm.(Model).rowCount(); got != before {
 		t.Fatalf("a stale result replaced the rows: %d, want %d", got, before)
 	}
@@ -231,19 +234,19 @@ func TestLive(t *testing.T) {
 	// No Signal in the model: the test plays the listening Cmd's part by
 	// sending changedMsg itself (TestListen covers the Cmd).
 	m := New(Options{Store: st, Now: fixedNow})
-	m.clock = stepClock(time.Second)
+	m.env.clock = stepClock(time.Second)
 	m.follow = true
-	m = run(t, m, m.initCmd)
+	m = run(t, m, m.work.initCmd)
 	m = drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
 	m = drive(t, m, changedMsg{})
 	n1 := m.rowCount()
-	if !m.follow || m.cursor[tabEvents] != n1-1 {
-		t.Fatalf("follow: cursor %d of %d", m.cursor[tabEvents], n1)
+	if !m.follow || m.tables[tabEvents].Cursor() != n1-1 {
+		t.Fatalf("follow: cursor %d of %d", m.tables[tabEvents].Cursor(), n1)
 	}
 	appendN(100)
 	m = drive(t, m, changedMsg{})
-	if n2 := m.rowCount(); n2 <= n1 || m.cursor[tabEvents] != n2-1 {
-		t.Fatalf("after more data: %d rows (was %d), cursor %d", n2, n1, m.cursor[tabEvents])
+	if n2 := m.rowCount(); n2 <= n1 || m.tables[tabEvents].Cursor() != n2-1 {
+		t.Fatalf("after more data: %d rows (was %d), cursor %d", n2, n1, m.tables[tabEvents].Cursor())
 	}
 	m = drive(t, m, keys(" ")...)
 	n2 := m.rowCount()
@@ -287,8 +290,8 @@ func TestKeysTogether(t *testing.T) {
 	m := started(t, genStore(t, 300), 80, 24)
 	m.follow = false
 	m = drive(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jjj")})
-	if m.cursor[tabEvents] != 3 {
-		t.Fatalf("jjj moved to %d", m.cursor[tabEvents])
+	if m.tables[tabEvents].Cursor() != 3 {
+		t.Fatalf("jjj moved to %d", m.tables[tabEvents].Cursor())
 	}
 	m = drive(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2/verb:get")})
 	if m.tab != 1 || !m.bar.Focused() || m.bar.Value() != "verb:get" {
@@ -301,8 +304,8 @@ func TestLoadingProgress(t *testing.T) {
 	st := genStore(t, 100)
 	p := Progress{Source: "audit.log", Bytes: 450 << 20, TotalBytes: 1000 << 20, Events: 123456, Problems: 2, Loading: true}
 	m := New(Options{Store: st, Now: fixedNow, Progress: func() Progress { return p }})
-	m.clock = stepClock(time.Second)
-	m = run(t, m, m.initCmd)
+	m.env.clock = stepClock(time.Second)
+	m = run(t, m, m.work.initCmd)
 	m = drive(t, m, tea.WindowSizeMsg{Width: 120, Height: 24})
 	head := strings.SplitN(m.View(), "\n", 2)[0]
 	for _, want := range []string{"audit.log", "loading [####......] 45% of 1000.0 MiB 123456 ev", "2 skipped"} {
@@ -345,10 +348,10 @@ func TestSortAndWrite(t *testing.T) {
 	m = drive(t, m, keys("/")...)
 	m = drive(t, m, typed("denied")...)
 	m = drive(t, m, keys("enter", "w")...)
-	if !strings.HasPrefix(m.note, "wrote ") {
-		t.Fatalf("w: %q", m.note)
+	if !strings.HasPrefix(m.status.note, "wrote ") {
+		t.Fatalf("w: %q", m.status.note)
 	}
-	path := m.note[strings.LastIndex(m.note, " ")+1:]
+	path := m.status.note[strings.LastIndex(m.status.note, " ")+1:]
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -359,4 +362,20 @@ func TestSortAndWrite(t *testing.T) {
 }
 
 // setWriteDir points w at dir.
-func (m *Model) setWriteDir(dir string) { m.dir = dir }
+func (m *Model) setWriteDir(dir string) { m.env.dir = dir }
+
+// The caret points at the error in cells, as the input draws the text:
+// CJK before it takes two cells a character.
+func TestFilterCaretWide(t *testing.T) {
+	m := started(t, genStore(t, 50), 80, 24)
+	m = drive(t, m, keys("/")...)
+	m = drive(t, m, typed("user:日本語 usr:x")...)
+	lines := strings.Split(ansi.Strip(m.bar.View()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("bar:\n%s", strings.Join(lines, "\n"))
+	}
+	want := ansi.StringWidth("/ user:日本語 ")
+	if got := strings.Index(lines[1], "^"); got != want || !strings.Contains(lines[2], `unknown key "usr"`) {
+		t.Errorf("caret at cell %d, want %d:\n%s", got, want, strings.Join(lines, "\n"))
+	}
+}

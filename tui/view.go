@@ -4,14 +4,12 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/charmbracelet/lipgloss"
 )
 
-// Layout: five header lines (status, sparkline, its markers, tabs,
-// filter), the body, one footer line. The filter bar, when open, takes the
-// filter line and, with an error, two more.
-const headerLines, footerLines = 5, 1
+// Layout: six header lines (status, sparkline, its markers, time axis,
+// tabs, filter), the body, one footer line. The filter bar, when open,
+// takes the filter line and, with an error, two more.
+const headerLines, footerLines = 6, 1
 
 func (m Model) bodyHeight() int {
 	extra := 0
@@ -36,11 +34,16 @@ func (m Model) View() string {
 	b.WriteByte('\n')
 	b.WriteString(marks)
 	b.WriteByte('\n')
+	b.WriteString(axis(m.res.span, min(len(m.res.spark.counts), m.sparkWidth())))
+	b.WriteByte('\n')
 	b.WriteString(m.tabLine())
 	b.WriteByte('\n')
-	if m.bar.Focused() {
+	switch {
+	case m.bar.Focused():
 		b.WriteString(m.bar.View())
-	} else {
+	case m.find.input.Focused():
+		b.WriteString(m.find.input.View())
+	default:
 		b.WriteString(m.filterLine())
 	}
 	b.WriteByte('\n')
@@ -53,25 +56,21 @@ func (m Model) View() string {
 func (m Model) body() string {
 	h := m.bodyHeight()
 	var s string
-	switch {
-	case m.showHelp:
+	switch t := m.tables[m.tab]; {
+	case m.over.pane == paneHelp:
 		hm := m.help
 		hm.ShowAll = true
 		s = hm.View(m.keys)
-	case m.detail != nil:
-		s = m.detail.View()
-	case m.detailWant != noDetail:
+	case m.over.pane == paneLoading:
 		s = "loading event…"
+	case m.over.paged():
+		s = m.over.page.View()
+	case t.rows == nil:
+		s = styleDim.Render("  computing…")
+	case t.Len() == 0:
+		s = styleDim.Render("  no requests match")
 	default:
-		if r := m.rows(); r != nil {
-			if r.Len() == 0 {
-				s = styleDim.Render("  no requests match")
-			} else {
-				s = renderTable(r, m.offset[m.tab], m.cursor[m.tab], m.width, h, m.timeFormat())
-			}
-		} else {
-			s = styleDim.Render("  computing…")
-		}
+		s = t.View()
 	}
 	// Pad to the body's height so the footer stays at the bottom.
 	lines := strings.Count(s, "\n") + 1
@@ -84,14 +83,14 @@ func (m Model) body() string {
 // statusLine: source, load or live state, events/requests, rate,
 // problems, time range — most urgent first, as a narrow screen cuts the end.
 func (m Model) statusLine() string {
-	p := m.prog
+	p := m.hdr.prog
 	parts := []string{"kaudit"}
 	if p.Source != "" {
 		parts = append(parts, printable(p.Source))
 	}
 	switch {
 	case p.Loading:
-		parts = append(parts, loadingText(p, m.byteRate))
+		parts = append(parts, loadingText(p, m.hdr.byteRate))
 	case m.paused:
 		parts = append(parts, "PAUSED")
 	case p.Live && m.follow:
@@ -102,8 +101,8 @@ func (m Model) statusLine() string {
 	// As of the last apply: the screen changes when data is applied, not
 	// whenever the store grows.
 	parts = append(parts, fmt.Sprintf("%d events/%d req", m.res.events, m.res.requests))
-	if m.rate > 0 {
-		parts = append(parts, fmt.Sprintf("%.0f ev/s", m.rate))
+	if m.hdr.rate > 0 {
+		parts = append(parts, fmt.Sprintf("%.0f ev/s", m.hdr.rate))
 	}
 	if p.Problems > 0 {
 		parts = append(parts, fmt.Sprintf("%d skipped", p.Problems))
@@ -111,9 +110,11 @@ func (m Model) statusLine() string {
 	if m.res.evicted > 0 {
 		parts = append(parts, fmt.Sprintf("%d evicted", m.res.evicted))
 	}
-	if !m.first.IsZero() {
+	if r := m.rangeText(); r != "" {
+		parts = append(parts, r)
+	} else if !m.hdr.first.IsZero() {
 		tf := m.timeFormat()
-		parts = append(parts, tf.format(m.first)+"–"+tf.format(m.last))
+		parts = append(parts, tf.format(m.hdr.first)+"–"+tf.format(m.hdr.last))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -176,14 +177,17 @@ func (m Model) filterLine() string {
 	if l := m.sortLabel(); l != "" {
 		s += " " + l
 	}
-	if m.busy {
+	if m.work.busy {
 		s += " …"
 	}
-	if m.note != "" {
-		s += "  " + printable(m.note)
+	if f := m.findText(); f != "" {
+		s += "  " + printable(f)
 	}
-	if m.err != "" {
-		first, _, _ := strings.Cut(m.err, "\n")
+	if m.status.note != "" {
+		s += "  " + printable(m.status.note)
+	}
+	if m.status.err != "" {
+		first, _, _ := strings.Cut(m.status.err, "\n")
 		s += "  " + styleError.Render("error: "+printable(first))
 	}
 	return s
@@ -193,50 +197,27 @@ func (m Model) footer() string {
 	if m.bar.Focused() {
 		return m.help.ShortHelpView(m.bar.keys.ShortHelp())
 	}
+	if m.find.input.Focused() {
+		return m.help.ShortHelpView(m.bar.keys.ShortHelp()[:2])
+	}
+	if m.brush.on {
+		return m.help.ShortHelpView(DefaultBrushKeyMap().ShortHelp())
+	}
 	return m.help.ShortHelpView(m.keys.ShortHelp())
 }
 
 // clip cuts every line to width cells and the screen to height lines, so a
-// small terminal degrades by cutting, never by wrapping.
+// small terminal degrades by cutting, never by wrapping. A cut line keeps
+// its styling (the cursor row's highlight, a denial's colour).
 func clip(s string, width, height int) string {
 	lines := strings.Split(s, "\n")
 	if len(lines) > height {
 		lines = lines[:height]
 	}
 	for i, l := range lines {
-		if lipgloss.Width(l) > width {
-			lines[i] = truncateANSI(l, width)
-		}
+		lines[i] = truncate(l, width)
 	}
 	return strings.Join(lines, "\n")
-}
-
-// truncateANSI cuts a styled line to width cells. Lines wider than the
-// screen are rare (the table is fitted), so this keeps it simple: drop the
-// styling and cut the text.
-func truncateANSI(l string, width int) string {
-	return truncate(stripANSI(l), width)
-}
-
-// stripANSI removes the SGR sequences lipgloss writes (ESC [ … m). Event
-// text never holds ESC by the time it is styled: printable escaped it.
-func stripANSI(s string) string {
-	if !strings.Contains(s, "\x1b") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
-			j := i + 2
-			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
-				j++
-			}
-			i = j
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // sparkLabel is the room the sparkline's legend takes.
@@ -265,8 +246,14 @@ func (m Model) sparkline() (spark, marks string) {
 	// run, not per bucket (it is most of a frame's cost otherwise).
 	var b, mk strings.Builder
 	var run, mrk []rune
-	kind := markNone
+	kind, sel := markNone, false
 	flush := func() {
+		if sel {
+			b.WriteString(styleSelected.Render(string(run)))
+			mk.WriteString(string(mrk))
+			run, mrk = run[:0], mrk[:0]
+			return
+		}
 		switch kind {
 		case markDenied:
 			b.WriteString(styleDenied.Render(string(run)))
@@ -292,9 +279,9 @@ func (m Model) sparkline() (spark, marks string) {
 		case h.errors[i] > 0:
 			k, marker = mark5xx, '!'
 		}
-		if k != kind {
+		if s := m.brush.covers(i); k != kind || s != sel {
 			flush()
-			kind = k
+			kind, sel = k, s
 		}
 		run, mrk = append(run, r), append(mrk, marker)
 	}

@@ -175,7 +175,7 @@ func WriteRaw(w io.Writer, st *store.Store, events *store.Set, asArray bool) err
 			missing = missing.Note(fmt.Errorf("event %d: %w", id, err))
 			continue
 		}
-		if bytes.IndexAny(raw, "\r\n") >= 0 {
+		if bytes.ContainsAny(raw, "\r\n") {
 			compact.Reset()
 			if json.Compact(&compact, raw) == nil {
 				raw = compact.Bytes()

@@ -1,24 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net"
-	"net/http"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/tui"
 	"github.com/kaudit/kaudit/views"
+	"github.com/kaudit/kaudit/webhook"
 )
 
 // serveFlags are kaudit serve's own flags.
@@ -27,6 +23,7 @@ type serveFlags struct {
 	names                                                         []string
 	noState                                                       bool
 	maxBody                                                       int64
+	maxBuffered                                                   int64
 	maxRequests, queue                                            int
 	readTimeout, writeTimeout, idleTimeout, headerTimeout         time.Duration
 	policy                                                        tui.PolicyFunc // from --policy, for the UI's P
@@ -85,6 +82,13 @@ for kaudit status.`,
 	out.register(cmd)
 	cmd.Flags().Lookup("output").Usage = "output format: tui, table, jsonl or json (default: the terminal UI on a terminal, jsonl otherwise)"
 	sel.register(cmd)
+	sf.register(cmd)
+	keep.register(cmd)
+	sf.fwd.register(cmd)
+	return cmd
+}
+
+func (sf *serveFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&sf.listen, "listen", "127.0.0.1:9443", "address to listen on (host:port); a non-loopback host needs TLS and --client-ca or --token-file")
 	fl.StringVar(&sf.tlsCert, "tls-cert", "", "serving certificate (PEM)")
@@ -95,16 +99,14 @@ for kaudit status.`,
 	fl.StringVar(&sf.spool, "spool", "", "append received events to DIR/webhook.log and fsync before answering 200, then follow it (positions in --state-dir)")
 	fl.StringVar(&sf.stateDir, "state-dir", ingest.DefaultStateDir(), "where the receiver's counters (and the spool's positions) are kept")
 	fl.BoolVar(&sf.noState, "no-state", false, "neither read nor write the state dir")
-	fl.Int64Var(&sf.maxBody, "max-body", ingest.DefaultMaxBody, "largest request body (bytes, also after gzip decompression); larger ones get 413")
-	fl.IntVar(&sf.maxRequests, "max-requests", ingest.DefaultMaxRequests, "requests handled at once; more get 429")
-	fl.IntVar(&sf.queue, "queue", ingest.DefaultQueue, "request bodies waiting to be stored; when full for 1 s, 429")
+	fl.Int64Var(&sf.maxBody, "max-body", webhook.DefaultMaxBody, "largest request body (bytes, also after gzip decompression); larger ones get 413")
+	fl.Int64Var(&sf.maxBuffered, "max-buffered", webhook.DefaultMaxBuffered, "request body bytes (decompressed) held by all requests together; beyond it 429 (at least 2 × --max-body)")
+	fl.IntVar(&sf.maxRequests, "max-requests", webhook.DefaultMaxRequests, "requests handled at once; more get 429")
+	fl.IntVar(&sf.queue, "queue", webhook.DefaultQueue, "request bodies waiting to be stored; when full for 1 s, 429")
 	fl.DurationVar(&sf.headerTimeout, "read-header-timeout", 10*time.Second, "time to read a request's headers")
 	fl.DurationVar(&sf.readTimeout, "read-timeout", time.Minute, "time to read a whole request, body included")
 	fl.DurationVar(&sf.writeTimeout, "write-timeout", 90*time.Second, "time from the end of the request headers to the end of the answer")
 	fl.DurationVar(&sf.idleTimeout, "idle-timeout", 2*time.Minute, "how long an idle keep-alive connection stays open")
-	keep.register(cmd)
-	sf.fwd.register(cmd)
-	return cmd
 }
 
 // check validates the flags' combination.
@@ -119,15 +121,16 @@ func (sf *serveFlags) check() error {
 	if len(sf.names) > 0 && sf.clientCA == "" {
 		return usageError("--client-name needs --client-ca")
 	}
-	if sf.tokenFile != "" && !tlsOn && !ingest.Loopback(sf.listen) {
+	if sf.tokenFile != "" && !tlsOn && !webhook.Loopback(sf.listen) {
 		return usageError("--token-file without TLS would send the token in the clear")
 	}
-	if !ingest.Loopback(sf.listen) && (!tlsOn || sf.clientCA == "" && sf.tokenFile == "") {
+	if !webhook.Loopback(sf.listen) && (!tlsOn || sf.clientCA == "" && sf.tokenFile == "") {
 		return usageError("refusing to listen on %s (not loopback) without TLS and --client-ca or --token-file", sf.listen)
 	}
 	if sf.maxBody <= 0 || sf.maxRequests <= 0 || sf.queue <= 0 {
 		return usageError("--max-body, --max-requests and --queue must be positive")
 	}
+	sf.maxBuffered = max(sf.maxBuffered, 2*sf.maxBody+2) // a body at the limit must fit while its buffer grows
 	return nil
 }
 
@@ -136,188 +139,104 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 	if err := sf.check(); err != nil {
 		return err
 	}
-	auth := &ingest.Auth{ClientCert: sf.clientCA != "", Names: sf.names}
-	if sf.tokenFile != "" {
-		if err := auth.ReadTokenFile(sf.tokenFile); err != nil {
-			return usageError("--token-file: %v", err)
-		}
-	}
-	var tlsCfg *tls.Config
-	if sf.tlsCert != "" {
-		var err error
-		if tlsCfg, err = ingest.ServerTLS(sf.tlsCert, sf.tlsKey, sf.clientCA); err != nil {
-			return usageError("%v", err)
-		}
-	}
 	stateDir := sf.stateDir
 	if sf.noState {
 		stateDir = ""
+	}
+	logTo := e.stderr
+	if format == "tui" {
+		logTo = io.Discard
+	}
+	srv, err := webhook.NewServer(sf.config(stateDir, logTo))
+	if err != nil {
+		return usageError("%v", err)
 	}
 	ln, err := net.Listen("tcp", sf.listen)
 	if err != nil {
 		return err
 	}
-	scheme := "http"
-	if tlsCfg != nil {
-		ln, scheme = tls.NewListener(ln, tlsCfg), "https"
+	defer ln.Close() // Serve closes it; this is for the errors before
+	url := srv.URL(ln)
+	var f *feed
+	var report func(ingest.Problem)
+	if format == "tui" {
+		f = newLiveFeed("webhook "+url, sf.policy)
+		report = f.problem
+	} else {
+		r := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
+		defer r.Close()
+		report = r.Report
 	}
-	url := scheme + "://" + ln.Addr().String()
-	wh := &ingest.Webhook{MaxBody: sf.maxBody, MaxRequests: sf.maxRequests, Queue: sf.queue}
-	if auth.Authenticates() {
-		wh.Auth = auth
+	cfg, closeSpool, err := sf.source(e, srv, stateDir, report)
+	if err != nil {
+		return err
 	}
+	defer closeSpool()
+	cfg.Front = func(ctx context.Context) error { return srv.Serve(ctx, ln) }
+	streaming := format == "jsonl" && view == views.ViewEvents
+	if err := keep.apply(&cfg, streaming); err != nil {
+		cfg.Sinks.Close(io.Discard)
+		return err
+	}
+	if f != nil {
+		return runUI(ctx, e, f, cfg, sel, view)
+	}
+	if streaming {
+		cfg.Print = newPrinter(e, sel)
+	}
+	cfg.Errs = e.stderr
+	p, err := pipeline.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "kaudit serve: listening on %s\n", url)
+	if err := p.Wait(); err != nil || streaming {
+		return err
+	}
+	return printView(context.Background(), e, p.Store, sel, view, format, top)
+}
 
+// source is the pipeline's source: the spool file followed like a log
+// (with positions and --forward), or the receiver itself. report hears of
+// bad requests and bad spool lines.
+func (sf *serveFlags) source(e *env, srv *webhook.Server, stateDir string, report func(ingest.Problem)) (cfg pipeline.Config, closeSpool func(), err error) {
+	srv.Receiver.OnProblem = report
 	// Forwarding goes through the spool: each sink follows it with its own
 	// position, so nothing answered with 200 is lost to a crash.
-	if len(sf.fwd.urls) > 0 && sf.spool == "" {
+	spool := sf.spool
+	if len(sf.fwd.urls) > 0 && spool == "" {
 		if stateDir == "" {
-			ln.Close()
-			return usageError("--forward on serve keeps a spool: give --spool DIR or a state dir")
+			return cfg, nil, usageError("--forward on serve keeps a spool: give --spool DIR or a state dir")
 		}
-		sf.spool = filepath.Join(stateDir, "spool")
+		spool = filepath.Join(stateDir, "spool")
 	}
-	// The source: the spool file followed like a log, or the receiver itself.
-	// A spool line is one event of a body taken: it can be as long as the body.
-	cfg := liveConfig{maxLine: int(max(sf.maxBody, ingest.DefaultMaxLine)), poll: watchPoll}
-	if sf.spool != "" {
-		sp, err := ingest.OpenSpoolFile(sf.spool)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("--spool: %v", err)
-		}
-		defer sp.Close()
-		if n := sp.Trimmed(); n > 0 {
-			fmt.Fprintf(e.stderr, "kaudit: warning: %s: cut off a torn last line of %d bytes (a write interrupted by a crash or a full disk; it was never acknowledged)\n", sp.Path(), n)
-		}
-		wh.Spool, cfg.path, cfg.stateDir = sp, sp.Path(), stateDir
-		if cfg.sinks, err = sf.fwd.open(stateDir); err != nil {
-			ln.Close()
-			return err
-		}
-		cfg.warn = e.stderr
-	} else {
-		cfg.run = wh.Run
+	if spool == "" {
+		return pipeline.Config{Source: srv.Receiver}, func() {}, nil
 	}
-
-	var f *feed
-	var report *ingest.Reporter
-	logTo := e.stderr
-	if format == "tui" {
-		f = newFeed("webhook " + url)
-		f.policy = sf.policy
-		f.prog.Live = true
-		cfg.feed, cfg.report, logTo = f, f.problem, io.Discard
-	} else {
-		report = ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
-		defer report.Close()
-		cfg.report = report.Report
-		if format == "jsonl" && view == views.ViewEvents {
-			cfg.onAppend = streamEvents(ctx, e, sel)
-		}
-	}
-	if err := keep.apply(&cfg, format == "jsonl" && view == views.ViewEvents); err != nil {
-		ln.Close()
-		return err
-	}
-	wh.OnProblem = cfg.report
-
-	// The source outlives the signal: on SIGTERM the listener stops first,
-	// requests in flight are answered, then the source stops.
-	liveCtx, stopLive := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopLive()
-	live, err := startLive(liveCtx, cfg)
+	sp, err := webhook.OpenSpoolFile(spool)
 	if err != nil {
-		ln.Close()
-		return err
+		return cfg, nil, fmt.Errorf("--spool: %v", err)
 	}
-	srv := &http.Server{
-		Handler:           wh,
-		ReadHeaderTimeout: sf.headerTimeout,
-		ReadTimeout:       sf.readTimeout,
-		WriteTimeout:      sf.writeTimeout,
-		IdleTimeout:       sf.idleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          log.New(&serverLog{w: logTo, wh: wh}, "kaudit serve: ", 0),
+	if n := sp.Trimmed(); n > 0 {
+		fmt.Fprintf(e.stderr, "kaudit: warning: %s: cut off a torn last line of %d bytes (a write interrupted by a crash or a full disk; it was never acknowledged)\n", sp.Path(), n)
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	if f == nil {
-		fmt.Fprintf(e.stderr, "kaudit serve: listening on %s\n", url)
+	srv.Receiver.Spool = sp
+	// A spool line is one event of a body taken: it can be as long as the body.
+	tail := &ingest.Tail{Path: sp.Path(), MaxLine: int(max(sf.maxBody, ingest.DefaultMaxLine)), Poll: watchPoll, OnProblem: report}
+	cfg = pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr}
+	if cfg.Sinks, err = sf.fwd.open(stateDir); err != nil {
+		sp.Close()
+		return cfg, nil, err
 	}
-
-	statsDone := make(chan struct{})
-	var statsWG sync.WaitGroup
-	saveStats := func() {
-		if stateDir == "" {
-			return
-		}
-		s := wh.Stats()
-		s.Listen = url
-		if err := ingest.SaveWebhookStats(stateDir, s); err != nil {
-			fmt.Fprintf(logTo, "kaudit serve: writing the receiver's counters: %v\n", err)
-		}
-	}
-	statsWG.Go(func() {
-		tick := time.NewTicker(statsEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-tick.C:
-				saveStats()
-			case <-statsDone:
-				return
-			}
-		}
-	})
-
-	var stopOnce sync.Once
-	stop := func() {
-		stopOnce.Do(func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			srv.Shutdown(sctx)
-			stopLive()
-		})
-	}
-	var serveErr error
-	if f != nil {
-		serveErr = browse(ctx, e, f, sel.filter, view, stop, live.Done)
-	} else {
-		select {
-		case <-ctx.Done():
-		case <-live.Done:
-		case err := <-served:
-			serveErr = err
-		}
-		stop()
-		<-live.Done
-	}
-	close(statsDone)
-	statsWG.Wait()
-	saveStats()
-	if err := live.Err(); err != nil {
-		return err
-	}
-	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-		return serveErr
-	}
-	if f == nil && cfg.onAppend == nil {
-		return printView(context.Background(), e, live.Store, sel, view, format, top)
-	}
-	return nil
+	return cfg, func() { sp.Close() }, nil
 }
 
-// serverLog is where net/http's server logs go: on to w, counting failed
-// TLS handshakes (a client certificate from another CA, plain HTTP on the
-// TLS port) as rejected requests.
-type serverLog struct {
-	w  io.Writer
-	wh *ingest.Webhook
-}
-
-func (l *serverLog) Write(p []byte) (int, error) {
-	if bytes.Contains(p, []byte("TLS handshake error")) {
-		l.wh.CountRejected(ingest.ReasonHandshake)
+// config is the receiver's configuration from the flags.
+func (sf *serveFlags) config(stateDir string, logTo io.Writer) webhook.Config {
+	return webhook.Config{
+		CertFile: sf.tlsCert, KeyFile: sf.tlsKey, ClientCA: sf.clientCA, ClientNames: sf.names, TokenFile: sf.tokenFile,
+		MaxBody: sf.maxBody, MaxBuffered: sf.maxBuffered, MaxRequests: sf.maxRequests, Queue: sf.queue,
+		ReadHeaderTimeout: sf.headerTimeout, ReadTimeout: sf.readTimeout, WriteTimeout: sf.writeTimeout, IdleTimeout: sf.idleTimeout,
+		StateDir: stateDir, StatsEvery: statsEvery, Log: logTo,
 	}
-	return l.w.Write(p)
 }

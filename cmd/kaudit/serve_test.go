@@ -15,7 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/internal/testwait"
+	"github.com/kaudit/kaudit/webhook"
 )
 
 func init() { statsEvery = 50 * time.Millisecond }
@@ -39,7 +40,7 @@ func startServe(t *testing.T, args ...string) *serveRun {
 	w := &watchRun{cancel: cancel, code: make(chan int, 1), out: &syncBuffer{}, errOut: &syncBuffer{}}
 	go func() { w.code <- run(ctx, append([]string{"serve"}, args...), strings.NewReader(""), w.out, w.errOut) }()
 	t.Cleanup(cancel)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := testwait.Deadline(t)
 	for {
 		if m := listeningRE.FindStringSubmatch(w.errOut.String()); m != nil {
 			return &serveRun{watchRun: w, url: m[1]}
@@ -111,12 +112,12 @@ func TestServeJSONL(t *testing.T) {
 	if code := postTo(t, http.DefaultClient, s.url, "{not json"); code != 400 {
 		t.Errorf("malformed: %d", code)
 	}
-	lines := s.waitLines(t, 2)
+	s.waitLines(t, 2)
 	time.Sleep(100 * time.Millisecond)
 	if code := s.stop(t); code != exitOK {
 		t.Fatalf("exit %d: %s", code, s.errOut.String())
 	}
-	lines = strings.Split(strings.TrimSpace(s.out.String()), "\n")
+	lines := strings.Split(strings.TrimSpace(s.out.String()), "\n")
 	want := []string{evLine("00000000-0000-0000-0000-000000000001", "alice"), evLine("00000000-0000-0000-0000-000000000003", "alice")}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("printed:\n%s", s.out.String())
@@ -130,7 +131,7 @@ func TestServeJSONL(t *testing.T) {
 		t.Fatalf("status: %d %s %s", code, out, errOut)
 	}
 	r := rows[0].Receiver
-	if r.Requests != 2 || r.Events != 6 || r.Rejected[ingest.ReasonMalformed] != 1 || r.LastSender != "127.0.0.1" || r.Listen != s.url {
+	if r.Requests != 2 || r.Events != 6 || r.Rejected[webhook.ReasonMalformed] != 1 || r.LastSender != "127.0.0.1" || r.Listen != s.url {
 		t.Errorf("receiver status %+v", r)
 	}
 	_, out, _ = kaudit(t, "", "status", "--state-dir", state)
@@ -179,7 +180,7 @@ func TestServeTLSClientCert(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 || rows[0].Receiver == nil {
 		t.Fatalf("status: %d %s", code, out)
 	}
-	if r := rows[0].Receiver; r.Rejected[ingest.ReasonHandshake] != 1 || r.Rejected[ingest.ReasonUnauthenticated] != 1 || r.Requests != 1 ||
+	if r := rows[0].Receiver; r.Rejected[webhook.ReasonHandshake] != 1 || r.Rejected[webhook.ReasonUnauthenticated] != 1 || r.Requests != 1 ||
 		!strings.HasPrefix(r.LastSender, "cert:kube-apiserver@") {
 		t.Errorf("receiver status %+v", r)
 	}
@@ -225,21 +226,28 @@ func TestServeSlowClient(t *testing.T) {
 		select {
 		case a := <-answer:
 			return time.Since(start), a
-		case <-time.After(5 * time.Second):
+		case <-time.After(patience):
 			return time.Since(start), "still open"
 		}
 	}
 	body := eventListOf(evLine("00000000-0000-0000-0000-000000000001", "alice"))
+	// Sending it all at one byte per 300 ms would take minutes: an answer
+	// well before that is the timeout's (the bound is loose for a busy
+	// machine, not a measure of the timeout).
+	const cutOff = 30 * time.Second
+	if time.Duration(len(body))*300*time.Millisecond < 3*cutOff {
+		t.Fatalf("the body (%d bytes) is too short to tell a timeout from a slow sender", len(body))
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		d, a := slow("", fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", len(body), body))
-		if d > 3*time.Second || strings.Contains(a, "200 OK") || a == "still open" {
+		if d > cutOff || strings.Contains(a, "200 OK") || a == "still open" {
 			t.Errorf("slow headers: after %v: %q", d, a)
 		}
 	}()
 	d, a := slow(fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", len(body)), body)
-	if d > 3*time.Second || !strings.Contains(a, "408 Request Timeout") {
+	if d > cutOff || !strings.Contains(a, "408 Request Timeout") {
 		t.Errorf("slow body: after %v: %q", d, a)
 	}
 	// Meanwhile others are served.
@@ -261,7 +269,7 @@ func TestServeSpoolResume(t *testing.T) {
 	if code := postTo(t, http.DefaultClient, s.url, eventListOf(evLine("00000000-0000-0000-0000-000000000001", "alice"))); code != 200 {
 		t.Fatal(code)
 	}
-	if data := mustRead(t, filepath.Join(spool, ingest.SpoolName)); string(data) != evLine("00000000-0000-0000-0000-000000000001", "alice")+"\n" {
+	if data := mustRead(t, filepath.Join(spool, webhook.SpoolName)); string(data) != evLine("00000000-0000-0000-0000-000000000001", "alice")+"\n" {
 		t.Errorf("spool: %q", data)
 	}
 	s.waitLines(t, 1)
@@ -303,14 +311,10 @@ func TestServeForward(t *testing.T) {
 	if code := postTo(t, http.DefaultClient, s.url, eventListOf(lines[10:]...)); code != 200 {
 		t.Fatalf("status %d", code)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.Until(t, "30 events at the receiver", func() bool {
 		bodies, _ := fake.got()
-		if len(bodies) >= 30 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return len(bodies) >= 30
+	})
 	if code := s.stop(t); code != exitOK {
 		t.Fatalf("exit %d: %s", code, s.errOut.String())
 	}

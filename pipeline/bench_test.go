@@ -1,0 +1,85 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"gopkg.in/natefinch/lumberjack.v2"
+
+	"github.com/kaudit/kaudit/gen"
+	"github.com/kaudit/kaudit/ingest"
+)
+
+// BenchmarkFollow measures the live path end to end: a writer appends
+// generated audit events through lumberjack (rotating every 10 MB, gzip on,
+// as kube-apiserver does) as fast as it can while the tail follows it into
+// a store. It reports events/s into the store (from the first write to the
+// last event stored) and the lag: how long after the last write the last
+// event was in the store. The retained variant keeps at most 70 000
+// events, as --max-events does: it drops chunks and closes their files.
+func BenchmarkFollow(b *testing.B) {
+	b.Run("unbounded", func(b *testing.B) { benchmarkFollow(b, 0) })
+	b.Run("max-events=70000", func(b *testing.B) { benchmarkFollow(b, 70000) })
+}
+
+func benchmarkFollow(b *testing.B, maxEvents int) {
+	const n = 200_000
+	g := gen.New(gen.Config{Seed: 7})
+	lines := make([][]byte, n)
+	bytes := 0
+	for i := range lines {
+		lines[i] = g.Next(nil)
+		bytes += len(lines[i])
+	}
+	var rate, lag, fds float64
+	for b.Loop() {
+		// Not b.TempDir: lumberjack may still be compressing a backup
+		// after Close, and its cleanup would fail.
+		dir, err := os.MkdirTemp("", "kaudit-bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 10, Compress: true}
+		lj.Write(lines[0])
+		ctx, cancel := context.WithCancel(context.Background())
+		tail := &ingest.Tail{Path: dir, Poll: ingest.DefaultPoll}
+		live, err := Start(ctx, Config{Source: tail, MaxEvents: maxEvents})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for live.Store.Len() < 1 {
+			<-live.Changed
+		}
+		start := time.Now()
+		for _, l := range lines[1:] {
+			if _, err := lj.Write(l); err != nil {
+				b.Fatal(err)
+			}
+		}
+		wrote := time.Now()
+		deadline := time.After(60 * time.Second)
+		for live.Store.Len() < n {
+			select {
+			case <-live.Changed:
+			case <-deadline:
+				b.Fatalf("stored %d of %d events", live.Store.Len(), n)
+			}
+		}
+		end := time.Now()
+		rate = float64(n-1) / end.Sub(start).Seconds()
+		lag = end.Sub(wrote).Seconds()
+		fds = float64(tail.OpenFiles())
+		cancel()
+		<-live.Done
+		lj.Close()
+		time.Sleep(200 * time.Millisecond)
+		os.RemoveAll(dir)
+	}
+	b.ReportMetric(rate, "events/s")
+	b.ReportMetric(lag*1000, "ms-lag")
+	b.ReportMetric(fds, "open-fds")
+	b.ReportMetric(float64(bytes)/n, "B/event")
+}
