@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -23,7 +24,12 @@ type lazyFile struct {
 	path       string
 	dev, inode uint64
 	fp         fingerprint // of its first bytes when it was read (inodes are reused)
+	recent     atomic.Pointer[memChunk]
 }
+
+// keep makes b, read at off, the chunk reads are answered from (the batch
+// being emitted: a headless printer reads it without opening the file).
+func (l *lazyFile) keep(b []byte, off int64) { l.recent.Store(&memChunk{off: off, b: b}) }
 
 // newLazyFile is f (open at path, being read) as a lazyFile.
 func newLazyFile(f *os.File, path string, dev, inode uint64) *lazyFile {
@@ -36,7 +42,12 @@ func newLazyFile(f *os.File, path string, dev, inode uint64) *lazyFile {
 	return l
 }
 
-func (l *lazyFile) ReadAt(p []byte, off int64) (int, error) { return files.readAt(l, p, off) }
+func (l *lazyFile) ReadAt(p []byte, off int64) (int, error) {
+	if n, ok, err := l.recent.Load().readAt(p, off); ok {
+		return n, err
+	}
+	return files.readAt(l, p, off)
+}
 
 // Release closes its descriptor if it is open (the consumer holds no event
 // of it any more).

@@ -310,6 +310,20 @@ type memChunk struct {
 // keep makes b, read at off, the chunk reads are answered from.
 func (h *heldFile) keep(b []byte, off int64) { h.recent.Store(&memChunk{off: off, b: b}) }
 
+// readAt reads p at off from c if c holds off (c may be nil). A read
+// going past the chunk is short, with io.EOF, as at the end of a file: a
+// reader of a window (store.RawReader) takes what is there.
+func (c *memChunk) readAt(p []byte, off int64) (int, bool, error) {
+	if c == nil || off < c.off || off >= c.off+int64(len(c.b)) {
+		return 0, false, nil
+	}
+	n := copy(p, c.b[off-c.off:])
+	if n < len(p) {
+		return n, true, io.EOF
+	}
+	return n, true, nil
+}
+
 func (t *Tail) held(f *os.File) *heldFile {
 	h := &heldFile{File: f, t: t, refs: new(atomic.Int32)}
 	h.refs.Store(1)
@@ -320,12 +334,8 @@ func (t *Tail) held(f *os.File) *heldFile {
 var errOverwritten = errors.New("the file was truncated in place (copytruncate) and these bytes overwritten")
 
 func (h *heldFile) ReadAt(p []byte, off int64) (int, error) {
-	if c := h.recent.Load(); c != nil && off >= c.off && off < c.off+int64(len(c.b)) {
-		n := copy(p, c.b[off-c.off:])
-		if n < len(p) {
-			return n, io.EOF // the rest may well be in the file: read it there if needed
-		}
-		return n, nil
+	if n, ok, err := h.recent.Load().readAt(p, off); ok {
+		return n, err
 	}
 	if h.stale.Load() {
 		return 0, errOverwritten

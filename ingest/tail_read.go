@@ -244,8 +244,8 @@ func (fl *follower) handOn(chunk []byte, emit func(Batch) error) error {
 	if fl.spool != nil {
 		fl.spool.Write(chunk)
 	}
-	if h, ok := fl.src.raw.(*heldFile); ok {
-		h.keep(chunk, fl.off)
+	if k, ok := fl.src.raw.(interface{ keep([]byte, int64) }); ok {
+		k.keep(chunk, fl.off) // the batches' reads are answered from memory
 	}
 	nl := bytes.Count(chunk, []byte{'\n'})
 	j := &job{src: fl.src, buf: chunk, off: fl.off, line: fl.line, nl: nl}
