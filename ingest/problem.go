@@ -47,7 +47,13 @@ type Problem struct {
 	Kind ProblemKind
 	Msg  string // why, e.g. Decode's error message
 	Lost int64  // events known to be lost with it (a deleted file a Tail's FileLog knows); 0: none or unknown
+	// More is how many further problems of the same kind this record
+	// stands for (a run of bad lines counted, not listed one by one).
+	More int64
 }
+
+// Count is how many problems p stands for: 1 + More.
+func (p Problem) Count() int { return 1 + int(p.More) }
 
 // String formats the problem as "path:line: msg" ("path: msg" when Line is 0),
 // the form editors and terminals turn into links.
@@ -100,7 +106,7 @@ func (r *Reporter) Report(p Problem) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if int(p.Kind) < NumProblemKinds {
-		r.counts[p.Kind]++
+		r.counts[p.Kind] += p.Count()
 	}
 	r.files[p.Path] = struct{}{}
 	k := reportKey{p.Path, p.Kind}
@@ -108,7 +114,7 @@ func (r *Reporter) Report(p Problem) {
 	if n == 0 {
 		r.order = append(r.order, k)
 	}
-	r.perFile[k] = n + 1
+	r.perFile[k] = n + p.Count()
 	if n < r.limit {
 		r.write("kaudit: warning: " + p.String() + "\n")
 	}

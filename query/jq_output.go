@@ -44,6 +44,7 @@ func (e *EventError) Unwrap() error { return e.Err }
 func WriteJQ(ctx context.Context, w io.Writer, st *store.Store, events *store.Set, p *Program, onError func(*EventError)) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	rr := st.NewRawReader()
+	var missing *store.UnreadableError
 	it := events.Iterator()
 	for it.HasNext() {
 		if err := ctx.Err(); err != nil {
@@ -52,7 +53,9 @@ func WriteJQ(ctx context.Context, w io.Writer, st *store.Store, events *store.Se
 		id := it.Next()
 		raw, err := rr.Raw(id)
 		if err != nil {
-			return fmt.Errorf("original bytes of event %d: %w", id, err)
+			// Its file changed after it was read: skip it, say so at the end.
+			missing = missing.Note(fmt.Errorf("event %d: %w", id, err))
+			continue
 		}
 		v, err := DecodeJSON(raw)
 		if err != nil {
@@ -83,5 +86,8 @@ func WriteJQ(ctx context.Context, w io.Writer, st *store.Store, events *store.Se
 			}
 		}
 	}
-	return bw.Flush()
+	if err := bw.Flush(); err != nil || missing == nil {
+		return err
+	}
+	return missing
 }

@@ -154,7 +154,9 @@ func WriteJSON(w io.Writer, t *Table) error {
 // WriteRaw writes the original bytes of every event in events, in ID (input)
 // order: one per line, or with asArray as one JSON array. An event that was a
 // pretty-printed, multi-line document is compacted so that it fits one line;
-// every other event is written unchanged.
+// every other event is written unchanged. Events whose bytes cannot be read
+// again are skipped and counted in the *store.UnreadableError returned
+// after the others were written.
 func WriteRaw(w io.Writer, st *store.Store, events *store.Set, asArray bool) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	r := st.NewRawReader()
@@ -163,12 +165,15 @@ func WriteRaw(w io.Writer, st *store.Store, events *store.Set, asArray bool) err
 		bw.WriteString("[")
 	}
 	n := 0
+	var missing *store.UnreadableError
 	it := events.Iterator()
 	for it.HasNext() {
 		id := it.Next()
 		raw, err := r.Raw(id)
 		if err != nil {
-			return fmt.Errorf("original bytes of event %d: %w", id, err)
+			// Its file changed after it was read: skip it, say so at the end.
+			missing = missing.Note(fmt.Errorf("event %d: %w", id, err))
+			continue
 		}
 		if bytes.ContainsAny(raw, "\r\n") {
 			compact.Reset()
@@ -191,5 +196,8 @@ func WriteRaw(w io.Writer, st *store.Store, events *store.Set, asArray bool) err
 	if asArray {
 		bw.WriteString("\n]\n")
 	}
-	return bw.Flush()
+	if err := bw.Flush(); err != nil || missing == nil {
+		return err
+	}
+	return missing
 }

@@ -187,6 +187,7 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 	if f != nil {
 		return runUI(ctx, e, f, cfg, sel, view)
 	}
+	cfg.Errs = e.stderr
 	p, err := pipeline.Start(ctx, cfg)
 	if err != nil {
 		return err
@@ -229,6 +230,9 @@ func (sf *serveFlags) source(e *env, srv *webhook.Server, stateDir string, repor
 	sp, err := webhook.OpenSpoolFile(spool)
 	if err != nil {
 		return cfg, nil, fmt.Errorf("--spool: %v", err)
+	}
+	if n := sp.Trimmed(); n > 0 {
+		fmt.Fprintf(e.stderr, "kaudit: warning: %s: cut off a torn last line of %d bytes (a write interrupted by a crash or a full disk; it was never acknowledged)\n", sp.Path(), n)
 	}
 	srv.Receiver.Spool = sp
 	// A spool line is one event of a body taken: it can be as long as the body.

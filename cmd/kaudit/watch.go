@@ -141,6 +141,7 @@ func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
 	}
 	report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
 	tail.OnProblem = report.Report
+	cfg.Errs = e.stderr
 	p, err := pipeline.Start(ctx, cfg)
 	if err != nil {
 		return err
