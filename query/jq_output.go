@@ -8,6 +8,7 @@ import (
 
 	"github.com/itchyny/gojq"
 
+	"github.com/kaudit/kaudit/redact"
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -54,7 +55,9 @@ func WriteJQ(ctx context.Context, w io.Writer, st *store.Store, events *store.Se
 		if err != nil {
 			return fmt.Errorf("original bytes of event %d: %w", id, err)
 		}
-		v, err := DecodeJSON(raw)
+		// The program sees the event as printed: redacted (filters, which
+		// run before, see the original).
+		v, err := DecodeJSON(redact.Output(raw))
 		if err != nil {
 			onError(&EventError{ID: id, Err: err})
 			continue

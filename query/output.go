@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kaudit/kaudit/redact"
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -148,10 +149,22 @@ func WriteJSON(w io.Writer, t *Table) error {
 	return bw.Flush()
 }
 
+// outputBytes is what is printed of an event's original bytes: its secrets
+// redacted (unless --show-secrets), and invalid UTF-8 replaced with U+FFFD
+// as the warning about it says, so that the JSON printed is valid.
+func outputBytes(raw []byte) []byte {
+	raw = redact.Output(raw)
+	if !utf8.Valid(raw) {
+		raw = bytes.ToValidUTF8(raw, []byte("\uFFFD"))
+	}
+	return raw
+}
+
 // WriteRaw writes the original bytes of every event in events, in ID (input)
 // order: one per line, or with asArray as one JSON array. An event that was a
 // pretty-printed, multi-line document is compacted so that it fits one line;
-// every other event is written unchanged.
+// secrets are redacted and invalid UTF-8 replaced (outputBytes); every
+// other event is written unchanged.
 func WriteRaw(w io.Writer, st *store.Store, events *store.Set, asArray bool) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	r := st.NewRawReader()
@@ -167,6 +180,7 @@ func WriteRaw(w io.Writer, st *store.Store, events *store.Set, asArray bool) err
 		if err != nil {
 			return fmt.Errorf("original bytes of event %d: %w", id, err)
 		}
+		raw = outputBytes(raw)
 		if bytes.IndexAny(raw, "\r\n") >= 0 {
 			compact.Reset()
 			if json.Compact(&compact, raw) == nil {

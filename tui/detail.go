@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/kaudit/kaudit/redact"
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -71,6 +72,7 @@ func renderDetail(st *store.Store, id store.ID, tf timeFormat) string {
 		fmt.Fprintf(&b, "\nEvent\n(original bytes unavailable: %v)\n", err)
 		return b.String()
 	}
+	raw = redact.Output(raw)
 	rest, bodies := splitBodies(raw)
 	budget := colourLines
 	if bodies[0].raw == nil && bodies[1].raw == nil {

@@ -9,6 +9,8 @@ import (
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kaudit/kaudit/redact"
 )
 
 // Exit codes (DESIGN.md §3).
@@ -70,7 +72,13 @@ simulated cluster.`,
 	var cpuProfile string
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for kaudit's developers)")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error { return startProfile(cpuProfile) }
+	var showSecrets bool
+	root.PersistentFlags().BoolVar(&showSecrets, "show-secrets", false,
+		"print Secret data, tokens and credential fields of request/response bodies as logged (default: \"<redacted sha256:…>\")")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		redact.SetShowSecrets(showSecrets)
+		return startProfile(cpuProfile)
+	}
 	defer stopProfile()
 
 	err := root.ExecuteContext(ctx)
