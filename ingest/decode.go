@@ -196,3 +196,7 @@ func (b *batcher) flush(upto int, pos Position) {
 func (b *batcher) problem(line int64, kind ProblemKind, msg string) {
 	b.j.problems = append(b.j.problems, Problem{Path: b.j.src.path, Line: line, Kind: kind, Msg: msg})
 }
+
+// DecodeProblem turns an audit.Decode error into a problem kind and
+// message, as the readers report it (the webhook receiver uses it too).
+func DecodeProblem(err error) (ProblemKind, string) { return decodeProblem(err) }

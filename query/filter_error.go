@@ -4,6 +4,10 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kaudit/kaudit/termsafe"
 )
 
 // SyntaxError is a filter that could not be compiled. Its Error text is the
@@ -29,7 +33,7 @@ func (e *SyntaxError) Error() string {
 	b.WriteString(e.Msg)
 	if e.Offset < 0 || e.Offset > len(e.Filter) {
 		b.WriteString("\n  ")
-		b.WriteString(Printable(e.Filter))
+		b.WriteString(termsafe.Printable(e.Filter))
 		return b.String()
 	}
 	// The line holding Offset, and the offset within it.
@@ -47,10 +51,11 @@ func (e *SyntaxError) Error() string {
 		b.WriteString(")")
 	}
 	b.WriteString("\n  ")
-	b.WriteString(Printable(line))
+	b.WriteString(termsafe.Printable(line))
 	b.WriteString("\n  ")
-	// As many columns as Printable shows before the offset.
-	b.WriteString(strings.Repeat(" ", utf8.RuneCountInString(Printable(line[:e.Offset-start]))))
+	// As many terminal cells as Printable shows before the offset (a CJK
+	// rune or an emoji takes two).
+	b.WriteString(strings.Repeat(" ", ansi.StringWidth(termsafe.Printable(line[:e.Offset-start]))))
 	b.WriteByte('^')
 	return b.String()
 }

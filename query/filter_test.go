@@ -211,6 +211,16 @@ func TestCaretMultiLine(t *testing.T) {
 	}
 }
 
+// TestCaretWide: the caret sits under the offending term when the text
+// before it holds two-cell runes.
+func TestCaretWide(t *testing.T) {
+	_, err := Compile("user:山田 usr:x")
+	want := "\n  user:山田 usr:x\n            ^"
+	if err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("got\n%v\nwant suffix\n%s", err, want)
+	}
+}
+
 func TestEmptyFilterKeepsAll(t *testing.T) {
 	st := loadStore(t, "audit2rbac-demo-v1.jsonl")
 	for _, text := range []string{"", "  "} {

@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/kaudit/kaudit/query"
+	"github.com/kaudit/kaudit/termsafe"
 )
 
 const (
@@ -96,7 +96,7 @@ func (s *Suggestion) writeHeader(b *bytes.Buffer) {
 // terminal escapes out of it.
 func comment(b *bytes.Buffer, s string) {
 	b.WriteString("# ")
-	b.WriteString(query.Printable(s))
+	b.WriteString(termsafe.Printable(s))
 	b.WriteByte('\n')
 }
 

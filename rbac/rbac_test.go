@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/kaudit/kaudit/ingest"
-	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/views"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -86,11 +86,11 @@ func TestGolden(t *testing.T) {
 				if opt.NoResourceNames {
 					return
 				}
-				if err := query.WriteText(&tab, a.DenialsTable()); err != nil {
+				if err := views.WriteText(&tab, a.DenialsTable()); err != nil {
 					t.Fatal(err)
 				}
 				tab.WriteString("\n")
-				if err := query.WriteText(&tab, a.GrantsTable()); err != nil {
+				if err := views.WriteText(&tab, a.GrantsTable()); err != nil {
 					t.Fatal(err)
 				}
 				golden(t, filepath.Join("testdata", "golden", name+"-denials.table"), tab.Bytes())

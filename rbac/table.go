@@ -4,26 +4,26 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kaudit/kaudit/query"
+	"github.com/kaudit/kaudit/views"
 )
 
 // DenialsTable is one row per distinct denial: who (with groups), what,
 // how often, which component refused it and why, and whether the same
 // request was allowed before (revoked?) or since (fixed).
-func (a *Analysis) DenialsTable() *query.Table {
-	t := &query.Table{View: "rbac-denials", Columns: []query.Column{
-		{Header: "SUBJECT", Key: "subject", Kind: query.KindText},
-		{Header: "GROUPS", Key: "groups", Kind: query.KindText},
-		{Header: "VERB", Key: "verb", Kind: query.KindText},
-		{Header: "RESOURCE", Key: "resource", Kind: query.KindText},
-		{Header: "NAMESPACE", Key: "namespace", Kind: query.KindText},
-		{Header: "NAME", Key: "name", Kind: query.KindText},
-		{Header: "COUNT", Key: "count", Kind: query.KindInt},
-		{Header: "FIRST", Key: "first", Kind: query.KindTime},
-		{Header: "LAST", Key: "last", Kind: query.KindTime},
-		{Header: "BY", Key: "by", Kind: query.KindText},
-		{Header: "REASON", Key: "reason", Kind: query.KindText},
-		{Header: "ALLOWED", Key: "allowed", Kind: query.KindText},
+func (a *Analysis) DenialsTable() *views.Table {
+	t := &views.Table{View: "rbac-denials", Columns: []views.Column{
+		{Header: "SUBJECT", Key: "subject", Kind: views.KindText},
+		{Header: "GROUPS", Key: "groups", Kind: views.KindText},
+		{Header: "VERB", Key: "verb", Kind: views.KindText},
+		{Header: "RESOURCE", Key: "resource", Kind: views.KindText},
+		{Header: "NAMESPACE", Key: "namespace", Kind: views.KindText},
+		{Header: "NAME", Key: "name", Kind: views.KindText},
+		{Header: "COUNT", Key: "count", Kind: views.KindInt},
+		{Header: "FIRST", Key: "first", Kind: views.KindTime},
+		{Header: "LAST", Key: "last", Kind: views.KindTime},
+		{Header: "BY", Key: "by", Kind: views.KindText},
+		{Header: "REASON", Key: "reason", Kind: views.KindText},
+		{Header: "ALLOWED", Key: "allowed", Kind: views.KindText},
 	}}
 	for _, d := range a.Denials {
 		reason := d.Reason
@@ -48,11 +48,11 @@ func allowedNote(d *Denial) string {
 
 // GrantsTable is what the denied subjects were allowed, and by which
 // binding: one row per subject and authorizer reason.
-func (a *Analysis) GrantsTable() *query.Table {
-	t := &query.Table{View: "rbac-allowed", Columns: []query.Column{
-		{Header: "SUBJECT", Key: "subject", Kind: query.KindText},
-		{Header: "COUNT", Key: "count", Kind: query.KindInt},
-		{Header: "ALLOWED BY", Key: "reason", Kind: query.KindText},
+func (a *Analysis) GrantsTable() *views.Table {
+	t := &views.Table{View: "rbac-allowed", Columns: []views.Column{
+		{Header: "SUBJECT", Key: "subject", Kind: views.KindText},
+		{Header: "COUNT", Key: "count", Kind: views.KindInt},
+		{Header: "ALLOWED BY", Key: "reason", Kind: views.KindText},
 	}}
 	for _, g := range a.Grants {
 		t.Rows = append(t.Rows, []any{g.Subject, g.Count, g.Reason})

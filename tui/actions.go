@@ -10,8 +10,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/views"
 )
 
 // sortState is a tab's chosen order: a column (-1: the view's own order;
@@ -144,7 +144,7 @@ func writeSelection(st *store.Store, set *store.Set, dir string, now time.Time) 
 		if err != nil {
 			return writtenMsg{path: path, err: err}
 		}
-		err = query.WriteRaw(f, st, set, false)
+		err = views.WriteRaw(f, st, set, false)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}

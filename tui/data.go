@@ -9,6 +9,7 @@ import (
 
 	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/views"
 )
 
 // Signal tells the UI that the store changed. It is a channel of capacity
@@ -76,7 +77,7 @@ type resultMsg struct {
 	tab    int
 	set    *store.Set    // requests kept by the filter
 	filter *query.Filter // that filter
-	table  *query.Table  // nil for the Events tab, which is rendered from set
+	table  *views.Table  // nil for the Events tab, which is rendered from set
 	// unsorted is table's rows in the view's own order, once sorted.
 	unsorted [][]any
 	total    int       // store length the result covers
@@ -114,7 +115,7 @@ type liveState struct {
 	filter   *query.Filter
 	requests *store.Set
 	kept     *store.Set
-	aggs     [numTabs]*query.Aggregate
+	aggs     [numTabs]*views.Aggregate
 	times    *timeline // the kept requests per time slot, for the sparkline
 }
 
@@ -165,7 +166,7 @@ func compute(ctx context.Context, st *store.Store, lv *liveState, f *query.Filte
 		lv.times.fit(st.TimeSpan())
 		lv.times.add(st, keptRemoved, -1)
 		lv.times.add(st, keptAdded, 1)
-		if v := tabs[tab].view; v != query.ViewEvents {
+		if v := tabs[tab].view; v != views.ViewEvents {
 			if lv.aggs[tab] == nil {
 				a, err := rebuild(ctx, st, v, kept)
 				if err != nil {
@@ -190,12 +191,12 @@ func compute(ctx context.Context, st *store.Store, lv *liveState, f *query.Filte
 
 // rebuild builds view v's aggregate over set from scratch, in chunks, so
 // that cancelling ctx stops it.
-func rebuild(ctx context.Context, st *store.Store, v query.View, set *store.Set) (*query.Aggregate, error) {
+func rebuild(ctx context.Context, st *store.Store, v views.View, set *store.Set) (*views.Aggregate, error) {
 	top := 0
-	if v == query.ViewLatency {
+	if v == views.ViewLatency {
 		top = latencyTop
 	}
-	a, err := query.NewAggregate(v, top)
+	a, err := views.NewAggregate(v, top)
 	if err != nil {
 		return nil, err
 	}

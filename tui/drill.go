@@ -6,6 +6,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/kaudit/kaudit/query"
+	"github.com/kaudit/kaudit/views"
 )
 
 // open shows the detail page of an event, or drills from a grouped or
@@ -67,25 +68,25 @@ func (m Model) applyFilter(text string, fromBar bool) (tea.Model, tea.Cmd) {
 }
 
 // drillTerm is the quick term selecting a grouped row's requests.
-func drillTerm(v query.View, row []any) string {
+func drillTerm(v views.View, row []any) string {
 	s := func(i int) string { x, _ := row[i].(string); return x }
 	switch v {
-	case query.ViewUsers:
+	case views.ViewUsers:
 		return userTerm(s(0))
-	case query.ViewVerbs:
+	case views.ViewVerbs:
 		return "verb:" + quoteValue(s(0))
-	case query.ViewNamespaces:
+	case views.ViewNamespaces:
 		return "ns:" + quoteValue(s(0))
-	case query.ViewResources:
+	case views.ViewResources:
 		return resourceTerm(s(0))
-	case query.ViewDenials:
+	case views.ViewDenials:
 		// The row's SUBJECT is whose permissions were checked.
 		t := "denied subject:" + quoteValue(s(0)) + " verb:" + quoteValue(s(1))
 		if r := resourceTerm(s(2)); r != "" {
 			t += " " + r
 		}
 		return t + " ns:" + quoteValue(s(3))
-	case query.ViewLatency:
+	case views.ViewLatency:
 		// TIME USER VERB RESOURCE …: the requests of that kind.
 		t := "verb:" + quoteValue(s(2))
 		if r := resourceTerm(s(3)); r != "" {
@@ -107,7 +108,7 @@ func userTerm(key string) string {
 	return "user:" + quoteValue(user) + " as:" + quoteValue(strings.TrimSuffix(as, ")"))
 }
 
-// resourceTerm turns query.ResourceKey's resource[.group][/subresource]
+// resourceTerm turns views.ResourceKey's resource[.group][/subresource]
 // back into terms; a non-resource path has no quick term.
 func resourceTerm(k string) string {
 	if strings.HasPrefix(k, "/") || k == "" {

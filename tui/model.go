@@ -23,15 +23,16 @@ import (
 
 	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/views"
 )
 
 var tabs = []struct {
 	name string
-	view query.View
+	view views.View
 }{
-	{"Events", query.ViewEvents}, {"Users", query.ViewUsers}, {"Verbs", query.ViewVerbs},
-	{"Resources", query.ViewResources}, {"Namespaces", query.ViewNamespaces},
-	{"Latency", query.ViewLatency}, {"Denials", query.ViewDenials},
+	{"Events", views.ViewEvents}, {"Users", views.ViewUsers}, {"Verbs", views.ViewVerbs},
+	{"Resources", views.ViewResources}, {"Namespaces", views.ViewNamespaces},
+	{"Latency", views.ViewLatency}, {"Denials", views.ViewDenials},
 }
 
 const (
@@ -47,7 +48,7 @@ type Options struct {
 	// Filter is the initial filter (nil: none). Its time bounds
 	// (query.Filter.Between) last until the filter is edited.
 	Filter *query.Filter
-	View   query.View // initial tab; "" for Events
+	View   views.View // initial tab; "" for Events
 	// Problems lists the skipped input as "file:line: why" (may be nil).
 	Problems func() []string
 	// WriteDir is where w writes the selection ("" for the working

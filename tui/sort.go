@@ -10,6 +10,7 @@ import (
 
 	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/views"
 )
 
 // The Events tab sorts by these columns (indexes into eventColumns); -1
@@ -55,7 +56,7 @@ func sortEvents(ctx context.Context, st *store.Store, set *store.Set, f *query.F
 				case 2:
 					strs[i] = e.Verb
 				case 3:
-					strs[i] = query.ResourceKey(e)
+					strs[i] = views.ResourceKey(e)
 				case 5:
 					keys[i] = uint64(uint32(e.Code)) << 32
 				case 6:

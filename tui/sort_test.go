@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/kaudit/kaudit/gen"
-	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/views"
 )
 
 // s sorts the Events tab by user, verb, resource, code, latency, then back
@@ -26,7 +26,7 @@ func TestEventsSort(t *testing.T) {
 		case 2:
 			return e.Verb
 		case 3:
-			return query.ResourceKey(&e)
+			return views.ResourceKey(&e)
 		case 5:
 			return fmt.Sprintf("%08d", e.Code)
 		}

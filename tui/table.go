@@ -8,8 +8,9 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 
-	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/termsafe"
+	"github.com/kaudit/kaudit/views"
 )
 
 // mark flags a row that must stand out without colour.
@@ -25,7 +26,7 @@ const (
 // for, so a million-event tab costs what its visible window costs.
 type rows interface {
 	Len() int
-	Columns() []query.Column
+	Columns() []views.Column
 	// Window returns the cells of rows [from, from+n) (fewer at the end),
 	// already made printable, with their marks.
 	Window(from, n int, tf timeFormat) ([][]string, []mark)
@@ -40,9 +41,9 @@ type eventRows struct {
 	order   []store.ID // sorted by a column (nil: input order)
 }
 
-var eventColumns = []query.Column{
-	{Header: "TIME", Kind: query.KindTime}, {Header: "USER"}, {Header: "VERB"}, {Header: "RESOURCE"},
-	{Header: "NAMESPACE/NAME"}, {Header: "CODE", Kind: query.KindInt}, {Header: "LATENCY", Kind: query.KindDuration},
+var eventColumns = []views.Column{
+	{Header: "TIME", Kind: views.KindTime}, {Header: "USER"}, {Header: "VERB"}, {Header: "RESOURCE"},
+	{Header: "NAMESPACE/NAME"}, {Header: "CODE", Kind: views.KindInt}, {Header: "LATENCY", Kind: views.KindDuration},
 }
 
 func (r eventRows) Len() int {
@@ -51,7 +52,7 @@ func (r eventRows) Len() int {
 	}
 	return int(r.set.GetCardinality())
 }
-func (r eventRows) Columns() []query.Column { return eventColumns }
+func (r eventRows) Columns() []views.Column { return eventColumns }
 
 // id returns the ID of row i (Select walks containers, not events).
 func (r eventRows) id(i int) (store.ID, bool) {
@@ -96,7 +97,7 @@ func (r eventRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
 		}
 		e := r.st.Entry(id)
 		cells = append(cells, []string{
-			tf.format(e.Time), printable(userName(&e)), printable(e.Verb), printable(query.ResourceKey(&e)),
+			tf.format(e.Time), printable(userName(&e)), printable(e.Verb), printable(views.ResourceKey(&e)),
 			printable(objectName(&e)), codeText(e.Code), formatDuration(e.Latency),
 		})
 		marks = append(marks, markOf(e.Denied, e.Code))
@@ -132,10 +133,10 @@ func markOf(denied bool, code int32) mark {
 }
 
 // tableRows is a built view (Users, Verbs, …): already small, or capped.
-type tableRows struct{ t *query.Table }
+type tableRows struct{ t *views.Table }
 
 func (r tableRows) Len() int                { return len(r.t.Rows) }
-func (r tableRows) Columns() []query.Column { return r.t.Columns }
+func (r tableRows) Columns() []views.Column { return r.t.Columns }
 
 func (r tableRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
 	if from < 0 || from >= len(r.t.Rows) {
@@ -158,7 +159,7 @@ func (r tableRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
 		cells = append(cells, out)
 		m := markNone
 		switch {
-		case r.t.View == query.ViewDenials:
+		case r.t.View == views.ViewDenials:
 			m = markDenied
 		case codeCol >= 0:
 			code, _ := row[codeCol].(int)
@@ -169,12 +170,12 @@ func (r tableRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
 	return cells, marks
 }
 
-func cellText(k query.Kind, v any, tf timeFormat) string {
+func cellText(k views.Kind, v any, tf timeFormat) string {
 	switch x := v.(type) {
 	case string:
 		return printable(x)
 	case int:
-		if k == query.KindInt {
+		if k == views.KindInt {
 			return codeTextInt(x)
 		}
 		return strconv.Itoa(x)
@@ -197,12 +198,12 @@ func codeTextInt(c int) string {
 	return strconv.Itoa(c)
 }
 
-// printable is query.Printable: every event-derived string passes here
+// printable is termsafe.Printable: every event-derived string passes here
 // before it is measured or drawn.
-func printable(s string) string { return query.Printable(s) }
+func printable(s string) string { return termsafe.Printable(s) }
 
 // formatDuration matches the CLI tables.
-func formatDuration(d time.Duration) string { return query.FormatDuration(d) }
+func formatDuration(d time.Duration) string { return views.FormatDuration(d) }
 
 // timeFormat writes times with the date only when the data spans more
 // than a day (issue 4), always in UTC, like the log.
@@ -272,7 +273,7 @@ func renderTable(r rows, offset, cursor, width, height int, tf timeFormat) strin
 	return b.String()
 }
 
-func headers(cols []query.Column) []string {
+func headers(cols []views.Column) []string {
 	h := make([]string, len(cols))
 	for i, c := range cols {
 		h[i] = c.Header
@@ -285,13 +286,13 @@ func headers(cols []query.Column) []string {
 // is squeezed to nothing while another stays wide; never below 3 cells.
 //
 // Only text columns shrink: a cut time, count or code would be misread.
-func fit(widths []int, cols []query.Column, width int) {
+func fit(widths []int, cols []views.Column, width int) {
 	for {
 		total := len(widths) - 1
 		widest, second := -1, 0
 		for i, w := range widths {
 			total += w
-			if cols[i].Kind == query.KindText && (widest < 0 || w > widths[widest]) {
+			if cols[i].Kind == views.KindText && (widest < 0 || w > widths[widest]) {
 				widest = i
 			}
 		}
@@ -299,7 +300,7 @@ func fit(widths []int, cols []query.Column, width int) {
 			return
 		}
 		for i, w := range widths {
-			if i != widest && cols[i].Kind == query.KindText && w > second {
+			if i != widest && cols[i].Kind == views.KindText && w > second {
 				second = w
 			}
 		}
@@ -311,7 +312,7 @@ func fit(widths []int, cols []query.Column, width int) {
 	}
 }
 
-func joinCells(cells []string, widths []int, cols []query.Column) string {
+func joinCells(cells []string, widths []int, cols []views.Column) string {
 	var b strings.Builder
 	for i, s := range cells {
 		if i > 0 {
@@ -319,7 +320,7 @@ func joinCells(cells []string, widths []int, cols []query.Column) string {
 		}
 		s = truncate(s, widths[i])
 		pad := strings.Repeat(" ", widths[i]-lipgloss.Width(s))
-		if cols[i].Kind == query.KindInt || cols[i].Kind == query.KindPercent || cols[i].Kind == query.KindDuration {
+		if cols[i].Kind == views.KindInt || cols[i].Kind == views.KindPercent || cols[i].Kind == views.KindDuration {
 			b.WriteString(pad + s)
 		} else {
 			b.WriteString(s + pad)

@@ -12,6 +12,7 @@ import (
 	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/tui"
+	"github.com/kaudit/kaudit/views"
 )
 
 // feed is the writer side of the browser: the one goroutine that appends
@@ -95,7 +96,7 @@ func (f *feed) progress() tui.Progress {
 
 // browse runs the TUI over f until the user quits, then stops the writer
 // (cancel) and prints what the screen could not show: input problems.
-func browse(ctx context.Context, e *env, f *feed, filter *query.Filter, view query.View, cancel context.CancelFunc, writerDone <-chan struct{}) error {
+func browse(ctx context.Context, e *env, f *feed, filter *query.Filter, view views.View, cancel context.CancelFunc, writerDone <-chan struct{}) error {
 	m := tui.New(tui.Options{Store: f.st, Signal: f.sig, Progress: f.progress, Problems: f.problemList, Filter: filter, View: view, Suggest: suggestFor(f.st), Policy: f.policy})
 	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx), tea.WithOutput(e.stdout)}
 	if in, ok := e.stdin.(*os.File); ok && isTerminal(in) {

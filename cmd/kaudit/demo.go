@@ -14,6 +14,7 @@ import (
 	"github.com/kaudit/kaudit/gen"
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/query"
+	"github.com/kaudit/kaudit/views"
 )
 
 func newDemoCmd(e *env) *cobra.Command {
@@ -40,7 +41,7 @@ gzipped as kube-apiserver does it, and followed as kaudit watch follows one.`,
 			if rotateMB < 1 {
 				return usageError("--rotate-mb must be at least 1")
 			}
-			v, err := query.ParseView(view)
+			v, err := views.ParseView(view)
 			if err != nil {
 				return usageError("%v", err)
 			}

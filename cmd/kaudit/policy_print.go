@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/kaudit/kaudit/policy"
-	"github.com/kaudit/kaudit/query"
+	"github.com/kaudit/kaudit/termsafe"
 )
 
 // checkResult is one file's findings, as printed by policy check -o json.
@@ -29,11 +29,11 @@ func printCheck(w io.Writer, results []checkResult, format string) error {
 	}
 	for _, r := range results {
 		if len(r.Findings) == 0 {
-			fmt.Fprintf(w, "%s: ok\n", query.Printable(r.File))
+			fmt.Fprintf(w, "%s: ok\n", termsafe.Printable(r.File))
 			continue
 		}
 		for _, f := range r.Findings {
-			fmt.Fprintf(w, "%s:%d: %s: %s\n", query.Printable(r.File), f.Line, f.Kind, query.Printable(f.Message))
+			fmt.Fprintf(w, "%s:%d: %s: %s\n", termsafe.Printable(r.File), f.Line, f.Kind, termsafe.Printable(f.Message))
 		}
 	}
 	return nil
@@ -44,7 +44,7 @@ func printSimulation(w io.Writer, rep *policy.Report, format string) error {
 		return writeJSON(w, rep)
 	}
 	fmt.Fprintf(w, "policy %s over %d requests, %s of log time; baseline: %s\n",
-		query.Printable(rep.Policy), rep.Requests, spanText(rep.SpanSeconds), query.Printable(rep.Baseline))
+		termsafe.Printable(rep.Policy), rep.Requests, spanText(rep.SpanSeconds), termsafe.Printable(rep.Baseline))
 	fmt.Fprintf(w, "log holds %d events, %s; policy writes %d events, %s; baseline %d events, %s\n",
 		rep.Recorded.Events, mb(rep.Recorded.Bytes), rep.Predicted.Events, mb(rep.Predicted.Bytes),
 		rep.BaselineTotal.Events, mb(rep.BaselineTotal.Bytes))
@@ -71,7 +71,7 @@ func printSimulation(w io.Writer, rep *policy.Report, format string) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%+.0f\t%+.2f\t%s\t%s\t%s\t%s\n", rule, line, level, r.Requests,
 			r.Volume.Events, r.Volume.Bytes, r.Baseline.Events, r.Baseline.Bytes, r.PerDay.DeltaEvents, r.PerDay.DeltaMB,
-			counts(r.TopUsers), counts(r.TopVerbs), counts(r.TopResources), query.Printable(r.Match))
+			counts(r.TopUsers), counts(r.TopVerbs), counts(r.TopResources), termsafe.Printable(r.Match))
 	}
 	return tw.Flush()
 }
@@ -83,7 +83,7 @@ func counts(cs []policy.Count) string {
 		if v == "" {
 			v = `""`
 		}
-		parts[i] = fmt.Sprintf("%s:%d", query.Printable(v), c.N)
+		parts[i] = fmt.Sprintf("%s:%d", termsafe.Printable(v), c.N)
 	}
 	return strings.Join(parts, " ")
 }

@@ -9,10 +9,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kaudit/kaudit/ingest"
-	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/rbac"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/termsafe"
 	"github.com/kaudit/kaudit/tui"
+	"github.com/kaudit/kaudit/views"
 )
 
 func newRBACCmd(e *env) *cobra.Command {
@@ -125,7 +126,7 @@ func printRBAC(e *env, a *rbac.Analysis, output, view string, opt rbac.Options) 
 	case "yaml", "json":
 		s := rbac.Suggest(a.Denials, opt)
 		for _, w := range s.Warnings {
-			fmt.Fprintln(e.stderr, "kaudit: WARNING:", query.Printable(w))
+			fmt.Fprintln(e.stderr, "kaudit: WARNING:", termsafe.Printable(w))
 		}
 		if output == "json" {
 			return s.WriteJSON(e.stdout)
@@ -137,9 +138,9 @@ func printRBAC(e *env, a *rbac.Analysis, output, view string, opt rbac.Options) 
 		t = a.GrantsTable()
 	}
 	if output == "jsonl" {
-		return query.WriteJSONLines(e.stdout, t)
+		return views.WriteJSONLines(e.stdout, t)
 	}
-	return query.WriteText(e.stdout, t)
+	return views.WriteText(e.stdout, t)
 }
 
 // suggestFor is the TUI's Denials-tab hook: the RBAC objects that allow the

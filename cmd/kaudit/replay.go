@@ -10,9 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kaudit/kaudit/ingest"
-	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/tui"
+	"github.com/kaudit/kaudit/views"
 )
 
 // outputFlags are the flags every command that prints tables shares.
@@ -33,8 +33,8 @@ func (o *outputFlags) register(cmd *cobra.Command) {
 }
 
 func viewNames() []string {
-	names := make([]string, len(query.Views))
-	for i, v := range query.Views {
+	names := make([]string, len(views.Views))
+	for i, v := range views.Views {
 		names[i] = string(v)
 	}
 	return names
@@ -44,7 +44,7 @@ func joinViews() string { return strings.Join(viewNames(), ", ") }
 
 // replayBrowse is replay on a terminal: the TUI opens at once and the
 // tables fill while a writer goroutine loads the logs in the background.
-func replayBrowse(ctx context.Context, e *env, paths []string, maxLine int, sel *selection, view query.View, pol tui.PolicyFunc, sinks *sinks) error {
+func replayBrowse(ctx context.Context, e *env, paths []string, maxLine int, sel *selection, view views.View, pol tui.PolicyFunc, sinks *sinks) error {
 	files, _ := ingest.ExpandPaths(paths)
 	f := newFeed(strings.Join(paths, " "))
 	f.policy = pol
@@ -178,8 +178,8 @@ func closeReport(report *ingest.Reporter, strict bool) error {
 
 // parse reads what replay, watch and serve share: the view, the compiled
 // filter flags, and whether the terminal UI opens (else the output format).
-func (o *outputFlags) parse(e *env, sel *filterFlags) (view query.View, selected *selection, ui bool, format string, err error) {
-	if view, err = query.ParseView(o.view); err != nil {
+func (o *outputFlags) parse(e *env, sel *filterFlags) (view views.View, selected *selection, ui bool, format string, err error) {
+	if view, err = views.ParseView(o.view); err != nil {
 		return view, nil, false, "", usageError("%v", err)
 	}
 	if selected, err = sel.compile(); err != nil {
@@ -193,7 +193,7 @@ func (o *outputFlags) parse(e *env, sel *filterFlags) (view query.View, selected
 // tui, or on a terminal with neither -o nor --jq; otherwise the -o format
 // (--jq on a terminal prints its outputs as jsonl would). --jq goes with
 // the events view and jsonl output only.
-func (o *outputFlags) mode(e *env, jq bool, view query.View) (ui bool, format string, err error) {
+func (o *outputFlags) mode(e *env, jq bool, view views.View) (ui bool, format string, err error) {
 	if o.output == "tui" || o.output == "" && !jq && isTerminal(e.stdout) {
 		switch {
 		case !isTerminal(e.stdout):
@@ -209,7 +209,7 @@ func (o *outputFlags) mode(e *env, jq bool, view query.View) (ui bool, format st
 	if jq && o.output == "" {
 		format = "jsonl"
 	}
-	if jq && (format != "jsonl" || view != query.ViewEvents) {
+	if jq && (format != "jsonl" || view != views.ViewEvents) {
 		return false, "", usageError("--jq prints each event's outputs: it goes with the events view and jsonl output only")
 	}
 	return false, format, nil
@@ -232,28 +232,28 @@ func (o *outputFlags) format(e *env) (string, error) {
 // printView writes view v of the events sel keeps. The events view in jsonl
 // and json prints every kept event's original bytes (every stage); the
 // tables count each request once.
-func printView(ctx context.Context, e *env, st *store.Store, sel *selection, v query.View, format string, top int) error {
-	if v == query.ViewEvents && format != "table" {
+func printView(ctx context.Context, e *env, st *store.Store, sel *selection, v views.View, format string, top int) error {
+	if v == views.ViewEvents && format != "table" {
 		events, err := sel.events(ctx, e, st)
 		if err != nil {
 			return err
 		}
 		limitTop(events, top)
-		return query.WriteRaw(e.stdout, st, events, format == "json")
+		return views.WriteRaw(e.stdout, st, events, format == "json")
 	}
 	requests, err := sel.requests(ctx, e, st)
 	if err != nil {
 		return err
 	}
-	t, err := query.Build(st, requests, v, top)
+	t, err := views.Build(st, requests, v, top)
 	if err != nil {
 		return err
 	}
 	switch format {
 	case "json":
-		return query.WriteJSON(e.stdout, t)
+		return views.WriteJSON(e.stdout, t)
 	case "jsonl":
-		return query.WriteJSONLines(e.stdout, t)
+		return views.WriteJSONLines(e.stdout, t)
 	}
-	return query.WriteText(e.stdout, t)
+	return views.WriteText(e.stdout, t)
 }

@@ -1,24 +1,20 @@
 package main
 
 import (
-	"bytes"
+	"cmp"
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net"
-	"net/http"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kaudit/kaudit/ingest"
-	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/tui"
+	"github.com/kaudit/kaudit/views"
+	"github.com/kaudit/kaudit/webhook"
 )
 
 // serveFlags are kaudit serve's own flags.
@@ -95,9 +91,9 @@ for kaudit status.`,
 	fl.StringVar(&sf.spool, "spool", "", "append received events to DIR/webhook.log and fsync before answering 200, then follow it (positions in --state-dir)")
 	fl.StringVar(&sf.stateDir, "state-dir", ingest.DefaultStateDir(), "where the receiver's counters (and the spool's positions) are kept")
 	fl.BoolVar(&sf.noState, "no-state", false, "neither read nor write the state dir")
-	fl.Int64Var(&sf.maxBody, "max-body", ingest.DefaultMaxBody, "largest request body (bytes, also after gzip decompression); larger ones get 413")
-	fl.IntVar(&sf.maxRequests, "max-requests", ingest.DefaultMaxRequests, "requests handled at once; more get 429")
-	fl.IntVar(&sf.queue, "queue", ingest.DefaultQueue, "request bodies waiting to be stored; when full for 1 s, 429")
+	fl.Int64Var(&sf.maxBody, "max-body", webhook.DefaultMaxBody, "largest request body (bytes, also after gzip decompression); larger ones get 413")
+	fl.IntVar(&sf.maxRequests, "max-requests", webhook.DefaultMaxRequests, "requests handled at once; more get 429")
+	fl.IntVar(&sf.queue, "queue", webhook.DefaultQueue, "request bodies waiting to be stored; when full for 1 s, 429")
 	fl.DurationVar(&sf.headerTimeout, "read-header-timeout", 10*time.Second, "time to read a request's headers")
 	fl.DurationVar(&sf.readTimeout, "read-timeout", time.Minute, "time to read a whole request, body included")
 	fl.DurationVar(&sf.writeTimeout, "write-timeout", 90*time.Second, "time from the end of the request headers to the end of the answer")
@@ -119,10 +115,10 @@ func (sf *serveFlags) check() error {
 	if len(sf.names) > 0 && sf.clientCA == "" {
 		return usageError("--client-name needs --client-ca")
 	}
-	if sf.tokenFile != "" && !tlsOn && !ingest.Loopback(sf.listen) {
+	if sf.tokenFile != "" && !tlsOn && !webhook.Loopback(sf.listen) {
 		return usageError("--token-file without TLS would send the token in the clear")
 	}
-	if !ingest.Loopback(sf.listen) && (!tlsOn || sf.clientCA == "" && sf.tokenFile == "") {
+	if !webhook.Loopback(sf.listen) && (!tlsOn || sf.clientCA == "" && sf.tokenFile == "") {
 		return usageError("refusing to listen on %s (not loopback) without TLS and --client-ca or --token-file", sf.listen)
 	}
 	if sf.maxBody <= 0 || sf.maxRequests <= 0 || sf.queue <= 0 {
@@ -132,40 +128,28 @@ func (sf *serveFlags) check() error {
 }
 
 // serve runs the receiver until interrupted (or the TUI quits).
-func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, sel *selection, view query.View, format string, top int) error {
+func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, sel *selection, view views.View, format string, top int) error {
 	if err := sf.check(); err != nil {
 		return err
-	}
-	auth := &ingest.Auth{ClientCert: sf.clientCA != "", Names: sf.names}
-	if sf.tokenFile != "" {
-		if err := auth.ReadTokenFile(sf.tokenFile); err != nil {
-			return usageError("--token-file: %v", err)
-		}
-	}
-	var tlsCfg *tls.Config
-	if sf.tlsCert != "" {
-		var err error
-		if tlsCfg, err = ingest.ServerTLS(sf.tlsCert, sf.tlsKey, sf.clientCA); err != nil {
-			return usageError("%v", err)
-		}
 	}
 	stateDir := sf.stateDir
 	if sf.noState {
 		stateDir = ""
 	}
+	logTo := e.stderr
+	if format == "tui" {
+		logTo = io.Discard
+	}
+	srv, err := webhook.NewServer(sf.config(stateDir, logTo))
+	if err != nil {
+		return usageError("%v", err)
+	}
+	wh := srv.Receiver
 	ln, err := net.Listen("tcp", sf.listen)
 	if err != nil {
 		return err
 	}
-	scheme := "http"
-	if tlsCfg != nil {
-		ln, scheme = tls.NewListener(ln, tlsCfg), "https"
-	}
-	url := scheme + "://" + ln.Addr().String()
-	wh := &ingest.Webhook{MaxBody: sf.maxBody, MaxRequests: sf.maxRequests, Queue: sf.queue}
-	if auth.Authenticates() {
-		wh.Auth = auth
-	}
+	url := srv.URL(ln)
 
 	// Forwarding goes through the spool: each sink follows it with its own
 	// position, so nothing answered with 200 is lost to a crash.
@@ -180,7 +164,7 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 	// A spool line is one event of a body taken: it can be as long as the body.
 	cfg := liveConfig{maxLine: int(max(sf.maxBody, ingest.DefaultMaxLine)), poll: watchPoll}
 	if sf.spool != "" {
-		sp, err := ingest.OpenSpoolFile(sf.spool)
+		sp, err := webhook.OpenSpoolFile(sf.spool)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("--spool: %v", err)
@@ -198,21 +182,20 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 
 	var f *feed
 	var report *ingest.Reporter
-	logTo := e.stderr
 	if format == "tui" {
 		f = newFeed("webhook " + url)
 		f.policy = sf.policy
 		f.prog.Live = true
-		cfg.feed, cfg.report, logTo = f, f.problem, io.Discard
+		cfg.feed, cfg.report = f, f.problem
 	} else {
 		report = ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
 		defer report.Close()
 		cfg.report = report.Report
-		if format == "jsonl" && view == query.ViewEvents {
+		if format == "jsonl" && view == views.ViewEvents {
 			cfg.onAppend = streamEvents(ctx, e, sel)
 		}
 	}
-	if err := keep.apply(&cfg, format == "jsonl" && view == query.ViewEvents); err != nil {
+	if err := keep.apply(&cfg, format == "jsonl" && view == views.ViewEvents); err != nil {
 		ln.Close()
 		return err
 	}
@@ -227,76 +210,35 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 		ln.Close()
 		return err
 	}
-	srv := &http.Server{
-		Handler:           wh,
-		ReadHeaderTimeout: sf.headerTimeout,
-		ReadTimeout:       sf.readTimeout,
-		WriteTimeout:      sf.writeTimeout,
-		IdleTimeout:       sf.idleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          log.New(&serverLog{w: logTo, wh: wh}, "kaudit serve: ", 0),
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	srvCtx, stopServer := context.WithCancel(ctx)
+	defer stopServer()
+	var serveErr error
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		serveErr = srv.Serve(srvCtx, ln)
+		stopLive()
+	}()
 	if f == nil {
 		fmt.Fprintf(e.stderr, "kaudit serve: listening on %s\n", url)
 	}
-
-	statsDone := make(chan struct{})
-	var statsWG sync.WaitGroup
-	saveStats := func() {
-		if stateDir == "" {
-			return
-		}
-		s := wh.Stats()
-		s.Listen = url
-		if err := ingest.SaveWebhookStats(stateDir, s); err != nil {
-			fmt.Fprintf(logTo, "kaudit serve: writing the receiver's counters: %v\n", err)
-		}
-	}
-	statsWG.Go(func() {
-		tick := time.NewTicker(statsEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-tick.C:
-				saveStats()
-			case <-statsDone:
-				return
-			}
-		}
-	})
-
-	var stopOnce sync.Once
-	stop := func() {
-		stopOnce.Do(func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			srv.Shutdown(sctx)
-			stopLive()
-		})
-	}
-	var serveErr error
+	var uiErr error
 	if f != nil {
-		serveErr = browse(ctx, e, f, sel.filter, view, stop, live.Done)
+		uiErr = browse(ctx, e, f, sel.filter, view, stopServer, live.Done)
 	} else {
 		select {
-		case <-ctx.Done():
+		case <-served:
 		case <-live.Done:
-		case err := <-served:
-			serveErr = err
+			stopServer()
 		}
-		stop()
-		<-live.Done
 	}
-	close(statsDone)
-	statsWG.Wait()
-	saveStats()
+	<-served
+	<-live.Done
 	if err := live.Err(); err != nil {
 		return err
 	}
-	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-		return serveErr
+	if err := cmp.Or(uiErr, serveErr); err != nil {
+		return err
 	}
 	if f == nil && cfg.onAppend == nil {
 		return printView(context.Background(), e, live.Store, sel, view, format, top)
@@ -304,17 +246,12 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 	return nil
 }
 
-// serverLog is where net/http's server logs go: on to w, counting failed
-// TLS handshakes (a client certificate from another CA, plain HTTP on the
-// TLS port) as rejected requests.
-type serverLog struct {
-	w  io.Writer
-	wh *ingest.Webhook
-}
-
-func (l *serverLog) Write(p []byte) (int, error) {
-	if bytes.Contains(p, []byte("TLS handshake error")) {
-		l.wh.CountRejected(ingest.ReasonHandshake)
+// config is the receiver's configuration from the flags.
+func (sf *serveFlags) config(stateDir string, logTo io.Writer) webhook.Config {
+	return webhook.Config{
+		CertFile: sf.tlsCert, KeyFile: sf.tlsKey, ClientCA: sf.clientCA, ClientNames: sf.names, TokenFile: sf.tokenFile,
+		MaxBody: sf.maxBody, MaxRequests: sf.maxRequests, Queue: sf.queue,
+		ReadHeaderTimeout: sf.headerTimeout, ReadTimeout: sf.readTimeout, WriteTimeout: sf.writeTimeout, IdleTimeout: sf.idleTimeout,
+		StateDir: stateDir, StatsEvery: statsEvery, Log: logTo,
 	}
-	return l.w.Write(p)
 }

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/webhook"
 )
 
 func init() { statsEvery = 50 * time.Millisecond }
@@ -130,7 +130,7 @@ func TestServeJSONL(t *testing.T) {
 		t.Fatalf("status: %d %s %s", code, out, errOut)
 	}
 	r := rows[0].Receiver
-	if r.Requests != 2 || r.Events != 6 || r.Rejected[ingest.ReasonMalformed] != 1 || r.LastSender != "127.0.0.1" || r.Listen != s.url {
+	if r.Requests != 2 || r.Events != 6 || r.Rejected[webhook.ReasonMalformed] != 1 || r.LastSender != "127.0.0.1" || r.Listen != s.url {
 		t.Errorf("receiver status %+v", r)
 	}
 	_, out, _ = kaudit(t, "", "status", "--state-dir", state)
@@ -179,7 +179,7 @@ func TestServeTLSClientCert(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 || rows[0].Receiver == nil {
 		t.Fatalf("status: %d %s", code, out)
 	}
-	if r := rows[0].Receiver; r.Rejected[ingest.ReasonHandshake] != 1 || r.Rejected[ingest.ReasonUnauthenticated] != 1 || r.Requests != 1 ||
+	if r := rows[0].Receiver; r.Rejected[webhook.ReasonHandshake] != 1 || r.Rejected[webhook.ReasonUnauthenticated] != 1 || r.Requests != 1 ||
 		!strings.HasPrefix(r.LastSender, "cert:kube-apiserver@") {
 		t.Errorf("receiver status %+v", r)
 	}
@@ -261,7 +261,7 @@ func TestServeSpoolResume(t *testing.T) {
 	if code := postTo(t, http.DefaultClient, s.url, eventListOf(evLine("00000000-0000-0000-0000-000000000001", "alice"))); code != 200 {
 		t.Fatal(code)
 	}
-	if data := mustRead(t, filepath.Join(spool, ingest.SpoolName)); string(data) != evLine("00000000-0000-0000-0000-000000000001", "alice")+"\n" {
+	if data := mustRead(t, filepath.Join(spool, webhook.SpoolName)); string(data) != evLine("00000000-0000-0000-0000-000000000001", "alice")+"\n" {
 		t.Errorf("spool: %q", data)
 	}
 	s.waitLines(t, 1)

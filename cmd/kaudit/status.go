@@ -15,7 +15,8 @@ import (
 
 	"github.com/kaudit/kaudit/forward"
 	"github.com/kaudit/kaudit/ingest"
-	"github.com/kaudit/kaudit/query"
+	"github.com/kaudit/kaudit/termsafe"
+	"github.com/kaudit/kaudit/webhook"
 )
 
 // statusRow is one position as kaudit status reports it.
@@ -34,7 +35,7 @@ type statusRow struct {
 	AgeSec    float64   `json:"age_seconds"` // since the position was written
 	// Receiver is set on the row of kaudit serve's webhook receiver
 	// (Source "webhook", Path its URL); the position fields are then zero.
-	Receiver *ingest.WebhookStats `json:"receiver,omitempty"`
+	Receiver *webhook.Stats `json:"receiver,omitempty"`
 
 	Forward *forward.Stats `json:"forward,omitempty"` // a sink's counters, as its process last saved them
 }
@@ -69,12 +70,12 @@ func newStatusCmd(e *env) *cobra.Command {
 				return err
 			}
 			rows = withSinks(rows, sinks)
-			recv, hasRecv, err := ingest.LoadWebhookStats(stateDir)
+			recv, hasRecv, err := webhook.LoadStats(stateDir)
 			if err != nil {
 				return fmt.Errorf("receiver counters: %v", err)
 			}
 			if hasRecv {
-				r := statusRow{Source: ingest.WebhookPath, Path: recv.Listen, Receiver: &recv, Updated: recv.Updated}
+				r := statusRow{Source: webhook.SourceName, Path: recv.Listen, Receiver: &recv, Updated: recv.Updated}
 				if !recv.Updated.IsZero() {
 					r.AgeSec = now.Sub(recv.Updated).Seconds()
 				}
@@ -121,12 +122,12 @@ func newStatusCmd(e *env) *cobra.Command {
 				for _, st := range sinks {
 					lastErr := "-"
 					if st.LastError != "" {
-						lastErr = query.Printable(st.LastError)
+						lastErr = termsafe.Printable(st.LastError)
 						if !st.LastErrorAt.IsZero() {
 							lastErr = st.LastErrorAt.Format(time.RFC3339) + " " + lastErr
 						}
 					}
-					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", query.Printable(st.Sink), st.Sent, st.Acked, st.Retried, st.Dropped,
+					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", termsafe.Printable(st.Sink), st.Sent, st.Acked, st.Retried, st.Dropped,
 						st.DeadLettered, st.Oversize, st.Lost, st.Queue, lastErr)
 				}
 				if err := tw.Flush(); err != nil {
@@ -181,7 +182,7 @@ func statusOf(cp ingest.Checkpoint, now time.Time) statusRow {
 }
 
 // writeReceiverStatus is the webhook receiver's section of kaudit status.
-func writeReceiverStatus(w io.Writer, s ingest.WebhookStats, now time.Time) error {
+func writeReceiverStatus(w io.Writer, s webhook.Stats, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WEBHOOK RECEIVER\tREQUESTS\tEVENTS\tBYTES\tREJECTED\tLAST SENDER\tLAST REQUEST\tAGE")
 	reasons := make([]string, 0, len(s.Rejected))
@@ -195,12 +196,12 @@ func writeReceiverStatus(w io.Writer, s ingest.WebhookStats, now time.Time) erro
 	}
 	sender, last := "-", "-"
 	if s.LastSender != "" {
-		sender = query.Printable(s.LastSender)
+		sender = termsafe.Printable(s.LastSender)
 	}
 	if !s.LastRequest.IsZero() {
 		last = s.LastRequest.UTC().Format(time.RFC3339)
 	}
-	fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", query.Printable(s.Listen), s.Requests, s.Events, s.Bytes, rejected, sender, last,
+	fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", termsafe.Printable(s.Listen), s.Requests, s.Events, s.Bytes, rejected, sender, last,
 		now.Sub(s.Updated).Round(time.Second))
 	return tw.Flush()
 }

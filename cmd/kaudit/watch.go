@@ -13,6 +13,7 @@ import (
 	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/tui"
+	"github.com/kaudit/kaudit/views"
 )
 
 // defaultWatchPath is where kube-apiserver's --audit-log-path usually points.
@@ -83,7 +84,7 @@ needs them only to recognise an event it was given twice.`,
 			if noState {
 				stateDir = ""
 			}
-			streaming := !ui && format == "jsonl" && view == query.ViewEvents
+			streaming := !ui && format == "jsonl" && view == views.ViewEvents
 			cfg := liveConfig{path: path, history: hist, stateDir: stateDir, maxLine: maxLine, poll: watchPoll}
 			if err := keep.apply(&cfg, streaming); err != nil {
 				return err
@@ -157,7 +158,7 @@ func streamEvents(ctx context.Context, e *env, sel *selection) func(st *store.St
 				}
 			})
 		} else {
-			err = query.WriteRaw(bw, st, kept, false)
+			err = views.WriteRaw(bw, st, kept, false)
 		}
 		if err != nil {
 			return err
@@ -167,7 +168,7 @@ func streamEvents(ctx context.Context, e *env, sel *selection) func(st *store.St
 }
 
 // watchUI runs the terminal UI over the live store until the user quits.
-func watchUI(ctx context.Context, e *env, cfg liveConfig, source string, sel *selection, view query.View, pol tui.PolicyFunc) error {
+func watchUI(ctx context.Context, e *env, cfg liveConfig, source string, sel *selection, view views.View, pol tui.PolicyFunc) error {
 	f := newFeed(source)
 	f.policy = pol
 	f.prog.Live = true

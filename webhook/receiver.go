@@ -1,4 +1,4 @@
-package ingest
+package webhook
 
 import (
 	"bytes"
@@ -15,9 +15,10 @@ import (
 	"time"
 
 	"github.com/kaudit/kaudit/audit"
+	"github.com/kaudit/kaudit/ingest"
 )
 
-// Defaults of a Webhook's limits.
+// Defaults of a Receiver's limits.
 const (
 	DefaultMaxBody     = 64 << 20 // bytes of one request body, after gzip decompression too
 	DefaultMaxRequests = 16       // requests handled at once; more get 429
@@ -25,11 +26,11 @@ const (
 	DefaultQueueWait   = time.Second
 )
 
-// WebhookPath is the source name of the events a Webhook hands on, and the
+// SourceName is the source name of the events a Receiver hands on, and the
 // Path of its batches' positions.
-const WebhookPath = "webhook"
+const SourceName = "webhook"
 
-// Webhook receives kube-apiserver's audit webhook: POSTed audit.k8s.io
+// Receiver receives kube-apiserver's audit webhook: POSTed audit.k8s.io
 // EventList bodies (v1 or v1beta1; or a single Event), gzip-encoded or not.
 // It is an http.Handler; /healthz answers "ok" to anyone.
 //
@@ -44,14 +45,14 @@ const WebhookPath = "webhook"
 //
 // Goroutines: configure it, then serve requests (any number of goroutines)
 // and, in memory mode, call Run once. Stats may be called at any time.
-type Webhook struct {
+type Receiver struct {
 	MaxBody     int64         // 0 means DefaultMaxBody
 	MaxRequests int           // 0 means DefaultMaxRequests
 	Queue       int           // 0 means DefaultQueue
 	QueueWait   time.Duration // 0 means DefaultQueueWait
 	Auth        *Auth         // nil: no authentication (loopback only; the caller decides)
 	Spool       *SpoolFile    // nil: memory mode, hand batches to Run's emit
-	OnProblem   func(Problem)
+	OnProblem   func(ingest.Problem)
 
 	once  sync.Once
 	sem   chan struct{}
@@ -66,7 +67,7 @@ type pending struct {
 	ack    chan error // capacity 1
 }
 
-func (w *Webhook) init() {
+func (w *Receiver) init() {
 	w.once.Do(func() {
 		w.sem = make(chan struct{}, cmp0(w.MaxRequests, DefaultMaxRequests))
 		w.queue = make(chan *pending, cmp0(w.Queue, DefaultQueue))
@@ -82,7 +83,7 @@ func cmp0(v, def int) int {
 	return v
 }
 
-func (w *Webhook) maxBody() int64 {
+func (w *Receiver) maxBody() int64 {
 	if w.MaxBody <= 0 {
 		return DefaultMaxBody
 	}
@@ -90,14 +91,14 @@ func (w *Webhook) maxBody() int64 {
 }
 
 // Run hands the events of accepted requests to emit, in batches of at most
-// MaxBatch (a request is answered after its last), until ctx is cancelled; requests still waiting then get 503. Their
+// ingest.MaxBatch (a request is answered after its last), until ctx is cancelled; requests still waiting then get 503. Their
 // original bytes are kept in an in-memory Spool (the batches' Raw), one
 // line per event. Only needed in memory mode; with a Spool the spool file
 // is the source (follow it with a Tail).
-func (w *Webhook) Run(ctx context.Context, emit func(Batch) error) error {
+func (w *Receiver) Run(ctx context.Context, emit func(ingest.Batch) error) error {
 	w.init()
 	defer close(w.done)
-	raw := NewSpool()
+	raw := ingest.NewSpool()
 	defer raw.Close() // ReadAt keeps working for the store
 	var line int64
 	fail := func(err error) {
@@ -124,17 +125,17 @@ func (w *Webhook) Run(ctx context.Context, emit func(Batch) error) error {
 				raw.Write(e.Raw)
 				raw.Write(newline)
 			}
-			// Batches of at most MaxBatch events; the request is
+			// Batches of at most ingest.MaxBatch events; the request is
 			// acknowledged after the last.
 			var err error
-			for i := 0; i < len(p.events) && err == nil; i += MaxBatch {
-				j := min(i+MaxBatch, len(p.events))
+			for i := 0; i < len(p.events) && err == nil; i += ingest.MaxBatch {
+				j := min(i+ingest.MaxBatch, len(p.events))
 				line += int64(j - i)
 				end := raw.Size()
 				if j < len(p.events) {
 					end = offsets[j]
 				}
-				err = emit(Batch{Events: p.events[i:j:j], Offsets: offsets[i:j:j], Raw: raw, Pos: Position{Path: WebhookPath, Offset: end, Line: line}})
+				err = emit(ingest.Batch{Events: p.events[i:j:j], Offsets: offsets[i:j:j], Raw: raw, Pos: ingest.Position{Path: SourceName, Offset: end, Line: line}})
 			}
 			p.ack <- err
 			if err != nil {
@@ -165,19 +166,19 @@ func oneLine(raw []byte) []byte {
 
 // CountRejected counts a request refused before it reached the handler,
 // such as a failed TLS handshake (ReasonHandshake).
-func (w *Webhook) CountRejected(reason string) {
+func (w *Receiver) CountRejected(reason string) {
 	w.init()
 	w.stats.reject(reason)
 }
 
 // Stats is a snapshot of the counters.
-func (w *Webhook) Stats() WebhookStats {
+func (w *Receiver) Stats() Stats {
 	w.init()
 	return w.stats.snapshot()
 }
 
 // ServeHTTP implements http.Handler.
-func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+func (w *Receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w.init()
 	if r.URL.Path == "/healthz" {
 		rw.Header().Set("Content-Type", "text/plain")
@@ -187,16 +188,16 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	from := remoteIP(r)
 	if r.Method != http.MethodPost {
 		rw.Header().Set("Allow", http.MethodPost)
-		w.reject(rw, from, http.StatusMethodNotAllowed, ReasonMethod, Unrecognised, "method "+r.Method+" (want POST)")
+		w.reject(rw, from, http.StatusMethodNotAllowed, ReasonMethod, ingest.Unrecognised, "method "+r.Method+" (want POST)")
 		return
 	}
 	sender, status, why := w.Auth.check(r)
 	if status != 0 {
 		if status == http.StatusUnauthorized {
 			rw.Header().Set("WWW-Authenticate", `Bearer realm="kaudit"`)
-			w.reject(rw, from, status, ReasonUnauthenticated, Rejected, why)
+			w.reject(rw, from, status, ReasonUnauthenticated, ingest.Rejected, why)
 		} else {
-			w.reject(rw, from, status, ReasonForbidden, Rejected, why)
+			w.reject(rw, from, status, ReasonForbidden, ingest.Rejected, why)
 		}
 		return
 	}
@@ -208,7 +209,7 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		defer func() { <-w.sem }()
 	default:
 		rw.Header().Set("Retry-After", "1")
-		w.reject(rw, sender, http.StatusTooManyRequests, ReasonBusy, Rejected, "too many requests at once; retry")
+		w.reject(rw, sender, http.StatusTooManyRequests, ReasonBusy, ingest.Rejected, "too many requests at once; retry")
 		return
 	}
 	body, err := w.readBody(rw, r)
@@ -217,25 +218,25 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		var ne net.Error
 		switch {
 		case errors.As(err, &tl):
-			w.reject(rw, sender, http.StatusRequestEntityTooLarge, ReasonTooLarge, TooLong, tl.Error())
+			w.reject(rw, sender, http.StatusRequestEntityTooLarge, ReasonTooLarge, ingest.TooLong, tl.Error())
 		case errors.As(err, &ne) && ne.Timeout():
-			w.reject(rw, sender, http.StatusRequestTimeout, ReasonTimeout, Rejected, "reading the body: "+err.Error())
+			w.reject(rw, sender, http.StatusRequestTimeout, ReasonTimeout, ingest.Rejected, "reading the body: "+err.Error())
 		default:
-			w.reject(rw, sender, http.StatusBadRequest, ReasonMalformed, Unreadable, "reading the body: "+err.Error())
+			w.reject(rw, sender, http.StatusBadRequest, ReasonMalformed, ingest.Unreadable, "reading the body: "+err.Error())
 		}
 		return
 	}
 	events, err := audit.Decode(body, nil)
 	var ie *audit.ItemError
 	if err != nil && (!errors.As(err, &ie) || len(events) == 0) {
-		kind, msg := decodeProblem(err)
+		kind, msg := ingest.DecodeProblem(err)
 		w.reject(rw, sender, http.StatusBadRequest, ReasonMalformed, kind, msg)
 		return
 	}
 	if ie != nil {
 		// The good items are taken; the bad ones could never be, and a 400
 		// would make the API server drop the good ones too.
-		kind, msg := decodeProblem(err)
+		kind, msg := ingest.DecodeProblem(err)
 		w.problem(sender, kind, msg)
 		w.stats.rejectItems(1)
 	}
@@ -243,7 +244,7 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		if status == http.StatusTooManyRequests {
 			rw.Header().Set("Retry-After", "1")
 		}
-		w.reject(rw, sender, status, reasonOf(status), Rejected, err.Error())
+		w.reject(rw, sender, status, reasonOf(status), ingest.Rejected, err.Error())
 		return
 	}
 	w.stats.accepted(sender, len(events), len(body))
@@ -254,7 +255,7 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 // take hands events on: to the spool (written and fsynced), or to Run's
 // consumer, waiting for it to return. On failure it returns the status to
 // answer.
-func (w *Webhook) take(ctx context.Context, events []audit.Event) (int, error) {
+func (w *Receiver) take(ctx context.Context, events []audit.Event) (int, error) {
 	if len(events) == 0 {
 		return 0, nil
 	}
@@ -330,7 +331,7 @@ func (e *tooLargeError) Error() string {
 // readBody reads the body, never more than the limit (+1 byte to notice):
 // a declared Content-Length over the limit is refused before reading any of
 // it; a gzip body is limited before and after decompression.
-func (w *Webhook) readBody(rw http.ResponseWriter, r *http.Request) ([]byte, error) {
+func (w *Receiver) readBody(rw http.ResponseWriter, r *http.Request) ([]byte, error) {
 	limit := w.maxBody()
 	if r.ContentLength > limit {
 		return nil, &tooLargeError{size: r.ContentLength, limit: limit}
@@ -367,7 +368,7 @@ func overLimit(err error, limit int64, gz bool) error {
 	return err
 }
 
-// Rejection reasons, as counted in WebhookStats.Rejected.
+// Rejection reasons, as counted in Stats.Rejected.
 const (
 	ReasonUnauthenticated = "unauthenticated"
 	ReasonForbidden       = "forbidden"
@@ -388,7 +389,7 @@ func reasonOf(status int) string {
 }
 
 // reject answers status with why, counts it and reports it.
-func (w *Webhook) reject(rw http.ResponseWriter, sender string, status int, reason string, kind ProblemKind, why string) {
+func (w *Receiver) reject(rw http.ResponseWriter, sender string, status int, reason string, kind ingest.ProblemKind, why string) {
 	w.stats.reject(reason)
 	w.problem(sender, kind, fmt.Sprintf("%d %s: %s", status, http.StatusText(status), why))
 	rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -400,9 +401,9 @@ func (w *Webhook) reject(rw http.ResponseWriter, sender string, status int, reas
 	io.WriteString(rw, why+"\n")
 }
 
-func (w *Webhook) problem(sender string, kind ProblemKind, msg string) {
+func (w *Receiver) problem(sender string, kind ingest.ProblemKind, msg string) {
 	if w.OnProblem != nil {
-		w.OnProblem(Problem{Path: WebhookPath + " from " + sender, Kind: kind, Msg: msg})
+		w.OnProblem(ingest.Problem{Path: SourceName + " from " + sender, Kind: kind, Msg: msg})
 	}
 }
 

@@ -1,4 +1,4 @@
-package ingest
+package webhook
 
 import (
 	"crypto/sha256"
@@ -14,7 +14,7 @@ import (
 	"strings"
 )
 
-// Auth is how a Webhook knows who is sending: a client certificate
+// Auth is how a Receiver knows who is sending: a client certificate
 // verified against a CA (the TLS handshake does that: see ServerTLS),
 // optionally restricted to some names, and/or a bearer token.
 //

@@ -1,4 +1,4 @@
-package ingest
+package webhook
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kaudit/kaudit/audit"
+	"github.com/kaudit/kaudit/ingest"
 )
 
 // collector is a Run consumer that records what it was handed.
@@ -28,7 +29,7 @@ type collector struct {
 	events int
 }
 
-func (c *collector) emit(b Batch) error {
+func (c *collector) emit(b ingest.Batch) error {
 	if c.block != nil {
 		<-c.block
 	}
@@ -53,7 +54,7 @@ func (c *collector) has(key string) bool {
 }
 
 // startWebhook runs w's consumer into a collector until the test ends.
-func startWebhook(t *testing.T, w *Webhook, c *collector) {
+func startWebhook(t *testing.T, w *Receiver, c *collector) {
 	t.Helper()
 	if c.keys == nil {
 		c.keys = map[string]int{}
@@ -124,7 +125,7 @@ func TestWebhookBodies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var probs []string
 			var mu sync.Mutex
-			w := &Webhook{OnProblem: func(p Problem) { mu.Lock(); probs = append(probs, p.Kind.String()+": "+p.Msg); mu.Unlock() }}
+			w := &Receiver{OnProblem: func(p ingest.Problem) { mu.Lock(); probs = append(probs, p.Kind.String()+": "+p.Msg); mu.Unlock() }}
 			c := &collector{}
 			startWebhook(t, w, c)
 			req := httptest.NewRequest(cmpStr(tc.method, "POST"), "/", strings.NewReader(tc.body))
@@ -170,7 +171,7 @@ func cmpStr(s, def string) string {
 // TestWebhookOriginalBytes: each event handed on is its item's bytes.
 func TestWebhookOriginalBytes(t *testing.T) {
 	v1 := fixtureLines(t, "audit2rbac-demo-v1.jsonl", 20)
-	w := &Webhook{}
+	w := &Receiver{}
 	c := &collector{}
 	startWebhook(t, w, c)
 	rec := httptest.NewRecorder()
@@ -183,21 +184,21 @@ func TestWebhookOriginalBytes(t *testing.T) {
 	}
 }
 
-// TestWebhookBigList: an EventList of more than MaxBatch items is handed
-// on in batches of at most MaxBatch, in order, before the 200.
+// TestWebhookBigList: an EventList of more than ingest.MaxBatch items is handed
+// on in batches of at most ingest.MaxBatch, in order, before the 200.
 func TestWebhookBigList(t *testing.T) {
-	items := make([]string, 2*MaxBatch+7)
+	items := make([]string, 2*ingest.MaxBatch+7)
 	for i := range items {
 		items[i] = fmt.Sprintf(`{"auditID":"%06d","stage":"ResponseComplete","verb":"get"}`, i)
 	}
 	var sizes []int
 	var ids []string
-	w := &Webhook{}
+	w := &Receiver{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		w.Run(ctx, func(b Batch) error {
+		w.Run(ctx, func(b ingest.Batch) error {
 			sizes = append(sizes, len(b.Events))
 			for _, e := range b.Events {
 				ids = append(ids, e.AuditID)
@@ -209,7 +210,7 @@ func TestWebhookBigList(t *testing.T) {
 	w.ServeHTTP(rec, httptest.NewRequest("POST", "/", strings.NewReader(eventList(t, "v1", items...))))
 	cancel()
 	<-done
-	if rec.Code != 200 || fmt.Sprint(sizes) != fmt.Sprint([]int{MaxBatch, MaxBatch, 7}) {
+	if rec.Code != 200 || fmt.Sprint(sizes) != fmt.Sprint([]int{ingest.MaxBatch, ingest.MaxBatch, 7}) {
 		t.Fatalf("status %d, batches %v", rec.Code, sizes)
 	}
 	for i, id := range ids {
@@ -220,7 +221,7 @@ func TestWebhookBigList(t *testing.T) {
 }
 
 func TestWebhookHealthz(t *testing.T) {
-	w := &Webhook{Auth: &Auth{ClientCert: true}}
+	w := &Receiver{Auth: &Auth{ClientCert: true}}
 	rec := httptest.NewRecorder()
 	w.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
 	if rec.Code != 200 || rec.Body.String() != "ok\n" {
@@ -231,7 +232,7 @@ func TestWebhookHealthz(t *testing.T) {
 // TestWebhookBusy: when the consumer does not keep up, requests get 429
 // with Retry-After, never 200; when it stops, 503.
 func TestWebhookBusy(t *testing.T) {
-	w := &Webhook{Queue: 1, QueueWait: 20 * time.Millisecond}
+	w := &Receiver{Queue: 1, QueueWait: 20 * time.Millisecond}
 	c := &collector{block: make(chan struct{})}
 	startWebhook(t, w, c)
 	body := eventList(t, "v1", fixtureLines(t, "audit2rbac-demo-v1.jsonl", 1)...)
@@ -260,10 +261,10 @@ func TestWebhookBusy(t *testing.T) {
 }
 
 func TestWebhookStopped(t *testing.T) {
-	w := &Webhook{}
+	w := &Receiver{}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	w.Run(ctx, func(Batch) error { return nil })
+	w.Run(ctx, func(ingest.Batch) error { return nil })
 	rec := httptest.NewRecorder()
 	w.ServeHTTP(rec, httptest.NewRequest("POST", "/", strings.NewReader(fixtureLines(t, "audit2rbac-demo-v1.jsonl", 1)[0])))
 	if rec.Code != 503 {
@@ -280,7 +281,7 @@ func TestWebhookSpool(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sp.Close()
-	w := &Webhook{Spool: sp}
+	w := &Receiver{Spool: sp}
 	v1 := fixtureLines(t, "audit2rbac-demo-v1.jsonl", 6)
 	var pretty bytes.Buffer
 	json.Indent(&pretty, []byte(eventList(t, "v1beta1", v1[3:]...)), "", "  ")
@@ -301,14 +302,14 @@ func TestWebhookSpool(t *testing.T) {
 	}
 	var n atomic.Int64
 	ctx, cancel := context.WithCancel(context.Background())
-	tail := &Tail{Path: sp.Path(), Poll: 10 * time.Millisecond}
+	tail := &ingest.Tail{Path: sp.Path(), Poll: 10 * time.Millisecond}
 	go func() {
 		for i := 0; i < 200 && n.Load() < 6; i++ {
 			time.Sleep(10 * time.Millisecond)
 		}
 		cancel()
 	}()
-	tail.Run(ctx, func(b Batch) error { n.Add(int64(len(b.Events))); return nil })
+	tail.Run(ctx, func(b ingest.Batch) error { n.Add(int64(len(b.Events))); return nil })
 	if n.Load() != 6 {
 		t.Errorf("tail of the spool handed on %d events, want 6", n.Load())
 	}
@@ -324,13 +325,13 @@ func FuzzWebhookBody(f *testing.F) {
 	f.Add([]byte("{\n \"kind\": \"EventList\",\n \"apiVersion\": \"audit.k8s.io/v1\",\n \"items\": [{\"auditID\": \"c\"}, 7]}"), false)
 	f.Add([]byte(gzipString(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[]}`)), true)
 	f.Fuzz(func(t *testing.T, body []byte, gzipped bool) {
-		w := &Webhook{MaxBody: 1 << 16, Queue: 1}
+		w := &Receiver{MaxBody: 1 << 16, Queue: 1}
 		var got []string
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			w.Run(ctx, func(b Batch) error {
+			w.Run(ctx, func(b ingest.Batch) error {
 				for i, e := range b.Events {
 					raw := make([]byte, len(e.Raw))
 					b.Raw.ReadAt(raw, b.Offsets[i])
@@ -389,10 +390,10 @@ func BenchmarkWebhook(b *testing.B) {
 		items[i] = ls[i%len(ls)]
 	}
 	body := []byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[` + strings.Join(items, ",") + `]}`)
-	w := &Webhook{}
+	w := &Receiver{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go w.Run(ctx, func(Batch) error { return nil })
+	go w.Run(ctx, func(ingest.Batch) error { return nil })
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {

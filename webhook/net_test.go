@@ -1,4 +1,4 @@
-package ingest
+package webhook
 
 import (
 	"bufio"
@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kaudit/kaudit/ingest"
 )
 
 // TestWebhookAuth runs a real TLS listener: client certificates from the
@@ -32,8 +34,8 @@ func TestWebhookAuth(t *testing.T) {
 	}
 	body := eventList(t, "v1", fixtureLines(t, "audit2rbac-demo-v1.jsonl", 2)...)
 
-	start := func(auth *Auth) (*Webhook, string) {
-		w := &Webhook{Auth: auth}
+	start := func(auth *Auth) (*Receiver, string) {
+		w := &Receiver{Auth: auth}
 		startWebhook(t, w, &collector{})
 		srv := httptest.NewUnstartedServer(w)
 		srv.TLS = tlsCfg.Clone()
@@ -157,9 +159,9 @@ func rawPost(t *testing.T, addr, headers string, total int64) (status int, writt
 // most the limit; a gzip bomb is stopped at the limit after decompression.
 func TestWebhookBodyLimit(t *testing.T) {
 	const hundred = 100 << 20
-	var probs []Problem
+	var probs []ingest.Problem
 	var mu sync.Mutex
-	w := &Webhook{MaxBody: 1 << 20, OnProblem: func(p Problem) { mu.Lock(); probs = append(probs, p); mu.Unlock() }}
+	w := &Receiver{MaxBody: 1 << 20, OnProblem: func(p ingest.Problem) { mu.Lock(); probs = append(probs, p); mu.Unlock() }}
 	c := &collector{}
 	startWebhook(t, w, c)
 	srv := httptest.NewServer(w)
@@ -256,7 +258,7 @@ func TestWebhookBodyLimit(t *testing.T) {
 // TestWebhookDefaultLimit: the default limit takes a 20 MiB body (Falco
 // drops events over 256 KB) and refuses a declared 100 MiB one at once.
 func TestWebhookDefaultLimit(t *testing.T) {
-	w := &Webhook{}
+	w := &Receiver{}
 	c := &collector{}
 	startWebhook(t, w, c)
 	big := fixtureLines(t, "audit2rbac-demo-v1.jsonl", 1)[0]
@@ -278,7 +280,7 @@ func TestWebhookDefaultLimit(t *testing.T) {
 // TestWebhookConcurrentSenders: 20 senders at full speed, retrying on 429
 // as the API server does; every event acknowledged with 200 was handed on.
 func TestWebhookConcurrentSenders(t *testing.T) {
-	w := &Webhook{Queue: 2, MaxRequests: 8, QueueWait: 5 * time.Millisecond}
+	w := &Receiver{Queue: 2, MaxRequests: 8, QueueWait: 5 * time.Millisecond}
 	c := &collector{}
 	startWebhook(t, w, c)
 	srv := httptest.NewServer(w)

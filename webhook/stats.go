@@ -1,4 +1,4 @@
-package ingest
+package webhook
 
 import (
 	"encoding/json"
@@ -9,12 +9,12 @@ import (
 	"time"
 )
 
-// WebhookStatsFile is the file in the state directory where kaudit serve
+// StatsFile is the file in the state directory where kaudit serve
 // keeps its receiver's counters for kaudit status.
-const WebhookStatsFile = "receiver.json"
+const StatsFile = "receiver.json"
 
-// WebhookStats are a Webhook's counters.
-type WebhookStats struct {
+// Stats are a Receiver's counters.
+type Stats struct {
 	Listen        string           `json:"listen,omitempty"` // set by the caller
 	Started       time.Time        `json:"started,omitzero"`
 	Updated       time.Time        `json:"updated,omitzero"` // when the snapshot was written
@@ -28,7 +28,7 @@ type WebhookStats struct {
 }
 
 // TotalRejected is the number of refused requests.
-func (s WebhookStats) TotalRejected() int64 {
+func (s Stats) TotalRejected() int64 {
 	var n int64
 	for _, v := range s.Rejected {
 		n += v
@@ -39,11 +39,11 @@ func (s WebhookStats) TotalRejected() int64 {
 // statsKeeper guards the counters. Goroutines: any (a mutex).
 type statsKeeper struct {
 	mu sync.Mutex
-	s  WebhookStats
+	s  Stats
 }
 
 func (k *statsKeeper) init() {
-	k.s = WebhookStats{Started: time.Now().UTC(), Rejected: map[string]int64{}}
+	k.s = Stats{Started: time.Now().UTC(), Rejected: map[string]int64{}}
 }
 
 func (k *statsKeeper) accepted(sender string, events, bytes int) {
@@ -68,7 +68,7 @@ func (k *statsKeeper) rejectItems(n int64) {
 	k.s.RejectedItems += n
 }
 
-func (k *statsKeeper) snapshot() WebhookStats {
+func (k *statsKeeper) snapshot() Stats {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	s := k.s
@@ -76,9 +76,9 @@ func (k *statsKeeper) snapshot() WebhookStats {
 	return s
 }
 
-// SaveWebhookStats writes s to dir/WebhookStatsFile atomically (temporary
+// SaveStats writes s to dir/StatsFile atomically (temporary
 // file, rename), stamping Updated.
-func SaveWebhookStats(dir string, s WebhookStats) error {
+func SaveStats(dir string, s Stats) error {
 	s.Updated = time.Now().UTC()
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
@@ -87,12 +87,12 @@ func SaveWebhookStats(dir string, s WebhookStats) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	return writeFileAtomic(dir, WebhookStatsFile, append(data, '\n'), false)
+	return writeFileAtomic(dir, StatsFile, append(data, '\n'))
 }
 
-// LoadWebhookStats reads dir/WebhookStatsFile; ok is false when there is none.
-func LoadWebhookStats(dir string) (s WebhookStats, ok bool, err error) {
-	data, err := os.ReadFile(filepath.Join(dir, WebhookStatsFile))
+// LoadStats reads dir/StatsFile; ok is false when there is none.
+func LoadStats(dir string) (s Stats, ok bool, err error) {
+	data, err := os.ReadFile(filepath.Join(dir, StatsFile))
 	if os.IsNotExist(err) {
 		return s, false, nil
 	}
@@ -103,4 +103,24 @@ func LoadWebhookStats(dir string) (s WebhookStats, ok bool, err error) {
 		return s, false, err
 	}
 	return s, true, nil
+}
+
+// writeFileAtomic replaces dir/name with data through a temporary file and
+// a rename, so that kaudit status sees the old counters or the new ones.
+func writeFileAtomic(dir, name string, data []byte) error {
+	tmp, err := os.CreateTemp(dir, name+".tmp*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(dir, name))
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }

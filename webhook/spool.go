@@ -1,4 +1,4 @@
-package ingest
+package webhook
 
 import (
 	"os"
@@ -11,7 +11,7 @@ import (
 // SpoolName is the file a SpoolFile writes in its directory.
 const SpoolName = "webhook.log"
 
-// SpoolFile is the durable spool of a Webhook: every accepted event is
+// SpoolFile is the durable spool of a Receiver: every accepted event is
 // appended as one JSON line (its original bytes, compacted if it spanned
 // lines) and the file is fsynced before the request is answered 200. It is
 // an audit log like any other: follow it with a Tail (and positions), so a

@@ -1,4 +1,4 @@
-package query
+package views
 
 import (
 	"bufio"
@@ -9,14 +9,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kaudit/kaudit/redact"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/termsafe"
 )
 
 // WriteText writes t as aligned columns with a header line. Every value
-// passes through Printable first.
+// passes through termsafe.Printable first; widths are terminal cells
+// (ansi.StringWidth), so CJK and emoji, two cells wide, stay aligned.
 func WriteText(w io.Writer, t *Table) error {
 	cells := make([][]string, 0, len(t.Rows)+1)
 	header := make([]string, len(t.Columns))
@@ -27,20 +30,20 @@ func WriteText(w io.Writer, t *Table) error {
 	for _, row := range t.Rows {
 		line := make([]string, len(row))
 		for i, v := range row {
-			line[i] = Printable(textValue(t.Columns[i].Kind, v))
+			line[i] = termsafe.Printable(textValue(t.Columns[i].Kind, v))
 		}
 		cells = append(cells, line)
 	}
 	widths := make([]int, len(t.Columns))
 	for _, line := range cells {
 		for i, s := range line {
-			widths[i] = max(widths[i], utf8.RuneCountInString(s))
+			widths[i] = max(widths[i], ansi.StringWidth(s))
 		}
 	}
 	bw := bufio.NewWriter(w)
 	for _, line := range cells {
 		for i, s := range line {
-			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(s))
+			pad := strings.Repeat(" ", widths[i]-ansi.StringWidth(s))
 			last := i == len(line)-1
 			switch {
 			case numeric(t.Columns[i].Kind):

@@ -1,29 +1,15 @@
-package query
+package views
 
 import (
 	"bytes"
 	"strings"
 	"testing"
 	"time"
-)
 
-func TestPrintable(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"kubectl/v1.32.0 (linux/amd64)", "kubectl/v1.32.0 (linux/amd64)"},
-		{"ümlaut and 日本", "ümlaut and 日本"},
-		{"clear\x1b[2Jscreen", `clear\x1b[2Jscreen`},
-		{"bell\a and newline\n", `bell\x07 and newline\x0a`},
-		{"csi\u009b31m", `csi\u009b31m`},
-		{"rtl\u202eexe.txt", `rtl\u202eexe.txt`},
-		{"bad\xffutf8", `bad\xffutf8`},
-		{"del\x7f", `del\x7f`},
-	}
-	for _, tt := range tests {
-		if got := Printable(tt.in); got != tt.want {
-			t.Errorf("Printable(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kaudit/kaudit/internal/golden"
+)
 
 func TestQuantile(t *testing.T) {
 	ms := func(ns ...int) []time.Duration {
@@ -93,5 +79,36 @@ func TestWriters(t *testing.T) {
 	WriteJSON(&js, tab)
 	if !strings.HasPrefix(js.String(), "[\n{") || !strings.HasSuffix(js.String(), "}\n]\n") || strings.Count(js.String(), "\n") != 4 {
 		t.Errorf("json:\n%s", js.String())
+	}
+}
+
+// TestWriteTextWide: columns are measured in terminal cells, so names in
+// CJK (two cells a rune), emoji (two cells, some several code points) and
+// combining accents (zero cells) line up with ASCII ones.
+func TestWriteTextWide(t *testing.T) {
+	tab := &Table{View: ViewUsers, Columns: []Column{
+		text("USER", "user"), integer("REQUESTS", "requests"), text("NAMESPACE", "namespace"),
+	}, Rows: [][]any{
+		{"alice", 12, "default"},
+		{"山田太郎", 7, "本番"},
+		{"deploy-🚀", 3, "ns-👩‍💻"},
+		{"ze\u0301ro", 1, "x"},
+	}}
+	var b bytes.Buffer
+	if err := WriteText(&b, tab); err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "testdata/wide.golden", b.Bytes())
+	// Independent of the golden file: every REQUESTS value ends in the
+	// same cell column as its header.
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	end := ansi.StringWidth(lines[0][:strings.Index(lines[0], "REQUESTS")+len("REQUESTS")])
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		num := f[len(f)-2]
+		idx := strings.Index(l, "  "+num+"  ") + 2 + len(num)
+		if got := ansi.StringWidth(l[:idx]); got != end {
+			t.Errorf("%q: count ends at cell %d, header at %d", l, got, end)
+		}
 	}
 }
