@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/kaudit/kaudit/termsafe"
 )
 
 // ProblemKind says what was wrong with a piece of input.
@@ -110,7 +112,9 @@ func (r *Reporter) Report(p Problem) {
 	}
 	r.perFile[k] = n + 1
 	if n < r.limit {
-		r.write("kaudit: warning: " + p.String() + "\n")
+		// Paths and messages carry client bytes (file names, object keys):
+		// escaped so that they cannot drive the terminal.
+		r.write("kaudit: warning: " + termsafe.Printable(p.String()) + "\n")
 	}
 }
 
@@ -177,7 +181,7 @@ func (r *Reporter) Close() error {
 	// more" lines come out in the same order as the warnings above them.
 	for _, k := range r.order {
 		if extra := r.perFile[k] - r.limit; extra > 0 {
-			r.write(fmt.Sprintf("kaudit: warning: %s: ... and %d more %s\n", k.path, extra, k.kind))
+			r.write(fmt.Sprintf("kaudit: warning: %s: ... and %d more %s\n", termsafe.Printable(k.path), extra, k.kind))
 		}
 	}
 	if s := r.summary(); s != "" {

@@ -41,3 +41,23 @@ func TestInvalidUTF8OutputIsValidJSON(t *testing.T) {
 		}
 	}
 }
+
+// An escape sequence in an object key or a file name reaches stderr only
+// escaped (it used to set the terminal's title).
+func TestWarningsAreTerminalSafe(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f\x1b]2;NAME\a.log")
+	if err := os.WriteFile(p, []byte("{\"\x1b]2;RAW\a\":1}\n{\"\u202e\":2}\n"+`{"\u001b]2;TITLE\u0007":1}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := kaudit(t, "", "replay", "-o", "jsonl", p)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if strings.ContainsAny(errOut, "\x1b\a\u202e") {
+		t.Errorf("raw control characters on stderr: %q", errOut)
+	}
+	if !strings.Contains(errOut, `\x1b]2;TITLE`) || !strings.Contains(errOut, `f\x1b]2;NAME`) {
+		t.Errorf("the warning does not show what was there: %q", errOut)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kaudit/kaudit/redact"
+	"github.com/kaudit/kaudit/termsafe"
 )
 
 // Exit codes (DESIGN.md §3).
@@ -45,6 +46,11 @@ type env struct {
 // run is kaudit without the process: it parses args, runs the command and
 // returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// Every message line goes through the terminal-safety leaf, whichever
+	// code formatted it: file names and object keys come from outside.
+	safeErr := termsafe.NewLines(stderr)
+	defer safeErr.Flush()
+	stderr = safeErr
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:   "kaudit",
