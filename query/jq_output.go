@@ -43,6 +43,20 @@ func (e *EventError) Unwrap() error { return e.Err }
 // onError; the other events still run. It returns early on ctx's error or
 // when writing fails.
 func WriteJQ(ctx context.Context, w io.Writer, st *store.Store, events *store.Set, p *Program, onError func(*EventError)) error {
+	bud := newBudget(ctx, 1)
+	defer bud.stop()
+	if err := writeJQ(bud, w, st, events, p, onError); err != nil {
+		if berr := bud.err(); berr != nil {
+			return berr
+		}
+		return err
+	}
+	return bud.err()
+}
+
+// writeJQ is WriteJQ within a budget's context.
+func writeJQ(bud *jqBudget, w io.Writer, st *store.Store, events *store.Set, p *Program, onError func(*EventError)) error {
+	ctx := bud.ctx
 	bw := bufio.NewWriterSize(w, 1<<16)
 	rr := st.NewRawReader()
 	it := events.Iterator()
@@ -62,6 +76,7 @@ func WriteJQ(ctx context.Context, w io.Writer, st *store.Store, events *store.Se
 			onError(&EventError{ID: id, Err: err})
 			continue
 		}
+		bud.begin(0)
 		iter := p.code.RunWithContext(ctx, v)
 		for {
 			out, ok := iter.Next()
@@ -80,11 +95,15 @@ func WriteJQ(ctx context.Context, w io.Writer, st *store.Store, events *store.Se
 				onError(&EventError{ID: id, Err: err})
 				break
 			}
+			// Writing may block on a slow reader (a pager): not the program's time.
+			bud.end(0)
 			bw.Write(b)
 			if err := bw.WriteByte('\n'); err != nil {
 				return err
 			}
+			bud.begin(0)
 		}
+		bud.end(0)
 	}
 	return bw.Flush()
 }
