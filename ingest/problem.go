@@ -26,12 +26,13 @@ const (
 	Binary                          // a file that is not text; skipped
 	NoAuditFiles                    // a directory without audit*.log* files
 	Rejected                        // a webhook request refused (credentials, busy, stopping)
+	Invalid                         // an event with a bad time, no auditID or stage, or a bad code; the event is kept
 
 	// NumProblemKinds is the number of kinds; Summary.Problems is indexed by kind.
 	NumProblemKinds = iota
 )
 
-var kindNames = [NumProblemKinds]string{"malformed", "too long", "unrecognised", "invalid UTF-8", "truncated", "unreadable", "empty", "binary", "no audit files", "rejected"}
+var kindNames = [NumProblemKinds]string{"malformed", "too long", "unrecognised", "invalid UTF-8", "truncated", "unreadable", "empty", "binary", "no audit files", "rejected", "invalid field"}
 
 // String names the kind as the summary line does ("malformed", "too long", ...).
 func (k ProblemKind) String() string {
