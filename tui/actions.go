@@ -14,25 +14,20 @@ import (
 	"github.com/kaudit/kaudit/views"
 )
 
-// sortState is a tab's chosen order: a column (-1: the view's own order;
-// on Events, input order, which is time order) and direction.
-type sortState struct {
-	col  int
-	desc bool
-}
-
 // cycleSort moves the tab's sort to the next column (s). On Events it
 // starts sorting the rows in the background.
 func (m *Model) cycleSort() tea.Cmd {
-	s := &m.sorts[m.tab]
+	t := &m.tables[m.tab]
+	s := t.Sort()
 	if m.tab == tabEvents {
 		i := slices.Index(eventSortCols, s.col)
 		s.col = eventSortCols[(i+1)%len(eventSortCols)]
 		if s.col >= 0 {
 			m.follow = false // the newest is not at the end
 		}
-		m.order = nil
-		m.cursor[tabEvents], m.offset[tabEvents] = 0, 0
+		t.SetSort(s)
+		t.Reset()
+		m.evsort.order = nil
 		return m.startSort()
 	}
 	if m.res.table == nil || m.res.tab != m.tab {
@@ -42,24 +37,27 @@ func (m *Model) cycleSort() tea.Cmd {
 	if s.col >= len(m.res.table.Columns) {
 		s.col = -1
 	}
+	t.SetSort(s)
 	m.applySort()
 	return nil
 }
 
 // flipSort reverses the tab's direction (S).
 func (m *Model) flipSort() {
-	m.sorts[m.tab].desc = !m.sorts[m.tab].desc
+	t := &m.tables[m.tab]
+	s := t.Sort()
+	s.desc = !s.desc
+	t.SetSort(s)
 	if m.tab != tabEvents {
 		m.applySort()
 	}
-	m.clamp()
 }
 
 // applySort orders the current table's rows (a copy: the result may be
 // shared with an older model value).
 func (m *Model) applySort() {
 	t := m.res.table
-	s := m.sorts[m.tab]
+	s := m.tables[m.tab].Sort()
 	if t == nil || m.res.tab != m.tab || (s.col < 0 && !s.desc) {
 		return
 	}
@@ -103,7 +101,7 @@ func compareCells(a, b any) int {
 
 // sortLabel tells the filter line how the tab is ordered.
 func (m Model) sortLabel() string {
-	s := m.sorts[m.tab]
+	s := m.tables[m.tab].Sort()
 	dir := "↑"
 	if s.desc {
 		dir = "↓"
@@ -111,7 +109,7 @@ func (m Model) sortLabel() string {
 	switch {
 	case m.tab == tabEvents && s.col >= 0:
 		l := "by " + eventColumns[s.col].Header + " " + dir
-		if m.sorting && m.order == nil {
+		if m.evsort.running && m.evsort.order == nil {
 			l += " (sorting…)"
 		}
 		return l

@@ -15,24 +15,24 @@ import (
 func TestSlowRecomputeSpaced(t *testing.T) {
 	m := started(t, genStore(t, 100), 80, 24)
 	now := gen.DefaultStart.Add(time.Hour)
-	m.clock = func() time.Time { return now }
+	m.env.clock = func() time.Time { return now }
 	nm, cmd := m.Update(changedMsg{})
 	m = nm.(Model)
-	if !m.busy || cmd == nil || m.applies != 1 {
+	if !m.work.busy || cmd == nil || m.work.applies != 1 {
 		t.Fatal("changedMsg started no computation")
 	}
 	nm, _ = m.Update(changedMsg{}) // more data while busy
 	m = nm.(Model)
 	now = now.Add(applyEvery + time.Millisecond)
-	nm, _ = m.Update(resultMsg{seq: m.seq, set: m.res.set, took: 2 * applyEvery})
+	nm, _ = m.Update(resultMsg{seq: m.work.seq, set: m.res.set, took: 2 * applyEvery})
 	m = nm.(Model)
-	if m.busy || !m.pending || m.applies != 1 {
-		t.Fatalf("after a slow result: busy %v, pending %v, applies %d", m.busy, m.pending, m.applies)
+	if m.work.busy || !m.work.pending || m.work.applies != 1 {
+		t.Fatalf("after a slow result: busy %v, pending %v, applies %d", m.work.busy, m.work.pending, m.work.applies)
 	}
 	now = now.Add(applyEvery)
 	nm, _ = m.Update(changedMsg{}) // the listening Cmd, once due
-	if m = nm.(Model); !m.busy || m.applies != 2 {
-		t.Fatalf("the pending data was not applied: busy %v, applies %d", m.busy, m.applies)
+	if m = nm.(Model); !m.work.busy || m.work.applies != 2 {
+		t.Fatalf("the pending data was not applied: busy %v, applies %d", m.work.busy, m.work.applies)
 	}
 }
 
@@ -46,8 +46,8 @@ func TestApplyBudget(t *testing.T) {
 	appendGen(t, st, g, 1000)
 	now := gen.DefaultStart.Add(time.Hour)
 	m := New(Options{Store: st, Now: fixedNow})
-	m.clock = func() time.Time { return now }
-	m = run(t, m, m.initCmd)
+	m.env.clock = func() time.Time { return now }
+	m = run(t, m, m.work.initCmd)
 	m = drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
 	const seconds, step = 2, 10 * time.Millisecond
 	redraws, prev := 0, m.View()
@@ -60,13 +60,13 @@ func TestApplyBudget(t *testing.T) {
 		}
 	}
 	limit := int(seconds*time.Second/applyEvery) + 1
-	if m.applies > limit || redraws > limit {
-		t.Errorf("%d applies and %d redraws in %ds, want at most %d", m.applies, redraws, seconds, limit)
+	if m.work.applies > limit || redraws > limit {
+		t.Errorf("%d applies and %d redraws in %ds, want at most %d", m.work.applies, redraws, seconds, limit)
 	}
-	if m.applies < limit-2 {
-		t.Errorf("only %d applies in %ds", m.applies, seconds)
+	if m.work.applies < limit-2 {
+		t.Errorf("only %d applies in %ds", m.work.applies, seconds)
 	}
-	t.Logf("%d applies, %d redraws in %d simulated seconds at 10k events/s", m.applies, redraws, seconds)
+	t.Logf("%d applies, %d redraws in %d simulated seconds at 10k events/s", m.work.applies, redraws, seconds)
 	now = now.Add(applyEvery)
 	m = drive(t, m, changedMsg{})
 	if got, want := m.rowCount(), int(st.Requests().GetCardinality()); got != want {
@@ -81,16 +81,16 @@ func TestTabWhileBusy(t *testing.T) {
 	m := started(t, st, 80, 24)
 	nm, cmd := m.Update(changedMsg{})
 	m = nm.(Model)
-	if !m.busy {
+	if !m.work.busy {
 		t.Fatal("no computation")
 	}
 	nm, next := m.Update(keys("2")[0])
 	m = nm.(Model)
-	if next != nil || !m.redo {
+	if next != nil || !m.work.redo {
 		t.Fatal("the tab switch cancelled or raced the running computation")
 	}
 	m = run(t, m, cmd)
-	if m.busy || m.res.tab != 1 || m.res.table == nil || m.live == nil || m.live.aggs[1] == nil {
-		t.Fatalf("after the switch: busy %v, tab %d", m.busy, m.res.tab)
+	if m.work.busy || m.res.tab != 1 || m.res.table == nil || m.work.live == nil || m.work.live.aggs[1] == nil {
+		t.Fatalf("after the switch: busy %v, tab %d", m.work.busy, m.res.tab)
 	}
 }

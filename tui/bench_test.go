@@ -30,8 +30,8 @@ func benchModel(b *testing.B, tab string) Model {
 	m := started(b, st, 120, 40)
 	m = drive(b, m, keys(tab)...)
 	// Somewhere in the middle, where Select and the window cost most.
-	m.cursor[m.tab] = m.rowCount() / 2
-	m.clamp()
+	m.tables[m.tab].SetCursor(m.rowCount() / 2)
+	m.sync()
 	return m
 }
 
@@ -175,7 +175,7 @@ func BenchmarkKeyWhileIngesting(b *testing.B) {
 
 func keyWhileIngesting(b *testing.B, tab string) {
 	m := benchModel(b, tab)
-	m.clock = time.Now // the program's clock: applies are spaced in real time
+	m.env.clock = time.Now // the program's clock: applies are spaced in real time
 	st := m.st
 	// A new seed per run: the same events again would be deduplicated,
 	// and nothing would arrive.
@@ -215,13 +215,13 @@ func keyWhileIngesting(b *testing.B, tab string) {
 	var took []time.Duration
 	var applied []time.Time // when each apply started
 	handle := func(in tea.Msg) {
-		if r, ok := in.(resultMsg); ok && r.seq == m.seq {
+		if r, ok := in.(resultMsg); ok && r.seq == m.work.seq {
 			took = append(took, r.took)
 		}
-		before := m.applies
+		before := m.work.applies
 		nm, cmd := m.Update(in)
 		m = nm.(Model)
-		if m.applies != before {
+		if m.work.applies != before {
 			applied = append(applied, time.Now())
 		}
 		if cmd != nil {

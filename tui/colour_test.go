@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 )
 
@@ -22,8 +23,8 @@ func TestColourJSON(t *testing.T) {
 		`"unterminated`,
 	} {
 		got := colourJSON(line)
-		if stripANSI(got) != line {
-			t.Errorf("colourJSON(%q) changed the text: %q", line, stripANSI(got))
+		if ansi.Strip(got) != line {
+			t.Errorf("colourJSON(%q) changed the text: %q", line, ansi.Strip(got))
 		}
 	}
 	if colourJSON(`"k": 1`) == `"k": 1` {

@@ -187,16 +187,16 @@ func phaseChart(e *store.Entry, width int) string {
 	return b.String()
 }
 
-// detailView is the scrollable page of one event (UI goroutine only).
+// detailView is a scrollable page of text: an event, or a report pane
+// (UI goroutine only).
 type detailView struct {
-	id store.ID
 	vp viewport.Model
 }
 
-func newDetailView(id store.ID, body string, w, h int) detailView {
+func newDetailView(body string, w, h int) detailView {
 	vp := viewport.New(w, h)
 	vp.SetContent(body)
-	return detailView{id: id, vp: vp}
+	return detailView{vp: vp}
 }
 
 // SetSize resizes the page.
@@ -206,7 +206,7 @@ func (d *detailView) SetSize(w, h int) { d.vp.Width, d.vp.Height = w, h }
 // viewport's own KeyMap (j/k, pgup/pgdn, …).
 func (d detailView) Update(msg tea.Msg) (detailView, tea.Cmd) {
 	if k, ok := msg.(tea.KeyMsg); ok {
-		km := DefaultKeyMap()
+		km := DefaultTableKeyMap()
 		switch {
 		case key.Matches(k, km.Top):
 			d.vp.GotoTop()

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -20,7 +22,7 @@ func TestDetailBodies(t *testing.T) {
 	line, _, _ := bytes.Cut(data, []byte("\n"))
 	st := store.New()
 	appendLines(t, st, line, []int{0})
-	page := stripANSI(renderDetail(st, 0, timeFormat{}))
+	page := ansi.Strip(renderDetail(st, 0, timeFormat{}))
 	req := strings.Index(page, "\nRequest body (requestObject)\n{\n  \"kind\": \"Lease\",\n")
 	resp := strings.Index(page, "\nResponse body (responseObject)\n{\n  \"kind\": \"Lease\",\n")
 	ev := strings.Index(page, "\nEvent (bodies above)\n{\n  \"kind\": \"Event\",\n")

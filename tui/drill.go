@@ -11,58 +11,61 @@ import (
 
 // open shows the detail page of an event, or drills from a grouped or
 // Latency row into the Events tab filtered by it.
-func (m Model) open() (tea.Model, tea.Cmd) {
+func (m Model) open() (Model, tea.Cmd) {
 	r := m.rows()
 	if r == nil || r.Len() == 0 {
 		return m, nil
 	}
+	cur := m.cursor()
 	if er, ok := r.(eventRows); ok {
-		id, ok := er.id(m.cursor[m.tab])
+		id, ok := er.id(cur)
 		if !ok {
 			return m, nil
 		}
-		m.detailWant = id
+		m.over = overlay{pane: paneLoading, want: id}
 		return m, safe(loadDetail(m.st, id, m.timeFormat()))
 	}
-	row := m.res.table.Rows[m.cursor[m.tab]]
+	row := m.res.table.Rows[cur]
 	term := drillTerm(m.res.table.View, row)
 	if term == "" {
 		return m, nil
 	}
-	m.back = append(m.back, backState{m.filter.String(), m.tab, m.cursor[m.tab]})
+	m.back = append(m.back, backState{m.filter.String(), m.tab, cur})
 	text := term
-	if cur := strings.TrimSpace(m.filter.String()); cur != "" && !m.filter.IsJQ() {
-		text = cur + " " + term
+	if f := strings.TrimSpace(m.filter.String()); f != "" && !m.filter.IsJQ() {
+		text = f + " " + term
 	}
+	m.tables[m.tab].SetRows(nil, timeFormat{})
 	m.tab = tabEvents
-	m.cursor[tabEvents], m.offset[tabEvents] = 0, 0
+	m.tables[tabEvents].Reset()
 	m.follow = false
 	return m.applyFilter(text, false)
 }
 
 // goBack undoes the last drill-down.
-func (m Model) goBack() (tea.Model, tea.Cmd) {
+func (m Model) goBack() (Model, tea.Cmd) {
 	if len(m.back) == 0 {
 		return m, nil
 	}
 	b := m.back[len(m.back)-1]
 	m.back = m.back[:len(m.back)-1]
+	m.tables[m.tab].SetRows(nil, timeFormat{})
 	m.tab = b.tab
-	m.cursor[b.tab] = b.cursor
+	m.tables[b.tab].SetCursor(b.cursor)
 	return m.applyFilter(b.filter, false)
 }
 
 // applyFilter makes text the filter and recomputes in the background.
-func (m Model) applyFilter(text string, fromBar bool) (tea.Model, tea.Cmd) {
+func (m Model) applyFilter(text string, fromBar bool) (Model, tea.Cmd) {
 	f, err := query.Compile(text)
 	if err != nil {
-		m.err = err.Error()
+		m.status.err = err.Error()
 		return m, nil
 	}
 	m.filter = f
 	m.bar.SetValue(text)
 	if fromBar {
-		m.cursor[m.tab], m.offset[m.tab] = 0, 0
+		m.tables[m.tab].Reset()
 	}
 	return m, m.startCompute(true)
 }

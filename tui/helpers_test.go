@@ -10,6 +10,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
 	"github.com/kaudit/kaudit/audit"
@@ -108,7 +109,7 @@ func run(tb testing.TB, m Model, cmd tea.Cmd) Model {
 func started(tb testing.TB, st *store.Store, w, h int) Model {
 	tb.Helper()
 	m := New(Options{Store: st, Now: fixedNow})
-	m.clock = stepClock(time.Second)
+	m.env.clock = stepClock(time.Second)
 	m = run(tb, m, m.Init())
 	return drive(tb, m, tea.WindowSizeMsg{Width: w, Height: h})
 }
@@ -156,7 +157,7 @@ func keys(s ...string) []tea.Msg {
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
-	got = stripANSI(got) + "\n"
+	got = ansi.Strip(got) + "\n"
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)

@@ -5,12 +5,15 @@ import "github.com/charmbracelet/bubbles/key"
 // KeyMap is every key the browser answers to. Keys are matched only with
 // key.Matches, so rebinding one here changes both behaviour and help.
 type KeyMap struct {
-	Up, Down, PageUp, PageDown, Top, Bottom  key.Binding
+	Table                                    TableKeyMap // moving in a tab's table
 	NextTab, PrevTab                         key.Binding
 	Tab1, Tab2, Tab3, Tab4, Tab5, Tab6, Tab7 key.Binding
 	Filter, Open, Back                       key.Binding
 	Follow, Pause, Sort, SortDir, Write      key.Binding
 	Help, Quit, Suspend, Problems            key.Binding
+	// Interrupt quits wherever the focus is, even in the filter bar (not
+	// in the help: Quit lists ctrl+c).
+	Interrupt key.Binding
 	// In the Denials tab (7, when an RBAC suggester is wired in): space
 	// selects rows there instead of pausing, r suggests RBAC for them, w
 	// in the suggestion writes its YAML (shown in that pane's own hint).
@@ -23,33 +26,29 @@ type KeyMap struct {
 func DefaultKeyMap() KeyMap {
 	tab := func(k, name string) key.Binding { return key.NewBinding(key.WithKeys(k), key.WithHelp(k, name)) }
 	return KeyMap{
-		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
-		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "first")),
-		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "last")),
-		NextTab:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next tab")),
-		PrevTab:  key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev tab")),
-		Tab1:     tab("1", "events"),
-		Tab2:     tab("2", "users"),
-		Tab3:     tab("3", "verbs"),
-		Tab4:     tab("4", "resources"),
-		Tab5:     tab("5", "namespaces"),
-		Tab6:     tab("6", "latency"),
-		Tab7:     tab("7", "denials"),
-		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
-		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open/drill")),
-		Back:     key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
-		Follow:   key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow")),
-		Pause:    key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "pause")),
-		Sort:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort by")),
-		SortDir:  key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "sort dir")),
-		Write:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write jsonl")),
-		Problems: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "skipped")),
-		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
-		Suspend:  key.NewBinding(key.WithKeys("ctrl+z"), key.WithHelp("ctrl+z", "suspend")),
+		Table:     DefaultTableKeyMap(),
+		NextTab:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next tab")),
+		PrevTab:   key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev tab")),
+		Tab1:      tab("1", "events"),
+		Tab2:      tab("2", "users"),
+		Tab3:      tab("3", "verbs"),
+		Tab4:      tab("4", "resources"),
+		Tab5:      tab("5", "namespaces"),
+		Tab6:      tab("6", "latency"),
+		Tab7:      tab("7", "denials"),
+		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Open:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open/drill")),
+		Back:      key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
+		Follow:    key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow")),
+		Pause:     key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "pause")),
+		Sort:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort by")),
+		SortDir:   key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "sort dir")),
+		Write:     key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write jsonl")),
+		Problems:  key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "skipped")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Suspend:   key.NewBinding(key.WithKeys("ctrl+z"), key.WithHelp("ctrl+z", "suspend")),
+		Interrupt: key.NewBinding(key.WithKeys("ctrl+c")),
 
 		SelectDenial: key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "7: select")),
 		SuggestRBAC:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "7: RBAC fix")),
@@ -66,7 +65,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp is the ? screen (help.KeyMap), one column per group.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextTab, k.PrevTab},
+		append(k.Table.FullHelp()[0], k.NextTab, k.PrevTab),
 		{k.Tab1, k.Tab2, k.Tab3, k.Tab4, k.Tab5, k.Tab6, k.Tab7},
 		{k.Filter, k.Open, k.Back, k.Sort, k.SortDir, k.Write, k.SelectDenial, k.SuggestRBAC},
 		{k.Follow, k.Pause, k.Problems, k.Policy, k.Help, k.Suspend, k.Quit},

@@ -10,11 +10,18 @@
 // redraws a second. A new filter starts a computation from scratch, tagged
 // with a sequence number so a stale answer is dropped. View renders only
 // the visible rows.
+//
+// Layout of the code: Run (run.go) starts the program over a Model. The
+// Model is a root that dispatches messages to its parts: one table
+// component per tab (table.go: cursor, window, sort, keys; rows.go: what
+// it draws), the filter bar (filterbar.go), and the pane shown over the
+// table (pane.go: help, an event's page, the skipped input, an RBAC
+// suggestion, a policy simulation). Each kind of background work keeps
+// its own cancel and sequence number: the tab's result (apply.go), the
+// Events tab's sort (sort.go) and the policy simulation (policy.go).
 package tui
 
 import (
-	"context"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -40,7 +47,7 @@ const (
 	numTabs   = 7 // len(tabs)
 )
 
-// Options configure a Model.
+// Options configure a Model (New), and so the browser Run shows.
 type Options struct {
 	Store    *store.Store
 	Signal   Signal          // raised by the store's writer; nil for a store that no longer changes
@@ -70,95 +77,87 @@ type backState struct {
 	cursor int
 }
 
-// Model is the root of the browser.
+// Model is the root of the browser. It holds the tabs' tables, the filter
+// bar, the pane shown over the table, and the state of each kind of
+// background work in its own sub-struct.
 //
 // Goroutines: bubbletea's event loop owns it (Update and View). The store
 // it reads is shared with the writer goroutine and with the Cmd goroutines
 // computing results, which receive their inputs by value and answer with
 // messages; nothing else here is shared.
 type Model struct {
-	st       *store.Store
-	sig      Signal
-	progress func() Progress
-	problems func() []string
-	now      func() time.Time
-
-	keys     KeyMap
-	help     help.Model
-	showHelp bool
-	width    int
-	height   int
+	st            *store.Store
+	env           env
+	keys          KeyMap
+	help          help.Model
+	width, height int
 
 	tab    int
-	sorts  [numTabs]sortState
-	cursor [numTabs]int
-	offset [numTabs]int
-
+	tables [numTabs]table
 	filter *query.Filter
 	bar    filterBar
 	back   []backState
+	over   overlay
 
-	// The Events tab sorted by a column: a sorted index of its rows,
-	// computed in the background (sort.go).
-	order               *eventOrder
-	sortSeq             uint64
-	sortCancel          context.CancelFunc
-	sorting, resortTick bool
-	sortedAt            time.Time
-
-	detail     *detailView
-	detailWant store.ID
-
-	seq     uint64
-	initCmd tea.Cmd
-	cancel  context.CancelFunc
-	busy    bool       // a computation is running
-	waiting bool       // it was asked for by a key (filter, tab): show "…"
-	redo    bool       // the tab changed while it ran: compute again at once
-	pending bool       // the store changed and is not applied yet
-	live    *liveState // nil while lent to the running computation
-	clock   func() time.Time
-	// lastApply and nextApply space out applies of new data (clock time).
-	lastApply, nextApply time.Time
-	applies              int // applies of new data so far (tests)
-	res                  resultMsg
-	err                  string
-	note                 string // the outcome of the last action (w)
-	dir                  string // where w writes
+	work   work       // the current tab's result, computed in the background (apply.go)
+	res    resultMsg  // the last result applied
+	evsort eventSort  // the Events tab sorted by a column (sort.go)
+	sim    simulation // P: an audit policy simulated over the filter (policy.go)
+	rbac   rbacState  // the Denials tab's selection and suggestion (rbac.go)
+	hdr    header     // what the status line shows about the input
+	status status
 
 	paused, follow bool
-	rbac           rbacState
-	policy         PolicyFunc // P: simulate an audit policy (nil: not given)
-	prog           Progress
-	progAt         time.Time
-	byteRate       float64 // input bytes/s while loading, for the ETA
-	rate           float64 // events/s, from store growth between wake-ups
-	rateN          int
-	rateAt         time.Time
-	first, last    time.Time // time range of the data, from the first and last events
+}
+
+// env is what the model was given to work with.
+type env struct {
+	sig      Signal
+	progress func() Progress
+	problems func() []string
+	now      func() time.Time // wall time: file names, rates
+	clock    func() time.Time // spaces applies (tests step it)
+	dir      string           // where w writes
+}
+
+// status is the outcome of the last action and the last error, shown on
+// the filter line.
+type status struct{ note, err string }
+
+// header is the input's progress and the data's rate and time range.
+type header struct {
+	prog     Progress
+	progAt   time.Time
+	byteRate float64 // input bytes/s while loading, for the ETA
+	rate     float64 // events/s, from store growth between wake-ups
+	rateN    int
+	rateAt   time.Time
+	first    time.Time // time range of the data, from the first and last events
+	last     time.Time
 }
 
 // New returns a Model over o.Store.
 func New(o Options) Model {
 	m := Model{
-		st: o.Store, sig: o.Signal, progress: o.Progress, problems: o.Problems, now: o.Now,
+		st:   o.Store,
+		env:  env{sig: o.Signal, progress: o.Progress, problems: o.Problems, now: o.Now, clock: time.Now, dir: o.WriteDir},
 		keys: DefaultKeyMap(), help: help.New(), bar: newFilterBar(),
-		width: 80, height: 24, follow: o.Signal != nil, dir: o.WriteDir, clock: time.Now,
+		width: 80, height: 24, follow: o.Signal != nil,
 	}
-	if m.dir == "" {
-		m.dir = "."
+	if m.env.dir == "" {
+		m.env.dir = "."
 	}
-	m.rbac.suggest, m.policy = o.Suggest, o.Policy
+	if m.env.now == nil {
+		m.env.now = time.Now
+	}
+	m.rbac.suggest, m.sim.run = o.Suggest, o.Policy
 	// Keys of features not wired in neither match nor show in the help.
 	m.keys.SelectDenial.SetEnabled(o.Suggest != nil)
 	m.keys.SuggestRBAC.SetEnabled(o.Suggest != nil)
 	m.keys.WriteYAML.SetEnabled(o.Suggest != nil)
 	m.keys.Policy.SetEnabled(o.Policy != nil)
-	for i := range m.sorts {
-		m.sorts[i].col = -1
-	}
-	if m.now == nil {
-		m.now = time.Now
+	for i := range m.tables {
+		m.tables[i] = newTable(withTableKeys(m.keys.Table), withTableSize(m.width, m.bodyHeight()))
 	}
 	f := o.Filter
 	if f == nil {
@@ -171,54 +170,50 @@ func New(o Options) Model {
 		}
 	}
 	m.bar.SetValue(f.String())
-	m.detailWant = noDetail
 	m.pollProgress()
 	// The first computation is started here, not in Init: Init cannot
 	// record its sequence number in the model.
-	m.initCmd = m.startCompute(true)
+	m.work.initCmd = m.startCompute(true)
+	m.sync()
 	return m
 }
 
 // Init starts listening for store changes and computes the first screen.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(listen(m.sig, time.Time{}, false), m.initCmd)
+	return tea.Batch(listen(m.env.sig, time.Time{}, false), m.work.initCmd)
 }
 
 // Update is the dispatcher: data messages first, then the focused
-// component (filter bar, detail page, help) gets the keys.
+// component (filter bar, pane, table) gets the keys. Afterwards the
+// current table is given its rows, size and focus (sync).
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m, cmd := m.update(msg)
+	m.sync()
+	return m, cmd
+}
+
+func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-		m.bar.SetWidth(msg.Width)
-		m.help.Width = msg.Width
-		if m.detail != nil {
-			m.detail.SetSize(m.width, m.bodyHeight())
-		}
-		m.clamp()
-		if len(m.res.spark.counts) > 0 && len(m.res.spark.counts) != m.sparkWidth() {
-			return m, m.refresh(false) // the sparkline's buckets follow the width
-		}
-		return m, nil
+		return m.resize(msg)
 	case changedMsg:
 		return m.onChanged()
 	case resultMsg:
 		return m.onResult(msg)
 	case sortedMsg:
-		return m.onSorted(msg)
+		return m.onSorted(msg), nil
 	case resortMsg:
-		m.resortTick = false
+		m.evsort.tick = false
 		return m, m.resortDue()
 	case detailMsg:
-		if msg.id == m.detailWant {
-			d := newDetailView(msg.id, msg.body, m.width, m.bodyHeight())
-			m.detail = &d
+		if m.over.pane == paneLoading && msg.id == m.over.want {
+			m.show(paneEvent, msg.body)
 		}
 		return m, nil
 	case filterAppliedMsg:
 		return m.applyFilter(msg.text, true)
 	case writtenMsg:
-		m.note = msg.note()
+		m.status.note = msg.note()
 		return m, nil
 	case suggestedMsg, rbacWrittenMsg:
 		return m.onRBAC(msg), nil
@@ -244,11 +239,36 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m Model) resize(msg tea.WindowSizeMsg) (Model, tea.Cmd) {
+	m.width, m.height = msg.Width, msg.Height
+	m.bar.SetWidth(msg.Width)
+	m.help.Width = msg.Width
+	m.over.page.SetSize(m.width, m.bodyHeight())
+	m.sync()
+	if len(m.res.spark.counts) > 0 && len(m.res.spark.counts) != m.sparkWidth() {
+		return m, m.refresh(false) // the sparkline's buckets follow the width
+	}
+	return m, nil
+}
+
+// sync gives the current tab's table its rows, size and focus, which
+// keeps its cursor on a row.
+func (m *Model) sync() {
+	t := &m.tables[m.tab]
+	t.SetSize(m.width, m.tableHeight())
+	t.SetRows(m.rows(), m.timeFormat())
+	if m.over.pane == paneTable && !m.bar.Focused() {
+		t.Focus()
+	} else {
+		t.Blur()
+	}
+}
+
+func (m Model) onKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && !m.bar.Focused() {
 		return m.splitKeys(k)
 	}
-	if k.Type == tea.KeyCtrlC {
+	if key.Matches(k, m.keys.Interrupt) {
 		return m.quit()
 	}
 	if key.Matches(k, m.keys.Suspend) {
@@ -262,11 +282,14 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.bar, cmd = m.bar.Update(k)
 		return m, cmd
 	}
-	if m.showHelp {
+	if key.Matches(k, m.keys.Back) {
+		m.stopSimulation() // a late report must not open a pane after esc
+	}
+	if m.over.pane == paneHelp {
 		if key.Matches(k, m.keys.Quit) {
 			return m.quit()
 		}
-		m.showHelp = false
+		m.over = overlay{}
 		return m, nil
 	}
 	if nm, cmd, ok := m.rbacKey(k); ok {
@@ -275,20 +298,8 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if nm, cmd, ok := m.policyKey(k); ok {
 		return nm, cmd
 	}
-	if m.detail != nil || m.detailWant != noDetail {
-		switch {
-		case key.Matches(k, m.keys.Back):
-			m.detail, m.detailWant = nil, noDetail
-			return m, nil
-		case key.Matches(k, m.keys.Quit):
-			return m.quit()
-		}
-		if m.detail != nil {
-			d, cmd := m.detail.Update(k)
-			m.detail = &d
-			return m, cmd
-		}
-		return m, nil
+	if m.over.pane != paneTable {
+		return m.paneKey(k)
 	}
 	return m.tableKey(k)
 }
@@ -296,7 +307,7 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 // splitKeys handles runes that arrived together (fast typing, tmux
 // send-keys j j j): bubbletea delivers them as one message, but each is a
 // key press. Once one of them opens the filter bar, the rest are text.
-func (m Model) splitKeys(k tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m Model) splitKeys(k tea.KeyMsg) (Model, tea.Cmd) {
 	var cmds []tea.Cmd
 	for i, r := range k.Runes {
 		if m.bar.Focused() {
@@ -305,29 +316,26 @@ func (m Model) splitKeys(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.bar, cmd = m.bar.Update(rest)
 			return m, tea.Batch(append(cmds, cmd)...)
 		}
-		nm, cmd := m.onKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt})
+		nm, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt})
 		m = nm.(Model)
 		cmds = append(cmds, cmd)
 	}
 	return m, tea.Batch(cmds...)
 }
 
-// noDetail is detailWant when no detail page is open or loading.
-const noDetail = ^store.ID(0)
-
-func (m Model) quit() (tea.Model, tea.Cmd) {
-	if m.cancel != nil {
-		m.cancel()
+func (m Model) quit() (Model, tea.Cmd) {
+	if m.work.cancel != nil {
+		m.work.cancel()
 	}
-	if m.sortCancel != nil {
-		m.sortCancel()
+	if m.evsort.cancel != nil {
+		m.evsort.cancel()
 	}
+	m.stopSimulation()
 	return m, tea.Quit
 }
 
-func (m Model) tableKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m Model) tableKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	km := m.keys
-	page := max(1, m.tableHeight()-1)
 	for i, b := range km.tabs() {
 		if key.Matches(k, b) {
 			return m.setTab(i)
@@ -337,36 +345,26 @@ func (m Model) tableKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, km.Quit):
 		return m.quit()
 	case key.Matches(k, km.Help):
-		m.showHelp = true
+		m.over = overlay{pane: paneHelp}
 	case key.Matches(k, km.Filter):
 		return m, m.bar.Focus(m.filter.String())
 	case key.Matches(k, km.NextTab):
 		return m.setTab((m.tab + 1) % len(tabs))
 	case key.Matches(k, km.PrevTab):
 		return m.setTab((m.tab + len(tabs) - 1) % len(tabs))
-	case key.Matches(k, km.Up):
-		m.move(-1)
-	case key.Matches(k, km.Down):
-		m.move(1)
-	case key.Matches(k, km.PageUp):
-		m.move(-page)
-	case key.Matches(k, km.PageDown):
-		m.move(page)
-	case key.Matches(k, km.Top):
-		m.move(-m.rowCount())
-	case key.Matches(k, km.Bottom):
-		m.move(m.rowCount())
+	case km.Table.backward(k) || km.Table.forward(k):
+		return m.moveKey(k)
 	case key.Matches(k, km.Follow):
 		m.follow = !m.follow
 		if m.follow {
 			// The newest are at the end of time order only.
-			m.sorts[tabEvents].col, m.order = -1, nil
+			m.tables[tabEvents].SetSort(sortState{col: -1, desc: m.tables[tabEvents].Sort().desc})
+			m.evsort.order = nil
 			m.toNewest()
-			m.clamp()
 		}
 	case key.Matches(k, km.Pause):
 		m.paused = !m.paused
-		if !m.paused && m.pending && !m.busy {
+		if !m.paused && m.work.pending && !m.work.busy {
 			return m, m.apply()
 		}
 	case key.Matches(k, km.Sort):
@@ -374,20 +372,11 @@ func (m Model) tableKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, km.SortDir):
 		m.flipSort()
 	case key.Matches(k, km.Problems):
-		if m.problems != nil {
-			var b strings.Builder
-			b.WriteString("Skipped or unrecognised input (esc to go back)\n\n")
-			for _, p := range m.problems() {
-				b.WriteString(printable(p))
-				b.WriteByte('\n')
-			}
-			d := newDetailView(noDetail, b.String(), m.width, m.bodyHeight())
-			m.detail = &d
-		}
+		m.showProblems()
 	case key.Matches(k, km.Write):
 		if m.res.set != nil {
-			m.note = "writing…"
-			return m, safe(writeSelection(m.st, m.res.set, m.dir, m.now()))
+			m.status.note = "writing…"
+			return m, safe(writeSelection(m.st, m.res.set, m.env.dir, m.env.now()))
 		}
 	case key.Matches(k, km.Open):
 		return m.open()
@@ -397,44 +386,37 @@ func (m Model) tableKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m Model) setTab(t int) (tea.Model, tea.Cmd) {
+// moveKey hands a movement key to the table. On Events, moving back
+// through history stops following the newest.
+func (m Model) moveKey(k tea.KeyMsg) (Model, tea.Cmd) {
+	if m.tab == tabEvents {
+		desc := m.tables[tabEvents].Sort().desc
+		if m.keys.Table.backward(k) != desc {
+			m.follow = false
+		}
+	}
+	var cmd tea.Cmd
+	m.tables[m.tab], cmd = m.tables[m.tab].Update(k)
+	return m, cmd
+}
+
+func (m Model) setTab(t int) (Model, tea.Cmd) {
 	if t == m.tab {
 		return m, nil
 	}
+	m.tables[m.tab].SetRows(nil, timeFormat{}) // let go of the old result
 	m.tab = t
 	return m, m.refresh(true)
-}
-
-func (m *Model) move(d int) {
-	m.cursor[m.tab] += d
-	if m.tab == tabEvents && (d < 0) != m.sorts[tabEvents].desc {
-		m.follow = false // reading back through history: stop jumping to the newest
-	}
-	m.clamp()
 }
 
 // toNewest puts the Events cursor on the newest row: the last, or the
 // first when newest first.
 func (m *Model) toNewest() {
-	m.cursor[tabEvents] = max(0, m.rowCount()-1)
-	if m.sorts[tabEvents].desc {
-		m.cursor[tabEvents] = 0
+	t := &m.tables[tabEvents]
+	t.SetCursor(max(0, m.rowCount()-1))
+	if t.Sort().desc {
+		t.SetCursor(0)
 	}
-}
-
-// clamp keeps the cursor on a row and the window around the cursor.
-func (m *Model) clamp() {
-	n, h := m.rowCount(), max(1, m.tableHeight()-1)
-	c := &m.cursor[m.tab]
-	*c = max(0, min(*c, n-1))
-	o := &m.offset[m.tab]
-	if *c < *o {
-		*o = *c
-	}
-	if *c >= *o+h {
-		*o = *c - h + 1
-	}
-	*o = max(0, min(*o, n-h))
 }
 
 // rows is what the current tab shows, or nil while its first result is
@@ -444,9 +426,10 @@ func (m Model) rows() rows {
 		return nil
 	}
 	if m.tab == tabEvents {
-		r := eventRows{st: m.st, set: m.res.set, reverse: m.sorts[tabEvents].desc}
-		if m.order != nil && m.sorts[tabEvents].col >= 0 && m.order.filter == m.filter {
-			r.order = m.order.ids
+		s := m.tables[tabEvents].Sort()
+		r := eventRows{st: m.st, set: m.res.set, reverse: s.desc}
+		if o := m.evsort.order; o != nil && s.col >= 0 && o.filter == m.filter {
+			r.order = o.ids
 		}
 		return r
 	}
@@ -463,6 +446,9 @@ func (m Model) rowCount() int {
 	return 0
 }
 
+// cursor is the current tab's selected row.
+func (m Model) cursor() int { return m.tables[m.tab].Cursor() }
+
 func (m Model) timeFormat() timeFormat {
-	return timeFormat{withDate: m.last.Sub(m.first) > 24*time.Hour}
+	return timeFormat{withDate: m.hdr.last.Sub(m.hdr.first) > 24*time.Hour}
 }

@@ -33,7 +33,7 @@ func TestNavigation(t *testing.T) {
 	}
 	for _, s := range steps {
 		m = drive(t, m, s.keys...)
-		if got := m.cursor[tabEvents]; got != s.want {
+		if got := m.tables[tabEvents].Cursor(); got != s.want {
 			t.Fatalf("after %v: cursor %d, want %d", s.keys, got, s.want)
 		}
 	}
@@ -166,7 +166,7 @@ func TestDrillImpersonatedAndLatency(t *testing.T) {
 		t.Fatal("no impersonated row in the generated data")
 	}
 	key, want := m.res.table.Rows[row][0].(string), m.res.table.Rows[row][1].(int)
-	m.cursor[m.tab] = row
+	m.tables[m.tab].SetCursor(row)
 	m = drive(t, m, keys("enter")...)
 	user, as, _ := strings.Cut(strings.TrimSuffix(key, ")"), " (as ")
 	if f := m.filter.String(); f != "user:"+user+" as:"+as {
@@ -198,7 +198,7 @@ func TestDrillImpersonatedAndLatency(t *testing.T) {
 func TestDetail(t *testing.T) {
 	m := started(t, genStore(t, 200), 80, 24)
 	m = drive(t, m, keys("j", "enter")...)
-	if m.detail == nil || !strings.Contains(m.View(), `"auditID"`) {
+	if !m.over.paged() || !strings.Contains(m.View(), `"auditID"`) {
 		t.Fatalf("no detail page:\n%s", m.View())
 	}
 	top := m.View()
@@ -207,7 +207,7 @@ func TestDetail(t *testing.T) {
 		t.Error("j does not scroll the detail page")
 	}
 	m = drive(t, m, keys("esc")...)
-	if m.detail != nil || m.cursor[tabEvents] != 1 {
+	if m.over.paged() || m.tables[tabEvents].Cursor() != 1 {
 		t.Fatal("esc did not return to the table")
 	}
 }
@@ -215,7 +215,7 @@ func TestDetail(t *testing.T) {
 func TestStaleResultDropped(t *testing.T) {
 	m := started(t, genStore(t, 100), 80, 24)
 	before := m.rowCount()
-	nm, _ := m.Update(resultMsg{seq: m.seq - 1, set: &store.Set{}})
+	nm, _ := m.Update(resultMsg{seq: m.work.seq - 1, set: &store.Set{}})
 	if got := nm.(Model).rowCount(); got != before {
 		t.Fatalf("a stale result replaced the rows: %d, want %d", got, before)
 	}
@@ -231,19 +231,19 @@ func TestLive(t *testing.T) {
 	// No Signal in the model: the test plays the listening Cmd's part by
 	// sending changedMsg itself (TestListen covers the Cmd).
 	m := New(Options{Store: st, Now: fixedNow})
-	m.clock = stepClock(time.Second)
+	m.env.clock = stepClock(time.Second)
 	m.follow = true
-	m = run(t, m, m.initCmd)
+	m = run(t, m, m.work.initCmd)
 	m = drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
 	m = drive(t, m, changedMsg{})
 	n1 := m.rowCount()
-	if !m.follow || m.cursor[tabEvents] != n1-1 {
-		t.Fatalf("follow: cursor %d of %d", m.cursor[tabEvents], n1)
+	if !m.follow || m.tables[tabEvents].Cursor() != n1-1 {
+		t.Fatalf("follow: cursor %d of %d", m.tables[tabEvents].Cursor(), n1)
 	}
 	appendN(100)
 	m = drive(t, m, changedMsg{})
-	if n2 := m.rowCount(); n2 <= n1 || m.cursor[tabEvents] != n2-1 {
-		t.Fatalf("after more data: %d rows (was %d), cursor %d", n2, n1, m.cursor[tabEvents])
+	if n2 := m.rowCount(); n2 <= n1 || m.tables[tabEvents].Cursor() != n2-1 {
+		t.Fatalf("after more data: %d rows (was %d), cursor %d", n2, n1, m.tables[tabEvents].Cursor())
 	}
 	m = drive(t, m, keys(" ")...)
 	n2 := m.rowCount()
@@ -287,8 +287,8 @@ func TestKeysTogether(t *testing.T) {
 	m := started(t, genStore(t, 300), 80, 24)
 	m.follow = false
 	m = drive(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jjj")})
-	if m.cursor[tabEvents] != 3 {
-		t.Fatalf("jjj moved to %d", m.cursor[tabEvents])
+	if m.tables[tabEvents].Cursor() != 3 {
+		t.Fatalf("jjj moved to %d", m.tables[tabEvents].Cursor())
 	}
 	m = drive(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2/verb:get")})
 	if m.tab != 1 || !m.bar.Focused() || m.bar.Value() != "verb:get" {
@@ -301,8 +301,8 @@ func TestLoadingProgress(t *testing.T) {
 	st := genStore(t, 100)
 	p := Progress{Source: "audit.log", Bytes: 450 << 20, TotalBytes: 1000 << 20, Events: 123456, Problems: 2, Loading: true}
 	m := New(Options{Store: st, Now: fixedNow, Progress: func() Progress { return p }})
-	m.clock = stepClock(time.Second)
-	m = run(t, m, m.initCmd)
+	m.env.clock = stepClock(time.Second)
+	m = run(t, m, m.work.initCmd)
 	m = drive(t, m, tea.WindowSizeMsg{Width: 120, Height: 24})
 	head := strings.SplitN(m.View(), "\n", 2)[0]
 	for _, want := range []string{"audit.log", "loading [####......] 45% of 1000.0 MiB 123456 ev", "2 skipped"} {
@@ -345,10 +345,10 @@ func TestSortAndWrite(t *testing.T) {
 	m = drive(t, m, keys("/")...)
 	m = drive(t, m, typed("denied")...)
 	m = drive(t, m, keys("enter", "w")...)
-	if !strings.HasPrefix(m.note, "wrote ") {
-		t.Fatalf("w: %q", m.note)
+	if !strings.HasPrefix(m.status.note, "wrote ") {
+		t.Fatalf("w: %q", m.status.note)
 	}
-	path := m.note[strings.LastIndex(m.note, " ")+1:]
+	path := m.status.note[strings.LastIndex(m.status.note, " ")+1:]
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -359,4 +359,4 @@ func TestSortAndWrite(t *testing.T) {
 }
 
 // setWriteDir points w at dir.
-func (m *Model) setWriteDir(dir string) { m.dir = dir }
+func (m *Model) setWriteDir(dir string) { m.env.dir = dir }

@@ -17,11 +17,19 @@ import (
 // should stop when ctx is cancelled.
 type PolicyFunc func(ctx context.Context, st *store.Store, requests *store.Set) (string, error)
 
-// policyPane is the detail id of the policy simulation pane.
-const policyPane = noDetail - 2
+// simulation is the P key's background work: at most one simulation
+// runs, tagged with a sequence number, and esc cancels it, so that a
+// late report never opens a pane the user left.
+type simulation struct {
+	run    PolicyFunc // nil: no policy given
+	seq    uint64
+	cancel context.CancelFunc // nil when none runs
+	set    *store.Set         // the requests the running one simulates
+}
 
 // policyMsg is a finished simulation.
 type policyMsg struct {
+	seq      uint64
 	report   string
 	err      error
 	requests uint64
@@ -29,28 +37,54 @@ type policyMsg struct {
 }
 
 // policyKey starts a simulation of the current filter's requests (P); ok
-// is false when the key is not that one.
+// is false when the key is not that one. P again while it runs over the
+// same requests does not start a second one.
 func (m Model) policyKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
-	if m.policy == nil || m.detail != nil || m.detailWant != noDetail || !key.Matches(k, m.keys.Policy) {
+	if m.sim.run == nil || m.over.pane != paneTable || !key.Matches(k, m.keys.Policy) {
 		return m, nil, false
 	}
 	set := m.res.set
-	if set == nil {
-		m.note = "nothing to simulate yet"
+	switch {
+	case set == nil:
+		m.status.note = "nothing to simulate yet"
 		return m, nil, true
+	case m.sim.cancel != nil && m.sim.set == set:
+		return m, nil, true // already simulating these requests
 	}
-	m.note = fmt.Sprintf("simulating the audit policy over %d requests…", set.GetCardinality())
-	st, simulate, filter := m.st, m.policy, m.filter.String()
+	m.stopSimulation()
+	n := set.GetCardinality()
+	m.status.note = fmt.Sprintf("simulating the audit policy over %d requests…", n)
+	ctx, cancel := context.WithCancel(context.Background())
+	m.sim.seq++
+	m.sim.cancel, m.sim.set = cancel, set
+	st, simulate, filter, seq := m.st, m.sim.run, m.filter.String(), m.sim.seq
 	return m, safe(func() tea.Msg {
-		report, err := simulate(context.Background(), st, set)
-		return policyMsg{report: report, err: err, requests: set.GetCardinality(), filter: filter}
+		report, err := simulate(ctx, st, set)
+		return policyMsg{seq: seq, report: report, err: err, requests: n, filter: filter}
 	}), true
 }
 
-// onPolicy shows the simulation in a scrollable pane.
+// stopSimulation cancels the running simulation, if any; its report will
+// be dropped.
+func (m *Model) stopSimulation() {
+	if m.sim.cancel == nil {
+		return
+	}
+	m.sim.cancel()
+	m.sim.cancel, m.sim.set = nil, nil
+	m.status.note = ""
+}
+
+// onPolicy shows the simulation in a scrollable pane, unless it was
+// cancelled or replaced since.
 func (m Model) onPolicy(msg policyMsg) Model {
+	if msg.seq != m.sim.seq || m.sim.cancel == nil {
+		return m
+	}
+	m.sim.cancel()
+	m.sim.cancel, m.sim.set = nil, nil
 	if msg.err != nil {
-		m.note = "policy simulation failed: " + msg.err.Error()
+		m.status.note = "policy simulation failed: " + msg.err.Error()
 		return m
 	}
 	scope := "every request"
@@ -63,7 +97,7 @@ func (m Model) onPolicy(msg policyMsg) Model {
 		b.WriteString(printable(line))
 		b.WriteByte('\n')
 	}
-	d := newDetailView(policyPane, b.String(), m.width, m.bodyHeight())
-	m.detail, m.note = &d, ""
+	m.show(panePolicy, b.String())
+	m.status.note = ""
 	return m
 }

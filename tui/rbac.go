@@ -12,10 +12,11 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/kaudit/kaudit/views"
 )
 
 // DenialKey is one row of the Denials tab: who was refused what, where.
-// Resource is written as query.ResourceKey writes it.
+// Resource is written as views.ResourceKey writes it.
 type DenialKey struct {
 	Subject, Verb, Resource, Namespace string
 }
@@ -32,9 +33,6 @@ type rbacState struct {
 	selected map[DenialKey]bool
 	yaml     string
 }
-
-// rbacPane is the detail id of the suggestion pane.
-const rbacPane = noDetail - 1
 
 const tabDenials = numTabs - 1
 
@@ -54,48 +52,26 @@ type rbacWrittenMsg struct {
 // rbacKey handles the Denials tab's selection and the suggestion pane's
 // keys; ok is false when the key is not one of them.
 func (m Model) rbacKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
-	if m.rbac.suggest == nil {
-		return m, nil, false
-	}
-	if m.detail != nil {
-		if m.detail.id == rbacPane && key.Matches(k, m.keys.WriteYAML) {
-			return m, writeYAML(m.rbac.yaml, m.dir, m.now()), true
-		}
-		return m, nil, false
-	}
-	if m.tab != tabDenials || m.detailWant != noDetail {
-		return m, nil, false
-	}
 	switch {
+	case m.rbac.suggest == nil:
+		return m, nil, false
+	case m.over.pane == paneRBAC && key.Matches(k, m.keys.WriteYAML):
+		return m, writeYAML(m.rbac.yaml, m.env.dir, m.env.now()), true
+	case m.over.pane != paneTable || m.tab != tabDenials:
+		return m, nil, false
 	case key.Matches(k, m.keys.SelectDenial):
-		dk, ok := m.denialAt(m.cursor[m.tab])
-		if !ok {
-			return m, nil, true
-		}
-		sel := maps.Clone(m.rbac.selected) // models are values: never share a mutated map
-		if sel == nil {
-			sel = map[DenialKey]bool{}
-		}
-		if sel[dk] {
-			delete(sel, dk)
-		} else {
-			sel[dk] = true
-		}
-		m.rbac.selected = sel
-		m.note = fmt.Sprintf("%d selected · r: suggest RBAC", len(m.rbac.selected))
-		m.move(1)
-		return m, nil, true
+		return m.toggleDenial(), nil, true
 	case key.Matches(k, m.keys.SuggestRBAC):
 		rows := m.selectedDenials()
 		if len(rows) == 0 {
-			if dk, ok := m.denialAt(m.cursor[m.tab]); ok {
+			if dk, ok := m.denialAt(m.cursor()); ok {
 				rows = []DenialKey{dk}
 			}
 		}
 		if len(rows) == 0 {
 			return m, nil, true
 		}
-		m.note = "suggesting…"
+		m.status.note = "suggesting…"
 		suggest := m.rbac.suggest
 		return m, func() tea.Msg {
 			y, w := suggest(rows)
@@ -105,19 +81,39 @@ func (m Model) rbacKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 	return m, nil, false
 }
 
+// toggleDenial selects or unselects the row under the cursor and moves on.
+func (m Model) toggleDenial() Model {
+	dk, ok := m.denialAt(m.cursor())
+	if !ok {
+		return m
+	}
+	sel := maps.Clone(m.rbac.selected) // models are values: never share a mutated map
+	if sel == nil {
+		sel = map[DenialKey]bool{}
+	}
+	if sel[dk] {
+		delete(sel, dk)
+	} else {
+		sel[dk] = true
+	}
+	m.rbac.selected = sel
+	m.status.note = fmt.Sprintf("%d selected · r: suggest RBAC", len(m.rbac.selected))
+	m.tables[m.tab].MoveBy(1)
+	return m
+}
+
 // onRBAC applies a suggestion or a write's outcome.
 func (m Model) onRBAC(msg tea.Msg) Model {
 	switch msg := msg.(type) {
 	case suggestedMsg:
 		m.rbac.yaml = msg.yaml
-		d := newDetailView(rbacPane, renderSuggestion(msg), m.width, m.bodyHeight())
-		m.detail = &d
-		m.note = ""
+		m.show(paneRBAC, renderSuggestion(msg))
+		m.status.note = ""
 	case rbacWrittenMsg:
 		if msg.err != nil {
-			m.note = "write failed: " + msg.err.Error()
+			m.status.note = "write failed: " + msg.err.Error()
 		} else {
-			m.note = "wrote RBAC YAML to " + msg.path
+			m.status.note = "wrote RBAC YAML to " + msg.path
 		}
 	}
 	return m
@@ -143,8 +139,15 @@ func renderSuggestion(s suggestedMsg) string {
 
 // denialAt is the Denials tab's row i as a key.
 func (m Model) denialAt(i int) (DenialKey, bool) {
-	t := m.res.table
-	if m.res.tab != tabDenials || t == nil || i < 0 || i >= len(t.Rows) || len(t.Columns) < 4 {
+	if m.res.tab != tabDenials {
+		return DenialKey{}, false
+	}
+	return denialOf(m.res.table, i)
+}
+
+// denialOf is row i of a Denials table as a key.
+func denialOf(t *views.Table, i int) (DenialKey, bool) {
+	if t == nil || i < 0 || i >= len(t.Rows) || len(t.Columns) < 4 {
 		return DenialKey{}, false
 	}
 	row := t.Rows[i]
@@ -167,13 +170,13 @@ func (m Model) selectedDenials() []DenialKey {
 // selectedRows marks the selected rows of the Denials tab with "●".
 type selectedRows struct {
 	tableRows
-	m Model
+	selected map[DenialKey]bool
 }
 
 func (r selectedRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
 	cells, marks := r.tableRows.Window(from, n, tf)
 	for i := range cells {
-		if dk, ok := r.m.denialAt(from + i); ok && r.m.rbac.selected[dk] && len(cells[i]) > 0 {
+		if dk, ok := denialOf(r.t, from+i); ok && r.selected[dk] && len(cells[i]) > 0 {
 			cells[i][0] = "● " + cells[i][0]
 		}
 	}
@@ -183,7 +186,7 @@ func (r selectedRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
 // denialRows wraps the Denials tab's rows when some are selected.
 func (m Model) denialRows(r tableRows) rows {
 	if m.tab == tabDenials && len(m.rbac.selected) > 0 {
-		return selectedRows{r, m}
+		return selectedRows{r, m.rbac.selected}
 	}
 	return r
 }

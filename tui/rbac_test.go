@@ -53,7 +53,7 @@ func TestRBACPane(t *testing.T) {
 	}
 
 	m = drive(t, m, keys("r")...)
-	if m.detail == nil || m.detail.id != rbacPane {
+	if !m.over.paged() || m.over.pane != paneRBAC {
 		t.Fatal("r opened no suggestion pane")
 	}
 	if len(calls) != 1 || fmt.Sprint(calls[0]) != fmt.Sprint(sortedKeys(want)) {
@@ -68,18 +68,18 @@ func TestRBACPane(t *testing.T) {
 	m = drive(t, m, keys("w")...)
 	files, _ := filepath.Glob(filepath.Join(dir, "kaudit-rbac-*.yaml"))
 	if len(files) != 1 {
-		t.Fatalf("w wrote %d files: %v (note %q)", len(files), files, m.note)
+		t.Fatalf("w wrote %d files: %v (note %q)", len(files), files, m.status.note)
 	}
 	data, _ := os.ReadFile(files[0])
 	if !strings.HasPrefix(string(data), "kind: Role\n") || strings.Count(string(data), "kind: Role") != 2 {
 		t.Errorf("written YAML:\n%s", data)
 	}
-	if !strings.Contains(m.note, "wrote RBAC YAML to ") {
-		t.Errorf("note %q", m.note)
+	if !strings.Contains(m.status.note, "wrote RBAC YAML to ") {
+		t.Errorf("note %q", m.status.note)
 	}
 
 	m = drive(t, m, keys("esc")...)
-	if m.detail != nil {
+	if m.over.paged() {
 		t.Error("esc did not close the pane")
 	}
 	// Space again unselects.
@@ -109,12 +109,12 @@ func TestRBACKeysElsewhere(t *testing.T) {
 	var calls [][]DenialKey
 	m := startedRBAC(t, &calls, t.TempDir())
 	m = drive(t, m, keys("1", " ", "r")...)
-	if !m.paused || len(calls) != 0 || m.detail != nil {
-		t.Errorf("Events tab: paused=%v calls=%d detail=%v", m.paused, len(calls), m.detail != nil)
+	if !m.paused || len(calls) != 0 || m.over.paged() {
+		t.Errorf("Events tab: paused=%v calls=%d detail=%v", m.paused, len(calls), m.over.paged())
 	}
 	plain := started(t, genStore(t, 500), 80, 24)
 	plain = drive(t, plain, keys("7", " ", "r")...)
-	if !plain.paused || plain.detail != nil {
-		t.Errorf("no SuggestFunc: paused=%v detail=%v", plain.paused, plain.detail != nil)
+	if !plain.paused || plain.over.paged() {
+		t.Errorf("no SuggestFunc: paused=%v detail=%v", plain.paused, plain.over.paged())
 	}
 }

@@ -99,7 +99,7 @@ func TestTerminalSafety(t *testing.T) {
 			check(tab.name, m.View())
 		}
 		m = drive(t, m, keys("1", "enter")...)
-		if m.detail == nil {
+		if !m.over.paged() {
 			t.Fatal("no detail page")
 		}
 		out := m.View()
@@ -135,7 +135,7 @@ func TestTerminalSafety(t *testing.T) {
 
 	// The skipped-input list (p) shows file names and messages from input.
 	pm := New(Options{Store: st, Now: fixedNow, Problems: func() []string { return hostile }})
-	pm = run(t, pm, pm.initCmd)
+	pm = run(t, pm, pm.work.initCmd)
 	pm = drive(t, pm, tea.WindowSizeMsg{Width: 120, Height: 40})
 	pm = drive(t, pm, keys("p")...)
 	check("problems", pm.View())

@@ -97,34 +97,45 @@ func sortEvents(ctx context.Context, st *store.Store, set *store.Set, f *query.F
 	}
 }
 
+// eventSort is the Events tab sorted by a column: the last sorted index
+// and the sort running in the background.
+type eventSort struct {
+	order   *eventOrder
+	seq     uint64
+	cancel  context.CancelFunc
+	running bool      // a sort is running
+	tick    bool      // a resortMsg is on its way
+	at      time.Time // when the last sort started (clock time)
+}
+
 // startSort sorts the Events tab by its chosen column in the background,
 // replacing a sort still running.
 func (m *Model) startSort() tea.Cmd {
-	if m.sortCancel != nil {
-		m.sortCancel()
-		m.sortCancel = nil
+	es := &m.evsort
+	if es.cancel != nil {
+		es.cancel()
+		es.cancel = nil
 	}
-	col := m.sorts[tabEvents].col
+	col := m.tables[tabEvents].Sort().col
 	if col < 0 || m.res.set == nil {
-		m.order = nil
+		es.order = nil
 		return nil
 	}
-	m.sortSeq++
+	es.seq++
 	ctx, cancel := context.WithCancel(context.Background())
-	m.sortCancel, m.sorting, m.sortedAt = cancel, true, m.clock()
-	return safe(sortEvents(ctx, m.st, m.res.set, m.res.filter, col, m.sortSeq))
+	es.cancel, es.running, es.at = cancel, true, m.env.clock()
+	return safe(sortEvents(ctx, m.st, m.res.set, m.res.filter, col, es.seq))
 }
 
-func (m Model) onSorted(r sortedMsg) (tea.Model, tea.Cmd) {
-	if r.seq != m.sortSeq {
-		return m, nil
+func (m Model) onSorted(r sortedMsg) Model {
+	if r.seq != m.evsort.seq {
+		return m
 	}
-	m.sorting, m.sortCancel = false, nil
-	if r.err == nil && r.col == m.sorts[tabEvents].col {
-		m.order = &eventOrder{ids: r.order, set: r.set, filter: r.filter}
-		m.clamp()
+	m.evsort.running, m.evsort.cancel = false, nil
+	if r.err == nil && r.col == m.tables[tabEvents].Sort().col {
+		m.evsort.order = &eventOrder{ids: r.order, set: r.set, filter: r.filter}
 	}
-	return m, nil
+	return m
 }
 
 // eventOrder is a sorted index of the Events tab's rows and the set it
@@ -138,22 +149,23 @@ type eventOrder struct {
 // resortDue starts a new sort when the rows changed since the last one
 // and resortEvery has passed.
 func (m *Model) resortDue() tea.Cmd {
-	if m.sorts[tabEvents].col < 0 || m.sorting || m.res.set == nil {
+	es := &m.evsort
+	if m.tables[tabEvents].Sort().col < 0 || es.running || m.res.set == nil {
 		return nil
 	}
-	if m.order != nil && m.order.filter != m.filter {
-		m.order = nil // sorted for another filter: useless now
+	if es.order != nil && es.order.filter != m.filter {
+		es.order = nil // sorted for another filter: useless now
 	}
-	if m.order != nil && m.order.set == m.res.set {
+	if es.order != nil && es.order.set == m.res.set {
 		return nil
 	}
-	if wait := resortEvery - m.clock().Sub(m.sortedAt); m.order != nil && wait > 0 {
-		if m.resortTick {
+	if wait := resortEvery - m.env.clock().Sub(es.at); es.order != nil && wait > 0 {
+		if es.tick {
 			return nil
 		}
 		// Come back when it is due, in case no more data arrives to
 		// ask again.
-		m.resortTick = true
+		es.tick = true
 		return tea.Tick(wait, func(time.Time) tea.Msg { return resortMsg{} })
 	}
 	return m.startSort()

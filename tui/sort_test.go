@@ -50,8 +50,8 @@ func TestEventsSort(t *testing.T) {
 	}
 	for _, col := range []int{1, 2, 3, 5, 6} {
 		m = drive(t, m, keys("s")...)
-		if m.sorts[tabEvents].col != col {
-			t.Fatalf("s: column %d, want %d", m.sorts[tabEvents].col, col)
+		if m.tables[tabEvents].Sort().col != col {
+			t.Fatalf("s: column %d, want %d", m.tables[tabEvents].Sort().col, col)
 		}
 		if want := "by " + eventColumns[col].Header + " ↑"; !strings.Contains(m.View(), want) {
 			t.Fatalf("label %q not shown", want)
@@ -76,13 +76,13 @@ func TestEventsSort(t *testing.T) {
 	}
 	sorted(6, true)
 	m = drive(t, m, keys("f")...) // follow: back to time order
-	if m.sorts[tabEvents].col != -1 || !m.follow || m.rows().(eventRows).order != nil {
+	if m.tables[tabEvents].Sort().col != -1 || !m.follow || m.rows().(eventRows).order != nil {
 		t.Fatal("f did not return to time order")
 	}
 	m = drive(t, m, keys("s", "s", "s", "s", "s")...)
 	sorted(6, true)
 	m = drive(t, m, keys("s", "S")...)
-	if m.sorts[tabEvents].col != -1 || m.rows().(eventRows).order != nil || strings.Contains(m.View(), "by ") {
+	if m.tables[tabEvents].Sort().col != -1 || m.rows().(eventRows).order != nil || strings.Contains(m.View(), "by ") {
 		t.Fatal("s after LATENCY did not return to time order")
 	}
 }

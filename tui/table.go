@@ -1,235 +1,189 @@
 package tui
 
 import (
-	"fmt"
-	"strconv"
 	"strings"
-	"time"
 
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-
-	"github.com/kaudit/kaudit/store"
-	"github.com/kaudit/kaudit/termsafe"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/kaudit/kaudit/views"
 )
 
-// mark flags a row that must stand out without colour.
-type mark uint8
-
-const (
-	markNone   mark = iota
-	markDenied      // refused: "✗" and red
-	mark5xx         // server error: "!" and yellow
-)
-
-// rows is what the table renders: only rows [from, from+n) are ever asked
-// for, so a million-event tab costs what its visible window costs.
-type rows interface {
-	Len() int
-	Columns() []views.Column
-	// Window returns the cells of rows [from, from+n) (fewer at the end),
-	// already made printable, with their marks.
-	Window(from, n int, tf timeFormat) ([][]string, []mark)
+// TableKeyMap is the keys a table moves its cursor with.
+type TableKeyMap struct {
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 }
 
-// eventRows is the Events tab: the requests kept by the filter, in input
-// order, read from the store per visible row.
-type eventRows struct {
-	st      *store.Store
-	set     *store.Set
-	reverse bool       // newest first, or the sort descending
-	order   []store.ID // sorted by a column (nil: input order)
+// DefaultTableKeyMap returns the documented movement keys.
+func DefaultTableKeyMap() TableKeyMap {
+	return TableKeyMap{
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
+		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "first")),
+		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "last")),
+	}
 }
 
-var eventColumns = []views.Column{
-	{Header: "TIME", Kind: views.KindTime}, {Header: "USER"}, {Header: "VERB"}, {Header: "RESOURCE"},
-	{Header: "NAMESPACE/NAME"}, {Header: "CODE", Kind: views.KindInt}, {Header: "LATENCY", Kind: views.KindDuration},
+// ShortHelp implements help.KeyMap.
+func (k TableKeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Up, k.Down} }
+
+// FullHelp implements help.KeyMap.
+func (k TableKeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}}
 }
 
-func (r eventRows) Len() int {
-	if r.order != nil {
-		return len(r.order)
-	}
-	return int(r.set.GetCardinality())
-}
-func (r eventRows) Columns() []views.Column { return eventColumns }
+// backward reports whether k moves toward the first row.
+func (k TableKeyMap) backward(msg tea.KeyMsg) bool { return key.Matches(msg, k.Up, k.PageUp, k.Top) }
 
-// id returns the ID of row i (Select walks containers, not events).
-func (r eventRows) id(i int) (store.ID, bool) {
-	n := r.Len()
-	if i < 0 || i >= n {
-		return 0, false
-	}
-	if r.reverse {
-		i = n - 1 - i
-	}
-	if r.order != nil {
-		return r.order[i], true
-	}
-	id, err := r.set.Select(uint32(i))
-	return id, err == nil
+// forward reports whether k moves toward the last row.
+func (k TableKeyMap) forward(msg tea.KeyMsg) bool {
+	return key.Matches(msg, k.Down, k.PageDown, k.Bottom)
 }
 
-func (r eventRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
-	first, ok := r.id(from)
-	if !ok {
-		return nil, nil
-	}
-	var cells [][]string
-	var marks []mark
-	it := r.set.Iterator()
-	it.AdvanceIfNeeded(first)
-	next := func() (store.ID, bool) {
-		if r.reverse || r.order != nil {
-			// Newest first or sorted: one lookup per visible row
-			// (Select walks containers, not events).
-			return r.id(from + len(cells))
-		}
-		if !it.HasNext() {
-			return 0, false
-		}
-		return it.Next(), true
-	}
-	for len(cells) < n {
-		id, ok := next()
-		if !ok {
-			break
-		}
-		e := r.st.Entry(id)
-		cells = append(cells, []string{
-			tf.format(e.Time), printable(userName(&e)), printable(e.Verb), printable(views.ResourceKey(&e)),
-			printable(objectName(&e)), codeText(e.Code), formatDuration(e.Latency),
-		})
-		marks = append(marks, markOf(e.Denied, e.Code))
-	}
-	return cells, marks
+// table is one tab's scrolling table, a component in the bubbles style:
+// the root model owns one per tab, hands it its rows and size, and passes
+// it the movement keys while it has the focus. It keeps the tab's cursor,
+// the first visible row (offset) and the chosen sort; the rows come
+// already in that order (the model sorts them, in the background for
+// Events).
+//
+// Goroutines: a value of the UI goroutine's model.
+type table struct {
+	keys           TableKeyMap
+	rows           rows // nil while the tab's first result is computed
+	tf             timeFormat
+	cursor, offset int
+	width, height  int // height counts the header line
+	sort           sortState
+	focus          bool
 }
 
-func userName(e *store.Entry) string {
-	if e.Impersonated.Name != "" {
-		return e.User.Name + " (as " + e.Impersonated.Name + ")"
-	}
-	return e.User.Name
+// sortState is a tab's chosen order: a column (-1: the view's own order;
+// on Events, input order, which is time order) and direction.
+type sortState struct {
+	col  int
+	desc bool
 }
 
-func objectName(e *store.Entry) string {
+// tableOption configures a new table.
+type tableOption func(*table)
+
+func withTableKeys(k TableKeyMap) tableOption { return func(t *table) { t.keys = k } }
+
+func withTableSize(w, h int) tableOption { return func(t *table) { t.width, t.height = w, h } }
+
+// newTable returns an empty, unfocused table in the view's own order.
+func newTable(opts ...tableOption) table {
+	t := table{keys: DefaultTableKeyMap(), sort: sortState{col: -1}, width: 80, height: 24}
+	for _, o := range opts {
+		o(&t)
+	}
+	return t
+}
+
+// Update moves the cursor for the movement keys, when focused.
+func (t table) Update(msg tea.Msg) (table, tea.Cmd) {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok || !t.focus {
+		return t, nil
+	}
+	page := t.visible()
 	switch {
-	case e.Object.Namespace == "":
-		return e.Object.Name
-	case e.Object.Name == "":
-		return e.Object.Namespace + "/"
+	case key.Matches(k, t.keys.Up):
+		t.MoveBy(-1)
+	case key.Matches(k, t.keys.Down):
+		t.MoveBy(1)
+	case key.Matches(k, t.keys.PageUp):
+		t.MoveBy(-page)
+	case key.Matches(k, t.keys.PageDown):
+		t.MoveBy(page)
+	case key.Matches(k, t.keys.Top):
+		t.MoveBy(-t.Len())
+	case key.Matches(k, t.keys.Bottom):
+		t.MoveBy(t.Len())
 	}
-	return e.Object.Namespace + "/" + e.Object.Name
+	return t, nil
 }
 
-func markOf(denied bool, code int32) mark {
-	switch {
-	case denied:
-		return markDenied
-	case code >= 500 && code < 600:
-		return mark5xx
+// View draws the visible rows under the header, the cursor row marked.
+func (t table) View() string {
+	if t.rows == nil {
+		return ""
 	}
-	return markNone
+	return renderTable(t.rows, t.offset, t.cursor, t.width, t.height, t.tf)
 }
 
-// tableRows is a built view (Users, Verbs, …): already small, or capped.
-type tableRows struct{ t *views.Table }
+// SetSize sets the room the table has, its header line included.
+func (t *table) SetSize(w, h int) { t.width, t.height = w, h }
 
-func (r tableRows) Len() int                { return len(r.t.Rows) }
-func (r tableRows) Columns() []views.Column { return r.t.Columns }
-
-func (r tableRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
-	if from < 0 || from >= len(r.t.Rows) {
-		return nil, nil
+// SetRows shows r (nil: not computed yet, which keeps the cursor where it
+// is for when they come) and keeps the cursor on a row.
+func (t *table) SetRows(r rows, tf timeFormat) {
+	t.rows, t.tf = r, tf
+	if r != nil {
+		t.clamp()
 	}
-	end := min(from+n, len(r.t.Rows))
-	cells := make([][]string, 0, end-from)
-	marks := make([]mark, 0, end-from)
-	codeCol := -1
-	for i, c := range r.t.Columns {
-		if c.Header == "CODE" {
-			codeCol = i
-		}
-	}
-	for _, row := range r.t.Rows[from:end] {
-		out := make([]string, len(row))
-		for i, v := range row {
-			out[i] = cellText(r.t.Columns[i].Kind, v, tf)
-		}
-		cells = append(cells, out)
-		m := markNone
-		switch {
-		case r.t.View == views.ViewDenials:
-			m = markDenied
-		case codeCol >= 0:
-			code, _ := row[codeCol].(int)
-			m = markOf(code == 403, int32(code))
-		}
-		marks = append(marks, m)
-	}
-	return cells, marks
 }
 
-func cellText(k views.Kind, v any, tf timeFormat) string {
-	switch x := v.(type) {
-	case string:
-		return printable(x)
-	case int:
-		if k == views.KindInt {
-			return codeTextInt(x)
-		}
-		return strconv.Itoa(x)
-	case float64:
-		return fmt.Sprintf("%.1f%%", x)
-	case time.Duration:
-		return formatDuration(x)
-	case time.Time:
-		return tf.format(x)
+// Focus gives the table the movement keys; Blur takes them away.
+func (t *table) Focus() { t.focus = true }
+
+// Blur takes the movement keys away.
+func (t *table) Blur() { t.focus = false }
+
+// Focused reports whether the table has the keys.
+func (t table) Focused() bool { return t.focus }
+
+// Len is the number of rows (0 while not computed).
+func (t table) Len() int {
+	if t.rows == nil {
+		return 0
 	}
-	return printable(fmt.Sprint(v))
+	return t.rows.Len()
 }
 
-func codeText(c int32) string { return codeTextInt(int(c)) }
+// Cursor is the selected row.
+func (t table) Cursor() int { return t.cursor }
 
-func codeTextInt(c int) string {
-	if c == 0 {
-		return "-"
-	}
-	return strconv.Itoa(c)
+// SetCursor selects row i; it is kept on a row when rows are set.
+func (t *table) SetCursor(i int) { t.cursor = i }
+
+// Offset is the first visible row.
+func (t table) Offset() int { return t.offset }
+
+// Sort is the tab's chosen order.
+func (t table) Sort() sortState { return t.sort }
+
+// SetSort chooses the order (the rows set next must be in it).
+func (t *table) SetSort(s sortState) { t.sort = s }
+
+// MoveBy moves the cursor d rows (down when positive), within the rows.
+func (t *table) MoveBy(d int) {
+	t.cursor += d
+	t.clamp()
 }
 
-// printable is termsafe.Printable: every event-derived string passes here
-// before it is measured or drawn.
-func printable(s string) string { return termsafe.Printable(s) }
+// Reset puts the cursor and window back on the first row.
+func (t *table) Reset() { t.cursor, t.offset = 0, 0 }
 
-// formatDuration matches the CLI tables.
-func formatDuration(d time.Duration) string { return views.FormatDuration(d) }
+// visible is how many rows fit under the header.
+func (t table) visible() int { return max(1, t.height-1) }
 
-// timeFormat writes times with the date only when the data spans more
-// than a day (issue 4), always in UTC, like the log.
-type timeFormat struct{ withDate bool }
-
-func (tf timeFormat) format(t time.Time) string {
-	if t.IsZero() {
-		return "-"
+// clamp keeps the cursor on a row and the window around the cursor.
+func (t *table) clamp() {
+	n, h := t.Len(), t.visible()
+	t.cursor = max(0, min(t.cursor, n-1))
+	if t.cursor < t.offset {
+		t.offset = t.cursor
 	}
-	if tf.withDate {
-		return t.UTC().Format("01-02 15:04:05")
+	if t.cursor >= t.offset+h {
+		t.offset = t.cursor - h + 1
 	}
-	return t.UTC().Format("15:04:05.000")
+	t.offset = max(0, min(t.offset, n-h))
 }
-
-// Styles. Colour is a second channel only: marks and the cursor column say
-// the same in NO_COLOR and in golden files.
-var (
-	styleHeader   = lipgloss.NewStyle().Bold(true)
-	styleSelected = lipgloss.NewStyle().Reverse(true)
-	styleDenied   = lipgloss.NewStyle().Foreground(lipgloss.Color("9"))
-	style5xx      = lipgloss.NewStyle().Foreground(lipgloss.Color("11"))
-	styleDim      = lipgloss.NewStyle().Faint(true)
-	styleActive   = lipgloss.NewStyle().Bold(true).Underline(true)
-	styleError    = lipgloss.NewStyle().Foreground(lipgloss.Color("9"))
-)
 
 // renderTable draws rows [offset, offset+height-1) of r under a header line,
 // fitted to width, with the cursor row highlighted.
@@ -241,11 +195,11 @@ func renderTable(r rows, offset, cursor, width, height int, tf timeFormat) strin
 	cells, marks := r.Window(offset, height-1, tf)
 	widths := make([]int, len(cols))
 	for i, c := range cols {
-		widths[i] = lipgloss.Width(c.Header)
+		widths[i] = ansi.StringWidth(c.Header)
 	}
 	for _, row := range cells {
 		for i, s := range row {
-			widths[i] = max(widths[i], lipgloss.Width(s))
+			widths[i] = max(widths[i], ansi.StringWidth(s))
 		}
 	}
 	fit(widths, cols, width-2) // two columns for the cursor and the mark
@@ -312,6 +266,9 @@ func fit(widths []int, cols []views.Column, width int) {
 	}
 }
 
+// joinCells lays cells out in their columns: cut to the column's width,
+// padded (numbers on the right). Widths are in terminal cells, counted
+// per grapheme, so CJK and emoji line up.
 func joinCells(cells []string, widths []int, cols []views.Column) string {
 	var b strings.Builder
 	for i, s := range cells {
@@ -319,7 +276,7 @@ func joinCells(cells []string, widths []int, cols []views.Column) string {
 			b.WriteByte(' ')
 		}
 		s = truncate(s, widths[i])
-		pad := strings.Repeat(" ", widths[i]-lipgloss.Width(s))
+		pad := strings.Repeat(" ", max(0, widths[i]-ansi.StringWidth(s)))
 		if cols[i].Kind == views.KindInt || cols[i].Kind == views.KindPercent || cols[i].Kind == views.KindDuration {
 			b.WriteString(pad + s)
 		} else {
@@ -329,21 +286,18 @@ func joinCells(cells []string, widths []int, cols []views.Column) string {
 	return b.String()
 }
 
-// truncate cuts s to at most w cells, ending with "…" when it cut.
-func truncate(s string, w int) string {
-	if lipgloss.Width(s) <= w {
-		return s
-	}
-	var b strings.Builder
-	used := 0
-	for _, r := range s {
-		rw := lipgloss.Width(string(r))
-		if used+rw > w-1 {
-			break
-		}
-		b.WriteRune(r)
-		used += rw
-	}
-	b.WriteString("…")
-	return b.String()
-}
+// truncate cuts s to at most w cells, ending with "…" when it cut. Escape
+// sequences (styling) are kept whole, so a cut styled line keeps its style.
+func truncate(s string, w int) string { return ansi.Truncate(s, w, "…") }
+
+// Styles. Colour is a second channel only: marks and the cursor column say
+// the same in NO_COLOR and in golden files.
+var (
+	styleHeader   = lipgloss.NewStyle().Bold(true)
+	styleSelected = lipgloss.NewStyle().Reverse(true)
+	styleDenied   = lipgloss.NewStyle().Foreground(lipgloss.Color("9"))
+	style5xx      = lipgloss.NewStyle().Foreground(lipgloss.Color("11"))
+	styleDim      = lipgloss.NewStyle().Faint(true)
+	styleActive   = lipgloss.NewStyle().Bold(true).Underline(true)
+	styleError    = lipgloss.NewStyle().Foreground(lipgloss.Color("9"))
+)

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/charmbracelet/lipgloss"
 )
 
 // Layout: five header lines (status, sparkline, its markers, tabs,
@@ -53,25 +51,21 @@ func (m Model) View() string {
 func (m Model) body() string {
 	h := m.bodyHeight()
 	var s string
-	switch {
-	case m.showHelp:
+	switch t := m.tables[m.tab]; {
+	case m.over.pane == paneHelp:
 		hm := m.help
 		hm.ShowAll = true
 		s = hm.View(m.keys)
-	case m.detail != nil:
-		s = m.detail.View()
-	case m.detailWant != noDetail:
+	case m.over.pane == paneLoading:
 		s = "loading event…"
+	case m.over.paged():
+		s = m.over.page.View()
+	case t.rows == nil:
+		s = styleDim.Render("  computing…")
+	case t.Len() == 0:
+		s = styleDim.Render("  no requests match")
 	default:
-		if r := m.rows(); r != nil {
-			if r.Len() == 0 {
-				s = styleDim.Render("  no requests match")
-			} else {
-				s = renderTable(r, m.offset[m.tab], m.cursor[m.tab], m.width, h, m.timeFormat())
-			}
-		} else {
-			s = styleDim.Render("  computing…")
-		}
+		s = t.View()
 	}
 	// Pad to the body's height so the footer stays at the bottom.
 	lines := strings.Count(s, "\n") + 1
@@ -84,14 +78,14 @@ func (m Model) body() string {
 // statusLine: source, load or live state, events/requests, rate,
 // problems, time range — most urgent first, as a narrow screen cuts the end.
 func (m Model) statusLine() string {
-	p := m.prog
+	p := m.hdr.prog
 	parts := []string{"kaudit"}
 	if p.Source != "" {
 		parts = append(parts, printable(p.Source))
 	}
 	switch {
 	case p.Loading:
-		parts = append(parts, loadingText(p, m.byteRate))
+		parts = append(parts, loadingText(p, m.hdr.byteRate))
 	case m.paused:
 		parts = append(parts, "PAUSED")
 	case p.Live && m.follow:
@@ -102,8 +96,8 @@ func (m Model) statusLine() string {
 	// As of the last apply: the screen changes when data is applied, not
 	// whenever the store grows.
 	parts = append(parts, fmt.Sprintf("%d events/%d req", m.res.events, m.res.requests))
-	if m.rate > 0 {
-		parts = append(parts, fmt.Sprintf("%.0f ev/s", m.rate))
+	if m.hdr.rate > 0 {
+		parts = append(parts, fmt.Sprintf("%.0f ev/s", m.hdr.rate))
 	}
 	if p.Problems > 0 {
 		parts = append(parts, fmt.Sprintf("%d skipped", p.Problems))
@@ -111,9 +105,9 @@ func (m Model) statusLine() string {
 	if m.res.evicted > 0 {
 		parts = append(parts, fmt.Sprintf("%d evicted", m.res.evicted))
 	}
-	if !m.first.IsZero() {
+	if !m.hdr.first.IsZero() {
 		tf := m.timeFormat()
-		parts = append(parts, tf.format(m.first)+"–"+tf.format(m.last))
+		parts = append(parts, tf.format(m.hdr.first)+"–"+tf.format(m.hdr.last))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -176,14 +170,14 @@ func (m Model) filterLine() string {
 	if l := m.sortLabel(); l != "" {
 		s += " " + l
 	}
-	if m.busy {
+	if m.work.busy {
 		s += " …"
 	}
-	if m.note != "" {
-		s += "  " + printable(m.note)
+	if m.status.note != "" {
+		s += "  " + printable(m.status.note)
 	}
-	if m.err != "" {
-		first, _, _ := strings.Cut(m.err, "\n")
+	if m.status.err != "" {
+		first, _, _ := strings.Cut(m.status.err, "\n")
 		s += "  " + styleError.Render("error: "+printable(first))
 	}
 	return s
@@ -197,46 +191,17 @@ func (m Model) footer() string {
 }
 
 // clip cuts every line to width cells and the screen to height lines, so a
-// small terminal degrades by cutting, never by wrapping.
+// small terminal degrades by cutting, never by wrapping. A cut line keeps
+// its styling (the cursor row's highlight, a denial's colour).
 func clip(s string, width, height int) string {
 	lines := strings.Split(s, "\n")
 	if len(lines) > height {
 		lines = lines[:height]
 	}
 	for i, l := range lines {
-		if lipgloss.Width(l) > width {
-			lines[i] = truncateANSI(l, width)
-		}
+		lines[i] = truncate(l, width)
 	}
 	return strings.Join(lines, "\n")
-}
-
-// truncateANSI cuts a styled line to width cells. Lines wider than the
-// screen are rare (the table is fitted), so this keeps it simple: drop the
-// styling and cut the text.
-func truncateANSI(l string, width int) string {
-	return truncate(stripANSI(l), width)
-}
-
-// stripANSI removes the SGR sequences lipgloss writes (ESC [ … m). Event
-// text never holds ESC by the time it is styled: printable escaped it.
-func stripANSI(s string) string {
-	if !strings.Contains(s, "\x1b") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
-			j := i + 2
-			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
-				j++
-			}
-			i = j
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // sparkLabel is the room the sparkline's legend takes.

@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
+	"io"
 	"sync"
-
-	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/query"
@@ -97,35 +95,29 @@ func (f *feed) progress() tui.Progress {
 // browse runs the TUI over f until the user quits, then stops the writer
 // (cancel) and prints what the screen could not show: input problems.
 func browse(ctx context.Context, e *env, f *feed, filter *query.Filter, view views.View, cancel context.CancelFunc, writerDone <-chan struct{}) error {
-	m := tui.New(tui.Options{Store: f.st, Signal: f.sig, Progress: f.progress, Problems: f.problemList, Filter: filter, View: view, Suggest: suggestFor(f.st), Policy: f.policy})
-	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx), tea.WithOutput(e.stdout)}
-	if in, ok := e.stdin.(*os.File); ok && isTerminal(in) {
-		opts = append(opts, tea.WithInput(in))
-	} else {
-		// Standard input is the audit log (replay -): keys come from the
-		// terminal itself.
-		opts = append(opts, tea.WithInputTTY())
-	}
-	_, err := tea.NewProgram(m, opts...).Run()
-	interrupted := ctx.Err() != nil // before cancel, which cancels ctx too
+	opts := tui.Options{Store: f.st, Signal: f.sig, Progress: f.progress, Problems: f.problemList, Filter: filter, View: view, Suggest: suggestFor(f.st), Policy: f.policy}
+	err := tui.Run(ctx, opts, e.stdin, e.stdout)
 	cancel()
 	<-writerDone
+	f.printProblems(e.stderr)
+	return err
+}
+
+// printProblems writes the input problems the screen could not show.
+func (f *feed) printProblems(w io.Writer) {
 	f.mu.Lock()
 	problems := f.problems
 	n := f.prog.Problems
 	f.mu.Unlock()
-	if n > 0 {
-		report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
-		for _, p := range problems {
-			report.Report(p)
-		}
-		report.Close()
-		if n > len(problems) {
-			fmt.Fprintf(e.stderr, "kaudit: %d more problems not listed\n", n-len(problems))
-		}
+	if n == 0 {
+		return
 	}
-	if err != nil && !interrupted {
-		return fmt.Errorf("terminal UI: %w", err)
+	report := ingest.NewReporter(w, ingest.DefaultReportLimit)
+	for _, p := range problems {
+		report.Report(p)
 	}
-	return nil
+	report.Close()
+	if n > len(problems) {
+		fmt.Fprintf(w, "kaudit: %d more problems not listed\n", n-len(problems))
+	}
 }

@@ -1,21 +1,16 @@
-package main
+package e2e
 
 import (
 	"bytes"
-	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/plog"
 	"gopkg.in/natefinch/lumberjack.v2"
 
 	"github.com/kaudit/kaudit/audit"
@@ -23,169 +18,6 @@ import (
 	"github.com/kaudit/kaudit/gen"
 	"github.com/kaudit/kaudit/ingest"
 )
-
-// receiversBin is where scripts/receivers/build.sh puts the real receivers.
-func receiversBin(t *testing.T, name string) string {
-	t.Helper()
-	dir := os.Getenv("KAUDIT_RECEIVERS_BIN")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "kaudit-receivers", "bin")
-	}
-	p := filepath.Join(dir, name)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%s: not built (run bash scripts/receivers/build.sh): %v", p, err)
-	}
-	return p
-}
-
-// collector is a real OpenTelemetry Collector (OTLP/HTTP receiver, file
-// exporter) on 127.0.0.1:port.
-type collector struct {
-	t     *testing.T
-	bin   string
-	dir   string
-	outs  []string // the output of each start, in order
-	port  int
-	extra string
-	cmd   *exec.Cmd
-}
-
-func (c *collector) url() string { return "otlp+http://127.0.0.1:" + strconv.Itoa(c.port) }
-
-// newCollector starts one; extra is more YAML for its OTLP/HTTP protocol
-// section (tls: …), indented to sit under "http:".
-func newCollector(t *testing.T, port int, extra ...string) *collector {
-	dir := t.TempDir()
-	c := &collector{t: t, bin: receiversBin(t, "otelcol-kaudit"), dir: dir, port: port, extra: strings.Join(extra, "\n        ")}
-	c.start()
-	t.Cleanup(func() {
-		c.stop()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "collector.log"))
-			t.Logf("collector log (last 4 KiB):\n%s", b[max(0, len(b)-4096):])
-		}
-	})
-	return c
-}
-
-// start starts the collector, writing to a new file (the file exporter
-// truncates its file when it starts).
-func (c *collector) start() {
-	c.t.Helper()
-	out := filepath.Join(c.dir, fmt.Sprintf("logs-%d.jsonl", len(c.outs)))
-	c.outs = append(c.outs, out)
-	cfg := filepath.Join(c.dir, "config.yaml")
-	conf := fmt.Sprintf(`receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:%d
-        %s
-exporters:
-  file:
-    path: %s
-    flush_interval: 50ms
-service:
-  telemetry:
-    metrics:
-      level: none
-    logs:
-      level: warn
-  pipelines:
-    logs:
-      receivers: [otlp]
-      exporters: [file]
-`, c.port, c.extra, out)
-	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
-		c.t.Fatal(err)
-	}
-	c.cmd = exec.Command(c.bin, "--config", cfg)
-	logf, err := os.OpenFile(filepath.Join(c.dir, "collector.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer logf.Close()
-	c.cmd.Stderr = logf // shown if the test fails
-	if err := c.cmd.Start(); err != nil {
-		c.t.Fatal(err)
-	}
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(c.port), time.Second)
-		if err == nil {
-			conn.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("collector did not listen on %d: %v", c.port, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// stop ends the collector with SIGTERM (its file exporter flushes).
-func (c *collector) stop() {
-	if c.cmd == nil {
-		return
-	}
-	c.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { c.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		c.cmd.Process.Kill()
-		<-done
-	}
-	c.cmd = nil
-}
-
-// received is one log record as the collector's file exporter wrote it.
-type received struct {
-	id, body string
-	ts       time.Time
-}
-
-// collected parses the file exporter's outputs (one ExportLogsServiceRequest
-// as JSON per line; a partly written last line is left for later).
-func (c *collector) collected() []received {
-	c.t.Helper()
-	var out []received
-	for _, o := range c.outs {
-		out = append(out, c.read(o)...)
-	}
-	return out
-}
-
-func (c *collector) read(path string) []received {
-	data, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	var out []received
-	var um plog.JSONUnmarshaler
-	for line := range bytes.Lines(data) {
-		if line[len(line)-1] != '\n' {
-			break
-		}
-		ld, err := um.UnmarshalLogs(line)
-		if err != nil {
-			c.t.Fatalf("collector output: %v", err)
-		}
-		for _, rl := range ld.ResourceLogs().All() {
-			for _, sl := range rl.ScopeLogs().All() {
-				for _, lr := range sl.LogRecords().All() {
-					id, _ := lr.Attributes().Get(forward.AttrEventID)
-					out = append(out, received{id: id.Str(), body: lr.Body().Str(), ts: lr.Timestamp().AsTime()})
-				}
-			}
-		}
-	}
-	return out
-}
 
 // written is what a generator wrote: line (no newline) by event id, in order.
 type written struct {
@@ -294,8 +126,7 @@ func committedCovered(t *testing.T, c *collector, dir, state, cluster string) in
 // equal; after each kill, every event before the sink's saved position is
 // at the collector; the duplicates are at most the uncommitted windows.
 func TestE2EForwardKill9Collector(t *testing.T) {
-	e2e(t)
-	bin := buildKaudit(t)
+	bin := kauditBin(t)
 	col := newCollector(t, 30010)
 	dir, state := t.TempDir(), t.TempDir()
 	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 1}
@@ -378,8 +209,7 @@ func distinct(rs []received) map[string]bool {
 // collector is back every event arrives, in file order. Then SIGTERM,
 // restart, more events, SIGTERM: no event is sent twice.
 func TestE2EForwardReceiverDown(t *testing.T) {
-	e2e(t)
-	bin := buildKaudit(t)
+	bin := kauditBin(t)
 	col := newCollector(t, 30011)
 	dir, state, outDir := t.TempDir(), t.TempDir(), t.TempDir()
 	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 1, Compress: true}

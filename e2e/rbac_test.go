@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -114,22 +114,14 @@ func neighbours(d canI) []canI {
 	return append(out, n)
 }
 
-// TestE2ERBACRealAPIServer runs the realcluster workload once against a real
-// kube-apiserver, turns its audit log into RBAC objects with kaudit rbac -o
-// yaml, applies them as admin and asks the API server: every RBAC-denied
-// request must now be allowed (kubectl auth can-i: yes), and neighbouring
-// requests that were never made, and were not allowed before, must still
-// be refused (no).
-//
-//	KAUDIT_E2E=1 go test ./cmd/kaudit -run E2ERBAC -v -timeout 10m
-func TestE2ERBACRealAPIServer(t *testing.T) {
-	e2e(t)
-	rc := realcluster(t)
-	bin := buildKaudit(t)
-	api := startAPIServer(t, rc, "APISERVER_PORT=27443", "ETCD_CLIENT_PORT=23379", "ETCD_PEER_PORT=23380")
+// checkRBAC turns the audit log of api, a real kube-apiserver that ran
+// the realcluster workload and is still up, into RBAC objects with kaudit
+// rbac -o yaml, applies them as admin and asks the API server: every
+// RBAC-denied request must now be allowed (kubectl auth can-i: yes), and
+// neighbouring requests that were never made, and were not allowed before,
+// must still be refused (no).
+func checkRBAC(t *testing.T, bin string, api *apiServer) {
 	dir := api.dir
-	out := api.run("workload.sh", dir, "1")
-	t.Logf("workload: %s", lastLine(out))
 	admin := filepath.Join(dir, "kubeconfig-admin")
 
 	kaudit := func(args ...string) (stdout, stderr []byte) {
@@ -191,7 +183,7 @@ func TestE2ERBACRealAPIServer(t *testing.T) {
 	sars := 0
 	ask := func(q canI) bool {
 		var o, e bytes.Buffer
-		cmd := exec.Command("kubectl", q.args(admin)...)
+		cmd := exec.Command(kubectl(), q.args(admin)...)
 		cmd.Stdout, cmd.Stderr = &o, &e
 		cmd.Run() // exit 1 means "no"
 		switch strings.TrimSpace(o.String()) {
@@ -237,7 +229,7 @@ func TestE2ERBACRealAPIServer(t *testing.T) {
 		}
 	}
 
-	if out, err := exec.Command("kubectl", "--kubeconfig="+admin, "apply", "-f", fix).CombinedOutput(); err != nil {
+	if out, err := exec.Command(kubectl(), "--kubeconfig="+admin, "apply", "-f", fix).CombinedOutput(); err != nil {
 		t.Fatalf("kubectl apply: %v\n%s\n%s", err, out, yaml)
 	}
 
@@ -287,7 +279,7 @@ func sar(t *testing.T, kubeconfig string, q canI) bool {
 			"resource": q.resource, "subresource": q.sub, "name": q.name}
 	}
 	body, _ := json.Marshal(map[string]any{"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": spec})
-	cmd := exec.Command("kubectl", "--kubeconfig="+kubeconfig, "create", "-f", "-", "-o", "jsonpath={.status.allowed}")
+	cmd := exec.Command(kubectl(), "--kubeconfig="+kubeconfig, "create", "-f", "-", "-o", "jsonpath={.status.allowed}")
 	cmd.Stdin = bytes.NewReader(body)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -8,12 +8,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
+
+// listeningRE finds the URL serve prints when it listens.
+var listeningRE = regexp.MustCompile(`listening on (https?://\S+)`)
 
 // serveProc is a kaudit serve process.
 type serveProc struct {
@@ -58,8 +62,7 @@ func startServeProc(t *testing.T, bin, out string, args ...string) *serveProc {
 // restarted on the same port. Every event acknowledged with a 200 is in
 // the union of its outputs.
 func TestE2EServeKill9Spool(t *testing.T) {
-	e2e(t)
-	bin := buildKaudit(t)
+	bin := kauditBin(t)
 	spool, state, outDir := t.TempDir(), t.TempDir(), t.TempDir()
 	const listen = "127.0.0.1:29620"
 	args := []string{"--listen", listen, "-o", "jsonl", "--spool", spool, "--state-dir", state}
