@@ -68,12 +68,13 @@ func (s *Suggestion) WriteYAML(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "roleRef:\n  apiGroup: %s\n  kind: %s\n  name: %s\n", rbacGroup, o.RoleKind, q(o.RoleName))
 	}
+	s.writeWithheld(&b)
 	_, err := w.Write(b.Bytes())
 	return err
 }
 
 func (s *Suggestion) writeHeader(b *bytes.Buffer) {
-	comment(b, fmt.Sprintf("kaudit rbac: %d objects granting %d permissions, for %d denied requests. Review, then: kubectl apply -f FILE",
+	comment(b, fmt.Sprintf("kaudit rbac: %d objects granting %d permissions, for %d denied requests. Review, check with kubectl apply --dry-run=server -f FILE, then apply",
 		len(s.Objects), s.Permissions(), len(s.Covered)))
 	if len(s.Warnings) > 0 {
 		comment(b, fmt.Sprintf("WARNINGS (%d):", len(s.Warnings)))

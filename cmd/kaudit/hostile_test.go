@@ -61,3 +61,45 @@ func TestWarningsAreTerminalSafe(t *testing.T) {
 		t.Errorf("the warning does not show what was there: %q", errOut)
 	}
 }
+
+// Names meant for review show bidi and C1 characters as escapes in rbac
+// -o yaml and -o json, and the risky grant is withheld unless asked for.
+func TestRBACOutputEscapesNames(t *testing.T) {
+	ev := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"d1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/a/configmaps/x","verb":"get","user":{"username":"eve\u202etxt.exe\u009b"},"objectRef":{"resource":"configmaps","namespace":"a","name":"cfg\u200b","apiVersion":"v1"},"responseStatus":{"code":403},"requestReceivedTimestamp":"2026-01-15T09:00:00.000000Z","stageTimestamp":"2026-01-15T09:00:00.001000Z","annotations":{"authorization.k8s.io/decision":"forbid","authorization.k8s.io/reason":""}}`
+	p := writeFile(t, "audit.log", ev+"\n")
+	for _, format := range []string{"yaml", "json"} {
+		code, out, errOut := kaudit(t, "", "rbac", "-o", format, p)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if strings.ContainsAny(out+errOut, "\u202e\u009b\u200b") {
+			t.Errorf("-o %s: raw bidi/C1/zero-width characters:\n%s\n%s", format, out, errOut)
+		}
+		if !strings.Contains(out, `eve\u202etxt.exe\u009b`) || !strings.Contains(out, `cfg\u200b`) {
+			t.Errorf("-o %s: the name is not shown escaped:\n%s", format, out)
+		}
+	}
+}
+
+// rbac -o yaml withholds a grant to system:anonymous unless --include-risky.
+func TestRBACRiskyOptIn(t *testing.T) {
+	ev := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"d1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/a/secrets","verb":"list","user":{"username":"system:anonymous","groups":["system:unauthenticated"]},"objectRef":{"resource":"secrets","namespace":"a","apiVersion":"v1"},"responseStatus":{"code":403},"requestReceivedTimestamp":"2026-01-15T09:00:00.000000Z","stageTimestamp":"2026-01-15T09:00:00.001000Z","annotations":{"authorization.k8s.io/decision":"forbid","authorization.k8s.io/reason":""}}`
+	p := writeFile(t, "audit.log", ev+"\n")
+	_, out, errOut := kaudit(t, "", "rbac", "-o", "yaml", p)
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, "#") && strings.Contains(line, "system:anonymous") {
+			t.Errorf("grant to system:anonymous emitted: %q", line)
+		}
+	}
+	if !strings.Contains(errOut, "withheld (rerun with --include-risky") {
+		t.Errorf("stderr does not say what was withheld: %s", errOut)
+	}
+	_, out, _ = kaudit(t, "", "rbac", "-o", "yaml", "--include-risky", p)
+	if !strings.Contains(out, "\n  name: \"system:anonymous\"\n") {
+		t.Errorf("--include-risky did not emit it:\n%s", out)
+	}
+	_, help, _ := kaudit(t, "", "rbac", "--help")
+	if !strings.Contains(help, "kubectl apply --dry-run=server -f") || strings.Contains(help, "&& kubectl apply -f") {
+		t.Errorf("--help suggests a blind apply:\n%s", help)
+	}
+}

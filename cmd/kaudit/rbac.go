@@ -20,7 +20,7 @@ func newRBACCmd(e *env) *cobra.Command {
 	var sel filterFlags
 	var output, view string
 	var subjects []string
-	var noNames, strict bool
+	var noNames, strict, includeRisky bool
 	var maxLine int
 	cmd := &cobra.Command{
 		Use:   "rbac [flags] PATH...",
@@ -36,14 +36,22 @@ allow exactly the RBAC denials, for kubectl apply -f: per subject a Role and
 RoleBinding in each namespace, a ClusterRole and ClusterRoleBinding for
 cluster-scoped resources, requests across all namespaces and non-resource
 URLs. Rules name the denied objects (--no-resource-names widens them to every
-object of the resource) and never contain '*'. Grants that escalate (secrets,
-escalate, bind, impersonate, pods/exec, nodes/proxy, serviceaccounts/token,
-RBAC and webhook objects, anonymous subjects, re-granting revoked access) are
-flagged with WARNING comments in the output and on stderr.`,
+object of the resource) and never contain '*'.
+
+Risky grants are opt-in: a role and binding that would grant to anonymous or
+unauthenticated subjects, read secrets (or touch pods/exec, nodes/proxy,
+serviceaccounts/token), reach every namespace, re-grant access revoked in the
+same log, escalate (escalate, bind, impersonate, RBAC and webhook objects) or
+bind a system identity are withheld: commented out at the end of -o yaml with
+the reason, left out of -o json, and named on stderr. --include-risky emits
+them as objects, still with WARNING comments. Names are printed with control
+and bidirectional characters escaped (‮), so what you review is what you
+apply. Check the output with a server-side dry run before applying it.`,
 		Example: `  kaudit rbac /var/log/kubernetes/apiserver/
   kaudit rbac --subject alice --subject 'system:serviceaccount:ci:*' audit.log
   kaudit rbac --view allowed audit.log
-  kaudit rbac -o yaml --since 2h audit.log > fix.yaml && kubectl apply -f fix.yaml
+  kaudit rbac -o yaml --since 2h audit.log > fix.yaml
+  kubectl apply --dry-run=server -f fix.yaml    # then read fix.yaml, and apply it
   kaudit rbac -o yaml -f 'ns:prod-*' --no-resource-names audit.log.gz`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, paths []string) error {
@@ -86,7 +94,7 @@ flagged with WARNING comments in the output and on stderr.`,
 			if len(subjects) > 0 {
 				a = a.ForSubjects(func(s string) bool { return matchAny(subjects, s) })
 			}
-			if err := printRBAC(e, a, output, view, rbac.Options{NoResourceNames: noNames}); err != nil {
+			if err := printRBAC(e, a, output, view, rbac.Options{NoResourceNames: noNames, IncludeRisky: includeRisky}); err != nil {
 				return err
 			}
 			return closeReport(report, strict)
@@ -99,6 +107,7 @@ flagged with WARNING comments in the output and on stderr.`,
 	fl.StringVar(&view, "view", "denials", "what -o table/jsonl shows: denials, or allowed (what the denied subjects were allowed, and by which binding)")
 	fl.StringArrayVar(&subjects, "subject", nil, "only this subject (user or system:serviceaccount:NS:NAME; * globs; repeatable)")
 	fl.BoolVar(&noNames, "no-resource-names", false, "grant on every object of a resource instead of only the objects the denials named")
+	fl.BoolVar(&includeRisky, "include-risky", false, "with -o yaml/json: emit grants that carry a warning (anonymous, secrets, cluster-wide, revoked, escalation) instead of withholding them")
 	fl.BoolVar(&strict, "strict", false, "exit with status 3 when any input was skipped")
 	fl.IntVar(&maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "jsonl", "yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
@@ -128,10 +137,23 @@ func printRBAC(e *env, a *rbac.Analysis, output, view string, opt rbac.Options) 
 		for _, w := range s.Warnings {
 			fmt.Fprintln(e.stderr, "kaudit: WARNING:", termsafe.Printable(w))
 		}
-		if output == "json" {
-			return s.WriteJSON(e.stdout)
+		for _, n := range s.WithheldNotes() {
+			fmt.Fprintln(e.stderr, "kaudit:", termsafe.Printable(n))
 		}
-		return s.WriteYAML(e.stdout)
+		var b bytes.Buffer
+		var err error
+		if output == "json" {
+			err = s.WriteJSON(&b)
+		} else {
+			err = s.WriteYAML(&b)
+		}
+		if err != nil {
+			return err
+		}
+		// Names meant for review show control and bidi characters as
+		// escapes: every string in either form is double-quoted.
+		_, err = e.stdout.Write(termsafe.JSON(b.Bytes()))
+		return err
 	}
 	t := a.DenialsTable()
 	if view == "allowed" {
