@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/kaudit/kaudit/redact"
 	"github.com/kaudit/kaudit/store"
 )
@@ -25,7 +27,7 @@ func TestDetailRedactsSecrets(t *testing.T) {
 	}
 	st := store.New()
 	appendLines(t, st, line, []int{0})
-	page := stripANSI(renderDetail(st, 0, timeFormat{}))
+	page := ansi.Strip(renderDetail(st, 0, timeFormat{}))
 	if strings.Contains(page, "review-me") || !strings.Contains(page, "<redacted sha256:") {
 		t.Errorf("token shown:\n%s", page)
 	}
