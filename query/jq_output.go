@@ -9,6 +9,7 @@ import (
 	"github.com/itchyny/gojq"
 
 	"github.com/kaudit/kaudit/redact"
+	"github.com/kaudit/kaudit/termsafe"
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -97,7 +98,7 @@ func writeJQ(bud *jqBudget, w io.Writer, st *store.Store, events *store.Set, p *
 			}
 			// Writing may block on a slow reader (a pager): not the program's time.
 			bud.end(0)
-			bw.Write(b)
+			bw.Write(termsafe.JSON(b))
 			if err := bw.WriteByte('\n'); err != nil {
 				return err
 			}

@@ -154,14 +154,17 @@ func WriteJSON(w io.Writer, t *Table) error {
 }
 
 // outputBytes is what is printed of an event's original bytes: its secrets
-// redacted (unless --show-secrets), and invalid UTF-8 replaced with U+FFFD
-// as the warning about it says, so that the JSON printed is valid.
+// redacted (unless --show-secrets), invalid UTF-8 replaced with U+FFFD as
+// the warning about it says, so that the JSON printed is valid, and
+// terminal-unsafe runes escaped (termsafe.JSON).
 func outputBytes(raw []byte) []byte {
 	raw = redact.Output(raw)
 	if !utf8.Valid(raw) {
 		raw = bytes.ToValidUTF8(raw, []byte("\uFFFD"))
 	}
-	return raw
+	// Bidi overrides, C1 controls and the like are valid raw in JSON
+	// strings: printed as \u escapes, the same value, terminal-safe.
+	return termsafe.JSON(raw)
 }
 
 // WriteRaw writes the original bytes of every event in events, in ID (input)

@@ -103,3 +103,30 @@ func TestRBACRiskyOptIn(t *testing.T) {
 		t.Errorf("--help suggests a blind apply:\n%s", help)
 	}
 }
+
+// -o jsonl writes bidi overrides and C1 controls inside strings as \u
+// escapes: the same JSON value, nothing for a terminal to interpret.
+func TestJSONLinesTerminalSafe(t *testing.T) {
+	ev := strings.Replace(strings.Replace(strings.Replace(goodEvent, "%s", "u1", 1), "%s", "eve\u202e\u009b[2J", 1), "%s", "curl", 1)
+	p := writeFile(t, "audit.log", ev+"\n")
+	code, out, _ := kaudit(t, "", "replay", "-o", "jsonl", p)
+	if code != exitOK || strings.ContainsAny(out, "\u202e\u009b") || !strings.Contains(out, `"username":"eve\u202e\u009b[2J"`) {
+		t.Errorf("exit %d: %q", code, out)
+	}
+	var got, want any
+	if json.Unmarshal([]byte(out), &got) != nil || json.Unmarshal([]byte(ev), &want) != nil {
+		t.Fatal("invalid JSON")
+	}
+	if g, _ := json.Marshal(got); string(g) != func() string { w, _ := json.Marshal(want); return string(w) }() {
+		t.Errorf("the value changed:\n%s\n%s", out, ev)
+	}
+}
+
+func TestJQOutputTerminalSafe(t *testing.T) {
+	ev := strings.Replace(strings.Replace(strings.Replace(goodEvent, "%s", "u1", 1), "%s", "eve\u202e\u009b[2J", 1), "%s", "curl", 1)
+	p := writeFile(t, "audit.log", ev+"\n")
+	code, out, _ := kaudit(t, "", "replay", "--jq", ".user.username", p)
+	if code != exitOK || out != `"eve\u202e\u009b[2J"`+"\n" {
+		t.Errorf("exit %d: %q", code, out)
+	}
+}
