@@ -9,8 +9,8 @@ import (
 	"github.com/itchyny/gojq"
 
 	"github.com/kaudit/kaudit/redact"
-	"github.com/kaudit/kaudit/termsafe"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/termsafe"
 )
 
 // Program is a jq program run on each kept event (--jq), compiled once
