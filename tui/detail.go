@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kaudit/kaudit/redact"
 	"github.com/kaudit/kaudit/store"
@@ -171,7 +172,7 @@ func phaseChart(e *store.Entry, width int) string {
 	nameW := 0
 	for _, p := range e.Phases {
 		longest = max(longest, p.Duration)
-		nameW = max(nameW, len(printable(p.Name)))
+		nameW = max(nameW, ansi.StringWidth(printable(p.Name)))
 	}
 	var b strings.Builder
 	for _, p := range e.Phases {
@@ -182,7 +183,9 @@ func phaseChart(e *store.Entry, width int) string {
 		if n == 0 && p.Duration > 0 {
 			n = 1
 		}
-		fmt.Fprintf(&b, "  %-*s %s%s %s\n", nameW, printable(p.Name), strings.Repeat("█", n), strings.Repeat(" ", width-n), formatDuration(p.Duration))
+		name := printable(p.Name)
+		name += strings.Repeat(" ", nameW-ansi.StringWidth(name)) // in cells: fmt pads runes
+		fmt.Fprintf(&b, "  %s %s%s %s\n", name, strings.Repeat("█", n), strings.Repeat(" ", width-n), formatDuration(p.Duration))
 	}
 	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kaudit/kaudit/query"
 )
@@ -78,7 +79,7 @@ func (b *filterBar) Blur() { b.input.Blur() }
 func (b filterBar) Focused() bool { return b.input.Focused() }
 
 // SetWidth sets the input's width.
-func (b *filterBar) SetWidth(w int) { b.input.Width = max(10, w-len(b.input.Prompt)-1) }
+func (b *filterBar) SetWidth(w int) { b.input.Width = max(10, w-ansi.StringWidth(b.input.Prompt)-1) }
 
 // SetValue shows text (e.g. a drill-down term) without focusing.
 func (b *filterBar) SetValue(text string) { b.input.SetValue(text) }
@@ -147,17 +148,20 @@ func (b filterBar) View() string {
 		return v
 	}
 	msg := b.err.Error()
-	col := 0
+	caret := ""
 	var se *query.SyntaxError
 	if errors.As(b.err, &se) {
-		msg, col = se.Msg, se.Column()
+		msg = se.Msg
+		if se.Column() > 0 {
+			// In cells, as the input draws the text before it (CJK and
+			// emoji take two). The input scrolls only past its width;
+			// filters are shorter.
+			before := se.Filter[:se.Offset]
+			before = before[strings.LastIndexByte(before, '\n')+1:]
+			caret = strings.Repeat(" ", ansi.StringWidth(b.input.Prompt)+ansi.StringWidth(before)) + "^"
+		}
 	}
 	msg, _, _ = strings.Cut(msg, "\n")
-	caret := ""
-	if col > 0 {
-		// The input scrolls only past its width; filters are shorter.
-		caret = strings.Repeat(" ", len(b.input.Prompt)+col-1) + "^"
-	}
 	return v + "\n" + styleError.Render(caret) + "\n" + styleError.Render(printable(msg))
 }
 

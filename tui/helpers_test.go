@@ -2,7 +2,6 @@ package tui
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,10 +14,9 @@ import (
 
 	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/gen"
+	goldenfile "github.com/kaudit/kaudit/internal/golden"
 	"github.com/kaudit/kaudit/store"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fixedNow is the clock of every test model: no wall clock in goldens.
 func fixedNow() time.Time { return gen.DefaultStart }
@@ -153,24 +151,11 @@ func keys(s ...string) []tea.Msg {
 	return out
 }
 
-// golden compares got with testdata/name, or rewrites it with -update.
+// golden compares got, without styling, with testdata/name, or rewrites
+// it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	got = ansi.Strip(got) + "\n"
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./tui -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test ./tui -run %s -update to accept):\n--- got\n%s--- want\n%s", path, t.Name(), got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), []byte(ansi.Strip(got)+"\n"))
 }
 
 // TestMain pins lipgloss to plain text: goldens and the terminal-safety

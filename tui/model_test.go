@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kaudit/kaudit/gen"
 	"github.com/kaudit/kaudit/store"
@@ -360,3 +361,19 @@ func TestSortAndWrite(t *testing.T) {
 
 // setWriteDir points w at dir.
 func (m *Model) setWriteDir(dir string) { m.env.dir = dir }
+
+// The caret points at the error in cells, as the input draws the text:
+// CJK before it takes two cells a character.
+func TestFilterCaretWide(t *testing.T) {
+	m := started(t, genStore(t, 50), 80, 24)
+	m = drive(t, m, keys("/")...)
+	m = drive(t, m, typed("user:日本語 usr:x")...)
+	lines := strings.Split(ansi.Strip(m.bar.View()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("bar:\n%s", strings.Join(lines, "\n"))
+	}
+	want := ansi.StringWidth("/ user:日本語 ")
+	if got := strings.Index(lines[1], "^"); got != want || !strings.Contains(lines[2], `unknown key "usr"`) {
+		t.Errorf("caret at cell %d, want %d:\n%s", got, want, strings.Join(lines, "\n"))
+	}
+}

@@ -56,7 +56,7 @@ func (m Model) rbacKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 	case m.rbac.suggest == nil:
 		return m, nil, false
 	case m.over.pane == paneRBAC && key.Matches(k, m.keys.WriteYAML):
-		return m, writeYAML(m.rbac.yaml, m.env.dir, m.env.now()), true
+		return m, safe(writeYAML(m.rbac.yaml, m.env.dir, m.env.now())), true
 	case m.over.pane != paneTable || m.tab != tabDenials:
 		return m, nil, false
 	case key.Matches(k, m.keys.SelectDenial):
@@ -73,10 +73,10 @@ func (m Model) rbacKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 		}
 		m.status.note = "suggesting…"
 		suggest := m.rbac.suggest
-		return m, func() tea.Msg {
+		return m, safe(func() tea.Msg {
 			y, w := suggest(rows)
 			return suggestedMsg{yaml: y, warnings: w, n: len(rows)}
-		}, true
+		}), true
 	}
 	return m, nil, false
 }
