@@ -34,6 +34,13 @@ func loadDetail(st *store.Store, id store.ID, tf timeFormat) tea.Cmd {
 }
 
 func renderDetail(st *store.Store, id store.ID, tf timeFormat) string {
+	return renderDetailSecrets(st, id, tf, false)
+}
+
+// renderDetailSecrets is renderDetail; show reveals the event's secrets
+// (the X key, confirmed), which are otherwise redacted unless the process
+// was started with --show-secrets.
+func renderDetailSecrets(st *store.Store, id store.ID, tf timeFormat, show bool) string {
 	e := st.Entry(id)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s %s  code %s  latency %s\n", printable(userName(&e)), printable(e.Verb),
@@ -73,7 +80,9 @@ func renderDetail(st *store.Store, id store.ID, tf timeFormat) string {
 		fmt.Fprintf(&b, "\nEvent\n(original bytes unavailable: %v)\n", err)
 		return b.String()
 	}
-	raw = redact.Output(raw)
+	if !show {
+		raw = redact.Output(raw)
+	}
 	rest, bodies := splitBodies(raw)
 	budget := colourLines
 	if bodies[0].raw == nil && bodies[1].raw == nil {

@@ -20,6 +20,8 @@ type KeyMap struct {
 	SelectDenial, SuggestRBAC, WriteYAML key.Binding
 	// With an audit policy given (--policy): simulate it over the filter.
 	Policy key.Binding
+	// On an event's page: show its secrets, after a confirmation.
+	ShowSecrets key.Binding
 }
 
 // DefaultKeyMap returns the documented bindings (issue 4, "Keys").
@@ -54,6 +56,7 @@ func DefaultKeyMap() KeyMap {
 		SuggestRBAC:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "7: RBAC fix")),
 		WriteYAML:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write YAML")),
 		Policy:       key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "policy sim")),
+		ShowSecrets:  key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "secrets")),
 	}
 }
 
@@ -68,7 +71,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		append(k.Table.FullHelp()[0], k.NextTab, k.PrevTab),
 		{k.Tab1, k.Tab2, k.Tab3, k.Tab4, k.Tab5, k.Tab6, k.Tab7},
 		{k.Filter, k.Open, k.Back, k.Sort, k.SortDir, k.Write, k.SelectDenial, k.SuggestRBAC},
-		{k.Follow, k.Pause, k.Problems, k.Policy, k.Help, k.Suspend, k.Quit},
+		{k.Follow, k.Pause, k.Problems, k.Policy, k.ShowSecrets, k.Help, k.Suspend, k.Quit},
 	}
 }
 

@@ -208,6 +208,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case detailMsg:
 		if m.over.pane == paneLoading && msg.id == m.over.want {
 			m.show(paneEvent, msg.body)
+			m.over.want = msg.id
 		}
 		return m, nil
 	case filterAppliedMsg:
@@ -297,6 +298,10 @@ func (m Model) onKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	}
 	if nm, cmd, ok := m.policyKey(k); ok {
 		return nm, cmd
+	}
+	nm, cmd, ok := m.secretsKey(k)
+	if m = nm; ok {
+		return m, cmd
 	}
 	if m.over.pane != paneTable {
 		return m.paneKey(k)

@@ -26,8 +26,11 @@ const (
 // scrollable page.
 type overlay struct {
 	pane pane
-	want store.ID   // the event paneLoading waits for
+	want store.ID   // the event paneLoading waits for, and paneEvent shows
 	page detailView // the text of the panes from paneEvent on
+	// confirm is set by a first X on an event's page: a second shows its
+	// secrets.
+	confirm bool
 }
 
 // paged reports whether a scrollable page is shown.
