@@ -1,6 +1,7 @@
 package termsafe
 
 import (
+	"encoding/binary"
 	"fmt"
 	"unicode/utf8"
 )
@@ -33,9 +34,19 @@ func JSON(b []byte) []byte {
 	return out
 }
 
-// firstUnsafe is the index of the first rune JSON escapes, or -1.
+// firstUnsafe is the index of the first rune JSON escapes, or -1. Eight
+// bytes at a time while they are ASCII other than DEL, as most audit JSON is.
 func firstUnsafe(b []byte) int {
-	for i := 0; i < len(b); i++ {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		del := x ^ (lsb * 0x7f) // a zero byte where x has DEL
+		if x&msb != 0 || (del-lsb)&^del&msb != 0 {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
 		c := b[i]
 		if c < 0x7f {
 			continue

@@ -28,3 +28,23 @@ func TestJSON(t *testing.T) {
 		t.Error("copied although nothing to escape")
 	}
 }
+
+func TestJSONEveryPosition(t *testing.T) {
+	for _, r := range []string{"\x7f", "\u202e", "\u0085"} {
+		for i := 0; i < 20; i++ {
+			in := []byte(`"` + string(make([]byte, 0)) + pad(i) + r + pad(20-i) + `"`)
+			got := string(JSON(in))
+			if got == string(in) {
+				t.Errorf("%q at %d not escaped", r, i)
+			}
+		}
+	}
+}
+
+func pad(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = 'a'
+	}
+	return string(b)
+}
