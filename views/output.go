@@ -130,7 +130,7 @@ func WriteJSONLines(w io.Writer, t *Table) error {
 		buf.Reset()
 		rowJSON(&buf, t.Columns, row)
 		buf.WriteByte('\n')
-		bw.Write(buf.Bytes())
+		bw.Write(termsafe.JSON(buf.Bytes())) // bidi, C1: as \u escapes
 	}
 	return bw.Flush()
 }
@@ -147,7 +147,7 @@ func WriteJSON(w io.Writer, t *Table) error {
 		buf.Reset()
 		rowJSON(&buf, t.Columns, row)
 		bw.WriteString("\n")
-		bw.Write(buf.Bytes())
+		bw.Write(termsafe.JSON(buf.Bytes())) // bidi, C1: as \u escapes
 	}
 	bw.WriteString("\n]\n")
 	return bw.Flush()

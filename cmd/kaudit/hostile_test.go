@@ -130,3 +130,15 @@ func TestJQOutputTerminalSafe(t *testing.T) {
 		t.Errorf("exit %d: %q", code, out)
 	}
 }
+
+// Table views as JSON escape bidi and C1 runes too.
+func TestViewJSONTerminalSafe(t *testing.T) {
+	ev := strings.Replace(strings.Replace(strings.Replace(goodEvent, "%s", "u1", 1), "%s", "eve\u202e\u009b[2J", 1), "%s", "curl", 1)
+	p := writeFile(t, "audit.log", ev+"\n")
+	for _, format := range []string{"json", "jsonl"} {
+		code, out, _ := kaudit(t, "", "replay", "--view", "users", "-o", format, p)
+		if code != exitOK || strings.ContainsAny(out, "\u202e\u009b") || !strings.Contains(out, `eve\u202e\u009b[2J`) {
+			t.Errorf("-o %s: exit %d: %q", format, code, out)
+		}
+	}
+}
