@@ -233,12 +233,16 @@ func (w *Receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		w.reject(rw, sender, http.StatusBadRequest, ReasonMalformed, kind, msg)
 		return
 	}
-	if ie != nil {
-		// The good items are taken; the bad ones could never be, and a 400
-		// would make the API server drop the good ones too.
-		kind, msg := ingest.DecodeProblem(err)
-		w.problem(sender, kind, msg)
-		w.stats.rejectItems(1)
+	// The good items are taken; the bad ones could never be, and a 400
+	// would make the API server drop the good ones too. Each is named.
+	events, bad := checkItems(body, events, ie)
+	for _, why := range bad {
+		w.problem(sender, ingest.Unrecognised, why)
+	}
+	w.stats.rejectItems(int64(len(bad)))
+	if len(events) == 0 && len(bad) > 0 {
+		w.reject(rw, sender, http.StatusBadRequest, ReasonMalformed, ingest.Unrecognised, "no item is an audit event")
+		return
 	}
 	if status, err := w.take(r.Context(), events); err != nil {
 		if status == http.StatusTooManyRequests {
