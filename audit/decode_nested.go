@@ -74,6 +74,7 @@ func (d *decoder) groupsReusing(dst *[]string, reusing *bool, prefix, user strin
 		// encoding/json grew the slice one element at a time from nil (and
 		// append grows exactly as reflect.Value.Grow does).
 		var r []string
+		//lint:ignore S1011 one append per element on purpose: the capacity must match encoding/json's
 		for _, g := range s {
 			r = append(r, g)
 		}

@@ -171,10 +171,7 @@ func (d *decoder) skipKey() bool {
 		return false
 	}
 	d.pos++
-	if !d.more() {
-		return false
-	}
-	return true
+	return d.more()
 }
 
 // literal checks true, false or null at d.pos.

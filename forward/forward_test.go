@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kaudit/kaudit/internal/testwait"
 )
 
 // TestClassification drives each protocol through scripted statuses: what
@@ -305,7 +307,7 @@ func TestBackpressure(t *testing.T) {
 // gives up at its deadline and says how many events were not delivered,
 // and nothing is committed.
 func TestCloseDeadline(t *testing.T) {
-	in := newIntake(t, func(n int, body []byte, w http.ResponseWriter) { http.Error(w, "down", 503) })
+	in := newIntake(t, func(n int, body []byte, w http.ResponseWriter) { http.Error(w, "down", http.StatusServiceUnavailable) })
 	f, err := New("otlp+http://"+in.srv.Listener.Addr().String(), Config{Identity: testID, Backoff: Backoff{Base: time.Millisecond, Max: 5 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
@@ -374,13 +376,7 @@ func FuzzParseTarget(f *testing.F) {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.Until(t, "the condition", cond)
 }
 
 func TestStatsFile(t *testing.T) {

@@ -1,7 +1,6 @@
 package forward
 
 import (
-	"bytes"
 	"compress/gzip"
 	"context"
 	"fmt"
@@ -119,17 +118,4 @@ func drain(t testing.TB, f *Forwarder) {
 	if left := f.Close(ctx); left != 0 {
 		t.Fatalf("Close left %d events undelivered; stats %+v", left, f.Stats())
 	}
-}
-
-func gunzip(t testing.TB, p []byte) []byte {
-	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(p))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/kaudit/kaudit/statefile"
 )
 
 // StatsFile is the name, in a state directory, of the file a forwarding
@@ -23,8 +25,8 @@ type statsDoc struct {
 	Sinks   []Stats   `json:"sinks"`
 }
 
-// SaveStats writes the counters of sinks to dir atomically (temporary
-// file, rename): status readers see the old file or the new one.
+// SaveStats writes the counters of sinks to dir atomically and durably
+// (statefile.Write): status readers see the old file or the new one.
 func SaveStats(dir string, sinks []Stats) error {
 	doc := statsDoc{Version: 1, PID: os.Getpid(), Updated: time.Now().UTC(), Sinks: sinks}
 	sort.Slice(doc.Sinks, func(i, j int) bool { return doc.Sinks[i].Sink < doc.Sinks[j].Sink })
@@ -32,24 +34,7 @@ func SaveStats(dir string, sinks []Stats) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, StatsFile+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(append(data, '\n'))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(dir, StatsFile))
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return statefile.Write(dir, StatsFile, append(data, '\n'))
 }
 
 // LoadStats reads the counters SaveStats wrote to dir, and when; none

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kaudit/kaudit/internal/testwait"
 )
 
 // TestTLS: an https receiver is trusted through --forward-ca-file only, and
@@ -46,7 +48,17 @@ func TestTLS(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.Enqueue(context.Background(), records(t, 0, 1), 1)
-			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			// Wait for the outcome (the ack, or a refused handshake), not
+			// for a time budget: on a busy machine under -race, loading the
+			// system roots alone can take longer than any budget.
+			testwait.Until(t, "an ack or an error", func() bool {
+				s := f.Stats()
+				return s.Acked == 1 || s.LastError != ""
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), time.Until(testwait.Deadline(t)))
+			if !tt.ok {
+				cancel() // nothing will be delivered: give up at once
+			}
 			defer cancel()
 			left := f.Close(ctx)
 			s := f.Stats()

@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/kaudit/kaudit/audit"
 )
 
 // ev is a small, valid audit event line (without newline) with auditID id.
@@ -82,14 +80,6 @@ func (r result) ids() []string {
 		}
 	}
 	return ids
-}
-
-func (r result) events() []audit.Event {
-	var evs []audit.Event
-	for _, b := range r.batches {
-		evs = append(evs, b.Events...)
-	}
-	return evs
 }
 
 // probs renders problems as "base:line kind" for compact comparisons.

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/kaudit/kaudit/statefile"
 )
 
 // PositionsVersion is the version of the positions file this code writes
@@ -117,9 +119,6 @@ func SavePositions(dir string, positions map[string]Checkpoint) error {
 }
 
 func savePositions(dir string, positions map[string]Checkpoint, finished map[string][]FinishedFile) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
 	doc := positionsDoc{Version: PositionsVersion, Positions: make([]Checkpoint, 0, len(positions))}
 	for src, es := range finished {
 		if len(es) > 0 {
@@ -137,40 +136,7 @@ func savePositions(dir string, positions map[string]Checkpoint, finished map[str
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(dir, PositionsFile, append(data, '\n'), true)
-}
-
-// writeFileAtomic replaces dir/name with data through a temporary file and
-// a rename, so readers see the old file or the new one. durable also
-// fsyncs the file and the directory, so the new one survives a crash.
-func writeFileAtomic(dir, name string, data []byte, durable bool) error {
-	tmp, err := os.CreateTemp(dir, name+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if err == nil && durable {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if !durable {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return statefile.Write(dir, PositionsFile, append(data, '\n'))
 }
 
 // Positions keeps the checkpoints of the sources of one process and writes

@@ -2,32 +2,9 @@ package rbac
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
-
-// FuzzQuote: every string written into the YAML, whatever a client put in
-// it, stays one double-quoted scalar that reads back as itself.
-func FuzzQuote(f *testing.F) {
-	for _, s := range []string{"", "alice", `a"b`, "a\nb: c", "\x1b[31m", "#x", "- y", "\u2028", "kaudit:\\"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		out := q(s)
-		if bytes.ContainsAny([]byte(out), "\n\r") {
-			t.Fatalf("q(%q) = %q spans lines", s, out)
-		}
-		var back string
-		if err := json.Unmarshal([]byte(out), &back); err != nil {
-			t.Fatalf("q(%q) = %q: %v", s, out, err)
-		}
-		if utf8.ValidString(s) && back != s {
-			t.Fatalf("q(%q) reads back as %q", s, back)
-		}
-	})
-}
 
 // FuzzComment: a warning or skipped denial, whatever a client put in it,
 // stays one YAML comment line: no character a YAML 1.1 or 1.2 parser (or

@@ -7,22 +7,24 @@ import (
 	"io"
 	"strings"
 
+	"go.yaml.in/yaml/v2"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/kaudit/kaudit/termsafe"
 )
 
 const (
-	rbacAPIVersion  = "rbac.authorization.k8s.io/v1"
-	rbacGroup       = "rbac.authorization.k8s.io"
 	warningsKey     = "kaudit.io/warnings"
 	managedByLabel  = "app.kubernetes.io/managed-by"
 	managedByKaudit = "kaudit"
 )
 
 // WriteYAML writes the suggestion as a multi-document YAML stream that
-// kubectl apply -f accepts. A comment header sums it up and repeats every
+// kubectl apply -f accepts: rbacv1 objects, marshalled by a YAML library
+// (see marshalYAML), so no value can change the structure. A comment header sums it up and repeats every
 // warning and every skipped denial; each object's warnings are also
-// comments right above it and its kaudit.io/warnings annotation. Every
-// string is double-quoted, so no value can change the structure.
+// comments right above it and its kaudit.io/warnings annotation.
 func (s *Suggestion) WriteYAML(w io.Writer) error {
 	var b bytes.Buffer
 	s.writeHeader(&b)
@@ -33,44 +35,62 @@ func (s *Suggestion) WriteYAML(w io.Writer) error {
 		for _, warn := range o.Warnings {
 			comment(&b, "WARNING: "+warn)
 		}
-		fmt.Fprintf(&b, "apiVersion: %s\nkind: %s\nmetadata:\n  name: %s\n", rbacAPIVersion, o.Kind, q(o.Name))
-		if o.Namespace != "" {
-			fmt.Fprintf(&b, "  namespace: %s\n", q(o.Namespace))
+		doc, err := reviewableYAML(o.k8s())
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(&b, "  labels:\n    %s: %s\n", managedByLabel, managedByKaudit)
-		if len(o.Warnings) > 0 {
-			fmt.Fprintf(&b, "  annotations:\n    %s: %s\n", warningsKey, q(strings.Join(o.Warnings, "\n")))
-		}
-		if o.RoleKind == "" {
-			b.WriteString("rules:\n")
-			for _, r := range o.Rules {
-				prefix := "- "
-				for _, f := range []struct {
-					key  string
-					list []string
-				}{{"apiGroups", r.APIGroups}, {"resources", r.Resources}, {"resourceNames", r.ResourceNames}, {"nonResourceURLs", r.NonResourceURLs}, {"verbs", r.Verbs}} {
-					if f.list == nil {
-						continue
-					}
-					fmt.Fprintf(&b, "%s%s: %s\n", prefix, f.key, qList(f.list))
-					prefix = "  "
-				}
-			}
-			continue
-		}
-		fmt.Fprintf(&b, "subjects:\n- kind: %s\n", o.Subject.Kind)
-		if o.Subject.Kind == "User" {
-			fmt.Fprintf(&b, "  apiGroup: %s\n", rbacGroup)
-		}
-		fmt.Fprintf(&b, "  name: %s\n", q(o.Subject.Name))
-		if o.Subject.Namespace != "" {
-			fmt.Fprintf(&b, "  namespace: %s\n", q(o.Subject.Namespace))
-		}
-		fmt.Fprintf(&b, "roleRef:\n  apiGroup: %s\n  kind: %s\n  name: %s\n", rbacGroup, o.RoleKind, q(o.RoleName))
+		b.Write(doc)
 	}
 	s.writeWithheld(&b)
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// marshalYAML writes obj as kubectl does (its JSON field names, keys
+// sorted, through go-yaml v2), but without sigs.k8s.io/yaml.Marshal's
+// step that re-reads the JSON with the YAML parser: that parser refuses
+// raw control characters (a DEL in a user name), which go-yaml's emitter
+// writes as escapes instead.
+func marshalYAML(obj any) ([]byte, error) {
+	j, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	if err := json.Unmarshal(j, &v); err != nil {
+		return nil, err
+	}
+	return yaml.Marshal(v)
+}
+
+// k8s builds the rbacv1 object o stands for (*rbacv1.Role, ClusterRole,
+// RoleBinding or ClusterRoleBinding), with its type set.
+func (o Object) k8s() any {
+	meta := metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: map[string]string{managedByLabel: managedByKaudit}}
+	if len(o.Warnings) > 0 {
+		meta.Annotations = map[string]string{warningsKey: strings.Join(o.Warnings, "\n")}
+	}
+	typ := metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: o.Kind}
+	if o.RoleKind == "" {
+		rules := make([]rbacv1.PolicyRule, len(o.Rules))
+		for i, r := range o.Rules {
+			rules[i] = rbacv1.PolicyRule{APIGroups: r.APIGroups, Resources: r.Resources, ResourceNames: r.ResourceNames,
+				NonResourceURLs: r.NonResourceURLs, Verbs: r.Verbs}
+		}
+		if o.Kind == "ClusterRole" {
+			return &rbacv1.ClusterRole{TypeMeta: typ, ObjectMeta: meta, Rules: rules}
+		}
+		return &rbacv1.Role{TypeMeta: typ, ObjectMeta: meta, Rules: rules}
+	}
+	sub := rbacv1.Subject{Kind: o.Subject.Kind, Name: o.Subject.Name, Namespace: o.Subject.Namespace}
+	if sub.Kind == rbacv1.UserKind {
+		sub.APIGroup = rbacv1.GroupName
+	}
+	ref := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: o.RoleKind, Name: o.RoleName}
+	if o.Kind == "ClusterRoleBinding" {
+		return &rbacv1.ClusterRoleBinding{TypeMeta: typ, ObjectMeta: meta, Subjects: []rbacv1.Subject{sub}, RoleRef: ref}
+	}
+	return &rbacv1.RoleBinding{TypeMeta: typ, ObjectMeta: meta, Subjects: []rbacv1.Subject{sub}, RoleRef: ref}
 }
 
 func (s *Suggestion) writeHeader(b *bytes.Buffer) {
@@ -101,94 +121,23 @@ func comment(b *bytes.Buffer, s string) {
 	b.WriteByte('\n')
 }
 
-// q quotes s as a JSON string, which is also a YAML double-quoted scalar.
-func q(s string) string {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	return strings.TrimSuffix(b.String(), "\n")
+// list is the JSON form: a v1 List, which kubectl apply -f also accepts.
+type list struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Items      []any  `json:"items"`
 }
-
-func qList(list []string) string {
-	parts := make([]string, len(list))
-	for i, s := range list {
-		parts[i] = q(s)
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
-}
-
-// The JSON form: a v1 List, which kubectl apply -f also accepts.
-type (
-	jsonList struct {
-		APIVersion string       `json:"apiVersion"`
-		Kind       string       `json:"kind"`
-		Items      []jsonObject `json:"items"`
-	}
-	jsonObject struct {
-		APIVersion string        `json:"apiVersion"`
-		Kind       string        `json:"kind"`
-		Metadata   jsonMeta      `json:"metadata"`
-		Rules      *[]jsonRule   `json:"rules,omitempty"`
-		Subjects   []jsonSubject `json:"subjects,omitempty"`
-		RoleRef    *jsonRoleRef  `json:"roleRef,omitempty"`
-	}
-	jsonMeta struct {
-		Name        string            `json:"name"`
-		Namespace   string            `json:"namespace,omitempty"`
-		Labels      map[string]string `json:"labels"`
-		Annotations map[string]string `json:"annotations,omitempty"`
-	}
-	jsonRule struct {
-		APIGroups       []string `json:"apiGroups,omitempty"`
-		Resources       []string `json:"resources,omitempty"`
-		ResourceNames   []string `json:"resourceNames,omitempty"`
-		NonResourceURLs []string `json:"nonResourceURLs,omitempty"`
-		Verbs           []string `json:"verbs"`
-	}
-	jsonSubject struct {
-		Kind      string `json:"kind"`
-		APIGroup  string `json:"apiGroup,omitempty"`
-		Name      string `json:"name"`
-		Namespace string `json:"namespace,omitempty"`
-	}
-	jsonRoleRef struct {
-		APIGroup string `json:"apiGroup"`
-		Kind     string `json:"kind"`
-		Name     string `json:"name"`
-	}
-)
 
 // WriteJSON writes the suggestion as one v1 List document (indented), for
 // kubectl apply -f or for scripts. Warnings are in each object's
 // kaudit.io/warnings annotation.
 func (s *Suggestion) WriteJSON(w io.Writer) error {
-	list := jsonList{APIVersion: "v1", Kind: "List", Items: []jsonObject{}}
+	l := list{APIVersion: "v1", Kind: "List", Items: []any{}}
 	for _, o := range s.Objects {
-		jo := jsonObject{APIVersion: rbacAPIVersion, Kind: o.Kind, Metadata: jsonMeta{
-			Name: o.Name, Namespace: o.Namespace, Labels: map[string]string{managedByLabel: managedByKaudit},
-		}}
-		if len(o.Warnings) > 0 {
-			jo.Metadata.Annotations = map[string]string{warningsKey: strings.Join(o.Warnings, "\n")}
-		}
-		if o.RoleKind == "" {
-			rules := make([]jsonRule, len(o.Rules))
-			for i, r := range o.Rules {
-				rules[i] = jsonRule{r.APIGroups, r.Resources, r.ResourceNames, r.NonResourceURLs, r.Verbs}
-			}
-			jo.Rules = &rules
-		} else {
-			sub := jsonSubject{Kind: o.Subject.Kind, Name: o.Subject.Name, Namespace: o.Subject.Namespace}
-			if sub.Kind == "User" {
-				sub.APIGroup = rbacGroup
-			}
-			jo.Subjects = []jsonSubject{sub}
-			jo.RoleRef = &jsonRoleRef{APIGroup: rbacGroup, Kind: o.RoleKind, Name: o.RoleName}
-		}
-		list.Items = append(list.Items, jo)
+		l.Items = append(l.Items, o.k8s())
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	return enc.Encode(list)
+	return enc.Encode(l)
 }

@@ -3,10 +3,8 @@ package rbac
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,9 +14,9 @@ import (
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/views"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+	"github.com/kaudit/kaudit/internal/goldenfile"
+)
 
 const public = "../testdata/public/"
 
@@ -49,19 +47,7 @@ func load(t testing.TB, paths ...string) *Analysis {
 
 func golden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./rbac -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test ./rbac -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	goldenfile.Check(t, path, got)
 }
 
 func TestGolden(t *testing.T) {

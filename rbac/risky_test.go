@@ -72,3 +72,23 @@ func TestRiskyWithheld(t *testing.T) {
 		})
 	}
 }
+
+// A name holding a bidi override, a zero-width space or a line separator
+// is shown escaped in the YAML, and reads back as the same name.
+func TestYAMLNamesReviewable(t *testing.T) {
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	for _, name := range []string{"eve\u202etxt", "x\u200by", "a\u2028b", "c\u0085d\u009b"} {
+		s := Suggest([]Denial{{Request: Request{Subject: name, Verb: "get", Resource: "configmaps", Namespace: "a", Name: "cfg"}, Kind: KindRBAC, Count: 1, First: at, Last: at}}, Options{})
+		var y bytes.Buffer
+		if err := s.WriteYAML(&y); err != nil {
+			t.Fatal(err)
+		}
+		if strings.ContainsAny(y.String(), "\u202e\u200b\u2028\u0085\u009b") {
+			t.Errorf("%q: raw in the YAML:\n%s", name, y.String())
+		}
+		objs := readBack(t, y.Bytes())
+		if len(objs) != 2 || !allows(objs, Request{Subject: name, Verb: "get", Resource: "configmaps", Namespace: "a", Name: "cfg"}) {
+			t.Errorf("%q: the YAML does not read back to a grant for that name:\n%s", name, y.String())
+		}
+	}
+}

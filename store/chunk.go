@@ -2,11 +2,11 @@ package store
 
 // Events live in fixed-size chunks of columns. A chunk never moves or grows,
 // so appending never copies what is stored, and retention can later drop
-// whole chunks.
+// whole chunks. A store's chunks hold 1<<bits events (ChunkEvents).
 const (
-	chunkBits = 16
-	chunkSize = 1 << chunkBits
-	chunkMask = chunkSize - 1
+	defaultChunkBits = 16 // 65536 events, about 8 MB
+	minChunkBits     = 6
+	maxChunkBits     = 24
 )
 
 // String-valued columns, each holding interned IDs.
@@ -51,17 +51,39 @@ type rawRef struct {
 	len uint32
 }
 
-// chunk is the column storage of chunkSize consecutive events.
-// 121 bytes per event; see BenchmarkAppend for the measured total.
+// chunk is the column storage of one chunk's consecutive events; every
+// column has the store's chunk size.
 type chunk struct {
-	stageTime [chunkSize]int64  // stageTimestamp, Unix nanoseconds; 0 when absent
-	latency   [chunkSize]uint32 // microseconds, saturating at about 71 minutes
-	str       [numStrCols][chunkSize]strID
-	code      [chunkSize]uint16
-	stage     [chunkSize]uint8
-	level     [chunkSize]uint8
-	flags     [chunkSize]uint8
-	auditID   [chunkSize][16]byte // the UUID's bytes; see flagOddAuditID
-	next      [chunkSize]uint32   // next stage of the same request, or noID
-	raw       [chunkSize]rawRef
+	stageTime []int64  // stageTimestamp, Unix nanoseconds; 0 when absent
+	latency   []uint32 // microseconds, saturating at about 71 minutes
+	str       [numStrCols][]strID
+	code      []uint16
+	stage     []uint8
+	level     []uint8
+	flags     []uint8
+	auditID   [][16]byte // the UUID's bytes; see flagOddAuditID
+	next      []uint32   // next stage of the same request, or noID
+	raw       []rawRef
+}
+
+// eventBytes is what a chunk takes per event (121 bytes; see
+// BenchmarkAppend for the measured total).
+const eventBytes = 8 + 4 + numStrCols*4 + 2 + 1 + 1 + 1 + 16 + 4 + 16
+
+func newChunk(size int) *chunk {
+	c := &chunk{
+		stageTime: make([]int64, size),
+		latency:   make([]uint32, size),
+		code:      make([]uint16, size),
+		stage:     make([]uint8, size),
+		level:     make([]uint8, size),
+		flags:     make([]uint8, size),
+		auditID:   make([][16]byte, size),
+		next:      make([]uint32, size),
+		raw:       make([]rawRef, size),
+	}
+	for col := range c.str {
+		c.str[col] = make([]strID, size)
+	}
+	return c
 }

@@ -59,31 +59,52 @@ func (s *Store) Entry(id ID) Entry {
 	return e
 }
 
-// Each calls fn for every event of set in ID order, reusing one Entry (copy
-// it to keep it). It holds the read lock throughout, so fn must not call
-// back into the store; returning false stops the walk.
+// Each calls fn for every event of set in ID order; returning false stops
+// the walk. The Entry is valid only during the call (copy it to keep it).
+// Entries are read under the read lock a window at a time (see
+// walkWindow) and fn is called without it, so fn may call the store.
 func (s *Store) Each(set *Set, fn func(*Entry) bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	var e Entry
-	it := set.Iterator()
-	for it.HasNext() {
-		id := it.Next()
-		if id >= s.n {
-			break
+	w := int(min(walkWindow, set.GetCardinality()))
+	if w == 0 {
+		return
+	}
+	ids := make([]uint32, w)
+	entries := make([]Entry, 0, w)
+	it := set.ManyIterator()
+	limit := ID(s.Len()) // IDs appended after the walk began stay out
+	for n := it.NextMany(ids); n > 0; n = it.NextMany(ids) {
+		entries = s.fillWindow(entries[:0], ids[:n], limit)
+		for i := range entries {
+			if !fn(&entries[i]) {
+				return
+			}
 		}
-		if id < s.first {
-			continue // dropped by retention
-		}
-		s.fill(&e, id)
-		if !fn(&e) {
+		if ids[n-1] >= limit {
 			return
 		}
 	}
 }
 
+// fillWindow appends the entries of ids (below limit, not dropped) to dst
+// under one hold of the read lock.
+func (s *Store) fillWindow(dst []Entry, ids []uint32, limit ID) []Entry {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, id := range ids {
+		if id >= limit {
+			break
+		}
+		if id < s.first {
+			continue // dropped by retention
+		}
+		dst = append(dst, Entry{})
+		s.fill(&dst[len(dst)-1], id)
+	}
+	return dst
+}
+
 func (s *Store) fill(e *Entry, id ID) {
-	c, k := s.at(id), id&chunkMask
+	c, k := s.at(id), id&s.mask
 	str := func(col int) string { return s.dicts[col].str(c.str[col][k]) }
 	flags := c.flags[k]
 	*e = Entry{
@@ -145,7 +166,7 @@ func (s *Store) groupList(set strID) []string {
 func (s *Store) Stages(id ID) []ID {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	c, k := s.at(id), id&chunkMask
+	c, k := s.at(id), id&s.mask
 	var head ID
 	var ok bool
 	switch {
@@ -162,7 +183,7 @@ func (s *Store) Stages(id ID) []ID {
 		return []ID{id}
 	}
 	var ids []ID
-	for at := head; at != noID; at = s.at(at).next[at&chunkMask] {
+	for at := head; at != noID; at = s.at(at).next[at&s.mask] {
 		ids = append(ids, at)
 	}
 	return ids
@@ -310,7 +331,7 @@ func (s *Store) statsLocked() Stats {
 		Requests:   int(s.requests.GetCardinality()),
 		Duplicates: s.duplicates,
 	}
-	st.IndexBytes = s.liveChunks()*chunkBytes + int(s.requests.GetSizeInBytes()) + s.groups.bytes() + s.groupSets.bytes()
+	st.IndexBytes = s.liveChunks()*s.chunkEvents()*eventBytes + int(s.requests.GetSizeInBytes()) + s.groups.bytes() + s.groupSets.bytes()
 	for col := range s.dicts {
 		st.Strings += len(s.dicts[col].strs)
 		st.IndexBytes += s.dicts[col].bytes()

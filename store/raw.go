@@ -2,10 +2,7 @@ package store
 
 import (
 	"fmt"
-	"unsafe"
 )
-
-var chunkBytes = int(unsafe.Sizeof(chunk{}))
 
 // Raw returns event id's original bytes, appended to dst.
 func (s *Store) Raw(id ID, dst []byte) ([]byte, error) {
@@ -14,7 +11,7 @@ func (s *Store) Raw(id ID, dst []byte) ([]byte, error) {
 		s.mu.RUnlock()
 		return dst, fmt.Errorf("event %d: dropped by retention", id)
 	}
-	ref := s.at(id).raw[id&chunkMask]
+	ref := s.at(id).raw[id&s.mask]
 	seg := s.segs[ref.seg]
 	s.mu.RUnlock()
 	start := len(dst)
@@ -51,7 +48,7 @@ func (r *RawReader) Raw(id ID) ([]byte, error) {
 		r.s.mu.RUnlock()
 		return nil, fmt.Errorf("event %d: dropped by retention", id)
 	}
-	ref := r.s.at(id).raw[id&chunkMask]
+	ref := r.s.at(id).raw[id&r.s.mask]
 	seg := r.s.segs[ref.seg]
 	r.s.mu.RUnlock()
 	end := ref.off + int64(ref.len)

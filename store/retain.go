@@ -17,7 +17,7 @@ type Releaser interface {
 // Retain drops the oldest whole chunks of events while more than maxEvents
 // events are kept (0: no bound) or the store's estimated memory is above
 // maxBytes (0: no bound). The chunk being filled is never dropped, so the
-// bounds hold to within one chunk (65536 events). It returns the number of
+// bounds hold to within one chunk (65536 events unless ChunkEvents says otherwise). It returns the number of
 // events dropped now; Stats().Evicted counts them all. Only the writer
 // goroutine calls it.
 //
@@ -48,14 +48,15 @@ func (s *Store) Retain(maxEvents int, maxBytes int64) int {
 	return dropped
 }
 
-func (s *Store) liveChunks() int { return len(s.chunks) - int(s.first>>chunkBits) }
+func (s *Store) liveChunks() int { return len(s.chunks) - int(s.first>>s.bits) }
 
 // dropOldest drops the oldest kept chunk, which is full.
 func (s *Store) dropOldest() int {
-	ci := s.first >> chunkBits
+	ci := s.first >> s.bits
 	c := s.chunks[ci]
-	lo, hi := s.first, s.first+chunkSize
-	for k := range ID(chunkSize) {
+	size := ID(s.chunkEvents())
+	lo, hi := s.first, s.first+size
+	for k := range size {
 		id := lo + k
 		flags := c.flags[k]
 		if flags&flagPhases != 0 {
@@ -91,8 +92,8 @@ func (s *Store) dropOldest() int {
 	}
 	s.chunks[ci] = s.goneChunk()
 	s.first = hi
-	s.evicted += chunkSize
-	return chunkSize
+	s.evicted += int(size)
+	return int(size)
 }
 
 // rehead finds where the chain of stages starting at the dropped head goes
@@ -101,7 +102,7 @@ func (s *Store) dropOldest() int {
 // so the request is still counted once.
 func (s *Store) rehead(head, keep ID) ID {
 	next, repLost := noID, false
-	for at := head; at != noID; at = s.at(at).next[at&chunkMask] {
+	for at := head; at != noID; at = s.at(at).next[at&s.mask] {
 		if at < keep {
 			repLost = repLost || s.requests.Contains(at)
 			continue
@@ -115,7 +116,7 @@ func (s *Store) rehead(head, keep ID) ID {
 	}
 	if repLost && next != noID {
 		rep := next
-		for at := next; at != noID; at = s.at(at).next[at&chunkMask] {
+		for at := next; at != noID; at = s.at(at).next[at&s.mask] {
 			if stageRank(s.stageOf(at)) >= stageRank(s.stageOf(rep)) {
 				rep = at
 			}
@@ -148,11 +149,10 @@ func (s *Store) allPostings() []*roaring.Bitmap {
 // are mostly never written, so the OS gives them no memory.
 func (s *Store) goneChunk() *chunk {
 	if s.gone == nil {
-		s.gone = new(chunk)
+		s.gone = newChunk(s.chunkEvents()) // raw: segment 0, zero length: reads return nothing
 		for k := range s.gone.next {
 			s.gone.next[k] = noID
 		}
-		s.gone.raw = [chunkSize]rawRef{} // segment 0, zero length: reads return nothing
 	}
 	return s.gone
 }

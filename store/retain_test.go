@@ -5,17 +5,45 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kaudit/kaudit/audit"
 )
 
-// retainEvents is generated once for the retention tests: three chunks and
-// a bit of the realistic generator's events.
+// testChunk is the chunk size of the tests' stores (ChunkEvents): small,
+// so that tests cross many chunk boundaries without building 65536-event
+// chunks.
+const testChunk = 1 << 10
+
+// newTestStore is New with testChunk-event chunks.
+func newTestStore() *Store { return New(ChunkEvents(testChunk)) }
+
+// retainEvents is generated once for the retention tests: sixteen chunks
+// and a bit of the realistic generator's events.
 var retainEvents = sync.OnceValues(func() ([]audit.Event, []int64) {
-	evs, offs, raw := genEvents(&testing.B{}, 3*chunkSize+1000)
+	evs, offs, raw := genEvents(&testing.B{}, 16*testChunk+1000)
 	retainRaw = raw
-	return evs, offs
+	return withLaterStages(evs, offs)
 })
+
+// withLaterStages adds, 500 events after every 13th event, another stage
+// of the same request (RequestReceived, a second later), so that many
+// requests have stages on both sides of a chunk boundary: the generator
+// makes few multi-stage requests, none in the first 6000 events.
+func withLaterStages(evs []audit.Event, offs []int64) ([]audit.Event, []int64) {
+	const gap = 500
+	var outE []audit.Event
+	var outO []int64
+	for i := range evs {
+		outE, outO = append(outE, evs[i]), append(outO, offs[i])
+		if j := i - gap; j >= 0 && j%13 == 0 && evs[j].AuditID != "" && evs[j].Stage != audit.StageRequestReceived {
+			e := evs[j]
+			e.Stage, e.StageTime = audit.StageRequestReceived, e.StageTime.Add(time.Second)
+			outE, outO = append(outE, e), append(outO, offs[j])
+		}
+	}
+	return outE, outO
+}
 
 var retainRaw *bytes.Reader
 
@@ -40,16 +68,16 @@ func shift(set *Set, off ID) *Set {
 // counted once, also when a request's first stages were dropped), the same
 // stages per request.
 func TestRetainEqualsFreshStore(t *testing.T) {
-	n := 3*chunkSize + 1000
+	n := 16*testChunk + 1000
 	evs, offs, raw := generated(t, n)
-	full := New()
+	full := newTestStore()
 	full.Append(evs, raw, offs)
-	dropped := full.Retain(chunkSize+2000, 0)
-	if dropped != 2*chunkSize {
-		t.Fatalf("Retain dropped %d events, want %d", dropped, 2*chunkSize)
+	dropped := full.Retain(8*testChunk+2000, 0)
+	if dropped != 8*testChunk {
+		t.Fatalf("Retain dropped %d events, want %d", dropped, 8*testChunk)
 	}
 	keep := ID(dropped)
-	kept := New()
+	kept := newTestStore()
 	kept.Append(evs[keep:], raw, offs[keep:])
 
 	fs, ks := full.Stats(), kept.Stats()
@@ -116,13 +144,13 @@ type releasing struct {
 func (r *releasing) Release() { r.released++ }
 
 func TestRetainReleasesSegmentsAndForgetsDroppedIDs(t *testing.T) {
-	n := 2*chunkSize + 10
+	n := 2*testChunk + 10
 	evs, offs, raw := generated(t, n)
 	data := make([]byte, raw.Len())
 	raw.ReadAt(data, 0)
 	old := &releasing{Reader: bytes.NewReader(data)}
 	cur := &releasing{Reader: bytes.NewReader(data)}
-	s := New()
+	s := newTestStore()
 	// The first 1000 events come from one segment (a rotated file), the
 	// rest from another (the current file).
 	s.Append(evs[:1000], old, offs[:1000])
@@ -132,8 +160,8 @@ func TestRetainReleasesSegmentsAndForgetsDroppedIDs(t *testing.T) {
 	if got := s.Retain(0, 0); got != 0 {
 		t.Fatalf("Retain without bounds dropped %d", got)
 	}
-	if got := s.Retain(1, 0); got != 2*chunkSize {
-		t.Fatalf("Retain(1) dropped %d; want every full chunk (%d), never the one being filled", got, 2*chunkSize)
+	if got := s.Retain(1, 0); got != 2*testChunk {
+		t.Fatalf("Retain(1) dropped %d; want every full chunk (%d), never the one being filled", got, 2*testChunk)
 	}
 	if old.released != 1 || cur.released != 0 {
 		t.Fatalf("released: old segment %d times, current %d times; want 1 and 0", old.released, cur.released)
@@ -157,14 +185,14 @@ func TestRetainReleasesSegmentsAndForgetsDroppedIDs(t *testing.T) {
 	if timed != 10 {
 		t.Errorf("Times saw %d events; want 10", timed)
 	}
-	if st := s.Stats(); st.Events != 10 || st.Evicted != 2*chunkSize {
+	if st := s.Stats(); st.Events != 10 || st.Evicted != 2*testChunk {
 		t.Errorf("stats %+v", st)
 	}
 }
 
 func TestRetainByMemory(t *testing.T) {
-	evs, offs, raw := generated(t, 3*chunkSize+5)
-	s := New()
+	evs, offs, raw := generated(t, 3*testChunk+5)
+	s := newTestStore()
 	s.Append(evs, raw, offs)
 	all := s.Stats().IndexBytes
 	limit := int64(all) / 2

@@ -11,6 +11,17 @@ import (
 // distinct values of an indexed field. They take the read lock like every
 // other reader.
 
+// walkWindow is how many events of a set Select, Each and Times read under
+// one hold of the read lock. A walk over millions of events takes the lock
+// once per window, not once for the whole walk: a writer waiting for the
+// lock (Append, Retain) gets it between two windows, and so do the readers
+// queued behind that writer (sync.RWMutex lets no new reader in while a
+// writer waits), so a long walk in a background goroutine never stalls the
+// UI's View for more than one window. Each window sees the store as it is
+// then: events retention drops between windows are skipped, and a set's
+// IDs that were not yet appended when the walk began stay out of it.
+const walkWindow = 1024
+
 // LatencySaturated is the largest latency the store keeps, in microseconds
 // (about 71 minutes): a Row with this latency took at least that long.
 const LatencySaturated = ^uint32(0)
@@ -77,17 +88,17 @@ func (s *Store) Key(v string) (uint32, bool) {
 	return s.dicts[colName].lookup(v)
 }
 
-// Select returns the events of set for which keep returns true. It holds
-// the read lock throughout, so keep must not call back into the store.
+// Select returns the events of set for which keep returns true. keep is
+// called under the read lock, so it must not call back into the store.
+// The lock is taken per window of walkWindow events (see walkWindow).
 func (s *Store) Select(set *Set, keep func(Row) bool) *Set {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	out := roaring.New()
-	buf := make([]uint32, 4096)
+	buf := make([]uint32, walkWindow)
 	kept := make([]uint32, 0, len(buf))
 	it := set.ManyIterator()
 	for n := it.NextMany(buf); n > 0; n = it.NextMany(buf) {
 		kept = kept[:0]
+		s.mu.RLock()
 		for _, id := range buf[:n] {
 			if id >= s.n {
 				break
@@ -95,10 +106,11 @@ func (s *Store) Select(set *Set, keep func(Row) bool) *Set {
 			if id < s.first {
 				continue // dropped by retention
 			}
-			if keep(Row{s: s, c: s.chunks[id>>chunkBits], k: id & chunkMask, id: id}) {
+			if keep(Row{s: s, c: s.chunks[id>>s.bits], k: id & s.mask, id: id}) {
 				kept = append(kept, id)
 			}
 		}
+		s.mu.RUnlock()
 		out.AddMany(kept)
 	}
 	return out
@@ -150,7 +162,7 @@ func (s *Store) WithAuditID(id string) *Set {
 	if !ok {
 		return out
 	}
-	for at := head; at != noID; at = s.at(at).next[at&chunkMask] {
+	for at := head; at != noID; at = s.at(at).next[at&s.mask] {
 		out.Add(at)
 	}
 	return out

@@ -31,6 +31,8 @@ type Store struct {
 
 	n      uint32
 	chunks []*chunk
+	bits   uint32 // a chunk holds 1<<bits events
+	mask   ID     // 1<<bits - 1: an ID's place in its chunk
 
 	dicts      [numStrCols]dict
 	groups     dict      // group names, with postings (FieldGroup)
@@ -66,9 +68,30 @@ type Store struct {
 	minTime, maxTime int64 // of the stageTimestamps appended (0: none yet)
 }
 
+// Option configures a Store.
+type Option func(*Store)
+
+// ChunkEvents sets how many events a chunk holds: n rounded up to a power
+// of two between 64 and 16M; 65536 by default. Retention drops whole
+// chunks, so its bounds hold to within one chunk; tests use small chunks
+// to exercise many of them cheaply.
+func ChunkEvents(n int) Option {
+	return func(s *Store) {
+		b := uint32(minChunkBits)
+		for b < maxChunkBits && 1<<b < n {
+			b++
+		}
+		s.bits, s.mask = b, 1<<b-1
+	}
+}
+
+func (s *Store) chunkEvents() int { return 1 << s.bits }
+
 // New returns an empty store.
-func New() *Store {
+func New(opts ...Option) *Store {
 	s := &Store{
+		bits:        defaultChunkBits,
+		mask:        1<<defaultChunkBits - 1,
 		groups:      newDict(true),
 		groupSets:   newDict(false),
 		setMembers:  [][]strID{nil},
@@ -85,6 +108,9 @@ func New() *Store {
 	}
 	for i := range s.stages {
 		s.stages[i], s.levels[i] = &Set{}, &Set{}
+	}
+	for _, o := range opts {
+		o(s)
 	}
 	return s
 }
@@ -144,18 +170,18 @@ func (s *Store) add(e *audit.Event, ref rawRef) bool {
 		head, paired = s.byOddID[e.AuditID]
 	}
 	if paired {
-		for at := head; at != noID; at = s.at(at).next[at&chunkMask] {
-			c, k := s.at(at), at&chunkMask
+		for at := head; at != noID; at = s.at(at).next[at&s.mask] {
+			c, k := s.at(at), at&s.mask
 			if c.stage[k] == uint8(e.Stage) && c.stageTime[k] == stageTime {
 				return false
 			}
 		}
 	}
 
-	if id&chunkMask == 0 {
-		s.chunks = append(s.chunks, new(chunk))
+	if id&s.mask == 0 {
+		s.chunks = append(s.chunks, newChunk(s.chunkEvents()))
 	}
-	c, k := s.chunks[id>>chunkBits], id&chunkMask
+	c, k := s.chunks[id>>s.bits], id&s.mask
 	s.n++
 
 	c.stageTime[k] = stageTime
@@ -247,13 +273,13 @@ func (s *Store) add(e *audit.Event, ref rawRef) bool {
 // (ResponseComplete or Panic) beats any other, otherwise the later stage wins.
 func (s *Store) link(head, id ID) {
 	last, rep := head, head
-	for at := head; at != noID; at = s.at(at).next[at&chunkMask] {
+	for at := head; at != noID; at = s.at(at).next[at&s.mask] {
 		last = at
 		if s.requests.Contains(at) {
 			rep = at
 		}
 	}
-	s.at(last).next[last&chunkMask] = id
+	s.at(last).next[last&s.mask] = id
 	if stageRank(s.stageOf(id)) >= stageRank(s.stageOf(rep)) {
 		s.requests.Remove(rep)
 		s.requests.Add(id)
@@ -296,8 +322,8 @@ func (s *Store) groupSet(groups []string, id ID, post bool) strID {
 	return set
 }
 
-func (s *Store) at(id ID) *chunk           { return s.chunks[id>>chunkBits] }
-func (s *Store) stageOf(id ID) audit.Stage { return audit.Stage(s.at(id).stage[id&chunkMask]) }
+func (s *Store) at(id ID) *chunk           { return s.chunks[id>>s.bits] }
+func (s *Store) stageOf(id ID) audit.Stage { return audit.Stage(s.at(id).stage[id&s.mask]) }
 
 func unixNano(e *audit.Event) int64 {
 	if e.StageTime.IsZero() {

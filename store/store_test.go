@@ -219,18 +219,18 @@ func TestPostings(t *testing.T) {
 func TestManyChunks(t *testing.T) {
 	// Enough events to cross a chunk boundary, with raw reads through the window.
 	var lines []string
-	n := chunkSize + 100
+	n := testChunk + 100
 	for i := 0; i < n; i++ {
 		lines = append(lines, event(fmt.Sprintf("%08x-0000-4000-8000-000000000000", i), "ResponseComplete", fmt.Sprintf("user%d", i%7), "get", "pods", "ns", 200, t0, t1))
 	}
 	evs, offs, raw := decodeLines(t, lines...)
-	s := New()
+	s := newTestStore()
 	s.Append(evs, raw, offs)
 	if s.Len() != n || s.Requests().GetCardinality() != uint64(n) {
 		t.Fatalf("len %d, requests %d; want %d", s.Len(), s.Requests().GetCardinality(), n)
 	}
 	r := s.NewRawReader()
-	for _, id := range []ID{0, 1, chunkSize - 1, chunkSize, ID(n - 1), 5} {
+	for _, id := range []ID{0, 1, testChunk - 1, testChunk, ID(n - 1), 5} {
 		b, err := r.Raw(id)
 		if err != nil || string(b) != lines[id] {
 			t.Fatalf("raw %d: %q, %v", id, b, err)
@@ -254,6 +254,17 @@ func TestUUIDRoundTrip(t *testing.T) {
 	for _, s := range []string{"", "abcde12345", "841D3E6D-90D2-43DF-8DA4-684738BEE3D5", "841d3e6d-90d2-43df-8da4-684738bee3dz", "841d3e6d+90d2-43df-8da4-684738bee3d5"} {
 		if _, ok := parseUUID(s); ok {
 			t.Errorf("%q parsed as a UUID", s)
+		}
+	}
+}
+
+func TestChunkEvents(t *testing.T) {
+	if got := New().chunkEvents(); got != 1<<16 {
+		t.Errorf("default chunk: %d events, want 65536", got)
+	}
+	for _, tc := range []struct{ n, want int }{{0, 64}, {1, 64}, {64, 64}, {65, 128}, {1000, 1024}, {1 << 30, 1 << 24}} {
+		if got := New(ChunkEvents(tc.n)).chunkEvents(); got != tc.want {
+			t.Errorf("ChunkEvents(%d): %d events, want %d", tc.n, got, tc.want)
 		}
 	}
 }

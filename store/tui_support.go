@@ -11,21 +11,28 @@ func (s *Store) TimeSpan() int64 {
 
 // Times calls fn with the stageTimestamp (Unix nanoseconds; 0 when the
 // event has none) and the denied and 5xx marks of every event of set,
-// under the read lock: fn must not call back into the store. The terminal
-// UI folds new requests into its sparkline with it.
+// under the read lock a window at a time (see walkWindow): fn must not
+// call back into the store. The terminal UI folds new requests into its
+// sparkline with it.
 func (s *Store) Times(set *Set, fn func(t int64, denied, serverError bool)) {
+	buf := make([]uint32, walkWindow)
+	it := set.ManyIterator()
+	for n := it.NextMany(buf); n > 0; n = it.NextMany(buf) {
+		s.timesWindow(buf[:n], fn)
+	}
+}
+
+func (s *Store) timesWindow(ids []uint32, fn func(t int64, denied, serverError bool)) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	it := set.Iterator()
-	for it.HasNext() {
-		id := it.Next()
+	for _, id := range ids {
 		if id >= s.n {
 			break
 		}
 		if id < s.first {
 			continue // dropped by retention
 		}
-		c, k := s.at(id), id&chunkMask
+		c, k := s.at(id), id&s.mask
 		code := c.code[k]
 		fn(c.stageTime[k], c.flags[k]&flagDenied != 0, code >= 500 && code < 600)
 	}

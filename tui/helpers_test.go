@@ -14,7 +14,7 @@ import (
 
 	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/gen"
-	goldenfile "github.com/kaudit/kaudit/internal/golden"
+	"github.com/kaudit/kaudit/internal/goldenfile"
 	"github.com/kaudit/kaudit/store"
 )
 

@@ -188,7 +188,7 @@ func WriteRaw(w io.Writer, st *store.Store, events *store.Set, asArray bool) err
 			return fmt.Errorf("original bytes of event %d: %w", id, err)
 		}
 		raw = outputBytes(raw)
-		if bytes.IndexAny(raw, "\r\n") >= 0 {
+		if bytes.ContainsAny(raw, "\r\n") {
 			compact.Reset()
 			if json.Compact(&compact, raw) == nil {
 				raw = compact.Bytes()

@@ -8,7 +8,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/kaudit/kaudit/internal/golden"
+	"github.com/kaudit/kaudit/internal/goldenfile"
 )
 
 func TestQuantile(t *testing.T) {
@@ -98,7 +98,7 @@ func TestWriteTextWide(t *testing.T) {
 	if err := WriteText(&b, tab); err != nil {
 		t.Fatal(err)
 	}
-	golden.Check(t, "testdata/wide.golden", b.Bytes())
+	goldenfile.Check(t, "testdata/wide.golden", b.Bytes())
 	// Independent of the golden file: every REQUESTS value ends in the
 	// same cell column as its header.
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")

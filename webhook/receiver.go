@@ -154,7 +154,7 @@ var (
 // oneLine returns raw compacted if it spans lines (a pretty-printed body),
 // so that every event is one line of a spool.
 func oneLine(raw []byte) []byte {
-	if bytes.IndexAny(raw, "\r\n") < 0 {
+	if !bytes.ContainsAny(raw, "\r\n") {
 		return raw
 	}
 	var b bytes.Buffer

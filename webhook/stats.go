@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/kaudit/kaudit/statefile"
 )
 
 // StatsFile is the file in the state directory where kaudit serve
@@ -76,18 +78,15 @@ func (k *statsKeeper) snapshot() Stats {
 	return s
 }
 
-// SaveStats writes s to dir/StatsFile atomically (temporary
-// file, rename), stamping Updated.
+// SaveStats writes s to dir/StatsFile atomically and durably
+// (statefile.Write), stamping Updated.
 func SaveStats(dir string, s Stats) error {
 	s.Updated = time.Now().UTC()
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	return writeFileAtomic(dir, StatsFile, append(data, '\n'))
+	return statefile.Write(dir, StatsFile, append(data, '\n'))
 }
 
 // LoadStats reads dir/StatsFile; ok is false when there is none.
@@ -103,24 +102,4 @@ func LoadStats(dir string) (s Stats, ok bool, err error) {
 		return s, false, err
 	}
 	return s, true, nil
-}
-
-// writeFileAtomic replaces dir/name with data through a temporary file and
-// a rename, so that kaudit status sees the old counters or the new ones.
-func writeFileAtomic(dir, name string, data []byte) error {
-	tmp, err := os.CreateTemp(dir, name+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
 }

@@ -19,11 +19,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kaudit/kaudit/gen"
+	"github.com/kaudit/kaudit/units"
 )
 
 // Exit codes.
@@ -74,11 +73,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var size, rotate int64
 	var err error
 	if *sizeStr != "" {
-		if size, err = parseSize(*sizeStr); err != nil || size <= 0 {
+		if size, err = units.ParseBytes(*sizeStr); err != nil || size <= 0 {
 			return usage("bad -size %q", *sizeStr)
 		}
 	}
-	if rotate, err = parseSize(*rotateStr); err != nil || rotate < 0 {
+	if rotate, err = units.ParseBytes(*rotateStr); err != nil || rotate < 0 {
 		return usage("bad -rotate %q", *rotateStr)
 	}
 	if (size == 0) == (*events == 0) {
@@ -148,28 +147,3 @@ func (s *streamWriter) writeLine(line []byte, _ time.Time) error {
 }
 
 func (s *streamWriter) close(time.Time) (int, error) { return 1, s.w.Flush() }
-
-// parseSize parses "1GiB", "100MiB", "512KiB", "5MB", "1.5G" (decimal),
-// or a plain number of bytes.
-func parseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	i := 0
-	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '.') {
-		i++
-	}
-	v, err := strconv.ParseFloat(t[:i], 64)
-	if err != nil {
-		return 0, fmt.Errorf("bad size %q", s)
-	}
-	mult := map[string]float64{
-		"": 1, "b": 1,
-		"k": 1e3, "kb": 1e3, "kib": 1 << 10,
-		"m": 1e6, "mb": 1e6, "mib": 1 << 20,
-		"g": 1e9, "gb": 1e9, "gib": 1 << 30,
-		"t": 1e12, "tb": 1e12, "tib": 1 << 40,
-	}[strings.ToLower(strings.TrimSpace(t[i:]))]
-	if mult == 0 {
-		return 0, fmt.Errorf("bad size unit in %q", s)
-	}
-	return int64(v * mult), nil
-}

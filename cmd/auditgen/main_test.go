@@ -12,20 +12,6 @@ import (
 	"testing"
 )
 
-func TestParseSize(t *testing.T) {
-	for in, want := range map[string]int64{"1GiB": 1 << 30, "100MiB": 100 << 20, "5MB": 5e6, "512": 512,
-		"1.5KiB": 1536, "2k": 2000, "0": 0, "3 gib": 3 << 30} {
-		if got, err := parseSize(in); err != nil || got != want {
-			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "GiB", "1XB", "-1"} {
-		if _, err := parseSize(bad); err == nil {
-			t.Errorf("parseSize(%q) succeeded", bad)
-		}
-	}
-}
-
 // TestRotation: backups, oldest first, then audit.log hold exactly the bytes
 // of the unrotated stream, split at line boundaries, with lumberjack names.
 func TestRotation(t *testing.T) {

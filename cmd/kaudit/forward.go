@@ -14,6 +14,7 @@ import (
 
 	"github.com/kaudit/kaudit/forward"
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/units"
 )
 
 // forwardFlags are --forward and its companions (watch, replay).
@@ -58,7 +59,7 @@ func (ff *forwardFlags) open(stateDir string) (*sinks, error) {
 	if len(ff.urls) == 0 {
 		return nil, nil
 	}
-	max, err := parseBytes(ff.maxInflight)
+	max, err := units.ParseBytes(ff.maxInflight)
 	if err != nil || max <= 0 {
 		return nil, usageError("--forward-max-inflight %q: want a size such as 16MiB", ff.maxInflight)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/kaudit/kaudit/forward"
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/internal/testwait"
 )
 
 // otlpFake is an OTLP/HTTP logs receiver answering status (200 when 0),
@@ -128,13 +129,7 @@ func (f *otlpFake) got() (bodies, ids []string) {
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.Until(t, what, cond)
 }
 
 // sinkCheckpoint is the sink's saved position, if any.

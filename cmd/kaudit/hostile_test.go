@@ -95,7 +95,7 @@ func TestRBACRiskyOptIn(t *testing.T) {
 		t.Errorf("stderr does not say what was withheld: %s", errOut)
 	}
 	_, out, _ = kaudit(t, "", "rbac", "-o", "yaml", "--include-risky", p)
-	if !strings.Contains(out, "\n  name: \"system:anonymous\"\n") {
+	if !strings.Contains(out, "\n  name: system:anonymous\n") {
 		t.Errorf("--include-risky did not emit it:\n%s", out)
 	}
 	_, help, _ := kaudit(t, "", "rbac", "--help")

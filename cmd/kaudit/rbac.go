@@ -151,8 +151,12 @@ func printRBAC(e *env, a *rbac.Analysis, output, view string, opt rbac.Options) 
 			return err
 		}
 		// Names meant for review show control and bidi characters as
-		// escapes: every string in either form is double-quoted.
-		_, err = e.stdout.Write(termsafe.JSON(b.Bytes()))
+		// escapes (in YAML, rbac writes such an object as JSON).
+		out := b.Bytes()
+		if output == "json" {
+			out = termsafe.JSON(out)
+		}
+		_, err = e.stdout.Write(out)
 		return err
 	}
 	t := a.DenialsTable()

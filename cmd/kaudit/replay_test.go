@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+	"github.com/kaudit/kaudit/internal/goldenfile"
+)
 
 // kaudit runs the command as a user would and returns its exit code and output.
 func kaudit(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
@@ -54,22 +53,7 @@ func TestViewsGolden(t *testing.T) {
 
 func golden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	goldenfile.Check(t, path, []byte(got))
 }
 
 // TestJSONLinesAreOriginalBytes: -o jsonl prints each distinct event once,

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kaudit/kaudit/internal/testwait"
 	"github.com/kaudit/kaudit/webhook"
 )
 
@@ -39,7 +40,7 @@ func startServe(t *testing.T, args ...string) *serveRun {
 	w := &watchRun{cancel: cancel, code: make(chan int, 1), out: &syncBuffer{}, errOut: &syncBuffer{}}
 	go func() { w.code <- run(ctx, append([]string{"serve"}, args...), strings.NewReader(""), w.out, w.errOut) }()
 	t.Cleanup(cancel)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := testwait.Deadline(t)
 	for {
 		if m := listeningRE.FindStringSubmatch(w.errOut.String()); m != nil {
 			return &serveRun{watchRun: w, url: m[1]}
@@ -111,12 +112,12 @@ func TestServeJSONL(t *testing.T) {
 	if code := postTo(t, http.DefaultClient, s.url, "{not json"); code != 400 {
 		t.Errorf("malformed: %d", code)
 	}
-	lines := s.waitLines(t, 2)
+	s.waitLines(t, 2)
 	time.Sleep(100 * time.Millisecond)
 	if code := s.stop(t); code != exitOK {
 		t.Fatalf("exit %d: %s", code, s.errOut.String())
 	}
-	lines = strings.Split(strings.TrimSpace(s.out.String()), "\n")
+	lines := strings.Split(strings.TrimSpace(s.out.String()), "\n")
 	want := []string{evLine("00000000-0000-0000-0000-000000000001", "alice"), evLine("00000000-0000-0000-0000-000000000003", "alice")}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("printed:\n%s", s.out.String())
@@ -303,14 +304,10 @@ func TestServeForward(t *testing.T) {
 	if code := postTo(t, http.DefaultClient, s.url, eventListOf(lines[10:]...)); code != 200 {
 		t.Fatalf("status %d", code)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.Until(t, "30 events at the receiver", func() bool {
 		bodies, _ := fake.got()
-		if len(bodies) >= 30 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return len(bodies) >= 30
+	})
 	if code := s.stop(t); code != exitOK {
 		t.Fatalf("exit %d: %s", code, s.errOut.String())
 	}

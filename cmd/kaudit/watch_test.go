@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gopkg.in/natefinch/lumberjack.v2"
+
+	"github.com/kaudit/kaudit/internal/testwait"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while watch writes to it.
@@ -58,7 +60,7 @@ func (w *watchRun) stop(t *testing.T) int {
 	select {
 	case c := <-w.code:
 		return c
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Until(testwait.Deadline(t))):
 		t.Fatal("watch did not stop")
 		return -1
 	}
@@ -66,7 +68,7 @@ func (w *watchRun) stop(t *testing.T) int {
 
 func (w *watchRun) waitLines(t *testing.T, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := testwait.Deadline(t)
 	for {
 		lines := strings.Split(strings.TrimSuffix(w.out.String(), "\n"), "\n")
 		if lines[0] == "" {
@@ -133,12 +135,12 @@ func TestWatchRestartEmitsOnce(t *testing.T) {
 	lj.Rotate()
 	writeEvents(t, lj, 140, 160)
 	w2 := startWatch(t, args...)
-	second := w2.waitLines(t, 40)
+	w2.waitLines(t, 40)
 	time.Sleep(80 * time.Millisecond)
 	if c := w2.stop(t); c != exitOK {
 		t.Fatalf("exit %d: %s", c, w2.errOut.String())
 	}
-	second = w2.waitLines(t, 40)
+	second := w2.waitLines(t, 40)
 	seen := map[string]bool{}
 	for _, l := range append(first, second...) {
 		var e struct {
@@ -214,9 +216,9 @@ func TestWatchJQStreams(t *testing.T) {
 	defer lj.Close()
 	writeEvents(t, lj, 0, 6)
 	w := startWatch(t, "--no-state", "-f", "user:bob", "--jq", "[.user.username, .verb]", dir)
-	lines := w.waitLines(t, 3)
+	w.waitLines(t, 3)
 	writeEvents(t, lj, 6, 10)
-	lines = w.waitLines(t, 5)
+	lines := w.waitLines(t, 5)
 	if c := w.stop(t); c != exitOK {
 		t.Fatalf("exit %d: %s", c, w.errOut.String())
 	}
@@ -227,22 +229,5 @@ func TestWatchJQStreams(t *testing.T) {
 	}
 	if len(lines) != 5 {
 		t.Fatalf("%d lines, want 5 (bob's events)", len(lines))
-	}
-}
-
-func TestParseBytes(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"0", 0, true}, {"1000", 1000, true}, {"512MiB", 512 << 20, true}, {"2GiB", 2 << 30, true},
-		{"1.5G", 3 << 29, true}, {"10 MB", 10e6, true}, {"64k", 64 << 10, true},
-		{"", 0, false}, {"GiB", 0, false}, {"-1", 0, false}, {"lots", 0, false}, {"1e30", 0, false},
-	} {
-		got, err := parseBytes(c.in)
-		if (err == nil) != c.ok || got != c.want {
-			t.Errorf("parseBytes(%q) = %d, %v; want %d, ok %v", c.in, got, err, c.want, c.ok)
-		}
 	}
 }

@@ -1,7 +1,7 @@
-// Package golden compares test output with files kept next to the code
+// Package goldenfile compares test output with files kept next to the code
 // (testdata/…). Run a package's tests with -update to rewrite the files from
 // what the code prints now, then review the diff before committing it.
-package golden
+package goldenfile
 
 import (
 	"bytes"
