@@ -68,7 +68,7 @@ func (a *Auth) check(r *http.Request) (sender string, status int, why string) {
 		sender = "cert:" + cert.Subject.CommonName
 	}
 	if a.hasToken {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		got, ok := bearer(r.Header.Get("Authorization"))
 		if !ok {
 			return "", http.StatusUnauthorized, "no bearer token"
 		}
@@ -139,4 +139,15 @@ func Loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// bearer returns the token of an "Authorization: Bearer TOKEN" header. The
+// scheme is case-insensitive (RFC 6750 §2.1 via RFC 7235), so "bearer" and
+// "BEARER" are accepted too.
+func bearer(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return token, true
 }

@@ -41,7 +41,8 @@ const SourceName = "webhook"
 // 401; when the consumer is behind (the queue stays full for QueueWait) or
 // MaxRequests requests are already being handled, 429 with Retry-After, so
 // that the API server retries. Every rejection is counted by reason (Stats)
-// and reported through OnProblem.
+// and reported through OnProblem; 401 and 429, which a sender can cause by
+// the thousand, at most logBurst times per logWindow each (ratelimit.go).
 //
 // Goroutines: configure it, then serve requests (any number of goroutines)
 // and, in memory mode, call Run once. Stats may be called at any time.
@@ -54,6 +55,7 @@ type Receiver struct {
 	Spool       *SpoolFile    // nil: memory mode, hand batches to Run's emit
 	OnProblem   func(ingest.Problem)
 
+	logs  logLimiter // 401 and 429 lines: see ratelimit.go
 	once  sync.Once
 	sem   chan struct{}
 	queue chan *pending
@@ -395,7 +397,9 @@ func reasonOf(status int) string {
 // reject answers status with why, counts it and reports it.
 func (w *Receiver) reject(rw http.ResponseWriter, sender string, status int, reason string, kind ingest.ProblemKind, why string) {
 	w.stats.reject(reason)
-	w.problem(sender, kind, fmt.Sprintf("%d %s: %s", status, http.StatusText(status), why))
+	if ok, note := w.logs.allow(status); ok || !limited(status) {
+		w.problem(sender, kind, fmt.Sprintf("%d %s: %s%s", status, http.StatusText(status), why, note))
+	}
 	rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if status == http.StatusRequestEntityTooLarge || status == http.StatusBadRequest || status == http.StatusRequestTimeout {
 		// Do not read the rest of a refused body.
