@@ -99,17 +99,17 @@ func TestE2ERealAPIServer(t *testing.T) {
 	fixed := filepath.Join(rc, "policy-datadog-fixed.yaml")
 	pki := newTestPKI(t, "kube-apiserver")
 	hookState, hookOut := t.TempDir(), filepath.Join(t.TempDir(), "webhook.jsonl")
-	srv := startServeProc(t, bin, hookOut, "--listen", "127.0.0.1:29600", "--tls-cert", pki.serverCert, "--tls-key", pki.serverKey,
+	srv := startServeProc(t, bin, hookOut, "--listen", "127.0.0.1:0", "--tls-cert", pki.serverCert, "--tls-key", pki.serverKey,
 		"--client-ca", pki.caFile, "--client-name", "kube-apiserver", "--spool", t.TempDir(), "--state-dir", hookState, "-o", "jsonl")
-	a := newAPIServer(t, rc, "APISERVER_PORT=26443", "ETCD_CLIENT_PORT=22379", "ETCD_PEER_PORT=22380",
+	a := newAPIServer(t, rc, append(portsEnv(t),
 		"AUDIT_LOG_MAXSIZE=1", "AUDIT_LOG_MAXBACKUP=100", "AUDIT_LOG_COMPRESS=1", "AUDIT_POLICY=allstages",
 		"AUDIT_WEBHOOK_URL="+srv.url, "AUDIT_WEBHOOK_BATCH_MAX_WAIT=1s",
-		"AUDIT_WEBHOOK_CA="+pki.caFile, "AUDIT_WEBHOOK_CLIENT_CERT="+pki.clientCert, "AUDIT_WEBHOOK_CLIENT_KEY="+pki.clientKey)
-	b := newAPIServer(t, rc, "APISERVER_PORT=28543", "ETCD_CLIENT_PORT=24479", "ETCD_PEER_PORT=24480",
-		"AUDIT_LOG_MAXSIZE=1", "AUDIT_LOG_MAXBACKUP=100", "AUDIT_LOG_COMPRESS=0", "AUDIT_POLICY="+fixed)
+		"AUDIT_WEBHOOK_CA="+pki.caFile, "AUDIT_WEBHOOK_CLIENT_CERT="+pki.clientCert, "AUDIT_WEBHOOK_CLIENT_KEY="+pki.clientKey)...)
+	b := newAPIServer(t, rc, append(portsEnv(t),
+		"AUDIT_LOG_MAXSIZE=1", "AUDIT_LOG_MAXBACKUP=100", "AUDIT_LOG_COMPRESS=0", "AUDIT_POLICY="+fixed)...)
 	startAPIServers(t, a, b)
 
-	col := newCollector(t, 30015)
+	col := newCollector(t, freePort(t))
 	const cluster = "real"
 	watch := newFollower(t, "watch", "watch", "-o", "jsonl", "--history", "all", "--state-dir", t.TempDir(), a.dir)
 	fwd := newFollower(t, "forward", "watch", "-o", "jsonl", "--history", "all", "--state-dir", t.TempDir(),

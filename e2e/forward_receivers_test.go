@@ -85,9 +85,9 @@ func (p *faultProxy) start(t *testing.T, port int, target string) string {
 // (429/502/503 retried, 413 split), byte-identical.
 func TestE2EForwardFaultProxy(t *testing.T) {
 	kauditBin(t) // skips without KAUDIT_E2E=1
-	col := newCollector(t, 30012)
+	col := newCollector(t, freePort(t))
 	p := &faultProxy{counts: map[int]int{}}
-	proxy := p.start(t, 30013, "http://127.0.0.1:30012")
+	proxy := p.start(t, freePort(t), "http://127.0.0.1:"+strconv.Itoa(col.port))
 	dir, state := t.TempDir(), t.TempDir()
 	const n, cluster = 6000, "faults"
 	w := &written{line: map[string]string{}}
@@ -287,7 +287,7 @@ func TestE2EForwardTLS(t *testing.T) {
 	certs := t.TempDir()
 	ca, cert, key := writeCA(t, certs, "right")
 	otherCA, _, _ := writeCA(t, certs, "other")
-	col := newCollector(t, 30014, "tls:\n          cert_file: "+cert+"\n          key_file: "+key)
+	col := newCollector(t, freePort(t), "tls:\n          cert_file: "+cert+"\n          key_file: "+key)
 	dir := t.TempDir()
 	var lines []string
 	for i := range 50 {
@@ -297,7 +297,7 @@ func TestE2EForwardTLS(t *testing.T) {
 	os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
 	replay := func(host, caFile string) (int, string) {
 		code, _, errOut := kaudit(t, "replay", "-o", "jsonl", "--state-dir", t.TempDir(), "--forward-drain", "1s",
-			"--forward", "otlp+https://"+host+":30014", "--forward-ca-file", caFile, path)
+			"--forward", "otlp+https://"+host+":"+strconv.Itoa(col.port), "--forward-ca-file", caFile, path)
 		return code, errOut
 	}
 	if code, errOut := replay("127.0.0.1", ca); code != exitOK {
@@ -335,7 +335,7 @@ func TestE2EForwardTUIReceiverDown(t *testing.T) {
 	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 100}
 	defer lj.Close()
 	writeEvents(t, lj, 0, 10)
-	const port = 30016
+	port := freePort(t)
 	cmd := fmt.Sprintf("env TERM=xterm-256color NO_COLOR=1 %s watch --state-dir %s --forward otlp+http://127.0.0.1:%d --forward-max-inflight 64KiB --cluster-name tui %s; echo KAUDIT-EXITED $?; sleep 30",
 		bin, state, port, dir)
 	p := newPane(t, 120, 40, cmd)
@@ -371,7 +371,7 @@ func TestE2EForwardTUIReceiverDown(t *testing.T) {
 // the line, the time = stageTimestamp, the attributes and tags mapped.
 func TestE2EForwardVictoriaLogs(t *testing.T) {
 	kauditBin(t) // skips without KAUDIT_E2E=1
-	base := victoriaLogs(t, 30020)
+	base := victoriaLogs(t, freePort(t))
 	dir, state := t.TempDir(), t.TempDir()
 	const n, cluster = 2000, "vl"
 	w := &written{line: map[string]string{}}

@@ -127,7 +127,7 @@ func committedCovered(t *testing.T, c *collector, dir, state, cluster string) in
 // at the collector; the duplicates are at most the uncommitted windows.
 func TestE2EForwardKill9Collector(t *testing.T) {
 	bin := kauditBin(t)
-	col := newCollector(t, 30010)
+	col := newCollector(t, freePort(t))
 	dir, state := t.TempDir(), t.TempDir()
 	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 1}
 	defer lj.Close()
@@ -210,7 +210,7 @@ func distinct(rs []received) map[string]bool {
 // restart, more events, SIGTERM: no event is sent twice.
 func TestE2EForwardReceiverDown(t *testing.T) {
 	bin := kauditBin(t)
-	col := newCollector(t, 30011)
+	col := newCollector(t, freePort(t))
 	dir, state, outDir := t.TempDir(), t.TempDir(), t.TempDir()
 	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 1, Compress: true}
 	defer lj.Close()
@@ -238,7 +238,8 @@ func TestE2EForwardReceiverDown(t *testing.T) {
 		}
 		defer out.Close()
 		cmd := exec.Command(bin, "watch", "-o", "jsonl", "--history", "all", "--state-dir", state,
-			"--forward", col.url(), "--cluster-name", cluster, "--forward-max-inflight", "4MiB", dir)
+			"--forward", col.url(), "--cluster-name", cluster, "--forward-max-inflight", "4MiB",
+			"--forward-concurrency", "1", dir) // one sender: file order is asserted
 		cmd.Stdout, cmd.Stderr = out, os.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

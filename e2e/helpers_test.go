@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -158,4 +159,16 @@ func writeEvents(t *testing.T, lj *lumberjack.Logger, from, to int) {
 // eventListOf is a webhook body holding lines.
 func eventListOf(lines ...string) string {
 	return `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[` + strings.Join(lines, ",") + `]}`
+}
+
+// freePort is a TCP port on 127.0.0.1 that nothing listened on a moment
+// ago: the machine may be running other tests' servers on fixed ports.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -18,6 +19,9 @@ func eachEvent(t *testing.T, path string, fn func(e *audit.Event, line []byte)) 
 	var evs []audit.Event
 	eachLine(t, path, func(line []byte) {
 		var err error
+		// A copy: the event's strings alias the line, and the scanner
+		// reuses its buffer.
+		line = bytes.Clone(line)
 		if evs, err = audit.Decode(line, evs[:0]); err != nil || len(evs) != 1 {
 			t.Fatalf("%s: %v", path, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -38,6 +39,15 @@ func kubectl() string {
 		return p
 	}
 	return "kubectl"
+}
+
+// portsEnv is up.sh's port knobs, set to free ports.
+func portsEnv(t *testing.T) []string {
+	return []string{
+		"APISERVER_PORT=" + strconv.Itoa(freePort(t)),
+		"ETCD_CLIENT_PORT=" + strconv.Itoa(freePort(t)),
+		"ETCD_PEER_PORT=" + strconv.Itoa(freePort(t)),
+	}
 }
 
 // apiServer is a real etcd + kube-apiserver that the realcluster scripts

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -64,7 +65,7 @@ func startServeProc(t *testing.T, bin, out string, args ...string) *serveProc {
 func TestE2EServeKill9Spool(t *testing.T) {
 	bin := kauditBin(t)
 	spool, state, outDir := t.TempDir(), t.TempDir(), t.TempDir()
-	const listen = "127.0.0.1:29620"
+	listen := "127.0.0.1:" + strconv.Itoa(freePort(t)) // the same port after each restart
 	args := []string{"--listen", listen, "-o", "jsonl", "--spool", spool, "--state-dir", state}
 	n := 0
 	start := func() *serveProc {

@@ -22,6 +22,7 @@ type Filter struct {
 	jq   bool
 	root node // nil keeps every event
 	full *gojq.Code
+	rng  timeRange // the since:/until: terms and Between's bounds
 }
 
 // Compile compiles a filter. The text is a jq program when it starts like
@@ -37,9 +38,19 @@ func Compile(text string) (*Filter, error) {
 	if looksLikeJQ(text) {
 		return compileJQ(text)
 	}
-	root, err := compileTerms(text)
+	p, err := compileTerms(text)
+	if err == nil && p.text {
+		// Free text reads most jq too ("latency > 1", "denied and
+		// longrunning"): a valid jq program wins; an unknown word such
+		// as "orphan" is not one.
+		if _, jqErr := gojq.Parse(text); jqErr == nil {
+			if f, jqErr := compileJQ(text); jqErr == nil {
+				return f, nil
+			}
+		}
+	}
 	if err == nil {
-		return &Filter{text: text, root: root}, nil
+		return &Filter{text: text, root: p.root, rng: p.rng}, nil
 	}
 	if _, jqErr := gojq.Parse(text); jqErr == nil {
 		// Valid jq syntax: report whichever reading got further.
@@ -109,6 +120,7 @@ func (f *Filter) Between(since, until time.Time) *Filter {
 	}
 	w := timeAtom(since, until)
 	g := *f
+	g.rng.narrowTo(since, until)
 	if g.root == nil {
 		g.root = w
 	} else {

@@ -163,7 +163,9 @@ func TestFilterErrors(t *testing.T) {
 	}{
 		{"usr:alice", 1, `unknown key "usr"`},
 		{"verb:get usr:alice", 10, `unknown key "usr" (valid keys: user, group, verb`},
-		{"verb:get bogus", 10, `unknown term "bogus"`},
+		{"verb:get bog\"us", 13, `a quote may only start a word`},
+		{"since:yesterday", 7, `"yesterday" is neither an RFC 3339 time`},
+		{"until:1h,2h", 9, "until: takes one time"},
 		{"code:4x5", 6, `bad status code "4x5"`},
 		{"code:403,abc", 10, `bad status code "abc"`},
 		{"code:499-400", 6, `bad status code`},

@@ -150,6 +150,13 @@ func required(q *gojq.Query) []lit {
 			if args := funcArgs(q, "select", 1); args != nil {
 				return required(args[0])
 			}
+			// any(PATH; C): C held on a value inside the input, whose
+			// bytes are the input's.
+			if args := funcArgs(q, "any", 2); args != nil {
+				if keys, ok := pathKeys(args[0]); ok {
+					return union(required(args[1]), keys)
+				}
+			}
 		}
 	}
 	return nil

@@ -79,6 +79,8 @@ func TestRequiredLiterals(t *testing.T) {
 		`(.a == "x") | not`:                    ``,
 		`.a.b == .c`:                           ``,
 		`.requestObject.metadata.name == "x1"`: `"x1" "name" "metadata" "requestObject"`,
+		`any(.a[]?; .b == true)`:               `"b" true "a"`,
+		`any(.a[] | .x; .b == true)`:           ``, // not a path of the input: C's value may be made up
 	}
 	for src, want := range tests {
 		q, err := gojq.Parse(src)

@@ -55,13 +55,14 @@ import (
 
 // termKeys are the keys of key:value terms, in the order help lists them.
 var termKeys = []string{"user", "group", "verb", "resource", "subresource", "apigroup", "ns", "name", "code",
-	"decision", "stage", "level", "ua", "ip", "auditid", "as", "subject"}
+	"decision", "stage", "level", "ua", "ip", "auditid", "as", "subject", "since", "until"}
 
 // termWords are the terms that are a bare word.
 var termWords = []string{"denied", "longrunning", "error"}
 
 const validTerms = "valid keys: user, group, verb, resource, subresource, apigroup, ns, name, code, decision, " +
-	"stage, level, ua, ip, auditid, as; latency>DURATION (also >=, <, <=); bare words: denied, longrunning, error"
+	"stage, level, ua, ip, auditid, as, since, until; latency>DURATION (also >=, <, <=); bare words: denied, longrunning, error; " +
+	"other words are free text"
 
 // term is one parsed quick term.
 type term struct {
@@ -116,26 +117,36 @@ func parseTerm(text string, i int) (term, int, error) {
 	t.key = text[start:i]
 	end := i == len(text) || isSpace(text[i])
 	switch {
-	case t.key == "":
-		if i == len(text) {
-			return t, 0, syntaxErr(text, i, "expected a term after -", nil)
-		}
-		return t, 0, syntaxErr(text, i, fmt.Sprintf("unexpected %q: expected a term such as user:alice (%s)", text[i], validTerms), nil)
+	case t.key == "" && i == len(text):
+		return t, 0, syntaxErr(text, i, "expected a term after -", nil)
+	case t.key == "" && text[i] == '"':
+		// A quoted phrase: free text with spaces.
+		t.key = textKey
+		return parseValues(text, t, i)
 	case t.key == "latency" && !end && (text[i] == '<' || text[i] == '>'):
 		return parseLatency(text, t, i)
 	case end && contains(termWords, t.key):
 		return t, i, nil
 	case !end && text[i] == ':':
 		if !contains(termKeys, t.key) {
-			return t, 0, syntaxErr(text, start, fmt.Sprintf("unknown key %q (%s)", t.key, validTerms), nil)
+			return t, 0, syntaxErr(text, start, fmt.Sprintf("unknown key %q (%s; quote free text with a colon: \"a:b\")", t.key, validTerms), nil)
 		}
 		return parseValues(text, t, i+1)
 	}
+	// Any other word is free text (see textNode).
 	for i < len(text) && !isSpace(text[i]) {
+		if text[i] == '"' {
+			return t, 0, syntaxErr(text, i, `a quote may only start a word: write "free text" or key:"value"`, nil)
+		}
 		i++
 	}
-	return t, 0, syntaxErr(text, start, fmt.Sprintf("unknown term %q (%s)", text[start:i], validTerms), nil)
+	t.key = textKey
+	t.items = []item{{pos: start, val: text[start:i]}}
+	return t, i, nil
 }
+
+// textKey is the key of a free-text term (a bare word or a quoted phrase).
+const textKey = "text"
 
 func parseLatency(text string, t term, i int) (term, int, error) {
 	t.op = text[i : i+1]
@@ -211,17 +222,22 @@ func contains(list []string, s string) bool {
 
 // compileTerms parses quick terms and plans them: each term becomes an
 // index or column operation, negated terms their complement, all ANDed.
-func compileTerms(text string) (node, error) {
+func compileTerms(text string) (termsPlan, error) {
+	var p termsPlan
 	terms, err := parseTerms(text)
 	if err != nil {
-		return nil, err
+		return p, err
 	}
 	var root node
 	for _, t := range terms {
 		n, err := termNode(text, t)
 		if err != nil {
-			return nil, err
+			return p, err
 		}
+		if !t.neg {
+			p.rng.narrow(t) // only since/until terms narrow it
+		}
+		p.text = p.text || t.key == textKey
 		if t.neg {
 			n = &notNode{x: n}
 		}
@@ -231,7 +247,15 @@ func compileTerms(text string) (node, error) {
 			root = &andNode{l: root, r: n}
 		}
 	}
-	return root, nil
+	p.root = root
+	return p, nil
+}
+
+// termsPlan is compiled quick terms.
+type termsPlan struct {
+	root node
+	rng  timeRange
+	text bool // holds free text: the text may be meant as jq
 }
 
 // termFields are the keys answered from one or more indexed fields.
@@ -274,6 +298,10 @@ func termNode(text string, t term) (node, error) {
 		return auditIDAtom(desc, t.items), nil
 	case "subject":
 		return subjectNode(desc, t.items), nil
+	case textKey:
+		return textNode(t.items), nil
+	case "since", "until":
+		return timeTerm(text, t)
 	case "stage", "level":
 		if err := checkNames(text, t); err != nil {
 			return nil, err

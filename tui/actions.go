@@ -62,17 +62,31 @@ func (m *Model) applySort() {
 		return
 	}
 	if m.res.unsorted == nil {
-		m.res.unsorted = t.Rows
+		m.res.unsorted, m.res.unsortedIDs = t.Rows, t.IDs
 	}
-	rows := slices.Clone(m.res.unsorted)
+	// Sort positions, so that the rows' IDs (Latency) follow their rows.
+	un := m.res.unsorted
+	perm := make([]int, len(un))
+	for i := range perm {
+		perm[i] = i
+	}
 	if s.col >= 0 {
-		slices.SortStableFunc(rows, func(a, b []any) int { return compareCells(a[s.col], b[s.col]) })
+		slices.SortStableFunc(perm, func(a, b int) int { return compareCells(un[a][s.col], un[b][s.col]) })
 	}
 	if s.desc {
-		slices.Reverse(rows)
+		slices.Reverse(perm)
 	}
 	nt := *t
-	nt.Rows = rows
+	nt.Rows = make([][]any, len(perm))
+	if m.res.unsortedIDs != nil {
+		nt.IDs = make([]store.ID, len(perm))
+	}
+	for i, p := range perm {
+		nt.Rows[i] = un[p]
+		if nt.IDs != nil {
+			nt.IDs[i] = m.res.unsortedIDs[p]
+		}
+	}
 	m.res.table = &nt
 }
 

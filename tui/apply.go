@@ -116,6 +116,10 @@ func (m Model) onResult(r resultMsg) (Model, tea.Cmd) {
 		m.res = r
 		m.applySort()
 		m.updateRange(r)
+		if m.keep.on {
+			m.sync()
+			m.restore()
+		}
 		if m.follow && m.tab == tabEvents {
 			m.toNewest()
 		}

@@ -79,18 +79,20 @@ type resultMsg struct {
 	filter *query.Filter // that filter
 	table  *views.Table  // nil for the Events tab, which is rendered from set
 	// unsorted is table's rows in the view's own order, once sorted.
-	unsorted [][]any
-	total    int       // store length the result covers
-	events   int       // events kept in the store then (retention drops the oldest)
-	evicted  int       // events retention had dropped by then
-	requests int       // the store's requests then
-	first    time.Time // time range of the store
-	last     time.Time
-	spark    histogram     // the kept requests per time bucket
-	took     time.Duration // how long computing it took
-	rebuilt  bool          // the filter or a tab's view was computed from scratch
-	live     *liveState    // handed back to the model
-	err      error
+	unsorted    [][]any
+	unsortedIDs []store.ID
+	total       int       // store length the result covers
+	events      int       // events kept in the store then (retention drops the oldest)
+	evicted     int       // events retention had dropped by then
+	requests    int       // the store's requests then
+	first       time.Time // time range of the store
+	last        time.Time
+	spark       histogram     // the kept requests per time bucket
+	span        span          // the time span the sparkline's buckets cover
+	took        time.Duration // how long computing it took
+	rebuilt     bool          // the filter or a tab's view was computed from scratch
+	live        *liveState    // handed back to the model
+	err         error
 }
 
 // histogram is requests per time bucket, for the sparkline.
@@ -178,8 +180,9 @@ func compute(ctx context.Context, st *store.Store, lv *liveState, f *query.Filte
 		}
 		res.set, res.filter, res.total, res.requests, res.live = kept, f, total, int(req.GetCardinality()), lv
 		res.events, res.evicted = st.Kept(), st.Evicted()
-		if !res.first.IsZero() && res.last.After(res.first) {
-			res.spark = lv.times.histogram(res.first.UnixNano(), res.last.UnixNano()+1, buckets)
+		since, until := f.Range()
+		if res.span = sparkSpan(since, until, res.first, res.last); res.span.valid() && res.last.After(res.first) {
+			res.spark = lv.times.histogram(res.span.from, res.span.to, buckets)
 		}
 		if ctx.Err() != nil {
 			res.err = ctx.Err()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,15 +14,18 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/redact"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/views"
 )
 
 // detailMsg carries a rendered detail page, read in a Cmd because reading
 // an event's bytes back may decompress a spool frame or hit the disk.
 type detailMsg struct {
-	id   store.ID
-	body string
+	id    store.ID
+	title string
+	body  string
 }
 
 // loadDetail renders event id: its stages, latency breakdown, denial reason
@@ -29,7 +33,8 @@ type detailMsg struct {
 // through printable, line by line.
 func loadDetail(st *store.Store, id store.ID, tf timeFormat) tea.Cmd {
 	return func() tea.Msg {
-		return detailMsg{id: id, body: renderDetail(st, id, tf)}
+		e := st.Entry(id)
+		return detailMsg{id: id, title: detailTitle(&e), body: renderDetail(st, id, tf)}
 	}
 }
 
@@ -43,8 +48,8 @@ func renderDetail(st *store.Store, id store.ID, tf timeFormat) string {
 func renderDetailSecrets(st *store.Store, id store.ID, tf timeFormat, show bool) string {
 	e := st.Entry(id)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s  code %s  latency %s\n", printable(userName(&e)), printable(e.Verb),
-		printable(objectName(&e)), codeText(e.Code), formatDuration(e.Latency))
+	fmt.Fprintf(&b, "by %s  at %s  code %s  latency %s\n", printable(orDash(userName(&e))), tf.format(e.Time),
+		codeText(e.Code), formatDuration(e.Latency))
 	if e.AuditID != "" {
 		fmt.Fprintf(&b, "auditID %s\n", printable(e.AuditID))
 	}
@@ -72,6 +77,9 @@ func renderDetailSecrets(st *store.Store, id store.ID, tf timeFormat, show bool)
 
 	if len(e.Phases) > 0 {
 		b.WriteString("\nLatency breakdown (apiserver.latency.k8s.io)\n")
+		if u := views.Unattributed(&e); u > 0 {
+			e.Phases = append(slices.Clone(e.Phases), audit.Phase{Name: "unattributed", Duration: u})
+		}
 		b.WriteString(phaseChart(&e, 30))
 	}
 
@@ -199,20 +207,72 @@ func phaseChart(e *store.Entry, width int) string {
 	return b.String()
 }
 
+// detailTitle says what an event was: verb, resource[/subresource] and
+// namespace/name, or the request path.
+func detailTitle(e *store.Entry) string {
+	t := orDash(e.Verb) + " " + orDash(views.ResourceKey(e))
+	if o := objectName(e); o != "" && e.Object.Resource != "" {
+		t += " " + o
+	}
+	return printable(t)
+}
+
+// orDash writes an empty value as "-", as the CLI does.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
 // detailView is a scrollable page of text: an event, or a report pane
-// (UI goroutine only).
+// (UI goroutine only). Long lines wrap, or (W) are cut and scroll
+// sideways; a title line stays above the page.
 type detailView struct {
-	vp viewport.Model
+	vp            viewport.Model
+	title         string
+	body          string
+	wrap          bool
+	width, height int // the whole pane's, title included
 }
 
 func newDetailView(body string, w, h int) detailView {
-	vp := viewport.New(w, h)
-	vp.SetContent(body)
-	return detailView{vp: vp}
+	d := detailView{vp: viewport.New(w, h), body: body, wrap: true}
+	d.vp.SetHorizontalStep(8)
+	d.SetSize(w, h)
+	return d
+}
+
+func (d *detailView) setContent() {
+	if d.wrap && d.width > 0 {
+		d.vp.SetContent(ansi.Wrap(d.body, d.width, ""))
+		d.vp.SetXOffset(0)
+		return
+	}
+	d.vp.SetContent(d.body)
+}
+
+// SetTitle shows a line above the page.
+func (d *detailView) SetTitle(s string) {
+	d.title = s
+	d.SetSize(d.width, d.height)
+}
+
+// SetWrap chooses between wrapped lines and sideways scrolling.
+func (d *detailView) SetWrap(on bool) {
+	d.wrap = on
+	d.setContent()
 }
 
 // SetSize resizes the page.
-func (d *detailView) SetSize(w, h int) { d.vp.Width, d.vp.Height = w, h }
+func (d *detailView) SetSize(w, h int) {
+	d.width, d.height = w, h
+	if d.title != "" {
+		h--
+	}
+	d.vp.Width, d.vp.Height = w, max(1, h)
+	d.setContent()
+}
 
 // Update scrolls: g/G (home/end) to the top and the end, else the
 // viewport's own KeyMap (j/k, pgup/pgdn, …).
@@ -233,8 +293,13 @@ func (d detailView) Update(msg tea.Msg) (detailView, tea.Cmd) {
 	return d, cmd
 }
 
-// View is the visible part of the page.
-func (d detailView) View() string { return d.vp.View() }
+// View is the visible part of the page, under its title.
+func (d detailView) View() string {
+	if d.title == "" {
+		return d.vp.View()
+	}
+	return styleHeader.Render(d.title) + "\n" + d.vp.View()
+}
 
 // colourLines bounds syntax colouring: a megabyte request body stays
 // readable, just plain past this many lines.

@@ -6,6 +6,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/kaudit/kaudit/query"
+	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/views"
 )
 
@@ -17,13 +18,12 @@ func (m Model) open() (Model, tea.Cmd) {
 		return m, nil
 	}
 	cur := m.cursor()
-	if er, ok := r.(eventRows); ok {
-		id, ok := er.id(cur)
-		if !ok {
-			return m, nil
-		}
-		m.over = overlay{pane: paneLoading, want: id}
-		return m, safe(loadDetail(m.st, id, m.timeFormat()))
+	if id, ok := m.eventAt(cur); ok {
+		// An event, or a Latency row: that request.
+		return m.openEvent(id)
+	}
+	if _, ok := r.(eventRows); ok {
+		return m, nil
 	}
 	row := m.res.table.Rows[cur]
 	term := drillTerm(m.res.table.View, row)
@@ -31,6 +31,7 @@ func (m Model) open() (Model, tea.Cmd) {
 		return m, nil
 	}
 	m.back = append(m.back, backState{m.filter.String(), m.tab, cur})
+	m.fwd = nil
 	text := term
 	if f := strings.TrimSpace(m.filter.String()); f != "" && !m.filter.IsJQ() {
 		text = f + " " + term
@@ -49,6 +50,7 @@ func (m Model) goBack() (Model, tea.Cmd) {
 	}
 	b := m.back[len(m.back)-1]
 	m.back = m.back[:len(m.back)-1]
+	m.fwd = append(m.fwd, backState{m.filter.String(), m.tab, m.cursor()})
 	m.tables[m.tab].SetRows(nil, timeFormat{})
 	m.tab = b.tab
 	m.tables[b.tab].SetCursor(b.cursor)
@@ -65,7 +67,7 @@ func (m Model) applyFilter(text string, fromBar bool) (Model, tea.Cmd) {
 	m.filter = f
 	m.bar.SetValue(text)
 	if fromBar {
-		m.tables[m.tab].Reset()
+		m.keep = m.anchor()
 	}
 	return m, m.startCompute(true)
 }
@@ -140,4 +142,70 @@ func quoteValue(v string) string {
 		return v
 	}
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
+}
+
+// goForward redoes what the last esc undid.
+func (m Model) goForward() (Model, tea.Cmd) {
+	if len(m.fwd) == 0 {
+		return m, nil
+	}
+	f := m.fwd[len(m.fwd)-1]
+	m.fwd = m.fwd[:len(m.fwd)-1]
+	m.back = append(m.back, backState{m.filter.String(), m.tab, m.cursor()})
+	m.tables[m.tab].SetRows(nil, timeFormat{})
+	m.tab = f.tab
+	m.tables[f.tab].SetCursor(f.cursor)
+	return m.applyFilter(f.filter, false)
+}
+
+// keepCursor is the row a new filter's result puts the cursor back on:
+// the same event (or, when the filter drops it, the nearest kept one), or
+// a grouped tab's row with the same key.
+type keepCursor struct {
+	on  bool
+	id  store.ID
+	key string
+}
+
+// anchor is what the cursor is on now.
+func (m Model) anchor() keepCursor {
+	if m.follow && m.tab == tabEvents {
+		return keepCursor{} // following the newest: stay on the newest
+	}
+	if id, ok := m.eventAt(m.cursor()); ok && m.tab == tabEvents {
+		return keepCursor{on: true, id: id}
+	}
+	if r, ok := m.rows().(tableRows); ok && m.cursor() < r.Len() {
+		if s, ok := r.t.Rows[m.cursor()][0].(string); ok {
+			return keepCursor{on: true, key: s}
+		}
+	}
+	return keepCursor{}
+}
+
+// restore puts the cursor back where keep says, once the rows are in.
+func (m *Model) restore() {
+	k := m.keep
+	m.keep = keepCursor{}
+	if !k.on {
+		return
+	}
+	t := &m.tables[m.tab]
+	switch r := m.rows().(type) {
+	case eventRows:
+		if r.Len() > 0 {
+			t.SetCursor(r.nearestRow(k.id))
+		}
+	case tableRows:
+		t.SetCursor(0)
+		for i, row := range r.t.Rows {
+			if s, _ := row[0].(string); s == k.key {
+				t.SetCursor(i)
+				break
+			}
+		}
+	}
+	// Put the row in the middle of the window: its context shows.
+	t.offset = max(0, t.cursor-t.visible()/2)
+	t.clamp()
 }

@@ -138,6 +138,10 @@ func keys(s ...string) []tea.Msg {
 			out = append(out, tea.KeyMsg{Type: tea.KeyUp})
 		case "down":
 			out = append(out, tea.KeyMsg{Type: tea.KeyDown})
+		case "left":
+			out = append(out, tea.KeyMsg{Type: tea.KeyLeft})
+		case "right":
+			out = append(out, tea.KeyMsg{Type: tea.KeyRight})
 		case "pgdown":
 			out = append(out, tea.KeyMsg{Type: tea.KeyPgDown})
 		case "end":
@@ -162,6 +166,7 @@ func golden(t *testing.T, name, got string) {
 // test must not depend on the terminal running the tests, and with no
 // styling any ESC in View's output can only have come from an event.
 func TestMain(m *testing.M) {
+	statusTTL = 0 // notes stay: drive runs every Cmd, and a Tick would sleep
 	lipgloss.SetColorProfile(termenv.Ascii)
 	os.Exit(m.Run())
 }

@@ -1,6 +1,10 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"fmt"
+
+	"github.com/charmbracelet/bubbles/key"
+)
 
 // KeyMap is every key the browser answers to. Keys are matched only with
 // key.Matches, so rebinding one here changes both behaviour and help.
@@ -20,6 +24,17 @@ type KeyMap struct {
 	SelectDenial, SuggestRBAC, WriteYAML key.Binding
 	// With an audit policy given (--policy): simulate it over the filter.
 	Policy key.Binding
+	// Time: zoom the range in and out around the cursor's time, pick one
+	// on the sparkline (TimeRange, then BrushKeyMap).
+	ZoomIn, ZoomOut, TimeRange key.Binding
+	// Forward undoes Back (drill-downs, zooms).
+	Forward key.Binding
+	// Find in view: Find opens the find bar; FindNext and FindPrev jump
+	// between its matches.
+	Find, FindNext, FindPrev key.Binding
+	// In an event's page: the previous and next row of the table, wrap
+	// long lines, copy the event (OSC 52), scroll sideways.
+	PrevEvent, NextEvent, Wrap, Copy, Left, Right key.Binding
 	// On an event's page: show its secrets, after a confirmation.
 	ShowSecrets key.Binding
 }
@@ -56,22 +71,38 @@ func DefaultKeyMap() KeyMap {
 		SuggestRBAC:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "7: RBAC fix")),
 		WriteYAML:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write YAML")),
 		Policy:       key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "policy sim")),
-		ShowSecrets:  key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "secrets")),
+
+		ZoomIn:    key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "zoom in")),
+		ZoomOut:   key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "zoom out")),
+		TimeRange: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "pick range")),
+		Forward:   key.NewBinding(key.WithKeys(">"), key.WithHelp(">", "forward")),
+		Find:      key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "find")),
+		FindNext:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next match")),
+		FindPrev:  key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "prev match")),
+		PrevEvent: key.NewBinding(key.WithKeys("["), key.WithHelp("[", "prev event")),
+		NextEvent: key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next event")),
+		Wrap:      key.NewBinding(key.WithKeys("W"), key.WithHelp("W", "wrap")),
+		Copy:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy JSON")),
+		Left:      key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/→", "scroll sideways")),
+		Right:     key.NewBinding(key.WithKeys("right", "l")),
+
+		ShowSecrets: key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "secrets")),
 	}
 }
 
 // ShortHelp is the footer (help.KeyMap).
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Filter, k.Open, k.Back, k.NextTab, k.Help, k.Quit}
+	return []key.Binding{k.Filter, k.Find, k.Open, k.Back, k.ZoomIn, k.TimeRange, k.Help, k.Quit}
 }
 
 // FullHelp is the ? screen (help.KeyMap), one column per group.
 func (k KeyMap) FullHelp() [][]key.Binding {
+	// The tab keys show as one line: the tab bar names them.
+	tabs := key.NewBinding(key.WithKeys(k.Tab1.Keys()...), key.WithHelp(fmt.Sprintf("1-%d", len(k.tabs())), "tabs"))
 	return [][]key.Binding{
-		append(k.Table.FullHelp()[0], k.NextTab, k.PrevTab),
-		{k.Tab1, k.Tab2, k.Tab3, k.Tab4, k.Tab5, k.Tab6, k.Tab7},
-		{k.Filter, k.Open, k.Back, k.Sort, k.SortDir, k.Write, k.SelectDenial, k.SuggestRBAC},
-		{k.Follow, k.Pause, k.Problems, k.Policy, k.ShowSecrets, k.Help, k.Suspend, k.Quit},
+		append(k.Table.FullHelp()[0], k.NextTab, k.PrevTab, tabs),
+		{k.Filter, k.Find, k.FindNext, k.FindPrev, k.Open, k.Back, k.Forward, k.Sort, k.SortDir, k.ZoomIn, k.ZoomOut, k.TimeRange},
+		{k.PrevEvent, k.NextEvent, k.Wrap, k.Left, k.Copy, k.ShowSecrets, k.Write, k.SelectDenial, k.SuggestRBAC, k.Follow, k.Pause, k.Problems, k.Policy, k.Help, k.Suspend, k.Quit},
 	}
 }
 

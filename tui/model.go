@@ -22,6 +22,7 @@
 package tui
 
 import (
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -96,8 +97,11 @@ type Model struct {
 	tables [numTabs]table
 	filter *query.Filter
 	bar    filterBar
-	back   []backState
+	back   []backState // esc: where drill-downs and zooms came from
+	fwd    []backState // where esc came back from
 	over   overlay
+	brush  brush  // t: a range being picked on the sparkline
+	find   finder // F: find in view
 
 	work   work       // the current tab's result, computed in the background (apply.go)
 	res    resultMsg  // the last result applied
@@ -108,6 +112,9 @@ type Model struct {
 	status status
 
 	paused, follow bool
+	nowrap         bool               // the event page scrolls sideways instead of wrapping (W)
+	keep           keepCursor         // where a new filter's result puts the cursor
+	clip           func([]byte) error // y: copies to the terminal's clipboard (OSC 52)
 }
 
 // env is what the model was given to work with.
@@ -121,8 +128,36 @@ type env struct {
 }
 
 // status is the outcome of the last action and the last error, shown on
-// the filter line.
-type status struct{ note, err string }
+// the filter line. A note expires after statusTTL (seq tells which note
+// an expiry is for).
+type status struct {
+	note, err string
+	seq       int
+}
+
+// statusTTL is how long a note stays (0: for ever; tests).
+var statusTTL = 5 * time.Second
+
+// statusExpiredMsg ends note seq.
+type statusExpiredMsg struct{ seq int }
+
+// note shows s on the status line (Update arms its expiry).
+func (m *Model) note(s string) tea.Cmd {
+	m.status.note = s
+	return nil
+}
+
+// expireNote arms the expiry of a new note. A note of work under way
+// ("writing…") stays until the outcome replaces it.
+func (m *Model) expireNote(before string) tea.Cmd {
+	s := m.status.note
+	if s == before || s == "" || strings.HasSuffix(s, "…") || statusTTL <= 0 {
+		return nil
+	}
+	m.status.seq++
+	seq := m.status.seq
+	return tea.Tick(statusTTL, func(time.Time) tea.Msg { return statusExpiredMsg{seq} })
+}
 
 // header is the input's progress and the data's rate and time range.
 type header struct {
@@ -141,7 +176,7 @@ func New(o Options) Model {
 	m := Model{
 		st:   o.Store,
 		env:  env{sig: o.Signal, progress: o.Progress, problems: o.Problems, now: o.Now, clock: time.Now, dir: o.WriteDir},
-		keys: DefaultKeyMap(), help: help.New(), bar: newFilterBar(),
+		keys: DefaultKeyMap(), help: help.New(), bar: newFilterBar(), find: newFinder(),
 		width: 80, height: 24, follow: o.Signal != nil,
 	}
 	if m.env.dir == "" {
@@ -187,7 +222,11 @@ func (m Model) Init() tea.Cmd {
 // component (filter bar, pane, table) gets the keys. Afterwards the
 // current table is given its rows, size and focus (sync).
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	before := m.status.note
 	m, cmd := m.update(msg)
+	if exp := m.expireNote(before); exp != nil {
+		cmd = tea.Batch(cmd, exp)
+	}
 	m.sync()
 	return m, cmd
 }
@@ -209,17 +248,27 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		if m.over.pane == paneLoading && msg.id == m.over.want {
 			m.show(paneEvent, msg.body)
 			m.over.want = msg.id
+			m.over.page.SetWrap(!m.nowrap)
+			m.over.page.SetTitle(msg.title + m.eventPosition())
 		}
 		return m, nil
 	case filterAppliedMsg:
 		return m.applyFilter(msg.text, true)
+	case noteMsg:
+		return m, m.note(string(msg))
 	case writtenMsg:
-		m.status.note = msg.note()
+		return m, m.note(msg.note())
+	case statusExpiredMsg:
+		if msg.seq == m.status.seq {
+			m.status.note = ""
+		}
 		return m, nil
 	case suggestedMsg, rbacWrittenMsg:
 		return m.onRBAC(msg), nil
 	case policyMsg:
 		return m.onPolicy(msg), nil
+	case foundMsg:
+		return m.onFound(msg)
 	case filterCanceledMsg:
 		m.bar.SetValue(m.filter.String())
 		return m, nil
@@ -243,6 +292,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 func (m Model) resize(msg tea.WindowSizeMsg) (Model, tea.Cmd) {
 	m.width, m.height = msg.Width, msg.Height
 	m.bar.SetWidth(msg.Width)
+	m.find.input.Width = max(10, msg.Width-8)
 	m.help.Width = msg.Width
 	m.over.page.SetSize(m.width, m.bodyHeight())
 	m.sync()
@@ -258,7 +308,7 @@ func (m *Model) sync() {
 	t := &m.tables[m.tab]
 	t.SetSize(m.width, m.tableHeight())
 	t.SetRows(m.rows(), m.timeFormat())
-	if m.over.pane == paneTable && !m.bar.Focused() {
+	if m.over.pane == paneTable && !m.bar.Focused() && !m.find.input.Focused() {
 		t.Focus()
 	} else {
 		t.Blur()
@@ -266,7 +316,7 @@ func (m *Model) sync() {
 }
 
 func (m Model) onKey(k tea.KeyMsg) (Model, tea.Cmd) {
-	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && !m.bar.Focused() {
+	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && !m.bar.Focused() && !m.find.input.Focused() {
 		return m.splitKeys(k)
 	}
 	if key.Matches(k, m.keys.Interrupt) {
@@ -283,8 +333,14 @@ func (m Model) onKey(k tea.KeyMsg) (Model, tea.Cmd) {
 		m.bar, cmd = m.bar.Update(k)
 		return m, cmd
 	}
+	if m.find.input.Focused() {
+		return m.findKey(k)
+	}
 	if key.Matches(k, m.keys.Back) {
 		m.stopSimulation() // a late report must not open a pane after esc
+	}
+	if m.brush.on && m.over.pane == paneTable {
+		return m.brushKey(k)
 	}
 	if m.over.pane == paneHelp {
 		if key.Matches(k, m.keys.Quit) {
@@ -315,6 +371,12 @@ func (m Model) onKey(k tea.KeyMsg) (Model, tea.Cmd) {
 func (m Model) splitKeys(k tea.KeyMsg) (Model, tea.Cmd) {
 	var cmds []tea.Cmd
 	for i, r := range k.Runes {
+		if m.find.input.Focused() {
+			rest := tea.KeyMsg{Type: tea.KeyRunes, Runes: k.Runes[i:]}
+			var cmd tea.Cmd
+			m.find.input, cmd = m.find.input.Update(rest)
+			return m, tea.Batch(append(cmds, cmd)...)
+		}
 		if m.bar.Focused() {
 			rest := tea.KeyMsg{Type: tea.KeyRunes, Runes: k.Runes[i:]}
 			var cmd tea.Cmd
@@ -334,6 +396,9 @@ func (m Model) quit() (Model, tea.Cmd) {
 	}
 	if m.evsort.cancel != nil {
 		m.evsort.cancel()
+	}
+	if m.find.cancel != nil {
+		m.find.cancel()
 	}
 	m.stopSimulation()
 	return m, tea.Quit
@@ -387,6 +452,22 @@ func (m Model) tableKey(k tea.KeyMsg) (Model, tea.Cmd) {
 		return m.open()
 	case key.Matches(k, km.Back):
 		return m.goBack()
+	case key.Matches(k, km.Find):
+		m.find.input.SetValue(m.find.text)
+		m.find.input.CursorEnd()
+		return m, m.find.input.Focus()
+	case key.Matches(k, km.FindNext):
+		return m.nextMatch(1)
+	case key.Matches(k, km.FindPrev):
+		return m.nextMatch(-1)
+	case key.Matches(k, km.Forward):
+		return m.goForward()
+	case key.Matches(k, km.ZoomIn):
+		return m.zoom(0.5)
+	case key.Matches(k, km.ZoomOut):
+		return m.zoom(2)
+	case key.Matches(k, km.TimeRange):
+		return m.startBrush(), nil
 	}
 	return m, nil
 }

@@ -1,11 +1,13 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/kaudit/kaudit/redact"
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -51,6 +53,20 @@ func (m Model) paneKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	case key.Matches(k, m.keys.Quit):
 		return m.quit()
 	}
+	if m.over.pane == paneEvent || m.over.pane == paneLoading {
+		switch {
+		case key.Matches(k, m.keys.PrevEvent):
+			return m.stepEvent(-1)
+		case key.Matches(k, m.keys.NextEvent):
+			return m.stepEvent(1)
+		case key.Matches(k, m.keys.Wrap) && m.over.pane == paneEvent:
+			m.nowrap = !m.nowrap
+			m.over.page.SetWrap(!m.nowrap)
+			return m, nil
+		case key.Matches(k, m.keys.Copy):
+			return m, m.copyEvent(m.over.want)
+		}
+	}
 	if !m.over.paged() {
 		return m, nil
 	}
@@ -72,3 +88,75 @@ func (m *Model) showProblems() {
 	}
 	m.show(paneProblems, b.String())
 }
+
+// eventAt is the event behind row i of the current tab: an Events row,
+// or a Latency row's request.
+func (m Model) eventAt(i int) (store.ID, bool) {
+	switch r := m.rows().(type) {
+	case eventRows:
+		return r.id(i)
+	case tableRows:
+		if ids := m.res.table.IDs; i >= 0 && i < len(ids) {
+			return ids[i], true
+		}
+	}
+	return 0, false
+}
+
+// openEvent opens event id's page (read in the background).
+func (m Model) openEvent(id store.ID) (Model, tea.Cmd) {
+	m.over = overlay{pane: paneLoading, want: id}
+	return m, safe(loadDetail(m.st, id, m.timeFormat()))
+}
+
+// stepEvent opens the page of the row before (-1) or after (1) the
+// cursor's, moving the cursor with it.
+func (m Model) stepEvent(d int) (Model, tea.Cmd) {
+	t := &m.tables[m.tab]
+	next := t.Cursor() + d
+	id, ok := m.eventAt(next)
+	if !ok {
+		return m, m.note("no more events this way")
+	}
+	t.SetCursor(next)
+	t.clamp()
+	return m.openEvent(id)
+}
+
+// eventPosition is " · k/N" for the cursor's row.
+func (m Model) eventPosition() string {
+	if n := m.rowCount(); n > 0 {
+		return fmt.Sprintf("  ·  %d/%d  ·  [ ] prev/next  W wrap  y copy", m.cursor()+1, n)
+	}
+	return ""
+}
+
+// copyLimit bounds what y puts on the clipboard: terminals cap OSC 52.
+const copyLimit = 100 << 10
+
+// copyEvent puts event id's JSON on the terminal's clipboard with OSC 52.
+// Only this key press writes the sequence, and its content is base64:
+// nothing in an event can emit it.
+func (m Model) copyEvent(id store.ID) tea.Cmd {
+	if m.clip == nil {
+		return m.note("no terminal to copy to")
+	}
+	st, clip := m.st, m.clip
+	return safe(func() tea.Msg {
+		raw, err := st.Raw(id, nil)
+		raw = redact.Output(raw) // the clipboard is an output too
+		switch {
+		case err != nil:
+			return noteMsg("copy failed: " + err.Error())
+		case len(raw) > copyLimit:
+			return noteMsg(fmt.Sprintf("event is %s: too large for the clipboard (OSC 52); use w", byteSize(int64(len(raw)))))
+		}
+		if err := clip(raw); err != nil {
+			return noteMsg("copy failed: " + err.Error())
+		}
+		return noteMsg(fmt.Sprintf("copied the event JSON (%s) with OSC 52", byteSize(int64(len(raw)))))
+	})
+}
+
+// noteMsg shows a note.
+type noteMsg string

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+
+	"github.com/aymanbagabas/go-osc52/v2"
 
 	tea "github.com/charmbracelet/bubbletea"
 )
@@ -21,7 +24,9 @@ func Run(ctx context.Context, o Options, in io.Reader, out io.Writer) error {
 	} else {
 		opts = append(opts, tea.WithInputTTY())
 	}
-	_, err := tea.NewProgram(New(o), opts...).Run()
+	m := New(o)
+	m.clip = osc52Clip(out, os.Getenv("TERM"), os.Getenv("TMUX") != "")
+	_, err := tea.NewProgram(m, opts...).Run()
 	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("terminal UI: %w", err)
 	}
@@ -40,4 +45,21 @@ func keysFrom(in io.Reader) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// osc52Clip copies to the terminal's clipboard with one OSC 52 write
+// (tmux and screen need it wrapped to pass it on). One Write: the
+// renderer's frames, also single writes, do not split it.
+func osc52Clip(out io.Writer, term string, tmux bool) func([]byte) error {
+	return func(b []byte) error {
+		seq := osc52.New(string(b))
+		switch {
+		case tmux:
+			seq = seq.Tmux()
+		case strings.HasPrefix(term, "screen"):
+			seq = seq.Screen()
+		}
+		_, err := io.WriteString(out, seq.String())
+		return err
+	}
 }

@@ -41,6 +41,7 @@ func (m Model) secretsKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 // loadDetailSecrets is loadDetail with the event's secrets shown.
 func loadDetailSecrets(st *store.Store, id store.ID, tf timeFormat) tea.Cmd {
 	return func() tea.Msg {
-		return detailMsg{id: id, body: renderDetailSecrets(st, id, tf, true)}
+		e := st.Entry(id)
+		return detailMsg{id: id, title: detailTitle(&e), body: renderDetailSecrets(st, id, tf, true)}
 	}
 }

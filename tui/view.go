@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// Layout: five header lines (status, sparkline, its markers, tabs,
-// filter), the body, one footer line. The filter bar, when open, takes the
-// filter line and, with an error, two more.
-const headerLines, footerLines = 5, 1
+// Layout: six header lines (status, sparkline, its markers, time axis,
+// tabs, filter), the body, one footer line. The filter bar, when open,
+// takes the filter line and, with an error, two more.
+const headerLines, footerLines = 6, 1
 
 func (m Model) bodyHeight() int {
 	extra := 0
@@ -34,11 +34,16 @@ func (m Model) View() string {
 	b.WriteByte('\n')
 	b.WriteString(marks)
 	b.WriteByte('\n')
+	b.WriteString(axis(m.res.span, min(len(m.res.spark.counts), m.sparkWidth())))
+	b.WriteByte('\n')
 	b.WriteString(m.tabLine())
 	b.WriteByte('\n')
-	if m.bar.Focused() {
+	switch {
+	case m.bar.Focused():
 		b.WriteString(m.bar.View())
-	} else {
+	case m.find.input.Focused():
+		b.WriteString(m.find.input.View())
+	default:
 		b.WriteString(m.filterLine())
 	}
 	b.WriteByte('\n')
@@ -105,7 +110,9 @@ func (m Model) statusLine() string {
 	if m.res.evicted > 0 {
 		parts = append(parts, fmt.Sprintf("%d evicted", m.res.evicted))
 	}
-	if !m.hdr.first.IsZero() {
+	if r := m.rangeText(); r != "" {
+		parts = append(parts, r)
+	} else if !m.hdr.first.IsZero() {
 		tf := m.timeFormat()
 		parts = append(parts, tf.format(m.hdr.first)+"–"+tf.format(m.hdr.last))
 	}
@@ -173,6 +180,9 @@ func (m Model) filterLine() string {
 	if m.work.busy {
 		s += " …"
 	}
+	if f := m.findText(); f != "" {
+		s += "  " + printable(f)
+	}
 	if m.status.note != "" {
 		s += "  " + printable(m.status.note)
 	}
@@ -186,6 +196,12 @@ func (m Model) filterLine() string {
 func (m Model) footer() string {
 	if m.bar.Focused() {
 		return m.help.ShortHelpView(m.bar.keys.ShortHelp())
+	}
+	if m.find.input.Focused() {
+		return m.help.ShortHelpView(m.bar.keys.ShortHelp()[:2])
+	}
+	if m.brush.on {
+		return m.help.ShortHelpView(DefaultBrushKeyMap().ShortHelp())
 	}
 	return m.help.ShortHelpView(m.keys.ShortHelp())
 }
@@ -230,8 +246,14 @@ func (m Model) sparkline() (spark, marks string) {
 	// run, not per bucket (it is most of a frame's cost otherwise).
 	var b, mk strings.Builder
 	var run, mrk []rune
-	kind := markNone
+	kind, sel := markNone, false
 	flush := func() {
+		if sel {
+			b.WriteString(styleSelected.Render(string(run)))
+			mk.WriteString(string(mrk))
+			run, mrk = run[:0], mrk[:0]
+			return
+		}
 		switch kind {
 		case markDenied:
 			b.WriteString(styleDenied.Render(string(run)))
@@ -257,9 +279,9 @@ func (m Model) sparkline() (spark, marks string) {
 		case h.errors[i] > 0:
 			k, marker = mark5xx, '!'
 		}
-		if k != kind {
+		if s := m.brush.covers(i); k != kind || s != sel {
 			flush()
-			kind = k
+			kind, sel = k, s
 		}
 		run, mrk = append(run, r), append(mrk, marker)
 	}

@@ -139,6 +139,9 @@ func (a *Aggregate) Table() *Table {
 	}
 	if a.top > 0 && len(t.Rows) > a.top {
 		t.Rows = t.Rows[:a.top]
+		if t.IDs != nil {
+			t.IDs = t.IDs[:a.top]
+		}
 	}
 	return t
 }
@@ -313,6 +316,7 @@ func (a *Aggregate) latencyTable() *Table {
 	for i := range a.slow {
 		e := &a.slow[i].e
 		t.Rows = append(t.Rows, []any{e.Time, userKey(e), e.Verb, ResourceKey(e), objectName(e), int(e.Code), e.Latency, largestPhase(e)})
+		t.IDs = append(t.IDs, e.ID)
 	}
 	return t
 }

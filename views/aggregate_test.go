@@ -41,6 +41,9 @@ func reference(st *store.Store, requests *store.Set, v View, top int) *Table {
 	}
 	if top > 0 && len(t.Rows) > top {
 		t.Rows = t.Rows[:top]
+		if t.IDs != nil {
+			t.IDs = t.IDs[:top]
+		}
 	}
 	return t
 }
@@ -291,6 +294,7 @@ func refLatencyTable(st *store.Store, requests *store.Set) *Table {
 	for _, r := range rows {
 		e := &r.e
 		t.Rows = append(t.Rows, []any{e.Time, userKey(e), e.Verb, ResourceKey(e), objectName(e), int(e.Code), e.Latency, r.phase})
+		t.IDs = append(t.IDs, e.ID)
 	}
 	return t
 }

@@ -153,6 +153,10 @@ func WriteJSON(w io.Writer, t *Table) error {
 	return bw.Flush()
 }
 
+// PrintedEvent is what every printer shows of an event's original bytes
+// (outputBytes), for printers outside this package (detect's hits).
+func PrintedEvent(raw []byte) []byte { return outputBytes(raw) }
+
 // outputBytes is what is printed of an event's original bytes: its secrets
 // redacted (unless --show-secrets), invalid UTF-8 replaced with U+FFFD as
 // the warning about it says, so that the JSON printed is valid, and

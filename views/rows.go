@@ -41,7 +41,8 @@ func latencyColumns() []Column {
 
 // largestPhase names where most of a slow request's time went, from the API
 // server's apiserver.latency.k8s.io/* annotations ("total" is the sum, not a
-// phase).
+// phase). The time no phase accounts for competes too, as "unattributed":
+// a 63µs authentication phase is not why a 1.757s request was slow.
 func largestPhase(e *store.Entry) string {
 	var best string
 	var bestD time.Duration
@@ -53,7 +54,31 @@ func largestPhase(e *store.Entry) string {
 	if best == "" {
 		return ""
 	}
+	if u := Unattributed(e); u > bestD {
+		best, bestD = "unattributed", u
+	}
 	return best + " " + FormatDuration(bestD)
+}
+
+// Unattributed is the part of a request's latency that none of its
+// apiserver.latency.k8s.io phases accounts for: the "total" annotation
+// (else the stage timestamps' latency) less the sum of the other phases;
+// 0 without phases.
+func Unattributed(e *store.Entry) time.Duration {
+	total, sum := e.Latency, time.Duration(0)
+	n := 0
+	for _, p := range e.Phases {
+		if p.Name == "total" {
+			total = p.Duration
+			continue
+		}
+		sum += p.Duration
+		n++
+	}
+	if n == 0 || sum >= total {
+		return 0
+	}
+	return total - sum
 }
 
 func denialColumns() []Column {

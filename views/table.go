@@ -2,6 +2,8 @@ package views
 
 import (
 	"time"
+
+	"github.com/kaudit/kaudit/store"
 )
 
 // Kind says how a column's values are written.
@@ -28,6 +30,9 @@ type Table struct {
 	View    View
 	Columns []Column
 	Rows    [][]any
+	// IDs is the event behind each row, for views of single requests
+	// (latency); nil for grouped views.
+	IDs []store.ID
 }
 
 func text(header, key string) Column    { return Column{header, key, KindText} }

@@ -4,63 +4,83 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/kaudit/kaudit/ingest"
 )
 
-// Refusals a sender can cause by the thousand (401 without credentials,
-// 429 when busy) are logged at most logBurst times per logWindow for each
-// status, whoever sends them; the lines left out are counted and the next
-// line logged says how many. Counters (Stats) still count every one.
-const (
-	logBurst  = 5
-	logWindow = 10 * time.Second
-)
-
-// logLimiter decides which refusal lines are logged. Goroutines: any (a
-// mutex guards it; every request's handler calls allow).
-type logLimiter struct {
-	mu  sync.Mutex
-	now func() time.Time // tests set it
-	per map[int]*logWindowState
+// limited are the rejection reasons whose problem lines are rate-limited:
+// the ones anyone can cause in a flood before a body is read (no or wrong
+// credentials, wrong method, too many requests or bytes at once). Every
+// rejection is still counted in Stats.
+var limited = map[string]bool{
+	ReasonUnauthenticated: true, ReasonForbidden: true, ReasonMethod: true,
+	ReasonBusy: true, ReasonBuffersFull: true,
 }
 
-type logWindowState struct {
-	start      time.Time
-	logged     int
-	suppressed int
+// lineLimiter lets at most one problem line per reason through per
+// interval. The lines held back are counted: the next line of that reason
+// says how many, and flush reports the ones no later line mentioned.
+//
+// Goroutines: any (a mutex).
+type lineLimiter struct {
+	mu    sync.Mutex
+	every time.Duration
+	now   func() time.Time // tests
+	last  map[string]time.Time
+	held  map[string]int
 }
 
-// allow reports whether a line for status may be logged now and, if so, a
-// note on the lines left out since the last one ("" when none).
-func (l *logLimiter) allow(status int) (bool, string) {
+func (l *lineLimiter) init(every time.Duration) {
+	l.every, l.now = every, time.Now
+	l.last, l.held = map[string]time.Time{}, map[string]int{}
+}
+
+// allow reports whether a line of reason may be written now, and how many
+// were held back before it.
+func (l *lineLimiter) allow(reason string) (ok bool, held int) {
+	if !limited[reason] {
+		return true, 0
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := time.Now()
-	if l.now != nil {
-		now = l.now()
+	now := l.now()
+	if last, seen := l.last[reason]; seen && now.Sub(last) < l.every {
+		l.held[reason]++
+		return false, 0
 	}
-	if l.per == nil {
-		l.per = map[int]*logWindowState{}
-	}
-	w := l.per[status]
-	if w == nil || now.Sub(w.start) >= logWindow {
-		if w == nil {
-			w = &logWindowState{}
-			l.per[status] = w
-		}
-		w.start, w.logged = now, 0
-	}
-	if w.logged >= logBurst {
-		w.suppressed++
-		return false, ""
-	}
-	w.logged++
-	note := ""
-	if w.suppressed > 0 {
-		note = fmt.Sprintf(" (and %d more like it not logged)", w.suppressed)
-		w.suppressed = 0
-	}
-	return true, note
+	l.last[reason] = now
+	held = l.held[reason]
+	delete(l.held, reason)
+	return true, held
 }
 
-// limited reports whether lines for status go through the limiter.
-func limited(status int) bool { return status == 401 || status == 429 }
+// flush returns, per reason, the lines held back for at least an interval
+// that no later line reported, and forgets them.
+func (l *lineLimiter) flush() map[string]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	var out map[string]int
+	for reason, n := range l.held {
+		if now.Sub(l.last[reason]) >= l.every {
+			if out == nil {
+				out = map[string]int{}
+			}
+			out[reason] = n
+			delete(l.held, reason)
+		}
+	}
+	return out
+}
+
+// FlushSuppressed reports the rejections whose lines were held back by the
+// rate limit and not yet mentioned (Server calls it on its ticker).
+func (w *Receiver) FlushSuppressed() {
+	w.init()
+	for reason, n := range w.lines.flush() {
+		if w.OnProblem != nil {
+			w.OnProblem(ingest.Problem{Path: SourceName, Kind: ingest.Rejected,
+				Msg: fmt.Sprintf("%d more requests refused (%s) in the last %v; not shown one by one", n, reason, w.lines.every)})
+		}
+	}
+}

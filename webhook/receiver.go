@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -41,13 +39,13 @@ const SourceName = "webhook"
 // 401; when the consumer is behind (the queue stays full for QueueWait) or
 // MaxRequests requests are already being handled, 429 with Retry-After, so
 // that the API server retries. Every rejection is counted by reason (Stats)
-// and reported through OnProblem; 401 and 429, which a sender can cause by
-// the thousand, at most logBurst times per logWindow each (ratelimit.go).
+// and reported through OnProblem.
 //
 // Goroutines: configure it, then serve requests (any number of goroutines)
 // and, in memory mode, call Run once. Stats may be called at any time.
 type Receiver struct {
 	MaxBody     int64         // 0 means DefaultMaxBody
+	MaxBuffered int64         // body bytes held by all requests together; 0 means max(DefaultMaxBuffered, 2*MaxBody)
 	MaxRequests int           // 0 means DefaultMaxRequests
 	Queue       int           // 0 means DefaultQueue
 	QueueWait   time.Duration // 0 means DefaultQueueWait
@@ -55,12 +53,13 @@ type Receiver struct {
 	Spool       *SpoolFile    // nil: memory mode, hand batches to Run's emit
 	OnProblem   func(ingest.Problem)
 
-	logs  logLimiter // 401 and 429 lines: see ratelimit.go
-	once  sync.Once
-	sem   chan struct{}
-	queue chan *pending
-	done  chan struct{} // closed when Run returns
-	stats statsKeeper
+	once     sync.Once
+	buffered budget
+	lines    lineLimiter // problem lines of flooding rejections: one per second per reason
+	sem      chan struct{}
+	queue    chan *pending
+	done     chan struct{} // closed when Run returns
+	stats    statsKeeper
 }
 
 // pending is one accepted body waiting for the consumer.
@@ -74,6 +73,11 @@ func (w *Receiver) init() {
 		w.sem = make(chan struct{}, cmp0(w.MaxRequests, DefaultMaxRequests))
 		w.queue = make(chan *pending, cmp0(w.Queue, DefaultQueue))
 		w.done = make(chan struct{})
+		w.buffered.max = w.MaxBuffered
+		if w.buffered.max <= 0 {
+			w.buffered.max = max(DefaultMaxBuffered, 2*w.maxBody()+2)
+		}
+		w.lines.init(time.Second)
 		w.stats.init()
 	})
 }
@@ -214,11 +218,15 @@ func (w *Receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		w.reject(rw, sender, http.StatusTooManyRequests, ReasonBusy, ingest.Rejected, "too many requests at once; retry")
 		return
 	}
-	body, err := w.readBody(rw, r)
+	body, held, err := w.readBody(rw, r)
+	defer held.release()
 	if err != nil {
 		var tl *tooLargeError
 		var ne net.Error
 		switch {
+		case errors.Is(err, errBuffersFull):
+			rw.Header().Set("Retry-After", "1")
+			w.reject(rw, sender, http.StatusTooManyRequests, ReasonBuffersFull, ingest.Rejected, err.Error())
 		case errors.As(err, &tl):
 			w.reject(rw, sender, http.StatusRequestEntityTooLarge, ReasonTooLarge, ingest.TooLong, tl.Error())
 		case errors.As(err, &ne) && ne.Timeout():
@@ -228,23 +236,26 @@ func (w *Receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	events, err := audit.Decode(body, nil)
-	var ie *audit.ItemError
-	if err != nil && (!errors.As(err, &ie) || len(events) == 0) {
+	events, bad, err := decodeBody(body)
+	if err != nil {
 		kind, msg := ingest.DecodeProblem(err)
 		w.reject(rw, sender, http.StatusBadRequest, ReasonMalformed, kind, msg)
 		return
 	}
-	// The good items are taken; the bad ones could never be, and a 400
-	// would make the API server drop the good ones too. Each is named.
-	events, bad := checkItems(body, events, ie)
-	for _, why := range bad {
-		w.problem(sender, ingest.Unrecognised, why)
-	}
-	w.stats.rejectItems(int64(len(bad)))
-	if len(events) == 0 && len(bad) > 0 {
-		w.reject(rw, sender, http.StatusBadRequest, ReasonMalformed, ingest.Unrecognised, "no item is an audit event")
-		return
+	if len(bad) > 0 {
+		// Bad items are refused and named; the good ones are taken (a 400
+		// would make the API server drop them too, and the bad ones can
+		// never be taken). Nothing refused is in the spool, so nothing
+		// answered 200 is rejected by its reader later.
+		w.stats.rejectItems(int64(len(bad)))
+		w.problem(sender, ingest.Unrecognised, badItemsMsg(bad, len(events)))
+		if len(events) == 0 {
+			w.stats.reject(ReasonMalformed)
+			rw.Header().Set("Content-Type", "application/json")
+			rw.WriteHeader(http.StatusBadRequest)
+			rw.Write(answerItems(0, bad))
+			return
+		}
 	}
 	if status, err := w.take(r.Context(), events); err != nil {
 		if status == http.StatusTooManyRequests {
@@ -255,6 +266,10 @@ func (w *Receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	w.stats.accepted(sender, len(events), len(body))
 	rw.Header().Set("Content-Type", "application/json")
+	if len(bad) > 0 {
+		rw.Write(answerItems(len(events), bad))
+		return
+	}
 	fmt.Fprintf(rw, `{"accepted":%d}`+"\n", len(events))
 }
 
@@ -316,64 +331,6 @@ func cmpDur(v, def time.Duration) time.Duration {
 	return v
 }
 
-// tooLargeError is a body over the limit.
-type tooLargeError struct {
-	size  int64 // declared (Content-Length), or -1 when only known to exceed
-	limit int64
-	gz    bool
-}
-
-func (e *tooLargeError) Error() string {
-	what := "body"
-	if e.gz {
-		what = "decompressed body"
-	}
-	if e.size >= 0 {
-		return fmt.Sprintf("%s of %d bytes over the limit of %d bytes; refused", what, e.size, e.limit)
-	}
-	return fmt.Sprintf("%s over the limit of %d bytes; refused", what, e.limit)
-}
-
-// readBody reads the body, never more than the limit (+1 byte to notice):
-// a declared Content-Length over the limit is refused before reading any of
-// it; a gzip body is limited before and after decompression.
-func (w *Receiver) readBody(rw http.ResponseWriter, r *http.Request) ([]byte, error) {
-	limit := w.maxBody()
-	if r.ContentLength > limit {
-		return nil, &tooLargeError{size: r.ContentLength, limit: limit}
-	}
-	var in io.Reader = http.MaxBytesReader(rw, r.Body, limit)
-	gz := strings.EqualFold(strings.TrimSpace(r.Header.Get("Content-Encoding")), "gzip")
-	if gz {
-		zr, err := gzip.NewReader(in)
-		if err != nil {
-			return nil, overLimit(err, limit, false)
-		}
-		defer zr.Close()
-		in = zr
-	}
-	var buf bytes.Buffer
-	if r.ContentLength > 0 && !gz {
-		buf.Grow(int(r.ContentLength))
-	}
-	n, err := buf.ReadFrom(io.LimitReader(in, limit+1))
-	if err != nil {
-		return nil, overLimit(err, limit, false)
-	}
-	if n > limit {
-		return nil, &tooLargeError{size: -1, limit: limit, gz: gz}
-	}
-	return buf.Bytes(), nil
-}
-
-func overLimit(err error, limit int64, gz bool) error {
-	var mb *http.MaxBytesError
-	if errors.As(err, &mb) {
-		return &tooLargeError{size: -1, limit: limit, gz: gz}
-	}
-	return err
-}
-
 // Rejection reasons, as counted in Stats.Rejected.
 const (
 	ReasonUnauthenticated = "unauthenticated"
@@ -382,6 +339,7 @@ const (
 	ReasonTooLarge        = "too_large"
 	ReasonMalformed       = "malformed"
 	ReasonBusy            = "busy"
+	ReasonBuffersFull     = "buffers_full" // --max-buffered reached: 429
 	ReasonTimeout         = "timeout"
 	ReasonHandshake       = "tls_handshake"
 	ReasonUnavailable     = "unavailable"
@@ -397,8 +355,12 @@ func reasonOf(status int) string {
 // reject answers status with why, counts it and reports it.
 func (w *Receiver) reject(rw http.ResponseWriter, sender string, status int, reason string, kind ingest.ProblemKind, why string) {
 	w.stats.reject(reason)
-	if ok, note := w.logs.allow(status); ok || !limited(status) {
-		w.problem(sender, kind, fmt.Sprintf("%d %s: %s%s", status, http.StatusText(status), why, note))
+	if ok, held := w.lines.allow(reason); ok {
+		msg := fmt.Sprintf("%d %s: %s", status, http.StatusText(status), why)
+		if held > 0 {
+			msg += fmt.Sprintf(" (and %d more like it before, not shown one by one)", held)
+		}
+		w.problem(sender, kind, msg)
 	}
 	rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if status == http.StatusRequestEntityTooLarge || status == http.StatusBadRequest || status == http.StatusRequestTimeout {

@@ -39,12 +39,6 @@ func newFeed(source string) *feed {
 	return &feed{st: store.New(), sig: tui.NewSignal(), offsets: map[string]int64{}, prog: tui.Progress{Source: source}}
 }
 
-// append stores a batch and wakes the UI; the UI decides when to look.
-func (f *feed) append(b ingest.Batch) {
-	f.st.Append(b.Events, b.Raw, b.Offsets)
-	f.noted(b)
-}
-
 // noted counts a batch that was stored and wakes the UI.
 func (f *feed) noted(b ingest.Batch) {
 	f.mu.Lock()

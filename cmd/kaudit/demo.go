@@ -13,16 +13,21 @@ import (
 
 	"github.com/kaudit/kaudit/gen"
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/views"
 )
 
+// demoFlags are kaudit demo's flags.
+type demoFlags struct {
+	rate                     float64
+	seed                     uint64
+	filter, view, policyFile string
+	rotateMB                 int
+}
+
 func newDemoCmd(e *env) *cobra.Command {
-	var rate float64
-	var seed uint64
-	var filter, view string
-	var rotateMB int
-	var policyFile string
+	var df demoFlags
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "The terminal UI over a simulated cluster's live audit stream (no files, no cluster)",
@@ -34,60 +39,61 @@ gzipped as kube-apiserver does it, and followed as kaudit watch follows one.`,
 		Example: `  kaudit demo
   kaudit demo --rate 5000 -f 'denied'`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if rate <= 0 || rate > 1e6 {
-				return usageError("--rate must be between 0 and 1000000 events per second")
-			}
-			if rotateMB < 1 {
-				return usageError("--rotate-mb must be at least 1")
-			}
-			v, err := views.ParseView(view)
-			if err != nil {
-				return usageError("%v", err)
-			}
-			flt, err := query.Compile(filter)
-			if err != nil {
-				return usageError("--filter: %v", err)
-			}
-			if !isTerminal(e.stdout) {
-				return usageError("demo is interactive: run it on a terminal")
-			}
-			pol, err := policyUI(policyFile)
-			if err != nil {
-				return err
-			}
-			// The simulated API server writes a real audit log, rotated
-			// and gzipped by lumberjack as kube-apiserver does it, and the
-			// demo follows it exactly as kaudit watch would.
-			dir, err := os.MkdirTemp("", "kaudit-demo-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(dir)
-			log := &lumberjack.Logger{Filename: filepath.Join(dir, ingest.CurrentName), MaxSize: rotateMB, MaxBackups: 3, Compress: true}
-			ctx, cancel := context.WithCancel(cmd.Context())
-			defer cancel()
-			written := make(chan error, 1)
-			g := gen.New(gen.Config{Seed: seed, Start: time.Now().UTC(), EventsPerSecond: rate})
-			go func() { written <- writeDemoLog(ctx, g, log) }()
-			cfg := liveConfig{path: dir, poll: watchPoll, maxBytes: 1 << 30}
-			source := fmt.Sprintf("demo %g ev/s", rate)
-			err = watchUI(ctx, e, cfg, source, &selection{filter: flt}, v, pol)
-			cancel()
-			if werr := <-written; werr != nil && err == nil {
-				err = fmt.Errorf("demo log: %w", werr)
-			}
-			log.Close()
-			return err
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return df.run(cmd.Context(), e) },
 	}
-	cmd.Flags().Float64Var(&rate, "rate", 200, "events per second")
-	cmd.Flags().Uint64Var(&seed, "seed", 1, "selects the simulated cluster and its event sequence")
-	cmd.Flags().StringVarP(&filter, "filter", "f", "", "initial filter (as in replay)")
-	cmd.Flags().StringVar(&view, "view", "events", "initial tab: "+joinViews())
-	cmd.Flags().StringVar(&policyFile, "policy", "", "an audit policy file: P shows what it would log for the filtered requests")
-	cmd.Flags().IntVar(&rotateMB, "rotate-mb", 1, "the simulated API server rotates its log at this size (--audit-log-maxsize)")
+	cmd.Flags().Float64Var(&df.rate, "rate", 200, "events per second")
+	cmd.Flags().Uint64Var(&df.seed, "seed", 1, "selects the simulated cluster and its event sequence")
+	cmd.Flags().StringVarP(&df.filter, "filter", "f", "", "initial filter (as in replay)")
+	cmd.Flags().StringVar(&df.view, "view", "events", "initial tab: "+joinViews())
+	cmd.Flags().StringVar(&df.policyFile, "policy", "", "an audit policy file: P shows what it would log for the filtered requests")
+	cmd.Flags().IntVar(&df.rotateMB, "rotate-mb", 1, "the simulated API server rotates its log at this size (--audit-log-maxsize)")
 	return cmd
+}
+
+// run opens the terminal UI over the simulated cluster until the user quits.
+func (df *demoFlags) run(ctx context.Context, e *env) error {
+	if df.rate <= 0 || df.rate > 1e6 {
+		return usageError("--rate must be between 0 and 1000000 events per second")
+	}
+	if df.rotateMB < 1 {
+		return usageError("--rotate-mb must be at least 1")
+	}
+	v, err := views.ParseView(df.view)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	flt, err := query.Compile(df.filter)
+	if err != nil {
+		return usageError("--filter: %v", err)
+	}
+	if !isTerminal(e.stdout) {
+		return usageError("demo is interactive: run it on a terminal")
+	}
+	pol, err := policyUI(df.policyFile)
+	if err != nil {
+		return err
+	}
+	// The simulated API server writes a real audit log, rotated and
+	// gzipped by lumberjack as kube-apiserver does it, and the demo
+	// follows it exactly as kaudit watch would.
+	dir, err := os.MkdirTemp("", "kaudit-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	log := &lumberjack.Logger{Filename: filepath.Join(dir, ingest.CurrentName), MaxSize: df.rotateMB, MaxBackups: 3, Compress: true}
+	defer log.Close()
+	g := gen.New(gen.Config{Seed: df.seed, Start: time.Now().UTC(), EventsPerSecond: df.rate})
+	f := newLiveFeed(fmt.Sprintf("demo %g ev/s", df.rate), pol)
+	// The simulated API server writes beside the tail and stops first.
+	cfg := pipeline.Config{Source: &ingest.Tail{Path: dir, Poll: watchPoll, OnProblem: f.problem}, MaxBytes: 1 << 30,
+		Front: func(ctx context.Context) error {
+			if err := writeDemoLog(ctx, g, log); err != nil {
+				return fmt.Errorf("demo log: %w", err)
+			}
+			return nil
+		}}
+	return runUI(ctx, e, f, cfg, &selection{filter: flt}, v)
 }
 
 // demoTick is how often the simulated API server writes: its audit

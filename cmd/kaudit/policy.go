@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/policy"
 )
 
@@ -115,14 +116,14 @@ func loadPolicyFile(path string) (*policy.Policy, error) {
 func loadTraffic(cmd *cobra.Command, e *env, paths []string) (*policy.Simulator, error) {
 	sim := policy.NewSimulator()
 	report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
-	r := &ingest.Replay{Paths: paths, Stdin: e.stdin, OnProblem: report.Report}
-	_, err := r.Run(cmd.Context(), func(b ingest.Batch) error {
+	// The simulator keeps its own tally: no store.
+	_, err := replayAll(cmd.Context(), pipeline.Config{Each: func(b ingest.Batch) error {
 		for i := range b.Events {
 			sim.Add(&b.Events[i])
 		}
 		return nil
-	})
-	if report.Total() > 0 || errors.Is(err, ingest.ErrNoInput) {
+	}}, &ingest.Replay{Paths: paths, Stdin: e.stdin}, report)
+	if report.Total() > 0 && !errors.Is(err, ingest.ErrNoInput) { // replayAll told them already
 		report.Close()
 	}
 	return sim, err

@@ -2,13 +2,14 @@ package main
 
 import (
 	"bytes"
-	"errors"
+	"context"
 	"fmt"
 	"path"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/rbac"
 	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/termsafe"
@@ -16,12 +17,18 @@ import (
 	"github.com/kaudit/kaudit/views"
 )
 
+// rbacFlags are kaudit rbac's flags.
+type rbacFlags struct {
+	sel             filterFlags
+	output, view    string
+	subjects        []string
+	noNames, strict bool
+	includeRisky    bool
+	maxLine         int
+}
+
 func newRBACCmd(e *env) *cobra.Command {
-	var sel filterFlags
-	var output, view string
-	var subjects []string
-	var noNames, strict, includeRisky bool
-	var maxLine int
+	var rf rbacFlags
 	cmd := &cobra.Command{
 		Use:   "rbac [flags] PATH...",
 		Short: "Explain every denial; -o yaml: the minimal RBAC that would allow them",
@@ -45,7 +52,7 @@ same log, escalate (escalate, bind, impersonate, RBAC and webhook objects) or
 bind a system identity are withheld: commented out at the end of -o yaml with
 the reason, left out of -o json, and named on stderr. --include-risky emits
 them as objects, still with WARNING comments. Names are printed with control
-and bidirectional characters escaped (‮), so what you review is what you
+and bidirectional characters escaped (\u202e), so what you review is what you
 apply. Check the output with a server-side dry run before applying it.`,
 		Example: `  kaudit rbac /var/log/kubernetes/apiserver/
   kaudit rbac --subject alice --subject 'system:serviceaccount:ci:*' audit.log
@@ -55,70 +62,80 @@ apply. Check the output with a server-side dry run before applying it.`,
   kaudit rbac -o yaml -f 'ns:prod-*' --no-resource-names audit.log.gz`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, paths []string) error {
-			switch view {
-			case "denials", "allowed":
-			default:
-				return usageError("unknown --view %q (want denials or allowed)", view)
+			return rf.run(cmd.Context(), e, paths)
+		},
+		PreRunE: func(*cobra.Command, []string) error {
+			if rf.sel.jq != "" {
+				return usageError("--jq goes with kaudit replay, not rbac")
 			}
-			switch output {
-			case "table", "jsonl", "yaml", "json":
-			default:
-				return usageError("unknown output format %q (want table, jsonl, yaml or json)", output)
-			}
-			for _, s := range subjects {
-				if _, err := path.Match(s, ""); err != nil {
-					return usageError("--subject %q: %v", s, err)
-				}
-			}
-			selected, err := sel.compile()
-			if err != nil {
-				return err
-			}
-			st := store.New()
-			report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
-			r := &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: maxLine, OnProblem: report.Report}
-			if _, err := r.Run(cmd.Context(), func(b ingest.Batch) error {
-				st.Append(b.Events, b.Raw, b.Offsets)
-				return nil
-			}); err != nil {
-				if errors.Is(err, ingest.ErrNoInput) {
-					report.Close()
-				}
-				return err
-			}
-			requests, err := selected.requests(cmd.Context(), e, st)
-			if err != nil {
-				return err
-			}
-			a := rbac.Analyze(st, requests)
-			if len(subjects) > 0 {
-				a = a.ForSubjects(func(s string) bool { return matchAny(subjects, s) })
-			}
-			if err := printRBAC(e, a, output, view, rbac.Options{NoResourceNames: noNames, IncludeRisky: includeRisky}); err != nil {
-				return err
-			}
-			return closeReport(report, strict)
+			return nil
 		},
 	}
+	rf.register(cmd)
+	return cmd
+}
+
+func (rf *rbacFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	sel.register(cmd)
+	rf.sel.register(cmd)
 	_ = fl.MarkHidden("jq")
-	fl.StringVarP(&output, "output", "o", "table", "output: table or jsonl (the --view), yaml or json (the suggested RBAC objects, for kubectl apply -f)")
-	fl.StringVar(&view, "view", "denials", "what -o table/jsonl shows: denials, or allowed (what the denied subjects were allowed, and by which binding)")
-	fl.StringArrayVar(&subjects, "subject", nil, "only this subject (user or system:serviceaccount:NS:NAME; * globs; repeatable)")
-	fl.BoolVar(&noNames, "no-resource-names", false, "grant on every object of a resource instead of only the objects the denials named")
-	fl.BoolVar(&includeRisky, "include-risky", false, "with -o yaml/json: emit grants that carry a warning (anonymous, secrets, cluster-wide, revoked, escalation) instead of withholding them")
-	fl.BoolVar(&strict, "strict", false, "exit with status 3 when any input was skipped")
-	fl.IntVar(&maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
+	fl.StringVarP(&rf.output, "output", "o", "table", "output: table or jsonl (the --view), yaml or json (the suggested RBAC objects, for kubectl apply -f)")
+	fl.StringVar(&rf.view, "view", "denials", "what -o table/jsonl shows: denials, or allowed (what the denied subjects were allowed, and by which binding)")
+	fl.StringArrayVar(&rf.subjects, "subject", nil, "only this subject (user or system:serviceaccount:NS:NAME; * globs; repeatable)")
+	fl.BoolVar(&rf.noNames, "no-resource-names", false, "grant on every object of a resource instead of only the objects the denials named")
+	fl.BoolVar(&rf.includeRisky, "include-risky", false, "with -o yaml/json: emit grants that carry a warning (anonymous, secrets, cluster-wide, revoked, escalation) instead of withholding them")
+	fl.BoolVar(&rf.strict, "strict", false, "exit with status 3 when any input was skipped")
+	fl.IntVar(&rf.maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "jsonl", "yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("view", cobra.FixedCompletions([]string{"denials", "allowed"}, cobra.ShellCompDirectiveNoFileComp))
-	cmd.PreRunE = func(*cobra.Command, []string) error {
-		if sel.jq != "" {
-			return usageError("--jq goes with kaudit replay, not rbac")
-		}
-		return nil
+}
+
+// check validates the flags before any input is read.
+func (rf *rbacFlags) check() error {
+	switch rf.view {
+	case "denials", "allowed":
+	default:
+		return usageError("unknown --view %q (want denials or allowed)", rf.view)
 	}
-	return cmd
+	switch rf.output {
+	case "table", "jsonl", "yaml", "json":
+	default:
+		return usageError("unknown output format %q (want table, jsonl, yaml or json)", rf.output)
+	}
+	for _, s := range rf.subjects {
+		if _, err := path.Match(s, ""); err != nil {
+			return usageError("--subject %q: %v", s, err)
+		}
+	}
+	return nil
+}
+
+// run reads paths and prints the denials (or the RBAC that allows them).
+func (rf *rbacFlags) run(ctx context.Context, e *env, paths []string) error {
+	if err := rf.check(); err != nil {
+		return err
+	}
+	selected, err := rf.sel.compile()
+	if err != nil {
+		return err
+	}
+	report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
+	p, err := replayAll(ctx, pipeline.Config{}, &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: rf.maxLine}, report)
+	if err != nil {
+		return err
+	}
+	requests, err := selected.requests(ctx, e, p.Store)
+	if err != nil {
+		return err
+	}
+	a := rbac.Analyze(p.Store, requests)
+	if len(rf.subjects) > 0 {
+		a = a.ForSubjects(func(s string) bool { return matchAny(rf.subjects, s) })
+	}
+	if err := printRBAC(e, a, rf.output, rf.view, rbac.Options{NoResourceNames: rf.noNames, IncludeRisky: rf.includeRisky}); err != nil {
+		return err
+	}
+	return closeReport(report, rf.strict)
 }
 
 func matchAny(patterns []string, s string) bool {

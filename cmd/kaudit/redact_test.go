@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -80,5 +82,24 @@ func TestJSONLinesRedactedOnlyWhereSecret(t *testing.T) {
 			t.Errorf("line %d: %s", want+1, got[want])
 		}
 		want++
+	}
+}
+
+// detect prints its hits' events redacted too; its rules, like filters,
+// see the original.
+func TestDetectRedactsSecrets(t *testing.T) {
+	dir := t.TempDir()
+	rule := "rules:\n  - name: token-review\n    severity: low\n    description: a TokenReview with this token\n    technique: T0000\n    suppress: []\n    filter: |\n      .requestObject.spec.token? == \"eyJhbGciOiJSUzI1NiJ9.review-me.sig\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "r.yaml"), []byte(rule), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"jsonl", "json"} {
+		code, out, errOut := kaudit(t, "", "detect", "--no-builtin", "--rules", dir, "-o", format, secretsLog)
+		if code != exitOK && code != 1 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if !strings.Contains(out, `"a5"`) || strings.Contains(out, "review-me") || !strings.Contains(out, "<redacted sha256:") {
+			t.Errorf("-o %s: %s %s", format, out, errOut)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/tui"
 	"github.com/kaudit/kaudit/views"
@@ -43,10 +45,10 @@ func viewNames() []string {
 func joinViews() string { return strings.Join(viewNames(), ", ") }
 
 // replayBrowse is replay on a terminal: the TUI opens at once and the
-// tables fill while a writer goroutine loads the logs in the background.
-func replayBrowse(ctx context.Context, e *env, paths []string, maxLine int, sel *selection, view views.View, pol tui.PolicyFunc, sinks *sinks) error {
-	files, _ := ingest.ExpandPaths(paths)
-	f := newFeed(strings.Join(paths, " "))
+// tables fill while the pipeline loads the logs in the background.
+func replayBrowse(ctx context.Context, e *env, r *ingest.Replay, sel *selection, view views.View, pol tui.PolicyFunc, sinks *pipeline.Sinks) error {
+	files, _ := ingest.ExpandPaths(r.Paths)
+	f := newFeed(strings.Join(r.Paths, " "))
 	f.policy = pol
 	f.prog.Loading = true
 	for _, p := range files {
@@ -54,36 +56,41 @@ func replayBrowse(ctx context.Context, e *env, paths []string, maxLine int, sel 
 			f.prog.TotalBytes += fi.Size()
 		}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make(chan struct{})
-	var runErr error
-	go func() {
-		defer close(done)
-		defer f.finish()
-		r := &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: maxLine, OnProblem: f.problem}
-		_, runErr = r.Run(ctx, func(b ingest.Batch) error {
-			f.append(b)
-			return forwardBatch(ctx, sinks, b)
-		})
-	}()
-	defer sinks.close(e.stderr)
-	if err := browse(ctx, e, f, sel.filter, view, cancel, done); err != nil {
-		return err
+	r.OnProblem = f.problem
+	// What the sinks could not deliver is told once the screen is restored.
+	var warn bytes.Buffer
+	defer func() { e.stderr.Write(warn.Bytes()) }()
+	return runUI(ctx, e, f, pipeline.Config{Source: pipeline.Replay(r), Sinks: sinks, Warn: &warn, SourceDone: f.finish}, sel, view)
+}
+
+// replayAll runs a pipeline over a replay to its end: what replay, rbac
+// and policy read their logs with. An interruption is an error, and when
+// no input could be read at all the problems are told at once.
+func replayAll(ctx context.Context, cfg pipeline.Config, r *ingest.Replay, report *ingest.Reporter) (*pipeline.Pipeline, error) {
+	r.OnProblem = report.Report
+	cfg.Source = pipeline.Replay(r)
+	p, err := pipeline.Run(ctx, cfg)
+	if err == nil {
+		err = ctx.Err()
 	}
-	if runErr != nil && !errors.Is(runErr, context.Canceled) {
-		return runErr
+	if errors.Is(err, ingest.ErrNoInput) {
+		report.Close()
 	}
-	return nil
+	return p, err
+}
+
+// replayFlags are kaudit replay's flags.
+type replayFlags struct {
+	out      outputFlags
+	sel      filterFlags
+	strict   bool
+	maxLine  int
+	fwd      forwardFlags
+	stateDir string
 }
 
 func newReplayCmd(e *env) *cobra.Command {
-	var out outputFlags
-	var sel filterFlags
-	var strict bool
-	var maxLine int
-	var fwd forwardFlags
-	var stateDir string
+	var rf replayFlags
 	cmd := &cobra.Command{
 		Use:   "replay [flags] PATH...",
 		Short: "Answer from saved audit logs: files, .gz files, directories, or - for stdin",
@@ -107,60 +114,56 @@ reads, every time.`,
   kaudit replay -f 'code:403' --jq '[.user.username, .verb, .objectRef.resource]' audit.log`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, paths []string) error {
-			view, selected, ui, format, err := out.parse(e, &sel)
-			if err != nil {
-				return err
-			}
-			if ui {
-				pol, err := policyUI(out.policy)
-				if err != nil {
-					return err
-				}
-				sinks, err := fwd.open(stateDir)
-				if err != nil {
-					return err
-				}
-				return replayBrowse(cmd.Context(), e, paths, maxLine, selected, view, pol, sinks)
-			}
-			sinks, err := fwd.open(stateDir)
-			if err != nil {
-				return err
-			}
-			st := store.New()
-			report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
-			r := &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: maxLine, OnProblem: report.Report}
-			_, err = r.Run(cmd.Context(), func(b ingest.Batch) error {
-				st.Append(b.Events, b.Raw, b.Offsets)
-				return forwardBatch(cmd.Context(), sinks, b)
-			})
-			if left := sinks.close(e.stderr); left > 0 && err == nil {
-				err = fmt.Errorf("--forward: %d events not delivered", left)
-			}
-			if err != nil {
-				if errors.Is(err, ingest.ErrNoInput) {
-					report.Close()
-				}
-				return err
-			}
-			if selected.jq != nil {
-				err = selected.printJQ(cmd.Context(), e, st, out.top)
-			} else {
-				err = printView(cmd.Context(), e, st, selected, view, format, out.top)
-			}
-			if err != nil {
-				return err
-			}
-			return closeReport(report, strict)
+			return rf.run(cmd.Context(), e, paths)
 		},
 	}
-	out.register(cmd)
+	rf.out.register(cmd)
 	cmd.Flags().Lookup("output").Usage = "output format: tui, table, jsonl or json (default: the terminal UI on a terminal, jsonl otherwise)"
-	sel.register(cmd)
-	fwd.register(cmd)
-	cmd.Flags().StringVar(&stateDir, "state-dir", ingest.DefaultStateDir(), "where --forward's counters and dead-letter files are kept")
-	cmd.Flags().BoolVar(&strict, "strict", false, "exit with status 3 when any input was skipped")
-	cmd.Flags().IntVar(&maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
+	rf.sel.register(cmd)
+	rf.fwd.register(cmd)
+	cmd.Flags().StringVar(&rf.stateDir, "state-dir", ingest.DefaultStateDir(), "where --forward's counters and dead-letter files are kept")
+	cmd.Flags().BoolVar(&rf.strict, "strict", false, "exit with status 3 when any input was skipped")
+	cmd.Flags().IntVar(&rf.maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
 	return cmd
+}
+
+// run reads paths and prints the view (or opens the TUI over them).
+func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
+	view, selected, ui, format, err := rf.out.parse(e, &rf.sel)
+	if err != nil {
+		return err
+	}
+	var pol tui.PolicyFunc
+	if ui {
+		if pol, err = policyUI(rf.out.policy); err != nil {
+			return err
+		}
+	}
+	sinks, err := rf.fwd.open(rf.stateDir)
+	if err != nil {
+		return err
+	}
+	r := &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: rf.maxLine}
+	if ui {
+		return replayBrowse(ctx, e, r, selected, view, pol, sinks)
+	}
+	report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
+	p, err := replayAll(ctx, pipeline.Config{Sinks: sinks, Warn: e.stderr}, r, report)
+	if err == nil && p.Undelivered() > 0 {
+		err = fmt.Errorf("--forward: %d events not delivered", p.Undelivered())
+	}
+	if err != nil {
+		return err
+	}
+	if selected.jq != nil {
+		err = selected.printJQ(ctx, e, p.Store, rf.out.top)
+	} else {
+		err = printView(ctx, e, p.Store, selected, view, format, rf.out.top)
+	}
+	if err != nil {
+		return err
+	}
+	return closeReport(report, rf.strict)
 }
 
 // closeReport prints the input-problem summary, if there were problems;

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/units"
 )
 
@@ -27,14 +28,14 @@ func (r *retentionFlags) register(cmd *cobra.Command) {
 }
 
 // apply sets cfg's bounds; streaming says the output is headless jsonl.
-func (r *retentionFlags) apply(cfg *liveConfig, streaming bool) error {
+func (r *retentionFlags) apply(cfg *pipeline.Config, streaming bool) error {
 	maxBytes, err := units.ParseBytes(r.maxMemory)
 	if err != nil {
 		return usageError("--max-memory: %v", err)
 	}
-	cfg.maxEvents, cfg.maxBytes = r.maxEvents, maxBytes
+	cfg.MaxEvents, cfg.MaxBytes = r.maxEvents, maxBytes
 	if streaming && r.maxEvents == 0 && !r.memorySet() {
-		cfg.maxEvents = headlessKeep
+		cfg.MaxEvents = headlessKeep
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"testing"
 
+	"github.com/kaudit/kaudit/pipeline"
 	"github.com/spf13/cobra"
 )
 
@@ -28,12 +29,12 @@ func TestRetentionDefaults(t *testing.T) {
 		if err := cmd.ParseFlags(tc.args); err != nil {
 			t.Fatal(err)
 		}
-		var cfg liveConfig
+		var cfg pipeline.Config
 		if err := r.apply(&cfg, tc.streaming); err != nil {
 			t.Fatal(err)
 		}
-		if cfg.maxEvents != tc.events || cfg.maxBytes != tc.bytes {
-			t.Errorf("%q streaming=%v: maxEvents %d, maxBytes %d; want %d, %d", tc.args, tc.streaming, cfg.maxEvents, cfg.maxBytes, tc.events, tc.bytes)
+		if cfg.MaxEvents != tc.events || cfg.MaxBytes != tc.bytes {
+			t.Errorf("%q streaming=%v: maxEvents %d, maxBytes %d; want %d, %d", tc.args, tc.streaming, cfg.MaxEvents, cfg.MaxBytes, tc.events, tc.bytes)
 		}
 	}
 	var r retentionFlags
@@ -42,7 +43,7 @@ func TestRetentionDefaults(t *testing.T) {
 	if err := cmd.ParseFlags([]string{"--max-memory", "lots"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.apply(&liveConfig{}, false); err == nil {
+	if err := r.apply(&pipeline.Config{}, false); err == nil {
 		t.Error("--max-memory lots accepted")
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/tui"
 	"github.com/kaudit/kaudit/views"
 	"github.com/kaudit/kaudit/webhook"
@@ -23,6 +23,7 @@ type serveFlags struct {
 	names                                                         []string
 	noState                                                       bool
 	maxBody                                                       int64
+	maxBuffered                                                   int64
 	maxRequests, queue                                            int
 	readTimeout, writeTimeout, idleTimeout, headerTimeout         time.Duration
 	policy                                                        tui.PolicyFunc // from --policy, for the UI's P
@@ -81,6 +82,13 @@ for kaudit status.`,
 	out.register(cmd)
 	cmd.Flags().Lookup("output").Usage = "output format: tui, table, jsonl or json (default: the terminal UI on a terminal, jsonl otherwise)"
 	sel.register(cmd)
+	sf.register(cmd)
+	keep.register(cmd)
+	sf.fwd.register(cmd)
+	return cmd
+}
+
+func (sf *serveFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&sf.listen, "listen", "127.0.0.1:9443", "address to listen on (host:port); a non-loopback host needs TLS and --client-ca or --token-file")
 	fl.StringVar(&sf.tlsCert, "tls-cert", "", "serving certificate (PEM)")
@@ -92,15 +100,13 @@ for kaudit status.`,
 	fl.StringVar(&sf.stateDir, "state-dir", ingest.DefaultStateDir(), "where the receiver's counters (and the spool's positions) are kept")
 	fl.BoolVar(&sf.noState, "no-state", false, "neither read nor write the state dir")
 	fl.Int64Var(&sf.maxBody, "max-body", webhook.DefaultMaxBody, "largest request body (bytes, also after gzip decompression); larger ones get 413")
+	fl.Int64Var(&sf.maxBuffered, "max-buffered", webhook.DefaultMaxBuffered, "request body bytes (decompressed) held by all requests together; beyond it 429 (at least 2 × --max-body)")
 	fl.IntVar(&sf.maxRequests, "max-requests", webhook.DefaultMaxRequests, "requests handled at once; more get 429")
 	fl.IntVar(&sf.queue, "queue", webhook.DefaultQueue, "request bodies waiting to be stored; when full for 1 s, 429")
 	fl.DurationVar(&sf.headerTimeout, "read-header-timeout", 10*time.Second, "time to read a request's headers")
 	fl.DurationVar(&sf.readTimeout, "read-timeout", time.Minute, "time to read a whole request, body included")
 	fl.DurationVar(&sf.writeTimeout, "write-timeout", 90*time.Second, "time from the end of the request headers to the end of the answer")
 	fl.DurationVar(&sf.idleTimeout, "idle-timeout", 2*time.Minute, "how long an idle keep-alive connection stays open")
-	keep.register(cmd)
-	sf.fwd.register(cmd)
-	return cmd
 }
 
 // check validates the flags' combination.
@@ -124,6 +130,7 @@ func (sf *serveFlags) check() error {
 	if sf.maxBody <= 0 || sf.maxRequests <= 0 || sf.queue <= 0 {
 		return usageError("--max-body, --max-requests and --queue must be positive")
 	}
+	sf.maxBuffered = max(sf.maxBuffered, 2*sf.maxBody+2) // a body at the limit must fit while its buffer grows
 	return nil
 }
 
@@ -144,113 +151,87 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 	if err != nil {
 		return usageError("%v", err)
 	}
-	wh := srv.Receiver
 	ln, err := net.Listen("tcp", sf.listen)
 	if err != nil {
 		return err
 	}
+	defer ln.Close() // Serve closes it; this is for the errors before
 	url := srv.URL(ln)
+	var f *feed
+	var report func(ingest.Problem)
+	if format == "tui" {
+		f = newLiveFeed("webhook "+url, sf.policy)
+		report = f.problem
+	} else {
+		r := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
+		defer r.Close()
+		report = r.Report
+	}
+	cfg, closeSpool, err := sf.source(e, srv, stateDir, report)
+	if err != nil {
+		return err
+	}
+	defer closeSpool()
+	cfg.Front = func(ctx context.Context) error { return srv.Serve(ctx, ln) }
+	streaming := format == "jsonl" && view == views.ViewEvents
+	if err := keep.apply(&cfg, streaming); err != nil {
+		cfg.Sinks.Close(io.Discard)
+		return err
+	}
+	if f != nil {
+		return runUI(ctx, e, f, cfg, sel, view)
+	}
+	if streaming {
+		cfg.Print = newPrinter(e, sel)
+	}
+	p, err := pipeline.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "kaudit serve: listening on %s\n", url)
+	if err := p.Wait(); err != nil || streaming {
+		return err
+	}
+	return printView(context.Background(), e, p.Store, sel, view, format, top)
+}
 
+// source is the pipeline's source: the spool file followed like a log
+// (with positions and --forward), or the receiver itself. report hears of
+// bad requests and bad spool lines.
+func (sf *serveFlags) source(e *env, srv *webhook.Server, stateDir string, report func(ingest.Problem)) (cfg pipeline.Config, closeSpool func(), err error) {
+	srv.Receiver.OnProblem = report
 	// Forwarding goes through the spool: each sink follows it with its own
 	// position, so nothing answered with 200 is lost to a crash.
-	if len(sf.fwd.urls) > 0 && sf.spool == "" {
+	spool := sf.spool
+	if len(sf.fwd.urls) > 0 && spool == "" {
 		if stateDir == "" {
-			ln.Close()
-			return usageError("--forward on serve keeps a spool: give --spool DIR or a state dir")
+			return cfg, nil, usageError("--forward on serve keeps a spool: give --spool DIR or a state dir")
 		}
-		sf.spool = filepath.Join(stateDir, "spool")
+		spool = filepath.Join(stateDir, "spool")
 	}
-	// The source: the spool file followed like a log, or the receiver itself.
-	// A spool line is one event of a body taken: it can be as long as the body.
-	cfg := liveConfig{maxLine: int(max(sf.maxBody, ingest.DefaultMaxLine)), poll: watchPoll}
-	if sf.spool != "" {
-		sp, err := webhook.OpenSpoolFile(sf.spool)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("--spool: %v", err)
-		}
-		defer sp.Close()
-		wh.Spool, cfg.path, cfg.stateDir = sp, sp.Path(), stateDir
-		if cfg.sinks, err = sf.fwd.open(stateDir); err != nil {
-			ln.Close()
-			return err
-		}
-		cfg.warn = e.stderr
-	} else {
-		cfg.run = wh.Run
+	if spool == "" {
+		return pipeline.Config{Source: srv.Receiver}, func() {}, nil
 	}
-
-	var f *feed
-	var report *ingest.Reporter
-	if format == "tui" {
-		f = newFeed("webhook " + url)
-		f.policy = sf.policy
-		f.prog.Live = true
-		cfg.feed, cfg.report = f, f.problem
-	} else {
-		report = ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
-		defer report.Close()
-		cfg.report = report.Report
-		if format == "jsonl" && view == views.ViewEvents {
-			cfg.onAppend = streamEvents(ctx, e, sel)
-		}
-	}
-	if err := keep.apply(&cfg, format == "jsonl" && view == views.ViewEvents); err != nil {
-		ln.Close()
-		return err
-	}
-	wh.OnProblem = cfg.report
-
-	// The source outlives the signal: on SIGTERM the listener stops first,
-	// requests in flight are answered, then the source stops.
-	liveCtx, stopLive := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopLive()
-	live, err := startLive(liveCtx, cfg)
+	sp, err := webhook.OpenSpoolFile(spool)
 	if err != nil {
-		ln.Close()
-		return err
+		return cfg, nil, fmt.Errorf("--spool: %v", err)
 	}
-	srvCtx, stopServer := context.WithCancel(ctx)
-	defer stopServer()
-	var serveErr error
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		serveErr = srv.Serve(srvCtx, ln)
-		stopLive()
-	}()
-	if f == nil {
-		fmt.Fprintf(e.stderr, "kaudit serve: listening on %s\n", url)
+	srv.Receiver.Spool = sp
+	// A spool line is one event of a body taken: it can be as long as the body.
+	tail := &ingest.Tail{Path: sp.Path(), MaxLine: int(max(sf.maxBody, ingest.DefaultMaxLine)), Poll: watchPoll, OnProblem: report}
+	cfg = pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr}
+	if cfg.Sinks, err = sf.fwd.open(stateDir); err != nil {
+		sp.Close()
+		return cfg, nil, err
 	}
-	var uiErr error
-	if f != nil {
-		uiErr = browse(ctx, e, f, sel.filter, view, stopServer, live.Done)
-	} else {
-		select {
-		case <-served:
-		case <-live.Done:
-			stopServer()
-		}
-	}
-	<-served
-	<-live.Done
-	if err := live.Err(); err != nil {
-		return err
-	}
-	if err := cmp.Or(uiErr, serveErr); err != nil {
-		return err
-	}
-	if f == nil && cfg.onAppend == nil {
-		return printView(context.Background(), e, live.Store, sel, view, format, top)
-	}
-	return nil
+	return cfg, func() { sp.Close() }, nil
 }
 
 // config is the receiver's configuration from the flags.
 func (sf *serveFlags) config(stateDir string, logTo io.Writer) webhook.Config {
 	return webhook.Config{
 		CertFile: sf.tlsCert, KeyFile: sf.tlsKey, ClientCA: sf.clientCA, ClientNames: sf.names, TokenFile: sf.tokenFile,
-		MaxBody: sf.maxBody, MaxRequests: sf.maxRequests, Queue: sf.queue,
+		MaxBody: sf.maxBody, MaxBuffered: sf.maxBuffered, MaxRequests: sf.maxRequests, Queue: sf.queue,
 		ReadHeaderTimeout: sf.headerTimeout, ReadTimeout: sf.readTimeout, WriteTimeout: sf.writeTimeout, IdleTimeout: sf.idleTimeout,
 		StateDir: stateDir, StatsEvery: statsEvery, Log: logTo,
 	}

@@ -226,21 +226,28 @@ func TestServeSlowClient(t *testing.T) {
 		select {
 		case a := <-answer:
 			return time.Since(start), a
-		case <-time.After(5 * time.Second):
+		case <-time.After(patience):
 			return time.Since(start), "still open"
 		}
 	}
 	body := eventListOf(evLine("00000000-0000-0000-0000-000000000001", "alice"))
+	// Sending it all at one byte per 300 ms would take minutes: an answer
+	// well before that is the timeout's (the bound is loose for a busy
+	// machine, not a measure of the timeout).
+	const cutOff = 30 * time.Second
+	if time.Duration(len(body))*300*time.Millisecond < 3*cutOff {
+		t.Fatalf("the body (%d bytes) is too short to tell a timeout from a slow sender", len(body))
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		d, a := slow("", fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", len(body), body))
-		if d > 3*time.Second || strings.Contains(a, "200 OK") || a == "still open" {
+		if d > cutOff || strings.Contains(a, "200 OK") || a == "still open" {
 			t.Errorf("slow headers: after %v: %q", d, a)
 		}
 	}()
 	d, a := slow(fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", len(body)), body)
-	if d > 3*time.Second || !strings.Contains(a, "408 Request Timeout") {
+	if d > cutOff || !strings.Contains(a, "408 Request Timeout") {
 		t.Errorf("slow body: after %v: %q", d, a)
 	}
 	// Meanwhile others are served.

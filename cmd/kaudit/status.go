@@ -50,100 +50,133 @@ func newStatusCmd(e *env) *cobra.Command {
 			if output != "" && output != "table" && output != "json" {
 				return usageError("unknown output format %q (want table or json)", output)
 			}
-			if _, err := os.ReadDir(stateDir); err != nil {
-				return fmt.Errorf("state dir %s: %v", stateDir, err)
-			}
-			pos, err := ingest.LoadPositions(stateDir)
+			st, err := loadStatus(stateDir, timeNow())
 			if err != nil {
 				return err
-			}
-			rows := make([]statusRow, 0, len(pos))
-			now := timeNow()
-			for _, cp := range pos {
-				rows = append(rows, statusOf(cp, now))
-			}
-			sort.Slice(rows, func(i, j int) bool {
-				return rows[i].Source < rows[j].Source || rows[i].Source == rows[j].Source && rows[i].Sink < rows[j].Sink
-			})
-			sinks, saved, err := forward.LoadStats(stateDir)
-			if err != nil {
-				return err
-			}
-			rows = withSinks(rows, sinks)
-			recv, hasRecv, err := webhook.LoadStats(stateDir)
-			if err != nil {
-				return fmt.Errorf("receiver counters: %v", err)
-			}
-			if hasRecv {
-				r := statusRow{Source: webhook.SourceName, Path: recv.Listen, Receiver: &recv, Updated: recv.Updated}
-				if !recv.Updated.IsZero() {
-					r.AgeSec = now.Sub(recv.Updated).Seconds()
-				}
-				rows = append(rows, r)
 			}
 			if output == "json" {
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+				return enc.Encode(st.rows)
 			}
-			if hasRecv && len(rows) == 1 {
-				return writeReceiverStatus(e.stdout, recv, now)
-			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SOURCE\tPATH\tOFFSET\tSIZE\tLAG\tLAG EVENTS\tLAST EVENT\tAGE")
-			for _, r := range rows {
-				if r.Receiver != nil || r.Path == "" {
-					continue // the receiver's section comes below; a sink with no position yet
-				}
-				size, last := fmt.Sprint(r.Size), "-"
-				if r.Size < 0 {
-					size = "gone"
-				}
-				if !r.LastEvent.IsZero() {
-					last = r.LastEvent.UTC().Format(time.RFC3339)
-				}
-				lag := fmt.Sprint(r.LagBytes)
-				if r.Rotated {
-					lag = "≥" + lag + " (rotated)"
-				}
-				src := r.Source
-				if r.Sink != "" {
-					src += " -> " + r.Sink
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\n", src, r.Path, r.Offset, size, lag, r.LagEvents, last,
-					time.Duration(r.AgeSec*float64(time.Second)).Round(time.Second))
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			if len(sinks) > 0 {
-				fmt.Fprintf(e.stdout, "\nforward (counters saved %s ago)\n", now.Sub(saved).Round(time.Second))
-				fmt.Fprintln(tw, "SINK\tSENT\tACKED\tRETRIED\tDROPPED\tDEAD-LETTERED\tOVERSIZE\tLOST\tQUEUE\tLAST ERROR")
-				for _, st := range sinks {
-					lastErr := "-"
-					if st.LastError != "" {
-						lastErr = termsafe.Printable(st.LastError)
-						if !st.LastErrorAt.IsZero() {
-							lastErr = st.LastErrorAt.Format(time.RFC3339) + " " + lastErr
-						}
-					}
-					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", termsafe.Printable(st.Sink), st.Sent, st.Acked, st.Retried, st.Dropped,
-						st.DeadLettered, st.Oversize, st.Lost, st.Queue, lastErr)
-				}
-				if err := tw.Flush(); err != nil {
-					return err
-				}
-			}
-			if hasRecv {
-				fmt.Fprintln(e.stdout)
-				return writeReceiverStatus(e.stdout, recv, now)
-			}
-			return nil
+			return st.write(e.stdout)
 		},
 	}
 	cmd.Flags().StringVar(&stateDir, "state-dir", ingest.DefaultStateDir(), "where positions are kept")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	return cmd
+}
+
+// statusReport is what kaudit status found in a state dir.
+type statusReport struct {
+	rows    []statusRow
+	sinks   []forward.Stats
+	saved   time.Time // when the sinks' counters were written
+	recv    webhook.Stats
+	hasRecv bool
+	now     time.Time
+}
+
+// loadStatus reads the positions, the sinks' and the receiver's counters.
+func loadStatus(stateDir string, now time.Time) (*statusReport, error) {
+	if _, err := os.ReadDir(stateDir); err != nil {
+		return nil, fmt.Errorf("state dir %s: %v", stateDir, err)
+	}
+	pos, err := ingest.LoadPositions(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &statusReport{rows: make([]statusRow, 0, len(pos)), now: now}
+	for _, cp := range pos {
+		s.rows = append(s.rows, statusOf(cp, now))
+	}
+	sort.Slice(s.rows, func(i, j int) bool {
+		a, b := s.rows[i], s.rows[j]
+		return a.Source < b.Source || a.Source == b.Source && a.Sink < b.Sink
+	})
+	if s.sinks, s.saved, err = forward.LoadStats(stateDir); err != nil {
+		return nil, err
+	}
+	s.rows = withSinks(s.rows, s.sinks)
+	if s.recv, s.hasRecv, err = webhook.LoadStats(stateDir); err != nil {
+		return nil, fmt.Errorf("receiver counters: %v", err)
+	}
+	if s.hasRecv {
+		r := statusRow{Source: webhook.SourceName, Path: s.recv.Listen, Receiver: &s.recv, Updated: s.recv.Updated}
+		if !s.recv.Updated.IsZero() {
+			r.AgeSec = now.Sub(s.recv.Updated).Seconds()
+		}
+		s.rows = append(s.rows, r)
+	}
+	return s, nil
+}
+
+// write prints the tables: positions, sinks, receiver.
+func (s *statusReport) write(w io.Writer) error {
+	if s.hasRecv && len(s.rows) == 1 {
+		return writeReceiverStatus(w, s.recv, s.now)
+	}
+	if err := writePositions(w, s.rows); err != nil {
+		return err
+	}
+	if len(s.sinks) > 0 {
+		fmt.Fprintf(w, "\nforward (counters saved %s ago)\n", s.now.Sub(s.saved).Round(time.Second))
+		if err := writeSinkStatus(w, s.sinks); err != nil {
+			return err
+		}
+	}
+	if s.hasRecv {
+		fmt.Fprintln(w)
+		return writeReceiverStatus(w, s.recv, s.now)
+	}
+	return nil
+}
+
+// writePositions is the table of followed logs and sinks' positions.
+func writePositions(w io.Writer, rows []statusRow) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tPATH\tOFFSET\tSIZE\tLAG\tLAG EVENTS\tLAST EVENT\tAGE")
+	for _, r := range rows {
+		if r.Receiver != nil || r.Path == "" {
+			continue // the receiver's section comes below; a sink with no position yet
+		}
+		size, last := fmt.Sprint(r.Size), "-"
+		if r.Size < 0 {
+			size = "gone"
+		}
+		if !r.LastEvent.IsZero() {
+			last = r.LastEvent.UTC().Format(time.RFC3339)
+		}
+		lag := fmt.Sprint(r.LagBytes)
+		if r.Rotated {
+			lag = "≥" + lag + " (rotated)"
+		}
+		src := r.Source
+		if r.Sink != "" {
+			src += " -> " + r.Sink
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\n", src, r.Path, r.Offset, size, lag, r.LagEvents, last,
+			time.Duration(r.AgeSec*float64(time.Second)).Round(time.Second))
+	}
+	return tw.Flush()
+}
+
+// writeSinkStatus is the table of the sinks' counters.
+func writeSinkStatus(w io.Writer, sinks []forward.Stats) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SINK\tSENT\tACKED\tRETRIED\tDROPPED\tDEAD-LETTERED\tOVERSIZE\tLOST\tQUEUE\tLAST ERROR")
+	for _, st := range sinks {
+		lastErr := "-"
+		if st.LastError != "" {
+			lastErr = termsafe.Printable(st.LastError)
+			if !st.LastErrorAt.IsZero() {
+				lastErr = st.LastErrorAt.Format(time.RFC3339) + " " + lastErr
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", termsafe.Printable(st.Sink), st.Sent, st.Acked, st.Retried, st.Dropped,
+			st.DeadLettered, st.Oversize, st.Lost, st.Queue, lastErr)
+	}
+	return tw.Flush()
 }
 
 // statusOf compares a checkpoint with the files as they are now.

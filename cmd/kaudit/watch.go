@@ -1,17 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"path/filepath"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kaudit/kaudit/ingest"
-	"github.com/kaudit/kaudit/query"
-	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/tui"
 	"github.com/kaudit/kaudit/views"
 )
@@ -22,14 +20,19 @@ const defaultWatchPath = "/var/log/kubernetes/apiserver/audit.log"
 // watchPoll is the tail's poll period (tests make it short).
 var watchPoll = ingest.DefaultPoll
 
+// watchFlags are kaudit watch's flags.
+type watchFlags struct {
+	out               outputFlags
+	sel               filterFlags
+	history, stateDir string
+	maxLine           int
+	keep              retentionFlags
+	noState           bool
+	fwd               forwardFlags
+}
+
 func newWatchCmd(e *env) *cobra.Command {
-	var out outputFlags
-	var sel filterFlags
-	var history, stateDir string
-	var maxLine int
-	var keep retentionFlags
-	var noState bool
-	var fwd forwardFlags
+	var wf watchFlags
 	cmd := &cobra.Command{
 		Use:   "watch [flags] [PATH]",
 		Short: "Follow the API server's audit log live, through rotation, resuming where it stopped",
@@ -73,116 +76,104 @@ needs them only to recognise an event it was given twice.`,
 			if len(args) == 1 {
 				path = args[0]
 			}
-			view, selected, ui, format, err := out.parse(e, &sel)
-			if err != nil {
-				return err
-			}
-			hist, err := parseHistory(history)
-			if err != nil {
-				return err
-			}
-			if noState {
-				stateDir = ""
-			}
-			streaming := !ui && format == "jsonl" && view == views.ViewEvents
-			cfg := liveConfig{path: path, history: hist, stateDir: stateDir, maxLine: maxLine, poll: watchPoll}
-			if err := keep.apply(&cfg, streaming); err != nil {
-				return err
-			}
-			sinks, err := fwd.open(stateDir)
-			if err != nil {
-				return err
-			}
-			cfg.sinks, cfg.warn = sinks, e.stderr
-			ctx := cmd.Context()
-			if ui {
-				pol, err := policyUI(out.policy)
-				if err != nil {
-					return err
-				}
-				return watchUI(ctx, e, cfg, path, selected, view, pol)
-			}
-			report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
-			cfg.report = report.Report
-			if streaming {
-				cfg.onAppend = streamEvents(ctx, e, selected)
-			}
-			live, err := startLive(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			<-live.Done
-			report.Close()
-			if n := live.Store.Stats().Evicted; n > 0 && !streaming {
-				fmt.Fprintf(e.stderr, "kaudit: the oldest %d events were dropped to stay within --max-events/--max-memory; the view covers the rest\n", n)
-			}
-			if err := live.Err(); err != nil {
-				return err
-			}
-			if !streaming {
-				return printView(context.Background(), e, live.Store, selected, view, format, out.top)
-			}
-			return nil
+			return wf.run(cmd.Context(), e, path)
 		},
 	}
-	out.register(cmd)
-	sel.register(cmd)
-	fwd.register(cmd)
+	wf.out.register(cmd)
+	wf.sel.register(cmd)
+	wf.fwd.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&history, "history", "current", "what to load before following, when there is no saved position: current (the current file), all (every backup too), or a duration (backups rotated within it, e.g. 2h)")
-	fl.StringVar(&stateDir, "state-dir", ingest.DefaultStateDir(), "where positions are kept")
-	fl.BoolVar(&noState, "no-state", false, "neither read nor write positions")
-	fl.IntVar(&maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
-	keep.register(cmd)
+	fl.StringVar(&wf.history, "history", "current", "what to load before following, when there is no saved position: current (the current file), all (every backup too), or a duration (backups rotated within it, e.g. 2h)")
+	fl.StringVar(&wf.stateDir, "state-dir", ingest.DefaultStateDir(), "where positions are kept")
+	fl.BoolVar(&wf.noState, "no-state", false, "neither read nor write positions")
+	fl.IntVar(&wf.maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
+	wf.keep.register(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("history", cobra.FixedCompletions([]string{"current", "all", "1h", "24h"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
-// streamEvents prints each batch's kept events (or their --jq outputs) and
-// flushes before returning, which acknowledges the batch: an event is
-// printed before its position can be saved.
-func streamEvents(ctx context.Context, e *env, sel *selection) func(st *store.Store, from, to store.ID) error {
-	bw := bufio.NewWriterSize(e.stdout, 1<<16)
-	jqErrors := 0
-	return func(st *store.Store, from, to store.ID) error {
-		cand := &store.Set{}
-		cand.AddRange(uint64(from), uint64(to))
-		kept, err := sel.filter.Eval(context.WithoutCancel(ctx), st, cand)
-		if err != nil {
-			return err
-		}
-		if sel.jq != nil {
-			err = query.WriteJQ(context.WithoutCancel(ctx), bw, st, kept, sel.jq, func(ee *query.EventError) {
-				if jqErrors++; jqErrors <= ingest.DefaultReportLimit {
-					fmt.Fprintf(e.stderr, "kaudit: --jq: %v\n", ee)
-				}
-			})
-		} else {
-			err = views.WriteRaw(bw, st, kept, false)
-		}
-		if err != nil {
-			return err
-		}
-		return bw.Flush()
-	}
-}
-
-// watchUI runs the terminal UI over the live store until the user quits.
-func watchUI(ctx context.Context, e *env, cfg liveConfig, source string, sel *selection, view views.View, pol tui.PolicyFunc) error {
-	f := newFeed(source)
-	f.policy = pol
-	f.prog.Live = true
-	cfg.feed, cfg.report = f, f.problem
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	live, err := startLive(ctx, cfg)
+// run follows path until interrupted (or the TUI quits).
+func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
+	view, selected, ui, format, err := wf.out.parse(e, &wf.sel)
 	if err != nil {
 		return err
 	}
-	if err := browse(ctx, e, f, sel.filter, view, cancel, live.Done); err != nil {
+	hist, err := parseHistory(wf.history)
+	if err != nil {
 		return err
 	}
-	return live.Err()
+	stateDir := wf.stateDir
+	if wf.noState {
+		stateDir = ""
+	}
+	streaming := !ui && format == "jsonl" && view == views.ViewEvents
+	tail := &ingest.Tail{Path: path, History: hist, MaxLine: wf.maxLine, Poll: watchPoll}
+	cfg := pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr}
+	if err := wf.keep.apply(&cfg, streaming); err != nil {
+		return err
+	}
+	if cfg.Sinks, err = wf.fwd.open(stateDir); err != nil {
+		return err
+	}
+	if ui {
+		pol, err := policyUI(wf.out.policy)
+		if err != nil {
+			cfg.Sinks.Close(io.Discard)
+			return err
+		}
+		f := newLiveFeed(path, pol)
+		tail.OnProblem = f.problem
+		return runUI(ctx, e, f, cfg, selected, view)
+	}
+	report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
+	tail.OnProblem = report.Report
+	if streaming {
+		cfg.Print = newPrinter(e, selected)
+	}
+	p, err := pipeline.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	err = p.Wait()
+	report.Close()
+	if n := p.Store.Stats().Evicted; n > 0 && !streaming {
+		fmt.Fprintf(e.stderr, "kaudit: the oldest %d events were dropped to stay within --max-events/--max-memory; the view covers the rest\n", n)
+	}
+	if err != nil || streaming {
+		return err
+	}
+	return printView(context.Background(), e, p.Store, selected, view, format, wf.out.top)
+}
+
+// newPrinter is the headless printer of the events sel keeps (or of
+// their --jq outputs).
+func newPrinter(e *env, sel *selection) *pipeline.Printer {
+	return &pipeline.Printer{Out: e.stdout, Errs: e.stderr, Filter: sel.filter, JQ: sel.jq}
+}
+
+// newLiveFeed is the terminal UI's feed of a live source.
+func newLiveFeed(source string, pol tui.PolicyFunc) *feed {
+	f := newFeed(source)
+	f.policy = pol
+	f.prog.Live = true
+	return f
+}
+
+// runUI runs the terminal UI over a pipeline filling f's store until the
+// user quits; quitting stops the pipeline. The source's problems must
+// already go to f.problem.
+func runUI(ctx context.Context, e *env, f *feed, cfg pipeline.Config, sel *selection, view views.View) error {
+	cfg.Store, cfg.OnStored = f.st, f.noted
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p, err := pipeline.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := browse(ctx, e, f, sel.filter, view, cancel, p.Done); err != nil {
+		return err
+	}
+	return p.Err()
 }
 
 // parseHistory reads --history.
@@ -198,12 +189,4 @@ func parseHistory(s string) (ingest.History, error) {
 		return ingest.History{}, usageError("--history %q: want current, all or a duration (2h, 7d)", s)
 	}
 	return ingest.History{Since: timeNow().Add(-d)}, nil
-}
-
-func absPath(p string) (string, error) {
-	a, err := filepath.Abs(p)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", p, err)
-	}
-	return a, nil
 }

@@ -37,6 +37,10 @@ func (s *syncBuffer) String() string {
 
 func init() { watchPoll = 20 * time.Millisecond }
 
+// patience is how long a test waits for a condition before it gives up: a
+// guard against a hang, not a budget (a busy machine under -race is slow).
+const patience = 2 * time.Minute
+
 // watchRun is kaudit watch running in the background.
 type watchRun struct {
 	cancel      context.CancelFunc

@@ -139,6 +139,8 @@ EOF
 fi
 
 COMPRESS_ARGS=()
+EXTRA_ARGS=()   # APISERVER_EXTRA_ARGS: more kube-apiserver flags, space-separated
+[[ -n ${APISERVER_EXTRA_ARGS:-} ]] && read -ra EXTRA_ARGS <<< "$APISERVER_EXTRA_ARGS"
 [[ ${AUDIT_LOG_COMPRESS:-1} == 1 ]] && COMPRESS_ARGS=(--audit-log-compress)
 
 # ---------------------------------------------------------------- etcd
@@ -180,6 +182,7 @@ setsid "$BIN/kube-apiserver" \
   --audit-log-maxbackup="${AUDIT_LOG_MAXBACKUP:-5}" \
   "${COMPRESS_ARGS[@]}" \
   "${WEBHOOK_ARGS[@]}" \
+  "${EXTRA_ARGS[@]}" \
   --v=1 \
   </dev/null >"$DIR/kube-apiserver.log" 2>&1 &
 echo $! > "$DIR/kube-apiserver.pid"

@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"context"
@@ -13,19 +13,19 @@ import (
 	"github.com/kaudit/kaudit/ingest"
 )
 
-// BenchmarkWatchLive measures the live path end to end: a writer appends
+// BenchmarkFollow measures the live path end to end: a writer appends
 // generated audit events through lumberjack (rotating every 10 MB, gzip on,
 // as kube-apiserver does) as fast as it can while the tail follows it into
 // a store. It reports events/s into the store (from the first write to the
 // last event stored) and the lag: how long after the last write the last
 // event was in the store. The retained variant keeps at most 70 000
 // events, as --max-events does: it drops chunks and closes their files.
-func BenchmarkWatchLive(b *testing.B) {
-	b.Run("unbounded", func(b *testing.B) { benchmarkWatchLive(b, 0) })
-	b.Run("max-events=70000", func(b *testing.B) { benchmarkWatchLive(b, 70000) })
+func BenchmarkFollow(b *testing.B) {
+	b.Run("unbounded", func(b *testing.B) { benchmarkFollow(b, 0) })
+	b.Run("max-events=70000", func(b *testing.B) { benchmarkFollow(b, 70000) })
 }
 
-func benchmarkWatchLive(b *testing.B, maxEvents int) {
+func benchmarkFollow(b *testing.B, maxEvents int) {
 	const n = 200_000
 	g := gen.New(gen.Config{Seed: 7})
 	lines := make([][]byte, n)
@@ -45,8 +45,8 @@ func benchmarkWatchLive(b *testing.B, maxEvents int) {
 		lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 10, Compress: true}
 		lj.Write(lines[0])
 		ctx, cancel := context.WithCancel(context.Background())
-		var live *Live
-		live, err = startLive(ctx, liveConfig{path: dir, poll: ingest.DefaultPoll, maxEvents: maxEvents})
+		tail := &ingest.Tail{Path: dir, Poll: ingest.DefaultPoll}
+		live, err := Start(ctx, Config{Source: tail, MaxEvents: maxEvents})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -71,7 +71,7 @@ func benchmarkWatchLive(b *testing.B, maxEvents int) {
 		end := time.Now()
 		rate = float64(n-1) / end.Sub(start).Seconds()
 		lag = end.Sub(wrote).Seconds()
-		fds = float64(live.Tail.OpenFiles())
+		fds = float64(tail.OpenFiles())
 		cancel()
 		<-live.Done
 		lj.Close()

@@ -1,0 +1,239 @@
+package pipeline
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/store"
+)
+
+// Source is where events come from: a replay of saved logs (Replay), a
+// followed log (*ingest.Tail), the webhook receiver (*webhook.Receiver).
+// Run hands batches to emit, in order, from one goroutine, until the
+// input ends, emit fails or ctx is cancelled.
+type Source interface {
+	Run(ctx context.Context, emit func(ingest.Batch) error) error
+}
+
+// Config says what one pipeline reads and who hears of it.
+type Config struct {
+	// Source is read by the writer. A *ingest.Tail is a followed log: its
+	// positions are kept in StateDir and each sink gets a reader of its
+	// own over the same log. Any other source's batches are queued on the
+	// sinks by the writer itself.
+	Source Source
+	// Front, if set, runs beside the source and stops before it: the
+	// webhook's HTTP server, so that requests in flight are still taken
+	// when the pipeline is stopped. Either ending stops the other.
+	Front func(ctx context.Context) error
+
+	StateDir string        // positions of a followed log ("": neither read nor written)
+	Flush    time.Duration // positions flush period; 0 means 1 s
+
+	// Store is filled by the writer (nil: a new one). Each, if set,
+	// replaces the store: the writer hands it every batch instead (a
+	// consumer keeping its own tally, as policy simulation does).
+	Store *store.Store
+	Each  func(ingest.Batch) error
+	// Retention: the store keeps at most about this many events / bytes
+	// of index, dropping the oldest (0: no bound).
+	MaxEvents int
+	MaxBytes  int64
+
+	Print    *Printer           // the headless printer (nil: none)
+	OnStored func(ingest.Batch) // after each batch was stored: the terminal UI's progress
+	// SourceDone is called once the source's Run returned (a replay read
+	// everything), before the sinks are drained.
+	SourceDone func()
+
+	Sinks *Sinks    // forwarding (nil: none); the pipeline closes them
+	Warn  io.Writer // what the sinks could not deliver at stop (nil: nowhere)
+}
+
+// Pipeline is sources -> one writer -> consumers, running: the hook the
+// terminal UI uses (it reads Store whenever Changed fires) and what
+// headless commands print from once it is Done.
+//
+// Goroutines: Start starts the writer (which runs the source: the
+// source's emit is the writer), and for a followed log the positions
+// flusher and one reader per sink; with Front, the front too. Store is
+// safe to read from any goroutine; Changed has capacity 1 and is never
+// blocked on; Done is closed after all ended, the sinks were drained and
+// the final positions were written (Err and Undelivered are then valid).
+type Pipeline struct {
+	Store   *store.Store
+	Changed <-chan struct{}
+	Done    <-chan struct{}
+
+	cfg         Config
+	follow      *follow
+	changed     chan struct{}
+	done        chan struct{}
+	err         error
+	undelivered int64
+}
+
+// Start starts the pipeline; it stops when ctx is cancelled (the front
+// first, then the source), or when the source ends. On error the sinks
+// are closed.
+func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
+	p := &Pipeline{cfg: cfg, Store: cfg.Store, changed: make(chan struct{}, 1), done: make(chan struct{})}
+	p.Changed, p.Done = p.changed, p.done
+	if p.Store == nil {
+		p.Store = store.New()
+	}
+	if tail, ok := cfg.Source.(*ingest.Tail); ok {
+		var err error
+		if p.follow, err = newFollow(tail, cfg.StateDir); err != nil {
+			cfg.Sinks.Close(io.Discard)
+			return nil, err
+		}
+	}
+	go p.run(ctx)
+	return p, nil
+}
+
+// Run runs the pipeline to its end (see Start); the error is Err's.
+func Run(ctx context.Context, cfg Config) (*Pipeline, error) {
+	p, err := Start(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return p, p.Wait()
+}
+
+// Wait waits for Done and returns Err.
+func (p *Pipeline) Wait() error {
+	<-p.done
+	return p.err
+}
+
+// Err is why the pipeline stopped (nil for the end of the input or a
+// cancellation); valid after Done.
+func (p *Pipeline) Err() error { return p.err }
+
+// Undelivered is the number of events the sinks were left holding at stop;
+// valid after Done.
+func (p *Pipeline) Undelivered() int64 { return p.undelivered }
+
+// run is the pipeline's own goroutine: it runs the source (and front),
+// then stops everything else in order.
+func (p *Pipeline) run(ctx context.Context) {
+	defer close(p.done)
+	srcCtx, stopSource := context.WithCancel(ctx)
+	defer stopSource()
+	var frontErr error
+	var front sync.WaitGroup
+	frontCtx, stopFront := context.WithCancel(ctx)
+	if p.cfg.Front != nil {
+		// The source outlives the cancellation: it stops once the front did.
+		srcCtx, stopSource = context.WithCancel(context.WithoutCancel(ctx))
+		front.Go(func() {
+			frontErr = p.cfg.Front(frontCtx)
+			stopSource()
+		})
+	}
+	stopFlush, flushed := p.startFlusher()
+	readersCtx, stopReaders := context.WithCancel(srcCtx)
+	readers := p.startReaders(readersCtx)
+
+	err := p.cfg.Source.Run(srcCtx, p.write(srcCtx))
+	stopFront()
+	front.Wait()
+	if p.cfg.SourceDone != nil {
+		p.cfg.SourceDone()
+	}
+	stopReaders() // the sinks' readers stop with the source; then what they queued is drained
+	forwardErr := readers()
+	p.undelivered = p.cfg.Sinks.Close(cmp.Or[io.Writer](p.cfg.Warn, io.Discard))
+	close(stopFlush)
+	flushErr := <-flushed
+	if p.follow != nil {
+		flushErr = cmp.Or(flushErr, p.follow.save(p.cfg.Sinks))
+	}
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	p.err = cmp.Or(err, frontErr, forwardErr, flushErr)
+}
+
+// startFlusher starts the positions flusher of a followed log; closing
+// stop stops it, and flushed then gets its first error.
+func (p *Pipeline) startFlusher() (stop chan struct{}, flushed chan error) {
+	stop, flushed = make(chan struct{}), make(chan error, 1)
+	if p.follow == nil {
+		flushed <- nil
+		return stop, flushed
+	}
+	every := p.cfg.Flush
+	if every <= 0 {
+		every = time.Second
+	}
+	go func() { flushed <- p.follow.flushLoop(every, p.cfg.Sinks, stop) }()
+	return stop, flushed
+}
+
+func (p *Pipeline) startReaders(ctx context.Context) (wait func() error) {
+	if p.follow == nil {
+		return func() error { return nil }
+	}
+	return p.follow.startReaders(ctx, p.cfg.Sinks)
+}
+
+// write is the source's emit: the single writer of the store.
+func (p *Pipeline) write(ctx context.Context) func(ingest.Batch) error {
+	return func(b ingest.Batch) error {
+		if err := p.store(b); err != nil {
+			return err
+		}
+		if p.follow == nil {
+			if err := p.cfg.Sinks.forwardBatch(ctx, b); err != nil {
+				return err
+			}
+		}
+		if p.cfg.OnStored != nil {
+			p.cfg.OnStored(b)
+		}
+		select {
+		case p.changed <- struct{}{}:
+		default:
+		}
+		return nil
+	}
+}
+
+// store appends b (or hands it to Each), prints what was new and applies
+// retention.
+func (p *Pipeline) store(b ingest.Batch) error {
+	if p.cfg.Each != nil {
+		return p.cfg.Each(b)
+	}
+	st := p.Store
+	from := store.ID(st.Len())
+	st.Append(b.Events, b.Raw, b.Offsets)
+	to := store.ID(st.Len())
+	if p.cfg.Print != nil && to > from {
+		if err := p.cfg.Print.print(st, from, to); err != nil {
+			return err
+		}
+	}
+	if p.cfg.MaxEvents > 0 || p.cfg.MaxBytes > 0 {
+		st.Retain(p.cfg.MaxEvents, p.cfg.MaxBytes)
+	}
+	return nil
+}
+
+// Replay makes an ingest.Replay a Source (its Summary is dropped).
+func Replay(r *ingest.Replay) Source { return replaySource{r} }
+
+type replaySource struct{ r *ingest.Replay }
+
+func (s replaySource) Run(ctx context.Context, emit func(ingest.Batch) error) error {
+	_, err := s.r.Run(ctx, emit)
+	return err
+}

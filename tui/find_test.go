@@ -1,0 +1,74 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kaudit/kaudit/store"
+)
+
+// F finds text in the rows and the JSON; n and N walk the matches in
+// display order, wrapping, and the filter line counts them.
+func TestFindEvents(t *testing.T) {
+	st := genStore(t, 3000)
+	m := started(t, st, 100, 30)
+	m = drive(t, m, keys("F")...)
+	m = drive(t, m, typed("Forbidden")...) // in the JSON only (responseStatus.reason)
+	m = drive(t, m, keys("enter")...)
+	want := 0
+	var first store.ID = 1 << 31
+	st.Each(m.res.set, func(e *store.Entry) bool {
+		raw, _ := st.Raw(e.ID, nil)
+		if strings.Contains(string(raw), "Forbidden") || strings.Contains(strings.ToLower(e.User.Name+e.Verb+e.Object.Resource+e.Object.Name+e.Path+e.Reason), "forbidden") {
+			want++
+			first = min(first, e.ID)
+		}
+		return true
+	})
+	if want == 0 {
+		t.Fatal("the generated events have no Forbidden")
+	}
+	if got := int(m.find.hits.GetCardinality()); got != want {
+		t.Fatalf("%d hits, want %d", got, want)
+	}
+	er := m.rows().(eventRows)
+	if id, _ := er.id(m.cursor()); id != first {
+		t.Errorf("cursor on %d, want the first match %d", id, first)
+	}
+	if !strings.Contains(m.filterLine(), "find Forbidden: 1/") {
+		t.Errorf("filter line %q", m.filterLine())
+	}
+	m = drive(t, m, keys("n")...)
+	id2, _ := er.id(m.cursor())
+	if !m.find.hits.Contains(id2) || id2 <= first || !strings.Contains(m.filterLine(), "2/") {
+		t.Errorf("n: cursor on %d (%q)", id2, m.filterLine())
+	}
+	m = drive(t, m, keys("N", "N")...) // back to the first, then wrap to the last
+	idLast, _ := er.id(m.cursor())
+	if idLast != m.find.hits.Maximum() {
+		t.Errorf("N from the first match went to %d, want the last %d", idLast, m.find.hits.Maximum())
+	}
+}
+
+func TestFindRegexpAndGroupedTabs(t *testing.T) {
+	m := started(t, genStore(t, 3000), 100, 30)
+	m = drive(t, m, keys("3", "F")...) // Verbs
+	m = drive(t, m, typed("/^(patch|delete)$/")...)
+	m = drive(t, m, keys("enter")...)
+	if len(m.find.rows) != 2 {
+		t.Fatalf("regexp found rows %v", m.find.rows)
+	}
+	if m.cursor() != m.find.rows[0] {
+		t.Errorf("cursor %d, want %d", m.cursor(), m.find.rows[0])
+	}
+	m = drive(t, m, keys("n")...)
+	if m.cursor() != m.find.rows[1] {
+		t.Errorf("n: cursor %d, want %d", m.cursor(), m.find.rows[1])
+	}
+	m = drive(t, m, keys("F")...)
+	m = drive(t, m, typed("/(/")...)
+	m = drive(t, m, keys("enter")...)
+	if m.find.err == "" || !strings.Contains(m.filterLine(), "find: ") {
+		t.Errorf("a bad regexp: %q", m.filterLine())
+	}
+}
