@@ -98,7 +98,7 @@ func TestDetectRedactsSecrets(t *testing.T) {
 		if code != exitOK && code != 1 {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
-		if !strings.Contains(out, `"a5"`) || strings.Contains(out, "review-me") || !strings.Contains(out, "<redacted sha256:") {
+		if !strings.Contains(out, `"a5"`) || strings.Contains(out, "review-me") || !strings.Contains(out, "redacted sha256:") {
 			t.Errorf("-o %s: %s %s", format, out, errOut)
 		}
 	}
