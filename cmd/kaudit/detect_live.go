@@ -9,6 +9,8 @@ import (
 
 	"github.com/kaudit/kaudit/detect"
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/pipeline"
+	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -28,10 +30,36 @@ func (f *liveDetectFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.df.minSev, "severity", "info", "with --detect-only: report only rules of at least this severity")
 }
 
+// check refuses --detect-only where hits cannot be streamed.
+func (f *liveDetectFlags) check(streaming bool) error {
+	if f.only && !streaming {
+		return usageError("--detect-only streams hits as JSON lines: it goes with -o jsonl and the events view")
+	}
+	return nil
+}
+
+// apply makes the pipeline print hits instead of events: the printer is
+// dropped and each stored batch's requests are checked (the filter flags
+// choose which hits are printed; thresholds count every request).
+func (f *liveDetectFlags) apply(ctx context.Context, e *env, cfg *pipeline.Config, sel *selection) error {
+	if !f.only {
+		return nil
+	}
+	if cfg.Store == nil {
+		cfg.Store = store.New()
+	}
+	onStored, err := f.onStored(ctx, e, cfg.Store, sel.filter)
+	if err != nil {
+		return err
+	}
+	cfg.Print, cfg.OnStored = nil, onStored
+	return nil
+}
+
 // onStored returns what the pipeline calls after each stored batch of st:
 // it evaluates the new requests and prints their hits, flushed before the
 // batch is acknowledged. It is called from the pipeline's writer only.
-func (f *liveDetectFlags) onStored(ctx context.Context, e *env, st *store.Store) (func(ingest.Batch), error) {
+func (f *liveDetectFlags) onStored(ctx context.Context, e *env, st *store.Store, keep *query.Filter) (func(ingest.Batch), error) {
 	set, err := f.df.rules()
 	if err != nil {
 		return nil, err
@@ -45,6 +73,9 @@ func (f *liveDetectFlags) onStored(ctx context.Context, e *env, st *store.Store)
 	failed := false
 	return func(ingest.Batch) {
 		hits, err := live.Eval(ctx, st)
+		if err == nil && len(hits) > 0 {
+			hits, err = keptHits(ctx, st, hits, keep)
+		}
 		if err == nil {
 			err = detect.WriteJSONLines(bw, st, hits)
 		}
@@ -56,4 +87,23 @@ func (f *liveDetectFlags) onStored(ctx context.Context, e *env, st *store.Store)
 			fmt.Fprintf(e.stderr, "kaudit: --detect-only: %v\n", err)
 		}
 	}, nil
+}
+
+// keptHits keeps the hits on events the filter keeps.
+func keptHits(ctx context.Context, st *store.Store, hits []detect.Hit, keep *query.Filter) ([]detect.Hit, error) {
+	ids := &store.Set{}
+	for _, h := range hits {
+		ids.Add(h.ID)
+	}
+	kept, err := keep.Eval(ctx, st, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := hits[:0]
+	for _, h := range hits {
+		if kept.Contains(h.ID) {
+			out = append(out, h)
+		}
+	}
+	return out, nil
 }

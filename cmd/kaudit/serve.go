@@ -28,6 +28,7 @@ type serveFlags struct {
 	readTimeout, writeTimeout, idleTimeout, headerTimeout         time.Duration
 	policy                                                        tui.PolicyFunc // from --policy, for the UI's P
 	fwd                                                           forwardFlags
+	det                                                           liveDetectFlags
 }
 
 // statsEvery is how often serve writes its counters for kaudit status.
@@ -85,6 +86,7 @@ for kaudit status.`,
 	sf.register(cmd)
 	keep.register(cmd)
 	sf.fwd.register(cmd)
+	sf.det.register(cmd)
 	return cmd
 }
 
@@ -174,6 +176,10 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 	defer closeSpool()
 	cfg.Front = func(ctx context.Context) error { return srv.Serve(ctx, ln) }
 	streaming := format == "jsonl" && view == views.ViewEvents
+	if err := sf.det.check(streaming); err != nil {
+		cfg.Sinks.Close(io.Discard)
+		return err
+	}
 	if err := keep.apply(&cfg, streaming); err != nil {
 		cfg.Sinks.Close(io.Discard)
 		return err
@@ -183,6 +189,10 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 	}
 	if streaming {
 		cfg.Print = newPrinter(e, sel)
+	}
+	if err := sf.det.apply(ctx, e, &cfg, sel); err != nil {
+		cfg.Sinks.Close(io.Discard)
+		return err
 	}
 	p, err := pipeline.Start(ctx, cfg)
 	if err != nil {

@@ -29,6 +29,7 @@ type watchFlags struct {
 	keep              retentionFlags
 	noState           bool
 	fwd               forwardFlags
+	det               liveDetectFlags
 }
 
 func newWatchCmd(e *env) *cobra.Command {
@@ -88,6 +89,7 @@ needs them only to recognise an event it was given twice.`,
 	fl.BoolVar(&wf.noState, "no-state", false, "neither read nor write positions")
 	fl.IntVar(&wf.maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
 	wf.keep.register(cmd)
+	wf.det.register(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("history", cobra.FixedCompletions([]string{"current", "all", "1h", "24h"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -107,6 +109,9 @@ func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
 		stateDir = ""
 	}
 	streaming := !ui && format == "jsonl" && view == views.ViewEvents
+	if err := wf.det.check(streaming); err != nil {
+		return err
+	}
 	tail := &ingest.Tail{Path: path, History: hist, MaxLine: wf.maxLine, Poll: watchPoll}
 	cfg := pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr}
 	if err := wf.keep.apply(&cfg, streaming); err != nil {
@@ -129,6 +134,10 @@ func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
 	tail.OnProblem = report.Report
 	if streaming {
 		cfg.Print = newPrinter(e, selected)
+	}
+	if err := wf.det.apply(ctx, e, &cfg, selected); err != nil {
+		cfg.Sinks.Close(io.Discard)
+		return err
 	}
 	p, err := pipeline.Start(ctx, cfg)
 	if err != nil {
