@@ -10,6 +10,7 @@ import (
 	"github.com/kaudit/kaudit/detect"
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/pipeline"
+	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/views"
 )
@@ -47,7 +48,7 @@ func (f *liveDetectFlags) streamTo(ctx context.Context, e *env, cfg *pipeline.Co
 		if cfg.Store == nil {
 			cfg.Store = store.New()
 		}
-		hook, err := f.onStored(ctx, e, cfg.Store)
+		hook, err := f.onStored(ctx, e, cfg.Store, sel.filter)
 		cfg.OnStored = hook
 		return true, err
 	case format == "jsonl" && view == views.ViewEvents:
@@ -60,7 +61,7 @@ func (f *liveDetectFlags) streamTo(ctx context.Context, e *env, cfg *pipeline.Co
 // onStored returns what the pipeline calls after each stored batch of st:
 // it evaluates the new requests and prints their hits, flushed before the
 // batch is acknowledged. It is called from the pipeline's writer only.
-func (f *liveDetectFlags) onStored(ctx context.Context, e *env, st *store.Store) (func(ingest.Batch), error) {
+func (f *liveDetectFlags) onStored(ctx context.Context, e *env, st *store.Store, keep *query.Filter) (func(ingest.Batch), error) {
 	set, err := f.df.rules()
 	if err != nil {
 		return nil, err
@@ -74,6 +75,9 @@ func (f *liveDetectFlags) onStored(ctx context.Context, e *env, st *store.Store)
 	failed := false
 	return func(ingest.Batch) {
 		hits, err := live.Eval(ctx, st)
+		if err == nil && len(hits) > 0 {
+			hits, err = keptHits(ctx, st, hits, keep)
+		}
 		if err == nil {
 			err = detect.WriteJSONLines(bw, st, hits)
 		}
@@ -85,4 +89,23 @@ func (f *liveDetectFlags) onStored(ctx context.Context, e *env, st *store.Store)
 			fmt.Fprintf(e.stderr, "kaudit: --detect-only: %v\n", err)
 		}
 	}, nil
+}
+
+// keptHits keeps the hits on events the filter keeps.
+func keptHits(ctx context.Context, st *store.Store, hits []detect.Hit, keep *query.Filter) ([]detect.Hit, error) {
+	ids := &store.Set{}
+	for _, h := range hits {
+		ids.Add(h.ID)
+	}
+	kept, err := keep.Eval(ctx, st, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := hits[:0]
+	for _, h := range hits {
+		if kept.Contains(h.ID) {
+			out = append(out, h)
+		}
+	}
+	return out, nil
 }
