@@ -303,7 +303,7 @@ func refLatencyTable(st *store.Store, requests *store.Set) *Table {
 // Subject is the impersonated user when there is one: that is whose
 // permissions were checked.
 func refDenialsTable(st *store.Store, requests *store.Set) *Table {
-	type key struct{ subject, verb, resource, namespace string }
+	type key struct{ subject, verb, resource, namespace, cause string }
 	type denial struct {
 		key
 		kind        string
@@ -313,10 +313,10 @@ func refDenialsTable(st *store.Store, requests *store.Set) *Table {
 	}
 	groups := map[key]*denial{}
 	st.Each(requests, func(e *store.Entry) bool {
-		if !e.Denied {
+		if !e.Denied && e.Code != 403 {
 			return true
 		}
-		k := key{e.Subject().Name, e.Verb, ResourceKey(e), e.Object.Namespace}
+		k := key{e.Subject().Name, e.Verb, ResourceKey(e), e.Object.Namespace, DenialCause(e)}
 		d := groups[k]
 		if d == nil {
 			d = &denial{key: k, first: e.Time, last: e.Time}
@@ -350,7 +350,10 @@ func refDenialsTable(st *store.Store, requests *store.Set) *Table {
 		if a.resource != b.resource {
 			return a.resource < b.resource
 		}
-		return a.namespace < b.namespace
+		if a.namespace != b.namespace {
+			return a.namespace < b.namespace
+		}
+		return a.cause < b.cause
 	})
 	t := &Table{View: ViewDenials, Columns: []Column{
 		text("SUBJECT", "subject"), text("VERB", "verb"), text("RESOURCE", "resource"), text("NAMESPACE", "namespace"),
