@@ -86,7 +86,11 @@ func drillTerm(v views.View, row []any) string {
 		return resourceTerm(s(0))
 	case views.ViewDenials:
 		// The row's SUBJECT is whose permissions were checked.
+		// An admission refusal is a 403 after an allow: not "denied".
 		t := "denied subject:" + quoteValue(s(0)) + " verb:" + quoteValue(s(1))
+		if s(7) == "admission" {
+			t = "code:403 decision:allow subject:" + quoteValue(s(0)) + " verb:" + quoteValue(s(1))
+		}
 		if r := resourceTerm(s(2)); r != "" {
 			t += " " + r
 		}
