@@ -66,6 +66,9 @@ type Options struct {
 	// Suggest, when set, lets the Denials tab select rows (space) and
 	// show the RBAC that would allow them (r; w writes it): see rbac.go.
 	Suggest SuggestFunc
+	// Revoked, when set, adds kaudit rbac's revoked-access finding to the
+	// Denials tab ("allowed until T by RoleBinding X").
+	Revoked RevokedFunc
 	// Policy, when set, lets P show what an audit policy would write for
 	// the current filter's requests: see policy.go.
 	Policy PolicyFunc
@@ -185,7 +188,7 @@ func New(o Options) Model {
 	if m.env.now == nil {
 		m.env.now = time.Now
 	}
-	m.rbac.suggest, m.sim.run = o.Suggest, o.Policy
+	m.rbac.suggest, m.rbac.revoked, m.sim.run = o.Suggest, o.Revoked, o.Policy
 	// Keys of features not wired in neither match nor show in the help.
 	m.keys.SelectDenial.SetEnabled(o.Suggest != nil)
 	m.keys.SuggestRBAC.SetEnabled(o.Suggest != nil)
@@ -269,6 +272,9 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.onPolicy(msg), nil
 	case foundMsg:
 		return m.onFound(msg)
+	case findingsMsg:
+		m.rbac.finding, m.rbac.findings = false, msg
+		return m, nil
 	case filterCanceledMsg:
 		m.bar.SetValue(m.filter.String())
 		return m, nil

@@ -14,9 +14,10 @@ import (
 type mark uint8
 
 const (
-	markNone   mark = iota
-	markDenied      // refused: "✗" and red
-	mark5xx         // server error: "!" and yellow
+	markNone     mark = iota
+	markDenied        // refused: "✗" and red
+	mark5xx           // server error: "!" and yellow
+	markSelected      // a selected denial: "●" and red
 )
 
 // rows is what the table renders: only rows [from, from+n) are ever asked

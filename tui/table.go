@@ -218,6 +218,8 @@ func renderTable(r rows, offset, cursor, width, height int, tf timeFormat) strin
 			mk, line = "✗", styleDenied.Render(line)
 		case mark5xx:
 			mk, line = "!", style5xx.Render(line)
+		case markSelected:
+			mk, line = "●", styleDenied.Render(line)
 		}
 		if offset+i == cursor {
 			line = styleSelected.Render(line)
