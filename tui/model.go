@@ -182,6 +182,7 @@ func New(o Options) Model {
 		keys: DefaultKeyMap(), help: help.New(), bar: newFilterBar(), find: newFinder(),
 		width: 80, height: 24, follow: o.Signal != nil,
 	}
+	m.plainComponents()
 	if m.env.dir == "" {
 		m.env.dir = "."
 	}
