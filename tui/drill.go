@@ -66,6 +66,7 @@ func (m Model) applyFilter(text string, fromBar bool) (Model, tea.Cmd) {
 	}
 	m.filter = f
 	m.bar.SetValue(text)
+	m.tables[m.tab].ResetWidths()
 	if fromBar {
 		m.keep = m.anchor()
 	}
@@ -82,6 +83,15 @@ func drillTerm(v views.View, row []any) string {
 		return "verb:" + quoteValue(s(0))
 	case views.ViewNamespaces:
 		return "ns:" + quoteValue(s(0))
+	case views.ViewCodes:
+		if s(0) == "" {
+			return "code:0"
+		}
+		return "code:" + s(0)
+	case views.ViewUserAgents:
+		return "ua:" + quoteValue(s(0))
+	case views.ViewSourceIPs:
+		return "ip:" + quoteValue(s(0))
 	case views.ViewResources:
 		return resourceTerm(s(0))
 	case views.ViewDenials:

@@ -34,18 +34,23 @@ import (
 	"github.com/kaudit/kaudit/views"
 )
 
-var tabs = []struct {
-	name string
-	view views.View
+// tabs are the browser's tabs, in the order of their keys (1–9, then 0).
+// A new view is one more line here (and in numTabs); short names are for
+// screens too narrow for the full tab bar.
+var tabs = [numTabs]struct {
+	name, short string
+	view        views.View
 }{
-	{"Events", views.ViewEvents}, {"Users", views.ViewUsers}, {"Verbs", views.ViewVerbs},
-	{"Resources", views.ViewResources}, {"Namespaces", views.ViewNamespaces},
-	{"Latency", views.ViewLatency}, {"Denials", views.ViewDenials},
+	{"Events", "Ev", views.ViewEvents}, {"Users", "Usr", views.ViewUsers}, {"Verbs", "Vrb", views.ViewVerbs},
+	{"Resources", "Res", views.ViewResources}, {"Namespaces", "NS", views.ViewNamespaces},
+	{"Latency", "Lat", views.ViewLatency}, {"Denials", "Den", views.ViewDenials},
+	{"Codes", "Cod", views.ViewCodes}, {"User agents", "UA", views.ViewUserAgents}, {"Source IPs", "IP", views.ViewSourceIPs},
 }
 
 const (
-	tabEvents = 0
-	numTabs   = 7 // len(tabs)
+	tabEvents  = 0
+	tabDenials = 6
+	numTabs    = 10
 )
 
 // Options configure a Model (New), and so the browser Run shows.

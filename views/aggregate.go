@@ -50,6 +50,10 @@ func NewAggregate(v View, top int) (*Aggregate, error) {
 		a.key = func(e *store.Entry) string { return e.Object.Namespace }
 	case ViewCodes:
 		a.key = func(e *store.Entry) string { return codeKey(e.Code) }
+	case ViewUserAgents:
+		a.key = func(e *store.Entry) string { return e.UserAgent }
+	case ViewSourceIPs:
+		a.key = func(e *store.Entry) string { return e.SourceIP }
 	case ViewLatency:
 	case ViewDenials:
 		a.denials = map[denialKey]*denialAgg{}

@@ -34,6 +34,10 @@ func reference(st *store.Store, requests *store.Set, v View, top int) *Table {
 		t = refGroupTable(st, requests, v, text("NAMESPACE", "namespace"), func(e *store.Entry) string { return e.Object.Namespace })
 	case ViewCodes:
 		t = refGroupTable(st, requests, v, text("CODE", "code"), func(e *store.Entry) string { return codeKey(e.Code) })
+	case ViewUserAgents:
+		t = refGroupTable(st, requests, v, text("USER AGENT", "user_agent"), func(e *store.Entry) string { return e.UserAgent })
+	case ViewSourceIPs:
+		t = refGroupTable(st, requests, v, text("SOURCE IP", "source_ip"), func(e *store.Entry) string { return e.SourceIP })
 	case ViewLatency:
 		t = refLatencyTable(st, requests)
 	case ViewDenials:
@@ -48,7 +52,7 @@ func reference(st *store.Store, requests *store.Set, v View, top int) *Table {
 	return t
 }
 
-var aggViews = []View{ViewUsers, ViewVerbs, ViewResources, ViewNamespaces, ViewCodes, ViewLatency, ViewDenials}
+var aggViews = []View{ViewUsers, ViewVerbs, ViewResources, ViewNamespaces, ViewCodes, ViewLatency, ViewDenials, ViewUserAgents, ViewSourceIPs}
 
 // genEvents decodes n generated events, and stages the generator leaves
 // out so that later stages replace earlier ones as in a real log: a
