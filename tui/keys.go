@@ -10,12 +10,12 @@ import (
 // KeyMap is every key the browser answers to. Keys are matched only with
 // key.Matches, so rebinding one here changes both behaviour and help.
 type KeyMap struct {
-	Table                                    TableKeyMap // moving in a tab's table
-	NextTab, PrevTab                         key.Binding
-	Tabs                                     [numTabs]key.Binding // 1–9, 0
-	Filter, Open, Back                       key.Binding
-	Follow, Pause, Sort, SortDir, Write      key.Binding
-	Help, Quit, Suspend, Problems            key.Binding
+	Table                               TableKeyMap // moving in a tab's table
+	NextTab, PrevTab                    key.Binding
+	Tabs                                [numTabs]key.Binding // 1–9, 0
+	Filter, Open, Back                  key.Binding
+	Follow, Pause, Sort, SortDir, Write key.Binding
+	Help, Quit, Suspend, Problems       key.Binding
 	// Interrupt quits wherever the focus is, even in the filter bar (not
 	// in the help: Quit lists ctrl+c).
 	Interrupt key.Binding

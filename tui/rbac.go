@@ -65,7 +65,6 @@ func (m *Model) findingsDue() tea.Cmd {
 	return safe(func() tea.Msg { return findingsMsg(f()) })
 }
 
-
 // suggestedMsg carries a suggestion computed in a Cmd.
 type suggestedMsg struct {
 	yaml     string
