@@ -238,7 +238,8 @@ func TestE2EForwardReceiverDown(t *testing.T) {
 		}
 		defer out.Close()
 		cmd := exec.Command(bin, "watch", "-o", "jsonl", "--history", "all", "--state-dir", state,
-			"--forward", col.url(), "--cluster-name", cluster, "--forward-max-inflight", "4MiB", dir)
+			"--forward", col.url(), "--cluster-name", cluster, "--forward-max-inflight", "4MiB",
+			"--forward-concurrency", "1", dir) // one sender: file order is asserted
 		cmd.Stdout, cmd.Stderr = out, os.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

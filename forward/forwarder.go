@@ -14,6 +14,10 @@ import (
 // the bytes of events queued or being sent.
 const DefaultMaxInflight = 16 << 20
 
+// DefaultWorkers is how many payloads a sink has in flight when
+// Config.Workers is 0: enough to keep a WAN intake at 40 ms busy.
+const DefaultWorkers = 4
+
 // Config is what a Forwarder needs besides its URL.
 type Config struct {
 	Identity
@@ -23,7 +27,7 @@ type Config struct {
 	StripResponse bool     // Datadog: send events over 1 MB without their responseObject
 	CAFile        string   // PEM roots for https receivers (default: the system's)
 	MaxInflight   int64    // bytes queued or in flight; 0: DefaultMaxInflight
-	Workers       int      // payloads in flight at once; 0: 1 (receivers see file order)
+	Workers       int      // payloads in flight at once; 0: DefaultWorkers (1: receivers see file order)
 	DeadLetter    string   // file that permanently refused events are appended to ("" : only counted)
 	Backoff       Backoff  // zero: DefaultBackoff
 	Client        *http.Client
@@ -76,12 +80,20 @@ type Forwarder struct {
 	done   chan struct{}
 }
 
+// item is one queued piece of a batch: at most a payload's worth of
+// records. A batch over that is split into several items, and only the
+// last carries the batch's pos (the others carry noPos).
 type item struct {
 	seq  uint64
 	recs []Record
 	pos  any
-	size int64
+	size int64 // queue cost (Record.size)
+	wire int64 // estimated payload bytes, before compression
 }
+
+// noPos marks an item whose acknowledgement commits nothing by itself:
+// a leading part of a batch split at the payload limit.
+type noPos struct{}
 
 // New parses rawURL (otlp+http://HOST:PORT, otlp+https://HOST:PORT or
 // datadog://SITE) and starts the sink's senders.
@@ -98,7 +110,7 @@ func New(rawURL string, cfg Config) (*Forwarder, error) {
 		cfg.MaxInflight = DefaultMaxInflight
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 1
+		cfg.Workers = DefaultWorkers
 	}
 	if cfg.Backoff == (Backoff{}) {
 		cfg.Backoff = DefaultBackoff
@@ -131,9 +143,10 @@ func (f *Forwarder) Name() string { return f.t.name }
 // empty): that is the backpressure that pauses reading for this sink. It
 // fails when ctx is done or the Forwarder was closed.
 func (f *Forwarder) Enqueue(ctx context.Context, recs []Record, pos any) error {
+	items := f.split(recs, pos)
 	var size int64
-	for i := range recs {
-		size += recs[i].size()
+	for _, it := range items {
+		size += it.size
 	}
 	for {
 		f.mu.Lock()
@@ -142,8 +155,11 @@ func (f *Forwarder) Enqueue(ctx context.Context, recs []Record, pos any) error {
 			return errClosed
 		}
 		if f.inflight == 0 || f.inflight+size <= f.cfg.MaxInflight {
-			f.queue = append(f.queue, &item{seq: f.nextSeq, recs: recs, pos: pos, size: size})
-			f.nextSeq++
+			for _, it := range items {
+				it.seq = f.nextSeq
+				f.nextSeq++
+				f.queue = append(f.queue, it)
+			}
 			f.inflight += size
 			f.stats.Queue += int64(len(recs))
 			f.stats.QueueBytes = f.inflight
@@ -167,7 +183,31 @@ func (f *Forwarder) signal() {
 	f.changed = make(chan struct{})
 }
 
-// send is one sender: it takes the oldest batch, delivers it, acknowledges it.
+// split cuts one batch into items of at most one payload each, so that
+// the senders can share a large batch.
+func (f *Forwarder) split(recs []Record, pos any) []*item {
+	maxN, maxB := f.t.proto.limits()
+	var items []*item
+	it := &item{pos: noPos{}}
+	for i := range recs {
+		w := recs[i].wire()
+		if len(it.recs) > 0 && (len(it.recs) >= maxN || it.wire+w > int64(maxB)) {
+			items = append(items, it)
+			it = &item{pos: noPos{}}
+		}
+		if it.recs == nil {
+			it.recs = recs[i:i]
+		}
+		it.recs = it.recs[:len(it.recs)+1]
+		it.size += recs[i].size()
+		it.wire += w
+	}
+	it.pos = pos
+	return append(items, it)
+}
+
+// send is one sender: it takes the oldest items (merged up to one payload),
+// delivers them, acknowledges them.
 func (f *Forwarder) send(ctx context.Context) {
 	for {
 		f.mu.Lock()
@@ -185,21 +225,50 @@ func (f *Forwarder) send(ctx context.Context) {
 			}
 			f.mu.Lock()
 		}
-		it := f.queue[0]
-		f.queue[0] = nil
-		f.queue = f.queue[1:]
+		job, recs := f.take()
 		f.mu.Unlock()
-		if err := f.deliver(ctx, it.recs); err != nil {
-			return // cancelled: not acknowledged, so its position is never committed
+		if err := f.deliver(ctx, recs); err != nil {
+			return // cancelled: not acknowledged, so its positions are never committed
 		}
 		f.mu.Lock()
-		f.inflight -= it.size
-		f.stats.Queue -= int64(len(it.recs))
+		for _, it := range job {
+			f.inflight -= it.size
+			f.stats.Queue -= int64(len(it.recs))
+			f.acks.ack(it.seq, it.pos)
+		}
 		f.stats.QueueBytes = f.inflight
-		f.acks.ack(it.seq, it.pos)
 		f.signal()
 		f.mu.Unlock()
 	}
+}
+
+// take removes the oldest items from the queue, as many as fit in one
+// payload (at least one), and returns them with their records in order.
+// Merging is what keeps a live log read in batches of 1-3 events from
+// costing one request each. f.mu is held and the queue is not empty.
+func (f *Forwarder) take() ([]*item, []Record) {
+	maxN, maxB := f.t.proto.limits()
+	k, n, b := 1, len(f.queue[0].recs), f.queue[0].wire
+	for ; k < len(f.queue); k++ {
+		it := f.queue[k]
+		if n+len(it.recs) > maxN || b+it.wire > int64(maxB) {
+			break
+		}
+		n += len(it.recs)
+		b += it.wire
+	}
+	job := make([]*item, k)
+	copy(job, f.queue[:k])
+	clear(f.queue[:k])
+	f.queue = f.queue[k:]
+	if k == 1 {
+		return job, job[0].recs
+	}
+	recs := make([]Record, 0, n)
+	for _, it := range job {
+		recs = append(recs, it.recs...)
+	}
+	return job, recs
 }
 
 // Committed is the pos of the newest batch that was acknowledged together
@@ -293,7 +362,9 @@ func (a *ackTracker) ack(seq uint64, pos any) {
 			return
 		}
 		delete(a.done, a.next)
-		a.committed, a.has = p, true
+		if _, part := p.(noPos); !part {
+			a.committed, a.has = p, true
+		}
 		a.next++
 	}
 }

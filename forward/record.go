@@ -29,6 +29,12 @@ type Record struct {
 // size is what a record costs in the queue, roughly.
 func (r *Record) size() int64 { return int64(len(r.Event.Raw)) + 256 }
 
+// wire is what a record adds to a payload before compression, roughly:
+// its JSON escaped once more (Datadog's message string) plus the fields
+// around it. An estimate too low only costs a split (post halves a
+// payload over the limit).
+func (r *Record) wire() int64 { return int64(len(r.Event.Raw))*5/4 + 384 }
+
 // EventID is a stable id of one audit log line: a hash of the cluster name,
 // the host name and the line's bytes, so that receivers can recognise an
 // event sent twice (at least once means a crash may resend).

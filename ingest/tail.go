@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -150,10 +151,12 @@ func (t *Tail) Run(ctx context.Context, emit func(Batch) error) error {
 	// Wait for the path (file or directory) to exist: until then it is not
 	// known which file it stands for, and the backups must be looked at
 	// before the current file is read.
+	missing := missingOnce(t)
 	for {
 		if _, err := os.Stat(t.Path); err == nil {
 			break
 		}
+		missing(t.Path)
 		wk.watch(filepath.Dir(t.Path))
 		if err := wk.wait(ctx); err != nil {
 			return err
@@ -191,6 +194,9 @@ func (t *Tail) Run(ctx context.Context, emit func(Batch) error) error {
 				f = first.f
 			} else {
 				f, err = os.Open(target)
+			}
+			if errors.Is(err, fs.ErrNotExist) {
+				missing(target)
 			}
 			if err == nil {
 				cur, err = t.follow(f, target, first)
@@ -230,6 +236,20 @@ func (t *Tail) Run(ctx context.Context, emit func(Batch) error) error {
 		}
 		if err := wk.wait(ctx); err != nil {
 			return err
+		}
+	}
+}
+
+// missingOnce returns a func that says, the first time only, that the
+// path to follow is not there: Run waits for it without a word otherwise.
+// (NoAuditFiles, not Unreadable: nothing is lost, and a sink's reader
+// reports only what it lost.)
+func missingOnce(t *Tail) func(path string) {
+	said := false
+	return func(path string) {
+		if !said {
+			said = true
+			t.problem(Problem{Path: path, Kind: NoAuditFiles, Msg: "does not exist (yet); waiting for it to appear"})
 		}
 	}
 }

@@ -24,6 +24,7 @@ type SinkConfig struct {
 	Tags          []string
 	StripResponse bool
 	MaxInflight   int64         // per sink, event bytes queued or in flight
+	Workers       int           // per sink, requests in flight at once (0: forward's default)
 	Drain         time.Duration // at stop, how long the sinks get to deliver what they hold
 	StateDir      string        // counters and dead letters ("": nowhere)
 }
@@ -59,7 +60,7 @@ func OpenSinks(c SinkConfig) (*Sinks, error) {
 	s := &Sinks{ident: c.Identity, drain: c.Drain, stateDir: c.StateDir}
 	for _, u := range c.URLs {
 		cfg := forward.Config{Identity: c.Identity, APIKey: c.APIKey, Endpoint: c.Endpoint, Tags: c.Tags, StripResponse: c.StripResponse,
-			CAFile: c.CAFile, MaxInflight: c.MaxInflight}
+			CAFile: c.CAFile, MaxInflight: c.MaxInflight, Workers: c.Workers}
 		if c.StateDir != "" {
 			cfg.DeadLetter = filepath.Join(c.StateDir, "deadletter-"+fileSafe(u)+".jsonl")
 		}

@@ -68,11 +68,11 @@ func (a *Auth) check(r *http.Request) (sender string, status int, why string) {
 		sender = "cert:" + cert.Subject.CommonName
 	}
 	if a.hasToken {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		got, ok := bearer(r.Header.Get("Authorization"))
 		if !ok {
 			return "", http.StatusUnauthorized, "no bearer token"
 		}
-		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
+		sum := sha256.Sum256([]byte(got))
 		if subtle.ConstantTimeCompare(sum[:], a.token[:]) != 1 {
 			return "", http.StatusUnauthorized, "wrong bearer token"
 		}
@@ -84,6 +84,18 @@ func (a *Auth) check(r *http.Request) (sender string, status int, why string) {
 		sender += "@" + remoteIP(r)
 	}
 	return sender, 0, ""
+}
+
+// bearer is the token of an "Authorization: Bearer TOKEN" header. The
+// scheme is case-insensitive (RFC 6750 §2.1, RFC 9110 §11.1), and any
+// blanks may separate it from the token.
+func bearer(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
+	}
+	return token, true
 }
 
 // certNames is the certificate's CN and SANs (DNS names, e-mail addresses,

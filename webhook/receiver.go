@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +45,7 @@ const SourceName = "webhook"
 // and, in memory mode, call Run once. Stats may be called at any time.
 type Receiver struct {
 	MaxBody     int64         // 0 means DefaultMaxBody
+	MaxBuffered int64         // body bytes held by all requests together; 0 means max(DefaultMaxBuffered, 2*MaxBody)
 	MaxRequests int           // 0 means DefaultMaxRequests
 	Queue       int           // 0 means DefaultQueue
 	QueueWait   time.Duration // 0 means DefaultQueueWait
@@ -54,11 +53,13 @@ type Receiver struct {
 	Spool       *SpoolFile    // nil: memory mode, hand batches to Run's emit
 	OnProblem   func(ingest.Problem)
 
-	once  sync.Once
-	sem   chan struct{}
-	queue chan *pending
-	done  chan struct{} // closed when Run returns
-	stats statsKeeper
+	once     sync.Once
+	buffered budget
+	lines    lineLimiter // problem lines of flooding rejections: one per second per reason
+	sem      chan struct{}
+	queue    chan *pending
+	done     chan struct{} // closed when Run returns
+	stats    statsKeeper
 }
 
 // pending is one accepted body waiting for the consumer.
@@ -72,6 +73,11 @@ func (w *Receiver) init() {
 		w.sem = make(chan struct{}, cmp0(w.MaxRequests, DefaultMaxRequests))
 		w.queue = make(chan *pending, cmp0(w.Queue, DefaultQueue))
 		w.done = make(chan struct{})
+		w.buffered.max = w.MaxBuffered
+		if w.buffered.max <= 0 {
+			w.buffered.max = max(DefaultMaxBuffered, 2*w.maxBody()+2)
+		}
+		w.lines.init(time.Second)
 		w.stats.init()
 	})
 }
@@ -212,11 +218,15 @@ func (w *Receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		w.reject(rw, sender, http.StatusTooManyRequests, ReasonBusy, ingest.Rejected, "too many requests at once; retry")
 		return
 	}
-	body, err := w.readBody(rw, r)
+	body, held, err := w.readBody(rw, r)
+	defer held.release()
 	if err != nil {
 		var tl *tooLargeError
 		var ne net.Error
 		switch {
+		case errors.Is(err, errBuffersFull):
+			rw.Header().Set("Retry-After", "1")
+			w.reject(rw, sender, http.StatusTooManyRequests, ReasonBuffersFull, ingest.Rejected, err.Error())
 		case errors.As(err, &tl):
 			w.reject(rw, sender, http.StatusRequestEntityTooLarge, ReasonTooLarge, ingest.TooLong, tl.Error())
 		case errors.As(err, &ne) && ne.Timeout():
@@ -226,19 +236,26 @@ func (w *Receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	events, err := audit.Decode(body, nil)
-	var ie *audit.ItemError
-	if err != nil && (!errors.As(err, &ie) || len(events) == 0) {
+	events, bad, err := decodeBody(body)
+	if err != nil {
 		kind, msg := ingest.DecodeProblem(err)
 		w.reject(rw, sender, http.StatusBadRequest, ReasonMalformed, kind, msg)
 		return
 	}
-	if ie != nil {
-		// The good items are taken; the bad ones could never be, and a 400
-		// would make the API server drop the good ones too.
-		kind, msg := ingest.DecodeProblem(err)
-		w.problem(sender, kind, msg)
-		w.stats.rejectItems(1)
+	if len(bad) > 0 {
+		// Bad items are refused and named; the good ones are taken (a 400
+		// would make the API server drop them too, and the bad ones can
+		// never be taken). Nothing refused is in the spool, so nothing
+		// answered 200 is rejected by its reader later.
+		w.stats.rejectItems(int64(len(bad)))
+		w.problem(sender, ingest.Unrecognised, badItemsMsg(bad, len(events)))
+		if len(events) == 0 {
+			w.stats.reject(ReasonMalformed)
+			rw.Header().Set("Content-Type", "application/json")
+			rw.WriteHeader(http.StatusBadRequest)
+			rw.Write(answerItems(0, bad))
+			return
+		}
 	}
 	if status, err := w.take(r.Context(), events); err != nil {
 		if status == http.StatusTooManyRequests {
@@ -249,6 +266,10 @@ func (w *Receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	w.stats.accepted(sender, len(events), len(body))
 	rw.Header().Set("Content-Type", "application/json")
+	if len(bad) > 0 {
+		rw.Write(answerItems(len(events), bad))
+		return
+	}
 	fmt.Fprintf(rw, `{"accepted":%d}`+"\n", len(events))
 }
 
@@ -310,64 +331,6 @@ func cmpDur(v, def time.Duration) time.Duration {
 	return v
 }
 
-// tooLargeError is a body over the limit.
-type tooLargeError struct {
-	size  int64 // declared (Content-Length), or -1 when only known to exceed
-	limit int64
-	gz    bool
-}
-
-func (e *tooLargeError) Error() string {
-	what := "body"
-	if e.gz {
-		what = "decompressed body"
-	}
-	if e.size >= 0 {
-		return fmt.Sprintf("%s of %d bytes over the limit of %d bytes; refused", what, e.size, e.limit)
-	}
-	return fmt.Sprintf("%s over the limit of %d bytes; refused", what, e.limit)
-}
-
-// readBody reads the body, never more than the limit (+1 byte to notice):
-// a declared Content-Length over the limit is refused before reading any of
-// it; a gzip body is limited before and after decompression.
-func (w *Receiver) readBody(rw http.ResponseWriter, r *http.Request) ([]byte, error) {
-	limit := w.maxBody()
-	if r.ContentLength > limit {
-		return nil, &tooLargeError{size: r.ContentLength, limit: limit}
-	}
-	var in io.Reader = http.MaxBytesReader(rw, r.Body, limit)
-	gz := strings.EqualFold(strings.TrimSpace(r.Header.Get("Content-Encoding")), "gzip")
-	if gz {
-		zr, err := gzip.NewReader(in)
-		if err != nil {
-			return nil, overLimit(err, limit, false)
-		}
-		defer zr.Close()
-		in = zr
-	}
-	var buf bytes.Buffer
-	if r.ContentLength > 0 && !gz {
-		buf.Grow(int(r.ContentLength))
-	}
-	n, err := buf.ReadFrom(io.LimitReader(in, limit+1))
-	if err != nil {
-		return nil, overLimit(err, limit, false)
-	}
-	if n > limit {
-		return nil, &tooLargeError{size: -1, limit: limit, gz: gz}
-	}
-	return buf.Bytes(), nil
-}
-
-func overLimit(err error, limit int64, gz bool) error {
-	var mb *http.MaxBytesError
-	if errors.As(err, &mb) {
-		return &tooLargeError{size: -1, limit: limit, gz: gz}
-	}
-	return err
-}
-
 // Rejection reasons, as counted in Stats.Rejected.
 const (
 	ReasonUnauthenticated = "unauthenticated"
@@ -376,6 +339,7 @@ const (
 	ReasonTooLarge        = "too_large"
 	ReasonMalformed       = "malformed"
 	ReasonBusy            = "busy"
+	ReasonBuffersFull     = "buffers_full" // --max-buffered reached: 429
 	ReasonTimeout         = "timeout"
 	ReasonHandshake       = "tls_handshake"
 	ReasonUnavailable     = "unavailable"
@@ -391,7 +355,13 @@ func reasonOf(status int) string {
 // reject answers status with why, counts it and reports it.
 func (w *Receiver) reject(rw http.ResponseWriter, sender string, status int, reason string, kind ingest.ProblemKind, why string) {
 	w.stats.reject(reason)
-	w.problem(sender, kind, fmt.Sprintf("%d %s: %s", status, http.StatusText(status), why))
+	if ok, held := w.lines.allow(reason); ok {
+		msg := fmt.Sprintf("%d %s: %s", status, http.StatusText(status), why)
+		if held > 0 {
+			msg += fmt.Sprintf(" (and %d more like it before, not shown one by one)", held)
+		}
+		w.problem(sender, kind, msg)
+	}
 	rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if status == http.StatusRequestEntityTooLarge || status == http.StatusBadRequest || status == http.StatusRequestTimeout {
 		// Do not read the rest of a refused body.

@@ -23,6 +23,7 @@ type Config struct {
 	TokenFile         string   // require "Authorization: Bearer TOKEN" with the token in this file
 
 	MaxBody     int64 // 0 means DefaultMaxBody
+	MaxBuffered int64 // 0 means max(DefaultMaxBuffered, 2*MaxBody)
 	MaxRequests int   // 0 means DefaultMaxRequests
 	Queue       int   // 0 means DefaultQueue
 
@@ -59,7 +60,7 @@ func NewServer(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("--token-file: %v", err)
 		}
 	}
-	s := &Server{cfg: cfg, Receiver: &Receiver{MaxBody: cfg.MaxBody, MaxRequests: cfg.MaxRequests, Queue: cfg.Queue}}
+	s := &Server{cfg: cfg, Receiver: &Receiver{MaxBody: cfg.MaxBody, MaxBuffered: cfg.MaxBuffered, MaxRequests: cfg.MaxRequests, Queue: cfg.Queue}}
 	if auth.Authenticates() {
 		s.Receiver.Auth = auth
 	}
@@ -141,6 +142,7 @@ func (s *Server) statsLoop(url string, stop <-chan struct{}) {
 		select {
 		case <-tick.C:
 			s.saveStats(url)
+			s.Receiver.FlushSuppressed()
 		case <-stop:
 			return
 		}

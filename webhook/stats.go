@@ -24,7 +24,7 @@ type Stats struct {
 	Events        int64            `json:"events"`           // events taken
 	Bytes         int64            `json:"bytes"`            // of the bodies taken (decompressed)
 	Rejected      map[string]int64 `json:"rejected"`         // requests refused, by reason
-	RejectedItems int64            `json:"rejected_items"`   // bodies with some bad EventList items (the others were taken)
+	RejectedItems int64            `json:"rejected_items"`   // EventList items refused as not audit events (the others were taken)
 	LastSender    string           `json:"last_sender,omitempty"`
 	LastRequest   time.Time        `json:"last_request,omitzero"`
 }

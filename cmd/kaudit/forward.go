@@ -22,6 +22,7 @@ type forwardFlags struct {
 	endpoint    string
 	caFile      string
 	maxInflight string
+	concurrency int
 	drain       time.Duration
 	strip       bool
 	tags        []string
@@ -35,6 +36,7 @@ func (ff *forwardFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&ff.endpoint, "forward-endpoint", "", "URL datadog:// sinks post to instead of the site's intake (a proxy, a test intake)")
 	fl.StringVar(&ff.caFile, "forward-ca-file", "", "PEM file of the CAs that https receivers' certificates must chain to (default: the system's)")
 	fl.StringVar(&ff.maxInflight, "forward-max-inflight", "16MiB", "per sink, the most event bytes queued or in flight; reading for that sink pauses beyond it")
+	fl.IntVar(&ff.concurrency, "forward-concurrency", forward.DefaultWorkers, "per sink, payloads in flight at once (positions are still committed in order; 1: the receiver sees file order)")
 	fl.DurationVar(&ff.drain, "forward-drain", 10*time.Second, "on stop, how long to wait for in-flight events to be acknowledged")
 	fl.BoolVar(&ff.strip, "forward-strip-response", false, "datadog: send events over 1 MB without their responseObject")
 	fl.StringArrayVar(&ff.tags, "forward-tag", nil, "datadog: an extra tag (key:value; repeatable)")
@@ -49,6 +51,9 @@ func (ff *forwardFlags) open(stateDir string) (*pipeline.Sinks, error) {
 	if err != nil || max <= 0 {
 		return nil, usageError("--forward-max-inflight %q: want a size such as 16MiB", ff.maxInflight)
 	}
+	if ff.concurrency < 1 {
+		return nil, usageError("--forward-concurrency %d: want 1 or more", ff.concurrency)
+	}
 	host, _ := os.Hostname()
 	key := os.Getenv("DD_API_KEY")
 	if ff.apiKeyFile != "" {
@@ -60,7 +65,7 @@ func (ff *forwardFlags) open(stateDir string) (*pipeline.Sinks, error) {
 	}
 	sinks, err := pipeline.OpenSinks(pipeline.SinkConfig{
 		URLs: ff.urls, Identity: forward.Identity{Cluster: ff.cluster, Host: host}, APIKey: key, Endpoint: ff.endpoint,
-		CAFile: ff.caFile, Tags: ff.tags, StripResponse: ff.strip, MaxInflight: max, Drain: ff.drain, StateDir: stateDir,
+		CAFile: ff.caFile, Tags: ff.tags, StripResponse: ff.strip, MaxInflight: max, Workers: ff.concurrency, Drain: ff.drain, StateDir: stateDir,
 	})
 	var ue *pipeline.URLError
 	if errors.As(err, &ue) {

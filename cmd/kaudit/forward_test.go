@@ -155,7 +155,8 @@ func TestWatchForwardCommitsOnAck(t *testing.T) {
 	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 100}
 	defer lj.Close()
 	writeEvents(t, lj, 0, 50)
-	args := []string{"-o", "jsonl", "--state-dir", state, "--forward", fake.url(), "--cluster-name", "test", dir}
+	// One sender: file order is asserted (several may deliver out of order).
+	args := []string{"-o", "jsonl", "--state-dir", state, "--forward", fake.url(), "--forward-concurrency", "1", "--cluster-name", "test", dir}
 	w := startWatch(t, args...)
 	w.waitLines(t, 50)
 	waitUntil(t, "retries", func() bool { fake.mu.Lock(); defer fake.mu.Unlock(); return fake.posts >= 2 })
@@ -273,6 +274,9 @@ func TestReplayForward(t *testing.T) {
 	t.Setenv("DD_API_KEY", "")
 	if code, _, errOut := kaudit(t, "", "replay", "-o", "jsonl", "--forward", "datadog://datadoghq.eu", path); code != exitUsage || !strings.Contains(errOut, "API key") {
 		t.Errorf("datadog without a key: exit %d %s", code, errOut)
+	}
+	if code, _, errOut := kaudit(t, "", "replay", "-o", "jsonl", "--forward", fake.url(), "--forward-concurrency", "0", path); code != exitUsage || !strings.Contains(errOut, "--forward-concurrency") {
+		t.Errorf("--forward-concurrency 0: exit %d %s", code, errOut)
 	}
 }
 

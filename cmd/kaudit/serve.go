@@ -23,6 +23,7 @@ type serveFlags struct {
 	names                                                         []string
 	noState                                                       bool
 	maxBody                                                       int64
+	maxBuffered                                                   int64
 	maxRequests, queue                                            int
 	readTimeout, writeTimeout, idleTimeout, headerTimeout         time.Duration
 	policy                                                        tui.PolicyFunc // from --policy, for the UI's P
@@ -99,6 +100,7 @@ func (sf *serveFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&sf.stateDir, "state-dir", ingest.DefaultStateDir(), "where the receiver's counters (and the spool's positions) are kept")
 	fl.BoolVar(&sf.noState, "no-state", false, "neither read nor write the state dir")
 	fl.Int64Var(&sf.maxBody, "max-body", webhook.DefaultMaxBody, "largest request body (bytes, also after gzip decompression); larger ones get 413")
+	fl.Int64Var(&sf.maxBuffered, "max-buffered", webhook.DefaultMaxBuffered, "request body bytes (decompressed) held by all requests together; beyond it 429 (at least 2 × --max-body)")
 	fl.IntVar(&sf.maxRequests, "max-requests", webhook.DefaultMaxRequests, "requests handled at once; more get 429")
 	fl.IntVar(&sf.queue, "queue", webhook.DefaultQueue, "request bodies waiting to be stored; when full for 1 s, 429")
 	fl.DurationVar(&sf.headerTimeout, "read-header-timeout", 10*time.Second, "time to read a request's headers")
@@ -128,6 +130,7 @@ func (sf *serveFlags) check() error {
 	if sf.maxBody <= 0 || sf.maxRequests <= 0 || sf.queue <= 0 {
 		return usageError("--max-body, --max-requests and --queue must be positive")
 	}
+	sf.maxBuffered = max(sf.maxBuffered, 2*sf.maxBody+2) // a body at the limit must fit while its buffer grows
 	return nil
 }
 
@@ -228,7 +231,7 @@ func (sf *serveFlags) source(e *env, srv *webhook.Server, stateDir string, repor
 func (sf *serveFlags) config(stateDir string, logTo io.Writer) webhook.Config {
 	return webhook.Config{
 		CertFile: sf.tlsCert, KeyFile: sf.tlsKey, ClientCA: sf.clientCA, ClientNames: sf.names, TokenFile: sf.tokenFile,
-		MaxBody: sf.maxBody, MaxRequests: sf.maxRequests, Queue: sf.queue,
+		MaxBody: sf.maxBody, MaxBuffered: sf.maxBuffered, MaxRequests: sf.maxRequests, Queue: sf.queue,
 		ReadHeaderTimeout: sf.headerTimeout, ReadTimeout: sf.readTimeout, WriteTimeout: sf.writeTimeout, IdleTimeout: sf.idleTimeout,
 		StateDir: stateDir, StatsEvery: statsEvery, Log: logTo,
 	}
