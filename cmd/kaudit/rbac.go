@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -205,5 +206,24 @@ func suggestFor(st *store.Store) tui.SuggestFunc {
 			return "", []string{err.Error()}
 		}
 		return b.String(), s.Warnings
+	}
+}
+
+// revokedFor is the TUI's Denials-tab finding: for rows whose request was
+// allowed before its last denial, "allowed until T by REASON" (kaudit
+// rbac's REVOKED?), and for those allowed since, "allowed since T by …".
+func revokedFor(st *store.Store) tui.RevokedFunc {
+	return func() map[tui.DenialKey]string {
+		out := map[tui.DenialKey]string{}
+		for _, d := range rbac.Analyze(st, st.Requests()).Denials {
+			k := tui.DenialKey{Subject: d.Subject, Verb: d.Verb, Resource: d.ResourceKey(), Namespace: d.Namespace}
+			switch {
+			case d.Revoked():
+				out[k] = "allowed until " + d.AllowedAt.UTC().Format(time.RFC3339) + " by " + d.Allowed
+			case d.Fixed() && out[k] == "":
+				out[k] = "allowed since " + d.AllowedAt.UTC().Format(time.RFC3339) + " by " + d.Allowed
+			}
+		}
+		return out
 	}
 }
