@@ -299,6 +299,7 @@ type heldFile struct {
 	stale  atomic.Bool
 	once   sync.Once
 	recent atomic.Pointer[memChunk]
+	moved  atomic.Pointer[lazyFile] // stale: the copy holding its bytes (copytruncate), or nil
 }
 
 // memChunk is bytes of a file read at off.
@@ -338,6 +339,9 @@ func (h *heldFile) ReadAt(p []byte, off int64) (int, error) {
 		return n, err
 	}
 	if h.stale.Load() {
+		if m := h.moved.Load(); m != nil {
+			return m.ReadAt(p, off) // the same bytes, in the copy made before the truncation
+		}
 		return 0, errOverwritten
 	}
 	return h.File.ReadAt(p, off)
