@@ -83,9 +83,13 @@ func (w *worker) one(b *batcher, doc []byte, at int, line int64, end int, endLin
 	evs, err := audit.Decode(doc, b.events)
 	b.events = evs
 	bad := false
+	var invalid string
 	for k := n0; k < len(evs); k++ {
 		b.offsets = append(b.offsets, b.j.off+int64(at+rawOffset(doc, evs[k].Raw)))
 		bad = bad || evs[k].BadUTF8
+		if invalid == "" {
+			invalid = evs[k].Check()
+		}
 	}
 	if err != nil {
 		kind, msg := decodeProblem(err)
@@ -96,6 +100,9 @@ func (w *worker) one(b *batcher, doc []byte, at int, line int64, end int, endLin
 	}
 	if bad {
 		b.problem(line, BadUTF8, "invalid UTF-8 (replaced with U+FFFD); event kept")
+	}
+	if invalid != "" {
+		b.problem(line, Invalid, invalid)
 	}
 	b.added(n0)
 	if b.j.doc {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/kaudit/kaudit/termsafe"
 )
 
 // ProblemKind says what was wrong with a piece of input.
@@ -24,12 +26,13 @@ const (
 	Binary                          // a file that is not text; skipped
 	NoAuditFiles                    // a directory without audit*.log* files
 	Rejected                        // a webhook request refused (credentials, busy, stopping)
+	Invalid                         // an event with a bad time, no auditID or stage, or a bad code; the event is kept
 
 	// NumProblemKinds is the number of kinds; Summary.Problems is indexed by kind.
 	NumProblemKinds = iota
 )
 
-var kindNames = [NumProblemKinds]string{"malformed", "too long", "unrecognised", "invalid UTF-8", "truncated", "unreadable", "empty", "binary", "no audit files", "rejected"}
+var kindNames = [NumProblemKinds]string{"malformed", "too long", "unrecognised", "invalid UTF-8", "truncated", "unreadable", "empty", "binary", "no audit files", "rejected", "invalid field"}
 
 // String names the kind as the summary line does ("malformed", "too long", ...).
 func (k ProblemKind) String() string {
@@ -116,7 +119,9 @@ func (r *Reporter) Report(p Problem) {
 	}
 	r.perFile[k] = n + p.Count()
 	if n < r.limit {
-		r.write("kaudit: warning: " + p.String() + "\n")
+		// Paths and messages carry client bytes (file names, object keys):
+		// escaped so that they cannot drive the terminal.
+		r.write("kaudit: warning: " + termsafe.Printable(p.String()) + "\n")
 	}
 }
 
@@ -183,7 +188,7 @@ func (r *Reporter) Close() error {
 	// more" lines come out in the same order as the warnings above them.
 	for _, k := range r.order {
 		if extra := r.perFile[k] - r.limit; extra > 0 {
-			r.write(fmt.Sprintf("kaudit: warning: %s: ... and %d more %s\n", k.path, extra, k.kind))
+			r.write(fmt.Sprintf("kaudit: warning: %s: ... and %d more %s\n", termsafe.Printable(k.path), extra, k.kind))
 		}
 	}
 	if s := r.summary(); s != "" {

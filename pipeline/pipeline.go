@@ -138,14 +138,18 @@ func (p *Pipeline) Undelivered() int64 { return p.undelivered }
 // then stops everything else in order.
 func (p *Pipeline) run(ctx context.Context) {
 	defer close(p.done)
-	srcCtx, stopSource := context.WithCancel(ctx)
+	srcParent := ctx
+	if p.cfg.Front != nil {
+		// The source outlives the cancellation: it stops once the front did.
+		srcParent = context.WithoutCancel(ctx)
+	}
+	srcCtx, stopSource := context.WithCancel(srcParent)
 	defer stopSource()
 	var frontErr error
 	var front sync.WaitGroup
 	frontCtx, stopFront := context.WithCancel(ctx)
+	defer stopFront()
 	if p.cfg.Front != nil {
-		// The source outlives the cancellation: it stops once the front did.
-		srcCtx, stopSource = context.WithCancel(context.WithoutCancel(ctx))
 		front.Go(func() {
 			frontErr = p.cfg.Front(frontCtx)
 			stopSource()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/views"
 )
 
 // Kind says which part of the API server refused a request.
@@ -235,21 +236,4 @@ func lessRequest(a, b Request) bool {
 // authorizer, and is anything else for webhook authorizers. A 403 after an
 // allow decision came from admission. Old logs have no decision at all:
 // there the message "User "x" cannot ..." still marks an authorizer.
-func classify(e *store.Entry) Kind {
-	switch {
-	case strings.Contains(e.Message, " cannot impersonate"):
-		return KindImpersonation
-	case e.Decision == "allow":
-		return KindAdmission
-	case e.Decision == "forbid", strings.Contains(e.Message, `: User "`) && strings.Contains(e.Message, `" cannot `):
-		subject := e.Subject().Name
-		switch {
-		case strings.HasPrefix(e.Reason, "node:") || strings.HasPrefix(subject, "system:node:"):
-			return KindNode
-		case e.Reason == "" || strings.HasPrefix(e.Reason, "RBAC:"):
-			return KindRBAC
-		}
-		return KindWebhook
-	}
-	return KindOther
-}
+func classify(e *store.Entry) Kind { return Kind(views.DenialCause(e)) }

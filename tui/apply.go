@@ -124,7 +124,7 @@ func (m Model) onResult(r resultMsg) (Model, tea.Cmd) {
 			m.toNewest()
 		}
 		m.sync()
-		sortCmd = m.resortDue()
+		sortCmd = tea.Batch(m.resortDue(), m.findingsDue())
 		// A slow computation (a tab's first view over a million
 		// events) spaces the next apply by its own duration, so that
 		// live ingest keeps at most half a core busy.

@@ -63,3 +63,46 @@ func TestSparklineNoColor(t *testing.T) {
 	}
 	golden(t, "sparkline_nocolor_80x24.golden", spark+"\n"+marks)
 }
+
+func TestColourProfile(t *testing.T) {
+	tests := []struct {
+		detected termenv.Profile
+		term     string
+		want     termenv.Profile
+	}{
+		{termenv.Ascii, "screen", termenv.ANSI},
+		{termenv.Ascii, "tmux", termenv.ANSI},
+		{termenv.Ascii, "vt100", termenv.ANSI},
+		{termenv.Ascii, "dumb", termenv.Ascii},
+		{termenv.Ascii, "", termenv.Ascii},
+		{termenv.ANSI256, "screen-256color", termenv.ANSI256},
+	}
+	for _, tt := range tests {
+		if got := colourProfile(tt.detected, tt.term); got != tt.want {
+			t.Errorf("colourProfile(%v, %q) = %v, want %v", tt.detected, tt.term, got, tt.want)
+		}
+	}
+}
+
+// Under NO_COLOR the cursor row is still reverse video, and nothing is
+// coloured.
+func TestNoColourKeepsReverse(t *testing.T) {
+	saved := []lipgloss.Style{styleDenied, style5xx, styleError, styleKey, styleString, styleLit}
+	defer func() {
+		styleDenied, style5xx, styleError, styleKey, styleString, styleLit = saved[0], saved[1], saved[2], saved[3], saved[4], saved[5]
+		colourOff = false
+		lipgloss.SetColorProfile(termenv.Ascii)
+	}()
+	lipgloss.SetColorProfile(termenv.ANSI)
+	noColour()
+	m := started(t, genStore(t, 500), 80, 24)
+	screen := m.View()
+	if !strings.Contains(screen, "\x1b[7m") {
+		t.Error("no reverse video under NO_COLOR")
+	}
+	for _, sgr := range []string{"\x1b[31", "\x1b[33", "\x1b[91", "\x1b[93", "\x1b[9", ";9"} {
+		if strings.Contains(screen, sgr) {
+			t.Errorf("a colour (%q) under NO_COLOR", sgr)
+		}
+	}
+}

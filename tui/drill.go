@@ -66,6 +66,7 @@ func (m Model) applyFilter(text string, fromBar bool) (Model, tea.Cmd) {
 	}
 	m.filter = f
 	m.bar.SetValue(text)
+	m.tables[m.tab].ResetWidths()
 	if fromBar {
 		m.keep = m.anchor()
 	}
@@ -82,11 +83,24 @@ func drillTerm(v views.View, row []any) string {
 		return "verb:" + quoteValue(s(0))
 	case views.ViewNamespaces:
 		return "ns:" + quoteValue(s(0))
+	case views.ViewCodes:
+		if s(0) == "" {
+			return "code:0"
+		}
+		return "code:" + s(0)
+	case views.ViewUserAgents:
+		return "ua:" + quoteValue(s(0))
+	case views.ViewSourceIPs:
+		return "ip:" + quoteValue(s(0))
 	case views.ViewResources:
 		return resourceTerm(s(0))
 	case views.ViewDenials:
 		// The row's SUBJECT is whose permissions were checked.
+		// An admission refusal is a 403 after an allow: not "denied".
 		t := "denied subject:" + quoteValue(s(0)) + " verb:" + quoteValue(s(1))
+		if s(7) == "admission" {
+			t = "code:403 decision:allow subject:" + quoteValue(s(0)) + " verb:" + quoteValue(s(1))
+		}
 		if r := resourceTerm(s(2)); r != "" {
 			t += " " + r
 		}

@@ -13,6 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/kaudit/kaudit/query"
+	"github.com/kaudit/kaudit/redact"
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -260,6 +261,7 @@ func findEvents(ctx context.Context, st *store.Store, set *store.Set, text strin
 			if err != nil {
 				continue
 			}
+			raw = redact.Output(raw) // find what the page shows, not a hidden secret
 			if re != nil && re.Match(raw) || re == nil && bytes.Contains(raw, needle) {
 				found = append(found, id)
 			}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 )
@@ -9,12 +10,12 @@ import (
 // KeyMap is every key the browser answers to. Keys are matched only with
 // key.Matches, so rebinding one here changes both behaviour and help.
 type KeyMap struct {
-	Table                                    TableKeyMap // moving in a tab's table
-	NextTab, PrevTab                         key.Binding
-	Tab1, Tab2, Tab3, Tab4, Tab5, Tab6, Tab7 key.Binding
-	Filter, Open, Back                       key.Binding
-	Follow, Pause, Sort, SortDir, Write      key.Binding
-	Help, Quit, Suspend, Problems            key.Binding
+	Table                               TableKeyMap // moving in a tab's table
+	NextTab, PrevTab                    key.Binding
+	Tabs                                [numTabs]key.Binding // 1–9, 0
+	Filter, Open, Back                  key.Binding
+	Follow, Pause, Sort, SortDir, Write key.Binding
+	Help, Quit, Suspend, Problems       key.Binding
 	// Interrupt quits wherever the focus is, even in the filter bar (not
 	// in the help: Quit lists ctrl+c).
 	Interrupt key.Binding
@@ -35,22 +36,17 @@ type KeyMap struct {
 	// In an event's page: the previous and next row of the table, wrap
 	// long lines, copy the event (OSC 52), scroll sideways.
 	PrevEvent, NextEvent, Wrap, Copy, Left, Right key.Binding
+	// On an event's page: show its secrets, after a confirmation.
+	ShowSecrets key.Binding
 }
 
 // DefaultKeyMap returns the documented bindings (issue 4, "Keys").
 func DefaultKeyMap() KeyMap {
-	tab := func(k, name string) key.Binding { return key.NewBinding(key.WithKeys(k), key.WithHelp(k, name)) }
 	return KeyMap{
 		Table:     DefaultTableKeyMap(),
 		NextTab:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next tab")),
 		PrevTab:   key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev tab")),
-		Tab1:      tab("1", "events"),
-		Tab2:      tab("2", "users"),
-		Tab3:      tab("3", "verbs"),
-		Tab4:      tab("4", "resources"),
-		Tab5:      tab("5", "namespaces"),
-		Tab6:      tab("6", "latency"),
-		Tab7:      tab("7", "denials"),
+		Tabs:      tabKeys(),
 		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Open:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open/drill")),
 		Back:      key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
@@ -83,6 +79,8 @@ func DefaultKeyMap() KeyMap {
 		Copy:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy JSON")),
 		Left:      key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/→", "scroll sideways")),
 		Right:     key.NewBinding(key.WithKeys("right", "l")),
+
+		ShowSecrets: key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "secrets")),
 	}
 }
 
@@ -94,14 +92,22 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp is the ? screen (help.KeyMap), one column per group.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	// The tab keys show as one line: the tab bar names them.
-	tabs := key.NewBinding(key.WithKeys(k.Tab1.Keys()...), key.WithHelp(fmt.Sprintf("1-%d", len(k.tabs())), "tabs"))
+	tabs := key.NewBinding(key.WithKeys(k.Tabs[0].Keys()...), key.WithHelp("1-9,0", "tabs"))
 	return [][]key.Binding{
 		append(k.Table.FullHelp()[0], k.NextTab, k.PrevTab, tabs),
 		{k.Filter, k.Find, k.FindNext, k.FindPrev, k.Open, k.Back, k.Forward, k.Sort, k.SortDir, k.ZoomIn, k.ZoomOut, k.TimeRange},
-		{k.PrevEvent, k.NextEvent, k.Wrap, k.Left, k.Copy, k.Write, k.SelectDenial, k.SuggestRBAC, k.Follow, k.Pause, k.Problems, k.Policy, k.Help, k.Suspend, k.Quit},
+		{k.PrevEvent, k.NextEvent, k.Wrap, k.Left, k.Copy, k.ShowSecrets, k.Write, k.SelectDenial, k.SuggestRBAC, k.Follow, k.Pause, k.Problems, k.Policy, k.Help, k.Suspend, k.Quit},
 	}
 }
 
-func (k KeyMap) tabs() []key.Binding {
-	return []key.Binding{k.Tab1, k.Tab2, k.Tab3, k.Tab4, k.Tab5, k.Tab6, k.Tab7}
+func (k KeyMap) tabs() []key.Binding { return k.Tabs[:] }
+
+// tabKeys binds 1–9 and 0 to the tabs in order.
+func tabKeys() [numTabs]key.Binding {
+	var b [numTabs]key.Binding
+	for i, t := range tabs {
+		k := fmt.Sprint((i + 1) % 10)
+		b[i] = key.NewBinding(key.WithKeys(k), key.WithHelp(k, strings.ToLower(t.name)))
+	}
+	return b
 }

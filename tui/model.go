@@ -34,18 +34,23 @@ import (
 	"github.com/kaudit/kaudit/views"
 )
 
-var tabs = []struct {
-	name string
-	view views.View
+// tabs are the browser's tabs, in the order of their keys (1–9, then 0).
+// A new view is one more line here (and in numTabs); short names are for
+// screens too narrow for the full tab bar.
+var tabs = [numTabs]struct {
+	name, short string
+	view        views.View
 }{
-	{"Events", views.ViewEvents}, {"Users", views.ViewUsers}, {"Verbs", views.ViewVerbs},
-	{"Resources", views.ViewResources}, {"Namespaces", views.ViewNamespaces},
-	{"Latency", views.ViewLatency}, {"Denials", views.ViewDenials},
+	{"Events", "Ev", views.ViewEvents}, {"Users", "Usr", views.ViewUsers}, {"Verbs", "Vrb", views.ViewVerbs},
+	{"Resources", "Res", views.ViewResources}, {"Namespaces", "NS", views.ViewNamespaces},
+	{"Latency", "Lat", views.ViewLatency}, {"Denials", "Den", views.ViewDenials},
+	{"Codes", "Cod", views.ViewCodes}, {"User agents", "UA", views.ViewUserAgents}, {"Source IPs", "IP", views.ViewSourceIPs},
 }
 
 const (
-	tabEvents = 0
-	numTabs   = 7 // len(tabs)
+	tabEvents  = 0
+	tabDenials = 6
+	numTabs    = 10
 )
 
 // Options configure a Model (New), and so the browser Run shows.
@@ -66,6 +71,9 @@ type Options struct {
 	// Suggest, when set, lets the Denials tab select rows (space) and
 	// show the RBAC that would allow them (r; w writes it): see rbac.go.
 	Suggest SuggestFunc
+	// Revoked, when set, adds kaudit rbac's revoked-access finding to the
+	// Denials tab ("allowed until T by RoleBinding X").
+	Revoked RevokedFunc
 	// Policy, when set, lets P show what an audit policy would write for
 	// the current filter's requests: see policy.go.
 	Policy PolicyFunc
@@ -179,13 +187,14 @@ func New(o Options) Model {
 		keys: DefaultKeyMap(), help: help.New(), bar: newFilterBar(), find: newFinder(),
 		width: 80, height: 24, follow: o.Signal != nil,
 	}
+	m.plainComponents()
 	if m.env.dir == "" {
 		m.env.dir = "."
 	}
 	if m.env.now == nil {
 		m.env.now = time.Now
 	}
-	m.rbac.suggest, m.sim.run = o.Suggest, o.Policy
+	m.rbac.suggest, m.rbac.revoked, m.sim.run = o.Suggest, o.Revoked, o.Policy
 	// Keys of features not wired in neither match nor show in the help.
 	m.keys.SelectDenial.SetEnabled(o.Suggest != nil)
 	m.keys.SuggestRBAC.SetEnabled(o.Suggest != nil)
@@ -269,6 +278,9 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.onPolicy(msg), nil
 	case foundMsg:
 		return m.onFound(msg)
+	case findingsMsg:
+		m.rbac.finding, m.rbac.findings = false, msg
+		return m, nil
 	case filterCanceledMsg:
 		m.bar.SetValue(m.filter.String())
 		return m, nil
@@ -354,6 +366,10 @@ func (m Model) onKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	}
 	if nm, cmd, ok := m.policyKey(k); ok {
 		return nm, cmd
+	}
+	nm, cmd, ok := m.secretsKey(k)
+	if m = nm; ok {
+		return m, cmd
 	}
 	if m.over.pane != paneTable {
 		return m.paneKey(k)

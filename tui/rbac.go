@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -26,15 +27,43 @@ type DenialKey struct {
 // cmd/kaudit wires the rbac package in (tui does not import it).
 type SuggestFunc func(rows []DenialKey) (yaml string, warnings []string)
 
-// rbacState is the Denials tab's selection and the last suggestion
-// (UI goroutine only).
+// RevokedFunc finds the denials whose request was allowed before: for
+// each such row, "allowed until T by <reason>" (kaudit rbac's REVOKED?
+// finding). The browser calls it in a Cmd; cmd/kaudit wires rbac in.
+type RevokedFunc func() map[DenialKey]string
+
+// rbacState is the Denials tab's selection, the last suggestion and the
+// revoked-access findings (UI goroutine only).
 type rbacState struct {
 	suggest  SuggestFunc
 	selected map[DenialKey]bool
 	yaml     string
+
+	revoked    RevokedFunc
+	findings   map[DenialKey]string
+	findingsAt time.Time // when the last finding started (clock time)
+	finding    bool      // one is running
 }
 
-const tabDenials = numTabs - 1
+// findingsEvery spaces the revoked-access analysis (a walk of every
+// request) while data arrives.
+const findingsEvery = 10 * time.Second
+
+// findingsMsg carries revoked-access findings.
+type findingsMsg map[DenialKey]string
+
+// findingsDue starts the revoked-access analysis for the Denials tab when
+// it has never run or findingsEvery has passed.
+func (m *Model) findingsDue() tea.Cmd {
+	r := &m.rbac
+	now := m.env.clock()
+	if r.revoked == nil || m.tab != tabDenials || r.finding || !r.findingsAt.IsZero() && now.Sub(r.findingsAt) < findingsEvery {
+		return nil
+	}
+	r.finding, r.findingsAt = true, now
+	f := r.revoked
+	return safe(func() tea.Msg { return findingsMsg(f()) })
+}
 
 // suggestedMsg carries a suggestion computed in a Cmd.
 type suggestedMsg struct {
@@ -167,26 +196,42 @@ func (m Model) selectedDenials() []DenialKey {
 	return rows
 }
 
-// selectedRows marks the selected rows of the Denials tab with "●".
-type selectedRows struct {
+// denialTableRows marks the selected rows of the Denials tab with "●"
+// and adds the revoked-access finding of each row.
+type denialTableRows struct {
 	tableRows
 	selected map[DenialKey]bool
+	findings map[DenialKey]string
 }
 
-func (r selectedRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
+var findingColumn = views.Column{Header: "FINDING"}
+
+func (r denialTableRows) Columns() []views.Column {
+	if len(r.findings) == 0 {
+		return r.tableRows.Columns()
+	}
+	return append(slices.Clone(r.tableRows.Columns()), findingColumn)
+}
+
+func (r denialTableRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
 	cells, marks := r.tableRows.Window(from, n, tf)
 	for i := range cells {
-		if dk, ok := denialOf(r.t, from+i); ok && r.selected[dk] && len(cells[i]) > 0 {
-			cells[i][0] = "● " + cells[i][0]
+		dk, ok := denialOf(r.t, from+i)
+		if ok && r.selected[dk] {
+			marks[i] = markSelected // in the mark column: the cells stay put
+		}
+		if len(r.findings) > 0 {
+			cells[i] = append(cells[i], printable(orDash(r.findings[dk])))
 		}
 	}
 	return cells, marks
 }
 
-// denialRows wraps the Denials tab's rows when some are selected.
+// denialRows wraps the Denials tab's rows when some are selected or have
+// findings.
 func (m Model) denialRows(r tableRows) rows {
-	if m.tab == tabDenials && len(m.rbac.selected) > 0 {
-		return selectedRows{r, m.rbac.selected}
+	if m.tab == tabDenials && (len(m.rbac.selected) > 0 || len(m.rbac.findings) > 0) {
+		return denialTableRows{r, m.rbac.selected, m.rbac.findings}
 	}
 	return r
 }

@@ -14,9 +14,10 @@ import (
 type mark uint8
 
 const (
-	markNone   mark = iota
-	markDenied      // refused: "✗" and red
-	mark5xx         // server error: "!" and yellow
+	markNone     mark = iota
+	markDenied        // refused: "✗" and red
+	mark5xx           // server error: "!" and yellow
+	markSelected      // a selected denial: "●" and red
 )
 
 // rows is what the table renders: only rows [from, from+n) are ever asked
@@ -94,8 +95,8 @@ func (r eventRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
 		}
 		e := r.st.Entry(id)
 		cells = append(cells, []string{
-			tf.format(e.Time), printable(userName(&e)), printable(e.Verb), printable(views.ResourceKey(&e)),
-			printable(objectName(&e)), codeText(e.Code), formatDuration(e.Latency),
+			tf.format(e.Time), printable(orDash(userName(&e))), printable(orDash(e.Verb)), printable(orDash(views.ResourceKey(&e))),
+			printable(orDash(objectName(&e))), codeText(e.Code), formatDuration(e.Latency),
 		})
 		marks = append(marks, markOf(e.Denied, e.Code))
 	}
@@ -170,7 +171,7 @@ func (r tableRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
 func cellText(k views.Kind, v any, tf timeFormat) string {
 	switch x := v.(type) {
 	case string:
-		return printable(x)
+		return printable(orDash(x))
 	case int:
 		if k == views.KindInt {
 			return codeTextInt(x)

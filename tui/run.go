@@ -24,6 +24,7 @@ func Run(ctx context.Context, o Options, in io.Reader, out io.Writer) error {
 	} else {
 		opts = append(opts, tea.WithInputTTY())
 	}
+	setColour(out, os.Getenv)
 	m := New(o)
 	m.clip = osc52Clip(out, os.Getenv("TERM"), os.Getenv("TMUX") != "")
 	_, err := tea.NewProgram(m, opts...).Run()

@@ -59,6 +59,10 @@ type table struct {
 	width, height  int // height counts the header line
 	sort           sortState
 	focus          bool
+	// grown is each column's widest cell seen since the rows' columns or
+	// the table's width last changed: live data only ever widens a
+	// column, so the layout does not jitter as rows scroll by.
+	grown []int
 }
 
 // sortState is a tab's chosen order: a column (-1: the view's own order;
@@ -113,19 +117,55 @@ func (t table) View() string {
 	if t.rows == nil {
 		return ""
 	}
-	return renderTable(t.rows, t.offset, t.cursor, t.width, t.height, t.tf)
+	return renderTable(t.rows, t.offset, t.cursor, t.width, t.height, t.tf, t.grown)
 }
 
 // SetSize sets the room the table has, its header line included.
-func (t *table) SetSize(w, h int) { t.width, t.height = w, h }
+func (t *table) SetSize(w, h int) {
+	if w != t.width {
+		t.grown = nil
+	}
+	t.width, t.height = w, h
+}
 
 // SetRows shows r (nil: not computed yet, which keeps the cursor where it
 // is for when they come) and keeps the cursor on a row.
 func (t *table) SetRows(r rows, tf timeFormat) {
 	t.rows, t.tf = r, tf
-	if r != nil {
-		t.clamp()
+	if r == nil {
+		return
 	}
+	t.clamp()
+	w := naturalWidths(r, t.offset, t.visible(), tf)
+	if len(w) != len(t.grown) {
+		t.grown = w
+		return
+	}
+	for i := range w {
+		t.grown[i] = max(t.grown[i], w[i])
+	}
+}
+
+// ResetWidths forgets the widths seen (a new filter or tab: new rows).
+func (t *table) ResetWidths() { t.grown = nil }
+
+// naturalWidths is each column's widest cell (header included) among the
+// visible rows.
+func naturalWidths(r rows, offset, n int, tf timeFormat) []int {
+	cols := r.Columns()
+	cells, _ := r.Window(offset, n, tf)
+	widths := make([]int, len(cols))
+	for i, c := range cols {
+		widths[i] = ansi.StringWidth(c.Header)
+	}
+	for _, row := range cells {
+		for i, s := range row {
+			if i < len(widths) {
+				widths[i] = max(widths[i], ansi.StringWidth(s))
+			}
+		}
+	}
+	return widths
 }
 
 // Focus gives the table the movement keys; Blur takes them away.
@@ -187,19 +227,16 @@ func (t *table) clamp() {
 
 // renderTable draws rows [offset, offset+height-1) of r under a header line,
 // fitted to width, with the cursor row highlighted.
-func renderTable(r rows, offset, cursor, width, height int, tf timeFormat) string {
+func renderTable(r rows, offset, cursor, width, height int, tf timeFormat, grown []int) string {
 	if height < 2 || width < 8 {
 		return ""
 	}
 	cols := r.Columns()
 	cells, marks := r.Window(offset, height-1, tf)
-	widths := make([]int, len(cols))
-	for i, c := range cols {
-		widths[i] = ansi.StringWidth(c.Header)
-	}
-	for _, row := range cells {
-		for i, s := range row {
-			widths[i] = max(widths[i], ansi.StringWidth(s))
+	widths := naturalWidths(r, offset, height-1, tf)
+	if len(grown) == len(widths) {
+		for i := range widths {
+			widths[i] = max(widths[i], grown[i])
 		}
 	}
 	fit(widths, cols, width-2) // two columns for the cursor and the mark
@@ -218,6 +255,8 @@ func renderTable(r rows, offset, cursor, width, height int, tf timeFormat) strin
 			mk, line = "✗", styleDenied.Render(line)
 		case mark5xx:
 			mk, line = "!", style5xx.Render(line)
+		case markSelected:
+			mk, line = "●", styleDenied.Render(line)
 		}
 		if offset+i == cursor {
 			line = styleSelected.Render(line)
@@ -235,17 +274,67 @@ func headers(cols []views.Column) []string {
 	return h
 }
 
-// fit shrinks the widest columns until the row fits in width (one space
-// between columns), levelling them down together so that no one column
-// is squeezed to nothing while another stays wide; never below 3 cells.
+// fit makes the row fit in width (one space between columns), in order
+// of what matters least: a table's second and later time columns hide
+// (Denials' FIRST, then LAST), then its detail text columns (those after
+// the first four text columns: BY, REASON, FINDING) shrink, down to 8
+// cells, then every text column is levelled down together so that no one
+// is squeezed to nothing while another stays wide, never below 3 cells.
+// A hidden column has width -1.
 //
 // Only text columns shrink: a cut time, count or code would be misread.
 func fit(widths []int, cols []views.Column, width int) {
+	total := func() int {
+		n := -1
+		for _, w := range widths {
+			if w >= 0 {
+				n += w + 1
+			}
+		}
+		return n
+	}
+	var times, text []int
+	for i, c := range cols {
+		switch c.Kind {
+		case views.KindTime:
+			times = append(times, i)
+		case views.KindText:
+			text = append(text, i)
+		}
+	}
+	for i := 0; i < len(times)-1 && total() > width; i++ {
+		widths[times[i]] = -1
+	}
+	if len(times) > 1 && total() > width {
+		widths[times[len(times)-1]] = -1
+	}
+	if len(text) > 4 {
+		detail := text[4:]
+		for total() > width {
+			widest := -1
+			for _, i := range detail {
+				if widths[i] > 8 && (widest < 0 || widths[i] > widths[widest]) {
+					widest = i
+				}
+			}
+			if widest < 0 {
+				break
+			}
+			widths[widest] -= max(1, min(total()-width, widths[widest]-8))
+		}
+	}
+	level(widths, cols, width)
+}
+
+// level shrinks the widest text columns together until the row fits.
+func level(widths []int, cols []views.Column, width int) {
 	for {
-		total := len(widths) - 1
-		widest, second := -1, 0
+		total, widest, second := -1, -1, 0
 		for i, w := range widths {
-			total += w
+			if w < 0 {
+				continue
+			}
+			total += w + 1
 			if cols[i].Kind == views.KindText && (widest < 0 || w > widths[widest]) {
 				widest = i
 			}
@@ -271,10 +360,15 @@ func fit(widths []int, cols []views.Column, width int) {
 // per grapheme, so CJK and emoji line up.
 func joinCells(cells []string, widths []int, cols []views.Column) string {
 	var b strings.Builder
+	first := true
 	for i, s := range cells {
-		if i > 0 {
+		if i >= len(widths) || widths[i] < 0 {
+			continue // hidden
+		}
+		if !first {
 			b.WriteByte(' ')
 		}
+		first = false
 		s = truncate(s, widths[i])
 		pad := strings.Repeat(" ", max(0, widths[i]-ansi.StringWidth(s)))
 		if cols[i].Kind == views.KindInt || cols[i].Kind == views.KindPercent || cols[i].Kind == views.KindDuration {

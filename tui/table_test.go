@@ -101,7 +101,7 @@ func TestTableWideCharacters(t *testing.T) {
 	}
 	var out strings.Builder
 	for _, w := range []int{80, 30, 22} {
-		v := renderTable(tableRows{tab}, 0, 2, w, len(tab.Rows)+1, timeFormat{})
+		v := renderTable(tableRows{tab}, 0, 2, w, len(tab.Rows)+1, timeFormat{}, nil)
 		lines := strings.Split(v, "\n")
 		want := ansi.StringWidth(lines[0])
 		for _, l := range lines {

@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/kaudit/kaudit/views"
 )
 
 // Layout: six header lines (status, sparkline, its markers, time axis,
@@ -152,14 +156,33 @@ func byteSize(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
+// tabLine names every tab: in full when the screen is wide enough, else
+// by short names (the current tab in full), so that no tab is cut off.
 func (m Model) tabLine() string {
+	var s string
+	for level := range 3 {
+		if s = m.tabBar(level); ansi.StringWidth(ansi.Strip(s)) <= m.width {
+			break
+		}
+	}
+	return s
+}
+
+// tabBar writes the tab bar: level 0 full names, 1 short names, 2 the
+// shortest; the current tab always in full.
+func (m Model) tabBar(level int) string {
 	var b strings.Builder
 	for i, t := range tabs {
-		label := fmt.Sprintf("%d %s", i+1, t.name)
-		if i == m.tab {
-			b.WriteString(styleActive.Render("[" + label + "]"))
-		} else {
-			b.WriteString(" " + label + " ")
+		n := (i + 1) % 10
+		switch {
+		case i == m.tab:
+			b.WriteString(styleActive.Render(fmt.Sprintf("[%d %s]", n, t.name)))
+		case level == 0:
+			fmt.Fprintf(&b, " %d %s ", n, t.name)
+		case level == 1:
+			fmt.Fprintf(&b, " %d %s ", n, t.short)
+		default:
+			fmt.Fprintf(&b, " %d%s", n, t.short)
 		}
 	}
 	return b.String()
@@ -173,6 +196,9 @@ func (m Model) filterLine() string {
 	}
 	if n := m.rowCount(); m.rows() != nil {
 		s += fmt.Sprintf("  (%d rows)", n)
+		if tabs[m.tab].view == views.ViewLatency && n >= latencyTop {
+			s += fmt.Sprintf(" the %d slowest", latencyTop)
+		}
 	}
 	if l := m.sortLabel(); l != "" {
 		s += " " + l

@@ -50,6 +50,10 @@ func NewAggregate(v View, top int) (*Aggregate, error) {
 		a.key = func(e *store.Entry) string { return e.Object.Namespace }
 	case ViewCodes:
 		a.key = func(e *store.Entry) string { return codeKey(e.Code) }
+	case ViewUserAgents:
+		a.key = func(e *store.Entry) string { return e.UserAgent }
+	case ViewSourceIPs:
+		a.key = func(e *store.Entry) string { return e.SourceIP }
 	case ViewLatency:
 	case ViewDenials:
 		a.denials = map[denialKey]*denialAgg{}
@@ -321,7 +325,7 @@ func (a *Aggregate) latencyTable() *Table {
 	return t
 }
 
-type denialKey struct{ subject, verb, resource, namespace string }
+type denialKey struct{ subject, verb, resource, namespace, cause string }
 
 type denialAgg struct {
 	denialKey
@@ -334,10 +338,10 @@ type denialAgg struct {
 }
 
 func (a *Aggregate) addDenial(e *store.Entry) {
-	if !e.Denied {
+	if !refused(e) {
 		return
 	}
-	k := denialKey{e.Subject().Name, e.Verb, ResourceKey(e), e.Object.Namespace}
+	k := denialKey{e.Subject().Name, e.Verb, ResourceKey(e), e.Object.Namespace, DenialCause(e)}
 	d := a.denials[k]
 	if d == nil {
 		d = &denialAgg{denialKey: k, first: e.Time, last: e.Time, lastID: e.ID, firstN: 1}
@@ -362,10 +366,10 @@ func (a *Aggregate) addDenial(e *store.Entry) {
 }
 
 func (a *Aggregate) removeDenial(e *store.Entry) bool {
-	if !e.Denied {
+	if !refused(e) {
 		return true
 	}
-	k := denialKey{e.Subject().Name, e.Verb, ResourceKey(e), e.Object.Namespace}
+	k := denialKey{e.Subject().Name, e.Verb, ResourceKey(e), e.Object.Namespace, DenialCause(e)}
 	d := a.denials[k]
 	if d == nil {
 		return false
@@ -404,7 +408,10 @@ func (a *Aggregate) denialTable() *Table {
 		if x.resource != y.resource {
 			return x.resource < y.resource
 		}
-		return x.namespace < y.namespace
+		if x.namespace != y.namespace {
+			return x.namespace < y.namespace
+		}
+		return x.cause < y.cause
 	})
 	t := &Table{View: ViewDenials, Columns: denialColumns()}
 	for _, d := range rows {

@@ -34,6 +34,10 @@ func reference(st *store.Store, requests *store.Set, v View, top int) *Table {
 		t = refGroupTable(st, requests, v, text("NAMESPACE", "namespace"), func(e *store.Entry) string { return e.Object.Namespace })
 	case ViewCodes:
 		t = refGroupTable(st, requests, v, text("CODE", "code"), func(e *store.Entry) string { return codeKey(e.Code) })
+	case ViewUserAgents:
+		t = refGroupTable(st, requests, v, text("USER AGENT", "user_agent"), func(e *store.Entry) string { return e.UserAgent })
+	case ViewSourceIPs:
+		t = refGroupTable(st, requests, v, text("SOURCE IP", "source_ip"), func(e *store.Entry) string { return e.SourceIP })
 	case ViewLatency:
 		t = refLatencyTable(st, requests)
 	case ViewDenials:
@@ -48,7 +52,7 @@ func reference(st *store.Store, requests *store.Set, v View, top int) *Table {
 	return t
 }
 
-var aggViews = []View{ViewUsers, ViewVerbs, ViewResources, ViewNamespaces, ViewCodes, ViewLatency, ViewDenials}
+var aggViews = []View{ViewUsers, ViewVerbs, ViewResources, ViewNamespaces, ViewCodes, ViewLatency, ViewDenials, ViewUserAgents, ViewSourceIPs}
 
 // genEvents decodes n generated events, and stages the generator leaves
 // out so that later stages replace earlier ones as in a real log: a
@@ -303,7 +307,7 @@ func refLatencyTable(st *store.Store, requests *store.Set) *Table {
 // Subject is the impersonated user when there is one: that is whose
 // permissions were checked.
 func refDenialsTable(st *store.Store, requests *store.Set) *Table {
-	type key struct{ subject, verb, resource, namespace string }
+	type key struct{ subject, verb, resource, namespace, cause string }
 	type denial struct {
 		key
 		kind        string
@@ -313,10 +317,10 @@ func refDenialsTable(st *store.Store, requests *store.Set) *Table {
 	}
 	groups := map[key]*denial{}
 	st.Each(requests, func(e *store.Entry) bool {
-		if !e.Denied {
+		if !e.Denied && e.Code != 403 {
 			return true
 		}
-		k := key{e.Subject().Name, e.Verb, ResourceKey(e), e.Object.Namespace}
+		k := key{e.Subject().Name, e.Verb, ResourceKey(e), e.Object.Namespace, DenialCause(e)}
 		d := groups[k]
 		if d == nil {
 			d = &denial{key: k, first: e.Time, last: e.Time}
@@ -350,7 +354,10 @@ func refDenialsTable(st *store.Store, requests *store.Set) *Table {
 		if a.resource != b.resource {
 			return a.resource < b.resource
 		}
-		return a.namespace < b.namespace
+		if a.namespace != b.namespace {
+			return a.namespace < b.namespace
+		}
+		return a.cause < b.cause
 	})
 	t := &Table{View: ViewDenials, Columns: []Column{
 		text("SUBJECT", "subject"), text("VERB", "verb"), text("RESOURCE", "resource"), text("NAMESPACE", "namespace"),

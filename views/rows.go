@@ -1,6 +1,7 @@
 package views
 
 import (
+	"strings"
 	"time"
 
 	"github.com/kaudit/kaudit/store"
@@ -88,14 +89,37 @@ func denialColumns() []Column {
 	}
 }
 
-// denialKind tells an authorizer's refusal (RBAC, Node, webhook: decision
-// forbid) from a 403 that came later, from admission or elsewhere.
-func denialKind(e *store.Entry) string {
-	if e.Decision == "forbid" {
-		return "authorizer"
+// DenialCause says who refused a request (kaudit rbac's classification,
+// which the denials view shares): "impersonation" (the impersonation
+// filter), "admission" (a 403 after an allow decision), "Node" (the Node
+// authorizer: reason "node:…" or a node subject), "RBAC" (no authorizer
+// allowed it: plain RBAC denials have no reason, or one starting with
+// "RBAC:"), "webhook" (another authorizer's reason) or "other" (a 403
+// that says nothing about who refused it). Old logs have no decision:
+// there the message `User "x" cannot …` still marks an authorizer.
+func DenialCause(e *store.Entry) string {
+	switch {
+	case strings.Contains(e.Message, " cannot impersonate"):
+		return "impersonation"
+	case e.Decision == "allow":
+		return "admission"
+	case e.Decision == "forbid", strings.Contains(e.Message, `: User "`) && strings.Contains(e.Message, `" cannot `):
+		switch subject := e.Subject().Name; {
+		case strings.HasPrefix(e.Reason, "node:") || strings.HasPrefix(subject, "system:node:"):
+			return "Node"
+		case e.Reason == "" || strings.HasPrefix(e.Reason, "RBAC:"):
+			return "RBAC"
+		}
+		return "webhook"
 	}
-	return "other-403"
+	return "other"
 }
+
+// refused reports whether the denials view counts a request: the store's
+// denials, and 403s after an allow decision (admission refusals).
+func refused(e *store.Entry) bool { return e.Denied || e.Code == 403 }
+
+func denialKind(e *store.Entry) string { return DenialCause(e) }
 
 // denialReason is the authorizer's reason, or the response message when the
 // reason is empty (as it is for plain RBAC denials).

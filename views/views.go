@@ -21,10 +21,13 @@ const (
 	ViewCodes      View = "codes"
 	ViewLatency    View = "latency"
 	ViewDenials    View = "denials"
+	ViewUserAgents View = "useragents"
+	ViewSourceIPs  View = "sourceips"
 )
 
 // Views lists every view in the order help shows them.
-var Views = []View{ViewEvents, ViewUsers, ViewVerbs, ViewResources, ViewNamespaces, ViewCodes, ViewLatency, ViewDenials}
+var Views = []View{ViewEvents, ViewUsers, ViewVerbs, ViewResources, ViewNamespaces, ViewCodes, ViewLatency, ViewDenials,
+	ViewUserAgents, ViewSourceIPs}
 
 // ParseView checks a view name.
 func ParseView(s string) (View, error) {
@@ -91,6 +94,7 @@ func groupColumns(v View) []Column {
 	key := map[View]Column{
 		ViewUsers: text("USER", "user"), ViewVerbs: text("VERB", "verb"), ViewResources: text("RESOURCE", "resource"),
 		ViewNamespaces: text("NAMESPACE", "namespace"), ViewCodes: text("CODE", "code"),
+		ViewUserAgents: text("USER AGENT", "user_agent"), ViewSourceIPs: text("SOURCE IP", "source_ip"),
 	}[v]
 	return []Column{
 		key, integer("REQUESTS", "requests"), percent("SHARE", "share"), integer("DENIED", "denied"),

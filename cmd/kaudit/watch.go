@@ -20,15 +20,25 @@ const defaultWatchPath = "/var/log/kubernetes/apiserver/audit.log"
 // watchPoll is the tail's poll period (tests make it short).
 var watchPoll = ingest.DefaultPoll
 
+// uiHistory is what the terminal UI loads before following when --history
+// is not given: the last hour, across rotated backups.
+const uiHistory = "1h"
+
+// discoverRoot is where watch with no path looks for the API server (tests
+// point it at a fake root).
+var discoverRoot = "/"
+
 // watchFlags are kaudit watch's flags.
 type watchFlags struct {
 	out               outputFlags
 	sel               filterFlags
 	history, stateDir string
+	historySet        bool // --history given: else the UI loads the last hour
 	maxLine           int
 	keep              retentionFlags
 	noState           bool
 	fwd               forwardFlags
+	det               liveDetectFlags
 }
 
 func newWatchCmd(e *env) *cobra.Command {
@@ -72,24 +82,38 @@ needs them only to recognise an event it was given twice.`,
   DD_API_KEY=... kaudit watch --forward datadog://datadoghq.eu --forward otlp+https://otel.example:4318`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := defaultWatchPath
+			var path string
 			if len(args) == 1 {
 				path = args[0]
+			} else {
+				d := discoverAudit(discoverRoot)
+				path = d.log
+				fmt.Fprintf(e.stderr, "kaudit: watching %s (%s)\n", path, d.how)
+				if d.policy != "" && wf.out.policy == "" {
+					wf.out.policy = d.policy
+					fmt.Fprintf(e.stderr, "kaudit: audit policy %s (for P)\n", d.policy)
+				}
 			}
+			wf.historySet = cmd.Flags().Changed("history")
 			return wf.run(cmd.Context(), e, path)
 		},
 	}
+	wf.register(cmd)
+	return cmd
+}
+
+func (wf *watchFlags) register(cmd *cobra.Command) {
 	wf.out.register(cmd)
 	wf.sel.register(cmd)
 	wf.fwd.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&wf.history, "history", "current", "what to load before following, when there is no saved position: current (the current file), all (every backup too), or a duration (backups rotated within it, e.g. 2h)")
+	fl.StringVar(&wf.history, "history", "current", "what to load before following, when there is no saved position: current (the current file), all (every backup too), or a duration (backups rotated within it, e.g. 2h); the terminal UI keeps no position and loads 1h unless given")
 	fl.StringVar(&wf.stateDir, "state-dir", ingest.DefaultStateDir(), "where positions are kept")
 	fl.BoolVar(&wf.noState, "no-state", false, "neither read nor write positions")
 	fl.IntVar(&wf.maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
 	wf.keep.register(cmd)
+	wf.det.register(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("history", cobra.FixedCompletions([]string{"current", "all", "1h", "24h"}, cobra.ShellCompDirectiveNoFileComp))
-	return cmd
 }
 
 // run follows path until interrupted (or the TUI quits).
@@ -97,6 +121,9 @@ func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
 	view, selected, ui, format, err := wf.out.parse(e, &wf.sel)
 	if err != nil {
 		return err
+	}
+	if ui && !wf.historySet {
+		wf.history = uiHistory
 	}
 	hist, err := parseHistory(wf.history)
 	if err != nil {
@@ -106,9 +133,21 @@ func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
 	if wf.noState {
 		stateDir = ""
 	}
-	streaming := !ui && format == "jsonl" && view == views.ViewEvents
+	if err := wf.det.check(ui, format, selected); err != nil {
+		return err
+	}
 	tail := &ingest.Tail{Path: path, History: hist, MaxLine: wf.maxLine, Poll: watchPoll}
 	cfg := pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr}
+	streaming := false
+	if !ui {
+		if streaming, err = wf.det.streamTo(ctx, e, &cfg, selected, format, view); err != nil {
+			return err
+		}
+	} else {
+		// An interactive session never moves a headless agent's position
+		// (they share the state dir as root): it starts from --history.
+		cfg.StateDir = ""
+	}
 	if err := wf.keep.apply(&cfg, streaming); err != nil {
 		return err
 	}
@@ -128,9 +167,6 @@ func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
 	report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
 	tail.OnProblem = report.Report
 	cfg.Errs = e.stderr
-	if streaming {
-		cfg.Print = newPrinter(e, selected)
-	}
 	p, err := pipeline.Start(ctx, cfg)
 	if err != nil {
 		return err
