@@ -18,11 +18,12 @@ import (
 //
 // A Filter is immutable: any number of goroutines may call Eval at once.
 type Filter struct {
-	text string
-	jq   bool
-	root node // nil keeps every event
-	full *gojq.Code
-	rng  timeRange // the since:/until: terms and Between's bounds
+	text  string
+	jq    bool
+	root  node // nil keeps every event
+	full  *gojq.Code
+	rng   timeRange // the since:/until: terms and Between's bounds
+	terms []term    // quick terms as parsed (Terms)
 }
 
 // Compile compiles a filter. The text is a jq program when it starts like
@@ -50,7 +51,7 @@ func Compile(text string) (*Filter, error) {
 		}
 	}
 	if err == nil {
-		return &Filter{text: text, root: p.root, rng: p.rng}, nil
+		return &Filter{text: text, root: p.root, rng: p.rng, terms: p.terms}, nil
 	}
 	if _, jqErr := gojq.Parse(text); jqErr == nil {
 		// Valid jq syntax: report whichever reading got further.

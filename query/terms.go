@@ -247,15 +247,16 @@ func compileTerms(text string) (termsPlan, error) {
 			root = &andNode{l: root, r: n}
 		}
 	}
-	p.root = root
+	p.root, p.terms = root, terms
 	return p, nil
 }
 
 // termsPlan is compiled quick terms.
 type termsPlan struct {
-	root node
-	rng  timeRange
-	text bool // holds free text: the text may be meant as jq
+	root  node
+	rng   timeRange
+	text  bool // holds free text: the text may be meant as jq
+	terms []term
 }
 
 // termFields are the keys answered from one or more indexed fields.

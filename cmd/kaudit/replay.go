@@ -87,6 +87,7 @@ type replayFlags struct {
 	maxLine  int
 	fwd      forwardFlags
 	stateDir string
+	vl       vlogsFlags
 }
 
 func newReplayCmd(e *env) *cobra.Command {
@@ -121,6 +122,7 @@ reads, every time.`,
 	cmd.Flags().Lookup("output").Usage = "output format: tui, table, jsonl or json (default: the terminal UI on a terminal, jsonl otherwise)"
 	rf.sel.register(cmd)
 	rf.fwd.register(cmd)
+	rf.vl.register(cmd)
 	cmd.Flags().StringVar(&rf.stateDir, "state-dir", ingest.DefaultStateDir(), "where --forward's counters and dead-letter files are kept")
 	cmd.Flags().BoolVar(&rf.strict, "strict", false, "exit with status 3 when any input was skipped")
 	cmd.Flags().IntVar(&rf.maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
@@ -143,12 +145,28 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 	if err != nil {
 		return err
 	}
+	vl, err := rf.vl.source(e, paths, selected)
+	if err != nil {
+		sinks.Close(e.stderr)
+		return err
+	}
 	r := &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: rf.maxLine}
+	if ui && vl != nil {
+		vl.Progress = nil // the terminal UI shows its own
+		f := newFeed(paths[0])
+		f.policy, f.prog.Loading = pol, true
+		return runUI(ctx, e, f, pipeline.Config{Source: vl, Sinks: sinks, SourceDone: f.finish}, selected, view)
+	}
 	if ui {
 		return replayBrowse(ctx, e, r, selected, view, pol, sinks)
 	}
 	report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
-	p, err := replayAll(ctx, pipeline.Config{Sinks: sinks, Warn: e.stderr}, r, report)
+	var p *pipeline.Pipeline
+	if vl != nil {
+		p, err = replayVlogs(ctx, vl, pipeline.Config{Sinks: sinks, Warn: e.stderr})
+	} else {
+		p, err = replayAll(ctx, pipeline.Config{Sinks: sinks, Warn: e.stderr}, r, report)
+	}
 	if err == nil && p.Undelivered() > 0 {
 		err = fmt.Errorf("--forward: %d events not delivered", p.Undelivered())
 	}

@@ -1,0 +1,171 @@
+package vlogs
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/kaudit/kaudit/forward"
+	"github.com/kaudit/kaudit/query"
+)
+
+// Stream selects what kaudit's OTLP sink forwarded: every record it sends
+// carries this resource attribute (forward/otlp.go).
+const Stream = `service.name:="kube-apiserver"`
+
+// Identity attributes of the OTLP mapping, read back as the event's source.
+const (
+	attrCluster = "k8s.cluster.name"
+	attrHost    = "host.name"
+)
+
+// termAttrs maps quick-term keys to the record attribute holding the same
+// value as the store's field (forward/otlp.go sets them from the decoded
+// event). Keys whose store value differs from the attribute (apigroup is
+// derived from apiVersion too; group is a list; stage and level names are
+// checked case-insensitively) are not pushed down.
+var termAttrs = map[string]string{
+	"verb":        forward.AttrVerb,
+	"resource":    forward.AttrResource,
+	"subresource": forward.AttrSubresource,
+	"ns":          forward.AttrNamespace,
+	"name":        forward.AttrName,
+	"decision":    forward.AttrDecision,
+	"auditid":     forward.AttrAuditID,
+}
+
+// Pushdown is the LogsQL that narrows the read to events a filter may
+// keep: the stream, the cluster/host selection, and every quick term that
+// maps onto a forwarded attribute. What it leaves out is checked locally.
+type Pushdown struct {
+	Filters []string // LogsQL filters, ANDed
+	Since   time.Time
+	Until   time.Time
+}
+
+// NewPushdown plans f (nil: no filter) plus the cluster and host
+// selections (empty: any).
+func NewPushdown(f *query.Filter, clusters, hosts []string) Pushdown {
+	p := Pushdown{Filters: []string{Stream}}
+	if len(clusters) > 0 {
+		p.Filters = append(p.Filters, attrCluster+":in("+quoteAll(clusters)+")")
+	}
+	if len(hosts) > 0 {
+		p.Filters = append(p.Filters, attrHost+":in("+quoteAll(hosts)+")")
+	}
+	if f == nil {
+		return p
+	}
+	p.Since, p.Until = f.Range()
+	for _, t := range f.Terms() {
+		if s, ok := termFilter(t); ok {
+			p.Filters = append(p.Filters, s)
+		}
+	}
+	return p
+}
+
+// termFilter is t as a LogsQL filter that every event matching t passes.
+func termFilter(t query.Term) (string, bool) {
+	switch t.Key {
+	case "denied":
+		// Denied is decision forbid, or 403 without a decision.
+		return "(" + forward.AttrDecision + `:="forbid" or ` + forward.AttrCode + `:="403")`, true
+	case "error":
+		return forward.AttrCode + ":range[400, 999]", true
+	case "code":
+		return codeFilter(t.Values)
+	case "user":
+		// user:X is also the impersonated user, which is not an attribute:
+		// any event with impersonation has the word in its body.
+		s, ok := valuesFilter(forward.AttrUser, t)
+		return "(" + s + " or impersonatedUser)", ok
+	}
+	attr, ok := termAttrs[t.Key]
+	if !ok {
+		return "", false
+	}
+	return valuesFilter(attr, t)
+}
+
+// valuesFilter is attr equal to one of t's values, or starting with a
+// pattern's prefix when its only * ends it.
+func valuesFilter(attr string, t query.Term) (string, bool) {
+	var exact, alts []string
+	for i, v := range t.Values {
+		if v == "" || !plain(v) {
+			return "", false // "" matches absent fields: not pushed
+		}
+		if !t.Globs[i] {
+			exact = append(exact, v)
+			continue
+		}
+		prefix, ok := strings.CutSuffix(v, "*")
+		if !ok || strings.Contains(prefix, "*") {
+			return "", false
+		}
+		alts = append(alts, attr+":="+strconv.Quote(prefix)+"*")
+	}
+	if len(exact) > 0 {
+		alts = append(alts, attr+":in("+quoteAll(exact)+")")
+	}
+	if len(alts) == 1 {
+		return alts[0], true
+	}
+	return "(" + strings.Join(alts, " or ") + ")", true
+}
+
+// codeFilter is code:403,5xx,400-499 as ranges of the status attribute.
+func codeFilter(values []string) (string, bool) {
+	var alts []string
+	for _, v := range values {
+		v = strings.ToLower(v)
+		lo, hi := v, v
+		switch {
+		case len(v) == 3 && strings.HasSuffix(v, "xx"):
+			lo, hi = v[:1]+"00", v[:1]+"99"
+		case strings.Contains(v, "-"):
+			lo, hi, _ = strings.Cut(v, "-")
+		}
+		l, err1 := strconv.Atoi(lo)
+		h, err2 := strconv.Atoi(hi)
+		if err1 != nil || err2 != nil {
+			return "", false
+		}
+		alts = append(alts, forward.AttrCode+":range["+strconv.Itoa(l)+", "+strconv.Itoa(h)+"]")
+	}
+	if len(alts) == 0 {
+		return "", false
+	}
+	return "(" + strings.Join(alts, " or ") + ")", true
+}
+
+// plain reports whether v quotes the same in Go and LogsQL: printable.
+func plain(v string) bool {
+	return strings.IndexFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) < 0
+}
+
+func quoteAll(vs []string) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = strconv.Quote(v)
+	}
+	return strings.Join(q, ", ")
+}
+
+// Query is the LogsQL filter for [since, until) within p's bounds.
+func (p Pushdown) Query(since, until time.Time) string {
+	parts := append([]string(nil), p.Filters...)
+	if !since.IsZero() || !until.IsZero() {
+		parts = append(parts, "_time:["+timeArg(since, time.Unix(0, 0))+", "+timeArg(until, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))+")")
+	}
+	return strings.Join(parts, " ")
+}
+
+func timeArg(t, zero time.Time) string {
+	if t.IsZero() {
+		t = zero
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}

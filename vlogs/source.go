@@ -1,0 +1,209 @@
+// Package vlogs reads back what kaudit forwarded to VictoriaLogs: a
+// pipeline Source over LogsQL queries. Events are decoded from each
+// record's body (the original audit event bytes), so every view equals
+// the view over the original files. The filter's quick terms and time
+// range are pushed down into LogsQL (see Pushdown); the filter itself is
+// still evaluated on what comes back.
+package vlogs
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/kaudit/kaudit/audit"
+	"github.com/kaudit/kaudit/ingest"
+)
+
+// DefaultPageEvents is about how many events one query page returns: a
+// page is sorted by time on the server, so this bounds its memory there.
+const DefaultPageEvents = 100_000
+
+// maxRecord bounds one response line (a record's body JSON-escaped
+// once more, plus its fields).
+const maxRecord = 64 << 20
+
+// Source is a read of one VictoriaLogs server: pages of time, oldest
+// first, each streamed and sorted by _time. Run is called once, from the
+// pipeline's writer goroutine; BytesRead may be read from any goroutine.
+type Source struct {
+	Push       Pushdown
+	PageEvents int       // 0: DefaultPageEvents
+	Progress   io.Writer // a progress line per page (nil: none)
+	// OnBad hears of records whose body is not an audit event.
+	OnBad func(err error)
+
+	c *client
+}
+
+// New returns a source reading base (http[s]://HOST:PORT, see BaseURL).
+// hc may be nil (a client made from auth's CA file).
+func New(base string, auth Auth, push Pushdown, hc *http.Client) (*Source, error) {
+	c, err := newClient(base, auth, hc)
+	if err != nil {
+		return nil, err
+	}
+	return &Source{Push: push, c: c}, nil
+}
+
+// BytesRead is how many response bytes were read so far.
+func (s *Source) BytesRead() int64 { return s.c.bytes.Load() }
+
+// span is what the stats query says of the selected records.
+type span struct {
+	t0, t1 time.Time
+	n      int64
+}
+
+// Run reads every selected record, page by page, and hands the events to
+// emit in batches of at most ingest.MaxBatch.
+func (s *Source) Run(ctx context.Context, emit func(ingest.Batch) error) error {
+	sp, err := s.stats(ctx)
+	if err != nil || sp.n == 0 {
+		return err
+	}
+	per := int64(s.PageEvents)
+	if per <= 0 {
+		per = DefaultPageEvents
+	}
+	pages := (sp.n + per - 1) / per
+	end := sp.t1.Add(time.Nanosecond) // the last page includes t1
+	width := end.Sub(sp.t0) / time.Duration(pages)
+	r := &reader{emit: emit, raw: ingest.NewSpool(), onBad: s.OnBad}
+	defer r.raw.Close() // ReadAt keeps working for the store
+	for a := sp.t0; a.Before(end); {
+		b := a.Add(max(width, time.Nanosecond))
+		if b.After(end) || end.Sub(b) < width/2 {
+			b = end
+		}
+		if err := s.page(ctx, r, a, b); err != nil {
+			return err
+		}
+		if err := r.flush(); err != nil {
+			return err
+		}
+		if s.Progress != nil {
+			fmt.Fprintf(s.Progress, "kaudit: vlogs: %d/%d events, %.1f MB read\n", r.events, sp.n, float64(s.BytesRead())/1e6)
+		}
+		a = b
+	}
+	return r.flush()
+}
+
+// stats asks for the time span and count of the selection.
+func (s *Source) stats(ctx context.Context) (span, error) {
+	q := s.Push.Query(s.Push.Since, s.Push.Until) + " | stats min(_time) t0, max(_time) t1, count() n"
+	body, err := s.c.post(ctx, "/select/logsql/query", url.Values{"query": {q}})
+	if err != nil {
+		return span{}, err
+	}
+	defer body.Close()
+	var row struct{ T0, T1, N string }
+	if err := json.NewDecoder(body).Decode(&row); err != nil {
+		return span{}, fmt.Errorf("%w: %v", errBadStats, err)
+	}
+	var sp span
+	if sp.n, err = strconv.ParseInt(row.N, 10, 64); err != nil {
+		return span{}, fmt.Errorf("%w: count %q", errBadStats, row.N)
+	}
+	if sp.n == 0 {
+		return sp, nil
+	}
+	if sp.t0, err = time.Parse(time.RFC3339Nano, row.T0); err == nil {
+		sp.t1, err = time.Parse(time.RFC3339Nano, row.T1)
+	}
+	if err != nil {
+		return span{}, fmt.Errorf("%w: %v", errBadStats, err)
+	}
+	return sp, nil
+}
+
+// page streams the records of [a, b), oldest first.
+func (s *Source) page(ctx context.Context, r *reader, a, b time.Time) error {
+	if !s.Push.Since.IsZero() && a.Before(s.Push.Since) {
+		a = s.Push.Since
+	}
+	if !s.Push.Until.IsZero() && b.After(s.Push.Until) {
+		b = s.Push.Until
+	}
+	q := s.Push.Query(a, b) + " | sort by (_time) | fields _msg, _time, " + attrCluster + ", " + attrHost
+	body, err := s.c.post(ctx, "/select/logsql/query", url.Values{"query": {q}})
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	return r.read(body)
+}
+
+// record is one response line.
+type record struct {
+	Msg     string `json:"_msg"`
+	Cluster string `json:"k8s.cluster.name"`
+	Host    string `json:"host.name"`
+}
+
+// reader decodes response lines into batches.
+type reader struct {
+	emit   func(ingest.Batch) error
+	raw    *ingest.Spool
+	onBad  func(error)
+	evs    []audit.Event
+	offs   []int64
+	events int64
+	lines  int64
+}
+
+func (r *reader) read(body io.Reader) error {
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 0, 1<<20), maxRecord)
+	for sc.Scan() {
+		r.lines++
+		var rec record
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			return fmt.Errorf("VictoriaLogs answer, line %d: %v", r.lines, err)
+		}
+		if err := r.add([]byte(rec.Msg)); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("VictoriaLogs answer: %w", err)
+	}
+	return nil
+}
+
+// add decodes one body; its events' bytes go to the spool.
+func (r *reader) add(msg []byte) error {
+	n := len(r.evs)
+	evs, err := audit.Decode(msg, r.evs)
+	if err != nil && r.onBad != nil {
+		r.onBad(fmt.Errorf("record %d: %v", r.lines, err))
+	}
+	r.evs = evs
+	for i := n; i < len(r.evs); i++ {
+		r.offs = append(r.offs, r.raw.Size())
+		r.raw.Write(r.evs[i].Raw)
+		r.raw.Write([]byte{'\n'})
+	}
+	if len(r.evs) >= ingest.MaxBatch {
+		return r.flush()
+	}
+	return nil
+}
+
+func (r *reader) flush() error {
+	if len(r.evs) == 0 {
+		return nil
+	}
+	r.events += int64(len(r.evs))
+	b := ingest.Batch{Events: r.evs, Offsets: r.offs, Raw: r.raw,
+		Pos: ingest.Position{Path: "vlogs", Offset: r.raw.Size(), Line: r.lines}}
+	r.evs, r.offs = nil, nil // the store keeps the batch's slices
+	return r.emit(b)
+}
