@@ -89,7 +89,7 @@ func (s *Source) Run(ctx context.Context, emit func(ingest.Batch) error) error {
 			return err
 		}
 		if s.Progress != nil {
-			fmt.Fprintf(s.Progress, "kaudit: vlogs: %d/%d events, %.1f MB read\n", r.events, sp.n, float64(s.BytesRead())/1e6)
+			fmt.Fprintf(s.Progress, "kaudit: vlogs: %d/%d events, %.1f MB read (%d bytes)\n", r.events, sp.n, float64(s.BytesRead())/1e6, s.BytesRead())
 		}
 		a = b
 	}
