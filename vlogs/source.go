@@ -141,13 +141,6 @@ func (s *Source) page(ctx context.Context, r *reader, a, b time.Time) error {
 	return r.read(body)
 }
 
-// record is one response line.
-type record struct {
-	Msg     string `json:"_msg"`
-	Cluster string `json:"k8s.cluster.name"`
-	Host    string `json:"host.name"`
-}
-
 // reader decodes response lines into batches.
 type reader struct {
 	emit   func(ingest.Batch) error
@@ -164,11 +157,11 @@ func (r *reader) read(body io.Reader) error {
 	sc.Buffer(make([]byte, 0, 1<<20), maxRecord)
 	for sc.Scan() {
 		r.lines++
-		var rec record
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+		rec, err := parseRecord(sc.Bytes())
+		if err != nil {
 			return fmt.Errorf("VictoriaLogs answer, line %d: %v", r.lines, err)
 		}
-		if err := r.add([]byte(rec.Msg)); err != nil {
+		if err := r.add(rec.Msg); err != nil {
 			return err
 		}
 	}

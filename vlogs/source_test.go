@@ -51,7 +51,7 @@ func newFakeVL(t *testing.T) (*fakeVL, *httptest.Server) {
 	return f, srv
 }
 
-func mustRead(t *testing.T, path string) []byte {
+func mustRead(t testing.TB, path string) []byte {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -260,4 +260,27 @@ func TestBaseURL(t *testing.T) {
 			t.Errorf("%q: %q, %v", in, got, err)
 		}
 	}
+}
+
+// FuzzParseRecord: the fast reading of an answer line agrees with
+// encoding/json's whenever both accept it, and never panics.
+func FuzzParseRecord(f *testing.F) {
+	for _, line := range bytes.Split(mustRead(f, "testdata/query.jsonl"), []byte("\n"))[:3] {
+		f.Add(line)
+	}
+	f.Add([]byte(`{"_msg":"a\u00e9\ud83d\ude00\"\\\/\b\f\n\r\t","host.name":"h","k8s.cluster.name":"c","x":"y"}`))
+	f.Add([]byte(`{"_msg":"\ud800","host.name":"\u0000"}`))
+	f.Add([]byte(`{ "_msg" : "a" , "n": 1 }`))
+	f.Add([]byte(`{"_msg":"a","_MSG":"b"}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		r, err := parseRecord(line)
+		var ref jsonRecord
+		refErr := json.Unmarshal(line, &ref)
+		if (err == nil) != (refErr == nil) && err == nil {
+			t.Fatalf("accepted %q that encoding/json rejects: %v", line, refErr)
+		}
+		if err == nil && refErr == nil && (string(r.Msg) != ref.Msg || r.Cluster != ref.Cluster || r.Host != ref.Host) {
+			t.Fatalf("%q: got %q %q %q, want %q %q %q", line, r.Msg, r.Cluster, r.Host, ref.Msg, ref.Cluster, ref.Host)
+		}
+	})
 }
