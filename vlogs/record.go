@@ -23,8 +23,7 @@ type jsonRecord struct {
 	Host    string `json:"host.name"`
 }
 
-// parseRecord reads one answer line. The body is unescaped into dst's
-// spare capacity when dst is not nil. Lines with anything unusual
+// parseRecord reads one answer line. Lines with anything unusual
 // (escaped keys, invalid UTF-8, control characters) go through
 // encoding/json, whose reading is the reference (FuzzParseRecord).
 func parseRecord(line []byte) (record, error) {
