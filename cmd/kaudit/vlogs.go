@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/vlogs"
 )
@@ -83,4 +85,21 @@ func replayVlogs(ctx context.Context, src *vlogs.Source, cfg pipeline.Config) (*
 		err = ctx.Err()
 	}
 	return p, err
+}
+
+// follow returns VictoriaLogs' live tail for a vlogs:// path (nil for a
+// file); a --history duration is read first.
+func (v *vlogsFlags) follow(e *env, path string, sel *selection, hist ingest.History) (*vlogs.Tail, error) {
+	src, err := v.source(e, []string{path}, sel)
+	if src == nil || err != nil {
+		return nil, err
+	}
+	if hist.All {
+		return nil, usageError("--history all: a vlogs:// watch reads a duration back at most (e.g. --history 24h)")
+	}
+	var back time.Duration
+	if !hist.Since.IsZero() {
+		back = max(timeNow().Sub(hist.Since), time.Second)
+	}
+	return src.Follow(back), nil
 }

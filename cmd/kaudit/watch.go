@@ -39,6 +39,7 @@ type watchFlags struct {
 	noState           bool
 	fwd               forwardFlags
 	det               liveDetectFlags
+	vl                vlogsFlags
 }
 
 func newWatchCmd(e *env) *cobra.Command {
@@ -113,6 +114,7 @@ func (wf *watchFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&wf.maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
 	wf.keep.register(cmd)
 	wf.det.register(cmd)
+	wf.vl.register(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("history", cobra.FixedCompletions([]string{"current", "all", "1h", "24h"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
@@ -138,6 +140,11 @@ func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
 	}
 	tail := &ingest.Tail{Path: path, History: hist, MaxLine: wf.maxLine, Poll: watchPoll}
 	cfg := pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr}
+	if vt, err := wf.vl.follow(e, path, selected, hist); err != nil {
+		return err
+	} else if vt != nil {
+		cfg.Source, cfg.StateDir = vt, "" // VictoriaLogs' live tail keeps no position
+	}
 	streaming := false
 	if !ui {
 		if streaming, err = wf.det.streamTo(ctx, e, &cfg, selected, format, view); err != nil {
