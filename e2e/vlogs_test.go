@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -93,4 +95,65 @@ func transferred(t *testing.T, stderr string) (int, int64) {
 	ev, _ := strconv.Atoi(last[1])
 	b, _ := strconv.ParseInt(last[2], 10, 64)
 	return ev, b
+}
+
+// TestE2EVlogsWatch: a watch --forward agent on a log, and watch vlogs://
+// on the other side of VictoriaLogs: each line appended to the log shows
+// up on the reader, byte-identical; the latency is logged (DESIGN: tests
+// wait for conditions, the 2 s target is a measurement).
+func TestE2EVlogsWatch(t *testing.T) {
+	kauditBin(t)
+	base := victoriaLogs(t, freePort(t))
+	addr := strings.TrimPrefix(base, "http://")
+	dir := t.TempDir()
+	logPath, outPath := filepath.Join(dir, "audit.log"), filepath.Join(dir, "read.jsonl")
+	if err := os.WriteFile(logPath, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	background(t, nil, "watch", "-o", "jsonl", "--state-dir", t.TempDir(), "--cluster-name", "live",
+		"--forward", "otlp+http://"+addr+"/insert/opentelemetry/v1/logs", logPath)
+	out, err := os.Create(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	// --history 1m: an event written before the tail connected is read too.
+	background(t, out, "watch", "-o", "jsonl", "--history", "1m", "--vlogs-cluster", "live", "vlogs://"+addr)
+	f, err := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var worst time.Duration
+	for i := range 5 {
+		now := time.Now().UTC()
+		ts := now.Format(time.RFC3339Nano)
+		line := strings.NewReplacer("2026-11-25T17:53:17.123456Z", ts, "2026-11-25T17:53:17.223456Z", ts).Replace(evLine(evID(i), evUser(i)))
+		if _, err := f.WriteString(line + "\n"); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "event "+evID(i)+" read back through watch vlogs://", func() bool {
+			b, _ := os.ReadFile(outPath)
+			return strings.Contains(string(b), line+"\n")
+		})
+		worst = max(worst, time.Since(now))
+	}
+	t.Logf("5 events written to the log showed on watch vlogs:// (through watch --forward and VictoriaLogs), the slowest after %v", worst.Round(time.Millisecond))
+}
+
+// background starts kaudit with args until the test ends (SIGTERM).
+func background(t *testing.T, stdout *os.File, args ...string) {
+	t.Helper()
+	cmd := exec.Command(kauditBin(t), args...)
+	if stdout != nil {
+		cmd.Stdout = stdout
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	})
 }
