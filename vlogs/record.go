@@ -56,33 +56,25 @@ func fastRecord(line []byte) (r record, ok bool) {
 			}
 			s = bytes.TrimLeft(s[1:], " \t\r\n")
 		}
-		key, rest, ok := rawString(s)
-		if !ok || bytes.IndexByte(key, '\\') >= 0 {
+		key, rest, ok := jsonString(s)
+		if !ok {
 			return r, false
 		}
 		rest = bytes.TrimLeft(rest, " \t\r\n")
 		if len(rest) == 0 || rest[0] != ':' {
 			return r, false
 		}
-		val, rest, ok := rawString(bytes.TrimLeft(rest[1:], " \t\r\n"))
+		val, rest, ok := jsonString(bytes.TrimLeft(rest[1:], " \t\r\n"))
 		if !ok {
 			return r, false
 		}
 		switch string(key) {
 		case "_msg":
-			if r.Msg, ok = unescape(val); !ok {
-				return r, false
-			}
-		case attrCluster, attrHost:
-			v, ok := unescape(val)
-			if !ok {
-				return r, false
-			}
-			if string(key) == attrCluster {
-				r.Cluster = string(v)
-			} else {
-				r.Host = string(v)
-			}
+			r.Msg = val
+		case attrCluster:
+			r.Cluster = string(val)
+		case attrHost:
+			r.Host = string(val)
 		default:
 			if bytes.EqualFold(key, []byte("_msg")) || bytes.EqualFold(key, []byte(attrCluster)) || bytes.EqualFold(key, []byte(attrHost)) {
 				return r, false // encoding/json matches keys regardless of case
@@ -92,92 +84,70 @@ func fastRecord(line []byte) (r record, ok bool) {
 	}
 }
 
-// rawString splits a JSON string (quotes included) off s: its escaped
-// contents and what follows.
-func rawString(s []byte) (val, rest []byte, ok bool) {
+// jsonString reads the JSON string s starts with, in one pass: its
+// unescaped value and what follows. ok is false for anything encoding/json
+// would read differently or reject (control characters, invalid UTF-8,
+// bad escapes, lone surrogates).
+func jsonString(s []byte) (val, rest []byte, ok bool) {
 	if len(s) == 0 || s[0] != '"' {
 		return nil, nil, false
 	}
+	out := make([]byte, 0, len(s))
 	for i := 1; i < len(s); {
-		j := bytes.IndexByte(s[i:], '"')
-		if j < 0 {
+		c := s[i]
+		switch {
+		case c == '"':
+			if !utf8.Valid(out) { // escapes make valid UTF-8: only raw bytes can fail
+				return nil, nil, false
+			}
+			return out, s[i+1:], true
+		case c < 0x20:
+			return nil, nil, false
+		case c != '\\':
+			out = append(out, c)
+			i++
+			continue
+		}
+		if i+1 >= len(s) {
 			return nil, nil, false
 		}
-		end := i + j
-		bs := 0
-		for k := end - 1; k > 0 && s[k] == '\\'; k-- {
-			bs++
-		}
-		if bs%2 == 0 {
-			return s[1:end], s[end+1:], true
-		}
-		i = end + 1
-	}
-	return nil, nil, false
-}
-
-// unescape decodes a JSON string's contents; ok is false for anything
-// encoding/json would read differently or reject (control characters,
-// invalid UTF-8, bad escapes, lone surrogates).
-func unescape(v []byte) ([]byte, bool) {
-	for _, c := range v {
-		if c < 0x20 {
-			return nil, false // invalid JSON
-		}
-	}
-	if !utf8.Valid(v) {
-		return nil, false // encoding/json replaces invalid bytes
-	}
-	out := make([]byte, 0, len(v))
-	for len(v) > 0 {
-		i := bytes.IndexByte(v, '\\')
-		if i < 0 {
-			i = len(v)
-		}
-		out = append(out, v[:i]...)
-		v = v[i:]
-		if len(v) == 0 {
-			break
-		}
-		if len(v) < 2 {
-			return nil, false
-		}
-		switch c := v[1]; c {
+		switch e := s[i+1]; e {
 		case '"', '\\', '/':
-			out, v = append(out, c), v[2:]
+			out = append(out, e)
 		case 'b':
-			out, v = append(out, '\b'), v[2:]
+			out = append(out, '\b')
 		case 'f':
-			out, v = append(out, '\f'), v[2:]
+			out = append(out, '\f')
 		case 'n':
-			out, v = append(out, '\n'), v[2:]
+			out = append(out, '\n')
 		case 'r':
-			out, v = append(out, '\r'), v[2:]
+			out = append(out, '\r')
 		case 't':
-			out, v = append(out, '\t'), v[2:]
+			out = append(out, '\t')
 		case 'u':
-			r, ok := hex4(v[2:])
+			r, ok := hex4(s[i+2:])
 			if !ok {
-				return nil, false
+				return nil, nil, false
 			}
-			v = v[6:]
+			i += 4
 			if utf16.IsSurrogate(r) {
 				r2, ok2 := rune(0), false
-				if len(v) >= 6 && v[0] == '\\' && v[1] == 'u' {
-					r2, ok2 = hex4(v[2:])
+				if i+7 < len(s) && s[i+2] == '\\' && s[i+3] == 'u' {
+					r2, ok2 = hex4(s[i+4:])
 				}
 				dec := utf16.DecodeRune(r, r2)
 				if !ok2 || dec == utf8.RuneError {
-					return nil, false // encoding/json's replacement rules decide
+					return nil, nil, false // encoding/json's replacement rules decide
 				}
-				r, v = dec, v[6:]
+				r, i = dec, i+6
 			}
 			out = utf8.AppendRune(out, r)
 		default:
-			return nil, false
+			return nil, nil, false
 		}
+		i += 2
 	}
-	return out, true
+	return nil, nil, false
 }
 
 func hex4(b []byte) (rune, bool) {
