@@ -98,7 +98,9 @@ func newReplayCmd(e *env) *cobra.Command {
 		Long: `replay reads saved audit logs into an index and prints a view of them.
 
 PATH is a file (plain or gzip), a directory (its audit*.log* files: rotated
-backups oldest first, then the current audit.log), or - for standard input.
+backups oldest first, then the current audit.log), - for standard input, or
+vlogs://HOST:PORT (vlogs+https://) to read back what kaudit forwarded to
+VictoriaLogs over OTLP (the time range and simple filter terms are pushed down).
 Malformed, unrecognised or over-long input is reported on stderr with file and
 line and skipped; the good events around it are kept.
 
@@ -112,6 +114,7 @@ reads, every time.`,
   zcat audit.log.gz | kaudit replay -o jsonl -
   kaudit replay -f 'user:alice verb:delete,patch ns:prod-*' --since 2h audit.log
   kaudit replay -f '.verb == "create" and .requestObject.spec.hostNetwork == true' -o jsonl audit.log
+  kaudit replay --since 1h --view denials vlogs://victorialogs:9428
   kaudit replay -f 'code:403' --jq '[.user.username, .verb, .objectRef.resource]' audit.log`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, paths []string) error {

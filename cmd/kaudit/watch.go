@@ -50,7 +50,9 @@ func newWatchCmd(e *env) *cobra.Command {
 		Long: `watch follows a live audit log (default ` + defaultWatchPath + `; a
 directory means its audit.log) the way kube-apiserver rotates it: renamed to
 audit-<time>.log, a new audit.log created, backups gzipped. It loads history
-first (--history), then follows until interrupted.
+first (--history), then follows until interrupted. PATH vlogs://HOST:PORT
+(vlogs+https://) follows VictoriaLogs' live tail of what the fleet forwarded
+(--history DURATION reads that far back first; no positions are kept).
 
 Where it stopped is kept in --state-dir (positions.json): a restart resumes
 there, reading the rotated backups it missed (plain or gzipped), so that each
