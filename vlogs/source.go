@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -93,8 +94,19 @@ func (s *Source) Run(ctx context.Context, emit func(ingest.Batch) error) error {
 		}
 		a = b
 	}
-	return r.flush()
+	if err := r.flush(); err != nil {
+		return err
+	}
+	if got := r.events + r.bad; got < sp.n {
+		// Fewer than counted: a storage node that did not answer, or
+		// retention deleting data meanwhile. Said, never silently less.
+		return fmt.Errorf("%w: read %d records, the server counted %d", ErrPartial, got, sp.n)
+	}
+	return nil
 }
+
+// ErrPartial: the pages held fewer records than the stats query counted.
+var ErrPartial = errors.New("VictoriaLogs answered a partial result")
 
 // stats asks for the time span and count of the selection.
 func (s *Source) stats(ctx context.Context) (span, error) {
@@ -150,6 +162,7 @@ type reader struct {
 	offs   []int64
 	events int64
 	lines  int64
+	bad    int64 // records whose body was not an audit event
 }
 
 func (r *reader) read(body io.Reader) error {
@@ -175,8 +188,11 @@ func (r *reader) read(body io.Reader) error {
 func (r *reader) add(msg []byte) error {
 	n := len(r.evs)
 	evs, err := audit.Decode(msg, r.evs)
-	if err != nil && r.onBad != nil {
-		r.onBad(fmt.Errorf("record %d: %v", r.lines, err))
+	if err != nil {
+		r.bad++
+		if r.onBad != nil {
+			r.onBad(fmt.Errorf("record %d: %v", r.lines, err))
+		}
 	}
 	r.evs = evs
 	for i := n; i < len(r.evs); i++ {

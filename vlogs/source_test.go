@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -283,4 +284,17 @@ func FuzzParseRecord(f *testing.F) {
 			t.Fatalf("%q: got %q %q %q, want %q %q %q", line, r.Msg, r.Cluster, r.Host, ref.Msg, ref.Cluster, ref.Host)
 		}
 	})
+}
+
+// TestRunPartial: fewer records than the stats query counted (a storage
+// node that did not answer) is an error, not a silently shorter table.
+func TestRunPartial(t *testing.T) {
+	f, srv := newFakeVL(t)
+	f.stats = []byte(`{"t0":"2026-01-15T09:00:00Z","t1":"2026-01-15T09:00:00.320458Z","n":"61"}` + "\n")
+	src, _ := New(srv.URL, Auth{}, NewPushdown(nil, nil, nil), nil)
+	n := 0
+	err := src.Run(context.Background(), func(b ingest.Batch) error { n += len(b.Events); return nil })
+	if !errors.Is(err, ErrPartial) || n != 60 || !strings.Contains(err.Error(), "read 60 records, the server counted 61") {
+		t.Fatalf("%d events, error %v", n, err)
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/tui"
 	"github.com/kaudit/kaudit/views"
+	"github.com/kaudit/kaudit/vlogs"
 )
 
 // outputFlags are the flags every command that prints tables shares.
@@ -165,8 +166,12 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 	}
 	report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
 	var p *pipeline.Pipeline
+	var partial error // a partial VictoriaLogs answer: the view is printed, then the error
 	if vl != nil {
 		p, err = replayVlogs(ctx, vl, pipeline.Config{Sinks: sinks, Warn: e.stderr})
+		if errors.Is(err, vlogs.ErrPartial) {
+			partial, err = err, nil
+		}
 	} else {
 		p, err = replayAll(ctx, pipeline.Config{Sinks: sinks, Warn: e.stderr}, r, report)
 	}
@@ -183,6 +188,9 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if partial != nil {
+		return partial
 	}
 	return closeReport(report, rf.strict)
 }
