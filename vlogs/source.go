@@ -111,7 +111,7 @@ var ErrPartial = errors.New("VictoriaLogs answered a partial result")
 // stats asks for the time span and count of the selection.
 func (s *Source) stats(ctx context.Context) (span, error) {
 	q := s.Push.Query(s.Push.Since, s.Push.Until) + " | stats min(_time) t0, max(_time) t1, count() n"
-	body, err := s.c.post(ctx, "/select/logsql/query", url.Values{"query": {q}})
+	body, err := s.c.post(ctx, "/select/logsql/query", queryArgs(q))
 	if err != nil {
 		return span{}, err
 	}
@@ -136,6 +136,14 @@ func (s *Source) stats(ctx context.Context) (span, error) {
 	return sp, nil
 }
 
+// queryArgs are a query's arguments. A cluster whose select node runs
+// with -search.allowPartialResponse answers 200 with what the storage
+// nodes still up hold (its count too, so ErrPartial cannot see it):
+// allow_partial_response=0 makes it fail instead, naming the node.
+func queryArgs(q string) url.Values {
+	return url.Values{"query": {q}, "allow_partial_response": {"0"}}
+}
+
 // page streams the records of [a, b), oldest first.
 func (s *Source) page(ctx context.Context, r *reader, a, b time.Time) error {
 	if !s.Push.Since.IsZero() && a.Before(s.Push.Since) {
@@ -145,7 +153,7 @@ func (s *Source) page(ctx context.Context, r *reader, a, b time.Time) error {
 		b = s.Push.Until
 	}
 	q := s.Push.Query(a, b) + " | sort by (_time) | fields _msg, _time, " + attrCluster + ", " + attrHost
-	body, err := s.c.post(ctx, "/select/logsql/query", url.Values{"query": {q}})
+	body, err := s.c.post(ctx, "/select/logsql/query", queryArgs(q))
 	if err != nil {
 		return err
 	}
