@@ -72,8 +72,8 @@ func events(screen string) int {
 }
 
 // TestE2EWatchTUI: kaudit watch on a terminal opens the live UI over a log
-// that is being written and rotated; the header follows the count; after
-// quitting and writing more, a restart resumes from the saved position.
+// that is being written and rotated; the header follows the count; the UI
+// saves no position, and a restart after writing more starts with history.
 func TestE2EWatchTUI(t *testing.T) {
 	bin := kauditBin(t)
 	dir, state := t.TempDir(), t.TempDir()
@@ -96,11 +96,16 @@ func TestE2EWatchTUI(t *testing.T) {
 	p.keys("q")
 	p.waitFor("exit", func(s string) bool { return strings.Contains(s, "KAUDIT-EXITED 0") })
 
-	// Down: 5 more events. The restart reads only what it had not.
+	// The interactive UI keeps no position (it must never move a headless
+	// agent's that shares the state dir): nothing was saved.
+	if _, err := os.Stat(filepath.Join(state, "positions.json")); !os.IsNotExist(err) {
+		t.Errorf("the UI saved positions in the state dir (stat: %v)", err)
+	}
+	// Down: 5 more events. The restart starts with history again: all 45.
 	writeEvents(t, lj, 40, 45)
 	p.tmux("resize-window", "-t", p.name, "-x", "80", "-y", "24")
 	p.tmux("respawn-pane", "-k", "-t", p.name, cmd)
-	p.waitFor("the resumed UI", func(s string) bool { return strings.Contains(s, "LIVE") && events(s) == 5 })
+	p.waitFor("the restarted UI with history", func(s string) bool { return strings.Contains(s, "LIVE") && events(s) == 45 })
 	p.keys("q")
 	p.waitFor("exit", func(s string) bool { return strings.Contains(s, "KAUDIT-EXITED 0") })
 }
