@@ -86,23 +86,30 @@ func axis(s span, width int) string {
 // centre, and writes it into the filter. Widening past the data's span
 // drops the range.
 func (m Model) zoom(factor float64) (Model, tea.Cmd) {
+	// The filter's range, not the last result's span: keys pressed
+	// before the result arrives zoom further.
 	s := m.res.span
-	if !s.valid() {
+	if since, until := m.filter.Range(); !since.IsZero() && !until.IsZero() {
+		s = span{since.UnixNano(), until.UnixNano()}
+	}
+	if !s.valid() || m.hdr.first.IsZero() {
 		return m, nil
 	}
+	data := span{m.hdr.first.UnixNano(), m.hdr.last.UnixNano() + 1}
 	centre := s.from + (s.to-s.from)/2
 	if t, ok := m.cursorTime(); ok && t >= s.from && t < s.to {
 		centre = t
 	}
-	half := int64(float64(s.to-s.from) * factor / 2)
-	if half < int64(time.Millisecond) {
+	width := int64(float64(s.to-s.from) * factor)
+	switch {
+	case width < int64(time.Millisecond):
 		return m, m.note("zoomed in as far as it goes")
+	case width >= data.to-data.from:
+		return m.setRange(time.Time{}, time.Time{}) // all of it
 	}
-	from, to := centre-half, centre+half
-	if factor > 1 && !m.hdr.first.IsZero() && from <= m.hdr.first.UnixNano() && to > m.hdr.last.UnixNano() {
-		return m.setRange(time.Time{}, time.Time{})
-	}
-	return m.setRange(time.Unix(0, from).UTC(), time.Unix(0, to).UTC())
+	// Keep the range inside the data, so that the sparkline is full.
+	from := min(max(centre-width/2, data.from), data.to-width)
+	return m.setRange(time.Unix(0, from).UTC(), time.Unix(0, from+width).UTC())
 }
 
 // cursorTime is the time of the Events tab's cursor row.
