@@ -131,6 +131,7 @@ type Event struct {
 	StageTime    time.Time
 	Phases       []Phase // apiserver.latency.k8s.io/* annotations, in the order written
 	BadUTF8      bool    // a decoded string held invalid UTF-8 (replaced with U+FFFD)
+	BadTime      bool    // a timestamp was not a time ParseTime takes (see Check)
 	Raw          []byte  // the original JSON object, a subslice of the decoded bytes
 }
 

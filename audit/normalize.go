@@ -13,10 +13,18 @@ type timestamps struct {
 	received, stage, legacy, created string
 }
 
-// resolve sets Received and StageTime, falling back to the legacy fields.
+// resolve sets Received and StageTime, falling back to the legacy fields,
+// and BadTime when a timestamp is there but is not a time ParseTime takes.
 func (ts *timestamps) resolve(e *Event) {
 	e.Received, _ = firstTime(ts.received, ts.legacy)
 	e.StageTime, _ = firstTime(ts.stage, ts.legacy, ts.created)
+	for _, s := range [...]string{ts.received, ts.stage, ts.legacy} {
+		if s != "" {
+			if _, ok := ParseTime(s); !ok {
+				e.BadTime = true
+			}
+		}
+	}
 }
 
 func firstTime(candidates ...string) (time.Time, bool) {

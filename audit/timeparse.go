@@ -6,16 +6,30 @@ import "time"
 // fraction (what the API server writes, in UTC), RFC 3339 with a zone offset,
 // and the "2006-01-02 15:04:05.999" form some log pipelines rewrite them to
 // (taken as UTC). It reports false for anything else.
+//
+// Times kaudit cannot hold as Unix nanoseconds (before 1678 or after 2261,
+// e.g. 9999-12-31, which would wrap around to 1816) are refused too.
 func ParseTime(s string) (time.Time, bool) {
-	if t, ok := parseUTC(s); ok {
-		return t, true
-	}
+	t, ok := parseUTC(s)
 	for _, layout := range [...]string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, true
+		if ok {
+			break
 		}
+		var err error
+		t, err = time.Parse(layout, s)
+		ok = err == nil
 	}
-	return time.Time{}, false
+	if !ok || !inRange(t) {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// inRange reports whether t's Unix nanoseconds fit an int64, with a year of
+// margin at either end.
+func inRange(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 1678 && y <= 2261
 }
 
 // parseUTC is the fast path for "2006-01-02T15:04:05[.fraction]Z", the form

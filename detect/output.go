@@ -32,6 +32,7 @@ func Record(st *store.Store, rr *store.RawReader, h Hit) (HitRecord, error) {
 	if err != nil {
 		return HitRecord{}, fmt.Errorf("original bytes of event %d: %w", h.ID, err)
 	}
+	raw = views.PrintedEvent(raw) // secrets redacted, as every printer does
 	rec := HitRecord{Rule: h.Rule.Name, Severity: h.Rule.Severity, Technique: h.Rule.Technique,
 		Description: h.Rule.Description, AuditID: e.AuditID, Threshold: h.Fired}
 	if !e.Time.IsZero() {

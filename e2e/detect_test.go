@@ -57,6 +57,8 @@ func TestE2EDetect(t *testing.T) {
 		"AUDIT_LOG_MAXSIZE=100", "AUDIT_LOG_COMPRESS=0", "AUDIT_POLICY="+policy,
 		"APISERVER_EXTRA_ARGS=--allow-privileged=true")
 	startAPIServers(t, a)
+	// The same detections live: watch follows the log while the actions run.
+	live := newFollower(t, "detect-live", "watch", "-o", "jsonl", "--detect-only", "--no-state", "--history", "all", a.dir)
 
 	tmp := t.TempDir()
 	k := func(stdin string, args ...string) {
@@ -206,6 +208,35 @@ type: Normal
 		}
 	}
 	t.Logf("%d hits of %d rules", len(hits), len(fired))
+
+	// watch --detect-only printed the same hits (rule and auditID), each once.
+	key := func(l string) string {
+		var h struct{ Rule, AuditID string }
+		if err := json.Unmarshal([]byte(l), &h); err != nil {
+			t.Fatalf("live line %q: %v", l, err)
+		}
+		return h.Rule + " " + h.AuditID
+	}
+	batch := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		batch[key(l)]++
+	}
+	waitUntil(t, "watch --detect-only to print every hit", func() bool { return live.lines() >= len(hits) })
+	live.stop()
+	liveOut, err := os.ReadFile(live.outs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(string(liveOut)), "\n") {
+		k := key(l)
+		if seen[k]++; batch[k] == 0 || seen[k] > 1 {
+			t.Errorf("watch --detect-only printed %s (batch: %d, live so far: %d)", k, batch[k], seen[k])
+		}
+	}
+	if len(seen) != len(batch) {
+		t.Errorf("watch --detect-only printed %d distinct hits, kaudit detect %d", len(seen), len(batch))
+	}
 }
 
 // csrYAML makes a client-certificate CertificateSigningRequest named det-csr.

@@ -336,7 +336,8 @@ func TestE2EForwardTUIReceiverDown(t *testing.T) {
 	defer lj.Close()
 	writeEvents(t, lj, 0, 10)
 	port := freePort(t)
-	cmd := fmt.Sprintf("env TERM=xterm-256color NO_COLOR=1 %s watch --state-dir %s --forward otlp+http://127.0.0.1:%d --forward-max-inflight 64KiB --cluster-name tui %s; echo KAUDIT-EXITED $?; sleep 30",
+	// One sender (--forward-concurrency 1): file order is asserted.
+	cmd := fmt.Sprintf("env TERM=xterm-256color NO_COLOR=1 %s watch --state-dir %s --forward otlp+http://127.0.0.1:%d --forward-max-inflight 64KiB --forward-concurrency 1 --cluster-name tui %s; echo KAUDIT-EXITED $?; sleep 30",
 		bin, state, port, dir)
 	p := newPane(t, 120, 40, cmd)
 	p.waitFor("the live UI", func(s string) bool { return strings.Contains(s, "LIVE") && events(s) == 10 })

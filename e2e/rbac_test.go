@@ -134,7 +134,7 @@ func checkRBAC(t *testing.T, bin string, api *apiServer) {
 		return o.Bytes(), e.Bytes()
 	}
 	table, _ := kaudit("-o", "jsonl", dir)
-	yaml, warnings := kaudit("-o", "yaml", dir)
+	yaml, warnings := kaudit("-o", "yaml", "--include-risky", dir) // the grants themselves are under test
 	fix := filepath.Join(dir, "kaudit-fix.yaml")
 	if err := os.WriteFile(fix, yaml, 0o644); err != nil {
 		t.Fatal(err)

@@ -220,10 +220,10 @@ func TestNoLossNoDupUnderRetries(t *testing.T) {
 			in := newIntake(t, func(n int, body []byte, w http.ResponseWriter) {
 				switch {
 				case n%3 == 1:
-					http.Error(w, "busy", 503)
+					http.Error(w, "busy", http.StatusServiceUnavailable)
 					return
 				case n%7 == 2 && len(eventNums(body)) > 1: // one event alone would be dead-lettered
-					http.Error(w, "too big", 413)
+					http.Error(w, "too big", http.StatusRequestEntityTooLarge)
 					return
 				}
 				l.add(body)

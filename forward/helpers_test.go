@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kaudit/kaudit/audit"
+	"github.com/kaudit/kaudit/internal/testwait"
 )
 
 var testID = Identity{Cluster: "prod-eu", Host: "cp-1"}
@@ -121,11 +122,11 @@ func (s *sleeps) got() []time.Duration {
 	return append([]time.Duration(nil), s.d...)
 }
 
-// drain closes f, failing the test if it does not drain within 2 minutes
-// (generous: -race on a busy machine encodes slowly).
+// drain closes f, failing the test if it does not drain before the test
+// binary's deadline (-race on a busy machine encodes slowly).
 func drain(t testing.TB, f *Forwarder) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), testwait.Deadline(t))
 	defer cancel()
 	if left := f.Close(ctx); left != 0 {
 		t.Fatalf("Close left %d events undelivered; stats %+v", left, f.Stats())

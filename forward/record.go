@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kaudit/kaudit/audit"
+	"github.com/kaudit/kaudit/redact"
 )
 
 // Record is one event as it is forwarded.
@@ -61,7 +62,9 @@ func (id Identity) Records(evs []audit.Event, observed time.Time) []Record {
 	out := make([]Record, len(evs))
 	for i := range evs {
 		ev := evs[i].Clone()
-		out[i] = Record{Event: ev, ID: EventID(id.Cluster, id.Host, ev.Raw), Observed: observed}
+		rid := EventID(id.Cluster, id.Host, ev.Raw) // of the original line: stable whatever is shown
+		ev.Raw = redact.Output(ev.Raw)
+		out[i] = Record{Event: ev, ID: rid, Observed: observed}
 	}
 	return out
 }

@@ -12,6 +12,15 @@ import (
 // MaxBatch is the most events a Batch holds.
 const MaxBatch = 512
 
+// minEventLine is fewer bytes than any audit event line takes: a chunk of
+// n bytes is sized for at most n/minEventLine events at first (an EventList
+// line holding more grows the slice).
+const minEventLine = 128
+
+// detailPerChunk is how many problems of one kind a chunk reports one by
+// one; the rest are counted (the Reporter prints 10 per file and kind).
+const detailPerChunk = DefaultReportLimit
+
 // worker decodes chunks: it splits a chunk into lines (or takes the
 // documents the reader found), decodes each with audit.Decode, and cuts the
 // events into batches. It allocates per chunk, never per line: one event
@@ -38,8 +47,11 @@ func (w *worker) decode(j *job) {
 		b.finish(b.prev)
 		return
 	}
-	b.events = make([]audit.Event, 0, j.nl+1)
-	b.offsets = make([]int64, 0, j.nl+1)
+	// Size for the events the chunk can hold, not for its lines: a chunk
+	// of blank or junk lines must not allocate an event per line.
+	est := min(j.nl+1, len(j.buf)/minEventLine+1)
+	b.events = make([]audit.Event, 0, est)
+	b.offsets = make([]int64, 0, est)
 	buf, line := j.buf, j.line
 	for start := 0; start < len(buf); {
 		end, next := len(buf), len(buf)
@@ -71,9 +83,13 @@ func (w *worker) one(b *batcher, doc []byte, at int, line int64, end int, endLin
 	evs, err := audit.Decode(doc, b.events)
 	b.events = evs
 	bad := false
+	var invalid string
 	for k := n0; k < len(evs); k++ {
 		b.offsets = append(b.offsets, b.j.off+int64(at+rawOffset(doc, evs[k].Raw)))
 		bad = bad || evs[k].BadUTF8
+		if invalid == "" {
+			invalid = evs[k].Check()
+		}
 	}
 	if err != nil {
 		kind, msg := decodeProblem(err)
@@ -84,6 +100,9 @@ func (w *worker) one(b *batcher, doc []byte, at int, line int64, end int, endLin
 	}
 	if bad {
 		b.problem(line, BadUTF8, "invalid UTF-8 (replaced with U+FFFD); event kept")
+	}
+	if invalid != "" {
+		b.problem(line, Invalid, invalid)
 	}
 	b.added(n0)
 	if b.j.doc {
@@ -156,6 +175,10 @@ type batcher struct {
 	offsets []int64
 	start   int      // first event not yet in a batch
 	prev    Position // after the last line (or document) fully decoded
+
+	detailed [NumProblemKinds]int   // problems of each kind recorded one by one
+	summed   [NumProblemKinds]int   // 1 + index in j.problems of the kind's summing record, or 0
+	lastLine [NumProblemKinds]int64 // the last line the summing record counts
 }
 
 // added is called after a line's events, events[n0:], were appended; prev
@@ -179,6 +202,12 @@ func (b *batcher) finish(pos Position) {
 	if len(b.events) > b.start {
 		b.flush(len(b.events), pos)
 	}
+	for k, i := range b.summed {
+		if i > 0 {
+			p := &b.j.problems[i-1]
+			p.Msg = fmt.Sprintf("%d more %s lines through line %d, not listed one by one", p.More+1, ProblemKind(k), b.lastLine[k])
+		}
+	}
 }
 
 func (b *batcher) flush(upto int, pos Position) {
@@ -193,8 +222,22 @@ func (b *batcher) flush(upto int, pos Position) {
 	b.start = upto
 }
 
+// problem records a problem on line. Past detailPerChunk of one kind in
+// the chunk, problems of that kind are only counted, in one summing record
+// (Problem.More), so memory does not grow with the number of bad lines.
 func (b *batcher) problem(line int64, kind ProblemKind, msg string) {
-	b.j.problems = append(b.j.problems, Problem{Path: b.j.src.path, Line: line, Kind: kind, Msg: msg})
+	if b.detailed[kind] < detailPerChunk {
+		b.detailed[kind]++
+		b.j.problems = append(b.j.problems, Problem{Path: b.j.src.path, Line: line, Kind: kind, Msg: msg})
+		return
+	}
+	b.lastLine[kind] = line
+	if i := b.summed[kind]; i > 0 {
+		b.j.problems[i-1].More++
+		return
+	}
+	b.j.problems = append(b.j.problems, Problem{Path: b.j.src.path, Line: line, Kind: kind})
+	b.summed[kind] = len(b.j.problems)
 }
 
 // DecodeProblem turns an audit.Decode error into a problem kind and

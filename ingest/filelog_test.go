@@ -189,6 +189,7 @@ func TestPositionsFinishedRoundTrip(t *testing.T) {
 	if err := p.Flush(); err != nil {
 		t.Fatal(err)
 	}
+	p.Close()
 	p2, err := OpenPositions(state)
 	if err != nil {
 		t.Fatal(err)

@@ -142,24 +142,72 @@ func savePositions(dir string, positions map[string]Checkpoint, finished map[str
 // Positions keeps the checkpoints of the sources of one process and writes
 // them when they changed (on a ticker, and at stop), never per line.
 //
+// It holds the state directory's lock (LockFile) from OpenPositions to
+// Close: a second process gets a *StateDirBusyError. Flush also merges: it
+// reads the file again and replaces only the entries this process set, so
+// entries written by anyone else are never dropped.
+//
+// A Flush that fails (a full or unwritable state dir) keeps the changes for
+// the next one and is recorded: Health says so, for the header, status and
+// the exit code.
+//
 // Goroutines: any; a mutex guards it. Typically Tail.Acked is read by the
 // flushing goroutine and handed to Set just before Flush.
 type Positions struct {
-	dir      string
-	entries  map[string]Checkpoint
-	finished map[string][]FinishedFile // by source: the main reader's FileLog
-	dirty    bool
-	now      func() time.Time
-	mu       sync.Mutex
+	dir         string
+	entries     map[string]Checkpoint
+	finished    map[string][]FinishedFile // by source: the main reader's FileLog
+	own         map[string]bool           // entries keys this process set
+	ownFinished map[string]bool           // finished sources this process set
+	dirty       bool
+	now         func() time.Time
+	lock        *os.File
+	health      Health
+	mu          sync.Mutex
 }
 
-// OpenPositions loads dir's positions file (see LoadPositions).
+// Health is how saving positions went.
+type Health struct {
+	Failures  int       // flushes that failed since OpenPositions
+	Failing   bool      // the last flush failed: the file on disk is behind
+	LastError string    // why the last failure failed
+	LastFail  time.Time // when
+	LastSaved time.Time // the last successful write (zero: none yet)
+}
+
+// OpenPositions takes dir's lock (creating dir) and loads its positions
+// file (see LoadPositions). Close releases the lock.
 func OpenPositions(dir string) (*Positions, error) {
-	m, fin, err := loadPositions(dir)
+	lock, err := lockStateDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	return &Positions{dir: dir, entries: m, finished: fin, now: time.Now}, nil
+	m, fin, err := loadPositions(dir)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return &Positions{dir: dir, entries: m, finished: fin, own: map[string]bool{}, ownFinished: map[string]bool{},
+		now: time.Now, lock: lock}, nil
+}
+
+// Close releases the state directory (without flushing).
+func (p *Positions) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.lock == nil {
+		return nil
+	}
+	err := p.lock.Close()
+	p.lock = nil
+	return err
+}
+
+// Health reports how saving went so far.
+func (p *Positions) Health() Health {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.health
 }
 
 // Finished returns the files source's main reader finished, as last saved
@@ -178,6 +226,7 @@ func (p *Positions) SetFinished(source string, es []FinishedFile) {
 		return
 	}
 	p.finished[source] = slices.Clone(es)
+	p.ownFinished[source] = true
 	p.dirty = true
 }
 
@@ -201,6 +250,7 @@ func (p *Positions) Set(c Checkpoint) {
 	}
 	c.Updated = p.now().UTC()
 	p.entries[c.Key()] = c
+	p.own[c.Key()] = true
 	p.dirty = true
 }
 
@@ -211,10 +261,31 @@ func (p *Positions) Flush() error {
 	if !p.dirty {
 		return nil
 	}
-	if err := savePositions(p.dir, p.entries, p.finished); err != nil {
+	// Merge: what is on disk now, with this process's entries replaced.
+	m, fin, err := loadPositions(p.dir)
+	if err != nil {
+		m, fin = map[string]Checkpoint{}, map[string][]FinishedFile{} // unreadable: rewrite it
+	}
+	for k := range p.own {
+		m[k] = p.entries[k]
+	}
+	for src := range p.ownFinished {
+		fin[src] = p.finished[src]
+	}
+	if err := savePositions(p.dir, m, fin); err != nil {
+		p.health.Failures++
+		p.health.Failing, p.health.LastError, p.health.LastFail = true, err.Error(), p.now()
+		if p.lock != nil {
+			writeLockRecord(p.lock, p.health)
+		}
 		return err
 	}
+	if p.health.Failing && p.lock != nil {
+		writeLockRecord(p.lock, Health{})
+	}
+	p.entries, p.finished = m, fin
 	p.dirty = false
+	p.health.Failing, p.health.LastSaved = false, p.now()
 	return nil
 }
 
@@ -236,6 +307,11 @@ func fingerprintOf(r io.ReaderAt, n int64) (fingerprint, error) {
 	}
 	s := sha256.Sum256(buf)
 	return fingerprint{n: int(n), sum: hex.EncodeToString(s[:])}, nil
+}
+
+func fingerprintOfBytes(b []byte) fingerprint {
+	s := sha256.Sum256(b)
+	return fingerprint{n: len(b), sum: hex.EncodeToString(s[:])}
 }
 
 func fingerprintOfStream(r io.Reader, n int) (fingerprint, error) {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/kaudit/kaudit/termsafe"
 )
 
 // ProblemKind says what was wrong with a piece of input.
@@ -24,12 +26,13 @@ const (
 	Binary                          // a file that is not text; skipped
 	NoAuditFiles                    // a directory without audit*.log* files
 	Rejected                        // a webhook request refused (credentials, busy, stopping)
+	Invalid                         // an event with a bad time, no auditID or stage, or a bad code; the event is kept
 
 	// NumProblemKinds is the number of kinds; Summary.Problems is indexed by kind.
 	NumProblemKinds = iota
 )
 
-var kindNames = [NumProblemKinds]string{"malformed", "too long", "unrecognised", "invalid UTF-8", "truncated", "unreadable", "empty", "binary", "no audit files", "rejected"}
+var kindNames = [NumProblemKinds]string{"malformed", "too long", "unrecognised", "invalid UTF-8", "truncated", "unreadable", "empty", "binary", "no audit files", "rejected", "invalid field"}
 
 // String names the kind as the summary line does ("malformed", "too long", ...).
 func (k ProblemKind) String() string {
@@ -47,7 +50,13 @@ type Problem struct {
 	Kind ProblemKind
 	Msg  string // why, e.g. Decode's error message
 	Lost int64  // events known to be lost with it (a deleted file a Tail's FileLog knows); 0: none or unknown
+	// More is how many further problems of the same kind this record
+	// stands for (a run of bad lines counted, not listed one by one).
+	More int64
 }
+
+// Count is how many problems p stands for: 1 + More.
+func (p Problem) Count() int { return 1 + int(p.More) }
 
 // String formats the problem as "path:line: msg" ("path: msg" when Line is 0),
 // the form editors and terminals turn into links.
@@ -100,7 +109,7 @@ func (r *Reporter) Report(p Problem) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if int(p.Kind) < NumProblemKinds {
-		r.counts[p.Kind]++
+		r.counts[p.Kind] += p.Count()
 	}
 	r.files[p.Path] = struct{}{}
 	k := reportKey{p.Path, p.Kind}
@@ -108,9 +117,11 @@ func (r *Reporter) Report(p Problem) {
 	if n == 0 {
 		r.order = append(r.order, k)
 	}
-	r.perFile[k] = n + 1
+	r.perFile[k] = n + p.Count()
 	if n < r.limit {
-		r.write("kaudit: warning: " + p.String() + "\n")
+		// Paths and messages carry client bytes (file names, object keys):
+		// escaped so that they cannot drive the terminal.
+		r.write("kaudit: warning: " + termsafe.Printable(p.String()) + "\n")
 	}
 }
 
@@ -177,7 +188,7 @@ func (r *Reporter) Close() error {
 	// more" lines come out in the same order as the warnings above them.
 	for _, k := range r.order {
 		if extra := r.perFile[k] - r.limit; extra > 0 {
-			r.write(fmt.Sprintf("kaudit: warning: %s: ... and %d more %s\n", k.path, extra, k.kind))
+			r.write(fmt.Sprintf("kaudit: warning: %s: ... and %d more %s\n", termsafe.Printable(k.path), extra, k.kind))
 		}
 	}
 	if s := r.summary(); s != "" {

@@ -30,8 +30,8 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 type source struct {
 	path       string
 	dev, inode uint64
-	raw        io.ReaderAt // *os.File or *Spool
-	file       *os.File    // a plain regular file serving as raw, or nil
+	raw        io.ReaderAt // *heldFile, *lazyFile or *Spool
+	file       *os.File    // the descriptor of a plain regular file being read, or nil
 	emitted    bool        // a batch of this source was emitted: keep file open
 }
 
@@ -78,6 +78,7 @@ type reader struct {
 	maxLine int
 	stdin   io.Reader
 	sources []*source
+	fatal   error // why reading stopped early, not because of the input
 }
 
 func (r *reader) run(inputs []input) {
@@ -130,10 +131,19 @@ func (r *reader) input(in input) bool {
 	if in.stdin {
 		rd = r.stdin
 	} else {
-		f, err := os.Open(in.path)
+		f, err := openInput(in.path)
+		if isFDExhausted(err) {
+			// Not the input's fault: stop, rather than skip it and the
+			// files after it and exit 0.
+			r.fatal = fmt.Errorf("%s: %w", in.path, err)
+			return false
+		}
 		if err != nil {
 			return r.problem(in.path, 0, Unreadable, "cannot read: "+errText(err))
 		}
+		// Read once, then closed: events' bytes are read again by path
+		// (lazyFile), so any number of files can be replayed.
+		defer f.Close()
 		r.sources = append(r.sources, src)
 		fi, err := f.Stat()
 		if err != nil {
@@ -145,8 +155,6 @@ func (r *reader) input(in input) bool {
 			stream = false
 			src.file = f
 			nhead, _ = f.ReadAt(head[:], 0) // peek without moving the read offset
-		} else {
-			defer f.Close()
 		}
 		rd = f
 	}
@@ -162,10 +170,7 @@ func (r *reader) input(in input) bool {
 	if nhead == 2 && head[0] == 0x1f && head[1] == 0x8b {
 		// gzip, whatever the name says. Its bytes can only be read again
 		// through the spool.
-		if src.file != nil {
-			defer src.file.Close()
-			src.file = nil
-		}
+		src.file = nil
 		zr, err := gzip.NewReader(rd)
 		if err != nil {
 			kind := Unreadable
@@ -178,7 +183,7 @@ func (r *reader) input(in input) bool {
 	}
 	fr := &fileReader{r: r, src: src, rd: rd, stream: in.stdin}
 	if src.file != nil {
-		src.raw = src.file
+		src.raw = newLazyFile(src.file, src.path, src.dev, src.inode)
 	} else {
 		fr.spool = NewSpool()
 		src.raw = fr.spool

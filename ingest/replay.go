@@ -51,11 +51,11 @@ type Batch struct {
 	// Offsets[i] is where Events[i].Raw starts within Raw: reading
 	// len(Events[i].Raw) bytes there gives Events[i].Raw again.
 	Offsets []int64
-	// Raw reads the original bytes again. For a plain file it is the
-	// *os.File itself, kept open for the life of the process (the events
-	// refer to it; it is never closed by ingest once a batch referred to
-	// it). For stdin, pipes and .gz files it is a *Spool holding the
-	// decompressed stream.
+	// Raw reads the original bytes again. For a plain file it opens the
+	// file again by path (checking it is the same file), through a small
+	// cache of descriptors; a followed file stays open until the consumer
+	// calls Raw's Release, if it has one. For stdin, pipes and .gz files
+	// it is a *Spool holding the decompressed stream.
 	Raw io.ReaderAt
 	Pos Position // after the last line of this batch
 }
@@ -161,18 +161,14 @@ func (r *Replay) Run(ctx context.Context, emit func(Batch) error) (Summary, erro
 	cancel()
 	if err != nil {
 		if !usesStdin {
-			// Wait so that no goroutine outlives Run, then close the files
-			// that no emitted batch refers to.
-			wg.Wait()
-			for _, s := range rd.sources {
-				if s.file != nil && !s.emitted {
-					s.file.Close()
-				}
-			}
+			wg.Wait() // no goroutine outlives Run
 		}
 		return sum, err
 	}
 	wg.Wait()
+	if rd.fatal != nil {
+		return sum, rd.fatal
+	}
 	if sum.Files == 0 {
 		return sum, ErrNoInput
 	}
@@ -203,7 +199,7 @@ func (r *Replay) emitAll(ctx context.Context, ordered <-chan *job, sum *Summary,
 			return err
 		}
 		for _, p := range j.problems {
-			sum.Problems[p.Kind]++
+			sum.Problems[p.Kind] += p.Count()
 			if r.OnProblem != nil {
 				r.OnProblem(p)
 			}
@@ -221,9 +217,6 @@ func (r *Replay) emitAll(ctx context.Context, ordered <-chan *job, sum *Summary,
 			}
 			sum.Bytes += e.bytes
 			sum.Lines += e.lines
-			if e.src.file != nil && !e.src.emitted {
-				e.src.file.Close() // nothing refers to it
-			}
 		}
 	}
 }

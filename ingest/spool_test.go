@@ -120,7 +120,7 @@ func TestRawReadAt(t *testing.T) {
 		stdin io.Reader
 		raw   string
 	}{
-		{"plain", []string{plain}, nil, "*os.File"},
+		{"plain", []string{plain}, nil, "*ingest.lazyFile"},
 		{"gzip", []string{gzipped}, nil, "*ingest.Spool"},
 		{"stdin", []string{"-"}, strings.NewReader(data), "*ingest.Spool"},
 		{"stdin gzip", []string{"-"}, strings.NewReader(gz(t, data)), "*ingest.Spool"},
@@ -144,20 +144,50 @@ func TestRawReadAt(t *testing.T) {
 	}
 }
 
-// TestUnusedFilesClosed: a file without events is closed after reading; a
-// file with events stays open for Raw.
+// TestUnusedFilesClosed: every file is closed after reading (events' bytes
+// are read again by path, through the cache); reading them back opens one
+// descriptor, and Release closes it.
 func TestUnusedFilesClosed(t *testing.T) {
 	dir := t.TempDir()
 	bad := writeFile(t, dir, "bad.log", lines("nope", "nope"))
 	good := writeFile(t, dir, "good.log", lines(ev("1")))
 	res := run(t, &Replay{Paths: []string{bad, good}})
+	b := res.batches[0]
+	b.Raw.(interface{ Release() }).Release() // run read the bytes back: drop that
 	if n := openCount(t, bad); n != 0 {
 		t.Errorf("bad.log open %d times after Run", n)
 	}
-	if n := openCount(t, good); n != 1 {
-		t.Errorf("good.log open %d times after Run, want 1 (Batch.Raw)", n)
+	if n := openCount(t, good); n != 0 {
+		t.Errorf("good.log open %d times after Run, want 0", n)
 	}
-	res.batches[0].Raw.(*os.File).Close()
+	got := make([]byte, len(b.Events[0].Raw))
+	if _, err := b.Raw.ReadAt(got, b.Offsets[0]); err != nil || string(got) != string(b.Events[0].Raw) {
+		t.Fatalf("read back %q, %v", got, err)
+	}
+	if n := openCount(t, good); n != 1 {
+		t.Errorf("good.log open %d times after a read back, want 1 (cached)", n)
+	}
+	b.Raw.(interface{ Release() }).Release()
+	if n := openCount(t, good); n != 0 {
+		t.Errorf("good.log open %d times after Release, want 0", n)
+	}
+}
+
+// TestLazyFileIdentity: a file replaced at its path after it was read is
+// not read as if it were the same file (while a descriptor of the old one
+// is cached, the old one's bytes are read, which is right too).
+func TestLazyFileIdentity(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "a.log", lines(ev("1")))
+	res := run(t, &Replay{Paths: []string{path}})
+	b := res.batches[0]
+	b.Raw.(interface{ Release() }).Release() // not held open: opened again by path
+	os.Remove(path)
+	writeFile(t, dir, "a.log", lines(ev("2")))
+	got := make([]byte, len(b.Events[0].Raw))
+	if _, err := b.Raw.ReadAt(got, b.Offsets[0]); err == nil {
+		t.Errorf("read the replaced file's bytes as the old one's: %q", got)
+	}
 }
 
 // openCount is how many of the process's descriptors refer to path.

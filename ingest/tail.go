@@ -3,7 +3,6 @@ package ingest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -227,10 +226,12 @@ func (t *Tail) Run(ctx context.Context, emit func(Batch) error) error {
 				}
 				cur = next
 				continue
-			case fi.Size() < cur.readOff():
-				t.problem(Problem{Path: target, Line: cur.line + 1, Kind: Truncated,
-					Msg: fmt.Sprintf("truncated in place to %d bytes (copytruncate) after %d bytes were read; reading again from its start", fi.Size(), cur.readOff())})
-				cur.restart()
+			case fi.Size() < cur.readOff() && fi.Size() >= cur.off:
+				cur.dropPartial() // only a partial last line was cut off
+			case fi.Size() < cur.readOff() || cur.overwritten || !cur.headIntact():
+				if err := t.truncatedInPlace(ctx, cur, target, fi.Size(), emit); err != nil {
+					return err
+				}
 				continue
 			}
 		}
@@ -270,6 +271,10 @@ func (t *Tail) follow(f *os.File, path string, from *resumeAt) (*follower, error
 		fl.off, fl.line = from.offset, from.line
 		fl.rd.(*fdReader).off = from.offset
 		fl.fp = from.fp
+		head := make([]byte, min(from.offset, fingerprintSize))
+		if n, _ := f.ReadAt(head, 0); n == len(head) {
+			fl.head = head
+		}
 	}
 	return fl, nil
 }
@@ -282,12 +287,41 @@ func (t *Tail) follow(f *os.File, path string, from *resumeAt) (*follower, error
 // heldFile turns stale (reads fail, rather than return other events' bytes)
 // and the file goes on as a new heldFile sharing the descriptor, which is
 // closed when every generation was released.
+//
+// The chunk handed on last is also kept (recent): reads of the events being
+// emitted are answered from it, never from the file, so a consumer reading
+// them in emit (the headless printer) gets them even when the file was
+// truncated an instant after they were read.
 type heldFile struct {
 	*os.File
-	t     *Tail
-	refs  *atomic.Int32 // generations not yet released, shared
-	stale atomic.Bool
-	once  sync.Once
+	t      *Tail
+	refs   *atomic.Int32 // generations not yet released, shared
+	stale  atomic.Bool
+	once   sync.Once
+	recent atomic.Pointer[memChunk]
+}
+
+// memChunk is bytes of a file read at off.
+type memChunk struct {
+	off int64
+	b   []byte
+}
+
+// keep makes b, read at off, the chunk reads are answered from.
+func (h *heldFile) keep(b []byte, off int64) { h.recent.Store(&memChunk{off: off, b: b}) }
+
+// readAt reads p at off from c if c holds off (c may be nil). A read
+// going past the chunk is short, with io.EOF, as at the end of a file: a
+// reader of a window (store.RawReader) takes what is there.
+func (c *memChunk) readAt(p []byte, off int64) (int, bool, error) {
+	if c == nil || off < c.off || off >= c.off+int64(len(c.b)) {
+		return 0, false, nil
+	}
+	n := copy(p, c.b[off-c.off:])
+	if n < len(p) {
+		return n, true, io.EOF
+	}
+	return n, true, nil
 }
 
 func (t *Tail) held(f *os.File) *heldFile {
@@ -300,6 +334,9 @@ func (t *Tail) held(f *os.File) *heldFile {
 var errOverwritten = errors.New("the file was truncated in place (copytruncate) and these bytes overwritten")
 
 func (h *heldFile) ReadAt(p []byte, off int64) (int, error) {
+	if n, ok, err := h.recent.Load().readAt(p, off); ok {
+		return n, err
+	}
 	if h.stale.Load() {
 		return 0, errOverwritten
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kaudit/kaudit/internal/testwait"
 )
 
 // TestTailMissingSaysOnce: following a path that is not there says so
@@ -34,10 +36,7 @@ func TestTailMissingSaysOnce(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			follow, file, named := tt.setup(t)
 			r := startTail(t, &Tail{Path: follow, Poll: 2 * time.Millisecond})
-			deadline := time.Now().Add(10 * time.Second)
-			for len(r.problemList()) == 0 && time.Now().Before(deadline) {
-				time.Sleep(5 * time.Millisecond)
-			}
+			testwait.Until(t, "the missing path said", func() bool { return len(r.problemList()) > 0 })
 			// Let many polls pass: each would have said it again.
 			for start := time.Now(); time.Since(start) < 100*time.Millisecond; {
 				time.Sleep(10 * time.Millisecond)

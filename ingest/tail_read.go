@@ -26,6 +26,12 @@ type follower struct {
 	fp    fingerprint
 	seen  time.Time // when it was opened (a followed file)
 
+	// head is the file's first bytes as read (up to fingerprintSize): a
+	// file whose start no longer holds them was truncated in place and
+	// written again (copytruncate), even if it grew past what was read.
+	head        []byte
+	overwritten bool // a read found the head changed: its bytes were dropped
+
 	off, line int64  // end of the last complete line handed on (or skipped)
 	pending   []byte // bytes from off on: a line without its newline yet
 	skipping  bool   // inside a line longer than MaxLine, skip bytes of it so far
@@ -43,7 +49,7 @@ func (fl *follower) restart() {
 		fl.src = &src
 	}
 	fl.off, fl.line, fl.pending, fl.skipping, fl.skip = 0, 0, nil, false, 0
-	fl.fp = fingerprint{}
+	fl.fp, fl.head, fl.overwritten = fingerprint{}, nil, false
 	if r, ok := fl.rd.(*fdReader); ok {
 		r.off = 0
 	}
@@ -76,6 +82,7 @@ func (fl *follower) pump(ctx context.Context, final bool, emit func(Batch) error
 		}
 		want := max(fl.t.chunk, len(fl.pending))
 		if r, ok := fl.rd.(*fdReader); ok {
+			fl.checkPending(r)
 			// Size the buffer to what is there: events alias it, so a few
 			// new lines must not pin a whole chunk.
 			fi, err := r.f.Stat()
@@ -95,6 +102,17 @@ func (fl *follower) pump(ctx context.Context, final bool, emit func(Batch) error
 		buf := make([]byte, p+want)
 		copy(buf, fl.pending)
 		n, eof, rerr := readFull(fl.rd, buf[p:])
+		if r, ok := fl.rd.(*fdReader); ok {
+			at := r.off - int64(n)
+			fl.noteHead(buf[p:p+n], at)
+			if !fl.headIntact() {
+				// Truncated and written again while being read: these bytes
+				// may be the new file's. Drop them; Run reads the rest of
+				// the old file from its copy, then the new one from its start.
+				r.off, fl.overwritten = at, true
+				return nil
+			}
+		}
 		data := buf[:p+n]
 		if fl.skipping {
 			i := bytes.IndexByte(data, '\n')
@@ -138,6 +156,56 @@ func (fl *follower) pump(ctx context.Context, final bool, emit func(Batch) error
 	}
 }
 
+// checkPending drops the partial last line read so far if the file no
+// longer holds it: a torn write cut off and overwritten (a spool trimming a
+// short write, a writer rewriting its last line). The line is then read
+// again from its start instead of being glued onto the old fragment.
+func (fl *follower) checkPending(r *fdReader) {
+	if len(fl.pending) == 0 || fl.skipping {
+		return
+	}
+	buf := make([]byte, len(fl.pending))
+	if n, _ := r.f.ReadAt(buf, fl.off); n == len(buf) && bytes.Equal(buf, fl.pending) {
+		return
+	}
+	fl.pending, r.off = nil, fl.off
+	fl.head = fl.head[:min(int64(len(fl.head)), fl.off)]
+}
+
+// noteHead records the file's first bytes from b, read at off.
+func (fl *follower) noteHead(b []byte, off int64) {
+	have := int64(len(fl.head))
+	if have >= fingerprintSize || off > have || off+int64(len(b)) <= have {
+		return
+	}
+	fl.head = append(fl.head, b[have-off:min(int64(len(b)), fingerprintSize-off)]...)
+}
+
+// headIntact reports whether the followed file still starts with the bytes
+// read from its start (a plain file only).
+func (fl *follower) headIntact() bool {
+	r, ok := fl.rd.(*fdReader)
+	// Only the complete lines handed on must stand: a partial last line
+	// may be cut off and written again (see checkPending).
+	head := fl.head[:min(int64(len(fl.head)), fl.off)]
+	if !ok || len(head) == 0 {
+		return true
+	}
+	buf := make([]byte, len(head))
+	n, _ := r.f.ReadAt(buf, 0)
+	return n == len(buf) && bytes.Equal(buf, head)
+}
+
+// dropPartial forgets the partial last line read so far (the file was cut
+// back to the end of its last complete line): it is read again from there.
+func (fl *follower) dropPartial() {
+	fl.pending, fl.skipping, fl.skip = nil, false, 0
+	if r, ok := fl.rd.(*fdReader); ok {
+		r.off = fl.off
+	}
+	fl.head = fl.head[:min(int64(len(fl.head)), fl.off)]
+}
+
 // end hands on (or reports) what follows the last newline of a file that
 // will not grow any more.
 func (fl *follower) end(emit func(Batch) error) error {
@@ -175,6 +243,9 @@ func (fl *follower) skipped(n int64) {
 func (fl *follower) handOn(chunk []byte, emit func(Batch) error) error {
 	if fl.spool != nil {
 		fl.spool.Write(chunk)
+	}
+	if k, ok := fl.src.raw.(interface{ keep([]byte, int64) }); ok {
+		k.keep(chunk, fl.off) // the batches' reads are answered from memory
 	}
 	nl := bytes.Count(chunk, []byte{'\n'})
 	j := &job{src: fl.src, buf: chunk, off: fl.off, line: fl.line, nl: nl}
@@ -230,7 +301,12 @@ func (t *Tail) ack(fl *follower, pos Position, last time.Time) {
 // checkpointAt is the checkpoint that acknowledging pos would record.
 func (t *Tail) checkpointAt(fl *follower, pos Position, last time.Time) Checkpoint {
 	if fl.fp.n < fingerprintSize && pos.Offset > int64(fl.fp.n) {
-		if fp, err := fingerprintOf(fl.src.raw, min(pos.Offset, fingerprintSize)); err == nil {
+		n := min(pos.Offset, fingerprintSize)
+		if int64(len(fl.head)) >= n {
+			// From the bytes read, not the file: it may have been
+			// truncated and written again since.
+			fl.fp = fingerprintOfBytes(fl.head[:n])
+		} else if fp, err := fingerprintOf(fl.src.raw, n); err == nil {
 			fl.fp = fp
 		}
 	}

@@ -2,8 +2,10 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -212,18 +214,25 @@ func matchFile(path string, cp *Checkpoint, want fingerprint) bool {
 
 // readBacklog reads one backup (plain or gzip) from it.offset to its end.
 func (t *Tail) readBacklog(ctx context.Context, it backlogItem, emit func(Batch) error) error {
-	f, err := os.Open(it.path)
-	if err != nil && it.alt != "" {
-		it.path = it.alt
-		f, err = os.Open(it.path)
+	f, err := openInput(it.path)
+	if errors.Is(err, fs.ErrNotExist) && it.alt != "" {
+		// lumberjack compressed it meanwhile: read the .gz.
+		if af, aerr := openInput(it.alt); aerr == nil || !errors.Is(aerr, fs.ErrNotExist) {
+			it.path, f, err = it.alt, af, aerr
+		}
+	}
+	if isFDExhausted(err) {
+		// Not the file's fault: stop (the positions stay before it)
+		// rather than skip it for good.
+		return fmt.Errorf("%s: %w", it.path, err)
 	}
 	if err != nil {
 		t.problem(Problem{Path: it.path, Kind: Unreadable, Msg: "cannot read: " + errText(err)})
 		return nil
 	}
+	defer f.Close() // read once; its events' bytes are read again by path
 	fi, err := f.Stat()
 	if err != nil {
-		f.Close()
 		t.problem(Problem{Path: it.path, Kind: Unreadable, Msg: "cannot read: " + errText(err)})
 		return nil
 	}
@@ -232,7 +241,6 @@ func (t *Tail) readBacklog(ctx context.Context, it backlogItem, emit func(Batch)
 	fl := &follower{t: t, src: src, w: worker{maxLine: t.MaxLine}, off: it.offset, line: it.line, fp: it.fp}
 	var head [2]byte
 	if n, _ := f.ReadAt(head[:], 0); n == 2 && head[0] == 0x1f && head[1] == 0x8b {
-		defer f.Close()
 		zr, err := gzip.NewReader(f)
 		if err != nil {
 			t.problem(Problem{Path: it.path, Kind: Unreadable, Msg: "not a readable gzip file: " + err.Error()})
@@ -248,14 +256,15 @@ func (t *Tail) readBacklog(ctx context.Context, it backlogItem, emit func(Batch)
 		src.raw = fl.spool
 		fl.rd = zr
 	} else {
-		src.raw, src.file = t.held(f), f
-		t.opened(1)
+		src.raw = newLazyFile(f, it.path, dev, ino)
 		fl.rd = &fdReader{f: f, off: it.offset}
 	}
 	err = fl.pump(ctx, true, emit)
 	if err == nil {
 		t.finished(fl)
 	}
-	fl.release()
+	if fl.spool != nil {
+		fl.spool.Close() // seals it; it stays readable
+	}
 	return err
 }

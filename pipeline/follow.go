@@ -66,21 +66,42 @@ func (f *follow) save(sinks *Sinks) error {
 	f.pos.Set(f.tail.Acked())
 	f.pos.SetFinished(f.src, f.finished.Entries())
 	sinks.commitForwarded(f.pos)
-	return f.pos.Flush()
+	if err := f.pos.Flush(); err != nil {
+		return fmt.Errorf("saving positions: %w", err)
+	}
+	return nil
+}
+
+// tellHealth says on warn that saving positions fails, or works again.
+func (f *follow) tellHealth(err error, every time.Duration, warn io.Writer) {
+	if f.pos == nil || warn == nil {
+		return
+	}
+	h := f.pos.Health()
+	switch {
+	case err != nil && (h.Failures == 1 || h.Failures%60 == 0):
+		fmt.Fprintf(warn, "kaudit: error: cannot save positions (%d attempts so far, retrying every %s): %s\n", h.Failures, every, h.LastError)
+	case err == nil && h.Failures > 0 && !h.LastSaved.IsZero() && h.LastSaved.Sub(h.LastFail) <= 2*every:
+		fmt.Fprintf(warn, "kaudit: positions saved again after %d failed attempts\n", h.Failures)
+	}
 }
 
 // flushLoop saves every period until stop is closed, and the sinks'
 // counters with it; it returns the first error.
-func (f *follow) flushLoop(every time.Duration, sinks *Sinks, stop <-chan struct{}) error {
+// A failing save is said on warn at once (and every minute while it
+// lasts), retried every period, and said again when it works again.
+func (f *follow) flushLoop(every time.Duration, sinks *Sinks, warn io.Writer, stop <-chan struct{}) error {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	var first error
 	for {
 		select {
 		case <-tick.C:
-			if err := f.save(sinks); err != nil && first == nil {
+			err := f.save(sinks)
+			if err != nil && first == nil {
 				first = err
 			}
+			f.tellHealth(err, every, warn)
 			_ = sinks.saveStats()
 		case <-stop:
 			return first

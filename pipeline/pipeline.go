@@ -53,6 +53,9 @@ type Config struct {
 
 	Sinks *Sinks    // forwarding (nil: none); the pipeline closes them
 	Warn  io.Writer // what the sinks could not deliver at stop (nil: nowhere)
+	// Errs hears of errors while running: positions that cannot be saved
+	// (nil: nowhere; the terminal UI reads PositionsHealth instead).
+	Errs io.Writer
 }
 
 // Pipeline is sources -> one writer -> consumers, running: the hook the
@@ -117,6 +120,16 @@ func (p *Pipeline) Wait() error {
 // cancellation); valid after Done.
 func (p *Pipeline) Err() error { return p.err }
 
+// PositionsHealth is how saving the followed log's positions goes (ok is
+// false when there are none: no state dir, or not a followed log). Any
+// goroutine may call it.
+func (p *Pipeline) PositionsHealth() (h ingest.Health, ok bool) {
+	if p.follow == nil || p.follow.pos == nil {
+		return h, false
+	}
+	return p.follow.pos.Health(), true
+}
+
 // Undelivered is the number of events the sinks were left holding at stop;
 // valid after Done.
 func (p *Pipeline) Undelivered() int64 { return p.undelivered }
@@ -125,14 +138,18 @@ func (p *Pipeline) Undelivered() int64 { return p.undelivered }
 // then stops everything else in order.
 func (p *Pipeline) run(ctx context.Context) {
 	defer close(p.done)
-	srcCtx, stopSource := context.WithCancel(ctx)
+	srcParent := ctx
+	if p.cfg.Front != nil {
+		// The source outlives the cancellation: it stops once the front did.
+		srcParent = context.WithoutCancel(ctx)
+	}
+	srcCtx, stopSource := context.WithCancel(srcParent)
 	defer stopSource()
 	var frontErr error
 	var front sync.WaitGroup
 	frontCtx, stopFront := context.WithCancel(ctx)
+	defer stopFront()
 	if p.cfg.Front != nil {
-		// The source outlives the cancellation: it stops once the front did.
-		srcCtx, stopSource = context.WithCancel(context.WithoutCancel(ctx))
 		front.Go(func() {
 			frontErr = p.cfg.Front(frontCtx)
 			stopSource()
@@ -155,6 +172,9 @@ func (p *Pipeline) run(ctx context.Context) {
 	flushErr := <-flushed
 	if p.follow != nil {
 		flushErr = cmp.Or(flushErr, p.follow.save(p.cfg.Sinks))
+		if p.follow.pos != nil {
+			p.follow.pos.Close()
+		}
 	}
 	if errors.Is(err, context.Canceled) {
 		err = nil
@@ -174,7 +194,7 @@ func (p *Pipeline) startFlusher() (stop chan struct{}, flushed chan error) {
 	if every <= 0 {
 		every = time.Second
 	}
-	go func() { flushed <- p.follow.flushLoop(every, p.cfg.Sinks, stop) }()
+	go func() { flushed <- p.follow.flushLoop(every, p.cfg.Sinks, p.cfg.Errs, stop) }()
 	return stop, flushed
 }
 

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -50,6 +51,12 @@ func (p *Printer) print(st *store.Store, from, to store.ID) error {
 		})
 	} else {
 		err = views.WriteRaw(p.bw, st, kept, false)
+	}
+	var ue *store.UnreadableError
+	if errors.As(err, &ue) {
+		// The others were printed; following goes on.
+		fmt.Fprintf(p.Errs, "kaudit: warning: %v\n", ue)
+		err = nil
 	}
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package query
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -235,7 +236,10 @@ func runJQ(ec *evalCtx, cand *store.Set, code *gojq.Code, lits []lit) (t, f *sto
 	var firstErr atomic.Pointer[error]
 	fail := func(err error) { firstErr.CompareAndSwap(nil, &err) }
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), nblocks) {
+	workers := min(runtime.GOMAXPROCS(0), nblocks)
+	bud := newBudget(ec.ctx, workers)
+	defer bud.stop()
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -246,8 +250,8 @@ func runJQ(ec *evalCtx, cand *store.Set, code *gojq.Code, lits []lit) (t, f *sto
 				if b >= nblocks || firstErr.Load() != nil {
 					return
 				}
-				if err := ec.ctx.Err(); err != nil {
-					fail(err)
+				if bud.ctx.Err() != nil {
+					fail(context.Cause(bud.ctx))
 					return
 				}
 				res := &results[b]
@@ -265,7 +269,10 @@ func runJQ(ec *evalCtx, cand *store.Set, code *gojq.Code, lits []lit) (t, f *sto
 						continue
 					}
 					ec.decoded.Add(1)
-					switch firstOutput(ec, code, id, raw) {
+					bud.begin(w)
+					tr := firstOutput(ec, bud.ctx, code, id, raw)
+					bud.end(w)
+					switch tr {
 					case triT:
 						res.t = append(res.t, id)
 					case triF:
@@ -276,6 +283,9 @@ func runJQ(ec *evalCtx, cand *store.Set, code *gojq.Code, lits []lit) (t, f *sto
 		}()
 	}
 	wg.Wait()
+	if err := bud.err(); err != nil {
+		return nil, nil, err
+	}
 	if p := firstErr.Load(); p != nil {
 		return nil, nil, *p
 	}
@@ -290,19 +300,20 @@ func runJQ(ec *evalCtx, cand *store.Set, code *gojq.Code, lits []lit) (t, f *sto
 	return t, f, nil
 }
 
-// firstOutput runs code on one event and judges its first output.
-func firstOutput(ec *evalCtx, code *gojq.Code, id uint32, raw []byte) tri {
+// firstOutput runs code on one event, within ctx (the run's budget), and
+// judges its first output.
+func firstOutput(ec *evalCtx, ctx context.Context, code *gojq.Code, id uint32, raw []byte) tri {
 	v, err := ec.decode(id, raw)
 	if err != nil {
 		ec.jqError(err)
 		return triX
 	}
-	out, ok := code.RunWithContext(ec.ctx, v).Next()
+	out, ok := code.RunWithContext(ctx, v).Next()
 	if !ok {
 		return triX
 	}
 	if err, isErr := out.(error); isErr {
-		if ec.ctx.Err() == nil {
+		if ctx.Err() == nil {
 			ec.jqError(err)
 		}
 		return triX

@@ -8,7 +8,9 @@ import (
 
 	"github.com/itchyny/gojq"
 
+	"github.com/kaudit/kaudit/redact"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/termsafe"
 )
 
 // Program is a jq program run on each kept event (--jq), compiled once
@@ -42,8 +44,23 @@ func (e *EventError) Unwrap() error { return e.Err }
 // onError; the other events still run. It returns early on ctx's error or
 // when writing fails.
 func WriteJQ(ctx context.Context, w io.Writer, st *store.Store, events *store.Set, p *Program, onError func(*EventError)) error {
+	bud := newBudget(ctx, 1)
+	defer bud.stop()
+	if err := writeJQ(bud, w, st, events, p, onError); err != nil {
+		if berr := bud.err(); berr != nil {
+			return berr
+		}
+		return err
+	}
+	return bud.err()
+}
+
+// writeJQ is WriteJQ within a budget's context.
+func writeJQ(bud *jqBudget, w io.Writer, st *store.Store, events *store.Set, p *Program, onError func(*EventError)) error {
+	ctx := bud.ctx
 	bw := bufio.NewWriterSize(w, 1<<16)
 	rr := st.NewRawReader()
+	var missing *store.UnreadableError
 	it := events.Iterator()
 	for it.HasNext() {
 		if err := ctx.Err(); err != nil {
@@ -52,13 +69,18 @@ func WriteJQ(ctx context.Context, w io.Writer, st *store.Store, events *store.Se
 		id := it.Next()
 		raw, err := rr.Raw(id)
 		if err != nil {
-			return fmt.Errorf("original bytes of event %d: %w", id, err)
+			// Its file changed after it was read: skip it, say so at the end.
+			missing = missing.Note(fmt.Errorf("event %d: %w", id, err))
+			continue
 		}
-		v, err := DecodeJSON(raw)
+		// The program sees the event as printed: redacted (filters, which
+		// run before, see the original).
+		v, err := DecodeJSON(redact.Output(raw))
 		if err != nil {
 			onError(&EventError{ID: id, Err: err})
 			continue
 		}
+		bud.begin(0)
 		iter := p.code.RunWithContext(ctx, v)
 		for {
 			out, ok := iter.Next()
@@ -77,11 +99,18 @@ func WriteJQ(ctx context.Context, w io.Writer, st *store.Store, events *store.Se
 				onError(&EventError{ID: id, Err: err})
 				break
 			}
-			bw.Write(b)
+			// Writing may block on a slow reader (a pager): not the program's time.
+			bud.end(0)
+			bw.Write(termsafe.JSON(b))
 			if err := bw.WriteByte('\n'); err != nil {
 				return err
 			}
+			bud.begin(0)
 		}
+		bud.end(0)
 	}
-	return bw.Flush()
+	if err := bw.Flush(); err != nil || missing == nil {
+		return err
+	}
+	return missing
 }

@@ -43,7 +43,7 @@ func BenchmarkAnalyzeSuggest(b *testing.B) {
 	var denials, objects int
 	for b.Loop() {
 		a := Analyze(st, st.Requests())
-		s := Suggest(a.Denials, Options{})
+		s := Suggest(a.Denials, Options{IncludeRisky: true})
 		if err := s.WriteYAML(&bytes.Buffer{}); err != nil {
 			b.Fatal(err)
 		}

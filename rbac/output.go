@@ -35,12 +35,13 @@ func (s *Suggestion) WriteYAML(w io.Writer) error {
 		for _, warn := range o.Warnings {
 			comment(&b, "WARNING: "+warn)
 		}
-		doc, err := marshalYAML(o.k8s())
+		doc, err := reviewableYAML(o.k8s())
 		if err != nil {
 			return err
 		}
 		b.Write(doc)
 	}
+	s.writeWithheld(&b)
 	_, err := w.Write(b.Bytes())
 	return err
 }
@@ -93,7 +94,7 @@ func (o Object) k8s() any {
 }
 
 func (s *Suggestion) writeHeader(b *bytes.Buffer) {
-	comment(b, fmt.Sprintf("kaudit rbac: %d objects granting %d permissions, for %d denied requests. Review, then: kubectl apply -f FILE",
+	comment(b, fmt.Sprintf("kaudit rbac: %d objects granting %d permissions, for %d denied requests. Review, check with kubectl apply --dry-run=server -f FILE, then apply",
 		len(s.Objects), s.Permissions(), len(s.Covered)))
 	if len(s.Warnings) > 0 {
 		comment(b, fmt.Sprintf("WARNINGS (%d):", len(s.Warnings)))

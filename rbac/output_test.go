@@ -158,7 +158,7 @@ func TestYAMLReadsBack(t *testing.T) {
 	covered := 0
 	for name, path := range fixtures {
 		a := load(t, path)
-		for _, opt := range []Options{{}, {NoResourceNames: true}} {
+		for _, opt := range []Options{{}, {IncludeRisky: true}, {NoResourceNames: true, IncludeRisky: true}} {
 			s := Suggest(a.Denials, opt)
 			var y, j bytes.Buffer
 			if err := s.WriteYAML(&y); err != nil {

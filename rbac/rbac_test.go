@@ -52,7 +52,7 @@ func golden(t *testing.T, path string, got []byte) {
 
 func TestGolden(t *testing.T) {
 	for name, path := range fixtures {
-		for _, opt := range []Options{{}, {NoResourceNames: true}} {
+		for _, opt := range []Options{{IncludeRisky: true}, {NoResourceNames: true, IncludeRisky: true}} {
 			suffix := ""
 			if opt.NoResourceNames {
 				suffix = "-no-names"
@@ -105,7 +105,7 @@ func TestFixtureFigures(t *testing.T) {
 			for _, d := range a.Denials {
 				kinds[d.Kind]++
 			}
-			s := Suggest(a.Denials, Options{})
+			s := Suggest(a.Denials, Options{IncludeRisky: true})
 			got := fmt.Sprint(len(a.Denials), kinds, len(s.Covered), len(s.Objects), s.Permissions())
 			want := fmt.Sprint(tc.denials, tc.kinds, tc.covered, tc.objects, tc.permissions)
 			if got != want {
@@ -159,7 +159,7 @@ func TestRulesAreExact(t *testing.T) {
 			}
 			ds = append(ds, Denial{Request: r, Kind: KindRBAC})
 		}
-		s := Suggest(ds, Options{})
+		s := Suggest(ds, Options{IncludeRisky: true})
 		granted := map[string]bool{}
 		for _, o := range s.Objects {
 			for _, r := range o.Rules {
@@ -227,7 +227,7 @@ func keys(m map[string]bool) []string {
 func TestNeverWildcard(t *testing.T) {
 	for name, path := range fixtures {
 		a := load(t, path)
-		for _, opt := range []Options{{}, {NoResourceNames: true}} {
+		for _, opt := range []Options{{IncludeRisky: true}, {NoResourceNames: true, IncludeRisky: true}} {
 			s := Suggest(a.Denials, opt)
 			for _, o := range s.Objects {
 				for _, r := range o.Rules {
@@ -241,7 +241,7 @@ func TestNeverWildcard(t *testing.T) {
 	s := Suggest([]Denial{
 		{Request: Request{Subject: "eve", Verb: "get", Path: "/api/*"}, Kind: KindRBAC},
 		{Request: Request{Subject: "eve", Verb: "get", Resource: "pods", Namespace: "a", Name: "*"}, Kind: KindRBAC},
-	}, Options{})
+	}, Options{IncludeRisky: true})
 	if len(s.Objects) != 0 || len(s.Skipped) != 2 {
 		t.Errorf("requests with '*' gave %d objects and %d skipped, want 0 and 2: %v", len(s.Objects), len(s.Skipped), s.Skipped)
 	}
@@ -283,7 +283,7 @@ func TestWarnings(t *testing.T) {
 			if tc.d.Resource == "" && tc.d.Path == "" {
 				tc.d.Path = "/metrics"
 			}
-			s := Suggest([]Denial{tc.d}, Options{})
+			s := Suggest([]Denial{tc.d}, Options{IncludeRisky: true})
 			var y bytes.Buffer
 			if err := s.WriteYAML(&y); err != nil {
 				t.Fatal(err)
@@ -341,7 +341,7 @@ func TestSkipped(t *testing.T) {
 		{Request: Request{Subject: "x", Verb: "get", Resource: "pods", Namespace: "a"}, Kind: KindWebhook},
 		{Request: Request{Subject: "", Verb: "get", Resource: "pods", Namespace: "a"}, Kind: KindRBAC},
 		fixed,
-	}, Options{})
+	}, Options{IncludeRisky: true})
 	if len(s.Objects) != 0 {
 		t.Errorf("suggested %d objects, want none", len(s.Objects))
 	}

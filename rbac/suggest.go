@@ -12,6 +12,9 @@ type Options struct {
 	// NoResourceNames widens rules to every object of a resource instead of
 	// the objects the denials named.
 	NoResourceNames bool
+	// IncludeRisky emits the objects that carry a warning like the others;
+	// without it they are withheld (Suggestion.Withheld): see risky.go.
+	IncludeRisky bool
 }
 
 // Rule is one RBAC PolicyRule. Suggest builds rules whose cross product
@@ -61,6 +64,7 @@ type Suggestion struct {
 	Warnings []string // every warning, in object order
 	Skipped  []string // denials left out, and why
 	Covered  []Denial // the denials the objects allow
+	Withheld []Object // risky objects left out of Objects (see risky.go), role then binding
 }
 
 // Permissions counts what the suggested roles grant (see Rule.Permissions).
@@ -128,11 +132,19 @@ func Suggest(denials []Denial, opt Options) *Suggestion {
 		}
 		role.Warnings = roleWarnings(role, ds)
 		binding.Warnings = subjectWarnings(k.subject, ds)
+		withhold := !opt.IncludeRisky && len(role.Warnings)+len(binding.Warnings) > 0
 		for _, o := range []Object{role, binding} {
 			for _, w := range o.Warnings {
 				s.Warnings = append(s.Warnings, o.Ref()+": "+w)
 			}
-			s.Objects = append(s.Objects, o)
+			if withhold {
+				s.Withheld = append(s.Withheld, o)
+			} else {
+				s.Objects = append(s.Objects, o)
+			}
+		}
+		if withhold {
+			s.withheldDenials(ds)
 		}
 	}
 	return s

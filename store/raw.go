@@ -72,3 +72,28 @@ func (r *RawReader) Raw(id ID) ([]byte, error) {
 	}
 	return r.win[:ref.len], nil
 }
+
+// UnreadableError says that some events' original bytes could not be read
+// again (their file was truncated, rewritten or deleted after it was read):
+// a writer printing a set of events skips those and returns this error at
+// the end, so the others are printed and the loss is not silent.
+type UnreadableError struct {
+	Count int   // events skipped
+	First error // why the first one could not be read
+}
+
+func (e *UnreadableError) Error() string {
+	if e.Count == 1 {
+		return fmt.Sprintf("the original bytes of 1 event could not be read again (its file changed after it was read; it was not printed): %v", e.First)
+	}
+	return fmt.Sprintf("the original bytes of %d events could not be read again (their file changed after it was read; they were not printed); the first: %v", e.Count, e.First)
+}
+
+// Note counts one event whose bytes could not be read (err); e may be nil.
+func (e *UnreadableError) Note(err error) *UnreadableError {
+	if e == nil {
+		e = &UnreadableError{First: err}
+	}
+	e.Count++
+	return e
+}

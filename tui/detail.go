@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kaudit/kaudit/audit"
+	"github.com/kaudit/kaudit/redact"
 	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/views"
 )
@@ -38,6 +39,13 @@ func loadDetail(st *store.Store, id store.ID, tf timeFormat) tea.Cmd {
 }
 
 func renderDetail(st *store.Store, id store.ID, tf timeFormat) string {
+	return renderDetailSecrets(st, id, tf, false)
+}
+
+// renderDetailSecrets is renderDetail; show reveals the event's secrets
+// (the X key, confirmed), which are otherwise redacted unless the process
+// was started with --show-secrets.
+func renderDetailSecrets(st *store.Store, id store.ID, tf timeFormat, show bool) string {
 	e := st.Entry(id)
 	var b strings.Builder
 	fmt.Fprintf(&b, "by %s  at %s  code %s  latency %s\n", printable(orDash(userName(&e))), tf.format(e.Time),
@@ -79,6 +87,9 @@ func renderDetail(st *store.Store, id store.ID, tf timeFormat) string {
 	if err != nil {
 		fmt.Fprintf(&b, "\nEvent\n(original bytes unavailable: %v)\n", err)
 		return b.String()
+	}
+	if !show {
+		raw = redact.Output(raw)
 	}
 	rest, bodies := splitBodies(raw)
 	budget := colourLines

@@ -15,6 +15,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/kaudit/kaudit/query"
+	"github.com/kaudit/kaudit/redact"
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -286,6 +287,7 @@ func scanRaw(ctx context.Context, st *store.Store, ids []uint32, needle []byte, 
 		if err != nil {
 			continue
 		}
+		raw = redact.Output(raw) // find what the page shows, not a hidden secret
 		if re != nil && re.Match(raw) || re == nil && bytes.Contains(raw, needle) {
 			found = append(found, id)
 		}

@@ -36,6 +36,8 @@ type KeyMap struct {
 	// In an event's page: the previous and next row of the table, wrap
 	// long lines, copy the event (OSC 52), scroll sideways.
 	PrevEvent, NextEvent, Wrap, Copy, Left, Right key.Binding
+	// On an event's page: show its secrets, after a confirmation.
+	ShowSecrets key.Binding
 }
 
 // DefaultKeyMap returns the documented bindings (issue 4, "Keys").
@@ -77,6 +79,8 @@ func DefaultKeyMap() KeyMap {
 		Copy:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy JSON")),
 		Left:      key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/→", "scroll sideways")),
 		Right:     key.NewBinding(key.WithKeys("right", "l")),
+
+		ShowSecrets: key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "secrets")),
 	}
 }
 
@@ -92,7 +96,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		append(k.Table.FullHelp()[0], k.NextTab, k.PrevTab, tabs),
 		{k.Filter, k.Find, k.FindNext, k.FindPrev, k.Open, k.Back, k.Forward, k.Sort, k.SortDir, k.ZoomIn, k.ZoomOut, k.TimeRange},
-		{k.PrevEvent, k.NextEvent, k.Wrap, k.Left, k.Copy, k.Write, k.SelectDenial, k.SuggestRBAC, k.Follow, k.Pause, k.Problems, k.Policy, k.Help, k.Suspend, k.Quit},
+		{k.PrevEvent, k.NextEvent, k.Wrap, k.Left, k.Copy, k.ShowSecrets, k.Write, k.SelectDenial, k.SuggestRBAC, k.Follow, k.Pause, k.Problems, k.Policy, k.Help, k.Suspend, k.Quit},
 	}
 }
 

@@ -367,6 +367,10 @@ func (m Model) onKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	if nm, cmd, ok := m.policyKey(k); ok {
 		return nm, cmd
 	}
+	nm, cmd, ok := m.secretsKey(k)
+	if m = nm; ok {
+		return m, cmd
+	}
 	if m.over.pane != paneTable {
 		return m.paneKey(k)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/kaudit/kaudit/redact"
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -27,8 +28,11 @@ const (
 // scrollable page.
 type overlay struct {
 	pane pane
-	want store.ID   // the event paneLoading waits for
+	want store.ID   // the event paneLoading waits for, and paneEvent shows
 	page detailView // the text of the panes from paneEvent on
+	// confirm is set by a first X on an event's page: a second shows its
+	// secrets.
+	confirm bool
 }
 
 // paged reports whether a scrollable page is shown.
@@ -140,6 +144,7 @@ func (m Model) copyEvent(id store.ID) tea.Cmd {
 	st, clip := m.st, m.clip
 	return safe(func() tea.Msg {
 		raw, err := st.Raw(id, nil)
+		raw = redact.Output(raw) // the clipboard is an output too
 		switch {
 		case err != nil:
 			return noteMsg("copy failed: " + err.Error())

@@ -9,9 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/kaudit/kaudit/redact"
 	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/termsafe"
 )
@@ -128,7 +130,7 @@ func WriteJSONLines(w io.Writer, t *Table) error {
 		buf.Reset()
 		rowJSON(&buf, t.Columns, row)
 		buf.WriteByte('\n')
-		bw.Write(buf.Bytes())
+		bw.Write(termsafe.JSON(buf.Bytes())) // bidi, C1: as \u escapes
 	}
 	return bw.Flush()
 }
@@ -145,16 +147,37 @@ func WriteJSON(w io.Writer, t *Table) error {
 		buf.Reset()
 		rowJSON(&buf, t.Columns, row)
 		bw.WriteString("\n")
-		bw.Write(buf.Bytes())
+		bw.Write(termsafe.JSON(buf.Bytes())) // bidi, C1: as \u escapes
 	}
 	bw.WriteString("\n]\n")
 	return bw.Flush()
 }
 
+// PrintedEvent is what every printer shows of an event's original bytes
+// (outputBytes), for printers outside this package (detect's hits).
+func PrintedEvent(raw []byte) []byte { return outputBytes(raw) }
+
+// outputBytes is what is printed of an event's original bytes: its secrets
+// redacted (unless --show-secrets), invalid UTF-8 replaced with U+FFFD as
+// the warning about it says, so that the JSON printed is valid, and
+// terminal-unsafe runes escaped (termsafe.JSON).
+func outputBytes(raw []byte) []byte {
+	raw = redact.Output(raw)
+	if !utf8.Valid(raw) { // a fast ASCII scan for nearly every event
+		raw = bytes.ToValidUTF8(raw, []byte("\uFFFD"))
+	}
+	// Bidi overrides, C1 controls and the like are valid raw in JSON
+	// strings: printed as \u escapes, the same value, terminal-safe.
+	return termsafe.JSON(raw)
+}
+
 // WriteRaw writes the original bytes of every event in events, in ID (input)
 // order: one per line, or with asArray as one JSON array. An event that was a
 // pretty-printed, multi-line document is compacted so that it fits one line;
-// every other event is written unchanged.
+// secrets are redacted and invalid UTF-8 replaced (outputBytes); every other
+// event is written unchanged. Events whose bytes cannot be read again are
+// skipped and counted in the *store.UnreadableError returned after the
+// others were written.
 func WriteRaw(w io.Writer, st *store.Store, events *store.Set, asArray bool) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	r := st.NewRawReader()
@@ -163,13 +186,17 @@ func WriteRaw(w io.Writer, st *store.Store, events *store.Set, asArray bool) err
 		bw.WriteString("[")
 	}
 	n := 0
+	var missing *store.UnreadableError
 	it := events.Iterator()
 	for it.HasNext() {
 		id := it.Next()
 		raw, err := r.Raw(id)
 		if err != nil {
-			return fmt.Errorf("original bytes of event %d: %w", id, err)
+			// Its file changed after it was read: skip it, say so at the end.
+			missing = missing.Note(fmt.Errorf("event %d: %w", id, err))
+			continue
 		}
+		raw = outputBytes(raw)
 		if bytes.ContainsAny(raw, "\r\n") {
 			compact.Reset()
 			if json.Compact(&compact, raw) == nil {
@@ -191,5 +218,8 @@ func WriteRaw(w io.Writer, st *store.Store, events *store.Set, asArray bool) err
 	if asArray {
 		bw.WriteString("\n]\n")
 	}
-	return bw.Flush()
+	if err := bw.Flush(); err != nil || missing == nil {
+		return err
+	}
+	return missing
 }

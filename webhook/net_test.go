@@ -75,8 +75,11 @@ func TestWebhookAuth(t *testing.T) {
 			if tc.handshakes && (err != nil || status != tc.status) {
 				t.Errorf("%s: status %d, err %v; want %d", tc.name, status, err, tc.status)
 			}
-			if !tc.handshakes && (err == nil || !strings.Contains(err.Error(), "tls")) {
-				t.Errorf("%s: want a failed TLS handshake, got status %d err %v", tc.name, status, err)
+			// With TLS 1.3 the client may learn of the refusal as a
+			// broken pipe or a reset rather than a TLS alert: any error
+			// will do, and the counters below show nothing was taken.
+			if !tc.handshakes && err == nil {
+				t.Errorf("%s: want a failed TLS handshake, got status %d", tc.name, status)
 			}
 		}
 		st := w.Stats()

@@ -191,33 +191,11 @@ func (w *Receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		io.WriteString(rw, "ok\n")
 		return
 	}
-	from := remoteIP(r)
-	if r.Method != http.MethodPost {
-		rw.Header().Set("Allow", http.MethodPost)
-		w.reject(rw, from, http.StatusMethodNotAllowed, ReasonMethod, ingest.Unrecognised, "method "+r.Method+" (want POST)")
+	sender, ok := w.admit(rw, r)
+	if !ok {
 		return
 	}
-	sender, status, why := w.Auth.check(r)
-	if status != 0 {
-		if status == http.StatusUnauthorized {
-			rw.Header().Set("WWW-Authenticate", `Bearer realm="kaudit"`)
-			w.reject(rw, from, status, ReasonUnauthenticated, ingest.Rejected, why)
-		} else {
-			w.reject(rw, from, status, ReasonForbidden, ingest.Rejected, why)
-		}
-		return
-	}
-	if sender == "" {
-		sender = from
-	}
-	select {
-	case w.sem <- struct{}{}:
-		defer func() { <-w.sem }()
-	default:
-		rw.Header().Set("Retry-After", "1")
-		w.reject(rw, sender, http.StatusTooManyRequests, ReasonBusy, ingest.Rejected, "too many requests at once; retry")
-		return
-	}
+	defer func() { <-w.sem }()
 	body, held, err := w.readBody(rw, r)
 	defer held.release()
 	if err != nil {
@@ -271,6 +249,38 @@ func (w *Receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprintf(rw, `{"accepted":%d}`+"\n", len(events))
+}
+
+// admit checks the method and the credentials and takes one of the
+// MaxRequests slots (the caller gives it back); otherwise it answers.
+func (w *Receiver) admit(rw http.ResponseWriter, r *http.Request) (sender string, ok bool) {
+	from := remoteIP(r)
+	if r.Method != http.MethodPost {
+		rw.Header().Set("Allow", http.MethodPost)
+		w.reject(rw, from, http.StatusMethodNotAllowed, ReasonMethod, ingest.Unrecognised, "method "+r.Method+" (want POST)")
+		return "", false
+	}
+	sender, status, why := w.Auth.check(r)
+	if status != 0 {
+		if status == http.StatusUnauthorized {
+			rw.Header().Set("WWW-Authenticate", `Bearer realm="kaudit"`)
+			w.reject(rw, from, status, ReasonUnauthenticated, ingest.Rejected, why)
+		} else {
+			w.reject(rw, from, status, ReasonForbidden, ingest.Rejected, why)
+		}
+		return "", false
+	}
+	if sender == "" {
+		sender = from
+	}
+	select {
+	case w.sem <- struct{}{}:
+		return sender, true
+	default:
+		rw.Header().Set("Retry-After", "1")
+		w.reject(rw, sender, http.StatusTooManyRequests, ReasonBusy, ingest.Rejected, "too many requests at once; retry")
+		return "", false
+	}
 }
 
 // take hands events on: to the spool (written and fsynced), or to Run's

@@ -55,7 +55,7 @@ func (f *feed) noted(b ingest.Batch) {
 
 func (f *feed) problem(p ingest.Problem) {
 	f.mu.Lock()
-	f.prog.Problems++
+	f.prog.Problems += p.Count()
 	if len(f.problems) < maxKeptProblems {
 		f.problems = append(f.problems, p)
 	}

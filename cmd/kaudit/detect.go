@@ -10,6 +10,7 @@ import (
 
 	"github.com/kaudit/kaudit/detect"
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/views"
 )
@@ -174,18 +175,12 @@ func runDetect(ctx context.Context, e *env, df *detectFlags, sel *filterFlags, s
 	if err != nil {
 		return usageError("%v", err)
 	}
-	st := store.New()
 	report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
-	r := &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: maxLine, OnProblem: report.Report}
-	if _, err := r.Run(ctx, func(b ingest.Batch) error {
-		st.Append(b.Events, b.Raw, b.Offsets)
-		return nil
-	}); err != nil {
-		if err == ingest.ErrNoInput {
-			report.Close()
-		}
+	p, err := replayAll(ctx, pipeline.Config{}, &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: maxLine}, report)
+	if err != nil {
 		return err
 	}
+	st := p.Store
 	cand, err := selected.requests(ctx, e, st)
 	if err != nil {
 		return err

@@ -9,7 +9,10 @@ import (
 
 	"github.com/kaudit/kaudit/detect"
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/pipeline"
+	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
+	"github.com/kaudit/kaudit/views"
 )
 
 // liveDetectFlags are watch's and serve's detection flags: --detect-only
@@ -28,10 +31,37 @@ func (f *liveDetectFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.df.minSev, "severity", "info", "with --detect-only: report only rules of at least this severity")
 }
 
+// check refuses --detect-only with the terminal UI, another format or --jq.
+func (f *liveDetectFlags) check(ui bool, format string, sel *selection) error {
+	if f.only && (ui || format != "jsonl" || sel.jq != nil) {
+		return usageError("--detect-only prints hits as JSON lines: it goes with -o jsonl, without --jq")
+	}
+	return nil
+}
+
+// streamTo sets the pipeline's headless consumer: --detect-only's hits, or
+// the kept events (jsonl, --jq) as they arrive. It reports whether the
+// output streams (then nothing is printed at the end).
+func (f *liveDetectFlags) streamTo(ctx context.Context, e *env, cfg *pipeline.Config, sel *selection, format string, view views.View) (bool, error) {
+	switch {
+	case f.only:
+		if cfg.Store == nil {
+			cfg.Store = store.New()
+		}
+		hook, err := f.onStored(ctx, e, cfg.Store, sel.filter)
+		cfg.OnStored = hook
+		return true, err
+	case format == "jsonl" && view == views.ViewEvents:
+		cfg.Print = newPrinter(e, sel)
+		return true, nil
+	}
+	return false, nil
+}
+
 // onStored returns what the pipeline calls after each stored batch of st:
 // it evaluates the new requests and prints their hits, flushed before the
 // batch is acknowledged. It is called from the pipeline's writer only.
-func (f *liveDetectFlags) onStored(ctx context.Context, e *env, st *store.Store) (func(ingest.Batch), error) {
+func (f *liveDetectFlags) onStored(ctx context.Context, e *env, st *store.Store, keep *query.Filter) (func(ingest.Batch), error) {
 	set, err := f.df.rules()
 	if err != nil {
 		return nil, err
@@ -45,6 +75,9 @@ func (f *liveDetectFlags) onStored(ctx context.Context, e *env, st *store.Store)
 	failed := false
 	return func(ingest.Batch) {
 		hits, err := live.Eval(ctx, st)
+		if err == nil && len(hits) > 0 {
+			hits, err = keptHits(ctx, st, hits, keep)
+		}
 		if err == nil {
 			err = detect.WriteJSONLines(bw, st, hits)
 		}
@@ -56,4 +89,23 @@ func (f *liveDetectFlags) onStored(ctx context.Context, e *env, st *store.Store)
 			fmt.Fprintf(e.stderr, "kaudit: --detect-only: %v\n", err)
 		}
 	}, nil
+}
+
+// keptHits keeps the hits on events the filter keeps.
+func keptHits(ctx context.Context, st *store.Store, hits []detect.Hit, keep *query.Filter) ([]detect.Hit, error) {
+	ids := &store.Set{}
+	for _, h := range hits {
+		ids.Add(h.ID)
+	}
+	kept, err := keep.Eval(ctx, st, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := hits[:0]
+	for _, h := range hits {
+		if kept.Contains(h.ID) {
+			out = append(out, h)
+		}
+	}
+	return out, nil
 }

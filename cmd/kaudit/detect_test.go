@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -222,7 +223,8 @@ func TestLiveDetectOnStored(t *testing.T) {
 	var f liveDetectFlags
 	f.only, f.df.minSev = true, "medium"
 	st := store.New()
-	onStored, err := f.onStored(context.Background(), e, st)
+	keep, _ := query.Compile("")
+	onStored, err := f.onStored(context.Background(), e, st, keep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,4 +254,48 @@ func readTestFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestWatchDetectOnly follows a log with --detect-only: hits stream as they
+// come (one JSON line each), events are not printed, and a line appended
+// later is checked too.
+func TestWatchDetectOnly(t *testing.T) {
+	lines := strings.SplitAfter(strings.TrimSpace(readTestFile(t, detectFixtures+"handmade/events.jsonl")), "\n")
+	log := filepath.Join(t.TempDir(), "audit.log")
+	if err := os.WriteFile(log, []byte(strings.Join(lines[:len(lines)-1], "")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := detectJSONL(t, "--severity", "high", detectFixtures+"handmade/events.jsonl")
+	w := startWatch(t, "-o", "jsonl", "--detect-only", "--severity", "high", "--no-state", "--history", "all", log)
+	// The last line (a cluster-wide secret list, medium) is not a high hit:
+	// every high hit is in the first part.
+	w.waitLines(t, len(want))
+	f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"6b617564-6974-0000-0000-0000000000ff","stage":"ResponseComplete","requestURI":"/apis/rbac.authorization.k8s.io/v1/clusterroles/system:node","verb":"patch","user":{"username":"mallory"},"sourceIPs":["203.0.113.9"],"objectRef":{"resource":"clusterroles","name":"system:node","apiGroup":"rbac.authorization.k8s.io","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":200},"requestReceivedTimestamp":"2026-03-02T10:20:00.000000Z","stageTimestamp":"2026-03-02T10:20:00.004000Z"}` + "\n")
+	f.Close()
+	got := w.waitLines(t, len(want)+1)
+	if code := w.stop(t); code != exitOK {
+		t.Fatalf("exit %d: %s", code, w.errOut.String())
+	}
+	for i, l := range got {
+		var h hitLine
+		if err := json.Unmarshal([]byte(l), &h); err != nil || h.Rule == "" || h.Severity != "high" {
+			t.Errorf("line %d is not a high hit: %.120s (%v)", i, l, err)
+		}
+	}
+	if last := got[len(got)-1]; !strings.Contains(last, `"rule":"system-clusterrole-modified"`) {
+		t.Errorf("the appended line's hit is missing; last line: %.120s", last)
+	}
+	for _, args := range [][]string{
+		{"watch", "--detect-only", "-o", "table", "--no-state", log},
+		{"serve", "--detect-only", "-o", "json", "--no-state", "--listen", "127.0.0.1:0"},
+		{"watch", "--detect-only", "--rules", t.TempDir(), "--no-state", log},
+	} {
+		if code, _, errOut := kaudit(t, "", args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d (%s)", args, code, exitUsage, errOut)
+		}
+	}
 }

@@ -24,6 +24,7 @@ type rbacFlags struct {
 	output, view    string
 	subjects        []string
 	noNames, strict bool
+	includeRisky    bool
 	maxLine         int
 }
 
@@ -43,14 +44,22 @@ allow exactly the RBAC denials, for kubectl apply -f: per subject a Role and
 RoleBinding in each namespace, a ClusterRole and ClusterRoleBinding for
 cluster-scoped resources, requests across all namespaces and non-resource
 URLs. Rules name the denied objects (--no-resource-names widens them to every
-object of the resource) and never contain '*'. Grants that escalate (secrets,
-escalate, bind, impersonate, pods/exec, nodes/proxy, serviceaccounts/token,
-RBAC and webhook objects, anonymous subjects, re-granting revoked access) are
-flagged with WARNING comments in the output and on stderr.`,
+object of the resource) and never contain '*'.
+
+Risky grants are opt-in: a role and binding that would grant to anonymous or
+unauthenticated subjects, read secrets (or touch pods/exec, nodes/proxy,
+serviceaccounts/token), reach every namespace, re-grant access revoked in the
+same log, escalate (escalate, bind, impersonate, RBAC and webhook objects) or
+bind a system identity are withheld: commented out at the end of -o yaml with
+the reason, left out of -o json, and named on stderr. --include-risky emits
+them as objects, still with WARNING comments. Names are printed with control
+and bidirectional characters escaped (\u202e), so what you review is what you
+apply. Check the output with a server-side dry run before applying it.`,
 		Example: `  kaudit rbac /var/log/kubernetes/apiserver/
   kaudit rbac --subject alice --subject 'system:serviceaccount:ci:*' audit.log
   kaudit rbac --view allowed audit.log
-  kaudit rbac -o yaml --since 2h audit.log > fix.yaml && kubectl apply -f fix.yaml
+  kaudit rbac -o yaml --since 2h audit.log > fix.yaml
+  kubectl apply --dry-run=server -f fix.yaml    # then read fix.yaml, and apply it
   kaudit rbac -o yaml -f 'ns:prod-*' --no-resource-names audit.log.gz`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, paths []string) error {
@@ -75,6 +84,7 @@ func (rf *rbacFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&rf.view, "view", "denials", "what -o table/jsonl shows: denials, or allowed (what the denied subjects were allowed, and by which binding)")
 	fl.StringArrayVar(&rf.subjects, "subject", nil, "only this subject (user or system:serviceaccount:NS:NAME; * globs; repeatable)")
 	fl.BoolVar(&rf.noNames, "no-resource-names", false, "grant on every object of a resource instead of only the objects the denials named")
+	fl.BoolVar(&rf.includeRisky, "include-risky", false, "with -o yaml/json: emit grants that carry a warning (anonymous, secrets, cluster-wide, revoked, escalation) instead of withholding them")
 	fl.BoolVar(&rf.strict, "strict", false, "exit with status 3 when any input was skipped")
 	fl.IntVar(&rf.maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "jsonl", "yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
@@ -123,7 +133,7 @@ func (rf *rbacFlags) run(ctx context.Context, e *env, paths []string) error {
 	if len(rf.subjects) > 0 {
 		a = a.ForSubjects(func(s string) bool { return matchAny(rf.subjects, s) })
 	}
-	if err := printRBAC(e, a, rf.output, rf.view, rbac.Options{NoResourceNames: rf.noNames}); err != nil {
+	if err := printRBAC(e, a, rf.output, rf.view, rbac.Options{NoResourceNames: rf.noNames, IncludeRisky: rf.includeRisky}); err != nil {
 		return err
 	}
 	return closeReport(report, rf.strict)
@@ -145,10 +155,27 @@ func printRBAC(e *env, a *rbac.Analysis, output, view string, opt rbac.Options) 
 		for _, w := range s.Warnings {
 			fmt.Fprintln(e.stderr, "kaudit: WARNING:", termsafe.Printable(w))
 		}
-		if output == "json" {
-			return s.WriteJSON(e.stdout)
+		for _, n := range s.WithheldNotes() {
+			fmt.Fprintln(e.stderr, "kaudit:", termsafe.Printable(n))
 		}
-		return s.WriteYAML(e.stdout)
+		var b bytes.Buffer
+		var err error
+		if output == "json" {
+			err = s.WriteJSON(&b)
+		} else {
+			err = s.WriteYAML(&b)
+		}
+		if err != nil {
+			return err
+		}
+		// Names meant for review show control and bidi characters as
+		// escapes (in YAML, rbac writes such an object as JSON).
+		out := b.Bytes()
+		if output == "json" {
+			out = termsafe.JSON(out)
+		}
+		_, err = e.stdout.Write(out)
+		return err
 	}
 	t := a.DenialsTable()
 	if view == "allowed" {

@@ -72,7 +72,7 @@ func TestRBACFlags(t *testing.T) {
 // denials around them still count.
 func TestRBACBadInput(t *testing.T) {
 	code, out, errOut := kaudit(t, "{not json\n"+`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/x/secrets","verb":"list","user":{"username":"eve"},"objectRef":{"resource":"secrets","namespace":"x","apiVersion":"v1"},"responseStatus":{"code":403},"annotations":{"authorization.k8s.io/decision":"forbid","authorization.k8s.io/reason":""}}`+"\n",
-		"rbac", "-o", "yaml", "-")
+		"rbac", "-o", "yaml", "--include-risky", "-")
 	if code != exitOK || !strings.Contains(errOut, "<stdin>:1:") || !strings.Contains(out, "resources:\n  - secrets\n") {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
@@ -93,7 +93,8 @@ func TestSuggestForTUI(t *testing.T) {
 		{Subject: "alice", Verb: "get", Resource: "secrets", Namespace: "team-1"},
 		{Subject: "bob", Verb: "patch", Resource: "deployments.apps/scale", Namespace: "team-1"},
 	})
-	for _, want := range []string{"resourceNames:\n  - db-creds\n", "resources:\n  - deployments/scale\n", "resourceNames:\n  - web\n", "kaudit rbac: 4 objects granting 2 permissions, for 2 denied requests"} {
+	// The secrets grant is risky: withheld, commented out, for review.
+	for _, want := range []string{"#   resourceNames:\n#   - db-creds\n", "# WITHHELD (2 objects)", "resources:\n  - deployments/scale\n", "resourceNames:\n  - web\n", "kaudit rbac: 2 objects granting 1 permissions, for 1 denied requests"} {
 		if !strings.Contains(yaml, want) {
 			t.Errorf("YAML lacks %q:\n%s", want, yaml)
 		}

@@ -9,6 +9,9 @@ import (
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kaudit/kaudit/redact"
+	"github.com/kaudit/kaudit/termsafe"
 )
 
 // Exit codes (DESIGN.md §3).
@@ -43,6 +46,11 @@ type env struct {
 // run is kaudit without the process: it parses args, runs the command and
 // returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// Every message line goes through the terminal-safety leaf, whichever
+	// code formatted it: file names and object keys come from outside.
+	safeErr := termsafe.NewLines(stderr)
+	defer safeErr.Flush()
+	stderr = safeErr
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:   "kaudit",
@@ -70,7 +78,13 @@ simulated cluster.`,
 	var cpuProfile string
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for kaudit's developers)")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error { return startProfile(cpuProfile) }
+	var showSecrets bool
+	root.PersistentFlags().BoolVar(&showSecrets, "show-secrets", false,
+		"print Secret data, tokens and credential fields of request/response bodies as logged (default: \"<redacted sha256:…>\")")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		redact.SetShowSecrets(showSecrets)
+		return startProfile(cpuProfile)
+	}
 	defer stopProfile()
 
 	err := root.ExecuteContext(ctx)

@@ -28,6 +28,7 @@ type serveFlags struct {
 	readTimeout, writeTimeout, idleTimeout, headerTimeout         time.Duration
 	policy                                                        tui.PolicyFunc // from --policy, for the UI's P
 	fwd                                                           forwardFlags
+	det                                                           liveDetectFlags
 }
 
 // statsEvery is how often serve writes its counters for kaudit status.
@@ -56,8 +57,11 @@ TLS and one of the two. Unauthenticated requests get 401 and are counted.
 No silent loss: 200 is answered only for events taken (handed on, or with
 --spool written to DIR/webhook.log and fsynced, then followed like a log
 file with positions in --state-dir, so a crash after the 200 loses
-nothing); a body over --max-body gets 413, a malformed one 400 with the
-reason, and when kaudit is behind it answers 429 so the API server retries.
+nothing); a body over --max-body (also after gzip) gets 413, a malformed
+one 400 with the reason, and when kaudit is behind, or all requests hold
+--max-buffered bytes, it answers 429 so the API server retries. EventList
+items that are not audit events are refused before the answer and named
+in it (index and reason); the others are taken.
 Events are identified by (auditID, stage, stageTimestamp): a retried batch
 is stored once. /healthz answers ok to probes. The counters (received,
 rejected by reason, last sender) are written to --state-dir every second
@@ -69,6 +73,9 @@ for kaudit status.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			view, selected, useTUI, format, err := out.parse(e, &sel)
 			if err != nil {
+				return err
+			}
+			if err := sf.det.check(useTUI, format, selected); err != nil {
 				return err
 			}
 			if useTUI {
@@ -85,6 +92,7 @@ for kaudit status.`,
 	sf.register(cmd)
 	keep.register(cmd)
 	sf.fwd.register(cmd)
+	sf.det.register(cmd)
 	return cmd
 }
 
@@ -157,33 +165,29 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 	}
 	defer ln.Close() // Serve closes it; this is for the errors before
 	url := srv.URL(ln)
-	var f *feed
-	var report func(ingest.Problem)
-	if format == "tui" {
-		f = newLiveFeed("webhook "+url, sf.policy)
-		report = f.problem
-	} else {
-		r := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
-		defer r.Close()
-		report = r.Report
-	}
+	f, report, closeReport := sf.problems(e, format, url)
+	defer closeReport()
 	cfg, closeSpool, err := sf.source(e, srv, stateDir, report)
 	if err != nil {
 		return err
 	}
 	defer closeSpool()
 	cfg.Front = func(ctx context.Context) error { return srv.Serve(ctx, ln) }
-	streaming := format == "jsonl" && view == views.ViewEvents
-	if err := keep.apply(&cfg, streaming); err != nil {
+	streaming := false
+	if f == nil {
+		streaming, err = sf.det.streamTo(ctx, e, &cfg, sel, format, view)
+	}
+	if err == nil {
+		err = keep.apply(&cfg, streaming)
+	}
+	if err != nil {
 		cfg.Sinks.Close(io.Discard)
 		return err
 	}
 	if f != nil {
 		return runUI(ctx, e, f, cfg, sel, view)
 	}
-	if streaming {
-		cfg.Print = newPrinter(e, sel)
-	}
+	cfg.Errs = e.stderr
 	p, err := pipeline.Start(ctx, cfg)
 	if err != nil {
 		return err
@@ -193,6 +197,17 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 		return err
 	}
 	return printView(context.Background(), e, p.Store, sel, view, format, top)
+}
+
+// problems is where bad requests and bad spool lines go: the terminal
+// UI's feed (f), or warnings on stderr (summed up by closeReport).
+func (sf *serveFlags) problems(e *env, format, url string) (f *feed, report func(ingest.Problem), closeReport func()) {
+	if format == "tui" {
+		f = newLiveFeed("webhook "+url, sf.policy)
+		return f, f.problem, func() {}
+	}
+	r := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
+	return nil, r.Report, func() { r.Close() }
 }
 
 // source is the pipeline's source: the spool file followed like a log
@@ -215,6 +230,9 @@ func (sf *serveFlags) source(e *env, srv *webhook.Server, stateDir string, repor
 	sp, err := webhook.OpenSpoolFile(spool)
 	if err != nil {
 		return cfg, nil, fmt.Errorf("--spool: %v", err)
+	}
+	if n := sp.Trimmed(); n > 0 {
+		fmt.Fprintf(e.stderr, "kaudit: warning: %s: cut off a torn last line of %d bytes (a write interrupted by a crash or a full disk; it was never acknowledged)\n", sp.Path(), n)
 	}
 	srv.Receiver.Spool = sp
 	// A spool line is one event of a body taken: it can be as long as the body.

@@ -46,10 +46,11 @@ func newStatusCmd(e *env) *cobra.Command {
 		Use:   "status [--state-dir DIR]",
 		Short: "Show where each followed audit log stands: offset, lag, last event",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if output != "" && output != "table" && output != "json" {
 				return usageError("unknown output format %q (want table or json)", output)
 			}
+			defer func() { err = positionsFailing(stateDir, err) }()
 			st, err := loadStatus(stateDir, timeNow())
 			if err != nil {
 				return err
@@ -78,6 +79,22 @@ type statusReport struct {
 }
 
 // loadStatus reads the positions, the sinks' and the receiver's counters.
+// positionsFailing adds to err (the command's) that the process using
+// stateDir cannot save its positions, as it says in the state dir's lock
+// file: status then exits non-zero.
+func positionsFailing(stateDir string, err error) error {
+	info, ierr := ingest.ReadStateDir(stateDir)
+	if ierr != nil || !info.Failing {
+		return err
+	}
+	failing := fmt.Errorf("pid %d (%s) cannot save positions in %s since %s (%d attempts): %s: the positions shown are behind",
+		info.PID, info.Holder, termsafe.Printable(stateDir), info.Since.Format(time.RFC3339), info.Failures, info.LastError)
+	if err != nil {
+		return fmt.Errorf("%v; and: %w", failing, err)
+	}
+	return failing
+}
+
 func loadStatus(stateDir string, now time.Time) (*statusReport, error) {
 	if _, err := os.ReadDir(stateDir); err != nil {
 		return nil, fmt.Errorf("state dir %s: %v", stateDir, err)

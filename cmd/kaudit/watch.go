@@ -38,6 +38,7 @@ type watchFlags struct {
 	keep              retentionFlags
 	noState           bool
 	fwd               forwardFlags
+	det               liveDetectFlags
 }
 
 func newWatchCmd(e *env) *cobra.Command {
@@ -97,6 +98,11 @@ needs them only to recognise an event it was given twice.`,
 			return wf.run(cmd.Context(), e, path)
 		},
 	}
+	wf.register(cmd)
+	return cmd
+}
+
+func (wf *watchFlags) register(cmd *cobra.Command) {
 	wf.out.register(cmd)
 	wf.sel.register(cmd)
 	wf.fwd.register(cmd)
@@ -106,8 +112,8 @@ needs them only to recognise an event it was given twice.`,
 	fl.BoolVar(&wf.noState, "no-state", false, "neither read nor write positions")
 	fl.IntVar(&wf.maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
 	wf.keep.register(cmd)
+	wf.det.register(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("history", cobra.FixedCompletions([]string{"current", "all", "1h", "24h"}, cobra.ShellCompDirectiveNoFileComp))
-	return cmd
 }
 
 // run follows path until interrupted (or the TUI quits).
@@ -127,10 +133,17 @@ func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
 	if wf.noState {
 		stateDir = ""
 	}
-	streaming := !ui && format == "jsonl" && view == views.ViewEvents
+	if err := wf.det.check(ui, format, selected); err != nil {
+		return err
+	}
 	tail := &ingest.Tail{Path: path, History: hist, MaxLine: wf.maxLine, Poll: watchPoll}
 	cfg := pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr}
-	if ui {
+	streaming := false
+	if !ui {
+		if streaming, err = wf.det.streamTo(ctx, e, &cfg, selected, format, view); err != nil {
+			return err
+		}
+	} else {
 		// An interactive session never moves a headless agent's position
 		// (they share the state dir as root): it starts from --history.
 		cfg.StateDir = ""
@@ -153,9 +166,7 @@ func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
 	}
 	report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
 	tail.OnProblem = report.Report
-	if streaming {
-		cfg.Print = newPrinter(e, selected)
-	}
+	cfg.Errs = e.stderr
 	p, err := pipeline.Start(ctx, cfg)
 	if err != nil {
 		return err

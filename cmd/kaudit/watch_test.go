@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -233,5 +234,49 @@ func TestWatchJQStreams(t *testing.T) {
 	}
 	if len(lines) != 5 {
 		t.Fatalf("%d lines, want 5 (bob's events)", len(lines))
+	}
+}
+
+// TestLiveDetectOnly: watch and serve with --detect-only print the same
+// hits as kaudit detect over the same events, and nothing else; with the
+// terminal UI, another format or --jq it is a usage error.
+func TestLiveDetectOnly(t *testing.T) {
+	events := readTestFile(t, detectFixtures+"handmade/events.jsonl")
+	want := detectJSONL(t, "--severity", "medium", detectFixtures+"handmade/events.jsonl")
+	if len(want) == 0 {
+		t.Fatal("the fixture has no hits at --severity medium")
+	}
+	check := func(name string, w *watchRun) {
+		t.Helper()
+		w.waitLines(t, len(want))
+		if c := w.stop(t); c != exitOK {
+			t.Fatalf("%s: exit %d: %s", name, c, w.errOut.String())
+		}
+		got := strings.Split(strings.TrimSuffix(w.out.String(), "\n"), "\n")
+		if len(got) != len(want) || !strings.Contains(got[0], `"rule":`) {
+			t.Errorf("%s: %d lines, want %d hits:\n%.400s", name, len(got), len(want), w.out.String())
+		}
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "audit.log"), []byte(events), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check("watch", startWatch(t, "--no-state", "--detect-only", "--severity", "medium", "-o", "jsonl", dir))
+
+	s := startServe(t, "--no-state", "--detect-only", "--severity", "medium", "-o", "jsonl")
+	lines := strings.Split(strings.TrimSpace(events), "\n")
+	if code := postTo(t, http.DefaultClient, s.url, eventListOf(lines...)); code != 200 {
+		t.Fatalf("serve: status %d", code)
+	}
+	check("serve", s.watchRun)
+
+	for _, args := range [][]string{
+		{"watch", "--detect-only", "-o", "table", dir},
+		{"watch", "--detect-only", "--jq", ".verb", dir},
+		{"serve", "--detect-only", "-o", "json"},
+	} {
+		if code, _, errOut := kaudit(t, "", args...); code != exitUsage || !strings.Contains(errOut, "--detect-only") {
+			t.Errorf("%v: exit %d, %s", args, code, errOut)
+		}
 	}
 }

@@ -1,0 +1,43 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+)
+
+// truncatedInPlace handles the followed file being truncated in place
+// (logrotate's copytruncate): seen as a file shorter than what was read, or
+// one whose first bytes changed (it was truncated and written again past
+// the read offset). The lines not read yet are in the copy made just
+// before the truncation: it is found among the backups by the file's first
+// bytes and read from where the Tail stood. Then the file is read again
+// from its start. Only without such a copy is anything lost, and reported.
+func (t *Tail) truncatedInPlace(ctx context.Context, cur *follower, target string, size int64, emit func(Batch) error) error {
+	off, line, read := cur.off, cur.line, cur.readOff()
+	var want fingerprint
+	if head := cur.head[:min(int64(len(cur.head)), off)]; len(head) > 0 {
+		want = fingerprintOfBytes(head)
+	}
+	// The old generation's bytes are gone from the file: its events read
+	// fail from now on rather than return the new generation's bytes.
+	cur.restart()
+	if want.n > 0 && off > 0 {
+		cp := &Checkpoint{Offset: off}
+		bks := backups(filepath.Dir(target), filepath.Base(target))
+		for i := len(bks) - 1; i >= 0; i-- { // the newest copy is the likeliest
+			path, ok := matchBackup(bks[i], cp, want)
+			if !ok {
+				continue
+			}
+			return t.readBacklog(ctx, backlogItem{path: path, offset: off, line: line, fp: want}, emit)
+		}
+	}
+	if off == 0 && read == 0 {
+		return nil // nothing was read of it: nothing to miss
+	}
+	t.problem(Problem{Path: target, Line: line + 1, Kind: Truncated,
+		Msg: fmt.Sprintf("truncated in place to %d bytes (copytruncate) after %d bytes were read, and no copy of it (a backup starting with the same bytes) was found: "+
+			"lines written after line %d and not read before the truncation are lost; reading it again from its start", size, read, line)})
+	return nil
+}

@@ -1,0 +1,194 @@
+// Package redact hides secret values in audit events before they are
+// shown or sent anywhere: Secret data, tokens (TokenReview, TokenRequest,
+// bootstrap tokens) and credential-like fields in request and response
+// bodies. Each hidden value becomes "<redacted sha256:HEX12>", the first 12
+// hex digits of the SHA-256 of the value as the log wrote it (for a string,
+// the bytes between its quotes), so that equal secrets still compare equal.
+//
+// What is redacted, inside the event's requestObject and responseObject
+// only (the rest of the event is never touched):
+//
+//   - a Secret (an object of kind Secret, an item of a SecretList, or the
+//     body itself when objectRef.resource is "secrets" and the body has no
+//     other kind, which covers patches): every value of data and
+//     stringData, and the kubectl.kubernetes.io/last-applied-configuration
+//     annotation (kubectl apply copies the whole Secret into it). This
+//     covers bootstrap-token Secrets (type bootstrap.kubernetes.io/token).
+//   - a JSON patch (an array of operations) on a secret: the value of every
+//     operation whose path starts with /data, /stringData or that annotation.
+//   - anywhere in a body, a string value under one of the keys in
+//     sensitiveKeys, compared without case: TokenReview spec.token (request
+//     and response), TokenRequest status.token, and the credential fields
+//     of kubeconfig-like and HTTP-header-like objects.
+//
+// Bytes outside the redacted values are kept as they are, so an event
+// without secrets is returned unchanged (the same slice, no allocation).
+package redact
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"sync/atomic"
+)
+
+// sensitiveKeys are the member names whose string values are redacted
+// anywhere in a body, compared case-insensitively.
+var sensitiveKeys = []string{
+	"token",               // TokenReview spec.token, TokenRequest status.token
+	"bearerToken",         // kubeconfig-like user entries, bearer token fields
+	"authorization",       // HTTP headers copied into bodies
+	"proxy-authorization", // idem
+	"password",            // basic-auth fields (kubeconfig, registry credentials)
+	"client-key-data",     // a kubeconfig's private key
+	"clientSecret",        // OIDC-style client secrets
+	"client_secret",
+	"client-secret",
+	"access_token",
+	"refresh_token",
+	"id-token", // kubeconfig oidc auth-provider config
+	"id_token",
+}
+
+// maxKey is the length of the longest sensitive key.
+const maxKey = len("proxy-authorization")
+
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+var showSecrets atomic.Bool
+
+// SetShowSecrets turns redaction off (true) or on (false) for Output in
+// the whole process: it is the user's --show-secrets choice, made once
+// and read by every output path, several of which run on their own
+// goroutines.
+func SetShowSecrets(show bool) { showSecrets.Store(show) }
+
+// ShowSecrets reports the process-wide choice.
+func ShowSecrets() bool { return showSecrets.Load() }
+
+// Output is Event unless the user asked to see secrets (SetShowSecrets).
+// Every printer and sender calls it on an event's original bytes.
+func Output(raw []byte) []byte {
+	if showSecrets.Load() {
+		return raw
+	}
+	return Event(raw)
+}
+
+// Event returns raw with its secret values replaced. When nothing needs
+// redacting it returns raw itself without allocating; otherwise a new
+// slice (raw is never modified).
+func Event(raw []byte) []byte {
+	if !mayHold(raw) {
+		return raw
+	}
+	spans := find(raw)
+	if len(spans) == 0 {
+		return raw
+	}
+	out := make([]byte, 0, len(raw))
+	last := 0
+	for _, s := range spans {
+		out = append(out, raw[last:s.start]...)
+		out = appendMark(out, raw[s.start:s.end])
+		last = s.end
+	}
+	return append(out, raw[last:]...)
+}
+
+// Mark is the replacement of a value whose bytes (as written in the log;
+// for a string, between its quotes) are v.
+func Mark(v []byte) string { return string(appendMark(nil, v)) }
+
+func appendMark(dst, v []byte) []byte {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+	}
+	sum := sha256.Sum256(v)
+	var hx [12]byte
+	hex.Encode(hx[:], sum[:6])
+	dst = append(dst, `"<redacted sha256:`...)
+	dst = append(dst, hx[:]...)
+	return append(dst, `>"`...)
+}
+
+// mayHold is the fast path: an event can hold a secret only if it has a
+// body, and a body can hold one only if a sensitive key (in any case) or a
+// value marking a secret ("secrets", "Secret", "SecretList") is in it.
+// False positives only cost the walk. It allocates nothing.
+func mayHold(raw []byte) bool {
+	if !hasBody(raw) {
+		return false
+	}
+	// A letter written as a \u escape (\u0041-\u007f) hides a key from
+	// the scan; encoders never write letters so, only hostile senders:
+	// take the slow path. (Go escapes only &, < and >: \u0026, \u003c, \u003e.)
+	if i := bytes.Index(raw, []byte(`\u00`)); i >= 0 && escapedLetter(raw[i:]) {
+		return true
+	}
+	// Every member is `"key"<spaces>:<spaces>value`: look at each colon.
+	for i := 0; ; i++ {
+		j := bytes.IndexByte(raw[i:], ':')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if sensitiveBefore(raw[:i]) || secretAfter(raw[i+1:]) {
+			return true
+		}
+	}
+}
+
+// hasBody reports whether raw holds "requestObject" or "responseObject",
+// looking only at each capital O, which is rare in audit JSON.
+func hasBody(raw []byte) bool {
+	for i := 0; ; i++ {
+		j := bytes.IndexByte(raw[i:], 'O')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if bytes.HasPrefix(raw[i:], []byte(`Object"`)) &&
+			(bytes.HasSuffix(raw[:i], []byte(`"request`)) || bytes.HasSuffix(raw[:i], []byte(`"response`))) {
+			return true
+		}
+	}
+}
+
+// sensitiveBefore reports whether b ends with a sensitive key in quotes,
+// perhaps followed by spaces.
+func sensitiveBefore(b []byte) bool {
+	b = bytes.TrimRight(b, " \t\r\n")
+	if len(b) < 2 || b[len(b)-1] != '"' {
+		return false
+	}
+	b = b[:len(b)-1]
+	start := max(0, len(b)-maxKey-1)
+	k := bytes.LastIndexByte(b[start:], '"')
+	if k < 0 {
+		return false
+	}
+	return sensitive(b[start+k+1:])
+}
+
+// secretAfter reports whether b starts with spaces and a value that marks
+// a secret.
+func secretAfter(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return bytes.HasPrefix(b, []byte(`"secrets"`)) || bytes.HasPrefix(b, []byte(`"Secret"`)) || bytes.HasPrefix(b, []byte(`"SecretList"`))
+}
+
+// escapedLetter reports whether b, which starts with \u00, or any later
+// \u00 in it, escapes a byte in 0x40-0x7f.
+func escapedLetter(b []byte) bool {
+	for {
+		if len(b) >= 5 && b[4] >= '4' && b[4] <= '7' {
+			return true
+		}
+		i := bytes.Index(b[1:], []byte(`\u00`))
+		if i < 0 {
+			return false
+		}
+		b = b[i+1:]
+	}
+}
