@@ -114,8 +114,9 @@ func (m *Model) startFind(jump int) tea.Cmd {
 			return foundMsg{seq: seq, set: set, tab: tab, hits: hits, err: err}
 		})
 	}
+	set := m.res.set // not m inside the Cmd: it runs on another goroutine
 	return safe(func() tea.Msg {
-		return foundMsg{seq: seq, set: m.res.set, tab: tab, rows: findRows(r, text, re)}
+		return foundMsg{seq: seq, set: set, tab: tab, rows: findRows(r, text, re)}
 	})
 }
 
