@@ -43,16 +43,21 @@ func sparkSpan(since, until time.Time, first, last time.Time) span {
 }
 
 // axisSteps are the label spacings the axis picks from, each with the
-// label format that shows it.
+// label formats that show it, longest first (a narrow axis takes the
+// shorter: mm:ss for seconds).
 var axisSteps = []struct {
-	d      time.Duration
-	layout string
+	d       time.Duration
+	layouts []string
 }{
-	{time.Millisecond, "05.000"}, {10 * time.Millisecond, "05.000"}, {100 * time.Millisecond, "05.000"}, {250 * time.Millisecond, "05.000"}, {500 * time.Millisecond, "05.000"},
-	{time.Second, "15:04:05"}, {5 * time.Second, "15:04:05"}, {15 * time.Second, "15:04:05"}, {30 * time.Second, "15:04:05"},
-	{time.Minute, "15:04"}, {5 * time.Minute, "15:04"}, {15 * time.Minute, "15:04"}, {30 * time.Minute, "15:04"},
-	{time.Hour, "15:04"}, {3 * time.Hour, "15:04"}, {6 * time.Hour, "15:04"}, {12 * time.Hour, "01-02 15h"},
-	{24 * time.Hour, "01-02"}, {7 * 24 * time.Hour, "01-02"}, {30 * 24 * time.Hour, "2006-01-02"},
+	{time.Millisecond, []string{"05.000"}}, {10 * time.Millisecond, []string{"05.000"}},
+	{100 * time.Millisecond, []string{"05.000"}}, {250 * time.Millisecond, []string{"05.000"}},
+	{500 * time.Millisecond, []string{"05.000"}},
+	{time.Second, []string{"15:04:05", "04:05"}}, {5 * time.Second, []string{"15:04:05", "04:05"}},
+	{15 * time.Second, []string{"15:04:05", "04:05"}}, {30 * time.Second, []string{"15:04:05", "04:05"}},
+	{time.Minute, []string{"15:04"}}, {5 * time.Minute, []string{"15:04"}}, {15 * time.Minute, []string{"15:04"}},
+	{30 * time.Minute, []string{"15:04"}}, {time.Hour, []string{"15:04"}}, {3 * time.Hour, []string{"15:04"}},
+	{6 * time.Hour, []string{"15:04"}}, {12 * time.Hour, []string{"01-02 15h"}},
+	{24 * time.Hour, []string{"01-02"}}, {7 * 24 * time.Hour, []string{"01-02"}}, {30 * 24 * time.Hour, []string{"2006-01-02"}},
 }
 
 // axis writes labels under a sparkline of width cells spanning s: ticks
@@ -62,18 +67,21 @@ func axis(s span, width int) string {
 		return ""
 	}
 	nsPerCell := float64(s.to-s.from) / float64(width)
-	step := axisSteps[len(axisSteps)-1]
+	step, layout := axisSteps[len(axisSteps)-1].d, "2006-01-02"
+pick:
 	for _, st := range axisSteps {
-		if float64(st.d)/nsPerCell >= float64(len(st.layout)+3) {
-			step = st
-			break
+		for _, l := range st.layouts {
+			if float64(st.d)/nsPerCell >= float64(len(l)+3) {
+				step, layout = st.d, l
+				break pick
+			}
 		}
 	}
 	line := []rune(strings.Repeat(" ", width))
-	d := int64(step.d)
+	d := int64(step)
 	for t := (s.from + d - 1) / d * d; t < s.to; t += d {
 		col := int(float64(t-s.from) / nsPerCell)
-		label := []rune("╵" + time.Unix(0, t).UTC().Format(step.layout))
+		label := []rune("╵" + time.Unix(0, t).UTC().Format(layout))
 		if col+len(label) > width {
 			break
 		}
