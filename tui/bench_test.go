@@ -324,3 +324,19 @@ func BenchmarkZoom(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFindFirst is the time from F's enter to the cursor's jump: the
+// walk from the middle row to the next match (the full count follows).
+func BenchmarkFindFirst(b *testing.B) {
+	st := bigStore()
+	er := eventRows{st: st, set: st.Requests()}
+	for _, text := range []string{"secrets", "Forbidden"} {
+		b.Run(text, func(b *testing.B) {
+			for b.Loop() {
+				if _, ok := firstHitCmd(context.Background(), st, er, er.Len()/2, 1, text, nil, 1)().(firstHitMsg); !ok {
+					b.Fatal("no hit")
+				}
+			}
+		})
+	}
+}

@@ -109,10 +109,14 @@ func (m *Model) startFind(jump int) tea.Cmd {
 	seq, tab, text, re, st := m.find.seq, m.tab, m.find.text, m.find.re, m.st
 	if er, ok := r.(eventRows); ok {
 		set := er.set
-		return safe(func() tea.Msg {
+		all := safe(func() tea.Msg {
 			hits, err := findEvents(ctx, st, set, text, re)
 			return foundMsg{seq: seq, set: set, tab: tab, hits: hits, err: err}
 		})
+		if jump == 0 {
+			return all
+		}
+		return tea.Batch(all, firstHitCmd(ctx, st, er, m.cursor(), jump, text, re, seq))
 	}
 	set := m.res.set // not m inside the Cmd: it runs on another goroutine
 	return safe(func() tea.Msg {

@@ -277,6 +277,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.onPolicy(msg), nil
 	case foundMsg:
 		return m.onFound(msg)
+	case firstHitMsg:
+		return m.onFirstHit(msg), nil
 	case findingsMsg:
 		m.rbac.finding, m.rbac.findings = false, msg
 		return m, nil
