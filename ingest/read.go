@@ -181,6 +181,10 @@ func (r *reader) input(in input) bool {
 		}
 		rd = zr
 	}
+	var ok bool
+	if rd, ok = r.cloudInput(src, rd); !ok {
+		return false
+	}
 	fr := &fileReader{r: r, src: src, rd: rd, stream: in.stdin}
 	if src.file != nil {
 		src.raw = newLazyFile(src.file, src.path, src.dev, src.inode)
