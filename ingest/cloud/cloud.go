@@ -16,6 +16,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+
+	"github.com/valyala/fastjson"
 )
 
 // Record is one audit event taken out of an envelope.
@@ -98,10 +100,11 @@ func Decode(data []byte) *Result {
 }
 
 type decoder struct {
-	data []byte
-	pos  int
-	line int64
-	res  *Result
+	parsers [maxDepth + 1]fastjson.Parser
+	data    []byte
+	pos     int
+	line    int64
+	res     *Result
 }
 
 func (d *decoder) problem(line int64, k Kind, msg string) {
@@ -145,8 +148,8 @@ func (d *decoder) lineEnd() int {
 func (d *decoder) value() {
 	end := d.lineEnd()
 	line := bytes.TrimRight(d.data[d.pos:end], " \t\r")
-	if json.Valid(line) {
-		d.handle(line, d.line, 0)
+	if v, err := d.parsers[0].ParseBytes(line); err == nil {
+		d.handleValue(v, line, d.line, 0)
 		d.pos = end
 		return
 	}
@@ -183,7 +186,7 @@ func (d *decoder) textLine() {
 	case klogLine(text):
 		d.problem(d.line, SkippedKlog, "klog text line; skipped")
 	case bytes.HasPrefix(text, []byte("H4sI")):
-		d.base64(text, d.line, "", 0)
+		d.base64(text, d.line, 0)
 	default:
 		i := bytes.IndexByte(text, '{')
 		if i < 0 || !timestampPrefix(text[:i]) {
@@ -191,7 +194,7 @@ func (d *decoder) textLine() {
 			return
 		}
 		ev := text[i:]
-		if !json.Valid(ev) {
+		if fastjson.ValidateBytes(ev) != nil {
 			d.problem(d.line, Truncated, "the JSON after the timestamp is not complete")
 			return
 		}

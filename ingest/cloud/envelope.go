@@ -8,137 +8,141 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/valyala/fastjson"
 )
 
-// envelope holds the top-level fields of every shape Decode knows; which
-// ones are set says which shape a value is.
-type envelope struct {
-	// audit.k8s.io
-	Kind    string `json:"kind"`
-	AuditID string `json:"auditID"`
-	Stage   string `json:"stage"`
-
-	// GKE LogEntry
+// gkeEntry is the part of a GKE LogEntry an event is made of.
+type gkeEntry struct {
 	ProtoPayload *gkePayload       `json:"protoPayload"`
 	Labels       map[string]string `json:"labels"`
 	Operation    *gkeOperation     `json:"operation"`
 	Resource     struct {
 		Labels map[string]string `json:"labels"`
 	} `json:"resource"`
-	Timestamp json.RawMessage `json:"timestamp"` // a string in GKE, a number in CloudWatch
-
-	// AKS
-	Records    []json.RawMessage `json:"records"`
-	Category   string            `json:"category"`
-	ResourceID string            `json:"resourceId"`
-	Properties *struct {
-		Log json.RawMessage `json:"log"`
-	} `json:"properties"`
-
-	// CloudWatch
-	MessageType string    `json:"messageType"`
-	LogGroup    string    `json:"logGroup"`
-	LogEvents   []cwEvent `json:"logEvents"`
-	Events      []cwEvent `json:"events"` // filter-log-events, get-log-events
-	Awslogs     *struct {
-		Data string `json:"data"`
-	} `json:"awslogs"`
-}
-
-type cwEvent struct {
-	Message *string `json:"message"`
+	Timestamp json.RawMessage `json:"timestamp"`
 }
 
 // handle decodes one JSON value at line and emits its events.
 func (d *decoder) handle(raw []byte, line int64, depth int) {
 	if depth > maxDepth {
-		d.problem(line, Malformed, "envelopes nested too deep")
+		d.problem(line, Unrecognised, "envelopes nested too deep")
 		return
 	}
-	if raw[0] == '[' { // gcloud logging read --format=json, or a list of records
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			d.problem(line, Malformed, "not a JSON array of objects: "+err.Error())
-			return
-		}
+	// One parser per depth: a nested payload must not clobber the tree
+	// of the envelope that holds it.
+	v, err := d.parsers[depth].ParseBytes(raw)
+	if err != nil {
+		d.problem(line, Malformed, "malformed JSON: "+err.Error())
+		return
+	}
+	d.handleValue(v, raw, line, depth)
+}
+
+// handleValue dispatches on the members only each shape has. raw is v's
+// bytes when known (nil for a value inside another).
+func (d *decoder) handleValue(v *fastjson.Value, raw []byte, line int64, depth int) {
+	if v.Type() == fastjson.TypeArray { // gcloud logging read --format=json, or a list of records
 		bad := 0
-		for _, it := range items {
-			if it[0] != '{' && it[0] != '[' {
+		for _, it := range v.GetArray() {
+			if t := it.Type(); t != fastjson.TypeObject && t != fastjson.TypeArray {
 				bad++
 				continue
 			}
-			d.handle(it, line, depth+1)
+			d.handleValue(it, nil, line, depth)
 		}
 		if bad > 0 {
 			d.problem(line, Unrecognised, fmt.Sprintf("a JSON array with %d items that are not objects", bad))
 		}
 		return
 	}
-	var e envelope
-	if err := json.Unmarshal(raw, &e); err != nil {
-		d.problem(line, Unrecognised, "JSON whose fields have unexpected types: "+err.Error())
+	if v.Type() != fastjson.TypeObject {
+		d.problem(line, Unrecognised, "a JSON "+v.Type().String()+", not an object")
 		return
 	}
+	kind := v.Get("kind")
 	switch {
-	case e.ProtoPayload != nil:
-		d.gke(&e, line)
-	case e.Records != nil:
-		for _, r := range e.Records {
-			d.handle(r, line, depth+1)
+	case v.Exists("protoPayload"):
+		d.gke(marshal(v, raw), line)
+	case v.Exists("records"):
+		recs, err := v.Get("records").Array()
+		if err != nil {
+			d.problem(line, Unrecognised, "records is not an array")
+			return
 		}
-	case e.Properties != nil || e.Category != "":
-		d.aks(&e, line)
-	case e.MessageType != "" || e.LogEvents != nil:
-		d.subscription(&e, line, depth)
-	case e.Awslogs != nil:
-		d.base64([]byte(e.Awslogs.Data), line, e.LogGroup, depth)
-	case e.Events != nil && e.Kind == "":
-		d.messages(e.Events, line, "", depth)
-	case e.Kind == "Event" || e.Kind == "EventList" || (e.AuditID != "" && e.Stage != ""):
-		d.emit(compact(raw), "", line, Plain)
+		for _, r := range recs {
+			d.handleValue(r, nil, line, depth)
+		}
+	case v.Exists("properties") || v.Exists("category"):
+		d.aks(v, line)
+	case v.Exists("messageType") || v.Exists("logEvents"):
+		d.subscription(v, line)
+	case v.Exists("awslogs"):
+		d.base64(v.GetStringBytes("awslogs", "data"), line, depth)
+	case v.Exists("events") && kind == nil:
+		d.messages(v.Get("events"), line, "")
+	case kind != nil && kind.Type() != fastjson.TypeString:
+		d.problem(line, Unrecognised, "kind is not a string")
+	case isEvent(v):
+		d.emit(compact(marshal(v, raw)), "", line, Plain)
 	default:
 		d.problem(line, Unrecognised, "JSON that is neither an audit event nor a cloud envelope kaudit knows")
 	}
 }
 
+func isEvent(v *fastjson.Value) bool {
+	k := string(v.GetStringBytes("kind"))
+	return k == "Event" || k == "EventList" || (len(v.GetStringBytes("auditID")) > 0 && len(v.GetStringBytes("stage")) > 0)
+}
+
+// marshal gives v's bytes: raw when the caller has them, else v written out.
+func marshal(v *fastjson.Value, raw []byte) []byte {
+	if raw != nil {
+		return raw
+	}
+	return v.MarshalTo(nil)
+}
+
 // aks takes the event out of an AKS diagnostic record.
-func (d *decoder) aks(e *envelope, line int64) {
-	if e.Category != "kube-audit" && e.Category != "kube-audit-admin" {
-		d.problem(line, SkippedOther, fmt.Sprintf("Azure record of category %q, not kube-audit; skipped", e.Category))
+func (d *decoder) aks(v *fastjson.Value, line int64) {
+	cat := string(v.GetStringBytes("category"))
+	if cat != "kube-audit" && cat != "kube-audit-admin" {
+		d.problem(line, SkippedOther, fmt.Sprintf("Azure record of category %q, not kube-audit; skipped", cat))
 		return
 	}
-	cluster := aksCluster(e.ResourceID)
-	if e.Properties == nil || len(e.Properties.Log) == 0 || string(e.Properties.Log) == "null" {
+	cluster := aksCluster(string(v.GetStringBytes("resourceId")))
+	log := v.Get("properties", "log")
+	var ev []byte
+	switch {
+	case log == nil || log.Type() == fastjson.TypeNull:
 		d.problem(line, NoEvent, "AKS record without properties.log")
 		return
-	}
-	ev := []byte(e.Properties.Log)
-	if ev[0] == '"' {
-		var s string
-		if err := json.Unmarshal(ev, &s); err != nil {
-			d.problem(line, Malformed, "properties.log: "+err.Error())
-			return
-		}
-		ev = []byte(strings.TrimSpace(s))
+	case log.Type() == fastjson.TypeString:
+		ev = bytes.TrimSpace(log.GetStringBytes())
+	default:
+		ev = log.MarshalTo(nil)
 	}
 	d.event(ev, cluster, line, AKS)
 }
 
-// event checks that an event taken out of a string is JSON, then emits it.
+// event checks an event taken out of an envelope, then emits a copy of
+// it (the parser's memory is reused).
 func (d *decoder) event(ev []byte, cluster string, line int64, s Shape) {
 	switch {
 	case len(ev) == 0:
 		d.problem(line, NoEvent, s.String()+" with an empty event")
-	case bytes.Contains(ev, []byte("skipped-too-big-size-object")) && !json.Valid(ev):
+	case ev[0] != '{' && bytes.HasPrefix(ev, []byte("skipped-too-big-size-object")):
 		d.problem(line, TooBig, "AKS dropped this event (skipped-too-big-size-object); it is lost")
 	case klogLine(ev):
 		d.problem(line, SkippedKlog, "klog text in a "+s.String()+"; skipped")
-	case !json.Valid(ev):
-		d.problem(line, Truncated, "the event inside the "+s.String()+" is not complete JSON")
 	case ev[0] != '{':
 		d.problem(line, NoEvent, s.String()+" whose event is not a JSON object")
+	case ev[len(ev)-1] != '}':
+		// A cheap check for the usual damage, a cut-off event; the reader
+		// of the events validates them in full (and says where).
+		d.problem(line, Truncated, "the event inside the "+s.String()+" is cut off")
 	default:
-		d.emit(compact(ev), cluster, line, s)
+		d.emit(compact(bytes.Clone(ev)), cluster, line, s)
 	}
 }
 
@@ -157,21 +161,27 @@ func aksCluster(id string) string {
 }
 
 // subscription reads a CloudWatch Logs subscription-filter payload.
-func (d *decoder) subscription(e *envelope, line int64, depth int) {
-	if e.MessageType == "CONTROL_MESSAGE" {
+func (d *decoder) subscription(v *fastjson.Value, line int64) {
+	if string(v.GetStringBytes("messageType")) == "CONTROL_MESSAGE" {
 		d.problem(line, SkippedOther, "CloudWatch CONTROL_MESSAGE; skipped")
 		return
 	}
-	d.messages(e.LogEvents, line, eksCluster(e.LogGroup), depth)
+	d.messages(v.Get("logEvents"), line, eksCluster(string(v.GetStringBytes("logGroup"))))
 }
 
-func (d *decoder) messages(evs []cwEvent, line int64, cluster string, depth int) {
-	for _, m := range evs {
-		if m.Message == nil {
+func (d *decoder) messages(evs *fastjson.Value, line int64, cluster string) {
+	arr, err := evs.Array()
+	if err != nil {
+		d.problem(line, Unrecognised, "CloudWatch log events that are not an array")
+		return
+	}
+	for _, m := range arr {
+		msg := m.Get("message")
+		if msg == nil || msg.Type() != fastjson.TypeString {
 			d.problem(line, NoEvent, "CloudWatch log event without a message")
 			continue
 		}
-		d.event([]byte(strings.TrimSpace(*m.Message)), cluster, line, CloudWatch)
+		d.event(bytes.TrimSpace(msg.GetStringBytes()), cluster, line, CloudWatch)
 	}
 }
 
@@ -189,7 +199,7 @@ func eksCluster(group string) string {
 const maxGunzip = 256 << 20
 
 // base64 reads a Lambda payload: base64 of gzip of a subscription payload.
-func (d *decoder) base64(b64 []byte, line int64, cluster string, depth int) {
+func (d *decoder) base64(b64 []byte, line int64, depth int) {
 	zipped := make([]byte, base64.StdEncoding.DecodedLen(len(b64)))
 	n, err := base64.StdEncoding.Decode(zipped, bytes.TrimSpace(b64))
 	if err != nil {
@@ -207,11 +217,10 @@ func (d *decoder) base64(b64 []byte, line int64, cluster string, depth int) {
 		return
 	}
 	body = bytes.TrimSpace(body)
-	if len(body) == 0 || !json.Valid(body) {
+	if len(body) == 0 || fastjson.ValidateBytes(body) != nil {
 		d.problem(line, Truncated, "the gzip payload is not one complete JSON value")
 		return
 	}
-	_ = cluster
 	d.handle(body, line, depth+1)
 }
 

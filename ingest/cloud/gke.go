@@ -78,7 +78,12 @@ var grpcHTTP = map[int]int{
 }
 
 // gke turns a Cloud Audit Logs entry for k8s.io into an audit event.
-func (d *decoder) gke(e *envelope, line int64) {
+func (d *decoder) gke(raw []byte, line int64) {
+	var e gkeEntry
+	if err := json.Unmarshal(raw, &e); err != nil || e.ProtoPayload == nil {
+		d.problem(line, Unrecognised, "a Cloud Logging entry whose fields have unexpected types")
+		return
+	}
 	p := e.ProtoPayload
 	if p.ServiceName == "" && p.MethodName == "" {
 		d.problem(line, NoEvent, "Cloud Logging entry without serviceName or methodName")
