@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/valyala/fastjson"
@@ -153,6 +154,10 @@ func (d *decoder) value() {
 		d.pos = end
 		return
 	}
+	if d.data[d.pos] == '[' {
+		d.array()
+		return
+	}
 	dec := json.NewDecoder(bytes.NewReader(d.data[d.pos:]))
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
@@ -170,6 +175,51 @@ func (d *decoder) value() {
 	d.line += int64(bytes.Count(d.data[d.pos:d.pos+n], []byte{'\n'}))
 	d.pos += n
 	d.handle(raw, start, 0)
+}
+
+// array reads a JSON array that spans lines (gcloud logging read
+// --format=json) item by item, so that each item has its own line and a
+// truncated array keeps the items before the cut.
+func (d *decoder) array() {
+	rest := d.data[d.pos:]
+	dec := json.NewDecoder(bytes.NewReader(rest))
+	dec.Token() // the '['
+	// itemAt is where the item after off starts (past blanks and the
+	// comma), and its line.
+	itemAt := func(off int64) (int, int64) {
+		i := int(off)
+		for i < len(rest) && bytes.IndexByte([]byte(" \t\r\n,"), rest[i]) >= 0 {
+			i++
+		}
+		return i, d.line + int64(bytes.Count(rest[:i], []byte{'\n'}))
+	}
+	for dec.More() {
+		at, line := itemAt(dec.InputOffset())
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			// Past a broken item nothing says where the next one starts.
+			skipped := bytes.Count(rest[at:], []byte{'\n'})
+			d.problem(line, Truncated, fmt.Sprintf("truncated array: the item that starts here is not complete; the items before it were kept, the %d lines from here on skipped", skipped))
+			d.line = line + int64(skipped)
+			d.pos = len(d.data)
+			return
+		}
+		if raw[0] != '{' && raw[0] != '[' {
+			d.problem(line, Unrecognised, "an array item that is not an object")
+			continue
+		}
+		d.handle(raw, line, 1)
+	}
+	if _, err := dec.Token(); err != nil { // the ']'
+		_, line := itemAt(dec.InputOffset())
+		d.problem(line, Truncated, "truncated array: the input ends before its ']'")
+		d.line += int64(bytes.Count(rest, []byte{'\n'}))
+		d.pos = len(d.data)
+		return
+	}
+	n := int(dec.InputOffset())
+	d.line += int64(bytes.Count(rest[:n], []byte{'\n'}))
+	d.pos += n
 }
 
 func isEOF(err error) bool {
