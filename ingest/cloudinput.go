@@ -50,6 +50,7 @@ func (r *reader) cloudInput(src *source, rd io.Reader) (io.Reader, bool) {
 	if err != nil {
 		probs = append(probs, Problem{Path: src.path, Kind: readKind(err), Msg: readMsg(err)})
 	}
+	src.cluster = oneCluster(res.Records)
 	src.file = nil // the events' bytes are the converted ones: read them through the spool
 	lines := int64(bytes.Count(data, []byte{'\n'}))
 	if len(data) > 0 && data[len(data)-1] != '\n' {
@@ -87,4 +88,20 @@ func cloudKind(k cloud.Kind) ProblemKind {
 		return Skipped
 	}
 	return Malformed
+}
+
+// oneCluster is the cluster every record names, or "" when one names
+// none or they name several: events are not attributed to a cluster by
+// guess.
+func oneCluster(recs []cloud.Record) string {
+	if len(recs) == 0 {
+		return ""
+	}
+	c := recs[0].Cluster
+	for _, r := range recs {
+		if r.Cluster != c {
+			return ""
+		}
+	}
+	return c
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"encoding/base64"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -40,7 +41,11 @@ func TestCloudInputs(t *testing.T) {
 	for _, p := range res.problems {
 		t.Log(p)
 	}
+	wantCluster := map[string]string{"plain.log": "", "aks.json": "C1", "gke.json": "g1", "cw.txt": ""}
 	for _, b := range res.batches {
+		if want := wantCluster[filepath.Base(b.Pos.Path)]; b.Cluster != want {
+			t.Errorf("%s: cluster %q, want %q", b.Pos.Path, b.Cluster, want)
+		}
 		for _, e := range b.Events {
 			if e.AuditID == "g1" && (e.Code != 403 || e.Verb != "create" || e.Object.Subresource != "exec") {
 				t.Errorf("GKE event g1: code %d verb %q subresource %q", e.Code, e.Verb, e.Object.Subresource)
