@@ -161,13 +161,7 @@ func (d *decoder) value() {
 	dec := json.NewDecoder(bytes.NewReader(d.data[d.pos:]))
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
-		k, msg := Malformed, "malformed JSON: "+err.Error()
-		var se *json.SyntaxError
-		if isEOF(err) || (errors.As(err, &se) && se.Offset > int64(len(line)) && bytes.HasPrefix(d.data[d.pos:end], line) && !bytes.Contains(line, []byte("}{"))) {
-			k, msg = Truncated, "truncated envelope: the JSON value that starts here is not complete"
-		}
-		d.problem(d.line, k, msg)
-		d.pos = end // resync at the next line
+		d.resync(d.pos, err, "envelope")
 		return
 	}
 	n := int(dec.InputOffset())
@@ -175,6 +169,39 @@ func (d *decoder) value() {
 	d.line += int64(bytes.Count(d.data[d.pos:d.pos+n], []byte{'\n'}))
 	d.pos += n
 	d.handle(raw, start, 0)
+}
+
+// resync reports a JSON value starting at start that failed with err and
+// moves on: to the line where the value broke (the next line at least), so
+// that good records after a damaged one are read and every byte is looked
+// at a bounded number of times; when the input ended inside the value,
+// to the end.
+func (d *decoder) resync(start int, err error, what string) {
+	line := d.line + int64(bytes.Count(d.data[d.pos:start], []byte{'\n'}))
+	var se *json.SyntaxError
+	if !errors.As(err, &se) || isEOF(err) {
+		skipped := bytes.Count(d.data[start:], []byte{'\n'})
+		d.problem(line, Truncated, fmt.Sprintf("truncated %s: the JSON value that starts here never ends; the %d lines from here on skipped", what, skipped))
+		d.line = line + int64(skipped)
+		d.pos = len(d.data)
+		return
+	}
+	bad := min(start+max(int(se.Offset)-1, 0), len(d.data))
+	next := bytes.IndexByte(d.data[start:], '\n') + start + 1
+	if next <= start {
+		next = len(d.data)
+	}
+	k, msg := Malformed, "malformed JSON: "+err.Error()
+	switch {
+	case bad >= next: // it broke on a later line: that line may start a good record
+		k, msg = Truncated, "truncated "+what+": the JSON value that starts here is not complete"
+		next = bytes.LastIndexByte(d.data[:bad], '\n') + 1
+	case bad == next-1: // at the end of its line: cut off there
+		k, msg = Truncated, "truncated "+what+": the JSON value on this line is cut off"
+	}
+	d.problem(line, k, msg)
+	d.line = line + int64(bytes.Count(d.data[start:next], []byte{'\n'}))
+	d.pos = next
 }
 
 // array reads a JSON array that spans lines (gcloud logging read
@@ -197,11 +224,8 @@ func (d *decoder) array() {
 		at, line := itemAt(dec.InputOffset())
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			// Past a broken item nothing says where the next one starts.
-			skipped := bytes.Count(rest[at:], []byte{'\n'})
-			d.problem(line, Truncated, fmt.Sprintf("truncated array: the item that starts here is not complete; the items before it were kept, the %d lines from here on skipped", skipped))
-			d.line = line + int64(skipped)
-			d.pos = len(d.data)
+			// The items before were kept; go on after the broken one.
+			d.resync(d.pos+at, err, "array item")
 			return
 		}
 		if raw[0] != '{' && raw[0] != '[' {
@@ -211,10 +235,8 @@ func (d *decoder) array() {
 		d.handle(raw, line, 1)
 	}
 	if _, err := dec.Token(); err != nil { // the ']'
-		_, line := itemAt(dec.InputOffset())
-		d.problem(line, Truncated, "truncated array: the input ends before its ']'")
-		d.line += int64(bytes.Count(rest, []byte{'\n'}))
-		d.pos = len(d.data)
+		at, _ := itemAt(dec.InputOffset())
+		d.resync(d.pos+at, err, "array")
 		return
 	}
 	n := int(dec.InputOffset())

@@ -51,7 +51,7 @@ func TestGolden(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*")
 	n := 0
 	for _, f := range files {
-		if strings.HasSuffix(f, ".golden") || strings.HasSuffix(f, ".md") {
+		if fi, err := os.Stat(f); err != nil || fi.IsDir() || strings.HasSuffix(f, ".golden") || strings.HasSuffix(f, ".md") {
 			continue
 		}
 		n++

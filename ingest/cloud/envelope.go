@@ -170,6 +170,10 @@ func (d *decoder) subscription(v *fastjson.Value, line int64) {
 }
 
 func (d *decoder) messages(evs *fastjson.Value, line int64, cluster string) {
+	if evs == nil {
+		d.problem(line, NoEvent, "CloudWatch payload without logEvents")
+		return
+	}
 	arr, err := evs.Array()
 	if err != nil {
 		d.problem(line, Unrecognised, "CloudWatch log events that are not an array")
