@@ -161,7 +161,7 @@ func (d *decoder) value() {
 	dec := json.NewDecoder(bytes.NewReader(d.data[d.pos:]))
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
-		d.resync(d.pos, err, "envelope")
+		d.resync(d.pos, d.pos, err, "envelope")
 		return
 	}
 	n := int(dec.InputOffset())
@@ -176,7 +176,7 @@ func (d *decoder) value() {
 // that good records after a damaged one are read and every byte is looked
 // at a bounded number of times; when the input ended inside the value,
 // to the end.
-func (d *decoder) resync(start int, err error, what string) {
+func (d *decoder) resync(base, start int, err error, what string) {
 	line := d.line + int64(bytes.Count(d.data[d.pos:start], []byte{'\n'}))
 	var se *json.SyntaxError
 	if !errors.As(err, &se) || isEOF(err) {
@@ -186,7 +186,8 @@ func (d *decoder) resync(start int, err error, what string) {
 		d.pos = len(d.data)
 		return
 	}
-	bad := min(start+max(int(se.Offset)-1, 0), len(d.data))
+	// Offset counts from base, where the decoder began reading.
+	bad := min(max(base+int(se.Offset)-1, start), len(d.data))
 	next := bytes.IndexByte(d.data[start:], '\n') + start + 1
 	if next <= start {
 		next = len(d.data)
@@ -225,7 +226,7 @@ func (d *decoder) array() {
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			// The items before were kept; go on after the broken one.
-			d.resync(d.pos+at, err, "array item")
+			d.resync(d.pos, d.pos+at, err, "array item")
 			return
 		}
 		if raw[0] != '{' && raw[0] != '[' {
@@ -236,7 +237,7 @@ func (d *decoder) array() {
 	}
 	if _, err := dec.Token(); err != nil { // the ']'
 		at, _ := itemAt(dec.InputOffset())
-		d.resync(d.pos+at, err, "array")
+		d.resync(d.pos, d.pos+at, err, "array")
 		return
 	}
 	n := int(dec.InputOffset())

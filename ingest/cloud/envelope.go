@@ -84,7 +84,11 @@ func (d *decoder) handleValue(v *fastjson.Value, raw []byte, line int64, depth i
 	case kind != nil && kind.Type() != fastjson.TypeString:
 		d.problem(line, Unrecognised, "kind is not a string")
 	case isEvent(v):
-		d.emit(compact(marshal(v, raw)), "", line, Plain)
+		if ev, ok := compact(marshal(v, raw)); ok {
+			d.emit(ev, "", line, Plain)
+		} else {
+			d.problem(line, Malformed, "an audit event that is not valid JSON")
+		}
 	default:
 		d.problem(line, Unrecognised, "JSON that is neither an audit event nor a cloud envelope kaudit knows")
 	}
@@ -142,7 +146,12 @@ func (d *decoder) event(ev []byte, cluster string, line int64, s Shape) {
 		// of the events validates them in full (and says where).
 		d.problem(line, Truncated, "the event inside the "+s.String()+" is cut off")
 	default:
-		d.emit(compact(bytes.Clone(ev)), cluster, line, s)
+		ev, ok := compact(bytes.Clone(ev))
+		if !ok {
+			d.problem(line, Malformed, "the event inside the "+s.String()+" is not valid JSON")
+			return
+		}
+		d.emit(ev, cluster, line, s)
 	}
 }
 
@@ -228,14 +237,15 @@ func (d *decoder) base64(b64 []byte, line int64, depth int) {
 	d.handle(body, line, depth+1)
 }
 
-// compact makes an event one line (ingest reads events one per line).
-func compact(ev []byte) []byte {
+// compact makes an event one line (ingest reads events one per line);
+// false when it spans lines and is not valid JSON.
+func compact(ev []byte) ([]byte, bool) {
 	if bytes.IndexByte(ev, '\n') < 0 && bytes.IndexByte(ev, '\r') < 0 {
-		return ev
+		return ev, true
 	}
 	var b bytes.Buffer
 	if json.Compact(&b, ev) != nil {
-		return ev
+		return nil, false
 	}
-	return b.Bytes()
+	return b.Bytes(), true
 }
