@@ -241,6 +241,7 @@ func (s *Store) add(e *audit.Event, ref rawRef) bool {
 	col[colReason][k] = d[colReason].add(e.Reason, id)
 	col[colMessage][k] = d[colMessage].add(e.Message, id)
 	col[colDecision][k] = d[colDecision].add(e.Decision, id)
+	col[colSource][k] = d[colSource].add(e.Source, id)
 	if e.Object.Resource == "" {
 		path, _, _ := strings.Cut(e.RequestURI, "?")
 		col[colPath][k] = d[colPath].add(path, id)
