@@ -1,0 +1,58 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const twoServers = "testdata/twoservers/"
+
+// TestTwoServersGolden: two API servers' logs (one directory per host)
+// are merged by time and named after their directories, whatever the
+// argument order; the webhook's copy of events read from a file counts
+// once.
+func TestTwoServersGolden(t *testing.T) {
+	cp1, cp2, hook := twoServers+"cp1", twoServers+"cp2", twoServers+"webhook.log"
+	for _, tc := range []struct {
+		golden string
+		args   []string
+	}{
+		{"twoservers-users.table", []string{"--view", "users", "-o", "table", cp1, cp2}},
+		{"twoservers-users.table", []string{"--view", "users", "-o", "table", cp2, cp1}},
+		{"twoservers-users.table", []string{"--view", "users", "-o", "table", hook, cp2, cp1}},
+		{"twoservers-sources.table", []string{"--view", "sources", "-o", "table", cp1, cp2, hook}},
+		{"twoservers-events.table", []string{"-o", "table", cp2, cp1}},
+		{"twoservers-events.table", []string{"-o", "table", cp1, cp2}},
+		{"twoservers-named.table", []string{"--view", "sources", "-o", "table", "--source", "east=" + cp1, "--source", "west=" + cp2}},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, out, errOut := kaudit(t, "", append([]string{"replay"}, tc.args...)...)
+			if code != exitOK || errOut != "" {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			golden(t, filepath.Join("testdata", "golden", tc.golden), out)
+		})
+	}
+}
+
+// TestSourceTerm: source: selects one host's events, with globs.
+func TestSourceTerm(t *testing.T) {
+	for filter, want := range map[string]int{"source:cp2": 13, "source:cp*": 40, "-source:cp1": 13, "source:nope": 0} {
+		code, out, errOut := kaudit(t, "", "replay", "-o", "jsonl", "-f", filter, twoServers+"cp1", twoServers+"cp2")
+		if code != exitOK {
+			t.Fatalf("%s: exit %d: %s", filter, code, errOut)
+		}
+		if got := strings.Count(out, "\n"); got != want {
+			t.Errorf("%s: %d events, want %d", filter, got, want)
+		}
+	}
+}
+
+func TestSourceFlagUsage(t *testing.T) {
+	for _, args := range [][]string{{"replay", "--source", "nameonly"}, {"replay"}} {
+		if code, _, _ := kaudit(t, "", args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+}
