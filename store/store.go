@@ -66,6 +66,7 @@ type Store struct {
 	sizedAt int // len(chunks) when Retain last estimated the memory
 
 	minTime, maxTime int64 // of the stageTimestamps appended (0: none yet)
+	keptMin          int64 // the oldest kept once retention dropped some (see TimeRange)
 }
 
 // Option configures a Store.
@@ -190,6 +191,9 @@ func (s *Store) add(e *audit.Event, ref rawRef) bool {
 			s.minTime = stageTime
 		}
 		s.maxTime = max(s.maxTime, stageTime)
+		if s.first > 0 && (s.keptMin == 0 || stageTime < s.keptMin) {
+			s.keptMin = stageTime
+		}
 	}
 	c.latency[k] = micros(e.Latency())
 	c.code[k] = clampCode(e.Code)

@@ -1,5 +1,7 @@
 package store
 
+import "time"
+
 // TimeSpan is the span of the stageTimestamps ever appended (retention does
 // not narrow it), in nanoseconds: it only grows while events are appended,
 // which is what lets the UI's sparkline slots only ever widen.
@@ -7,6 +9,22 @@ func (s *Store) TimeSpan() int64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.maxTime - s.minTime
+}
+
+// TimeRange is the oldest and newest stageTimestamp of the kept events
+// (zero times when none has one), whatever order they were appended in.
+// After retention dropped events, the newest may be one of those dropped.
+func (s *Store) TimeRange() (from, to time.Time) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	lo := s.minTime
+	if s.first > 0 {
+		lo = s.keptMin
+	}
+	if lo == 0 || s.maxTime == 0 {
+		return time.Time{}, time.Time{}
+	}
+	return time.Unix(0, lo).UTC(), time.Unix(0, s.maxTime).UTC()
 }
 
 // Times calls fn with the stageTimestamp (Unix nanoseconds; 0 when the
