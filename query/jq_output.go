@@ -81,7 +81,7 @@ func writeJQ(bud *jqBudget, w io.Writer, st *store.Store, events *store.Set, p *
 			continue
 		}
 		bud.begin(0)
-		iter := p.code.RunWithContext(ctx, v)
+		iter := p.code.RunWithContext(ctx, v, st.Source(id))
 		for {
 			out, ok := iter.Next()
 			if !ok {

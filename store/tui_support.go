@@ -55,3 +55,14 @@ func (s *Store) timesWindow(ids []uint32, fn func(t int64, denied, serverError b
 		fn(c.stageTime[k], c.flags[k]&flagDenied != 0, code >= 500 && code < 600)
 	}
 }
+
+// Source is where event id was read (host, file or cluster; "" when
+// unnamed or dropped): what jq's source helper returns.
+func (s *Store) Source(id ID) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if id < s.first || id >= s.n {
+		return ""
+	}
+	return s.dicts[colSource].str(s.at(id).str[colSource][id&s.mask])
+}

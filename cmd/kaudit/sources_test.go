@@ -38,7 +38,8 @@ func TestTwoServersGolden(t *testing.T) {
 
 // TestSourceTerm: source: selects one host's events, with globs.
 func TestSourceTerm(t *testing.T) {
-	for filter, want := range map[string]int{"source:cp2": 13, "source:cp*": 40, "-source:cp1": 13, "source:nope": 0} {
+	for filter, want := range map[string]int{"source:cp2": 13, "source:cp*": 40, "-source:cp1": 13, "source:nope": 0,
+		`source == "cp2"`: 13, `(source | startswith("cp")) and denied`: 10, `.verb == "get" and source == "cp1"`: 7} {
 		code, out, errOut := kaudit(t, "", "replay", "-o", "jsonl", "-f", filter, twoServers+"cp1", twoServers+"cp2")
 		if code != exitOK {
 			t.Fatalf("%s: exit %d: %s", filter, code, errOut)
@@ -54,5 +55,16 @@ func TestSourceFlagUsage(t *testing.T) {
 		if code, _, _ := kaudit(t, "", args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
 		}
+	}
+}
+
+// TestSourceJQ: --jq programs read the source with the source helper.
+func TestSourceJQ(t *testing.T) {
+	code, out, errOut := kaudit(t, "", "replay", "--jq", "source", "-f", "user:alice", twoServers+"cp1", twoServers+"cp2")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if c1, c2 := strings.Count(out, "\"cp1\"\n"), strings.Count(out, "\"cp2\"\n"); c1+c2 != 10 || c1 == 0 || c2 == 0 {
+		t.Errorf("sources of alice's requests: %d cp1, %d cp2:\n%s", c1, c2, out)
 	}
 }
