@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"io"
 	"sync"
 
 	"github.com/kaudit/kaudit/audit"
@@ -166,7 +167,8 @@ type merger struct {
 	emit    func(Batch) error
 	multi   bool // several streams: batches read their bytes through a multiRaw
 
-	out    Batch
+	cur    evRun  // the output so far, as a run of one input batch
+	copied *Batch // or the output so far, copied (nil: not copying)
 	raw    *multiRaw
 	last   int64 // key of the last event handed on
 	events int64
@@ -261,44 +263,110 @@ func (m *merger) oldest() *stream {
 	return best
 }
 
-// take moves s's oldest event to the output batch.
+// minRun is the shortest run of one input batch's events, in order,
+// handed on as a batch of its own (a subslice, not copied) when the next
+// event comes from elsewhere: copying a 400-byte Event costs more than
+// a short batch does downstream.
+const minRun = 32
+
+// take moves s's oldest event to the output: while events come in order
+// from one input batch they are a run (a subslice of it, handed on
+// without copying, the common case for one input); otherwise they are
+// copied into a batch of their own.
 func (m *merger) take(s *stream) error {
 	h := s.held.pop()
 	if h.key < m.last {
-		m.late++ // older than one handed on: beyond the window (or clock skew within a stream)
+		m.late++ // older than one handed on: beyond the window
 	} else {
 		m.last = h.key
 	}
-	b := h.b
-	off := b.Offsets[h.i]
-	if m.multi {
-		off = m.raw.offset(b.Raw, off)
-	} else if m.out.Raw != b.Raw && len(m.out.Events) > 0 {
+	if m.copied == nil && m.cur.b == h.b && int(h.i) == m.cur.j {
+		m.cur.j++
+		if m.cur.j-m.cur.i >= MaxBatch {
+			return m.flush()
+		}
+		return nil
+	}
+	if m.copied == nil && m.cur.b != nil && m.cur.j-m.cur.i >= minRun {
 		if err := m.flush(); err != nil {
 			return err
 		}
 	}
-	if len(m.out.Events) == 0 {
-		m.out.Raw = b.Raw
-		if m.multi {
-			m.out.Raw = m.raw
-		}
+	if m.copied == nil && m.cur.b == nil {
+		m.cur = evRun{b: h.b, i: int(h.i), j: int(h.i) + 1}
+		return nil
 	}
-	m.out.Events = append(m.out.Events, b.Events[h.i])
-	m.out.Offsets = append(m.out.Offsets, off)
-	m.out.Pos = b.Pos
-	if len(m.out.Events) >= MaxBatch {
+	if !m.multi && m.rawOf() != h.b.Raw {
+		// One input: a batch reads its bytes from one file.
+		if err := m.flush(); err != nil {
+			return err
+		}
+		m.cur = evRun{b: h.b, i: int(h.i), j: int(h.i) + 1}
+		return nil
+	}
+	if m.copied == nil {
+		m.copied = &Batch{Events: make([]audit.Event, 0, MaxBatch), Offsets: make([]int64, 0, MaxBatch), Raw: m.rawOf()}
+		for i := m.cur.i; i < m.cur.j; i++ {
+			m.copy(m.cur.b, i)
+		}
+		m.cur = evRun{}
+	}
+	m.copy(h.b, int(h.i))
+	if len(m.copied.Events) >= MaxBatch {
 		return m.flush()
 	}
 	return nil
 }
 
+// evRun is events [i, j) of batch b, to be handed on as they are.
+type evRun struct {
+	b    *Batch
+	i, j int
+}
+
+// rawOf is where the output batch being built reads its bytes.
+func (m *merger) rawOf() io.ReaderAt {
+	switch {
+	case m.multi:
+		return m.raw
+	case m.copied != nil:
+		return m.copied.Raw
+	case m.cur.b != nil:
+		return m.cur.b.Raw
+	}
+	return nil
+}
+
+func (m *merger) copy(b *Batch, i int) {
+	off := b.Offsets[i]
+	if m.multi {
+		off = m.raw.offset(b.Raw, off)
+	}
+	m.copied.Events = append(m.copied.Events, b.Events[i])
+	m.copied.Offsets = append(m.copied.Offsets, off)
+	m.copied.Pos = b.Pos
+}
+
+// flush hands on the output batch being built, if any.
 func (m *merger) flush() error {
-	if len(m.out.Events) == 0 {
+	var out Batch
+	switch {
+	case m.copied != nil:
+		out, m.copied = *m.copied, nil
+	case m.cur.b != nil:
+		r := m.cur
+		m.cur = evRun{}
+		out = Batch{Events: r.b.Events[r.i:r.j:r.j], Offsets: r.b.Offsets[r.i:r.j:r.j], Raw: r.b.Raw, Pos: r.b.Pos}
+		if m.multi {
+			out.Offsets = make([]int64, r.j-r.i)
+			for k := range out.Offsets {
+				out.Offsets[k] = m.raw.offset(r.b.Raw, r.b.Offsets[r.i+k])
+			}
+			out.Raw = m.raw
+		}
+	default:
 		return nil
 	}
-	b := m.out
-	m.out = Batch{Events: make([]audit.Event, 0, MaxBatch), Offsets: make([]int64, 0, MaxBatch)}
-	m.events += int64(len(b.Events))
-	return m.emit(b)
+	m.events += int64(len(out.Events))
+	return m.emit(out)
 }
