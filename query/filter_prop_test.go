@@ -74,7 +74,7 @@ func (w *world) plain(t *testing.T, src string, cand *store.Set) []uint32 {
 	}
 	var out []uint32
 	for _, id := range cand.ToArray() {
-		v, ok := code.Run(w.inputs[id], "").Next() // "": the source variable
+		v, ok := code.Run(w.inputs[id]).Next()
 		if _, isErr := v.(error); ok && !isErr && truthy(v) {
 			out = append(out, id)
 		}

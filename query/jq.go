@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,29 +20,34 @@ import (
 	"github.com/kaudit/kaudit/store"
 )
 
-// jqOptions are the compiler options of every jq program kaudit runs: the
+// jqBaseOptions are the compiler options of every jq program kaudit runs: the
 // helper functions, and nothing else — no environment ($ENV and env are
 // empty), no input, no modules.
-var jqOptions = []gojq.CompilerOption{
+var jqBaseOptions = []gojq.CompilerOption{
 	gojq.WithFunction("latency", 0, 0, helper("latency", func(e *audit.Event) any { return e.Latency().Seconds() })),
 	gojq.WithFunction("denied", 0, 0, helper("denied", func(e *audit.Event) any { return e.Denied() })),
 	gojq.WithFunction("longrunning", 0, 0, helper("longrunning", func(e *audit.Event) any { return e.LongRunning() })),
-	gojq.WithVariables([]string{sourceVar}),
 }
+
+// jqOptions are jqBaseOptions and the variable the source helper reads.
+var jqOptions = append(slices.Clip(jqBaseOptions), gojq.WithVariables([]string{sourceVar}))
 
 // sourceVar holds the event's source for the source helper: where it was
 // read (host, file or cluster), which is not in its JSON. Every run binds
-// it (see compileWith).
+// it (see compileWith and CompileProgram).
 const sourceVar = "$__kaudit_source"
 
-// sourceDef is `def source: $__kaudit_source;`, added to every program.
-var sourceDef = func() *gojq.FuncDef {
-	q, err := gojq.Parse("def source: " + sourceVar + "; .")
+// sourceDef is `def source: $__kaudit_source;`, added to every program
+// run on a store's events; noSourceDef, `def source: "";`, to the others.
+var sourceDef, noSourceDef = parseDef("def source: " + sourceVar + "; ."), parseDef(`def source: ""; .`)
+
+func parseDef(src string) *gojq.FuncDef {
+	q, err := gojq.Parse(src)
 	if err != nil {
 		panic(err)
 	}
 	return q.FuncDefs[0]
-}()
+}
 
 // compileWith compiles q with the helpers, the source helper included
 // (a program's own def of source shadows it).
@@ -105,15 +111,21 @@ func jqTypeOf(v any) string {
 }
 
 // CompileJQ compiles a jq program with kaudit's helper functions (latency,
-// denied, longrunning, source: run it with the event's source as its one
-// variable value) and no environment access, for printing each kept
-// event's outputs (--jq). Errors are *SyntaxError.
+// denied, longrunning; source is "" here: it knows no store) and no
+// environment access. Errors are *SyntaxError.
 func CompileJQ(text string) (*gojq.Code, error) {
+	return compileText(text, noSourceDef, jqBaseOptions)
+}
+
+// compileText compiles text with def (the source helper) and opts.
+func compileText(text string, def *gojq.FuncDef, opts []gojq.CompilerOption) (*gojq.Code, error) {
 	q, err := gojq.Parse(text)
 	if err != nil {
 		return nil, jqParseError(text, err)
 	}
-	code, err := compileWith(q)
+	c := *q
+	c.FuncDefs = append([]*gojq.FuncDef{def}, q.FuncDefs...)
+	code, err := gojq.Compile(&c, opts...)
 	if err != nil {
 		return nil, jqCompileError(text, err)
 	}

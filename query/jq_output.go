@@ -22,7 +22,7 @@ type Program struct {
 
 // CompileProgram compiles a --jq program. Errors are *SyntaxError.
 func CompileProgram(text string) (*Program, error) {
-	code, err := CompileJQ(text)
+	code, err := compileText(text, sourceDef, jqOptions)
 	if err != nil {
 		return nil, err
 	}
