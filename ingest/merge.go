@@ -125,7 +125,7 @@ func (r *Replay) runMerged(ctx context.Context, groups []Named, emit func(Batch)
 			})
 		})
 	}
-	m := merger{streams: streams, window: window, emit: emit, multi: len(groups) > 1}
+	m := merger{streams: streams, window: window, emit: emit, multi: len(groups) > 1, onLate: r.OnLate}
 	err := m.run(runCtx)
 	cancel()
 	wg.Wait()
@@ -165,6 +165,7 @@ type merger struct {
 	streams []*stream
 	window  int
 	emit    func(Batch) error
+	onLate  func(*audit.Event)
 	multi   bool // several streams: batches read their bytes through a multiRaw
 
 	cur    evRun  // the output so far, as a run of one input batch
@@ -277,6 +278,9 @@ func (m *merger) take(s *stream) error {
 	h := s.held.pop()
 	if h.key < m.last {
 		m.late++ // older than one handed on: beyond the window
+		if m.onLate != nil {
+			m.onLate(&h.b.Events[h.i])
+		}
 	} else {
 		m.last = h.key
 	}

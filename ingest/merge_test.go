@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kaudit/kaudit/audit"
 )
 
 // evAt is an event with auditID id whose stageTimestamp is sec seconds
@@ -87,7 +89,11 @@ func TestMerge(t *testing.T) {
 				}
 				paths = append(paths, dir+"/"+n)
 			}
-			res := run(t, &Replay{Paths: paths, Window: tc.window, chunk: 64})
+			var late []string
+			res := run(t, &Replay{Paths: paths, Window: tc.window, chunk: 64, OnLate: func(e *audit.Event) { late = append(late, e.AuditID) }})
+			if int64(len(late)) != tc.late {
+				t.Errorf("OnLate heard of %v, want %d events", late, tc.late)
+			}
 			if res.err != nil {
 				t.Fatal(res.err)
 			}

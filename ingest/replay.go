@@ -104,6 +104,9 @@ type Replay struct {
 	// Window is the reorder window of each source, in events; 0 means
 	// DefaultWindow, a negative value reads in input order, unmerged.
 	Window int
+	// OnLate, if set, hears of each event handed on after a newer one
+	// (beyond the window; see Summary.Late), from Run's goroutine.
+	OnLate func(e *audit.Event)
 
 	chunk int // bytes per chunk; 0 means defaultChunk (tests make it tiny)
 }

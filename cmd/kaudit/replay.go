@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/store"
@@ -167,7 +168,12 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 		return replayBrowse(ctx, e, r, selected, view, pol, sinks)
 	}
 	report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
+	var late int
+	r.OnLate = func(*audit.Event) { late++ }
 	p, err := replayAll(ctx, pipeline.Config{Sinks: sinks, Warn: e.stderr}, r, report)
+	if late > 0 {
+		fmt.Fprintf(e.stderr, "kaudit: %d events came more than %d events out of time order in their input; all were kept, and the views place them by their own time\n", late, ingest.DefaultWindow)
+	}
 	if err == nil && p.Undelivered() > 0 {
 		err = fmt.Errorf("--forward: %d events not delivered", p.Undelivered())
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,5 +68,30 @@ func TestSourceJQ(t *testing.T) {
 	}
 	if c1, c2 := strings.Count(out, "\"cp1\"\n"), strings.Count(out, "\"cp2\"\n"); c1+c2 != 10 || c1 == 0 || c2 == 0 {
 		t.Errorf("sources of alice's requests: %d cp1, %d cp2:\n%s", c1, c2, out)
+	}
+}
+
+// TestLateEventKept: an event written far later than its time (beyond the
+// reorder window) is kept, counted once, and said on stderr.
+func TestLateEventKept(t *testing.T) {
+	var b strings.Builder
+	line := func(i, sec int) {
+		fmt.Fprintf(&b, `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"id-%d","stage":"ResponseComplete","verb":"get",`+
+			`"user":{"username":"u%d"},"stageTimestamp":"2026-11-25T10:%02d:%02d.000000Z"}`+"\n", i, i%2, sec/60, sec%60)
+	}
+	for i := range 5000 {
+		line(i, 60+i%3000)
+	}
+	line(5000, 0) // written after 5000 newer events: beyond the window
+	path := filepath.Join(t.TempDir(), "audit.log")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := kaudit(t, "", "replay", "--view", "users", "-o", "json", path)
+	if code != exitOK || !strings.Contains(errOut, "1 events came more than 4096 events out of time order") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if !strings.Contains(out, `"requests":2501`) {
+		t.Errorf("the late event is not counted: %s", out)
 	}
 }
