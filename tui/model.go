@@ -369,7 +369,7 @@ func (m Model) rows() rows {
 	}
 	if m.tab == tabEvents {
 		s := m.tables[tabEvents].Sort()
-		r := eventRows{st: m.st, set: m.res.set, reverse: s.desc}
+		r := eventRows{st: m.st, set: m.res.set, reverse: s.desc, sources: len(m.st.Values(store.FieldSource)) > 1}
 		if o := m.evsort.order; o != nil && s.col >= 0 && o.filter == m.filter {
 			r.order = o.ids
 		}
