@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/aymanbagabas/go-udiff"
+	"github.com/aymanbagabas/go-udiff/myers"
 	"sigs.k8s.io/yaml"
 )
 
@@ -34,14 +35,17 @@ func YAML(obj map[string]any, showNoise bool) string {
 	return string(b)
 }
 
-// Diff is the unified diff from prev to next (either may be nil: a
-// creation or an unknown base), "" when they render the same.
-func Diff(prev, next map[string]any, showNoise bool) string {
+// Diff is the unified diff from prev to next (prev nil: a creation),
+// labelled, "" when they render the same. Edits are whole lines (Myers).
+func Diff(prevLabel, nextLabel string, prev, next map[string]any, showNoise bool) string {
 	a, b := YAML(prev, showNoise), YAML(next, showNoise)
 	if a == b {
 		return ""
 	}
-	d := udiff.Unified("previous", "this revision", a, b)
+	d, err := udiff.ToUnified(prevLabel, nextLabel, a, myers.ComputeEdits(a, b), udiff.DefaultContextLines)
+	if err != nil {
+		return ""
+	}
 	return strings.TrimSuffix(d, "\n")
 }
 

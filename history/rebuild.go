@@ -53,6 +53,10 @@ type Revision struct {
 	Object  map[string]any `json:"object,omitempty"`
 }
 
+// changes are the subresources whose writes change the object as a
+// revision can show it ("" is the object itself).
+var changes = map[string]bool{"": true, "status": true, "scale": true, "eviction": true}
+
 var writeVerbs = map[string]bool{"create": true, "update": true, "patch": true, "delete": true, "deletecollection": true}
 
 // Rebuild walks reqs (in time order) and returns the timeline. It never
@@ -81,6 +85,8 @@ func (b *builder) step(r Request) Step {
 	switch {
 	case !writeVerbs[r.Verb] && r.Subresource != "eviction":
 		return s
+	case !changes[r.Subresource]:
+		return s // exec, log, binding, token...: not a change the log shows
 	case !ok:
 		s.Note = "failed: nothing changed"
 		return s
@@ -99,9 +105,6 @@ func (b *builder) step(r Request) Step {
 		b.full(&s, r, "created")
 	case r.Subresource == "scale":
 		b.scale(&s, r)
-	case r.Subresource != "" && r.Subresource != "status":
-		s.Write = false // binding, token, exec...: not a change we can show
-		return s
 	case r.Verb == "patch":
 		b.patch(&s, r)
 	default:

@@ -20,24 +20,33 @@ type Options struct {
 	NoDiff    bool
 }
 
-// Diffs fills each write's diff against the previous known revision.
-// A revision after an unavailable one is diffed against nothing known.
+// Diffs is each write's diff against the previous known revision: the
+// last one with content, skipping unavailable ones (the label says which),
+// and nothing after the object ended.
 func Diffs(steps []Step, showNoise bool) []string {
 	out := make([]string, len(steps))
-	var prev map[string]any
+	var prev *Revision
 	for i, s := range steps {
-		switch {
-		case s.Revision != nil:
-			if s.Revision.Object != nil {
-				out[i] = Diff(prev, s.Revision.Object, showNoise)
+		switch r := s.Revision; {
+		case r != nil && r.Object != nil:
+			from := "(none)"
+			if prev != nil {
+				from = label(prev)
 			}
-			prev = s.Revision.Object
+			var po map[string]any
+			if prev != nil {
+				po = prev.Object
+			}
+			out[i] = Diff(from, label(r), po, r.Object, showNoise)
+			prev = r
 		case s.Ends:
 			prev = nil
 		}
 	}
 	return out
 }
+
+func label(r *Revision) string { return fmt.Sprintf("#%d %s", r.N, r.Quality) }
 
 // WriteTable prints the timeline: one row per request, each write's diff
 // under it, indented. Every line is made terminal-safe.
