@@ -1,9 +1,11 @@
 package history
 
 import (
+	"bytes"
 	"encoding/json"
 	"sort"
 
+	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/redact"
 	"github.com/kaudit/kaudit/store"
 )
@@ -57,11 +59,17 @@ func Load(st *store.Store, ref Ref) ([]Request, error) {
 		if o.Name == "" && e.Verb != "deletecollection" {
 			return true // a list, watch or create without a name
 		}
+		if !writeVerbs[e.Verb] && o.Subresource != "eviction" {
+			out = append(out, r) // a read: its bodies change nothing
+			return true
+		}
 		var raw []byte
 		if raw, err = rr.Raw(e.ID); err != nil {
 			return false
 		}
-		readBody(&r, redact.Output(raw))
+		if e.Level >= audit.LevelRequest || bytes.Contains(raw, []byte("dryRun")) {
+			readBody(&r, redact.Output(raw)) // Metadata level: no bodies, and a URI worth reading only for dryRun
+		}
 		if o.Name == "" && !lists(r.ResponseObject, ref.Name) {
 			return true // a deletecollection that did not take this object
 		}
