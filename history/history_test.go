@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/store"
@@ -232,3 +233,25 @@ func checkGolden(t *testing.T, path string, got []byte) {
 }
 
 func jsonNumber(s string) any { return json.Number(s) }
+
+func TestRevokedBy(t *testing.T) {
+	st := loadStore(t, generated)
+	at := func(s string) time.Time {
+		tm, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	allowed, denied := at("2026-03-01T10:00:23Z"), at("2026-03-01T10:00:25Z")
+	want := "RoleBinding prod/gina-view deleted by root at 2026-03-01T10:00:24Z"
+	if got := RevokedBy(st, "prod", allowed, denied); got != want {
+		t.Errorf("RevokedBy = %q, want %q", got, want)
+	}
+	if got := RevokedBy(st, "other", allowed, denied); got != "" {
+		t.Errorf("another namespace: %q", got)
+	}
+	if got := RevokedBy(st, "prod", denied, denied.Add(time.Hour)); got != "" {
+		t.Errorf("after the change: %q", got)
+	}
+}
