@@ -88,8 +88,8 @@ type jsonStep struct {
 }
 
 // WriteJSON prints the timeline as one JSON array (lines=false) or one
-// step per line. Bodies are redacted before Rebuild; strings are
-// escaped by encoding/json, which leaves no raw control characters.
+// step per line. Bodies are redacted before Rebuild; what encoding/json
+// leaves raw (bidi overrides, C1 controls) termsafe.JSON escapes.
 func WriteJSON(w io.Writer, ref Ref, steps []Step, o Options, lines bool) error {
 	diffs := Diffs(steps, o.ShowNoise)
 	all := make([]jsonStep, len(steps))
@@ -99,16 +99,23 @@ func WriteJSON(w io.Writer, ref Ref, steps []Step, o Options, lines bool) error 
 			all[i].Diff = diffs[i]
 		}
 	}
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	if !lines {
-		return enc.Encode(all)
+		if err := enc.Encode(all); err != nil {
+			return err
+		}
 	}
 	for _, s := range all {
+		if !lines {
+			break
+		}
 		if err := enc.Encode(s); err != nil {
 			return err
 		}
 	}
-	return nil
+	_, err := w.Write(termsafe.JSON(b.Bytes()))
+	return err
 }
 
 func revisions(steps []Step) int {

@@ -173,20 +173,19 @@ func (hf *historyFlags) printDeletions(w io.Writer, st *store.Store, set *store.
 	if err != nil {
 		return err
 	}
-	switch hf.output {
-	case "json":
-		if ds == nil {
-			ds = []history.Deletion{}
+	if hf.output != "table" {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		if hf.output == "json" {
+			err = enc.Encode(append([]history.Deletion{}, ds...))
 		}
-		return json.NewEncoder(w).Encode(ds)
-	case "jsonl":
-		enc := json.NewEncoder(w)
-		for _, d := range ds {
-			if err := enc.Encode(d); err != nil {
-				return err
-			}
+		for i := 0; i < len(ds) && hf.output == "jsonl" && err == nil; i++ {
+			err = enc.Encode(ds[i])
 		}
-		return nil
+		if err == nil {
+			_, err = w.Write(termsafe.JSON(b.Bytes()))
+		}
+		return err
 	}
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
