@@ -92,11 +92,17 @@ func (w *worker) one(b *batcher, doc []byte, at int, line int64, end int, endLin
 		}
 	}
 	if err != nil {
-		kind, msg := decodeProblem(err)
-		if kind == Malformed && legacyLine(doc) {
-			kind, msg = Unrecognised, "legacy text audit format (--audit-log-format=legacy); kaudit reads the json format"
+		kind := decodeKind(err)
+		legacy := kind == Malformed && legacyLine(doc)
+		switch {
+		case legacy:
+			b.problem(line, Unrecognised, "legacy text audit format (--audit-log-format=legacy); kaudit reads the json format")
+		case b.detailed[kind] >= detailPerChunk:
+			b.problem(line, kind, "") // only counted: spare formatting the message
+		default:
+			_, msg := decodeProblem(err)
+			b.problem(line, kind, msg)
 		}
-		b.problem(line, kind, msg)
 	}
 	if bad {
 		b.problem(line, BadUTF8, "invalid UTF-8 (replaced with U+FFFD); event kept")
@@ -128,13 +134,18 @@ func rawOffset(doc, raw []byte) int {
 	return int(d)
 }
 
-// decodeProblem turns a Decode error into a problem kind and message.
-func decodeProblem(err error) (ProblemKind, string) {
-	kind := Malformed
+// decodeKind is the problem kind of a Decode error.
+func decodeKind(err error) ProblemKind {
 	var ue *audit.UnrecognisedError
 	if errors.As(err, &ue) {
-		kind = Unrecognised
+		return Unrecognised
 	}
+	return Malformed
+}
+
+// decodeProblem turns a Decode error into a problem kind and message.
+func decodeProblem(err error) (ProblemKind, string) {
+	kind := decodeKind(err)
 	var ie *audit.ItemError
 	if errors.As(err, &ie) {
 		return kind, "EventList " + err.Error() + "; the other items were kept"

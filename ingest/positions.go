@@ -172,7 +172,9 @@ type Health struct {
 	Failing   bool      // the last flush failed: the file on disk is behind
 	LastError string    // why the last failure failed
 	LastFail  time.Time // when
-	LastSaved time.Time // the last successful write (zero: none yet)
+	// FailingSince is when the current run of failures began (while Failing).
+	FailingSince time.Time
+	LastSaved    time.Time // the last successful write (zero: none yet)
 }
 
 // OpenPositions takes dir's lock (creating dir) and loads its positions
@@ -274,6 +276,9 @@ func (p *Positions) Flush() error {
 	}
 	if err := savePositions(p.dir, m, fin); err != nil {
 		p.health.Failures++
+		if !p.health.Failing {
+			p.health.FailingSince = p.now()
+		}
 		p.health.Failing, p.health.LastError, p.health.LastFail = true, err.Error(), p.now()
 		if p.lock != nil {
 			writeLockRecord(p.lock, p.health)

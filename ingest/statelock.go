@@ -58,9 +58,11 @@ func lockStateDir(dir string) (*os.File, error) {
 		busy := &StateDirBusyError{Dir: dir}
 		buf := make([]byte, 512)
 		n, _ := f.ReadAt(buf, 0)
-		pid, cmd, _ := strings.Cut(string(buf[:n]), "\n")
-		busy.PID, _ = strconv.Atoi(strings.TrimSpace(pid))
-		busy.Holder = termsafe.Printable(strings.TrimSpace(cmd))
+		parts := strings.SplitN(string(buf[:n]), "\n", 3)
+		busy.PID, _ = strconv.Atoi(strings.TrimSpace(parts[0]))
+		if len(parts) > 1 {
+			busy.Holder = termsafe.Printable(strings.TrimSpace(parts[1]))
+		}
 		return nil, busy
 	}
 	// Say who holds it, for the next one's message and kaudit status.
@@ -78,7 +80,7 @@ const lockRecordSize = 1024
 func writeLockRecord(f *os.File, h Health) {
 	state := "ok"
 	if h.Failing {
-		state = fmt.Sprintf("failing %s %d %s", h.LastFail.UTC().Format(time.RFC3339), h.Failures, strings.ReplaceAll(h.LastError, "\n", " "))
+		state = fmt.Sprintf("failing %s %d %s", h.FailingSince.UTC().Format(time.RFC3339), h.Failures, strings.ReplaceAll(h.LastError, "\n", " "))
 	}
 	rec := strconv.Itoa(os.Getpid()) + "\n" + holderName() + "\n" + state + "\n"
 	if len(rec) >= lockRecordSize {
@@ -116,6 +118,11 @@ func ReadStateDir(dir string) (StateDirInfo, error) {
 	n, _ := f.ReadAt(buf, 0)
 	parts := strings.SplitN(string(buf[:n]), "\n", 4)
 	if len(parts) < 3 {
+		if info.Held {
+			// Its holder could not even write who it is: the dir is full
+			// or read-only, so its positions cannot be saved either.
+			info.Failing, info.LastError = true, "the process holding the state dir could not write its lock file (is the state dir full or read-only?)"
+		}
 		return info, nil
 	}
 	info.PID, _ = strconv.Atoi(parts[0])

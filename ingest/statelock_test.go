@@ -63,7 +63,8 @@ func TestStateDirLock(t *testing.T) {
 		t.Fatalf("second OpenPositions: %v, want a StateDirBusyError", err)
 	}
 	msg := err.Error()
-	if busy.PID != cmd.Process.Pid || !strings.Contains(msg, "in use by pid "+strconv.Itoa(cmd.Process.Pid)) || !strings.Contains(msg, dir) {
+	if busy.PID != cmd.Process.Pid || !strings.Contains(msg, "in use by pid "+strconv.Itoa(cmd.Process.Pid)+" (ingest.test ") ||
+		strings.Contains(msg, `\x0a`) || !strings.Contains(msg, dir) {
 		t.Errorf("message %q does not name the dir and pid %d", msg, cmd.Process.Pid)
 	}
 	stdin.Close()

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 )
 
@@ -19,8 +20,10 @@ func (t *Tail) truncatedInPlace(ctx context.Context, cur *follower, target strin
 	if head := cur.head[:min(int64(len(cur.head)), off)]; len(head) > 0 {
 		want = fingerprintOfBytes(head)
 	}
-	// The old generation's bytes are gone from the file: its events read
-	// fail from now on rather than return the new generation's bytes.
+	// The old generation's bytes are gone from the file: its events are
+	// read from the copy if it is a plain file, else they fail rather than
+	// return the new generation's bytes.
+	old, _ := cur.src.raw.(*heldFile)
 	cur.restart()
 	if want.n > 0 && off > 0 {
 		cp := &Checkpoint{Offset: off}
@@ -29,6 +32,9 @@ func (t *Tail) truncatedInPlace(ctx context.Context, cur *follower, target strin
 			path, ok := matchBackup(bks[i], cp, want)
 			if !ok {
 				continue
+			}
+			if l := plainCopy(path, want); l != nil && old != nil {
+				old.moved.Store(l)
 			}
 			return t.readBacklog(ctx, backlogItem{path: path, offset: off, line: line, fp: want}, emit)
 		}
@@ -40,4 +46,24 @@ func (t *Tail) truncatedInPlace(ctx context.Context, cur *follower, target strin
 		Msg: fmt.Sprintf("truncated in place to %d bytes (copytruncate) after %d bytes were read, and no copy of it (a backup starting with the same bytes) was found: "+
 			"lines written after line %d and not read before the truncation are lost; reading it again from its start", size, read, line)})
 	return nil
+}
+
+// plainCopy is the plain (not gzip) file at path as a lazyFile identified
+// by fp, or nil.
+func plainCopy(path string, fp fingerprint) *lazyFile {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var head [2]byte
+	if n, _ := f.ReadAt(head[:], 0); n == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		return nil
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	dev, ino := fileID(fi)
+	return &lazyFile{path: path, dev: dev, inode: ino, fp: fp}
 }

@@ -89,6 +89,9 @@ func positionsFailing(stateDir string, err error) error {
 	}
 	failing := fmt.Errorf("pid %d (%s) cannot save positions in %s since %s (%d attempts): %s: the positions shown are behind",
 		info.PID, info.Holder, termsafe.Printable(stateDir), info.Since.Format(time.RFC3339), info.Failures, info.LastError)
+	if info.PID == 0 {
+		failing = fmt.Errorf("%s: %s: the positions shown may be behind", termsafe.Printable(stateDir), info.LastError)
+	}
 	if err != nil {
 		return fmt.Errorf("%v; and: %w", failing, err)
 	}
