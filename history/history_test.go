@@ -100,6 +100,7 @@ func TestRebuildGenerated(t *testing.T) {
 		{"configmaps/prod/other", "gone"},
 		{"pods/tmp/job-1", "approximate - - gone"},
 		{"rolebindings.rbac.authorization.k8s.io/prod/gina-view", "gone"},
+		{"pods/prod/api", "exact"},
 	} {
 		ref, err := ParseRef(tc.ref)
 		if err != nil {
@@ -185,6 +186,7 @@ func TestGolden(t *testing.T) {
 		{generated, "configmaps/prod/settings", "json", Options{}},
 		{generated, "secrets/prod/db", "jsonl", Options{}},
 		{generated, "pods/tmp/job-1", "table", Options{}},
+		{generated, "pods/prod/api", "table", Options{}},
 		{"../testdata/public/falco-trace-files-k8s_audit.jsonl", "services/default/nginx", "table", Options{}},
 		{"../testdata/public/falco-trace-files-k8s_audit.jsonl", "clusterroles.rbac.authorization.k8s.io/system:node-problem-detector", "table", Options{}},
 		{"../testdata/realcluster/rbac-workload.jsonl", "configmaps/dev-1/bob-notes-1", "table", Options{}},

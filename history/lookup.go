@@ -67,8 +67,10 @@ func Load(st *store.Store, ref Ref) ([]Request, error) {
 		if raw, err = rr.Raw(e.ID); err != nil {
 			return false
 		}
-		if e.Level >= audit.LevelRequest || bytes.Contains(raw, []byte("dryRun")) {
-			readBody(&r, redact.Output(raw)) // Metadata level: no bodies, and a URI worth reading only for dryRun
+		// At Metadata level there are no bodies: the event is worth parsing
+		// only for a dry run or a mutating webhook's annotation.
+		if e.Level >= audit.LevelRequest || bytes.Contains(raw, []byte("dryRun")) || bytes.Contains(raw, []byte(".webhook.admission.k8s.io/")) {
+			readBody(&r, redact.Output(raw))
 		}
 		if o.Name == "" && !lists(r.ResponseObject, ref.Name) {
 			return true // a deletecollection that did not take this object
@@ -84,14 +86,16 @@ func Load(st *store.Store, ref Ref) ([]Request, error) {
 // bodies. Envelopes (cloud exports) hold them elsewhere: left empty.
 func readBody(r *Request, raw []byte) {
 	var ev struct {
-		RequestURI     string          `json:"requestURI"`
-		RequestObject  json.RawMessage `json:"requestObject"`
-		ResponseObject json.RawMessage `json:"responseObject"`
+		RequestURI     string            `json:"requestURI"`
+		Annotations    map[string]string `json:"annotations"`
+		RequestObject  json.RawMessage   `json:"requestObject"`
+		ResponseObject json.RawMessage   `json:"responseObject"`
 	}
 	if json.Unmarshal(raw, &ev) != nil {
 		return
 	}
 	r.URI, r.RequestObject, r.ResponseObject = ev.RequestURI, ev.RequestObject, ev.ResponseObject
+	r.Webhooks = webhooks(ev.Annotations)
 }
 
 // lists reports whether a deletecollection's response (a List) holds

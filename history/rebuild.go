@@ -32,6 +32,7 @@ type Request struct {
 	Resource       string          `json:"resource"`
 	Name           string          `json:"name,omitempty"` // "" for a deletecollection
 	Code           int32           `json:"code"`
+	Webhooks       []string        `json:"webhooks,omitempty"` // mutating webhooks that changed it, and how
 	RequestObject  json.RawMessage `json:"-"`
 	ResponseObject json.RawMessage `json:"-"`
 }
@@ -80,6 +81,14 @@ type builder struct {
 }
 
 func (b *builder) step(r Request) Step {
+	s := b.change(r)
+	if s.Write && len(r.Webhooks) > 0 {
+		s.Note = join(s.Note, strings.Join(r.Webhooks, "; "))
+	}
+	return s
+}
+
+func (b *builder) change(r Request) Step {
 	s := Step{Request: r, DryRun: dryRun(r.URI)}
 	ok := r.Code >= 200 && r.Code < 300 || (r.Code == 0 && r.Stage == "ResponseComplete")
 	switch {
