@@ -52,7 +52,8 @@ func BenchmarkHistory(b *testing.B) {
 	st := benchStore(b)
 	busiest := busiestRef(st)
 	typical := busiestRef(st, "leases", "nodes", "endpointslices", "events", "endpoints")
-	for _, ref := range []Ref{busiest, typical} {
+	deployment := busiestRef(st, "leases", "nodes", "endpointslices", "events", "endpoints", "services", "pods", "configmaps", "replicasets", "secrets", "serviceaccounts")
+	for _, ref := range []Ref{busiest, typical, deployment} {
 		b.Run(ref.Resource, func(b *testing.B) { benchHistory(b, st, ref) })
 	}
 }
