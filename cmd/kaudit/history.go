@@ -208,3 +208,20 @@ func (hf *historyFlags) printDeletions(w io.Writer, st *store.Store, set *store.
 	}
 	return nil
 }
+
+// historyFor is the TUI's H: the history of the object event id touched,
+// as kaudit history prints it (without colours: the UI escapes them).
+func historyFor(st *store.Store, id store.ID) (string, error) {
+	o := st.Entry(id).Object
+	if o.Name == "" || o.Resource == "" {
+		return "", fmt.Errorf("this event names no object")
+	}
+	ref := history.Ref{Group: o.APIGroup, Resource: o.Resource, Namespace: o.Namespace, Name: o.Name}
+	reqs, err := history.Load(st, ref)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	err = history.WriteTable(&b, ref, history.Rebuild(ref, reqs), history.Options{})
+	return b.String(), err
+}

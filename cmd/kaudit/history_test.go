@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/store"
 )
 
 const historyLog = "../../history/testdata/generated.jsonl"
@@ -60,5 +64,25 @@ func TestHistoryFlags(t *testing.T) {
 	_, out, _ := kaudit(t, "", "history", "configmaps/prod/settings", historyLog)
 	if strings.Contains(out, "\x1b") {
 		t.Errorf("raw escape in output:\n%q", out)
+	}
+}
+
+func TestHistoryFor(t *testing.T) {
+	st := store.New()
+	r := &ingest.Replay{Paths: []string{historyLog}}
+	if _, err := r.Run(context.Background(), func(b ingest.Batch) error {
+		st.Append(b.Events, b.Raw, b.Offsets)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for id := store.ID(0); id < store.ID(st.Len()); id++ {
+		if e := st.Entry(id); e.Object.Resource == "deployments" {
+			text, err := historyFor(st, id)
+			if err != nil || !strings.HasPrefix(text, "deployments.apps/prod/web: 12 requests, 8 revisions") {
+				t.Fatalf("historyFor: %v\n%s", err, text)
+			}
+			break
+		}
 	}
 }
