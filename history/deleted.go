@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bytes"
 	"encoding/json"
 	"sort"
 	"time"
@@ -103,7 +104,15 @@ func namespaceDeletions(st *store.Store, ns map[string]bool, set *store.Set) []D
 	cand.And(st.Requests())
 	cand.AndNot(set)
 	var out []Deletion
+	rr := st.NewRawReader()
 	st.Each(cand, func(e *store.Entry) bool {
+		if raw, err := rr.Raw(e.ID); err == nil && bytes.Contains(raw, []byte("dryRun")) {
+			var r Request
+			readBody(&r, raw)
+			if dryRun(r.URI) {
+				return true
+			}
+		}
 		if ns[e.Object.Name] && e.Code >= 200 && e.Code < 300 {
 			out = append(out, Deletion{Time: e.Time, User: e.Subject().Name, Verb: "delete", Resource: "namespaces",
 				Name: e.Object.Name, Code: e.Code, AuditID: e.AuditID, Note: "namespace deleted: every object in it went with it"})
