@@ -79,6 +79,9 @@ type Options struct {
 	// Policy, when set, lets P show what an audit policy would write for
 	// the current filter's requests: see policy.go.
 	Policy PolicyFunc
+	// History, when set, lets H show the history of the object behind
+	// the cursor's event: see history.go.
+	History HistoryFunc
 }
 
 // backState is where esc returns to after a drill-down.
@@ -113,13 +116,14 @@ type Model struct {
 	brush  brush  // t: a range being picked on the sparkline
 	find   finder // F: find in view
 
-	work   work       // the current tab's result, computed in the background (apply.go)
-	res    resultMsg  // the last result applied
-	evsort eventSort  // the Events tab sorted by a column (sort.go)
-	sim    simulation // P: an audit policy simulated over the filter (policy.go)
-	rbac   rbacState  // the Denials tab's selection and suggestion (rbac.go)
-	hdr    header     // what the status line shows about the input
-	status status
+	work    work        // the current tab's result, computed in the background (apply.go)
+	res     resultMsg   // the last result applied
+	evsort  eventSort   // the Events tab sorted by a column (sort.go)
+	sim     simulation  // P: an audit policy simulated over the filter (policy.go)
+	history HistoryFunc // H: the object's history (history.go)
+	rbac    rbacState   // the Denials tab's selection and suggestion (rbac.go)
+	hdr     header      // what the status line shows about the input
+	status  status
 
 	paused, follow bool
 	nowrap         bool               // the event page scrolls sideways instead of wrapping (W)
@@ -202,6 +206,8 @@ func New(o Options) Model {
 	m.keys.SuggestRBAC.SetEnabled(o.Suggest != nil)
 	m.keys.WriteYAML.SetEnabled(o.Suggest != nil)
 	m.keys.Policy.SetEnabled(o.Policy != nil)
+	m.history = o.History
+	m.keys.History.SetEnabled(o.History != nil)
 	for i := range m.tables {
 		m.tables[i] = newTable(withTableKeys(m.keys.Table), withTableSize(m.width, m.bodyHeight()))
 	}
@@ -278,6 +284,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.onRBAC(msg), nil
 	case policyMsg:
 		return m.onPolicy(msg), nil
+	case historyMsg:
+		return m.onHistory(msg), nil
 	case foundMsg:
 		return m.onFound(msg)
 	case firstHitMsg:
@@ -372,7 +380,7 @@ func (m Model) rows() rows {
 	}
 	if m.tab == tabEvents {
 		s := m.tables[tabEvents].Sort()
-		r := eventRows{st: m.st, set: m.res.set, reverse: s.desc}
+		r := eventRows{st: m.st, set: m.res.set, reverse: s.desc, sources: len(m.st.Values(store.FieldSource)) > 1}
 		if o := m.evsort.order; o != nil && s.col >= 0 && o.filter == m.filter {
 			r.order = o.ids
 		}
