@@ -2,8 +2,8 @@ package tui
 
 import (
 	"strings"
-	"time"
 	"testing"
+	"time"
 )
 
 // Changing and clearing the filter keeps the cursor on the same event,
