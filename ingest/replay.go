@@ -58,6 +58,10 @@ type Batch struct {
 	// it is a *Spool holding the decompressed stream.
 	Raw io.ReaderAt
 	Pos Position // after the last line of this batch
+	// Cluster is the managed cluster a cloud export's envelopes name
+	// (GKE cluster_name, AKS resourceId, EKS log group) when they all
+	// name the same one; "" for plain logs and exports naming several.
+	Cluster string
 }
 
 // Summary counts what a Run read.
