@@ -76,6 +76,11 @@ func termFilter(t query.Term) (string, bool) {
 		return forward.AttrCode + ":range[400, 999]", true
 	case "code":
 		return codeFilter(t.Values)
+	case "source":
+		// Records forwarded before kaudit.source existed read back as
+		// cluster/host: they are not ruled out here.
+		s, ok := valuesFilter(forward.AttrSource, t)
+		return "(" + s + " or " + forward.AttrSource + `:"")`, ok
 	case "user":
 		// user:X is also the impersonated user, which is not an attribute:
 		// any event with impersonation has the word in its body.

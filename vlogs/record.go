@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/kaudit/kaudit/forward"
 )
 
 // record is one line of VictoriaLogs' query answer: a JSON object whose
@@ -14,6 +16,19 @@ type record struct {
 	Msg     []byte // _msg: the forwarded body, unescaped
 	Cluster string // k8s.cluster.name
 	Host    string // host.name
+	Source  string // kaudit.source: the event's source where it was read
+}
+
+// source is what the event's source becomes: where it was read, as
+// forwarded; else cluster/host, the forwarding process's identity.
+func (r record) source() string {
+	switch {
+	case r.Source != "":
+		return r.Source
+	case r.Cluster != "" && r.Host != "":
+		return r.Cluster + "/" + r.Host
+	}
+	return r.Cluster + r.Host
 }
 
 // jsonRecord is the reference reading of a line.
@@ -21,6 +36,7 @@ type jsonRecord struct {
 	Msg     string `json:"_msg"`
 	Cluster string `json:"k8s.cluster.name"`
 	Host    string `json:"host.name"`
+	Source  string `json:"kaudit.source"`
 }
 
 // parseRecord reads one answer line. Lines with anything unusual
@@ -34,7 +50,7 @@ func parseRecord(line []byte) (record, error) {
 	if err := json.Unmarshal(line, &m); err != nil {
 		return record{}, err
 	}
-	return record{Msg: []byte(m.Msg), Cluster: m.Cluster, Host: m.Host}, nil
+	return record{Msg: []byte(m.Msg), Cluster: m.Cluster, Host: m.Host, Source: m.Source}, nil
 }
 
 // fastRecord is parseRecord for well-formed plain lines; ok is false when
@@ -75,8 +91,11 @@ func fastRecord(line []byte) (r record, ok bool) {
 			r.Cluster = string(val)
 		case attrHost:
 			r.Host = string(val)
+		case forward.AttrSource:
+			r.Source = string(val)
 		default:
-			if bytes.EqualFold(key, []byte("_msg")) || bytes.EqualFold(key, []byte(attrCluster)) || bytes.EqualFold(key, []byte(attrHost)) {
+			if bytes.EqualFold(key, []byte("_msg")) || bytes.EqualFold(key, []byte(attrCluster)) || bytes.EqualFold(key, []byte(attrHost)) ||
+				bytes.EqualFold(key, []byte(forward.AttrSource)) {
 				return r, false // encoding/json matches keys regardless of case
 			}
 		}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/kaudit/kaudit/audit"
+	"github.com/kaudit/kaudit/forward"
 	"github.com/kaudit/kaudit/ingest"
 )
 
@@ -136,6 +137,9 @@ func (s *Source) stats(ctx context.Context) (span, error) {
 	return sp, nil
 }
 
+// fields are the record fields read: the body and the source.
+var fields = "_msg, _time, " + attrCluster + ", " + attrHost + ", " + forward.AttrSource
+
 // queryArgs are a query's arguments. A cluster whose select node runs
 // with -search.allowPartialResponse answers 200 with what the storage
 // nodes still up hold (its count too, so ErrPartial cannot see it):
@@ -152,7 +156,7 @@ func (s *Source) page(ctx context.Context, r *reader, a, b time.Time) error {
 	if !s.Push.Until.IsZero() && b.After(s.Push.Until) {
 		b = s.Push.Until
 	}
-	q := s.Push.Query(a, b) + " | sort by (_time) | fields _msg, _time, " + attrCluster + ", " + attrHost
+	q := s.Push.Query(a, b) + " | sort by (_time) | fields " + fields
 	body, err := s.c.post(ctx, "/select/logsql/query", queryArgs(q))
 	if err != nil {
 		return err
@@ -182,7 +186,7 @@ func (r *reader) read(body io.Reader) error {
 		if err != nil {
 			return fmt.Errorf("VictoriaLogs answer, line %d: %v", r.lines, err)
 		}
-		if err := r.add(rec.Msg); err != nil {
+		if err := r.add(rec.Msg, rec.source()); err != nil {
 			return err
 		}
 	}
@@ -193,7 +197,7 @@ func (r *reader) read(body io.Reader) error {
 }
 
 // add decodes one body; its events' bytes go to the spool.
-func (r *reader) add(msg []byte) error {
+func (r *reader) add(msg []byte, source string) error {
 	n := len(r.evs)
 	evs, err := audit.Decode(msg, r.evs)
 	if err != nil {
@@ -204,6 +208,7 @@ func (r *reader) add(msg []byte) error {
 	}
 	r.evs = evs
 	for i := n; i < len(r.evs); i++ {
+		r.evs[i].Source = source
 		r.offs = append(r.offs, r.raw.Size())
 		r.raw.Write(r.evs[i].Raw)
 		r.raw.Write([]byte{'\n'})

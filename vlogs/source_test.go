@@ -118,6 +118,9 @@ func TestRunPages(t *testing.T) {
 					t.Fatalf("page %d: event %s before %s", page, ev.StageTime, last)
 				}
 				last = ev.StageTime
+				if ev.Source != "fx2/vm" { // no kaudit.source recorded: cluster/host
+					t.Fatalf("source %q", ev.Source)
+				}
 				raw := make([]byte, len(ev.Raw))
 				if _, err := b.Raw.ReadAt(raw, b.Offsets[i]); err != nil || !bytes.Equal(raw, ev.Raw) {
 					t.Fatalf("Raw at offset %d: %v", b.Offsets[i], err)
@@ -230,6 +233,7 @@ func TestPushdown(t *testing.T) {
 		{"denied error", Stream + ` (k8s.audit.decision:="forbid" or http.response.status_code:="403") http.response.status_code:range[400, 999]`},
 		{`-verb:get name:*web* ns:"" ua:kubectl* resource:pods`, Stream + ` k8s.audit.resource:in("pods")`},
 		{`.verb == "get"`, Stream},
+		{"source:cp1,cp2", Stream + ` (kaudit.source:in("cp1", "cp2") or kaudit.source:"")`},
 		{"since:2026-01-15T09:00:00.0000005Z", Stream + ` _time:[2026-01-15T09:00:00.0000005Z, 9999-01-01T00:00:00Z)`},
 	} {
 		f, err := query.Compile(tc.filter)
@@ -273,6 +277,7 @@ func FuzzParseRecord(f *testing.F) {
 	f.Add([]byte(`{"_msg":"\ud800","host.name":"\u0000"}`))
 	f.Add([]byte(`{ "_msg" : "a" , "n": 1 }`))
 	f.Add([]byte(`{"_msg":"a","_MSG":"b"}`))
+	f.Add([]byte(`{"_msg":"a","kaudit.source":"cp1","KAUDIT.source":"x"}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		r, err := parseRecord(line)
 		var ref jsonRecord
@@ -280,7 +285,7 @@ func FuzzParseRecord(f *testing.F) {
 		if (err == nil) != (refErr == nil) && err == nil {
 			t.Fatalf("accepted %q that encoding/json rejects: %v", line, refErr)
 		}
-		if err == nil && refErr == nil && (string(r.Msg) != ref.Msg || r.Cluster != ref.Cluster || r.Host != ref.Host) {
+		if err == nil && refErr == nil && (string(r.Msg) != ref.Msg || r.Cluster != ref.Cluster || r.Host != ref.Host || r.Source != ref.Source) {
 			t.Fatalf("%q: got %q %q %q, want %q %q %q", line, r.Msg, r.Cluster, r.Host, ref.Msg, ref.Cluster, ref.Host)
 		}
 	})

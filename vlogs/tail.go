@@ -37,7 +37,7 @@ func (s *Source) Follow(history time.Duration) *Tail {
 // answer (an error: the tail stopped).
 func (t *Tail) Run(ctx context.Context, emit func(ingest.Batch) error) error {
 	args := url.Values{
-		"query":            {t.Push.Query(time.Time{}, time.Time{}) + " | fields _msg, _time, " + attrCluster + ", " + attrHost},
+		"query":            {t.Push.Query(time.Time{}, time.Time{}) + " | fields " + fields},
 		"offset":           {tailDelay},
 		"refresh_interval": {"200ms"},
 	}
@@ -69,7 +69,7 @@ func (t *Tail) Run(ctx context.Context, emit func(ingest.Batch) error) error {
 		if err != nil {
 			return fmt.Errorf("VictoriaLogs tail, line %d: %v", r.lines, err)
 		}
-		if err := r.add(rec.Msg); err != nil {
+		if err := r.add(rec.Msg, rec.source()); err != nil {
 			return err
 		}
 		if br.Buffered() == 0 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -141,20 +143,24 @@ func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
 		return err
 	}
 	tail := &ingest.Tail{Path: path, History: hist, MaxLine: wf.maxLine, Poll: watchPoll}
-	cfg := pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr}
+	// The followed log is this host's API server's: the host is the source.
+	cfg := pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr, SourceName: hostSource(path)}
 	if vt, err := wf.vl.follow(e, path, selected, hist); err != nil {
 		return err
 	} else if vt != nil {
-		cfg.Source, cfg.StateDir = vt, "" // VictoriaLogs' live tail keeps no position
+		// VictoriaLogs' live tail keeps no position; each event's source
+		// is the cluster/host that forwarded it.
+		cfg.Source, cfg.StateDir, cfg.SourceName = vt, "", ""
 	}
 	streaming := false
 	if !ui {
 		if streaming, err = wf.det.streamTo(ctx, e, &cfg, selected, format, view); err != nil {
 			return err
 		}
-	} else {
+	} else if len(wf.fwd.urls) == 0 {
 		// An interactive session never moves a headless agent's position
 		// (they share the state dir as root): it starts from --history.
+		// Forwarding keeps its positions: the sinks need them.
 		cfg.StateDir = ""
 	}
 	if err := wf.keep.apply(&cfg, streaming); err != nil {
@@ -235,4 +241,13 @@ func parseHistory(s string) (ingest.History, error) {
 		return ingest.History{}, usageError("--history %q: want current, all or a duration (2h, 7d)", s)
 	}
 	return ingest.History{Since: timeNow().Add(-d)}, nil
+}
+
+// hostSource names the events of a followed log: this host, else the
+// log's file name.
+func hostSource(path string) string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return filepath.Base(path)
 }
