@@ -51,7 +51,7 @@ func TestE2EVlogsReplay(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	src := "vlogs://" + addr
-	for _, view := range []string{"users", "denials", "latency", "verbs"} {
+	for _, view := range []string{"users", "denials", "latency", "verbs", "sources"} {
 		_, want, _ := run(t, "replay", "-o", "json", "--view", view, path)
 		_, got, errOut := run(t, "replay", "-o", "json", "--view", view, "--vlogs-page", "700", "--vlogs-cluster", "fleet-a", src)
 		if got != want || len(want) < 50 {
