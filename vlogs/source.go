@@ -177,23 +177,67 @@ type reader struct {
 	bad    int64 // records whose body was not an audit event
 }
 
+// read decodes an answer. Splitting and unescaping the lines (a
+// goroutine of its own) overlaps with decoding and storing the events
+// (the caller's), which is about half the work each.
 func (r *reader) read(body io.Reader) error {
-	sc := bufio.NewScanner(body)
-	sc.Buffer(make([]byte, 0, 1<<20), maxRecord)
-	for sc.Scan() {
-		r.lines++
-		rec, err := parseRecord(sc.Bytes())
-		if err != nil {
-			return fmt.Errorf("VictoriaLogs answer, line %d: %v", r.lines, err)
+	parsed := make(chan parsedChunk, 4)
+	stop := make(chan struct{})
+	defer close(stop) // the parser quits at its next send
+	go parseLines(body, parsed, stop)
+	for chunk := range parsed {
+		for _, rec := range chunk.recs {
+			r.lines++
+			if err := r.add(rec.Msg, rec.source()); err != nil {
+				return err
+			}
 		}
-		if err := r.add(rec.Msg, rec.source()); err != nil {
-			return err
+		if chunk.err != nil {
+			return fmt.Errorf("VictoriaLogs answer, line %d: %w", r.lines+1, chunk.err)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("VictoriaLogs answer: %w", err)
 	}
 	return nil
+}
+
+// parsedChunk is a run of parsed records, and the error that ended the
+// answer after them, if any.
+type parsedChunk struct {
+	recs []record
+	err  error
+}
+
+// parseLines parses body's lines into chunks of records on out, which it
+// closes at the end of body; it gives up once stop is closed.
+func parseLines(body io.Reader, out chan<- parsedChunk, stop <-chan struct{}) {
+	defer close(out)
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 0, 1<<20), maxRecord)
+	var chunk parsedChunk
+	send := func() bool {
+		select {
+		case out <- chunk:
+			chunk = parsedChunk{}
+			return true
+		case <-stop:
+			return false
+		}
+	}
+	for sc.Scan() {
+		rec, err := parseRecord(sc.Bytes())
+		if err != nil {
+			chunk.err = err
+			send()
+			return
+		}
+		chunk.recs = append(chunk.recs, rec)
+		if len(chunk.recs) == 256 && !send() {
+			return
+		}
+	}
+	chunk.err = sc.Err()
+	if len(chunk.recs) > 0 || chunk.err != nil {
+		send()
+	}
 }
 
 // add decodes one body; its events' bytes go to the spool.
