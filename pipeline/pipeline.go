@@ -90,6 +90,7 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	if p.Store == nil {
 		p.Store = store.New()
 	}
+	tuneGC(cfg.MaxBytes)
 	if rs, ok := cfg.Source.(replaySource); ok && (cfg.Sinks == nil || len(cfg.Sinks.list) == 0) && cfg.Each == nil && cfg.OnStored == nil {
 		// The store clones what it keeps and the printer reads the store:
 		// nothing holds a batch once it was written.

@@ -107,6 +107,7 @@ func run(path, prof string, rounds int) error {
 		defer pprof.StopCPUProfile()
 	}
 	var stored time.Duration
+	var st store.Stats
 	for range max(rounds, 1) {
 		s := store.New()
 		start = cpu()
@@ -115,6 +116,7 @@ func run(path, prof string, rounds int) error {
 			s.Append(evs[i:j], f, offs[i:j])
 		}
 		stored = cpu() - start
+		st = s.Stats()
 	}
 
 	ne := float64(len(evs))
@@ -126,5 +128,6 @@ func run(path, prof string, rounds int) error {
 	line("split", split)
 	line("decode", decode)
 	line("store", stored)
+	fmt.Printf("store: %d events, %d requests, index estimate %.1f MiB\n", st.Events, st.Requests, float64(st.IndexBytes)/(1<<20))
 	return nil
 }
