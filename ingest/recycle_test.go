@@ -25,7 +25,7 @@ func TestRecycle(t *testing.T) {
 		for _, chunk := range []int{3, 64, 333, 4096, defaultChunk} {
 			t.Run(fmt.Sprintf("%s/chunk%d", name, chunk), func(t *testing.T) {
 				t.Parallel()
-				res := runCopied(t, &Replay{Paths: []string{p}, MaxLine: maxLine, chunk: chunk, Workers: 2, Recycle: true})
+				res := runCopied(t, &Replay{Paths: []string{p}, MaxLine: maxLine, chunk: chunk, Workers: 2, Window: -1, Recycle: true})
 				compare(t, res, ref, data)
 			})
 		}

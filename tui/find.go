@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
@@ -107,13 +109,18 @@ func (m *Model) startFind(jump int) tea.Cmd {
 	seq, tab, text, re, st := m.find.seq, m.tab, m.find.text, m.find.re, m.st
 	if er, ok := r.(eventRows); ok {
 		set := er.set
-		return safe(func() tea.Msg {
+		all := safe(func() tea.Msg {
 			hits, err := findEvents(ctx, st, set, text, re)
 			return foundMsg{seq: seq, set: set, tab: tab, hits: hits, err: err}
 		})
+		if jump == 0 {
+			return all
+		}
+		return tea.Batch(all, firstHitCmd(ctx, st, er, m.cursor(), jump, text, re, seq))
 	}
+	set := m.res.set // not m inside the Cmd: it runs on another goroutine
 	return safe(func() tea.Msg {
-		return foundMsg{seq: seq, set: m.res.set, tab: tab, rows: findRows(r, text, re)}
+		return foundMsg{seq: seq, set: set, tab: tab, rows: findRows(r, text, re)}
 	})
 }
 
@@ -245,30 +252,52 @@ func findEvents(ctx context.Context, st *store.Store, set *store.Set, text strin
 	if hits == nil {
 		hits = &store.Set{}
 	}
-	needle := []byte(text)
 	rest := set.Clone()
 	rest.AndNot(hits)
-	rr := st.NewRawReader()
-	it := rest.ManyIterator()
-	buf := make([]uint32, 4096)
-	var found []uint32
-	for n := it.NextMany(buf); n > 0; n = it.NextMany(buf) {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	ids := rest.ToArray()
+	// The JSON scan is most of the cost: one contiguous part per core,
+	// each with its own reader (a RawReader is for one goroutine).
+	parts := max(1, min(runtime.GOMAXPROCS(0), len(ids)/65536))
+	found := make([][]uint32, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lo, hi := p*len(ids)/parts, (p+1)*len(ids)/parts
+			found[p], errs[p] = scanRaw(ctx, st, ids[lo:hi], []byte(text), re)
+		}()
+	}
+	wg.Wait()
+	for p := range parts {
+		if errs[p] != nil {
+			return nil, errs[p]
 		}
-		for _, id := range buf[:n] {
-			raw, err := rr.Raw(id)
-			if err != nil {
-				continue
-			}
-			raw = redact.Output(raw) // find what the page shows, not a hidden secret
-			if re != nil && re.Match(raw) || re == nil && bytes.Contains(raw, needle) {
-				found = append(found, id)
-			}
+		hits.AddMany(found[p])
+	}
+	return hits, nil
+}
+
+// scanRaw returns the events of ids whose original JSON holds needle (or
+// matches re).
+func scanRaw(ctx context.Context, st *store.Store, ids []uint32, needle []byte, re *regexp.Regexp) ([]uint32, error) {
+	rr := st.NewRawReader()
+	var found []uint32
+	for i, id := range ids {
+		if i%4096 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		raw, err := rr.Raw(id)
+		if err != nil {
+			continue
+		}
+		raw = redact.Output(raw) // find what the page shows, not a hidden secret
+		if re != nil && re.Match(raw) || re == nil && bytes.Contains(raw, needle) {
+			found = append(found, id)
 		}
 	}
-	hits.AddMany(found)
-	return hits, nil
+	return found, nil
 }
 
 // findRows returns the rows of a grouped tab whose cells match.

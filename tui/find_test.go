@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -70,5 +71,25 @@ func TestFindRegexpAndGroupedTabs(t *testing.T) {
 	m = drive(t, m, keys("enter")...)
 	if m.find.err == "" || !strings.Contains(m.filterLine(), "find: ") {
 		t.Errorf("a bad regexp: %q", m.filterLine())
+	}
+}
+
+// The walk from the cursor finds the same next match as the full find.
+func TestFirstHitAgreesWithFind(t *testing.T) {
+	st := genStore(t, 3000)
+	m := started(t, st, 100, 30)
+	er := m.rows().(eventRows)
+	hits, err := findEvents(context.Background(), st, er.set, "Forbidden", nil)
+	if err != nil || hits.IsEmpty() {
+		t.Fatal(err)
+	}
+	for _, cur := range []int{0, 500, er.Len() - 1} {
+		for _, dir := range []int{1, -1} {
+			want, _ := er.nextHit(hits, cur, dir, true)
+			msg, _ := firstHitCmd(context.Background(), st, er, cur, dir, "Forbidden", nil, 1)().(firstHitMsg)
+			if got, _ := er.rowOf(msg.id); got != want {
+				t.Errorf("from row %d dir %d: first hit at row %d, find says %d", cur, dir, got, want)
+			}
+		}
 	}
 }

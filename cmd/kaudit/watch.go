@@ -143,9 +143,10 @@ func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
 		if streaming, err = wf.det.streamTo(ctx, e, &cfg, selected, format, view); err != nil {
 			return err
 		}
-	} else {
+	} else if len(wf.fwd.urls) == 0 {
 		// An interactive session never moves a headless agent's position
 		// (they share the state dir as root): it starts from --history.
+		// Forwarding keeps its positions: the sinks need them.
 		cfg.StateDir = ""
 	}
 	if err := wf.keep.apply(&cfg, streaming); err != nil {
