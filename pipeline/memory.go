@@ -9,9 +9,11 @@ import (
 // gcPercent replaces GOGC's default of 100. The store is most of the live
 // heap and only grows (or stays at its retention bound), while the garbage
 // is per batch (decoded events, their strings), so a heap goal of twice
-// the store was mostly garbage: a replay of 1 GiB peaked at 300 MiB RSS
-// for 156 MB live. At 50 it peaks at 257 MiB; the CPU of the replay did
-// not change measurably (GC was 2% of it), at 25 it grew.
+// the store was mostly garbage. replay --view users of the 1 GiB generated
+// log (954k events, live heap about 160 MB at the end), 2 runs each:
+// GOGC 100 peaks at 349-364 MiB RSS, 50 at 277-286 MiB, for 4.0-4.4 s of
+// CPU either way (GC was 2% of it). On 300 MiB GOGC 50 cost 5-10% more
+// CPU in one run of three; at 25 the CPU grew on 1 GiB too.
 const gcPercent = 50
 
 var tuneOnce sync.Once
