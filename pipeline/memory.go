@@ -10,7 +10,7 @@ import (
 // heap and only grows (or stays at its retention bound), while the garbage
 // is per batch (decoded events, their strings), so a heap goal of twice
 // the store was mostly garbage. replay --view users of the 1 GiB generated
-// log (954k events, live heap about 160 MB at the end), 2 runs each:
+// log (902k events, live heap about 160 MB at the end), 2 runs each:
 // GOGC 100 peaks at 349-364 MiB RSS, 50 at 277-286 MiB, for 4.0-4.4 s of
 // CPU either way (GC was 2% of it). On 300 MiB GOGC 50 took 6-13% more
 // CPU than 100 (3 runs each) for 17% less RSS; at 25 the CPU grew on 1 GiB.
