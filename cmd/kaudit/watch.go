@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -137,7 +139,8 @@ func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
 		return err
 	}
 	tail := &ingest.Tail{Path: path, History: hist, MaxLine: wf.maxLine, Poll: watchPoll}
-	cfg := pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr}
+	// The followed log is this host's API server's: the host is the source.
+	cfg := pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr, SourceName: hostSource(path)}
 	streaming := false
 	if !ui {
 		if streaming, err = wf.det.streamTo(ctx, e, &cfg, selected, format, view); err != nil {
@@ -227,4 +230,13 @@ func parseHistory(s string) (ingest.History, error) {
 		return ingest.History{}, usageError("--history %q: want current, all or a duration (2h, 7d)", s)
 	}
 	return ingest.History{Since: timeNow().Add(-d)}, nil
+}
+
+// hostSource names the events of a followed log: this host, else the
+// log's file name.
+func hostSource(path string) string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return filepath.Base(path)
 }
