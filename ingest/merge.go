@@ -237,7 +237,13 @@ func (m *merger) fill(ctx context.Context) error {
 func (s *stream) pushOne() {
 	b, i := s.cur, s.next
 	e := &b.Events[i]
-	if s.explicit || e.Source == "" {
+	switch {
+	case s.explicit:
+		e.Source = s.name
+	case e.Source != "":
+	case b.Cluster != "":
+		e.Source = b.Cluster // the cloud cluster the export's envelopes name
+	default:
 		e.Source = s.name
 	}
 	key := s.lastKey
@@ -360,7 +366,7 @@ func (m *merger) flush() error {
 	case m.cur.b != nil:
 		r := m.cur
 		m.cur = evRun{}
-		out = Batch{Events: r.b.Events[r.i:r.j:r.j], Offsets: r.b.Offsets[r.i:r.j:r.j], Raw: r.b.Raw, Pos: r.b.Pos}
+		out = Batch{Events: r.b.Events[r.i:r.j:r.j], Offsets: r.b.Offsets[r.i:r.j:r.j], Raw: r.b.Raw, Pos: r.b.Pos, Cluster: r.b.Cluster}
 		if m.multi {
 			out.Offsets = make([]int64, r.j-r.i)
 			for k := range out.Offsets {
