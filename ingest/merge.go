@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"io"
+	"runtime"
 	"sync"
 
 	"github.com/kaudit/kaudit/audit"
@@ -107,12 +108,18 @@ func (r *Replay) runMerged(ctx context.Context, groups []Named, emit func(Batch)
 			mu.Unlock()
 		}
 	}
+	// The cores are shared out among the sources: each still decodes in
+	// parallel with the others, and fewer chunks are in flight.
+	workers := r.Workers
+	if workers <= 0 {
+		workers = max(1, runtime.GOMAXPROCS(0)/len(groups))
+	}
 	streams := make([]*stream, len(groups))
 	var wg sync.WaitGroup
 	for i, g := range groups {
 		s := &stream{name: g.Name, explicit: g.Explicit, ch: make(chan Batch, 4)}
 		streams[i] = s
-		sub := &Replay{Paths: g.Paths, Stdin: r.Stdin, Workers: r.Workers, MaxLine: r.MaxLine, OnProblem: onProblem, chunk: r.chunk}
+		sub := &Replay{Paths: g.Paths, Stdin: r.Stdin, Workers: workers, MaxLine: r.MaxLine, OnProblem: onProblem, chunk: r.chunk}
 		wg.Go(func() {
 			defer close(s.ch)
 			s.sum, s.err = sub.runOne(runCtx, func(b Batch) error {
