@@ -34,9 +34,11 @@ type finder struct {
 	err   string         // why the text is not a valid find
 
 	seq    uint64
+	ctx    context.Context // the running find's
 	cancel context.CancelFunc
 	busy   bool
-	jump   int // +1/-1: move to the next/previous match once found
+	jump   int  // +1/-1: move to the next/previous match once found
+	from   bool // ...counting a match under the cursor (a new find; not n)
 
 	// What the matches were computed over, and the matches.
 	set  *store.Set // Events: the requests searched
@@ -105,7 +107,8 @@ func (m *Model) startFind(jump int) tea.Cmd {
 	}
 	m.find.seq++
 	ctx, cancel := context.WithCancel(context.Background())
-	m.find.cancel, m.find.busy, m.find.jump = cancel, true, jump
+	m.find.ctx, m.find.cancel, m.find.busy, m.find.jump, m.find.from = ctx, cancel, true, jump, true
+	m.find.tab = m.tab
 	seq, tab, text, re, st := m.find.seq, m.tab, m.find.text, m.find.re, m.st
 	if er, ok := r.(eventRows); ok {
 		set := er.set
@@ -137,7 +140,7 @@ func (m Model) onFound(msg foundMsg) (Model, tea.Cmd) {
 	m.find.set, m.find.tab, m.find.hits, m.find.rows = msg.set, msg.tab, msg.hits, msg.rows
 	if j := m.find.jump; j != 0 {
 		m.find.jump = 0
-		m.jumpMatch(j, true)
+		m.jumpMatch(j, m.find.from)
 	}
 	return m, nil
 }
@@ -147,6 +150,13 @@ func (m Model) onFound(msg foundMsg) (Model, tea.Cmd) {
 func (m Model) nextMatch(dir int) (Model, tea.Cmd) {
 	if m.find.text == "" {
 		return m, m.note("nothing to find: F first")
+	}
+	if er, ok := m.rows().(eventRows); ok && m.find.busy && m.find.tab == m.tab {
+		// The count is still running: walk from the row after the cursor.
+		m.find.jump, m.find.from = dir, false
+		n := max(1, er.Len())
+		from := ((m.cursor()+dir)%n + n) % n
+		return m, firstHitCmd(m.find.ctx, m.st, er, from, dir, m.find.text, m.find.re, m.find.seq)
 	}
 	if m.find.tab != m.tab || m.find.set != m.res.set {
 		return m, m.startFind(dir)

@@ -93,3 +93,28 @@ func TestFirstHitAgreesWithFind(t *testing.T) {
 		}
 	}
 }
+
+// n while the count still runs walks on from the cursor; the count's
+// arrival then does not move the cursor back.
+func TestFindNextWhileCounting(t *testing.T) {
+	st := genStore(t, 3000)
+	m := started(t, st, 100, 30)
+	m = drive(t, m, keys("g", "F")...)
+	m = drive(t, m, typed("Forbidden")...)
+	nm, findCmd := m.Update(keys("enter")[0]) // the find's Cmds are held back
+	m = nm.(Model)
+	hits, _ := findEvents(context.Background(), st, m.rows().(eventRows).set, "Forbidden", nil)
+	first, _ := hits.Select(0)
+	second, _ := hits.Select(1)
+	m.tables[m.tab].SetCursor(func() int { r, _ := m.rows().(eventRows).rowOf(first); return r }())
+	nm, walk := m.Update(keys("n")[0])
+	m = run(t, nm.(Model), walk)
+	er := m.rows().(eventRows)
+	if id, _ := er.id(m.cursor()); id != second {
+		t.Fatalf("n while counting: cursor on %d, want the second match %d", id, second)
+	}
+	m = run(t, m, findCmd)
+	if id, _ := er.id(m.cursor()); id != second || !strings.Contains(m.filterLine(), "2/") {
+		t.Errorf("after the count: cursor on %d (want %d), %q", id, second, m.filterLine())
+	}
+}

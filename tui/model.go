@@ -18,7 +18,10 @@
 // table (pane.go: help, an event's page, the skipped input, an RBAC
 // suggestion, a policy simulation). Each kind of background work keeps
 // its own cancel and sequence number: the tab's result (apply.go), the
-// Events tab's sort (sort.go) and the policy simulation (policy.go).
+// Events tab's sort (sort.go), the policy simulation (policy.go) and find
+// (find.go, find_first.go). Keys are dispatched in dispatch.go; the time
+// axis, zoom and range brush are in timeaxis.go; colour profiles in
+// colour.go; filter changes keep the cursor's event (drill.go).
 package tui
 
 import (

@@ -63,7 +63,7 @@ func (d *decoder) handleValue(v *fastjson.Value, raw []byte, line int64, depth i
 	kind := v.Get("kind")
 	switch {
 	case v.Exists("protoPayload"):
-		d.gke(marshal(v, raw), line)
+		d.gke(v, line)
 	case v.Exists("records"):
 		recs, err := v.Get("records").Array()
 		if err != nil {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/valyala/fastjson"
 )
 
 type gkePayload struct {
@@ -22,8 +24,6 @@ type gkePayload struct {
 		Code    *int   `json:"code"`
 		Message string `json:"message"`
 	} `json:"status"`
-	Request  json.RawMessage `json:"request"`
-	Response json.RawMessage `json:"response"`
 }
 
 type gkeOperation struct {
@@ -46,8 +46,6 @@ type v1Event struct {
 	UserAgent      string            `json:"userAgent,omitempty"`
 	ObjectRef      *v1ObjectRef      `json:"objectRef,omitempty"`
 	ResponseStatus *v1Status         `json:"responseStatus,omitempty"`
-	RequestObject  json.RawMessage   `json:"requestObject,omitempty"`
-	ResponseObject json.RawMessage   `json:"responseObject,omitempty"`
 	StageTimestamp string            `json:"stageTimestamp,omitempty"`
 	Annotations    map[string]string `json:"annotations,omitempty"`
 }
@@ -78,9 +76,18 @@ var grpcHTTP = map[int]int{
 }
 
 // gke turns a Cloud Audit Logs entry for k8s.io into an audit event.
-func (d *decoder) gke(raw []byte, line int64) {
+// The bodies, most of an entry's bytes, are taken out first and written
+// back as they are, less "@type": only the small rest goes through
+// encoding/json.
+func (d *decoder) gke(v *fastjson.Value, line int64) {
+	var req, resp []byte
+	if pp := v.Get("protoPayload"); pp != nil && pp.Type() == fastjson.TypeObject {
+		req, resp = withoutType(pp.Get("request")), withoutType(pp.Get("response"))
+		pp.Del("request")
+		pp.Del("response")
+	}
 	var e gkeEntry
-	if err := json.Unmarshal(raw, &e); err != nil || e.ProtoPayload == nil {
+	if err := json.Unmarshal(v.MarshalTo(nil), &e); err != nil || e.ProtoPayload == nil {
 		d.problem(line, Unrecognised, "a Cloud Logging entry whose fields have unexpected types")
 		return
 	}
@@ -128,13 +135,13 @@ func (d *decoder) gke(raw []byte, line int64) {
 	} else {
 		d.problem(line, UnknownCode, fmt.Sprintf("unknown gRPC status code %d; event kept without a response code", code))
 	}
-	ev.RequestObject = withoutType(p.Request)
-	ev.ResponseObject = withoutType(p.Response)
 	out, err := json.Marshal(&ev)
 	if err != nil {
 		d.problem(line, Malformed, "GKE entry: "+err.Error())
 		return
 	}
+	out = appendBody(out, "requestObject", req)
+	out = appendBody(out, "responseObject", resp)
 	d.emit(out, e.Resource.Labels["cluster_name"], line, GKE)
 }
 
@@ -175,22 +182,24 @@ func timestampString(raw json.RawMessage) string {
 	return s
 }
 
-// withoutType drops the "@type" member protobuf JSON adds to a body.
-func withoutType(body json.RawMessage) json.RawMessage {
-	if len(body) == 0 || body[0] != '{' {
+// withoutType gives a body's JSON without the "@type" member protobuf
+// JSON adds, or nil when there is no body object.
+func withoutType(body *fastjson.Value) []byte {
+	if body == nil || body.Type() != fastjson.TypeObject {
 		return nil
 	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(body, &m) != nil {
-		return nil
+	body.Del("@type")
+	return body.MarshalTo(nil)
+}
+
+// appendBody adds "key":body as the last member of the object ev.
+func appendBody(ev []byte, key string, body []byte) []byte {
+	if body == nil {
+		return ev
 	}
-	if _, ok := m["@type"]; !ok {
-		return body
-	}
-	delete(m, "@type")
-	out, err := json.Marshal(m)
-	if err != nil {
-		return nil
-	}
-	return out
+	ev = append(ev[:len(ev)-1], `,"`...)
+	ev = append(ev, key...)
+	ev = append(ev, `":`...)
+	ev = append(ev, body...)
+	return append(ev, '}')
 }
