@@ -77,6 +77,7 @@ type reader struct {
 	chunk   int
 	maxLine int
 	stdin   io.Reader
+	live    bool // Replay.Live
 	sources []*source
 	fatal   error // why reading stopped early, not because of the input
 }
@@ -181,7 +182,7 @@ func (r *reader) input(in input) bool {
 		}
 		rd = zr
 	}
-	fr := &fileReader{r: r, src: src, rd: rd, stream: in.stdin}
+	fr := &fileReader{r: r, src: src, rd: rd, stream: in.stdin, live: in.stdin && r.live}
 	if src.file != nil {
 		src.raw = newLazyFile(src.file, src.path, src.dev, src.inode)
 	} else {
@@ -206,6 +207,7 @@ type fileReader struct {
 	rd      io.Reader
 	stream  bool   // stdin: hand on what a short read brought, so pipes flow
 	sniffed bool   // the start of the stream was looked at
+	live    bool   // stdin is live: hand on its first lines without waiting for 8 KiB
 	spool   *Spool // non-nil: keep a copy of the stream for Batch.Raw
 	off     int64  // stream offset of the next byte not yet handed on or skipped
 	line    int64  // newlines handed on or skipped (+1 at the end for a last line without one)
@@ -232,7 +234,7 @@ func (f *fileReader) fill(buf []byte, n int) int {
 				f.err = io.ErrNoProgress
 			}
 		}
-		if f.stream && f.sniffed && m > 0 && bytes.IndexByte(buf[n-m:n], '\n') >= 0 {
+		if f.stream && (f.sniffed || f.live) && m > 0 && bytes.IndexByte(buf[n-m:n], '\n') >= 0 {
 			break
 		}
 	}

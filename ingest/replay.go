@@ -94,6 +94,9 @@ type Replay struct {
 	Workers   int       // decoding goroutines; 0 means runtime.GOMAXPROCS(0)
 	MaxLine   int       // longest line kept; 0 means DefaultMaxLine
 	OnProblem func(Problem)
+	// Live: Stdin is a live stream (a remote follow): its first lines are
+	// handed on as they come, not once 8 KiB were read.
+	Live bool
 
 	chunk int // bytes per chunk; 0 means defaultChunk (tests make it tiny)
 }
@@ -137,7 +140,7 @@ func (r *Replay) Run(ctx context.Context, emit func(Batch) error) (Summary, erro
 	// emitter waits for the oldest one; more would only use memory.
 	ordered := make(chan *job, 2*workers+2)
 	work := make(chan *job, workers)
-	rd := &reader{ctx: runCtx, ordered: ordered, work: work, chunk: chunk, maxLine: maxLine, stdin: stdin}
+	rd := &reader{ctx: runCtx, ordered: ordered, work: work, chunk: chunk, maxLine: maxLine, stdin: stdin, live: r.Live}
 	var wg sync.WaitGroup
 	wg.Add(1 + workers)
 	go func() {

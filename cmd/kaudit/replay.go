@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/ingest/remote"
 	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/tui"
@@ -67,8 +69,12 @@ func replayBrowse(ctx context.Context, e *env, r *ingest.Replay, sel *selection,
 // and policy read their logs with. An interruption is an error, and when
 // no input could be read at all the problems are told at once.
 func replayAll(ctx context.Context, cfg pipeline.Config, r *ingest.Replay, report *ingest.Reporter) (*pipeline.Pipeline, error) {
-	r.OnProblem = report.Report
-	cfg.Source = pipeline.Replay(r)
+	if src, ok := cfg.Source.(*remote.Source); ok {
+		src.OnProblem = report.Report
+	} else {
+		r.OnProblem = report.Report
+		cfg.Source = pipeline.Replay(r)
+	}
 	p, err := pipeline.Run(ctx, cfg)
 	if err == nil {
 		err = ctx.Err()
@@ -144,11 +150,23 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 		return err
 	}
 	r := &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: rf.maxLine}
+	cfg := pipeline.Config{Sinks: sinks, Warn: e.stderr}
+	if remote.IsURL(paths[0]) {
+		src, err := remoteSource(e, paths, false, "", rf.maxLine)
+		if err != nil {
+			sinks.Close(io.Discard)
+			return err
+		}
+		if ui {
+			return remoteBrowse(ctx, e, src, paths, selected, view, pol, sinks)
+		}
+		cfg.Source = src
+	}
 	if ui {
 		return replayBrowse(ctx, e, r, selected, view, pol, sinks)
 	}
 	report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
-	p, err := replayAll(ctx, pipeline.Config{Sinks: sinks, Warn: e.stderr}, r, report)
+	p, err := replayAll(ctx, cfg, r, report)
 	if err == nil && p.Undelivered() > 0 {
 		err = fmt.Errorf("--forward: %d events not delivered", p.Undelivered())
 	}

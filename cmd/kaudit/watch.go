@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/ingest/remote"
 	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/tui"
 	"github.com/kaudit/kaudit/views"
@@ -80,8 +81,12 @@ needs them only to recognise an event it was given twice.`,
   kaudit watch --history 2h -o jsonl audit.log
   kaudit watch --forward otlp+http://127.0.0.1:4318 --cluster-name prod -o jsonl >/dev/null
   DD_API_KEY=... kaudit watch --forward datadog://datadoghq.eu --forward otlp+https://otel.example:4318`,
-		Args: cobra.MaximumNArgs(1),
+		Args: watchArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			wf.historySet = cmd.Flags().Changed("history")
+			if len(args) > 0 && remote.IsURL(args[0]) {
+				return wf.run(cmd.Context(), e, args...)
+			}
 			var path string
 			if len(args) == 1 {
 				path = args[0]
@@ -116,8 +121,10 @@ func (wf *watchFlags) register(cmd *cobra.Command) {
 	_ = cmd.RegisterFlagCompletionFunc("history", cobra.FixedCompletions([]string{"current", "all", "1h", "24h"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
-// run follows path until interrupted (or the TUI quits).
-func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
+// run follows path (or several ssh:// hosts) until interrupted (or the
+// TUI quits).
+func (wf *watchFlags) run(ctx context.Context, e *env, paths ...string) error {
+	path := paths[0]
 	view, selected, ui, format, err := wf.out.parse(e, &wf.sel)
 	if err != nil {
 		return err
@@ -138,6 +145,17 @@ func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
 	}
 	tail := &ingest.Tail{Path: path, History: hist, MaxLine: wf.maxLine, Poll: watchPoll}
 	cfg := pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr}
+	onProblem := func(f func(ingest.Problem)) { tail.OnProblem = f }
+	if remote.IsURL(path) {
+		src, err := remoteSource(e, paths, true, wf.history, wf.maxLine)
+		if err != nil {
+			return err
+		}
+		// Positions are the remote side's: a restart follows from --history again.
+		cfg.Source, cfg.StateDir, stateDir = src, "", ""
+		onProblem = func(f func(ingest.Problem)) { src.OnProblem = f }
+		path = strings.Join(paths, " ")
+	}
 	streaming := false
 	if !ui {
 		if streaming, err = wf.det.streamTo(ctx, e, &cfg, selected, format, view); err != nil {
@@ -161,11 +179,11 @@ func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
 			return err
 		}
 		f := newLiveFeed(path, pol)
-		tail.OnProblem = f.problem
+		onProblem(f.problem)
 		return runUI(ctx, e, f, cfg, selected, view)
 	}
 	report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
-	tail.OnProblem = report.Report
+	onProblem(report.Report)
 	cfg.Errs = e.stderr
 	p, err := pipeline.Start(ctx, cfg)
 	if err != nil {
