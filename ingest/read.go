@@ -251,7 +251,7 @@ func (f *fileReader) read() bool {
 	buf := make([]byte, max(f.r.chunk, binarySniff))
 	n := f.fill(buf[:binarySniff], 0)
 	f.sniffed = true
-	if !f.eof && f.err == nil {
+	if !f.eof && f.err == nil && (!f.live || bytes.IndexByte(buf[:n], '\n') < 0) {
 		n = f.fill(buf, n)
 	}
 	if bytes.HasPrefix(buf[:n], bom) {

@@ -3,6 +3,7 @@ package remote
 import (
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -238,5 +239,80 @@ func TestReplayResume(t *testing.T) {
 				t.Errorf("gz=%v: resumed with tail -c: %v\n%s", gz, resumed, calls)
 			}
 		})
+	}
+}
+
+// TestFollowKill: two hosts followed live (tail -F: no kaudit there),
+// merged by time; kill -9 of one session is reported and resumed at the
+// byte offset (tail -c +N) with every event exactly once.
+func TestFollowKill(t *testing.T) {
+	log := fakeSSH(t)
+	t.Setenv("PATH", "/usr/bin:/bin") // no kaudit on the "remote" host
+	dir := t.TempDir()
+	cp1, cp2 := filepath.Join(dir, "cp1/audit.log"), filepath.Join(dir, "cp2/audit.log")
+	write(t, cp1, "")
+	write(t, cp2, "")
+	var want []string
+	appendEvents := func(from, to int) {
+		for s := from; s < to; s++ {
+			id := fmt.Sprintf("e%02d", s)
+			want = append(want, id)
+			f, err := os.OpenFile(map[bool]string{true: cp1, false: cp2}[s%2 == 0], os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString(event(id, s))
+			f.Close()
+		}
+	}
+	appendEvents(0, 20)
+	var c collector
+	src := &Source{Targets: targets(t, "ssh://cp1"+dir+"/cp1", "ssh://cp2"+cp2), Follow: true, Window: Window{Hold: 5 * time.Second}}
+	c.wire(src)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx, c.emit) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Error(err)
+		}
+	}()
+	waitFor(t, &c, want)
+	appendEvents(20, 30)
+	waitFor(t, &c, want)
+
+	pid := childWith(t, "/cp1/")
+	if err := syscallKill(pid); err != nil {
+		t.Fatal(err)
+	}
+	appendEvents(30, 40)
+	waitFor(t, &c, want)
+	_, warnings := c.got()
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "ssh://cp1") || !strings.Contains(warnings[0], "signal: killed") {
+		t.Errorf("warnings: %q", warnings)
+	}
+	calls, _ := os.ReadFile(log)
+	if !strings.Contains(string(calls), "tail -F -c +") || strings.Count(string(calls), "-- cp1 ") != 2 {
+		t.Errorf("ssh calls:\n%s", calls)
+	}
+}
+
+// waitFor waits until c got exactly want, in that order.
+func waitFor(t *testing.T, c *collector, want []string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ids, _ := c.got()
+		if len(ids) >= len(want) {
+			if !slices.Equal(ids, want) {
+				t.Fatalf("got %v\nwant %v", ids, want)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out: got %v\nwant %v", ids, want)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

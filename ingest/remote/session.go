@@ -124,6 +124,9 @@ func (s *session) connect(ctx context.Context) (string, string, error) {
 		mode = resumeSkip
 	}
 	cmd := exec.CommandContext(ctx, SSH, s.target.args(s.script(s.offset, mode))...)
+	// A remote command's leftover child holding the pipes open must not
+	// keep a dead session waiting.
+	cmd.WaitDelay = 2 * time.Second
 	stderr := &tailBuffer{max: 2048}
 	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()

@@ -97,10 +97,13 @@ func (s *Source) decode(ctx context.Context, t Target, name string, sess *sessio
 	sess.out = pw
 	sess.warn = s.warn
 	sess.maxPending = max(s.MaxLine, ingest.DefaultMaxLine) + 1
+	// The session ends with the decoder, even while it waits for output.
+	sessCtx, stop := context.WithCancel(ctx)
+	defer stop()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		sess.run(ctx)
+		sess.run(sessCtx)
 	}()
 	r := &ingest.Replay{Paths: []string{"-"}, Stdin: pr, Workers: 1, MaxLine: s.MaxLine, Live: s.Follow,
 		OnProblem: func(p ingest.Problem) {
@@ -117,6 +120,7 @@ func (s *Source) decode(ctx context.Context, t Target, name string, sess *sessio
 		return send(b)
 	})
 	pr.Close() // a session still writing stops
+	stop()
 	<-done
 	if errors.Is(err, ingest.ErrNoInput) {
 		err = nil // reported as a problem already
