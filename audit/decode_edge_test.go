@@ -210,7 +210,7 @@ var edgeCases = []edgeCase{
 	{name: "many keys", doc: `{"g":1,"f":2,"e":3,"d":4,"c":5,"b":6,"a":7,"a":8,"\u0068":9}`, class: "unrecognised",
 		msg: "not an audit event: an object with keys a, b, c, d, e, …"},
 	{name: "cloud logging entry", doc: `{"protoPayload":{"methodName":"io.k8s.get"},"insertId":"1"}`, class: "unrecognised",
-		msg: "not an audit event: a Google Cloud Logging entry (protoPayload); unwrap it to audit.k8s.io events first"},
+		msg: "not an audit event: a Google Cloud Logging entry (protoPayload); kaudit replay reads these only in files whose first 8 KiB show a cloud export"},
 	{name: "CloudWatch envelope", doc: `{"messageType":"DATA_MESSAGE","logEvents":[{"message":"{}"}]}`, class: "unrecognised"},
 	{name: "bare item", doc: `{"auditID":"x","stage":"ResponseComplete","verb":"get"}`, class: "nil",
 		check: one(func(t *testing.T, e Event) { eq(t, "Verb", e.Verb, "get") })},

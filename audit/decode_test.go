@@ -110,8 +110,8 @@ var fixtureTests = []struct {
 		eq(t, "identical lines", bytes.Equal(r.events[1].Raw, r.events[2].Raw), true)
 		eq(t, "AuditID", r.events[0].AuditID, "abcde12345")
 		eq(t, "Reason", strings.HasPrefix(r.events[1].Reason, "RBAC: allowed by RoleBinding"), true)
-		eq(t, "GKE", r.errs[0].Error(), "not an audit event: a Google Cloud Logging entry (protoPayload); unwrap it to audit.k8s.io events first")
-		eq(t, "AKS", r.errs[1].Error(), "not an audit event: an Azure diagnostic record (properties.log); unwrap it to audit.k8s.io events first")
+		eq(t, "GKE", r.errs[0].Error(), "not an audit event: a Google Cloud Logging entry (protoPayload); kaudit replay reads these only in files whose first 8 KiB show a cloud export")
+		eq(t, "AKS", r.errs[1].Error(), "not an audit event: an Azure diagnostic record (properties.log); kaudit replay reads these only in files whose first 8 KiB show a cloud export")
 	}},
 	{file: "elastic-aks-diagnostic-string-log.jsonl", unrecognised: 1},
 	{file: "panther-eks-audit.jsonl", events: 188, check: func(t *testing.T, r decoded, _ []byte) {
@@ -124,7 +124,7 @@ var fixtureTests = []struct {
 	{file: "panther-gke-cloudaudit.jsonl", unrecognised: 59},
 	{file: "panther-aks-monitoractivity.jsonl", unrecognised: 40},
 	{file: "sysdig-aks-eventhubs-records.json", whole: true, unrecognised: 1, check: func(t *testing.T, r decoded, _ []byte) {
-		eq(t, "error", r.errs[0].Error(), "not an audit event: an Azure Event Hubs batch (records); unwrap it to audit.k8s.io events first")
+		eq(t, "error", r.errs[0].Error(), "not an audit event: an Azure Event Hubs batch (records); kaudit replay reads these only in files whose first 8 KiB show a cloud export")
 	}},
 	{file: "sysdig-aks-eventhubs-records.unwrapped.jsonl", events: 22, check: func(t *testing.T, r decoded, _ []byte) {
 		eq(t, "Metadata", count(r.events, func(e Event) bool { return e.Level == LevelMetadata }), 12)

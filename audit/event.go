@@ -133,6 +133,9 @@ type Event struct {
 	BadUTF8      bool    // a decoded string held invalid UTF-8 (replaced with U+FFFD)
 	BadTime      bool    // a timestamp was not a time ParseTime takes (see Check)
 	Raw          []byte  // the original JSON object, a subslice of the decoded bytes
+	// Source is where the event was read: a host, a file or a cloud
+	// cluster (set by the reader, not by Decode; "" when unnamed).
+	Source string
 }
 
 // Latency is how long the request took up to this event's stage:
@@ -213,6 +216,7 @@ func (e Event) Clone() Event {
 	c.Message = strings.Clone(e.Message)
 	c.Decision = strings.Clone(e.Decision)
 	c.Reason = strings.Clone(e.Reason)
+	c.Source = strings.Clone(e.Source)
 	if e.Phases != nil {
 		c.Phases = make([]Phase, len(e.Phases))
 		for i, p := range e.Phases {

@@ -123,13 +123,13 @@ func describe(kind, apiVersion string, keys []string) string {
 	case kind != "":
 		return `kind "` + kind + `"`
 	case has("protoPayload"):
-		return "a Google Cloud Logging entry (protoPayload); unwrap it to audit.k8s.io events first"
+		return "a Google Cloud Logging entry (protoPayload); kaudit replay reads these only in files whose first 8 KiB show a cloud export"
 	case has("properties") && has("category"):
-		return "an Azure diagnostic record (properties.log); unwrap it to audit.k8s.io events first"
+		return "an Azure diagnostic record (properties.log); kaudit replay reads these only in files whose first 8 KiB show a cloud export"
 	case has("records"):
-		return "an Azure Event Hubs batch (records); unwrap it to audit.k8s.io events first"
+		return "an Azure Event Hubs batch (records); kaudit replay reads these only in files whose first 8 KiB show a cloud export"
 	case has("logEvents"):
-		return "a CloudWatch Logs envelope (logEvents); unwrap it to audit.k8s.io events first"
+		return "a CloudWatch Logs envelope (logEvents); kaudit replay reads these only in files whose first 8 KiB show a cloud export"
 	case len(keys) == 0:
 		return "an empty object"
 	}

@@ -31,6 +31,7 @@ type ddEntry struct {
 	Timestamp int64  `json:"timestamp"`
 	Message   string `json:"message"`
 	EventID   string `json:"kaudit.event_id"`
+	From      string `json:"kaudit.source,omitempty"` // where the event was read: host, file or cluster
 }
 
 func (datadog) limits() (int, int)  { return 1000, 5_000_000 }
@@ -57,7 +58,7 @@ func (d datadog) encode(recs []Record) ([]byte, error) {
 			buf.WriteByte(',')
 		}
 		if err := enc.Encode(ddEntry{Source: "kubernetes.audit", Service: "audit", Hostname: d.id.Host, Tags: d.tags,
-			Timestamp: ts.UnixMilli(), Message: string(msg), EventID: r.ID}); err != nil {
+			Timestamp: ts.UnixMilli(), Message: string(msg), EventID: r.ID, From: r.Event.Source}); err != nil {
 			return nil, err
 		}
 		buf.Truncate(buf.Len() - 1) // Encode's newline

@@ -140,7 +140,9 @@ func TestDatadogPayload(t *testing.T) {
 	if f.t.url != in.srv.URL+"/api/v2/logs" {
 		t.Fatalf("url %s", f.t.url)
 	}
-	f.Enqueue(context.Background(), records(t, 0, 2500), nil)
+	recs := records(t, 0, 2500)
+	recs[7].Event.Source = "cp2" // read from host cp2's log
+	f.Enqueue(context.Background(), recs, nil)
 	drain(t, f)
 	reqs := in.requests()
 	if len(reqs) != 3 {
@@ -163,6 +165,9 @@ func TestDatadogPayload(t *testing.T) {
 			if e["message"] != want || e["ddsource"] != "kubernetes.audit" || e["service"] != "audit" || e["hostname"] != "cp-1" ||
 				e["ddtags"] != "kube_cluster_name:prod-eu,env:test" || e["kaudit.event_id"] != EventID("prod-eu", "cp-1", []byte(want)) {
 				t.Fatalf("entry %d: %v", seen, e)
+			}
+			if src, _ := e["kaudit.source"].(string); src != map[bool]string{true: "cp2"}[seen == 7] {
+				t.Errorf("entry %d: kaudit.source %q", seen, src)
 			}
 			sec, _ := strconv.Atoi(want[strings.Index(want, `"stageTimestamp":"2026-11-20T10:00:`)+35:][:2])
 			if ts := int64(e["timestamp"].(float64)); ts != time.Date(2026, 11, 20, 10, 0, sec, 250e6, time.UTC).UnixMilli() {

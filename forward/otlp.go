@@ -14,6 +14,7 @@ import (
 // OpenTelemetry semantic conventions; the rest are kaudit's own).
 const (
 	AttrEventID     = "kaudit.event_id"
+	AttrSource      = "kaudit.source" // where the event was read: host, file or cluster
 	AttrAuditID     = "k8s.audit.id"
 	AttrStage       = "k8s.audit.stage"
 	AttrLevel       = "k8s.audit.level"
@@ -77,6 +78,7 @@ func (o otlp) logs(recs []Record) plog.Logs {
 		}
 		a := lr.Attributes()
 		a.PutStr(AttrEventID, r.ID)
+		putStr(a, AttrSource, ev.Source)
 		putStr(a, AttrAuditID, ev.AuditID)
 		if ev.Stage != 0 {
 			a.PutStr(AttrStage, ev.Stage.String())

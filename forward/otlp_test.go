@@ -26,6 +26,7 @@ func TestOTLPMapping(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs := records(t, 0, 4)
+	recs[1].Event.Source = "cp2" // read from host cp2's log
 	if err := f.Enqueue(context.Background(), recs, "p1"); err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +75,12 @@ func TestOTLPMapping(t *testing.T) {
 		if l, _ := a.Get(AttrLatency); l.Double() != 250 {
 			t.Errorf("record %d: latency %v ms, want 250", i, l.AsString())
 		}
+	}
+	if v, ok := lrs.At(1).Attributes().Get(AttrSource); !ok || v.Str() != "cp2" {
+		t.Errorf("record 1 source %q", v.Str())
+	}
+	if _, ok := lrs.At(0).Attributes().Get(AttrSource); ok {
+		t.Error("record 0 has a source attribute, but was read from no named source")
 	}
 	if v, _ := lrs.At(3).Attributes().Get(AttrDecision); v.Str() != "forbid" {
 		t.Errorf("record 3 decision %q", v.Str())

@@ -228,6 +228,7 @@ func (b *batcher) flush(upto int, pos Position) {
 		Events:  b.events[b.start:upto:upto],
 		Offsets: b.offsets[b.start:upto:upto],
 		Raw:     b.j.src.raw,
+		Cluster: b.j.src.cluster,
 		Pos:     pos,
 	})
 	b.start = upto

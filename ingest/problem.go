@@ -27,12 +27,13 @@ const (
 	NoAuditFiles                    // a directory without audit*.log* files
 	Rejected                        // a webhook request refused (credentials, busy, stopping)
 	Invalid                         // an event with a bad time, no auditID or stage, or a bad code; the event is kept
+	Skipped                         // expected noise in a cloud export (klog lines, other services' entries); counted, not an error
 
 	// NumProblemKinds is the number of kinds; Summary.Problems is indexed by kind.
 	NumProblemKinds = iota
 )
 
-var kindNames = [NumProblemKinds]string{"malformed", "too long", "unrecognised", "invalid UTF-8", "truncated", "unreadable", "empty", "binary", "no audit files", "rejected", "invalid field"}
+var kindNames = [NumProblemKinds]string{"malformed", "too long", "unrecognised", "invalid UTF-8", "truncated", "unreadable", "empty", "binary", "no audit files", "rejected", "invalid field", "skipped"}
 
 // String names the kind as the summary line does ("malformed", "too long", ...).
 func (k ProblemKind) String() string {

@@ -33,6 +33,7 @@ type source struct {
 	raw        io.ReaderAt // *heldFile, *lazyFile or *Spool
 	file       *os.File    // the descriptor of a plain regular file being read, or nil
 	emitted    bool        // a batch of this source was emitted: keep file open
+	cluster    string      // the one cluster a cloud export names (see Batch.Cluster)
 }
 
 // job is one unit in the ordered stream from the reader to the emitter: a
@@ -181,6 +182,13 @@ func (r *reader) input(in input) bool {
 			return r.problem(src.path, 0, kind, "not a readable gzip file: "+err.Error())
 		}
 		rd = zr
+	}
+	// A live stream cannot wait for 8 KiB to be sniffed for cloud shapes.
+	if !in.stdin || !r.live {
+		var ok bool
+		if rd, ok = r.cloudInput(src, rd); !ok {
+			return false
+		}
 	}
 	fr := &fileReader{r: r, src: src, rd: rd, stream: in.stdin, live: in.stdin && r.live}
 	if src.file != nil {

@@ -58,14 +58,21 @@ type Batch struct {
 	// it is a *Spool holding the decompressed stream.
 	Raw io.ReaderAt
 	Pos Position // after the last line of this batch
+	// Cluster is the managed cluster a cloud export's envelopes name
+	// (GKE cluster_name, AKS resourceId, EKS log group) when they all
+	// name the same one; "" for plain logs and exports naming several.
+	Cluster string
 }
 
 // Summary counts what a Run read.
 type Summary struct {
-	Files    int                  // inputs opened and read (including empty and binary ones)
-	Bytes    int64                // bytes of the streams read (decompressed for .gz)
-	Lines    int64                // lines read, including blank, bad and skipped ones
-	Events   int64                // events handed to emit
+	Files  int   // inputs opened and read (including empty and binary ones)
+	Bytes  int64 // bytes of the streams read (decompressed for .gz)
+	Lines  int64 // lines read, including blank, bad and skipped ones
+	Events int64 // events handed to emit
+	// Late counts events handed on after a newer one: older than the
+	// reorder window allowed for (see DefaultWindow). None is dropped.
+	Late     int64
 	Problems [NumProblemKinds]int // problems reported, per kind
 }
 
@@ -97,21 +104,50 @@ type Replay struct {
 	// Live: Stdin is a live stream (a remote follow): its first lines are
 	// handed on as they come, not once 8 KiB were read.
 	Live bool
+	// Sources names the inputs (--source NAME=PATH): each is read by its
+	// own reader and the events of all are merged by stageTimestamp. When
+	// empty, each of Paths is a source named by InferSources.
+	Sources []Named
+	// Window is the reorder window of each source, in events; 0 means
+	// DefaultWindow, a negative value reads in input order, unmerged.
+	Window int
+	// OnLate, if set, hears of each event handed on after a newer one
+	// (beyond the window; see Summary.Late), from Run's goroutine.
+	OnLate func(e *audit.Event)
 
 	chunk int // bytes per chunk; 0 means defaultChunk (tests make it tiny)
 }
 
-// Run reads every input in order and calls emit with batches of at most
-// MaxBatch events, in input order (files in the given or expanded order,
-// lines in order), from the goroutine that called Run. OnProblem is called
-// from that goroutine too, in input order, before emit is called for the
-// batch holding the events that follow the problem.
+// Run reads every source, each with its own reader, and calls emit with
+// batches of at most MaxBatch events in stageTimestamp order, from the
+// goroutine that called Run: a k-way merge of the sources, each sorted
+// through a reorder window of Window events (events without a time keep
+// their place). Every event's Source is set to its source's name (a name
+// a decoder found, such as a cloud cluster, is kept unless the source was
+// named explicitly). OnProblem is called from one goroutine at a time,
+// for each source in its input order. With a negative Window, Run reads
+// the inputs one after the other in input order (see runOne).
+//
+// Batches of one source hold that source's Raw; when several sources are
+// merged, Raw is one reader over all of them (offsets name the part).
 //
 // Run returns when all input is read, with ErrNoInput when none could be;
 // ctx.Err() when ctx is cancelled; or emit's error, which stops the run.
 // A read blocked on Stdin cannot be interrupted: on cancellation Run
 // returns at once and the reader goroutine ends when that read returns.
 func (r *Replay) Run(ctx context.Context, emit func(Batch) error) (Summary, error) {
+	if r.Window < 0 {
+		return r.runOne(ctx, emit)
+	}
+	return r.runMerged(ctx, r.groups(), emit)
+}
+
+// runOne reads every input in order and calls emit with batches of at most
+// MaxBatch events, in input order (files in the given or expanded order,
+// lines in order), from the goroutine that called it. OnProblem is called
+// from that goroutine too, in input order, before emit is called for the
+// batch holding the events that follow the problem.
+func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, error) {
 	var sum Summary
 	workers := r.Workers
 	if workers <= 0 {

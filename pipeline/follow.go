@@ -27,6 +27,7 @@ type follow struct {
 	src      string            // the log's absolute path: its positions key
 	pos      *ingest.Positions // nil: no state dir
 	finished *ingest.FileLog   // the files the main reader finished, for the sinks' readers
+	name     string            // Config.SourceName: the source of the forwarded events
 }
 
 // newFollow prepares tail to resume from the positions in stateDir ("":
@@ -177,6 +178,7 @@ func (f *follow) forward(ctx context.Context, sinks *Sinks, fw *forward.Forwarde
 		}
 		cp := tail.Emitting()
 		cp.Sink = fw.Name()
+		nameSource(b.Events, f.name)
 		return fw.Enqueue(ctx, sinks.ident.Records(b.Events, time.Now()), cp)
 	})
 }

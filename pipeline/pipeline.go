@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/store"
 )
@@ -31,6 +32,10 @@ type Config struct {
 	// webhook's HTTP server, so that requests in flight are still taken
 	// when the pipeline is stopped. Either ending stops the other.
 	Front func(ctx context.Context) error
+
+	// SourceName is the source of the events that come without one (a
+	// followed log: its host), in the store and in forwarded records.
+	SourceName string
 
 	StateDir string        // positions of a followed log ("": neither read nor written)
 	Flush    time.Duration // positions flush period; 0 means 1 s
@@ -96,6 +101,7 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 			cfg.Sinks.Close(io.Discard)
 			return nil, err
 		}
+		p.follow.name = cfg.SourceName
 	}
 	go p.run(ctx)
 	return p, nil
@@ -208,6 +214,7 @@ func (p *Pipeline) startReaders(ctx context.Context) (wait func() error) {
 // write is the source's emit: the single writer of the store.
 func (p *Pipeline) write(ctx context.Context) func(ingest.Batch) error {
 	return func(b ingest.Batch) error {
+		nameSource(b.Events, p.cfg.SourceName)
 		if err := p.store(b); err != nil {
 			return err
 		}
@@ -246,6 +253,18 @@ func (p *Pipeline) store(b ingest.Batch) error {
 		st.Retain(p.cfg.MaxEvents, p.cfg.MaxBytes)
 	}
 	return nil
+}
+
+// nameSource sets the source of events that have none.
+func nameSource(evs []audit.Event, name string) {
+	if name == "" {
+		return
+	}
+	for i := range evs {
+		if evs[i].Source == "" {
+			evs[i].Source = name
+		}
+	}
 }
 
 // Replay makes an ingest.Replay a Source (its Summary is dropped).

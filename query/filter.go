@@ -242,6 +242,14 @@ func (ec *evalCtx) decode(id uint32, raw []byte) (any, error) {
 	return DecodeJSON(raw)
 }
 
+// sourceOf is event id's source, for jq's source helper.
+func (ec *evalCtx) sourceOf(id uint32) string {
+	if ec.st == nil {
+		return ""
+	}
+	return ec.st.Source(id)
+}
+
 func (ec *evalCtx) jqError(err error) {
 	ec.errors.Add(1)
 	ec.firstErr.CompareAndSwap(nil, &err)

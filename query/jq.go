@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,13 +20,41 @@ import (
 	"github.com/kaudit/kaudit/store"
 )
 
-// jqOptions are the compiler options of every jq program kaudit runs: the
+// jqBaseOptions are the compiler options of every jq program kaudit runs: the
 // helper functions, and nothing else — no environment ($ENV and env are
 // empty), no input, no modules.
-var jqOptions = []gojq.CompilerOption{
+var jqBaseOptions = []gojq.CompilerOption{
 	gojq.WithFunction("latency", 0, 0, helper("latency", func(e *audit.Event) any { return e.Latency().Seconds() })),
 	gojq.WithFunction("denied", 0, 0, helper("denied", func(e *audit.Event) any { return e.Denied() })),
 	gojq.WithFunction("longrunning", 0, 0, helper("longrunning", func(e *audit.Event) any { return e.LongRunning() })),
+}
+
+// jqOptions are jqBaseOptions and the variable the source helper reads.
+var jqOptions = append(slices.Clip(jqBaseOptions), gojq.WithVariables([]string{sourceVar}))
+
+// sourceVar holds the event's source for the source helper: where it was
+// read (host, file or cluster), which is not in its JSON. Every run binds
+// it (see compileWith and CompileProgram).
+const sourceVar = "$__kaudit_source"
+
+// sourceDef is `def source: $__kaudit_source;`, added to every program
+// run on a store's events; noSourceDef, `def source: "";`, to the others.
+var sourceDef, noSourceDef = parseDef("def source: " + sourceVar + "; ."), parseDef(`def source: ""; .`)
+
+func parseDef(src string) *gojq.FuncDef {
+	q, err := gojq.Parse(src)
+	if err != nil {
+		panic(err)
+	}
+	return q.FuncDefs[0]
+}
+
+// compileWith compiles q with the helpers, the source helper included
+// (a program's own def of source shadows it).
+func compileWith(q *gojq.Query) (*gojq.Code, error) {
+	c := *q
+	c.FuncDefs = append([]*gojq.FuncDef{sourceDef}, q.FuncDefs...)
+	return gojq.Compile(&c, jqOptions...)
 }
 
 // helperKeys are the members of an event the helpers read: what
@@ -82,14 +111,21 @@ func jqTypeOf(v any) string {
 }
 
 // CompileJQ compiles a jq program with kaudit's helper functions (latency,
-// denied, longrunning) and no environment access, for printing each kept
-// event's outputs (--jq). Errors are *SyntaxError.
+// denied, longrunning; source is "" here: it knows no store) and no
+// environment access. Errors are *SyntaxError.
 func CompileJQ(text string) (*gojq.Code, error) {
+	return compileText(text, noSourceDef, jqBaseOptions)
+}
+
+// compileText compiles text with def (the source helper) and opts.
+func compileText(text string, def *gojq.FuncDef, opts []gojq.CompilerOption) (*gojq.Code, error) {
 	q, err := gojq.Parse(text)
 	if err != nil {
 		return nil, jqParseError(text, err)
 	}
-	code, err := gojq.Compile(q, jqOptions...)
+	c := *q
+	c.FuncDefs = append([]*gojq.FuncDef{def}, q.FuncDefs...)
+	code, err := gojq.Compile(&c, opts...)
 	if err != nil {
 		return nil, jqCompileError(text, err)
 	}
@@ -113,7 +149,7 @@ func compileJQ(text string) (*Filter, error) {
 	if err != nil {
 		return nil, jqParseError(text, err)
 	}
-	full, err := gojq.Compile(q, jqOptions...)
+	full, err := compileWith(q)
 	if err != nil {
 		return nil, jqCompileError(text, err)
 	}
@@ -191,7 +227,7 @@ func newResidue(q *gojq.Query, eager bool) (*residue, error) {
 func (r *residue) compile() error {
 	r.once.Do(func() {
 		if r.code == nil {
-			r.code, r.err = gojq.Compile(r.q, jqOptions...)
+			r.code, r.err = compileWith(r.q)
 		}
 	})
 	return r.err
@@ -308,7 +344,7 @@ func firstOutput(ec *evalCtx, ctx context.Context, code *gojq.Code, id uint32, r
 		ec.jqError(err)
 		return triX
 	}
-	out, ok := code.RunWithContext(ctx, v).Next()
+	out, ok := code.RunWithContext(ctx, v, ec.sourceOf(id)).Next()
 	if !ok {
 		return triX
 	}

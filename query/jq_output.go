@@ -22,7 +22,7 @@ type Program struct {
 
 // CompileProgram compiles a --jq program. Errors are *SyntaxError.
 func CompileProgram(text string) (*Program, error) {
-	code, err := CompileJQ(text)
+	code, err := compileText(text, sourceDef, jqOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func writeJQ(bud *jqBudget, w io.Writer, st *store.Store, events *store.Set, p *
 			continue
 		}
 		bud.begin(0)
-		iter := p.code.RunWithContext(ctx, v)
+		iter := p.code.RunWithContext(ctx, v, st.Source(id))
 		for {
 			out, ok := iter.Next()
 			if !ok {

@@ -24,7 +24,8 @@ import (
 // Keys: user, group (the authenticated user's groups), verb, resource,
 // subresource, apigroup, ns, name (objectRef.name), code, decision
 // (authorization.k8s.io/decision), stage, level, ua (user agent), ip (the
-// first of sourceIPs; also CIDR prefixes such as 10.0.0.0/8), auditid, as
+// first of sourceIPs; also CIDR prefixes such as 10.0.0.0/8), source (the
+// host, file or cluster the event was read from), auditid, as
 // (impersonatedUser.username only: as:bob is what was done as bob; as:""
 // is requests without impersonation), subject (whose permissions were
 // checked: the impersonated user when there is one, else the authenticated
@@ -55,13 +56,13 @@ import (
 
 // termKeys are the keys of key:value terms, in the order help lists them.
 var termKeys = []string{"user", "group", "verb", "resource", "subresource", "apigroup", "ns", "name", "code",
-	"decision", "stage", "level", "ua", "ip", "auditid", "as", "subject", "since", "until"}
+	"decision", "stage", "level", "ua", "ip", "auditid", "as", "subject", "since", "until", "source"}
 
 // termWords are the terms that are a bare word.
 var termWords = []string{"denied", "longrunning", "error"}
 
 const validTerms = "valid keys: user, group, verb, resource, subresource, apigroup, ns, name, code, decision, " +
-	"stage, level, ua, ip, auditid, as, since, until; latency>DURATION (also >=, <, <=); bare words: denied, longrunning, error; " +
+	"stage, level, ua, ip, auditid, as, source, since, until; latency>DURATION (also >=, <, <=); bare words: denied, longrunning, error; " +
 	"other words are free text"
 
 // term is one parsed quick term.
@@ -273,6 +274,7 @@ var termFields = map[string][]store.Field{
 	"level":       {store.FieldLevel},
 	"ua":          {store.FieldUserAgent},
 	"ip":          {store.FieldSourceIP},
+	"source":      {store.FieldSource},
 }
 
 func termNode(text string, t term) (node, error) {

@@ -75,6 +75,9 @@ type Denial struct {
 	// been fixed since; if before, access was probably revoked on purpose.
 	Allowed   string
 	AllowedAt time.Time
+	// RevokedBy names the RBAC change between the last allow and the
+	// denial, when the caller found one (history.RevokedBy).
+	RevokedBy string
 }
 
 // Fixed reports whether the same request was allowed after its last denial.

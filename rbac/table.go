@@ -40,6 +40,8 @@ func allowedNote(d *Denial) string {
 	switch {
 	case d.Fixed():
 		return "since " + d.AllowedAt.UTC().Format(time.RFC3339) + ": " + orEmpty(d.Allowed)
+	case d.Revoked() && d.RevokedBy != "":
+		return "until " + d.AllowedAt.UTC().Format(time.RFC3339) + ": " + orEmpty(d.Allowed) + "; revoked? " + d.RevokedBy
 	case d.Revoked():
 		return "until " + d.AllowedAt.UTC().Format(time.RFC3339) + ": " + orEmpty(d.Allowed)
 	}

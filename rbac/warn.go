@@ -109,8 +109,12 @@ func roleWarnings(o Object, ds []Denial) []string {
 	}
 	for _, d := range ds {
 		if d.Revoked() {
-			ws = append(ws, fmt.Sprintf("REVOKED?: %s was allowed until %s (%s): access may have been removed on purpose",
-				describe(d.Request), d.AllowedAt.UTC().Format(time.RFC3339), orEmpty(d.Allowed)))
+			w := fmt.Sprintf("REVOKED?: %s was allowed until %s (%s): access may have been removed on purpose",
+				describe(d.Request), d.AllowedAt.UTC().Format(time.RFC3339), orEmpty(d.Allowed))
+			if d.RevokedBy != "" {
+				w += " (" + d.RevokedBy + ")"
+			}
+			ws = append(ws, w)
 		}
 	}
 	return ws

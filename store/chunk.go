@@ -28,6 +28,7 @@ const (
 	colMessage
 	colPath // request path without query, for non-resource requests only
 	colDecision
+	colSource // where the event was read: host, file or cluster
 	numStrCols
 )
 

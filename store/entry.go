@@ -31,6 +31,7 @@ type Entry struct {
 	Denied       bool
 	BadUTF8      bool
 	Phases       []audit.Phase // apiserver.latency.k8s.io/* annotations, by name
+	Source       string        // where the event was read: host, file or cluster
 }
 
 // Subject is who the request acted as: the impersonated user when there is
@@ -116,6 +117,7 @@ func (s *Store) fill(e *Entry, id ID) {
 		Impersonated: audit.UserInfo{Name: str(colImpersonated), Groups: s.groupList(c.str[colImpersonatedGroups][k])},
 		SourceIP:     str(colSourceIP),
 		UserAgent:    str(colUserAgent),
+		Source:       str(colSource),
 		Object: audit.ObjectRef{
 			APIGroup:    str(colAPIGroup),
 			APIVersion:  str(colAPIVersion),

@@ -21,10 +21,11 @@ const (
 	FieldLevel
 	FieldUserAgent
 	FieldSourceIP
+	FieldSource
 	numFields
 )
 
-var fieldNames = [numFields]string{"user", "impersonated", "group", "verb", "apigroup", "resource", "subresource", "namespace", "code", "decision", "stage", "level", "useragent", "sourceip"}
+var fieldNames = [numFields]string{"user", "impersonated", "group", "verb", "apigroup", "resource", "subresource", "namespace", "code", "decision", "stage", "level", "useragent", "sourceip", "source"}
 
 func (f Field) String() string {
 	if f < numFields {
@@ -48,7 +49,7 @@ var fieldCol = [numFields]int{
 	FieldUser: colUser, FieldImpersonated: colImpersonated, FieldGroup: -1, FieldVerb: colVerb,
 	FieldAPIGroup: colAPIGroup, FieldResource: colResource, FieldSubresource: colSubresource,
 	FieldNamespace: colNamespace, FieldCode: -1, FieldDecision: colDecision, FieldStage: -1, FieldLevel: -1,
-	FieldUserAgent: colUserAgent, FieldSourceIP: colSourceIP,
+	FieldUserAgent: colUserAgent, FieldSourceIP: colSourceIP, FieldSource: colSource,
 }
 
 // indexedCol reports whether string column col has postings.

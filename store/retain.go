@@ -45,7 +45,22 @@ func (s *Store) Retain(maxEvents int, maxBytes int64) int {
 		}
 		dropped += s.dropOldest()
 	}
+	if dropped > 0 {
+		s.keptMin = s.minKept()
+	}
 	return dropped
+}
+
+// minKept is the oldest stageTimestamp of the kept events (0: none): not
+// the first kept event's, as events need not arrive in time order.
+func (s *Store) minKept() int64 {
+	var m int64
+	for id := s.first; id < s.n; id++ {
+		if t := s.at(id).stageTime[id&s.mask]; t != 0 && (m == 0 || t < m) {
+			m = t
+		}
+	}
+	return m
 }
 
 func (s *Store) liveChunks() int { return len(s.chunks) - int(s.first>>s.bits) }

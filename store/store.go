@@ -66,6 +66,7 @@ type Store struct {
 	sizedAt int // len(chunks) when Retain last estimated the memory
 
 	minTime, maxTime int64 // of the stageTimestamps appended (0: none yet)
+	keptMin          int64 // the oldest kept once retention dropped some (see TimeRange)
 }
 
 // Option configures a Store.
@@ -190,6 +191,9 @@ func (s *Store) add(e *audit.Event, ref rawRef) bool {
 			s.minTime = stageTime
 		}
 		s.maxTime = max(s.maxTime, stageTime)
+		if s.first > 0 && (s.keptMin == 0 || stageTime < s.keptMin) {
+			s.keptMin = stageTime
+		}
 	}
 	c.latency[k] = micros(e.Latency())
 	c.code[k] = clampCode(e.Code)
@@ -241,6 +245,7 @@ func (s *Store) add(e *audit.Event, ref rawRef) bool {
 	col[colReason][k] = d[colReason].add(e.Reason, id)
 	col[colMessage][k] = d[colMessage].add(e.Message, id)
 	col[colDecision][k] = d[colDecision].add(e.Decision, id)
+	col[colSource][k] = d[colSource].add(e.Source, id)
 	if e.Object.Resource == "" {
 		path, _, _ := strings.Cut(e.RequestURI, "?")
 		col[colPath][k] = d[colPath].add(path, id)

@@ -1,5 +1,7 @@
 package store
 
+import "time"
+
 // TimeSpan is the span of the stageTimestamps ever appended (retention does
 // not narrow it), in nanoseconds: it only grows while events are appended,
 // which is what lets the UI's sparkline slots only ever widen.
@@ -7,6 +9,22 @@ func (s *Store) TimeSpan() int64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.maxTime - s.minTime
+}
+
+// TimeRange is the oldest and newest stageTimestamp of the kept events
+// (zero times when none has one), whatever order they were appended in.
+// After retention dropped events, the newest may be one of those dropped.
+func (s *Store) TimeRange() (from, to time.Time) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	lo := s.minTime
+	if s.first > 0 {
+		lo = s.keptMin
+	}
+	if lo == 0 || s.maxTime == 0 {
+		return time.Time{}, time.Time{}
+	}
+	return time.Unix(0, lo).UTC(), time.Unix(0, s.maxTime).UTC()
 }
 
 // Times calls fn with the stageTimestamp (Unix nanoseconds; 0 when the
@@ -36,4 +54,15 @@ func (s *Store) timesWindow(ids []uint32, fn func(t int64, denied, serverError b
 		code := c.code[k]
 		fn(c.stageTime[k], c.flags[k]&flagDenied != 0, code >= 500 && code < 600)
 	}
+}
+
+// Source is where event id was read (host, file or cluster; "" when
+// unnamed or dropped): what jq's source helper returns.
+func (s *Store) Source(id ID) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if id < s.first || id >= s.n {
+		return ""
+	}
+	return s.dicts[colSource].str(s.at(id).str[colSource][id&s.mask])
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -270,3 +271,72 @@ func keyWhileIngesting(b *testing.B, tab string) {
 var ingestRuns atomic.Uint64
 
 var _ tea.Model = Model{}
+
+// BenchmarkFind is F over every request of 1 M: text in the fields
+// (postings), text only in the JSON (every event's bytes read), and a
+// regexp (JSON too).
+func BenchmarkFind(b *testing.B) {
+	st := bigStore()
+	set := st.Requests()
+	for _, c := range []struct{ name, text, re string }{
+		{"field", "secrets", ""}, {"json-only", "Forbidden", ""}, {"regexp", "", `"code":\s*40[13]`},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var re *regexp.Regexp
+			if c.re != "" {
+				re = regexp.MustCompile(c.re)
+			}
+			var hits uint64
+			for b.Loop() {
+				h, err := findEvents(context.Background(), st, set, c.text, re)
+				if err != nil {
+					b.Fatal(err)
+				}
+				hits = h.GetCardinality()
+			}
+			b.ReportMetric(float64(hits), "hits")
+		})
+	}
+}
+
+// BenchmarkZoom is a zoom that changes the range: the new filter's
+// result computed from scratch (the filter over every request, the
+// sparkline and, on a grouped tab, its view).
+func BenchmarkZoom(b *testing.B) {
+	st := bigStore()
+	first, last := st.Entry(st.First()).Time, st.Entry(store.ID(st.Len()-1)).Time
+	mid := first.Add(last.Sub(first) / 2)
+	text, _ := query.WithRange("", mid.Add(-last.Sub(first)/4), mid.Add(last.Sub(first)/4))
+	f, err := query.Compile(text)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		tab  int
+	}{{"events", 0}, {"users", 1}, {"denials", tabDenials}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if r := compute(context.Background(), st, nil, f, c.tab, 1, 90)().(resultMsg); r.err != nil || r.set.IsEmpty() {
+					b.Fatal(r.err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkFindFirst is the time from F's enter to the cursor's jump: the
+// walk from the middle row to the next match (the full count follows).
+func BenchmarkFindFirst(b *testing.B) {
+	st := bigStore()
+	er := eventRows{st: st, set: st.Requests()}
+	for _, text := range []string{"secrets", "Forbidden"} {
+		b.Run(text, func(b *testing.B) {
+			for b.Loop() {
+				if _, ok := firstHitCmd(context.Background(), st, er, er.Len()/2, 1, text, nil, 1)().(firstHitMsg); !ok {
+					b.Fatal("no hit")
+				}
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package tui
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // Changing and clearing the filter keeps the cursor on the same event,
@@ -104,5 +105,26 @@ func TestOSC52(t *testing.T) {
 	_ = osc52Clip(&b, "screen", true)([]byte("hi"))
 	if !strings.HasPrefix(b.String(), "\x1bPtmux;") {
 		t.Errorf("tmux sequence %q", b.String())
+	}
+}
+
+// A note ("wrote … to …") goes after statusTTL; work under way ("…")
+// stays until its outcome replaces it.
+func TestNotesExpire(t *testing.T) {
+	defer func(d time.Duration) { statusTTL = d }(statusTTL)
+	statusTTL = 5 * time.Millisecond
+	m := started(t, genStore(t, 100), 80, 24)
+	nm, cmd := m.Update(noteMsg("copied"))
+	m = nm.(Model)
+	if m.status.note != "copied" || cmd == nil {
+		t.Fatalf("note %q, expiry %v", m.status.note, cmd != nil)
+	}
+	if m = run(t, m, cmd); m.status.note != "" {
+		t.Errorf("the note stayed: %q", m.status.note)
+	}
+	m.status.note = ""
+	nm, cmd = m.Update(noteMsg("writing…"))
+	if cmd != nil || nm.(Model).status.note != "writing…" {
+		t.Errorf("a note of work under way expires")
 	}
 }

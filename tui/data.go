@@ -161,9 +161,9 @@ func compute(ctx context.Context, st *store.Store, lv *liveState, f *query.Filte
 		}
 		lv.requests, lv.kept = req, kept
 		if total > 0 {
-			// Events arrive roughly in time order: the first and last
-			// stored (retention may have dropped the oldest) bound the range.
-			res.first, res.last = st.Entry(st.First()).Time, st.Entry(store.ID(total-1)).Time
+			// The oldest and newest stageTimestamps, not the first and
+			// last events: inputs need not be in time order.
+			res.first, res.last = st.TimeRange()
 		}
 		lv.times.fit(st.TimeSpan())
 		lv.times.add(st, keptRemoved, -1)

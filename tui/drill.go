@@ -68,7 +68,9 @@ func (m Model) applyFilter(text string, fromBar bool) (Model, tea.Cmd) {
 	m.bar.SetValue(text)
 	m.tables[m.tab].ResetWidths()
 	if fromBar {
-		m.keep = m.anchor()
+		if m.keep = m.anchor(); m.keep.on && m.tab == tabEvents {
+			m.follow = false // the event, not the newest
+		}
 	}
 	return m, m.startCompute(true)
 }
@@ -183,7 +185,7 @@ type keepCursor struct {
 
 // anchor is what the cursor is on now.
 func (m Model) anchor() keepCursor {
-	if m.follow && m.tab == tabEvents {
+	if t := m.tables[tabEvents]; m.follow && m.tab == tabEvents && t.Cursor() == max(0, m.rowCount()-1) && !t.Sort().desc {
 		return keepCursor{} // following the newest: stay on the newest
 	}
 	if id, ok := m.eventAt(m.cursor()); ok && m.tab == tabEvents {

@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
@@ -32,9 +34,11 @@ type finder struct {
 	err   string         // why the text is not a valid find
 
 	seq    uint64
+	ctx    context.Context // the running find's
 	cancel context.CancelFunc
 	busy   bool
-	jump   int // +1/-1: move to the next/previous match once found
+	jump   int  // +1/-1: move to the next/previous match once found
+	from   bool // ...counting a match under the cursor (a new find; not n)
 
 	// What the matches were computed over, and the matches.
 	set  *store.Set // Events: the requests searched
@@ -103,17 +107,23 @@ func (m *Model) startFind(jump int) tea.Cmd {
 	}
 	m.find.seq++
 	ctx, cancel := context.WithCancel(context.Background())
-	m.find.cancel, m.find.busy, m.find.jump = cancel, true, jump
+	m.find.ctx, m.find.cancel, m.find.busy, m.find.jump, m.find.from = ctx, cancel, true, jump, true
+	m.find.tab = m.tab
 	seq, tab, text, re, st := m.find.seq, m.tab, m.find.text, m.find.re, m.st
 	if er, ok := r.(eventRows); ok {
 		set := er.set
-		return safe(func() tea.Msg {
+		all := safe(func() tea.Msg {
 			hits, err := findEvents(ctx, st, set, text, re)
 			return foundMsg{seq: seq, set: set, tab: tab, hits: hits, err: err}
 		})
+		if jump == 0 {
+			return all
+		}
+		return tea.Batch(all, firstHitCmd(ctx, st, er, m.cursor(), jump, text, re, seq))
 	}
+	set := m.res.set // not m inside the Cmd: it runs on another goroutine
 	return safe(func() tea.Msg {
-		return foundMsg{seq: seq, set: m.res.set, tab: tab, rows: findRows(r, text, re)}
+		return foundMsg{seq: seq, set: set, tab: tab, rows: findRows(r, text, re)}
 	})
 }
 
@@ -130,7 +140,7 @@ func (m Model) onFound(msg foundMsg) (Model, tea.Cmd) {
 	m.find.set, m.find.tab, m.find.hits, m.find.rows = msg.set, msg.tab, msg.hits, msg.rows
 	if j := m.find.jump; j != 0 {
 		m.find.jump = 0
-		m.jumpMatch(j, true)
+		m.jumpMatch(j, m.find.from)
 	}
 	return m, nil
 }
@@ -140,6 +150,13 @@ func (m Model) onFound(msg foundMsg) (Model, tea.Cmd) {
 func (m Model) nextMatch(dir int) (Model, tea.Cmd) {
 	if m.find.text == "" {
 		return m, m.note("nothing to find: F first")
+	}
+	if er, ok := m.rows().(eventRows); ok && m.find.busy && m.find.tab == m.tab {
+		// The count is still running: walk from the row after the cursor.
+		m.find.jump, m.find.from = dir, false
+		n := max(1, er.Len())
+		from := ((m.cursor()+dir)%n + n) % n
+		return m, firstHitCmd(m.find.ctx, m.st, er, from, dir, m.find.text, m.find.re, m.find.seq)
 	}
 	if m.find.tab != m.tab || m.find.set != m.res.set {
 		return m, m.startFind(dir)
@@ -245,30 +262,52 @@ func findEvents(ctx context.Context, st *store.Store, set *store.Set, text strin
 	if hits == nil {
 		hits = &store.Set{}
 	}
-	needle := []byte(text)
 	rest := set.Clone()
 	rest.AndNot(hits)
-	rr := st.NewRawReader()
-	it := rest.ManyIterator()
-	buf := make([]uint32, 4096)
-	var found []uint32
-	for n := it.NextMany(buf); n > 0; n = it.NextMany(buf) {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	ids := rest.ToArray()
+	// The JSON scan is most of the cost: one contiguous part per core,
+	// each with its own reader (a RawReader is for one goroutine).
+	parts := max(1, min(runtime.GOMAXPROCS(0), len(ids)/65536))
+	found := make([][]uint32, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lo, hi := p*len(ids)/parts, (p+1)*len(ids)/parts
+			found[p], errs[p] = scanRaw(ctx, st, ids[lo:hi], []byte(text), re)
+		}()
+	}
+	wg.Wait()
+	for p := range parts {
+		if errs[p] != nil {
+			return nil, errs[p]
 		}
-		for _, id := range buf[:n] {
-			raw, err := rr.Raw(id)
-			if err != nil {
-				continue
-			}
-			raw = redact.Output(raw) // find what the page shows, not a hidden secret
-			if re != nil && re.Match(raw) || re == nil && bytes.Contains(raw, needle) {
-				found = append(found, id)
-			}
+		hits.AddMany(found[p])
+	}
+	return hits, nil
+}
+
+// scanRaw returns the events of ids whose original JSON holds needle (or
+// matches re).
+func scanRaw(ctx context.Context, st *store.Store, ids []uint32, needle []byte, re *regexp.Regexp) ([]uint32, error) {
+	rr := st.NewRawReader()
+	var found []uint32
+	for i, id := range ids {
+		if i%4096 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		raw, err := rr.Raw(id)
+		if err != nil {
+			continue
+		}
+		raw = redact.Output(raw) // find what the page shows, not a hidden secret
+		if re != nil && re.Match(raw) || re == nil && bytes.Contains(raw, needle) {
+			found = append(found, id)
 		}
 	}
-	hits.AddMany(found)
-	return hits, nil
+	return found, nil
 }
 
 // findRows returns the rows of a grouped tab whose cells match.

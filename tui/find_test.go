@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -70,5 +71,50 @@ func TestFindRegexpAndGroupedTabs(t *testing.T) {
 	m = drive(t, m, keys("enter")...)
 	if m.find.err == "" || !strings.Contains(m.filterLine(), "find: ") {
 		t.Errorf("a bad regexp: %q", m.filterLine())
+	}
+}
+
+// The walk from the cursor finds the same next match as the full find.
+func TestFirstHitAgreesWithFind(t *testing.T) {
+	st := genStore(t, 3000)
+	m := started(t, st, 100, 30)
+	er := m.rows().(eventRows)
+	hits, err := findEvents(context.Background(), st, er.set, "Forbidden", nil)
+	if err != nil || hits.IsEmpty() {
+		t.Fatal(err)
+	}
+	for _, cur := range []int{0, 500, er.Len() - 1} {
+		for _, dir := range []int{1, -1} {
+			want, _ := er.nextHit(hits, cur, dir, true)
+			msg, _ := firstHitCmd(context.Background(), st, er, cur, dir, "Forbidden", nil, 1)().(firstHitMsg)
+			if got, _ := er.rowOf(msg.id); got != want {
+				t.Errorf("from row %d dir %d: first hit at row %d, find says %d", cur, dir, got, want)
+			}
+		}
+	}
+}
+
+// n while the count still runs walks on from the cursor; the count's
+// arrival then does not move the cursor back.
+func TestFindNextWhileCounting(t *testing.T) {
+	st := genStore(t, 3000)
+	m := started(t, st, 100, 30)
+	m = drive(t, m, keys("g", "F")...)
+	m = drive(t, m, typed("Forbidden")...)
+	nm, findCmd := m.Update(keys("enter")[0]) // the find's Cmds are held back
+	m = nm.(Model)
+	hits, _ := findEvents(context.Background(), st, m.rows().(eventRows).set, "Forbidden", nil)
+	first, _ := hits.Select(0)
+	second, _ := hits.Select(1)
+	m.tables[m.tab].SetCursor(func() int { r, _ := m.rows().(eventRows).rowOf(first); return r }())
+	nm, walk := m.Update(keys("n")[0])
+	m = run(t, nm.(Model), walk)
+	er := m.rows().(eventRows)
+	if id, _ := er.id(m.cursor()); id != second {
+		t.Fatalf("n while counting: cursor on %d, want the second match %d", id, second)
+	}
+	m = run(t, m, findCmd)
+	if id, _ := er.id(m.cursor()); id != second || !strings.Contains(m.filterLine(), "2/") {
+		t.Errorf("after the count: cursor on %d (want %d), %q", id, second, m.filterLine())
 	}
 }

@@ -25,6 +25,8 @@ type KeyMap struct {
 	SelectDenial, SuggestRBAC, WriteYAML key.Binding
 	// With an audit policy given (--policy): simulate it over the filter.
 	Policy key.Binding
+	// With a history reader wired in: the object's history (H).
+	History key.Binding
 	// Time: zoom the range in and out around the cursor's time, pick one
 	// on the sparkline (TimeRange, then BrushKeyMap).
 	ZoomIn, ZoomOut, TimeRange key.Binding
@@ -65,6 +67,7 @@ func DefaultKeyMap() KeyMap {
 		SuggestRBAC:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "7: RBAC fix")),
 		WriteYAML:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write YAML")),
 		Policy:       key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "policy sim")),
+		History:      key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "object history")),
 
 		ZoomIn:    key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "zoom in")),
 		ZoomOut:   key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "zoom out")),
@@ -96,7 +99,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		append(k.Table.FullHelp()[0], k.NextTab, k.PrevTab, tabs),
 		{k.Filter, k.Find, k.FindNext, k.FindPrev, k.Open, k.Back, k.Forward, k.Sort, k.SortDir, k.ZoomIn, k.ZoomOut, k.TimeRange},
-		{k.PrevEvent, k.NextEvent, k.Wrap, k.Left, k.Copy, k.ShowSecrets, k.Write, k.SelectDenial, k.SuggestRBAC, k.Follow, k.Pause, k.Problems, k.Policy, k.Help, k.Suspend, k.Quit},
+		{k.PrevEvent, k.NextEvent, k.Wrap, k.Left, k.Copy, k.ShowSecrets, k.Write, k.SelectDenial, k.SuggestRBAC, k.Follow, k.Pause, k.Problems, k.Policy, k.History, k.Help, k.Suspend, k.Quit},
 	}
 }
 

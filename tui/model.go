@@ -18,7 +18,10 @@
 // table (pane.go: help, an event's page, the skipped input, an RBAC
 // suggestion, a policy simulation). Each kind of background work keeps
 // its own cancel and sequence number: the tab's result (apply.go), the
-// Events tab's sort (sort.go) and the policy simulation (policy.go).
+// Events tab's sort (sort.go), the policy simulation (policy.go) and find
+// (find.go, find_first.go). Keys are dispatched in dispatch.go; the time
+// axis, zoom and range brush are in timeaxis.go; colour profiles in
+// colour.go; filter changes keep the cursor's event (drill.go).
 package tui
 
 import (
@@ -26,7 +29,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/kaudit/kaudit/query"
@@ -77,6 +79,9 @@ type Options struct {
 	// Policy, when set, lets P show what an audit policy would write for
 	// the current filter's requests: see policy.go.
 	Policy PolicyFunc
+	// History, when set, lets H show the history of the object behind
+	// the cursor's event: see history.go.
+	History HistoryFunc
 }
 
 // backState is where esc returns to after a drill-down.
@@ -111,13 +116,14 @@ type Model struct {
 	brush  brush  // t: a range being picked on the sparkline
 	find   finder // F: find in view
 
-	work   work       // the current tab's result, computed in the background (apply.go)
-	res    resultMsg  // the last result applied
-	evsort eventSort  // the Events tab sorted by a column (sort.go)
-	sim    simulation // P: an audit policy simulated over the filter (policy.go)
-	rbac   rbacState  // the Denials tab's selection and suggestion (rbac.go)
-	hdr    header     // what the status line shows about the input
-	status status
+	work    work        // the current tab's result, computed in the background (apply.go)
+	res     resultMsg   // the last result applied
+	evsort  eventSort   // the Events tab sorted by a column (sort.go)
+	sim     simulation  // P: an audit policy simulated over the filter (policy.go)
+	history HistoryFunc // H: the object's history (history.go)
+	rbac    rbacState   // the Denials tab's selection and suggestion (rbac.go)
+	hdr     header      // what the status line shows about the input
+	status  status
 
 	paused, follow bool
 	nowrap         bool               // the event page scrolls sideways instead of wrapping (W)
@@ -200,6 +206,8 @@ func New(o Options) Model {
 	m.keys.SuggestRBAC.SetEnabled(o.Suggest != nil)
 	m.keys.WriteYAML.SetEnabled(o.Suggest != nil)
 	m.keys.Policy.SetEnabled(o.Policy != nil)
+	m.history = o.History
+	m.keys.History.SetEnabled(o.History != nil)
 	for i := range m.tables {
 		m.tables[i] = newTable(withTableKeys(m.keys.Table), withTableSize(m.width, m.bodyHeight()))
 	}
@@ -276,8 +284,12 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.onRBAC(msg), nil
 	case policyMsg:
 		return m.onPolicy(msg), nil
+	case historyMsg:
+		return m.onHistory(msg), nil
 	case foundMsg:
 		return m.onFound(msg)
+	case firstHitMsg:
+		return m.onFirstHit(msg), nil
 	case findingsMsg:
 		m.rbac.finding, m.rbac.findings = false, msg
 		return m, nil
@@ -327,81 +339,6 @@ func (m *Model) sync() {
 	}
 }
 
-func (m Model) onKey(k tea.KeyMsg) (Model, tea.Cmd) {
-	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && !m.bar.Focused() && !m.find.input.Focused() {
-		return m.splitKeys(k)
-	}
-	if key.Matches(k, m.keys.Interrupt) {
-		return m.quit()
-	}
-	if key.Matches(k, m.keys.Suspend) {
-		return m, tea.Suspend // wherever the focus is, as a shell would
-	}
-	if testPanic != "" && !m.bar.Focused() && k.Type == tea.KeyRunes && string(k.Runes) == "!" {
-		return m, testPanicKey(testPanic)
-	}
-	if m.bar.Focused() {
-		var cmd tea.Cmd
-		m.bar, cmd = m.bar.Update(k)
-		return m, cmd
-	}
-	if m.find.input.Focused() {
-		return m.findKey(k)
-	}
-	if key.Matches(k, m.keys.Back) {
-		m.stopSimulation() // a late report must not open a pane after esc
-	}
-	if m.brush.on && m.over.pane == paneTable {
-		return m.brushKey(k)
-	}
-	if m.over.pane == paneHelp {
-		if key.Matches(k, m.keys.Quit) {
-			return m.quit()
-		}
-		m.over = overlay{}
-		return m, nil
-	}
-	if nm, cmd, ok := m.rbacKey(k); ok {
-		return nm, cmd
-	}
-	if nm, cmd, ok := m.policyKey(k); ok {
-		return nm, cmd
-	}
-	nm, cmd, ok := m.secretsKey(k)
-	if m = nm; ok {
-		return m, cmd
-	}
-	if m.over.pane != paneTable {
-		return m.paneKey(k)
-	}
-	return m.tableKey(k)
-}
-
-// splitKeys handles runes that arrived together (fast typing, tmux
-// send-keys j j j): bubbletea delivers them as one message, but each is a
-// key press. Once one of them opens the filter bar, the rest are text.
-func (m Model) splitKeys(k tea.KeyMsg) (Model, tea.Cmd) {
-	var cmds []tea.Cmd
-	for i, r := range k.Runes {
-		if m.find.input.Focused() {
-			rest := tea.KeyMsg{Type: tea.KeyRunes, Runes: k.Runes[i:]}
-			var cmd tea.Cmd
-			m.find.input, cmd = m.find.input.Update(rest)
-			return m, tea.Batch(append(cmds, cmd)...)
-		}
-		if m.bar.Focused() {
-			rest := tea.KeyMsg{Type: tea.KeyRunes, Runes: k.Runes[i:]}
-			var cmd tea.Cmd
-			m.bar, cmd = m.bar.Update(rest)
-			return m, tea.Batch(append(cmds, cmd)...)
-		}
-		nm, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt})
-		m = nm.(Model)
-		cmds = append(cmds, cmd)
-	}
-	return m, tea.Batch(cmds...)
-}
-
 func (m Model) quit() (Model, tea.Cmd) {
 	if m.work.cancel != nil {
 		m.work.cancel()
@@ -414,88 +351,6 @@ func (m Model) quit() (Model, tea.Cmd) {
 	}
 	m.stopSimulation()
 	return m, tea.Quit
-}
-
-func (m Model) tableKey(k tea.KeyMsg) (Model, tea.Cmd) {
-	km := m.keys
-	for i, b := range km.tabs() {
-		if key.Matches(k, b) {
-			return m.setTab(i)
-		}
-	}
-	switch {
-	case key.Matches(k, km.Quit):
-		return m.quit()
-	case key.Matches(k, km.Help):
-		m.over = overlay{pane: paneHelp}
-	case key.Matches(k, km.Filter):
-		return m, m.bar.Focus(m.filter.String())
-	case key.Matches(k, km.NextTab):
-		return m.setTab((m.tab + 1) % len(tabs))
-	case key.Matches(k, km.PrevTab):
-		return m.setTab((m.tab + len(tabs) - 1) % len(tabs))
-	case km.Table.backward(k) || km.Table.forward(k):
-		return m.moveKey(k)
-	case key.Matches(k, km.Follow):
-		m.follow = !m.follow
-		if m.follow {
-			// The newest are at the end of time order only.
-			m.tables[tabEvents].SetSort(sortState{col: -1, desc: m.tables[tabEvents].Sort().desc})
-			m.evsort.order = nil
-			m.toNewest()
-		}
-	case key.Matches(k, km.Pause):
-		m.paused = !m.paused
-		if !m.paused && m.work.pending && !m.work.busy {
-			return m, m.apply()
-		}
-	case key.Matches(k, km.Sort):
-		return m, m.cycleSort()
-	case key.Matches(k, km.SortDir):
-		m.flipSort()
-	case key.Matches(k, km.Problems):
-		m.showProblems()
-	case key.Matches(k, km.Write):
-		if m.res.set != nil {
-			m.status.note = "writing…"
-			return m, safe(writeSelection(m.st, m.res.set, m.env.dir, m.env.now()))
-		}
-	case key.Matches(k, km.Open):
-		return m.open()
-	case key.Matches(k, km.Back):
-		return m.goBack()
-	case key.Matches(k, km.Find):
-		m.find.input.SetValue(m.find.text)
-		m.find.input.CursorEnd()
-		return m, m.find.input.Focus()
-	case key.Matches(k, km.FindNext):
-		return m.nextMatch(1)
-	case key.Matches(k, km.FindPrev):
-		return m.nextMatch(-1)
-	case key.Matches(k, km.Forward):
-		return m.goForward()
-	case key.Matches(k, km.ZoomIn):
-		return m.zoom(0.5)
-	case key.Matches(k, km.ZoomOut):
-		return m.zoom(2)
-	case key.Matches(k, km.TimeRange):
-		return m.startBrush(), nil
-	}
-	return m, nil
-}
-
-// moveKey hands a movement key to the table. On Events, moving back
-// through history stops following the newest.
-func (m Model) moveKey(k tea.KeyMsg) (Model, tea.Cmd) {
-	if m.tab == tabEvents {
-		desc := m.tables[tabEvents].Sort().desc
-		if m.keys.Table.backward(k) != desc {
-			m.follow = false
-		}
-	}
-	var cmd tea.Cmd
-	m.tables[m.tab], cmd = m.tables[m.tab].Update(k)
-	return m, cmd
 }
 
 func (m Model) setTab(t int) (Model, tea.Cmd) {
@@ -525,7 +380,7 @@ func (m Model) rows() rows {
 	}
 	if m.tab == tabEvents {
 		s := m.tables[tabEvents].Sort()
-		r := eventRows{st: m.st, set: m.res.set, reverse: s.desc}
+		r := eventRows{st: m.st, set: m.res.set, reverse: s.desc, sources: len(m.st.Values(store.FieldSource)) > 1}
 		if o := m.evsort.order; o != nil && s.col >= 0 && o.filter == m.filter {
 			r.order = o.ids
 		}

@@ -22,6 +22,7 @@ const (
 	paneProblems             // the skipped input (p)
 	paneRBAC                 // an RBAC suggestion (r)
 	panePolicy               // an audit policy simulation (P)
+	paneHistory              // an object's history (H)
 )
 
 // overlay is the pane over the table and, for the panes of text, its

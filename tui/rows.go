@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -37,6 +38,7 @@ type eventRows struct {
 	set     *store.Set
 	reverse bool       // newest first, or the sort descending
 	order   []store.ID // sorted by a column (nil: input order)
+	sources bool       // events come from more than one source: a SOURCE column
 }
 
 var eventColumns = []views.Column{
@@ -50,7 +52,12 @@ func (r eventRows) Len() int {
 	}
 	return int(r.set.GetCardinality())
 }
-func (r eventRows) Columns() []views.Column { return eventColumns }
+func (r eventRows) Columns() []views.Column {
+	if r.sources {
+		return append(slices.Clone(eventColumns), views.Column{Header: "SOURCE"})
+	}
+	return eventColumns
+}
 
 // id returns the ID of row i (Select walks containers, not events).
 func (r eventRows) id(i int) (store.ID, bool) {
@@ -98,6 +105,9 @@ func (r eventRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
 			tf.format(e.Time), printable(orDash(userName(&e))), printable(orDash(e.Verb)), printable(orDash(views.ResourceKey(&e))),
 			printable(orDash(objectName(&e))), codeText(e.Code), formatDuration(e.Latency),
 		})
+		if r.sources {
+			cells[len(cells)-1] = append(cells[len(cells)-1], printable(orDash(e.Source)))
+		}
 		marks = append(marks, markOf(e.Denied, e.Code))
 	}
 	return cells, marks

@@ -43,16 +43,21 @@ func sparkSpan(since, until time.Time, first, last time.Time) span {
 }
 
 // axisSteps are the label spacings the axis picks from, each with the
-// label format that shows it.
+// label formats that show it, longest first (a narrow axis takes the
+// shorter: mm:ss for seconds).
 var axisSteps = []struct {
-	d      time.Duration
-	layout string
+	d       time.Duration
+	layouts []string
 }{
-	{time.Millisecond, "05.000"}, {10 * time.Millisecond, "05.000"}, {100 * time.Millisecond, "05.000"}, {250 * time.Millisecond, "05.000"}, {500 * time.Millisecond, "05.000"},
-	{time.Second, "15:04:05"}, {5 * time.Second, "15:04:05"}, {15 * time.Second, "15:04:05"}, {30 * time.Second, "15:04:05"},
-	{time.Minute, "15:04"}, {5 * time.Minute, "15:04"}, {15 * time.Minute, "15:04"}, {30 * time.Minute, "15:04"},
-	{time.Hour, "15:04"}, {3 * time.Hour, "15:04"}, {6 * time.Hour, "15:04"}, {12 * time.Hour, "01-02 15h"},
-	{24 * time.Hour, "01-02"}, {7 * 24 * time.Hour, "01-02"}, {30 * 24 * time.Hour, "2006-01-02"},
+	{time.Millisecond, []string{"05.000"}}, {10 * time.Millisecond, []string{"05.000"}},
+	{100 * time.Millisecond, []string{"05.000"}}, {250 * time.Millisecond, []string{"05.000"}},
+	{500 * time.Millisecond, []string{"05.000"}},
+	{time.Second, []string{"15:04:05", "04:05"}}, {5 * time.Second, []string{"15:04:05", "04:05"}},
+	{15 * time.Second, []string{"15:04:05", "04:05"}}, {30 * time.Second, []string{"15:04:05", "04:05"}},
+	{time.Minute, []string{"15:04"}}, {5 * time.Minute, []string{"15:04"}}, {15 * time.Minute, []string{"15:04"}},
+	{30 * time.Minute, []string{"15:04"}}, {time.Hour, []string{"15:04"}}, {3 * time.Hour, []string{"15:04"}},
+	{6 * time.Hour, []string{"15:04"}}, {12 * time.Hour, []string{"01-02 15h"}},
+	{24 * time.Hour, []string{"01-02"}}, {7 * 24 * time.Hour, []string{"01-02"}}, {30 * 24 * time.Hour, []string{"2006-01-02"}},
 }
 
 // axis writes labels under a sparkline of width cells spanning s: ticks
@@ -62,18 +67,21 @@ func axis(s span, width int) string {
 		return ""
 	}
 	nsPerCell := float64(s.to-s.from) / float64(width)
-	step := axisSteps[len(axisSteps)-1]
+	step, layout := axisSteps[len(axisSteps)-1].d, "2006-01-02"
+pick:
 	for _, st := range axisSteps {
-		if float64(st.d)/nsPerCell >= float64(len(st.layout)+3) {
-			step = st
-			break
+		for _, l := range st.layouts {
+			if float64(st.d)/nsPerCell >= float64(len(l)+3) {
+				step, layout = st.d, l
+				break pick
+			}
 		}
 	}
 	line := []rune(strings.Repeat(" ", width))
-	d := int64(step.d)
+	d := int64(step)
 	for t := (s.from + d - 1) / d * d; t < s.to; t += d {
 		col := int(float64(t-s.from) / nsPerCell)
-		label := []rune("╵" + time.Unix(0, t).UTC().Format(step.layout))
+		label := []rune("╵" + time.Unix(0, t).UTC().Format(layout))
 		if col+len(label) > width {
 			break
 		}
@@ -86,23 +94,30 @@ func axis(s span, width int) string {
 // centre, and writes it into the filter. Widening past the data's span
 // drops the range.
 func (m Model) zoom(factor float64) (Model, tea.Cmd) {
+	// The filter's range, not the last result's span: keys pressed
+	// before the result arrives zoom further.
 	s := m.res.span
-	if !s.valid() {
+	if since, until := m.filter.Range(); !since.IsZero() && !until.IsZero() {
+		s = span{since.UnixNano(), until.UnixNano()}
+	}
+	if !s.valid() || m.hdr.first.IsZero() {
 		return m, nil
 	}
+	data := span{m.hdr.first.UnixNano(), m.hdr.last.UnixNano() + 1}
 	centre := s.from + (s.to-s.from)/2
 	if t, ok := m.cursorTime(); ok && t >= s.from && t < s.to {
 		centre = t
 	}
-	half := int64(float64(s.to-s.from) * factor / 2)
-	if half < int64(time.Millisecond) {
+	width := int64(float64(s.to-s.from) * factor)
+	switch {
+	case width < int64(time.Millisecond):
 		return m, m.note("zoomed in as far as it goes")
+	case width >= data.to-data.from:
+		return m.setRange(time.Time{}, time.Time{}) // all of it
 	}
-	from, to := centre-half, centre+half
-	if factor > 1 && !m.hdr.first.IsZero() && from <= m.hdr.first.UnixNano() && to > m.hdr.last.UnixNano() {
-		return m.setRange(time.Time{}, time.Time{})
-	}
-	return m.setRange(time.Unix(0, from).UTC(), time.Unix(0, to).UTC())
+	// Keep the range inside the data, so that the sparkline is full.
+	from := min(max(centre-width/2, data.from), data.to-width)
+	return m.setRange(time.Unix(0, from).UTC(), time.Unix(0, from+width).UTC())
 }
 
 // cursorTime is the time of the Events tab's cursor row.

@@ -30,6 +30,14 @@ func TestAxisLabels(t *testing.T) {
 	}
 }
 
+// A narrow axis over seconds writes mm:ss.
+func TestAxisNarrow(t *testing.T) {
+	base := time.Date(2026, 12, 6, 5, 0, 0, 0, time.UTC).UnixNano()
+	if got := axis(span{base, base + int64(time.Minute)}, 20); !strings.Contains(got, "╵00:00") || !strings.Contains(got, "╵00:30") {
+		t.Errorf("narrow axis %q", got)
+	}
+}
+
 // + and - zoom around the cursor's event, writing since:/until: into the
 // filter; zooming out past the data drops the range; esc and > walk the
 // ranges back and forth.

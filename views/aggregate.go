@@ -54,6 +54,8 @@ func NewAggregate(v View, top int) (*Aggregate, error) {
 		a.key = func(e *store.Entry) string { return e.UserAgent }
 	case ViewSourceIPs:
 		a.key = func(e *store.Entry) string { return e.SourceIP }
+	case ViewSources:
+		a.key = func(e *store.Entry) string { return e.Source }
 	case ViewLatency:
 	case ViewDenials:
 		a.denials = map[denialKey]*denialAgg{}

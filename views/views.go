@@ -23,11 +23,12 @@ const (
 	ViewDenials    View = "denials"
 	ViewUserAgents View = "useragents"
 	ViewSourceIPs  View = "sourceips"
+	ViewSources    View = "sources" // where events were read: host, file or cluster
 )
 
 // Views lists every view in the order help shows them.
 var Views = []View{ViewEvents, ViewUsers, ViewVerbs, ViewResources, ViewNamespaces, ViewCodes, ViewLatency, ViewDenials,
-	ViewUserAgents, ViewSourceIPs}
+	ViewUserAgents, ViewSourceIPs, ViewSources}
 
 // ParseView checks a view name.
 func ParseView(s string) (View, error) {
@@ -95,6 +96,7 @@ func groupColumns(v View) []Column {
 		ViewUsers: text("USER", "user"), ViewVerbs: text("VERB", "verb"), ViewResources: text("RESOURCE", "resource"),
 		ViewNamespaces: text("NAMESPACE", "namespace"), ViewCodes: text("CODE", "code"),
 		ViewUserAgents: text("USER AGENT", "user_agent"), ViewSourceIPs: text("SOURCE IP", "source_ip"),
+		ViewSources: text("SOURCE", "source"),
 	}[v]
 	return []Column{
 		key, integer("REQUESTS", "requests"), percent("SHARE", "share"), integer("DENIED", "denied"),

@@ -89,7 +89,7 @@ func (f *feed) progress() tui.Progress {
 // browse runs the TUI over f until the user quits, then stops the writer
 // (cancel) and prints what the screen could not show: input problems.
 func browse(ctx context.Context, e *env, f *feed, filter *query.Filter, view views.View, cancel context.CancelFunc, writerDone <-chan struct{}) error {
-	opts := tui.Options{Store: f.st, Signal: f.sig, Progress: f.progress, Problems: f.problemList, Filter: filter, View: view, Suggest: suggestFor(f.st), Revoked: revokedFor(f.st), Policy: f.policy}
+	opts := tui.Options{Store: f.st, Signal: f.sig, Progress: f.progress, Problems: f.problemList, Filter: filter, View: view, Suggest: suggestFor(f.st), Revoked: revokedFor(f.st), Policy: f.policy, History: historyFor}
 	err := tui.Run(ctx, opts, e.stdin, e.stdout)
 	cancel()
 	<-writerDone

@@ -50,3 +50,22 @@ func TestDiscoverAudit(t *testing.T) {
 		}
 	})
 }
+
+// watch with no path follows the log the running kube-apiserver writes,
+// and says so.
+func TestWatchNoPathDiscovers(t *testing.T) {
+	root, logDir := t.TempDir(), t.TempDir()
+	log := filepath.Join(logDir, "audit.log")
+	write(t, filepath.Join(root, "proc/9/cmdline"), "kube-apiserver\x00--audit-log-path="+log+"\x00")
+	write(t, log, evLine("a1", "alice")+"\n"+evLine("a2", "bob")+"\n")
+	defer func(r string) { discoverRoot = r }(discoverRoot)
+	discoverRoot = root
+	w := startWatch(t, "-o", "jsonl", "--no-state")
+	if lines := w.waitLines(t, 2); len(lines) != 2 {
+		t.Fatalf("lines %v", lines)
+	}
+	w.stop(t)
+	if want := "kaudit: watching " + log + " (the running kube-apiserver's --audit-log-path)"; !strings.Contains(w.errOut.String(), want) {
+		t.Errorf("stderr %q, want %q", w.errOut.String(), want)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kaudit/kaudit/history"
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/rbac"
@@ -130,6 +131,7 @@ func (rf *rbacFlags) run(ctx context.Context, e *env, paths []string) error {
 		return err
 	}
 	a := rbac.Analyze(p.Store, requests)
+	attributeRevoked(p.Store, a)
 	if len(rf.subjects) > 0 {
 		a = a.ForSubjects(func(s string) bool { return matchAny(rf.subjects, s) })
 	}
@@ -187,6 +189,16 @@ func printRBAC(e *env, a *rbac.Analysis, output, view string, opt rbac.Options) 
 	return views.WriteText(e.stdout, t)
 }
 
+// attributeRevoked names, for each denial that follows an allow, the RBAC
+// change in between (who deleted or changed which binding or role).
+func attributeRevoked(st *store.Store, a *rbac.Analysis) {
+	for i := range a.Denials {
+		if d := &a.Denials[i]; d.Revoked() {
+			d.RevokedBy = history.RevokedBy(st, d.Namespace, d.AllowedAt, d.Last)
+		}
+	}
+}
+
 // suggestFor is the TUI's Denials-tab hook: the RBAC objects that allow the
 // selected rows (every denial with that subject, verb, resource and
 // namespace, whatever the object name), and their warnings. The TUI calls
@@ -215,9 +227,13 @@ func suggestFor(st *store.Store) tui.SuggestFunc {
 func revokedFor(st *store.Store) tui.RevokedFunc {
 	return func() map[tui.DenialKey]string {
 		out := map[tui.DenialKey]string{}
-		for _, d := range rbac.Analyze(st, st.Requests()).Denials {
+		a := rbac.Analyze(st, st.Requests())
+		attributeRevoked(st, a)
+		for _, d := range a.Denials {
 			k := tui.DenialKey{Subject: d.Subject, Verb: d.Verb, Resource: d.ResourceKey(), Namespace: d.Namespace}
 			switch {
+			case d.Revoked() && d.RevokedBy != "":
+				out[k] = "allowed until " + d.AllowedAt.UTC().Format(time.RFC3339) + " by " + d.Allowed + "; revoked? " + d.RevokedBy
 			case d.Revoked():
 				out[k] = "allowed until " + d.AllowedAt.UTC().Format(time.RFC3339) + " by " + d.Allowed
 			case d.Fixed() && out[k] == "":

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/ingest/remote"
 	"github.com/kaudit/kaudit/pipeline"
@@ -93,6 +94,7 @@ type replayFlags struct {
 	maxLine  int
 	fwd      forwardFlags
 	stateDir string
+	sources  []string // --source NAME=PATH
 }
 
 func newReplayCmd(e *env) *cobra.Command {
@@ -110,16 +112,26 @@ line and skipped; the good events around it are kept.
 With --forward every event read is also sent to each sink, in input order,
 before replay prints and exits (reading waits while a sink holds
 --forward-max-inflight bytes). Replay keeps no positions: it sends what it
-reads, every time.`,
+reads, every time.
+
+Several inputs are merged by stageTimestamp, each through a reorder window of
+4096 events (the API server writes an event when its stage ends, so
+overlapping requests come out slightly out of order). Every event carries its
+source: NAME from --source NAME=PATH, else the directory's name (one directory
+per host: cp1/ cp2/), else the file's name; filter on it with source:NAME.`,
 		Example: `  kaudit replay /var/log/kubernetes/apiserver/
   kaudit replay --view users --top 10 audit.log
   kaudit replay --view denials -o json audit-2026-11-25T10-00-00.000.log.gz audit.log
   zcat audit.log.gz | kaudit replay -o jsonl -
   kaudit replay -f 'user:alice verb:delete,patch ns:prod-*' --since 2h audit.log
   kaudit replay -f '.verb == "create" and .requestObject.spec.hostNetwork == true' -o jsonl audit.log
-  kaudit replay -f 'code:403' --jq '[.user.username, .verb, .objectRef.resource]' audit.log`,
-		Args: cobra.MinimumNArgs(1),
+  kaudit replay -f 'code:403' --jq '[.user.username, .verb, .objectRef.resource]' audit.log
+  kaudit replay --view sources cp1/ cp2/ cp3/
+  kaudit replay --source east=/logs/a --source west=/logs/b -f source:east`,
 		RunE: func(cmd *cobra.Command, paths []string) error {
+			if len(paths) == 0 && len(rf.sources) == 0 {
+				return usageError("replay: give at least one PATH or --source NAME=PATH")
+			}
 			return rf.run(cmd.Context(), e, paths)
 		},
 	}
@@ -129,6 +141,7 @@ reads, every time.`,
 	rf.fwd.register(cmd)
 	cmd.Flags().StringVar(&rf.stateDir, "state-dir", ingest.DefaultStateDir(), "where --forward's counters and dead-letter files are kept")
 	cmd.Flags().BoolVar(&rf.strict, "strict", false, "exit with status 3 when any input was skipped")
+	cmd.Flags().StringArrayVar(&rf.sources, "source", nil, "read PATH as the source NAME (NAME=PATH, repeatable); other PATHs are named after their directory or file")
 	cmd.Flags().IntVar(&rf.maxLine, "max-line", ingest.DefaultMaxLine, "longest line (bytes) kept; longer lines are skipped and reported")
 	return cmd
 }
@@ -150,8 +163,15 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 		return err
 	}
 	r := &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: rf.maxLine}
+	for _, v := range rf.sources {
+		src, ok := ingest.ParseSource(v)
+		if !ok {
+			return usageError("--source %q: want NAME=PATH", v)
+		}
+		r.Sources = append(r.Sources, src)
+	}
 	cfg := pipeline.Config{Sinks: sinks, Warn: e.stderr}
-	if remote.IsURL(paths[0]) {
+	if len(paths) > 0 && remote.IsURL(paths[0]) {
 		src, err := remoteSource(e, paths, false, "", rf.maxLine)
 		if err != nil {
 			sinks.Close(io.Discard)
@@ -166,7 +186,12 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 		return replayBrowse(ctx, e, r, selected, view, pol, sinks)
 	}
 	report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
+	var late int
+	r.OnLate = func(*audit.Event) { late++ }
 	p, err := replayAll(ctx, cfg, r, report)
+	if late > 0 {
+		fmt.Fprintf(e.stderr, "kaudit: %d events came more than %d events out of time order in their input; all were kept, and the views place them by their own time\n", late, ingest.DefaultWindow)
+	}
 	if err == nil && p.Undelivered() > 0 {
 		err = fmt.Errorf("--forward: %d events not delivered", p.Undelivered())
 	}

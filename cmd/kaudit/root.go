@@ -74,7 +74,7 @@ simulated cluster.`,
 	root.SetErr(stderr)
 	root.SetArgs(args)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitCodeError{code: exitUsage, err: err} })
-	root.AddCommand(newReplayCmd(e), newDetectCmd(e), newWatchCmd(e), newServeCmd(e), newStatusCmd(e), newRBACCmd(e), newPolicyCmd(e), newDemoCmd(e), newVersionCmd(e))
+	root.AddCommand(newReplayCmd(e), newDetectCmd(e), newWatchCmd(e), newServeCmd(e), newStatusCmd(e), newRBACCmd(e), newHistoryCmd(e), newPolicyCmd(e), newDemoCmd(e), newVersionCmd(e))
 	var cpuProfile string
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for kaudit's developers)")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -144,7 +146,7 @@ func (wf *watchFlags) run(ctx context.Context, e *env, paths ...string) error {
 		return err
 	}
 	tail := &ingest.Tail{Path: path, History: hist, MaxLine: wf.maxLine, Poll: watchPoll}
-	cfg := pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr}
+	cfg := pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr, SourceName: hostSource(path)}
 	onProblem := func(f func(ingest.Problem)) { tail.OnProblem = f }
 	if remote.IsURL(path) {
 		src, err := remoteSource(e, paths, true, wf.history, wf.maxLine)
@@ -152,7 +154,7 @@ func (wf *watchFlags) run(ctx context.Context, e *env, paths ...string) error {
 			return err
 		}
 		// Positions are the remote side's: a restart follows from --history again.
-		cfg.Source, cfg.StateDir, stateDir = src, "", ""
+		cfg.Source, cfg.StateDir, cfg.SourceName = src, "", ""
 		onProblem = func(f func(ingest.Problem)) { src.OnProblem = f }
 		path = strings.Join(paths, " ")
 	}
@@ -161,9 +163,10 @@ func (wf *watchFlags) run(ctx context.Context, e *env, paths ...string) error {
 		if streaming, err = wf.det.streamTo(ctx, e, &cfg, selected, format, view); err != nil {
 			return err
 		}
-	} else {
+	} else if len(wf.fwd.urls) == 0 {
 		// An interactive session never moves a headless agent's position
 		// (they share the state dir as root): it starts from --history.
+		// Forwarding keeps its positions: the sinks need them.
 		cfg.StateDir = ""
 	}
 	if err := wf.keep.apply(&cfg, streaming); err != nil {
@@ -244,4 +247,13 @@ func parseHistory(s string) (ingest.History, error) {
 		return ingest.History{}, usageError("--history %q: want current, all or a duration (2h, 7d)", s)
 	}
 	return ingest.History{Since: timeNow().Add(-d)}, nil
+}
+
+// hostSource names the events of a followed log: this host, else the
+// log's file name.
+func hostSource(path string) string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return filepath.Base(path)
 }

@@ -113,6 +113,7 @@ func writeGz(t *testing.T, path, data string) {
 type collector struct {
 	mu       sync.Mutex
 	ids      []string
+	sources  []string
 	warnings []string
 	problems []ingest.Problem
 }
@@ -122,6 +123,10 @@ func (c *collector) emit(b ingest.Batch) error {
 	defer c.mu.Unlock()
 	for _, e := range b.Events {
 		c.ids = append(c.ids, e.AuditID)
+		if e.Source == "" {
+			c.ids = append(c.ids, "untagged")
+		}
+		c.sources = append(c.sources, e.Source)
 	}
 	return nil
 }
@@ -181,6 +186,11 @@ func TestReplayMerge(t *testing.T) {
 	}
 	if !slices.Equal(ids, want) {
 		t.Errorf("merged:\n got %v\nwant %v", ids, want)
+	}
+	for i, src := range c.sources {
+		if want := map[bool]string{true: "cp1", false: "cp2"}[i%2 == 0]; src != want {
+			t.Errorf("event %d: source %q, want %q", i, src, want)
+		}
 	}
 	if len(warnings) != 0 || len(c.problems) != 0 {
 		t.Errorf("warnings %q, problems %v", warnings, c.problems)

@@ -105,7 +105,14 @@ func (s *Source) decode(ctx context.Context, t Target, name string, sess *sessio
 		defer close(done)
 		sess.run(sessCtx)
 	}()
-	r := &ingest.Replay{Paths: []string{"-"}, Stdin: pr, Workers: 1, MaxLine: s.MaxLine, Live: s.Follow,
+	// A replayed file is sorted through ingest's reorder window; a live
+	// stream cannot wait for one (it goes in input order), and the hosts
+	// are merged by time here (merge).
+	window := 0
+	if s.Follow {
+		window = -1
+	}
+	r := &ingest.Replay{Paths: []string{"-"}, Stdin: pr, Workers: 1, MaxLine: s.MaxLine, Live: s.Follow, Window: window,
 		OnProblem: func(p ingest.Problem) {
 			if p.Path == ingest.StdinPath {
 				p.Path = name
@@ -128,11 +135,9 @@ func (s *Source) decode(ctx context.Context, t Target, name string, sess *sessio
 	return err
 }
 
-// tagHost names the host an event was read from.
-//
-// TODO(timeline): set e.Source = host once audit.Event has its source
-// field; until then the host is in problems and positions only.
-func tagHost(e *audit.Event, host string) { _ = e; _ = host }
+// tagHost names the host an event was read from: its source (the
+// source: term, the SOURCE column, forwarded records' kaudit.source).
+func tagHost(e *audit.Event, host string) { e.Source = host }
 
 func (s *Source) problem(p ingest.Problem) {
 	if s.OnProblem == nil {

@@ -1,0 +1,240 @@
+package history
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kaudit/kaudit/audit"
+	"github.com/kaudit/kaudit/internal/goldenfile"
+	"github.com/kaudit/kaudit/store"
+)
+
+const generated = "testdata/generated.jsonl"
+
+// loadStore appends the audit events of a JSON-lines file to a new store.
+func loadStore(t testing.TB, path string) *store.Store {
+	t.Helper()
+	all, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return storeOf(t, all)
+}
+
+func storeOf(t testing.TB, all []byte) *store.Store {
+	var evs []audit.Event
+	var offs []int64
+	for start := 0; start < len(all); {
+		end := bytes.IndexByte(all[start:], '\n')
+		if end < 0 {
+			end = len(all) - start
+		}
+		line := all[start : start+end]
+		k := len(evs)
+		var err error
+		if evs, err = audit.Decode(line, evs); err != nil {
+			t.Fatalf("offset %d: %v", start, err)
+		}
+		for _, e := range evs[k:] {
+			offs = append(offs, int64(start+cap(line)-cap(e.Raw)))
+		}
+		start += end + 1
+	}
+	st := store.New()
+	st.Append(evs, bytes.NewReader(all), offs)
+	return st
+}
+
+func TestParseRef(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Ref
+		bad  bool
+	}{
+		{"pods/default/web", Ref{Resource: "pods", Namespace: "default", Name: "web"}, false},
+		{"deployments.apps/prod/web", Ref{Group: "apps", Resource: "deployments", Namespace: "prod", Name: "web"}, false},
+		{"clusterroles.rbac.authorization.k8s.io/admin", Ref{Group: "rbac.authorization.k8s.io", Resource: "clusterroles", Name: "admin"}, false},
+		{"pods", Ref{}, true},
+		{"pods//web", Ref{}, true},
+		{"/ns/web", Ref{}, true},
+		{"a/b/c/d", Ref{}, true},
+	} {
+		got, err := ParseRef(tc.in)
+		if (err != nil) != tc.bad || (!tc.bad && got != tc.want) {
+			t.Errorf("ParseRef(%q) = %+v, %v", tc.in, got, err)
+		}
+		if !tc.bad && got.String() != tc.in {
+			t.Errorf("%q round-trips as %q", tc.in, got.String())
+		}
+	}
+}
+
+// label is a step's revision as the tests spell it.
+func stepLabel(s Step) string {
+	switch {
+	case s.Revision != nil:
+		return string(s.Revision.Quality)
+	case s.Ends:
+		return "gone"
+	}
+	return "-"
+}
+
+func TestRebuildGenerated(t *testing.T) {
+	st := loadStore(t, generated)
+	for _, tc := range []struct {
+		ref  string
+		want string
+	}{
+		{"deployments.apps/prod/web", "exact - approximate - approximate approximate exact - unavailable unavailable exact gone"},
+		{"secrets/prod/db", "exact approximate"},
+		{"configmaps/prod/settings", "exact approximate gone"},
+		{"configmaps/prod/other", "gone"},
+		{"pods/tmp/job-1", "approximate - - gone"},
+		{"rolebindings.rbac.authorization.k8s.io/prod/gina-view", "gone"},
+		{"pods/prod/api", "exact"},
+	} {
+		ref, err := ParseRef(tc.ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs, err := Load(st, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range Rebuild(ref, reqs) {
+			got = append(got, stepLabel(s))
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.ref, strings.Join(got, " "), tc.want)
+		}
+	}
+}
+
+func TestRebuildCases(t *testing.T) {
+	obj := `{"kind":"ConfigMap","metadata":{"name":"x","finalizers":["f"]},"data":{"a":"1"}}`
+	for _, tc := range []struct {
+		name string
+		reqs []Request
+		want string
+		last map[string]any // the last revision's object, when checked
+	}{
+		{"patch with response is exact", []Request{
+			{Verb: "create", Code: 201, RequestObject: []byte(obj)},
+			{Verb: "patch", Code: 200, RequestObject: []byte(`{"data":{"a":"2"}}`), ResponseObject: []byte(`{"kind":"ConfigMap","data":{"a":"2"}}`)},
+		}, "approximate exact", map[string]any{"kind": "ConfigMap", "data": map[string]any{"a": "2"}}},
+		{"merge patch for unknown kinds", []Request{
+			{Verb: "create", Code: 201, Resource: "widgets", Group: "example.com", ResponseObject: []byte(`{"kind":"Widget","spec":{"l":[1,2]}}`)},
+			{Verb: "patch", Code: 200, Resource: "widgets", Group: "example.com", RequestObject: []byte(`{"spec":{"l":[3]}}`)},
+		}, "exact approximate", map[string]any{"kind": "Widget", "spec": map[string]any{"l": []any{jsonNumber("3")}}}},
+		{"bad JSON patch is unavailable", []Request{
+			{Verb: "create", Code: 201, ResponseObject: []byte(`{"kind":"ConfigMap"}`)},
+			{Verb: "patch", Code: 200, RequestObject: []byte(`[{"op":"remove","path":"/nope"}]`)},
+		}, "exact unavailable", nil},
+		{"delete with finalizers keeps it", []Request{
+			{Verb: "delete", Code: 200, ResponseObject: []byte(obj)},
+			{Verb: "delete", Code: 200, ResponseObject: []byte(`{"kind":"Status","status":"Success"}`)},
+		}, "exact gone", nil},
+		{"eviction ends a pod", []Request{{Verb: "create", Subresource: "eviction", Code: 201}}, "gone", nil},
+		{"denied and dry-run change nothing", []Request{
+			{Verb: "delete", Code: 403},
+			{Verb: "delete", Code: 200, URI: "/api/v1/namespaces/a/pods/b?dryRun=All"},
+		}, "- -", nil},
+		{"status update from the request", []Request{
+			{Verb: "update", Subresource: "status", Code: 200, RequestObject: []byte(`{"kind":"Pod","status":{"phase":"Running"}}`)},
+		}, "approximate", nil},
+		{"scale without a base", []Request{
+			{Verb: "update", Subresource: "scale", Code: 200, RequestObject: []byte(`{"kind":"Scale","spec":{"replicas":3}}`)},
+		}, "unavailable", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			steps := Rebuild(Ref{Resource: "configmaps", Name: "x"}, tc.reqs)
+			var got []string
+			for _, s := range steps {
+				got = append(got, stepLabel(s))
+			}
+			if strings.Join(got, " ") != tc.want {
+				t.Fatalf("got %s, want %s", strings.Join(got, " "), tc.want)
+			}
+			if tc.last != nil {
+				if r := steps[len(steps)-1].Revision; !reflect.DeepEqual(r.Object, tc.last) {
+					t.Errorf("last revision %v, want %v", r.Object, tc.last)
+				}
+			}
+		})
+	}
+}
+
+// TestGolden pins the rendered timelines.
+func TestGolden(t *testing.T) {
+	for _, tc := range []struct {
+		file, ref, format string
+		opt               Options
+	}{
+		{generated, "deployments.apps/prod/web", "table", Options{}},
+		{generated, "deployments.apps/prod/web", "table-noise", Options{ShowNoise: true}},
+		{generated, "deployments.apps/prod/web", "color", Options{Color: true}},
+		{generated, "configmaps/prod/settings", "json", Options{}},
+		{generated, "secrets/prod/db", "jsonl", Options{}},
+		{generated, "pods/tmp/job-1", "table", Options{}},
+		{generated, "pods/prod/api", "table", Options{}},
+		{"../testdata/public/falco-trace-files-k8s_audit.jsonl", "services/default/nginx", "table", Options{}},
+		{"../testdata/public/falco-trace-files-k8s_audit.jsonl", "clusterroles.rbac.authorization.k8s.io/system:node-problem-detector", "table", Options{}},
+		{"../testdata/realcluster/rbac-workload.jsonl", "configmaps/dev-1/bob-notes-1", "table", Options{}},
+	} {
+		name := strings.NewReplacer("/", "_", ":", "_").Replace(filepath.Base(tc.file) + "-" + tc.ref + "." + tc.format)
+		t.Run(name, func(t *testing.T) {
+			ref, err := ParseRef(tc.ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reqs, err := Load(loadStore(t, tc.file), ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			steps := Rebuild(ref, reqs)
+			var b bytes.Buffer
+			switch tc.format {
+			case "json", "jsonl":
+				err = WriteJSON(&b, ref, steps, tc.opt, tc.format == "jsonl")
+			default:
+				err = WriteTable(&b, ref, steps, tc.opt)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			goldenfile.Check(t, filepath.Join("testdata", name+".golden"), b.Bytes())
+		})
+	}
+}
+
+func jsonNumber(s string) any { return json.Number(s) }
+
+func TestRevokedBy(t *testing.T) {
+	st := loadStore(t, generated)
+	at := func(s string) time.Time {
+		tm, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	allowed, denied := at("2026-03-01T10:00:23Z"), at("2026-03-01T10:00:25Z")
+	want := "RoleBinding prod/gina-view deleted by root at 2026-03-01T10:00:24Z"
+	if got := RevokedBy(st, "prod", allowed, denied); got != want {
+		t.Errorf("RevokedBy = %q, want %q", got, want)
+	}
+	if got := RevokedBy(st, "other", allowed, denied); got != "" {
+		t.Errorf("another namespace: %q", got)
+	}
+	if got := RevokedBy(st, "prod", denied, denied.Add(time.Hour)); got != "" {
+		t.Errorf("after the change: %q", got)
+	}
+}

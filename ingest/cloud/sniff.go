@@ -1,0 +1,70 @@
+package cloud
+
+import (
+	"bytes"
+	"regexp"
+)
+
+// cloudKey finds the members that only cloud envelopes have.
+var cloudKey = regexp.MustCompile(`"(protoPayload|logEvents|awslogs|records|messageType|events)"\s*:\s*[\[{"]|"category"\s*:\s*"kube-audit`)
+
+// Sniff reports whether the start of an input looks like a cloud export
+// rather than a plain audit log: one of the envelopes' own members, or a
+// first line with a timestamp (and stream) before the JSON, a klog line,
+// or a base64 gzip payload. A plain log taken for an export still decodes
+// the same (Decode passes audit events through), only more slowly.
+func Sniff(head []byte) bool {
+	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	if cloudKey.Match(head) {
+		return true
+	}
+	first := bytes.TrimSpace(head)
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	if klogLine(first) || bytes.HasPrefix(first, []byte("H4sI")) {
+		return true
+	}
+	i := bytes.IndexByte(first, '{')
+	return i > 0 && timestampPrefix(first[:i])
+}
+
+// Lines lays out a Result as JSON lines for a reader of plain audit logs:
+// line n of the output holds the events whose envelope starts on line n of
+// the input (one Event, or an EventList when there are several), so that
+// positions and problems keep the input's line numbers. lines is the
+// number of lines of the input.
+func Lines(r *Result, lines int64) []byte {
+	var out bytes.Buffer
+	at := int64(1)
+	recs := r.Records
+	for len(recs) > 0 {
+		line := recs[0].Line
+		n := 1
+		for n < len(recs) && recs[n].Line == line {
+			n++
+		}
+		for ; at < line; at++ {
+			out.WriteByte('\n')
+		}
+		if n == 1 {
+			out.Write(recs[0].Event)
+		} else {
+			out.WriteString(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[`)
+			for i, rec := range recs[:n] {
+				if i > 0 {
+					out.WriteByte(',')
+				}
+				out.Write(rec.Event)
+			}
+			out.WriteString("]}")
+		}
+		out.WriteByte('\n')
+		at++
+		recs = recs[n:]
+	}
+	for ; at <= lines; at++ {
+		out.WriteByte('\n')
+	}
+	return out.Bytes()
+}
