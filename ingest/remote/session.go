@@ -88,9 +88,9 @@ func (s *session) loop(ctx context.Context) error {
 		}
 		failed++
 		if s.once && failed >= replayAttempts {
-			return fmt.Errorf("ssh %s: gave up after %d attempts without progress (%s)", s.target.URL, failed, describe(status, err, stderr))
+			return fmt.Errorf("%s: gave up after %d attempts without progress (%s)", s.target.URL, failed, describe(status, err, stderr))
 		}
-		s.warn(fmt.Sprintf("ssh %s: session ended (%s); reconnecting in %s, resuming after byte %d",
+		s.warn(fmt.Sprintf("%s: ssh session ended (%s); reconnecting in %s, resuming after byte %d",
 			s.target.URL, describe(status, err, stderr), backoff, s.offset))
 		select {
 		case <-time.After(backoff):
