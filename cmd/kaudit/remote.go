@@ -10,6 +10,7 @@ import (
 
 	"github.com/kaudit/kaudit/ingest/remote"
 	"github.com/kaudit/kaudit/pipeline"
+	"github.com/kaudit/kaudit/termsafe"
 	"github.com/kaudit/kaudit/tui"
 	"github.com/kaudit/kaudit/views"
 )
@@ -27,7 +28,7 @@ func watchArgs(cmd *cobra.Command, args []string) error {
 // stderr as they happen.
 func remoteSource(e *env, paths []string, follow bool, history string, maxLine int) (*remote.Source, error) {
 	src := &remote.Source{Follow: follow, History: history, MaxLine: maxLine,
-		Warn: func(msg string) { fmt.Fprintf(e.stderr, "kaudit: %s\n", msg) }}
+		Warn: func(msg string) { fmt.Fprintf(e.stderr, "kaudit: %s\n", termsafe.Printable(msg)) }}
 	for _, p := range paths {
 		if !remote.IsURL(p) {
 			return nil, usageError("%q: ssh:// inputs cannot be mixed with local ones", p)
@@ -48,8 +49,16 @@ func remoteBrowse(ctx context.Context, e *env, src *remote.Source, paths []strin
 	f.policy = pol
 	f.prog.Loading = true
 	src.OnProblem = f.problem
+	defer holdWarnings(e, src)()
 	var warn bytes.Buffer
-	src.Warn = func(msg string) { fmt.Fprintf(&warn, "kaudit: %s\n", msg) }
 	defer func() { e.stderr.Write(warn.Bytes()) }()
 	return runUI(ctx, e, f, pipeline.Config{Source: src, Sinks: sinks, Warn: &warn, SourceDone: f.finish}, sel, view)
+}
+
+// holdWarnings keeps what src's sessions say while the terminal UI is
+// up; the function returned tells it once the screen is restored.
+func holdWarnings(e *env, src *remote.Source) func() {
+	var warn bytes.Buffer // src serialises its calls of Warn
+	src.Warn = func(msg string) { fmt.Fprintf(&warn, "kaudit: %s\n", termsafe.Printable(msg)) }
+	return func() { e.stderr.Write(warn.Bytes()) }
 }

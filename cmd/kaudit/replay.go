@@ -106,6 +106,9 @@ func newReplayCmd(e *env) *cobra.Command {
 
 PATH is a file (plain or gzip), a directory (its audit*.log* files: rotated
 backups oldest first, then the current audit.log), or - for standard input.
+ssh://[user@]host[:port][/dir] reads a directory on another host through the
+system ssh client (your ssh config and agent; several hosts merge by time,
+each event's source being its host).
 Malformed, unrecognised or over-long input is reported on stderr with file and
 line and skipped; the good events around it are kept.
 
@@ -120,6 +123,7 @@ overlapping requests come out slightly out of order). Every event carries its
 source: NAME from --source NAME=PATH, else the directory's name (one directory
 per host: cp1/ cp2/), else the file's name; filter on it with source:NAME.`,
 		Example: `  kaudit replay /var/log/kubernetes/apiserver/
+  kaudit replay ssh://cp1/var/log/kubernetes/apiserver/ ssh://admin@cp2:2222/var/log/kubernetes/apiserver/
   kaudit replay --view users --top 10 audit.log
   kaudit replay --view denials -o json audit-2026-11-25T10-00-00.000.log.gz audit.log
   zcat audit.log.gz | kaudit replay -o jsonl -

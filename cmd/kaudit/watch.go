@@ -47,12 +47,17 @@ type watchFlags struct {
 func newWatchCmd(e *env) *cobra.Command {
 	var wf watchFlags
 	cmd := &cobra.Command{
-		Use:   "watch [flags] [PATH]",
+		Use:   "watch [flags] [PATH | ssh://[user@]host[:port][/path]...]",
 		Short: "Follow the API server's audit log live, through rotation, resuming where it stopped",
 		Long: `watch follows a live audit log (default ` + defaultWatchPath + `; a
 directory means its audit.log) the way kube-apiserver rotates it: renamed to
 audit-<time>.log, a new audit.log created, backups gzipped. It loads history
 first (--history), then follows until interrupted.
+
+Several ssh://[user@]host[:port][/path] arguments follow the hosts' logs
+through the system ssh client (kaudit watch on the host if installed there,
+else tail -F), merged live by time; a dropped session is reported and
+resumed (see the README).
 
 Where it stopped is kept in --state-dir (positions.json): a restart resumes
 there, reading the rotated backups it missed (plain or gzipped), so that each
@@ -79,6 +84,7 @@ Memory stays bounded: the oldest events are dropped, in whole chunks of
 index). Headless jsonl output keeps only the last 4 chunks by default: it
 needs them only to recognise an event it was given twice.`,
 		Example: `  kaudit watch -o jsonl -f 'denied' | tee denials.jsonl
+  kaudit watch ssh://cp1 ssh://cp2 ssh://cp3
   kaudit watch --history all -f 'user:alice' /var/log/kubernetes/apiserver/
   kaudit watch --history 2h -o jsonl audit.log
   kaudit watch --forward otlp+http://127.0.0.1:4318 --cluster-name prod -o jsonl >/dev/null
@@ -157,6 +163,9 @@ func (wf *watchFlags) run(ctx context.Context, e *env, paths ...string) error {
 		cfg.Source, cfg.StateDir, cfg.SourceName = src, "", ""
 		onProblem = func(f func(ingest.Problem)) { src.OnProblem = f }
 		path = strings.Join(paths, " ")
+		if ui {
+			defer holdWarnings(e, src)()
+		}
 	}
 	streaming := false
 	if !ui {
