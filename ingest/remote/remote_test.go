@@ -252,13 +252,26 @@ func TestReplayResume(t *testing.T) {
 	}
 }
 
-// TestFollowKill: two hosts followed live (tail -F: no kaudit there),
-// merged by time; kill -9 of one session is reported and resumed at the
-// byte offset (tail -c +N) with every event exactly once.
+// TestFollowKill: two hosts followed live, merged by time; kill -9 of one
+// session is reported and resumed with every event exactly once: at the
+// byte offset (tail -F -c +N) when the host has no kaudit, by dropping
+// the first N bytes of a restarted remote kaudit watch when it has.
 func TestFollowKill(t *testing.T) {
+	for _, remoteKaudit := range []bool{false, true} {
+		t.Run(fmt.Sprint("kaudit=", remoteKaudit), func(t *testing.T) { testFollowKill(t, remoteKaudit) })
+	}
+}
+
+func testFollowKill(t *testing.T, remoteKaudit bool) {
 	log := fakeSSH(t)
-	t.Setenv("PATH", "/usr/bin:/bin") // no kaudit on the "remote" host
 	dir := t.TempDir()
+	t.Setenv("PATH", "/usr/bin:/bin") // no kaudit on the "remote" host
+	if remoteKaudit {
+		// A stand-in for kaudit watch -o jsonl: the file's lines from the start.
+		write(t, filepath.Join(dir, "bin/kaudit"), "#!/bin/sh\nfor a; do last=$a; done\nexec tail -F -c +1 \"$last\"\n")
+		os.Chmod(filepath.Join(dir, "bin/kaudit"), 0o755)
+		t.Setenv("PATH", filepath.Join(dir, "bin")+":/usr/bin:/bin")
+	}
 	cp1, cp2 := filepath.Join(dir, "cp1/audit.log"), filepath.Join(dir, "cp2/audit.log")
 	write(t, cp1, "")
 	write(t, cp2, "")
@@ -303,8 +316,10 @@ func TestFollowKill(t *testing.T) {
 		t.Errorf("warnings: %q", warnings)
 	}
 	calls, _ := os.ReadFile(log)
-	if !strings.Contains(string(calls), "tail -F -c +") || strings.Count(string(calls), "-- cp1 ") != 2 {
-		t.Errorf("ssh calls:\n%s", calls)
+	resumedAtOffset := strings.Count(string(calls), `tail -F -c +1 "`) == 2 // of 3 calls
+	hasKaudit := strings.Contains(string(calls), "kaudit watch -o jsonl --no-state --history '\\''current'\\''")
+	if resumedAtOffset == remoteKaudit || !hasKaudit || strings.Count(string(calls), "-- cp1 ") != 2 {
+		t.Errorf("remote kaudit %v: resumed at offset %v; ssh calls:\n%s", remoteKaudit, resumedAtOffset, calls)
 	}
 }
 
