@@ -30,7 +30,7 @@ type Deletion struct {
 func Deletions(st *store.Store, set *store.Set) ([]Deletion, error) {
 	var out []Deletion
 	namespaces := map[string]bool{}
-	rr := st.NewRawReader()
+	rr := newRawReader(st)
 	var err error
 	st.Each(set, func(e *store.Entry) bool {
 		if e.Object.Namespace != "" {
@@ -104,7 +104,7 @@ func namespaceDeletions(st *store.Store, ns map[string]bool, set *store.Set) []D
 	cand.And(st.Requests())
 	cand.AndNot(set)
 	var out []Deletion
-	rr := st.NewRawReader()
+	rr := newRawReader(st)
 	st.Each(cand, func(e *store.Entry) bool {
 		if raw, err := rr.Raw(e.ID); err == nil && bytes.Contains(raw, []byte("dryRun")) {
 			var r Request

@@ -42,6 +42,7 @@ func Diff(prevLabel, nextLabel string, prev, next map[string]any, showNoise bool
 	if a == b {
 		return ""
 	}
+	//lint:ignore SA1019 whole-line Myers edits read best in a revision diff; udiff.Strings edits characters
 	d, err := udiff.ToUnified(prevLabel, nextLabel, a, myers.ComputeEdits(a, b), udiff.DefaultContextLines)
 	if err != nil {
 		return ""

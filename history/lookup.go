@@ -43,7 +43,7 @@ func Candidates(st *store.Store, ref Ref) *store.Set {
 // bodies redacted (redact.Output), ready for Rebuild.
 func Load(st *store.Store, ref Ref) ([]Request, error) {
 	var out []Request
-	rr := st.NewRawReader()
+	rr := newRawReader(st)
 	var err error
 	st.Each(Candidates(st, ref), func(e *store.Entry) bool {
 		o := e.Object

@@ -22,7 +22,9 @@ var schemas = map[[2]string]any{
 	{"", "pods"}: corev1.Pod{}, {"", "services"}: corev1.Service{}, {"", "configmaps"}: corev1.ConfigMap{},
 	{"", "secrets"}: corev1.Secret{}, {"", "serviceaccounts"}: corev1.ServiceAccount{}, {"", "namespaces"}: corev1.Namespace{},
 	{"", "nodes"}: corev1.Node{}, {"", "persistentvolumeclaims"}: corev1.PersistentVolumeClaim{},
-	{"", "persistentvolumes"}: corev1.PersistentVolume{}, {"", "endpoints"}: corev1.Endpoints{},
+	{"", "persistentvolumes"}: corev1.PersistentVolume{},
+	//lint:ignore SA1019 Endpoints are deprecated but still written, so still in audit logs
+	{"", "endpoints"}:              corev1.Endpoints{},
 	{"", "replicationcontrollers"}: corev1.ReplicationController{},
 	{"apps", "deployments"}:        appsv1.Deployment{}, {"apps", "statefulsets"}: appsv1.StatefulSet{},
 	{"apps", "daemonsets"}: appsv1.DaemonSet{}, {"apps", "replicasets"}: appsv1.ReplicaSet{},

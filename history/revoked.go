@@ -52,7 +52,7 @@ func RBACChangesBetween(st *store.Store, ns string, from, to time.Time) []RBACCh
 	}
 	set.And(verbs)
 	var out []RBACChange
-	rr := st.NewRawReader()
+	rr := newRawReader(st)
 	st.Each(set, func(e *store.Entry) bool {
 		o := e.Object
 		switch {

@@ -122,7 +122,11 @@ func (r *Reporter) Report(p Problem) {
 	if n < r.limit {
 		// Paths and messages carry client bytes (file names, object keys):
 		// escaped so that they cannot drive the terminal.
-		r.write("kaudit: warning: " + termsafe.Printable(p.String()) + "\n")
+		level := "warning"
+		if p.Kind == Skipped {
+			level = "note" // expected noise in a cloud export, not bad input
+		}
+		r.write("kaudit: " + level + ": " + termsafe.Printable(p.String()) + "\n")
 	}
 }
 

@@ -41,6 +41,9 @@ type Progress struct {
 	Problems   int    // skipped or unrecognised input
 	Loading    bool   // a replay still reading
 	Live       bool   // events keep arriving (demo, watch)
+	// Alert is a condition the operator must see at once, shown first in
+	// the header (e.g. positions that cannot be saved); "" when all is well.
+	Alert string
 }
 
 // applyEvery bounds redraws caused by ingest: at most one per interval,

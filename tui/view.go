@@ -89,6 +89,9 @@ func (m Model) body() string {
 func (m Model) statusLine() string {
 	p := m.hdr.prog
 	parts := []string{"kaudit"}
+	if p.Alert != "" {
+		parts = append(parts, "⚠ "+printable(p.Alert))
+	}
 	if p.Source != "" {
 		parts = append(parts, printable(p.Source))
 	}

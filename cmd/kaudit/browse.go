@@ -29,6 +29,9 @@ type feed struct {
 	problems []ingest.Problem // kept to print once the screen is restored
 
 	policy tui.PolicyFunc // what the UI's P simulates (nil: no --policy)
+	// health, once set, tells whether positions are being saved (the header
+	// says so when they are not).
+	health func() (ingest.Health, bool)
 }
 
 // maxKeptProblems bounds what feed keeps for after the TUI; the count
@@ -83,7 +86,20 @@ func (f *feed) finish() {
 func (f *feed) progress() tui.Progress {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.prog
+	p := f.prog
+	if f.health != nil {
+		if h, ok := f.health(); ok && h.Failing {
+			p.Alert = fmt.Sprintf("positions not saved since %s: %s", h.FailingSince.Format("15:04:05"), h.LastError)
+		}
+	}
+	return p
+}
+
+// watchHealth makes the header report positions that cannot be saved.
+func (f *feed) watchHealth(health func() (ingest.Health, bool)) {
+	f.mu.Lock()
+	f.health = health
+	f.mu.Unlock()
 }
 
 // browse runs the TUI over f until the user quits, then stops the writer

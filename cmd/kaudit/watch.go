@@ -237,6 +237,7 @@ func runUI(ctx context.Context, e *env, f *feed, cfg pipeline.Config, sel *selec
 	if err != nil {
 		return err
 	}
+	f.watchHealth(p.PositionsHealth)
 	if err := browse(ctx, e, f, sel.filter, view, cancel, p.Done); err != nil {
 		return err
 	}
