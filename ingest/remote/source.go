@@ -112,7 +112,7 @@ func (s *Source) decode(ctx context.Context, t Target, name string, sess *sessio
 	if s.Follow {
 		window = -1
 	}
-	r := &ingest.Replay{Paths: []string{"-"}, Stdin: pr, Workers: 1, MaxLine: s.MaxLine, Live: s.Follow, Window: window,
+	r := &ingest.Replay{Paths: []string{"-"}, Stdin: pr, MaxLine: s.MaxLine, Live: s.Follow, Window: window,
 		OnProblem: func(p ingest.Problem) {
 			if p.Path == ingest.StdinPath {
 				p.Path = name
