@@ -28,7 +28,9 @@ func TestCloudInputs(t *testing.T) {
 		writeFile(t, dir, "gke.json", "[\n"+gke("g1", 7)+",\n"+gke("g2", 99)+"\n]\n"),
 		writeFile(t, dir, "cw.txt", lines("2026-01-01T00:00:00.000000+00:00 stream "+ev("c1"), notGzip, "2026-01-01T00:00:01Z "+ev("c2"))),
 	}
-	res := run(t, &Replay{Paths: paths})
+	// Window -1: input order, so that events and problems come in file
+	// order (merged, the sources run concurrently; TestMerge tests that).
+	res := run(t, &Replay{Paths: paths, Window: -1})
 	if res.err != nil {
 		t.Fatal(res.err)
 	}
@@ -53,6 +55,28 @@ func TestCloudInputs(t *testing.T) {
 				t.Errorf("GKE event g1: code %d verb %q subresource %q", e.Code, e.Verb, e.Object.Subresource)
 			}
 		}
+	}
+}
+
+// TestCloudInputsMerged: merged, each event's source is the cluster its
+// export names, else the file's name.
+func TestCloudInputsMerged(t *testing.T) {
+	dir := t.TempDir()
+	gke := `{"protoPayload":{"serviceName":"k8s.io","methodName":"io.k8s.core.v1.pods.get","resourceName":"core/v1/namespaces/ns/pods/p","status":{}},` +
+		`"operation":{"id":"g1","first":true,"last":true},"timestamp":"2026-01-01T00:00:00Z","resource":{"labels":{"cluster_name":"prod-gke"}}}`
+	paths := []string{writeFile(t, dir, "plain.log", lines(ev("p1"))), writeFile(t, dir, "gke.json", lines(gke))}
+	res := run(t, &Replay{Paths: paths})
+	got := map[string]string{}
+	for _, b := range res.batches {
+		for _, e := range b.Events {
+			got[e.AuditID] = e.Source
+		}
+	}
+	if got["p1"] != "plain.log" || got["g1"] != "prod-gke" || len(got) != 2 {
+		t.Errorf("sources %v", got)
+	}
+	if ids := res.ids(); !eq(ids, []string{"g1", "p1"}) {
+		t.Errorf("order %v, want the older GKE event first", ids)
 	}
 }
 

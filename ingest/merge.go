@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"io"
+	"runtime"
 	"sync"
 
 	"github.com/kaudit/kaudit/audit"
@@ -107,12 +108,18 @@ func (r *Replay) runMerged(ctx context.Context, groups []Named, emit func(Batch)
 			mu.Unlock()
 		}
 	}
+	// The cores are shared out among the sources: each still decodes in
+	// parallel with the others, and fewer chunks are in flight.
+	workers := r.Workers
+	if workers <= 0 {
+		workers = max(1, runtime.GOMAXPROCS(0)/len(groups))
+	}
 	streams := make([]*stream, len(groups))
 	var wg sync.WaitGroup
 	for i, g := range groups {
 		s := &stream{name: g.Name, explicit: g.Explicit, ch: make(chan Batch, 4)}
 		streams[i] = s
-		sub := &Replay{Paths: g.Paths, Stdin: r.Stdin, Workers: r.Workers, MaxLine: r.MaxLine, OnProblem: onProblem, chunk: r.chunk}
+		sub := &Replay{Paths: g.Paths, Stdin: r.Stdin, Workers: workers, MaxLine: r.MaxLine, OnProblem: onProblem, chunk: r.chunk}
 		wg.Go(func() {
 			defer close(s.ch)
 			s.sum, s.err = sub.runOne(runCtx, func(b Batch) error {
@@ -237,7 +244,13 @@ func (m *merger) fill(ctx context.Context) error {
 func (s *stream) pushOne() {
 	b, i := s.cur, s.next
 	e := &b.Events[i]
-	if s.explicit || e.Source == "" {
+	switch {
+	case s.explicit:
+		e.Source = s.name
+	case e.Source != "":
+	case b.Cluster != "":
+		e.Source = b.Cluster // the cloud cluster the export's envelopes name
+	default:
 		e.Source = s.name
 	}
 	key := s.lastKey
@@ -360,7 +373,7 @@ func (m *merger) flush() error {
 	case m.cur.b != nil:
 		r := m.cur
 		m.cur = evRun{}
-		out = Batch{Events: r.b.Events[r.i:r.j:r.j], Offsets: r.b.Offsets[r.i:r.j:r.j], Raw: r.b.Raw, Pos: r.b.Pos}
+		out = Batch{Events: r.b.Events[r.i:r.j:r.j], Offsets: r.b.Offsets[r.i:r.j:r.j], Raw: r.b.Raw, Pos: r.b.Pos, Cluster: r.b.Cluster}
 		if m.multi {
 			out.Offsets = make([]int64, r.j-r.i)
 			for k := range out.Offsets {

@@ -45,13 +45,16 @@ type source struct {
 // the output fields and closes done; the emitting goroutine reads the
 // outputs after done is closed.
 type job struct {
-	src  *source
-	buf  []byte // the chunk: whole lines, or whole documents; never modified
-	off  int64  // stream offset of buf[0]
-	line int64  // lines before buf[0]
-	nl   int    // newlines in buf (line mode), to size the event slice
-	doc  bool   // document mode: buf holds the documents in docs
-	docs []span
+	src *source
+	buf []byte // the chunk: whole lines, or whole documents; never modified
+	// whole is buf's underlying buffer, all of it, to be reused once the
+	// chunk was emitted (Replay.Recycle); nil when it must not be.
+	whole []byte
+	off   int64 // stream offset of buf[0]
+	line  int64 // lines before buf[0]
+	nl    int   // newlines in buf (line mode), to size the event slice
+	doc   bool  // document mode: buf holds the documents in docs
+	docs  []span
 
 	problems []Problem
 	batches  []Batch
@@ -80,7 +83,21 @@ type reader struct {
 	stdin   io.Reader
 	live    bool // Replay.Live
 	sources []*source
-	fatal   error // why reading stopped early, not because of the input
+	fatal   error       // why reading stopped early, not because of the input
+	free    chan []byte // buffers of emitted chunks to reuse (Replay.Recycle), or nil
+}
+
+// buffer returns a buffer of size bytes: a reused one when there is one
+// big enough.
+func (r *reader) buffer(size int) []byte {
+	select {
+	case b := <-r.free:
+		if cap(b) >= size {
+			return b[:size]
+		}
+	default:
+	}
+	return make([]byte, size)
 }
 
 func (r *reader) run(inputs []input) {
@@ -223,7 +240,8 @@ type fileReader struct {
 	eof     bool
 	err     error // a read error other than EOF
 
-	unreadable bool // not a byte could be read: does not count as a file read
+	unreadable bool   // not a byte could be read: does not count as a file read
+	whole      []byte // the buffer the next chunk handed on is cut from (Replay.Recycle)
 }
 
 // fill reads into buf[n:] until it is full, the stream ends, or (stdin) a
@@ -317,6 +335,7 @@ func (f *fileReader) lines(buf []byte, n int) bool {
 			n = f.fill(buf, n)
 			continue
 		}
+		f.whole = buf
 		if cut > 0 && !f.handOn(buf[:cut:cut], false, nil) {
 			return false
 		}
@@ -335,7 +354,10 @@ func (f *fileReader) carry(buf []byte, cut, n int) ([]byte, int) {
 	if 2*rest > size {
 		size = max(min(2*rest, f.r.maxLine+1), rest+1)
 	}
-	nb := make([]byte, size)
+	// With Recycle, buf itself may come back (its chunk was emitted
+	// already): only this goroutine takes from the pool, and copy moves
+	// overlapping bytes correctly.
+	nb := f.r.buffer(size)
 	copy(nb, buf[cut:n])
 	return nb, rest
 }
@@ -395,7 +417,8 @@ func (f *fileReader) handOn(chunk []byte, doc bool, spans []span) bool {
 	if f.spool != nil {
 		f.spool.Write(chunk)
 	}
-	j := &job{src: f.src, buf: chunk, off: f.off, line: f.line, doc: doc, docs: spans, done: make(chan struct{})}
+	j := &job{src: f.src, buf: chunk, whole: f.whole, off: f.off, line: f.line, doc: doc, docs: spans, done: make(chan struct{})}
+	f.whole = nil
 	j.nl = bytes.Count(chunk, []byte{'\n'})
 	f.off += int64(len(chunk))
 	f.line += int64(j.nl)

@@ -88,12 +88,16 @@ func isDir(p string) bool {
 // io.ReaderAt, so that a merged batch mixing them needs no cut: an offset
 // is the part's index above partShift, the offset within it below.
 //
-// Goroutines: offset is called by the merging goroutine; ReadAt and
-// Release by any (the store's readers): a RWMutex guards parts.
+// Goroutines: offset is called by the merging goroutine only (index and
+// last are its own); ReadAt and Release by any (the store's readers): a
+// RWMutex guards parts.
 type multiRaw struct {
 	mu    sync.RWMutex
 	parts []io.ReaderAt
-	index map[io.ReaderAt]int64
+
+	index    map[io.ReaderAt]int64
+	last     io.ReaderAt // the part offset last looked up, and its index:
+	lastPart int64       // consecutive events mostly share one
 }
 
 // partShift leaves 1 TiB to each part's offsets.
@@ -103,17 +107,18 @@ func newMultiRaw() *multiRaw { return &multiRaw{index: map[io.ReaderAt]int64{}} 
 
 // offset is where off of part r is in m.
 func (m *multiRaw) offset(r io.ReaderAt, off int64) int64 {
-	m.mu.RLock()
-	i, ok := m.index[r]
-	m.mu.RUnlock()
-	if !ok {
-		m.mu.Lock()
-		i = int64(len(m.parts))
-		m.parts = append(m.parts, r)
-		m.index[r] = i
-		m.mu.Unlock()
+	if r != m.last {
+		i, ok := m.index[r]
+		if !ok {
+			m.mu.Lock()
+			i = int64(len(m.parts))
+			m.parts = append(m.parts, r)
+			m.mu.Unlock()
+			m.index[r] = i
+		}
+		m.last, m.lastPart = r, i
 	}
-	return i<<partShift | off
+	return m.lastPart<<partShift | off
 }
 
 func (m *multiRaw) ReadAt(p []byte, off int64) (int, error) {

@@ -95,6 +95,12 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	if p.Store == nil {
 		p.Store = store.New()
 	}
+	tuneGC(cfg.MaxBytes)
+	if rs, ok := cfg.Source.(replaySource); ok && (cfg.Sinks == nil || len(cfg.Sinks.list) == 0) && cfg.Each == nil && cfg.OnStored == nil {
+		// The store clones what it keeps and the printer reads the store:
+		// nothing holds a batch once it was written.
+		rs.r.Recycle = true
+	}
 	if tail, ok := cfg.Source.(*ingest.Tail); ok {
 		var err error
 		if p.follow, err = newFollow(tail, cfg.StateDir); err != nil {

@@ -255,3 +255,15 @@ func TestFollowResumes(t *testing.T) {
 		t.Fatalf("second run stored %d, want only the 2 new events", p.Store.Len())
 	}
 }
+
+func TestMemoryLimit(t *testing.T) {
+	for _, tc := range []struct{ maxBytes, want int64 }{
+		{1 << 30, 2<<30 + 256<<20},
+		{100 << 20, 200<<20 + 256<<20},
+		{1 << 62, 1<<63 - 1},
+	} {
+		if got := memoryLimit(tc.maxBytes); got != tc.want {
+			t.Errorf("memoryLimit(%d) = %d, want %d", tc.maxBytes, got, tc.want)
+		}
+	}
+}

@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# scripts/bench.sh — "requests per user" over the same ~1 GiB audit log, three ways, side by side:
+# scripts/bench.sh — "requests per user" over the same ~1 GiB audit log, five ways, side by side:
 #
 #   cat FILE >/dev/null                                                   (the I/O floor)
 #   jq -n 'reduce inputs as $e ({}; .[$e.user.username // ""] += 1)' FILE (the usual answer)
+#   gojq, the same program                                                (jq in Go)
+#   lnav -n -c ';SELECT "user/username", count(*) FROM k8s_audit ...' FILE
+#        (with the format file scripts/lnav/k8s_audit.json, installed into a scratch HOME)
 #   kaudit replay --view users -o table FILE
+#
+# jq, gojq and lnav count events (log lines); kaudit counts requests (a request's stages and
+# duplicates are one). The question is the same; the numbers differ by the stages per request.
+# gojq is built from the Go module proxy at the version go.mod pins (else an older release);
+# lnav is /usr/bin/lnav (Debian's). A tool that is missing is reported and left out.
 #
 # The log is generated once by cmd/auditgen (deterministic) as one plain audit.log and cached;
 # the file is warmed with one cat (nothing is dropped from the page cache), then the three
@@ -83,6 +91,39 @@ fi
 bytes=$(stat -c %s "$FILE")
 lines=$(cat "$DATA/lines" 2>/dev/null || echo '?')
 
+# The gojq CLI at the version go.mod pins for the library, else the newest older release whose
+# dependencies the module proxy serves (v0.12.20's CLI needs a go-yaml pseudo-version it refuses).
+pinned=$(cd "$ROOT" && go list -m -f '{{.Version}}' github.com/itchyny/gojq)
+gojq_version=
+for v in "$pinned" v0.12.19 v0.12.18 v0.12.17; do
+  log "bench: building the gojq CLI $v"
+  if (cd "$WORK" && GOBIN="$WORK" GOFLAGS=-mod=mod go install "github.com/itchyny/gojq/cmd/gojq@$v") >"$WORK/gojq-build.log" 2>&1; then
+    gojq_version=$v
+    break
+  fi
+done
+if [[ -z $gojq_version ]]; then
+  log "bench: the gojq CLI failed to build; gojq is left out:"
+  sed -n '1,5s/^/    /p' "$WORK/gojq-build.log" >&2
+fi
+
+# lnav answers with SQL over its log table; the format file names the fields. It is installed
+# into a scratch HOME so the user's own lnav configuration is neither read nor changed.
+LNAV=${LNAV:-/usr/bin/lnav}
+LNAV_SQL=';SELECT "user/username" AS user, count(*) AS events FROM k8s_audit GROUP BY user ORDER BY events DESC'
+have_lnav=0
+if [[ -x $LNAV ]]; then
+  mkdir -p "$WORK/lnav-home"
+  if HOME="$WORK/lnav-home" "$LNAV" -i "$ROOT/scripts/lnav/k8s_audit.json" >"$WORK/lnav-install.log" 2>&1; then
+    have_lnav=1
+  else
+    log "bench: lnav could not install scripts/lnav/k8s_audit.json; lnav is left out:"
+    sed -n '1,5s/^/    /p' "$WORK/lnav-install.log" >&2
+  fi
+else
+  log "bench: no lnav at $LNAV (apt-get install lnav); lnav is left out"
+fi
+
 log "bench: warming the page cache"
 cat "$FILE" >/dev/null
 
@@ -106,11 +147,19 @@ run_tool() {
 }
 
 tools=(cat jq)
+[[ -n $gojq_version ]] && tools+=(gojq)
+[[ $have_lnav -eq 1 ]] && tools+=(lnav)
 [[ $have_kaudit -eq 1 ]] && tools+=(kaudit)
 for ((i = 1; i <= RUNS; i++)); do
   log "bench: round $i/$RUNS"
   run_tool cat cat "$FILE"
   run_tool jq "$JQ" -n "$JQ_PROGRAM" "$FILE"
+  if [[ -n $gojq_version ]]; then
+    run_tool gojq "$WORK/gojq" -n "$JQ_PROGRAM" "$FILE"
+  fi
+  if [[ $have_lnav -eq 1 ]]; then
+    HOME="$WORK/lnav-home" run_tool lnav "$LNAV" -n -c "$LNAV_SQL" "$FILE"
+  fi
   if [[ $have_kaudit -eq 1 ]]; then
     run_tool kaudit "$WORK/kaudit" replay --view users -o table "$FILE"
   fi
@@ -134,7 +183,7 @@ echo
 echo "kaudit bench — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPU(s): $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 echo "input: $FILE"
 echo "       $bytes bytes ($(awk -v b="$bytes" 'BEGIN { printf "%.1f MiB", b / 1048576 }')), $lines events; $RUNS run(s) per tool, page cache warm"
-echo "tools: $(go version | cut -d' ' -f3), $("$JQ" --version)"
+echo "tools: $(go version | cut -d' ' -f3), $("$JQ" --version)${gojq_version:+, gojq $gojq_version}$([[ $have_lnav -eq 1 ]] && printf ', %s' "$("$LNAV" -V)")"
 echo
 printf '%-8s %12s %12s %10s %14s  %s\n' tool 'cpu s (med)' 'wall s (med)' 'MB/s' 'peak RSS MiB' status
 for t in "${tools[@]}"; do
@@ -157,6 +206,8 @@ ratio() { # ratio A B: how A compares with B (wall speed-up and CPU ratio)
 }
 if [[ $have_kaudit -eq 1 && ${FAILED[kaudit]} -eq 0 ]]; then
   ratio kaudit jq
+  [[ -n $gojq_version ]] && ratio kaudit gojq
+  [[ $have_lnav -eq 1 ]] && ratio kaudit lnav
   ratio kaudit cat
   echo
   echo "kaudit output (first run, first lines):"
@@ -166,28 +217,19 @@ else
 fi
 echo "jq output (first run, top users by events):"
 "$JQ" -r 'to_entries | sort_by(-.value) | .[:5][] | "    \(.value)\t\(.key)"' "$WORK/jq.first" 2>/dev/null || true
+if [[ $have_lnav -eq 1 ]]; then
+  echo "lnav output (first run, first lines; events per user, as jq counts them):"
+  sed -n '1,6s/^/    /p' "$WORK/lnav.first"
+  if ! grep -q . "$WORK/lnav.first"; then
+    echo "    (lnav printed nothing: it did not recognise the log with scripts/lnav/k8s_audit.json, so it cannot answer this question here)"
+  fi
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Filters (issue 3): `kaudit replay -f F -o jsonl` (load + filter + print) against
 # `gojq -c 'select(F)'` on the same file, alternating, RUNS times each. Set KAUDIT_BENCH_FILTERS=0
 # to skip. gojq is built from the Go module proxy at the version go.mod pins.
-[[ ${KAUDIT_BENCH_FILTERS:-1} == 0 || $have_kaudit -eq 0 ]] && exit 0
-# The gojq CLI at the version go.mod pins for the library, else the newest older release whose
-# dependencies the module proxy serves (v0.12.20's CLI needs a go-yaml pseudo-version it refuses).
-pinned=$(cd "$ROOT" && go list -m -f '{{.Version}}' github.com/itchyny/gojq)
-gojq_version=
-for v in "$pinned" v0.12.19 v0.12.18 v0.12.17; do
-  log "bench: building the gojq CLI $v"
-  if (cd "$WORK" && GOBIN="$WORK" GOFLAGS=-mod=mod go install "github.com/itchyny/gojq/cmd/gojq@$v") >"$WORK/gojq-build.log" 2>&1; then
-    gojq_version=$v
-    break
-  fi
-done
-if [[ -z $gojq_version ]]; then
-  log "bench: the gojq CLI failed to build; no filter comparison:"
-  sed -n '1,5s/^/    /p' "$WORK/gojq-build.log" >&2
-  exit 0
-fi
+[[ ${KAUDIT_BENCH_FILTERS:-1} == 0 || $have_kaudit -eq 0 || -z $gojq_version ]] && exit 0
 filters=(
   '.verb == "delete"'
   '.responseStatus.code == 403 and .user.username == "bob"'

@@ -251,10 +251,12 @@ func (s *Store) add(e *audit.Event, ref rawRef) bool {
 		col[colPath][k] = d[colPath].add(path, id)
 	}
 	code := c.code[k]
-	if s.codes[code] == nil {
-		s.codes[code] = &Set{}
+	codes := s.codes[code]
+	if codes == nil {
+		codes = &Set{}
+		s.codes[code] = codes
 	}
-	s.codes[code].Add(id)
+	codes.Add(id)
 	s.stages[c.stage[k]&7].Add(id)
 	s.levels[c.level[k]&7].Add(id)
 

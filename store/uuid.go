@@ -9,23 +9,31 @@ func parseUUID(s string) (u [16]byte, ok bool) {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return u, false
 	}
-	j := 0
-	for i := 0; i < 36; {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			i++
-			continue
-		}
-		hi, ok1 := unhex(s[i])
-		lo, ok2 := unhex(s[i+1])
-		if !ok1 || !ok2 {
-			return u, false
-		}
+	// A table and fixed positions: no branch per digit (it was an eighth
+	// of the store's time per event).
+	var bad uint8
+	for j, i := range uuidDigits {
+		hi, lo := hexValue[s[i]], hexValue[s[i+1]]
+		bad |= hi | lo
 		u[j] = hi<<4 | lo
-		j++
-		i += 2
 	}
-	return u, true
+	return u, bad&0xf0 == 0
 }
+
+// uuidDigits are where each byte's two hex digits start in 8-4-4-4-12.
+var uuidDigits = [16]uint8{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
+
+// hexValue is a lower-case hex digit's value, 0xff for any other byte.
+var hexValue = func() (t [256]uint8) {
+	for i := range t {
+		if v, ok := unhex(byte(i)); ok {
+			t[i] = v
+		} else {
+			t[i] = 0xff
+		}
+	}
+	return t
+}()
 
 // formatUUID is parseUUID's inverse. Lower-case hex is what the API server
 // writes; an upper-case auditID is stored as an odd one to keep it exact.

@@ -69,7 +69,7 @@ func TestJSONLinesAreOriginalBytes(t *testing.T) {
 	// Lines 1-3 are audit events (2 and 3 identical); 4 (GKE) and 5 (AKS)
 	// are cloud envelopes, whose events ingest/cloud takes out.
 	code, out, stderr := kaudit(t, "", "replay", "-o", "jsonl", fixtures+"elastic-mixed-k8s-gke-aks.jsonl")
-	if code != exitOK {
+	if code != exitOK || stderr != "" {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	got := strings.SplitAfter(out, "\n")

@@ -78,6 +78,8 @@ simulated cluster.`,
 	var cpuProfile string
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for kaudit's developers)")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentFlags().StringVar(&memProfile, "memprofile", "", "write an allocation profile to `FILE` at exit (for kaudit's developers)")
+	_ = root.PersistentFlags().MarkHidden("memprofile")
 	var showSecrets bool
 	root.PersistentFlags().BoolVar(&showSecrets, "show-secrets", false,
 		"print Secret data, tokens and credential fields of request/response bodies as logged (default: \"<redacted sha256:…>\")")
@@ -114,7 +116,10 @@ func isUsage(err error) bool {
 	return false
 }
 
-var profileFile *os.File
+var (
+	profileFile *os.File
+	memProfile  string
+)
 
 func startProfile(path string) error {
 	if path == "" {
@@ -133,6 +138,13 @@ func stopProfile() {
 		pprof.StopCPUProfile()
 		profileFile.Close()
 		profileFile = nil
+	}
+	if memProfile != "" {
+		if f, err := os.Create(memProfile); err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+		memProfile = ""
 	}
 }
 

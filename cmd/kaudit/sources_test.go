@@ -95,3 +95,26 @@ func TestLateEventKept(t *testing.T) {
 		t.Errorf("the late event is not counted: %s", out)
 	}
 }
+
+// TestCloudClusterSource: a cloud export is named after the cluster its
+// envelopes name, unless --source names it.
+func TestCloudClusterSource(t *testing.T) {
+	const cloud = "../../ingest/cloud/testdata/"
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{cloud + "gke-khi.jsonl", cloud + "cw-firehose.json"}, []string{"sample-cluster", "demo-cluster"}},
+		{[]string{"--source", "prod=" + cloud + "gke-khi.jsonl", cloud + "cw-firehose.json"}, []string{"prod", "demo-cluster"}},
+	} {
+		code, out, errOut := kaudit(t, "", append([]string{"replay", "--view", "sources", "-o", "json"}, tc.args...)...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, errOut)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, `"source":"`+w+`"`) {
+				t.Errorf("%v: no source %q in %s", tc.args, w, out)
+			}
+		}
+	}
+}
