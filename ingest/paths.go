@@ -175,6 +175,27 @@ func auditFiles(dir string) ([]string, error) {
 		present[e.Name()] = true
 		logs = append(logs, ln)
 	}
+	return orderLogs(logs, present), nil
+}
+
+// OrderAuditNames keeps the audit log file names among names (of regular
+// files in one directory, e.g. listed on a remote host) in reading order,
+// as a local directory's are read.
+func OrderAuditNames(names []string) []string {
+	present := make(map[string]bool, len(names))
+	var logs []logName
+	for _, n := range names {
+		if ln, ok := parseLogName(n); ok && !present[n] {
+			present[n] = true
+			logs = append(logs, ln)
+		}
+	}
+	return orderLogs(logs, present)
+}
+
+// orderLogs drops a .gz whose plain copy is present and sorts the rest in
+// reading order.
+func orderLogs(logs []logName, present map[string]bool) []string {
 	kept := logs[:0]
 	for _, ln := range logs {
 		if strings.HasSuffix(ln.name, ".gz") && present[strings.TrimSuffix(ln.name, ".gz")] {
@@ -202,5 +223,5 @@ func auditFiles(dir string) ([]string, error) {
 	for i, ln := range kept {
 		names[i] = ln.name
 	}
-	return names, nil
+	return names
 }

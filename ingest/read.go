@@ -81,6 +81,7 @@ type reader struct {
 	chunk   int
 	maxLine int
 	stdin   io.Reader
+	live    bool // Replay.Live
 	sources []*source
 	fatal   error       // why reading stopped early, not because of the input
 	free    chan []byte // buffers of emitted chunks to reuse (Replay.Recycle), or nil
@@ -199,11 +200,14 @@ func (r *reader) input(in input) bool {
 		}
 		rd = zr
 	}
-	var ok bool
-	if rd, ok = r.cloudInput(src, rd); !ok {
-		return false
+	// A live stream cannot wait for 8 KiB to be sniffed for cloud shapes.
+	if !in.stdin || !r.live {
+		var ok bool
+		if rd, ok = r.cloudInput(src, rd); !ok {
+			return false
+		}
 	}
-	fr := &fileReader{r: r, src: src, rd: rd, stream: in.stdin}
+	fr := &fileReader{r: r, src: src, rd: rd, stream: in.stdin, live: in.stdin && r.live}
 	if src.file != nil {
 		src.raw = newLazyFile(src.file, src.path, src.dev, src.inode)
 	} else {
@@ -228,6 +232,7 @@ type fileReader struct {
 	rd      io.Reader
 	stream  bool   // stdin: hand on what a short read brought, so pipes flow
 	sniffed bool   // the start of the stream was looked at
+	live    bool   // stdin is live: hand on its first lines without waiting for 8 KiB
 	spool   *Spool // non-nil: keep a copy of the stream for Batch.Raw
 	off     int64  // stream offset of the next byte not yet handed on or skipped
 	line    int64  // newlines handed on or skipped (+1 at the end for a last line without one)
@@ -255,7 +260,7 @@ func (f *fileReader) fill(buf []byte, n int) int {
 				f.err = io.ErrNoProgress
 			}
 		}
-		if f.stream && f.sniffed && m > 0 && bytes.IndexByte(buf[n-m:n], '\n') >= 0 {
+		if f.stream && (f.sniffed || f.live) && m > 0 && bytes.IndexByte(buf[n-m:n], '\n') >= 0 {
 			break
 		}
 	}
@@ -272,7 +277,7 @@ func (f *fileReader) read() bool {
 	buf := make([]byte, max(f.r.chunk, binarySniff))
 	n := f.fill(buf[:binarySniff], 0)
 	f.sniffed = true
-	if !f.eof && f.err == nil {
+	if !f.eof && f.err == nil && (!f.live || bytes.IndexByte(buf[:n], '\n') < 0) {
 		n = f.fill(buf, n)
 	}
 	if bytes.HasPrefix(buf[:n], bom) {

@@ -101,6 +101,9 @@ type Replay struct {
 	Workers   int       // decoding goroutines; 0 means runtime.GOMAXPROCS(0)
 	MaxLine   int       // longest line kept; 0 means DefaultMaxLine
 	OnProblem func(Problem)
+	// Live: Stdin is a live stream (a remote follow): its first lines are
+	// handed on as they come, not once 8 KiB were read.
+	Live bool
 	// Sources names the inputs (--source NAME=PATH): each is read by its
 	// own reader and the events of all are merged by stageTimestamp. When
 	// empty, each of Paths is a source named by InferSources.
@@ -180,7 +183,7 @@ func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, e
 	// emitter waits for the oldest one; more would only use memory.
 	ordered := make(chan *job, 2*workers+2)
 	work := make(chan *job, workers)
-	rd := &reader{ctx: runCtx, ordered: ordered, work: work, chunk: chunk, maxLine: maxLine, stdin: stdin}
+	rd := &reader{ctx: runCtx, ordered: ordered, work: work, chunk: chunk, maxLine: maxLine, stdin: stdin, live: r.Live}
 	if r.Recycle {
 		// Every chunk in flight, plus one being filled and one emitted.
 		rd.free = make(chan []byte, cap(ordered)+workers+2)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/ingest/remote"
 	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/tui"
@@ -69,8 +71,12 @@ func replayBrowse(ctx context.Context, e *env, r *ingest.Replay, sel *selection,
 // and policy read their logs with. An interruption is an error, and when
 // no input could be read at all the problems are told at once.
 func replayAll(ctx context.Context, cfg pipeline.Config, r *ingest.Replay, report *ingest.Reporter) (*pipeline.Pipeline, error) {
-	r.OnProblem = report.Report
-	cfg.Source = pipeline.Replay(r)
+	if src, ok := cfg.Source.(*remote.Source); ok {
+		src.OnProblem = report.Report
+	} else {
+		r.OnProblem = report.Report
+		cfg.Source = pipeline.Replay(r)
+	}
 	p, err := pipeline.Run(ctx, cfg)
 	if err == nil {
 		err = ctx.Err()
@@ -104,6 +110,9 @@ PATH is a file (plain or gzip), a directory (its audit*.log* files: rotated
 backups oldest first, then the current audit.log), - for standard input, or
 vlogs://HOST:PORT (vlogs+https://) to read back what kaudit forwarded to
 VictoriaLogs over OTLP (the time range and simple filter terms are pushed down).
+ssh://[user@]host[:port][/dir] reads a directory on another host through the
+system ssh client (your ssh config and agent; several hosts merge by time,
+each event's source being its host).
 Malformed, unrecognised or over-long input is reported on stderr with file and
 line and skipped; the good events around it are kept.
 
@@ -118,6 +127,7 @@ overlapping requests come out slightly out of order). Every event carries its
 source: NAME from --source NAME=PATH, else the directory's name (one directory
 per host: cp1/ cp2/), else the file's name; filter on it with source:NAME.`,
 		Example: `  kaudit replay /var/log/kubernetes/apiserver/
+  kaudit replay ssh://cp1/var/log/kubernetes/apiserver/ ssh://admin@cp2:2222/var/log/kubernetes/apiserver/
   kaudit replay --view users --top 10 audit.log
   kaudit replay --view denials -o json audit-2026-11-25T10-00-00.000.log.gz audit.log
   zcat audit.log.gz | kaudit replay -o jsonl -
@@ -185,6 +195,18 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 		f.policy, f.prog.Loading = pol, true
 		return runUI(ctx, e, f, pipeline.Config{Source: vl, Sinks: sinks, SourceDone: f.finish}, selected, view)
 	}
+	cfg := pipeline.Config{Sinks: sinks, Warn: e.stderr}
+	if len(paths) > 0 && remote.IsURL(paths[0]) {
+		src, err := remoteSource(e, paths, false, "", rf.maxLine)
+		if err != nil {
+			sinks.Close(io.Discard)
+			return err
+		}
+		if ui {
+			return remoteBrowse(ctx, e, src, paths, selected, view, pol, sinks)
+		}
+		cfg.Source = src
+	}
 	if ui {
 		return replayBrowse(ctx, e, r, selected, view, pol, sinks)
 	}
@@ -193,13 +215,13 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 	var partial error // a partial VictoriaLogs answer: the view is printed, then the error
 	var late int
 	if vl != nil {
-		p, err = replayVlogs(ctx, vl, pipeline.Config{Sinks: sinks, Warn: e.stderr})
+		p, err = replayVlogs(ctx, vl, cfg)
 		if errors.Is(err, vlogs.ErrPartial) {
 			partial, err = err, nil
 		}
 	} else {
 		r.OnLate = func(*audit.Event) { late++ }
-		p, err = replayAll(ctx, pipeline.Config{Sinks: sinks, Warn: e.stderr}, r, report)
+		p, err = replayAll(ctx, cfg, r, report)
 	}
 	if late > 0 {
 		fmt.Fprintf(e.stderr, "kaudit: %d events came more than %d events out of time order in their input; all were kept, and the views place them by their own time\n", late, ingest.DefaultWindow)

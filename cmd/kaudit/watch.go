@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/ingest/remote"
 	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/tui"
 	"github.com/kaudit/kaudit/views"
@@ -47,7 +48,7 @@ type watchFlags struct {
 func newWatchCmd(e *env) *cobra.Command {
 	var wf watchFlags
 	cmd := &cobra.Command{
-		Use:   "watch [flags] [PATH]",
+		Use:   "watch [flags] [PATH | ssh://[user@]host[:port][/path]...]",
 		Short: "Follow the API server's audit log live, through rotation, resuming where it stopped",
 		Long: `watch follows a live audit log (default ` + defaultWatchPath + `; a
 directory means its audit.log) the way kube-apiserver rotates it: renamed to
@@ -55,6 +56,11 @@ audit-<time>.log, a new audit.log created, backups gzipped. It loads history
 first (--history), then follows until interrupted. PATH vlogs://HOST:PORT
 (vlogs+https://) follows VictoriaLogs' live tail of what the fleet forwarded
 (--history DURATION reads that far back first; no positions are kept).
+
+Several ssh://[user@]host[:port][/path] arguments follow the hosts' logs
+through the system ssh client (kaudit watch on the host if installed there,
+else tail -F), merged live by time; a dropped session is reported and
+resumed (see the README).
 
 Where it stopped is kept in --state-dir (positions.json): a restart resumes
 there, reading the rotated backups it missed (plain or gzipped), so that each
@@ -81,12 +87,17 @@ Memory stays bounded: the oldest events are dropped, in whole chunks of
 index). Headless jsonl output keeps only the last 4 chunks by default: it
 needs them only to recognise an event it was given twice.`,
 		Example: `  kaudit watch -o jsonl -f 'denied' | tee denials.jsonl
+  kaudit watch ssh://cp1 ssh://cp2 ssh://cp3
   kaudit watch --history all -f 'user:alice' /var/log/kubernetes/apiserver/
   kaudit watch --history 2h -o jsonl audit.log
   kaudit watch --forward otlp+http://127.0.0.1:4318 --cluster-name prod -o jsonl >/dev/null
   DD_API_KEY=... kaudit watch --forward datadog://datadoghq.eu --forward otlp+https://otel.example:4318`,
-		Args: cobra.MaximumNArgs(1),
+		Args: watchArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			wf.historySet = cmd.Flags().Changed("history")
+			if len(args) > 0 && remote.IsURL(args[0]) {
+				return wf.run(cmd.Context(), e, args...)
+			}
 			var path string
 			if len(args) == 1 {
 				path = args[0]
@@ -122,8 +133,10 @@ func (wf *watchFlags) register(cmd *cobra.Command) {
 	_ = cmd.RegisterFlagCompletionFunc("history", cobra.FixedCompletions([]string{"current", "all", "1h", "24h"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
-// run follows path until interrupted (or the TUI quits).
-func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
+// run follows path (or several ssh:// hosts) until interrupted (or the
+// TUI quits).
+func (wf *watchFlags) run(ctx context.Context, e *env, paths ...string) error {
+	path := paths[0]
 	view, selected, ui, format, err := wf.out.parse(e, &wf.sel)
 	if err != nil {
 		return err
@@ -143,14 +156,26 @@ func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
 		return err
 	}
 	tail := &ingest.Tail{Path: path, History: hist, MaxLine: wf.maxLine, Poll: watchPoll}
-	// The followed log is this host's API server's: the host is the source.
 	cfg := pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr, SourceName: hostSource(path)}
+	onProblem := func(f func(ingest.Problem)) { tail.OnProblem = f }
 	if vt, err := wf.vl.follow(e, path, selected, hist); err != nil {
 		return err
 	} else if vt != nil {
 		// VictoriaLogs' live tail keeps no position; each event's source
 		// is the cluster/host that forwarded it.
 		cfg.Source, cfg.StateDir, cfg.SourceName = vt, "", ""
+	} else if remote.IsURL(path) {
+		src, err := remoteSource(e, paths, true, wf.history, wf.maxLine)
+		if err != nil {
+			return err
+		}
+		// Positions are the remote side's: a restart follows from --history again.
+		cfg.Source, cfg.StateDir, cfg.SourceName = src, "", ""
+		onProblem = func(f func(ingest.Problem)) { src.OnProblem = f }
+		path = strings.Join(paths, " ")
+		if ui {
+			defer holdWarnings(e, src)()
+		}
 	}
 	streaming := false
 	if !ui {
@@ -176,11 +201,11 @@ func (wf *watchFlags) run(ctx context.Context, e *env, path string) error {
 			return err
 		}
 		f := newLiveFeed(path, pol)
-		tail.OnProblem = f.problem
+		onProblem(f.problem)
 		return runUI(ctx, e, f, cfg, selected, view)
 	}
 	report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
-	tail.OnProblem = report.Report
+	onProblem(report.Report)
 	cfg.Errs = e.stderr
 	p, err := pipeline.Start(ctx, cfg)
 	if err != nil {

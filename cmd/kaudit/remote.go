@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kaudit/kaudit/ingest/remote"
+	"github.com/kaudit/kaudit/pipeline"
+	"github.com/kaudit/kaudit/termsafe"
+	"github.com/kaudit/kaudit/tui"
+	"github.com/kaudit/kaudit/views"
+)
+
+// watchArgs: one local path, or any number of ssh:// hosts.
+func watchArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 1 && !remote.IsURL(args[0]) {
+		return usageError("watch follows one local path, or several ssh:// hosts")
+	}
+	return nil
+}
+
+// remoteSource reads the ssh:// arguments paths (all of them must be):
+// replayed (follow false) or followed. Session failures are told on
+// stderr as they happen.
+func remoteSource(e *env, paths []string, follow bool, history string, maxLine int) (*remote.Source, error) {
+	src := &remote.Source{Follow: follow, History: history, MaxLine: maxLine,
+		Warn: func(msg string) { fmt.Fprintf(e.stderr, "kaudit: %s\n", termsafe.Printable(msg)) }}
+	for _, p := range paths {
+		if !remote.IsURL(p) {
+			return nil, usageError("%q: ssh:// inputs cannot be mixed with local ones", p)
+		}
+		t, err := remote.Parse(p)
+		if err != nil {
+			return nil, usageError("%v", err)
+		}
+		src.Targets = append(src.Targets, t)
+	}
+	return src, nil
+}
+
+// remoteBrowse is replay of ssh:// inputs in the terminal UI. What the
+// sessions say is told once the screen is restored.
+func remoteBrowse(ctx context.Context, e *env, src *remote.Source, paths []string, sel *selection, view views.View, pol tui.PolicyFunc, sinks *pipeline.Sinks) error {
+	f := newFeed(strings.Join(paths, " "))
+	f.policy = pol
+	f.prog.Loading = true
+	src.OnProblem = f.problem
+	defer holdWarnings(e, src)()
+	var warn bytes.Buffer
+	defer func() { e.stderr.Write(warn.Bytes()) }()
+	return runUI(ctx, e, f, pipeline.Config{Source: src, Sinks: sinks, Warn: &warn, SourceDone: f.finish}, sel, view)
+}
+
+// holdWarnings keeps what src's sessions say while the terminal UI is
+// up; the function returned tells it once the screen is restored.
+func holdWarnings(e *env, src *remote.Source) func() {
+	var warn bytes.Buffer // src serialises its calls of Warn
+	src.Warn = func(msg string) { fmt.Fprintf(&warn, "kaudit: %s\n", termsafe.Printable(msg)) }
+	return func() { e.stderr.Write(warn.Bytes()) }
+}

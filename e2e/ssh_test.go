@@ -1,0 +1,287 @@
+package e2e
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// sshHosts starts Debian's sshd on a free loopback port with throw-away
+// keys, and returns a directory holding an "ssh" (the system client with
+// a config naming cp1, cp2 and cp3, all that sshd) to put first on PATH.
+func sshHosts(t *testing.T) (binDir string) {
+	t.Helper()
+	const sshd = "/usr/sbin/sshd"
+	if _, err := os.Stat(sshd); err != nil {
+		t.Fatalf("openssh-server is not installed (%v): .ci/run installs it", err)
+	}
+	dir := t.TempDir()
+	keygen := func(name string) {
+		if out, err := exec.Command("ssh-keygen", "-q", "-N", "", "-t", "ed25519", "-f", filepath.Join(dir, name)).CombinedOutput(); err != nil {
+			t.Fatalf("ssh-keygen: %v\n%s", err, out)
+		}
+	}
+	keygen("host_key")
+	keygen("user_key")
+	pub, _ := os.ReadFile(filepath.Join(dir, "user_key.pub"))
+	hostPub, _ := os.ReadFile(filepath.Join(dir, "host_key.pub"))
+	writeFile(t, filepath.Join(dir, "authorized_keys"), string(pub))
+	port := freePort(t)
+	writeFile(t, filepath.Join(dir, "sshd_config"), fmt.Sprintf(`Port %d
+ListenAddress 127.0.0.1
+HostKey %s/host_key
+AuthorizedKeysFile %s/authorized_keys
+PidFile %s/sshd.pid
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+`, port, dir, dir, dir))
+	os.MkdirAll("/run/sshd", 0o755) // privilege separation directory, when running as root
+	cmd := exec.Command(sshd, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
+	logf, _ := os.Create(filepath.Join(dir, "sshd.log"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		logf.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "sshd.log"))
+			t.Logf("sshd log:\n%s", b)
+		}
+	})
+	waitUntil(t, "sshd listening", func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	fields := strings.Fields(string(hostPub))
+	writeFile(t, filepath.Join(dir, "known_hosts"), fmt.Sprintf("[127.0.0.1]:%d %s %s\n", port, fields[0], fields[1]))
+	writeFile(t, filepath.Join(dir, "ssh_config"), fmt.Sprintf(`Host cp1 cp2 cp3
+	HostName 127.0.0.1
+	Port %d
+	IdentityFile %s/user_key
+	IdentitiesOnly yes
+	UserKnownHostsFile %s/known_hosts
+	StrictHostKeyChecking yes
+	LogLevel ERROR
+`, port, dir, dir))
+	binDir = filepath.Join(dir, "bin")
+	ssh, err := exec.LookPath("ssh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(binDir, "ssh"), "#!/bin/sh\nexec "+ssh+" -F "+dir+"/ssh_config \"$@\"\n")
+	os.Chmod(filepath.Join(binDir, "ssh"), 0o755)
+	return binDir
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sshEvent is event number i of host h (of 3), at second i: the hosts'
+// events interleave in time.
+func sshEvent(i int) string {
+	ts := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second).Format(time.RFC3339Nano)
+	return `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"` + evID(i) +
+		`","stage":"ResponseComplete","requestURI":"/api/v1/pods","verb":"list","user":{"username":"` + evUser(i) + `"},` +
+		`"requestReceivedTimestamp":"` + ts + `","stageTimestamp":"` + ts + `"}` + "\n"
+}
+
+func appendTo(t *testing.T, path, data string) {
+	t.Helper()
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(data); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ids are the auditIDs of JSON lines.
+func ids(t *testing.T, out string) []string {
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var e struct{ AuditID string }
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("not an event line %q: %v", l, err)
+		}
+		got = append(got, e.AuditID)
+	}
+	return got
+}
+
+// TestE2ESSHReplay: three "hosts" served by one sshd from three
+// directories (a gzipped backup and the current file each) replay as one
+// stream: the union, in time order.
+func TestE2ESSHReplay(t *testing.T) {
+	bin := kauditBin(t)
+	binDir := sshHosts(t)
+	logs := t.TempDir()
+	var want []string
+	for h := 1; h <= 3; h++ {
+		var old, cur strings.Builder
+		for i := h; i <= 90; i += 3 {
+			want = append(want, evID(i))
+			if i <= 45 {
+				old.WriteString(sshEvent(i))
+			} else {
+				cur.WriteString(sshEvent(i))
+			}
+		}
+		d := filepath.Join(logs, fmt.Sprintf("cp%d", h))
+		writeFile(t, filepath.Join(d, "audit.log"), cur.String())
+		f, _ := os.Create(filepath.Join(d, "audit-2026-11-25T10-00-45.000.log.gz"))
+		zw := gzip.NewWriter(f)
+		zw.Write([]byte(old.String()))
+		zw.Close()
+		f.Close()
+	}
+	slices.Sort(want) // evID(i) sorts as i, and i is the time
+	cmd := exec.Command(bin, "replay", "-o", "jsonl", "ssh://cp1"+logs+"/cp1/", "ssh://cp2"+logs+"/cp2/", "ssh://cp3"+logs+"/cp3")
+	cmd.Env = append(os.Environ(), "PATH="+binDir+":"+os.Getenv("PATH"))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("replay: %v\n%s", err, stderr.String())
+	}
+	if got := ids(t, string(out)); !slices.Equal(got, want) {
+		t.Errorf("merged replay:\n got %v\nwant %v\nstderr: %s", got, want, stderr.String())
+	}
+}
+
+// TestE2ESSHWatchKill: watch follows three hosts; kill -9 of one ssh
+// client (a child of kaudit) is reported and the session resumed at its
+// byte offset: every event printed exactly once.
+func TestE2ESSHWatchKill(t *testing.T) {
+	bin := kauditBin(t)
+	binDir := sshHosts(t)
+	logs := t.TempDir()
+	file := func(h int) string { return filepath.Join(logs, fmt.Sprintf("cp%d", h), "audit.log") }
+	next := 0
+	write := func(n int) { // n more events, round robin over the hosts
+		for range n {
+			next++
+			appendTo(t, file(next%3+1), sshEvent(next))
+		}
+	}
+	write(30)
+	cmd := exec.Command(bin, "watch", "-o", "jsonl", "--no-state", "ssh://cp1"+logs+"/cp1", "ssh://cp2"+file(2), "ssh://cp3"+logs+"/cp3/")
+	cmd.Env = append(os.Environ(), "PATH="+binDir+":"+os.Getenv("PATH"))
+	var mu sync.Mutex
+	var stderr strings.Builder
+	cmd.Stderr = writerFunc(func(p []byte) { mu.Lock(); stderr.Write(p); mu.Unlock() })
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	var got []string
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			var e struct{ AuditID string }
+			json.Unmarshal(sc.Bytes(), &e)
+			mu.Lock()
+			got = append(got, e.AuditID)
+			mu.Unlock()
+		}
+	}()
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(got) }
+	waitUntil(t, "the first 30 events", func() bool { return count() >= 30 })
+	mu.Lock()
+	for i, id := range got[:30] { // all three hosts had theirs: merged in time order
+		if id != evID(i+1) {
+			t.Errorf("live merge: event %d is %s, want %s", i, id, evID(i+1))
+		}
+	}
+	mu.Unlock()
+
+	pid := childOf(t, cmd.Process.Pid, "cp2")
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	write(60)
+	waitUntil(t, "all 90 events", func() bool { return count() >= 90 })
+	waitUntil(t, "the kill reported", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(stderr.String(), "ssh://cp2") && strings.Contains(stderr.String(), "signal: killed")
+	})
+	time.Sleep(500 * time.Millisecond) // a duplicate would come now
+	mu.Lock()
+	defer mu.Unlock()
+	seen := map[string]int{}
+	for _, id := range got {
+		seen[id]++
+	}
+	for i := 1; i <= 90; i++ {
+		if seen[evID(i)] != 1 {
+			t.Errorf("event %d printed %d times", i, seen[evID(i)])
+		}
+	}
+	if len(got) != 90 {
+		t.Errorf("%d events printed, want 90; stderr:\n%s", len(got), stderr.String())
+	}
+	t.Logf("stderr:\n%s", stderr.String())
+}
+
+type writerFunc func([]byte)
+
+func (f writerFunc) Write(p []byte) (int, error) { f(p); return len(p), nil }
+
+// childOf is the PID of a child of parent whose command line holds s.
+func childOf(t *testing.T, parent int, s string) int {
+	t.Helper()
+	var pid int
+	waitUntil(t, "the ssh client of "+s, func() bool {
+		stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+		for _, st := range stats {
+			b, err := os.ReadFile(st)
+			if err != nil {
+				continue
+			}
+			f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+			if len(f) < 2 || f[1] != strconv.Itoa(parent) {
+				continue
+			}
+			cmdline, _ := os.ReadFile(filepath.Join(filepath.Dir(st), "cmdline"))
+			if strings.Contains(string(cmdline), "\x00"+s+"\x00") {
+				pid, _ = strconv.Atoi(filepath.Base(filepath.Dir(st)))
+				return true
+			}
+		}
+		return false
+	})
+	return pid
+}

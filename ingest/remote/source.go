@@ -1,0 +1,230 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/kaudit/kaudit/audit"
+	"github.com/kaudit/kaudit/ingest"
+)
+
+// Source reads the audit logs of several hosts and merges them by time:
+// a pipeline.Source. Replay (Follow false) reads each host's directory
+// of rotated logs, oldest first; Follow follows each host's current log
+// (kaudit watch on the remote host when it is installed there, else tail
+// -F) and reconnects after failures.
+//
+// Goroutines: per host, one goroutine runs its ssh sessions and one its
+// decoder; Run merges their batches and calls emit, OnProblem and Warn
+// (serialised: never two at once).
+type Source struct {
+	Targets []Target
+	Follow  bool
+	History string // watch: --history for a remote kaudit ("" current)
+	MaxLine int    // 0: ingest.DefaultMaxLine
+	// Window is the live reorder window (0: DefaultWindow); see merge.
+	Window    Window
+	OnProblem func(ingest.Problem)
+	Warn      func(string) // session failures and resumptions
+	mu        sync.Mutex   // serialises OnProblem and Warn across hosts
+}
+
+// Run reads every host until the replay ends or ctx is cancelled.
+func (s *Source) Run(ctx context.Context, emit func(ingest.Batch) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	in := make(chan arrival, 4*len(s.Targets))
+	lanes := make([]*lane, len(s.Targets))
+	var wg sync.WaitGroup
+	for i, t := range s.Targets {
+		lanes[i] = &lane{host: t.Name(), credit: make(chan struct{}, laneCredit)}
+		wg.Go(func() {
+			l := lanes[i]
+			send := func(b ingest.Batch) error {
+				select {
+				case l.credit <- struct{}{}:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				select {
+				case in <- arrival{lane: i, b: b}:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			err := s.host(ctx, t, send)
+			select {
+			case in <- arrival{lane: i, end: true, err: err}:
+			case <-ctx.Done():
+			}
+		})
+	}
+	m := &merger{lanes: lanes, in: in, live: s.Follow, window: s.Window.orDefault(), emit: emit}
+	err := m.run(ctx)
+	cancel()
+	wg.Wait()
+	return err
+}
+
+// host reads one host to its end.
+func (s *Source) host(ctx context.Context, t Target, send func(ingest.Batch) error) error {
+	if s.Follow {
+		return s.decode(ctx, t, t.URL, s.followSession(t), send)
+	}
+	files, err := s.list(ctx, t)
+	if err != nil {
+		s.problem(ingest.Problem{Path: t.URL, Kind: ingest.Unreadable, Msg: "cannot list: " + err.Error()})
+		return nil
+	}
+	for _, f := range files {
+		name := "ssh://" + t.Host + f
+		if err := s.decode(ctx, t, name, s.catSession(t, f), send); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decode runs sess and decodes what it streams, naming problems and
+// positions name and tagging events with the host.
+func (s *Source) decode(ctx context.Context, t Target, name string, sess *session, send func(ingest.Batch) error) error {
+	pr, pw := io.Pipe()
+	sess.out = pw
+	sess.warn = s.warn
+	sess.maxPending = max(s.MaxLine, ingest.DefaultMaxLine) + 1
+	// The session ends with the decoder, even while it waits for output.
+	sessCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sess.run(sessCtx)
+	}()
+	// A replayed file is sorted through ingest's reorder window; a live
+	// stream cannot wait for one (it goes in input order), and the hosts
+	// are merged by time here (merge).
+	window := 0
+	if s.Follow {
+		window = -1
+	}
+	r := &ingest.Replay{Paths: []string{"-"}, Stdin: pr, MaxLine: s.MaxLine, Live: s.Follow, Window: window,
+		OnProblem: func(p ingest.Problem) {
+			if p.Path == ingest.StdinPath {
+				p.Path = name
+			}
+			s.problem(p)
+		}}
+	_, err := r.Run(ctx, func(b ingest.Batch) error {
+		b.Pos.Path = name
+		for i := range b.Events {
+			tagHost(&b.Events[i], t.Name())
+		}
+		return send(b)
+	})
+	pr.Close() // a session still writing stops
+	stop()
+	<-done
+	if errors.Is(err, ingest.ErrNoInput) {
+		err = nil // reported as a problem already
+	}
+	return err
+}
+
+// tagHost names the host an event was read from: its source (the
+// source: term, the SOURCE column, forwarded records' kaudit.source).
+func tagHost(e *audit.Event, host string) { e.Source = host }
+
+func (s *Source) problem(p ingest.Problem) {
+	if s.OnProblem == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.OnProblem(p)
+}
+
+func (s *Source) warn(msg string) {
+	if s.Warn == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Warn(msg)
+}
+
+// list names the remote path's audit log files in reading order: a
+// directory's audit*.log* files as a local directory's are ordered, or
+// the path itself when it is a file.
+func (s *Source) list(ctx context.Context, t Target) ([]string, error) {
+	dir := t.Path
+	if dir == "" || dir == "/" {
+		dir = defaultDir
+	}
+	script := "p=" + quote(dir) + `; if [ -d "$p" ]; then cd "$p" || exit 1; echo dir; for f in audit*.log*; do [ -f "$f" ] && printf '%s\n' "$f"; done; exit 0; fi; [ -r "$p" ] || { echo "no such file or directory" >&2; exit 1; }; echo file`
+	pr, pw := io.Pipe()
+	sess := &session{target: t, once: true, out: pw, maxPending: 1 << 20, warn: s.warn,
+		script: func(int64, resumeMode) string { return script }}
+	go sess.run(ctx)
+	out, err := io.ReadAll(pr)
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	switch {
+	case lines[0] == "file":
+		return []string{dir}, nil
+	case lines[0] != "dir":
+		return nil, fmt.Errorf("unexpected answer %q", lines[0])
+	}
+	names := ingest.OrderAuditNames(lines[1:])
+	if len(names) == 0 {
+		return nil, errors.New("no audit log files (audit*.log*) in directory")
+	}
+	dir = strings.TrimSuffix(dir, "/")
+	for i, n := range names {
+		names[i] = dir + "/" + n
+	}
+	return names, nil
+}
+
+// defaultDir is where kube-apiserver's audit log usually is.
+const defaultDir = "/var/log/kubernetes/apiserver"
+
+// catSession streams one remote file; a plain file resumes at the offset
+// (tail -c +N), a gzip file is read again and its first bytes dropped.
+func (s *Source) catSession(t Target, file string) *session {
+	return &session{target: t, once: true, script: func(off int64, mode resumeMode) string {
+		if off == 0 || mode == resumeSkip {
+			return "exec cat -- " + quote(file)
+		}
+		return fmt.Sprintf("exec tail -c +%d -- %s", off+1, quote(file))
+	}}
+}
+
+// followSession follows the host's current log: kaudit watch there if it
+// is installed (its JSON lines, resumed by skipping what was read), else
+// tail -F of the file (resumed at the byte offset).
+func (s *Source) followSession(t Target) *session {
+	path := t.Path
+	if path == "" || path == "/" {
+		path = defaultDir
+	}
+	hist := s.History
+	if hist == "" {
+		hist = "current"
+	}
+	return &session{target: t, header: true, script: func(off int64, mode resumeMode) string {
+		from := int64(1)
+		if mode == resumeOffset {
+			from = off + 1
+		}
+		return "p=" + quote(path) + `; [ -d "$p" ] && p="${p%/}/audit.log"; ` +
+			`if command -v kaudit >/dev/null 2>&1; then echo kaudit-remote kaudit; exec kaudit watch -o jsonl --no-state --history ` + quote(hist) + ` "$p"; fi; ` +
+			fmt.Sprintf(`echo kaudit-remote tail; exec tail -F -c +%d "$p"`, from)
+	}}
+}
