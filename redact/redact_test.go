@@ -220,3 +220,27 @@ func TestEventShapes(t *testing.T) {
 		t.Errorf("objectRef after the body: %s", got)
 	}
 }
+
+func TestNeverAdds(t *testing.T) {
+	for _, c := range []struct {
+		needle string
+		want   bool
+	}{
+		{"Forbidden", true}, {"secrets", true}, {"kube-system", true},
+		{"redacted", false}, {"sha256:ab", false}, {"3f>", false}, {`"x`, false},
+		{"", false}, {"deadbeef", false}, {"d", false}, {"z", true},
+	} {
+		if got := NeverAdds([]byte(c.needle)); got != c.want {
+			t.Errorf("NeverAdds(%q) = %v, want %v", c.needle, got, c.want)
+		}
+	}
+	// What it promises: no needle it accepts appears in a mark.
+	m := Mark([]byte("hunter2"))
+	for i := range len(m) {
+		for j := i + 1; j <= len(m); j++ {
+			if NeverAdds([]byte(m[i:j])) {
+				t.Fatalf("NeverAdds(%q) true, but it is in mark %q", m[i:j], m)
+			}
+		}
+	}
+}
