@@ -1,10 +1,14 @@
 package tui
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/kaudit/kaudit/redact"
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -116,5 +120,40 @@ func TestFindNextWhileCounting(t *testing.T) {
 	m = run(t, m, findCmd)
 	if id, _ := er.id(m.cursor()); id != second || !strings.Contains(m.filterLine(), "2/") {
 		t.Errorf("after the count: cursor on %d (want %d), %q", id, second, m.filterLine())
+	}
+}
+
+// TestScanRawAgreesWithRedacted: skipping the redaction of events without
+// the text finds what matching the redacted JSON of every event finds.
+func TestScanRawAgreesWithRedacted(t *testing.T) {
+	st := genStore(t, 3000)
+	data, err := os.ReadFile("../redact/testdata/secrets.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = bytes.TrimSpace(data)
+	starts := []int{0}
+	for i, c := range data {
+		if c == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	appendLines(t, st, data, starts)
+	ids := st.All().ToArray()
+	for _, text := range []string{"Forbidden", "secrets", "redacted", "sha256", "review-me", "kube-system", "zzz-none"} {
+		var want []uint32
+		for _, id := range ids {
+			raw, _ := st.Raw(id, nil)
+			if bytes.Contains(redact.Output(raw), []byte(text)) {
+				want = append(want, id)
+			}
+		}
+		got, err := scanRaw(context.Background(), st, ids, []byte(text), nil)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("%q: %d hits (err %v), want %d", text, len(got), err, len(want))
+		}
+		if text == "redacted" && len(want) == 0 {
+			t.Error("no generated event has a redacted secret: the test shows nothing")
+		}
 	}
 }
