@@ -206,13 +206,13 @@ func rebuild(ctx context.Context, st *store.Store, v views.View, set *store.Set)
 		top = latencyTop
 	}
 	parts := min(runtime.GOMAXPROCS(0), int(set.GetCardinality()/rebuildChunk))
-	if parts > 1 && v != views.ViewLatency {
+	if parts > 1 && v != views.ViewLatency && v != views.ViewDenials {
 		return rebuildParallel(ctx, st, v, set, parts)
 	}
 	return rebuildRange(ctx, st, v, top, set)
 }
 
-// rebuildParallel builds a grouped or denials view's aggregate over parts contiguous
+// rebuildParallel builds a grouped view's aggregate over parts contiguous
 // parts of set at once, then merges them: a zoom on a grouped tab rebuilds
 // over most of the requests.
 func rebuildParallel(ctx context.Context, st *store.Store, v views.View, set *store.Set, parts int) (*views.Aggregate, error) {

@@ -153,7 +153,7 @@ func TestComputeAfterRetention(t *testing.T) {
 func TestParallelRebuildMatchesSerial(t *testing.T) {
 	st := genStore(t, 3000)
 	set := st.Requests()
-	for _, v := range []views.View{views.ViewUsers, views.ViewVerbs, views.ViewResources, views.ViewCodes, views.ViewDenials} {
+	for _, v := range []views.View{views.ViewUsers, views.ViewVerbs, views.ViewResources, views.ViewCodes} {
 		want, err := rebuildRange(context.Background(), st, v, 0, set)
 		if err != nil {
 			t.Fatal(err)
@@ -168,7 +168,7 @@ func TestParallelRebuildMatchesSerial(t *testing.T) {
 			}
 		}
 	}
-	if a, _ := views.NewAggregate(views.ViewLatency, 0); a.Merge(a) {
-		t.Error("latency claimed to merge")
+	if a, _ := views.NewAggregate(views.ViewDenials, 0); a.Merge(a) {
+		t.Error("denials claimed to merge")
 	}
 }

@@ -423,24 +423,11 @@ func (a *Aggregate) denialTable() *Table {
 }
 
 // Merge folds b, built over other requests, into a and reports whether it
-// could: grouped views and denials merge, latency does not (it ranks
-// across its requests). b must not be used afterwards. It lets a rebuild over many
+// could: only grouped views merge (denials and latency rank across their
+// requests). b must not be used afterwards. It lets a rebuild over many
 // requests run on several cores.
 func (a *Aggregate) Merge(b *Aggregate) bool {
-	if a.view != b.view {
-		return false
-	}
-	if a.denials != nil {
-		for k, bd := range b.denials {
-			if d := a.denials[k]; d == nil {
-				a.denials[k] = bd
-			} else {
-				d.merge(bd)
-			}
-		}
-		return true
-	}
-	if a.groups == nil {
+	if a.groups == nil || b.groups == nil || a.view != b.view {
 		return false
 	}
 	a.total += b.total
@@ -457,19 +444,4 @@ func (a *Aggregate) Merge(b *Aggregate) bool {
 		g.addLat = append(g.addLat, bg.lat...)
 	}
 	return true
-}
-
-// merge folds b, the same row over other requests, into d as addDenial
-// would have.
-func (d *denialAgg) merge(b *denialAgg) {
-	d.count += b.count
-	switch {
-	case b.first.Before(d.first):
-		d.first, d.firstN = b.first, b.firstN
-	case b.first.Equal(d.first):
-		d.firstN += b.firstN
-	}
-	if b.last.After(d.last) || b.last.Equal(d.last) && b.lastID > d.lastID {
-		d.last, d.lastID, d.kind, d.reason = b.last, b.lastID, b.kind, b.reason
-	}
 }
