@@ -2,9 +2,6 @@ package tui
 
 import (
 	"context"
-	"fmt"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -205,50 +202,6 @@ func rebuild(ctx context.Context, st *store.Store, v views.View, set *store.Set)
 	if v == views.ViewLatency {
 		top = latencyTop
 	}
-	parts := min(runtime.GOMAXPROCS(0), int(set.GetCardinality()/rebuildChunk))
-	if parts > 1 && v != views.ViewLatency && v != views.ViewDenials {
-		return rebuildParallel(ctx, st, v, set, parts)
-	}
-	return rebuildRange(ctx, st, v, top, set)
-}
-
-// rebuildParallel builds a grouped view's aggregate over parts contiguous
-// parts of set at once, then merges them: a zoom on a grouped tab rebuilds
-// over most of the requests.
-func rebuildParallel(ctx context.Context, st *store.Store, v views.View, set *store.Set, parts int) (*views.Aggregate, error) {
-	aggs := make([]*views.Aggregate, parts)
-	errs := make([]error, parts)
-	card := set.GetCardinality()
-	var wg sync.WaitGroup
-	for p := range parts {
-		lo, hi := card*uint64(p)/uint64(parts), card*uint64(p+1)/uint64(parts)
-		from, _ := set.Select(uint32(lo))
-		part := set.Clone()
-		part.RemoveRange(0, uint64(from))
-		if hi < card {
-			to, _ := set.Select(uint32(hi))
-			part.RemoveRange(uint64(to), uint64(1)<<32)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			aggs[p], errs[p] = rebuildRange(ctx, st, v, 0, part)
-		}()
-	}
-	wg.Wait()
-	for p := range parts {
-		if errs[p] != nil {
-			return nil, errs[p]
-		}
-		if p > 0 && !aggs[0].Merge(aggs[p]) {
-			return nil, fmt.Errorf("view %s: aggregates do not merge", v)
-		}
-	}
-	return aggs[0], nil
-}
-
-// rebuildRange builds view v's aggregate over set on this goroutine.
-func rebuildRange(ctx context.Context, st *store.Store, v views.View, top int, set *store.Set) (*views.Aggregate, error) {
 	a, err := views.NewAggregate(v, top)
 	if err != nil {
 		return nil, err

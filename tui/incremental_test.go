@@ -11,7 +11,6 @@ import (
 	"github.com/kaudit/kaudit/gen"
 	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
-	"github.com/kaudit/kaudit/views"
 )
 
 // stagedLines is n generated events as lines in arrival order, half of the
@@ -145,30 +144,5 @@ func TestComputeAfterRetention(t *testing.T) {
 	}
 	if after.events != 500 || after.evicted != 2<<16 {
 		t.Errorf("header counts %d events, %d evicted; want 500 and %d", after.events, after.evicted, 2<<16)
-	}
-}
-
-// TestParallelRebuildMatchesSerial: a grouped view built in parts and
-// merged writes the table one pass writes.
-func TestParallelRebuildMatchesSerial(t *testing.T) {
-	st := genStore(t, 3000)
-	set := st.Requests()
-	for _, v := range []views.View{views.ViewUsers, views.ViewVerbs, views.ViewResources, views.ViewCodes} {
-		want, err := rebuildRange(context.Background(), st, v, 0, set)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, parts := range []int{2, 3} {
-			got, err := rebuildParallel(context.Background(), st, v, set, parts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if g, w := got.Table(), want.Table(); len(w.Rows) < 2 || !reflect.DeepEqual(g.Rows, w.Rows) {
-				t.Errorf("%s in %d parts: %d rows differ from %d serial rows", v, parts, len(g.Rows), len(w.Rows))
-			}
-		}
-	}
-	if a, _ := views.NewAggregate(views.ViewDenials, 0); a.Merge(a) {
-		t.Error("denials claimed to merge")
 	}
 }

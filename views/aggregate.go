@@ -421,27 +421,3 @@ func (a *Aggregate) denialTable() *Table {
 	}
 	return t
 }
-
-// Merge folds b, built over other requests, into a and reports whether it
-// could: only grouped views merge (denials and latency rank across their
-// requests). b must not be used afterwards. It lets a rebuild over many
-// requests run on several cores.
-func (a *Aggregate) Merge(b *Aggregate) bool {
-	if a.groups == nil || b.groups == nil || a.view != b.view {
-		return false
-	}
-	a.total += b.total
-	for k, bg := range b.groups {
-		g := a.groups[k]
-		if g == nil {
-			a.groups[k] = bg
-			continue
-		}
-		bg.flush()
-		g.requests += bg.requests
-		g.denied += bg.denied
-		g.errors5x += bg.errors5x
-		g.addLat = append(g.addLat, bg.lat...)
-	}
-	return true
-}
