@@ -1,0 +1,128 @@
+package tui
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kaudit/kaudit/store"
+)
+
+// Detection is one rule's hit on one stored event, as the browser shows
+// it. cmd/kaudit turns package detect's hits into these (tui does not
+// import detect).
+type Detection struct {
+	Rule, Severity string
+	ID             store.ID
+	Time           time.Time
+}
+
+// DetectionLog collects hits as the writer finds them (--detect) and
+// hands the browser snapshots of them.
+//
+// Goroutines: the writer calls Add; the UI's event loop calls Snapshot. A
+// mutex orders them; a snapshot is never written after it is returned
+// (Add replaces the ID set rather than changing it, and appends only past
+// the length a snapshot has).
+type DetectionLog struct {
+	mu   sync.Mutex
+	hits []Detection
+	ids  *store.Set
+}
+
+// NewDetectionLog returns an empty log.
+func NewDetectionLog() *DetectionLog { return &DetectionLog{ids: &store.Set{}} }
+
+// Add records hits.
+func (l *DetectionLog) Add(hits []Detection) {
+	if len(hits) == 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ids := l.ids.Clone()
+	for _, h := range hits {
+		ids.Add(h.ID)
+	}
+	l.hits, l.ids = append(l.hits, hits...), ids
+}
+
+// Snapshot returns the hits so far and the set of their events; neither
+// may be changed by the caller.
+func (l *DetectionLog) Snapshot() ([]Detection, *store.Set) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.hits[:len(l.hits):len(l.hits)], l.ids
+}
+
+// markHit flags an event some rule fired on ("◆", readable without colour).
+const hitRune = "◆"
+
+// hitIDs is the set of events with hits (nil without --detect).
+func (m Model) hitIDs() *store.Set {
+	if m.detections == nil {
+		return nil
+	}
+	_, ids := m.detections.Snapshot()
+	return ids
+}
+
+// detectionSummary is one line per rule: how many hits, how severe, when
+// last, most severe and then most frequent first.
+type detectionSummary struct {
+	rule, severity string
+	count          int
+	last           time.Time
+}
+
+var severityRank = map[string]int{"critical": 4, "high": 3, "medium": 2, "low": 1}
+
+func summarizeDetections(hits []Detection) []detectionSummary {
+	idx := map[string]int{}
+	var out []detectionSummary
+	for _, h := range hits {
+		i, ok := idx[h.Rule]
+		if !ok {
+			i = len(out)
+			idx[h.Rule] = i
+			out = append(out, detectionSummary{rule: h.Rule, severity: h.Severity})
+		}
+		out[i].count++
+		if h.Time.After(out[i].last) {
+			out[i].last = h.Time
+		}
+	}
+	slices.SortFunc(out, func(a, b detectionSummary) int {
+		return cmp.Or(severityRank[b.severity]-severityRank[a.severity], b.count-a.count, strings.Compare(a.rule, b.rule))
+	})
+	return out
+}
+
+// detectionsText is the Detections pane (D): hits by rule.
+func detectionsText(hits []Detection, tf timeFormat) string {
+	var b strings.Builder
+	sums := summarizeDetections(hits)
+	fmt.Fprintf(&b, "Detections: %d hits of %d rules · %s marks their events in the Events tab · esc: back\n\n", len(hits), len(sums), hitRune)
+	if len(sums) == 0 {
+		b.WriteString("no hits yet\n")
+		return b.String()
+	}
+	w := len("RULE")
+	for _, s := range sums {
+		w = max(w, len(printable(s.rule)))
+	}
+	fmt.Fprintf(&b, "%-*s  %-8s  %6s  %s\n", w, "RULE", "SEVERITY", "COUNT", "LAST")
+	for _, s := range sums {
+		fmt.Fprintf(&b, "%-*s  %-8s  %6d  %s\n", w, printable(s.rule), printable(s.severity), s.count, tf.format(s.last))
+	}
+	return b.String()
+}
+
+// showDetections opens the Detections pane.
+func (m *Model) showDetections() {
+	hits, _ := m.detections.Snapshot()
+	m.show(paneDetections, detectionsText(hits, m.timeFormat()))
+}
