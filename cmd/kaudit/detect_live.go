@@ -25,8 +25,14 @@ type liveDetectFlags struct {
 }
 
 func (f *liveDetectFlags) register(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.only, "detect-only", false, "print detection hits (one JSON line each: rule, severity, technique, auditID, event) instead of events; with -o jsonl")
+	f.registerUI(cmd)
+}
+
+// registerUI registers --detect and the rule flags (replay has no
+// --detect-only: kaudit detect is its headless form).
+func (f *liveDetectFlags) registerUI(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.BoolVar(&f.only, "detect-only", false, "print detection hits (one JSON line each: rule, severity, technique, auditID, event) instead of events; with -o jsonl")
 	fl.BoolVar(&f.ui, "detect", false, "terminal UI: run the detection rules as events arrive, mark hits ◆ in the Events tab, D lists them by rule")
 	fl.StringArrayVar(&f.df.rulesDirs, "rules", nil, "with --detect or --detect-only: a directory of YAML rule files added to the built-in pack; repeatable")
 	fl.StringArrayVar(&f.df.suppress, "suppress", nil, "with --detect or --detect-only: a filter whose events are never hits; repeatable")

@@ -342,4 +342,7 @@ func TestDetectNeedsUI(t *testing.T) {
 	if code, _, _ := kaudit(t, "", "watch", "--detect", "-o", "jsonl", detectFixtures+"handmade/events.jsonl"); code != exitUsage {
 		t.Errorf("watch --detect -o jsonl: exit %d, want %d", code, exitUsage)
 	}
+	if code, _, _ := kaudit(t, "", "replay", "--detect", "-o", "jsonl", detectFixtures+"handmade/events.jsonl"); code != exitUsage {
+		t.Errorf("replay --detect -o jsonl: exit %d, want %d", code, exitUsage)
+	}
 }
