@@ -8,6 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -105,7 +108,7 @@ func summarizeDetections(hits []Detection) []detectionSummary {
 func detectionsText(hits []Detection, tf timeFormat) string {
 	var b strings.Builder
 	sums := summarizeDetections(hits)
-	fmt.Fprintf(&b, "Detections: %d hits of %d rules · %s marks their events in the Events tab · esc: back\n\n", len(hits), len(sums), hitRune)
+	fmt.Fprintf(&b, "Detections: %d hits of %d rules · %s marks them in Events · esc: back\n\n", len(hits), len(sums), hitRune)
 	if len(sums) == 0 {
 		b.WriteString("no hits yet\n")
 		return b.String()
@@ -114,9 +117,16 @@ func detectionsText(hits []Detection, tf timeFormat) string {
 	for _, s := range sums {
 		w = max(w, len(printable(s.rule)))
 	}
-	fmt.Fprintf(&b, "%-*s  %-8s  %6s  %s\n", w, "RULE", "SEVERITY", "COUNT", "LAST")
-	for _, s := range sums {
-		fmt.Fprintf(&b, "%-*s  %-8s  %6d  %s\n", w, printable(s.rule), printable(s.severity), s.count, tf.format(s.last))
+	fmt.Fprintf(&b, "   %-*s  %-8s  %6s  %s\n", w, "RULE", "SEVERITY", "COUNT", "LAST")
+	for i, s := range sums {
+		n := " "
+		if i < 9 {
+			n = fmt.Sprint(i + 1) // the key that drills into its hits
+		}
+		fmt.Fprintf(&b, "%s  %-*s  %-8s  %6d  %s\n", n, w, printable(s.rule), printable(s.severity), s.count, tf.format(s.last))
+	}
+	if len(sums) > 0 {
+		b.WriteString("\n1-9: the rule's events in the Events tab (its latest " + fmt.Sprint(maxDrillHits) + " hits)\n")
 	}
 	return b.String()
 }
@@ -125,4 +135,56 @@ func detectionsText(hits []Detection, tf timeFormat) string {
 func (m *Model) showDetections() {
 	hits, _ := m.detections.Snapshot()
 	m.show(paneDetections, detectionsText(hits, m.timeFormat()))
+}
+
+// maxDrillHits bounds a drill-down's filter: it names the hits' audit IDs,
+// and a filter of thousands of them would be unreadable in the bar.
+const maxDrillHits = 200
+
+// detectionsKey handles D, and 1-9 in the Detections pane: the Nth rule's
+// latest hits, as an auditid filter on the Events tab (esc comes back).
+func (m Model) detectionsKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
+	if m.detections == nil {
+		return m, nil, false
+	}
+	if m.over.pane == paneTable && key.Matches(k, m.keys.Detections) {
+		m.showDetections()
+		return m, nil, true
+	}
+	if m.over.pane != paneDetections || k.Type != tea.KeyRunes || len(k.Runes) != 1 || k.Runes[0] < '1' || k.Runes[0] > '9' {
+		return m, nil, false
+	}
+	hits, _ := m.detections.Snapshot()
+	sums := summarizeDetections(hits)
+	n := int(k.Runes[0] - '1')
+	if n >= len(sums) {
+		return m, nil, true
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for i := len(hits) - 1; i >= 0 && len(ids) < maxDrillHits; i-- {
+		if hits[i].Rule != sums[n].rule {
+			continue
+		}
+		// An ID needing quotes could not sit in a comma list: left out.
+		if id := m.st.Entry(hits[i].ID).AuditID; id != "" && quoteValue(id) == id && !strings.Contains(id, ",") && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		m.status.note = "its hits have no audit IDs to filter on"
+		return m, nil, true
+	}
+	m.over = overlay{}
+	m.back = append(m.back, backState{m.filter.String(), m.tab, m.cursor()})
+	m.fwd = nil
+	m.tables[m.tab].SetRows(nil, timeFormat{})
+	m.tab = tabEvents
+	m.tables[tabEvents].Reset()
+	m.follow = false
+	slices.Sort(ids)
+	nm, cmd := m.applyFilter("auditid:"+strings.Join(ids, ","), false)
+	nm.status.note = fmt.Sprintf("%s: %d of its %d hits", printable(sums[n].rule), len(ids), sums[n].count)
+	return nm, cmd, true
 }

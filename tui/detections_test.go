@@ -84,6 +84,18 @@ func TestDetectionsMarksAndPane(t *testing.T) {
 	if m.over.pane != paneTable {
 		t.Errorf("esc left pane %d open", m.over.pane)
 	}
+	// 1 in the pane drills into the first rule's hits: its two events.
+	m = drive(t, m, keys("D", "1")...)
+	if m.over.pane != paneTable || m.tab != tabEvents || !strings.HasPrefix(m.filter.String(), "auditid:") {
+		t.Fatalf("drill: pane %d tab %d filter %q", m.over.pane, m.tab, m.filter.String())
+	}
+	if n := m.rowCount(); n != 2 {
+		t.Errorf("drill into exec-into-pod: %d rows, want 2:\n%s", n, m.View())
+	}
+	m = drive(t, m, keys("esc")...)
+	if m.filter.String() != "" || m.rowCount() != 2999 {
+		t.Errorf("esc after the drill: filter %q, %d rows", m.filter.String(), m.rowCount())
+	}
 }
 
 // Without --detect, D does nothing and nothing is marked.

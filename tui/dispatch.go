@@ -52,9 +52,8 @@ func (m Model) onKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	if nm, cmd, ok := m.historyKey(k); ok {
 		return nm, cmd
 	}
-	if m.detections != nil && m.over.pane == paneTable && key.Matches(k, m.keys.Detections) {
-		m.showDetections()
-		return m, nil
+	if nm, cmd, ok := m.detectionsKey(k); ok {
+		return nm, cmd
 	}
 	nm, cmd, ok := m.secretsKey(k)
 	if m = nm; ok {
