@@ -65,6 +65,9 @@ func TestDetectionsMarksAndPane(t *testing.T) {
 			marked++
 		}
 	}
+	if !strings.Contains(lines[2], hitRune+" 3 ") || !strings.HasPrefix(lines[2], hitRune) {
+		t.Errorf("the timeline's marker row lacks the hits: %q", lines[2])
+	}
 	if marked != 3 {
 		t.Errorf("%d rows marked %s, want 3:\n%s", marked, hitRune, m.View())
 	}
