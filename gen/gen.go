@@ -6,7 +6,7 @@
 // The simulated cluster has control-plane components, kubelets, in-cluster
 // service accounts and a few humans, chosen Zipf-style. About 98 % of the
 // events are at level Metadata; pod writes are logged at RequestResponse with
-// multi-KB bodies (the policy of ../shared/realcluster/policy-datadog-fixed.yaml
+// multi-KB bodies (the policy of scripts/realcluster/policy-datadog-fixed.yaml
 // plus health endpoints). get/list/watch dominate; ~2 % of requests are RBAC
 // denials (403 with authorization.k8s.io/decision "forbid"); some 401, 404,
 // 409, 422, 429, 500 and 503. Latencies are lognormal with a seconds-long tail;

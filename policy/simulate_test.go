@@ -39,7 +39,7 @@ func replay(t testing.TB, paths ...string) (*Simulator, map[KeyCount]int64) {
 	return sim, counts
 }
 
-// workloadUsers are the users of ../shared/realcluster/workload.sh whose
+// workloadUsers are the users of scripts/realcluster/workload.sh whose
 // traffic is the same in every run.
 var workloadUsers = map[string]bool{"alice": true, "bob": true, "carol": true, "system:serviceaccount:ci:ci-bot": true, "admin": true}
 

@@ -1,4 +1,4 @@
-// Package query turns filter text into a compiled Filter (DESIGN.md §4).
+// Package query turns filter text into a compiled Filter (the filter language: README, "Filters").
 //
 // The text is either quick terms (user:alice verb:delete,patch -ns:kube-*
 // latency>1s denied …) or a jq program. Compile parses it and plans it into

@@ -12,7 +12,7 @@ import (
 	"github.com/kaudit/kaudit/store"
 )
 
-// Filter is a compiled filter (DESIGN.md §4): quick terms or a jq program,
+// Filter is a compiled filter (the filter language: README, "Filters"): quick terms or a jq program,
 // planned into postings operations, column scans and, for what is left, a
 // gojq program run only on the events that remain.
 //

@@ -10,7 +10,7 @@ import (
 	"github.com/kaudit/kaudit/store"
 )
 
-// Quick terms (DESIGN.md §4): space-separated, ANDed.
+// Quick terms (README, "Filters"): space-separated, ANDed.
 //
 //	user:alice              see below
 //	verb:delete,patch       a comma means OR within a key

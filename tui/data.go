@@ -14,7 +14,7 @@ import (
 
 // Signal tells the UI that the store changed. It is a channel of capacity
 // one: the writer's Notify never blocks, and any number of appends between
-// two looks by the UI collapse into one wake-up (DESIGN.md §2).
+// two looks by the UI collapse into one wake-up (docs/ARCHITECTURE.md).
 //
 // Goroutines: the single store writer calls Notify; the UI's listening Cmd
 // receives.

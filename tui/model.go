@@ -1,8 +1,8 @@
 // Package tui is kaudit's terminal browser: tabs of views over a live
 // store, a filter bar, drill-down and an event detail page. It is the only
-// package that imports bubbletea, bubbles and lipgloss (DESIGN.md §1).
+// package that imports bubbletea, bubbles and lipgloss (docs/ARCHITECTURE.md).
 //
-// Data flow (DESIGN.md §2): the store's writer calls Signal.Notify; one
+// Data flow (docs/ARCHITECTURE.md): the store's writer calls Signal.Notify; one
 // re-armed listening Cmd turns that into changedMsgs; the model applies
 // new data at most once per applyEvery (an apply is a background
 // computation that folds only the new requests into the filter's result

@@ -107,7 +107,7 @@ func writeGzip(t *testing.T, path string, data []byte) {
 
 // TestBadInput: every kind of bad input is one warning naming file:line, a
 // summary counts them, good events are kept, and the exit code follows
-// DESIGN.md §3.
+// the CLI contract (README, "Usage").
 func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
 	good, err := os.ReadFile(fixtures + "sysdig-aks-eventhubs-records.unwrapped.jsonl")

@@ -14,7 +14,7 @@ import (
 	"github.com/kaudit/kaudit/termsafe"
 )
 
-// Exit codes (DESIGN.md §3).
+// Exit codes (the CLI contract: README, "Usage").
 const (
 	exitOK       = 0 // success
 	exitError    = 1 // runtime error, or no input could be read at all
