@@ -16,10 +16,6 @@ func clientTLS(t *testing.T, ca *testCA, certPEM, keyPEM []byte) *tls.Config {
 	return ca.Client(t, certPEM, keyPEM)
 }
 
-func writePEM(t *testing.T, dir, name string, data []byte) string {
-	return testpki.WritePEM(t, dir, name, data)
-}
-
 // testPKI is the shared throw-away PKI written as files (internal/testpki).
 type testPKI = testpki.Files
 
