@@ -99,12 +99,12 @@ func TestE2ERealAPIServer(t *testing.T) {
 	fixed := filepath.Join(rc, "policy-datadog-fixed.yaml")
 	pki := newTestPKI(t, "kube-apiserver")
 	hookState, hookOut := t.TempDir(), filepath.Join(t.TempDir(), "webhook.jsonl")
-	srv := startServeProc(t, bin, hookOut, "--listen", "127.0.0.1:0", "--tls-cert", pki.serverCert, "--tls-key", pki.serverKey,
-		"--client-ca", pki.caFile, "--client-name", "kube-apiserver", "--spool", t.TempDir(), "--state-dir", hookState, "-o", "jsonl")
+	srv := startServeProc(t, bin, hookOut, "--listen", "127.0.0.1:0", "--tls-cert", pki.ServerCert, "--tls-key", pki.ServerKey,
+		"--client-ca", pki.CAFile, "--client-name", "kube-apiserver", "--spool", t.TempDir(), "--state-dir", hookState, "-o", "jsonl")
 	a := newAPIServer(t, rc, append(portsEnv(t),
 		"AUDIT_LOG_MAXSIZE=1", "AUDIT_LOG_MAXBACKUP=100", "AUDIT_LOG_COMPRESS=1", "AUDIT_POLICY=allstages",
 		"AUDIT_WEBHOOK_URL="+srv.url, "AUDIT_WEBHOOK_BATCH_MAX_WAIT=1s",
-		"AUDIT_WEBHOOK_CA="+pki.caFile, "AUDIT_WEBHOOK_CLIENT_CERT="+pki.clientCert, "AUDIT_WEBHOOK_CLIENT_KEY="+pki.clientKey)...)
+		"AUDIT_WEBHOOK_CA="+pki.CAFile, "AUDIT_WEBHOOK_CLIENT_CERT="+pki.ClientCert, "AUDIT_WEBHOOK_CLIENT_KEY="+pki.ClientKey)...)
 	b := newAPIServer(t, rc, append(portsEnv(t),
 		"AUDIT_LOG_MAXSIZE=1", "AUDIT_LOG_MAXBACKUP=100", "AUDIT_LOG_COMPRESS=0", "AUDIT_POLICY="+fixed)...)
 	startAPIServers(t, a, b)

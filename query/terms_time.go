@@ -33,16 +33,16 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return t, nil
 	}
-	d, err := parseDays(s)
+	d, err := ParseDuration(s)
 	if err != nil || d < 0 {
 		return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time (2026-11-25T10:00:00Z) nor a duration (2h, 30m, 7d)", s)
 	}
 	return now.Add(-d), nil
 }
 
-// parseDays is time.ParseDuration that also takes whole days first
+// ParseDuration is time.ParseDuration that also takes whole days first
 // ("7d", "1d12h").
-func parseDays(s string) (time.Duration, error) {
+func ParseDuration(s string) (time.Duration, error) {
 	if days, rest, ok := strings.Cut(s, "d"); ok {
 		n, err := strconv.Atoi(days)
 		if err != nil || n < 0 {

@@ -27,6 +27,8 @@ type KeyMap struct {
 	Policy key.Binding
 	// With a history reader wired in: the object's history (H).
 	History key.Binding
+	// With --detect: the hits by rule (D).
+	Detections key.Binding
 	// Time: zoom the range in and out around the cursor's time, pick one
 	// on the sparkline (TimeRange, then BrushKeyMap).
 	ZoomIn, ZoomOut, TimeRange key.Binding
@@ -68,6 +70,7 @@ func DefaultKeyMap() KeyMap {
 		WriteYAML:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write YAML")),
 		Policy:       key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "policy sim")),
 		History:      key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "object history")),
+		Detections:   key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "detections")),
 
 		ZoomIn:    key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "zoom in")),
 		ZoomOut:   key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "zoom out")),
@@ -99,7 +102,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		append(k.Table.FullHelp()[0], k.NextTab, k.PrevTab, tabs),
 		{k.Filter, k.Find, k.FindNext, k.FindPrev, k.Open, k.Back, k.Forward, k.Sort, k.SortDir, k.ZoomIn, k.ZoomOut, k.TimeRange},
-		{k.PrevEvent, k.NextEvent, k.Wrap, k.Left, k.Copy, k.ShowSecrets, k.Write, k.SelectDenial, k.SuggestRBAC, k.Follow, k.Pause, k.Problems, k.Policy, k.History, k.Help, k.Suspend, k.Quit},
+		{k.PrevEvent, k.NextEvent, k.Wrap, k.Left, k.Copy, k.ShowSecrets, k.Write, k.SelectDenial, k.SuggestRBAC, k.Follow, k.Pause, k.Problems, k.Policy, k.History, k.Detections, k.Help, k.Suspend, k.Quit},
 	}
 }
 

@@ -82,6 +82,9 @@ type Options struct {
 	// History, when set, lets H show the history of the object behind
 	// the cursor's event: see history.go.
 	History HistoryFunc
+	// Detections, when set (--detect), marks hits in the Events tab (◆)
+	// and lets D show them by rule: see detections.go.
+	Detections *DetectionLog
 }
 
 // backState is where esc returns to after a drill-down.
@@ -116,14 +119,15 @@ type Model struct {
 	brush  brush  // t: a range being picked on the sparkline
 	find   finder // F: find in view
 
-	work    work        // the current tab's result, computed in the background (apply.go)
-	res     resultMsg   // the last result applied
-	evsort  eventSort   // the Events tab sorted by a column (sort.go)
-	sim     simulation  // P: an audit policy simulated over the filter (policy.go)
-	history HistoryFunc // H: the object's history (history.go)
-	rbac    rbacState   // the Denials tab's selection and suggestion (rbac.go)
-	hdr     header      // what the status line shows about the input
-	status  status
+	work       work          // the current tab's result, computed in the background (apply.go)
+	res        resultMsg     // the last result applied
+	evsort     eventSort     // the Events tab sorted by a column (sort.go)
+	sim        simulation    // P: an audit policy simulated over the filter (policy.go)
+	history    HistoryFunc   // H: the object's history (history.go)
+	detections *DetectionLog // --detect's hits (detections.go); nil without
+	rbac       rbacState     // the Denials tab's selection and suggestion (rbac.go)
+	hdr        header        // what the status line shows about the input
+	status     status
 
 	paused, follow bool
 	nowrap         bool               // the event page scrolls sideways instead of wrapping (W)
@@ -207,6 +211,7 @@ func New(o Options) Model {
 	m.keys.WriteYAML.SetEnabled(o.Suggest != nil)
 	m.keys.Policy.SetEnabled(o.Policy != nil)
 	m.history = o.History
+	m.detections = o.Detections
 	m.keys.History.SetEnabled(o.History != nil)
 	for i := range m.tables {
 		m.tables[i] = newTable(withTableKeys(m.keys.Table), withTableSize(m.width, m.bodyHeight()))
@@ -380,7 +385,7 @@ func (m Model) rows() rows {
 	}
 	if m.tab == tabEvents {
 		s := m.tables[tabEvents].Sort()
-		r := eventRows{st: m.st, set: m.res.set, reverse: s.desc, sources: len(m.st.Values(store.FieldSource)) > 1}
+		r := eventRows{st: m.st, set: m.res.set, reverse: s.desc, sources: len(m.st.Values(store.FieldSource)) > 1, hits: m.hitIDs()}
 		if o := m.evsort.order; o != nil && s.col >= 0 && o.filter == m.filter {
 			r.order = o.ids
 		}

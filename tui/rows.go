@@ -19,6 +19,7 @@ const (
 	markDenied        // refused: "✗" and red
 	mark5xx           // server error: "!" and yellow
 	markSelected      // a selected denial: "●" and red
+	markHit           // a detection rule fired on it (--detect): "◆"
 )
 
 // rows is what the table renders: only rows [from, from+n) are ever asked
@@ -39,6 +40,7 @@ type eventRows struct {
 	reverse bool       // newest first, or the sort descending
 	order   []store.ID // sorted by a column (nil: input order)
 	sources bool       // events come from more than one source: a SOURCE column
+	hits    *store.Set // events a detection rule fired on (nil: --detect is off)
 }
 
 var eventColumns = []views.Column{
@@ -108,7 +110,11 @@ func (r eventRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
 		if r.sources {
 			cells[len(cells)-1] = append(cells[len(cells)-1], printable(orDash(e.Source)))
 		}
-		marks = append(marks, markOf(e.Denied, e.Code))
+		mk := markOf(e.Denied, e.Code)
+		if mk == markNone && r.hits != nil && r.hits.Contains(id) {
+			mk = markHit
+		}
+		marks = append(marks, mk)
 	}
 	return cells, marks
 }

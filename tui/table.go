@@ -257,6 +257,8 @@ func renderTable(r rows, offset, cursor, width, height int, tf timeFormat, grown
 			mk, line = "!", style5xx.Render(line)
 		case markSelected:
 			mk, line = "●", styleDenied.Render(line)
+		case markHit:
+			mk, line = hitRune, style5xx.Render(line)
 		}
 		if offset+i == cursor {
 			line = styleSelected.Render(line)

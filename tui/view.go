@@ -287,7 +287,7 @@ func (m Model) sparkline() (spark, marks string) {
 		case markDenied:
 			b.WriteString(styleDenied.Render(string(run)))
 			mk.WriteString(styleDenied.Render(string(mrk)))
-		case mark5xx:
+		case mark5xx, markHit:
 			b.WriteString(style5xx.Render(string(run)))
 			mk.WriteString(style5xx.Render(string(mrk)))
 		default:
@@ -296,6 +296,7 @@ func (m Model) sparkline() (spark, marks string) {
 		}
 		run, mrk = run[:0], mrk[:0]
 	}
+	hitAt, nhits := m.hitBuckets(len(h.counts))
 	for i, c := range h.counts[:min(len(h.counts), m.sparkWidth())] {
 		r := sparkRunes[0]
 		if c > 0 {
@@ -303,6 +304,8 @@ func (m Model) sparkline() (spark, marks string) {
 		}
 		k, marker := markNone, ' '
 		switch {
+		case i < len(hitAt) && hitAt[i]:
+			k, marker = markHit, '◆'
 		case h.denied[i] > 0:
 			k, marker = markDenied, '✗'
 		case h.errors[i] > 0:
@@ -316,6 +319,9 @@ func (m Model) sparkline() (spark, marks string) {
 	}
 	flush()
 	fmt.Fprintf(&b, " peak %d", peak)
+	if nhits > 0 {
+		fmt.Fprintf(&mk, " ◆ %d", nhits)
+	}
 	fmt.Fprintf(&mk, " ✗ %d denied, ! %d 5xx", denied, errs)
 	return b.String(), mk.String()
 }

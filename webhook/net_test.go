@@ -24,10 +24,10 @@ import (
 func TestWebhookAuth(t *testing.T) {
 	dir := t.TempDir()
 	ca, other := newTestCA(t, "kaudit-test-ca"), newTestCA(t, "someone-else")
-	srvCert, srvKey := ca.issue(t, "kaudit", true)
-	apiCert, apiKey := ca.issue(t, "kube-apiserver", false)
-	strayCert, strayKey := ca.issue(t, "stranger", false)
-	foreignCert, foreignKey := other.issue(t, "kube-apiserver", false)
+	srvCert, srvKey := ca.Issue(t, "kaudit", true)
+	apiCert, apiKey := ca.Issue(t, "kube-apiserver", false)
+	strayCert, strayKey := ca.Issue(t, "stranger", false)
+	foreignCert, foreignKey := other.Issue(t, "kube-apiserver", false)
 	tlsCfg, err := ServerTLS(writePEM(t, dir, "srv.crt", srvCert), writePEM(t, dir, "srv.key", srvKey), writePEM(t, dir, "ca.crt", ca.PEM))
 	if err != nil {
 		t.Fatal(err)

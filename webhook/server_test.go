@@ -17,7 +17,7 @@ import (
 func TestServerServe(t *testing.T) {
 	dir, state := t.TempDir(), t.TempDir()
 	ca := newTestCA(t, "kaudit-test-ca")
-	srvCert, srvKey := ca.issue(t, "127.0.0.1", true)
+	srvCert, srvKey := ca.Issue(t, "127.0.0.1", true)
 	s, err := NewServer(Config{
 		CertFile:   writePEM(t, dir, "srv.crt", srvCert),
 		KeyFile:    writePEM(t, dir, "srv.key", srvKey),

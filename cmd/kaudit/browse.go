@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/kaudit/kaudit/detect"
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
@@ -32,6 +33,12 @@ type feed struct {
 	// health, once set, tells whether positions are being saved (the header
 	// says so when they are not).
 	health func() (ingest.Health, bool)
+
+	// With --detect: the writer evaluates the rules over each batch
+	// (detect, nil without) and the UI reads the hits from detections.
+	detect     func()
+	detections *tui.DetectionLog
+	detectErr  string // the first failed evaluation, printed after the UI
 }
 
 // maxKeptProblems bounds what feed keeps for after the TUI; the count
@@ -53,6 +60,9 @@ func (f *feed) noted(b ingest.Batch) {
 	f.prog.Bytes = total
 	f.prog.Events += int64(len(b.Events))
 	f.mu.Unlock()
+	if f.detect != nil {
+		f.detect() // before the UI wakes, so that it sees the batch's hits
+	}
 	f.sig.Notify()
 }
 
@@ -105,11 +115,14 @@ func (f *feed) watchHealth(health func() (ingest.Health, bool)) {
 // browse runs the TUI over f until the user quits, then stops the writer
 // (cancel) and prints what the screen could not show: input problems.
 func browse(ctx context.Context, e *env, f *feed, filter *query.Filter, view views.View, cancel context.CancelFunc, writerDone <-chan struct{}) error {
-	opts := tui.Options{Store: f.st, Signal: f.sig, Progress: f.progress, Problems: f.problemList, Filter: filter, View: view, Suggest: suggestFor(f.st), Revoked: revokedFor(f.st), Policy: f.policy, History: historyFor}
+	opts := tui.Options{Store: f.st, Signal: f.sig, Progress: f.progress, Problems: f.problemList, Filter: filter, View: view, Suggest: suggestFor(f.st), Revoked: revokedFor(f.st), Policy: f.policy, History: historyFor, Detections: f.detections}
 	err := tui.Run(ctx, opts, e.stdin, e.stdout)
 	cancel()
 	<-writerDone
 	f.printProblems(e.stderr)
+	if f.detectErr != "" {
+		fmt.Fprintf(e.stderr, "kaudit: --detect: %s\n", f.detectErr)
+	}
 	return err
 }
 
@@ -130,4 +143,29 @@ func (f *feed) printProblems(w io.Writer) {
 	if n > len(problems) {
 		fmt.Fprintf(w, "kaudit: %d more problems not listed\n", n-len(problems))
 	}
+}
+
+// detectWith makes the writer run live over each stored batch; the hits go
+// to the UI through f.detections. Called before the writer starts.
+func (f *feed) detectWith(ctx context.Context, live *detect.Live) {
+	f.detections = tui.NewDetectionLog()
+	f.detect = func() {
+		hits, err := live.Eval(ctx, f.st)
+		if err != nil {
+			if f.detectErr == "" && ctx.Err() == nil {
+				f.detectErr = err.Error() // read after the writer is done
+			}
+			return
+		}
+		f.detections.Add(uiDetections(f.st, hits))
+	}
+}
+
+// uiDetections are hits as the UI shows them.
+func uiDetections(st *store.Store, hits []detect.Hit) []tui.Detection {
+	out := make([]tui.Detection, len(hits))
+	for i, h := range hits {
+		out[i] = tui.Detection{Rule: h.Rule.Name, Severity: h.Rule.Severity.String(), ID: h.ID, Time: st.Entry(h.ID).Time}
+	}
+	return out
 }

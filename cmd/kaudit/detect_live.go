@@ -20,15 +20,23 @@ import (
 // events.
 type liveDetectFlags struct {
 	only bool
+	ui   bool // --detect: the terminal UI marks hits and lists them (D)
 	df   detectFlags
 }
 
 func (f *liveDetectFlags) register(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.only, "detect-only", false, "print detection hits (one JSON line each: rule, severity, technique, auditID, event) instead of events; with -o jsonl")
+	f.registerUI(cmd)
+}
+
+// registerUI registers --detect and the rule flags (replay has no
+// --detect-only: kaudit detect is its headless form).
+func (f *liveDetectFlags) registerUI(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.BoolVar(&f.only, "detect-only", false, "print detection hits (one JSON line each: rule, severity, technique, auditID, event) instead of events; with -o jsonl")
-	fl.StringArrayVar(&f.df.rulesDirs, "rules", nil, "with --detect-only: a directory of YAML rule files added to the built-in pack; repeatable")
-	fl.StringArrayVar(&f.df.suppress, "suppress", nil, "with --detect-only: a filter whose events are never hits; repeatable")
-	fl.StringVar(&f.df.minSev, "severity", "info", "with --detect-only: report only rules of at least this severity")
+	fl.BoolVar(&f.ui, "detect", false, "terminal UI: run the detection rules as events arrive, mark hits ◆ in the Events tab, D lists them by rule")
+	fl.StringArrayVar(&f.df.rulesDirs, "rules", nil, "with --detect or --detect-only: a directory of YAML rule files added to the built-in pack; repeatable")
+	fl.StringArrayVar(&f.df.suppress, "suppress", nil, "with --detect or --detect-only: a filter whose events are never hits; repeatable")
+	fl.StringVar(&f.df.minSev, "severity", "info", "with --detect or --detect-only: report only rules of at least this severity")
 }
 
 // check refuses --detect-only with the terminal UI, another format or --jq.
@@ -36,6 +44,27 @@ func (f *liveDetectFlags) check(ui bool, format string, sel *selection) error {
 	if f.only && (ui || format != "jsonl" || sel.jq != nil) {
 		return usageError("--detect-only prints hits as JSON lines: it goes with -o jsonl, without --jq")
 	}
+	if f.ui && !ui {
+		return usageError("--detect marks hits in the terminal UI (-o tui); without it use --detect-only")
+	}
+	return nil
+}
+
+// attachUI makes fd's writer evaluate the rules over each stored batch
+// (with --detect) and hand the hits to the UI.
+func (f *liveDetectFlags) attachUI(ctx context.Context, fd *feed) error {
+	if !f.ui {
+		return nil
+	}
+	set, err := f.df.rules()
+	if err != nil {
+		return err
+	}
+	eng, err := detect.NewEngine(set, detect.Options{Extra: f.df.suppress})
+	if err != nil {
+		return usageError("%v", err)
+	}
+	fd.detectWith(ctx, eng.Live(fd.st))
 	return nil
 }
 

@@ -299,3 +299,50 @@ func TestWatchDetectOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestDetectUIFeed feeds batches through a --detect feed as the pipeline's
+// writer would: the UI's log gets the same hits as kaudit detect finds,
+// incrementally, before the UI is woken.
+func TestDetectUIFeed(t *testing.T) {
+	var f liveDetectFlags
+	f.ui, f.df.minSev = true, "medium"
+	fd := newLiveFeed("test", nil)
+	if err := f.attachUI(context.Background(), fd); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSpace(readTestFile(t, detectFixtures+"handmade/events.jsonl")), "\n")
+	half := len(lines) / 2
+	var after []int
+	for _, part := range [][]string{lines[:half], lines[half:]} {
+		r := &ingest.Replay{Paths: []string{"-"}, Stdin: strings.NewReader(strings.Join(part, ""))}
+		if _, err := r.Run(context.Background(), func(b ingest.Batch) error {
+			fd.st.Append(b.Events, b.Raw, b.Offsets)
+			fd.noted(b)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		hits, _ := fd.detections.Snapshot()
+		after = append(after, len(hits))
+	}
+	batch := detectJSONL(t, "--severity", "medium", detectFixtures+"handmade/events.jsonl")
+	hits, ids := fd.detections.Snapshot()
+	if len(hits) != len(batch) || fd.detectErr != "" || after[0] == 0 || after[0] >= after[1] {
+		t.Fatalf("UI log: %d hits (%v per half), batch: %d; err %q", len(hits), after, len(batch), fd.detectErr)
+	}
+	for _, h := range hits {
+		id := fd.st.Entry(h.ID).AuditID
+		if !has(batch, h.Rule, string(id)) || !ids.Contains(h.ID) {
+			t.Errorf("UI hit %s on %s: not in kaudit detect's output, or not marked", h.Rule, id)
+		}
+	}
+}
+
+func TestDetectNeedsUI(t *testing.T) {
+	if code, _, _ := kaudit(t, "", "watch", "--detect", "-o", "jsonl", detectFixtures+"handmade/events.jsonl"); code != exitUsage {
+		t.Errorf("watch --detect -o jsonl: exit %d, want %d", code, exitUsage)
+	}
+	if code, _, _ := kaudit(t, "", "replay", "--detect", "-o", "jsonl", detectFixtures+"handmade/events.jsonl"); code != exitUsage {
+		t.Errorf("replay --detect -o jsonl: exit %d, want %d", code, exitUsage)
+	}
+}

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -66,42 +63,17 @@ func (f *filterFlags) compile() (*selection, error) {
 	return sel, nil
 }
 
-// parseTimeFlag reads RFC 3339 (a date alone means its midnight UTC) or a
-// duration before now ("2h", "90m", "7d", "1d12h").
+// parseTimeFlag reads --since/--until as the since:/until: terms do
+// ("" is no bound).
 func parseTimeFlag(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
-	}
-	d, err := parseDuration(s)
-	if err != nil || d < 0 {
-		return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time (2026-11-25T10:00:00Z) nor a duration (2h, 30m, 7d)", s)
-	}
-	return now.Add(-d), nil
+	return query.ParseTime(s, now)
 }
 
-// parseDuration is time.ParseDuration that also takes whole days first
-// ("7d", "1d12h").
-func parseDuration(s string) (time.Duration, error) {
-	if days, rest, ok := strings.Cut(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n < 0 {
-			return 0, errors.New("bad days")
-		}
-		d := time.Duration(n) * 24 * time.Hour
-		if rest == "" {
-			return d, nil
-		}
-		r, err := time.ParseDuration(rest)
-		return d + r, err
-	}
-	return time.ParseDuration(s)
-}
+// parseDuration is time.ParseDuration that also takes whole days first.
+func parseDuration(s string) (time.Duration, error) { return query.ParseDuration(s) }
 
 // requests returns the requests tables count that the filter keeps.
 func (s *selection) requests(ctx context.Context, e *env, st *store.Store) (*store.Set, error) {

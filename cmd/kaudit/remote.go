@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -44,9 +45,13 @@ func remoteSource(e *env, paths []string, follow bool, history string, maxLine i
 
 // remoteBrowse is replay of ssh:// inputs in the terminal UI. What the
 // sessions say is told once the screen is restored.
-func remoteBrowse(ctx context.Context, e *env, src *remote.Source, paths []string, sel *selection, view views.View, pol tui.PolicyFunc, sinks *pipeline.Sinks) error {
+func remoteBrowse(ctx context.Context, e *env, src *remote.Source, paths []string, sel *selection, view views.View, pol tui.PolicyFunc, det *liveDetectFlags, sinks *pipeline.Sinks) error {
 	f := newFeed(strings.Join(paths, " "))
 	f.policy = pol
+	if err := det.attachUI(ctx, f); err != nil {
+		sinks.Close(io.Discard)
+		return err
+	}
 	f.prog.Loading = true
 	src.OnProblem = f.problem
 	defer holdWarnings(e, src)()

@@ -50,10 +50,14 @@ func joinViews() string { return strings.Join(viewNames(), ", ") }
 
 // replayBrowse is replay on a terminal: the TUI opens at once and the
 // tables fill while the pipeline loads the logs in the background.
-func replayBrowse(ctx context.Context, e *env, r *ingest.Replay, sel *selection, view views.View, pol tui.PolicyFunc, sinks *pipeline.Sinks) error {
+func replayBrowse(ctx context.Context, e *env, r *ingest.Replay, sel *selection, view views.View, pol tui.PolicyFunc, det *liveDetectFlags, sinks *pipeline.Sinks) error {
 	files, _ := ingest.ExpandPaths(r.Paths)
 	f := newFeed(strings.Join(r.Paths, " "))
 	f.policy = pol
+	if err := det.attachUI(ctx, f); err != nil {
+		sinks.Close(io.Discard)
+		return err
+	}
 	f.prog.Loading = true
 	for _, p := range files {
 		if fi, err := os.Stat(p); err == nil && p != "-" {
@@ -97,6 +101,7 @@ type replayFlags struct {
 	stateDir string
 	vl       vlogsFlags
 	sources  []string // --source NAME=PATH
+	det      liveDetectFlags
 }
 
 func newReplayCmd(e *env) *cobra.Command {
@@ -148,6 +153,7 @@ per host: cp1/ cp2/), else the file's name; filter on it with source:NAME.`,
 	cmd.Flags().Lookup("output").Usage = "output format: tui, table, jsonl or json (default: the terminal UI on a terminal, jsonl otherwise)"
 	rf.sel.register(cmd)
 	rf.fwd.register(cmd)
+	rf.det.registerUI(cmd)
 	rf.vl.register(cmd)
 	cmd.Flags().StringVar(&rf.stateDir, "state-dir", ingest.DefaultStateDir(), "where --forward's counters and dead-letter files are kept")
 	cmd.Flags().BoolVar(&rf.strict, "strict", false, "exit with status 3 when any input was skipped")
@@ -160,6 +166,9 @@ per host: cp1/ cp2/), else the file's name; filter on it with source:NAME.`,
 func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 	view, selected, ui, format, err := rf.out.parse(e, &rf.sel)
 	if err != nil {
+		return err
+	}
+	if err := rf.det.check(ui, format, selected); err != nil {
 		return err
 	}
 	var pol tui.PolicyFunc
@@ -193,6 +202,10 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 		vl.Progress = nil // the terminal UI shows its own
 		f := newFeed(paths[0])
 		f.policy, f.prog.Loading = pol, true
+		if err := rf.det.attachUI(ctx, f); err != nil {
+			sinks.Close(io.Discard)
+			return err
+		}
 		return runUI(ctx, e, f, pipeline.Config{Source: vl, Sinks: sinks, SourceDone: f.finish}, selected, view)
 	}
 	cfg := pipeline.Config{Sinks: sinks, Warn: e.stderr}
@@ -203,12 +216,12 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 			return err
 		}
 		if ui {
-			return remoteBrowse(ctx, e, src, paths, selected, view, pol, sinks)
+			return remoteBrowse(ctx, e, src, paths, selected, view, pol, &rf.det, sinks)
 		}
 		cfg.Source = src
 	}
 	if ui {
-		return replayBrowse(ctx, e, r, selected, view, pol, sinks)
+		return replayBrowse(ctx, e, r, selected, view, pol, &rf.det, sinks)
 	}
 	report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
 	var p *pipeline.Pipeline

@@ -176,6 +176,8 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 	streaming := false
 	if f == nil {
 		streaming, err = sf.det.streamTo(ctx, e, &cfg, sel, format, view)
+	} else {
+		err = sf.det.attachUI(ctx, f)
 	}
 	if err == nil {
 		err = keep.apply(&cfg, streaming)

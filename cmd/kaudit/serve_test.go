@@ -80,10 +80,10 @@ func TestServeUsage(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"--listen", "0.0.0.0:0"}, "not loopback"},
-		{[]string{"--listen", ":0", "--tls-cert", p.serverCert, "--tls-key", p.serverKey}, "not loopback"},
+		{[]string{"--listen", ":0", "--tls-cert", p.ServerCert, "--tls-key", p.ServerKey}, "not loopback"},
 		{[]string{"--listen", "10.1.2.3:0", "--token-file", "x"}, "in the clear"},
-		{[]string{"--tls-cert", p.serverCert}, "go together"},
-		{[]string{"--client-ca", p.caFile}, "needs --tls-cert"},
+		{[]string{"--tls-cert", p.ServerCert}, "go together"},
+		{[]string{"--client-ca", p.CAFile}, "needs --tls-cert"},
 		{[]string{"--client-name", "x"}, "needs --client-ca"},
 		{[]string{"--token-file", filepath.Join(t.TempDir(), "missing")}, "--token-file"},
 		{[]string{"--view", "users", "--jq", "."}, "--jq"},
@@ -146,13 +146,13 @@ func TestServeJSONL(t *testing.T) {
 func TestServeTLSClientCert(t *testing.T) {
 	p := newTestPKI(t, "kube-apiserver")
 	state := t.TempDir()
-	s := startServe(t, "-o", "jsonl", "--state-dir", state, "--listen", "127.0.0.1:0", "--tls-cert", p.serverCert, "--tls-key", p.serverKey,
-		"--client-ca", p.caFile, "--client-name", "kube-apiserver")
+	s := startServe(t, "-o", "jsonl", "--state-dir", state, "--listen", "127.0.0.1:0", "--tls-cert", p.ServerCert, "--tls-key", p.ServerKey,
+		"--client-ca", p.CAFile, "--client-name", "kube-apiserver")
 	if !strings.HasPrefix(s.url, "https://") {
 		t.Fatal(s.url)
 	}
-	with := &http.Client{Transport: &http.Transport{TLSClientConfig: clientTLS(t, p.ca, mustRead(t, p.clientCert), mustRead(t, p.clientKey))}}
-	without := &http.Client{Transport: &http.Transport{TLSClientConfig: clientTLS(t, p.ca, nil, nil)}}
+	with := &http.Client{Transport: &http.Transport{TLSClientConfig: clientTLS(t, p.CA, mustRead(t, p.ClientCert), mustRead(t, p.ClientKey))}}
+	without := &http.Client{Transport: &http.Transport{TLSClientConfig: clientTLS(t, p.CA, nil, nil)}}
 	body := eventListOf(evLine("00000000-0000-0000-0000-000000000001", "alice"))
 	if code := postTo(t, without, s.url, body); code != 401 {
 		t.Errorf("no certificate: %d", code)
@@ -166,8 +166,8 @@ func TestServeTLSClientCert(t *testing.T) {
 	}
 	// A certificate from another CA: the handshake fails, and is counted.
 	other := newTestCA(t, "someone-else")
-	oc, ok := other.issue(t, "kube-apiserver", false)
-	foreign := &http.Client{Transport: &http.Transport{TLSClientConfig: clientTLS(t, p.ca, oc, ok)}}
+	oc, ok := other.Issue(t, "kube-apiserver", false)
+	foreign := &http.Client{Transport: &http.Transport{TLSClientConfig: clientTLS(t, p.CA, oc, ok)}}
 	if _, err := foreign.Post(s.url, "application/json", strings.NewReader(body)); err == nil {
 		t.Error("a certificate from another CA was accepted")
 	}

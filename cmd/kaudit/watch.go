@@ -201,6 +201,10 @@ func (wf *watchFlags) run(ctx context.Context, e *env, paths ...string) error {
 			return err
 		}
 		f := newLiveFeed(path, pol)
+		if err := wf.det.attachUI(ctx, f); err != nil {
+			cfg.Sinks.Close(io.Discard)
+			return err
+		}
 		onProblem(f.problem)
 		return runUI(ctx, e, f, cfg, selected, view)
 	}
