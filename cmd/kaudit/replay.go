@@ -177,36 +177,24 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 			return err
 		}
 	}
+	r, err := rf.replayer(e, paths)
+	if err != nil {
+		return err
+	}
 	sinks, err := rf.fwd.open(rf.stateDir)
 	if err != nil {
 		return err
 	}
 	vl, err := rf.vl.source(e, paths, selected)
+	if err == nil && vl != nil && len(rf.sources) > 0 {
+		err = usageError("a vlogs:// address is read alone, not with --source")
+	}
 	if err != nil {
 		sinks.Close(e.stderr)
 		return err
 	}
-	r := &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: rf.maxLine}
-	if vl != nil && len(rf.sources) > 0 {
-		sinks.Close(e.stderr)
-		return usageError("a vlogs:// address is read alone, not with --source")
-	}
-	for _, v := range rf.sources {
-		src, ok := ingest.ParseSource(v)
-		if !ok {
-			return usageError("--source %q: want NAME=PATH", v)
-		}
-		r.Sources = append(r.Sources, src)
-	}
 	if ui && vl != nil {
-		vl.Progress = nil // the terminal UI shows its own
-		f := newFeed(paths[0])
-		f.policy, f.prog.Loading = pol, true
-		if err := rf.det.attachUI(ctx, f); err != nil {
-			sinks.Close(io.Discard)
-			return err
-		}
-		return runUI(ctx, e, f, pipeline.Config{Source: vl, Sinks: sinks, SourceDone: f.finish}, selected, view)
+		return rf.browseVlogs(ctx, e, vl, paths[0], selected, view, pol, sinks)
 	}
 	cfg := pipeline.Config{Sinks: sinks, Warn: e.stderr}
 	if len(paths) > 0 && remote.IsURL(paths[0]) {
@@ -223,9 +211,40 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 	if ui {
 		return replayBrowse(ctx, e, r, selected, view, pol, &rf.det, sinks)
 	}
+	return rf.print(ctx, e, cfg, r, vl, selected, view, format)
+}
+
+// replayer is the reader of paths, with the --source names.
+func (rf *replayFlags) replayer(e *env, paths []string) (*ingest.Replay, error) {
+	r := &ingest.Replay{Paths: paths, Stdin: e.stdin, MaxLine: rf.maxLine}
+	for _, v := range rf.sources {
+		src, ok := ingest.ParseSource(v)
+		if !ok {
+			return nil, usageError("--source %q: want NAME=PATH", v)
+		}
+		r.Sources = append(r.Sources, src)
+	}
+	return r, nil
+}
+
+// browseVlogs opens the terminal UI over what VictoriaLogs answers.
+func (rf *replayFlags) browseVlogs(ctx context.Context, e *env, vl *vlogs.Source, name string, selected *selection, view views.View, pol tui.PolicyFunc, sinks *pipeline.Sinks) error {
+	vl.Progress = nil // the terminal UI shows its own
+	f := newFeed(name)
+	f.policy, f.prog.Loading = pol, true
+	if err := rf.det.attachUI(ctx, f); err != nil {
+		sinks.Close(io.Discard)
+		return err
+	}
+	return runUI(ctx, e, f, pipeline.Config{Source: vl, Sinks: sinks, SourceDone: f.finish}, selected, view)
+}
+
+// print loads everything (from vl when reading VictoriaLogs back, else
+// through r or cfg's own source), then prints the view or --jq's outputs.
+func (rf *replayFlags) print(ctx context.Context, e *env, cfg pipeline.Config, r *ingest.Replay, vl *vlogs.Source, selected *selection, view views.View, format string) error {
 	report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
 	var p *pipeline.Pipeline
-	var partial error // a partial VictoriaLogs answer: the view is printed, then the error
+	var err, partial error // partial: a partial VictoriaLogs answer; the view is printed, then the error
 	var late int
 	if vl != nil {
 		p, err = replayVlogs(ctx, vl, cfg)
