@@ -136,7 +136,6 @@ func (wf *watchFlags) register(cmd *cobra.Command) {
 // run follows path (or several ssh:// hosts) until interrupted (or the
 // TUI quits).
 func (wf *watchFlags) run(ctx context.Context, e *env, paths ...string) error {
-	path := paths[0]
 	view, selected, ui, format, err := wf.out.parse(e, &wf.sel)
 	if err != nil {
 		return err
@@ -155,28 +154,11 @@ func (wf *watchFlags) run(ctx context.Context, e *env, paths ...string) error {
 	if err := wf.det.check(ui, format, selected); err != nil {
 		return err
 	}
-	tail := &ingest.Tail{Path: path, History: hist, MaxLine: wf.maxLine, Poll: watchPoll}
-	cfg := pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr, SourceName: hostSource(path)}
-	onProblem := func(f func(ingest.Problem)) { tail.OnProblem = f }
-	if vt, err := wf.vl.follow(e, path, selected, hist); err != nil {
+	cfg, onProblem, path, release, err := wf.source(e, paths, selected, hist, stateDir, ui)
+	if err != nil {
 		return err
-	} else if vt != nil {
-		// VictoriaLogs' live tail keeps no position; each event's source
-		// is the cluster/host that forwarded it.
-		cfg.Source, cfg.StateDir, cfg.SourceName = vt, "", ""
-	} else if remote.IsURL(path) {
-		src, err := remoteSource(e, paths, true, wf.history, wf.maxLine)
-		if err != nil {
-			return err
-		}
-		// Positions are the remote side's: a restart follows from --history again.
-		cfg.Source, cfg.StateDir, cfg.SourceName = src, "", ""
-		onProblem = func(f func(ingest.Problem)) { src.OnProblem = f }
-		path = strings.Join(paths, " ")
-		if ui {
-			defer holdWarnings(e, src)()
-		}
 	}
+	defer release()
 	streaming := false
 	if !ui {
 		if streaming, err = wf.det.streamTo(ctx, e, &cfg, selected, format, view); err != nil {
@@ -195,19 +177,30 @@ func (wf *watchFlags) run(ctx context.Context, e *env, paths ...string) error {
 		return err
 	}
 	if ui {
-		pol, err := policyUI(wf.out.policy)
-		if err != nil {
-			cfg.Sinks.Close(io.Discard)
-			return err
-		}
-		f := newLiveFeed(path, pol)
-		if err := wf.det.attachUI(ctx, f); err != nil {
-			cfg.Sinks.Close(io.Discard)
-			return err
-		}
-		onProblem(f.problem)
-		return runUI(ctx, e, f, cfg, selected, view)
+		return wf.browse(ctx, e, cfg, path, onProblem, selected, view)
 	}
+	return wf.headless(ctx, e, cfg, onProblem, streaming, selected, view, format)
+}
+
+// browse follows cfg's source in the terminal UI.
+func (wf *watchFlags) browse(ctx context.Context, e *env, cfg pipeline.Config, name string, onProblem func(func(ingest.Problem)), selected *selection, view views.View) error {
+	pol, err := policyUI(wf.out.policy)
+	if err != nil {
+		cfg.Sinks.Close(io.Discard)
+		return err
+	}
+	f := newLiveFeed(name, pol)
+	if err := wf.det.attachUI(ctx, f); err != nil {
+		cfg.Sinks.Close(io.Discard)
+		return err
+	}
+	onProblem(f.problem)
+	return runUI(ctx, e, f, cfg, selected, view)
+}
+
+// headless follows cfg's source until interrupted, streaming (jsonl, --jq,
+// --detect-only) or printing the view at the end.
+func (wf *watchFlags) headless(ctx context.Context, e *env, cfg pipeline.Config, onProblem func(func(ingest.Problem)), streaming bool, selected *selection, view views.View, format string) error {
 	report := ingest.NewReporter(e.stderr, ingest.DefaultReportLimit)
 	onProblem(report.Report)
 	cfg.Errs = e.stderr
@@ -238,6 +231,39 @@ func newLiveFeed(source string, pol tui.PolicyFunc) *feed {
 	f.policy = pol
 	f.prog.Live = true
 	return f
+}
+
+// source is what watch follows: the local log (with positions), a
+// vlogs:// live tail or several ssh:// hosts (neither keeps positions
+// here). onProblem routes the source's problem reports; name is what the
+// UI calls it; release ends holding ssh warnings back while the UI is up.
+func (wf *watchFlags) source(e *env, paths []string, selected *selection, hist ingest.History, stateDir string, ui bool) (cfg pipeline.Config, onProblem func(func(ingest.Problem)), name string, release func(), err error) {
+	path := paths[0]
+	tail := &ingest.Tail{Path: path, History: hist, MaxLine: wf.maxLine, Poll: watchPoll}
+	cfg = pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr, SourceName: hostSource(path)}
+	onProblem, release = func(f func(ingest.Problem)) { tail.OnProblem = f }, func() {}
+	vt, err := wf.vl.follow(e, path, selected, hist)
+	switch {
+	case err != nil:
+		return cfg, nil, "", nil, err
+	case vt != nil:
+		// VictoriaLogs' live tail keeps no position; each event's source
+		// is the cluster/host that forwarded it.
+		cfg.Source, cfg.StateDir, cfg.SourceName = vt, "", ""
+	case remote.IsURL(path):
+		src, err := remoteSource(e, paths, true, wf.history, wf.maxLine)
+		if err != nil {
+			return cfg, nil, "", nil, err
+		}
+		// Positions are the remote side's: a restart follows from --history again.
+		cfg.Source, cfg.StateDir, cfg.SourceName = src, "", ""
+		onProblem = func(f func(ingest.Problem)) { src.OnProblem = f }
+		path = strings.Join(paths, " ")
+		if ui {
+			release = holdWarnings(e, src)
+		}
+	}
+	return cfg, onProblem, path, release, nil
 }
 
 // runUI runs the terminal UI over a pipeline filling f's store until the
