@@ -167,7 +167,7 @@ func TestE2EForwardLostCount(t *testing.T) {
 	bin := kauditBin(t)
 	dir, state, outDir := t.TempDir(), t.TempDir(), t.TempDir()
 	fake := newOTLPFake(t)
-	release := fake.holdRequests()
+	release := fake.HoldRequests()
 	defer func() {
 		if release != nil {
 			release()
@@ -193,7 +193,7 @@ func TestE2EForwardLostCount(t *testing.T) {
 	outPath, errPath := filepath.Join(outDir, "out.jsonl"), filepath.Join(outDir, "err.txt")
 	out, _ := os.Create(outPath)
 	errf, _ := os.Create(errPath)
-	cmd := exec.Command(bin, "watch", "-o", "jsonl", "--state-dir", state, "--forward", fake.url(),
+	cmd := exec.Command(bin, "watch", "-o", "jsonl", "--state-dir", state, "--forward", fake.URL(),
 		"--forward-max-inflight", "256KiB", "--forward-drain", "2s", dir)
 	cmd.Stdout, cmd.Stderr = out, errf
 	if err := cmd.Start(); err != nil {
@@ -202,7 +202,7 @@ func TestE2EForwardLostCount(t *testing.T) {
 	out.Close()
 	errf.Close()
 	defer cmd.Process.Kill()
-	waitUntil(t, "the first post", func() bool { fake.mu.Lock(); defer fake.mu.Unlock(); return fake.posts >= 1 })
+	waitUntil(t, "the first post", func() bool { return fake.Posts() >= 1 })
 	// ~3000 events/s for 4 s: many rotations while the sink is paused.
 	tick := time.NewTicker(10 * time.Millisecond)
 	for range 400 {
@@ -218,7 +218,7 @@ func TestE2EForwardLostCount(t *testing.T) {
 	last, stable := -1, 0
 	for deadline := time.Now().Add(60 * time.Second); stable < 10 && time.Now().Before(deadline); {
 		time.Sleep(100 * time.Millisecond)
-		if b, _ := fake.got(); len(b) == last {
+		if b, _ := fake.Got(); len(b) == last {
 			stable++
 		} else {
 			last, stable = len(b), 0
@@ -235,7 +235,7 @@ func TestE2EForwardLostCount(t *testing.T) {
 		n, _ := strconv.Atoi(string(m[1]))
 		lost += n
 	}
-	bodies, _ := fake.got()
+	bodies, _ := fake.Got()
 	seen := map[string]bool{}
 	dups, foreign := 0, 0
 	for _, b := range bodies {
@@ -247,7 +247,7 @@ func TestE2EForwardLostCount(t *testing.T) {
 			foreign++
 		}
 	}
-	st := sinkStats(t, state, fake.url())
+	st := sinkStats(t, state, fake.URL())
 	t.Logf("written %d events (%d files on disk when the receiver came back); received %d (%d duplicates); %d reports of lost events summing to %d; status lost %d",
 		len(order), len(files), len(bodies), dups, len(reports), lost, st.Lost)
 	if dups != 0 || foreign != 0 {

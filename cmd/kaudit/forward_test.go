@@ -1,131 +1,22 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"gopkg.in/natefinch/lumberjack.v2"
 
 	"github.com/kaudit/kaudit/forward"
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/internal/testotlp"
 	"github.com/kaudit/kaudit/internal/testwait"
 )
 
-// otlpFake is an OTLP/HTTP logs receiver answering status (200 when 0),
-// recording the bodies of the records it accepted, in arrival order.
-type otlpFake struct {
-	srv    *httptest.Server
-	status atomic.Int32
-	mu     sync.Mutex
-	bodies []string
-	ids    []string
-	posts  int
-	hold   chan struct{} // non-nil: requests wait until it is closed (a receiver not answering)
-	held   int           // requests waiting now
-}
-
-// heldNow is how many requests are waiting.
-func (f *otlpFake) heldNow() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.held
-}
-
-// holdRequests makes requests wait (unanswered) until release is called.
-func (f *otlpFake) holdRequests() (release func()) {
-	ch := make(chan struct{})
-	f.mu.Lock()
-	f.hold = ch
-	f.mu.Unlock()
-	return func() {
-		f.mu.Lock()
-		f.hold = nil
-		f.mu.Unlock()
-		close(ch)
-	}
-}
-
-func newOTLPFake(t *testing.T) *otlpFake {
-	f := &otlpFake{}
-	stopped := make(chan struct{})
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Read the body first: only then does the server notice a client
-		// that gives up (and cancel r.Context()).
-		body, rerr := io.ReadAll(r.Body)
-		f.mu.Lock()
-		f.posts++
-		hold := f.hold
-		if hold != nil {
-			f.held++
-		}
-		f.mu.Unlock()
-		if hold != nil {
-			var gone bool
-			select {
-			case <-hold:
-			case <-r.Context().Done():
-				gone = true
-			case <-stopped:
-				gone = true
-			}
-			f.mu.Lock()
-			f.held--
-			f.mu.Unlock()
-			if gone {
-				return // the sender gave up: nothing was received
-			}
-		}
-		if s := f.status.Load(); s != 0 {
-			http.Error(w, "scripted", int(s))
-			return
-		}
-		if rerr != nil {
-			http.Error(w, rerr.Error(), 400)
-			return
-		}
-		zr, err := gzip.NewReader(bytes.NewReader(body))
-		if err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		b, _ := io.ReadAll(zr)
-		req := plogotlp.NewExportRequest()
-		if err := req.UnmarshalProto(b); err != nil || r.URL.Path != "/v1/logs" {
-			http.Error(w, "bad request", 400)
-			return
-		}
-		lrs := req.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
-		f.mu.Lock()
-		for i := range lrs.Len() {
-			f.bodies = append(f.bodies, lrs.At(i).Body().Str())
-			id, _ := lrs.At(i).Attributes().Get(forward.AttrEventID)
-			f.ids = append(f.ids, id.Str())
-		}
-		f.mu.Unlock()
-	}))
-	t.Cleanup(func() { close(stopped); f.srv.Close() })
-	return f
-}
-
-func (f *otlpFake) url() string { return "otlp+http://" + f.srv.Listener.Addr().String() }
-
-func (f *otlpFake) got() (bodies, ids []string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.bodies...), append([]string(nil), f.ids...)
-}
+func newOTLPFake(t *testing.T) *testotlp.Fake { return testotlp.New(t) }
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -151,15 +42,15 @@ func sinkCheckpoint(t *testing.T, state, src, sink string) (ingest.Checkpoint, b
 func TestWatchForwardCommitsOnAck(t *testing.T) {
 	dir, state := t.TempDir(), t.TempDir()
 	fake := newOTLPFake(t)
-	fake.status.Store(503)
+	fake.Status.Store(503)
 	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 100}
 	defer lj.Close()
 	writeEvents(t, lj, 0, 50)
 	// One sender: file order is asserted (several may deliver out of order).
-	args := []string{"-o", "jsonl", "--state-dir", state, "--forward", fake.url(), "--forward-concurrency", "1", "--cluster-name", "test", dir}
+	args := []string{"-o", "jsonl", "--state-dir", state, "--forward", fake.URL(), "--forward-concurrency", "1", "--cluster-name", "test", dir}
 	w := startWatch(t, args...)
 	w.waitLines(t, 50)
-	waitUntil(t, "retries", func() bool { fake.mu.Lock(); defer fake.mu.Unlock(); return fake.posts >= 2 })
+	waitUntil(t, "retries", func() bool { return fake.Posts() >= 2 })
 	// A positions flush after the 50 lines were handed on: the reader's
 	// own position says so, and the sink's, with nothing acknowledged,
 	// was not saved by it.
@@ -167,15 +58,15 @@ func TestWatchForwardCommitsOnAck(t *testing.T) {
 		cp, ok := sinkCheckpoint(t, state, dir, "")
 		return ok && cp.Line == 50
 	})
-	if cp, ok := sinkCheckpoint(t, state, dir, fake.url()); ok {
+	if cp, ok := sinkCheckpoint(t, state, dir, fake.URL()); ok {
 		t.Fatalf("sink position %+v saved with nothing acknowledged", cp)
 	}
-	fake.status.Store(0)
+	fake.Status.Store(0)
 	lj.Rotate()
 	writeEvents(t, lj, 50, 70)
-	waitUntil(t, "70 events at the receiver", func() bool { _, ids := fake.got(); return len(ids) >= 70 })
+	waitUntil(t, "70 events at the receiver", func() bool { _, ids := fake.Got(); return len(ids) >= 70 })
 	waitUntil(t, "the sink's position", func() bool {
-		cp, ok := sinkCheckpoint(t, state, dir, fake.url())
+		cp, ok := sinkCheckpoint(t, state, dir, fake.URL())
 		return ok && cp.Line == 20 && cp.Path == filepath.Join(dir, "audit.log")
 	})
 	if c := w.stop(t); c != exitOK {
@@ -183,12 +74,12 @@ func TestWatchForwardCommitsOnAck(t *testing.T) {
 	}
 	writeEvents(t, lj, 70, 80)
 	w2 := startWatch(t, args...)
-	waitUntil(t, "80 events at the receiver", func() bool { _, ids := fake.got(); return len(ids) >= 80 })
+	waitUntil(t, "80 events at the receiver", func() bool { _, ids := fake.Got(); return len(ids) >= 80 })
 	time.Sleep(300 * time.Millisecond)
 	if c := w2.stop(t); c != exitOK {
 		t.Fatalf("exit %d: %s", c, w2.errOut.String())
 	}
-	bodies, ids := fake.got()
+	bodies, ids := fake.Got()
 	if len(bodies) != 80 {
 		t.Fatalf("%d events at the receiver, want 80 (no resend)", len(bodies))
 	}
@@ -201,7 +92,7 @@ func TestWatchForwardCommitsOnAck(t *testing.T) {
 		}
 	}
 	code, out, errOut := kaudit(t, "", "status", "--state-dir", state)
-	if code != exitOK || !strings.Contains(out, "-> "+fake.url()) || !strings.Contains(out, "SINK") {
+	if code != exitOK || !strings.Contains(out, "-> "+fake.URL()) || !strings.Contains(out, "SINK") {
 		t.Fatalf("status exit %d: %s %s", code, out, errOut)
 	}
 	_, out, _ = kaudit(t, "", "status", "--state-dir", state, "-o", "json")
@@ -211,7 +102,7 @@ func TestWatchForwardCommitsOnAck(t *testing.T) {
 	}
 	found := false
 	for _, r := range rows {
-		if r.Sink == fake.url() {
+		if r.Sink == fake.URL() {
 			found = true
 			if r.Forward == nil || r.Forward.Acked != 10 || r.Forward.Queue != 0 || r.Line != 30 {
 				t.Errorf("sink row %+v forward %+v: the second run acked 10, position at line 30", r, r.Forward)
@@ -253,32 +144,32 @@ func TestReplayForward(t *testing.T) {
 	path := filepath.Join(dir, "audit.log")
 	os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
 	fake := newOTLPFake(t)
-	code, out, errOut := kaudit(t, "", "replay", "-o", "table", "--view", "users", "--state-dir", state, "--forward", fake.url(), path)
+	code, out, errOut := kaudit(t, "", "replay", "-o", "table", "--view", "users", "--state-dir", state, "--forward", fake.URL(), path)
 	if code != exitOK || !strings.Contains(out, "alice") {
 		t.Fatalf("exit %d: %s %s", code, out, errOut)
 	}
-	bodies, _ := fake.got()
+	bodies, _ := fake.Got()
 	if strings.Join(bodies, "\n") != strings.Join(lines, "\n") {
 		t.Fatalf("receiver got %d events, not the file in order", len(bodies))
 	}
-	fake.status.Store(400)
-	code, _, errOut = kaudit(t, "", "replay", "-o", "jsonl", "--state-dir", state, "--forward", fake.url(), path)
+	fake.Status.Store(400)
+	code, _, errOut = kaudit(t, "", "replay", "-o", "jsonl", "--state-dir", state, "--forward", fake.URL(), path)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	dead, err := os.ReadFile(filepath.Join(state, "deadletter-"+fileSafe(fake.url())+".jsonl"))
+	dead, err := os.ReadFile(filepath.Join(state, "deadletter-"+fileSafe(fake.URL())+".jsonl"))
 	if err != nil || strings.Count(string(dead), "\n") != 30 || !strings.Contains(string(dead), `"error":"HTTP 400: scripted"`) {
 		t.Fatalf("dead-letter file (%v): %.300s", err, dead)
 	}
 	_, out, _ = kaudit(t, "", "status", "--state-dir", state)
-	if !strings.Contains(out, "HTTP 400: scripted") || !strings.Contains(out, fake.url()) {
+	if !strings.Contains(out, "HTTP 400: scripted") || !strings.Contains(out, fake.URL()) {
 		t.Errorf("status: %s", out)
 	}
 	t.Setenv("DD_API_KEY", "")
 	if code, _, errOut := kaudit(t, "", "replay", "-o", "jsonl", "--forward", "datadog://datadoghq.eu", path); code != exitUsage || !strings.Contains(errOut, "API key") {
 		t.Errorf("datadog without a key: exit %d %s", code, errOut)
 	}
-	if code, _, errOut := kaudit(t, "", "replay", "-o", "jsonl", "--forward", fake.url(), "--forward-concurrency", "0", path); code != exitUsage || !strings.Contains(errOut, "--forward-concurrency") {
+	if code, _, errOut := kaudit(t, "", "replay", "-o", "jsonl", "--forward", fake.URL(), "--forward-concurrency", "0", path); code != exitUsage || !strings.Contains(errOut, "--forward-concurrency") {
 		t.Errorf("--forward-concurrency 0: exit %d %s", code, errOut)
 	}
 }
@@ -293,11 +184,11 @@ func TestWatchForwardBackupDeleted(t *testing.T) {
 	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 100}
 	defer lj.Close()
 	writeEvents(t, lj, 0, 10)
-	args := []string{"-o", "jsonl", "--state-dir", state, "--forward", fake.url(), "--forward-drain", "200ms", dir}
+	args := []string{"-o", "jsonl", "--state-dir", state, "--forward", fake.URL(), "--forward-drain", "200ms", dir}
 	w := startWatch(t, args...)
-	waitUntil(t, "10 events at the receiver", func() bool { _, ids := fake.got(); return len(ids) == 10 })
-	waitUntil(t, "the sink's position", func() bool { cp, ok := sinkCheckpoint(t, state, dir, fake.url()); return ok && cp.Line == 10 })
-	release := fake.holdRequests() // the receiver stops answering
+	waitUntil(t, "10 events at the receiver", func() bool { _, ids := fake.Got(); return len(ids) == 10 })
+	waitUntil(t, "the sink's position", func() bool { cp, ok := sinkCheckpoint(t, state, dir, fake.URL()); return ok && cp.Line == 10 })
+	release := fake.HoldRequests() // the receiver stops answering
 	writeEvents(t, lj, 10, 15)     // read by the store's reader, never sent
 	lj.Rotate()
 	writeEvents(t, lj, 15, 20)
@@ -310,21 +201,21 @@ func TestWatchForwardBackupDeleted(t *testing.T) {
 		t.Fatalf("backups %v, want 1", backups)
 	}
 	os.Remove(backups[0])
-	waitUntil(t, "the held request abandoned", func() bool { return fake.heldNow() == 0 })
+	waitUntil(t, "the held request abandoned", func() bool { return fake.Held() == 0 })
 	release()
 	w = startWatch(t, args...)
-	waitUntil(t, "the 5 newest events at the receiver", func() bool { _, ids := fake.got(); return len(ids) == 15 })
+	waitUntil(t, "the 5 newest events at the receiver", func() bool { _, ids := fake.Got(); return len(ids) == 15 })
 	if c := w.stop(t); c != exitOK {
 		t.Fatalf("exit %d: %s", c, w.errOut.String())
 	}
 	e := w.errOut.String()
-	if !strings.Contains(e, "--forward "+fake.url()+": rotated and deleted") {
+	if !strings.Contains(e, "--forward "+fake.URL()+": rotated and deleted") {
 		t.Errorf("stderr does not say what the sink lost: %s", e)
 	}
 	if want := "5 events lost (lines 11..15 of " + backups[0] + ")"; !strings.Contains(e, want) {
 		t.Errorf("stderr does not say %q: %s", want, e)
 	}
-	if lost := sinkStats(t, state, fake.url()).Lost; lost != 5 {
+	if lost := sinkStats(t, state, fake.URL()).Lost; lost != 5 {
 		t.Errorf("status: %d events lost, want 5", lost)
 	}
 }
@@ -358,14 +249,14 @@ func sinkStats(t *testing.T, state, sink string) forward.Stats {
 func TestWatchForwardLostWhilePaused(t *testing.T) {
 	dir, state := t.TempDir(), t.TempDir()
 	fake := newOTLPFake(t)
-	release := fake.holdRequests()
+	release := fake.HoldRequests()
 	lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 100}
 	defer lj.Close()
 	writeEvents(t, lj, 0, 10)
-	w := startWatch(t, "-o", "jsonl", "--state-dir", state, "--forward", fake.url(), "--forward-max-inflight", "1KiB",
+	w := startWatch(t, "-o", "jsonl", "--state-dir", state, "--forward", fake.URL(), "--forward-max-inflight", "1KiB",
 		"--forward-drain", "200ms", dir)
 	w.waitLines(t, 10)
-	waitUntil(t, "a post", func() bool { fake.mu.Lock(); defer fake.mu.Unlock(); return fake.posts >= 1 })
+	waitUntil(t, "a post", func() bool { return fake.Posts() >= 1 })
 	for k := range 3 { // A: events 0..14, B: 15..19, C: 20..24
 		writeEvents(t, lj, 10+5*k, 15+5*k)
 		time.Sleep(2 * time.Millisecond) // distinct backup names
@@ -379,13 +270,13 @@ func TestWatchForwardLostWhilePaused(t *testing.T) {
 	}
 	os.Remove(backups[1])
 	release()
-	waitUntil(t, "25 events at the receiver", func() bool { _, ids := fake.got(); return len(ids) >= 25 })
+	waitUntil(t, "25 events at the receiver", func() bool { _, ids := fake.Got(); return len(ids) >= 25 })
 	waitUntil(t, "the loss reported", func() bool { return strings.Contains(w.errOut.String(), "events lost") })
 	time.Sleep(100 * time.Millisecond)
 	if c := w.stop(t); c != exitOK {
 		t.Fatalf("exit %d: %s", c, w.errOut.String())
 	}
-	bodies, _ := fake.got()
+	bodies, _ := fake.Got()
 	var want []string
 	for i := range 30 {
 		if i < 15 || i >= 20 {
@@ -396,13 +287,13 @@ func TestWatchForwardLostWhilePaused(t *testing.T) {
 		t.Fatalf("receiver got %d events, want the 25 but B's, in order:\n%s", len(bodies), strings.Join(bodies, "\n"))
 	}
 	e := w.errOut.String()
-	if wantMsg := backups[1] + ": --forward " + fake.url() + ": rotated and deleted before it was read for this sink: 5 events lost"; !strings.Contains(e, wantMsg) {
+	if wantMsg := backups[1] + ": --forward " + fake.URL() + ": rotated and deleted before it was read for this sink: 5 events lost"; !strings.Contains(e, wantMsg) {
 		t.Errorf("stderr does not say %q: %s", wantMsg, e)
 	}
 	if strings.Count(e, "events lost") != 1 {
 		t.Errorf("loss reported more than once: %s", e)
 	}
-	if lost := sinkStats(t, state, fake.url()).Lost; lost != 5 {
+	if lost := sinkStats(t, state, fake.URL()).Lost; lost != 5 {
 		t.Errorf("status: %d events lost, want 5", lost)
 	}
 	if _, out, _ := kaudit(t, "", "status", "--state-dir", state); !strings.Contains(out, "LOST") {

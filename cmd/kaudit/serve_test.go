@@ -299,7 +299,7 @@ func TestServeSpoolResume(t *testing.T) {
 func TestServeForward(t *testing.T) {
 	state := t.TempDir()
 	fake := newOTLPFake(t)
-	s := startServe(t, "-o", "jsonl", "--state-dir", state, "--forward", fake.url())
+	s := startServe(t, "-o", "jsonl", "--state-dir", state, "--forward", fake.URL())
 	var lines []string
 	for i := range 20 {
 		lines = append(lines, evLine(fmt.Sprintf("00000000-0000-0000-0000-%012d", i), "alice"))
@@ -313,13 +313,13 @@ func TestServeForward(t *testing.T) {
 		t.Fatalf("status %d", code)
 	}
 	testwait.Until(t, "30 events at the receiver", func() bool {
-		bodies, _ := fake.got()
+		bodies, _ := fake.Got()
 		return len(bodies) >= 30
 	})
 	if code := s.stop(t); code != exitOK {
 		t.Fatalf("exit %d: %s", code, s.errOut.String())
 	}
-	bodies, _ := fake.got()
+	bodies, _ := fake.Got()
 	// The spool holds what was taken: the retried batch twice. The store
 	// prints it once; the sink forwards the spool as it is, at least once.
 	// Several senders may deliver payloads out of file order (positions are
@@ -334,7 +334,7 @@ func TestServeForward(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(state, "spool", "webhook.log")); err != nil {
 		t.Errorf("no spool under the state dir: %v", err)
 	}
-	if code, _, errOut := kaudit(t, "", "serve", "--no-state", "-o", "jsonl", "--forward", fake.url()); code != exitUsage || !strings.Contains(errOut, "spool") {
+	if code, _, errOut := kaudit(t, "", "serve", "--no-state", "-o", "jsonl", "--forward", fake.URL()); code != exitUsage || !strings.Contains(errOut, "spool") {
 		t.Errorf("--forward --no-state: exit %d, %s", code, errOut)
 	}
 }

@@ -19,8 +19,8 @@ func TestStateFilesPrivate(t *testing.T) {
 	defer syscall.Umask(old)
 	state := filepath.Join(t.TempDir(), "state")
 	fake := newOTLPFake(t)
-	fake.status.Store(400) // refused for good: the dead-letter file
-	s := startServe(t, "-o", "jsonl", "--state-dir", state, "--forward", fake.url())
+	fake.Status.Store(400) // refused for good: the dead-letter file
+	s := startServe(t, "-o", "jsonl", "--state-dir", state, "--forward", fake.URL())
 	if code := postTo(t, http.DefaultClient, s.url, eventListOf(evLine("00000000-0000-0000-0000-000000000001", "alice"))); code != 200 {
 		t.Fatalf("status %d", code)
 	}
