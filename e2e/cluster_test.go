@@ -173,7 +173,7 @@ func checkWatch(t *testing.T, watch *follower, files []string) {
 	got := map[eventKey]int{}
 	lines := 0
 	for _, p := range watch.outs {
-		for _, k := range readKeys(t, p) {
+		for _, k := range readPrintedKeys(t, p) {
 			got[k]++
 			lines++
 		}

@@ -139,7 +139,7 @@ func TestE2EServeKill9Spool(t *testing.T) {
 	lines := 0
 	outs, _ := filepath.Glob(filepath.Join(outDir, "*.jsonl"))
 	for _, p := range outs {
-		for _, k := range readKeys(t, p) {
+		for _, k := range readPrintedKeys(t, p) {
 			got[k.id]++
 			lines++
 		}

@@ -108,7 +108,7 @@ func liveUnderRotation(t *testing.T, kills int) {
 	seen := map[eventKey]int{}
 	total := 0
 	for _, o := range outs {
-		for _, k := range readKeys(t, o) {
+		for _, k := range readPrintedKeys(t, o) {
 			seen[k]++
 			total++
 		}
