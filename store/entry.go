@@ -179,7 +179,7 @@ func (s *Store) Stages(id ID) []ID {
 	case c.flags[k]&flagOddAuditID != 0:
 		head, ok = s.byOddID[s.oddAuditIDs[id]]
 	default:
-		head, ok = s.byAuditID[c.auditID[k]]
+		head, ok = s.byAuditID.get(&c.auditID[k])
 	}
 	if !ok {
 		return []ID{id}
@@ -344,7 +344,7 @@ func (s *Store) statsLocked() Stats {
 	for i := range s.stages {
 		st.IndexBytes += int(s.stages[i].GetSizeInBytes() + s.levels[i].GetSizeInBytes())
 	}
-	st.IndexBytes += len(s.byAuditID)*32 + len(s.byOddID)*64 + len(s.oddAuditIDs)*64 + len(s.phases)*96
+	st.IndexBytes += s.byAuditID.bytes() + len(s.byOddID)*64 + len(s.oddAuditIDs)*64 + len(s.phases)*96
 	return st
 }
 

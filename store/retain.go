@@ -90,12 +90,12 @@ func (s *Store) dropOldest() int {
 				}
 			}
 		default:
-			key := c.auditID[k]
-			if s.byAuditID[key] == id {
+			key := &c.auditID[k]
+			if head, ok := s.byAuditID.get(key); ok && head == id {
 				if next := s.rehead(id, hi); next == noID {
-					delete(s.byAuditID, key)
+					s.byAuditID.del(key)
 				} else {
-					s.byAuditID[key] = next
+					s.byAuditID.set(key, next)
 				}
 			}
 		}

@@ -167,7 +167,7 @@ func (s *Store) WithAuditID(id string) *Set {
 	var head ID
 	var ok bool
 	if u, isUUID := parseUUID(id); isUUID {
-		head, ok = s.byAuditID[u]
+		head, ok = s.byAuditID.get(&u)
 	} else {
 		head, ok = s.byOddID[id]
 	}

@@ -47,8 +47,8 @@ type Store struct {
 
 	requests *Set // one event per request: the one tables count
 
-	byAuditID   map[[16]byte]ID // first event of each request with a UUID auditID
-	byOddID     map[string]ID   // the same for auditIDs that are not UUIDs
+	byAuditID   heads         // first event of each request with a UUID auditID
+	byOddID     map[string]ID // the same for auditIDs that are not UUIDs
 	oddAuditIDs map[ID]string
 	phases      map[ID][]audit.Phase
 
@@ -98,12 +98,12 @@ func New(opts ...Option) *Store {
 		setMembers:  [][]strID{nil},
 		codes:       map[uint16]*Set{},
 		requests:    roaring.New(),
-		byAuditID:   map[[16]byte]ID{},
 		byOddID:     map[string]ID{},
 		oddAuditIDs: map[ID]string{},
 		phases:      map[ID][]audit.Phase{},
 		segIndex:    map[io.ReaderAt]uint32{},
 	}
+	s.byAuditID = newHeads(func(id ID) *[16]byte { return &s.at(id).auditID[id&s.mask] })
 	for col := range s.dicts {
 		s.dicts[col] = newDict(indexedCol(col))
 	}
@@ -166,7 +166,7 @@ func (s *Store) add(e *audit.Event, ref rawRef) bool {
 	switch {
 	case e.AuditID == "":
 	case isUUID:
-		head, paired = s.byAuditID[uuid]
+		head, paired = s.byAuditID.get(&uuid)
 	default:
 		head, paired = s.byOddID[e.AuditID]
 	}
@@ -262,7 +262,7 @@ func (s *Store) add(e *audit.Event, ref rawRef) bool {
 
 	switch {
 	case !paired && isUUID:
-		s.byAuditID[uuid] = id
+		s.byAuditID.add(&uuid, id)
 		s.requests.Add(id)
 	case !paired && flags&flagOddAuditID != 0:
 		s.byOddID[s.oddAuditIDs[id]] = id
