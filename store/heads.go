@@ -32,14 +32,15 @@ func newHeads(keyOf func(ID) *[16]byte) heads {
 }
 
 // hashUUID mixes both halves: random UUIDs need no mixing, but auditIDs
-// made by tools or tests can differ in a few bytes only.
+// made by tools or tests can differ in a few bytes only. The tag is never
+// 0, so that a tombstone (tag, no ID) is never an empty slot.
 func hashUUID(u *[16]byte) uint32 {
 	a := binary.LittleEndian.Uint64(u[:8])
 	b := binary.LittleEndian.Uint64(u[8:])
 	h := (a ^ bits.RotateLeft64(b, 31)) * 0x9e3779b97f4a7c15
 	h ^= h >> 32
 	h *= 0xd6e8feb86659fd93
-	return uint32(h >> 32)
+	return uint32(h>>32) | 1
 }
 
 func (t *heads) home(tag uint32) uint32 { return tag >> (32 - t.bits) }

@@ -20,7 +20,7 @@ func TestHeadsAgainstMap(t *testing.T) {
 			return u
 		}},
 		{"sequential", func(i int, _ *rand.Rand) (u [16]byte) {
-			u[3], u[2], u[15] = byte(i), byte(i>>8), byte(i>>16)
+			u[3], u[2], u[15] = byte(i), byte(i>>8), byte(i>>16) // i 0: all zero
 			return u
 		}},
 	} {
