@@ -169,11 +169,12 @@ func (s *Store) indexAll(events []audit.Event, b *batch, from ID) {
 }
 
 func (s *Store) writeStrCols(b *batch) {
+	size := s.chunkEvents()
 	for col := range numStrCols {
 		strs := b.strs[col]
 		for i, id := range b.ids {
 			if id != noID {
-				s.at(id).str[col][id&s.mask] = strs[i]
+				s.at(id).str[col].set(id&s.mask, strs[i], size)
 			}
 		}
 	}
