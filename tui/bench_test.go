@@ -2,8 +2,10 @@ package tui
 
 import (
 	"context"
+	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,9 +19,17 @@ import (
 	"github.com/kaudit/kaudit/store"
 )
 
-const benchEvents = 1_000_000
+// benchEvents is how many generated events the benchmarks load: 1 M, or
+// KAUDIT_BENCH_EVENTS (e.g. 10000000 for #20's 10 M targets; that store
+// takes about 2 GiB and a minute to build).
+var benchEvents = func() int {
+	if n, err := strconv.Atoi(os.Getenv("KAUDIT_BENCH_EVENTS")); err == nil && n > 0 {
+		return n
+	}
+	return 1_000_000
+}()
 
-// bigStore is built once for all benchmarks: 1 M generated events.
+// bigStore is built once for all benchmarks.
 var bigStore = sync.OnceValue(func() *store.Store {
 	st := store.New()
 	appendGen(&testing.B{}, st, gen.New(gen.Config{Seed: 1}), benchEvents)
