@@ -341,3 +341,42 @@ func waitFor(t *testing.T, c *collector, want []string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestReplayMixedLocal: a host over ssh and two local directories (each
+// one host's log) come out as one stream in time order, each event named
+// after where it was read; a missing local path is a problem, not the end.
+func TestReplayMixedLocal(t *testing.T) {
+	fakeSSH(t)
+	dir := t.TempDir()
+	// cp1 (remote) logs seconds 0, 3, 6…; cp2 (local) 1, 4, 7…; cp3 (local) 2, 5, 8…
+	var logs [3]strings.Builder
+	for s := range 30 {
+		logs[s%3].WriteString(event(fmt.Sprintf("e%02d", s), s))
+	}
+	for i := range logs {
+		write(t, filepath.Join(dir, fmt.Sprintf("cp%d/audit.log", i+1)), logs[i].String())
+	}
+	var c collector
+	local := &ingest.Replay{Paths: []string{filepath.Join(dir, "cp2"), filepath.Join(dir, "cp3") + "/", filepath.Join(dir, "missing")}}
+	src := &Source{Targets: targets(t, "ssh://cp1"+dir+"/cp1/"), Local: []Local{{Name: "local", Replay: local}}}
+	c.wire(src)
+	if err := src.Run(context.Background(), c.emit); err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := c.got()
+	var want []string
+	for s := range 30 {
+		want = append(want, fmt.Sprintf("e%02d", s))
+	}
+	if !slices.Equal(ids, want) {
+		t.Errorf("merged:\n got %v\nwant %v", ids, want)
+	}
+	for i, got := range c.sources {
+		if want := fmt.Sprintf("cp%d", i%3+1); got != want {
+			t.Errorf("event %d: source %q, want %q", i, got, want)
+		}
+	}
+	if len(c.problems) != 1 || !strings.Contains(c.problems[0].Path, "missing") {
+		t.Errorf("problems %v, want one for the missing path", c.problems)
+	}
+}

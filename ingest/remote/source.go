@@ -27,21 +27,42 @@ type Source struct {
 	History string // watch: --history for a remote kaudit ("" current)
 	MaxLine int    // 0: ingest.DefaultMaxLine
 	// Window is the live reorder window (0: DefaultWindow); see merge.
-	Window    Window
+	Window Window
+	// Local are inputs on this host merged with the remote ones.
+	Local     []Local
 	OnProblem func(ingest.Problem)
 	Warn      func(string) // session failures and resumptions
 	mu        sync.Mutex   // serialises OnProblem and Warn across hosts
+}
+
+// Local is an input read on this host and merged by time with the remote
+// ones: the local paths of kaudit replay ./cp1/ ssh://cp2/… (an
+// Replay, whose own merge puts them in time order) or of watch
+// (a Tail: a live log is written in order); one of Replay and Tail is
+// set. Its events without a source are named Name. Its problems go to
+// the Source's OnProblem.
+type Local struct {
+	Name   string
+	Replay *ingest.Replay
+	Tail   *ingest.Tail
 }
 
 // Run reads every host until the replay ends or ctx is cancelled.
 func (s *Source) Run(ctx context.Context, emit func(ingest.Batch) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	in := make(chan arrival, 4*len(s.Targets))
-	lanes := make([]*lane, len(s.Targets))
+	n := len(s.Targets) + len(s.Local)
+	in := make(chan arrival, 4*n)
+	lanes := make([]*lane, n)
 	var wg sync.WaitGroup
-	for i, t := range s.Targets {
-		lanes[i] = &lane{host: t.Name(), credit: make(chan struct{}, laneCredit)}
+	for i := range n {
+		name := ""
+		if i < len(s.Targets) {
+			name = s.Targets[i].Name()
+		} else {
+			name = s.Local[i-len(s.Targets)].Name
+		}
+		lanes[i] = &lane{host: name, credit: make(chan struct{}, laneCredit)}
 		wg.Go(func() {
 			l := lanes[i]
 			send := func(b ingest.Batch) error {
@@ -57,7 +78,12 @@ func (s *Source) Run(ctx context.Context, emit func(ingest.Batch) error) error {
 					return ctx.Err()
 				}
 			}
-			err := s.host(ctx, t, send)
+			var err error
+			if i < len(s.Targets) {
+				err = s.host(ctx, s.Targets[i], send)
+			} else {
+				err = s.local(ctx, s.Local[i-len(s.Targets)], send)
+			}
 			select {
 			case in <- arrival{lane: i, end: true, err: err}:
 			case <-ctx.Done():
@@ -68,6 +94,30 @@ func (s *Source) Run(ctx context.Context, emit func(ingest.Batch) error) error {
 	err := m.run(ctx)
 	cancel()
 	wg.Wait()
+	return err
+}
+
+// local reads one local input to its end, naming its events.
+func (s *Source) local(ctx context.Context, l Local, send func(ingest.Batch) error) error {
+	named := func(b ingest.Batch) error {
+		for i := range b.Events {
+			if b.Events[i].Source == "" {
+				b.Events[i].Source = l.Name
+			}
+		}
+		return send(b)
+	}
+	var err error
+	if l.Tail != nil {
+		l.Tail.OnProblem = s.problem
+		err = l.Tail.Run(ctx, named)
+	} else {
+		l.Replay.OnProblem = s.problem
+		_, err = l.Replay.Run(ctx, named)
+	}
+	if errors.Is(err, ingest.ErrNoInput) {
+		err = nil // reported as problems already
+	}
 	return err
 }
 
