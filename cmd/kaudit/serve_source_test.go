@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,5 +42,26 @@ func TestServeSource(t *testing.T) {
 	code, _, errOut := kaudit(t, "", "serve", "--no-state", "-o", "jsonl", "--source", "")
 	if code != exitUsage || !strings.Contains(errOut, "--source") {
 		t.Errorf("--source '': exit %d, %s", code, errOut)
+	}
+}
+
+// TestWebhookAndFileCountOnce: the same events received by webhook (its
+// spool) and read from the API server's log are stored once, whatever
+// their source: replaying both prints each event once, a webhook-only
+// event keeps its source.
+func TestWebhookAndFileCountOnce(t *testing.T) {
+	dir := t.TempDir()
+	a, b := evLine("00000000-0000-0000-0000-000000000001", "alice"), evLine("00000000-0000-0000-0000-000000000002", "bob")
+	spool, file := filepath.Join(dir, "spool", "webhook.log"), filepath.Join(dir, "cp1", "audit.log")
+	for p, data := range map[string]string{spool: a + "\n" + b + "\n", file: a + "\n"} {
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := kaudit(t, "", "replay", "-o", "jsonl", "--jq", `.auditID + " " + source`, "--source", "webhook="+spool, file)
+	want := `"00000000-0000-0000-0000-000000000001 webhook"` + "\n" + `"00000000-0000-0000-0000-000000000002 webhook"` + "\n"
+	if code != exitOK || out != want {
+		t.Errorf("exit %d, printed:\n%s\nwant:\n%s\n%s", code, out, want, errOut)
 	}
 }
