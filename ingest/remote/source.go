@@ -258,7 +258,7 @@ func (s *Source) catSession(t Target, file string) *session {
 
 // followSession follows the host's current log: kaudit watch there if it
 // is installed (its JSON lines, resumed by skipping what was read), else
-// tail -F of the file (resumed at the byte offset).
+// followScript.
 func (s *Source) followSession(t Target) *session {
 	path := t.Path
 	if path == "" || path == "/" {
@@ -268,13 +268,67 @@ func (s *Source) followSession(t Target) *session {
 	if hist == "" {
 		hist = "current"
 	}
-	return &session{target: t, header: true, script: func(off int64, mode resumeMode) string {
-		from := int64(1)
-		if mode == resumeOffset {
-			from = off + 1
-		}
+	sess := &session{target: t, header: true}
+	sess.script = func(int64, resumeMode) string {
 		return "p=" + quote(path) + `; [ -d "$p" ] && p="${p%/}/audit.log"; ` +
 			`if command -v kaudit >/dev/null 2>&1; then echo kaudit-remote kaudit; exec kaudit watch -o jsonl --no-state --history ` + quote(hist) + ` "$p"; fi; ` +
-			fmt.Sprintf(`echo kaudit-remote tail; exec tail -F -c +%d "$p"`, from)
-	}}
+			"ino=" + quote(sess.fileIno) + "; off=" + fmt.Sprint(sess.fileOff) + "\n" + followScript
+	}
+	return sess
 }
+
+// followScript follows the log $p from byte $off of the file with inode
+// $ino (none: the current file from its start), in POSIX sh: the file is
+// held open on fd 3 and read to its end every quarter second (cat);
+// when $p is another file (rotated: renamed, removed or replaced) the
+// rest of the old one is read, then the new one from its start; a file
+// cut below what was read (copytruncate) is read again from its start
+// (its size is taken through /dev/fd/3, the file held open, not $p, which
+// a rotation may have replaced meanwhile).
+// A mark line (see session.mark) names each file and the offset its
+// bytes start at, so a new session resumes where the last complete line
+// was read, in the file rotated away meanwhile if it is still in the
+// directory (found by inode). A space on stderr every 5 s ends the
+// script once ssh is gone (SIGPIPE) when the log is quiet.
+const followScript = `echo kaudit-remote follow
+inode() { ls -diL -- "$1" 2>/dev/null | awk '{print $1}'; }
+mark() { printf '\036kaudit-%s %s %s\n' "$1" "$2" "$3"; }
+nap() { sleep 0.25 2>/dev/null || sleep 1; beat=$((beat + 1)); [ $((beat % 20)) -ne 0 ] || printf ' ' >&2 || exit; }
+beat=0
+d=$(dirname -- "$p")
+if [ -n "$ino" ] && [ "$(inode "$p")" != "$ino" ]; then
+	f=$(ls -i -- "$d" 2>/dev/null | awk -v i="$ino" '$1 == i { sub(/^ *[0-9]+ /, ""); print; exit }')
+	if [ -n "$f" ] && [ -f "$d/$f" ]; then
+		mark file "$ino" "$off"
+		tail -c +$((off + 1)) -- "$d/$f" || exit
+	else
+		mark lost "$ino" "$off"
+	fi
+	off=0
+fi
+until [ -r "$p" ]; do nap; done
+exec 3<"$p" || exit
+ino=$(inode /dev/fd/3)
+[ "$(wc -c </dev/fd/3)" -ge "$off" ] || off=0
+mark file "$ino" "$off"
+tail -c +$((off + 1)) <&3 || exit
+while :; do
+	cat <&3 || exit
+	if [ "$p" -ef /dev/fd/3 ]; then
+		pos=$(awk '$1 == "pos:" {print $2}' /proc/$$/fdinfo/3 2>/dev/null)
+		if [ -n "$pos" ] && [ "$(wc -c </dev/fd/3)" -lt "$pos" ]; then
+			exec 3<"$p" || exit
+			mark file "$ino" 0
+			continue
+		fi
+		nap
+		continue
+	fi
+	sleep 1
+	cat <&3 || exit
+	until [ -r "$p" ]; do nap; done
+	exec 3<"$p" || exit
+	ino=$(inode /dev/fd/3)
+	mark file "$ino" 0
+done
+`
