@@ -83,7 +83,7 @@ func (r *Replay) runMerged(ctx context.Context, groups []Named, emit func(Batch)
 			})
 		})
 	}
-	m := merger{streams: streams, window: window, emit: emit, multi: len(groups) > 1, onLate: r.OnLate}
+	m := merger{streams: streams, window: window, emit: emit, multi: len(groups) > 1, onLate: r.OnLate, recycle: r.Recycle}
 	err := m.run(runCtx)
 	cancel()
 	wg.Wait()
@@ -125,10 +125,12 @@ type merger struct {
 	emit    func(Batch) error
 	onLate  func(*audit.Event)
 	multi   bool // several streams: batches read their bytes through a multiRaw
+	recycle bool // Replay.Recycle: a copied batch's arrays are reused once emitted
 
 	cur    evRun  // the output so far, as a run of one input batch
 	copied *Batch // or the output so far, copied (nil: not copying)
 	raw    *multiRaw
+	spare  Batch // with recycle: the arrays of the last copied batch emitted
 	last   int64 // key of the last event handed on
 	events int64
 	late   int64
@@ -300,7 +302,11 @@ func (m *merger) take(s *stream) error {
 		return nil
 	}
 	if m.copied == nil {
-		m.copied = &Batch{Events: make([]audit.Event, 0, MaxBatch), Offsets: make([]int64, 0, MaxBatch), Raw: m.rawOf()}
+		m.copied = &Batch{Events: m.spare.Events[:0], Offsets: m.spare.Offsets[:0], Raw: m.rawOf()}
+		if m.copied.Events == nil {
+			m.copied.Events, m.copied.Offsets = make([]audit.Event, 0, MaxBatch), make([]int64, 0, MaxBatch)
+		}
+		m.spare = Batch{}
 		for i := m.cur.i; i < m.cur.j; i++ {
 			m.copy(m.cur.s, m.cur.b, i)
 		}
@@ -350,8 +356,9 @@ func (m *merger) copy(s *stream, b *Batch, i int) {
 // flush hands on the output batch being built, if any.
 func (m *merger) flush() error {
 	var out Batch
+	copied := m.copied != nil
 	switch {
-	case m.copied != nil:
+	case copied:
 		out, m.copied = *m.copied, nil
 	case m.cur.b != nil:
 		r := m.cur
@@ -368,5 +375,9 @@ func (m *merger) flush() error {
 		return nil
 	}
 	m.events += int64(len(out.Events))
-	return m.emit(out)
+	err := m.emit(out)
+	if copied && m.recycle {
+		m.spare = out // emit kept nothing of it (Replay.Recycle)
+	}
+	return err
 }
