@@ -106,6 +106,10 @@ type decoder struct {
 	pos     int
 	line    int64
 	res     *Result
+	cluster string  // the last cluster named (clusterName)
+	labels  []label // gke's scratch
+	// gkeHook, when set (by tests), decodes GKE entries instead of gke.
+	gkeHook func(d *decoder, v *fastjson.Value, raw []byte, line int64)
 }
 
 func (d *decoder) problem(line int64, k Kind, msg string) {

@@ -12,17 +12,6 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// gkeEntry is the part of a GKE LogEntry an event is made of.
-type gkeEntry struct {
-	ProtoPayload *gkePayload       `json:"protoPayload"`
-	Labels       map[string]string `json:"labels"`
-	Operation    *gkeOperation     `json:"operation"`
-	Resource     struct {
-		Labels map[string]string `json:"labels"`
-	} `json:"resource"`
-	Timestamp json.RawMessage `json:"timestamp"`
-}
-
 // handle decodes one JSON value at line and emits its events.
 func (d *decoder) handle(raw []byte, line int64, depth int) {
 	if depth > maxDepth {
@@ -62,6 +51,8 @@ func (d *decoder) handleValue(v *fastjson.Value, raw []byte, line int64, depth i
 	}
 	kind := v.Get("kind")
 	switch {
+	case v.Exists("protoPayload") && d.gkeHook != nil:
+		d.gkeHook(d, v, raw, line)
 	case v.Exists("protoPayload"):
 		d.gke(v, line)
 	case v.Exists("records"):
