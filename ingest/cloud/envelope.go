@@ -180,13 +180,18 @@ func (d *decoder) messages(evs *fastjson.Value, line int64, cluster string) {
 		return
 	}
 	for _, m := range arr {
-		msg := m.Get("message")
-		if msg == nil || msg.Type() != fastjson.TypeString {
-			d.problem(line, NoEvent, "CloudWatch log event without a message")
-			continue
-		}
-		d.event(bytes.TrimSpace(msg.GetStringBytes()), cluster, line, CloudWatch)
+		d.message(m, line, cluster)
 	}
+}
+
+// message takes the event out of one CloudWatch log event.
+func (d *decoder) message(m *fastjson.Value, line int64, cluster string) {
+	msg := m.Get("message")
+	if msg == nil || msg.Type() != fastjson.TypeString {
+		d.problem(line, NoEvent, "CloudWatch log event without a message")
+		return
+	}
+	d.event(bytes.TrimSpace(msg.GetStringBytes()), cluster, line, CloudWatch)
 }
 
 // eksCluster is <cluster> in the log group /aws/eks/<cluster>/cluster.

@@ -12,7 +12,7 @@ import (
 func seed(f *testing.F, glob string) {
 	files, _ := filepath.Glob(filepath.Join("testdata", glob))
 	for _, p := range files {
-		if filepath.Ext(p) == ".golden" {
+		if fi, err := os.Stat(p); err != nil || fi.IsDir() || filepath.Ext(p) == ".golden" || filepath.Ext(p) == ".md" {
 			continue
 		}
 		f.Add(readInput(f, p))

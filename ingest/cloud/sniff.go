@@ -36,35 +36,10 @@ func Sniff(head []byte) bool {
 // number of lines of the input.
 func Lines(r *Result, lines int64) []byte {
 	var out bytes.Buffer
-	at := int64(1)
-	recs := r.Records
-	for len(recs) > 0 {
-		line := recs[0].Line
-		n := 1
-		for n < len(recs) && recs[n].Line == line {
-			n++
-		}
-		for ; at < line; at++ {
-			out.WriteByte('\n')
-		}
-		if n == 1 {
-			out.Write(recs[0].Event)
-		} else {
-			out.WriteString(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[`)
-			for i, rec := range recs[:n] {
-				if i > 0 {
-					out.WriteByte(',')
-				}
-				out.Write(rec.Event)
-			}
-			out.WriteString("]}")
-		}
-		out.WriteByte('\n')
-		at++
-		recs = recs[n:]
+	var w linesWriter
+	for _, rec := range r.Records {
+		w.add(&out, rec)
 	}
-	for ; at <= lines; at++ {
-		out.WriteByte('\n')
-	}
+	w.finish(&out, lines)
 	return out.Bytes()
 }
