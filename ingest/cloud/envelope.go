@@ -148,16 +148,33 @@ func (d *decoder) event(ev []byte, cluster string, line int64, s Shape) {
 
 // aksCluster is the last segment after MANAGEDCLUSTERS in a resource ID.
 func aksCluster(id string) string {
-	up := strings.ToUpper(id)
-	i := strings.LastIndex(up, "/MANAGEDCLUSTERS/")
+	const key = "/MANAGEDCLUSTERS/"
+	// ASCII case folding only: strings.ToUpper changes the length of some
+	// other characters, and its indexes would not be id's (a fuzz find).
+	i := len(id) - len(key)
+	for ; i >= 0 && !asciiEqualFold(id[i:i+len(key)], key); i-- {
+	}
 	if i < 0 {
 		return ""
 	}
-	name := id[i+len("/MANAGEDCLUSTERS/"):]
+	name := id[i+len(key):]
 	if j := strings.IndexByte(name, '/'); j >= 0 {
 		name = name[:j]
 	}
 	return name
+}
+
+func asciiEqualFold(s, upper string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != upper[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // subscription reads a CloudWatch Logs subscription-filter payload.
