@@ -81,8 +81,10 @@ func notAuditData(path string) string {
 		return "empty"
 	case isBinary(head):
 		return "binary"
-	case cloud.Sniff(head) || auditHead.Match(head):
+	case cloud.Envelope(head) || auditHead.Match(head):
 		return ""
+	case cloud.Sniff(head):
+		return "klog text: a component's log"
 	case bytes.HasPrefix(bytes.TrimSpace(head), []byte("{")) || bytes.HasPrefix(bytes.TrimSpace(head), []byte("[")):
 		return "JSON that is neither audit events nor a cloud export"
 	}

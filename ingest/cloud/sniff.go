@@ -14,19 +14,29 @@ var cloudKey = regexp.MustCompile(`"(protoPayload|logEvents|awslogs|records|mess
 // or a base64 gzip payload. A plain log taken for an export still decodes
 // the same (Decode passes audit events through), only more slowly.
 func Sniff(head []byte) bool {
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	return Envelope(head) || klogLine(firstLine(head))
+}
+
+// Envelope is Sniff without a first klog line: the start of an input that
+// shows an envelope of its own (a component's klog file is not an export).
+func Envelope(head []byte) bool {
 	if cloudKey.Match(head) {
 		return true
 	}
-	first := bytes.TrimSpace(head)
-	if i := bytes.IndexByte(first, '\n'); i >= 0 {
-		first = first[:i]
-	}
-	if klogLine(first) || bytes.HasPrefix(first, []byte("H4sI")) {
+	first := firstLine(head)
+	if bytes.HasPrefix(first, []byte("H4sI")) {
 		return true
 	}
 	i := bytes.IndexByte(first, '{')
 	return i > 0 && timestampPrefix(first[:i])
+}
+
+func firstLine(head []byte) []byte {
+	first := bytes.TrimSpace(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")))
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	return first
 }
 
 // Lines lays out a Result as JSON lines for a reader of plain audit logs:
