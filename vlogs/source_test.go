@@ -3,6 +3,7 @@ package vlogs
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -236,6 +237,9 @@ func TestPushdown(t *testing.T) {
 		{"code:403,5xx", Stream + ` (http.response.status_code:range[403, 403] or http.response.status_code:range[500, 599])`, DatadogStream},
 		{"denied error", Stream + ` (k8s.audit.decision:="forbid" or http.response.status_code:="403") http.response.status_code:range[400, 999]`, DatadogStream},
 		{`-verb:get name:*web* ns:"" ua:kubectl* resource:pods`, Stream + ` k8s.audit.resource:in("pods")`, DatadogStream},
+		{`.verb == "get" and (.objectRef.namespace | IN("a", "b")) and (.responseStatus.code == 403 or .responseStatus.code == 401)`,
+			Stream + ` k8s.audit.verb:in("get") k8s.namespace.name:in("a", "b") (http.response.status_code:range[403, 403] or http.response.status_code:range[401, 401])`, DatadogStream},
+		{`select(denied) | .objectRef.name != "x"`, Stream, DatadogStream}, // a pipe: evaluated locally only
 		{"source:cp1,cp2", Stream + ` (kaudit.source:in("cp1", "cp2") or kaudit.source:"")`, DatadogStream + ` (kaudit.source:in("cp1", "cp2") or kaudit.source:"")`},
 		{"since:2026-01-15T09:00:00.0000005Z", Stream + ` _time:[2026-01-15T09:00:00.0000005Z, 9999-01-01T00:00:00Z)`,
 			DatadogStream + ` _time:[2026-01-15T09:00:00Z, 9999-01-01T00:00:00Z)`},
@@ -309,5 +313,42 @@ func TestRunPartial(t *testing.T) {
 	err := src.Run(context.Background(), func(b ingest.Batch) error { n += len(b.Events); return nil })
 	if !errors.Is(err, ErrPartial) || n != 60 || !strings.Contains(err.Error(), "read 60 records, the server counted 61") {
 		t.Fatalf("%d events, error %v", n, err)
+	}
+}
+
+// TestRunCompression: a remote server is asked for gzip, which kaudit
+// decodes itself; a loopback one is asked for none.
+func TestRunCompression(t *testing.T) {
+	for _, loopback := range []bool{false, true} {
+		f, srv := newFakeVL(t)
+		asked := make(chan string, 100)
+		gz := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			asked <- r.Header.Get("Accept-Encoding")
+			if r.Header.Get("Accept-Encoding") != "gzip" {
+				f.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			f.ServeHTTP(rec, r)
+			w.Header().Set("Content-Encoding", "gzip")
+			zw := gzip.NewWriter(w)
+			zw.Write(rec.Body.Bytes())
+			zw.Close()
+		}))
+		defer gz.Close()
+		_ = srv
+		src, _ := New(gz.URL, Auth{}, NewPushdown(nil, nil, nil), nil)
+		src.c.loopback = loopback
+		n := 0
+		if err := src.Run(context.Background(), func(b ingest.Batch) error { n += len(b.Events); return nil }); err != nil || n != 60 {
+			t.Fatalf("loopback %v: %d events, %v", loopback, n, err)
+		}
+		want := map[bool]string{false: "gzip", true: "identity"}[loopback]
+		if got := <-asked; got != want {
+			t.Errorf("loopback %v: Accept-Encoding %q", loopback, got)
+		}
+	}
+	if !isLoopback("http://127.0.0.1:9428") || !isLoopback("http://[::1]:9428") || !isLoopback("https://localhost") || isLoopback("http://vl.example:9428") {
+		t.Error("isLoopback")
 	}
 }
