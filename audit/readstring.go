@@ -52,6 +52,10 @@ func ReadString(s, buf []byte) (val []byte, n int, ok bool) {
 			if i+1 >= len(s) {
 				return nil, 0, false
 			}
+			if e := s[i+1]; e == '"' || e == '\\' || e == '/' {
+				from, i = i+1, i+2 // the escaped byte starts the next run
+				continue
+			}
 			var esc bool
 			if b, i, esc = appendEscape(b, s, i); !esc {
 				return nil, 0, false

@@ -14,15 +14,15 @@ import (
 
 // jqTermKeys maps a stored field's jq path to its quick-term key.
 var jqTermKeys = map[string]string{
-	".verb":                                         "verb",
-	".user.username":                                "user",
-	".objectRef.namespace":                          "ns",
-	".objectRef.resource":                           "resource",
-	".objectRef.subresource":                        "subresource",
-	".objectRef.name":                               "name",
+	".verb":                  "verb",
+	".user.username":         "user",
+	".objectRef.namespace":   "ns",
+	".objectRef.resource":    "resource",
+	".objectRef.subresource": "subresource",
+	".objectRef.name":        "name",
 	`.annotations["authorization.k8s.io/decision"]`: "decision",
-	".auditID":                                      "auditid",
-	".responseStatus.code":                          "code",
+	".auditID":             "auditid",
+	".responseStatus.code": "code",
 }
 
 // pushTerm is the term every event p keeps satisfies, or nil: p must be

@@ -21,7 +21,7 @@ func TestJQTerms(t *testing.T) {
 		{`.objectRef.resource | IN("pods", "secrets")`, `resource:"pods","secrets"`},
 		{`.user.username == "alice" and (.responseStatus.code == 403 or .responseStatus.code == 401)`, `user:"alice" code:"403","401"`},
 		{`denied and .objectRef.name == "web"`, `denied name:"web"`},
-		{`.verb == "get" or .objectRef.namespace == "x"`, ``},          // no key on both sides
+		{`.verb == "get" or .objectRef.namespace == "x"`, ``},             // no key on both sides
 		{`(.verb == "get" | not) and .auditID == "a-1"`, `auditid:"a-1"`}, // not: nothing
 		{`.verb != "get"`, ``},
 		{`.objectRef.namespace == null`, ``},
