@@ -135,22 +135,9 @@ func textNode(items []item) node {
 // textScanAtom matches the columns free text covers that are not indexed
 // (name, path, reason), deciding each distinct value once.
 func textScanAtom(desc string, match func(string) bool) node {
+	cols := []store.TextColumn{store.ColumnName, store.ColumnPath, store.ColumnReason}
 	return &atom{desc: desc, c: costScan, match: func(ec *evalCtx, cand *store.Set) (parts, error) {
-		var seen [3]map[uint32]bool
-		for i := range seen {
-			seen[i] = map[uint32]bool{}
-		}
-		check := func(i int, k uint32, v func() string) bool {
-			ok, done := seen[i][k]
-			if !done {
-				ok = match(v())
-				seen[i][k] = ok
-			}
-			return ok
-		}
-		return parts{t: ec.st.Select(cand, func(r store.Row) bool {
-			return check(0, r.NameKey(), r.Name) || check(1, r.PathKey(), r.Path) || check(2, r.ReasonKey(), r.Reason)
-		})}, nil
+		return parts{t: ec.st.SelectMatching(cand, cols, match)}, nil
 	}}
 }
 
