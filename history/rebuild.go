@@ -6,6 +6,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/kaudit/kaudit/audit"
+	"github.com/kaudit/kaudit/store"
 )
 
 // Quality says how much of a revision the log held.
@@ -35,6 +38,10 @@ type Request struct {
 	Webhooks       []string        `json:"webhooks,omitempty"` // mutating webhooks that changed it, and how
 	RequestObject  json.RawMessage `json:"-"`
 	ResponseObject json.RawMessage `json:"-"`
+
+	id    store.ID    // the event Load read it from
+	level audit.Level // its audit level
+	read  bool        // Load read its original bytes (URI, bodies)
 }
 
 // Step is one request in the timeline and what it did to the object.
@@ -90,7 +97,7 @@ func (b *builder) step(r Request) Step {
 
 func (b *builder) change(r Request) Step {
 	s := Step{Request: r, DryRun: dryRun(r.URI)}
-	ok := r.Code >= 200 && r.Code < 300 || (r.Code == 0 && r.Stage == "ResponseComplete")
+	ok := succeeded(r.Code, r.Stage)
 	switch {
 	case !writeVerbs[r.Verb] && r.Subresource != "eviction":
 		return s
@@ -124,7 +131,7 @@ func (b *builder) change(r Request) Step {
 
 func dryRun(uri string) bool {
 	_, q, ok := strings.Cut(uri, "?")
-	if !ok {
+	if !ok || !strings.Contains(q, "dryRun") {
 		return false
 	}
 	v, err := url.ParseQuery(q)
