@@ -238,3 +238,51 @@ func TestRevokedBy(t *testing.T) {
 		t.Errorf("after the change: %q", got)
 	}
 }
+
+// TestServerSideApply: an apply is told from the request URI and body;
+// the response makes it exact, a request body alone approximate with the
+// reason; a kubectl patch with a field manager is no apply.
+func TestServerSideApply(t *testing.T) {
+	const uri = "/api/v1/namespaces/p/configmaps/x?fieldManager=ops&fieldValidation=Strict"
+	applied := `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":{"a":"2"}}`
+	resp := `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","managedFields":[{"manager":"ops","operation":"Apply"}]},"data":{"a":"2","b":"1"}}`
+	created := Request{Verb: "create", Code: 201, ResponseObject: []byte(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":{"a":"1","b":"1"}}`)}
+	for _, tc := range []struct {
+		name      string
+		reqs      []Request
+		want      string
+		note, not string
+		data      map[string]any
+	}{
+		{"response: exact", []Request{created, {Verb: "patch", Code: 200, URI: uri, RequestObject: []byte(applied), ResponseObject: []byte(resp)}},
+			"exact exact", "server-side apply by field manager ops", "guessed", map[string]any{"a": "2", "b": "1"}},
+		{"request body merged onto the previous", []Request{created, {Verb: "patch", Code: 200, URI: uri, RequestObject: []byte(applied)}},
+			"exact approximate", "approximate: the applied configuration merged onto the previous revision", "", map[string]any{"a": "2", "b": "1"}},
+		{"apply creates it from the body", []Request{{Verb: "patch", Code: 201, URI: uri, RequestObject: []byte(applied)}},
+			"approximate", "approximate: the applied configuration only", "", map[string]any{"a": "2"}},
+		{"force marks an apply", []Request{created, {Verb: "patch", Code: 200, URI: "/x?fieldManager=ops&force=true", RequestObject: []byte(`{"data":{"a":"3"}}`)}},
+			"exact approximate", "server-side apply by field manager ops", "", map[string]any{"a": "3", "b": "1"}},
+		{"no Apply in managedFields", []Request{created, {Verb: "patch", Code: 200, URI: uri, RequestObject: []byte(applied), ResponseObject: []byte(strings.Replace(resp, `"Apply"`, `"Update"`, 1))}},
+			"exact exact", "guessed from the request", "", nil},
+		{"kubectl patch is no apply", []Request{created, {Verb: "patch", Code: 200, URI: "/x?fieldManager=kubectl-patch", RequestObject: []byte(`{"data":{"a":"3"}}`)}},
+			"exact approximate", "strategic merge patch", "server-side apply", map[string]any{"a": "3", "b": "1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for i := range tc.reqs {
+				tc.reqs[i].Resource = "configmaps"
+			}
+			steps := Rebuild(Ref{Resource: "configmaps", Namespace: "p", Name: "x"}, tc.reqs)
+			var got []string
+			for _, s := range steps {
+				got = append(got, stepLabel(s))
+			}
+			last := steps[len(steps)-1]
+			if strings.Join(got, " ") != tc.want || !strings.Contains(last.Note, tc.note) || (tc.not != "" && strings.Contains(last.Note, tc.not)) {
+				t.Fatalf("got %s (%q), want %s with %q", strings.Join(got, " "), last.Note, tc.want, tc.note)
+			}
+			if tc.data != nil && !reflect.DeepEqual(last.Revision.Object["data"], tc.data) {
+				t.Errorf("data %v, want %v", last.Revision.Object["data"], tc.data)
+			}
+		})
+	}
+}

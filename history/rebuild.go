@@ -164,8 +164,15 @@ func (b *builder) full(s *Step, r Request, note string) {
 }
 
 // patch applies the request's patch to the previous revision when the
-// server's response is not there.
+// server's response is not there. A server-side apply goes to apply.
 func (b *builder) patch(s *Step, r Request) {
+	if manager, ok := applyOf(r); ok {
+		if r.Subresource == "" && r.Code == 201 {
+			b.gone = false // an apply creates what is not there
+		}
+		b.apply(s, r, manager)
+		return
+	}
 	if obj := object(r.ResponseObject); obj != nil && kindOf(obj) != "Status" {
 		b.revise(s, Exact, obj)
 		return
