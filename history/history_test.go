@@ -3,6 +3,7 @@ package history
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -284,5 +285,38 @@ func TestServerSideApply(t *testing.T) {
 				t.Errorf("data %v, want %v", last.Revision.Object["data"], tc.data)
 			}
 		})
+	}
+}
+
+// TestMaybeDeleted: a deletecollection in the object's namespace whose
+// items the log does not list (Metadata level) is a possible end, marked
+// unavailable with where, who and its selector; one whose response lists
+// other items, or that failed, is left out.
+func TestMaybeDeleted(t *testing.T) {
+	ev := func(id int, level, verb, uri, name string, code int, extra string) string {
+		n := ""
+		if name != "" {
+			n = `,"name":"` + name + `"`
+		}
+		return fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":%q,"auditID":"00000000-0000-0000-0000-%012d","stage":"ResponseComplete","requestURI":%q,"verb":%q,"user":{"username":"erin"},"objectRef":{"resource":"configmaps","namespace":"p","apiVersion":"v1"%s},"responseStatus":{"code":%d},"stageTimestamp":"2026-03-01T10:00:%02dZ"%s}`,
+			level, id, uri, verb, n, code, id, extra) + "\n"
+	}
+	log := ev(1, "RequestResponse", "create", "/api/v1/namespaces/p/configmaps", "x", 201, `,"responseObject":{"kind":"ConfigMap","metadata":{"name":"x"}}`) +
+		ev(2, "RequestResponse", "deletecollection", "/api/v1/namespaces/p/configmaps", "", 200, `,"responseObject":{"kind":"ConfigMapList","items":[{"metadata":{"name":"y"}}]}`) +
+		ev(3, "Metadata", "deletecollection", "/api/v1/namespaces/p/configmaps", "", 403, "") +
+		ev(4, "Metadata", "deletecollection", "/api/v1/namespaces/p/configmaps?labelSelector=app%3Dweb", "", 200, "")
+	ref := Ref{Resource: "configmaps", Namespace: "p", Name: "x"}
+	reqs, err := Load(storeOf(t, []byte(log)), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := Rebuild(ref, reqs)
+	if len(steps) != 2 {
+		t.Fatalf("%d steps, want the create and the Metadata-level deletecollection: %+v", len(steps), steps)
+	}
+	s := steps[1]
+	want := "deletecollection in p by erin at Metadata level: items unknown (labelSelector app=web); it may have deleted this object"
+	if !s.MaybeEnds || s.Ends || s.Revision != nil || s.Note != want || RevisionLabel(s) != "unavailable (maybe gone)" {
+		t.Errorf("step %+v\nnote %q\nwant %q", s, s.Note, want)
 	}
 }

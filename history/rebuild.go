@@ -3,6 +3,7 @@ package history
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -50,6 +51,9 @@ type Step struct {
 	DryRun   bool      `json:"dryRun,omitempty"`
 	Write    bool      `json:"write,omitempty"`    // a successful, non-dry-run change
 	Ends     bool      `json:"ends,omitempty"`     // the object is gone after it
+	// MaybeEnds: a deletecollection whose items the log does not list
+	// (Metadata level): the object may be gone after it, or not.
+	MaybeEnds bool      `json:"maybeEnds,omitempty"`
 	Revision *Revision `json:"revision,omitempty"` // nil when the object did not change
 	Note     string    `json:"note,omitempty"`
 }
@@ -112,6 +116,9 @@ func (b *builder) change(r Request) Step {
 	}
 	s.Write = true
 	switch {
+	case r.Verb == "deletecollection" && itemNames(r.ResponseObject) == nil:
+		s.MaybeEnds = true
+		s.Note = maybeDeleted(r, b.ref.Namespace)
 	case r.Verb == "deletecollection" || r.Subresource == "eviction" || (r.Verb == "delete" && r.Resource == "namespaces" && b.ref.Resource != "namespaces"):
 		b.end(&s)
 	case r.Verb == "delete":
@@ -139,6 +146,25 @@ func dryRun(uri string) bool {
 		return strings.Contains(q, "dryRun=All")
 	}
 	return len(v["dryRun"]) > 0 && v.Get("dryRun") != ""
+}
+
+// maybeDeleted is the note of a deletecollection whose items are
+// unknown: where, by whom, at which level, and its selectors.
+func maybeDeleted(r Request, ns string) string {
+	where := "the cluster"
+	if ns != "" {
+		where = ns
+	}
+	n := fmt.Sprintf("deletecollection in %s by %s at %s level: items unknown", where, r.User, r.Level)
+	_, q, _ := strings.Cut(r.URI, "?")
+	if v, err := url.ParseQuery(q); err == nil {
+		for _, k := range []string{"labelSelector", "fieldSelector"} {
+			if s := v.Get(k); s != "" {
+				n += " (" + k + " " + s + ")"
+			}
+		}
+	}
+	return n + "; it may have deleted this object"
 }
 
 // revise records a new revision of the object.

@@ -180,6 +180,8 @@ func RevisionLabel(s Step) string {
 		return fmt.Sprintf("#%d %s", s.Revision.N, s.Revision.Quality)
 	case s.Ends:
 		return "(gone)"
+	case s.MaybeEnds:
+		return "unavailable (maybe gone)"
 	}
 	return ""
 }

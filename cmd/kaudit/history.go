@@ -227,6 +227,9 @@ func historyFor(st *store.Store, id store.ID) (tui.ObjectHistory, error) {
 	for i, s := range steps {
 		e := tui.HistoryEntry{Time: s.Time, Verb: history.VerbOf(s), Stage: s.Stage, User: s.User, Note: s.Note,
 			Code: s.Code, Revision: history.RevisionLabel(s)}
+		if s.MaybeEnds {
+			e.Quality = string(history.Unavailable)
+		}
 		if r := s.Revision; r != nil {
 			e.Quality = string(r.Quality)
 			if r.Object != nil {
