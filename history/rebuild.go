@@ -48,14 +48,14 @@ type Request struct {
 // Step is one request in the timeline and what it did to the object.
 type Step struct {
 	Request
-	DryRun   bool      `json:"dryRun,omitempty"`
-	Write    bool      `json:"write,omitempty"`    // a successful, non-dry-run change
-	Ends     bool      `json:"ends,omitempty"`     // the object is gone after it
+	DryRun bool `json:"dryRun,omitempty"`
+	Write  bool `json:"write,omitempty"` // a successful, non-dry-run change
+	Ends   bool `json:"ends,omitempty"`  // the object is gone after it
 	// MaybeEnds: a deletecollection whose items the log does not list
 	// (Metadata level): the object may be gone after it, or not.
 	MaybeEnds bool      `json:"maybeEnds,omitempty"`
-	Revision *Revision `json:"revision,omitempty"` // nil when the object did not change
-	Note     string    `json:"note,omitempty"`
+	Revision  *Revision `json:"revision,omitempty"` // nil when the object did not change
+	Note      string    `json:"note,omitempty"`
 }
 
 // Revision is the object after a write. Object is nil when unavailable.
