@@ -108,7 +108,8 @@ func TestE2EHistory(t *testing.T) {
 	checkLastRevision(t, bin, log, "deployments.apps/"+ns+"/web", web, []string{"admin"})
 	checkLastRevision(t, bin, log, "configmaps/"+ns+"/settings", settings, []string{"admin", "alice", "bob", "alice"})
 	checkLastRevision(t, bin, log, "configmaps/"+ns+"/applied", applied, []string{"admin"})
-	checkApplied(t, bin, log, "configmaps/"+ns+"/applied-req", appliedReq)
+	checkApplied(t, bin, log, "configmaps/"+ns+"/applied", applied, "exact", "server-side apply by field manager ops")
+	checkApplied(t, bin, log, "configmaps/"+ns+"/applied-req", appliedReq, "approximate", "server-side apply by field manager ops; approximate: ")
 	out, err := exec.Command(bin, "rbac", "-f", "user:alice", log).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "revoked? RoleBinding "+ns+"/cm-editors deleted by admin") {
 		t.Errorf("kaudit rbac does not name the RoleBinding's deletion (%v):\n%s", err, out)
@@ -177,9 +178,11 @@ func checkLastRevision(t *testing.T, bin, log, ref string, want []byte, users []
 	}
 }
 
-// checkApplied: a server-side apply logged at Request level is labelled
-// approximate with the reason, and its data is the object's.
-func checkApplied(t *testing.T, bin, log, ref string, want []byte) {
+// checkApplied: each server-side apply of ref is a revision of quality
+// (exact with the response, approximate with the reason at Request level)
+// with a note that starts with note, confirmed by managedFields (not
+// "guessed"), and the last one's data is the object's.
+func checkApplied(t *testing.T, bin, log, ref string, want []byte, quality, note string) {
 	t.Helper()
 	out, err := exec.Command(bin, "history", "-o", "json", "--no-diff", ref, log).Output()
 	if err != nil {
@@ -207,8 +210,8 @@ func checkApplied(t *testing.T, bin, log, ref string, want []byte) {
 			continue
 		}
 		applies++
-		if s.Revision.Quality != "approximate" || !strings.Contains(s.Note, "server-side apply by field manager ops; approximate: ") {
-			t.Errorf("%s: apply revision %s, note %q; want approximate with the reason", ref, s.Revision.Quality, s.Note)
+		if s.Revision.Quality != quality || !strings.HasPrefix(s.Note, note) || strings.Contains(s.Note, "guessed") {
+			t.Errorf("%s: apply revision %s, note %q; want %s, %q", ref, s.Revision.Quality, s.Note, quality, note)
 		}
 		last = s.Revision.Object
 	}

@@ -389,3 +389,45 @@ func TestRevokedSubjects(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadBusyObject: an object with more writes than parallelReads is
+// read by several goroutines (run with -race); every write's URI is
+// read, so dry runs change nothing, and a Metadata-level webhook
+// annotation is still found.
+func TestLoadBusyObject(t *testing.T) {
+	var b strings.Builder
+	n := parallelReads + 1000
+	for i := range n {
+		uri, extra := "/apis/coordination.k8s.io/v1/namespaces/k/leases/l", ""
+		if i%100 == 7 {
+			uri += "?dryRun=All"
+		}
+		if i == n-1 {
+			extra = `,"mutation.webhook.admission.k8s.io/round_0_index_0":"{\"configuration\":\"c\",\"webhook\":\"w\",\"mutated\":true}"`
+		}
+		fmt.Fprintf(&b, `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"00000000-0000-0000-0000-%012d","stage":"ResponseComplete","requestURI":%q,"verb":"update","user":{"username":"kcm"},"objectRef":{"resource":"leases","namespace":"k","name":"l","apiGroup":"coordination.k8s.io","apiVersion":"v1"},"responseStatus":{"code":200},"stageTimestamp":"2026-03-01T10:%02d:%02d.%06dZ","annotations":{"authorization.k8s.io/decision":"allow"%s}}`+"\n",
+			i, uri, i/60000, i/1000%60, i%1000, extra)
+	}
+	ref := Ref{Group: "coordination.k8s.io", Resource: "leases", Namespace: "k", Name: "l"}
+	reqs, err := Load(storeOf(t, []byte(b.String())), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := Rebuild(ref, reqs)
+	dry, revs := 0, 0
+	for _, s := range steps {
+		if s.DryRun {
+			dry++
+		}
+		if s.Revision != nil {
+			revs++
+		}
+	}
+	wantDry := (n-8)/100 + 1
+	if len(steps) != n || dry != wantDry || revs != n-wantDry {
+		t.Errorf("%d steps, %d dry runs, %d revisions; want %d, %d, %d", len(steps), dry, revs, n, wantDry, n-wantDry)
+	}
+	if last := steps[len(steps)-1]; !strings.Contains(last.Note, "webhook w (configuration c) mutated it") {
+		t.Errorf("last note %q: the webhook annotation was not read", last.Note)
+	}
+}

@@ -3,7 +3,10 @@ package history
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/kaudit/kaudit/audit"
@@ -78,7 +81,11 @@ func Load(st *store.Store, ref Ref) ([]Request, error) {
 		return true
 	})
 	out, err := readBodies(st, ref, out, need)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	// Requests are in ID order, which is time order unless several
+	// sources or a late stage interleave.
+	if before := func(i, j int) bool { return out[i].Time.Before(out[j].Time) }; !sort.SliceIsSorted(out, before) {
+		sort.SliceStable(out, before)
+	}
 	return out, err
 }
 
@@ -96,32 +103,33 @@ func succeeded(code int32, stage string) bool {
 	return code >= 200 && code < 300 || (code == 0 && stage == "ResponseComplete")
 }
 
+// parallelReads: from this many events to read on, the reads are shared
+// by up to GOMAXPROCS goroutines (at most 4). A busy object's writes are
+// tens of thousands of small reads that wait on memory, not on each other.
+const parallelReads = 4096
+
 // readBodies fills the requests at need from their original bytes, and
 // drops the deletecollections whose response shows they did not take the
 // object.
 func readBodies(st *store.Store, ref Ref, reqs []Request, need []int) ([]Request, error) {
-	rr := newRawReader(st)
-	drop := map[int]bool{}
-	for _, i := range need {
-		r := &reqs[i]
-		raw, err := rr.Raw(r.id)
-		if err != nil {
-			return reqs, err
-		}
-		r.read = true
-		// At Metadata level there are no bodies: only the request URI (a
-		// dry run?) and a mutating webhook's annotation are worth reading.
-		if r.level < audit.LevelRequest && !bytes.Contains(raw, []byte(".webhook.admission.k8s.io/")) {
-			r.URI = requestURI(raw)
-		} else {
-			readBody(r, redact.Output(raw))
-		}
-		if r.Name == "" && listsOther(r.ResponseObject, ref.Name) {
-			drop[i] = true // a deletecollection that did not take this object
-		}
+	drop := make([]bool, len(reqs)) // each goroutine writes its own indexes
+	workers := 1
+	if len(need) >= parallelReads {
+		workers = min(runtime.GOMAXPROCS(0), 4)
 	}
-	if len(drop) == 0 {
-		return reqs, nil
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		part := need[w*len(need)/workers : (w+1)*len(need)/workers]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[w] = readSome(st, ref, reqs, part, drop)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return reqs, err
 	}
 	kept := reqs[:0]
 	for i, r := range reqs {
@@ -130,6 +138,37 @@ func readBodies(st *store.Store, ref Ref, reqs []Request, need []int) ([]Request
 		}
 	}
 	return kept, nil
+}
+
+// readSome fills the requests at part (see readBodies).
+func readSome(st *store.Store, ref Ref, reqs []Request, part []int, drop []bool) error {
+	rr := newRawReader(st)
+	for _, i := range part {
+		r := &reqs[i]
+		raw, err := rr.Raw(r.id)
+		if err != nil {
+			return err
+		}
+		// At Metadata level there are no bodies: only the request URI (a
+		// dry run?) and a mutating webhook's annotation are worth reading.
+		if r.level < audit.LevelRequest && !mutated(raw) {
+			r.URI = requestURI(raw)
+		} else {
+			readBody(r, redact.Output(raw))
+		}
+		drop[i] = r.Name == "" && listsOther(r.ResponseObject, ref.Name) // a deletecollection that did not take this object
+	}
+	return nil
+}
+
+// mutated reports whether an event (at Metadata level: no bodies) has a
+// mutating webhook's annotation. The annotations come last in the API
+// server's events, so the search starts at the last "annotations" key.
+func mutated(raw []byte) bool {
+	if i := bytes.LastIndex(raw, []byte(`"annotations":`)); i >= 0 {
+		raw = raw[i:]
+	}
+	return bytes.Contains(raw, []byte("webhook.admission.k8s.io/"))
 }
 
 // requestURI reads the requestURI field of an event without decoding the

@@ -42,7 +42,6 @@ type Request struct {
 
 	id    store.ID    // the event Load read it from
 	level audit.Level // its audit level
-	read  bool        // Load read its original bytes (URI, bodies)
 }
 
 // Step is one request in the timeline and what it did to the object.
