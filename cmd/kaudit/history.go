@@ -40,12 +40,14 @@ and stage. Each successful write rebuilds a revision of the object and shows
 its diff against the previous known revision:
 
   exact        the full object the server returned (responseObject)
-  approximate  the request body (server-set fields missing), or a patch
-               (JSON, merge or strategic merge) applied to the previous revision
+  approximate  the request body (server-set fields missing), a patch (JSON,
+               merge or strategic merge) applied to the previous revision, or a
+               server-side apply's configuration (the note says which)
   unavailable  the write is known (who and when) but the log holds no body
 
 Dry-run requests change nothing; a delete, a deletecollection that listed the
-object, or the deletion of its namespace ends it. managedFields,
+object, or the deletion of its namespace ends it; a deletecollection whose
+items are not logged (Metadata level) may have ended it ("maybe gone"). managedFields,
 resourceVersion and generation are left out of diffs unless --show-noise.
 Secret values are redacted unless --show-secrets.
 
