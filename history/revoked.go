@@ -84,9 +84,9 @@ func RBACChangesBetween(st *store.Store, who Subject, ns string, from, to time.T
 			Namespace: o.Namespace, Name: o.Name, AuditID: e.AuditID})
 		return true
 	})
-	kept := out[:0]
+	kept, h := out[:0], histories{}
 	for _, c := range out {
-		switch verify(st, who, c) {
+		switch h.verify(st, who, c) {
 		case "yes":
 			kept = append(kept, c)
 		case "unverified":

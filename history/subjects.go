@@ -92,16 +92,25 @@ func bindingOf(obj map[string]any) (binding, bool) {
 	return b, true
 }
 
+// histories are the RBAC objects' timelines, each rebuilt once per
+// RBACChangesBetween.
+type histories map[Ref][]Step
+
 // around is the object ref was just before change c (its request
 // auditID, or c's time when auditID is ""), and after it (nil when c
 // deleted it or its content is unknown), rebuilt from the log. Either is
 // nil when the log does not hold it (no body, an unavailable revision).
-func around(st *store.Store, ref Ref, auditID string, c RBACChange) (old, after map[string]any, gone bool) {
-	reqs, err := Load(st, ref)
-	if err != nil {
-		return nil, nil, false
+func (h histories) around(st *store.Store, ref Ref, auditID string, c RBACChange) (old, after map[string]any, gone bool) {
+	steps, ok := h[ref]
+	if !ok {
+		reqs, err := Load(st, ref)
+		if err != nil {
+			return nil, nil, false
+		}
+		steps = Rebuild(ref, reqs)
+		h[ref] = steps
 	}
-	for _, s := range Rebuild(ref, reqs) {
+	for _, s := range steps {
 		if s.AuditID == auditID && auditID != "" {
 			if s.Revision != nil {
 				after = s.Revision.Object
@@ -125,7 +134,7 @@ func around(st *store.Store, ref Ref, auditID string, c RBACChange) (old, after 
 // what the log holds: "yes" (a binding that covered who, or a role such
 // a binding bound), "no" (a binding whose known subjects never covered
 // who), or "unverified" (its content is not in the log).
-func verify(st *store.Store, who Subject, c RBACChange) string {
+func (h histories) verify(st *store.Store, who Subject, c RBACChange) string {
 	if a, ok := parseReason(who.AllowReason); ok && a.names(c) {
 		return "yes"
 	}
@@ -134,9 +143,9 @@ func verify(st *store.Store, who Subject, c RBACChange) string {
 	}
 	ref := Ref{Group: rbacGroup, Resource: c.Resource, Namespace: c.Namespace, Name: c.Name}
 	if kindOfResource[c.Resource] == "Role" || kindOfResource[c.Resource] == "ClusterRole" {
-		return verifyRole(st, who, c, ref)
+		return h.verifyRole(st, who, c, ref)
 	}
-	old, after, _ := around(st, ref, c.AuditID, c)
+	old, after, _ := h.around(st, ref, c.AuditID, c)
 	b, ok := bindingOf(old)
 	switch {
 	case old == nil || !ok:
@@ -156,7 +165,7 @@ func verify(st *store.Store, who Subject, c RBACChange) string {
 // cover who binds the role. Bindings the log holds no body of leave it
 // unverified; when every binding of the role is known and none covers
 // who, it does not matter.
-func verifyRole(st *store.Store, who Subject, c RBACChange, role Ref) string {
+func (h histories) verifyRole(st *store.Store, who Subject, c RBACChange, role Ref) string {
 	kind := kindOfResource[c.Resource]
 	set := st.Postings(store.FieldAPIGroup, rbacGroup)
 	set.And(st.Requests())
@@ -176,7 +185,7 @@ func verifyRole(st *store.Store, who Subject, c RBACChange, role Ref) string {
 		verdict = "unverified" // no binding of it in the log
 	}
 	for _, r := range refs {
-		obj, _, gone := around(st, r, "", c)
+		obj, _, gone := h.around(st, r, "", c)
 		if gone {
 			continue // deleted before: it bound nothing then
 		}
