@@ -33,7 +33,7 @@ func fakeHistory(calls *int) ObjectHistory {
 	created := "--- (none)\n+++ #1 exact\n@@ -0,0 +1,5 @@\n+apiVersion: apps/v1\n+kind: Deployment\n+metadata:\n+  name: web\n+spec: {replicas: 1}"
 	scaled := "--- #1 exact\n+++ #2 approximate\n@@ -4,2 +4,2 @@\n   name: web\n-spec: {replicas: 1}\n+spec: {replicas: 3}"
 	scaledNoisy := "--- #1 exact\n+++ #2 approximate\n@@ -3,3 +3,3 @@\n metadata:\n+  generation: 2\n   name: web\n-spec: {replicas: 1}\n+spec: {replicas: 3}"
-	return ObjectHistory{Title: "deployments.apps/prod/web: 6 requests, 3 revisions", Entries: []HistoryEntry{
+	return ObjectHistory{Title: "deployments.apps/prod/web: 6 requests, 4 revisions", Entries: []HistoryEntry{
 		{Time: at(1), Verb: "create", Stage: "ResponseComplete", User: "alice", Code: 201, Revision: "#1 exact", Quality: "exact", Note: "created", Diff: diff(created, created)},
 		{Time: at(2), Verb: "get", Stage: "ResponseComplete", User: "bob", Code: 200},
 		{Time: at(3), Verb: "patch", Stage: "ResponseComplete", User: "bob", Code: 200, Revision: "#2 approximate", Quality: "approximate", Note: "strategic merge patch applied to the previous revision", Diff: diff(scaled, scaledNoisy)},
@@ -80,7 +80,7 @@ func TestHistoryPane(t *testing.T) {
 		t.Fatal("H opened no pane")
 	}
 	screen := m.View()
-	if !strings.Contains(screen, "deployments.apps/prod/web: 6 requests, 3 revisions") {
+	if !strings.Contains(screen, "deployments.apps/prod/web: 6 requests, 4 revisions") {
 		t.Errorf("pane:\n%s", screen)
 	}
 	if strings.Contains(screen, "\x1b]0;") || strings.ContainsRune(screen, '\x07') {

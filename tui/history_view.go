@@ -374,7 +374,7 @@ func (c historyCols) cells(time, verb, code, stage, rev, user, note string) stri
 		s = truncate(s, w)
 		return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s))) + " "
 	}
-	return pad(time, c.time) + pad(verb, c.verb) + pad(code, c.code) + pad(stage, c.stage) + pad(rev, c.rev) + pad(user, c.user) + note
+	return strings.TrimRight(pad(time, c.time)+pad(verb, c.verb)+pad(code, c.code)+pad(stage, c.stage)+pad(rev, c.rev)+pad(user, c.user)+note, " ")
 }
 
 // paintRevision colours the revision cell by its kind (the text says the
