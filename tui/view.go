@@ -67,6 +67,8 @@ func (m Model) body() string {
 		s = hm.View(m.keys)
 	case m.over.pane == paneLoading:
 		s = "loading event…"
+	case m.over.pane == paneHistory:
+		s = m.over.hist.View()
 	case m.over.paged():
 		s = m.over.page.View()
 	case t.rows == nil:
