@@ -33,7 +33,7 @@ func (f *liveDetectFlags) register(cmd *cobra.Command) {
 // --detect-only: kaudit detect is its headless form).
 func (f *liveDetectFlags) registerUI(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.BoolVar(&f.ui, "detect", false, "terminal UI: run the detection rules as events arrive, mark hits ◆ in the Events tab, D lists them by rule")
+	fl.BoolVar(&f.ui, "detect", false, "terminal UI: run the detection rules as events arrive, mark hits ◆ in the Events tab and list them by rule in the Detections tab (D); with --forward, name them on the forwarded records")
 	fl.StringArrayVar(&f.df.rulesDirs, "rules", nil, "with --detect or --detect-only: a directory of YAML rule files added to the built-in pack; repeatable")
 	fl.StringArrayVar(&f.df.suppress, "suppress", nil, "with --detect or --detect-only: a filter whose events are never hits; repeatable")
 	fl.StringVar(&f.df.minSev, "severity", "info", "with --detect or --detect-only: report only rules of at least this severity")
