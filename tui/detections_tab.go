@@ -29,15 +29,21 @@ func withDetections(ctx context.Context, cmd tea.Cmd, st *store.Store, dl *Detec
 		if !ok || res.err != nil || res.set == nil {
 			return msg
 		}
-		rules := dl.rulesSnapshot()
-		hits := roaring.New()
-		for _, r := range rules {
-			hits.Or(r.ids)
-		}
-		kept := hitsKept(st, hits, res.set)
 		_, res.hitsDropped = dl.counts()
+		unfiltered := res.set.GetCardinality() == uint64(res.requests)
+		onTab := tabs[res.tab].view == viewDetections
+		var rules []ruleSummary
+		var kept *store.Set
+		if onTab || !unfiltered {
+			rules = dl.rulesSnapshot()
+			hits := roaring.New()
+			for _, r := range rules {
+				hits.Or(r.ids)
+			}
+			kept = hitsKept(st, hits, res.set, res.live)
+		}
 		if n := len(res.spark.counts); n > 0 && res.span.valid() {
-			if res.set.GetCardinality() == uint64(res.requests) {
+			if unfiltered {
 				// Nothing filtered out: the log's per-slot counts, with
 				// no walk over the hits.
 				res.hitMarks = dl.slotHistogram(res.span.from, res.span.to, n)
@@ -48,7 +54,7 @@ func withDetections(ctx context.Context, cmd tea.Cmd, st *store.Store, dl *Detec
 				res.hitCount += c
 			}
 		}
-		if tabs[res.tab].view == viewDetections {
+		if onTab {
 			res.table = detectionsTable(st, rules, kept)
 		}
 		if ctx.Err() != nil {
@@ -63,9 +69,15 @@ func withDetections(ctx context.Context, cmd tea.Cmd, st *store.Store, dl *Detec
 // tables count; the others (a long-running request flagged at
 // ResponseStarted, counted at ResponseComplete) are few, and are looked up
 // by their request's stages.
-func hitsKept(st *store.Store, hits, kept *store.Set) *store.Set {
+func hitsKept(st *store.Store, hits, kept *store.Set, lv *liveState) *store.Set {
 	t := roaring.And(hits, kept)
-	other := roaring.AndNot(hits, st.Requests())
+	var requests *store.Set
+	if lv != nil {
+		requests = lv.requests // the store's requests as the result saw them
+	} else {
+		requests = st.Requests()
+	}
+	other := roaring.AndNot(hits, requests)
 	it := other.Iterator()
 	for it.HasNext() {
 		h := it.Next()
