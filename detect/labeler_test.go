@@ -3,7 +3,9 @@ package detect
 import (
 	"context"
 	"slices"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/ingest"
@@ -76,4 +78,50 @@ func TestLabelerAgreesWithLive(t *testing.T) {
 	if len(want) < 10 || !slices.Equal(got, want) {
 		t.Errorf("labels differ from live hits (%d vs %d):\n got %v\nwant %v", len(got), len(want), got, want)
 	}
+}
+
+// BenchmarkLabeler is what labelling forwarded records adds to a sink's
+// reader: a replay of the generated log as the reader reads it (batches
+// from ingest), alone and with every batch labelled. x-read is the ratio
+// of the CPU times (process user+system, so that a busy machine's waiting
+// is not counted).
+//
+//	KAUDIT_BENCH_EVENTS=200000 go test -run X -bench Labeler -benchtime 3x ./detect
+func BenchmarkLabeler(b *testing.B) {
+	path := genLog(b, benchEvents())
+	set, err := Builtin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var read, labelled time.Duration
+	for b.Loop() {
+		t0 := cpuTime()
+		if _, err := (&ingest.Replay{Paths: []string{path}}).Run(context.Background(), func(ingest.Batch) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+		t1 := cpuTime()
+		eng, err := NewEngine(set, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		l := eng.Labeler()
+		if _, err := (&ingest.Replay{Paths: []string{path}}).Run(context.Background(), func(bt ingest.Batch) error {
+			_, err := l.Label(context.Background(), bt.Events, bt.Raw, bt.Offsets)
+			return err
+		}); err != nil {
+			b.Fatal(err)
+		}
+		read += t1 - t0
+		labelled += cpuTime() - t1
+	}
+	b.ReportMetric(read.Seconds()/float64(b.N), "cpu-read-s/op")
+	b.ReportMetric(labelled.Seconds()/float64(b.N), "cpu-read+label-s/op")
+	b.ReportMetric(float64(labelled)/float64(read), "x-read")
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
