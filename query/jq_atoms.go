@@ -82,7 +82,7 @@ func fieldNode(f jqField, p pred, q *gojq.Query) (node, bool) {
 	if err != nil {
 		return nil, false
 	}
-	a := &atom{desc: p.desc, c: costPostings, verify: verify, nullCls: clsOf(p.f(nil))}
+	a := &atom{desc: p.desc, c: costPostings, verify: verify, nullCls: clsOf(p.f(nil)), push: pushTerm(f, p)}
 	if l, ok := newLit(`"`, f.key, `"`); ok && !f.exact {
 		a.nullKey = &l
 	}
@@ -135,7 +135,7 @@ func fieldNode(f jqField, p pred, q *gojq.Query) (node, bool) {
 			}
 			return zeroCode(p)
 		}, verify).(*atom)
-		n.nullKey, n.nullCls = a.nullKey, a.nullCls
+		n.nullKey, n.nullCls, n.push = a.nullKey, a.nullCls, a.push
 		return n, true
 	}
 	return a, true

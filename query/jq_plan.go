@@ -103,7 +103,9 @@ func plan(q *gojq.Query, needF bool) (node, error) {
 		case t.Type == gojq.TermTypeFalse:
 			return constNode(false), nil
 		case isFunc(q, "denied", 0):
-			return flagAtom("denied", store.Row.Denied), nil
+			a := flagAtom("denied", store.Row.Denied).(*atom)
+			a.push = &Term{Key: "denied"}
+			return a, nil
 		case isFunc(q, "longrunning", 0):
 			return flagAtom("longrunning", store.Row.LongRunning), nil
 		}
