@@ -152,14 +152,16 @@ func (a *Aggregate) Table() *Table {
 	return t
 }
 
-// aggGroup is one row of a grouped view. Latencies are kept sorted;
-// additions and removals wait in batches until the table is written, so
-// folding a batch of requests in costs one merge per group.
+// aggGroup is one row of a grouped view. Latencies are kept sorted, in
+// blocks (latencies); additions and removals wait in batches, in whole
+// microseconds, until the table is written, so folding a batch of
+// requests in costs one sort of the batch and the blocks it lands in.
 type aggGroup struct {
 	key                        string
 	gone                       bool // removed from groups when its last request went
 	requests, denied, errors5x int
-	lat, addLat, delLat        []time.Duration
+	lat                        latencies
+	addLat, delLat             []uint32
 }
 
 // uncount takes a request back out (addRow is its counterpart).
@@ -172,7 +174,8 @@ func (g *aggGroup) uncount(e *store.Entry) {
 		g.errors5x--
 	}
 	if !e.LongRunning && e.Latency > 0 {
-		g.delLat = append(g.delLat, e.Latency)
+		// The store keeps whole microseconds: this is the value addRow saw.
+		g.delLat = append(g.delLat, uint32(e.Latency/time.Microsecond))
 	}
 }
 
@@ -180,48 +183,15 @@ func (g *aggGroup) uncount(e *store.Entry) {
 // take back a request added in the same batch.
 func (g *aggGroup) flush() {
 	if len(g.addLat) > 0 {
-		sortDurations(g.addLat)
-		g.lat = mergeSorted(g.lat, g.addLat)
-		g.addLat = g.addLat[:0]
+		sortMicros(g.addLat)
+		g.lat.add(g.addLat)
+		g.addLat = nil // the blocks may hold it now
 	}
 	if len(g.delLat) > 0 {
-		sortDurations(g.delLat)
-		g.lat = removeSorted(g.lat, g.delLat)
+		sortMicros(g.delLat)
+		g.lat.remove(g.delLat)
 		g.delLat = g.delLat[:0]
 	}
-}
-
-// mergeSorted merges sorted b into sorted a, in place from the back.
-func mergeSorted(a, b []time.Duration) []time.Duration {
-	i, j := len(a)-1, len(b)-1
-	a = slices.Grow(a, len(b))[:len(a)+len(b)]
-	for k := len(a) - 1; j >= 0; k-- {
-		if i >= 0 && a[i] > b[j] {
-			a[k] = a[i]
-			i--
-		} else {
-			a[k] = b[j]
-			j--
-		}
-	}
-	return a
-}
-
-// removeSorted removes one occurrence of each value of sorted del from
-// sorted a, in place.
-func removeSorted(a, del []time.Duration) []time.Duration {
-	out, j := a[:0], 0
-	for _, v := range a {
-		for j < len(del) && del[j] < v {
-			j++ // not present: nothing to remove
-		}
-		if j < len(del) && del[j] == v {
-			j++
-			continue
-		}
-		out = append(out, v)
-	}
-	return out
 }
 
 func (a *Aggregate) groupTable() *Table {
@@ -239,7 +209,7 @@ func (a *Aggregate) groupTable() *Table {
 	t := &Table{View: a.view, Columns: groupColumns(a.view)}
 	for _, g := range rows {
 		t.Rows = append(t.Rows, []any{g.key, g.requests, 100 * float64(g.requests) / float64(a.total), g.denied, g.errors5x,
-			quantile(g.lat, 0.50), quantile(g.lat, 0.99)})
+			g.lat.quantile(0.50), g.lat.quantile(0.99)})
 	}
 	return t
 }

@@ -1,8 +1,6 @@
 package views
 
 import (
-	"time"
-
 	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/store"
 )
@@ -85,7 +83,7 @@ func (a *Aggregate) addRow(r store.Row) {
 		g.errors5x++
 	}
 	if lat := r.LatencyMicros(); !r.LongRunning() && lat > 0 {
-		g.addLat = append(g.addLat, time.Duration(lat)*time.Microsecond)
+		g.addLat = append(g.addLat, lat)
 	}
 }
 

@@ -203,25 +203,6 @@ func TestBuildMatchesReference(t *testing.T) {
 	}
 }
 
-func TestSortedMerge(t *testing.T) {
-	ms := func(v ...int) []time.Duration {
-		out := []time.Duration{}
-		for _, x := range v {
-			out = append(out, time.Duration(x))
-		}
-		return out
-	}
-	if got := mergeSorted(ms(1, 3, 5), ms(2, 3, 6)); !slices.Equal(got, ms(1, 2, 3, 3, 5, 6)) {
-		t.Errorf("merge: %v", got)
-	}
-	if got := mergeSorted(nil, ms(2)); !slices.Equal(got, ms(2)) {
-		t.Errorf("merge into empty: %v", got)
-	}
-	if got := removeSorted(ms(1, 2, 3, 3, 5, 6), ms(0, 3, 6)); !slices.Equal(got, ms(1, 2, 3, 5)) {
-		t.Errorf("remove: %v", got)
-	}
-}
-
 // refGroup accumulates one row of a grouped view.
 type refGroup struct {
 	key       string

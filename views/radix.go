@@ -1,48 +1,41 @@
 package views
 
-import (
-	"slices"
-	"time"
-)
+import "slices"
 
-// radixMin is the batch size from which sortDurations radix sorts: below
-// it pdqsort is as fast and needs no second buffer.
+// radixMin is the batch size from which sortMicros radix sorts: below it
+// pdqsort is as fast and needs no second buffer.
 const radixMin = 4096
 
-// sortDurations sorts d in increasing order. A rebuild folds in a whole
+// sortMicros sorts d in increasing order. A rebuild folds in a whole
 // group's latencies at once (millions for a busy user of a 10 M event
 // log), and pdqsort was half of a Users rebuild; a least-significant-byte
-// radix sort is linear, and skips the bytes every value shares (a latency
-// is far below 2^63 ns, so the high bytes are all zero).
-func sortDurations(d []time.Duration) {
+// radix sort is linear, and skips the bytes every value shares (most
+// latencies are below 2^24 µs, so the high byte is all zero).
+func sortMicros(d []uint32) {
 	if len(d) < radixMin {
 		slices.Sort(d)
 		return
 	}
-	var counts [8][256]int
+	var counts [4][256]int
 	for _, v := range d {
-		if v < 0 {
-			slices.Sort(d) // never for latencies; keeps the order right if it happens
-			return
-		}
-		u := uint64(v)
-		for b := range counts {
-			counts[b][byte(u>>(8*b))]++
-		}
+		counts[0][byte(v)]++
+		counts[1][byte(v>>8)]++
+		counts[2][byte(v>>16)]++
+		counts[3][byte(v>>24)]++
 	}
-	src, dst := d, make([]time.Duration, len(d))
+	src, dst := d, make([]uint32, len(d))
 	for b := range counts {
 		c := &counts[b]
-		if c[byte(uint64(src[0])>>(8*b))] == len(src) {
+		shift := 8 * b
+		if c[byte(src[0]>>shift)] == len(src) {
 			continue // every value has this byte: the pass would not move any
 		}
 		at := 0
 		for i, n := range c {
 			c[i], at = at, at+n
 		}
-		shift := 8 * b
 		for _, v := range src {
-			k := byte(uint64(v) >> shift)
+			k := byte(v >> shift)
 			dst[c[k]] = v
 			c[k]++
 		}
