@@ -131,6 +131,17 @@ func (c *strCol) set(k uint32, id strID, size int) {
 	}
 }
 
+// setRun sets places k, k+1, ... to ids (see set).
+func (c *strCol) setRun(k uint32, ids []strID, size int) {
+	for i, id := range ids {
+		if c.dense != nil {
+			copy(c.dense[k+uint32(i):], ids[i:])
+			return
+		}
+		c.set(k+uint32(i), id, size)
+	}
+}
+
 func (c *strCol) bytes() int {
 	return 4*cap(c.dense) + 4*cap(c.at) + 4*cap(c.ids)
 }

@@ -183,14 +183,33 @@ func (s *Store) indexAll(events []audit.Event, b *batch, from ID) {
 	})
 }
 
+// writeStrCols copies b's string IDs into the chunks, a run of events
+// with consecutive IDs in one chunk at a time (a batch without duplicates
+// is one run, or two across a chunk's end).
 func (s *Store) writeStrCols(b *batch) {
+	type span struct {
+		c    *chunk
+		k    uint32
+		i, j int // b's events [i, j)
+	}
+	var spans []span
+	for i := 0; i < len(b.ids); {
+		id := b.ids[i]
+		if id == noID {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(b.ids) && b.ids[j] == id+ID(j-i) && b.ids[j]&s.mask != 0 {
+			j++
+		}
+		spans = append(spans, span{c: s.at(id), k: id & s.mask, i: i, j: j})
+		i = j
+	}
 	size := s.chunkEvents()
 	for col := range numStrCols {
-		strs := b.strs[col]
-		for i, id := range b.ids {
-			if id != noID {
-				s.at(id).str[col].set(id&s.mask, strs[i], size)
-			}
+		for _, sp := range spans {
+			sp.c.str[col].setRun(sp.k, b.strs[col][sp.i:sp.j], size)
 		}
 	}
 }
