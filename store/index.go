@@ -2,6 +2,7 @@ package store
 
 import (
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -111,13 +112,18 @@ func (s *Store) internAll(events []audit.Event, b *batch) {
 // equal strings need no hashing.
 func (s *Store) internCol(col int, events []audit.Event, ids []strID) {
 	switch col {
-	case colGroups:
+	case colGroups, colImpersonatedGroups:
+		var last []string
+		lastID := strID(0)
 		for i := range events {
-			ids[i] = s.internGroups(events[i].User.Groups)
-		}
-	case colImpersonatedGroups:
-		for i := range events {
-			ids[i] = s.internGroups(events[i].Impersonated.Groups)
+			g := events[i].User.Groups
+			if col == colImpersonatedGroups {
+				g = events[i].Impersonated.Groups
+			}
+			if !slices.Equal(g, last) {
+				last, lastID = g, s.internGroups(g)
+			}
+			ids[i] = lastID
 		}
 	default:
 		d, value := &s.dicts[col], colValue[col]
