@@ -12,8 +12,8 @@ func TestStrCol(t *testing.T) {
 	}{
 		{size + 1, false}, // none set
 		{97, false},
-		{5, false}, // 205 of 1024: under a quarter
-		{3, true},  // 342: dense
+		{9, false}, // 114 of 1024: under an eighth
+		{7, true},  // 147: dense
 		{1, true},
 	} {
 		want := make([]strID, size)
