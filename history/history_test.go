@@ -431,3 +431,20 @@ func TestLoadBusyObject(t *testing.T) {
 		t.Errorf("last note %q: the webhook annotation was not read", last.Note)
 	}
 }
+
+func TestRequestURI(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"kind":"Event","requestURI":"/api/v1/x?dryRun=All","verb":"update"}`: "/api/v1/x?dryRun=All",
+		`{"requestURI": "/a?b=1\u0026dryRun=All"}`:                             "/a?b=1&dryRun=All",
+		`{"requestURI":"/a\"b"}`:                                               `/a"b`,
+		`{"requestURI":"/unterminated`:                                         "",
+		`{"xrequestURI":"/a"}`:                                                 "",
+		`{"requestURI":12}`:                                                    "",
+		`questURI":"/a"`:                                                       "",
+		`{"verb":"get"}`:                                                       "",
+	} {
+		if got := requestURI([]byte(in)); got != want {
+			t.Errorf("requestURI(%s) = %q, want %q", in, got, want)
+		}
+	}
+}

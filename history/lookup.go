@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"unicode/utf8"
 	"time"
 
 	"github.com/kaudit/kaudit/audit"
@@ -172,12 +173,14 @@ func mutated(raw []byte) bool {
 // requestURI reads the requestURI field of an event without decoding the
 // rest ("" when it is not found or not a plain JSON string).
 func requestURI(raw []byte) string {
+	// Searched from its rare "q" (see mutated): 10 times faster than
+	// from the quote, which is everywhere.
 	const key = `"requestURI":`
-	i := bytes.Index(raw, []byte(key))
-	if i < 0 {
+	i := bytes.Index(raw, []byte(key[3:]))
+	if i < 3 || string(raw[i-3:i]) != key[:3] {
 		return ""
 	}
-	rest := bytes.TrimLeft(raw[i+len(key):], " ")
+	rest := bytes.TrimLeft(raw[i+len(key)-3:], " ")
 	if len(rest) == 0 || rest[0] != '"' {
 		return ""
 	}
@@ -191,7 +194,7 @@ func requestURI(raw []byte) string {
 	if end >= len(rest) {
 		return ""
 	}
-	if !escaped {
+	if !escaped && utf8.Valid(rest[1:end]) {
 		return string(rest[1:end])
 	}
 	var uri string
