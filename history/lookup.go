@@ -7,8 +7,8 @@ import (
 	"runtime"
 	"sort"
 	"sync"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/redact"
@@ -55,6 +55,8 @@ func Load(st *store.Store, ref Ref) ([]Request, error) {
 	cand := Candidates(st, ref)
 	out := make([]Request, 0, cand.GetCardinality())
 	var need []int // indexes in out of the requests whose bytes are read
+	var ids []byte // the auditIDs, end to end: one string for all at the end
+	var idEnd []int
 	st.ObjectRows(cand, func(o *store.ObjectRow) bool {
 		nsDelete := o.Resource == "namespaces" && ref.Resource != "namespaces"
 		if !nsDelete && (o.Namespace != ref.Namespace || o.APIGroup != ref.Group) {
@@ -67,7 +69,7 @@ func Load(st *store.Store, ref Ref) ([]Request, error) {
 			return true // a failed deletecollection or namespace deletion took nothing
 		}
 		r := Request{
-			AuditID: o.AuditID, Verb: o.Verb, Subresource: o.Subresource,
+			Verb: o.Verb, Subresource: o.Subresource,
 			User: o.Subject, Stage: o.Stage.String(), Level: o.Level.String(),
 			Group: o.APIGroup, Resource: o.Resource, Name: o.Name, Code: o.Code,
 			id: o.ID, level: o.Level,
@@ -79,8 +81,14 @@ func Load(st *store.Store, ref Ref) ([]Request, error) {
 			need = append(need, len(out))
 		}
 		out = append(out, r)
+		ids = append(ids, o.AuditID...)
+		idEnd = append(idEnd, len(ids))
 		return true
 	})
+	all, start := string(ids), 0
+	for i, end := range idEnd {
+		out[i].AuditID, start = all[start:end], end
+	}
 	out, err := readBodies(st, ref, out, need)
 	// Requests are in ID order, which is time order unless several
 	// sources or a late stage interleave.
