@@ -15,15 +15,14 @@ import (
 type pane int
 
 const (
-	paneTable      pane = iota // the current tab's table
-	paneHelp                   // every key (?)
-	paneLoading                // an event's page, being read
-	paneEvent                  // an event's page
-	paneProblems               // the skipped input (p)
-	paneRBAC                   // an RBAC suggestion (r)
-	panePolicy                 // an audit policy simulation (P)
-	paneHistory                // an object's history (H)
-	paneDetections             // --detect's hits by rule (D)
+	paneTable    pane = iota // the current tab's table
+	paneHelp                 // every key (?)
+	paneLoading              // an event's page, being read
+	paneEvent                // an event's page
+	paneProblems             // the skipped input (p)
+	paneRBAC                 // an RBAC suggestion (r)
+	panePolicy               // an audit policy simulation (P)
+	paneHistory              // an object's history (H)
 )
 
 // overlay is the pane over the table and, for the panes of text, its
