@@ -189,6 +189,7 @@ func TestGolden(t *testing.T) {
 		{"../testdata/public/falco-trace-files-k8s_audit.jsonl", "services/default/nginx", "table", Options{}},
 		{"../testdata/public/falco-trace-files-k8s_audit.jsonl", "clusterroles.rbac.authorization.k8s.io/system:node-problem-detector", "table", Options{}},
 		{"../testdata/realcluster/rbac-workload.jsonl", "configmaps/dev-1/bob-notes-1", "table", Options{}},
+		{"testdata/apply.jsonl", "configmaps/hist/applied", "table", Options{}},
 	} {
 		name := strings.NewReplacer("/", "_", ":", "_").Replace(filepath.Base(tc.file) + "-" + tc.ref + "." + tc.format)
 		t.Run(name, func(t *testing.T) {
