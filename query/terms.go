@@ -384,17 +384,9 @@ func flagAtom(desc string, flag func(store.Row) bool) node {
 // nameAtom keeps events whose objectRef.name matches; names are not
 // indexed, so it scans the candidates, deciding each distinct name once.
 func nameAtom(desc string, match func(string) bool) node {
+	cols := []store.TextColumn{store.ColumnName}
 	return &atom{desc: desc, c: costScan, match: func(ec *evalCtx, cand *store.Set) (parts, error) {
-		seen := map[uint32]bool{}
-		return parts{t: ec.st.Select(cand, func(r store.Row) bool {
-			k := r.NameKey()
-			ok, done := seen[k]
-			if !done {
-				ok = match(r.Name())
-				seen[k] = ok
-			}
-			return ok
-		})}, nil
+		return parts{t: ec.st.SelectMatching(cand, cols, match)}, nil
 	}}
 }
 

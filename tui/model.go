@@ -350,6 +350,7 @@ func (m Model) resize(msg tea.WindowSizeMsg) (Model, tea.Cmd) {
 	m.find.input.Width = max(10, msg.Width-8)
 	m.help.Width = msg.Width
 	m.over.page.SetSize(m.width, m.bodyHeight())
+	m.over.hist.SetSize(m.width, m.bodyHeight())
 	m.sync()
 	if len(m.res.spark.counts) > 0 && len(m.res.spark.counts) != m.sparkWidth() {
 		return m, m.refresh(false) // the sparkline's buckets follow the width

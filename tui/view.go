@@ -67,6 +67,8 @@ func (m Model) body() string {
 		s = hm.View(m.keys)
 	case m.over.pane == paneLoading:
 		s = "loading event…"
+	case m.over.pane == paneHistory:
+		s = m.over.hist.View()
 	case m.over.paged():
 		s = m.over.page.View()
 	case t.rows == nil:
@@ -92,7 +94,9 @@ func (m Model) statusLine() string {
 	if p.Alert != "" {
 		parts = append(parts, "⚠ "+printable(p.Alert))
 	}
+	src := -1 // the source's part, shortened when the line is too long
 	if p.Source != "" {
+		src = len(parts)
 		parts = append(parts, printable(p.Source))
 	}
 	switch {
@@ -123,7 +127,17 @@ func (m Model) statusLine() string {
 		tf := m.timeFormat()
 		parts = append(parts, tf.format(m.hdr.first)+"–"+tf.format(m.hdr.last))
 	}
-	return strings.Join(parts, " · ")
+	line := strings.Join(parts, " · ")
+	if over := ansi.StringWidth(line) - m.width; over > 0 && src >= 0 {
+		// The source's end (the file name) tells most; the range, at the
+		// end of the line, must stay readable.
+		// Cut its start, keeping 12 columns of it at least.
+		if cut := min(over+1, ansi.StringWidth(parts[src])-12); cut > 1 {
+			parts[src] = ansi.TruncateLeft(parts[src], cut, "…")
+			line = strings.Join(parts, " · ")
+		}
+	}
+	return line
 }
 
 // loadingText is the replay progress: a bar, percent and ETA when the size

@@ -95,7 +95,7 @@ needs them only to recognise an event it was given twice.`,
 		Args: watchArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			wf.historySet = cmd.Flags().Changed("history")
-			if len(args) > 0 && remote.IsURL(args[0]) {
+			if anyRemote(args) {
 				return wf.run(cmd.Context(), e, args...)
 			}
 			var path string
@@ -250,10 +250,16 @@ func (wf *watchFlags) source(e *env, paths []string, selected *selection, hist i
 		// VictoriaLogs' live tail keeps no position; each event's source
 		// is the cluster/host that forwarded it.
 		cfg.Source, cfg.StateDir, cfg.SourceName = vt, "", ""
-	case remote.IsURL(path):
-		src, err := remoteSource(e, paths, true, wf.history, wf.maxLine)
+	case anyRemote(paths):
+		src, local, err := remoteSource(e, paths, true, wf.history, wf.maxLine)
 		if err != nil {
 			return cfg, nil, "", nil, err
+		}
+		if len(local) == 1 {
+			// The local log merges with the hosts by time, named after
+			// this host; like theirs, its position is not kept.
+			tail.Path = local[0]
+			src.Local = []remote.Local{{Name: hostSource(local[0]), Tail: tail}}
 		}
 		// Positions are the remote side's: a restart follows from --history again.
 		cfg.Source, cfg.StateDir, cfg.SourceName = src, "", ""
