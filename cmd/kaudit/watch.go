@@ -250,6 +250,9 @@ func (wf *watchFlags) source(e *env, paths []string, selected *selection, hist i
 		// VictoriaLogs' live tail keeps no position; each event's source
 		// is the cluster/host that forwarded it.
 		cfg.Source, cfg.StateDir, cfg.SourceName = vt, "", ""
+		onProblem = func(f func(ingest.Problem)) { // the tail lost and back: the gap, said
+			vt.OnGap = func(msg string) { f(ingest.Problem{Path: path, Kind: ingest.Unreadable, Msg: msg}) }
+		}
 	case remote.IsURL(path):
 		src, err := remoteSource(e, paths, true, wf.history, wf.maxLine)
 		if err != nil {
