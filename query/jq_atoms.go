@@ -24,6 +24,8 @@ type pred struct {
 // values lists the jq values a stored string may stand for.
 func (f jqField) values(s string) []any {
 	switch {
+	case f.exact:
+		return []any{s}
 	case s == "":
 		return []any{nil, ""}
 	case f.group:
@@ -81,7 +83,7 @@ func fieldNode(f jqField, p pred, q *gojq.Query) (node, bool) {
 		return nil, false
 	}
 	a := &atom{desc: p.desc, c: costPostings, verify: verify, nullCls: clsOf(p.f(nil)), push: pushTerm(f, p)}
-	if l, ok := newLit(`"`, f.key, `"`); ok {
+	if l, ok := newLit(`"`, f.key, `"`); ok && !f.exact {
 		a.nullKey = &l
 	}
 	switch f.kind {

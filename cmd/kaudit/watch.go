@@ -95,7 +95,7 @@ needs them only to recognise an event it was given twice.`,
 		Args: watchArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			wf.historySet = cmd.Flags().Changed("history")
-			if len(args) > 0 && remote.IsURL(args[0]) {
+			if anyRemote(args) {
 				return wf.run(cmd.Context(), e, args...)
 			}
 			var path string
@@ -176,6 +176,9 @@ func (wf *watchFlags) run(ctx context.Context, e *env, paths ...string) error {
 	if cfg.Sinks, err = wf.fwd.open(stateDir); err != nil {
 		return err
 	}
+	if wf.fwd.host != "" && cfg.SourceName != "" { // the local log: read on that host
+		cfg.SourceName = wf.fwd.host
+	}
 	if ui {
 		return wf.browse(ctx, e, cfg, path, onProblem, selected, view)
 	}
@@ -253,10 +256,16 @@ func (wf *watchFlags) source(e *env, paths []string, selected *selection, hist i
 		onProblem = func(f func(ingest.Problem)) { // the tail lost and back: the gap, said
 			vt.OnGap = func(msg string) { f(ingest.Problem{Path: path, Kind: ingest.Unreadable, Msg: msg}) }
 		}
-	case remote.IsURL(path):
-		src, err := remoteSource(e, paths, true, wf.history, wf.maxLine)
+	case anyRemote(paths):
+		src, local, err := remoteSource(e, paths, true, wf.history, wf.maxLine)
 		if err != nil {
 			return cfg, nil, "", nil, err
+		}
+		if len(local) == 1 {
+			// The local log merges with the hosts by time, named after
+			// this host; like theirs, its position is not kept.
+			tail.Path = local[0]
+			src.Local = []remote.Local{{Name: hostSource(local[0]), Tail: tail}}
 		}
 		// Positions are the remote side's: a restart follows from --history again.
 		cfg.Source, cfg.StateDir, cfg.SourceName = src, "", ""
