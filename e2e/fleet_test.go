@@ -159,5 +159,60 @@ func writeLive(t *testing.T, dir string, seed uint64, n int) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	_ = os.Remove // the files stay for the comparison
+}
+
+// TestE2EVlogsDatadog: one log forwarded over OTLP, another through
+// kaudit's Datadog sink pointed at VictoriaLogs' Datadog-compatible
+// intake, which stores it in another shape (ddsource, hostname,
+// kube_cluster_name from ddtags, milliseconds). replay vlogs:// reads
+// both back: the tables of the two files merged, the cluster selection
+// and a filter (pushed down for the OTLP records, local for the others).
+func TestE2EVlogsDatadog(t *testing.T) {
+	kauditBin(t)
+	base := victoriaLogs(t, freePort(t))
+	addr := strings.TrimPrefix(base, "http://")
+	t.Setenv("DD_API_KEY", "unused-by-victorialogs")
+	dir := t.TempDir()
+	var paths []string
+	for i, sink := range []string{"otlp+http://" + addr + "/insert/opentelemetry/v1/logs", "datadog://datadoghq.com"} {
+		p := filepath.Join(dir, fmt.Sprintf("audit-%d.log", i))
+		g := gen.New(gen.Config{Seed: uint64(70 + i)})
+		var data, line []byte
+		for range 2000 {
+			line = g.Next(line[:0])
+			data = append(data, line...)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+		run(t, "replay", "-o", "table", "--view", "verbs", "--state-dir", t.TempDir(), "--cluster-name", []string{"otlp-c", "dd-c"}[i],
+			"--forward", sink, "--forward-endpoint", base+"/insert/datadog/api/v2/logs", p)
+	}
+	waitUntil(t, "VictoriaLogs to hold both logs", func() bool {
+		r := vlQuery(t, base, `* | stats count() n`)
+		return len(r) == 1 && r[0]["n"] == "4000"
+	})
+	if r := vlQuery(t, base, `ddsource:="kubernetes.audit" kube_cluster_name:="dd-c" | stats count() n`); len(r) != 1 || r[0]["n"] != "2000" {
+		t.Fatalf("Datadog-shaped records: %v", r)
+	}
+	src := "vlogs://" + addr
+	for _, view := range []string{"users", "denials", "latency"} {
+		_, want, _ := run(t, append([]string{"replay", "-o", "json", "--view", view}, paths...)...)
+		_, got, errOut := run(t, "replay", "-o", "json", "--view", view, src)
+		if rows(got) != rows(want) {
+			t.Fatalf("view %s over both shapes differs from the files':\n%.600s\nwant\n%.600s\nstderr %s", view, got, want, errOut)
+		}
+	}
+	count := func(args ...string) int {
+		_, out, _ := run(t, append([]string{"replay", "-o", "jsonl"}, args...)...)
+		return strings.Count(out, "\n")
+	}
+	if n := count("--vlogs-cluster", "dd-c", src); n != 2000 {
+		t.Errorf("--vlogs-cluster dd-c: %d events, want 2000", n)
+	}
+	const f = "verb:delete,patch ns:kube-system"
+	if got, want := count("-f", f, src), count(append([]string{"-f", f}, paths...)...); got != want || want == 0 {
+		t.Errorf("%s: %d events read back, the files give %d", f, got, want)
+	}
 }
