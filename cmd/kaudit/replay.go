@@ -168,7 +168,7 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 	if err != nil {
 		return err
 	}
-	if err := rf.det.check(ui, format, selected); err != nil {
+	if err := rf.det.check(ui, format, selected, len(rf.fwd.urls) > 0); err != nil {
 		return err
 	}
 	var pol tui.PolicyFunc
@@ -181,7 +181,7 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 	if err != nil {
 		return err
 	}
-	sinks, err := rf.fwd.open(rf.stateDir)
+	sinks, err := rf.fwd.open(rf.stateDir, &rf.det)
 	if err != nil {
 		return err
 	}

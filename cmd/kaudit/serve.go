@@ -78,7 +78,7 @@ for kaudit status.`,
 			if err != nil {
 				return err
 			}
-			if err := sf.det.check(useTUI, format, selected); err != nil {
+			if err := sf.det.check(useTUI, format, selected, len(sf.fwd.urls) > 0); err != nil {
 				return err
 			}
 			if useTUI {
@@ -248,7 +248,7 @@ func (sf *serveFlags) source(e *env, srv *webhook.Server, stateDir string, repor
 	// A spool line is one event of a body taken: it can be as long as the body.
 	tail := &ingest.Tail{Path: sp.Path(), MaxLine: int(max(sf.maxBody, ingest.DefaultMaxLine)), Poll: watchPoll, OnProblem: report}
 	cfg = pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr}
-	if cfg.Sinks, err = sf.fwd.open(stateDir); err != nil {
+	if cfg.Sinks, err = sf.fwd.open(stateDir, &sf.det); err != nil {
 		sp.Close()
 		return cfg, nil, err
 	}

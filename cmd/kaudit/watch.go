@@ -151,7 +151,7 @@ func (wf *watchFlags) run(ctx context.Context, e *env, paths ...string) error {
 	if wf.noState {
 		stateDir = ""
 	}
-	if err := wf.det.check(ui, format, selected); err != nil {
+	if err := wf.det.check(ui, format, selected, len(wf.fwd.urls) > 0); err != nil {
 		return err
 	}
 	cfg, onProblem, path, release, err := wf.source(e, paths, selected, hist, stateDir, ui)
@@ -173,7 +173,7 @@ func (wf *watchFlags) run(ctx context.Context, e *env, paths ...string) error {
 	if err := wf.keep.apply(&cfg, streaming); err != nil {
 		return err
 	}
-	if cfg.Sinks, err = wf.fwd.open(stateDir); err != nil {
+	if cfg.Sinks, err = wf.fwd.open(stateDir, &wf.det); err != nil {
 		return err
 	}
 	if wf.fwd.host != "" && cfg.SourceName != "" { // the local log: read on that host
