@@ -168,7 +168,7 @@ func TestScanRawAgreesWithRedacted(t *testing.T) {
 	for _, expr := range []string{
 		`"code":\s*40[13]`, `"code":403`, `Forbid+en`, `(?i)forbidden`, `redacted sha256:[0-9a-f]{12}`,
 		`"<redacted`, `sha256:[0-9a-f]+>"`, `\d{3}-\d+`, `verb":"(get|list)"`, `^\{"kind"`, `}$`,
-		`review-me`, `"password":\s*"`, `token`, `ku+be-system\b`, `\bsystem:node`, `x*`, `\x{fffd}`,
+		`review-me`, `"password":\s*"`, `token`, `Forbidden`, `()`, `ku+be-system\b`, `\bsystem:node`, `x*`, `\x{fffd}`,
 	} {
 		re := regexp.MustCompile(expr)
 		want := brute(re.Match)
