@@ -103,7 +103,14 @@ func TestBadInput(t *testing.T) {
 		},
 		{
 			name:      "directory with no audit files",
-			files:     map[string]string{"d/notes.txt": "hello\n", "d/kube-apiserver.log": lines(ev("x"))},
+			files:     map[string]string{"d/notes.txt": "hello\n", "d/kube-apiserver.log": "I0109 12:00:00.000000       1 main.go:42] starting\n", "d/policy.yaml": lines(ev("x"))},
+			paths:     []string{"d"},
+			wantProbs: []string{"kube-apiserver.log:0 skipped", "notes.txt:0 skipped"},
+			wantErr:   ErrNoInput,
+		},
+		{
+			name:      "directory with neither audit logs nor exports",
+			files:     map[string]string{"d/policy.yaml": lines(ev("x")), "d/.hidden.json": lines(ev("y"))},
 			paths:     []string{"d"},
 			wantProbs: []string{"d:0 no audit files"},
 			wantErr:   ErrNoInput,

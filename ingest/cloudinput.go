@@ -2,75 +2,104 @@ package ingest
 
 import (
 	"bufio"
-	"bytes"
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/kaudit/kaudit/ingest/cloud"
 )
 
-// maxCloudInput bounds a cloud export read into memory whole (Decode
-// needs all of it: envelopes span lines, or share one).
-const maxCloudInput = 1 << 30
-
 // cloudInput looks at the start of a stream; when it is a cloud export
-// (GKE, AKS, CloudWatch), it reads it whole, takes the events out, reports
-// the envelopes' problems, and gives back the events as JSON lines on the
-// input's line numbers. The file is then read again through the spool, as
-// a .gz is. It reports false when the run was cancelled.
+// (GKE, AKS, CloudWatch), it gives back a reader of the events taken out
+// of it, as JSON lines on the input's line numbers, decoded as they are
+// read with bounded memory (cloud.Stream). The envelopes' problems are
+// reported as they are found. The events' bytes are the converted ones,
+// read again through the spool, as a .gz is. It reports false when the
+// run was cancelled.
 func (r *reader) cloudInput(src *source, rd io.Reader) (io.Reader, bool) {
 	br := bufio.NewReaderSize(rd, binarySniff)
 	head, _ := br.Peek(binarySniff)
 	if !cloud.Sniff(head) || isBinary(head) {
 		return br, true
 	}
-	data, err := io.ReadAll(io.LimitReader(br, maxCloudInput+1))
-	if err != nil && len(data) == 0 {
-		return bytes.NewReader(nil), r.problem(src.path, 0, readKind(err), "cannot read: "+errText(err))
-	}
-	if len(data) > maxCloudInput {
-		return bytes.NewReader(nil), r.problem(src.path, 0, TooLong, fmt.Sprintf("cloud export larger than %d bytes; split it", maxCloudInput))
-	}
-	res := cloud.Decode(data)
-	var probs []Problem
-	for _, p := range res.Problems {
-		if !p.Kind.Skipped() {
-			probs = append(probs, Problem{Path: src.path, Line: p.Line, Kind: cloudKind(p.Kind), Msg: p.Msg})
-		}
-	}
-	for k := cloud.Kind(0); k < cloud.NumKinds; k++ {
-		if n := res.Counts[k] - min(res.Counts[k], detailOf(res, k)); n > 0 && !k.Skipped() {
-			probs = append(probs, Problem{Path: src.path, Kind: cloudKind(k), More: int64(n - 1), Msg: fmt.Sprintf("%d more %s envelopes, not listed one by one", n, k)})
-		}
-	}
-	if n := res.Counts[cloud.SkippedKlog] + res.Counts[cloud.SkippedOther]; n > 0 {
-		probs = append(probs, Problem{Path: src.path, Kind: Skipped, More: int64(n - 1),
-			Msg: fmt.Sprintf("skipped %d klog lines and %d entries that are not Kubernetes audit events (expected in cloud exports)", res.Counts[cloud.SkippedKlog], res.Counts[cloud.SkippedOther])})
-	}
-	if err != nil {
-		probs = append(probs, Problem{Path: src.path, Kind: readKind(err), Msg: readMsg(err)})
-	}
-	src.cluster = oneCluster(res.Records)
-	src.file = nil // the events' bytes are the converted ones: read them through the spool
-	lines := int64(bytes.Count(data, []byte{'\n'}))
-	if len(data) > 0 && data[len(data)-1] != '\n' {
-		lines++
-	}
-	out := cloud.Lines(res, lines)
-	if len(probs) > 0 && !r.send(&job{problems: probs}) {
+	cr := &cloudReader{r: r, path: src.path, s: cloud.NewStream(br)}
+	// The first window is decoded before any event is handed on: the
+	// cluster it names is the source of the file's events.
+	out := bufio.NewReaderSize(cr, 64<<10)
+	out.Peek(1)
+	if cr.cancelled {
 		return nil, false
 	}
-	return bytes.NewReader(out), true
+	src.cluster, _ = cr.s.Cluster()
+	cr.cluster = src.cluster
+	src.file = nil
+	return out, true
 }
 
-func detailOf(res *cloud.Result, k cloud.Kind) int {
-	n := 0
-	for _, p := range res.Problems {
-		if p.Kind == k {
-			n++
+// cloudReader reads a cloud.Stream and sends its problems into the
+// ordered stream as they come, and a summary of the rest at the end.
+//
+// Goroutines: the reader goroutine only.
+type cloudReader struct {
+	r         *reader
+	path      string
+	s         *cloud.Stream
+	listed    [cloud.NumKinds]int
+	cluster   string // the source's cluster, "" until chosen
+	otherSaid bool
+	ended     bool
+	cancelled bool
+}
+
+// errCancelled ends a cloud export's read when the run was cancelled.
+var errCancelled = errors.New("cancelled")
+
+func (c *cloudReader) Read(p []byte) (int, error) {
+	n, err := c.s.Read(p)
+	probs := c.problems()
+	if err != nil && !c.ended {
+		c.ended = true
+		probs = append(probs, c.summary()...)
+	}
+	if len(probs) > 0 && !c.r.send(&job{problems: probs}) {
+		c.cancelled = true
+		return n, errCancelled
+	}
+	return n, err
+}
+
+// problems converts the stream's new problems; skipped noise is only
+// counted (see summary).
+func (c *cloudReader) problems() []Problem {
+	var out []Problem
+	for _, p := range c.s.Problems() {
+		c.listed[p.Kind]++
+		if !p.Kind.Skipped() {
+			out = append(out, Problem{Path: c.path, Line: p.Line, Kind: cloudKind(p.Kind), Msg: p.Msg})
 		}
 	}
-	return n
+	if line := c.s.OtherCluster(); line > 0 && c.cluster != "" && !c.otherSaid {
+		c.otherSaid = true
+		out = append(out, Problem{Path: c.path, Line: line, Kind: Invalid,
+			Msg: fmt.Sprintf("this record names another cluster than the file's first records (%q); the file's events all keep %q as their source", c.cluster, c.cluster)})
+	}
+	return out
+}
+
+// summary counts what was not listed one by one, and the skipped noise.
+func (c *cloudReader) summary() []Problem {
+	var out []Problem
+	counts := c.s.Counts()
+	for k := cloud.Kind(0); k < cloud.NumKinds; k++ {
+		if n := counts[k] - min(counts[k], c.listed[k]); n > 0 && !k.Skipped() {
+			out = append(out, Problem{Path: c.path, Kind: cloudKind(k), More: int64(n - 1), Msg: fmt.Sprintf("%d more %s envelopes, not listed one by one", n, k)})
+		}
+	}
+	if n := counts[cloud.SkippedKlog] + counts[cloud.SkippedOther]; n > 0 {
+		out = append(out, Problem{Path: c.path, Kind: Skipped, More: int64(n - 1),
+			Msg: fmt.Sprintf("skipped %d klog lines and %d entries that are not Kubernetes audit events (expected in cloud exports)", counts[cloud.SkippedKlog], counts[cloud.SkippedOther])})
+	}
+	return out
 }
 
 // cloudKind files an envelope problem under the reader's kinds.
@@ -82,26 +111,10 @@ func cloudKind(k cloud.Kind) ProblemKind {
 		return Unrecognised
 	case cloud.UnknownCode:
 		return Invalid
-	case cloud.TooBig:
+	case cloud.TooBig, cloud.TooLong:
 		return TooLong
 	case cloud.SkippedKlog, cloud.SkippedOther:
 		return Skipped
 	}
 	return Malformed
-}
-
-// oneCluster is the cluster every record names, or "" when one names
-// none or they name several: events are not attributed to a cluster by
-// guess.
-func oneCluster(recs []cloud.Record) string {
-	if len(recs) == 0 {
-		return ""
-	}
-	c := recs[0].Cluster
-	for _, r := range recs {
-		if r.Cluster != c {
-			return ""
-		}
-	}
-	return c
 }

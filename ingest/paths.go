@@ -35,6 +35,8 @@ type input struct {
 //     and dateext backups, audit.log-20261125, by date;
 //   - then the current file, audit.log.
 //
+// Then the files that may be cloud exports (see exportFiles), by name.
+//
 // When both X.log and X.log.gz exist, lumberjack is in the middle of
 // compressing a backup (it writes X.log.gz, then deletes X.log): only X.log
 // is read, as it is complete and the .gz may not be. Other names are ignored.
@@ -78,13 +80,15 @@ func expand(paths []string) []input {
 			out = append(out, input{problem: &Problem{Path: p, Kind: Unreadable, Msg: "cannot list directory: " + errText(err)}})
 			continue
 		}
-		if len(names) == 0 {
-			out = append(out, input{problem: &Problem{Path: p, Kind: NoAuditFiles, Msg: "no audit log files (audit*.log*) in directory"}})
+		exports := exportFiles(p, names)
+		if len(names) == 0 && len(exports) == 0 {
+			out = append(out, input{problem: &Problem{Path: p, Kind: NoAuditFiles, Msg: "no audit log files (audit*.log*) or cloud exports in directory"}})
 			continue
 		}
 		for _, n := range names {
 			out = append(out, input{path: filepath.Join(p, n)})
 		}
+		out = append(out, exports...)
 	}
 	return out
 }

@@ -5,10 +5,11 @@
 // the usual shape. Nothing is invented: a value the envelope does not carry
 // is left out (see README "Cloud exports").
 //
-// Decode works on a whole input held in memory: exports come as JSON lines,
-// pretty-printed arrays and objects, objects concatenated without newlines
-// (Firehose), and text lines with a timestamp in front (`aws logs tail`, S3
-// exports), sometimes mixed in one file.
+// Decode works on a whole input held in memory, Stream on a reader with
+// bounded memory: exports come as JSON lines, pretty-printed arrays and
+// objects, objects concatenated without newlines (Firehose), and text lines
+// with a timestamp in front (`aws logs tail`, S3 exports), sometimes mixed
+// in one file.
 package cloud
 
 import (
@@ -16,7 +17,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/valyala/fastjson"
 )
@@ -58,10 +62,11 @@ const (
 	TooBig                   // AKS dropped the event: "skipped-too-big-size-object"
 	SkippedKlog              // a klog text line (I0109 …) among the records; skipped, counted
 	SkippedOther             // an entry that is not a Kubernetes audit event (other service or category, CONTROL_MESSAGE)
+	TooLong                  // a value or line longer than a Stream holds (Stream.Limit); skipped
 	NumKinds     = iota
 )
 
-var kindNames = [NumKinds]string{"malformed", "unrecognised", "truncated", "no event", "unknown gRPC code", "not gzip", "too big (dropped by AKS)", "klog line skipped", "not an audit entry, skipped"}
+var kindNames = [NumKinds]string{"malformed", "unrecognised", "truncated", "no event", "unknown gRPC code", "not gzip", "too big (dropped by AKS)", "klog line skipped", "not an audit entry, skipped", "too long"}
 
 func (k Kind) String() string { return kindNames[k] }
 
@@ -95,17 +100,39 @@ const maxDepth = 4
 // Decode takes every audit event out of data. It never fails: what cannot
 // be read is a Problem, and decoding goes on at the next line or value.
 func Decode(data []byte) *Result {
-	d := decoder{data: bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), line: 1, res: &Result{}}
+	d := decoder{data: bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), line: 1, res: &Result{}, eof: true, bigLine: len(data) + 1}
 	d.run()
 	return d.res
 }
 
+// decoder reads data, a window on the input: every unit (a line, a JSON
+// value, an array item) is taken whole from it. When the window ends
+// inside a unit and more input may come (!eof), it stops there for the
+// Stream to slide the window and read on.
 type decoder struct {
 	parsers [maxDepth + 1]fastjson.Parser
 	data    []byte
 	pos     int
 	line    int64
 	res     *Result
+	eof     bool  // data ends where the input ends
+	inArray bool  // between the items of a top-level array that spans lines
+	wrapped Shape // inArray: the array is a big object's records (AKS) or events (CloudWatch); Plain: a bare array
+	closing bool  // past the wrapped array's ']': the rest of its object is next
+	skip    bool  // skipping the rest of a line (resync past the window's end)
+	// bigLine: a line at least this long that is not all in the window
+	// is read a value at a time (Firehose objects concatenated on one
+	// line) instead of being waited for whole.
+	bigLine int
+	// nlAt is the index of a newline at or after pos, when nlAt >= pos;
+	// nlScanned is how far the window is known to hold none. Looking for
+	// the end of the line anew at each of the thousands of objects of a
+	// Firehose line would be quadratic.
+	nlAt, nlScanned int
+	cluster         string  // the last cluster named (clusterName)
+	labels          []label // gke's scratch
+	// gkeHook, when set (by tests), decodes GKE entries instead of gke.
+	gkeHook func(d *decoder, v *fastjson.Value, raw []byte, line int64)
 }
 
 func (d *decoder) problem(line int64, k Kind, msg string) {
@@ -119,56 +146,96 @@ func (d *decoder) emit(ev []byte, cluster string, line int64, s Shape) {
 	d.res.Records = append(d.res.Records, Record{Event: ev, Cluster: cluster, Line: line, Shape: s})
 }
 
+// run reads the units in the window; it stops at the end of the window,
+// or (more input to come) at a unit the window does not hold whole.
 func (d *decoder) run() {
 	for d.pos < len(d.data) {
-		switch c := d.data[d.pos]; c {
-		case '\n':
+		ok := true
+		switch c := d.data[d.pos]; {
+		case d.skip:
+			end, found := d.lineEnd()
+			d.pos, d.skip = end, !found
+		case d.closing:
+			ok = d.closeWrapper()
+		case d.inArray:
+			ok = d.arrayItem()
+		case c == '\n':
 			d.line++
 			d.pos++
-		case ' ', '\t', '\r':
+		case c == ' ' || c == '\t' || c == '\r':
 			d.pos++
-		case '{', '[':
-			d.value()
+		case c == '{' || c == '[':
+			ok = d.value()
 		default:
-			d.textLine()
+			ok = d.textLine()
 		}
+		if !ok {
+			return
+		}
+	}
+	if d.eof && d.inArray {
+		d.inArray = false
+		d.problem(d.line, Truncated, "truncated array: the JSON value that starts here never ends; the 0 lines from here on skipped")
 	}
 }
 
-// lineEnd is the index of the end of the line holding pos.
-func (d *decoder) lineEnd() int {
-	if i := bytes.IndexByte(d.data[d.pos:], '\n'); i >= 0 {
-		return d.pos + i
+// lineEnd is the index of the end of the line holding pos, and whether
+// the window holds that end (else it is the window's end).
+func (d *decoder) lineEnd() (int, bool) {
+	if d.nlAt >= d.pos && d.nlAt < len(d.data) && d.data[d.nlAt] == '\n' {
+		return d.nlAt, true
 	}
-	return len(d.data)
+	from := max(d.pos, d.nlScanned)
+	if i := bytes.IndexByte(d.data[from:], '\n'); i >= 0 {
+		d.nlAt = from + i
+		return d.nlAt, true
+	}
+	d.nlScanned = len(d.data)
+	return len(d.data), false
+}
+
+// slid tells the decoder its window now starts n bytes further on.
+func (d *decoder) slid(n int) {
+	d.pos -= n
+	d.nlAt -= n
+	d.nlScanned = max(d.nlScanned-n, 0)
 }
 
 // value reads one JSON value at pos: the rest of the line when that is
 // one value (the common case, and cheap to check), else whatever one
-// value spans (pretty-printed, or concatenated objects).
-func (d *decoder) value() {
-	end := d.lineEnd()
-	line := bytes.TrimRight(d.data[d.pos:end], " \t\r")
-	if v, err := d.parsers[0].ParseBytes(line); err == nil {
-		d.handleValue(v, line, d.line, 0)
-		d.pos = end
-		return
+// value spans (pretty-printed, or concatenated objects). false: the
+// window does not hold it all.
+func (d *decoder) value() bool {
+	end, found := d.lineEnd()
+	if found || d.eof {
+		line := bytes.TrimRight(d.data[d.pos:end], " \t\r")
+		if v, err := d.parsers[0].ParseBytes(line); err == nil {
+			d.handleValue(v, line, d.line, 0)
+			d.pos = end
+			return true
+		}
+	} else if end-d.pos < d.bigLine {
+		return false // wait for the whole line
 	}
 	if d.data[d.pos] == '[' {
-		d.array()
-		return
+		d.pos++
+		d.inArray, d.wrapped = true, Plain
+		return true
 	}
 	dec := json.NewDecoder(bytes.NewReader(d.data[d.pos:]))
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
-		d.resync(d.pos, d.pos, err, "envelope")
-		return
+		if !d.eof && isEOF(err) {
+			return len(d.data)-d.pos >= d.bigLine && d.openWrapper()
+		}
+		return d.resync(d.pos, d.pos, err, "envelope")
 	}
 	n := int(dec.InputOffset())
 	start := d.line
 	d.line += int64(bytes.Count(d.data[d.pos:d.pos+n], []byte{'\n'}))
 	d.pos += n
 	d.handle(raw, start, 0)
+	return true
 }
 
 // resync reports a JSON value starting at start that failed with err and
@@ -176,7 +243,7 @@ func (d *decoder) value() {
 // that good records after a damaged one are read and every byte is looked
 // at a bounded number of times; when the input ended inside the value,
 // to the end.
-func (d *decoder) resync(base, start int, err error, what string) {
+func (d *decoder) resync(base, start int, err error, what string) bool {
 	line := d.line + int64(bytes.Count(d.data[d.pos:start], []byte{'\n'}))
 	var se *json.SyntaxError
 	if !errors.As(err, &se) || isEOF(err) {
@@ -184,13 +251,17 @@ func (d *decoder) resync(base, start int, err error, what string) {
 		d.problem(line, Truncated, fmt.Sprintf("truncated %s: the JSON value that starts here never ends; the %d lines from here on skipped", what, skipped))
 		d.line = line + int64(skipped)
 		d.pos = len(d.data)
-		return
+		return true
 	}
 	// Offset counts from base, where the decoder began reading.
 	bad := min(max(base+int(se.Offset)-1, start), len(d.data))
 	next := bytes.IndexByte(d.data[start:], '\n') + start + 1
 	if next <= start {
+		if !d.eof && len(d.data)-start < d.bigLine {
+			return false // read on to the end of the line first
+		}
 		next = len(d.data)
+		d.skip = !d.eof // the rest of the line is not in the window yet
 	}
 	k, msg := Malformed, "malformed JSON: "+err.Error()
 	switch {
@@ -203,46 +274,123 @@ func (d *decoder) resync(base, start int, err error, what string) {
 	d.problem(line, k, msg)
 	d.line = line + int64(bytes.Count(d.data[start:next], []byte{'\n'}))
 	d.pos = next
+	return true
 }
 
-// array reads a JSON array that spans lines (gcloud logging read
-// --format=json) item by item, so that each item has its own line and a
-// truncated array keeps the items before the cut.
-func (d *decoder) array() {
-	rest := d.data[d.pos:]
-	dec := json.NewDecoder(bytes.NewReader(rest))
-	dec.Token() // the '['
-	// itemAt is where the item after off starts (past blanks and the
-	// comma), and its line.
-	itemAt := func(off int64) (int, int64) {
-		i := int(off)
-		for i < len(rest) && bytes.IndexByte([]byte(" \t\r\n,"), rest[i]) >= 0 {
-			i++
+// arrayItem reads the next item of a JSON array that spans lines (gcloud
+// logging read --format=json), or its end, so that each item has its own
+// line, a truncated array keeps the items before the cut, and the array
+// is never held whole. false: the window does not hold the item.
+func (d *decoder) arrayItem() bool {
+	for ; d.pos < len(d.data); d.pos++ {
+		if c := d.data[d.pos]; c == '\n' {
+			d.line++
+		} else if c != ' ' && c != '\t' && c != '\r' && c != ',' {
+			break
 		}
-		return i, d.line + int64(bytes.Count(rest[:i], []byte{'\n'}))
 	}
-	for dec.More() {
-		at, line := itemAt(dec.InputOffset())
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			// The items before were kept; go on after the broken one.
-			d.resync(d.pos, d.pos+at, err, "array item")
-			return
-		}
-		if raw[0] != '{' && raw[0] != '[' {
-			d.problem(line, Unrecognised, "an array item that is not an object")
-			continue
-		}
-		d.handle(raw, line, 1)
+	if d.pos == len(d.data) {
+		return d.eof
 	}
-	if _, err := dec.Token(); err != nil { // the ']'
-		at, _ := itemAt(dec.InputOffset())
-		d.resync(d.pos, d.pos+at, err, "array")
-		return
+	if d.data[d.pos] == ']' {
+		d.pos++
+		d.inArray = false
+		d.closing = d.wrapped != Plain
+		return true
+	}
+	dec := json.NewDecoder(bytes.NewReader(d.data[d.pos:]))
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		if !d.eof && isEOF(err) {
+			return false
+		}
+		// The items before were kept; go on after the broken one.
+		if !d.resync(d.pos, d.pos, err, "array item") {
+			return false
+		}
+		d.inArray = false
+		return true
 	}
 	n := int(dec.InputOffset())
-	d.line += int64(bytes.Count(rest[:n], []byte{'\n'}))
+	line := d.line
+	d.line += int64(bytes.Count(d.data[d.pos:d.pos+n], []byte{'\n'}))
 	d.pos += n
+	if raw[0] != '{' && raw[0] != '[' {
+		d.problem(line, Unrecognised, "an array item that is not an object")
+		return true
+	}
+	if d.wrapped == CloudWatch {
+		if v, err := d.parsers[1].ParseBytes(raw); err == nil {
+			d.message(v, line, "")
+		}
+		return true
+	}
+	d.handle(raw, line, 1)
+	return true
+}
+
+// wrapperStart is the start of an object holding a big array of records
+// (an Event Hubs body) or log events (filter-log-events output).
+var wrapperStart = regexp.MustCompile(`^\{\s*"(records|events)"\s*:\s*\[`)
+
+// openWrapper starts reading an object the window cannot hold, when it
+// is one whose records or events come first, an item at a time: each
+// item is then placed on its own line. false: it is not.
+func (d *decoder) openWrapper() bool {
+	m := wrapperStart.FindSubmatch(d.data[d.pos:min(len(d.data), d.pos+256)])
+	if m == nil {
+		return false
+	}
+	d.wrapped = AKS
+	if string(m[1]) == "events" {
+		d.wrapped = CloudWatch
+	}
+	d.line += int64(bytes.Count(m[0], []byte{'\n'}))
+	d.pos += len(m[0])
+	d.inArray = true
+	return true
+}
+
+// closeWrapper reads the rest of a wrapped object after its array: its
+// other members (nextToken, searchedLogStreams) and the '}'.
+func (d *decoder) closeWrapper() bool {
+	for ; d.pos < len(d.data) && bytes.IndexByte([]byte(" \t\r\n"), d.data[d.pos]) >= 0; d.pos++ {
+		if d.data[d.pos] == '\n' {
+			d.line++
+		}
+	}
+	if d.pos == len(d.data) {
+		if d.eof {
+			d.closing = false
+			d.problem(d.line, Truncated, "truncated envelope: the object around the records ends early")
+		}
+		return d.eof
+	}
+	if d.data[d.pos] == '}' {
+		d.pos++
+		d.closing = false
+		return true
+	}
+	if d.data[d.pos] != ',' {
+		d.closing = false
+		d.problem(d.line, Malformed, "malformed JSON: expected , or } after the records")
+		return true
+	}
+	// The other members, read as an object of their own.
+	dec := json.NewDecoder(io.MultiReader(strings.NewReader("{"), bytes.NewReader(d.data[d.pos+1:])))
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		if !d.eof && isEOF(err) {
+			return false
+		}
+		d.closing = false
+		return d.resync(d.pos, d.pos, err, "envelope")
+	}
+	n := int(dec.InputOffset()) // counts the "{" for the ','
+	d.line += int64(bytes.Count(d.data[d.pos:d.pos+n], []byte{'\n'}))
+	d.pos += n
+	d.closing = false
+	return true
 }
 
 func isEOF(err error) bool {
@@ -251,8 +399,11 @@ func isEOF(err error) bool {
 
 // textLine reads a line that does not start with JSON: a timestamp (and
 // stream name) before an event, a klog line, or a bare base64 payload.
-func (d *decoder) textLine() {
-	end := d.lineEnd()
+func (d *decoder) textLine() bool {
+	end, found := d.lineEnd()
+	if !found && !d.eof {
+		return false
+	}
 	text := bytes.TrimRight(d.data[d.pos:end], " \t\r")
 	d.pos = end
 	switch {
@@ -264,15 +415,16 @@ func (d *decoder) textLine() {
 		i := bytes.IndexByte(text, '{')
 		if i < 0 || !timestampPrefix(text[:i]) {
 			d.problem(d.line, Malformed, "neither JSON nor a `TIMESTAMP [STREAM] {json}` line")
-			return
+			return true
 		}
 		ev := text[i:]
 		if fastjson.ValidateBytes(ev) != nil {
 			d.problem(d.line, Truncated, "the JSON after the timestamp is not complete")
-			return
+			return true
 		}
 		d.handle(ev, d.line, 0)
 	}
+	return true
 }
 
 // klogLine recognises klog's header: Lmmdd hh:mm:ss.uuuuuu.

@@ -12,17 +12,6 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// gkeEntry is the part of a GKE LogEntry an event is made of.
-type gkeEntry struct {
-	ProtoPayload *gkePayload       `json:"protoPayload"`
-	Labels       map[string]string `json:"labels"`
-	Operation    *gkeOperation     `json:"operation"`
-	Resource     struct {
-		Labels map[string]string `json:"labels"`
-	} `json:"resource"`
-	Timestamp json.RawMessage `json:"timestamp"`
-}
-
 // handle decodes one JSON value at line and emits its events.
 func (d *decoder) handle(raw []byte, line int64, depth int) {
 	if depth > maxDepth {
@@ -62,6 +51,8 @@ func (d *decoder) handleValue(v *fastjson.Value, raw []byte, line int64, depth i
 	}
 	kind := v.Get("kind")
 	switch {
+	case v.Exists("protoPayload") && d.gkeHook != nil:
+		d.gkeHook(d, v, raw, line)
 	case v.Exists("protoPayload"):
 		d.gke(v, line)
 	case v.Exists("records"):
@@ -157,16 +148,33 @@ func (d *decoder) event(ev []byte, cluster string, line int64, s Shape) {
 
 // aksCluster is the last segment after MANAGEDCLUSTERS in a resource ID.
 func aksCluster(id string) string {
-	up := strings.ToUpper(id)
-	i := strings.LastIndex(up, "/MANAGEDCLUSTERS/")
+	const key = "/MANAGEDCLUSTERS/"
+	// ASCII case folding only: strings.ToUpper changes the length of some
+	// other characters, and its indexes would not be id's (a fuzz find).
+	i := len(id) - len(key)
+	for ; i >= 0 && !asciiEqualFold(id[i:i+len(key)], key); i-- {
+	}
 	if i < 0 {
 		return ""
 	}
-	name := id[i+len("/MANAGEDCLUSTERS/"):]
+	name := id[i+len(key):]
 	if j := strings.IndexByte(name, '/'); j >= 0 {
 		name = name[:j]
 	}
 	return name
+}
+
+func asciiEqualFold(s, upper string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != upper[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // subscription reads a CloudWatch Logs subscription-filter payload.
@@ -189,13 +197,18 @@ func (d *decoder) messages(evs *fastjson.Value, line int64, cluster string) {
 		return
 	}
 	for _, m := range arr {
-		msg := m.Get("message")
-		if msg == nil || msg.Type() != fastjson.TypeString {
-			d.problem(line, NoEvent, "CloudWatch log event without a message")
-			continue
-		}
-		d.event(bytes.TrimSpace(msg.GetStringBytes()), cluster, line, CloudWatch)
+		d.message(m, line, cluster)
 	}
+}
+
+// message takes the event out of one CloudWatch log event.
+func (d *decoder) message(m *fastjson.Value, line int64, cluster string) {
+	msg := m.Get("message")
+	if msg == nil || msg.Type() != fastjson.TypeString {
+		d.problem(line, NoEvent, "CloudWatch log event without a message")
+		return
+	}
+	d.event(bytes.TrimSpace(msg.GetStringBytes()), cluster, line, CloudWatch)
 }
 
 // eksCluster is <cluster> in the log group /aws/eks/<cluster>/cluster.

@@ -14,19 +14,29 @@ var cloudKey = regexp.MustCompile(`"(protoPayload|logEvents|awslogs|records|mess
 // or a base64 gzip payload. A plain log taken for an export still decodes
 // the same (Decode passes audit events through), only more slowly.
 func Sniff(head []byte) bool {
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	return Envelope(head) || klogLine(firstLine(head))
+}
+
+// Envelope is Sniff without a first klog line: the start of an input that
+// shows an envelope of its own (a component's klog file is not an export).
+func Envelope(head []byte) bool {
 	if cloudKey.Match(head) {
 		return true
 	}
-	first := bytes.TrimSpace(head)
-	if i := bytes.IndexByte(first, '\n'); i >= 0 {
-		first = first[:i]
-	}
-	if klogLine(first) || bytes.HasPrefix(first, []byte("H4sI")) {
+	first := firstLine(head)
+	if bytes.HasPrefix(first, []byte("H4sI")) {
 		return true
 	}
 	i := bytes.IndexByte(first, '{')
 	return i > 0 && timestampPrefix(first[:i])
+}
+
+func firstLine(head []byte) []byte {
+	first := bytes.TrimSpace(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")))
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	return first
 }
 
 // Lines lays out a Result as JSON lines for a reader of plain audit logs:
@@ -36,35 +46,10 @@ func Sniff(head []byte) bool {
 // number of lines of the input.
 func Lines(r *Result, lines int64) []byte {
 	var out bytes.Buffer
-	at := int64(1)
-	recs := r.Records
-	for len(recs) > 0 {
-		line := recs[0].Line
-		n := 1
-		for n < len(recs) && recs[n].Line == line {
-			n++
-		}
-		for ; at < line; at++ {
-			out.WriteByte('\n')
-		}
-		if n == 1 {
-			out.Write(recs[0].Event)
-		} else {
-			out.WriteString(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[`)
-			for i, rec := range recs[:n] {
-				if i > 0 {
-					out.WriteByte(',')
-				}
-				out.Write(rec.Event)
-			}
-			out.WriteString("]}")
-		}
-		out.WriteByte('\n')
-		at++
-		recs = recs[n:]
+	var w linesWriter
+	for _, rec := range r.Records {
+		w.add(&out, rec)
 	}
-	for ; at <= lines; at++ {
-		out.WriteByte('\n')
-	}
+	w.finish(&out, lines)
 	return out.Bytes()
 }
