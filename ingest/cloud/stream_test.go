@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -172,7 +173,8 @@ func (g *genReader) Read(p []byte) (int, error) {
 // that is one JSON value or one line (a gcloud array, an Event Hubs body,
 // filter-log-events output, Firehose objects): every event comes out, and
 // the peak heap does not grow with the export's size (4 times the events,
-// the same peak within 8 MiB), and stays under 64 MiB.
+// the same peak within 14 MiB, half of what the bigger export adds), and
+// stays under 64 MiB.
 func TestStreamBoundedMemory(t *testing.T) {
 	ev := func(i int) string { return quoted(sampleEvent(i)) }
 	gke := func(i int) string {
@@ -210,7 +212,9 @@ func TestStreamBoundedMemory(t *testing.T) {
 				t.Logf("%d events (%d MiB): peak heap %d MiB above the start", n, n*1000>>20, peak>>20)
 				peaks = append(peaks, peak)
 			}
-			if peaks[0] > 64<<20 || len(peaks) > 1 && peaks[1] > peaks[0]+8<<20 {
+			// Holding the whole export would add the 29 MiB the bigger one
+			// has more; the collector's timing moves the peak by a few MiB.
+			if peaks[0] > 64<<20 || len(peaks) > 1 && peaks[1] > peaks[0]+14<<20 {
 				t.Errorf("peak heap grows with the export: %d MiB, then %d MiB", peaks[0]>>20, peaks[len(peaks)-1]>>20)
 			}
 		})
@@ -220,6 +224,10 @@ func TestStreamBoundedMemory(t *testing.T) {
 // streamPeak reads r through a Stream, sampling the heap, and gives the
 // peak above the start and the number of events.
 func streamPeak(t *testing.T, r io.Reader) (uint64, int) {
+	// Collect often, so that HeapAlloc follows what the stream holds, not
+	// how much garbage the collector let pile up (which varies with the
+	// machine's load and made the comparison flaky).
+	defer debug.SetGCPercent(debug.SetGCPercent(5))
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
