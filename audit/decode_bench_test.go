@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+
+	"github.com/kaudit/kaudit/gen"
 )
 
 type decodeFunc func([]byte, []Event) ([]Event, error)
@@ -54,7 +56,19 @@ func benchDocs(b *testing.B) []struct {
 		{"file-sysdig", sysdig},                                    // 22 Metadata and Request events
 		{"file-falco", lines("falco-trace-files-k8s_audit.jsonl")}, // 51 events, most with bodies
 		{"file-panther-eks", lines("panther-eks-audit.jsonl")},     // 188 small events
+		{"generated", generated(20000)},                            // scripts/bench.sh's log: ~1,190 B per event
 	}
+}
+
+// generated returns the first n events of the benchmark log that
+// scripts/bench.sh generates (gen, seed 1), one document each.
+func generated(n int) [][]byte {
+	g := gen.New(gen.Config{Seed: 1})
+	docs := make([][]byte, n)
+	for i := range docs {
+		docs[i] = bytes.TrimSuffix(g.Next(nil), []byte("\n"))
+	}
+	return docs
 }
 
 // BenchmarkDecode decodes realistic inputs with the fast decoder and with

@@ -42,49 +42,15 @@ var eventFieldNames = []string{
 	"requestReceivedTimestamp", "stageTimestamp", "timestamp", "metadata",
 }
 
-func eventFieldOf(key string) eventField {
-	switch key {
-	case "kind":
-		return fKind
-	case "apiVersion":
-		return fAPIVersion
-	case "items":
-		return fItems
-	case "auditID":
-		return fAuditID
-	case "stage":
-		return fStage
-	case "level":
-		return fLevel
-	case "verb":
-		return fVerb
-	case "requestURI":
-		return fRequestURI
-	case "user":
-		return fUser
-	case "impersonatedUser":
-		return fImpersonatedUser
-	case "sourceIPs":
-		return fSourceIPs
-	case "userAgent":
-		return fUserAgent
-	case "objectRef":
-		return fObjectRef
-	case "responseStatus":
-		return fResponseStatus
-	case "annotations":
-		return fAnnotations
-	case "requestReceivedTimestamp":
-		return fRequestReceivedTimestamp
-	case "stageTimestamp":
-		return fStageTimestamp
-	case "timestamp":
-		return fTimestamp
-	case "metadata":
-		return fMetadata
-	}
-	return eventField(lookupFold(key, eventFieldNames) + 1)
-}
+// The key tables of the objects decoded; the skipped names are the keys
+// of no interest that the API server writes in every event.
+var (
+	eventKeys     = newKeyTable(eventFieldNames, int(fKind), "requestObject", "responseObject")
+	userKeys      = newKeyTable(userFieldNames, 0, "uid", "extra")
+	objectRefKeys = newKeyTable(objectRefFieldNames, 0, "uid", "resourceVersion")
+	statusKeys    = newKeyTable(statusFieldNames, 0, "metadata", "status", "reason", "details")
+	metadataKeys  = newKeyTable(metadataFieldNames, 0)
+)
 
 var (
 	userFieldNames      = []string{"username", "groups"}
@@ -136,11 +102,11 @@ func (s *eventScratch) finish(e *Event, raw []byte, high bool) {
 func (d *decoder) event(e *Event, s *eventScratch, top *docFields) {
 	prefix := ""
 	for more := d.objBegin(); more; more = d.objNext() {
-		key, ok := d.objKey()
+		id, ok := d.key(eventKeys)
 		if !ok {
 			return
 		}
-		switch f := eventFieldOf(key); f {
+		switch f := eventField(id); f {
 		case fKind, fAPIVersion, fItems:
 			switch {
 			case top == nil:

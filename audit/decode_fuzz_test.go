@@ -156,10 +156,10 @@ func (g *shaper) pick(n int) int {
 // Field names per object kind; the value shapes they expect are chosen at
 // random anyway.
 var shapes = map[string][]string{
-	"top":       {"kind", "apiVersion", "items", "auditID", "stage", "level", "verb", "requestURI", "user", "impersonatedUser", "sourceIPs", "userAgent", "objectRef", "responseStatus", "annotations", "requestReceivedTimestamp", "stageTimestamp", "timestamp", "metadata", "requestObject"},
-	"user":      {"username", "groups", "extra"},
-	"objectRef": {"apiGroup", "apiVersion", "resource", "subresource", "namespace", "name"},
-	"status":    {"code", "message", "metadata"},
+	"top":       {"kind", "apiVersion", "items", "auditID", "stage", "level", "verb", "requestURI", "user", "impersonatedUser", "sourceIPs", "userAgent", "objectRef", "responseStatus", "annotations", "requestReceivedTimestamp", "stageTimestamp", "timestamp", "metadata", "requestObject", "responseObject"},
+	"user":      {"username", "groups", "extra", "uid"},
+	"objectRef": {"apiGroup", "apiVersion", "resource", "subresource", "namespace", "name", "uid", "resourceVersion"},
+	"status":    {"code", "message", "metadata", "status", "reason", "details"},
 	"metadata":  {"creationTimestamp"},
 	"annotations": {AnnotationDecision, AnnotationReason, AnnotationLatencyPrefix + "etcd",
 		AnnotationLatencyPrefix + "total", "other"},
@@ -188,6 +188,13 @@ func (g *shaper) key(name string) {
 		name = fmt.Sprintf(`\u%04x`, name[0]) + name[1:]
 	case 3:
 		name = "unknown"
+	case 4:
+		// Space around the colon (pretty-printed), which the known-key
+		// fast path handles itself.
+		g.out = append(g.out, '"')
+		g.out = append(g.out, name...)
+		g.out = append(g.out, "\" \n: \t"...)
+		return
 	}
 	g.out = append(g.out, '"')
 	g.out = append(g.out, name...)

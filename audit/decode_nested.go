@@ -14,11 +14,11 @@ func (d *decoder) user(u *UserInfo, reusing *bool, prefix, name string) {
 	switch d.data[d.pos] {
 	case '{':
 		for more := d.objBegin(); more; more = d.objNext() {
-			key, ok := d.objKey()
+			id, ok := d.key(userKeys)
 			if !ok {
 				return
 			}
-			switch fieldOf(key, userFieldNames) {
+			switch id {
 			case 0:
 				d.strVal(&u.Name, prefix, name, ".username")
 			case 1:
@@ -130,12 +130,11 @@ func (d *decoder) objectRef(o *ObjectRef, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
 		for more := d.objBegin(); more; more = d.objNext() {
-			key, ok := d.objKey()
+			f, ok := d.key(objectRefKeys)
 			if !ok {
 				return
 			}
 			var dst *string
-			f := fieldOf(key, objectRefFieldNames)
 			switch f {
 			case 0:
 				dst = &o.APIGroup
@@ -166,11 +165,11 @@ func (d *decoder) responseStatus(e *Event, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
 		for more := d.objBegin(); more; more = d.objNext() {
-			key, ok := d.objKey()
+			id, ok := d.key(statusKeys)
 			if !ok {
 				return
 			}
-			switch fieldOf(key, statusFieldNames) {
+			switch id {
 			case 0:
 				d.code(&e.Code, prefix)
 			case 1:
@@ -217,11 +216,11 @@ func (d *decoder) metadata(created *string, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
 		for more := d.objBegin(); more; more = d.objNext() {
-			key, ok := d.objKey()
+			id, ok := d.key(metadataKeys)
 			if !ok {
 				return
 			}
-			if fieldOf(key, metadataFieldNames) == 0 {
+			if id == 0 {
 				d.strVal(created, prefix, "metadata", ".creationTimestamp")
 			} else {
 				d.skipValue()

@@ -15,28 +15,36 @@ type timestamps struct {
 
 // resolve sets Received and StageTime, falling back to the legacy fields,
 // and BadTime when a timestamp is there but is not a time ParseTime takes.
+// Each timestamp is parsed once.
 func (ts *timestamps) resolve(e *Event) {
-	e.Received, _ = firstTime(ts.received, ts.legacy)
-	e.StageTime, _ = firstTime(ts.stage, ts.legacy, ts.created)
-	for _, s := range [...]string{ts.received, ts.stage, ts.legacy} {
-		if s != "" {
-			if _, ok := ParseTime(s); !ok {
-				e.BadTime = true
-			}
-		}
+	received, rOK, rBad := parsePresent(ts.received)
+	stage, sOK, sBad := parsePresent(ts.stage)
+	legacy, lOK, lBad := parsePresent(ts.legacy)
+	e.BadTime = rBad || sBad || lBad
+	switch {
+	case rOK:
+		e.Received = received
+	case lOK:
+		e.Received = legacy
+	}
+	switch {
+	case sOK:
+		e.StageTime = stage
+	case lOK:
+		e.StageTime = legacy
+	case ts.created != "":
+		e.StageTime, _ = ParseTime(ts.created)
 	}
 }
 
-func firstTime(candidates ...string) (time.Time, bool) {
-	for _, s := range candidates {
-		if s == "" {
-			continue
-		}
-		if t, ok := ParseTime(s); ok {
-			return t, true
-		}
+// parsePresent parses s when it is not empty: ok when it is a time, bad
+// when it is there but is not one.
+func parsePresent(s string) (t time.Time, ok, bad bool) {
+	if s == "" {
+		return time.Time{}, false, false
 	}
-	return time.Time{}, false
+	t, ok = ParseTime(s)
+	return t, ok, !ok
 }
 
 // annotation applies one annotation of interest to e; others are ignored

@@ -11,6 +11,9 @@ import "time"
 // e.g. 9999-12-31, which would wrap around to 1816) are refused too.
 func ParseTime(s string) (time.Time, bool) {
 	t, ok := parseUTC(s)
+	if ok {
+		return t, true // its year is checked
+	}
 	for _, layout := range [...]string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00"} {
 		if ok {
 			break
@@ -33,7 +36,7 @@ func inRange(t time.Time) bool {
 }
 
 // parseUTC is the fast path for "2006-01-02T15:04:05[.fraction]Z", the form
-// kube-apiserver writes for every timestamp.
+// kube-apiserver writes for every timestamp, with ParseTime's year range.
 func parseUTC(s string) (time.Time, bool) {
 	if len(s) < 20 || s[len(s)-1] != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, false
@@ -44,7 +47,7 @@ func parseUTC(s string) (time.Time, bool) {
 	hour, ok4 := digits(s[11:13])
 	minute, ok5 := digits(s[14:16])
 	sec, ok6 := digits(s[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || year < 1678 || year > 2261 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, false
 	}
 	nsec := 0
@@ -61,7 +64,23 @@ func parseUTC(s string) (time.Time, bool) {
 		}
 		nsec = n
 	}
-	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+	days := daysSinceEpoch(year, month, day)
+	return time.Unix(days*86400+int64(hour*3600+minute*60+sec), int64(nsec)).UTC(), true
+}
+
+// daysSinceEpoch is the number of days from 1970-01-01 to the valid date
+// y-m-d (proleptic Gregorian), as time.Date counts them but without its
+// normalisation and zone lookup (Howard Hinnant's days_from_civil).
+func daysSinceEpoch(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400 // y >= 1677 here, so no negative rounding
+	yoe := y - era*400
+	mp := (m + 9) % 12 // March is 0
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era*146097+doe) - 719468
 }
 
 func digits(s string) (int, bool) {

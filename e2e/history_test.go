@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,8 @@ omitStages: [RequestReceived]
 rules:
 - level: None
   resources: [{group: coordination.k8s.io, resources: [leases]}]
+- level: Request
+  resources: [{group: "", resources: [configmaps], resourceNames: [applied-req]}]
 - level: RequestResponse
   resources:
   - {group: apps, resources: [deployments, deployments/scale, deployments/status]}
@@ -80,6 +83,21 @@ func TestE2EHistory(t *testing.T) {
 	k("alice", "-n", ns, "patch", "configmap", "settings", "--type=merge", "-p", `{"data":{"mode":"c"}}`)
 	settings := k("admin", "-n", ns, "get", "configmap", "settings", "-o", "json")
 	k("admin", "-n", ns, "delete", "configmap", "settings")
+	// Server-side apply, twice each, by the field manager ops: logged with
+	// the response (exact), and at Request level (approximate).
+	for _, name := range []string{"applied", "applied-req"} {
+		for i, data := range []string{"mode: a", "mode: b\n  extra: x"} {
+			file := filepath.Join(a.dir, fmt.Sprintf("%s-%d.yaml", name, i))
+			doc := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n  namespace: " + ns + "\ndata:\n  " + data + "\n"
+			if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			k("admin", "apply", "--server-side", "--field-manager=ops", "-f", file)
+		}
+	}
+	applied := k("admin", "-n", ns, "get", "configmap", "applied", "-o", "json")
+	appliedReq := k("admin", "-n", ns, "get", "configmap", "applied-req", "-o", "json")
+	k("admin", "-n", ns, "delete", "configmap", "applied", "applied-req")
 	// The revoked permission.
 	k("alice", "-n", ns, "get", "pods")
 	k("admin", "-n", ns, "delete", "rolebinding", "cm-editors")
@@ -89,6 +107,9 @@ func TestE2EHistory(t *testing.T) {
 	log := filepath.Join(a.dir, "audit.log")
 	checkLastRevision(t, bin, log, "deployments.apps/"+ns+"/web", web, []string{"admin"})
 	checkLastRevision(t, bin, log, "configmaps/"+ns+"/settings", settings, []string{"admin", "alice", "bob", "alice"})
+	checkLastRevision(t, bin, log, "configmaps/"+ns+"/applied", applied, []string{"admin"})
+	checkApplied(t, bin, log, "configmaps/"+ns+"/applied", applied, "exact", "server-side apply by field manager ops")
+	checkApplied(t, bin, log, "configmaps/"+ns+"/applied-req", appliedReq, "approximate", "server-side apply by field manager ops; approximate: ")
 	out, err := exec.Command(bin, "rbac", "-f", "user:alice", log).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "revoked? RoleBinding "+ns+"/cm-editors deleted by admin") {
 		t.Errorf("kaudit rbac does not name the RoleBinding's deletion (%v):\n%s", err, out)
@@ -154,6 +175,48 @@ func checkLastRevision(t *testing.T, bin, log, ref string, want []byte, users []
 	if quality != "exact" || !reflect.DeepEqual(normalise(last), normalise(got)) {
 		lj, _ := json.MarshalIndent(last, "", " ")
 		t.Errorf("%s: last revision (%s) differs from kubectl get:\n%s\nwant:\n%s", ref, quality, lj, want)
+	}
+}
+
+// checkApplied: each server-side apply of ref is a revision of quality
+// (exact with the response, approximate with the reason at Request level)
+// with a note that starts with note, confirmed by managedFields (not
+// "guessed"), and the last one's data is the object's.
+func checkApplied(t *testing.T, bin, log, ref string, want []byte, quality, note string) {
+	t.Helper()
+	out, err := exec.Command(bin, "history", "-o", "json", "--no-diff", ref, log).Output()
+	if err != nil {
+		t.Fatalf("kaudit history %s: %v", ref, err)
+	}
+	var steps []struct {
+		Verb     string `json:"verb"`
+		Note     string `json:"note"`
+		Revision *struct {
+			Quality string         `json:"quality"`
+			Object  map[string]any `json:"object"`
+		} `json:"revision"`
+	}
+	if err := json.Unmarshal(out, &steps); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(want, &got); err != nil {
+		t.Fatal(err)
+	}
+	applies := 0
+	var last map[string]any
+	for _, s := range steps {
+		if s.Verb != "patch" || s.Revision == nil {
+			continue
+		}
+		applies++
+		if s.Revision.Quality != quality || !strings.HasPrefix(s.Note, note) || strings.Contains(s.Note, "guessed") {
+			t.Errorf("%s: apply revision %s, note %q; want %s, %q", ref, s.Revision.Quality, s.Note, quality, note)
+		}
+		last = s.Revision.Object
+	}
+	if applies != 2 || !reflect.DeepEqual(normalise(last)["data"], got["data"]) {
+		t.Errorf("%s: %d applies, last data %v, want 2 and %v:\n%s", ref, applies, last["data"], got["data"], out)
 	}
 }
 

@@ -142,6 +142,7 @@ func (c *collector) stop() {
 type received struct {
 	id, body string
 	ts       time.Time
+	dets     []string // kaudit.detections
 }
 
 // collected parses the file exporter's outputs (one ExportLogsServiceRequest
@@ -177,7 +178,13 @@ func (c *collector) read(path string) []received {
 			for _, sl := range rl.ScopeLogs().All() {
 				for _, lr := range sl.LogRecords().All() {
 					id, _ := lr.Attributes().Get(forward.AttrEventID)
-					out = append(out, received{id: id.Str(), body: lr.Body().Str(), ts: lr.Timestamp().AsTime()})
+					r := received{id: id.Str(), body: lr.Body().Str(), ts: lr.Timestamp().AsTime()}
+					if d, ok := lr.Attributes().Get(forward.AttrDetections); ok {
+						for _, v := range d.Slice().All() {
+							r.dets = append(r.dets, v.Str())
+						}
+					}
+					out = append(out, r)
 				}
 			}
 		}

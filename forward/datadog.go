@@ -32,6 +32,10 @@ type ddEntry struct {
 	Message   string `json:"message"`
 	EventID   string `json:"kaudit.event_id"`
 	From      string `json:"kaudit.source,omitempty"` // where the event was read: host, file or cluster
+	// Detections are the rules the event hit (--detect): an attribute to
+	// query (@kaudit.detections:exec-into-pod), and one tag
+	// kaudit.detection:RULE each in ddtags, for monitors and facets.
+	Detections []string `json:"kaudit.detections,omitempty"`
 }
 
 func (datadog) limits() (int, int)  { return 1000, 5_000_000 }
@@ -57,8 +61,8 @@ func (d datadog) encode(recs []Record) ([]byte, error) {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		if err := enc.Encode(ddEntry{Source: "kubernetes.audit", Service: "audit", Hostname: d.id.Host, Tags: d.tags,
-			Timestamp: ts.UnixMilli(), Message: string(msg), EventID: r.ID, From: r.Event.Source}); err != nil {
+		if err := enc.Encode(ddEntry{Source: "kubernetes.audit", Service: "audit", Hostname: d.id.Host, Tags: detectionTags(d.tags, r.Detections),
+			Timestamp: ts.UnixMilli(), Message: string(msg), EventID: r.ID, From: r.Event.Source, Detections: r.Detections}); err != nil {
 			return nil, err
 		}
 		buf.Truncate(buf.Len() - 1) // Encode's newline
@@ -97,6 +101,23 @@ func (datadog) judge(status int, hdr http.Header, body []byte) verdict {
 		return verdict{kind: vSplit, msg: statusMsg(status, body)}
 	}
 	return verdict{kind: vDrop, msg: statusMsg(status, body)}
+}
+
+// detectionTags adds a kaudit.detection:RULE tag per rule to tags (rule
+// names are lower-case letters, digits and dashes: valid tag values).
+func detectionTags(tags string, rules []string) string {
+	if len(rules) == 0 {
+		return tags
+	}
+	var b strings.Builder
+	b.WriteString(tags)
+	for _, r := range rules {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("kaudit.detection:" + r)
+	}
+	return b.String()
 }
 
 // ddTags is the ddtags value: the cluster name, then extra tags.

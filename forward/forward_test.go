@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -142,6 +143,7 @@ func TestDatadogPayload(t *testing.T) {
 	}
 	recs := records(t, 0, 2500)
 	recs[7].Event.Source = "cp2" // read from host cp2's log
+	recs[9].Detections = []string{"pod-exec", "secret-read"}
 	f.Enqueue(context.Background(), recs, nil)
 	drain(t, f)
 	reqs := in.requests()
@@ -162,8 +164,17 @@ func TestDatadogPayload(t *testing.T) {
 		}
 		for _, e := range entries {
 			want := eventLine(seen)
+			tags := "kube_cluster_name:prod-eu,env:test"
+			if seen == 9 {
+				tags += ",kaudit.detection:pod-exec,kaudit.detection:secret-read"
+				if d := fmt.Sprint(e["kaudit.detections"]); d != "[pod-exec secret-read]" {
+					t.Errorf("entry 9: kaudit.detections %s", d)
+				}
+			} else if _, ok := e["kaudit.detections"]; ok {
+				t.Errorf("entry %d: kaudit.detections without a hit", seen)
+			}
 			if e["message"] != want || e["ddsource"] != "kubernetes.audit" || e["service"] != "audit" || e["hostname"] != "cp-1" ||
-				e["ddtags"] != "kube_cluster_name:prod-eu,env:test" || e["kaudit.event_id"] != EventID("prod-eu", "cp-1", []byte(want)) {
+				e["ddtags"] != tags || e["kaudit.event_id"] != EventID("prod-eu", "cp-1", []byte(want)) {
 				t.Fatalf("entry %d: %v", seen, e)
 			}
 			if src, _ := e["kaudit.source"].(string); src != map[bool]string{true: "cp2"}[seen == 7] {

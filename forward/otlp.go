@@ -14,7 +14,8 @@ import (
 // OpenTelemetry semantic conventions; the rest are kaudit's own).
 const (
 	AttrEventID     = "kaudit.event_id"
-	AttrSource      = "kaudit.source" // where the event was read: host, file or cluster
+	AttrSource      = "kaudit.source"     // where the event was read: host, file or cluster
+	AttrDetections  = "kaudit.detections" // the detection rules the event hit (--detect): a string array
 	AttrAuditID     = "k8s.audit.id"
 	AttrStage       = "k8s.audit.stage"
 	AttrLevel       = "k8s.audit.level"
@@ -104,6 +105,13 @@ func (o otlp) logs(recs []Record) plog.Logs {
 			a.PutInt(AttrCode, int64(ev.Code))
 		}
 		putStr(a, AttrDecision, ev.Decision)
+		if len(r.Detections) > 0 {
+			s := a.PutEmptySlice(AttrDetections)
+			s.EnsureCapacity(len(r.Detections))
+			for _, d := range r.Detections {
+				s.AppendEmpty().SetStr(d)
+			}
+		}
 		if d := ev.Latency(); d > 0 {
 			a.PutDouble(AttrLatency, float64(d.Microseconds())/1000)
 		}

@@ -27,6 +27,7 @@ func TestOTLPMapping(t *testing.T) {
 	}
 	recs := records(t, 0, 4)
 	recs[1].Event.Source = "cp2" // read from host cp2's log
+	recs[2].Detections = []string{"pod-exec", "secret-read"}
 	if err := f.Enqueue(context.Background(), recs, "p1"); err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +82,12 @@ func TestOTLPMapping(t *testing.T) {
 	}
 	if _, ok := lrs.At(0).Attributes().Get(AttrSource); ok {
 		t.Error("record 0 has a source attribute, but was read from no named source")
+	}
+	if v, ok := lrs.At(2).Attributes().Get(AttrDetections); !ok || v.Slice().Len() != 2 || v.Slice().At(0).Str() != "pod-exec" || v.Slice().At(1).Str() != "secret-read" {
+		t.Errorf("record 2 detections %v", v.AsString())
+	}
+	if _, ok := lrs.At(0).Attributes().Get(AttrDetections); ok {
+		t.Error("record 0 has detections, but hit no rule")
 	}
 	if v, _ := lrs.At(3).Attributes().Get(AttrDecision); v.Str() != "forbid" {
 		t.Errorf("record 3 decision %q", v.Str())

@@ -25,6 +25,9 @@ type Record struct {
 	Event    audit.Event // cloned: shares no memory with the decoded chunk; Event.Raw is the original JSON
 	ID       string      // kaudit.event_id: EventID(cluster, host, raw)
 	Observed time.Time   // when kaudit read it
+	// Detections are the rules the event hit (--detect; kaudit.detections),
+	// in the pack's order.
+	Detections []string
 }
 
 // size is what a record costs in the queue, roughly.
@@ -34,7 +37,7 @@ func (r *Record) size() int64 { return int64(len(r.Event.Raw)) + 256 }
 // its JSON escaped once more (Datadog's message string) plus the fields
 // around it. An estimate too low only costs a split (post halves a
 // payload over the limit).
-func (r *Record) wire() int64 { return int64(len(r.Event.Raw))*5/4 + 384 }
+func (r *Record) wire() int64 { return int64(len(r.Event.Raw))*5/4 + 384 + 64*int64(len(r.Detections)) }
 
 // EventID is a stable id of one audit log line: a hash of the cluster name,
 // the host name and the line's bytes, so that receivers can recognise an

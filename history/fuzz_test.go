@@ -30,8 +30,11 @@ func FuzzRebuild(f *testing.F) {
 			}
 			r.RequestObject = bodies[script[i+3]%3]
 			r.ResponseObject = bodies[script[i+3]/3%3]
-			if script[i+3]&0x80 != 0 {
+			switch {
+			case script[i+3]&0x80 != 0:
 				r.URI = "/api?dryRun=All"
+			case script[i+3]&0x40 != 0: // a server-side apply
+				r.URI = "/api?fieldManager=f&force=true"
 			}
 			reqs = append(reqs, r)
 		}

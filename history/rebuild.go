@@ -3,9 +3,13 @@ package history
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/kaudit/kaudit/audit"
+	"github.com/kaudit/kaudit/store"
 )
 
 // Quality says how much of a revision the log held.
@@ -35,16 +39,22 @@ type Request struct {
 	Webhooks       []string        `json:"webhooks,omitempty"` // mutating webhooks that changed it, and how
 	RequestObject  json.RawMessage `json:"-"`
 	ResponseObject json.RawMessage `json:"-"`
+
+	id    store.ID    // the event Load read it from
+	level audit.Level // its audit level
 }
 
 // Step is one request in the timeline and what it did to the object.
 type Step struct {
 	Request
-	DryRun   bool      `json:"dryRun,omitempty"`
-	Write    bool      `json:"write,omitempty"`    // a successful, non-dry-run change
-	Ends     bool      `json:"ends,omitempty"`     // the object is gone after it
-	Revision *Revision `json:"revision,omitempty"` // nil when the object did not change
-	Note     string    `json:"note,omitempty"`
+	DryRun bool `json:"dryRun,omitempty"`
+	Write  bool `json:"write,omitempty"` // a successful, non-dry-run change
+	Ends   bool `json:"ends,omitempty"`  // the object is gone after it
+	// MaybeEnds: a deletecollection whose items the log does not list
+	// (Metadata level): the object may be gone after it, or not.
+	MaybeEnds bool      `json:"maybeEnds,omitempty"`
+	Revision  *Revision `json:"revision,omitempty"` // nil when the object did not change
+	Note      string    `json:"note,omitempty"`
 }
 
 // Revision is the object after a write. Object is nil when unavailable.
@@ -90,7 +100,7 @@ func (b *builder) step(r Request) Step {
 
 func (b *builder) change(r Request) Step {
 	s := Step{Request: r, DryRun: dryRun(r.URI)}
-	ok := r.Code >= 200 && r.Code < 300 || (r.Code == 0 && r.Stage == "ResponseComplete")
+	ok := succeeded(r.Code, r.Stage)
 	switch {
 	case !writeVerbs[r.Verb] && r.Subresource != "eviction":
 		return s
@@ -105,6 +115,9 @@ func (b *builder) change(r Request) Step {
 	}
 	s.Write = true
 	switch {
+	case r.Verb == "deletecollection" && itemNames(r.ResponseObject) == nil:
+		s.MaybeEnds = true
+		s.Note = maybeDeleted(r, b.ref.Namespace)
 	case r.Verb == "deletecollection" || r.Subresource == "eviction" || (r.Verb == "delete" && r.Resource == "namespaces" && b.ref.Resource != "namespaces"):
 		b.end(&s)
 	case r.Verb == "delete":
@@ -124,7 +137,7 @@ func (b *builder) change(r Request) Step {
 
 func dryRun(uri string) bool {
 	_, q, ok := strings.Cut(uri, "?")
-	if !ok {
+	if !ok || !strings.Contains(q, "dryRun") {
 		return false
 	}
 	v, err := url.ParseQuery(q)
@@ -132,6 +145,25 @@ func dryRun(uri string) bool {
 		return strings.Contains(q, "dryRun=All")
 	}
 	return len(v["dryRun"]) > 0 && v.Get("dryRun") != ""
+}
+
+// maybeDeleted is the note of a deletecollection whose items are
+// unknown: where, by whom, at which level, and its selectors.
+func maybeDeleted(r Request, ns string) string {
+	where := "the cluster"
+	if ns != "" {
+		where = ns
+	}
+	n := fmt.Sprintf("deletecollection in %s by %s at %s level: items unknown", where, r.User, r.Level)
+	_, q, _ := strings.Cut(r.URI, "?")
+	if v, err := url.ParseQuery(q); err == nil {
+		for _, k := range []string{"labelSelector", "fieldSelector"} {
+			if s := v.Get(k); s != "" {
+				n += " (" + k + " " + s + ")"
+			}
+		}
+	}
+	return n + "; it may have deleted this object"
 }
 
 // revise records a new revision of the object.
@@ -157,8 +189,15 @@ func (b *builder) full(s *Step, r Request, note string) {
 }
 
 // patch applies the request's patch to the previous revision when the
-// server's response is not there.
+// server's response is not there. A server-side apply goes to apply.
 func (b *builder) patch(s *Step, r Request) {
+	if manager, ok := applyOf(r); ok {
+		if r.Subresource == "" && r.Code == 201 {
+			b.gone = false // an apply creates what is not there
+		}
+		b.apply(s, r, manager)
+		return
+	}
 	if obj := object(r.ResponseObject); obj != nil && kindOf(obj) != "Status" {
 		b.revise(s, Exact, obj)
 		return

@@ -46,12 +46,30 @@ func Diffs(steps []Step, showNoise bool) []string {
 	return out
 }
 
+// DiffAt is step i's diff as Diffs gives it, computed alone: the UI
+// computes only the diffs it shows.
+func DiffAt(steps []Step, i int, showNoise bool) string {
+	r := steps[i].Revision
+	if r == nil || r.Object == nil {
+		return ""
+	}
+	for j := i - 1; j >= 0; j-- {
+		switch p := steps[j].Revision; {
+		case p != nil && p.Object != nil:
+			return Diff(label(p), label(r), p.Object, r.Object, showNoise)
+		case steps[j].Ends:
+			j = 0
+		}
+	}
+	return Diff("(none)", label(r), nil, r.Object, showNoise)
+}
+
 func label(r *Revision) string { return fmt.Sprintf("#%d %s", r.N, r.Quality) }
 
 // WriteTable prints the timeline: one row per request, each write's diff
 // under it, indented. Every line is made terminal-safe.
 func WriteTable(w io.Writer, ref Ref, steps []Step, o Options) error {
-	fmt.Fprintf(w, "%s: %d requests, %d revisions\n", termsafe.Printable(ref.String()), len(steps), revisions(steps))
+	fmt.Fprintln(w, safe(Title(ref, steps)))
 	diffs := Diffs(steps, o.ShowNoise)
 	// Rows are aligned together first, then each write's diff goes under
 	// its row.
@@ -59,8 +77,8 @@ func WriteTable(w io.Writer, ref Ref, steps []Step, o Options) error {
 	tw := tabwriter.NewWriter(&rows, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tVERB\tCODE\tSTAGE\tUSER\tREVISION\tNOTE")
 	for _, s := range steps {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", stamp(s.Time), safe(verb(s)), code(s.Code),
-			safe(s.Stage), safe(s.User), revLabel(s), safe(s.Note))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", stamp(s.Time), safe(VerbOf(s)), code(s.Code),
+			safe(s.Stage), safe(s.User), RevisionLabel(s), safe(s.Note))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -118,6 +136,11 @@ func WriteJSON(w io.Writer, ref Ref, steps []Step, o Options, lines bool) error 
 	return err
 }
 
+// Title is the timeline's first line: "pods/ns/x: 12 requests, 3 revisions".
+func Title(ref Ref, steps []Step) string {
+	return fmt.Sprintf("%s: %d requests, %d revisions", ref, len(steps), revisions(steps))
+}
+
 func revisions(steps []Step) int {
 	n := 0
 	for _, s := range steps {
@@ -135,7 +158,8 @@ func stamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
-func verb(s Step) string {
+// VerbOf is the step's verb with its subresource: "update status".
+func VerbOf(s Step) string {
 	if s.Subresource != "" {
 		return s.Verb + " " + s.Subresource
 	}
@@ -149,12 +173,15 @@ func code(c int32) string {
 	return fmt.Sprint(c)
 }
 
-func revLabel(s Step) string {
+// RevisionLabel is the REVISION cell: "#3 approximate", "(gone)" or "".
+func RevisionLabel(s Step) string {
 	switch {
 	case s.Revision != nil:
 		return fmt.Sprintf("#%d %s", s.Revision.N, s.Revision.Quality)
 	case s.Ends:
 		return "(gone)"
+	case s.MaybeEnds:
+		return "unavailable (maybe gone)"
 	}
 	return ""
 }

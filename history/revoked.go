@@ -22,6 +22,9 @@ type RBACChange struct {
 	Namespace string    `json:"namespace,omitempty"`
 	Name      string    `json:"name,omitempty"` // "" for a deletecollection
 	AuditID   string    `json:"auditID,omitempty"`
+	// Unverified: the log does not show whom the binding (or the bindings
+	// of the role) covered, so whether it took the permission is a guess.
+	Unverified bool `json:"unverified,omitempty"`
 }
 
 // String reads "RoleBinding prod/gina-view deleted by root at T".
@@ -35,15 +38,23 @@ func (c RBACChange) String() string {
 		obj = c.Namespace + "/" + obj
 	}
 	did := map[string]string{"delete": "deleted", "deletecollection": "deleted (deletecollection)", "update": "changed", "patch": "changed"}[c.Verb]
-	return fmt.Sprintf("%s %s %s by %s at %s", kind, obj, did, c.User, c.Time.UTC().Format(time.RFC3339))
+	s := fmt.Sprintf("%s %s %s by %s at %s", kind, obj, did, c.User, c.Time.UTC().Format(time.RFC3339))
+	if c.Unverified {
+		s += " (unverified: the log does not show whom it covered)"
+	}
+	return s
 }
 
 // RBACChangesBetween lists the RBAC changes after from and at or before to
-// that could have revoked a permission in namespace ns ("" for a
+// that could have revoked who's permission in namespace ns ("" for a
 // cluster-scoped request): deletions and edits of the Roles and
 // RoleBindings of ns and of every ClusterRole and ClusterRoleBinding.
-// Deletions of bindings come first (the likeliest cause), then by time.
-func RBACChangesBetween(st *store.Store, ns string, from, to time.Time) []RBACChange {
+// A binding the log shows did not cover who (its subjects, before the
+// change), or a role no such binding bound, is left out; one whose
+// content the log does not hold is kept, marked unverified. Verified
+// changes come first, then deletions of bindings (the likeliest cause),
+// then by time.
+func RBACChangesBetween(st *store.Store, who Subject, ns string, from, to time.Time) []RBACChange {
 	set := st.Postings(store.FieldAPIGroup, rbacGroup)
 	set.And(st.Requests())
 	verbs := st.Postings(store.FieldVerb, "delete")
@@ -73,7 +84,21 @@ func RBACChangesBetween(st *store.Store, ns string, from, to time.Time) []RBACCh
 			Namespace: o.Namespace, Name: o.Name, AuditID: e.AuditID})
 		return true
 	})
+	kept, h := out[:0], histories{}
+	for _, c := range out {
+		switch h.verify(st, who, c) {
+		case "yes":
+			kept = append(kept, c)
+		case "unverified":
+			c.Unverified = true
+			kept = append(kept, c)
+		}
+	}
+	out = kept
 	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Unverified != out[j].Unverified {
+			return !out[i].Unverified
+		}
 		if bi, bj := likely(out[i]), likely(out[j]); bi != bj {
 			return bi
 		}
@@ -89,8 +114,8 @@ func likely(c RBACChange) bool {
 
 // RevokedBy is RBACChangesBetween summed up in one line for a denial
 // table: the likeliest change, and how many others there were.
-func RevokedBy(st *store.Store, ns string, from, to time.Time) string {
-	cs := RBACChangesBetween(st, ns, from, to)
+func RevokedBy(st *store.Store, who Subject, ns string, from, to time.Time) string {
+	cs := RBACChangesBetween(st, who, ns, from, to)
 	switch len(cs) {
 	case 0:
 		return ""

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"io"
+	"math"
 	"runtime"
 	"sync"
 
@@ -20,7 +21,7 @@ import (
 const DefaultWindow = 4096
 
 // stream is one source being merged: its own Replay runs in a goroutine
-// and hands its batches over ch; held is its reorder window.
+// and hands its batches over ch; win is its reorder window.
 //
 // Goroutines: ch is written by the source's goroutine; everything else
 // belongs to the merging goroutine (Run's).
@@ -31,63 +32,13 @@ type stream struct {
 	ended    bool
 	cur      *Batch // the batch being put in the window, from next on
 	next     int
-	held     eventHeap
+	win      window
 	lastKey  int64 // key of the last event pushed: events without a time keep their place
-	seq      uint64
 	sum      Summary
 	err      error
-}
 
-// held is one event waiting in a reorder window.
-type held struct {
-	key int64  // stageTimestamp, Unix ns
-	seq uint64 // arrival order within the stream: ties keep input order
-	b   *Batch
-	i   int32
-}
-
-// eventHeap is a min-heap of held events by (key, seq).
-type eventHeap []held
-
-func (h eventHeap) less(a, b int) bool {
-	return h[a].key < h[b].key || h[a].key == h[b].key && h[a].seq < h[b].seq
-}
-
-func (h *eventHeap) push(x held) {
-	*h = append(*h, x)
-	s := *h
-	for i := len(s) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !s.less(i, p) {
-			break
-		}
-		s[i], s[p] = s[p], s[i]
-		i = p
-	}
-}
-
-func (h *eventHeap) pop() held {
-	s := *h
-	top := s[0]
-	n := len(s) - 1
-	s[0] = s[n]
-	s = s[:n]
-	for i := 0; ; {
-		l, m := 2*i+1, i
-		if l < n && s.less(l, m) {
-			m = l
-		}
-		if r := l + 1; r < n && s.less(r, m) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
-	}
-	*h = s
-	return top
+	raw  any   // the Raw whose part in the merger's multiRaw is base
+	base int64 // offset of that part in the multiRaw
 }
 
 // runMerged reads each group with its own Replay (its own reader and
@@ -132,7 +83,7 @@ func (r *Replay) runMerged(ctx context.Context, groups []Named, emit func(Batch)
 			})
 		})
 	}
-	m := merger{streams: streams, window: window, emit: emit, multi: len(groups) > 1, onLate: r.OnLate}
+	m := merger{streams: streams, window: window, emit: emit, multi: len(groups) > 1, onLate: r.OnLate, recycle: r.Recycle}
 	err := m.run(runCtx)
 	cancel()
 	wg.Wait()
@@ -174,10 +125,12 @@ type merger struct {
 	emit    func(Batch) error
 	onLate  func(*audit.Event)
 	multi   bool // several streams: batches read their bytes through a multiRaw
+	recycle bool // Replay.Recycle: a copied batch's arrays are reused once emitted
 
 	cur    evRun  // the output so far, as a run of one input batch
 	copied *Batch // or the output so far, copied (nil: not copying)
 	raw    *multiRaw
+	spare  Batch // with recycle: the arrays of the last copied batch emitted
 	last   int64 // key of the last event handed on
 	events int64
 	late   int64
@@ -188,52 +141,63 @@ func (m *merger) run(ctx context.Context) error {
 		m.raw = newMultiRaw()
 	}
 	for {
-		if err := m.fill(ctx); err != nil {
-			return err
+		for _, s := range m.streams {
+			if err := m.top(ctx, s); err != nil {
+				return err
+			}
 		}
-		s := m.oldest()
+		s, limit := m.oldest()
 		if s == nil {
 			return m.flush()
 		}
-		if err := m.take(s); err != nil {
-			return err
+		// Only s's window changes while its events are taken, so s stays
+		// the oldest while its next key is below limit: one comparison
+		// per event instead of a look at every stream.
+		for {
+			if err := m.take(s); err != nil {
+				return err
+			}
+			if err := m.top(ctx, s); err != nil {
+				return err
+			}
+			if s.win.n == 0 || s.win.first().key >= limit {
+				break
+			}
 		}
 	}
 }
 
-// fill tops up every stream's window (blocking on a stream that has at
-// most window events held and has not ended): only then is the oldest
-// held event known to be the oldest still to come, within the window.
-func (m *merger) fill(ctx context.Context) error {
-	for _, s := range m.streams {
-		for !s.ended && len(s.held) <= m.window {
-			if s.cur != nil {
-				s.pushOne()
-				continue
+// top fills s's window to window+1 events, or to its end (blocking on
+// its reader): only then is its oldest held event known to be the
+// oldest still to come from it, within the window.
+func (m *merger) top(ctx context.Context, s *stream) error {
+	for !s.ended && s.win.n <= m.window {
+		if s.cur != nil {
+			s.pushOne()
+			continue
+		}
+		var b Batch
+		var ok bool
+		select {
+		case b, ok = <-s.ch:
+		default:
+			// Nothing ready: hand on what is merged so far before
+			// waiting, so a slow input does not hold back output.
+			if err := m.flush(); err != nil {
+				return err
 			}
-			var b Batch
-			var ok bool
 			select {
 			case b, ok = <-s.ch:
-			default:
-				// Nothing ready: hand on what is merged so far before
-				// waiting, so a slow input does not hold back output.
-				if err := m.flush(); err != nil {
-					return err
-				}
-				select {
-				case b, ok = <-s.ch:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
+			case <-ctx.Done():
+				return ctx.Err()
 			}
-			if !ok {
-				s.ended = true
-				break
-			}
-			if len(b.Events) > 0 {
-				s.cur, s.next = &b, 0
-			}
+		}
+		if !ok {
+			s.ended = true
+			break
+		}
+		if len(b.Events) > 0 {
+			s.cur, s.next = &b, 0
 		}
 	}
 	return nil
@@ -258,23 +222,39 @@ func (s *stream) pushOne() {
 		key = e.StageTime.UnixNano()
 	}
 	s.lastKey = key
-	s.seq++
-	s.held.push(held{key: key, seq: s.seq, b: b, i: int32(i)})
+	s.win.push(held{key: key, b: b, i: int32(i)})
 	if s.next++; s.next == len(b.Events) {
 		s.cur = nil
 	}
 }
 
 // oldest is the stream whose next event is the oldest (the first stream
-// on ties, so equal times keep argument order), or nil when all are empty.
-func (m *merger) oldest() *stream {
+// on ties, so equal times keep argument order), or nil when all are
+// empty; and the key below which that stream's events stay the oldest.
+func (m *merger) oldest() (*stream, int64) {
 	var best *stream
 	for _, s := range m.streams {
-		if len(s.held) > 0 && (best == nil || s.held[0].key < best.held[0].key) {
+		if s.win.n > 0 && (best == nil || s.win.first().key < best.win.first().key) {
 			best = s
 		}
 	}
-	return best
+	limit := int64(math.MaxInt64)
+	after := false // past best in argument order: best wins ties
+	for _, s := range m.streams {
+		if s == best {
+			after = true
+			continue
+		}
+		if s.win.n == 0 {
+			continue
+		}
+		k := s.win.first().key
+		if after && k < math.MaxInt64 {
+			k++
+		}
+		limit = min(limit, k)
+	}
+	return best, limit
 }
 
 // minRun is the shortest run of one input batch's events, in order,
@@ -288,7 +268,7 @@ const minRun = 32
 // without copying, the common case for one input); otherwise they are
 // copied into a batch of their own.
 func (m *merger) take(s *stream) error {
-	h := s.held.pop()
+	h := s.win.pop()
 	if h.key < m.last {
 		m.late++ // older than one handed on: beyond the window
 		if m.onLate != nil {
@@ -310,7 +290,7 @@ func (m *merger) take(s *stream) error {
 		}
 	}
 	if m.copied == nil && m.cur.b == nil {
-		m.cur = evRun{b: h.b, i: int(h.i), j: int(h.i) + 1}
+		m.cur = evRun{s: s, b: h.b, i: int(h.i), j: int(h.i) + 1}
 		return nil
 	}
 	if !m.multi && m.rawOf() != h.b.Raw {
@@ -318,25 +298,30 @@ func (m *merger) take(s *stream) error {
 		if err := m.flush(); err != nil {
 			return err
 		}
-		m.cur = evRun{b: h.b, i: int(h.i), j: int(h.i) + 1}
+		m.cur = evRun{s: s, b: h.b, i: int(h.i), j: int(h.i) + 1}
 		return nil
 	}
 	if m.copied == nil {
-		m.copied = &Batch{Events: make([]audit.Event, 0, MaxBatch), Offsets: make([]int64, 0, MaxBatch), Raw: m.rawOf()}
+		m.copied = &Batch{Events: m.spare.Events[:0], Offsets: m.spare.Offsets[:0], Raw: m.rawOf()}
+		if m.copied.Events == nil {
+			m.copied.Events, m.copied.Offsets = make([]audit.Event, 0, MaxBatch), make([]int64, 0, MaxBatch)
+		}
+		m.spare = Batch{}
 		for i := m.cur.i; i < m.cur.j; i++ {
-			m.copy(m.cur.b, i)
+			m.copy(m.cur.s, m.cur.b, i)
 		}
 		m.cur = evRun{}
 	}
-	m.copy(h.b, int(h.i))
+	m.copy(s, h.b, int(h.i))
 	if len(m.copied.Events) >= MaxBatch {
 		return m.flush()
 	}
 	return nil
 }
 
-// evRun is events [i, j) of batch b, to be handed on as they are.
+// evRun is events [i, j) of batch b, from s, to be handed on as they are.
 type evRun struct {
+	s    *stream
 	b    *Batch
 	i, j int
 }
@@ -354,10 +339,14 @@ func (m *merger) rawOf() io.ReaderAt {
 	return nil
 }
 
-func (m *merger) copy(b *Batch, i int) {
+// copy appends event i of b, from s, to the output batch being built.
+func (m *merger) copy(s *stream, b *Batch, i int) {
 	off := b.Offsets[i]
 	if m.multi {
-		off = m.raw.offset(b.Raw, off)
+		if s.raw != any(b.Raw) {
+			s.raw, s.base = b.Raw, m.raw.offset(b.Raw, 0)
+		}
+		off |= s.base
 	}
 	m.copied.Events = append(m.copied.Events, b.Events[i])
 	m.copied.Offsets = append(m.copied.Offsets, off)
@@ -367,8 +356,9 @@ func (m *merger) copy(b *Batch, i int) {
 // flush hands on the output batch being built, if any.
 func (m *merger) flush() error {
 	var out Batch
+	copied := m.copied != nil
 	switch {
-	case m.copied != nil:
+	case copied:
 		out, m.copied = *m.copied, nil
 	case m.cur.b != nil:
 		r := m.cur
@@ -385,5 +375,9 @@ func (m *merger) flush() error {
 		return nil
 	}
 	m.events += int64(len(out.Events))
-	return m.emit(out)
+	err := m.emit(out)
+	if copied && m.recycle {
+		m.spare = out // emit kept nothing of it (Replay.Recycle)
+	}
+	return err
 }

@@ -118,8 +118,9 @@ type Replay struct {
 	// Event, string or slice of it; Raw may be kept): Run then reuses the
 	// chunk buffers and event slices of emitted chunks instead of
 	// allocating fresh ones, which saves the page faults and clearing of
-	// about the input's size in fresh memory. Only in-order reading
-	// (Window < 0) recycles: merging holds events in reorder windows.
+	// about the input's size in fresh memory. In-order reading (Window <
+	// 0) recycles chunks; merging holds events in reorder windows, and
+	// recycles only the batches it copies interleaved events into.
 	Recycle bool
 
 	chunk int // bytes per chunk; 0 means defaultChunk (tests make it tiny)

@@ -171,6 +171,10 @@ func (f *follow) forward(ctx context.Context, sinks *Sinks, fw *forward.Forwarde
 		}
 	}
 	defer release()
+	var label Labeler
+	if sinks.labels != nil {
+		label = sinks.labels() // this reader's own (see Labeler)
+	}
 	return tail.Run(ctx, func(b ingest.Batch) error {
 		if b.Raw != held { // the tail moved to another file: it is done with the one before
 			release()
@@ -179,6 +183,6 @@ func (f *follow) forward(ctx context.Context, sinks *Sinks, fw *forward.Forwarde
 		cp := tail.Emitting()
 		cp.Sink = fw.Name()
 		nameSource(b.Events, f.name)
-		return fw.Enqueue(ctx, sinks.ident.Records(b.Events, time.Now()), cp)
+		return fw.Enqueue(ctx, sinks.records(ctx, label, b, fw), cp)
 	})
 }

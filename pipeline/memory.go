@@ -1,37 +1,61 @@
 package pipeline
 
 import (
+	"math"
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
 	"sync"
+	"sync/atomic"
 )
 
-// gcPercent replaces GOGC's default of 100. The store is most of the live
-// heap and only grows (or stays at its retention bound), while the garbage
-// is per batch (decoded events, their strings), so a heap goal of twice
-// the store was mostly garbage. replay --view users of the 1 GiB generated
-// log (902k events, live heap about 160 MB at the end), 2 runs each:
-// GOGC 100 peaks at 349-364 MiB RSS, 50 at 277-286 MiB, for 4.0-4.4 s of
-// CPU either way (GC was 2% of it). On 300 MiB GOGC 50 took 6-13% more
-// CPU than 100 (3 runs each) for 17% less RSS; at 25 the CPU grew on 1 GiB.
-const gcPercent = 50
+// The store is most of the live heap and only grows (or stays at its
+// retention bound), while the garbage is per batch: read buffers, decoded
+// events. A heap goal proportional to the live heap (GOGC) is mostly
+// garbage room once the store is large: GOGC 100 peaked at 349-364 MiB RSS
+// on the 1 GiB generated log (live heap about 160 MB at the end), GOGC 50
+// at 277-286 MiB for 6-13% more CPU.
+//
+// So the collector keeps GOGC's default and the writer holds a soft memory
+// limit a fixed room above the live heap (followLimit): the garbage room
+// stays about the same as the store grows, instead of growing with it. On
+// the same log: 243-245 MiB peak, with the CPU of GOGC 50 or less (a
+// static 220 MiB limit, 2 runs each, measured side by side).
+const (
+	// minRoom is the garbage room above the live heap: batches in flight
+	// (decode workers, reorder windows) take a few tens of MB.
+	minRoom = 64 << 20
+	// roomShare is the room's share of a large live heap (1/roomShare):
+	// a fixed 64 MiB would make a store of several GB collect too often.
+	roomShare = 4
+)
 
-var tuneOnce sync.Once
+var (
+	tuneOnce  sync.Once
+	following atomic.Bool // the limit follows the live heap (followLimit)
+	limitMu   sync.Mutex
+	limitSet  int64
+	liveHeap  = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+)
 
-// tuneGC sets the collector for a process whose heap is a pipeline's store:
-// gcPercent, and with a retention bound (maxBytes, the store's own estimate
-// of its index) a soft memory limit of twice that plus room for batches in
-// flight, a backstop should the estimate be low. GOGC and GOMEMLIMIT in the
-// environment win. Once per process: pipelines started later (tests, the
-// demo's) leave it as it is.
+// tuneGC sets the collector for a process whose heap is a pipeline's
+// store. With a retention bound (maxBytes, the store's own estimate of its
+// index), a soft memory limit of twice that plus room for batches in
+// flight, a backstop should the estimate be low; without one, the limit
+// follows the live heap (followLimit). GOGC or GOMEMLIMIT in the
+// environment leave the collector alone. Once per process: pipelines
+// started later (tests, the demo's) leave it as it is.
 func tuneGC(maxBytes int64) {
 	tuneOnce.Do(func() {
-		if os.Getenv("GOGC") == "" {
-			debug.SetGCPercent(gcPercent)
+		if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+			return
 		}
-		if os.Getenv("GOMEMLIMIT") == "" && maxBytes > 0 {
+		if maxBytes > 0 {
 			debug.SetMemoryLimit(memoryLimit(maxBytes))
+			return
 		}
+		following.Store(true)
+		followLimit()
 	})
 }
 
@@ -39,7 +63,30 @@ func tuneGC(maxBytes int64) {
 func memoryLimit(maxBytes int64) int64 {
 	const inFlight = 256 << 20 // chunks being decoded, batches, the UI's views
 	if maxBytes > (1<<62-inFlight)/2 {
-		return 1<<63 - 1 // no limit, as the runtime's default
+		return math.MaxInt64 // no limit, as the runtime's default
 	}
 	return 2*maxBytes + inFlight
+}
+
+// followLimit sets the soft memory limit to the live heap (as the last
+// collection found it) plus room (limitFor). The writer calls it after
+// each batch; it costs a metrics read, and the limit is set again only
+// when it moved by an eighth of the room.
+func followLimit() {
+	if !following.Load() {
+		return
+	}
+	metrics.Read(liveHeap)
+	limit := limitFor(int64(liveHeap[0].Value.Uint64()))
+	limitMu.Lock()
+	defer limitMu.Unlock()
+	if d := limit - limitSet; d > minRoom/8 || d < -minRoom/8 {
+		debug.SetMemoryLimit(limit)
+		limitSet = limit
+	}
+}
+
+// limitFor is the soft memory limit for a live heap of live bytes.
+func limitFor(live int64) int64 {
+	return live + max(minRoom, live/roomShare)
 }

@@ -258,6 +258,7 @@ func (p *Pipeline) store(b ingest.Batch) error {
 	if p.cfg.MaxEvents > 0 || p.cfg.MaxBytes > 0 {
 		st.Retain(p.cfg.MaxEvents, p.cfg.MaxBytes)
 	}
+	followLimit()
 	return nil
 }
 

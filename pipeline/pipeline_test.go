@@ -267,3 +267,15 @@ func TestMemoryLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestLimitFor(t *testing.T) {
+	for _, tc := range []struct{ live, want int64 }{
+		{0, 64 << 20},
+		{160 << 20, 224 << 20},     // the 1 GiB log's store: a fixed room
+		{2 << 30, 2<<30 + 512<<20}, // a large store: a quarter of it
+	} {
+		if got := limitFor(tc.live); got != tc.want {
+			t.Errorf("limitFor(%d) = %d, want %d", tc.live, got, tc.want)
+		}
+	}
+}

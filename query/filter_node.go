@@ -164,6 +164,8 @@ type atom struct {
 	// settles most of them without decoding.
 	nullKey *lit
 	nullCls int
+
+	push *Term // what every event it keeps satisfies, as a quick term (jq_terms.go)
 }
 
 func (a *atom) eval(ec *evalCtx, cand *store.Set, needF bool) (t, f *store.Set, err error) {

@@ -240,7 +240,7 @@ func (r *residue) String() string {
 	if len(r.lits) > 0 {
 		var ls []string
 		for _, l := range r.lits {
-			ls = append(ls, string(l.b))
+			ls = append(ls, l.String())
 		}
 		s += " | bytes ⊇ " + strings.Join(ls, ", ")
 	}

@@ -24,6 +24,8 @@ type pred struct {
 // values lists the jq values a stored string may stand for.
 func (f jqField) values(s string) []any {
 	switch {
+	case f.exact:
+		return []any{s}
 	case s == "":
 		return []any{nil, ""}
 	case f.group:
@@ -80,8 +82,8 @@ func fieldNode(f jqField, p pred, q *gojq.Query) (node, bool) {
 	if err != nil {
 		return nil, false
 	}
-	a := &atom{desc: p.desc, c: costPostings, verify: verify, nullCls: clsOf(p.f(nil))}
-	if l, ok := newLit(`"`, f.key, `"`); ok {
+	a := &atom{desc: p.desc, c: costPostings, verify: verify, nullCls: clsOf(p.f(nil)), push: pushTerm(f, p)}
+	if l, ok := newLit(`"`, f.key, `"`); ok && !f.exact {
 		a.nullKey = &l
 	}
 	switch f.kind {
@@ -133,7 +135,7 @@ func fieldNode(f jqField, p pred, q *gojq.Query) (node, bool) {
 			}
 			return zeroCode(p)
 		}, verify).(*atom)
-		n.nullKey, n.nullCls = a.nullKey, a.nullCls
+		n.nullKey, n.nullCls, n.push = a.nullKey, a.nullCls, a.push
 		return n, true
 	}
 	return a, true

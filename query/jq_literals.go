@@ -3,6 +3,7 @@ package query
 import (
 	"bytes"
 	"slices"
+	"strconv"
 
 	"github.com/itchyny/gojq"
 )
@@ -18,9 +19,12 @@ import (
 // hold printable ASCII other than " and \ only (their delimiting quotes
 // aside), which no JSON encoder writes as anything but itself or an escape.
 
-// lit is a byte string every kept event contains.
+// lit is a byte string every kept event contains. A pair literal is a
+// key and its value: the quoted key b, then JSON space, a colon, JSON
+// space, and val.
 type lit struct {
 	b     []byte
+	val   []byte    // a pair's value (nil: not a pair)
 	chars [2]uint64 // the ASCII characters of its content, as a bit set
 }
 
@@ -28,35 +32,108 @@ type lit struct {
 // string delimiters or empty, if s is made of characters it can check.
 func newLit(open, s, close string) (lit, bool) {
 	l := lit{b: []byte(open + s + close)}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			return lit{}, false
-		}
-		l.chars[c>>6] |= 1 << (c & 63)
+	if !l.addChars(s) {
+		return lit{}, false
 	}
 	return l, len(l.b) > 0
 }
 
-// in reports whether raw contains l. A leading quote is the commonest
-// byte of JSON, a poor start for a search: it is checked after finding
-// the rest.
-func (l lit) in(raw []byte) bool {
-	if len(l.b) < 2 || l.b[0] != '"' {
-		return bytes.Contains(raw, l.b)
-	}
-	rest := l.b[1:]
-	for i := 1; i < len(raw); {
-		j := bytes.Index(raw[i:], rest)
-		if j < 0 {
+func (l *lit) addChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
 			return false
 		}
-		if raw[i+j-1] == '"' {
+		l.chars[c>>6] |= 1 << (c & 63)
+	}
+	return true
+}
+
+// pairLit makes the literal "key": v for a string, true or false v.
+// An escape may spell any character of a string key or value, so both
+// count; true and false have no other spelling.
+func pairLit(key string, v any) (lit, bool) {
+	l, ok := newLit(`"`, key, `"`)
+	if !ok {
+		return lit{}, false
+	}
+	switch v := v.(type) {
+	case string:
+		if !l.addChars(v) {
+			return lit{}, false
+		}
+		l.val = []byte(`"` + v + `"`)
+	case bool:
+		l.val = []byte(strconv.FormatBool(v))
+	default:
+		return lit{}, false
+	}
+	return l, true
+}
+
+func (l lit) String() string {
+	if l.val != nil {
+		return string(l.b) + ":" + string(l.val)
+	}
+	return string(l.b)
+}
+
+func (l lit) equal(m lit) bool { return bytes.Equal(l.b, m.b) && bytes.Equal(l.val, m.val) }
+
+// in reports whether raw contains l.
+func (l lit) in(raw []byte) bool {
+	for i := 0; ; {
+		end := l.next(raw, i)
+		if end < 0 {
+			return false
+		}
+		if l.val == nil || l.valueAt(raw, end) {
 			return true
+		}
+		i = end
+	}
+}
+
+// next returns the end of the first l.b in raw at or after from, or -1.
+// A leading quote is the commonest byte of JSON, a poor start for a
+// search: it is checked after finding the rest.
+func (l lit) next(raw []byte, from int) int {
+	if len(l.b) < 2 || l.b[0] != '"' {
+		j := bytes.Index(raw[from:], l.b)
+		if j < 0 {
+			return -1
+		}
+		return from + j + len(l.b)
+	}
+	rest := l.b[1:]
+	for i := max(from, 0) + 1; i < len(raw); {
+		j := bytes.Index(raw[i:], rest)
+		if j < 0 {
+			return -1
+		}
+		if raw[i+j-1] == '"' {
+			return i + j + len(rest)
 		}
 		i += j + 1
 	}
-	return false
+	return -1
+}
+
+// valueAt reports whether raw[i:] is JSON space, a colon, JSON space and
+// l.val.
+func (l lit) valueAt(raw []byte, i int) bool {
+	i = skipSpace(raw, i)
+	if i >= len(raw) || raw[i] != ':' {
+		return false
+	}
+	return bytes.HasPrefix(raw[skipSpace(raw, i+1):], l.val)
+}
+
+func skipSpace(raw []byte, i int) int {
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // mayContainAll reports whether raw may contain every literal. It is
@@ -180,6 +257,13 @@ func comparisonLits(q *gojq.Query) []lit {
 	}
 	switch op {
 	case gojq.OpEq:
+		// The path's own key and the value side by side ("privileged":
+		// true) are rarer than either alone.
+		if k, ok := lastKey(path); ok {
+			if p, ok := pairLit(k, v); ok {
+				return append([]lit{p}, keys[1:]...) // keys[0] is k: the pair holds it
+			}
+		}
 		if l, ok := valueLit(v); ok {
 			if _, isStr := v.(string); isStr {
 				return append([]lit{l}, keys...) // most selective first
@@ -275,6 +359,37 @@ func pathKeys(q *gojq.Query) ([]lit, bool) {
 	return keys, true
 }
 
+// lastKey returns the object key a path of the input (pathKeys') ends
+// with: false when it ends with an index, a slice or an iteration.
+func lastKey(q *gojq.Query) (string, bool) {
+	key := func(x *gojq.Index) (string, bool) {
+		switch {
+		case x.IsSlice || x.End != nil:
+			return "", false
+		case x.Name != "":
+			return x.Name, true
+		case x.Str != nil && x.Str.Queries == nil:
+			return x.Str.Str, true
+		case x.Start != nil:
+			v, ok := constOf(x.Start)
+			s, isStr := v.(string)
+			return s, ok && isStr
+		}
+		return "", false
+	}
+	k, ok := key(q.Term.Index)
+	for _, s := range q.Term.SuffixList {
+		switch {
+		case s.Optional:
+		case s.Index != nil:
+			k, ok = key(s.Index)
+		default:
+			k, ok = "", false
+		}
+	}
+	return k, ok
+}
+
 // valueLit is how a literal value appears in JSON, for strings, true and
 // false (numbers have many spellings).
 func valueLit(v any) (lit, bool) {
@@ -300,7 +415,10 @@ func union(a, b []lit) []lit {
 	return out
 }
 
+// intersect keeps the literals both sides require, counting the key of
+// a pair as required on its own too.
 func intersect(a, b []lit) []lit {
+	a, b = withPairKeys(a), withPairKeys(b)
 	var out []lit
 	for _, l := range a {
 		if hasLit(b, l) && !hasLit(out, l) {
@@ -312,9 +430,23 @@ func intersect(a, b []lit) []lit {
 
 func hasLit(ls []lit, l lit) bool {
 	for _, x := range ls {
-		if bytes.Equal(x.b, l.b) {
+		if x.equal(l) {
 			return true
 		}
 	}
 	return false
+}
+
+// withPairKeys adds the key of each pair literal in ls as a literal.
+func withPairKeys(ls []lit) []lit {
+	out := ls
+	for _, l := range ls {
+		if l.val == nil {
+			continue
+		}
+		if k, ok := newLit(`"`, string(l.b[1:len(l.b)-1]), `"`); ok && !hasLit(out, k) {
+			out = append(slices.Clip(out), k)
+		}
+	}
+	return out
 }

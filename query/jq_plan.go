@@ -103,7 +103,9 @@ func plan(q *gojq.Query, needF bool) (node, error) {
 		case t.Type == gojq.TermTypeFalse:
 			return constNode(false), nil
 		case isFunc(q, "denied", 0):
-			return flagAtom("denied", store.Row.Denied), nil
+			a := flagAtom("denied", store.Row.Denied).(*atom)
+			a.push = &Term{Key: "denied"}
+			return a, nil
 		case isFunc(q, "longrunning", 0):
 			return flagAtom("longrunning", store.Row.LongRunning), nil
 		}
@@ -140,6 +142,7 @@ type jqField struct {
 	names []string // stage, level: stored only when one of these
 	group bool     // apiGroup: may come from a v1alpha1 objectRef.apiVersion
 	key   string   // the path's last object key
+	exact bool     // the source helper: jq sees the stored string itself
 }
 
 const (
@@ -168,9 +171,17 @@ var jqFields = map[string]jqField{
 	"responseStatus\x00code": {desc: ".responseStatus.code", kind: fieldCode},
 }
 
+// sourceField is the source helper: not in the event's JSON, it gives
+// the stored source (host, file or cluster) as it is, "" included.
+var sourceField = jqField{desc: "source", field: store.FieldSource, exact: true}
+
 // fieldOf recognises a path of a stored field: .a.b, .a["b"], ."a",
-// .sourceIPs[0], with optional ?s.
+// .sourceIPs[0], with optional ?s; or the source helper (a program that
+// defines its own source is never planned: see hasDefs).
 func fieldOf(q *gojq.Query) (jqField, bool) {
+	if isFunc(q, "source", 0) {
+		return sourceField, true
+	}
 	if q == nil || hasDefs(q) || q.Op != 0 || q.Term.Type != gojq.TermTypeIndex {
 		return jqField{}, false
 	}

@@ -135,7 +135,7 @@ func init() {
 		tonumber type tojson fromjson split join explode implode ascii flatten sort unique min max reverse
 		to_entries from_entries abs floor ceil round sqrt index rindex indices getpath error env builtins
 		now todate fromdate todateiso8601 fromdateiso8601 mktime gmtime localtime strftime strptime
-		infinite nan isnan isinfinite isnormal sub gsub transpose tojson latency denied longrunning`) {
+		infinite nan isnan isinfinite isnormal sub gsub transpose tojson latency denied longrunning source`) {
 		oneOutput[f] = true
 	}
 }

@@ -11,10 +11,14 @@ type Term struct {
 	Globs  []bool   // Globs[i]: Values[i] is a pattern with *
 }
 
-// Terms returns the filter's positive quick terms (none for a jq program
-// or a blank filter). Negated terms and free text are left out: they are
+// Terms returns the filter's positive quick terms, or for a jq program
+// the simple atoms of its plan spelt as quick terms (jq_terms.go); none
+// for a blank filter. Negated terms and free text are left out: they are
 // not necessary conditions a source could check by field.
 func (f *Filter) Terms() []Term {
+	if f.jq {
+		return jqTerms(f.root)
+	}
 	var out []Term
 	for _, t := range f.terms {
 		if t.neg || t.key == textKey {

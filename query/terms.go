@@ -29,7 +29,9 @@ import (
 // (impersonatedUser.username only: as:bob is what was done as bob; as:""
 // is requests without impersonation), subject (whose permissions were
 // checked: the impersonated user when there is one, else the authenticated
-// user — the SUBJECT of the denials view and of kaudit rbac).
+// user — the SUBJECT of the denials view and of kaudit rbac), rule (the
+// requests a detection rule of that name flagged: the terminal UI with
+// --detect only, see WithFlagged; rule:* is every flagged request).
 //
 // Semantics worth knowing:
 //
@@ -56,13 +58,13 @@ import (
 
 // termKeys are the keys of key:value terms, in the order help lists them.
 var termKeys = []string{"user", "group", "verb", "resource", "subresource", "apigroup", "ns", "name", "code",
-	"decision", "stage", "level", "ua", "ip", "auditid", "as", "subject", "since", "until", "source"}
+	"decision", "stage", "level", "ua", "ip", "auditid", "as", "subject", "since", "until", "source", "rule"}
 
 // termWords are the terms that are a bare word.
 var termWords = []string{"denied", "longrunning", "error"}
 
 const validTerms = "valid keys: user, group, verb, resource, subresource, apigroup, ns, name, code, decision, " +
-	"stage, level, ua, ip, auditid, as, source, since, until; latency>DURATION (also >=, <, <=); bare words: denied, longrunning, error; " +
+	"stage, level, ua, ip, auditid, as, source, rule, since, until; latency>DURATION (also >=, <, <=); bare words: denied, longrunning, error; " +
 	"other words are free text"
 
 // term is one parsed quick term.
@@ -299,6 +301,8 @@ func termNode(text string, t term) (node, error) {
 		return nameAtom(desc, newValueMatcher(t.items).match), nil
 	case "auditid":
 		return auditIDAtom(desc, t.items), nil
+	case "rule":
+		return ruleAtom(desc, t.items), nil
 	case "subject":
 		return subjectNode(desc, t.items), nil
 	case textKey:
@@ -380,17 +384,9 @@ func flagAtom(desc string, flag func(store.Row) bool) node {
 // nameAtom keeps events whose objectRef.name matches; names are not
 // indexed, so it scans the candidates, deciding each distinct name once.
 func nameAtom(desc string, match func(string) bool) node {
+	cols := []store.TextColumn{store.ColumnName}
 	return &atom{desc: desc, c: costScan, match: func(ec *evalCtx, cand *store.Set) (parts, error) {
-		seen := map[uint32]bool{}
-		return parts{t: ec.st.Select(cand, func(r store.Row) bool {
-			k := r.NameKey()
-			ok, done := seen[k]
-			if !done {
-				ok = match(r.Name())
-				seen[k] = ok
-			}
-			return ok
-		})}, nil
+		return parts{t: ec.st.SelectMatching(cand, cols, match)}, nil
 	}}
 }
 

@@ -111,14 +111,24 @@ func timeTerm(text string, t term) (node, error) {
 // in the user (or impersonated user), verb, resource, object name, request
 // path or denial reason. A * inside matches any run of characters.
 func textNode(items []item) node {
-	var pats [][]string
 	var desc []string
 	for _, it := range items {
-		v := strings.ToLower(it.val)
-		pats = append(pats, strings.Split("*"+v+"*", "*"))
 		desc = append(desc, strconv.Quote(it.val))
 	}
-	match := func(s string) bool {
+	match := textMatcher(items)
+	d := "text:" + strings.Join(desc, ",")
+	indexed := fieldAtom(d, []store.Field{store.FieldUser, store.FieldImpersonated, store.FieldVerb, store.FieldResource}, match)
+	return &orNode{l: indexed, r: textScanAtom(d, match)}
+}
+
+// textMatcher is free text's test of one value: any item found in it,
+// ignoring case.
+func textMatcher(items []item) func(string) bool {
+	var pats [][]string
+	for _, it := range items {
+		pats = append(pats, strings.Split("*"+strings.ToLower(it.val)+"*", "*"))
+	}
+	return func(s string) bool {
 		s = strings.ToLower(s)
 		for _, p := range pats {
 			if globMatch(p, s) {
@@ -127,30 +137,14 @@ func textNode(items []item) node {
 		}
 		return false
 	}
-	d := "text:" + strings.Join(desc, ",")
-	indexed := fieldAtom(d, []store.Field{store.FieldUser, store.FieldImpersonated, store.FieldVerb, store.FieldResource}, match)
-	return &orNode{l: indexed, r: textScanAtom(d, match)}
 }
 
 // textScanAtom matches the columns free text covers that are not indexed
 // (name, path, reason), deciding each distinct value once.
 func textScanAtom(desc string, match func(string) bool) node {
+	cols := []store.TextColumn{store.ColumnName, store.ColumnPath, store.ColumnReason}
 	return &atom{desc: desc, c: costScan, match: func(ec *evalCtx, cand *store.Set) (parts, error) {
-		var seen [3]map[uint32]bool
-		for i := range seen {
-			seen[i] = map[uint32]bool{}
-		}
-		check := func(i int, k uint32, v func() string) bool {
-			ok, done := seen[i][k]
-			if !done {
-				ok = match(v())
-				seen[i][k] = ok
-			}
-			return ok
-		}
-		return parts{t: ec.st.Select(cand, func(r store.Row) bool {
-			return check(0, r.NameKey(), r.Name) || check(1, r.PathKey(), r.Path) || check(2, r.ReasonKey(), r.Reason)
-		})}, nil
+		return parts{t: ec.st.SelectMatching(cand, cols, match)}, nil
 	}}
 }
 
@@ -190,6 +184,12 @@ func WithRange(text string, since, until time.Time) (out string, ok bool) {
 	add("since", since)
 	add("until", until)
 	return s, true
+}
+
+// TextMatch is free text s's test of one value (user, verb, resource,
+// name, path or reason), as Text applies it.
+func TextMatch(s string) func(string) bool {
+	return textMatcher([]item{{val: s}})
 }
 
 // Text returns the filter of free text s (as a quoted phrase would be):

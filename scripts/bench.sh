@@ -8,6 +8,10 @@
 #        (with the format file scripts/lnav/k8s_audit.json, installed into a scratch HOME)
 #   kaudit replay --view users -o table FILE
 #
+# Then a jq filter end to end, three filters (a field equality, 403s in a namespace, privileged
+# containers in request bodies): `kaudit replay -f F -o jsonl FILE` against `jq -c 'select(F)'`
+# and gojq, CPU ratios side by side (issue 20's target: kaudit >= 10x less CPU than jq 1.6).
+#
 # jq, gojq and lnav count events (log lines); kaudit counts requests (a request's stages and
 # duplicates are one). The question is the same; the numbers differ by the stages per request.
 # gojq is built from the Go module proxy at the version go.mod pins (else an older release);
@@ -24,6 +28,8 @@
 #   KAUDIT_BENCH_RUNS  runs per tool (default 3)
 #   KAUDIT_BENCH_SEED  generator seed (default 1)
 #   KAUDIT_BENCH_DIR   cache directory (default $HOME/.cache/kaudit-bench)
+#   KAUDIT_BENCH_VIEWS   0 skips "requests per user" (the five tools above)
+#   KAUDIT_BENCH_FILTERS 0 skips the jq filters (kaudit -f F against jq and gojq; see the end)
 #   JQ                 jq binary (default /usr/bin/jq, else jq on PATH)
 set -euo pipefail
 
@@ -146,6 +152,14 @@ run_tool() {
   fi
 }
 
+# median COLUMN FILE
+median() {
+  awk -v c="$1" '{ print $c }' "$2" | sort -g |
+    awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# "Requests per user", five ways (not indented, to keep the history readable).
+if [[ ${KAUDIT_BENCH_VIEWS:-1} != 0 ]]; then
 tools=(cat jq)
 [[ -n $gojq_version ]] && tools+=(gojq)
 [[ $have_lnav -eq 1 ]] && tools+=(lnav)
@@ -165,11 +179,6 @@ for ((i = 1; i <= RUNS; i++)); do
   fi
 done
 
-# median COLUMN FILE
-median() {
-  awk -v c="$1" '{ print $c }' "$2" | sort -g |
-    awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
 
 declare -A WALL CPU RSS FAILED
 for t in "${tools[@]}"; do
@@ -225,31 +234,51 @@ if [[ $have_lnav -eq 1 ]]; then
   fi
 fi
 
+fi # KAUDIT_BENCH_VIEWS
+
 # ---------------------------------------------------------------------------------------------
-# Filters (issue 3): `kaudit replay -f F -o jsonl` (load + filter + print) against
-# `gojq -c 'select(F)'` on the same file, alternating, RUNS times each. Set KAUDIT_BENCH_FILTERS=0
-# to skip. gojq is built from the Go module proxy at the version go.mod pins.
-[[ ${KAUDIT_BENCH_FILTERS:-1} == 0 || $have_kaudit -eq 0 || -z $gojq_version ]] && exit 0
+# Filters (issue 20): a jq filter end to end, `kaudit replay -f F -o jsonl FILE` (load, filter,
+# print) against `jq -c 'select(F)' FILE` and gojq the same, alternating, RUNS times each; CPU
+# (user+sys) medians and their ratios. Set KAUDIT_BENCH_FILTERS=0 to skip.
+[[ ${KAUDIT_BENCH_FILTERS:-1} == 0 || $have_kaudit -eq 0 ]] && exit 0
 filters=(
-  '.verb == "delete"'
-  '.responseStatus.code == 403 and .user.username == "bob"'
-  '.requestObject.spec.containers[]?.securityContext.privileged == true'
+  '.user.username == "bob"'
+  '.responseStatus.code == 403 and .objectRef.namespace == "kube-system"'
+  'any(.requestObject.spec.containers[]?; .securityContext.privileged == true)'
 )
+ftools=(kaudit jq)
+[[ -n $gojq_version ]] && ftools+=(gojq)
 echo
-echo "filters: kaudit replay -f F -o jsonl FILE  vs  gojq $gojq_version -c 'select(F)' FILE  (median of $RUNS, wall)"
-printf '%-72s %10s %10s %8s %12s %12s\n' filter 'kaudit s' 'gojq s' ratio 'kaudit out' 'gojq out'
+echo "filters: kaudit replay -f F -o jsonl  vs  $("$JQ" --version) -c 'select(F)'${gojq_version:+  and gojq $gojq_version the same}"
+echo "         CPU seconds (user+sys), median of $RUNS; ratio = the other's CPU / kaudit's; out = lines printed"
+printf '%-78s' filter
+for t in "${ftools[@]}"; do printf ' %9s' "$t s"; done
+for t in "${ftools[@]:1}"; do printf ' %11s' "$t/kaudit"; done
+for t in "${ftools[@]}"; do printf ' %9s' "$t out"; done
+echo
 for i in "${!filters[@]}"; do
   f=${filters[$i]}
-  rm -f "$WORK/fk$i.runs" "$WORK/fg$i.runs" "$WORK/fk$i.first" "$WORK/fg$i.first"
+  for t in "${ftools[@]}"; do rm -f "$WORK/f$t$i.runs" "$WORK/f$t$i.first"; done
   for ((r = 1; r <= RUNS; r++)); do
-    run_tool "fk$i" "$WORK/kaudit" replay -f "$f" -o jsonl "$FILE"
-    run_tool "fg$i" "$WORK/gojq" -c "select($f)" "$FILE"
+    run_tool "fkaudit$i" "$WORK/kaudit" replay -f "$f" -o jsonl "$FILE"
+    run_tool "fjq$i" "$JQ" -c "select($f)" "$FILE"
+    if [[ -n $gojq_version ]]; then
+      run_tool "fgojq$i" "$WORK/gojq" -c "select($f)" "$FILE"
+    fi
   done
-  wk=$(median 1 "$WORK/fk$i.runs")
-  wg=$(median 1 "$WORK/fg$i.runs")
-  nk=$(wc -l <"$WORK/fk$i.first")
-  ng=$(wc -l <"$WORK/fg$i.first")
-  awk -v f="$f" -v a="$wk" -v b="$wg" -v nk="$nk" -v ng="$ng" 'BEGIN {
-    printf "%-72s %10.2f %10.2f %7.1fx %12d %12d\n", f, a, b, (a > 0 ? b / a : 0), nk, ng }'
+  printf '%-78s' "$f"
+  declare -A FCPU=()
+  for t in "${ftools[@]}"; do
+    FCPU[$t]=$(median 2 "$WORK/f$t$i.runs")
+    failed=$(awk '$4 != 0 { n++ } END { print n + 0 }' "$WORK/f$t$i.runs")
+    if [[ $failed -eq 0 ]]; then printf ' %9.2f' "${FCPU[$t]}"; else printf ' %9s' FAILED; fi
+  done
+  for t in "${ftools[@]:1}"; do
+    awk -v a="${FCPU[kaudit]}" -v b="${FCPU[$t]}" 'BEGIN { if (a > 0) printf " %10.1fx", b / a; else printf " %11s", "inf" }'
+  done
+  for t in "${ftools[@]}"; do printf ' %9d' "$(wc -l <"$WORK/f$t$i.first")"; done
+  echo
 done
-echo "(gojq prints an event once per truthy output of F; kaudit once per event.)"
+echo "(jq and gojq print an event once per truthy output of F; kaudit once per event. Events are"
+echo " printed as the log holds them: kaudit drops repeated events (the same auditID, stage and"
+echo " stageTimestamp) and redacts secrets, so the counts may differ on other logs.)"

@@ -1,5 +1,7 @@
 package store
 
+import "slices"
+
 // Events live in fixed-size chunks of columns. A chunk never moves or grows,
 // so appending never copies what is stored, and retention can later drop
 // whole chunks. A store's chunks hold 1<<bits events (ChunkEvents).
@@ -57,7 +59,7 @@ type rawRef struct {
 type chunk struct {
 	stageTime []int64  // stageTimestamp, Unix nanoseconds; 0 when absent
 	latency   []uint32 // microseconds, saturating at about 71 minutes
-	str       [numStrCols][]strID
+	str       [numStrCols]strCol
 	code      []uint16
 	stage     []uint8
 	level     []uint8
@@ -67,9 +69,10 @@ type chunk struct {
 	raw       []rawRef
 }
 
-// eventBytes is what a chunk takes per event (121 bytes; see
-// BenchmarkAppend for the measured total).
-const eventBytes = 8 + 4 + numStrCols*4 + 2 + 1 + 1 + 1 + 16 + 4 + 16
+// eventBytes is what a chunk takes per event besides its string columns
+// (53 bytes; see strCol.bytes for those, and BenchmarkAppend for the
+// measured total).
+const eventBytes = 8 + 4 + 2 + 1 + 1 + 1 + 16 + 4 + 16
 
 func newChunk(size int) *chunk {
 	c := &chunk{
@@ -83,8 +86,51 @@ func newChunk(size int) *chunk {
 		next:      make([]uint32, size),
 		raw:       make([]rawRef, size),
 	}
-	for col := range c.str {
-		c.str[col] = make([]strID, size)
-	}
 	return c
+}
+
+// strCol is one string column of a chunk. It starts sparse, the events
+// holding a value other than "" as (place, ID) pairs in place order, and
+// turns dense (an ID per event) once more than a quarter of the chunk's
+// events hold one: impersonation, the message, the path of non-resource
+// requests and the subresource are mostly empty, and cost 8 bytes per
+// event that has one instead of 4 per event.
+type strCol struct {
+	dense []strID // nil while sparse
+	at    []uint32
+	ids   []strID
+}
+
+// get returns the ID at place k.
+func (c *strCol) get(k uint32) strID {
+	if c.dense != nil {
+		return c.dense[k]
+	}
+	if i, ok := slices.BinarySearch(c.at, k); ok {
+		return c.ids[i]
+	}
+	return 0
+}
+
+// set stores the ID at place k of a chunk of size events; places are set
+// in increasing order, each once.
+func (c *strCol) set(k uint32, id strID, size int) {
+	switch {
+	case c.dense != nil:
+		c.dense[k] = id
+	case id == 0:
+	case len(c.at) < size/4:
+		c.at, c.ids = append(c.at, k), append(c.ids, id)
+	default:
+		c.dense = make([]strID, size)
+		for i, at := range c.at {
+			c.dense[at] = c.ids[i]
+		}
+		c.at, c.ids = nil, nil
+		c.dense[k] = id
+	}
+}
+
+func (c *strCol) bytes() int {
+	return 4*cap(c.dense) + 4*cap(c.at) + 4*cap(c.ids)
 }

@@ -106,15 +106,15 @@ func (s *Store) fillWindow(dst []Entry, ids []uint32, limit ID) []Entry {
 
 func (s *Store) fill(e *Entry, id ID) {
 	c, k := s.at(id), id&s.mask
-	str := func(col int) string { return s.dicts[col].str(c.str[col][k]) }
+	str := func(col int) string { return s.dicts[col].str(c.str[col].get(k)) }
 	flags := c.flags[k]
 	*e = Entry{
 		ID:           id,
 		Stage:        audit.Stage(c.stage[k]),
 		Level:        audit.Level(c.level[k]),
 		Verb:         str(colVerb),
-		User:         audit.UserInfo{Name: str(colUser), Groups: s.groupList(c.str[colGroups][k])},
-		Impersonated: audit.UserInfo{Name: str(colImpersonated), Groups: s.groupList(c.str[colImpersonatedGroups][k])},
+		User:         audit.UserInfo{Name: str(colUser), Groups: s.groupList(c.str[colGroups].get(k))},
+		Impersonated: audit.UserInfo{Name: str(colImpersonated), Groups: s.groupList(c.str[colImpersonatedGroups].get(k))},
 		SourceIP:     str(colSourceIP),
 		UserAgent:    str(colUserAgent),
 		Source:       str(colSource),
@@ -179,7 +179,7 @@ func (s *Store) Stages(id ID) []ID {
 	case c.flags[k]&flagOddAuditID != 0:
 		head, ok = s.byOddID[s.oddAuditIDs[id]]
 	default:
-		head, ok = s.byAuditID[c.auditID[k]]
+		head, ok = s.byAuditID.get(&c.auditID[k])
 	}
 	if !ok {
 		return []ID{id}
@@ -333,7 +333,7 @@ func (s *Store) statsLocked() Stats {
 		Requests:   int(s.requests.GetCardinality()),
 		Duplicates: s.duplicates,
 	}
-	st.IndexBytes = s.liveChunks()*s.chunkEvents()*eventBytes + int(s.requests.GetSizeInBytes()) + s.groups.bytes() + s.groupSets.bytes()
+	st.IndexBytes = s.chunkBytes() + int(s.requests.GetSizeInBytes()) + s.groups.bytes() + s.groupSets.bytes()
 	for col := range s.dicts {
 		st.Strings += len(s.dicts[col].strs)
 		st.IndexBytes += s.dicts[col].bytes()
@@ -344,7 +344,7 @@ func (s *Store) statsLocked() Stats {
 	for i := range s.stages {
 		st.IndexBytes += int(s.stages[i].GetSizeInBytes() + s.levels[i].GetSizeInBytes())
 	}
-	st.IndexBytes += len(s.byAuditID)*32 + len(s.byOddID)*64 + len(s.oddAuditIDs)*64 + len(s.phases)*96
+	st.IndexBytes += s.byAuditID.bytes() + len(s.byOddID)*64 + len(s.oddAuditIDs)*64 + len(s.phases)*96
 	return st
 }
 

@@ -63,6 +63,17 @@ func (s *Store) minKept() int64 {
 	return m
 }
 
+// chunkBytes is the memory of the kept chunks' columns.
+func (s *Store) chunkBytes() int {
+	n := s.liveChunks() * s.chunkEvents() * eventBytes
+	for _, c := range s.chunks[s.first>>s.bits:] {
+		for col := range c.str {
+			n += c.str[col].bytes()
+		}
+	}
+	return n
+}
+
 func (s *Store) liveChunks() int { return len(s.chunks) - int(s.first>>s.bits) }
 
 // dropOldest drops the oldest kept chunk, which is full.
@@ -90,12 +101,12 @@ func (s *Store) dropOldest() int {
 				}
 			}
 		default:
-			key := c.auditID[k]
-			if s.byAuditID[key] == id {
+			key := &c.auditID[k]
+			if head, ok := s.byAuditID.get(key); ok && head == id {
 				if next := s.rehead(id, hi); next == noID {
-					delete(s.byAuditID, key)
+					s.byAuditID.del(key)
 				} else {
-					s.byAuditID[key] = next
+					s.byAuditID.set(key, next)
 				}
 			}
 		}

@@ -61,23 +61,23 @@ func (r Row) Stage() audit.Stage { return audit.Stage(r.c.stage[r.k]) }
 func (r Row) Level() audit.Level { return audit.Level(r.c.level[r.k]) }
 
 // Name is objectRef.name ("" when absent).
-func (r Row) Name() string { return r.s.dicts[colName].str(r.c.str[colName][r.k]) }
+func (r Row) Name() string { return r.s.dicts[colName].str(r.c.str[colName].get(r.k)) }
 
 // NameKey identifies Name cheaply: two rows have the same name exactly when
 // their keys are equal, and Store.Key(name) returns it.
-func (r Row) NameKey() uint32 { return r.c.str[colName][r.k] }
+func (r Row) NameKey() uint32 { return r.c.str[colName].get(r.k) }
 
 // Path is the request path of a non-resource request ("" otherwise).
-func (r Row) Path() string { return r.s.dicts[colPath].str(r.c.str[colPath][r.k]) }
+func (r Row) Path() string { return r.s.dicts[colPath].str(r.c.str[colPath].get(r.k)) }
 
 // PathKey is Path's interned ID: equal keys, equal paths.
-func (r Row) PathKey() uint32 { return r.c.str[colPath][r.k] }
+func (r Row) PathKey() uint32 { return r.c.str[colPath].get(r.k) }
 
 // Reason is the authorization.k8s.io/reason annotation.
-func (r Row) Reason() string { return r.s.dicts[colReason].str(r.c.str[colReason][r.k]) }
+func (r Row) Reason() string { return r.s.dicts[colReason].str(r.c.str[colReason].get(r.k)) }
 
 // ReasonKey is Reason's interned ID: equal keys, equal reasons.
-func (r Row) ReasonKey() uint32 { return r.c.str[colReason][r.k] }
+func (r Row) ReasonKey() uint32 { return r.c.str[colReason].get(r.k) }
 
 // AppendAuditID appends the event's auditID ("" when it had none) to dst.
 func (r Row) AppendAuditID(dst []byte) []byte {
@@ -167,7 +167,7 @@ func (s *Store) WithAuditID(id string) *Set {
 	var head ID
 	var ok bool
 	if u, isUUID := parseUUID(id); isUUID {
-		head, ok = s.byAuditID[u]
+		head, ok = s.byAuditID.get(&u)
 	} else {
 		head, ok = s.byOddID[id]
 	}

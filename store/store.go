@@ -40,6 +40,8 @@ type Store struct {
 	setMembers [][]strID // by groupSets ID: the groups in it
 	joinBuf    []byte
 
+	batch batch // Append's scratch (see index.go)
+
 	// Postings of the fields that are small integers.
 	codes  map[uint16]*Set
 	stages [8]*Set
@@ -47,8 +49,8 @@ type Store struct {
 
 	requests *Set // one event per request: the one tables count
 
-	byAuditID   map[[16]byte]ID // first event of each request with a UUID auditID
-	byOddID     map[string]ID   // the same for auditIDs that are not UUIDs
+	byAuditID   heads         // first event of each request with a UUID auditID
+	byOddID     map[string]ID // the same for auditIDs that are not UUIDs
 	oddAuditIDs map[ID]string
 	phases      map[ID][]audit.Phase
 
@@ -98,12 +100,12 @@ func New(opts ...Option) *Store {
 		setMembers:  [][]strID{nil},
 		codes:       map[uint16]*Set{},
 		requests:    roaring.New(),
-		byAuditID:   map[[16]byte]ID{},
 		byOddID:     map[string]ID{},
 		oddAuditIDs: map[ID]string{},
 		phases:      map[ID][]audit.Phase{},
 		segIndex:    map[io.ReaderAt]uint32{},
 	}
+	s.byAuditID = newHeads(func(id ID) *[16]byte { return &s.at(id).auditID[id&s.mask] })
 	for col := range s.dicts {
 		s.dicts[col] = newDict(indexedCol(col))
 	}
@@ -126,19 +128,28 @@ type AppendResult struct {
 // read again: event i's are len(events[i].Raw) bytes at offsets[i]. raw must
 // be comparable (a pointer such as *os.File) and stay readable for as long
 // as the store is used.
+//
+// A batch is stored in two halves (see index.go): place deduplicates,
+// pairs stages and assigns IDs one event after the other, while a second
+// goroutine interns the batch's strings; then the string columns and the
+// postings are written, again on two goroutines. Append holds the write
+// lock from start to end and returns only after both goroutines are done,
+// so a reader sees all of a batch or none of it.
 func (s *Store) Append(events []audit.Event, raw io.ReaderAt, offsets []int64) AppendResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	seg := s.segment(raw)
-	var res AppendResult
-	for i := range events {
-		e := &events[i]
-		if !s.add(e, rawRef{off: offsets[i], seg: seg, len: uint32(len(e.Raw))}) {
-			res.Duplicates++
-			continue
+	b := s.batch.reset(len(events))
+	from := s.n
+	fork(len(events), func() { s.internAll(events, b) }, func() {
+		for i := range events {
+			e := &events[i]
+			b.ids[i] = s.place(e, rawRef{off: offsets[i], seg: seg, len: uint32(len(e.Raw))})
 		}
-		res.Added++
-	}
+	})
+	s.indexAll(events, b, from)
+	res := AppendResult{Added: int(s.n - from)}
+	res.Duplicates = len(events) - res.Added
 	s.duplicates += res.Duplicates
 	return res
 }
@@ -154,8 +165,13 @@ func (s *Store) segment(raw io.ReaderAt) uint32 {
 	return seg
 }
 
-// add stores one event unless it is a duplicate, and reports whether it did.
-func (s *Store) add(e *audit.Event, ref rawRef) bool {
+// place stores one event's fixed-width columns unless it is a duplicate,
+// pairs it with the earlier stages of its request, and returns its ID (noID
+// for a duplicate). It is the half of Append that must see every earlier
+// event, this batch's included, in order: IDs are dense, so a duplicate
+// moves every later event's ID, and the dedup and pairing index (heads,
+// byOddID, the chains) is read and written here only.
+func (s *Store) place(e *audit.Event, ref rawRef) ID {
 	id := s.n
 	uuid, isUUID := parseUUID(e.AuditID)
 	stageTime := unixNano(e)
@@ -166,7 +182,7 @@ func (s *Store) add(e *audit.Event, ref rawRef) bool {
 	switch {
 	case e.AuditID == "":
 	case isUUID:
-		head, paired = s.byAuditID[uuid]
+		head, paired = s.byAuditID.get(&uuid)
 	default:
 		head, paired = s.byOddID[e.AuditID]
 	}
@@ -174,7 +190,7 @@ func (s *Store) add(e *audit.Event, ref rawRef) bool {
 		for at := head; at != noID; at = s.at(at).next[at&s.mask] {
 			c, k := s.at(at), at&s.mask
 			if c.stage[k] == uint8(e.Stage) && c.stageTime[k] == stageTime {
-				return false
+				return noID
 			}
 		}
 	}
@@ -228,41 +244,9 @@ func (s *Store) add(e *audit.Event, ref rawRef) bool {
 	}
 	c.flags[k] = flags
 
-	col, d := &c.str, &s.dicts
-	col[colUser][k] = d[colUser].add(e.User.Name, id)
-	col[colImpersonated][k] = d[colImpersonated].add(e.Impersonated.Name, id)
-	col[colGroups][k] = s.groupSet(e.User.Groups, id, true)
-	col[colImpersonatedGroups][k] = s.groupSet(e.Impersonated.Groups, id, false)
-	col[colVerb][k] = d[colVerb].add(e.Verb, id)
-	col[colAPIGroup][k] = d[colAPIGroup].add(e.Object.APIGroup, id)
-	col[colAPIVersion][k] = d[colAPIVersion].add(e.Object.APIVersion, id)
-	col[colResource][k] = d[colResource].add(e.Object.Resource, id)
-	col[colSubresource][k] = d[colSubresource].add(e.Object.Subresource, id)
-	col[colNamespace][k] = d[colNamespace].add(e.Object.Namespace, id)
-	col[colName][k] = d[colName].add(e.Object.Name, id)
-	col[colUserAgent][k] = d[colUserAgent].add(e.UserAgent, id)
-	col[colSourceIP][k] = d[colSourceIP].add(e.SourceIP, id)
-	col[colReason][k] = d[colReason].add(e.Reason, id)
-	col[colMessage][k] = d[colMessage].add(e.Message, id)
-	col[colDecision][k] = d[colDecision].add(e.Decision, id)
-	col[colSource][k] = d[colSource].add(e.Source, id)
-	if e.Object.Resource == "" {
-		path, _, _ := strings.Cut(e.RequestURI, "?")
-		col[colPath][k] = d[colPath].add(path, id)
-	}
-	code := c.code[k]
-	codes := s.codes[code]
-	if codes == nil {
-		codes = &Set{}
-		s.codes[code] = codes
-	}
-	codes.Add(id)
-	s.stages[c.stage[k]&7].Add(id)
-	s.levels[c.level[k]&7].Add(id)
-
 	switch {
 	case !paired && isUUID:
-		s.byAuditID[uuid] = id
+		s.byAuditID.add(&uuid, id)
 		s.requests.Add(id)
 	case !paired && flags&flagOddAuditID != 0:
 		s.byOddID[s.oddAuditIDs[id]] = id
@@ -272,7 +256,7 @@ func (s *Store) add(e *audit.Event, ref rawRef) bool {
 	default:
 		s.link(head, id)
 	}
-	return true
+	return id
 }
 
 // link appends id to the chain of stages starting at head and makes it the
@@ -298,35 +282,6 @@ func stageRank(st audit.Stage) int {
 		return 10
 	}
 	return int(st)
-}
-
-// groupSet interns a list of groups as one value (most events share a few
-// group lists) and, when post is set, indexes each group.
-func (s *Store) groupSet(groups []string, id ID, post bool) strID {
-	if len(groups) == 0 {
-		return 0
-	}
-	s.joinBuf = s.joinBuf[:0]
-	for i, g := range groups {
-		if i > 0 {
-			s.joinBuf = append(s.joinBuf, 0)
-		}
-		s.joinBuf = append(s.joinBuf, g...)
-	}
-	set := s.groupSets.internBytes(s.joinBuf)
-	if int(set) == len(s.setMembers) {
-		members := make([]strID, len(groups))
-		for i, g := range groups {
-			members[i] = s.groups.intern(g)
-		}
-		s.setMembers = append(s.setMembers, members)
-	}
-	if post {
-		for _, g := range s.setMembers[set] {
-			s.groups.postings[g].Add(id)
-		}
-	}
-	return set
 }
 
 func (s *Store) at(id ID) *chunk           { return s.chunks[id>>s.bits] }

@@ -64,5 +64,5 @@ func (s *Store) Source(id ID) string {
 	if id < s.first || id >= s.n {
 		return ""
 	}
-	return s.dicts[colSource].str(s.at(id).str[colSource][id&s.mask])
+	return s.dicts[colSource].str(s.at(id).str[colSource].get(id & s.mask))
 }

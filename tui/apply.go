@@ -6,6 +6,8 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/kaudit/kaudit/query"
 )
 
 // Applying results: computations started for a new filter or tab, and
@@ -41,7 +43,11 @@ func (m *Model) startCompute(user bool) tea.Cmd {
 	lv := m.work.live
 	m.work.live = nil
 	m.work.cancel, m.work.busy, m.work.waiting, m.work.redo = cancel, true, user, false
-	return safe(compute(ctx, m.st, lv, m.filter, m.tab, m.work.seq, m.sparkWidth()))
+	if m.detections == nil {
+		return safe(compute(ctx, m.st, lv, m.filter, m.tab, m.work.seq, m.sparkWidth()))
+	}
+	ctx = query.WithFlagged(ctx, m.detections) // rule:NAME terms
+	return safe(withDetections(ctx, compute(ctx, m.st, lv, m.filter, m.tab, m.work.seq, m.sparkWidth()), m.st, m.detections))
 }
 
 // refresh recomputes the current tab for the current filter: now when

@@ -2,10 +2,13 @@ package tui
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,14 +16,26 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/kaudit/kaudit/gen"
+	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
 )
 
 const benchEvents = 1_000_000
 
-// bigStore is built once for all benchmarks: 1 M generated events.
+// bigStore is built once for all benchmarks: 1 M generated events, held in
+// memory; or, with KAUDIT_BENCH_FILE set, that audit log read the way
+// replay reads it (the store keeps offsets into the file), for #20's 10 M
+// event targets, which an in-memory copy of 11 GB could not meet.
 var bigStore = sync.OnceValue(func() *store.Store {
+	if path := os.Getenv("KAUDIT_BENCH_FILE"); path != "" {
+		p, err := pipeline.Run(context.Background(), pipeline.Config{Source: pipeline.Replay(&ingest.Replay{Paths: []string{path}})})
+		if err != nil {
+			panic(fmt.Sprintf("loading %s: %v", path, err))
+		}
+		return p.Store
+	}
 	st := store.New()
 	appendGen(&testing.B{}, st, gen.New(gen.Config{Seed: 1}), benchEvents)
 	return st
@@ -287,6 +302,7 @@ func BenchmarkFind(b *testing.B) {
 				re = regexp.MustCompile(c.re)
 			}
 			var hits uint64
+			cpu := cpuTime()
 			for b.Loop() {
 				h, err := findEvents(context.Background(), st, set, c.text, re)
 				if err != nil {
@@ -294,6 +310,7 @@ func BenchmarkFind(b *testing.B) {
 				}
 				hits = h.GetCardinality()
 			}
+			reportCPU(b, cpu)
 			b.ReportMetric(float64(hits), "hits")
 		})
 	}
@@ -316,11 +333,13 @@ func BenchmarkZoom(b *testing.B) {
 		tab  int
 	}{{"events", 0}, {"users", 1}, {"denials", tabDenials}} {
 		b.Run(c.name, func(b *testing.B) {
+			cpu := cpuTime()
 			for b.Loop() {
 				if r := compute(context.Background(), st, nil, f, c.tab, 1, 90)().(resultMsg); r.err != nil || r.set.IsEmpty() {
 					b.Fatal(r.err)
 				}
 			}
+			reportCPU(b, cpu)
 		})
 	}
 }
@@ -339,4 +358,20 @@ func BenchmarkFindFirst(b *testing.B) {
 			}
 		})
 	}
+}
+
+// cpuTime is the process's CPU time (user and system). On a machine that
+// busy neighbours share, wall time measures the queue for the cores as
+// much as the work; cpu-ms/op is the work, spread over every core it ran on.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time per op since from.
+func reportCPU(b *testing.B, from time.Duration) {
+	b.ReportMetric(float64((cpuTime()-from).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }

@@ -91,6 +91,9 @@ type resultMsg struct {
 	first       time.Time // time range of the store
 	last        time.Time
 	spark       histogram     // the kept requests per time bucket
+	hitMarks    []int         // --detect: hits on kept requests per time bucket
+	hitCount    int           // their sum
+	hitsDropped int64         // hits the detection log dropped (MaxLoggedHits)
 	span        span          // the time span the sparkline's buckets cover
 	took        time.Duration // how long computing it took
 	rebuilt     bool          // the filter or a tab's view was computed from scratch
@@ -171,7 +174,7 @@ func compute(ctx context.Context, st *store.Store, lv *liveState, f *query.Filte
 		lv.times.fit(st.TimeSpan())
 		lv.times.add(st, keptRemoved, -1)
 		lv.times.add(st, keptAdded, 1)
-		if v := tabs[tab].view; v != views.ViewEvents {
+		if v := tabs[tab].view; v != views.ViewEvents && v != viewDetections {
 			if lv.aggs[tab] == nil {
 				a, err := rebuild(ctx, st, v, kept)
 				if err != nil {

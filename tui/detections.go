@@ -2,14 +2,12 @@ package tui
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/kaudit/kaudit/store"
 )
@@ -19,25 +17,59 @@ import (
 // import detect).
 type Detection struct {
 	Rule, Severity string
+	Technique      string // MITRE ATT&CK ID, "" when none applies
 	ID             store.ID
 	Time           time.Time
 }
 
+// MaxLoggedHits bounds the hits the browser keeps (--detect): past it the
+// oldest are dropped (counted, and said on the Detections tab). A kept hit
+// costs about 20 bytes (the log's ring and the rule's set of events), so
+// the bound is about 20 MiB. Counts by rule go on counting every hit; a
+// dropped hit is no longer on the timeline nor selected by rule:NAME.
+const MaxLoggedHits = 1 << 20
+
 // DetectionLog collects hits as the writer finds them (--detect) and
-// hands the browser snapshots of them.
+// answers the browser: counts by rule, the events each rule flagged
+// (rule:NAME, the ◆ marks) and hits per time slot (the timeline's marker
+// row), all kept up to date as hits arrive, so that no frame walks them.
 //
-// Goroutines: the writer calls Add; the UI's event loop calls Snapshot. A
-// mutex orders them; a snapshot is never written after it is returned
-// (Add replaces the ID set rather than changing it, and appends only past
-// the length a snapshot has).
+// Goroutines: the writer calls Add; the UI's event loop and its
+// computations call the rest. A mutex orders them; what is handed out is a
+// copy.
 type DetectionLog struct {
-	mu   sync.Mutex
-	hits []Detection
-	ids  *store.Set
+	mu      sync.Mutex
+	max     int // MaxLoggedHits (tests lower it)
+	byName  map[string]int
+	rules   []*ruleLog  // in order of first hit
+	ring    []loggedHit // the kept hits, oldest at head once full
+	head    int         // next slot to overwrite once len(ring) == max
+	all     *store.Set  // events with a kept hit of any rule
+	slots   *timeline   // kept hits per time slot (counts in [0])
+	span    [2]int64    // the kept hits' time span, for the slots' width
+	total   int64       // hits ever added
+	dropped int64       // hits dropped past max
+}
+
+// ruleLog is one rule's hits.
+type ruleLog struct {
+	name, severity, technique string
+	count                     int64      // every hit, dropped ones too
+	last                      time.Time  // the latest hit's time
+	ids                       *store.Set // the events of its kept hits
+}
+
+// loggedHit is a kept hit: what dropping it must undo.
+type loggedHit struct {
+	id   store.ID
+	rule int32
+	t    int64 // Unix ns; 0 when the event has no time
 }
 
 // NewDetectionLog returns an empty log.
-func NewDetectionLog() *DetectionLog { return &DetectionLog{ids: &store.Set{}} }
+func NewDetectionLog() *DetectionLog {
+	return &DetectionLog{max: MaxLoggedHits, byName: map[string]int{}, all: roaring.New(), slots: newTimeline()}
+}
 
 // Add records hits.
 func (l *DetectionLog) Add(hits []Detection) {
@@ -46,170 +78,168 @@ func (l *DetectionLog) Add(hits []Detection) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ids := l.ids.Clone()
 	for _, h := range hits {
-		ids.Add(h.ID)
+		l.add(h)
 	}
-	l.hits, l.ids = append(l.hits, hits...), ids
 }
 
-// Snapshot returns the hits so far and the set of their events; neither
-// may be changed by the caller.
-func (l *DetectionLog) Snapshot() ([]Detection, *store.Set) {
+func (l *DetectionLog) add(h Detection) {
+	ri, ok := l.byName[h.Rule]
+	if !ok {
+		ri = len(l.rules)
+		l.byName[h.Rule] = ri
+		l.rules = append(l.rules, &ruleLog{name: h.Rule, severity: h.Severity, technique: h.Technique, ids: roaring.New()})
+	}
+	r := l.rules[ri]
+	l.total++
+	r.count++
+	if h.Time.After(r.last) {
+		r.last = h.Time
+	}
+	if r.ids.Contains(h.ID) {
+		return // the same rule on the same event (a repeated Add): one hit
+	}
+	var t int64
+	if !h.Time.IsZero() {
+		t = h.Time.UnixNano()
+	}
+	lh := loggedHit{id: h.ID, rule: int32(ri), t: t}
+	if len(l.ring) < l.max {
+		l.ring = append(l.ring, lh)
+	} else {
+		l.drop(l.ring[l.head])
+		l.ring[l.head] = lh
+		l.head = (l.head + 1) % l.max
+	}
+	r.ids.Add(h.ID)
+	l.all.Add(h.ID)
+	if t > 0 {
+		if l.span[0] == 0 || t < l.span[0] {
+			l.span[0] = t
+		}
+		l.span[1] = max(l.span[1], t)
+		l.slots.fit(l.span[1] - l.span[0])
+		l.slots.addAt(t, 1)
+	}
+}
+
+// drop forgets the oldest kept hit.
+func (l *DetectionLog) drop(h loggedHit) {
+	l.dropped++
+	l.rules[h.rule].ids.Remove(h.id)
+	if h.t > 0 {
+		l.slots.addAt(h.t, -1)
+	}
+	for _, r := range l.rules {
+		if r.ids.Contains(h.id) {
+			return // another rule still flags the event
+		}
+	}
+	l.all.Remove(h.id)
+}
+
+// Flagged returns the events that rules whose names match flagged
+// (query.Flagged: what rule:NAME selects).
+func (l *DetectionLog) Flagged(match func(rule string) bool) *store.Set {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.hits[:len(l.hits):len(l.hits)], l.ids
-}
-
-// markHit flags an event some rule fired on ("◆", readable without colour).
-const hitRune = "◆"
-
-// hitIDs is the set of events with hits (nil without --detect).
-func (m Model) hitIDs() *store.Set {
-	if m.detections == nil {
-		return nil
+	out := roaring.New()
+	for _, r := range l.rules {
+		if match(r.name) {
+			out.Or(r.ids)
+		}
 	}
-	_, ids := m.detections.Snapshot()
-	return ids
+	return out
 }
 
-// detectionSummary is one line per rule: how many hits, how severe, when
-// last, most severe and then most frequent first.
-type detectionSummary struct {
-	rule, severity string
-	count          int
-	last           time.Time
+// Kept returns a copy of the kept hits, oldest first.
+func (l *DetectionLog) Kept() []Detection {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]Detection, 0, len(l.ring))
+	for i := range l.ring {
+		h := l.ring[(l.head+i)%len(l.ring)]
+		r := l.rules[h.rule]
+		d := Detection{Rule: r.name, Severity: r.severity, Technique: r.technique, ID: h.id}
+		if h.t > 0 {
+			d.Time = time.Unix(0, h.t).UTC()
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// flaggedEvent reports whether a rule flagged event id.
+func (l *DetectionLog) flaggedEvent(id store.ID) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.all.Contains(id)
+}
+
+// counts is the hits ever added and those dropped.
+func (l *DetectionLog) counts() (total, dropped int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.total, l.dropped
+}
+
+// slotHistogram is the kept hits per bucket of [from, to), from the
+// per-slot counts: its cost is the slots', not the hits'.
+func (l *DetectionLog) slotHistogram(from, to int64, buckets int) []int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.slots.histogram(from, to, buckets).counts
+}
+
+// ruleSummary is one rule's line on the Detections tab.
+type ruleSummary struct {
+	rule, severity, technique string
+	count                     int64     // every hit
+	last                      time.Time // the latest hit
+	ids                       *store.Set
+}
+
+// rulesSnapshot is every rule's counts and a copy of its kept events.
+func (l *DetectionLog) rulesSnapshot() []ruleSummary {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]ruleSummary, len(l.rules))
+	for i, r := range l.rules {
+		out[i] = ruleSummary{rule: r.name, severity: r.severity, technique: r.technique, count: r.count, last: r.last, ids: r.ids.Clone()}
+	}
+	return out
 }
 
 var severityRank = map[string]int{"critical": 4, "high": 3, "medium": 2, "low": 1}
 
-func summarizeDetections(hits []Detection) []detectionSummary {
-	idx := map[string]int{}
-	var out []detectionSummary
-	for _, h := range hits {
-		i, ok := idx[h.Rule]
-		if !ok {
-			i = len(out)
-			idx[h.Rule] = i
-			out = append(out, detectionSummary{rule: h.Rule, severity: h.Severity})
-		}
-		out[i].count++
-		if h.Time.After(out[i].last) {
-			out[i].last = h.Time
-		}
-	}
-	slices.SortFunc(out, func(a, b detectionSummary) int {
-		return cmp.Or(severityRank[b.severity]-severityRank[a.severity], b.count-a.count, strings.Compare(a.rule, b.rule))
+// sortSummaries puts the most severe first, then the most frequent.
+func sortSummaries(s []ruleSummary) {
+	slices.SortFunc(s, func(a, b ruleSummary) int {
+		return cmp.Or(severityRank[b.severity]-severityRank[a.severity], cmp.Compare(b.count, a.count), strings.Compare(a.rule, b.rule))
 	})
-	return out
 }
 
-// detectionsText is the Detections pane (D): hits by rule.
-func detectionsText(hits []Detection, tf timeFormat) string {
-	var b strings.Builder
-	sums := summarizeDetections(hits)
-	fmt.Fprintf(&b, "Detections: %d hits of %d rules · %s marks them in Events · esc: back\n\n", len(hits), len(sums), hitRune)
-	if len(sums) == 0 {
-		b.WriteString("no hits yet\n")
-		return b.String()
-	}
-	w := len("RULE")
-	for _, s := range sums {
-		w = max(w, len(printable(s.rule)))
-	}
-	fmt.Fprintf(&b, "   %-*s  %-8s  %6s  %s\n", w, "RULE", "SEVERITY", "COUNT", "LAST")
-	for i, s := range sums {
-		n := " "
-		if i < 9 {
-			n = fmt.Sprint(i + 1) // the key that drills into its hits
-		}
-		fmt.Fprintf(&b, "%s  %-*s  %-8s  %6d  %s\n", n, w, printable(s.rule), printable(s.severity), s.count, tf.format(s.last))
-	}
-	if len(sums) > 0 {
-		b.WriteString("\n1-9: the rule's events in the Events tab (its latest " + fmt.Sprint(maxDrillHits) + " hits)\n")
-	}
-	return b.String()
-}
+// hitRune flags an event some rule fired on ("◆", readable without colour).
+const hitRune = "◆"
 
-// showDetections opens the Detections pane.
-func (m *Model) showDetections() {
-	hits, _ := m.detections.Snapshot()
-	m.show(paneDetections, detectionsText(hits, m.timeFormat()))
-}
-
-// maxDrillHits bounds a drill-down's filter: it names the hits' audit IDs,
-// and a filter of thousands of them would be unreadable in the bar.
-const maxDrillHits = 200
-
-// detectionsKey handles D, and 1-9 in the Detections pane: the Nth rule's
-// latest hits, as an auditid filter on the Events tab (esc comes back).
-func (m Model) detectionsKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
-	if m.detections == nil {
-		return m, nil, false
+// hitCheck is how the Events tab tells a flagged request (nil without
+// --detect): a rule fires on one event of a request (its first past
+// RequestReceived) and the tab shows another (its last), so every stage
+// is looked at — for the visible rows only.
+func (m Model) hitCheck() func(store.ID) bool {
+	dl, st := m.detections, m.st
+	if dl == nil {
+		return nil
 	}
-	if m.over.pane == paneTable && key.Matches(k, m.keys.Detections) {
-		m.showDetections()
-		return m, nil, true
-	}
-	if m.over.pane != paneDetections || k.Type != tea.KeyRunes || len(k.Runes) != 1 || k.Runes[0] < '1' || k.Runes[0] > '9' {
-		return m, nil, false
-	}
-	hits, _ := m.detections.Snapshot()
-	sums := summarizeDetections(hits)
-	n := int(k.Runes[0] - '1')
-	if n >= len(sums) {
-		return m, nil, true
-	}
-	var ids []string
-	seen := map[string]bool{}
-	for i := len(hits) - 1; i >= 0 && len(ids) < maxDrillHits; i-- {
-		if hits[i].Rule != sums[n].rule {
-			continue
+	return func(id store.ID) bool {
+		if dl.flaggedEvent(id) {
+			return true
 		}
-		// An ID needing quotes could not sit in a comma list: left out.
-		if id := m.st.Entry(hits[i].ID).AuditID; id != "" && quoteValue(id) == id && !strings.Contains(id, ",") && !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
+		for _, s := range st.Stages(id) {
+			if s != id && dl.flaggedEvent(s) {
+				return true
+			}
 		}
+		return false
 	}
-	if len(ids) == 0 {
-		m.status.note = "its hits have no audit IDs to filter on"
-		return m, nil, true
-	}
-	m.over = overlay{}
-	m.back = append(m.back, backState{m.filter.String(), m.tab, m.cursor()})
-	m.fwd = nil
-	m.tables[m.tab].SetRows(nil, timeFormat{})
-	m.tab = tabEvents
-	m.tables[tabEvents].Reset()
-	m.follow = false
-	slices.Sort(ids)
-	nm, cmd := m.applyFilter("auditid:"+strings.Join(ids, ","), false)
-	nm.status.note = fmt.Sprintf("%s: %d of its %d hits", printable(sums[n].rule), len(ids), sums[n].count)
-	return nm, cmd, true
-}
-
-// hitBuckets says which of the sparkline's n buckets hold a hit on a
-// request the filter keeps, and how many such hits there are (nil without
-// --detect). It walks the hits at every frame: a few milliseconds for
-// 100k hits, and frames come at most five times a second.
-func (m Model) hitBuckets(n int) ([]bool, int) {
-	if m.detections == nil || n <= 0 {
-		return nil, 0
-	}
-	at := make([]bool, n)
-	hits, _ := m.detections.Snapshot()
-	sp, kept, count := m.res.span, m.res.set, 0
-	if !sp.valid() || kept == nil {
-		return at, 0
-	}
-	for _, h := range hits {
-		t := h.Time.UnixNano()
-		if t < sp.from || t >= sp.to || !kept.Contains(h.ID) {
-			continue
-		}
-		count++
-		at[min(int(float64(t-sp.from)/float64(sp.to-sp.from)*float64(n)), n-1)] = true
-	}
-	return at, count
 }

@@ -52,9 +52,6 @@ func (m Model) onKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	if nm, cmd, ok := m.historyKey(k); ok {
 		return nm, cmd
 	}
-	if nm, cmd, ok := m.detectionsKey(k); ok {
-		return nm, cmd
-	}
 	nm, cmd, ok := m.secretsKey(k)
 	if m = nm; ok {
 		return m, cmd
@@ -105,9 +102,11 @@ func (m Model) tableKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	case key.Matches(k, km.Filter):
 		return m, m.bar.Focus(m.filter.String())
 	case key.Matches(k, km.NextTab):
-		return m.setTab((m.tab + 1) % len(tabs))
+		return m.setTab(m.stepTab(1))
 	case key.Matches(k, km.PrevTab):
-		return m.setTab((m.tab + len(tabs) - 1) % len(tabs))
+		return m.setTab(m.stepTab(-1))
+	case key.Matches(k, km.Detections):
+		return m.setTab(tabDetections) // enabled with --detect only
 	case km.Table.backward(k) || km.Table.forward(k):
 		return m.moveKey(k)
 	case key.Matches(k, km.Follow):
@@ -170,4 +169,16 @@ func (m Model) moveKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	var cmd tea.Cmd
 	m.tables[m.tab], cmd = m.tables[m.tab].Update(k)
 	return m, cmd
+}
+
+// stepTab is the next shown tab after the current one in direction d
+// (1 or -1), wrapping around.
+func (m Model) stepTab(d int) int {
+	t := m.tab
+	for range numTabs {
+		if t = (t + d + numTabs) % numTabs; m.tabOn(t) {
+			break
+		}
+	}
+	return t
 }

@@ -94,6 +94,12 @@ func drillTerm(v views.View, row []any) string {
 		return "ua:" + quoteValue(s(0))
 	case views.ViewSourceIPs:
 		return "ip:" + quoteValue(s(0))
+	case views.ViewSources:
+		return "source:" + quoteValue(s(0))
+	case viewDetections:
+		// The requests the rule flagged: an ordinary filter, so that
+		// back, forward and the filter history work on it.
+		return "rule:" + quoteValue(s(0))
 	case views.ViewResources:
 		return resourceTerm(s(0))
 	case views.ViewDenials:

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"regexp"
@@ -15,7 +14,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/kaudit/kaudit/query"
-	"github.com/kaudit/kaudit/redact"
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -289,13 +287,11 @@ func findEvents(ctx context.Context, st *store.Store, set *store.Set, text strin
 	return hits, nil
 }
 
-// scanRaw returns the events of ids whose original JSON holds needle (or
-// matches re).
+// scanRaw returns the events of ids whose original JSON, redacted, holds
+// needle (or matches re).
 func scanRaw(ctx context.Context, st *store.Store, ids []uint32, needle []byte, re *regexp.Regexp) ([]uint32, error) {
 	rr := st.NewRawReader()
-	// Redacting is most of the cost: an event without needle can match
-	// only if redaction would add it, which NeverAdds rules out for most.
-	skip := re == nil && redact.NeverAdds(needle)
+	m := newRawMatch(string(needle), re)
 	var found []uint32
 	for i, id := range ids {
 		if i%4096 == 0 && ctx.Err() != nil {
@@ -305,11 +301,7 @@ func scanRaw(ctx context.Context, st *store.Store, ids []uint32, needle []byte, 
 		if err != nil {
 			continue
 		}
-		if skip && !bytes.Contains(raw, needle) {
-			continue
-		}
-		raw = redact.Output(raw) // find what the page shows, not a hidden secret
-		if re != nil && re.Match(raw) || re == nil && bytes.Contains(raw, needle) {
+		if m.match(raw) {
 			found = append(found, id)
 		}
 	}

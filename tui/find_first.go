@@ -1,14 +1,12 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"regexp"
-	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/kaudit/kaudit/redact"
+	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -29,7 +27,7 @@ const firstHitLimit = 200_000
 
 // firstHitCmd walks er's rows from row cur (included) in direction dir.
 func firstHitCmd(ctx context.Context, st *store.Store, er eventRows, cur, dir int, text string, re *regexp.Regexp, seq uint64) tea.Cmd {
-	low, needle := strings.ToLower(text), []byte(text)
+	fields, raw := query.TextMatch(text), newRawMatch(text, re)
 	return safe(func() tea.Msg {
 		n := er.Len()
 		var buf []byte
@@ -41,15 +39,14 @@ func firstHitCmd(ctx context.Context, st *store.Store, er eventRows, cur, dir in
 			if !ok {
 				continue
 			}
-			if re == nil && fieldsHold(st.Entry(id), low) {
+			if re == nil && fieldsHold(st.Entry(id), fields) {
 				return firstHitMsg{seq, id}
 			}
 			var err error
 			if buf, err = st.Raw(id, buf[:0]); err != nil {
 				continue
 			}
-			raw := redact.Output(buf)
-			if re != nil && re.Match(raw) || re == nil && bytes.Contains(raw, needle) {
+			if raw.match(buf) {
 				return firstHitMsg{seq, id}
 			}
 		}
@@ -57,11 +54,11 @@ func firstHitCmd(ctx context.Context, st *store.Store, er eventRows, cur, dir in
 	})
 }
 
-// fieldsHold is free text's test (query.Text) on one event: low in the
-// user, impersonated user, verb, resource, name, path or reason.
-func fieldsHold(e store.Entry, low string) bool {
+// fieldsHold is free text's test (query.Text) on one event's user,
+// impersonated user, verb, resource, name, path and reason.
+func fieldsHold(e store.Entry, match func(string) bool) bool {
 	for _, s := range []string{e.User.Name, e.Impersonated.Name, e.Verb, e.Object.Resource, e.Object.Name, e.Path, e.Reason} {
-		if strings.Contains(strings.ToLower(s), low) {
+		if match(s) {
 			return true
 		}
 	}

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/redact"
 	"github.com/kaudit/kaudit/store"
 )
@@ -123,8 +125,11 @@ func TestFindNextWhileCounting(t *testing.T) {
 	}
 }
 
-// TestScanRawAgreesWithRedacted: skipping the redaction of events without
-// the text finds what matching the redacted JSON of every event finds.
+// TestScanRawAgreesWithRedacted: the fast scan (skipping the redaction
+// of events that lack a string the find needs, anchoring a regexp on its
+// prefix) finds exactly what matching the redacted JSON of every event
+// finds, for text and for regexps, among them finds of what redaction
+// writes or hides.
 func TestScanRawAgreesWithRedacted(t *testing.T) {
 	st := genStore(t, 3000)
 	data, err := os.ReadFile("../redact/testdata/secrets.jsonl")
@@ -140,20 +145,80 @@ func TestScanRawAgreesWithRedacted(t *testing.T) {
 	}
 	appendLines(t, st, data, starts)
 	ids := st.All().ToArray()
-	for _, text := range []string{"Forbidden", "secrets", "redacted", "sha256", "review-me", "kube-system", "zzz-none"} {
+	brute := func(match func([]byte) bool) []uint32 {
 		var want []uint32
 		for _, id := range ids {
 			raw, _ := st.Raw(id, nil)
-			if bytes.Contains(redact.Output(raw), []byte(text)) {
+			if match(redact.Output(raw)) {
 				want = append(want, id)
 			}
 		}
+		return want
+	}
+	for _, text := range []string{"Forbidden", "secrets", "redacted", "sha256", "review-me", "kube-system", "zzz-none", `"code":403`, `"<redacted`, `>"`, "s"} {
+		want := brute(func(b []byte) bool { return bytes.Contains(b, []byte(text)) })
 		got, err := scanRaw(context.Background(), st, ids, []byte(text), nil)
 		if err != nil || !slices.Equal(got, want) {
 			t.Errorf("%q: %d hits (err %v), want %d", text, len(got), err, len(want))
 		}
 		if text == "redacted" && len(want) == 0 {
 			t.Error("no generated event has a redacted secret: the test shows nothing")
+		}
+	}
+	for _, expr := range []string{
+		`"code":\s*40[13]`, `"code":403`, `Forbid+en`, `(?i)forbidden`, `redacted sha256:[0-9a-f]{12}`,
+		`"<redacted`, `sha256:[0-9a-f]+>"`, `\d{3}-\d+`, `verb":"(get|list)"`, `^\{"kind"`, `}$`,
+		`review-me`, `"password":\s*"`, `token`, `ku+be-system\b`, `\bsystem:node`, `x*`, `\x{fffd}`,
+	} {
+		re := regexp.MustCompile(expr)
+		want := brute(re.Match)
+		got, err := scanRaw(context.Background(), st, ids, nil, re)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("/%s/: %d hits (err %v), want %d", expr, len(got), err, len(want))
+		}
+		if expr == `"<redacted` && len(want) == 0 {
+			t.Error("no event gains a match by redaction: the test shows nothing")
+		}
+	}
+}
+
+// findEvents is, exactly, the events whose fields hold the text (as the
+// filter's free text) or whose redacted JSON holds it.
+func TestFindEventsIsBruteForce(t *testing.T) {
+	st := genStore(t, 3000)
+	set := st.Requests()
+	for _, text := range []string{"secrets", "Forbidden", "KUBE-SYSTEM", "system:serviceaccount:kube-system", "healthz", "zzz", "web-*"} {
+		fields := query.TextMatch(text)
+		var want []uint32
+		st.Each(set, func(e *store.Entry) bool {
+			raw, _ := st.Raw(e.ID, nil)
+			if fieldsHold(*e, fields) || bytes.Contains(redact.Output(raw), []byte(text)) {
+				want = append(want, e.ID)
+			}
+			return true
+		})
+		hits, err := findEvents(context.Background(), st, set, text, nil)
+		if err != nil || !slices.Equal(hits.ToArray(), want) {
+			t.Errorf("%q: %d hits (err %v), want %d", text, hits.GetCardinality(), err, len(want))
+		}
+	}
+}
+
+func TestRequiredLiteral(t *testing.T) {
+	for _, c := range []struct{ expr, want string }{
+		{`"code":\s*40[13]`, `"code":`},
+		{`abc`, "abc"},
+		{`a(bcd)+e`, "bcd"},
+		{`x{2,}yz`, "yz"}, // xx+yz: the repeat ends the run
+		{`(?i)forbidden`, ""},
+		{`Forb(?i:id)den`, "Forb"},
+		{`get|list`, ""},
+		{`a?bc*`, "b"},
+		{`\x{fffd}ab`, ""}, // U+FFFD also matches invalid UTF-8
+		{`(`, ""},
+	} {
+		if got := requiredLiteral(c.expr); got != c.want {
+			t.Errorf("requiredLiteral(%q) = %q, want %q", c.expr, got, c.want)
 		}
 	}
 }

@@ -1,7 +1,8 @@
 package tui
 
 import (
-	"strings"
+	"fmt"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -9,15 +10,37 @@ import (
 	"github.com/kaudit/kaudit/store"
 )
 
-// HistoryFunc renders the history of the object event id touched (kaudit
-// history's timeline and diffs). cmd/kaudit wires package history in; it
-// runs in a Cmd goroutine.
-type HistoryFunc func(st *store.Store, id store.ID) (string, error)
+// HistoryFunc reads the history of the object event id touched (kaudit
+// history's timeline). cmd/kaudit wires package history in; it runs in a
+// Cmd goroutine.
+type HistoryFunc func(st *store.Store, id store.ID) (ObjectHistory, error)
+
+// ObjectHistory is an object's timeline as the H pane shows it.
+type ObjectHistory struct {
+	Title   string // "deployments.apps/prod/web: 12 requests, 4 revisions"
+	Entries []HistoryEntry
+}
+
+// HistoryEntry is one request that touched the object.
+type HistoryEntry struct {
+	Time                    time.Time
+	Verb, Stage, User, Note string // Verb with its subresource: "update status"
+	Code                    int32
+	// Revision is "#3 approximate", "(gone)", "(maybe gone)" or "";
+	// Quality is exact, approximate, unavailable or "".
+	Revision, Quality string
+	// Diff is the unified diff against the previous known revision, with
+	// or without the noise fields (managedFields, resourceVersion,
+	// generation); nil when the request changed nothing the log shows. The
+	// pane calls it (on the UI goroutine) when the entry is unfolded, so a
+	// long history costs only the diffs looked at.
+	Diff func(noise bool) string
+}
 
 // historyMsg is a history read in the background.
 type historyMsg struct {
-	text string
-	err  error
+	h   ObjectHistory
+	err error
 }
 
 // historyKey reads the history of the object behind the cursor's row or
@@ -43,13 +66,13 @@ func (m Model) historyKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 	m.status.note = "reading the object's history…"
 	st, fn := m.st, m.history
 	return m, safe(func() tea.Msg {
-		text, err := fn(st, id)
-		return historyMsg{text: text, err: err}
+		h, err := fn(st, id)
+		return historyMsg{h: h, err: err}
 	}), true
 }
 
-// onHistory shows the history in a scrollable pane, unless the user has
-// opened another pane since.
+// onHistory opens the history pane, unless the user has opened another
+// pane since.
 func (m Model) onHistory(msg historyMsg) Model {
 	if m.over.pane != paneTable && m.over.pane != paneEvent {
 		return m
@@ -58,13 +81,51 @@ func (m Model) onHistory(msg historyMsg) Model {
 		m.status.note = "history: " + msg.err.Error()
 		return m
 	}
-	var b strings.Builder
-	b.WriteString("History of the object · esc: back\n\n")
-	for line := range strings.SplitSeq(strings.TrimRight(msg.text, "\n"), "\n") {
-		b.WriteString(printable(line))
-		b.WriteByte('\n')
-	}
-	m.show(paneHistory, b.String())
+	m.over = overlay{pane: paneHistory, hist: newHistoryView(msg.h, m.timeFormat(), m.width, m.bodyHeight())}
 	m.status.note = ""
 	return m
+}
+
+// historyPaneKey: esc closes the pane, q quits, the rest go to the view.
+func (m Model) historyPaneKey(k tea.KeyMsg) (Model, tea.Cmd) {
+	switch {
+	case key.Matches(k, m.keys.Back):
+		m.over = overlay{}
+		return m, nil
+	case key.Matches(k, m.keys.Quit):
+		return m.quit()
+	}
+	m.over.hist = m.over.hist.Update(k)
+	return m, nil
+}
+
+// HistoryKeyMap is the history pane's keys.
+type HistoryKeyMap struct {
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	Fold, FoldAll, Noise                    key.Binding
+}
+
+// DefaultHistoryKeyMap returns the pane's bindings: enter or space folds
+// the cursor's diff, a folds or unfolds them all, n shows the noise.
+func DefaultHistoryKeyMap() HistoryKeyMap {
+	return HistoryKeyMap{
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "b", "ctrl+u"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "f", "ctrl+d"), key.WithHelp("pgdn", "page down")),
+		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "first")),
+		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "last")),
+		Fold:     key.NewBinding(key.WithKeys("enter", " "), key.WithHelp("enter/space", "fold diff")),
+		FoldAll:  key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "fold all")),
+		Noise:    key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "noise")),
+	}
+}
+
+// hint is the pane's second line.
+func (v historyView) hint() string {
+	noise := "hidden"
+	if v.noise {
+		noise = "shown"
+	}
+	return fmt.Sprintf("enter/space fold · a fold all · n noise: %s · ↑↓ pgup/pgdn g/G · esc back", noise)
 }

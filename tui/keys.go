@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -12,7 +11,7 @@ import (
 type KeyMap struct {
 	Table                               TableKeyMap // moving in a tab's table
 	NextTab, PrevTab                    key.Binding
-	Tabs                                [numTabs]key.Binding // 1–9, 0
+	Tabs                                [numKeyed]key.Binding // 1–9, 0
 	Filter, Open, Back                  key.Binding
 	Follow, Pause, Sort, SortDir, Write key.Binding
 	Help, Quit, Suspend, Problems       key.Binding
@@ -27,7 +26,7 @@ type KeyMap struct {
 	Policy key.Binding
 	// With a history reader wired in: the object's history (H).
 	History key.Binding
-	// With --detect: the hits by rule (D).
+	// With --detect: the Detections tab (D; also reached with tab).
 	Detections key.Binding
 	// Time: zoom the range in and out around the cursor's time, pick one
 	// on the sparkline (TimeRange, then BrushKeyMap).
@@ -70,7 +69,7 @@ func DefaultKeyMap() KeyMap {
 		WriteYAML:    key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write YAML")),
 		Policy:       key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "policy sim")),
 		History:      key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "object history")),
-		Detections:   key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "detections")),
+		Detections:   key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "detections tab")),
 
 		ZoomIn:    key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "zoom in")),
 		ZoomOut:   key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "zoom out")),
@@ -98,7 +97,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp is the ? screen (help.KeyMap), one column per group.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	// The tab keys show as one line: the tab bar names them.
-	tabs := key.NewBinding(key.WithKeys(k.Tabs[0].Keys()...), key.WithHelp("1-9,0", "tabs"))
+	tabs := key.NewBinding(key.WithKeys(k.Tabs[0].Keys()...), key.WithHelp("1-9,0", "tabs (more: tab)"))
 	return [][]key.Binding{
 		append(k.Table.FullHelp()[0], k.NextTab, k.PrevTab, tabs),
 		{k.Filter, k.Find, k.FindNext, k.FindPrev, k.Open, k.Back, k.Forward, k.Sort, k.SortDir, k.ZoomIn, k.ZoomOut, k.TimeRange},
@@ -108,11 +107,11 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 
 func (k KeyMap) tabs() []key.Binding { return k.Tabs[:] }
 
-// tabKeys binds 1–9 and 0 to the tabs in order.
-func tabKeys() [numTabs]key.Binding {
-	var b [numTabs]key.Binding
-	for i, t := range tabs {
-		k := fmt.Sprint((i + 1) % 10)
+// tabKeys binds 1–9 and 0 to the first tabs in order.
+func tabKeys() [numKeyed]key.Binding {
+	var b [numKeyed]key.Binding
+	for i, t := range tabs[:numKeyed] {
+		k := tabKey(i)
 		b[i] = key.NewBinding(key.WithKeys(k), key.WithHelp(k, strings.ToLower(t.name)))
 	}
 	return b

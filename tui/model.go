@@ -25,6 +25,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -36,9 +37,11 @@ import (
 	"github.com/kaudit/kaudit/views"
 )
 
-// tabs are the browser's tabs, in the order of their keys (1–9, then 0).
-// A new view is one more line here (and in numTabs); short names are for
-// screens too narrow for the full tab bar.
+// tabs are the browser's tabs, in tab/shift+tab order. The first
+// numKeyed have the number keys 1–9, then 0; those past them are reached
+// with tab/shift+tab (and Detections with D). A new view is one more line
+// here (and in numTabs); short names are for screens too narrow for the
+// full tab bar.
 var tabs = [numTabs]struct {
 	name, short string
 	view        views.View
@@ -47,13 +50,35 @@ var tabs = [numTabs]struct {
 	{"Resources", "Res", views.ViewResources}, {"Namespaces", "NS", views.ViewNamespaces},
 	{"Latency", "Lat", views.ViewLatency}, {"Denials", "Den", views.ViewDenials},
 	{"Codes", "Cod", views.ViewCodes}, {"User agents", "UA", views.ViewUserAgents}, {"Source IPs", "IP", views.ViewSourceIPs},
+	{"Sources", "Src", views.ViewSources}, {"Detections", "Det", viewDetections},
 }
 
 const (
-	tabEvents  = 0
-	tabDenials = 6
-	numTabs    = 10
+	tabEvents     = 0
+	tabDenials    = 6
+	tabSources    = 10
+	tabDetections = 11 // only with --detect (tabOn)
+	numKeyed      = 10 // tabs with a number key
+	numTabs       = 12
 )
+
+// viewDetections is the Detections tab's view: not one of package views'
+// (the hits are the browser's, see detections.go).
+const viewDetections views.View = "detections"
+
+// tabOn reports whether tab t is shown: Detections needs --detect.
+func (m Model) tabOn(t int) bool { return t != tabDetections || m.detections != nil }
+
+// tabKey is the key that shows tab t directly ("" for none).
+func tabKey(t int) string {
+	switch {
+	case t < numKeyed:
+		return fmt.Sprint((t + 1) % 10)
+	case t == tabDetections:
+		return "D"
+	}
+	return ""
+}
 
 // Options configure a Model (New), and so the browser Run shows.
 type Options struct {
@@ -213,6 +238,7 @@ func New(o Options) Model {
 	m.history = o.History
 	m.detections = o.Detections
 	m.keys.History.SetEnabled(o.History != nil)
+	m.keys.Detections.SetEnabled(o.Detections != nil)
 	for i := range m.tables {
 		m.tables[i] = newTable(withTableKeys(m.keys.Table), withTableSize(m.width, m.bodyHeight()))
 	}
@@ -222,7 +248,7 @@ func New(o Options) Model {
 	}
 	m.filter = f
 	for i, t := range tabs {
-		if t.view == o.View {
+		if t.view == o.View && m.tabOn(i) {
 			m.tab = i
 		}
 	}
@@ -324,6 +350,7 @@ func (m Model) resize(msg tea.WindowSizeMsg) (Model, tea.Cmd) {
 	m.find.input.Width = max(10, msg.Width-8)
 	m.help.Width = msg.Width
 	m.over.page.SetSize(m.width, m.bodyHeight())
+	m.over.hist.SetSize(m.width, m.bodyHeight())
 	m.sync()
 	if len(m.res.spark.counts) > 0 && len(m.res.spark.counts) != m.sparkWidth() {
 		return m, m.refresh(false) // the sparkline's buckets follow the width
@@ -385,7 +412,7 @@ func (m Model) rows() rows {
 	}
 	if m.tab == tabEvents {
 		s := m.tables[tabEvents].Sort()
-		r := eventRows{st: m.st, set: m.res.set, reverse: s.desc, sources: len(m.st.Values(store.FieldSource)) > 1, hits: m.hitIDs()}
+		r := eventRows{st: m.st, set: m.res.set, reverse: s.desc, sources: len(m.st.Values(store.FieldSource)) > 1, hit: m.hitCheck()}
 		if o := m.evsort.order; o != nil && s.col >= 0 && o.filter == m.filter {
 			r.order = o.ids
 		}

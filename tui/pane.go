@@ -15,23 +15,23 @@ import (
 type pane int
 
 const (
-	paneTable      pane = iota // the current tab's table
-	paneHelp                   // every key (?)
-	paneLoading                // an event's page, being read
-	paneEvent                  // an event's page
-	paneProblems               // the skipped input (p)
-	paneRBAC                   // an RBAC suggestion (r)
-	panePolicy                 // an audit policy simulation (P)
-	paneHistory                // an object's history (H)
-	paneDetections             // --detect's hits by rule (D)
+	paneTable    pane = iota // the current tab's table
+	paneHelp                 // every key (?)
+	paneLoading              // an event's page, being read
+	paneEvent                // an event's page
+	paneProblems             // the skipped input (p)
+	paneRBAC                 // an RBAC suggestion (r)
+	panePolicy               // an audit policy simulation (P)
+	paneHistory              // an object's history (H)
 )
 
 // overlay is the pane over the table and, for the panes of text, its
 // scrollable page.
 type overlay struct {
 	pane pane
-	want store.ID   // the event paneLoading waits for, and paneEvent shows
-	page detailView // the text of the panes from paneEvent on
+	want store.ID    // the event paneLoading waits for, and paneEvent shows
+	page detailView  // the text of the panes from paneEvent on
+	hist historyView // paneHistory's timeline (history_view.go)
 	// confirm is set by a first X on an event's page: a second shows its
 	// secrets.
 	confirm bool
@@ -49,6 +49,8 @@ func (m *Model) show(p pane, text string) {
 // quits, the rest scroll its page.
 func (m Model) paneKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	switch {
+	case m.over.pane == paneHistory:
+		return m.historyPaneKey(k)
 	case key.Matches(k, m.keys.Back):
 		m.over = overlay{}
 		return m, nil

@@ -37,10 +37,10 @@ type rows interface {
 type eventRows struct {
 	st      *store.Store
 	set     *store.Set
-	reverse bool       // newest first, or the sort descending
-	order   []store.ID // sorted by a column (nil: input order)
-	sources bool       // events come from more than one source: a SOURCE column
-	hits    *store.Set // events a detection rule fired on (nil: --detect is off)
+	reverse bool                // newest first, or the sort descending
+	order   []store.ID          // sorted by a column (nil: input order)
+	sources bool                // events come from more than one source: a SOURCE column
+	hit     func(store.ID) bool // whether a detection rule flagged the request (nil: --detect is off)
 }
 
 var eventColumns = []views.Column{
@@ -111,7 +111,7 @@ func (r eventRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
 			cells[len(cells)-1] = append(cells[len(cells)-1], printable(orDash(e.Source)))
 		}
 		mk := markOf(e.Denied, e.Code)
-		if mk == markNone && r.hits != nil && r.hits.Contains(id) {
+		if mk == markNone && r.hit != nil && r.hit(id) {
 			mk = markHit
 		}
 		marks = append(marks, mk)

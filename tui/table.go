@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -324,8 +325,26 @@ func fit(widths []int, cols []views.Column, width int) {
 			}
 			widths[widest] -= max(1, min(total()-width, widths[widest]-8))
 		}
+		// Still too wide: hide detail columns, the last first, rather
+		// than level the first four below 8 cells (60 columns).
+		for j := len(text) - 1; j >= 4 && cutsCore(widths, cols, text[:4], width); j-- {
+			widths[text[j]] = -1
+		}
 	}
 	level(widths, cols, width)
+}
+
+// cutsCore reports whether levelling widths would leave one of the core
+// text columns narrower than 8 cells (or than it is, when narrower).
+func cutsCore(widths []int, cols []views.Column, core []int, width int) bool {
+	w := slices.Clone(widths)
+	level(w, cols, width)
+	for _, i := range core {
+		if w[i] < min(8, widths[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 // level shrinks the widest text columns together until the row fits.

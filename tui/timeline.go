@@ -105,3 +105,17 @@ func (tl *timeline) histogram(from, to int64, buckets int) histogram {
 	}
 	return h
 }
+
+// addAt counts one time in (sign 1) or out (sign -1), in [0] only: the
+// detections' hits per slot.
+func (tl *timeline) addAt(t int64, sign int32) {
+	s := t / tl.width
+	c := tl.slots[s]
+	if c == nil {
+		c = &[3]int32{}
+		tl.slots[s] = c
+	}
+	if c[0] += sign; c[0] == 0 {
+		delete(tl.slots, s)
+	}
+}

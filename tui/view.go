@@ -67,6 +67,8 @@ func (m Model) body() string {
 		s = hm.View(m.keys)
 	case m.over.pane == paneLoading:
 		s = "loading event…"
+	case m.over.pane == paneHistory:
+		s = m.over.hist.View()
 	case m.over.paged():
 		s = m.over.page.View()
 	case t.rows == nil:
@@ -92,7 +94,9 @@ func (m Model) statusLine() string {
 	if p.Alert != "" {
 		parts = append(parts, "⚠ "+printable(p.Alert))
 	}
+	src := -1 // the source's part, shortened when the line is too long
 	if p.Source != "" {
+		src = len(parts)
 		parts = append(parts, printable(p.Source))
 	}
 	switch {
@@ -123,7 +127,17 @@ func (m Model) statusLine() string {
 		tf := m.timeFormat()
 		parts = append(parts, tf.format(m.hdr.first)+"–"+tf.format(m.hdr.last))
 	}
-	return strings.Join(parts, " · ")
+	line := strings.Join(parts, " · ")
+	if over := ansi.StringWidth(line) - m.width; over > 0 && src >= 0 {
+		// The source's end (the file name) tells most; the range, at the
+		// end of the line, must stay readable.
+		// Cut its start, keeping 12 columns of it at least.
+		if cut := min(over+1, ansi.StringWidth(parts[src])-12); cut > 1 {
+			parts[src] = ansi.TruncateLeft(parts[src], cut, "…")
+			line = strings.Join(parts, " · ")
+		}
+	}
+	return line
 }
 
 // loadingText is the replay progress: a bar, percent and ETA when the size
@@ -159,36 +173,71 @@ func byteSize(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// tabLine names every tab: in full when the screen is wide enough, else
-// by short names (the current tab in full), so that no tab is cut off.
+// tabLine names every shown tab: in full when the screen is wide enough,
+// else by short names (the current tab in full); when even the shortest
+// names do not fit, the tabs farthest from the current one give way to
+// ‹ and ›, so that the tab bar is never cut in the middle of a name.
 func (m Model) tabLine() string {
 	var s string
 	for level := range 3 {
-		if s = m.tabBar(level); ansi.StringWidth(ansi.Strip(s)) <= m.width {
+		if s = m.tabBar(level, 0, numTabs); ansi.StringWidth(ansi.Strip(s)) <= m.width {
+			return s
+		}
+	}
+	lo, hi := 0, numTabs
+	for hi-lo > 1 && ansi.StringWidth(ansi.Strip(s)) > m.width {
+		if hi-1-m.tab >= m.tab-lo && hi-1 > m.tab {
+			hi--
+		} else if lo < m.tab {
+			lo++
+		} else {
 			break
 		}
+		s = m.tabBar(2, lo, hi)
 	}
 	return s
 }
 
-// tabBar writes the tab bar: level 0 full names, 1 short names, 2 the
-// shortest; the current tab always in full.
-func (m Model) tabBar(level int) string {
+// tabBar writes tabs [lo, hi) of the tab bar: level 0 full names, 1 short
+// names, 2 the shortest; the current tab always in full, each with its
+// key. ‹ and › say that tabs before lo or from hi on are left out.
+func (m Model) tabBar(level, lo, hi int) string {
 	var b strings.Builder
-	for i, t := range tabs {
-		n := (i + 1) % 10
+	if m.anyTabOn(0, lo) {
+		b.WriteString("‹")
+	}
+	for i, t := range tabs[:hi] {
+		if i < lo || !m.tabOn(i) {
+			continue
+		}
+		k := tabKey(i)
 		switch {
 		case i == m.tab:
-			b.WriteString(styleActive.Render(fmt.Sprintf("[%d %s]", n, t.name)))
+			b.WriteString(styleActive.Render("[" + strings.TrimSpace(k+" "+t.name) + "]"))
 		case level == 0:
-			fmt.Fprintf(&b, " %d %s ", n, t.name)
+			b.WriteString(" " + strings.TrimSpace(k+" "+t.name) + " ")
 		case level == 1:
-			fmt.Fprintf(&b, " %d %s ", n, t.short)
+			b.WriteString(" " + strings.TrimSpace(k+" "+t.short) + " ")
+		case k != "" && k[0] >= '0' && k[0] <= '9':
+			b.WriteString(" " + k + t.short)
 		default:
-			fmt.Fprintf(&b, " %d%s", n, t.short)
+			b.WriteString(" " + strings.TrimSpace(k+" "+t.short))
 		}
 	}
+	if m.anyTabOn(hi, numTabs) {
+		b.WriteString(" ›")
+	}
 	return b.String()
+}
+
+// anyTabOn reports whether a tab of [lo, hi) is shown.
+func (m Model) anyTabOn(lo, hi int) bool {
+	for i := lo; i < hi; i++ {
+		if m.tabOn(i) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m Model) filterLine() string {
@@ -205,6 +254,9 @@ func (m Model) filterLine() string {
 	}
 	if l := m.sortLabel(); l != "" {
 		s += " " + l
+	}
+	if m.tab == tabDetections && m.detections != nil {
+		s += "  " + detectionsNote(m.detections.counts())
 	}
 	if m.work.busy {
 		s += " …"
@@ -296,7 +348,7 @@ func (m Model) sparkline() (spark, marks string) {
 		}
 		run, mrk = run[:0], mrk[:0]
 	}
-	hitAt, nhits := m.hitBuckets(len(h.counts))
+	hitAt, nhits := m.res.hitMarks, m.res.hitCount
 	for i, c := range h.counts[:min(len(h.counts), m.sparkWidth())] {
 		r := sparkRunes[0]
 		if c > 0 {
@@ -304,7 +356,7 @@ func (m Model) sparkline() (spark, marks string) {
 		}
 		k, marker := markNone, ' '
 		switch {
-		case i < len(hitAt) && hitAt[i]:
+		case i < len(hitAt) && hitAt[i] > 0:
 			k, marker = markHit, '◆'
 		case h.denied[i] > 0:
 			k, marker = markDenied, '✗'
@@ -321,6 +373,9 @@ func (m Model) sparkline() (spark, marks string) {
 	fmt.Fprintf(&b, " peak %d", peak)
 	if nhits > 0 {
 		fmt.Fprintf(&mk, " ◆ %d", nhits)
+	}
+	if m.res.hitsDropped > 0 {
+		fmt.Fprintf(&mk, " (%d dropped)", m.res.hitsDropped)
 	}
 	fmt.Fprintf(&mk, " ✗ %d denied, ! %d 5xx", denied, errs)
 	return b.String(), mk.String()

@@ -3,6 +3,8 @@ package tui
 import (
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // TestStatusLineAlert: a condition the operator must see (positions that
@@ -20,5 +22,21 @@ func TestStatusLineAlert(t *testing.T) {
 	m.hdr.prog.Alert = ""
 	if strings.Contains(m.statusLine(), "⚠") {
 		t.Errorf("alert shown without one: %q", m.statusLine())
+	}
+}
+
+// TestStatusLineKeepsRange: at 80 columns a long source path is cut at
+// its start so that the zoomed range, at the end of the line, stays whole.
+func TestStatusLineKeepsRange(t *testing.T) {
+	m := started(t, genStore(t, 3000), 80, 24)
+	m.hdr.prog.Source = "/var/log/kubernetes/apiserver/some/long/dir/audit.log"
+	m = drive(t, m, keys("G", "+")...)
+	r := m.rangeText()
+	line := m.statusLine()
+	if r == "" || !strings.HasSuffix(line, r) {
+		t.Errorf("range %q not whole at the end of %q", r, line)
+	}
+	if w := ansi.StringWidth(line); w > 80 || !strings.Contains(line, "…") || !strings.Contains(line, "dir/audit.log") {
+		t.Errorf("status line %q (%d columns): want the source cut at its start to fit 80", line, w)
 	}
 }

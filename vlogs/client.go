@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/kaudit/kaudit/termsafe"
 )
@@ -63,6 +66,8 @@ type client struct {
 	auth  Auth
 	hc    *http.Client
 	bytes atomic.Int64
+	// loopback: the server is on this host (no compression asked for).
+	loopback bool
 }
 
 func newClient(base string, auth Auth, hc *http.Client) (*client, error) {
@@ -84,7 +89,7 @@ func newClient(base string, auth Auth, hc *http.Client) (*client, error) {
 		}
 		hc = &http.Client{Transport: tr}
 	}
-	return &client{base: base, auth: auth, hc: hc}, nil
+	return &client{base: base, auth: auth, hc: hc, loopback: isLoopback(base)}, nil
 }
 
 func splitTenant(t string) (account, project string, err error) {
@@ -118,16 +123,58 @@ func (c *client) post(ctx context.Context, path string, args url.Values) (io.Rea
 		req.Header.Set("AccountID", acc)
 		req.Header.Set("ProjectID", proj)
 	}
+	// Asked for explicitly, gzip is left to kaudit to decode (with
+	// klauspost's faster inflate); on loopback it is not asked for: there
+	// it only costs CPU on both sides (a quarter of kaudit's read-back).
+	req.Header.Set("Accept-Encoding", "gzip")
+	if c.loopback {
+		req.Header.Set("Accept-Encoding", "identity")
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	body, err := decoded(resp)
+	if err != nil {
 		resp.Body.Close()
+		return nil, fmt.Errorf("VictoriaLogs %s: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(body, 512))
+		body.Close()
 		return nil, fmt.Errorf("VictoriaLogs %s: %s: %s", path, resp.Status, termsafe.Printable(strings.TrimSpace(string(msg))))
 	}
-	return &counting{r: resp.Body, n: &c.bytes}, nil
+	return &counting{r: body, n: &c.bytes}, nil
+}
+
+// decoded is resp's body, gunzipped if it came gzipped.
+func decoded(resp *http.Response) (io.ReadCloser, error) {
+	if !strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		return resp.Body, nil
+	}
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{zr, resp.Body}, nil
+}
+
+// isLoopback reports whether base's host is a loopback address or
+// localhost.
+func isLoopback(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil {
+		return false
+	}
+	if h := u.Hostname(); h == "localhost" {
+		return true
+	} else if ip, err := netip.ParseAddr(h); err == nil {
+		return ip.IsLoopback()
+	}
+	return false
 }
 
 // counting counts the bytes read through it.

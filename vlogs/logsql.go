@@ -14,10 +14,23 @@ import (
 // carries this resource attribute (forward/otlp.go).
 const Stream = `service.name:="kube-apiserver"`
 
-// Identity attributes of the OTLP mapping, read back as the event's source.
+// DatadogStream selects what kaudit's Datadog sink forwarded when it was
+// pointed at VictoriaLogs' Datadog-compatible intake
+// (/insert/datadog/api/v2/logs): VictoriaLogs keeps the entry's fields
+// (ddsource, service, hostname, message as _msg, kaudit.source) and splits
+// ddtags into fields (kube_cluster_name, any --forward-tag), and keeps the
+// timestamp in milliseconds. Such records carry no k8s.audit.*
+// attributes: only the identity, the source and the time are pushed
+// down for them; the rest is checked locally.
+const DatadogStream = `ddsource:="kubernetes.audit"`
+
+// Identity attributes of the OTLP and Datadog shapes, read back as the
+// event's source.
 const (
-	attrCluster = "k8s.cluster.name"
-	attrHost    = "host.name"
+	attrCluster   = "k8s.cluster.name"
+	attrHost      = "host.name"
+	ddAttrCluster = "kube_cluster_name"
+	ddAttrHost    = "hostname"
 )
 
 // termAttrs maps quick-term keys to the record attribute holding the same
@@ -36,23 +49,28 @@ var termAttrs = map[string]string{
 }
 
 // Pushdown is the LogsQL that narrows the read to events a filter may
-// keep: the stream, the cluster/host selection, and every quick term that
-// maps onto a forwarded attribute. What it leaves out is checked locally.
+// keep: the records of either shape, the cluster/host selection, and
+// every term that maps onto a forwarded attribute. What it leaves out is
+// checked locally.
 type Pushdown struct {
-	Filters []string // LogsQL filters, ANDed
-	Since   time.Time
-	Until   time.Time
+	Filters   []string // on OTLP-shaped records, ANDed (the first is Stream)
+	DDFilters []string // on Datadog-shaped records, ANDed (the first is DatadogStream)
+	Since     time.Time
+	Until     time.Time
 }
 
 // NewPushdown plans f (nil: no filter) plus the cluster and host
-// selections (empty: any).
+// selections (empty: any). Quick terms and the simple atoms of a jq
+// filter (query.Filter.Terms) are pushed down alike.
 func NewPushdown(f *query.Filter, clusters, hosts []string) Pushdown {
-	p := Pushdown{Filters: []string{Stream}}
+	p := Pushdown{Filters: []string{Stream}, DDFilters: []string{DatadogStream}}
 	if len(clusters) > 0 {
 		p.Filters = append(p.Filters, attrCluster+":in("+quoteAll(clusters)+")")
+		p.DDFilters = append(p.DDFilters, ddAttrCluster+":in("+quoteAll(clusters)+")")
 	}
 	if len(hosts) > 0 {
 		p.Filters = append(p.Filters, attrHost+":in("+quoteAll(hosts)+")")
+		p.DDFilters = append(p.DDFilters, ddAttrHost+":in("+quoteAll(hosts)+")")
 	}
 	if f == nil {
 		return p
@@ -61,6 +79,9 @@ func NewPushdown(f *query.Filter, clusters, hosts []string) Pushdown {
 	for _, t := range f.Terms() {
 		if s, ok := termFilter(t); ok {
 			p.Filters = append(p.Filters, s)
+			if t.Key == "source" { // kaudit.source is on both shapes
+				p.DDFilters = append(p.DDFilters, s)
+			}
 		}
 	}
 	return p
@@ -159,13 +180,28 @@ func quoteAll(vs []string) string {
 	return strings.Join(q, ", ")
 }
 
-// Query is the LogsQL filter for [since, until) within p's bounds.
+// Query is the LogsQL filter for [since, until) within p's bounds: the
+// records of either shape. A Datadog record's _time is its timestamp cut
+// to the millisecond, so at p's own lower bound its range starts at the
+// millisecond (the local filter still checks the event's time).
 func (p Pushdown) Query(since, until time.Time) string {
-	parts := append([]string(nil), p.Filters...)
-	if !since.IsZero() || !until.IsZero() {
-		parts = append(parts, "_time:["+timeArg(since, time.Unix(0, 0))+", "+timeArg(until, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))+")")
+	ddSince := since
+	if !since.IsZero() && since.Equal(p.Since) {
+		ddSince = since.Truncate(time.Millisecond)
 	}
-	return strings.Join(parts, " ")
+	otlp := append(append([]string(nil), p.Filters...), timeFilter(since, until)...)
+	dd := append(append([]string(nil), p.DDFilters...), timeFilter(ddSince, until)...)
+	if len(dd) == 0 { // a Pushdown made by hand, OTLP only
+		return strings.Join(otlp, " ")
+	}
+	return "((" + strings.Join(otlp, " ") + ") or (" + strings.Join(dd, " ") + "))"
+}
+
+func timeFilter(since, until time.Time) []string {
+	if since.IsZero() && until.IsZero() {
+		return nil
+	}
+	return []string{"_time:[" + timeArg(since, time.Unix(0, 0)) + ", " + timeArg(until, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)) + ")"}
 }
 
 func timeArg(t, zero time.Time) string {

@@ -2,65 +2,92 @@ package vlogs
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
-	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
 
+	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/forward"
 )
 
 // record is one line of VictoriaLogs' query answer: a JSON object whose
-// values are all strings.
+// values are all strings. Its shape (OTLP or Datadog) is told by which
+// identity fields it has.
 type record struct {
-	Msg     []byte // _msg: the forwarded body, unescaped
-	Cluster string // k8s.cluster.name
-	Host    string // host.name
-	Source  string // kaudit.source: the event's source where it was read
+	Msg       []byte // _msg: the forwarded body, unescaped
+	Cluster   string // k8s.cluster.name (OTLP shape)
+	Host      string // host.name (OTLP shape)
+	DDCluster string // kube_cluster_name (Datadog shape: from ddtags)
+	DDHost    string // hostname (Datadog shape)
+	Source    string // kaudit.source: the event's source where it was read
 }
 
 // source is what the event's source becomes: where it was read, as
 // forwarded; else cluster/host, the forwarding process's identity.
-func (r record) source() string {
+func (r *record) source() string {
+	c, h := cmp.Or(r.Cluster, r.DDCluster), cmp.Or(r.Host, r.DDHost)
 	switch {
 	case r.Source != "":
 		return r.Source
-	case r.Cluster != "" && r.Host != "":
-		return r.Cluster + "/" + r.Host
+	case c != "" && h != "":
+		return c + "/" + h
 	}
-	return r.Cluster + r.Host
+	return c + h
 }
 
 // jsonRecord is the reference reading of a line.
 type jsonRecord struct {
-	Msg     string `json:"_msg"`
-	Cluster string `json:"k8s.cluster.name"`
-	Host    string `json:"host.name"`
-	Source  string `json:"kaudit.source"`
+	Msg       string `json:"_msg"`
+	Cluster   string `json:"k8s.cluster.name"`
+	Host      string `json:"host.name"`
+	DDCluster string `json:"kube_cluster_name"`
+	DDHost    string `json:"hostname"`
+	Source    string `json:"kaudit.source"`
 }
 
-// parseRecord reads one answer line. Lines with anything unusual
-// (escaped keys, invalid UTF-8, control characters) go through
-// encoding/json, whose reading is the reference (FuzzParseRecord).
-func parseRecord(line []byte) (record, error) {
-	if r, ok := fastRecord(line); ok {
+// recordParser reads answer lines. It keeps the last identity strings,
+// which repeat from one record to the next, to spare their allocations,
+// and cuts the bodies out of slabs. Not safe for concurrent use.
+type recordParser struct {
+	slab []byte
+	last [5]string // the last value of each identity field, by fieldIndex
+}
+
+// Fields read from a record besides _msg, in recordParser.last.
+var recordFields = [...]string{attrCluster, attrHost, ddAttrCluster, ddAttrHost, forward.AttrSource}
+
+// slabSize is how much body bytes one allocation holds.
+const slabSize = 256 << 10
+
+// parse reads one answer line. Lines with anything unusual (keys that
+// differ only in case from a field's, numbers or other non-string values)
+// go through encoding/json, whose reading is the reference
+// (FuzzParseRecord). r.Msg does not alias line.
+func (p *recordParser) parse(line []byte) (record, error) {
+	if r, ok := p.fast(line); ok {
 		return r, nil
 	}
 	var m jsonRecord
 	if err := json.Unmarshal(line, &m); err != nil {
 		return record{}, err
 	}
-	return record{Msg: []byte(m.Msg), Cluster: m.Cluster, Host: m.Host, Source: m.Source}, nil
+	return record{Msg: []byte(m.Msg), Cluster: m.Cluster, Host: m.Host, DDCluster: m.DDCluster, DDHost: m.DDHost, Source: m.Source}, nil
 }
 
-// fastRecord is parseRecord for well-formed plain lines; ok is false when
-// encoding/json must decide.
-func fastRecord(line []byte) (r record, ok bool) {
+// parseRecord reads one line with a parser of its own.
+func parseRecord(line []byte) (record, error) {
+	var p recordParser
+	return p.parse(line)
+}
+
+// fast is parse for well-formed lines of string values; ok is false
+// when encoding/json must decide.
+func (p *recordParser) fast(line []byte) (r record, ok bool) {
 	s := bytes.TrimSpace(line)
 	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' {
 		return r, false
 	}
 	s = s[1 : len(s)-1]
+	var keyBuf [64]byte
 	for first := true; ; first = false {
 		s = bytes.TrimLeft(s, " \t\r\n")
 		if len(s) == 0 {
@@ -72,107 +99,90 @@ func fastRecord(line []byte) (r record, ok bool) {
 			}
 			s = bytes.TrimLeft(s[1:], " \t\r\n")
 		}
-		key, rest, ok := jsonString(s)
+		key, n, ok := audit.ReadString(s, keyBuf[:0])
 		if !ok {
 			return r, false
 		}
-		rest = bytes.TrimLeft(rest, " \t\r\n")
-		if len(rest) == 0 || rest[0] != ':' {
+		s = bytes.TrimLeft(s[n:], " \t\r\n")
+		if len(s) == 0 || s[0] != ':' {
 			return r, false
 		}
-		val, rest, ok := jsonString(bytes.TrimLeft(rest[1:], " \t\r\n"))
-		if !ok {
-			return r, false
-		}
-		switch string(key) {
-		case "_msg":
-			r.Msg = val
-		case attrCluster:
-			r.Cluster = string(val)
-		case attrHost:
-			r.Host = string(val)
-		case forward.AttrSource:
-			r.Source = string(val)
-		default:
-			if bytes.EqualFold(key, []byte("_msg")) || bytes.EqualFold(key, []byte(attrCluster)) || bytes.EqualFold(key, []byte(attrHost)) ||
-				bytes.EqualFold(key, []byte(forward.AttrSource)) {
-				return r, false // encoding/json matches keys regardless of case
+		s = bytes.TrimLeft(s[1:], " \t\r\n")
+		if string(key) == "_msg" {
+			if r.Msg, n, ok = p.body(s); !ok {
+				return r, false
 			}
-		}
-		s = rest
-	}
-}
-
-// jsonString reads the JSON string s starts with, in one pass: its
-// unescaped value and what follows. ok is false for anything encoding/json
-// would read differently or reject (control characters, invalid UTF-8,
-// bad escapes, lone surrogates).
-func jsonString(s []byte) (val, rest []byte, ok bool) {
-	if len(s) == 0 || s[0] != '"' {
-		return nil, nil, false
-	}
-	out := make([]byte, 0, len(s))
-	for i := 1; i < len(s); {
-		c := s[i]
-		switch {
-		case c == '"':
-			if !utf8.Valid(out) { // escapes make valid UTF-8: only raw bytes can fail
-				return nil, nil, false
-			}
-			return out, s[i+1:], true
-		case c < 0x20:
-			return nil, nil, false
-		case c != '\\':
-			out = append(out, c)
-			i++
+			s = s[n:]
 			continue
 		}
-		if i+1 >= len(s) {
-			return nil, nil, false
+		val, n, ok := audit.ReadString(s, nil)
+		if !ok {
+			return r, false
 		}
-		switch e := s[i+1]; e {
-		case '"', '\\', '/':
-			out = append(out, e)
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r, ok := hex4(s[i+2:])
-			if !ok {
-				return nil, nil, false
-			}
-			i += 4
-			if utf16.IsSurrogate(r) {
-				r2, ok2 := rune(0), false
-				if i+7 < len(s) && s[i+2] == '\\' && s[i+3] == 'u' {
-					r2, ok2 = hex4(s[i+4:])
-				}
-				dec := utf16.DecodeRune(r, r2)
-				if !ok2 || dec == utf8.RuneError {
-					return nil, nil, false // encoding/json's replacement rules decide
-				}
-				r, i = dec, i+6
-			}
-			out = utf8.AppendRune(out, r)
-		default:
-			return nil, nil, false
+		s = s[n:]
+		if !p.field(&r, key, val) {
+			return r, false
 		}
-		i += 2
 	}
-	return nil, nil, false
 }
 
-func hex4(b []byte) (rune, bool) {
-	if len(b) < 4 {
-		return 0, false
+// body reads the _msg string into the slab: the events decoded from it
+// alias it, and keep it (or the slab) alive as long as they need.
+func (p *recordParser) body(s []byte) ([]byte, int, bool) {
+	buf := p.slab
+	if cap(buf)-len(buf) < len(s) {
+		if len(s) > slabSize/4 {
+			buf = nil // a big body gets an allocation of its own
+		} else {
+			p.slab = make([]byte, 0, slabSize)
+			buf = p.slab
+		}
 	}
-	n, err := strconv.ParseUint(string(b[:4]), 16, 32)
-	return rune(n), err == nil
+	val, n, ok := audit.ReadString(s, buf)
+	if !ok || len(val) == 0 {
+		return nil, n, ok
+	}
+	if &val[0] == &s[1] { // aliases the line, which is reused: copy
+		val = append(buf, val...)
+	}
+	if buf == nil {
+		return val, n, true
+	}
+	if cap(val) == cap(buf) { // still the slab (append did not grow it)
+		p.slab = val
+	}
+	return val[len(buf):len(val):len(val)], n, true
+}
+
+// field sets the identity field named key; ok is false for a key that
+// encoding/json would match to one (by case) but that is spelt otherwise.
+func (p *recordParser) field(r *record, key, val []byte) bool {
+	for i, name := range recordFields {
+		if string(key) != name {
+			if bytes.EqualFold(key, []byte(name)) {
+				return false
+			}
+			continue
+		}
+		if p.last[i] != string(val) {
+			p.last[i] = string(val)
+		}
+		switch i {
+		case 0:
+			r.Cluster = p.last[i]
+		case 1:
+			r.Host = p.last[i]
+		case 2:
+			r.DDCluster = p.last[i]
+		case 3:
+			r.DDHost = p.last[i]
+		case 4:
+			r.Source = p.last[i]
+		}
+		return true
+	}
+	if bytes.EqualFold(key, []byte("_msg")) {
+		return false
+	}
+	return true
 }

@@ -138,7 +138,7 @@ func (s *Source) stats(ctx context.Context) (span, error) {
 }
 
 // fields are the record fields read: the body and the source.
-var fields = "_msg, _time, " + attrCluster + ", " + attrHost + ", " + forward.AttrSource
+var fields = "_msg, _time, " + attrCluster + ", " + attrHost + ", " + ddAttrCluster + ", " + ddAttrHost + ", " + forward.AttrSource
 
 // queryArgs are a query's arguments. A cluster whose select node runs
 // with -search.allowPartialResponse answers 200 with what the storage
@@ -175,6 +175,9 @@ type reader struct {
 	events int64
 	lines  int64
 	bad    int64 // records whose body was not an audit event
+
+	lastKey    [4]string // sourceOf's last identity and source
+	lastSource string
 }
 
 // read decodes an answer. Splitting and unescaping the lines (a
@@ -188,7 +191,7 @@ func (r *reader) read(body io.Reader) error {
 	for chunk := range parsed {
 		for _, rec := range chunk.recs {
 			r.lines++
-			if err := r.add(rec.Msg, rec.source()); err != nil {
+			if err := r.add(rec.Msg, r.sourceOf(&rec)); err != nil {
 				return err
 			}
 		}
@@ -222,8 +225,9 @@ func parseLines(body io.Reader, out chan<- parsedChunk, stop <-chan struct{}) {
 			return false
 		}
 	}
+	var p recordParser
 	for sc.Scan() {
-		rec, err := parseRecord(sc.Bytes())
+		rec, err := p.parse(sc.Bytes())
 		if err != nil {
 			chunk.err = err
 			send()
@@ -238,6 +242,17 @@ func parseLines(body io.Reader, out chan<- parsedChunk, stop <-chan struct{}) {
 	if len(chunk.recs) > 0 || chunk.err != nil {
 		send()
 	}
+}
+
+// sourceOf is rec.source(), without a new string per record.
+func (r *reader) sourceOf(rec *record) string {
+	if rec.Source != "" {
+		return rec.Source
+	}
+	if k := [4]string{rec.Cluster, rec.Host, rec.DDCluster, rec.DDHost}; k != r.lastKey {
+		r.lastKey, r.lastSource = k, rec.source()
+	}
+	return r.lastSource
 }
 
 // add decodes one body; its events' bytes go to the spool.

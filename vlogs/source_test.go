@@ -3,6 +3,7 @@ package vlogs
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -220,33 +221,42 @@ func TestRunErrors(t *testing.T) {
 	}
 }
 
+// TestPushdown: quick terms become LogsQL on the OTLP shape's attributes;
+// Datadog-shaped records (no such attributes) get only the identity, the
+// source and the time, their lower bound cut to the millisecond.
 func TestPushdown(t *testing.T) {
 	since := time.Date(2026, 1, 15, 9, 0, 0, 500, time.UTC)
+	either := func(otlp, dd string) string { return "((" + otlp + ") or (" + dd + "))" }
 	for _, tc := range []struct {
-		filter string
-		want   string
+		filter   string
+		otlp, dd string
 	}{
-		{"", Stream},
-		{"verb:delete,patch ns:prod-*", Stream + ` k8s.audit.verb:in("delete", "patch") k8s.namespace.name:="prod-"*`},
-		{"user:alice", Stream + ` (k8s.audit.user:in("alice") or impersonatedUser)`},
-		{"code:403,5xx", Stream + ` (http.response.status_code:range[403, 403] or http.response.status_code:range[500, 599])`},
-		{"denied error", Stream + ` (k8s.audit.decision:="forbid" or http.response.status_code:="403") http.response.status_code:range[400, 999]`},
-		{`-verb:get name:*web* ns:"" ua:kubectl* resource:pods`, Stream + ` k8s.audit.resource:in("pods")`},
-		{`.verb == "get"`, Stream},
-		{"source:cp1,cp2", Stream + ` (kaudit.source:in("cp1", "cp2") or kaudit.source:"")`},
-		{"since:2026-01-15T09:00:00.0000005Z", Stream + ` _time:[2026-01-15T09:00:00.0000005Z, 9999-01-01T00:00:00Z)`},
+		{"", Stream, DatadogStream},
+		{"verb:delete,patch ns:prod-*", Stream + ` k8s.audit.verb:in("delete", "patch") k8s.namespace.name:="prod-"*`, DatadogStream},
+		{"user:alice", Stream + ` (k8s.audit.user:in("alice") or impersonatedUser)`, DatadogStream},
+		{"code:403,5xx", Stream + ` (http.response.status_code:range[403, 403] or http.response.status_code:range[500, 599])`, DatadogStream},
+		{"denied error", Stream + ` (k8s.audit.decision:="forbid" or http.response.status_code:="403") http.response.status_code:range[400, 999]`, DatadogStream},
+		{`-verb:get name:*web* ns:"" ua:kubectl* resource:pods`, Stream + ` k8s.audit.resource:in("pods")`, DatadogStream},
+		{`.verb == "get" and (.objectRef.namespace | IN("a", "b")) and (.responseStatus.code == 403 or .responseStatus.code == 401)`,
+			Stream + ` k8s.audit.verb:in("get") k8s.namespace.name:in("a", "b") (http.response.status_code:range[403, 403] or http.response.status_code:range[401, 401])`, DatadogStream},
+		{`select(denied) | .objectRef.name != "x"`, Stream, DatadogStream}, // a pipe: evaluated locally only
+		{"source:cp1,cp2", Stream + ` (kaudit.source:in("cp1", "cp2") or kaudit.source:"")`, DatadogStream + ` (kaudit.source:in("cp1", "cp2") or kaudit.source:"")`},
+		{"since:2026-01-15T09:00:00.0000005Z", Stream + ` _time:[2026-01-15T09:00:00.0000005Z, 9999-01-01T00:00:00Z)`,
+			DatadogStream + ` _time:[2026-01-15T09:00:00Z, 9999-01-01T00:00:00Z)`},
 	} {
 		f, err := query.Compile(tc.filter)
 		if err != nil {
 			t.Fatal(err)
 		}
 		p := NewPushdown(f, nil, nil)
-		if got := p.Query(p.Since, p.Until); got != tc.want {
-			t.Errorf("%q:\n got %s\nwant %s", tc.filter, got, tc.want)
+		if got, want := p.Query(p.Since, p.Until), either(tc.otlp, tc.dd); got != want {
+			t.Errorf("%q:\n got %s\nwant %s", tc.filter, got, want)
 		}
 	}
 	p := NewPushdown(nil, []string{"a", "b"}, []string{"h"})
-	if got, want := p.Query(since, time.Time{}), Stream+` k8s.cluster.name:in("a", "b") host.name:in("h") _time:[2026-01-15T09:00:00.0000005Z, 9999-01-01T00:00:00Z)`; got != want {
+	want := either(Stream+` k8s.cluster.name:in("a", "b") host.name:in("h") _time:[2026-01-15T09:00:00.0000005Z, 9999-01-01T00:00:00Z)`,
+		DatadogStream+` kube_cluster_name:in("a", "b") hostname:in("h") _time:[2026-01-15T09:00:00.0000005Z, 9999-01-01T00:00:00Z)`)
+	if got := p.Query(since, time.Time{}); got != want { // a page's bound, not the filter's: exact
 		t.Errorf("clusters:\n got %s\nwant %s", got, want)
 	}
 }
@@ -278,6 +288,7 @@ func FuzzParseRecord(f *testing.F) {
 	f.Add([]byte(`{ "_msg" : "a" , "n": 1 }`))
 	f.Add([]byte(`{"_msg":"a","_MSG":"b"}`))
 	f.Add([]byte(`{"_msg":"a","kaudit.source":"cp1","KAUDIT.source":"x"}`))
+	f.Add([]byte(`{"_msg":"a\xff\"b","hostname":"h","kube_cluster_name":"c","\u005fmsg":"x"}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		r, err := parseRecord(line)
 		var ref jsonRecord
@@ -285,7 +296,8 @@ func FuzzParseRecord(f *testing.F) {
 		if (err == nil) != (refErr == nil) && err == nil {
 			t.Fatalf("accepted %q that encoding/json rejects: %v", line, refErr)
 		}
-		if err == nil && refErr == nil && (string(r.Msg) != ref.Msg || r.Cluster != ref.Cluster || r.Host != ref.Host || r.Source != ref.Source) {
+		if err == nil && refErr == nil && (string(r.Msg) != ref.Msg || r.Cluster != ref.Cluster || r.Host != ref.Host || r.Source != ref.Source ||
+			r.DDCluster != ref.DDCluster || r.DDHost != ref.DDHost) {
 			t.Fatalf("%q: got %q %q %q, want %q %q %q", line, r.Msg, r.Cluster, r.Host, ref.Msg, ref.Cluster, ref.Host)
 		}
 	})
@@ -301,5 +313,42 @@ func TestRunPartial(t *testing.T) {
 	err := src.Run(context.Background(), func(b ingest.Batch) error { n += len(b.Events); return nil })
 	if !errors.Is(err, ErrPartial) || n != 60 || !strings.Contains(err.Error(), "read 60 records, the server counted 61") {
 		t.Fatalf("%d events, error %v", n, err)
+	}
+}
+
+// TestRunCompression: a remote server is asked for gzip, which kaudit
+// decodes itself; a loopback one is asked for none.
+func TestRunCompression(t *testing.T) {
+	for _, loopback := range []bool{false, true} {
+		f, srv := newFakeVL(t)
+		asked := make(chan string, 100)
+		gz := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			asked <- r.Header.Get("Accept-Encoding")
+			if r.Header.Get("Accept-Encoding") != "gzip" {
+				f.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			f.ServeHTTP(rec, r)
+			w.Header().Set("Content-Encoding", "gzip")
+			zw := gzip.NewWriter(w)
+			zw.Write(rec.Body.Bytes())
+			zw.Close()
+		}))
+		defer gz.Close()
+		_ = srv
+		src, _ := New(gz.URL, Auth{}, NewPushdown(nil, nil, nil), nil)
+		src.c.loopback = loopback
+		n := 0
+		if err := src.Run(context.Background(), func(b ingest.Batch) error { n += len(b.Events); return nil }); err != nil || n != 60 {
+			t.Fatalf("loopback %v: %d events, %v", loopback, n, err)
+		}
+		want := map[bool]string{false: "gzip", true: "identity"}[loopback]
+		if got := <-asked; got != want {
+			t.Errorf("loopback %v: Accept-Encoding %q", loopback, got)
+		}
+	}
+	if !isLoopback("http://127.0.0.1:9428") || !isLoopback("http://[::1]:9428") || !isLoopback("https://localhost") || isLoopback("http://vl.example:9428") {
+		t.Error("isLoopback")
 	}
 }

@@ -53,6 +53,7 @@ func (t *Tail) Run(ctx context.Context, emit func(ingest.Batch) error) error {
 	r := &reader{emit: emit, raw: ingest.NewSpool(), onBad: t.OnBad}
 	defer r.raw.Close()
 	br := bufio.NewReaderSize(body, 1<<20)
+	var p recordParser
 	for {
 		line, err := readLine(br)
 		if err != nil {
@@ -65,11 +66,11 @@ func (t *Tail) Run(ctx context.Context, emit func(ingest.Batch) error) error {
 			return fmt.Errorf("VictoriaLogs tail: %w", errors.Join(err, r.flush()))
 		}
 		r.lines++
-		rec, err := parseRecord(line)
+		rec, err := p.parse(line)
 		if err != nil {
 			return fmt.Errorf("VictoriaLogs tail, line %d: %v", r.lines, err)
 		}
-		if err := r.add(rec.Msg, rec.source()); err != nil {
+		if err := r.add(rec.Msg, r.sourceOf(&rec)); err != nil {
 			return err
 		}
 		if br.Buffered() == 0 {

@@ -43,7 +43,7 @@ func TestTail(t *testing.T) {
 		done <- src.Follow(time.Hour).Run(ctx, func(b ingest.Batch) error { batches <- len(b.Events); return nil })
 	}()
 	got := <-args
-	if !strings.HasPrefix(got, "/select/logsql/tail "+tailDelay+" 1h0m0s "+Stream+` k8s.cluster.name:in("fx2") | fields _msg`) {
+	if !strings.HasPrefix(got, "/select/logsql/tail "+tailDelay+" 1h0m0s (("+Stream+` k8s.cluster.name:in("fx2")) or (`+DatadogStream+` kube_cluster_name:in("fx2"))) | fields _msg`) {
 		t.Errorf("request: %s", got)
 	}
 	n := 0

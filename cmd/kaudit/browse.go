@@ -165,7 +165,7 @@ func (f *feed) detectWith(ctx context.Context, live *detect.Live) {
 func uiDetections(st *store.Store, hits []detect.Hit) []tui.Detection {
 	out := make([]tui.Detection, len(hits))
 	for i, h := range hits {
-		out[i] = tui.Detection{Rule: h.Rule.Name, Severity: h.Rule.Severity.String(), ID: h.ID, Time: st.Entry(h.ID).Time}
+		out[i] = tui.Detection{Rule: h.Rule.Name, Severity: h.Rule.Severity.String(), Technique: h.Rule.Technique, ID: h.ID, Time: st.Entry(h.ID).Time}
 	}
 	return out
 }

@@ -33,21 +33,46 @@ func (f *liveDetectFlags) register(cmd *cobra.Command) {
 // --detect-only: kaudit detect is its headless form).
 func (f *liveDetectFlags) registerUI(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.BoolVar(&f.ui, "detect", false, "terminal UI: run the detection rules as events arrive, mark hits ◆ in the Events tab, D lists them by rule")
+	fl.BoolVar(&f.ui, "detect", false, "run the detection rules as events arrive: the terminal UI marks hits ◆ and lists them by rule in the Detections tab (D); with --forward, forwarded records name the rules their event hit (kaudit.detections)")
 	fl.StringArrayVar(&f.df.rulesDirs, "rules", nil, "with --detect or --detect-only: a directory of YAML rule files added to the built-in pack; repeatable")
 	fl.StringArrayVar(&f.df.suppress, "suppress", nil, "with --detect or --detect-only: a filter whose events are never hits; repeatable")
 	fl.StringVar(&f.df.minSev, "severity", "info", "with --detect or --detect-only: report only rules of at least this severity")
 }
 
-// check refuses --detect-only with the terminal UI, another format or --jq.
-func (f *liveDetectFlags) check(ui bool, format string, sel *selection) error {
+// check refuses --detect-only with the terminal UI, another format or
+// --jq, and --detect with neither the UI nor --forward.
+func (f *liveDetectFlags) check(ui bool, format string, sel *selection, forwarding bool) error {
 	if f.only && (ui || format != "jsonl" || sel.jq != nil) {
 		return usageError("--detect-only prints hits as JSON lines: it goes with -o jsonl, without --jq")
 	}
-	if f.ui && !ui {
-		return usageError("--detect marks hits in the terminal UI (-o tui); without it use --detect-only")
+	if f.ui && !ui && !forwarding {
+		return usageError("--detect marks hits in the terminal UI (-o tui) and names them on forwarded records (--forward); without either use --detect-only")
 	}
 	return nil
+}
+
+// labels is what makes the forwarding readers' labelers (--detect or
+// --detect-only with --forward): each gets an engine of its own, as
+// threshold state belongs to one stream. nil without detection.
+func (f *liveDetectFlags) labels() (func() pipeline.Labeler, error) {
+	if !f.ui && !f.only {
+		return nil, nil
+	}
+	set, err := f.df.rules()
+	if err != nil {
+		return nil, err
+	}
+	opts := detect.Options{Extra: f.df.suppress}
+	if _, err := detect.NewEngine(set, opts); err != nil {
+		return nil, usageError("%v", err)
+	}
+	return func() pipeline.Labeler {
+		eng, _ := detect.NewEngine(set, opts) // checked above
+		l := eng.Labeler()
+		return func(ctx context.Context, b ingest.Batch) ([][]string, error) {
+			return l.Label(ctx, b.Events, b.Raw, b.Offsets)
+		}
+	}, nil
 }
 
 // attachUI makes fd's writer evaluate the rules over each stored batch

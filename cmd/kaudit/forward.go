@@ -43,9 +43,13 @@ func (ff *forwardFlags) register(cmd *cobra.Command) {
 }
 
 // open starts one forwarder per --forward URL; nil if there is none.
-func (ff *forwardFlags) open(stateDir string) (*pipeline.Sinks, error) {
+func (ff *forwardFlags) open(stateDir string, det *liveDetectFlags) (*pipeline.Sinks, error) {
 	if len(ff.urls) == 0 {
 		return nil, nil
+	}
+	labels, err := det.labels()
+	if err != nil {
+		return nil, err
 	}
 	max, err := units.ParseBytes(ff.maxInflight)
 	if err != nil || max <= 0 {
@@ -66,6 +70,7 @@ func (ff *forwardFlags) open(stateDir string) (*pipeline.Sinks, error) {
 	sinks, err := pipeline.OpenSinks(pipeline.SinkConfig{
 		URLs: ff.urls, Identity: forward.Identity{Cluster: ff.cluster, Host: host}, APIKey: key, Endpoint: ff.endpoint,
 		CAFile: ff.caFile, Tags: ff.tags, StripResponse: ff.strip, MaxInflight: max, Workers: ff.concurrency, Drain: ff.drain, StateDir: stateDir,
+		Labels: labels,
 	})
 	var ue *pipeline.URLError
 	if errors.As(err, &ue) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -310,4 +311,47 @@ func fileSafe(s string) string {
 		}
 		return '_'
 	}, s)
+}
+
+// watch --detect --forward, headless: the forwarded records name the
+// rules their event hit, the same (rule, auditID) pairs kaudit detect
+// finds in the log, each once.
+func TestWatchDetectForward(t *testing.T) {
+	dir, state := t.TempDir(), t.TempDir()
+	data := readTestFile(t, detectFixtures+"handmade/events.jsonl")
+	path := filepath.Join(dir, "audit.log")
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	events := len(strings.Split(strings.TrimSpace(data), "\n"))
+	fake := newOTLPFake(t)
+	w := startWatch(t, "-o", "jsonl", "--state-dir", state, "--detect", "--forward", fake.URL(), path)
+	waitUntil(t, "every event at the receiver", func() bool { b, _ := fake.Got(); return len(b) >= events })
+	if c := w.stop(t); c != exitOK {
+		t.Fatalf("exit %d: %s", c, w.errOut.String())
+	}
+	bodies, _ := fake.Got()
+	dets := fake.Detections()
+	var got []string
+	for i, b := range bodies {
+		var ev struct{ AuditID string }
+		if err := json.Unmarshal([]byte(b), &ev); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range dets[i] {
+			got = append(got, r+" "+ev.AuditID)
+		}
+	}
+	var want []string
+	for _, h := range detectJSONL(t, path) {
+		want = append(want, h.Rule+" "+h.AuditID)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if len(want) < 10 || !slices.Equal(got, want) {
+		t.Errorf("forwarded detections differ from kaudit detect (%d vs %d):\n got %v\nwant %v", len(got), len(want), got, want)
+	}
+	if code, _, errOut := kaudit(t, "", "watch", "--detect", "-o", "jsonl", "--no-state", path); code != exitUsage || !strings.Contains(errOut, "--forward") {
+		t.Errorf("--detect headless without --forward: exit %d %s", code, errOut)
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/termsafe"
+	"github.com/kaudit/kaudit/tui"
 )
 
 // historyFlags are kaudit history's flags.
@@ -39,12 +40,14 @@ and stage. Each successful write rebuilds a revision of the object and shows
 its diff against the previous known revision:
 
   exact        the full object the server returned (responseObject)
-  approximate  the request body (server-set fields missing), or a patch
-               (JSON, merge or strategic merge) applied to the previous revision
+  approximate  the request body (server-set fields missing), a patch (JSON,
+               merge or strategic merge) applied to the previous revision, or a
+               server-side apply's configuration (the note says which)
   unavailable  the write is known (who and when) but the log holds no body
 
 Dry-run requests change nothing; a delete, a deletecollection that listed the
-object, or the deletion of its namespace ends it. managedFields,
+object, or the deletion of its namespace ends it; a deletecollection whose
+items are not logged (Metadata level) may have ended it ("maybe gone"). managedFields,
 resourceVersion and generation are left out of diffs unless --show-noise.
 Secret values are redacted unless --show-secrets.
 
@@ -209,19 +212,33 @@ func (hf *historyFlags) printDeletions(w io.Writer, st *store.Store, set *store.
 	return nil
 }
 
-// historyFor is the TUI's H: the history of the object event id touched,
-// as kaudit history prints it (without colours: the UI escapes them).
-func historyFor(st *store.Store, id store.ID) (string, error) {
+// historyFor is the TUI's H: the history of the object event id touched.
+// Each write's diff is computed when the pane unfolds it.
+func historyFor(st *store.Store, id store.ID) (tui.ObjectHistory, error) {
 	o := st.Entry(id).Object
 	if o.Name == "" || o.Resource == "" {
-		return "", fmt.Errorf("this event names no object")
+		return tui.ObjectHistory{}, fmt.Errorf("this event names no object")
 	}
 	ref := history.Ref{Group: o.APIGroup, Resource: o.Resource, Namespace: o.Namespace, Name: o.Name}
 	reqs, err := history.Load(st, ref)
 	if err != nil {
-		return "", err
+		return tui.ObjectHistory{}, err
 	}
-	var b bytes.Buffer
-	err = history.WriteTable(&b, ref, history.Rebuild(ref, reqs), history.Options{})
-	return b.String(), err
+	steps := history.Rebuild(ref, reqs)
+	h := tui.ObjectHistory{Title: history.Title(ref, steps), Entries: make([]tui.HistoryEntry, len(steps))}
+	for i, s := range steps {
+		e := tui.HistoryEntry{Time: s.Time, Verb: history.VerbOf(s), Stage: s.Stage, User: s.User, Note: s.Note,
+			Code: s.Code, Revision: history.RevisionLabel(s)}
+		if s.MaybeEnds {
+			e.Quality = string(history.Unavailable)
+		}
+		if r := s.Revision; r != nil {
+			e.Quality = string(r.Quality)
+			if r.Object != nil {
+				e.Diff = func(noise bool) string { return history.DiffAt(steps, i, noise) }
+			}
+		}
+		h.Entries[i] = e
+	}
+	return h, nil
 }

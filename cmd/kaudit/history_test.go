@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kaudit/kaudit/history"
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/store"
 )
@@ -78,9 +79,36 @@ func TestHistoryFor(t *testing.T) {
 	}
 	for id := store.ID(0); id < store.ID(st.Len()); id++ {
 		if e := st.Entry(id); e.Object.Resource == "deployments" {
-			text, err := historyFor(st, id)
-			if err != nil || !strings.HasPrefix(text, "deployments.apps/prod/web: 12 requests, 8 revisions") {
-				t.Fatalf("historyFor: %v\n%s", err, text)
+			h, err := historyFor(st, id)
+			if err != nil || h.Title != "deployments.apps/prod/web: 12 requests, 8 revisions" || len(h.Entries) != 12 {
+				t.Fatalf("historyFor: %v\n%+v", err, h)
+			}
+			// The UI's diffs are kaudit history's, entry by entry.
+			ref, _ := history.ParseRef("deployments.apps/prod/web")
+			reqs, err := history.Load(st, ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			steps := history.Rebuild(ref, reqs)
+			diffs, noisy := history.Diffs(steps, false), history.Diffs(steps, true)
+			withDiff := 0
+			for i, e := range h.Entries {
+				if e.Diff == nil {
+					if diffs[i] != "" {
+						t.Errorf("entry %d: no diff in the UI, kaudit history has\n%s", i, diffs[i])
+					}
+					continue
+				}
+				withDiff++
+				if got := e.Diff(false); got != diffs[i] {
+					t.Errorf("entry %d: diff\n%s\nwant\n%s", i, got, diffs[i])
+				}
+				if got := e.Diff(true); got != noisy[i] {
+					t.Errorf("entry %d: noisy diff\n%s\nwant\n%s", i, got, noisy[i])
+				}
+			}
+			if withDiff == 0 {
+				t.Error("no entry has a diff")
 			}
 			break
 		}

@@ -194,7 +194,8 @@ func printRBAC(e *env, a *rbac.Analysis, output, view string, opt rbac.Options) 
 func attributeRevoked(st *store.Store, a *rbac.Analysis) {
 	for i := range a.Denials {
 		if d := &a.Denials[i]; d.Revoked() {
-			d.RevokedBy = history.RevokedBy(st, d.Namespace, d.AllowedAt, d.Last)
+			who := history.Subject{User: d.Subject, Groups: d.Groups, AllowReason: d.Allowed}
+			d.RevokedBy = history.RevokedBy(st, who, d.Namespace, d.AllowedAt, d.Last)
 		}
 	}
 }

@@ -16,31 +16,48 @@ import (
 	"github.com/kaudit/kaudit/views"
 )
 
-// watchArgs: one local path, or any number of ssh:// hosts.
+// watchArgs: one local path and any number of ssh:// hosts.
 func watchArgs(cmd *cobra.Command, args []string) error {
-	if len(args) > 1 && !remote.IsURL(args[0]) {
-		return usageError("watch follows one local path, or several ssh:// hosts")
+	if _, local := splitRemote(args); len(local) > 1 {
+		return usageError("watch follows one local path (and any number of ssh:// hosts)")
 	}
 	return nil
 }
 
-// remoteSource reads the ssh:// arguments paths (all of them must be):
-// replayed (follow false) or followed. Session failures are told on
-// stderr as they happen.
-func remoteSource(e *env, paths []string, follow bool, history string, maxLine int) (*remote.Source, error) {
-	src := &remote.Source{Follow: follow, History: history, MaxLine: maxLine,
-		Warn: func(msg string) { fmt.Fprintf(e.stderr, "kaudit: %s\n", termsafe.Printable(msg)) }}
+// splitRemote parts paths into ssh:// arguments and local ones.
+func splitRemote(paths []string) (ssh, local []string) {
 	for _, p := range paths {
-		if !remote.IsURL(p) {
-			return nil, usageError("%q: ssh:// inputs cannot be mixed with local ones", p)
+		if remote.IsURL(p) {
+			ssh = append(ssh, p)
+		} else {
+			local = append(local, p)
 		}
+	}
+	return ssh, local
+}
+
+// anyRemote reports whether one of paths is an ssh:// argument.
+func anyRemote(paths []string) bool {
+	ssh, _ := splitRemote(paths)
+	return len(ssh) > 0
+}
+
+// remoteSource reads the ssh:// arguments of paths: replayed (follow
+// false) or followed. The local ones are returned, for the caller to
+// merge in (Source.Local). Session failures are told on stderr as they
+// happen.
+func remoteSource(e *env, paths []string, follow bool, history string, maxLine int) (src *remote.Source, local []string, err error) {
+	src = &remote.Source{Follow: follow, History: history, MaxLine: maxLine,
+		Warn: func(msg string) { fmt.Fprintf(e.stderr, "kaudit: %s\n", termsafe.Printable(msg)) }}
+	ssh, local := splitRemote(paths)
+	for _, p := range ssh {
 		t, err := remote.Parse(p)
 		if err != nil {
-			return nil, usageError("%v", err)
+			return nil, nil, usageError("%v", err)
 		}
 		src.Targets = append(src.Targets, t)
 	}
-	return src, nil
+	return src, local, nil
 }
 
 // remoteBrowse is replay of ssh:// inputs in the terminal UI. What the

@@ -168,7 +168,7 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 	if err != nil {
 		return err
 	}
-	if err := rf.det.check(ui, format, selected); err != nil {
+	if err := rf.det.check(ui, format, selected, len(rf.fwd.urls) > 0); err != nil {
 		return err
 	}
 	var pol tui.PolicyFunc
@@ -181,7 +181,7 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 	if err != nil {
 		return err
 	}
-	sinks, err := rf.fwd.open(rf.stateDir)
+	sinks, err := rf.fwd.open(rf.stateDir, &rf.det)
 	if err != nil {
 		return err
 	}
@@ -197,11 +197,17 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 		return rf.browseVlogs(ctx, e, vl, paths[0], selected, view, pol, sinks)
 	}
 	cfg := pipeline.Config{Sinks: sinks, Warn: e.stderr}
-	if len(paths) > 0 && remote.IsURL(paths[0]) {
-		src, err := remoteSource(e, paths, false, "", rf.maxLine)
+	if anyRemote(paths) {
+		src, local, err := remoteSource(e, paths, false, "", rf.maxLine)
 		if err != nil {
 			sinks.Close(io.Discard)
 			return err
+		}
+		if len(local) > 0 || len(r.Sources) > 0 {
+			// The local paths merge with the hosts by time, each named
+			// as a local replay names them.
+			r.Paths = local
+			src.Local = []remote.Local{{Name: "local", Replay: r}}
 		}
 		if ui {
 			return remoteBrowse(ctx, e, src, paths, selected, view, pol, &rf.det, sinks)

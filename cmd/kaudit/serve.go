@@ -20,6 +20,7 @@ import (
 // serveFlags are kaudit serve's own flags.
 type serveFlags struct {
 	listen, tlsCert, tlsKey, clientCA, tokenFile, spool, stateDir string
+	sourceName                                                    string // --source: the received events' source
 	names                                                         []string
 	noState                                                       bool
 	maxBody                                                       int64
@@ -63,7 +64,9 @@ one 400 with the reason, and when kaudit is behind, or all requests hold
 items that are not audit events are refused before the answer and named
 in it (index and reason); the others are taken.
 Events are identified by (auditID, stage, stageTimestamp): a retried batch
-is stored once. /healthz answers ok to probes. The counters (received,
+is stored once. The received events' source is "webhook" (--source NAME
+names it otherwise, e.g. the cluster), which source:NAME, the jq source
+helper and forwarded records' kaudit.source see. /healthz answers ok to probes. The counters (received,
 rejected by reason, last sender) are written to --state-dir every second
 for kaudit status.`,
 		Example: `  kaudit serve --listen 127.0.0.1:9443 -o jsonl
@@ -75,7 +78,7 @@ for kaudit status.`,
 			if err != nil {
 				return err
 			}
-			if err := sf.det.check(useTUI, format, selected); err != nil {
+			if err := sf.det.check(useTUI, format, selected, len(sf.fwd.urls) > 0); err != nil {
 				return err
 			}
 			if useTUI {
@@ -104,6 +107,7 @@ func (sf *serveFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&sf.clientCA, "client-ca", "", "require client certificates signed by this CA (PEM)")
 	fl.StringSliceVar(&sf.names, "client-name", nil, "with --client-ca: accept only certificates with this CN or SAN (repeatable)")
 	fl.StringVar(&sf.tokenFile, "token-file", "", "require 'Authorization: Bearer TOKEN' with the token in this file")
+	fl.StringVar(&sf.sourceName, "source", webhook.SourceName, "the source name of the received events (source:NAME, the SOURCE column, forwarded kaudit.source)")
 	fl.StringVar(&sf.spool, "spool", "", "append received events to DIR/webhook.log and fsync before answering 200, then follow it (positions in --state-dir)")
 	fl.StringVar(&sf.stateDir, "state-dir", ingest.DefaultStateDir(), "where the receiver's counters (and the spool's positions) are kept")
 	fl.BoolVar(&sf.noState, "no-state", false, "neither read nor write the state dir")
@@ -134,6 +138,9 @@ func (sf *serveFlags) check() error {
 	}
 	if !webhook.Loopback(sf.listen) && (!tlsOn || sf.clientCA == "" && sf.tokenFile == "") {
 		return usageError("refusing to listen on %s (not loopback) without TLS and --client-ca or --token-file", sf.listen)
+	}
+	if sf.sourceName == "" {
+		return usageError("--source needs a name")
 	}
 	if sf.maxBody <= 0 || sf.maxRequests <= 0 || sf.queue <= 0 {
 		return usageError("--max-body, --max-requests and --queue must be positive")
@@ -172,6 +179,7 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 		return err
 	}
 	defer closeSpool()
+	cfg.SourceName = sf.sourceName
 	cfg.Front = func(ctx context.Context) error { return srv.Serve(ctx, ln) }
 	streaming := false
 	if f == nil {
@@ -240,7 +248,7 @@ func (sf *serveFlags) source(e *env, srv *webhook.Server, stateDir string, repor
 	// A spool line is one event of a body taken: it can be as long as the body.
 	tail := &ingest.Tail{Path: sp.Path(), MaxLine: int(max(sf.maxBody, ingest.DefaultMaxLine)), Poll: watchPoll, OnProblem: report}
 	cfg = pipeline.Config{Source: tail, StateDir: stateDir, Warn: e.stderr}
-	if cfg.Sinks, err = sf.fwd.open(stateDir); err != nil {
+	if cfg.Sinks, err = sf.fwd.open(stateDir, &sf.det); err != nil {
 		sp.Close()
 		return cfg, nil, err
 	}

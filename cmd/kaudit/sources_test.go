@@ -53,7 +53,8 @@ func TestSourceTerm(t *testing.T) {
 }
 
 func TestSourceFlagUsage(t *testing.T) {
-	for _, args := range [][]string{{"replay", "--source", "nameonly"}, {"replay"}} {
+	for _, args := range [][]string{{"replay", "--source", "nameonly"}, {"replay"},
+		{"watch", "--no-state", "-o", "jsonl", "a.log", "ssh://cp1", "b.log"}, {"replay", "ssh://-oProxyCommand=x/", "a.log"}} {
 		if code, _, _ := kaudit(t, "", args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
 		}

@@ -95,7 +95,7 @@ needs them only to recognise an event it was given twice.`,
 		Args: watchArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			wf.historySet = cmd.Flags().Changed("history")
-			if len(args) > 0 && remote.IsURL(args[0]) {
+			if anyRemote(args) {
 				return wf.run(cmd.Context(), e, args...)
 			}
 			var path string
@@ -151,7 +151,7 @@ func (wf *watchFlags) run(ctx context.Context, e *env, paths ...string) error {
 	if wf.noState {
 		stateDir = ""
 	}
-	if err := wf.det.check(ui, format, selected); err != nil {
+	if err := wf.det.check(ui, format, selected, len(wf.fwd.urls) > 0); err != nil {
 		return err
 	}
 	cfg, onProblem, path, release, err := wf.source(e, paths, selected, hist, stateDir, ui)
@@ -173,7 +173,7 @@ func (wf *watchFlags) run(ctx context.Context, e *env, paths ...string) error {
 	if err := wf.keep.apply(&cfg, streaming); err != nil {
 		return err
 	}
-	if cfg.Sinks, err = wf.fwd.open(stateDir); err != nil {
+	if cfg.Sinks, err = wf.fwd.open(stateDir, &wf.det); err != nil {
 		return err
 	}
 	if ui {
@@ -250,10 +250,16 @@ func (wf *watchFlags) source(e *env, paths []string, selected *selection, hist i
 		// VictoriaLogs' live tail keeps no position; each event's source
 		// is the cluster/host that forwarded it.
 		cfg.Source, cfg.StateDir, cfg.SourceName = vt, "", ""
-	case remote.IsURL(path):
-		src, err := remoteSource(e, paths, true, wf.history, wf.maxLine)
+	case anyRemote(paths):
+		src, local, err := remoteSource(e, paths, true, wf.history, wf.maxLine)
 		if err != nil {
 			return cfg, nil, "", nil, err
+		}
+		if len(local) == 1 {
+			// The local log merges with the hosts by time, named after
+			// this host; like theirs, its position is not kept.
+			tail.Path = local[0]
+			src.Local = []remote.Local{{Name: hostSource(local[0]), Tail: tail}}
 		}
 		// Positions are the remote side's: a restart follows from --history again.
 		cfg.Source, cfg.StateDir, cfg.SourceName = src, "", ""

@@ -22,8 +22,8 @@ type Window struct {
 	Events int           // 0: DefaultHeld
 }
 
-// Defaults of Window: one second covers the delay of ssh and tail -F
-// (which polls once a second without inotify) on a busy host.
+// Defaults of Window: one second and a half covers the delay of ssh and
+// the remote follow loop (which polls every quarter second) on a busy host.
 const (
 	DefaultHold = 1500 * time.Millisecond
 	DefaultHeld = 4096

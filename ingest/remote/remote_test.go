@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -254,7 +255,7 @@ func TestReplayResume(t *testing.T) {
 
 // TestFollowKill: two hosts followed live, merged by time; kill -9 of one
 // session is reported and resumed with every event exactly once: at the
-// byte offset (tail -F -c +N) when the host has no kaudit, by dropping
+// byte offset in the file (followScript) when the host has no kaudit, by dropping
 // the first N bytes of a restarted remote kaudit watch when it has.
 func TestFollowKill(t *testing.T) {
 	for _, remoteKaudit := range []bool{false, true} {
@@ -305,7 +306,7 @@ func testFollowKill(t *testing.T, remoteKaudit bool) {
 	appendEvents(20, 30)
 	waitFor(t, &c, want)
 
-	pid := childWith(t, "/cp1/")
+	pid := childWith(t, dir+"/cp1")
 	if err := syscallKill(pid); err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +317,7 @@ func testFollowKill(t *testing.T, remoteKaudit bool) {
 		t.Errorf("warnings: %q", warnings)
 	}
 	calls, _ := os.ReadFile(log)
-	resumedAtOffset := strings.Count(string(calls), `tail -F -c +1 "`) == 2 // of 3 calls
+	resumedAtOffset := regexp.MustCompile(`ino='\\''\d+'\\''; off=[1-9]`).Match(calls) // in the file, after its first byte
 	hasKaudit := strings.Contains(string(calls), "kaudit watch -o jsonl --no-state --history '\\''current'\\''")
 	if resumedAtOffset == remoteKaudit || !hasKaudit || strings.Count(string(calls), "-- cp1 ") != 2 {
 		t.Errorf("remote kaudit %v: resumed at offset %v; ssh calls:\n%s", remoteKaudit, resumedAtOffset, calls)
@@ -339,5 +340,44 @@ func waitFor(t *testing.T, c *collector, want []string) {
 			t.Fatalf("timed out: got %v\nwant %v", ids, want)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestReplayMixedLocal: a host over ssh and two local directories (each
+// one host's log) come out as one stream in time order, each event named
+// after where it was read; a missing local path is a problem, not the end.
+func TestReplayMixedLocal(t *testing.T) {
+	fakeSSH(t)
+	dir := t.TempDir()
+	// cp1 (remote) logs seconds 0, 3, 6…; cp2 (local) 1, 4, 7…; cp3 (local) 2, 5, 8…
+	var logs [3]strings.Builder
+	for s := range 30 {
+		logs[s%3].WriteString(event(fmt.Sprintf("e%02d", s), s))
+	}
+	for i := range logs {
+		write(t, filepath.Join(dir, fmt.Sprintf("cp%d/audit.log", i+1)), logs[i].String())
+	}
+	var c collector
+	local := &ingest.Replay{Paths: []string{filepath.Join(dir, "cp2"), filepath.Join(dir, "cp3") + "/", filepath.Join(dir, "missing")}}
+	src := &Source{Targets: targets(t, "ssh://cp1"+dir+"/cp1/"), Local: []Local{{Name: "local", Replay: local}}}
+	c.wire(src)
+	if err := src.Run(context.Background(), c.emit); err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := c.got()
+	var want []string
+	for s := range 30 {
+		want = append(want, fmt.Sprintf("e%02d", s))
+	}
+	if !slices.Equal(ids, want) {
+		t.Errorf("merged:\n got %v\nwant %v", ids, want)
+	}
+	for i, got := range c.sources {
+		if want := fmt.Sprintf("cp%d", i%3+1); got != want {
+			t.Errorf("event %d: source %q, want %q", i, got, want)
+		}
+	}
+	if len(c.problems) != 1 || !strings.Contains(c.problems[0].Path, "missing") {
+		t.Errorf("problems %v, want one for the missing path", c.problems)
 	}
 }

@@ -59,6 +59,13 @@ type session struct {
 
 	offset int64 // bytes of complete lines written to out
 	gz     bool  // the stream is gzip: decompressed here, resumed by skipping
+
+	// A follow script marks which file it streams (see followScript):
+	// the file's inode and the offset in it after the last complete line
+	// written to out, where a new session resumes, even in a file rotated
+	// away meanwhile.
+	fileIno string
+	fileOff int64
 }
 
 // run keeps the stream going until it ends (once) or ctx is cancelled,
@@ -204,15 +211,72 @@ func (s *session) lines(rd io.Reader, skip int64) error {
 			cut = len(pending)
 		}
 		if cut > 0 {
-			if _, werr := s.out.Write(pending[:cut]); werr != nil {
+			if werr := s.put(pending[:cut]); werr != nil {
 				return werr
 			}
-			s.offset += int64(cut)
 			pending = append(pending[:0], pending[cut:]...)
 		}
 		if err != nil {
 			return nil
 		}
+	}
+}
+
+// markByte starts a follow script's mark line: a control character that
+// JSON text never holds raw.
+const markByte = 0x1e
+
+// put writes chunk's lines to out, less the mark lines, which it reads.
+// A line cut short by a mark (the end of a file that was torn) is
+// dropped: it can never be completed.
+func (s *session) put(chunk []byte) error {
+	for len(chunk) > 0 {
+		i := bytes.IndexByte(chunk, markByte)
+		end := -1
+		if i >= 0 {
+			end = bytes.IndexByte(chunk[i:], '\n')
+		}
+		if end < 0 {
+			return s.write(chunk)
+		}
+		if err := s.write(chunk[:bytes.LastIndexByte(chunk[:i], '\n')+1]); err != nil {
+			return err
+		}
+		s.mark(string(chunk[i+1 : i+end]))
+		chunk = chunk[i+end+1:]
+	}
+	return nil
+}
+
+func (s *session) write(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if _, err := s.out.Write(b); err != nil {
+		return err
+	}
+	s.offset += int64(len(b))
+	if s.fileIno != "" {
+		s.fileOff += int64(len(b))
+	}
+	return nil
+}
+
+// mark reads a mark line: "kaudit-file INODE OFFSET", the stream goes
+// on with that file from that offset; "kaudit-lost INODE OFFSET", the
+// file read last was rotated away and is gone (compressed or removed)
+// while no session ran.
+func (s *session) mark(line string) {
+	var kind, ino string
+	var off int64
+	if n, _ := fmt.Sscan(line, &kind, &ino, &off); n != 3 {
+		return
+	}
+	switch kind {
+	case "kaudit-file":
+		s.fileIno, s.fileOff = ino, off
+	case "kaudit-lost":
+		s.warn(fmt.Sprintf("%s: the log read last (inode %s) was rotated away and is gone (compressed or removed) while the session was down: its events after byte %d are lost", s.target.URL, ino, off))
 	}
 }
 

@@ -27,21 +27,42 @@ type Source struct {
 	History string // watch: --history for a remote kaudit ("" current)
 	MaxLine int    // 0: ingest.DefaultMaxLine
 	// Window is the live reorder window (0: DefaultWindow); see merge.
-	Window    Window
+	Window Window
+	// Local are inputs on this host merged with the remote ones.
+	Local     []Local
 	OnProblem func(ingest.Problem)
 	Warn      func(string) // session failures and resumptions
 	mu        sync.Mutex   // serialises OnProblem and Warn across hosts
+}
+
+// Local is an input read on this host and merged by time with the remote
+// ones: the local paths of kaudit replay ./cp1/ ssh://cp2/… (an
+// Replay, whose own merge puts them in time order) or of watch
+// (a Tail: a live log is written in order); one of Replay and Tail is
+// set. Its events without a source are named Name. Its problems go to
+// the Source's OnProblem.
+type Local struct {
+	Name   string
+	Replay *ingest.Replay
+	Tail   *ingest.Tail
 }
 
 // Run reads every host until the replay ends or ctx is cancelled.
 func (s *Source) Run(ctx context.Context, emit func(ingest.Batch) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	in := make(chan arrival, 4*len(s.Targets))
-	lanes := make([]*lane, len(s.Targets))
+	n := len(s.Targets) + len(s.Local)
+	in := make(chan arrival, 4*n)
+	lanes := make([]*lane, n)
 	var wg sync.WaitGroup
-	for i, t := range s.Targets {
-		lanes[i] = &lane{host: t.Name(), credit: make(chan struct{}, laneCredit)}
+	for i := range n {
+		name := ""
+		if i < len(s.Targets) {
+			name = s.Targets[i].Name()
+		} else {
+			name = s.Local[i-len(s.Targets)].Name
+		}
+		lanes[i] = &lane{host: name, credit: make(chan struct{}, laneCredit)}
 		wg.Go(func() {
 			l := lanes[i]
 			send := func(b ingest.Batch) error {
@@ -57,7 +78,12 @@ func (s *Source) Run(ctx context.Context, emit func(ingest.Batch) error) error {
 					return ctx.Err()
 				}
 			}
-			err := s.host(ctx, t, send)
+			var err error
+			if i < len(s.Targets) {
+				err = s.host(ctx, s.Targets[i], send)
+			} else {
+				err = s.local(ctx, s.Local[i-len(s.Targets)], send)
+			}
 			select {
 			case in <- arrival{lane: i, end: true, err: err}:
 			case <-ctx.Done():
@@ -68,6 +94,30 @@ func (s *Source) Run(ctx context.Context, emit func(ingest.Batch) error) error {
 	err := m.run(ctx)
 	cancel()
 	wg.Wait()
+	return err
+}
+
+// local reads one local input to its end, naming its events.
+func (s *Source) local(ctx context.Context, l Local, send func(ingest.Batch) error) error {
+	named := func(b ingest.Batch) error {
+		for i := range b.Events {
+			if b.Events[i].Source == "" {
+				b.Events[i].Source = l.Name
+			}
+		}
+		return send(b)
+	}
+	var err error
+	if l.Tail != nil {
+		l.Tail.OnProblem = s.problem
+		err = l.Tail.Run(ctx, named)
+	} else {
+		l.Replay.OnProblem = s.problem
+		_, err = l.Replay.Run(ctx, named)
+	}
+	if errors.Is(err, ingest.ErrNoInput) {
+		err = nil // reported as problems already
+	}
 	return err
 }
 
@@ -208,7 +258,7 @@ func (s *Source) catSession(t Target, file string) *session {
 
 // followSession follows the host's current log: kaudit watch there if it
 // is installed (its JSON lines, resumed by skipping what was read), else
-// tail -F of the file (resumed at the byte offset).
+// followScript.
 func (s *Source) followSession(t Target) *session {
 	path := t.Path
 	if path == "" || path == "/" {
@@ -218,13 +268,67 @@ func (s *Source) followSession(t Target) *session {
 	if hist == "" {
 		hist = "current"
 	}
-	return &session{target: t, header: true, script: func(off int64, mode resumeMode) string {
-		from := int64(1)
-		if mode == resumeOffset {
-			from = off + 1
-		}
+	sess := &session{target: t, header: true}
+	sess.script = func(int64, resumeMode) string {
 		return "p=" + quote(path) + `; [ -d "$p" ] && p="${p%/}/audit.log"; ` +
 			`if command -v kaudit >/dev/null 2>&1; then echo kaudit-remote kaudit; exec kaudit watch -o jsonl --no-state --history ` + quote(hist) + ` "$p"; fi; ` +
-			fmt.Sprintf(`echo kaudit-remote tail; exec tail -F -c +%d "$p"`, from)
-	}}
+			"ino=" + quote(sess.fileIno) + "; off=" + fmt.Sprint(sess.fileOff) + "\n" + followScript
+	}
+	return sess
 }
+
+// followScript follows the log $p from byte $off of the file with inode
+// $ino (none: the current file from its start), in POSIX sh: the file is
+// held open on fd 3 and read to its end every quarter second (cat);
+// when $p is another file (rotated: renamed, removed or replaced) the
+// rest of the old one is read, then the new one from its start; a file
+// cut below what was read (copytruncate) is read again from its start
+// (its size is taken through /dev/fd/3, the file held open, not $p, which
+// a rotation may have replaced meanwhile).
+// A mark line (see session.mark) names each file and the offset its
+// bytes start at, so a new session resumes where the last complete line
+// was read, in the file rotated away meanwhile if it is still in the
+// directory (found by inode). A space on stderr every 5 s ends the
+// script once ssh is gone (SIGPIPE) when the log is quiet.
+const followScript = `echo kaudit-remote follow
+inode() { ls -diL -- "$1" 2>/dev/null | awk '{print $1}'; }
+mark() { printf '\036kaudit-%s %s %s\n' "$1" "$2" "$3"; }
+nap() { sleep 0.25 2>/dev/null || sleep 1; beat=$((beat + 1)); [ $((beat % 20)) -ne 0 ] || printf ' ' >&2 || exit; }
+beat=0
+d=$(dirname -- "$p")
+if [ -n "$ino" ] && [ "$(inode "$p")" != "$ino" ]; then
+	f=$(ls -i -- "$d" 2>/dev/null | awk -v i="$ino" '$1 == i { sub(/^ *[0-9]+ /, ""); print; exit }')
+	if [ -n "$f" ] && [ -f "$d/$f" ]; then
+		mark file "$ino" "$off"
+		tail -c +$((off + 1)) -- "$d/$f" || exit
+	else
+		mark lost "$ino" "$off"
+	fi
+	off=0
+fi
+until [ -r "$p" ]; do nap; done
+exec 3<"$p" || exit
+ino=$(inode /dev/fd/3)
+[ "$(wc -c </dev/fd/3)" -ge "$off" ] || off=0
+mark file "$ino" "$off"
+tail -c +$((off + 1)) <&3 || exit
+while :; do
+	cat <&3 || exit
+	if [ "$p" -ef /dev/fd/3 ]; then
+		pos=$(awk '$1 == "pos:" {print $2}' /proc/$$/fdinfo/3 2>/dev/null)
+		if [ -n "$pos" ] && [ "$(wc -c </dev/fd/3)" -lt "$pos" ]; then
+			exec 3<"$p" || exit
+			mark file "$ino" 0
+			continue
+		fi
+		nap
+		continue
+	fi
+	sleep 1
+	cat <&3 || exit
+	until [ -r "$p" ]; do nap; done
+	exec 3<"$p" || exit
+	ino=$(inode /dev/fd/3)
+	mark file "$ino" 0
+done
+`

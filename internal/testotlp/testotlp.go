@@ -27,6 +27,7 @@ type Fake struct {
 	mu     sync.Mutex
 	bodies []string
 	ids    []string
+	dets   [][]string // each record's kaudit.detections
 	posts  int
 	hold   chan struct{} // non-nil: requests wait until it is closed (a receiver not answering)
 	held   int           // requests waiting now
@@ -102,6 +103,13 @@ func New(t testing.TB) *Fake {
 			f.bodies = append(f.bodies, lrs.At(i).Body().Str())
 			id, _ := lrs.At(i).Attributes().Get(forward.AttrEventID)
 			f.ids = append(f.ids, id.Str())
+			var det []string
+			if d, ok := lrs.At(i).Attributes().Get(forward.AttrDetections); ok {
+				for j := range d.Slice().Len() {
+					det = append(det, d.Slice().At(j).Str())
+				}
+			}
+			f.dets = append(f.dets, det)
 		}
 		f.mu.Unlock()
 	}))
@@ -117,6 +125,14 @@ func (f *Fake) Got() (bodies, ids []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.bodies...), append([]string(nil), f.ids...)
+}
+
+// Detections is each received record's kaudit.detections (nil: none),
+// in the order of Got's bodies.
+func (f *Fake) Detections() [][]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([][]string(nil), f.dets...)
 }
 
 // Held is how many requests are waiting now.

@@ -1,0 +1,53 @@
+package bytefind
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+func TestIndex(t *testing.T) {
+	json := `{"kind":"Event","verb":"list","objectRef":{"resource":"secrets"},"responseStatus":{"code":403,"reason":"Forbidden"}}`
+	for _, c := range []struct{ s, needle string }{
+		{json, "secrets"}, {json, "Forbidden"}, {json, `"code":`}, {json, "}}"}, {json, "zzz"},
+		{json, "Event"}, {json, json}, {json, json + "x"}, {"", "ab"}, {"ab", ""}, {"a", "a"},
+		{"aaaaaaaaaaaaaaaaaaab", "ab"}, {"aaaaaaaaaaaaaaaaaaaa", "aaa"}, {strings.Repeat("s", 100) + "secrets", "secrets"},
+		{"xx\x80\xffyy", "\x80\xff"}, {"secretsecretsecrets", "secrets"},
+	} {
+		want := strings.Index(c.s, c.needle)
+		if got := New([]byte(c.needle)).Index([]byte(c.s)); got != want {
+			t.Errorf("Index(%q, %q) = %d, want %d", c.s, c.needle, got, want)
+		}
+	}
+}
+
+// Random texts over a small alphabet (so needles occur, overlap and
+// straddle the eight-byte blocks) agree with bytes.Index.
+func TestIndexRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	alpha := []byte(`es"aF:c`)
+	rnd := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alpha[r.IntN(len(alpha))]
+		}
+		return b
+	}
+	for range 20000 {
+		s, needle := rnd(r.IntN(80)), rnd(1+r.IntN(6))
+		if got, want := New(needle).Index(s), bytes.Index(s, needle); got != want {
+			t.Fatalf("Index(%q, %q) = %d, want %d", s, needle, got, want)
+		}
+	}
+}
+
+func FuzzIndex(f *testing.F) {
+	f.Add([]byte(`{"a":"secrets"}`), []byte("secrets"))
+	f.Add([]byte("aaaaab"), []byte("ab"))
+	f.Fuzz(func(t *testing.T, s, needle []byte) {
+		if got, want := New(needle).Index(s), bytes.Index(s, needle); got != want {
+			t.Fatalf("Index(%q, %q) = %d, want %d", s, needle, got, want)
+		}
+	})
+}

@@ -1,0 +1,84 @@
+package query
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/itchyny/gojq"
+)
+
+// FuzzPrefilter holds the literal pre-filter to its promise: when gojq's
+// first output on a document is truthy, the document's bytes may contain
+// every required literal (pairs with any JSON spacing, escaped keys and
+// values, duplicate keys, pretty printing).
+func FuzzPrefilter(f *testing.F) {
+	docs := []string{
+		`{"spec":{"containers":[{"securityContext":{"privileged":true}}]}}`,
+		"{\"spec\" : {\"containers\" :\n [ {\"securityContext\":{ \"privileged\"\t:\r\n true } } ] } }",
+		`{"spec":{"containers":[{"securityContext":{"privileged":false,"privileged":true}}]}}`,
+		`{"spec":{"containers":[{"securityContext":{"privil\u0065ged":true}}]}}`,
+		`{"a":{"k":"v"},"b":"w"}`,
+		`{"a":{"k":"\u0076"}}`,
+		`{"a":{"k" :"v/x"}}`,
+		`{"a":{"k":"v\/x"}}`,
+		`{"k":true,"x":[{"k":false}]}`,
+		`{"a":{"k":["v"]}}`,
+		`{"a":[{"k":"v"}]}`,
+		`{"user":{"username":"bob"},"responseStatus":{"code":403}}`,
+	}
+	for i, d := range docs {
+		f.Add(d, "k", "v", uint8(i))
+		f.Add(d, "privileged", "true", uint8(i))
+	}
+	f.Fuzz(func(t *testing.T, doc, key, val string, which uint8) {
+		raw := []byte(doc)
+		v, err := DecodeJSON(raw)
+		if err != nil {
+			return
+		}
+		kq, _ := json.Marshal(key)
+		vq, _ := json.Marshal(val)
+		lit := string(vq)
+		switch which % 3 {
+		case 1:
+			lit = "true"
+		case 2:
+			lit = "false"
+		}
+		var src string
+		switch which / 3 % 6 {
+		case 0:
+			src = fmt.Sprintf(`any(.spec.containers[]?; .securityContext[%s] == %s)`, kq, lit)
+		case 1:
+			src = fmt.Sprintf(`.a[%s] == %s`, kq, lit)
+		case 2:
+			src = fmt.Sprintf(`.[%s] == %s`, kq, lit)
+		case 3:
+			src = fmt.Sprintf(`.x[]?[%s] == %s`, kq, lit)
+		case 4:
+			src = fmt.Sprintf(`.a[%s] == %s or .b == %s`, kq, lit, vq)
+		default:
+			src = fmt.Sprintf(`%s == .a[]?[%s] and .a != null`, lit, kq)
+		}
+		q, err := gojq.Parse(src)
+		if err != nil {
+			return
+		}
+		code, err := gojq.Compile(q)
+		if err != nil {
+			return
+		}
+		out, ok := code.Run(v).Next()
+		if _, isErr := out.(error); !ok || isErr || !truthy(out) {
+			return
+		}
+		if lits := required(q); !mayContainAll(raw, lits) {
+			var ls []string
+			for _, l := range lits {
+				ls = append(ls, l.String())
+			}
+			t.Fatalf("%s is truthy on %s, but the pre-filter rules it out (requires %q)", src, doc, ls)
+		}
+	})
+}

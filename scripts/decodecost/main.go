@@ -1,0 +1,82 @@
+// Command decodecost measures the CPU time (the thread's own, so a busy
+// machine inflates it far less than wall time) that audit.Decode takes per
+// event over the events of the benchmark log (gen, seed 1), the same
+// lines scripts/bench.sh generates. It prints ns/event and MB/s per core.
+//
+//	go run ./scripts/decodecost [-events N] [-rounds R]
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/kaudit/kaudit/audit"
+	"github.com/kaudit/kaudit/gen"
+)
+
+// threadCPU is the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID):
+// exact, and blind to what other processes do with the other cores.
+func threadCPU() time.Duration {
+	var ts syscall.Timespec
+	const clockThreadCPUTime = 3
+	_, _, _ = syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTime, uintptr(unsafe.Pointer(&ts)), 0)
+	return time.Duration(ts.Nano())
+}
+
+func main() {
+	n := flag.Int("events", 20000, "events decoded per round")
+	rounds := flag.Int("rounds", 20, "rounds")
+	prof := flag.String("cpuprofile", "", "write a CPU profile of the decode rounds to `FILE`")
+	flag.Parse()
+	g := gen.New(gen.Config{Seed: 1})
+	docs := make([][]byte, *n)
+	size := 0
+	for i := range docs {
+		docs[i] = bytes.TrimSuffix(g.Next(nil), []byte("\n"))
+		size += len(docs[i])
+	}
+	evs := make([]audit.Event, 0, 4)
+	for _, d := range docs { // warm up
+		evs, _ = audit.Decode(d, evs[:0])
+	}
+	runtime.GC()
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	// Each round is timed on its own; the median and the fastest round
+	// are reported (the fastest is the one least disturbed by other work).
+	runtime.LockOSThread()
+	per := make([]time.Duration, *rounds)
+	for r := range per {
+		start := threadCPU()
+		for _, d := range docs {
+			var err error
+			if evs, err = audit.Decode(d, evs[:0]); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+		}
+		per[r] = threadCPU() - start
+	}
+	slices.Sort(per)
+	nsPer := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(*n) }
+	fmt.Printf("median %.0f ns/event (%.0f MB/s per core), fastest %.0f ns/event  (%d B/event, %d rounds of %d)\n",
+		nsPer(per[len(per)/2]), float64(size)/per[len(per)/2].Seconds()/1e6, nsPer(per[0]), size/(*n), *rounds, *n)
+}

@@ -1,0 +1,275 @@
+package store
+
+import (
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/kaudit/kaudit/audit"
+)
+
+// The index half of Append: strings interned and postings added a column
+// at a time for a whole batch, on a second goroutine beside place.
+//
+// Why the cut is here: an event's ID is known only once every earlier
+// event was deduplicated (a duplicate takes no ID), and the time-ordered
+// merge hands events on in an order no decoder knows, so IDs, dedup and
+// stage pairing stay on the writer, one event after the other (place).
+// Interning needs no ID: a string's dictionary ID depends only on the
+// strings interned before it, so the batch's strings are interned at the
+// same time as place runs (a duplicate's strings are interned too and
+// simply get no postings; a value without events is what retention leaves
+// as well, and Values skips it). Postings need the IDs, so they are added
+// once place is done, each list by one goroutine only: the dictionaries'
+// lists on the second goroutine, the others (groups, codes, stages,
+// levels) and the string columns on the writer. Everything happens under
+// the write lock, and Append joins both goroutines before it returns.
+
+// parallelMin is the smallest batch whose halves run on two goroutines:
+// for fewer events, starting a goroutine costs more than it saves (a
+// followed log's batches are often a few events).
+const parallelMin = 64
+
+// batch is Append's scratch, kept between batches: each event's interned
+// strings by column (a column's pass touches one dictionary) and its ID
+// (noID for a duplicate).
+type batch struct {
+	strs [numStrCols][]strID
+	ids  []ID
+}
+
+func (b *batch) reset(n int) *batch {
+	if cap(b.ids) < n || cap(b.ids) > 4*max(n, 4096) {
+		b.ids = make([]ID, n)
+		for col := range b.strs {
+			b.strs[col] = make([]strID, n)
+		}
+	}
+	b.ids = b.ids[:n]
+	for col := range b.strs {
+		b.strs[col] = b.strs[col][:n]
+	}
+	return b
+}
+
+// fork runs a on a goroutine of its own and b on this one, and returns when
+// both are done; for a batch of fewer than parallelMin events, or one
+// processor, it runs them one after the other.
+func fork(n int, a, b func()) {
+	if n < parallelMin || runtime.GOMAXPROCS(0) < 2 {
+		a()
+		b()
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Go(a)
+	b()
+	wg.Wait()
+}
+
+// colValue reads the plain string columns from an event (the group lists
+// and the path are interned otherwise).
+var colValue = [numStrCols]func(e *audit.Event) string{
+	colUser:         func(e *audit.Event) string { return e.User.Name },
+	colImpersonated: func(e *audit.Event) string { return e.Impersonated.Name },
+	colVerb:         func(e *audit.Event) string { return e.Verb },
+	colAPIGroup:     func(e *audit.Event) string { return e.Object.APIGroup },
+	colAPIVersion:   func(e *audit.Event) string { return e.Object.APIVersion },
+	colResource:     func(e *audit.Event) string { return e.Object.Resource },
+	colSubresource:  func(e *audit.Event) string { return e.Object.Subresource },
+	colNamespace:    func(e *audit.Event) string { return e.Object.Namespace },
+	colName:         func(e *audit.Event) string { return e.Object.Name },
+	colUserAgent:    func(e *audit.Event) string { return e.UserAgent },
+	colSourceIP:     func(e *audit.Event) string { return e.SourceIP },
+	colReason:       func(e *audit.Event) string { return e.Reason },
+	colMessage:      func(e *audit.Event) string { return e.Message },
+	colDecision:     func(e *audit.Event) string { return e.Decision },
+	colSource:       func(e *audit.Event) string { return e.Source },
+}
+
+// internAll fills b.strs with the dictionary IDs of the events' strings.
+// Consecutive events often repeat a value (the decision, the API version,
+// the source, an empty impersonation), so the previous event's value is
+// compared first: equal strings need no hashing.
+func (s *Store) internAll(events []audit.Event, b *batch) {
+	for col := range numStrCols {
+		ids := b.strs[col]
+		switch col {
+		case colGroups:
+			for i := range events {
+				ids[i] = s.internGroups(events[i].User.Groups)
+			}
+		case colImpersonatedGroups:
+			for i := range events {
+				ids[i] = s.internGroups(events[i].Impersonated.Groups)
+			}
+		default:
+			d, value := &s.dicts[col], colValue[col]
+			last, lastID := "", strID(0)
+			for i := range events {
+				var v string
+				if col == colPath {
+					v = requestPath(&events[i])
+				} else {
+					v = value(&events[i])
+				}
+				if v != last {
+					last, lastID = v, d.intern(v)
+				}
+				ids[i] = lastID
+			}
+		}
+	}
+}
+
+// requestPath is the path column: the request path without its query, for
+// non-resource requests only.
+func requestPath(e *audit.Event) string {
+	if e.Object.Resource != "" {
+		return ""
+	}
+	path, _, _ := strings.Cut(e.RequestURI, "?")
+	return path
+}
+
+// internGroups interns a list of groups as one value (most events share a
+// few group lists), and each group of a list seen for the first time.
+func (s *Store) internGroups(groups []string) strID {
+	if len(groups) == 0 {
+		return 0
+	}
+	s.joinBuf = s.joinBuf[:0]
+	for i, g := range groups {
+		if i > 0 {
+			s.joinBuf = append(s.joinBuf, 0)
+		}
+		s.joinBuf = append(s.joinBuf, g...)
+	}
+	set := s.groupSets.internBytes(s.joinBuf)
+	if int(set) == len(s.setMembers) {
+		members := make([]strID, len(groups))
+		for i, g := range groups {
+			members[i] = s.groups.intern(g)
+		}
+		s.setMembers = append(s.setMembers, members)
+	}
+	return set
+}
+
+// indexAll writes the string columns of the events place stored (IDs from
+// from on) and adds them to the postings.
+func (s *Store) indexAll(events []audit.Event, b *batch, from ID) {
+	if s.n == from {
+		return // all duplicates
+	}
+	fork(len(events), func() { s.postDicts(b) }, func() {
+		s.writeStrCols(b)
+		s.postOthers(b)
+	})
+}
+
+func (s *Store) writeStrCols(b *batch) {
+	size := s.chunkEvents()
+	for col := range numStrCols {
+		strs := b.strs[col]
+		for i, id := range b.ids {
+			if id != noID {
+				s.at(id).str[col].set(id&s.mask, strs[i], size)
+			}
+		}
+	}
+}
+
+// postDicts adds the batch to the postings of the indexed string columns.
+func (s *Store) postDicts(b *batch) {
+	var r run
+	for col := range s.dicts {
+		d := &s.dicts[col]
+		if d.postings == nil {
+			continue
+		}
+		strs := b.strs[col]
+		for i, id := range b.ids {
+			if id != noID {
+				r.add(d.postings[strs[i]], id)
+			}
+		}
+		r.flush()
+	}
+}
+
+// postOthers adds the batch to the postings kept outside the dictionaries:
+// each group of the user's groups, codes, stages and levels.
+func (s *Store) postOthers(b *batch) {
+	var groups, codes, stages, levels run
+	set, setLo := strID(0), ID(0) // a run of events with the same group list
+	flushSet := func(hi ID) {
+		for _, g := range s.setMembers[set] {
+			groups.set, groups.lo, groups.hi = s.groups.postings[g], setLo, hi
+			groups.flush()
+		}
+	}
+	lastCode, codeSet := -1, (*Set)(nil)
+	sets := b.strs[colGroups]
+	prev := noID
+	for i, id := range b.ids {
+		if id == noID {
+			continue
+		}
+		if sets[i] != set || id != prev+1 {
+			flushSet(prev + 1)
+			set, setLo = sets[i], id
+		}
+		prev = id
+		c, k := s.at(id), id&s.mask
+		if code := int(c.code[k]); code != lastCode {
+			lastCode, codeSet = code, s.codes[c.code[k]]
+			if codeSet == nil {
+				codeSet = &Set{}
+				s.codes[c.code[k]] = codeSet
+			}
+		}
+		codes.add(codeSet, id)
+		stages.add(s.stages[c.stage[k]&7], id)
+		levels.add(s.levels[c.level[k]&7], id)
+	}
+	flushSet(prev + 1)
+	codes.flush()
+	stages.flush()
+	levels.flush()
+}
+
+// run gathers consecutive IDs going to the same postings list, so that a
+// value most events share (a source, an empty subresource, a decision)
+// costs one AddMany per run instead of one Add, with its container
+// lookup, per event. (Not AddRange: roaring makes a run container of a
+// range and copies it on every later range added.)
+type run struct {
+	set    *Set
+	lo, hi ID
+	seq    []uint32 // scratch for AddMany
+}
+
+func (r *run) add(set *Set, id ID) {
+	if set == r.set && id == r.hi {
+		r.hi++
+		return
+	}
+	r.flush()
+	r.set, r.lo, r.hi = set, id, id+1
+}
+
+func (r *run) flush() {
+	switch {
+	case r.set == nil:
+	case r.hi-r.lo == 1:
+		r.set.Add(r.lo)
+	default:
+		r.seq = r.seq[:0]
+		for id := r.lo; id < r.hi; id++ {
+			r.seq = append(r.seq, id)
+		}
+		r.set.AddMany(r.seq)
+	}
+	r.set = nil
+}
