@@ -222,6 +222,12 @@ func (d *decoder) value() bool {
 		d.inArray, d.wrapped = true, Plain
 		return true
 	}
+	if ok, done := d.quickValue(0, func(v *fastjson.Value, raw []byte, line int64) { d.handleValue(v, raw, line, 0) }); done {
+		return ok
+	}
+	if !d.eof && len(d.data)-d.pos >= d.bigLine && d.openWrapper() {
+		return true // a big object whose records come first: an item at a time
+	}
 	dec := json.NewDecoder(bytes.NewReader(d.data[d.pos:]))
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
@@ -298,6 +304,9 @@ func (d *decoder) arrayItem() bool {
 		d.closing = d.wrapped != Plain
 		return true
 	}
+	if ok, done := d.quickValue(1, d.item); done {
+		return ok
+	}
 	dec := json.NewDecoder(bytes.NewReader(d.data[d.pos:]))
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
@@ -319,14 +328,84 @@ func (d *decoder) arrayItem() bool {
 		d.problem(line, Unrecognised, "an array item that is not an object")
 		return true
 	}
-	if d.wrapped == CloudWatch {
-		if v, err := d.parsers[1].ParseBytes(raw); err == nil {
-			d.message(v, line, "")
-		}
+	v, err := d.parsers[1].ParseBytes(raw)
+	if err != nil {
+		d.problem(line, Malformed, "malformed JSON: "+err.Error())
 		return true
 	}
-	d.handle(raw, line, 1)
+	d.item(v, raw, line)
 	return true
+}
+
+// item handles one item of a top-level array.
+func (d *decoder) item(v *fastjson.Value, raw []byte, line int64) {
+	if d.wrapped == CloudWatch {
+		d.message(v, line, "")
+		return
+	}
+	d.handleValue(v, raw, line, 1)
+}
+
+// quickValue takes the object or array at pos when the window holds it
+// whole and it parses (the common case), found by its brackets alone,
+// without encoding/json's slower decoder; fn handles it. done: it was
+// handled (ok), or the window must grow first (!ok). Else (a value that
+// does not parse, or a long one not yet whole) the caller decodes it the
+// slow way, for the error's position.
+func (d *decoder) quickValue(depth int, fn func(v *fastjson.Value, raw []byte, line int64)) (ok, done bool) {
+	if c := d.data[d.pos]; c != '{' && c != '[' {
+		return false, false
+	}
+	end := valueEnd(d.data[d.pos:])
+	if end < 0 {
+		if !d.eof && len(d.data)-d.pos < d.bigLine {
+			return false, true
+		}
+		return false, false
+	}
+	raw := d.data[d.pos : d.pos+end]
+	v, err := d.parsers[depth].ParseBytes(raw)
+	if err != nil {
+		return false, false
+	}
+	line := d.line
+	d.line += int64(bytes.Count(raw, []byte{'\n'}))
+	d.pos += end
+	fn(v, raw, line)
+	return true, true
+}
+
+// valueEnd is the length of the JSON object or array p starts with, by
+// its brackets and strings alone (the parser validates it), or -1 when p
+// ends first.
+func valueEnd(p []byte) int {
+	depth := 0
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '"':
+			for {
+				j := bytes.IndexByte(p[i+1:], '"')
+				if j < 0 {
+					return -1
+				}
+				i += j + 1
+				bs := 0 // an odd number of backslashes before it escapes it
+				for k := i - 1; k >= 0 && p[k] == '\\'; k-- {
+					bs++
+				}
+				if bs%2 == 0 {
+					break
+				}
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
 }
 
 // wrapperStart is the start of an object holding a big array of records
