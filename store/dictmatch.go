@@ -45,7 +45,7 @@ func (s *Store) SelectMatching(set *Set, cols []TextColumn, match func(string) b
 	}
 	return s.Select(set, func(r Row) bool {
 		for i := range m {
-			v := r.c.str[m[i].col][r.k]
+			v := r.c.str[m[i].col].get(r.k)
 			if int(v) >= len(m[i].ok) {
 				m[i].extend(&s.dicts[m[i].col], match) // a value newer than the walk
 			}

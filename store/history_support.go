@@ -50,7 +50,7 @@ func (s *Store) objectRowsWindow(dst []ObjectRow, ids []uint32, limit ID, buf []
 			continue // dropped by retention
 		}
 		c, k := s.at(id), id&s.mask
-		str := func(col int) string { return s.dicts[col].str(c.str[col][k]) }
+		str := func(col int) string { return s.dicts[col].str(c.str[col].get(k)) }
 		subject := str(colImpersonated)
 		if subject == "" {
 			subject = str(colUser)
