@@ -81,7 +81,7 @@ func (c *cloudReader) problems() []Problem {
 	if line := c.s.OtherCluster(); line > 0 && c.cluster != "" && !c.otherSaid {
 		c.otherSaid = true
 		out = append(out, Problem{Path: c.path, Line: line, Kind: Invalid,
-			Msg: fmt.Sprintf("this record names another cluster than the file's first records (%q); the file's events all keep %q as their source", c.cluster, c.cluster)})
+			Msg: fmt.Sprintf("from this record on, records name another cluster than the file's first records (%q), or none; the file's events all keep %q as their source", c.cluster, c.cluster)})
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"encoding/base64"
 	"os"
 	"path/filepath"
@@ -101,4 +102,34 @@ func TestTailCloudArray(t *testing.T) {
 	if got := r.got(); len(got) != 0 {
 		t.Errorf("events %v", got)
 	}
+}
+
+// TestTailCloudCluster: a followed export's events carry the cluster its
+// envelopes name, as replay's do.
+func TestTailCloudCluster(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "aks.json", lines(aksRecord(ev("a1")), aksRecord(ev("a2"))))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	clusters := make(chan string, 10)
+	done := make(chan error, 1)
+	go func() {
+		done <- (&Tail{Path: path, Poll: 20 * time.Millisecond}).Run(ctx, func(b Batch) error {
+			for range b.Events {
+				clusters <- b.Cluster
+			}
+			return nil
+		})
+	}()
+	for range 2 {
+		select {
+		case c := <-clusters:
+			if c != "C1" {
+				t.Errorf("cluster %q, want C1", c)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event")
+		}
+	}
+	cancel()
+	<-done
 }
