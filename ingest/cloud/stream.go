@@ -100,6 +100,10 @@ func (s *Stream) advance() {
 	s.d.data = s.buf[:s.n]
 	s.d.run()
 	s.flush()
+	// No record can start before the decoder's line any more: write what
+	// the lines before it hold now, so that the blank lines of a long
+	// stretch without events never pile up.
+	s.lw.settle(&s.out, s.d.line)
 	if s.d.eof {
 		s.lw.finish(&s.out, s.totalLines())
 		s.done = true
@@ -245,6 +249,23 @@ func (w *linesWriter) flush(out *bytes.Buffer) {
 	w.at++
 	w.n = 0
 	w.group.Reset()
+}
+
+// settle writes the group and the blank lines before line, when no
+// record will come on them any more.
+func (w *linesWriter) settle(out *bytes.Buffer, line int64) {
+	if w.n > 0 && w.line < line {
+		w.flush(out)
+	}
+	if w.n > 0 {
+		return
+	}
+	if w.at == 0 {
+		w.at = 1
+	}
+	for ; w.at < line; w.at++ {
+		out.WriteByte('\n')
+	}
 }
 
 // finish writes the last group and the blank lines up to the input's end.
