@@ -357,6 +357,9 @@ func (d *decoder) quickValue(depth int, fn func(v *fastjson.Value, raw []byte, l
 		return false, false
 	}
 	end := valueEnd(d.data[d.pos:])
+	if end == -2 {
+		return false, false
+	}
 	if end < 0 {
 		if !d.eof && len(d.data)-d.pos < d.bigLine {
 			return false, true
@@ -376,8 +379,9 @@ func (d *decoder) quickValue(depth int, fn func(v *fastjson.Value, raw []byte, l
 }
 
 // valueEnd is the length of the JSON object or array p starts with, by
-// its brackets and strings alone (the parser validates it), or -1 when p
-// ends first.
+// its brackets and strings alone (the parser validates it), -1 when p
+// ends first, -2 when a string runs into a newline (not JSON; looking on
+// for its end would make every broken line a scan of the rest).
 func valueEnd(p []byte) int {
 	depth := 0
 	for i := 0; i < len(p); i++ {
@@ -386,7 +390,13 @@ func valueEnd(p []byte) int {
 			for {
 				j := bytes.IndexByte(p[i+1:], '"')
 				if j < 0 {
+					if bytes.IndexByte(p[i+1:], '\n') >= 0 {
+						return -2
+					}
 					return -1
+				}
+				if bytes.IndexByte(p[i+1:i+1+j], '\n') >= 0 {
+					return -2 // a string does not span lines: broken JSON, for the slow path to say where
 				}
 				i += j + 1
 				bs := 0 // an odd number of backslashes before it escapes it
