@@ -30,7 +30,7 @@ type stream struct {
 	explicit bool // named with --source: the name wins over a decoder's cluster
 	ch       chan Batch
 	ended    bool
-	cur      *Batch // the batch being put in the window, from next on
+	cur      *inBatch // the batch being put in the window, from next on
 	next     int
 	win      window
 	lastKey  int64 // key of the last event pushed: events without a time keep their place
@@ -70,7 +70,8 @@ func (r *Replay) runMerged(ctx context.Context, groups []Named, emit func(Batch)
 	for i, g := range groups {
 		s := &stream{name: g.Name, explicit: g.Explicit, ch: make(chan Batch, 4)}
 		streams[i] = s
-		sub := &Replay{Paths: g.Paths, Stdin: r.Stdin, Workers: workers, MaxLine: r.MaxLine, OnProblem: onProblem, chunk: r.chunk}
+		sub := &Replay{Paths: g.Paths, Stdin: r.Stdin, Workers: workers, MaxLine: r.MaxLine, OnProblem: onProblem, chunk: r.chunk,
+			Recycle: r.Recycle, hold: r.Recycle}
 		wg.Go(func() {
 			defer close(s.ch)
 			s.sum, s.err = sub.runOne(runCtx, func(b Batch) error {
@@ -127,8 +128,9 @@ type merger struct {
 	multi   bool // several streams: batches read their bytes through a multiRaw
 	recycle bool // Replay.Recycle: a copied batch's arrays are reused once emitted
 
-	cur    evRun  // the output so far, as a run of one input batch
-	copied *Batch // or the output so far, copied (nil: not copying)
+	cur    evRun       // the output so far, as a run of one input batch
+	done   []*chunkRef // chunks of input batches all taken: released after the next emit
+	copied *Batch      // or the output so far, copied (nil: not copying)
 	raw    *multiRaw
 	spare  Batch // with recycle: the arrays of the last copied batch emitted
 	last   int64 // key of the last event handed on
@@ -197,7 +199,7 @@ func (m *merger) top(ctx context.Context, s *stream) error {
 			break
 		}
 		if len(b.Events) > 0 {
-			s.cur, s.next = &b, 0
+			s.cur, s.next = &inBatch{Batch: b, left: len(b.Events)}, 0
 		}
 	}
 	return nil
@@ -269,6 +271,9 @@ const minRun = 32
 // copied into a batch of their own.
 func (m *merger) take(s *stream) error {
 	h := s.win.pop()
+	if h.b.left--; h.b.left == 0 && h.b.ref != nil {
+		m.done = append(m.done, h.b.ref)
+	}
 	if h.key < m.last {
 		m.late++ // older than one handed on: beyond the window
 		if m.onLate != nil {
@@ -319,10 +324,17 @@ func (m *merger) take(s *stream) error {
 	return nil
 }
 
+// inBatch is a batch from a stream, and how many of its events are not
+// taken yet.
+type inBatch struct {
+	Batch
+	left int
+}
+
 // evRun is events [i, j) of batch b, from s, to be handed on as they are.
 type evRun struct {
 	s    *stream
-	b    *Batch
+	b    *inBatch
 	i, j int
 }
 
@@ -340,7 +352,7 @@ func (m *merger) rawOf() io.ReaderAt {
 }
 
 // copy appends event i of b, from s, to the output batch being built.
-func (m *merger) copy(s *stream, b *Batch, i int) {
+func (m *merger) copy(s *stream, b *inBatch, i int) {
 	off := b.Offsets[i]
 	if m.multi {
 		if s.raw != any(b.Raw) {
@@ -379,5 +391,9 @@ func (m *merger) flush() error {
 	if copied && m.recycle {
 		m.spare = out // emit kept nothing of it (Replay.Recycle)
 	}
+	for _, c := range m.done {
+		c.release() // every event of its batches was handed on
+	}
+	m.done = m.done[:0]
 	return err
 }

@@ -62,6 +62,8 @@ type Batch struct {
 	// (GKE cluster_name, AKS resourceId, EKS log group) when they all
 	// name the same one; "" for plain logs and exports naming several.
 	Cluster string
+
+	ref *chunkRef // the chunk buffer to give back once merged (Replay.hold)
 }
 
 // Summary counts what a Run read.
@@ -124,6 +126,30 @@ type Replay struct {
 	Recycle bool
 
 	chunk int // bytes per chunk; 0 means defaultChunk (tests make it tiny)
+	// hold: emit (the merge) keeps batches after it returned and calls
+	// release on each once it is done with it (see chunkRef).
+	hold bool
+}
+
+// chunkRef is a chunk buffer shared by the batches decoded from it, while
+// a merge holds them: the buffer is reused once every batch was released.
+//
+// Goroutines: created by the emitting goroutine before the batches are
+// emitted; released by the merging goroutine only.
+type chunkRef struct {
+	whole []byte
+	left  int // batches not released yet
+	free  chan []byte
+}
+
+// release says one batch of the chunk is done with.
+func (c *chunkRef) release() {
+	if c.left--; c.left == 0 {
+		select {
+		case c.free <- c.whole:
+		default:
+		}
+	}
 }
 
 // Run reads every source, each with its own reader, and calls emit with
@@ -256,9 +282,17 @@ func (r *Replay) emitAll(ctx context.Context, ordered <-chan *job, sum *Summary,
 				r.OnProblem(p)
 			}
 		}
+		var ref *chunkRef
+		if r.hold && free != nil && j.whole != nil && len(j.batches) > 0 {
+			// The merge holds the batches in its windows: it gives the
+			// buffer back once it handed on their last events.
+			ref = &chunkRef{whole: j.whole, left: len(j.batches), free: free}
+			j.whole = nil
+		}
 		for _, b := range j.batches {
 			j.src.emitted = true
 			sum.Events += int64(len(b.Events))
+			b.ref = ref
 			if err := emit(b); err != nil {
 				return err
 			}

@@ -3,7 +3,7 @@ package ingest
 // held is one event waiting in a reorder window.
 type held struct {
 	key int64 // stageTimestamp, Unix ns
-	b   *Batch
+	b   *inBatch
 	i   int32
 }
 

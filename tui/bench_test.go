@@ -98,11 +98,13 @@ func BenchmarkRecompute(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			cpu := cpuTime()
 			for b.Loop() {
 				if r := compute(context.Background(), st, nil, f, c.tab, 1, 90)().(resultMsg); r.err != nil {
 					b.Fatal(r.err)
 				}
 			}
+			reportCPU(b, cpu)
 		})
 	}
 }

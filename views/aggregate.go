@@ -26,6 +26,8 @@ type Aggregate struct {
 
 	key    func(*store.Entry) string // grouped views
 	groups map[string]*aggGroup
+	rowKey func(store.Row) rowKey // grouped views: Add's fast path
+	byRow  map[rowKey]*aggGroup
 
 	denials map[denialKey]*denialAgg
 
@@ -64,6 +66,7 @@ func NewAggregate(v View, top int) (*Aggregate, error) {
 	}
 	if a.key != nil {
 		a.groups = map[string]*aggGroup{}
+		a.rowKey, a.byRow = rowKeyOf(v), map[rowKey]*aggGroup{}
 	}
 	return a, nil
 }
@@ -75,6 +78,10 @@ func (a *Aggregate) View() View { return a.view }
 // earlier ones, Add the new ones before Removing the old: taking back a
 // request is more often exact once its successor is in.
 func (a *Aggregate) Add(st *store.Store, set *store.Set) {
+	if a.rowKey != nil {
+		st.EachRow(set, a.addRow)
+		return
+	}
 	st.Each(set, func(e *store.Entry) bool {
 		a.add(e)
 		return true
@@ -94,22 +101,14 @@ func (a *Aggregate) Remove(st *store.Store, set *store.Set) bool {
 	return ok
 }
 
+// add folds in a request of the denials or latency view (grouped views
+// are folded in from their rows: addRow).
 func (a *Aggregate) add(e *store.Entry) {
-	switch {
-	case a.groups != nil:
-		k := a.key(e)
-		g := a.groups[k]
-		if g == nil {
-			g = &aggGroup{key: k}
-			a.groups[k] = g
-		}
-		a.total++
-		g.count(e, 1)
-	case a.denials != nil:
+	if a.denials != nil {
 		a.addDenial(e)
-	default:
-		a.addSlow(e)
+		return
 	}
+	a.addSlow(e)
 }
 
 func (a *Aggregate) remove(e *store.Entry) bool {
@@ -121,8 +120,9 @@ func (a *Aggregate) remove(e *store.Entry) bool {
 			return false
 		}
 		a.total--
-		if g.count(e, -1); g.requests == 0 {
+		if g.uncount(e); g.requests == 0 {
 			delete(a.groups, k)
+			g.gone = true // byRow may still point at it
 		}
 		return true
 	case a.denials != nil:
@@ -157,25 +157,22 @@ func (a *Aggregate) Table() *Table {
 // folding a batch of requests in costs one merge per group.
 type aggGroup struct {
 	key                        string
+	gone                       bool // removed from groups when its last request went
 	requests, denied, errors5x int
 	lat, addLat, delLat        []time.Duration
 }
 
-// count adds (d = 1) or removes (d = -1) a request.
-func (g *aggGroup) count(e *store.Entry, d int) {
-	g.requests += d
+// uncount takes a request back out (addRow is its counterpart).
+func (g *aggGroup) uncount(e *store.Entry) {
+	g.requests--
 	if e.Denied {
-		g.denied += d
+		g.denied--
 	}
 	if e.Code >= 500 && e.Code < 600 {
-		g.errors5x += d
+		g.errors5x--
 	}
 	if !e.LongRunning && e.Latency > 0 {
-		if d > 0 {
-			g.addLat = append(g.addLat, e.Latency)
-		} else {
-			g.delLat = append(g.delLat, e.Latency)
-		}
+		g.delLat = append(g.delLat, e.Latency)
 	}
 }
 
@@ -183,12 +180,12 @@ func (g *aggGroup) count(e *store.Entry, d int) {
 // take back a request added in the same batch.
 func (g *aggGroup) flush() {
 	if len(g.addLat) > 0 {
-		slices.Sort(g.addLat)
+		sortDurations(g.addLat)
 		g.lat = mergeSorted(g.lat, g.addLat)
 		g.addLat = g.addLat[:0]
 	}
 	if len(g.delLat) > 0 {
-		slices.Sort(g.delLat)
+		sortDurations(g.delLat)
 		g.lat = removeSorted(g.lat, g.delLat)
 		g.delLat = g.delLat[:0]
 	}

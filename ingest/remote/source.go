@@ -282,7 +282,8 @@ func (s *Source) followSession(t Target) *session {
 // held open on fd 3 and read to its end every quarter second (cat);
 // when $p is another file (rotated: renamed, removed or replaced) the
 // rest of the old one is read, then the new one from its start; a file
-// cut below what was read (copytruncate) is read again from its start
+// cut below what was read (copytruncate, checked once a second) is read
+// again from its start
 // (its size is taken through /dev/fd/3, the file held open, not $p, which
 // a rotation may have replaced meanwhile).
 // A mark line (see session.mark) names each file and the offset its
@@ -315,7 +316,8 @@ tail -c +$((off + 1)) <&3 || exit
 while :; do
 	cat <&3 || exit
 	if [ "$p" -ef /dev/fd/3 ]; then
-		pos=$(awk '$1 == "pos:" {print $2}' /proc/$$/fdinfo/3 2>/dev/null)
+		pos=
+		[ $((beat % 4)) -ne 0 ] || pos=$(awk '$1 == "pos:" {print $2}' /proc/$$/fdinfo/3 2>/dev/null)
 		if [ -n "$pos" ] && [ "$(wc -c </dev/fd/3)" -lt "$pos" ]; then
 			exec 3<"$p" || exit
 			mark file "$ino" 0
