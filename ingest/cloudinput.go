@@ -23,6 +23,9 @@ func (r *reader) cloudInput(src *source, rd io.Reader) (io.Reader, bool) {
 		return br, true
 	}
 	cr := &cloudReader{r: r, path: src.path, s: cloud.NewStream(br)}
+	if r.maxLine > 0 && r.maxLine-128 < 4<<20 {
+		cr.s.SetLineLimit(max(r.maxLine-128, 1))
+	}
 	// The first window is decoded before any event is handed on: the
 	// cluster it names is the source of the file's events.
 	out := bufio.NewReaderSize(cr, 64<<10)

@@ -152,3 +152,24 @@ func TestCloudInputClusters(t *testing.T) {
 		t.Errorf("%d events, want %d", len(res.ids()), n+1)
 	}
 }
+
+// TestCloudInputLineLimit: the events of one long export line (Firehose
+// objects concatenated) are laid out within the reader's line limit, so
+// none is skipped as too long however small the limit.
+func TestCloudInputLineLimit(t *testing.T) {
+	var b strings.Builder
+	var want []string
+	for i := range 40 {
+		id := "f" + itoa(i)
+		want = append(want, id)
+		b.WriteString(cwPayload(ev(id)))
+	}
+	path := writeFile(t, t.TempDir(), "firehose", b.String())
+	res := run(t, &Replay{Paths: []string{path}, MaxLine: 4096})
+	if len(res.problems) > 0 {
+		t.Errorf("problems %v", res.problems)
+	}
+	if got := sorted(res.ids()); !eq(got, sorted(want)) {
+		t.Errorf("events %q", got)
+	}
+}
