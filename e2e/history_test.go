@@ -190,6 +190,7 @@ func checkApplied(t *testing.T, bin, log, ref string, want []byte, quality, note
 	}
 	var steps []struct {
 		Verb     string `json:"verb"`
+		URI      string `json:"requestURI"`
 		Note     string `json:"note"`
 		Revision *struct {
 			Quality string         `json:"quality"`
@@ -210,6 +211,7 @@ func checkApplied(t *testing.T, bin, log, ref string, want []byte, quality, note
 			continue
 		}
 		applies++
+		t.Logf("%s: apply %d: %s: %s", ref, applies, s.URI, s.Note) // what the API server logs of an apply
 		if s.Revision.Quality != quality || !strings.HasPrefix(s.Note, note) || strings.Contains(s.Note, "guessed") {
 			t.Errorf("%s: apply revision %s, note %q; want %s, %q", ref, s.Revision.Quality, s.Note, quality, note)
 		}

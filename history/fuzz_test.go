@@ -2,6 +2,7 @@ package history
 
 import (
 	"bytes"
+	"encoding/json"
 	"reflect"
 	"testing"
 )
@@ -60,6 +61,23 @@ func FuzzRebuild(f *testing.F) {
 			if s.DryRun || bytes.Contains([]byte(s.URI), []byte("dryRun")) {
 				t.Fatalf("step %d: a dry run made revision %d", i, rev.N)
 			}
+		}
+	})
+}
+
+// FuzzRequestURI: the URI scanner never panics, and on an event that is
+// a JSON object it agrees with encoding/json when it finds the field.
+func FuzzRequestURI(f *testing.F) {
+	f.Add([]byte(`{"requestURI":"/api/v1/x?dryRun=All"}`))
+	f.Add([]byte(`{"requestURI":"/a\u0026b\"c\\"}`))
+	f.Add([]byte(`{"requestURI":"`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got := requestURI(raw)
+		var ev struct {
+			RequestURI *string `json:"requestURI"`
+		}
+		if got != "" && json.Unmarshal(raw, &ev) == nil && ev.RequestURI != nil && *ev.RequestURI != got && bytes.Count(raw, []byte("questURI")) == 1 {
+			t.Fatalf("requestURI = %q, encoding/json %q", got, *ev.RequestURI)
 		}
 	})
 }

@@ -189,6 +189,7 @@ func TestGolden(t *testing.T) {
 		{"../testdata/public/falco-trace-files-k8s_audit.jsonl", "services/default/nginx", "table", Options{}},
 		{"../testdata/public/falco-trace-files-k8s_audit.jsonl", "clusterroles.rbac.authorization.k8s.io/system:node-problem-detector", "table", Options{}},
 		{"../testdata/realcluster/rbac-workload.jsonl", "configmaps/dev-1/bob-notes-1", "table", Options{}},
+		{"testdata/apply.jsonl", "configmaps/hist/applied", "table", Options{}},
 	} {
 		name := strings.NewReplacer("/", "_", ":", "_").Replace(filepath.Base(tc.file) + "-" + tc.ref + "." + tc.format)
 		t.Run(name, func(t *testing.T) {
@@ -429,5 +430,22 @@ func TestLoadBusyObject(t *testing.T) {
 	}
 	if last := steps[len(steps)-1]; !strings.Contains(last.Note, "webhook w (configuration c) mutated it") {
 		t.Errorf("last note %q: the webhook annotation was not read", last.Note)
+	}
+}
+
+func TestRequestURI(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"kind":"Event","requestURI":"/api/v1/x?dryRun=All","verb":"update"}`: "/api/v1/x?dryRun=All",
+		`{"requestURI": "/a?b=1\u0026dryRun=All"}`:                             "/a?b=1&dryRun=All",
+		`{"requestURI":"/a\"b"}`:                                               `/a"b`,
+		`{"requestURI":"/unterminated`:                                         "",
+		`{"xrequestURI":"/a"}`:                                                 "",
+		`{"requestURI":12}`:                                                    "",
+		`questURI":"/a"`:                                                       "",
+		`{"verb":"get"}`:                                                       "",
+	} {
+		if got := requestURI([]byte(in)); got != want {
+			t.Errorf("requestURI(%s) = %q, want %q", in, got, want)
+		}
 	}
 }

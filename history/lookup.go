@@ -8,6 +8,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/redact"
@@ -54,6 +55,8 @@ func Load(st *store.Store, ref Ref) ([]Request, error) {
 	cand := Candidates(st, ref)
 	out := make([]Request, 0, cand.GetCardinality())
 	var need []int // indexes in out of the requests whose bytes are read
+	var ids []byte // the auditIDs, end to end: one string for all at the end
+	var idEnd []int
 	st.ObjectRows(cand, func(o *store.ObjectRow) bool {
 		nsDelete := o.Resource == "namespaces" && ref.Resource != "namespaces"
 		if !nsDelete && (o.Namespace != ref.Namespace || o.APIGroup != ref.Group) {
@@ -66,7 +69,7 @@ func Load(st *store.Store, ref Ref) ([]Request, error) {
 			return true // a failed deletecollection or namespace deletion took nothing
 		}
 		r := Request{
-			AuditID: o.AuditID, Verb: o.Verb, Subresource: o.Subresource,
+			Verb: o.Verb, Subresource: o.Subresource,
 			User: o.Subject, Stage: o.Stage.String(), Level: o.Level.String(),
 			Group: o.APIGroup, Resource: o.Resource, Name: o.Name, Code: o.Code,
 			id: o.ID, level: o.Level,
@@ -78,8 +81,14 @@ func Load(st *store.Store, ref Ref) ([]Request, error) {
 			need = append(need, len(out))
 		}
 		out = append(out, r)
+		ids = append(ids, o.AuditID...)
+		idEnd = append(idEnd, len(ids))
 		return true
 	})
+	all, start := string(ids), 0
+	for i, end := range idEnd {
+		out[i].AuditID, start = all[start:end], end
+	}
 	out, err := readBodies(st, ref, out, need)
 	// Requests are in ID order, which is time order unless several
 	// sources or a late stage interleave.
@@ -172,12 +181,14 @@ func mutated(raw []byte) bool {
 // requestURI reads the requestURI field of an event without decoding the
 // rest ("" when it is not found or not a plain JSON string).
 func requestURI(raw []byte) string {
+	// Searched from its rare "q" (see mutated): 10 times faster than
+	// from the quote, which is everywhere.
 	const key = `"requestURI":`
-	i := bytes.Index(raw, []byte(key))
-	if i < 0 {
+	i := bytes.Index(raw, []byte(key[3:]))
+	if i < 3 || string(raw[i-3:i]) != key[:3] {
 		return ""
 	}
-	rest := bytes.TrimLeft(raw[i+len(key):], " ")
+	rest := bytes.TrimLeft(raw[i+len(key)-3:], " ")
 	if len(rest) == 0 || rest[0] != '"' {
 		return ""
 	}
@@ -191,7 +202,7 @@ func requestURI(raw []byte) string {
 	if end >= len(rest) {
 		return ""
 	}
-	if !escaped {
+	if !escaped && utf8.Valid(rest[1:end]) {
 		return string(rest[1:end])
 	}
 	var uri string

@@ -37,6 +37,9 @@ type follower struct {
 	pending   []byte // bytes from off on: a line without its newline yet
 	skipping  bool   // inside a line longer than MaxLine, skip bytes of it so far
 	skip      int64
+
+	sniffed bool       // the first chunk was looked at for a cloud export
+	cloud   *tailCloud // non-nil: the file is a cloud export (tail_cloud.go)
 }
 
 // readOff is how far the file has been read.
@@ -58,6 +61,9 @@ func (fl *follower) restart() {
 
 // release closes the file unless some emitted event refers to it.
 func (fl *follower) release() {
+	if fl.cloud != nil {
+		fl.cloud.src.raw.(*Spool).Close() // seals it; it stays readable
+	}
 	if fl.spool != nil {
 		fl.spool.Close() // seals it; it stays readable
 		return
@@ -248,11 +254,23 @@ func (fl *follower) handOn(chunk []byte, emit func(Batch) error) error {
 	if k, ok := fl.src.raw.(interface{ keep([]byte, int64) }); ok {
 		k.keep(chunk, fl.off) // the batches' reads are answered from memory
 	}
-	jobs := fl.decode(chunk)
-	fl.off += int64(len(chunk))
-	for _, j := range jobs {
-		fl.line += int64(j.nl)
+	nl := bytes.Count(chunk, []byte{'\n'})
+	if !fl.sniffed {
+		fl.sniffCloud(chunk)
 	}
+	var jobs []*job
+	if fl.cloud != nil {
+		j, fix := fl.cloudChunk(chunk, nl)
+		if len(j.buf) > 0 {
+			fl.w.decode(j)
+			fix(j)
+		}
+		jobs = []*job{j}
+	} else {
+		jobs = fl.decode(chunk, nl)
+	}
+	fl.off += int64(len(chunk))
+	fl.line += int64(nl)
 	if chunk[len(chunk)-1] != '\n' {
 		fl.line++
 	}
@@ -279,26 +297,23 @@ func (fl *follower) handOn(chunk []byte, emit func(Batch) error) error {
 // live path's CPU; the few lines of a steady wake-up stay on one goroutine.
 const parallelMin = 256 << 10
 
-// decode decodes chunk (whole lines, see handOn) into one job, or two
-// decoded at once whose batches follow each other in order.
-func (fl *follower) decode(chunk []byte) []*job {
-	newline := []byte{'\n'}
-	j := &job{src: fl.src, buf: chunk, off: fl.off, line: fl.line}
+// decode decodes chunk (whole lines holding nl newlines, see handOn) into
+// one job, or two decoded at once whose batches follow each other in order.
+func (fl *follower) decode(chunk []byte, nl int) []*job {
+	j := &job{src: fl.src, buf: chunk, off: fl.off, line: fl.line, nl: nl}
 	mid := 0
 	if len(chunk) >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
 		mid = bytes.LastIndexByte(chunk[:len(chunk)/2], '\n') + 1
 	}
 	if mid == 0 {
-		j.nl = bytes.Count(chunk, newline)
 		fl.w.decode(j)
 		return []*job{j}
 	}
 	j.buf = chunk[:mid:mid]
-	j.nl = bytes.Count(j.buf, newline)
+	j.nl = bytes.Count(j.buf, []byte{'\n'})
 	// The second half starts after the first's last newline: its lines
 	// are numbered on from there.
-	k := &job{src: fl.src, buf: chunk[mid:], off: fl.off + int64(mid), line: fl.line + int64(j.nl)}
-	k.nl = bytes.Count(k.buf, newline)
+	k := &job{src: fl.src, buf: chunk[mid:], off: fl.off + int64(mid), line: fl.line + int64(j.nl), nl: nl - j.nl}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -258,7 +258,6 @@ func (p *Pipeline) store(b ingest.Batch) error {
 	if p.cfg.MaxEvents > 0 || p.cfg.MaxBytes > 0 {
 		st.Retain(p.cfg.MaxEvents, p.cfg.MaxBytes)
 	}
-	followLimit()
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/internal/testwait"
 	"github.com/kaudit/kaudit/query"
 )
 
@@ -277,5 +279,17 @@ func TestLimitFor(t *testing.T) {
 		if got := limitFor(tc.live); got != tc.want {
 			t.Errorf("limitFor(%d) = %d, want %d", tc.live, got, tc.want)
 		}
+	}
+}
+
+// TestAfterEachGC: the hook runs again after every collection.
+func TestAfterEachGC(t *testing.T) {
+	var runs atomic.Int32
+	afterEachGC(func() { runs.Add(1) })
+	for i := int32(1); i <= 3; i++ {
+		testwait.Until(t, "the hook after a collection", func() bool {
+			runtime.GC()
+			return runs.Load() >= i
+		})
 	}
 }

@@ -24,6 +24,7 @@ type Filter struct {
 	full  *gojq.Code
 	rng   timeRange // the since:/until: terms and Between's bounds
 	terms []term    // quick terms as parsed (Terms)
+	lits  []lit     // jq: literals the bytes of every kept event contain
 }
 
 // Compile compiles a filter. The text is a jq program when it starts like
@@ -110,6 +111,19 @@ func (f *Filter) Plan() string {
 		return "all"
 	}
 	return f.root.String()
+}
+
+// RawPrefilter returns a test of an event's original bytes that is false
+// only for events the filter certainly does not keep ("username":"bob"
+// is not in them), or nil when the filter has no such test. It is cheap
+// next to decoding: a headless printer can leave the events it rules out
+// unstored. The events it passes still need Eval. Safe for concurrent use.
+func (f *Filter) RawPrefilter() func(raw []byte) bool {
+	if f == nil || len(f.lits) == 0 {
+		return nil
+	}
+	lits := f.lits
+	return func(raw []byte) bool { return mayContainAll(raw, lits) }
 }
 
 // Between returns a filter that also keeps only events whose stageTimestamp

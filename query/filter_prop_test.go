@@ -147,7 +147,7 @@ var edgeEvents = func() []string {
 
 func (w *world) checkPlans(t *testing.T, r *rand.Rand, n int) {
 	cands := []*store.Set{w.st.All(), w.st.Requests()}
-	pushed := 0
+	pushed, rejected := 0, 0
 	for i := range n {
 		src := w.jqFilter(r, 3)
 		if i%5 == 0 {
@@ -162,6 +162,7 @@ func (w *world) checkPlans(t *testing.T, r *rand.Rand, n int) {
 		}
 		cand := cands[i%2]
 		want := w.plain(t, src, cand)
+		rejected += w.checkRawPrefilter(t, f, want)
 		w.fast = i%10 != 0
 		for _, noPre := range []bool{false, true} {
 			if noPre && !strings.Contains(f.Plan(), "bytes ⊇") {
@@ -172,7 +173,40 @@ func (w *world) checkPlans(t *testing.T, r *rand.Rand, n int) {
 			}
 		}
 	}
-	t.Logf("%d filters, %d answered without jq", n, pushed)
+	t.Logf("%d filters, %d answered without jq; the raw pre-filter ruled out %d events", n, pushed, rejected)
+	if n >= 100 && rejected == 0 {
+		t.Error("the raw pre-filter ruled out no event of any filter")
+	}
+}
+
+// checkRawPrefilter fails t if f's raw pre-filter rules out an event of
+// kept, and returns how many events of the store it rules out.
+func (w *world) checkRawPrefilter(t *testing.T, f *Filter, kept []uint32) int {
+	t.Helper()
+	pre := f.RawPrefilter()
+	if pre == nil {
+		return 0
+	}
+	rr := w.st.NewRawReader()
+	raw := func(id uint32) []byte {
+		b, err := rr.Raw(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, id := range kept {
+		if !pre(raw(id)) {
+			t.Fatalf("filter %s keeps event %d, but its raw pre-filter rules it out:\n%s", f, id, raw(id))
+		}
+	}
+	n := 0
+	for id := range uint32(w.st.Len()) {
+		if !pre(raw(id)) {
+			n++
+		}
+	}
+	return n
 }
 
 func TestQuickTermsMatchReferenceAndJQ(t *testing.T) {

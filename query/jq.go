@@ -163,7 +163,7 @@ func compileJQ(text string) (*Filter, error) {
 	if r, ok := root.(*residue); ok && r.q == q {
 		r.code = full
 	}
-	return &Filter{text: text, jq: true, root: root, full: full}, nil
+	return &Filter{text: text, jq: true, root: root, full: full, lits: required(q)}, nil
 }
 
 func jqParseError(text string, err error) error {

@@ -12,28 +12,32 @@ func TestStrCol(t *testing.T) {
 	}{
 		{size + 1, false}, // none set
 		{97, false},
-		{5, false}, // 205 of 1024: under a quarter
-		{3, true},  // 342: dense
+		{9, false}, // 114 of 1024: under an eighth
+		{7, true},  // 147: dense
 		{1, true},
 	} {
-		var c strCol
-		for k := range uint32(size) {
-			id := strID(0)
-			if int(k)%tc.every == 0 && tc.every <= size {
-				id = strID(k + 1)
+		want := make([]strID, size)
+		for k := range want {
+			if k%tc.every == 0 && tc.every <= size {
+				want[k] = strID(k + 1)
 			}
-			c.set(k, id, size)
 		}
-		if (c.dense != nil) != tc.wantDense {
-			t.Errorf("every %d: dense %v, want %v", tc.every, c.dense != nil, tc.wantDense)
-		}
+		// One place at a time, and in runs of 100 (setRun).
+		var one, runs strCol
 		for k := range uint32(size) {
-			want := strID(0)
-			if int(k)%tc.every == 0 && tc.every <= size {
-				want = strID(k + 1)
+			one.set(k, want[k], size)
+		}
+		for k := 0; k < size; k += 100 {
+			runs.setRun(uint32(k), want[k:min(k+100, size)], size)
+		}
+		for _, c := range []*strCol{&one, &runs} {
+			if (c.dense != nil) != tc.wantDense {
+				t.Errorf("every %d: dense %v, want %v", tc.every, c.dense != nil, tc.wantDense)
 			}
-			if got := c.get(k); got != want {
-				t.Fatalf("every %d: get(%d) = %d, want %d", tc.every, k, got, want)
+			for k := range uint32(size) {
+				if got := c.get(k); got != want[k] {
+					t.Fatalf("every %d: get(%d) = %d, want %d", tc.every, k, got, want[k])
+				}
 			}
 		}
 	}

@@ -1,6 +1,10 @@
 package store
 
-import "github.com/kaudit/kaudit/audit"
+import (
+	"encoding/hex"
+
+	"github.com/kaudit/kaudit/audit"
+)
 
 // ObjectRow is what one object's timeline (package history) needs of an
 // event, read straight from the columns: no Entry, no group lists, so a
@@ -14,7 +18,9 @@ type ObjectRow struct {
 	// Strings are the store's interned copies: they stay valid.
 	Verb, Subject                                    string // Subject: the impersonated user, else the user
 	APIGroup, Resource, Subresource, Namespace, Name string
-	AuditID                                          string
+	// AuditID is valid only during the callback (copy it to keep it):
+	// a string each would be 100k allocations for a busy object.
+	AuditID []byte
 }
 
 // ObjectRows calls fn for every event of set in ID order, under the read
@@ -27,7 +33,7 @@ func (s *Store) ObjectRows(set *Set, fn func(*ObjectRow) bool) {
 	it := set.ManyIterator()
 	limit := ID(s.Len())
 	for n := it.NextMany(ids); n > 0; n = it.NextMany(ids) {
-		rows, buf = s.objectRowsWindow(rows[:0], ids[:n], limit, buf)
+		rows, buf = s.objectRowsWindow(rows[:0], ids[:n], limit, buf[:0])
 		for i := range rows {
 			if !fn(&rows[i]) {
 				return
@@ -55,13 +61,33 @@ func (s *Store) objectRowsWindow(dst []ObjectRow, ids []uint32, limit ID, buf []
 		if subject == "" {
 			subject = str(colUser)
 		}
-		buf = Row{s: s, c: c, k: k, id: id}.AppendAuditID(buf[:0])
+		start := len(buf)
+		buf = s.appendAuditID(buf, c, k, id)
 		dst = append(dst, ObjectRow{
 			ID: id, Time: c.stageTime[k], Stage: audit.Stage(c.stage[k]), Level: audit.Level(c.level[k]),
 			Code: int32(c.code[k]), Verb: str(colVerb), Subject: subject,
 			APIGroup: str(colAPIGroup), Resource: str(colResource), Subresource: str(colSubresource),
-			Namespace: str(colNamespace), Name: str(colName), AuditID: string(buf),
+			Namespace: str(colNamespace), Name: str(colName), AuditID: buf[start:len(buf):len(buf)],
 		})
 	}
 	return dst, buf
+}
+
+// appendAuditID is Row.AppendAuditID without its string allocation.
+func (s *Store) appendAuditID(dst []byte, c *chunk, k uint32, id ID) []byte {
+	flags := c.flags[k]
+	switch {
+	case flags&flagNoAuditID != 0:
+		return dst
+	case flags&flagOddAuditID != 0:
+		return append(dst, s.oddAuditIDs[id]...)
+	}
+	u := c.auditID[k]
+	for i, part := range [][]byte{u[0:4], u[4:6], u[6:8], u[8:10], u[10:16]} {
+		if i > 0 {
+			dst = append(dst, '-')
+		}
+		dst = hex.AppendEncode(dst, part)
+	}
+	return dst
 }

@@ -11,8 +11,8 @@ type strID = uint32
 // columns hold 4-byte IDs. One dict per column keeps the small ones (verbs,
 // namespaces) in cache while the large ones (object names) grow.
 //
-// Only the writer goroutine calls add and intern; readers call the rest
-// under the store's read lock.
+// Only the writer's interning goroutine calls intern (see index.go);
+// readers call the rest under the store's read lock.
 type dict struct {
 	strs     []string
 	ids      map[string]strID
@@ -52,15 +52,6 @@ func (d *dict) internBytes(b []byte) strID {
 		return id
 	}
 	return d.intern(string(b))
-}
-
-// add interns s and, for an indexed column, records that event holds it.
-func (d *dict) add(s string, event ID) strID {
-	id := d.intern(s)
-	if d.postings != nil {
-		d.postings[id].Add(event)
-	}
-	return id
 }
 
 // lookup returns the ID of s without adding it.

@@ -24,8 +24,10 @@ type Set = roaring.Bitmap
 
 // Store holds indexed audit events.
 //
-// One writer goroutine calls Append; any number of readers may call the
-// other methods at the same time (a RWMutex orders them).
+// One writer goroutine calls Append (and Retain); any number of readers
+// may call the other methods at the same time (a RWMutex orders them).
+// Append does its work on two goroutines (see index.go) but holds the
+// write lock until both are done, so readers see whole batches only.
 type Store struct {
 	mu sync.RWMutex
 

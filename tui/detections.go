@@ -91,13 +91,13 @@ func (l *DetectionLog) add(h Detection) {
 		l.rules = append(l.rules, &ruleLog{name: h.Rule, severity: h.Severity, technique: h.Technique, ids: roaring.New()})
 	}
 	r := l.rules[ri]
+	if r.ids.Contains(h.ID) {
+		return // the same rule on the same event (a repeated Add): one hit
+	}
 	l.total++
 	r.count++
 	if h.Time.After(r.last) {
 		r.last = h.Time
-	}
-	if r.ids.Contains(h.ID) {
-		return // the same rule on the same event (a repeated Add): one hit
 	}
 	var t int64
 	if !h.Time.IsZero() {

@@ -216,6 +216,11 @@ func TestHistoryScroll(t *testing.T) {
 			t.Fatalf("the cursor's row %d is off screen:\n%s", m.over.hist.cursor, ansi.Strip(m.over.hist.View()))
 		}
 	}
+	// Unfolding then folding everything at the end keeps the last page full.
+	m = drive(t, m, keys("G", "a", "a")...)
+	if got := strings.Count(m.over.hist.View(), "\n") + 1; got != historyHeader+rows {
+		t.Errorf("last page after folding: %d lines, want %d", got, historyHeader+rows)
+	}
 	for _, l := range strings.Split(ansi.Strip(m.View()), "\n") {
 		if lipgloss.Width(l) > 80 {
 			t.Errorf("line wider than the screen: %q", l)

@@ -144,6 +144,7 @@ func (v historyView) Update(k tea.KeyMsg) historyView {
 		v.top.line = 0
 		v.show(v.cursor)
 	}
+	v.clampTop() // folding near the end must not leave the last page half empty
 	return v
 }
 

@@ -79,6 +79,29 @@ func (l *latencies) remove(sorted []uint32) {
 	}
 }
 
+// merge folds in the latencies of o, which is not to be used afterwards.
+func (l *latencies) merge(o *latencies) {
+	switch {
+	case o.n == 0:
+		return
+	case l.n == 0:
+		*l = *o
+		return
+	}
+	all := mergeInto(l.flat(o.n), o.flat(0))
+	l.blocks, l.n = cut(nil, all), len(all)
+}
+
+// flat is a copy of the latencies, in one sorted slice with room for
+// extra more.
+func (l *latencies) flat(extra int) []uint32 {
+	out := make([]uint32, 0, l.n+extra)
+	for _, b := range l.blocks {
+		out = append(out, b...)
+	}
+	return out
+}
+
 // blockFor is the first block whose last value is ≥ v: where v is or
 // would go; len(blocks) when v is above everything, for remove (add then
 // uses the last block).

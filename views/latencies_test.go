@@ -86,3 +86,34 @@ func TestLatencies(t *testing.T) {
 	l.add(slices.Clone(ref))
 	check("refilled")
 }
+
+// merge agrees with a sorted slice of both sides' latencies, empty sides
+// included.
+func TestLatenciesMerge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	gen := func(n int) []uint32 {
+		b := make([]uint32, n)
+		for i := range b {
+			b[i] = uint32(rng.IntN(1e6))
+		}
+		sortMicros(b)
+		return b
+	}
+	for _, c := range []struct{ a, b int }{{0, 0}, {0, 10}, {10, 0}, {5000, 7}, {3, 9000}, {20_000, 30_000}} {
+		x, y := gen(c.a), gen(c.b)
+		want := append(slices.Clone(x), y...)
+		slices.Sort(want)
+		var l, o latencies
+		l.add(x)
+		o.add(y)
+		l.merge(&o)
+		if got := l.flat(0); l.len() != len(want) || !slices.Equal(got, want) && len(want) > 0 {
+			t.Errorf("merge of %d and %d: %d values, differ from the sorted reference", c.a, c.b, l.len())
+		}
+		for _, b := range l.blocks {
+			if len(b) == 0 || len(b) > 2*blockLen {
+				t.Errorf("merge of %d and %d: block of %d", c.a, c.b, len(b))
+			}
+		}
+	}
+}
