@@ -1,6 +1,7 @@
 package views
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -116,4 +117,62 @@ func TestLatenciesMerge(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkLatencyUpdate is one live update of a busy group (BenchmarkApply
+// /users at 10 M events): 2,000 new latencies folded into n kept ones,
+// 2,000 taken back, and P50 and P99 read. "slice" is the sorted slice
+// the blocks replaced (merge, then remove, moving every latency);
+// "blocks" is latencies.
+func BenchmarkLatencyUpdate(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	lat := func() uint32 { return uint32(rng.ExpFloat64()*20_000) + 1 }
+	for _, n := range []int{100_000, 2_000_000} {
+		base := make([]uint32, n)
+		for i := range base {
+			base[i] = lat()
+		}
+		sortMicros(base)
+		add := make([]uint32, 2000)
+		for i := range add {
+			add[i] = lat()
+		}
+		sortMicros(add)
+		b.Run(fmt.Sprintf("slice/%d", n), func(b *testing.B) {
+			s := slices.Clone(base)
+			for b.Loop() {
+				s = mergeSorted(s, add)
+				s = removeSorted(s, add)
+				_, _ = s[len(s)/2], s[len(s)*99/100]
+			}
+		})
+		b.Run(fmt.Sprintf("blocks/%d", n), func(b *testing.B) {
+			var l latencies
+			l.add(slices.Clone(base))
+			for b.Loop() {
+				l.add(slices.Clone(add)) // add keeps its batch
+				l.remove(add)
+				_, _ = l.quantile(0.5), l.quantile(0.99)
+			}
+		})
+	}
+}
+
+// mergeSorted and removeSorted are the sorted slice's update, for
+// BenchmarkLatencyUpdate.
+func mergeSorted(a, b []uint32) []uint32 { return mergeInto(a, b) }
+
+func removeSorted(a, del []uint32) []uint32 {
+	out, j := a[:0], 0
+	for _, v := range a {
+		for j < len(del) && del[j] < v {
+			j++
+		}
+		if j < len(del) && del[j] == v {
+			j++
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
 }
