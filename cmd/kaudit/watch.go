@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -213,8 +214,10 @@ func (wf *watchFlags) headless(ctx context.Context, e *env, cfg pipeline.Config,
 	}
 	err = p.Wait()
 	report.Close()
-	if n := p.Store.Stats().Evicted; n > 0 && !streaming {
-		fmt.Fprintf(e.stderr, "kaudit: the oldest %d events were dropped to stay within --max-events/--max-memory; the view covers the rest\n", n)
+	if n := p.Store.Evicted(); n > 0 && !streaming {
+		from, to := p.Store.TimeRange()
+		fmt.Fprintf(e.stderr, "kaudit: the view covers the newest %d events (%s to %s); the oldest %d were dropped to stay within --max-events/--max-memory\n",
+			p.Store.Kept(), from.Format(time.RFC3339), to.Format(time.RFC3339), n)
 	}
 	if err != nil || streaming {
 		return err
