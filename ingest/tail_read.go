@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"time"
 )
 
@@ -258,71 +257,32 @@ func (fl *follower) handOn(chunk []byte, emit func(Batch) error) error {
 	if !fl.sniffed {
 		fl.sniffCloud(chunk)
 	}
-	var jobs []*job
+	j, fix := &job{src: fl.src, buf: chunk, off: fl.off, line: fl.line, nl: nl}, func(*job) {}
 	if fl.cloud != nil {
-		j, fix := fl.cloudChunk(chunk, nl)
-		if len(j.buf) > 0 {
-			fl.w.decode(j)
-			fix(j)
-		}
-		jobs = []*job{j}
-	} else {
-		jobs = fl.decode(chunk, nl)
+		j, fix = fl.cloudChunk(chunk, nl)
+	}
+	if len(j.buf) > 0 {
+		fl.w.decode(j)
+		fix(j)
 	}
 	fl.off += int64(len(chunk))
 	fl.line += int64(nl)
 	if chunk[len(chunk)-1] != '\n' {
 		fl.line++
 	}
-	for _, j := range jobs {
-		for _, p := range j.problems {
-			fl.t.problem(p)
+	for _, p := range j.problems {
+		fl.t.problem(p)
+	}
+	for _, b := range j.batches {
+		fl.src.emitted = true
+		fl.t.emitting = fl.t.checkpointAt(fl, b.Pos, b.Events[len(b.Events)-1].StageTime)
+		if err := emit(b); err != nil {
+			return err
 		}
-		for _, b := range j.batches {
-			fl.src.emitted = true
-			fl.t.emitting = fl.t.checkpointAt(fl, b.Pos, b.Events[len(b.Events)-1].StageTime)
-			if err := emit(b); err != nil {
-				return err
-			}
-			fl.t.ack(fl, b.Pos, b.Events[len(b.Events)-1].StageTime)
-		}
+		fl.t.ack(fl, b.Pos, b.Events[len(b.Events)-1].StageTime)
 	}
 	fl.t.ack(fl, Position{Path: fl.src.path, Dev: fl.src.dev, Inode: fl.src.inode, Offset: fl.off, Line: fl.line}, time.Time{})
 	return nil
-}
-
-// parallelMin is the chunk size from which a follower decodes the two
-// halves of a chunk at once. A tail catching up (a backlog after a
-// rotation or a burst) reads whole chunks, and decoding is most of the
-// live path's CPU; the few lines of a steady wake-up stay on one goroutine.
-const parallelMin = 256 << 10
-
-// decode decodes chunk (whole lines holding nl newlines, see handOn) into
-// one job, or two decoded at once whose batches follow each other in order.
-func (fl *follower) decode(chunk []byte, nl int) []*job {
-	j := &job{src: fl.src, buf: chunk, off: fl.off, line: fl.line, nl: nl}
-	mid := 0
-	if len(chunk) >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
-		mid = bytes.LastIndexByte(chunk[:len(chunk)/2], '\n') + 1
-	}
-	if mid == 0 {
-		fl.w.decode(j)
-		return []*job{j}
-	}
-	j.buf = chunk[:mid:mid]
-	j.nl = bytes.Count(j.buf, []byte{'\n'})
-	// The second half starts after the first's last newline: its lines
-	// are numbered on from there.
-	k := &job{src: fl.src, buf: chunk[mid:], off: fl.off + int64(mid), line: fl.line + int64(j.nl), nl: nl - j.nl}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		w := worker{maxLine: fl.w.maxLine}
-		w.decode(k)
-	}()
-	fl.w.decode(j)
-	<-done
-	return []*job{j, k}
 }
 
 // readFull reads into p until it is full or the reader has nothing more

@@ -9,11 +9,11 @@ import (
 	"time"
 )
 
-// A chunk of parallelMin or more is decoded in two halves at once: the
-// events still come in file order, problems name their own lines, and the
-// checkpoint ends at the file's end, on a file read in 1 MiB chunks with
-// bad lines in both halves of the first chunk and in the second chunk.
-func TestTailParallelHalves(t *testing.T) {
+// A file the tail reads in several whole chunks (a backlog): the events
+// come in file order, problems name their own lines, and the checkpoint
+// ends at the file's end, with bad lines in both halves of the first chunk
+// and in the second chunk.
+func TestTailBigChunks(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "audit.log")
 	var b strings.Builder
@@ -29,8 +29,8 @@ func TestTailParallelHalves(t *testing.T) {
 		want = append(want, id)
 		b.WriteString(ev(id) + "\n")
 	}
-	if b.Len() < 2*parallelMin {
-		t.Fatalf("the file (%d bytes) must span chunks above parallelMin", b.Len())
+	if b.Len() < 2*defaultChunk {
+		t.Fatalf("the file (%d bytes) must span several chunks", b.Len())
 	}
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
