@@ -169,9 +169,9 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 	if err != nil {
 		return err
 	}
-	// Headless, --detect (or nothing: they imply the pack) makes rule:NAME
-	// terms select the requests the rules hit; see packHits.
-	if err := rf.det.check(ui, format, selected, true); err != nil {
+	// Headless, --detect goes with rule:NAME terms (which imply the pack
+	// anyway: see packHits) as it does with --forward.
+	if err := rf.det.check(ui, format, selected, len(rf.fwd.urls) > 0 || usesRuleTerm(selected)); err != nil {
 		return err
 	}
 	var pol tui.PolicyFunc

@@ -66,3 +66,16 @@ func (p *packHits) run() {
 		s.Add(h.ID)
 	}
 }
+
+// usesRuleTerm reports whether sel's filter has a positive rule: term.
+func usesRuleTerm(sel *selection) bool {
+	if sel == nil || sel.filter == nil {
+		return false
+	}
+	for _, t := range sel.filter.Terms() {
+		if t.Key == "rule" {
+			return true
+		}
+	}
+	return false
+}
