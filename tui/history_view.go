@@ -24,6 +24,7 @@ type historyView struct {
 	tf     timeFormat
 	open   []bool // entry i's diff is unfolded
 	noise  bool
+	help   bool // ? lists the pane's keys in place of the history
 	cursor int // the entry enter/space folds
 	top    pos // the first line shown under the column headers
 	width  int
