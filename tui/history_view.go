@@ -25,8 +25,8 @@ type historyView struct {
 	open   []bool // entry i's diff is unfolded
 	noise  bool
 	help   bool // ? lists the pane's keys in place of the history
-	cursor int // the entry enter/space folds
-	top    pos // the first line shown under the column headers
+	cursor int  // the entry enter/space folds
+	top    pos  // the first line shown under the column headers
 	width  int
 	height int // the whole pane's: title, hint and headers included
 	cols   historyCols
