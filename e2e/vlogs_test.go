@@ -160,6 +160,100 @@ func TestE2EVlogsWatch(t *testing.T) {
 	t.Logf("5 events written to the log showed on watch vlogs:// (through watch --forward and VictoriaLogs), the slowest after %v", worst.Round(time.Millisecond))
 }
 
+// TestE2EVlogsWatchReconnect: VictoriaLogs restarts under a watch
+// vlogs:// reader: the reader says the tail was lost, reconnects, says
+// it is back, and prints every event once — those written before, while
+// VictoriaLogs was down (the forwarder sends them once it is up again)
+// and after.
+func TestE2EVlogsWatchReconnect(t *testing.T) {
+	kauditBin(t)
+	port, data := freePort(t), t.TempDir()
+	vl := vlNode(t, port, "-storageDataPath="+data)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	dir := t.TempDir()
+	logPath, outPath, errPath := filepath.Join(dir, "audit.log"), filepath.Join(dir, "read.jsonl"), filepath.Join(dir, "read.err")
+	if err := os.WriteFile(logPath, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	background(t, nil, "watch", "-o", "jsonl", "--state-dir", t.TempDir(), "--cluster-name", "live",
+		"--forward", "otlp+http://"+addr+"/insert/opentelemetry/v1/logs", logPath)
+	out, _ := os.Create(outPath)
+	defer out.Close()
+	errFile, _ := os.Create(errPath)
+	defer errFile.Close()
+	backgroundErr(t, out, errFile, "watch", "-o", "jsonl", "--history", "1m", "--vlogs-cluster", "live", "vlogs://"+addr)
+	f, err := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var lines []string
+	write := func(from, to int) {
+		for i := from; i < to; i++ {
+			ts := time.Now().UTC().Format(time.RFC3339Nano)
+			line := strings.NewReplacer("2026-11-25T17:53:17.123456Z", ts, "2026-11-25T17:53:17.223456Z", ts).Replace(evLine(evID(i), evUser(i)))
+			if _, err := f.WriteString(line + "\n"); err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, line)
+		}
+	}
+	printed := func() bool {
+		b, _ := os.ReadFile(outPath)
+		for _, l := range lines {
+			if !strings.Contains(string(b), l+"\n") {
+				return false
+			}
+		}
+		return true
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(outPath)
+			e, _ := os.ReadFile(errPath)
+			t.Logf("read back:\n%s\nreader stderr:\n%s", b, e)
+		}
+	})
+	write(0, 3)
+	waitUntil(t, "the first events read back", printed)
+	vl.Process.Signal(syscall.SIGTERM)
+	vl.Wait()
+	waitUntil(t, "the reader to say the tail was lost", func() bool {
+		b, _ := os.ReadFile(errPath)
+		return strings.Contains(string(b), "live tail lost")
+	})
+	write(3, 6) // while VictoriaLogs is down: the forwarder keeps them
+	time.Sleep(time.Second)
+	vlNode(t, port, "-storageDataPath="+data)
+	waitUntil(t, "the reader to say the tail is back", func() bool {
+		b, _ := os.ReadFile(errPath)
+		return strings.Contains(string(b), "live tail back after")
+	})
+	write(6, 9)
+	waitUntil(t, "every event read back after the restart", printed)
+	time.Sleep(2 * time.Second) // nothing more may come
+	b, _ := os.ReadFile(outPath)
+	if n := strings.Count(string(b), "\n"); n != len(lines) {
+		t.Fatalf("%d lines printed for %d events:\n%s", n, len(lines), b)
+	}
+	e, _ := os.ReadFile(errPath)
+	t.Logf("VictoriaLogs restarted under watch vlogs://: 9 events, each printed once; the reader said:\n%s", e)
+}
+
+// backgroundErr is background with stderr to errOut.
+func backgroundErr(t *testing.T, stdout, errOut *os.File, args ...string) {
+	t.Helper()
+	cmd := exec.Command(kauditBin(t), args...)
+	cmd.Stdout, cmd.Stderr = stdout, errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	})
+}
+
 // background starts kaudit with args until the test ends (SIGTERM).
 func background(t *testing.T, stdout *os.File, args ...string) {
 	t.Helper()

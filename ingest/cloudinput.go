@@ -23,6 +23,9 @@ func (r *reader) cloudInput(src *source, rd io.Reader) (io.Reader, bool) {
 		return br, true
 	}
 	cr := &cloudReader{r: r, path: src.path, s: cloud.NewStream(br)}
+	if r.maxLine > 0 && r.maxLine-128 < 4<<20 {
+		cr.s.SetLineLimit(max(r.maxLine-128, 1))
+	}
 	// The first window is decoded before any event is handed on: the
 	// cluster it names is the source of the file's events.
 	out := bufio.NewReaderSize(cr, 64<<10)
@@ -81,7 +84,7 @@ func (c *cloudReader) problems() []Problem {
 	if line := c.s.OtherCluster(); line > 0 && c.cluster != "" && !c.otherSaid {
 		c.otherSaid = true
 		out = append(out, Problem{Path: c.path, Line: line, Kind: Invalid,
-			Msg: fmt.Sprintf("this record names another cluster than the file's first records (%q); the file's events all keep %q as their source", c.cluster, c.cluster)})
+			Msg: fmt.Sprintf("from this record on, records name another cluster than the file's first records (%q), or none; the file's events all keep %q as their source", c.cluster, c.cluster)})
 	}
 	return out
 }

@@ -126,3 +126,50 @@ func TestCloudBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestCloudInputClusters: the cluster of an export's first records is its
+// events' source; a later record naming another is reported with its line.
+func TestCloudInputClusters(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	n := 0
+	for ; b.Len() < 2<<20; n++ { // past the first window
+		b.WriteString(aksRecord(ev("c1-"+itoa(n))) + "\n")
+	}
+	other := strings.ReplaceAll(aksRecord(ev("c2")), "MANAGEDCLUSTERS/C1", "MANAGEDCLUSTERS/C2")
+	b.WriteString(other + "\n")
+	path := writeFile(t, dir, "two.json", b.String())
+	res := run(t, &Replay{Paths: []string{path}})
+	if got := res.probs(); !eq(got, []string{"two.json:" + itoa(n+1) + " invalid field"}) {
+		t.Errorf("problems %q", got)
+	}
+	for _, bt := range res.batches {
+		if bt.Cluster != "C1" {
+			t.Fatalf("batch cluster %q", bt.Cluster)
+		}
+	}
+	if len(res.ids()) != n+1 {
+		t.Errorf("%d events, want %d", len(res.ids()), n+1)
+	}
+}
+
+// TestCloudInputLineLimit: the events of one long export line (Firehose
+// objects concatenated) are laid out within the reader's line limit, so
+// none is skipped as too long however small the limit.
+func TestCloudInputLineLimit(t *testing.T) {
+	var b strings.Builder
+	var want []string
+	for i := range 40 {
+		id := "f" + itoa(i)
+		want = append(want, id)
+		b.WriteString(cwPayload(ev(id)))
+	}
+	path := writeFile(t, t.TempDir(), "firehose", b.String())
+	res := run(t, &Replay{Paths: []string{path}, MaxLine: 4096})
+	if len(res.problems) > 0 {
+		t.Errorf("problems %v", res.problems)
+	}
+	if got := sorted(res.ids()); !eq(got, sorted(want)) {
+		t.Errorf("events %q", got)
+	}
+}

@@ -36,6 +36,9 @@ type follower struct {
 	pending   []byte // bytes from off on: a line without its newline yet
 	skipping  bool   // inside a line longer than MaxLine, skip bytes of it so far
 	skip      int64
+
+	sniffed bool       // the first chunk was looked at for a cloud export
+	cloud   *tailCloud // non-nil: the file is a cloud export (tail_cloud.go)
 }
 
 // readOff is how far the file has been read.
@@ -57,6 +60,9 @@ func (fl *follower) restart() {
 
 // release closes the file unless some emitted event refers to it.
 func (fl *follower) release() {
+	if fl.cloud != nil {
+		fl.cloud.src.raw.(*Spool).Close() // seals it; it stays readable
+	}
 	if fl.spool != nil {
 		fl.spool.Close() // seals it; it stays readable
 		return
@@ -248,8 +254,17 @@ func (fl *follower) handOn(chunk []byte, emit func(Batch) error) error {
 		k.keep(chunk, fl.off) // the batches' reads are answered from memory
 	}
 	nl := bytes.Count(chunk, []byte{'\n'})
-	j := &job{src: fl.src, buf: chunk, off: fl.off, line: fl.line, nl: nl}
-	fl.w.decode(j)
+	if !fl.sniffed {
+		fl.sniffCloud(chunk)
+	}
+	j, fix := &job{src: fl.src, buf: chunk, off: fl.off, line: fl.line, nl: nl}, func(*job) {}
+	if fl.cloud != nil {
+		j, fix = fl.cloudChunk(chunk, nl)
+	}
+	if len(j.buf) > 0 {
+		fl.w.decode(j)
+		fix(j)
+	}
 	fl.off += int64(len(chunk))
 	fl.line += int64(nl)
 	if chunk[len(chunk)-1] != '\n' {

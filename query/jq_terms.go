@@ -23,6 +23,7 @@ var jqTermKeys = map[string]string{
 	`.annotations["authorization.k8s.io/decision"]`: "decision",
 	".auditID":             "auditid",
 	".responseStatus.code": "code",
+	"source":               "source", // the helper: the stored source
 }
 
 // pushTerm is the term every event p keeps satisfies, or nil: p must be

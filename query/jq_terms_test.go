@@ -29,6 +29,7 @@ func TestJQTerms(t *testing.T) {
 		{`.responseStatus.code == 403.5`, ``},
 		{`.stage == "ResponseComplete" and .userAgent == "kubectl"`, ``}, // not pushed (stage) / no attribute (ua)
 		{`.objectRef.namespace | startswith("prod-")`, ``},
+		{`source == "cp1" and .verb == "get"`, `source:"cp1" verb:"get"`},
 	} {
 		f, err := Compile(tc.jq)
 		if err != nil {

@@ -2,6 +2,9 @@ package tui
 
 import (
 	"context"
+	"errors"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -199,8 +202,45 @@ func compute(ctx context.Context, st *store.Store, lv *liveState, f *query.Filte
 }
 
 // rebuild builds view v's aggregate over set from scratch, in chunks, so
-// that cancelling ctx stops it.
+// that cancelling ctx stops it. A grouped view over many requests is built
+// in two halves on two goroutines and merged: a new filter over 10 M
+// events is one full rebuild, and the UI goroutine is idle meanwhile.
 func rebuild(ctx context.Context, st *store.Store, v views.View, set *store.Set) (*views.Aggregate, error) {
+	n := set.GetCardinality()
+	if probe, _ := views.NewAggregate(v, 0); probe == nil || !probe.Mergeable() || n < parallelRebuildMin || runtime.GOMAXPROCS(0) < 2 {
+		return rebuildPart(ctx, st, v, set)
+	}
+	mid, err := set.Select(uint32(n / 2))
+	if err != nil {
+		return nil, err
+	}
+	halves := [2]*store.Set{set.Clone(), set.Clone()}
+	halves[0].RemoveRange(uint64(mid), 1<<32)
+	halves[1].RemoveRange(0, uint64(mid))
+	var parts [2]*views.Aggregate
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i := range halves {
+		wg.Go(func() {
+			if parts[i], errs[i] = rebuildPart(ctx, st, v, halves[i]); errs[i] == nil {
+				parts[i].Flush()
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
+		return nil, err
+	}
+	parts[0].Merge(parts[1])
+	return parts[0], nil
+}
+
+// parallelRebuildMin is the fewest requests rebuild splits in two (a
+// variable for tests).
+var parallelRebuildMin uint64 = 4 * rebuildChunk
+
+// rebuildPart is rebuild on one goroutine.
+func rebuildPart(ctx context.Context, st *store.Store, v views.View, set *store.Set) (*views.Aggregate, error) {
 	top := 0
 	if v == views.ViewLatency {
 		top = latencyTop

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
@@ -247,6 +248,9 @@ func (m Model) findText() string {
 	return fmt.Sprintf("find %s: %d matches", f.text, total)
 }
 
+// findSlice is how many events a find's worker takes at a time.
+var findSlice = 16384
+
 // findEvents returns the events of set that match: their fields (as free
 // text, or the regexp) or their original JSON.
 func findEvents(ctx context.Context, st *store.Store, set *store.Set, text string, re *regexp.Regexp) (*store.Set, error) {
@@ -263,26 +267,36 @@ func findEvents(ctx context.Context, st *store.Store, set *store.Set, text strin
 	rest := set.Clone()
 	rest.AndNot(hits)
 	ids := rest.ToArray()
-	// The JSON scan is most of the cost: one contiguous part per core,
-	// each with its own reader (a RawReader is for one goroutine).
-	parts := max(1, min(runtime.GOMAXPROCS(0), len(ids)/65536))
-	found := make([][]uint32, parts)
-	errs := make([]error, parts)
+	// The JSON scan is most of the cost. Workers, one per core, take
+	// slices of findSlice events in turn, each worker with its own reader
+	// (a RawReader is for one goroutine): on a busy machine a worker that
+	// gets less of a core takes fewer slices instead of finishing last.
+	slice := findSlice
+	found := make([][]uint32, (len(ids)+slice-1)/slice)
+	var next atomic.Int64
+	var firstErr atomic.Pointer[error]
 	var wg sync.WaitGroup
-	for p := range parts {
+	for range max(1, min(runtime.GOMAXPROCS(0), len(found))) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lo, hi := p*len(ids)/parts, (p+1)*len(ids)/parts
-			found[p], errs[p] = scanRaw(ctx, st, ids[lo:hi], []byte(text), re)
+			m, rr := newRawMatch(text, re), st.NewRawReader()
+			for k := int(next.Add(1) - 1); k < len(found); k = int(next.Add(1) - 1) {
+				lo, hi := k*slice, min(len(ids), (k+1)*slice)
+				var err error
+				if found[k], err = scanWith(ctx, rr, m, ids[lo:hi]); err != nil {
+					firstErr.CompareAndSwap(nil, &err)
+					return
+				}
+			}
 		}()
 	}
 	wg.Wait()
-	for p := range parts {
-		if errs[p] != nil {
-			return nil, errs[p]
-		}
-		hits.AddMany(found[p])
+	if err := firstErr.Load(); err != nil {
+		return nil, *err
+	}
+	for _, f := range found {
+		hits.AddMany(f)
 	}
 	return hits, nil
 }
@@ -290,8 +304,11 @@ func findEvents(ctx context.Context, st *store.Store, set *store.Set, text strin
 // scanRaw returns the events of ids whose original JSON, redacted, holds
 // needle (or matches re).
 func scanRaw(ctx context.Context, st *store.Store, ids []uint32, needle []byte, re *regexp.Regexp) ([]uint32, error) {
-	rr := st.NewRawReader()
-	m := newRawMatch(string(needle), re)
+	return scanWith(ctx, st.NewRawReader(), newRawMatch(string(needle), re), ids)
+}
+
+// scanWith is scanRaw with a reader and a matcher.
+func scanWith(ctx context.Context, rr *store.RawReader, m *rawMatch, ids []uint32) ([]uint32, error) {
 	var found []uint32
 	for i, id := range ids {
 		if i%4096 == 0 && ctx.Err() != nil {

@@ -14,37 +14,36 @@ import (
 // (redacted), holds the find: the text as typed, or a match of the
 // regexp. Its answer is exactly match(redact.Output(raw)); it gets there
 // faster:
-//   - text is searched anchored on its rarest bytes (bytefind);
+//   - text is searched by bytefind, which skips on its rarest byte;
 //   - an event without the text, or without a string that every match of
 //     the regexp holds, is not redacted at all when redaction cannot add
-//     that string (redact.NeverAdds);
-//   - a regexp whose matches all begin with a literal prefix is tried,
-//     anchored, only where the prefix is (Go's regexp looks for the
-//     prefix with bytes.Index, slow when its first byte is a quote).
+//     that string (redact.NeverAdds), and a regexp is not run on it;
+//   - a regexp that is a plain string is searched as text.
 type rawMatch struct {
-	text *bytefind.Finder // plain text; nil for a regexp
+	text *bytefind.Finder // plain text (or a regexp's whole literal); nil: run re
 	re   *regexp.Regexp
 	lit  *bytefind.Finder // the text, or a string every match of re holds; nil: none
 	safe bool             // redaction never adds lit: skip events without it
-
-	prefix   *bytefind.Finder // every match of re begins with it; nil: none
-	complete bool             // re is the prefix itself
-	anchored *regexp.Regexp   // re, matching only at the start
 }
 
 func newRawMatch(text string, re *regexp.Regexp) *rawMatch {
+	if re != nil {
+		if p, complete := re.LiteralPrefix(); complete {
+			re, text = nil, p
+		}
+	}
 	if re == nil {
 		f := bytefind.New([]byte(text))
 		return &rawMatch{text: f, lit: f, safe: redact.NeverAdds([]byte(text))}
 	}
 	m := &rawMatch{re: re}
-	if lit := requiredLiteral(re.String()); lit != "" {
-		m.lit, m.safe = bytefind.New([]byte(lit)), redact.NeverAdds([]byte(lit))
-	}
-	if p, complete := re.LiteralPrefix(); p != "" {
-		m.prefix, m.complete = bytefind.New([]byte(p)), complete
-		// \A(?:re) compiles whenever re does.
-		m.anchored = regexp.MustCompile(`\A(?:` + re.String() + `)`)
+	lit := requiredLiteral(re.String())
+	m.safe = lit != "" && redact.NeverAdds([]byte(lit))
+	// An event without lit that redaction might change is redacted
+	// anyway; then looking for lit first saves only the regexp's run,
+	// which for a regexp with a literal prefix is a search for it too.
+	if prefix, _ := re.LiteralPrefix(); lit != "" && (m.safe || prefix == "") {
+		m.lit = bytefind.New([]byte(lit))
 	}
 	return m
 }
@@ -63,28 +62,10 @@ func (m *rawMatch) match(raw []byte) bool {
 
 // matchShown matches bytes as shown.
 func (m *rawMatch) matchShown(b []byte) bool {
-	switch {
-	case m.text != nil:
+	if m.text != nil {
 		return m.text.Contains(b)
-	case m.prefix == nil:
-		return m.re.Match(b)
-	case m.complete:
-		return m.prefix.Contains(b)
 	}
-	// Every match starts at a place of the prefix: try each, anchored.
-	// What the regexp can look at before its start (\b, ^) comes after
-	// the prefix's first byte, which is in b[at:] too.
-	for at := 0; at < len(b); at++ {
-		j := m.prefix.Index(b[at:])
-		if j < 0 {
-			return false
-		}
-		at += j
-		if m.anchored.Match(b[at:]) {
-			return true
-		}
-	}
-	return false
+	return m.re.Match(b)
 }
 
 // sameBytes reports whether redaction returned its input (it returns raw

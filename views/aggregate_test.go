@@ -392,3 +392,38 @@ func TestAggregateGroupRefilled(t *testing.T) {
 		}
 	}
 }
+
+// Merge of aggregates built over two halves of the requests writes the
+// same table as one built over all of them, for every grouped view.
+func TestAggregateMerge(t *testing.T) {
+	evs, buf, offs := genEvents(t, 4, 2000)
+	st := store.New()
+	st.Append(evs, bytes.NewReader(buf), offs)
+	req := st.Requests()
+	mid, err := req.Select(uint32(req.GetCardinality() / 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := req.Clone(), req.Clone()
+	lo.RemoveRange(uint64(mid), 1<<32)
+	hi.RemoveRange(0, uint64(mid))
+	merged := 0
+	for _, v := range aggViews {
+		a, _ := NewAggregate(v, 0)
+		if !a.Mergeable() {
+			continue
+		}
+		b, _ := NewAggregate(v, 0)
+		a.Add(st, lo)
+		b.Add(st, hi)
+		b.Flush()
+		a.Merge(b)
+		if got, want := a.Table(), reference(st, req, v, 0); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s merged:\n got %v\nwant %v", v, got.Rows, want.Rows)
+		}
+		merged++
+	}
+	if merged < 5 {
+		t.Fatalf("only %d views are mergeable", merged)
+	}
+}

@@ -201,8 +201,13 @@ func timeFilter(since, until time.Time) []string {
 	if since.IsZero() && until.IsZero() {
 		return nil
 	}
-	return []string{"_time:[" + timeArg(since, time.Unix(0, 0)) + ", " + timeArg(until, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)) + ")"}
+	return []string{"_time:[" + timeArg(since, time.Unix(0, 0)) + ", " + timeArg(until, timeMax) + ")"}
 }
+
+// timeMax stands for no upper bound: VictoriaLogs keeps times as int64
+// nanoseconds, and a later bound (9999-01-01) overflows and matches
+// nothing (v1.52.1), which made --since alone read back no event.
+var timeMax = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func timeArg(t, zero time.Time) string {
 	if t.IsZero() {

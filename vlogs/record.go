@@ -181,8 +181,5 @@ func (p *recordParser) field(r *record, key, val []byte) bool {
 		}
 		return true
 	}
-	if bytes.EqualFold(key, []byte("_msg")) {
-		return false
-	}
-	return true
+	return !bytes.EqualFold(key, []byte("_msg"))
 }

@@ -178,6 +178,7 @@ type reader struct {
 
 	lastKey    [4]string // sourceOf's last identity and source
 	lastSource string
+	newest     time.Time // the latest stageTimestamp read
 }
 
 // read decodes an answer. Splitting and unescaping the lines (a
@@ -268,6 +269,9 @@ func (r *reader) add(msg []byte, source string) error {
 	r.evs = evs
 	for i := n; i < len(r.evs); i++ {
 		r.evs[i].Source = source
+		if st := r.evs[i].StageTime; st.After(r.newest) {
+			r.newest = st
+		}
 		r.offs = append(r.offs, r.raw.Size())
 		r.raw.Write(r.evs[i].Raw)
 		r.raw.Write([]byte{'\n'})

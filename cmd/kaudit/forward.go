@@ -18,6 +18,7 @@ import (
 type forwardFlags struct {
 	urls        []string
 	cluster     string
+	host        string
 	apiKeyFile  string
 	endpoint    string
 	caFile      string
@@ -32,6 +33,7 @@ func (ff *forwardFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringArrayVar(&ff.urls, "forward", nil, "send every event upstream, at least once and in order: otlp+http://HOST:PORT, otlp+https://HOST:PORT or datadog://SITE (repeatable; each sink independent)")
 	fl.StringVar(&ff.cluster, "cluster-name", "", "the cluster's name on forwarded events (k8s.cluster.name, kube_cluster_name)")
+	fl.StringVar(&ff.host, "host-name", "", "this API server's name on forwarded events (host.name, hostname) and the source of what it reads (default: the machine's host name)")
 	fl.StringVar(&ff.apiKeyFile, "api-key-file", "", "file holding the Datadog API key (default: $DD_API_KEY)")
 	fl.StringVar(&ff.endpoint, "forward-endpoint", "", "URL datadog:// sinks post to instead of the site's intake (a proxy, a test intake)")
 	fl.StringVar(&ff.caFile, "forward-ca-file", "", "PEM file of the CAs that https receivers' certificates must chain to (default: the system's)")
@@ -58,7 +60,10 @@ func (ff *forwardFlags) open(stateDir string, det *liveDetectFlags) (*pipeline.S
 	if ff.concurrency < 1 {
 		return nil, usageError("--forward-concurrency %d: want 1 or more", ff.concurrency)
 	}
-	host, _ := os.Hostname()
+	host := ff.host
+	if host == "" {
+		host, _ = os.Hostname()
+	}
 	key := os.Getenv("DD_API_KEY")
 	if ff.apiKeyFile != "" {
 		b, err := os.ReadFile(ff.apiKeyFile)

@@ -113,7 +113,8 @@ func newReplayCmd(e *env) *cobra.Command {
 		Long: `replay reads saved audit logs into an index and prints a view of them.
 
 PATH is a file (plain or gzip), a directory (its audit*.log* files: rotated
-backups oldest first, then the current audit.log), - for standard input, or
+backups oldest first, then the current audit.log; then the cloud exports in it:
+*.json, *.jsonl, *.txt, *.gz, Firehose objects), - for standard input, or
 vlogs://HOST:PORT (vlogs+https://) to read back what kaudit forwarded to
 VictoriaLogs over OTLP (the time range and simple filter terms are pushed down).
 ssh://[user@]host[:port][/dir] reads a directory on another host through the

@@ -119,3 +119,44 @@ func TestCloudClusterSource(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayExportDir: `kaudit replay DIR/` reads the cloud exports in the
+// directory, whatever their shape, as it reads them named one by one, and
+// notes the file that is not audit data.
+func TestReplayExportDir(t *testing.T) {
+	const cloud = "../../ingest/cloud/testdata/"
+	dir := t.TempDir()
+	copies := map[string]string{ // fixture -> name in the directory
+		"gke-panther.jsonl":         "gke-panther.jsonl",
+		"gke-gcloud-array-khi.json": "gcloud-read.json",
+		"cw-firehose.json":          "demo-stream-1-2022-11-29-00-09-04-0a1b", // Firehose objects have no extension
+		"cw-s3-export.gz":           "000000.gz",
+		"aks-eventhubs-sysdig.json": "PT1H.json",
+	}
+	var files []string
+	for from, to := range copies {
+		b, err := os.ReadFile(cloud + from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, to), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, cloud+from)
+	}
+	_, all, _ := kaudit(t, "", append([]string{"replay", "-o", "jsonl"}, files...)...)
+	want := strings.Count(all, "\n")
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("exported on Monday\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := kaudit(t, "", "replay", "-o", "jsonl", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if got := strings.Count(out, "\n"); got != want || want < 10 {
+		t.Errorf("%d events from the directory, %d from its files named one by one", got, want)
+	}
+	if !strings.Contains(errOut, "notes.txt: not audit data") {
+		t.Errorf("notes.txt not noted: %s", errOut)
+	}
+}

@@ -176,6 +176,9 @@ func (wf *watchFlags) run(ctx context.Context, e *env, paths ...string) error {
 	if cfg.Sinks, err = wf.fwd.open(stateDir, &wf.det); err != nil {
 		return err
 	}
+	if wf.fwd.host != "" && cfg.SourceName != "" { // the local log: read on that host
+		cfg.SourceName = wf.fwd.host
+	}
 	if ui {
 		return wf.browse(ctx, e, cfg, path, onProblem, selected, view)
 	}
@@ -250,6 +253,9 @@ func (wf *watchFlags) source(e *env, paths []string, selected *selection, hist i
 		// VictoriaLogs' live tail keeps no position; each event's source
 		// is the cluster/host that forwarded it.
 		cfg.Source, cfg.StateDir, cfg.SourceName = vt, "", ""
+		onProblem = func(f func(ingest.Problem)) { // the tail lost and back: the gap, said
+			vt.OnGap = func(msg string) { f(ingest.Problem{Path: path, Kind: ingest.Unreadable, Msg: msg}) }
+		}
 	case anyRemote(paths):
 		src, local, err := remoteSource(e, paths, true, wf.history, wf.maxLine)
 		if err != nil {

@@ -92,3 +92,28 @@ func reportPerCPU(b *testing.B, size int64, cpu time.Duration) {
 		b.ReportMetric(float64(size)*float64(b.N)/1e6/cpu.Seconds(), "MB/cpu-s")
 	}
 }
+
+// BenchmarkStream is BenchmarkDecode through a Stream (a window of the
+// input at a time, as replay reads exports).
+func BenchmarkStream(b *testing.B) {
+	buf := make([]byte, 1<<20)
+	for name, data := range benchInputs() {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			for b.Loop() {
+				s := NewStream(bytes.NewReader(data))
+				for {
+					if _, err := s.Read(buf); err != nil {
+						break
+					}
+				}
+				if c := s.Counts(); c != [NumKinds]int{} {
+					b.Fatalf("problems %v", c)
+				}
+			}
+			reportPerCPU(b, int64(len(data)), cpuTime()-cpu0)
+		})
+	}
+}

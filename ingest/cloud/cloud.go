@@ -17,10 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/valyala/fastjson"
 )
@@ -222,6 +219,12 @@ func (d *decoder) value() bool {
 		d.inArray, d.wrapped = true, Plain
 		return true
 	}
+	if ok, done := d.quickValue(0, func(v *fastjson.Value, raw []byte, line int64) { d.handleValue(v, raw, line, 0) }); done {
+		return ok
+	}
+	if !d.eof && len(d.data)-d.pos >= d.bigLine && d.openWrapper() {
+		return true // a big object whose records come first: an item at a time
+	}
 	dec := json.NewDecoder(bytes.NewReader(d.data[d.pos:]))
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
@@ -274,122 +277,6 @@ func (d *decoder) resync(base, start int, err error, what string) bool {
 	d.problem(line, k, msg)
 	d.line = line + int64(bytes.Count(d.data[start:next], []byte{'\n'}))
 	d.pos = next
-	return true
-}
-
-// arrayItem reads the next item of a JSON array that spans lines (gcloud
-// logging read --format=json), or its end, so that each item has its own
-// line, a truncated array keeps the items before the cut, and the array
-// is never held whole. false: the window does not hold the item.
-func (d *decoder) arrayItem() bool {
-	for ; d.pos < len(d.data); d.pos++ {
-		if c := d.data[d.pos]; c == '\n' {
-			d.line++
-		} else if c != ' ' && c != '\t' && c != '\r' && c != ',' {
-			break
-		}
-	}
-	if d.pos == len(d.data) {
-		return d.eof
-	}
-	if d.data[d.pos] == ']' {
-		d.pos++
-		d.inArray = false
-		d.closing = d.wrapped != Plain
-		return true
-	}
-	dec := json.NewDecoder(bytes.NewReader(d.data[d.pos:]))
-	var raw json.RawMessage
-	if err := dec.Decode(&raw); err != nil {
-		if !d.eof && isEOF(err) {
-			return false
-		}
-		// The items before were kept; go on after the broken one.
-		if !d.resync(d.pos, d.pos, err, "array item") {
-			return false
-		}
-		d.inArray = false
-		return true
-	}
-	n := int(dec.InputOffset())
-	line := d.line
-	d.line += int64(bytes.Count(d.data[d.pos:d.pos+n], []byte{'\n'}))
-	d.pos += n
-	if raw[0] != '{' && raw[0] != '[' {
-		d.problem(line, Unrecognised, "an array item that is not an object")
-		return true
-	}
-	if d.wrapped == CloudWatch {
-		if v, err := d.parsers[1].ParseBytes(raw); err == nil {
-			d.message(v, line, "")
-		}
-		return true
-	}
-	d.handle(raw, line, 1)
-	return true
-}
-
-// wrapperStart is the start of an object holding a big array of records
-// (an Event Hubs body) or log events (filter-log-events output).
-var wrapperStart = regexp.MustCompile(`^\{\s*"(records|events)"\s*:\s*\[`)
-
-// openWrapper starts reading an object the window cannot hold, when it
-// is one whose records or events come first, an item at a time: each
-// item is then placed on its own line. false: it is not.
-func (d *decoder) openWrapper() bool {
-	m := wrapperStart.FindSubmatch(d.data[d.pos:min(len(d.data), d.pos+256)])
-	if m == nil {
-		return false
-	}
-	d.wrapped = AKS
-	if string(m[1]) == "events" {
-		d.wrapped = CloudWatch
-	}
-	d.line += int64(bytes.Count(m[0], []byte{'\n'}))
-	d.pos += len(m[0])
-	d.inArray = true
-	return true
-}
-
-// closeWrapper reads the rest of a wrapped object after its array: its
-// other members (nextToken, searchedLogStreams) and the '}'.
-func (d *decoder) closeWrapper() bool {
-	for ; d.pos < len(d.data) && bytes.IndexByte([]byte(" \t\r\n"), d.data[d.pos]) >= 0; d.pos++ {
-		if d.data[d.pos] == '\n' {
-			d.line++
-		}
-	}
-	if d.pos == len(d.data) {
-		if d.eof {
-			d.closing = false
-			d.problem(d.line, Truncated, "truncated envelope: the object around the records ends early")
-		}
-		return d.eof
-	}
-	if d.data[d.pos] == '}' {
-		d.pos++
-		d.closing = false
-		return true
-	}
-	if d.data[d.pos] != ',' {
-		d.closing = false
-		d.problem(d.line, Malformed, "malformed JSON: expected , or } after the records")
-		return true
-	}
-	// The other members, read as an object of their own.
-	dec := json.NewDecoder(io.MultiReader(strings.NewReader("{"), bytes.NewReader(d.data[d.pos+1:])))
-	var raw json.RawMessage
-	if err := dec.Decode(&raw); err != nil {
-		if !d.eof && isEOF(err) {
-			return false
-		}
-		d.closing = false
-		return d.resync(d.pos, d.pos, err, "envelope")
-	}
-	n := int(dec.InputOffset()) // counts the "{" for the ','
-	d.line += int64(bytes.Count(d.data[d.pos:d.pos+n], []byte{'\n'}))
-	d.pos += n
-	d.closing = false
 	return true
 }
 

@@ -80,7 +80,7 @@ func FuzzGKEReference(f *testing.F) {
 			return
 		}
 		fast := render(Decode(entry))
-		d := decoder{data: entry, line: 1, res: &Result{}, gkeHook: (*decoder).gkeReference}
+		d := decoder{data: entry, line: 1, res: &Result{}, eof: true, bigLine: len(entry) + 1, gkeHook: (*decoder).gkeReference}
 		d.run()
 		if ref := render(d.res); fast != ref {
 			t.Fatalf("fast and reference GKE decoders differ on %q:\nfast: %s\nref:  %s", entry, fast, ref)

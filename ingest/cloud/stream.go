@@ -21,7 +21,7 @@ const (
 // Limit bytes) and gives back the events laid out as Lines does. Problems
 // come out as they are found (Problems); Counts adds them all up.
 //
-// One line of the input whose events exceed 4 MiB (Firehose objects
+// One line of the input whose events exceed 4 MiB (SetLineLimit; Firehose objects
 // concatenated without newlines) continues on extra output lines, so the
 // line numbers of what follows it in the output run ahead of the input's
 // until blank output lines make up the difference.
@@ -70,6 +70,13 @@ func (s *Stream) Read(p []byte) (int, error) {
 	return s.out.Read(p)
 }
 
+// SetLineLimit bounds the output lines: the events of one input line
+// continue on the next output line past n bytes (by default 4 MiB), so
+// that a reader with a line limit of n plus 128 bytes (the EventList
+// around them) reads them all. One event longer than that is a line of
+// its own.
+func (s *Stream) SetLineLimit(n int) { s.lw.limit = n }
+
 // Problems gives the problems found since the last call, at most 100 of
 // each kind in all (the rest are only counted).
 func (s *Stream) Problems() []Problem {
@@ -100,6 +107,10 @@ func (s *Stream) advance() {
 	s.d.data = s.buf[:s.n]
 	s.d.run()
 	s.flush()
+	// No record can start before the decoder's line any more: write what
+	// the lines before it hold now, so that the blank lines of a long
+	// stretch without events never pile up.
+	s.lw.settle(&s.out, s.d.line)
 	if s.d.eof {
 		s.lw.finish(&s.out, s.totalLines())
 		s.done = true
@@ -209,6 +220,7 @@ func (s *Stream) note(r Record) {
 
 // linesWriter lays out records as Lines does, as they come.
 type linesWriter struct {
+	limit int          // the most bytes of events on one line (0: groupLimit)
 	at    int64        // the next output line
 	line  int64        // the input line of the group
 	n     int          // records in the group
@@ -216,7 +228,11 @@ type linesWriter struct {
 }
 
 func (w *linesWriter) add(out *bytes.Buffer, r Record) {
-	if w.n > 0 && (r.Line != w.line || w.group.Len() >= groupLimit) {
+	limit := w.limit
+	if limit <= 0 {
+		limit = groupLimit
+	}
+	if w.n > 0 && (r.Line != w.line || w.group.Len()+1+len(r.Event) > limit) {
 		w.flush(out)
 	}
 	if w.n > 0 {
@@ -245,6 +261,23 @@ func (w *linesWriter) flush(out *bytes.Buffer) {
 	w.at++
 	w.n = 0
 	w.group.Reset()
+}
+
+// settle writes the group and the blank lines before line, when no
+// record will come on them any more.
+func (w *linesWriter) settle(out *bytes.Buffer, line int64) {
+	if w.n > 0 && w.line < line {
+		w.flush(out)
+	}
+	if w.n > 0 {
+		return
+	}
+	if w.at == 0 {
+		w.at = 1
+	}
+	for ; w.at < line; w.at++ {
+		out.WriteByte('\n')
+	}
 }
 
 // finish writes the last group and the blank lines up to the input's end.

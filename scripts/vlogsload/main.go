@@ -29,7 +29,7 @@ import (
 func main() {
 	base := flag.String("url", "http://127.0.0.1:9428", "VictoriaLogs")
 	n := flag.Int("n", 1_000_000, "events")
-	seed := flag.Uint64("seed", 1, "generator seed (each cluster/host adds to it)")
+	seed := flag.Uint64("seed", 1, "generator seed (each API server adds its index to it)")
 	clusters := flag.Int("clusters", 2, "clusters")
 	hosts := flag.Int("hosts", 3, "API servers per cluster")
 	rate := flag.Float64("rate", 200, "events per second of each API server's generated clock")
@@ -68,7 +68,7 @@ func load(base string, n int, seed uint64, clusters, hosts int, rate float64) er
 		for h := range hosts {
 			start := gen.DefaultStart.Add(-time.Duration(float64(n/(clusters*hosts))/rate) * time.Second)
 			agents = append(agents, agent{
-				g:  gen.New(gen.Config{Seed: seed + uint64(c), Start: start, EventsPerSecond: rate}),
+				g:  gen.New(gen.Config{Seed: seed + uint64(c*hosts+h), Start: start, EventsPerSecond: rate}),
 				id: forward.Identity{Cluster: "cluster-" + strconv.Itoa(c), Host: "apiserver-" + strconv.Itoa(h)},
 			})
 		}
