@@ -25,7 +25,9 @@ func TestE2EDetectionsTab(t *testing.T) {
 		return strings.Contains(s, "filter: rule:"+rule) && strings.Contains(s, "[1 Events]") && rowCount(s) != ""
 	})
 	p.keys("Escape")
-	p.waitFor("back on Detections", func(s string) bool { return strings.Contains(s, "[D Detections]") && !strings.Contains(s, "filter: rule:") })
+	p.waitFor("back on Detections", func(s string) bool {
+		return strings.Contains(s, "[D Detections]") && !strings.Contains(s, "filter: rule:")
+	})
 	p.keys("1", "D")
 	p.waitFor("D shows the tab", contains("[D Detections]"))
 	p.keys("q")

@@ -50,6 +50,23 @@ type Config struct {
 	MaxEvents int
 	MaxBytes  int64
 
+	// Keep, if set, is a test of an event's original bytes: events that
+	// fail it are not stored (they were still decoded, so malformed input
+	// is still reported and counted). It is for headless output of a
+	// filter, Keep being the filter's query.Filter.RawPrefilter: the store
+	// then holds the few events that could be printed instead of all of
+	// them. Start refuses it beside Each, OnStored or sinks, which must see
+	// every event.
+	//
+	// Deduplication stays correct: an event that could be printed passes
+	// Keep, so it is still stored and deduplicated against every earlier
+	// copy that could be printed; an event failing Keep cannot be printed,
+	// so neither it nor a later copy of it needs dedup. (Copies are the
+	// same bytes. Were two copies with the same auditID, stage and
+	// stageTimestamp different bytes, only the first passing Keep would be
+	// stored, where the store alone keeps the very first.)
+	Keep func(raw []byte) bool
+
 	Print    *Printer           // the headless printer (nil: none)
 	OnStored func(ingest.Batch) // after each batch was stored: the terminal UI's progress
 	// SourceDone is called once the source's Run returned (a replay read
@@ -79,6 +96,7 @@ type Pipeline struct {
 	Done    <-chan struct{}
 
 	cfg         Config
+	kept        keptBuf // the events of a batch that passed Keep
 	follow      *follow
 	changed     chan struct{}
 	done        chan struct{}
@@ -92,6 +110,10 @@ type Pipeline struct {
 func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	p := &Pipeline{cfg: cfg, Store: cfg.Store, changed: make(chan struct{}, 1), done: make(chan struct{})}
 	p.Changed, p.Done = p.changed, p.done
+	if cfg.Keep != nil && (cfg.Each != nil || cfg.OnStored != nil || cfg.Sinks != nil && len(cfg.Sinks.list) > 0) {
+		cfg.Sinks.Close(io.Discard)
+		return nil, errors.New("pipeline: Keep leaves events out, but Each, OnStored or a sink must see them all")
+	}
 	if p.Store == nil {
 		p.Store = store.New()
 	}
@@ -248,7 +270,14 @@ func (p *Pipeline) store(b ingest.Batch) error {
 	}
 	st := p.Store
 	from := store.ID(st.Len())
-	st.Append(b.Events, b.Raw, b.Offsets)
+	evs, offs := b.Events, b.Offsets
+	if p.cfg.Keep != nil {
+		evs, offs = p.kept.filter(b, p.cfg.Keep)
+	}
+	if len(evs) > 0 {
+		st.Append(evs, b.Raw, offs)
+	}
+	p.kept.clear()
 	to := store.ID(st.Len())
 	if p.cfg.Print != nil && to > from {
 		if err := p.cfg.Print.print(st, from, to); err != nil {
@@ -281,4 +310,40 @@ type replaySource struct{ r *ingest.Replay }
 func (s replaySource) Run(ctx context.Context, emit func(ingest.Batch) error) error {
 	_, err := s.r.Run(ctx, emit)
 	return err
+}
+
+// keptBuf holds the events of a batch that pass Config.Keep, and their
+// offsets, reused from batch to batch.
+type keptBuf struct {
+	events  []audit.Event
+	offsets []int64
+}
+
+// filter returns b's events passing keep and their offsets: b's own
+// slices when all pass (b is left as it is: a recycled batch's arrays
+// must not alias each other), else copies in kb.
+func (kb *keptBuf) filter(b ingest.Batch, keep func([]byte) bool) ([]audit.Event, []int64) {
+	i := 0
+	for i < len(b.Events) && keep(b.Events[i].Raw) {
+		i++
+	}
+	if i == len(b.Events) {
+		return b.Events, b.Offsets
+	}
+	kb.events = append(kb.events[:0], b.Events[:i]...)
+	kb.offsets = append(kb.offsets[:0], b.Offsets[:i]...)
+	for j := i + 1; j < len(b.Events); j++ {
+		if keep(b.Events[j].Raw) {
+			kb.events = append(kb.events, b.Events[j])
+			kb.offsets = append(kb.offsets, b.Offsets[j])
+		}
+	}
+	return kb.events, kb.offsets
+}
+
+// clear drops the copies once stored (the store cloned what it keeps),
+// so that they hold no batch's buffers alive.
+func (kb *keptBuf) clear() {
+	clear(kb.events)
+	kb.events = kb.events[:0]
 }

@@ -221,8 +221,18 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 	if ui {
 		return replayBrowse(ctx, e, r, selected, view, pol, &rf.det, sinks)
 	}
+	if prefilterStore && len(rf.fwd.urls) == 0 && !rf.det.ui && view == views.ViewEvents && format != "table" {
+		// Only the filter's events are printed and nothing else reads the
+		// store: the events the filter cannot keep are not stored.
+		cfg.Keep = selected.filter.RawPrefilter()
+	}
 	return rf.print(ctx, e, cfg, r, vl, selected, view, format)
 }
+
+// prefilterStore: headless replay of the events view leaves out of the
+// store the events its filter's raw pre-filter rules out (tests turn it
+// off to compare).
+var prefilterStore = true
 
 // replayer is the reader of paths, with the --source names.
 func (rf *replayFlags) replayer(e *env, paths []string) (*ingest.Replay, error) {
