@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"io"
+	"strings"
 
 	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/store"
@@ -22,6 +23,7 @@ import (
 type Labeler struct {
 	st   *store.Store
 	live *Live
+	ids  []store.ID // Label's scratch: each event's ID in st, or none
 }
 
 // LabelWindow is how many events a Labeler keeps to look back on.
@@ -40,26 +42,66 @@ func (e *Engine) Labeler() *Labeler {
 // event that repeats one already seen (same auditID, stage and time) gets
 // none, as the store and the UI keep one copy.
 func (l *Labeler) Label(ctx context.Context, evs []audit.Event, raw io.ReaderAt, offsets []int64) ([][]string, error) {
-	const none = ^store.ID(0)
-	ids := make([]store.ID, len(evs))
+	from := store.ID(l.st.Len())
+	res := l.st.Append(evs, raw, offsets) // one append per batch: Append's cost is mostly per call
+	l.ids = l.ids[:0]
 	for i := range evs {
-		ids[i] = store.ID(l.st.Len())
-		if l.st.Append(evs[i:i+1], raw, offsets[i:i+1]).Added == 0 {
-			ids[i] = none
-		}
+		l.ids = append(l.ids, from+store.ID(i))
+	}
+	if res.Duplicates > 0 {
+		l.matchIDs(evs, from)
 	}
 	hits, err := l.live.Eval(ctx, l.st)
 	l.st.Retain(LabelWindow, 0)
 	if err != nil {
 		return nil, err
 	}
-	byID := map[store.ID][]string{}
-	for _, h := range hits { // sorted by event, then rule order
-		byID[h.ID] = append(byID[h.ID], h.Rule.Name)
-	}
 	out := make([][]string, len(evs))
-	for i, id := range ids {
-		out[i] = byID[id]
+	if len(hits) == 0 {
+		return out, nil
+	}
+	// hits are sorted by event, then rule order, as ids are: walk both.
+	h := 0
+	for i, id := range l.ids {
+		if id == none {
+			continue
+		}
+		for h < len(hits) && hits[h].ID < id {
+			h++
+		}
+		for ; h < len(hits) && hits[h].ID == id; h++ {
+			out[i] = append(out[i], hits[h].Rule.Name)
+		}
 	}
 	return out, nil
 }
+
+// matchIDs sets l.ids when some of evs were duplicates the store dropped:
+// the events it kept got the IDs from `from` on, in order, so each event
+// either is the next kept one (same auditID, stage and time: the store's
+// own duplicate key) or was dropped.
+func (l *Labeler) matchIDs(evs []audit.Event, from store.ID) {
+	end := store.ID(l.st.Len())
+	next := from
+	for i := range evs {
+		l.ids[i] = none
+		if next >= end {
+			continue
+		}
+		en := l.st.Entry(next)
+		e := &evs[i]
+		if sameAuditID(en.AuditID, e.AuditID) && en.Stage == e.Stage && en.Time.Equal(e.StageTime) {
+			l.ids[i] = next
+			next++
+		}
+	}
+}
+
+// sameAuditID compares as the store does: a UUID whatever its case (the
+// store keeps its 16 bytes and prints it in lower case), others exactly.
+func sameAuditID(stored, id string) bool {
+	return stored == id || len(id) == 36 && strings.EqualFold(stored, id)
+}
+
+// none is the ID of an event that was a duplicate.
+const none = ^store.ID(0)

@@ -125,3 +125,54 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// A batch that repeats events (a re-read file, a retried forward) labels
+// each first copy as a clean batch does and the repeats with nothing, as
+// the store keeps one copy.
+func TestLabelerDuplicates(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b ingest.Batch
+	r := &ingest.Replay{Paths: []string{"testdata/handmade/events.jsonl"}}
+	if _, err := r.Run(context.Background(), func(x ingest.Batch) error { b = x; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	label := func(evs []audit.Event, offs []int64) [][]string {
+		e, err := NewEngine(set, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := e.Labeler().Label(context.Background(), evs, b.Raw, offs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	want := label(b.Events, b.Offsets)
+	var evs []audit.Event
+	var offs []int64
+	for i := range b.Events { // every event twice, every third thrice
+		for range 2 + min(1, i%3/2) {
+			evs = append(evs, b.Events[i])
+			offs = append(offs, b.Offsets[i])
+		}
+	}
+	got := label(evs, offs)
+	hits, k := 0, 0
+	for i := range b.Events {
+		if !slices.Equal(got[k], want[i]) {
+			t.Errorf("event %d (%s %s): got %v, want %v", i, b.Events[i].AuditID, b.Events[i].Stage, got[k], want[i])
+		}
+		hits += len(want[i])
+		for k++; k < len(evs) && k > 0 && offs[k] == b.Offsets[i]; k++ {
+			if got[k] != nil {
+				t.Errorf("repeat of event %d labelled %v", i, got[k])
+			}
+		}
+	}
+	if hits < 10 {
+		t.Errorf("only %d labels on the fixture", hits)
+	}
+}

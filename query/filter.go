@@ -3,7 +3,6 @@ package query
 import (
 	"context"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -198,9 +197,6 @@ type evalCtx struct {
 	noPrefilter bool                                     // tests: decode every candidate of a residue
 	input       func(id uint32, raw []byte) (any, error) // tests: decoded inputs; nil decodes raw
 
-	mu      sync.Mutex
-	readers []*store.RawReader // free raw readers, reused across residues
-
 	decoded, skipped, errors atomic.Int64
 	firstErr                 atomic.Pointer[error]
 }
@@ -233,22 +229,12 @@ func dense(ids []uint32) bool {
 
 func (ec *evalCtx) source() *rawSource { return &rawSource{st: ec.st, rr: ec.reader()} }
 
-func (ec *evalCtx) reader() *store.RawReader {
-	ec.mu.Lock()
-	defer ec.mu.Unlock()
-	if n := len(ec.readers); n > 0 {
-		r := ec.readers[n-1]
-		ec.readers = ec.readers[:n-1]
-		return r
-	}
-	return ec.st.NewRawReader()
-}
+// reader and release borrow a RawReader from the store, whose window
+// outlives this evaluation: the next filter over the same events (detect
+// runs a pack of them) finds their bytes already read.
+func (ec *evalCtx) reader() *store.RawReader { return ec.st.AcquireRawReader() }
 
-func (ec *evalCtx) release(r *store.RawReader) {
-	ec.mu.Lock()
-	ec.readers = append(ec.readers, r)
-	ec.mu.Unlock()
-}
+func (ec *evalCtx) release(r *store.RawReader) { ec.st.ReleaseRawReader(r) }
 
 func (ec *evalCtx) decode(id uint32, raw []byte) (any, error) {
 	if ec.input != nil {

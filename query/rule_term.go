@@ -10,9 +10,9 @@ import (
 )
 
 // Flagged answers rule: terms: the events the detection rules flagged.
-// The terminal UI with --detect puts one in the context of its evaluations
-// (WithFlagged); anywhere else a rule: term is an error, as nothing ran
-// the rules.
+// The terminal UI with --detect and headless kaudit replay put one in the
+// context of their evaluations (WithFlagged); anywhere else a rule: term is
+// an error, as nothing ran the rules.
 type Flagged interface {
 	// Flagged returns the events flagged by the rules whose names match
 	// (the caller may change the set).
@@ -30,7 +30,7 @@ func WithFlagged(ctx context.Context, f Flagged) context.Context {
 }
 
 // errNoDetect is a rule: term evaluated where no rules ran.
-var errNoDetect = errors.New("rule: selects the events --detect flagged: it works in the terminal UI with --detect (kaudit detect lists hits elsewhere)")
+var errNoDetect = errors.New("rule: selects the requests the detection rules hit: it works in kaudit replay and in the terminal UI with --detect (watch and serve print hits with --detect-only)")
 
 // ruleAtom keeps the events of the requests a matching rule flagged: like
 // auditid:, every stage of such a request, since a rule fires on one event

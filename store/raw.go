@@ -41,6 +41,41 @@ func (s *Store) NewRawReader() *RawReader {
 	return &RawReader{s: s, seg: noID}
 }
 
+// maxFreeReaders bounds the RawReaders a store keeps for reuse (each holds
+// a rawWindow buffer): one per core that evaluates jq is enough.
+const maxFreeReaders = 4
+
+// AcquireRawReader is NewRawReader, but returns a reader released earlier
+// when there is one. Its buffer and the window it holds are reused:
+// evaluating many filters over the same few events (detect's rules over a
+// batch, each rule a Filter.Eval) reads and allocates the window once, not
+// once per filter. The window stays valid because a segment's bytes do not
+// change and segment numbers are never reused. Give it back with
+// ReleaseRawReader.
+func (s *Store) AcquireRawReader() *RawReader {
+	s.readersMu.Lock()
+	defer s.readersMu.Unlock()
+	if n := len(s.readers); n > 0 {
+		r := s.readers[n-1]
+		s.readers = s.readers[:n-1]
+		return r
+	}
+	return s.NewRawReader()
+}
+
+// ReleaseRawReader hands r, which the caller no longer uses, back to its
+// store for AcquireRawReader.
+func (s *Store) ReleaseRawReader(r *RawReader) {
+	if r == nil || r.s != s {
+		return
+	}
+	s.readersMu.Lock()
+	defer s.readersMu.Unlock()
+	if len(s.readers) < maxFreeReaders {
+		s.readers = append(s.readers, r)
+	}
+}
+
 // Raw returns event id's original bytes, valid until the next call.
 func (r *RawReader) Raw(id ID) ([]byte, error) {
 	r.s.mu.RLock()

@@ -60,6 +60,9 @@ type Store struct {
 	segIndex map[io.ReaderAt]uint32
 	segRefs  []int // by segment: stored events whose bytes it holds
 
+	readersMu sync.Mutex
+	readers   []*RawReader // released, for reuse (see AcquireRawReader)
+
 	duplicates int
 
 	// Retention (see Retain): events below first were dropped; their

@@ -81,14 +81,23 @@ func (m Model) onHistory(msg historyMsg) Model {
 		m.status.note = "history: " + msg.err.Error()
 		return m
 	}
-	m.over = overlay{pane: paneHistory, hist: newHistoryView(msg.h, m.timeFormat(), m.width, m.bodyHeight())}
+	hv := newHistoryView(msg.h, m.timeFormat(), m.width, m.bodyHeight())
+	hv.keys.Back, hv.keys.Help, hv.keys.Quit = m.keys.Back, m.keys.Help, m.keys.Quit
+	m.over = overlay{pane: paneHistory, hist: hv}
 	m.status.note = ""
 	return m
 }
 
-// historyPaneKey: esc closes the pane, q quits, the rest go to the view.
+// historyPaneKey: esc closes the pane, q quits, ? lists the pane's keys
+// (any key closes that list), the rest go to the view.
 func (m Model) historyPaneKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	switch {
+	case m.over.hist.help && !key.Matches(k, m.keys.Quit):
+		m.over.hist.help = false
+		return m, nil
+	case key.Matches(k, m.keys.Help):
+		m.over.hist.help = true
+		return m, nil
 	case key.Matches(k, m.keys.Back):
 		m.over = overlay{}
 		return m, nil
@@ -99,10 +108,25 @@ func (m Model) historyPaneKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	return m, nil
 }
 
-// HistoryKeyMap is the history pane's keys.
+// HistoryKeyMap is the history pane's keys. Back, Help and Quit are the
+// browser's (KeyMap), here so the pane's footer and ? list them.
 type HistoryKeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	Fold, FoldAll, Noise                    key.Binding
+	Back, Help, Quit                        key.Binding
+}
+
+// ShortHelp is the pane's footer (help.KeyMap).
+func (k HistoryKeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Fold, k.FoldAll, k.Noise, k.Back, k.Help, k.Quit}
+}
+
+// FullHelp is the pane's ? list (help.KeyMap): moving, then the rest.
+func (k HistoryKeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{k.Fold, k.FoldAll, k.Noise, k.Back, k.Help, k.Quit},
+	}
 }
 
 // DefaultHistoryKeyMap returns the pane's bindings: enter or space folds
@@ -118,6 +142,9 @@ func DefaultHistoryKeyMap() HistoryKeyMap {
 		Fold:     key.NewBinding(key.WithKeys("enter", " "), key.WithHelp("enter/space", "fold diff")),
 		FoldAll:  key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "fold all")),
 		Noise:    key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "noise")),
+		Back:     DefaultKeyMap().Back,
+		Help:     DefaultKeyMap().Help,
+		Quit:     DefaultKeyMap().Quit,
 	}
 }
 

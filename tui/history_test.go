@@ -104,7 +104,7 @@ func TestHistoryPane(t *testing.T) {
 }
 
 // TestHistoryGolden pins the pane at three sizes: unfolded (a short
-// history opens so), then with the noise shown.
+// history opens so), then with the noise shown, folded, and its key list.
 func TestHistoryGolden(t *testing.T) {
 	for _, size := range [][2]int{{60, 20}, {80, 24}, {160, 45}} {
 		w, h := size[0], size[1]
@@ -115,7 +115,50 @@ func TestHistoryGolden(t *testing.T) {
 			golden(t, fmt.Sprintf("history_noise_%dx%d.golden", w, h), m.View())
 			m = drive(t, m, keys("a", "j", "j")...)
 			golden(t, fmt.Sprintf("history_folded_%dx%d.golden", w, h), m.View())
+			m = drive(t, m, keys("?")...)
+			golden(t, fmt.Sprintf("history_help_%dx%d.golden", w, h), m.View())
 		})
+	}
+}
+
+// TestHistoryHelp: the pane's footer and ? list the pane's own keys, not
+// the table's; any key closes the list and the pane is as it was; esc
+// then goes back to the table.
+func TestHistoryHelp(t *testing.T) {
+	m := historyOpen(t, 100, 30, fakeHistory(nil))
+	lines := strings.Split(m.View(), "\n")
+	footer := lines[len(lines)-1]
+	for _, want := range []string{"enter/space fold diff", "a fold all", "n noise", "esc back", "? help", "q quit"} {
+		if !strings.Contains(footer, want) {
+			t.Errorf("footer %q lacks %q", footer, want)
+		}
+	}
+	if strings.Contains(footer, "filter") || strings.Contains(footer, "zoom") {
+		t.Errorf("footer %q shows the table's keys", footer)
+	}
+	m = drive(t, m, keys("n")...) // noise shown: kept across the help
+	before := m.View()
+	m = drive(t, m, keys("?")...)
+	help := m.View()
+	if m.over.pane != paneHistory {
+		t.Fatal("? left the history pane")
+	}
+	for _, want := range []string{"page up", "first", "last", "fold diff", "fold all", "noise", "back", "quit"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("? lacks %q:\n%s", want, help)
+		}
+	}
+	if strings.Contains(help, "History of") || strings.Contains(help, "open/drill") || strings.Contains(help, "zoom in") {
+		t.Errorf("? shows the history or the table's keys:\n%s", help)
+	}
+	if m = drive(t, m, keys("j")...); m.View() != before {
+		t.Errorf("a key after ? did not bring the pane back as it was:\n%s", m.View())
+	}
+	if m = drive(t, m, keys("?", "esc")...); m.over.pane != paneHistory {
+		t.Error("esc on the key list closed the pane, not the list")
+	}
+	if m = drive(t, m, keys("esc")...); m.over.pane != paneTable {
+		t.Error("esc did not close the pane")
 	}
 }
 

@@ -24,8 +24,9 @@ type historyView struct {
 	tf     timeFormat
 	open   []bool // entry i's diff is unfolded
 	noise  bool
-	cursor int // the entry enter/space folds
-	top    pos // the first line shown under the column headers
+	help   bool // ? lists the pane's keys in place of the history
+	cursor int  // the entry enter/space folds
+	top    pos  // the first line shown under the column headers
 	width  int
 	height int // the whole pane's: title, hint and headers included
 	cols   historyCols

@@ -67,6 +67,10 @@ func (m Model) body() string {
 		s = hm.View(m.keys)
 	case m.over.pane == paneLoading:
 		s = "loading event…"
+	case m.over.pane == paneHistory && m.over.hist.help:
+		hm := m.help
+		hm.ShowAll = true
+		s = hm.View(m.over.hist.keys)
 	case m.over.pane == paneHistory:
 		s = m.over.hist.View()
 	case m.over.paged():
@@ -283,6 +287,9 @@ func (m Model) footer() string {
 	}
 	if m.brush.on {
 		return m.help.ShortHelpView(DefaultBrushKeyMap().ShortHelp())
+	}
+	if m.over.pane == paneHistory {
+		return m.help.ShortHelpView(m.over.hist.keys.ShortHelp())
 	}
 	return m.help.ShortHelpView(m.keys.ShortHelp())
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/ingest/remote"
 	"github.com/kaudit/kaudit/pipeline"
+	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/tui"
 	"github.com/kaudit/kaudit/views"
@@ -169,7 +170,9 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 	if err != nil {
 		return err
 	}
-	if err := rf.det.check(ui, format, selected, len(rf.fwd.urls) > 0); err != nil {
+	// Headless, --detect goes with rule:NAME terms (which imply the pack
+	// anyway: see packHits) as it does with --forward.
+	if err := rf.det.check(ui, format, selected, len(rf.fwd.urls) > 0 || usesRuleTerm(selected)); err != nil {
 		return err
 	}
 	var pol tui.PolicyFunc
@@ -281,10 +284,15 @@ func (rf *replayFlags) print(ctx context.Context, e *env, cfg pipeline.Config, r
 	if err != nil {
 		return err
 	}
+	pack := &packHits{ctx: ctx, st: p.Store, df: &rf.det.df}
+	ctx = query.WithFlagged(ctx, pack) // rule:NAME terms, as in the UI with --detect
 	if selected.jq != nil {
 		err = selected.printJQ(ctx, e, p.Store, rf.out.top)
 	} else {
 		err = printView(ctx, e, p.Store, selected, view, format, rf.out.top)
+	}
+	if pack.err != nil {
+		return pack.err
 	}
 	if err != nil {
 		return err
