@@ -24,7 +24,7 @@ func (r *retentionFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	r.cmd = cmd
 	fl.IntVar(&r.maxEvents, "max-events", 0, "keep at most about this many events in memory, dropping the oldest 65536 at a time (0: no bound, but 262144 for headless jsonl output)")
-	fl.StringVar(&r.maxMemory, "max-memory", "1GiB", "keep the in-memory index below about this size (e.g. 512MiB, 2GiB, 1.5GB: Ki/KiB are 1024, K/KB 1000; 0: no bound), dropping the oldest events")
+	fl.StringVar(&r.maxMemory, "max-memory", "1GiB", "keep the in-memory index below about this size, dropping the oldest events; the process may use about twice it plus 256MiB (e.g. 512MiB, 2GiB, 1.5GB: Ki/KiB are 1024, K/KB 1000; 0: no bound)")
 }
 
 // apply sets cfg's bounds; streaming says the output is headless jsonl.
