@@ -3,12 +3,12 @@ package detect
 import (
 	"context"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/internal/testcpu"
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -95,11 +95,11 @@ func BenchmarkLabeler(b *testing.B) {
 	}
 	var read, labelled time.Duration
 	for b.Loop() {
-		t0 := cpuTime()
+		t0 := testcpu.Time()
 		if _, err := (&ingest.Replay{Paths: []string{path}}).Run(context.Background(), func(ingest.Batch) error { return nil }); err != nil {
 			b.Fatal(err)
 		}
-		t1 := cpuTime()
+		t1 := testcpu.Time()
 		eng, err := NewEngine(set, Options{})
 		if err != nil {
 			b.Fatal(err)
@@ -112,18 +112,11 @@ func BenchmarkLabeler(b *testing.B) {
 			b.Fatal(err)
 		}
 		read += t1 - t0
-		labelled += cpuTime() - t1
+		labelled += testcpu.Time() - t1
 	}
 	b.ReportMetric(read.Seconds()/float64(b.N), "cpu-read-s/op")
 	b.ReportMetric(labelled.Seconds()/float64(b.N), "cpu-read+label-s/op")
 	b.ReportMetric(float64(labelled)/float64(read), "x-read")
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // A batch that repeats events (a re-read file, a retried forward) labels

@@ -5,10 +5,10 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"syscall"
 	"testing"
 
 	"github.com/kaudit/kaudit/gen"
+	"github.com/kaudit/kaudit/internal/testcpu"
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -88,7 +88,7 @@ func BenchmarkHistory(b *testing.B) {
 func benchHistory(b *testing.B, st *store.Store, ref Ref) {
 	var n int
 	runtime.GC() // the store's garbage is not this history's
-	cpu0 := cpuTime()
+	cpu0 := testcpu.Time()
 	for b.Loop() {
 		reqs, err := Load(st, ref)
 		if err != nil {
@@ -99,14 +99,5 @@ func benchHistory(b *testing.B, st *store.Store, ref Ref) {
 	b.Logf("%d events; object %s", st.Len(), ref)
 	b.ReportMetric(float64(n), "requests")
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/history")
-	b.ReportMetric(float64(cpuTime()-cpu0)/1e6/float64(b.N), "cpu-ms/history")
-}
-
-// cpuTime is the process's CPU time so far, in nanoseconds.
-func cpuTime() int64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
+	b.ReportMetric(float64(testcpu.Time()-cpu0)/1e6/float64(b.N), "cpu-ms/history")
 }

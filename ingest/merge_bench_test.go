@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/kaudit/kaudit/gen"
+	"github.com/kaudit/kaudit/internal/testcpu"
 )
 
 // BenchmarkMerge compares replaying benchSize bytes as one input, read in
@@ -62,7 +63,7 @@ func BenchmarkMerge(b *testing.B) {
 
 func benchMerge(b *testing.B, paths []string, window int) {
 	var bytes, events int64
-	cpu0 := cpuTime()
+	cpu0 := testcpu.Time()
 	for b.Loop() {
 		// Recycle, as kaudit replay's pipeline sets it: emit keeps nothing.
 		sum, err := (&Replay{Paths: paths, Window: window, Recycle: true}).Run(context.Background(), func(Batch) error { return nil })
@@ -71,7 +72,7 @@ func benchMerge(b *testing.B, paths []string, window int) {
 		}
 		bytes, events = sum.Bytes, sum.Events
 	}
-	cpu := cpuTime() - cpu0
+	cpu := testcpu.Time() - cpu0
 	b.SetBytes(bytes)
 	b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	// CPU (user+sys, all goroutines) per byte: what merging costs, less
@@ -106,7 +107,7 @@ func BenchmarkMerger(b *testing.B) {
 			all = append(all, bs)
 		}
 		b.Run(fmt.Sprintf("%d-inputs", n), func(b *testing.B) {
-			cpu0 := cpuTime()
+			cpu0 := testcpu.Time()
 			for b.Loop() {
 				streams := make([]*stream, n)
 				for i, bs := range all {
@@ -125,7 +126,7 @@ func BenchmarkMerger(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events*b.N), "ns/event")
-			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(events*b.N), "cpu-ns/event")
+			b.ReportMetric(float64((testcpu.Time()-cpu0).Nanoseconds())/float64(events*b.N), "cpu-ns/event")
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kaudit/kaudit/gen"
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/internal/testcpu"
 )
 
 // BenchmarkFollow measures the live path end to end: a writer appends
@@ -49,7 +50,7 @@ func benchmarkCatchUp(b *testing.B) {
 		}
 		f.Close()
 		ctx, cancel := context.WithCancel(context.Background())
-		start, cpu0 := time.Now(), cpuTime()
+		start, cpu0 := time.Now(), testcpu.Time()
 		live, err := Start(ctx, Config{Source: &ingest.Tail{Path: dir}, MaxBytes: watchMaxBytes})
 		if err != nil {
 			b.Fatal(err)
@@ -58,7 +59,7 @@ func benchmarkCatchUp(b *testing.B) {
 			<-live.Changed
 		}
 		rate = float64(len(lines)) / time.Since(start).Seconds()
-		cpu = float64((cpuTime() - cpu0).Microseconds()) / float64(len(lines))
+		cpu = float64((testcpu.Time() - cpu0).Microseconds()) / float64(len(lines))
 		cancel()
 		<-live.Done
 	}
@@ -102,7 +103,7 @@ func benchmarkFollow(b *testing.B, maxEvents int) {
 		for live.Store.Len() < 1 {
 			<-live.Changed
 		}
-		start, cpu0 := time.Now(), cpuTime()
+		start, cpu0 := time.Now(), testcpu.Time()
 		for _, l := range lines[1:] {
 			if _, err := lj.Write(l); err != nil {
 				b.Fatal(err)
@@ -118,7 +119,7 @@ func benchmarkFollow(b *testing.B, maxEvents int) {
 			}
 		}
 		end := time.Now()
-		cpu = float64((cpuTime() - cpu0).Microseconds()) / float64(n-1)
+		cpu = float64((testcpu.Time() - cpu0).Microseconds()) / float64(n-1)
 		rate = float64(n-1) / end.Sub(start).Seconds()
 		lag = end.Sub(wrote).Seconds()
 		fds = float64(tail.OpenFiles())

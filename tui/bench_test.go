@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/kaudit/kaudit/gen"
 	"github.com/kaudit/kaudit/ingest"
+	"github.com/kaudit/kaudit/internal/testcpu"
 	"github.com/kaudit/kaudit/pipeline"
 	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
@@ -98,7 +98,7 @@ func BenchmarkRecompute(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cpu := cpuTime()
+			cpu := testcpu.Time()
 			for b.Loop() {
 				if r := compute(context.Background(), st, nil, f, c.tab, 1, 90)().(resultMsg); r.err != nil {
 					b.Fatal(r.err)
@@ -307,7 +307,7 @@ func BenchmarkFind(b *testing.B) {
 				re = regexp.MustCompile(c.re)
 			}
 			var hits uint64
-			cpu := cpuTime()
+			cpu := testcpu.Time()
 			for b.Loop() {
 				h, err := findEvents(context.Background(), st, set, c.text, re)
 				if err != nil {
@@ -338,7 +338,7 @@ func BenchmarkZoom(b *testing.B) {
 		tab  int
 	}{{"events", 0}, {"users", 1}, {"denials", tabDenials}} {
 		b.Run(c.name, func(b *testing.B) {
-			cpu := cpuTime()
+			cpu := testcpu.Time()
 			for b.Loop() {
 				if r := compute(context.Background(), st, nil, f, c.tab, 1, 90)().(resultMsg); r.err != nil || r.set.IsEmpty() {
 					b.Fatal(r.err)
@@ -365,18 +365,7 @@ func BenchmarkFindFirst(b *testing.B) {
 	}
 }
 
-// cpuTime is the process's CPU time (user and system). On a machine that
-// busy neighbours share, wall time measures the queue for the cores as
-// much as the work; cpu-ms/op is the work, spread over every core it ran on.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // reportCPU reports the CPU time per op since from.
 func reportCPU(b *testing.B, from time.Duration) {
-	b.ReportMetric(float64((cpuTime()-from).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64((testcpu.Time()-from).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }

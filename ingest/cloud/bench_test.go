@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/kaudit/kaudit/gen"
+	"github.com/kaudit/kaudit/internal/testcpu"
 )
 
 // sampleEvent is a typical Metadata-level event (about 900 bytes).
@@ -65,25 +65,15 @@ func BenchmarkDecode(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := testcpu.Time()
 			for b.Loop() {
 				if res := Decode(data); len(res.Records) != 2000 {
 					b.Fatalf("%d records", len(res.Records))
 				}
 			}
-			reportPerCPU(b, int64(len(data)), cpuTime()-cpu0)
+			reportPerCPU(b, int64(len(data)), testcpu.Time()-cpu0)
 		})
 	}
-}
-
-// cpuTime is the process's user and system CPU time: on a shared machine
-// MB/s of wall time says little, MB per CPU-second (per core) much more.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // reportPerCPU reports MB decoded per CPU-second ("MB/cpu-s").
@@ -101,7 +91,7 @@ func BenchmarkStream(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := testcpu.Time()
 			for b.Loop() {
 				s := NewStream(bytes.NewReader(data))
 				for {
@@ -113,7 +103,7 @@ func BenchmarkStream(b *testing.B) {
 					b.Fatalf("problems %v", c)
 				}
 			}
-			reportPerCPU(b, int64(len(data)), cpuTime()-cpu0)
+			reportPerCPU(b, int64(len(data)), testcpu.Time()-cpu0)
 		})
 	}
 }
