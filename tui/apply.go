@@ -119,6 +119,12 @@ func (m Model) onResult(r resultMsg) (Model, tea.Cmd) {
 	default:
 		m.status.err = ""
 		m.work.live = r.live
+		// A result over the same requests (a replay's last batch, a live
+		// tick that brought none) leaves a find's matches valid: carry
+		// them over rather than ask for the search again.
+		if f := &m.find; f.set != nil && f.set == m.res.set && r.set != nil && r.set.Equals(f.set) {
+			f.set = r.set
+		}
 		m.res = r
 		m.applySort()
 		m.updateRange(r)

@@ -224,3 +224,30 @@ func TestRequiredLiteral(t *testing.T) {
 		}
 	}
 }
+
+// A new result over the same requests keeps a find's count and position
+// (a replay's last batch arriving after F); one over other requests asks
+// for the search again.
+func TestFindKeptAcrossSameResult(t *testing.T) {
+	st := genStore(t, 3000)
+	m := started(t, st, 100, 30)
+	m = drive(t, m, keys("g", "F")...)
+	m = drive(t, m, typed("Forbidden")...)
+	m = drive(t, m, keys("enter")...)
+	if !strings.Contains(m.filterLine(), "find Forbidden: 1/") {
+		t.Fatalf("no match counted: %q", m.filterLine())
+	}
+	same := m.res
+	same.set = m.res.set.Clone()
+	nm, _ := m.onResult(same)
+	if line := nm.filterLine(); !strings.Contains(line, "find Forbidden: 1/") {
+		t.Errorf("after a result over the same requests: %q", line)
+	}
+	other := m.res
+	other.set = m.res.set.Clone()
+	other.set.Remove(other.set.Minimum())
+	nm, _ = m.onResult(other)
+	if line := nm.filterLine(); !strings.Contains(line, "n to search again") {
+		t.Errorf("after a result over other requests: %q", line)
+	}
+}
