@@ -237,6 +237,10 @@ func TestFindKeptAcrossSameResult(t *testing.T) {
 	if !strings.Contains(m.filterLine(), "find Forbidden: 1/") {
 		t.Fatalf("no match counted: %q", m.filterLine())
 	}
+	// Following the newest (a live or loading UI) must not take the cursor
+	// off the match a jump put it on.
+	m.follow = true
+	m = drive(t, m, keys("n", "N")...)
 	same := m.res
 	same.set = m.res.set.Clone()
 	nm, _ := m.onResult(same)
