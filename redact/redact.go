@@ -53,6 +53,20 @@ var sensitiveKeys = []string{
 // maxKey is the length of the longest sensitive key.
 const maxKey = len("proxy-authorization")
 
+// keyLast and keyLen are what the fast path checks at each colon before
+// comparing keys: a sensitive key's last byte, in either case, and its
+// length. They turn away most members at one or two loads.
+var keyLast [256]bool
+var keyLen [maxKey + 1]bool
+
+func init() {
+	for _, k := range sensitiveKeys {
+		c := k[len(k)-1]
+		keyLast[c], keyLast[c&^0x20], keyLast[c|0x20] = true, true, true
+		keyLen[len(k)] = true
+	}
+}
+
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
 var showSecrets atomic.Bool
@@ -127,13 +141,27 @@ func mayHold(raw []byte) bool {
 		return true
 	}
 	// Every member is `"key"<spaces>:<spaces>value`: look at each colon.
+	// The byte before the key's closing quote and the two after the colon
+	// turn away most colons here, without a call (a pod's body has
+	// hundreds of them).
 	for i := 0; ; i++ {
 		j := bytes.IndexByte(raw[i:], ':')
 		if j < 0 {
 			return false
 		}
 		i += j
-		if sensitiveBefore(raw[:i]) || secretAfter(raw[i+1:]) {
+		e := i
+		for e > 0 && isSpace(raw[e-1]) {
+			e--
+		}
+		if e >= 2 && raw[e-1] == '"' && keyLast[raw[e-2]] && sensitiveBefore(raw[:i]) {
+			return true
+		}
+		a := i + 1
+		for a < len(raw) && isSpace(raw[a]) {
+			a++
+		}
+		if a+1 < len(raw) && raw[a] == '"' && (raw[a+1] == 's' || raw[a+1] == 'S') && secretAfter(raw[i+1:]) {
 			return true
 		}
 	}
@@ -161,7 +189,7 @@ func sensitiveBefore(b []byte) bool {
 	for len(b) > 0 && isSpace(b[len(b)-1]) {
 		b = b[:len(b)-1]
 	}
-	if len(b) < 2 || b[len(b)-1] != '"' {
+	if len(b) < 2 || b[len(b)-1] != '"' || !keyLast[b[len(b)-2]] {
 		return false
 	}
 	b = b[:len(b)-1]
@@ -178,6 +206,9 @@ func sensitiveBefore(b []byte) bool {
 func secretAfter(b []byte) bool {
 	for len(b) > 0 && isSpace(b[0]) {
 		b = b[1:]
+	}
+	if len(b) < 2 || b[0] != '"' || b[1] != 's' && b[1] != 'S' {
+		return false // most values: not a string, or not one starting like the marks
 	}
 	return bytes.HasPrefix(b, []byte(`"secrets"`)) || bytes.HasPrefix(b, []byte(`"Secret"`)) || bytes.HasPrefix(b, []byte(`"SecretList"`))
 }
