@@ -167,18 +167,32 @@ func mayHold(raw []byte) bool {
 	}
 }
 
-// hasBody reports whether raw holds "requestObject" or "responseObject",
-// looking only at each capital O, which is rare in audit JSON.
-func hasBody(raw []byte) bool {
+// hasBody reports whether raw holds "requestObject" or "responseObject".
+func hasBody(raw []byte) bool { return BodyStart(raw) >= 0 }
+
+// BodyStart is the offset of the first "requestObject" or "responseObject"
+// in raw (a key or not), or -1. Redaction changes only bytes inside the
+// values of those members, so it never changes the bytes before this
+// offset, and an event without either is never changed. A key can hide
+// behind \u escapes of its letters (only hostile senders write them): then
+// it is 0. It looks only at each capital O, which is rare in audit JSON.
+func BodyStart(raw []byte) int {
+	if i := bytes.Index(raw, []byte(`\u00`)); i >= 0 && escapedLetter(raw[i:]) {
+		return 0
+	}
 	for i := 0; ; i++ {
 		j := bytes.IndexByte(raw[i:], 'O')
 		if j < 0 {
-			return false
+			return -1
 		}
 		i += j
-		if bytes.HasPrefix(raw[i:], []byte(`Object"`)) &&
-			(bytes.HasSuffix(raw[:i], []byte(`"request`)) || bytes.HasSuffix(raw[:i], []byte(`"response`))) {
-			return true
+		if bytes.HasPrefix(raw[i:], []byte(`Object"`)) {
+			if bytes.HasSuffix(raw[:i], []byte(`"request`)) {
+				return i - len(`"request`)
+			}
+			if bytes.HasSuffix(raw[:i], []byte(`"response`)) {
+				return i - len(`"response`)
+			}
 		}
 	}
 }
