@@ -169,6 +169,11 @@ func TestScanRawAgreesWithRedacted(t *testing.T) {
 		`"code":\s*40[13]`, `"code":403`, `Forbid+en`, `(?i)forbidden`, `redacted sha256:[0-9a-f]{12}`,
 		`"<redacted`, `sha256:[0-9a-f]+>"`, `\d{3}-\d+`, `verb":"(get|list)"`, `^\{"kind"`, `}$`,
 		`review-me`, `"password":\s*"`, `token`, `Forbidden`, `()`, `ku+be-system\b`, `\bsystem:node`, `x*`, `\x{fffd}`,
+		// Literal prefixes tried anchored: with assertions after the
+		// prefix, flags, alternations, captures and a Q-quoted tail.
+		`"verb":"(?:get|list)"`, `(?m)"kind":"Event",$`, `"code":\d+\}`, `Forbidden\b`, `kube\B`, `"user(name)?":`,
+		`sys(?i:TEM):`, `"reason":"[^"]*"$`, `\{"kind"`, `"code":(403|401)|"code":500`, `ab|ac`, `"\Q<redacted\E`,
+		`"<re(d)acted sha256:[0-9a-f]{12}>"`, `k+ube`, `"level":"Request`,
 	} {
 		re := regexp.MustCompile(expr)
 		want := brute(re.Match)
@@ -221,6 +226,31 @@ func TestRequiredLiteral(t *testing.T) {
 	} {
 		if got := requiredLiteral(c.expr); got != c.want {
 			t.Errorf("requiredLiteral(%q) = %q, want %q", c.expr, got, c.want)
+		}
+	}
+}
+
+// A regexp is tried anchored at its literal prefix only when every match
+// starts with it and no assertion comes before it.
+func TestAnchored(t *testing.T) {
+	for _, c := range []struct{ expr, prefix string }{
+		{`"code":\s*40[13]`, `"code":`},
+		{`ab|ac`, "a"},
+		{`"user(name)?":`, `"user`},
+		{`Forbidden\b`, "Forbidden"},
+		{`^abc`, ""}, // only at the start of the event
+		{`(?m)^abc`, ""},
+		{`\babc`, ""},
+		{`(?i)abc`, ""},
+		{`x*`, ""},
+		{`get|list`, ""},
+	} {
+		prefix, a := anchored(regexp.MustCompile(c.expr))
+		if prefix != c.prefix || (a != nil) != (c.prefix != "") {
+			t.Errorf("anchored(%q) = %q, %v; want %q", c.expr, prefix, a, c.prefix)
+		}
+		if a != nil && a.MatchString("x"+c.prefix+"bc:40") {
+			t.Errorf("anchored(%q) = %v matches after the start", c.expr, a)
 		}
 	}
 }
