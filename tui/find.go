@@ -197,7 +197,6 @@ func (m *Model) jumpMatch(dir int, inclusive bool) {
 		return
 	}
 	if row, ok := er.nextHit(m.find.hits, cur, dir, inclusive); ok {
-		m.follow = false // on the match, not the newest: a later result must not move it
 		t.SetCursor(row)
 		t.clamp()
 	}
