@@ -52,6 +52,9 @@ func (m Model) onKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	if nm, cmd, ok := m.historyKey(k); ok {
 		return nm, cmd
 	}
+	if nm, cmd, ok := m.pickFieldKey(k); ok {
+		return nm, cmd
+	}
 	nm, cmd, ok := m.secretsKey(k)
 	if m = nm; ok {
 		return m, cmd
