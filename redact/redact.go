@@ -180,6 +180,12 @@ func BodyStart(raw []byte) int {
 	if i := bytes.Index(raw, []byte(`\u00`)); i >= 0 && escapedLetter(raw[i:]) {
 		return 0
 	}
+	return BodyStartUnescaped(raw)
+}
+
+// BodyStartUnescaped is BodyStart for raw known to hold no `\u00` (a
+// caller that searched many events' bytes for it at once).
+func BodyStartUnescaped(raw []byte) int {
 	for i := 0; ; i++ {
 		j := bytes.IndexByte(raw[i:], 'O')
 		if j < 0 {

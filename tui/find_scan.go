@@ -8,6 +8,7 @@ import (
 
 	"github.com/kaudit/kaudit/internal/bytefind"
 	"github.com/kaudit/kaudit/redact"
+	"github.com/kaudit/kaudit/store"
 )
 
 // rawMatch decides whether an event's JSON, as the detail view shows it
@@ -60,8 +61,56 @@ func newRawMatch(text string, re *regexp.Regexp) *rawMatch {
 	return m
 }
 
+// escapes finds what redact.BodyStart looks for first: a \u escape,
+// which may hide a body's key.
+var escapes = bytefind.New([]byte(`\u00`))
+
+// matchRun appends to found the events of one window of bytes
+// (store.RawReader.Runs) that match. It searches the whole window once
+// for a \u escape and, when only events holding lit can match, for lit:
+// one search per window instead of one per event, and events without lit
+// are not looked at.
+func (m *rawMatch) matchRun(buf []byte, run []store.ID, spans []store.Span, found []uint32) []uint32 {
+	plain := escapes.Index(buf) < 0
+	if m.lit == nil || !m.safe {
+		for k, sp := range spans {
+			if m.matchAs(buf[sp.Start:sp.End], plain) {
+				found = append(found, run[k])
+			}
+		}
+		return found
+	}
+	n := m.lit.Len()
+	k := 0 // the first event that can hold the occurrence
+	for at := 0; k < len(spans); {
+		j := m.lit.Index(buf[at:])
+		if j < 0 {
+			break
+		}
+		p := at + j
+		for k < len(spans) && spans[k].End < p+n {
+			k++
+		}
+		switch {
+		case k == len(spans):
+		case spans[k].Start > p: // between events, or across one's end
+			at = spans[k].Start
+		default:
+			if m.matchAs(buf[spans[k].Start:spans[k].End], plain) {
+				found = append(found, run[k])
+			}
+			at = spans[k].End
+			k++
+		}
+	}
+	return found
+}
+
 // match reports whether raw, redacted, matches.
-func (m *rawMatch) match(raw []byte) bool {
+func (m *rawMatch) match(raw []byte) bool { return m.matchAs(raw, false) }
+
+// matchAs is match; plain says raw holds no \u escape.
+func (m *rawMatch) matchAs(raw []byte, plain bool) bool {
 	at := -1 // where lit is
 	if m.lit != nil {
 		if at = m.lit.Index(raw); at < 0 && m.safe {
@@ -70,7 +119,13 @@ func (m *rawMatch) match(raw []byte) bool {
 	}
 	shown := len(raw) // the bytes that redaction leaves as they are
 	if !redact.ShowSecrets() {
-		if b := redact.BodyStart(raw); b >= 0 {
+		b := -1
+		if plain {
+			b = redact.BodyStartUnescaped(raw)
+		} else {
+			b = redact.BodyStart(raw)
+		}
+		if b >= 0 {
 			shown = b
 		}
 	}

@@ -155,7 +155,9 @@ func TestScanRawAgreesWithRedacted(t *testing.T) {
 		}
 		return want
 	}
-	for _, text := range []string{"Forbidden", "secrets", "redacted", "sha256", "review-me", "kube-system", "zzz-none", `"code":403`, `"<redacted`, `>"`, "s"} {
+	for _, text := range []string{"Forbidden", "secrets", "redacted", "sha256", "review-me", "kube-system", "zzz-none", `"code":403`, `"<redacted`, `>"`, "s",
+		"}\n{", "\n", "Z\n{\"kind\"", // across two events' bytes: in no event
+	} {
 		want := brute(func(b []byte) bool { return bytes.Contains(b, []byte(text)) })
 		got, err := scanRaw(context.Background(), st, ids, []byte(text), nil)
 		if err != nil || !slices.Equal(got, want) {

@@ -90,5 +90,8 @@ func (f *Finder) Index(s []byte) int {
 	return -1
 }
 
+// Len is the needle's length.
+func (f *Finder) Len() int { return len(f.needle) }
+
 // Contains reports whether s holds the needle.
 func (f *Finder) Contains(s []byte) bool { return f.Index(s) >= 0 }
