@@ -6,15 +6,15 @@ import (
 )
 
 // The fast path's checks at each colon (key's last byte, key length,
-// the two bytes after the colon) only turn away colons early: mayHold
-// must answer exactly as the plain walk over every colon it replaced,
-// kept here as the reference.
+// the two bytes after the colon) only turn away colons early, and \u
+// escapes are found by bytefind: mayHold must answer exactly as the plain
+// walk over every colon it replaced, kept here as the reference.
 
 func mayHoldRef(raw []byte) bool {
 	if !hasBody(raw) {
 		return false
 	}
-	if i := bytes.Index(raw, []byte(`\u00`)); i >= 0 && escapedLetter(raw[i:]) {
+	if i := bytes.Index(raw, []byte(`\u00`)); i >= 0 && refEscapedLetter(raw[i:]) {
 		return true
 	}
 	for i := 0; ; i++ {
@@ -26,6 +26,19 @@ func mayHoldRef(raw []byte) bool {
 		if refSensitiveBefore(raw[:i]) || refSecretAfter(raw[i+1:]) {
 			return true
 		}
+	}
+}
+
+func refEscapedLetter(b []byte) bool {
+	for {
+		if len(b) >= 5 && b[4] >= '4' && b[4] <= '7' {
+			return true
+		}
+		i := bytes.Index(b[1:], []byte(`\u00`))
+		if i < 0 {
+			return false
+		}
+		b = b[i+1:]
 	}
 }
 
@@ -75,6 +88,9 @@ func fastPathCases() [][]byte {
 		out = append(out, wrap(`"kind":`+v), wrap(`"kind" : `+v), wrap(`"x:`+v[1:]))
 	}
 	out = append(out, wrap(`"`), wrap(`":`), wrap(`:"s`), wrap(`"a":"`), []byte(`{"requestObject":`))
+	for _, esc := range []string{`\u0026`, `\u003c\u0041`, `\\u0041`, `\u00`, `\u004`, `x\u007f`, `\u0080`, `\"\u0030\u0065`} {
+		out = append(out, wrap(`"k":"`+esc+`"`), wrap(`"`+esc+`":1`))
+	}
 	return out
 }
 

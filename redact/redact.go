@@ -30,6 +30,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"sync/atomic"
+
+	"github.com/kaudit/kaudit/internal/bytefind"
 )
 
 // sensitiveKeys are the member names whose string values are redacted
@@ -137,7 +139,7 @@ func mayHold(raw []byte) bool {
 	// A letter written as a \u escape (\u0041-\u007f) hides a key from
 	// the scan; encoders never write letters so, only hostile senders:
 	// take the slow path. (Go escapes only &, < and >: \u0026, \u003c, \u003e.)
-	if i := bytes.Index(raw, []byte(`\u00`)); i >= 0 && escapedLetter(raw[i:]) {
+	if HidesKeys(raw) {
 		return true
 	}
 	// Every member is `"key"<spaces>:<spaces>value`: look at each colon.
@@ -177,14 +179,14 @@ func hasBody(raw []byte) bool { return BodyStart(raw) >= 0 }
 // behind \u escapes of its letters (only hostile senders write them): then
 // it is 0. It looks only at each capital O, which is rare in audit JSON.
 func BodyStart(raw []byte) int {
-	if i := bytes.Index(raw, []byte(`\u00`)); i >= 0 && escapedLetter(raw[i:]) {
+	if HidesKeys(raw) {
 		return 0
 	}
 	return BodyStartUnescaped(raw)
 }
 
-// BodyStartUnescaped is BodyStart for raw known to hold no `\u00` (a
-// caller that searched many events' bytes for it at once).
+// BodyStartUnescaped is BodyStart for raw in which HidesKeys is false (a
+// caller that looked at many events' bytes at once).
 func BodyStartUnescaped(raw []byte) int {
 	for i := 0; ; i++ {
 		j := bytes.IndexByte(raw[i:], 'O')
@@ -238,20 +240,25 @@ func secretAfter(b []byte) bool {
 // every event, that was most of the fast path.)
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
-// escapedLetter reports whether b, which starts with \u00, or any later
-// \u00 in it, escapes a byte in 0x40-0x7f.
-func escapedLetter(b []byte) bool {
+// HidesKeys reports whether b holds a letter written as a \u escape, which
+// can hide a key (or a body) from the fast path: Go and the API server
+// escape only &, < and >, so this is for hostile senders.
+func HidesKeys(b []byte) bool {
 	for {
-		if len(b) >= 5 && b[4] >= '4' && b[4] <= '7' {
-			return true
-		}
-		i := bytes.Index(b[1:], []byte(`\u00`))
+		i := escape.Index(b)
 		if i < 0 {
 			return false
+		}
+		if i+4 < len(b) && b[i+4] >= '4' && b[i+4] <= '7' {
+			return true
 		}
 		b = b[i+1:]
 	}
 }
+
+// escape finds \u00 fast: JSON has many backslashes (\" in messages),
+// and a scan stopping at each was most of HidesKeys.
+var escape = bytefind.New([]byte(`\u00`))
 
 // markShape is every Mark with its 12 hex digits as 'x'.
 const markShape = `"<redacted sha256:xxxxxxxxxxxx>"`

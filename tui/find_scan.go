@@ -61,18 +61,14 @@ func newRawMatch(text string, re *regexp.Regexp) *rawMatch {
 	return m
 }
 
-// escapes finds what redact.BodyStart looks for first: a \u escape,
-// which may hide a body's key.
-var escapes = bytefind.New([]byte(`\u00`))
-
 // matchRun appends to found the events of one window of bytes
-// (store.RawReader.Runs) that match. It searches the whole window once
-// for a \u escape and, when only events holding lit can match, for lit:
-// one search per window instead of one per event, and events without lit
-// are not looked at.
+// (store.RawReader.Runs) that match. When only events holding lit can
+// match, it searches the whole window for lit once and looks only at the
+// events that hold it; else it looks at every event, having searched the
+// window once for a letter as a \u escape (which BodyStart must heed).
 func (m *rawMatch) matchRun(buf []byte, run []store.ID, spans []store.Span, found []uint32) []uint32 {
-	plain := escapes.Index(buf) < 0
 	if m.lit == nil || !m.safe {
+		plain := !redact.HidesKeys(buf)
 		for k, sp := range spans {
 			if m.matchAs(buf[sp.Start:sp.End], plain) {
 				found = append(found, run[k])
@@ -96,7 +92,7 @@ func (m *rawMatch) matchRun(buf []byte, run []store.ID, spans []store.Span, foun
 		case spans[k].Start > p: // between events, or across one's end
 			at = spans[k].Start
 		default:
-			if m.matchAs(buf[spans[k].Start:spans[k].End], plain) {
+			if m.match(buf[spans[k].Start:spans[k].End]) {
 				found = append(found, run[k])
 			}
 			at = spans[k].End
@@ -109,7 +105,8 @@ func (m *rawMatch) matchRun(buf []byte, run []store.ID, spans []store.Span, foun
 // match reports whether raw, redacted, matches.
 func (m *rawMatch) match(raw []byte) bool { return m.matchAs(raw, false) }
 
-// matchAs is match; plain says raw holds no \u escape.
+// matchAs is match; plain says raw holds no letter as a \u escape
+// (redact.HidesKeys).
 func (m *rawMatch) matchAs(raw []byte, plain bool) bool {
 	at := -1 // where lit is
 	if m.lit != nil {
