@@ -66,15 +66,29 @@ func newRawMatch(text string, re *regexp.Regexp) *rawMatch {
 // match, it searches the whole window for lit once and looks only at the
 // events that hold it; else it looks at every event, having searched the
 // window once for a letter as a \u escape (which BodyStart must heed).
-func (m *rawMatch) matchRun(buf []byte, run []store.ID, spans []store.Span, found []uint32) []uint32 {
+//
+// known says which events redaction is known to leave as stored; learnt
+// gets the events it finds so.
+func (m *rawMatch) matchRun(buf []byte, run []store.ID, spans []store.Span, known *shownCache, found, learnt []uint32) ([]uint32, []uint32) {
 	if m.lit == nil || !m.safe {
-		plain := !redact.HidesKeys(buf)
+		plain := -1 // whether buf has no letter as a \u escape; -1: not looked
 		for k, sp := range spans {
-			if m.matchAs(buf[sp.Start:sp.End], plain) {
+			asIs := known.has(run[k])
+			if !asIs && plain < 0 {
+				plain = 0
+				if !redact.HidesKeys(buf) {
+					plain = 1
+				}
+			}
+			ok, l := m.matchAs(buf[sp.Start:sp.End], plain == 1, asIs)
+			if ok {
 				found = append(found, run[k])
 			}
+			if l {
+				learnt = append(learnt, run[k])
+			}
 		}
-		return found
+		return found, learnt
 	}
 	n := m.lit.Len()
 	k := 0 // the first event that can hold the occurrence
@@ -92,30 +106,38 @@ func (m *rawMatch) matchRun(buf []byte, run []store.ID, spans []store.Span, foun
 		case spans[k].Start > p: // between events, or across one's end
 			at = spans[k].Start
 		default:
-			if m.match(buf[spans[k].Start:spans[k].End]) {
+			ok, l := m.matchAs(buf[spans[k].Start:spans[k].End], false, known.has(run[k]))
+			if ok {
 				found = append(found, run[k])
+			}
+			if l {
+				learnt = append(learnt, run[k])
 			}
 			at = spans[k].End
 			k++
 		}
 	}
-	return found
+	return found, learnt
 }
 
 // match reports whether raw, redacted, matches.
-func (m *rawMatch) match(raw []byte) bool { return m.matchAs(raw, false) }
+func (m *rawMatch) match(raw []byte) bool {
+	ok, _ := m.matchAs(raw, false, false)
+	return ok
+}
 
-// matchAs is match; plain says raw holds no letter as a \u escape
-// (redact.HidesKeys).
-func (m *rawMatch) matchAs(raw []byte, plain bool) bool {
+// matchAs is match. plain says raw holds no letter as a \u escape
+// (redact.HidesKeys), asIs that redaction is known to leave raw as it is
+// (shownCache); learnt is true when it found that out.
+func (m *rawMatch) matchAs(raw []byte, plain, asIs bool) (ok, learnt bool) {
 	at := -1 // where lit is
 	if m.lit != nil {
 		if at = m.lit.Index(raw); at < 0 && m.safe {
-			return false
+			return false, false
 		}
 	}
 	shown := len(raw) // the bytes that redaction leaves as they are
-	if !redact.ShowSecrets() {
+	if !asIs && !redact.ShowSecrets() {
 		b := -1
 		if plain {
 			b = redact.BodyStartUnescaped(raw)
@@ -124,24 +146,27 @@ func (m *rawMatch) matchAs(raw []byte, plain bool) bool {
 		}
 		if b >= 0 {
 			shown = b
+		} else {
+			learnt = true // no body: nothing to redact
 		}
 	}
 	if m.text != nil && at >= 0 && at+m.n <= shown {
-		return true
+		return true, learnt
 	}
 	if shown == len(raw) {
-		return m.text == nil && (m.lit == nil || at >= 0) && m.matchShown(raw)
+		return m.text == nil && (m.lit == nil || at >= 0) && m.matchShown(raw), learnt
 	}
 	out := redact.Output(raw)
 	if sameBytes(out, raw) {
+		learnt = true
 		if m.lit != nil && at < 0 {
-			return false
+			return false, true
 		}
 		if m.text != nil {
-			return at >= 0
+			return at >= 0, true
 		}
 	}
-	return m.matchShown(out)
+	return m.matchShown(out), learnt
 }
 
 // matchShown matches bytes as shown.

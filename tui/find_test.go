@@ -38,6 +38,9 @@ func TestFindEvents(t *testing.T) {
 	if got := int(m.find.hits.GetCardinality()); got != want {
 		t.Fatalf("%d hits, want %d", got, want)
 	}
+	if m.find.shown == nil {
+		t.Error("the find's redaction verdicts were not kept for the next")
+	}
 	er := m.rows().(eventRows)
 	if id, _ := er.id(m.cursor()); id != first {
 		t.Errorf("cursor on %d, want the first match %d", id, first)
@@ -129,7 +132,8 @@ func TestFindNextWhileCounting(t *testing.T) {
 // of events that lack a string the find needs, anchoring a regexp on its
 // prefix) finds exactly what matching the redacted JSON of every event
 // finds, for text and for regexps, among them finds of what redaction
-// writes or hides.
+// writes or hides; and so does a scan that trusts what the scans before it
+// learnt (shownCache), whose every verdict is checked.
 func TestScanRawAgreesWithRedacted(t *testing.T) {
 	st := genStore(t, 3000)
 	data, err := os.ReadFile("../redact/testdata/secrets.jsonl")
@@ -157,6 +161,22 @@ func TestScanRawAgreesWithRedacted(t *testing.T) {
 	last, _ := st.Raw(ids[len(ids)-1], nil)
 	if !bytes.Contains(last, []byte("a5-escaped")) || !bytes.Contains(last, []byte("review-me")) || bytes.Contains(redact.Output(last), []byte("review-me")) {
 		t.Fatalf("the escaped TokenReview is not stored last, or not redacted: %s", redact.Output(last))
+	}
+	var known *shownCache
+	scanRaw := func(ctx context.Context, st *store.Store, ids []uint32, needle []byte, re *regexp.Regexp) ([]uint32, error) {
+		t.Helper()
+		got, learnt, err := scanWith(ctx, st.NewRawReader(), newRawMatch(string(needle), re), ids, nil)
+		for _, id := range learnt {
+			if raw, _ := st.Raw(id, nil); !sameBytes(redact.Output(raw), raw) {
+				t.Fatalf("learnt that redaction leaves event %d as it is: %s", id, raw)
+			}
+		}
+		known = known.with(learnt)
+		again, _, err2 := scanWith(ctx, st.NewRawReader(), newRawMatch(string(needle), re), ids, known)
+		if !slices.Equal(got, again) || err2 != nil {
+			t.Errorf("%q /%v/: %d hits, %d trusting the cache", needle, re, len(got), len(again))
+		}
+		return got, err
 	}
 	brute := func(match func([]byte) bool) []uint32 {
 		var want []uint32
@@ -199,6 +219,19 @@ func TestScanRawAgreesWithRedacted(t *testing.T) {
 		if expr == `"<redacted` && len(want) == 0 {
 			t.Error("no event gains a match by redaction: the test shows nothing")
 		}
+	}
+	cached, redacted := 0, 0
+	for _, id := range ids {
+		raw, _ := st.Raw(id, nil)
+		switch {
+		case known.has(id):
+			cached++
+		case !sameBytes(redact.Output(raw), raw):
+			redacted++
+		}
+	}
+	if cached < len(ids)/2 || redacted == 0 {
+		t.Errorf("%d of %d events known shown as stored, %d redacted: the cache shows little", cached, len(ids), redacted)
 	}
 }
 
