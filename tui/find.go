@@ -315,15 +315,10 @@ func findKnown(ctx context.Context, st *store.Store, set *store.Set, text string
 	return hits, all, nil
 }
 
-// scanRaw returns the events of ids whose original JSON, redacted, holds
-// needle (or matches re).
-func scanRaw(ctx context.Context, st *store.Store, ids []uint32, needle []byte, re *regexp.Regexp) ([]uint32, error) {
-	found, _, err := scanWith(ctx, st.NewRawReader(), newRawMatch(string(needle), re), ids, nil)
-	return found, err
-}
-
-// scanWith is scanRaw with a reader and a matcher: a window of events'
-// bytes at a time (an event that cannot be read is left out).
+// scanWith returns the events of ids whose original JSON, redacted, holds
+// the find (m), reading a window of events' bytes at a time (an event that
+// cannot be read is left out), and those it learnt redaction leaves as
+// stored; known says which are known so already.
 func scanWith(ctx context.Context, rr *store.RawReader, m *rawMatch, ids []uint32, known *shownCache) (found, learnt []uint32, err error) {
 	rr.Runs(ids, func(buf []byte, run []store.ID, spans []store.Span) bool {
 		found, learnt = m.matchRun(buf, run, spans, known, found, learnt)

@@ -32,7 +32,7 @@ type rawMatch struct {
 	lit  *bytefind.Finder // the text, or a string every match of re holds; nil: none
 	safe bool             // redaction never adds lit: skip events without it
 	pre  *bytefind.Finder // re's literal prefix, when anch is set
-	anch *regexp.Regexp   // re anchored at the start of its input
+	anch *anchor          // re anchored at the start of its input
 }
 
 func newRawMatch(text string, re *regexp.Regexp) *rawMatch {
@@ -49,7 +49,8 @@ func newRawMatch(text string, re *regexp.Regexp) *rawMatch {
 	lit := requiredLiteral(re.String())
 	m.safe = lit != "" && redact.NeverAdds([]byte(lit))
 	var prefix string
-	if prefix, m.anch = anchored(re); m.anch != nil {
+	if m.anch = anchored(re); m.anch != nil {
+		prefix = m.anch.prefix
 		m.pre = bytefind.New([]byte(prefix))
 	}
 	// An event without lit that redaction might change is redacted
@@ -182,7 +183,7 @@ func (m *rawMatch) matchShown(b []byte) bool {
 		if j < 0 {
 			return false
 		}
-		if q += j; m.anch.Match(b[q:]) {
+		if q += j; m.anch.match(b[q:]) {
 			return true
 		}
 	}
@@ -192,33 +193,6 @@ func (m *rawMatch) matchShown(b []byte) bool {
 // itself when it changes nothing).
 func sameBytes(a, b []byte) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
-}
-
-// anchored returns re's literal prefix and re anchored at the start of its
-// input, when every match of re starts with that literal and nothing
-// before a match's first byte decides it (its program starts with a
-// rune, not an assertion such as ^ or \b): then re matches b exactly when
-// the anchored form matches b from some occurrence of the prefix on. Nil
-// when not so.
-func anchored(re *regexp.Regexp) (string, *regexp.Regexp) {
-	tree, err := syntax.Parse(re.String(), syntax.Perl)
-	if err != nil {
-		return "", nil
-	}
-	prog, err := syntax.Compile(tree.Simplify())
-	if err != nil {
-		return "", nil
-	}
-	prefix, _ := prog.Prefix() // "" unless the program starts with that literal
-	if prefix == "" {
-		return "", nil
-	}
-	at := &syntax.Regexp{Op: syntax.OpConcat, Sub: []*syntax.Regexp{{Op: syntax.OpBeginText}, tree}}
-	a, err := regexp.Compile(at.String())
-	if err != nil {
-		return "", nil
-	}
-	return prefix, a
 }
 
 // requiredLiteral is the longest string that every match of the regexp

@@ -279,7 +279,8 @@ func TestRequiredLiteral(t *testing.T) {
 }
 
 // A regexp is tried anchored at its literal prefix only when every match
-// starts with it and no assertion comes before it.
+// starts with it and no assertion comes before it; after the prefix, only
+// where the next byte can continue a match.
 func TestAnchored(t *testing.T) {
 	for _, c := range []struct{ expr, prefix string }{
 		{`"code":\s*40[13]`, `"code":`},
@@ -293,12 +294,40 @@ func TestAnchored(t *testing.T) {
 		{`x*`, ""},
 		{`get|list`, ""},
 	} {
-		prefix, a := anchored(regexp.MustCompile(c.expr))
-		if prefix != c.prefix || (a != nil) != (c.prefix != "") {
-			t.Errorf("anchored(%q) = %q, %v; want %q", c.expr, prefix, a, c.prefix)
+		a := anchored(regexp.MustCompile(c.expr))
+		if (a != nil) != (c.prefix != "") || a != nil && a.prefix != c.prefix {
+			t.Errorf("anchored(%q) = %+v; want prefix %q", c.expr, a, c.prefix)
 		}
-		if a != nil && a.MatchString("x"+c.prefix+"bc:40") {
-			t.Errorf("anchored(%q) = %v matches after the start", c.expr, a)
+		if a != nil && a.re.MatchString("x"+c.prefix+"bc:40") {
+			t.Errorf("anchored(%q) = %v matches after the start", c.expr, a.re)
+		}
+	}
+	for _, c := range []struct {
+		expr, yes, no string // bytes that may and may not follow the prefix
+		end           bool
+	}{
+		{`"code":\s*40[13]`, " \t\n\r\f4", "2x\"", false},
+		{`ab|ac`, "bc", "ad", false},
+		{`"user(name)?":`, `n"`, "x:", false},
+		{`Forbidden\b`, "\x00x ", "", true},
+		{`ku+be`, "ub", "k", false},
+		{`sys(?i:TEM)`, "tTxX", "", false},
+		{`a[^b]`, "a\x80\xff", "b", false},
+		{`a[é-ê]`, "\xc3\x80", "a", false},
+	} {
+		a := anchored(regexp.MustCompile(c.expr))
+		for _, b := range []byte(c.yes) {
+			if !a.next[b] {
+				t.Errorf("anchored(%q): %q may follow the prefix", c.expr, b)
+			}
+		}
+		for _, b := range []byte(c.no) {
+			if a.next[b] {
+				t.Errorf("anchored(%q): %q cannot follow the prefix", c.expr, b)
+			}
+		}
+		if a.end != c.end {
+			t.Errorf("anchored(%q): end %v", c.expr, a.end)
 		}
 	}
 }
@@ -332,4 +361,28 @@ func TestFindKeptAcrossSameResult(t *testing.T) {
 	if line := nm.filterLine(); !strings.Contains(line, "n to search again") {
 		t.Errorf("after a result over other requests: %q", line)
 	}
+}
+
+// Trying a regexp anchored where its prefix is, with the next-byte table,
+// is the regexp: over any text and any regexp with a literal prefix.
+func FuzzAnchored(f *testing.F) {
+	for _, c := range [][2]string{
+		{`"code":\s*40[13]`, `{"code":200},{"code": 403}`}, {`ab|ac`, "xxacab"}, {`Forbidden\b`, "Forbiddenx Forbidden"},
+		{`a[^b]`, "ab a\xff"}, {`sys(?i:TEM)$`, "sysTem"}, {`k+ube\B`, "kkubex"}, {`(?m)x$`, "x\ny"}, {`a*b`, "aab"},
+	} {
+		f.Add(c[0], c[1])
+	}
+	f.Fuzz(func(t *testing.T, expr, text string) {
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			return
+		}
+		m := newRawMatch("", re)
+		if m.anch == nil {
+			return
+		}
+		if got, want := m.matchShown([]byte(text)), re.MatchString(text); got != want {
+			t.Fatalf("/%s/ on %q: anchored tries say %v, the regexp %v", expr, text, got, want)
+		}
+	})
 }
