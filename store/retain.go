@@ -47,6 +47,7 @@ func (s *Store) Retain(maxEvents int, maxBytes int64) int {
 	}
 	if dropped > 0 {
 		s.keptMin = s.minKept()
+		s.maybeCompact()
 	}
 	return dropped
 }

@@ -67,6 +67,12 @@ func rowEntry(r store.Row) store.Entry {
 // lookup by IDs instead of copying the whole entry and hashing its key
 // string (a 10 M event rebuild of Users went from ... to ...).
 func (a *Aggregate) addRow(r store.Row) {
+	if gen := r.KeyGen(); gen != a.keyGen {
+		// The store renumbered its strings (retention compacted them):
+		// the groups stand, the shortcuts to them are found again.
+		clear(a.byRow)
+		a.keyGen = gen
+	}
 	k := a.rowKey(r)
 	g := a.byRow[k]
 	if g == nil || g.gone {
