@@ -1,5 +1,7 @@
 package store
 
+import "time"
+
 // Dictionary compaction. Retain drops whole chunks of events, but the
 // strings those events held stay in the dictionaries (and their postings
 // lists, empty, stay too) unless something takes them out: a long-running
@@ -33,7 +35,10 @@ const minCompact = 1024
 
 // compactState is the compaction bookkeeping of a Store.
 type compactState struct {
+	off       bool            // never compact (BenchmarkChurn's baseline)
 	gen       uint64          // key generation: compactions done so far
+	took      time.Duration   // the longest hold of the write lock, for BenchmarkChurn
+	spent     time.Duration   // all compactions' time, for BenchmarkChurn
 	evictedAt int             // Store.evicted at the last compaction
 	liveAt    [numStrCols]int // each dict's size after its last compaction
 	groupsAt  int             // the same for groups
@@ -57,11 +62,31 @@ func (r Row) KeyGen() uint64 { return r.s.compact.gen }
 func due(n, live int) bool { return n >= minCompact && n > 2*live }
 
 // maybeCompact compacts the dictionaries that are due, if enough events
-// were dropped since the last compaction. The caller holds the write lock.
+// were dropped since the last compaction. Only the writer calls it,
+// without the lock: the new dictionaries are worked out under the read
+// lock, beside the readers (nothing else writes meanwhile: the writer is
+// here), and only the switch to them, with the columns' renumbering, holds
+// the write lock.
 func (s *Store) maybeCompact() {
-	kept := int(s.n - s.first)
-	if s.evicted == s.compact.evictedAt || s.evicted-s.compact.evictedAt < kept/2 {
+	start := time.Now()
+	s.mu.RLock()
+	p := s.planDue()
+	s.mu.RUnlock()
+	if p == nil {
 		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.apply(p)
+	s.compact.spent += time.Since(start)
+}
+
+// planDue plans the compaction of the dictionaries that are due, or
+// returns nil. The caller holds the lock.
+func (s *Store) planDue() *compactPlan {
+	kept := int(s.n - s.first)
+	if s.compact.off || s.evicted == s.compact.evictedAt || s.evicted-s.compact.evictedAt < kept/2 {
+		return nil
 	}
 	var cols []int
 	for col := range s.dicts {
@@ -69,20 +94,40 @@ func (s *Store) maybeCompact() {
 			cols = append(cols, col)
 		}
 	}
-	sets := due(len(s.groupSets.strs), s.compact.setsAt)
-	groups := due(len(s.groups.strs), s.compact.groupsAt)
-	if len(cols) == 0 && !sets && !groups {
-		return
+	groups := due(len(s.groupSets.strs), s.compact.setsAt) || due(len(s.groups.strs), s.compact.groupsAt)
+	if len(cols) == 0 && !groups {
+		return nil
 	}
-	s.compactDicts(cols, sets || groups)
+	return s.plan(cols, groups)
 }
 
-// compactDicts compacts the plain dictionaries of columns cols, and the
-// group lists and groups if groups is set. The caller holds the write lock.
-func (s *Store) compactDicts(cols []int, groups bool) {
+// compactPlan is a compaction worked out: the new dictionaries, and how
+// the old IDs map to theirs.
+type compactPlan struct {
+	cols   []colPlan
+	groups *groupPlan
+}
+
+type colPlan struct {
+	col   int
+	next  dict
+	remap []strID // old ID -> new
+}
+
+type groupPlan struct {
+	sets, groups dict
+	remap        []strID   // old group list ID -> new
+	members      [][]strID // by new group list ID, in new group IDs
+}
+
+// plan works out the compaction of the plain dictionaries of columns cols,
+// and of the group lists and groups if groups is set. It only reads the
+// store: the caller holds the lock, a read lock will do.
+func (s *Store) plan(cols []int, groups bool) *compactPlan {
+	p := &compactPlan{}
 	for _, col := range cols {
 		if col == colGroups || col == colImpersonatedGroups {
-			continue // their IDs are groupSets' (compactGroups), their dicts unused
+			continue // their IDs are groupSets' (planGroups), their dicts unused
 		}
 		d := &s.dicts[col]
 		var live []bool
@@ -91,46 +136,64 @@ func (s *Store) compactDicts(cols []int, groups bool) {
 		} else {
 			live = s.liveInColumns(len(d.strs), col)
 		}
-		remap := d.compact(live)
-		s.remapColumns(remap, col)
-		s.compact.liveAt[col] = len(d.strs)
+		next, remap := d.compacted(live)
+		p.cols = append(p.cols, colPlan{col: col, next: next, remap: remap})
 	}
 	if groups {
-		s.compactGroups()
+		p.groups = s.planGroups()
+	}
+	return p
+}
+
+// planGroups plans the group lists' compaction (the lists two columns
+// hold) and the groups' (the members of the kept lists).
+func (s *Store) planGroups() *groupPlan {
+	live := s.liveInColumns(len(s.groupSets.strs), colGroups, colImpersonatedGroups)
+	g := &groupPlan{}
+	g.sets, g.remap = s.groupSets.compacted(live)
+	liveG := make([]bool, len(s.groups.strs))
+	liveG[0] = true
+	for old, ok := range live {
+		if ok {
+			for _, m := range s.setMembers[old] {
+				liveG[m] = true
+			}
+		}
+	}
+	var remapG []strID
+	g.groups, remapG = s.groups.compacted(liveG)
+	g.members = make([][]strID, len(g.sets.strs))
+	for old, ok := range live {
+		if !ok || len(s.setMembers[old]) == 0 {
+			continue
+		}
+		ms := make([]strID, len(s.setMembers[old])) // a copy: readers use the old
+		for i, m := range s.setMembers[old] {
+			ms[i] = remapG[m]
+		}
+		g.members[g.remap[old]] = ms
+	}
+	return g
+}
+
+// apply switches to the dictionaries of p and renumbers the kept chunks'
+// columns to match. The caller holds the write lock, and nothing was
+// written since p was planned.
+func (s *Store) apply(p *compactPlan) {
+	start := time.Now()
+	for _, c := range p.cols {
+		s.dicts[c.col] = c.next
+		s.remapColumns(c.remap, c.col)
+		s.compact.liveAt[c.col] = len(c.next.strs)
+	}
+	if g := p.groups; g != nil {
+		s.groupSets, s.groups, s.setMembers = g.sets, g.groups, g.members
+		s.remapColumns(g.remap, colGroups, colImpersonatedGroups)
+		s.compact.setsAt, s.compact.groupsAt = len(g.sets.strs), len(g.groups.strs)
 	}
 	s.compact.evictedAt = s.evicted
 	s.compact.gen++
-}
-
-// compactGroups compacts the group lists (held by two columns) and then
-// the groups (held by the kept lists' members).
-func (s *Store) compactGroups() {
-	live := s.liveInColumns(len(s.groupSets.strs), colGroups, colImpersonatedGroups)
-	remap := s.groupSets.compact(live)
-	s.remapColumns(remap, colGroups, colImpersonatedGroups)
-	members := make([][]strID, len(s.groupSets.strs))
-	for old, id := range remap {
-		if live[old] {
-			members[id] = s.setMembers[old]
-		}
-	}
-	s.setMembers = members
-	s.compact.setsAt = len(s.groupSets.strs)
-
-	liveG := make([]bool, len(s.groups.strs))
-	liveG[0] = true
-	for _, ms := range members {
-		for _, g := range ms {
-			liveG[g] = true
-		}
-	}
-	remapG := s.groups.compact(liveG)
-	for _, ms := range members {
-		for i, g := range ms {
-			ms[i] = remapG[g]
-		}
-	}
-	s.compact.groupsAt = len(s.groups.strs)
+	s.compact.took = max(s.compact.took, time.Since(start))
 }
 
 // liveByPostings marks the values of an indexed dictionary that some kept
@@ -180,10 +243,11 @@ func (s *Store) remapColumns(remap []strID, cols ...int) {
 	}
 }
 
-// compact keeps the values marked live (0, "", always is), in their order,
-// and returns each old ID's new one (0 for a value dropped). The map is
-// made anew: a Go map does not give back the room of deleted keys.
-func (d *dict) compact(live []bool) []strID {
+// compacted returns a dictionary of the values of d marked live (0, "",
+// always is), in their order, and each old ID's new one (0 for a value
+// dropped); d is left as it was. The map is made anew: a Go map does not
+// give back the room of deleted keys.
+func (d *dict) compacted(live []bool) (dict, []strID) {
 	remap := make([]strID, len(d.strs))
 	n := 0
 	for _, ok := range live {
@@ -191,24 +255,21 @@ func (d *dict) compact(live []bool) []strID {
 			n++
 		}
 	}
-	strs := make([]string, 0, n)
-	ids := make(map[string]strID, n)
-	var postings []*Set
+	next := dict{strs: make([]string, 0, n), ids: make(map[string]strID, n)}
 	if d.postings != nil {
-		postings = make([]*Set, 0, n)
+		next.postings = make([]*Set, 0, n)
 	}
 	for old, ok := range live {
 		if !ok {
 			continue
 		}
-		id := strID(len(strs))
+		id := strID(len(next.strs))
 		remap[old] = id
-		strs = append(strs, d.strs[old])
-		ids[d.strs[old]] = id
-		if postings != nil {
-			postings = append(postings, d.postings[old])
+		next.strs = append(next.strs, d.strs[old])
+		next.ids[d.strs[old]] = id
+		if d.postings != nil {
+			next.postings = append(next.postings, d.postings[old])
 		}
 	}
-	d.strs, d.ids, d.postings = strs, ids, postings
-	return remap
+	return next, remap
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -241,7 +242,7 @@ func TestCompactKeepsAnswers(t *testing.T) {
 	for col := range s.dicts {
 		cols = append(cols, col)
 	}
-	s.compactDicts(cols, true)
+	s.apply(s.plan(cols, true))
 	s.mu.Unlock()
 	if s.KeyGen() == gen {
 		t.Fatal("the key generation did not move")
@@ -353,4 +354,59 @@ func TestCompactConcurrentReaders(t *testing.T) {
 		t.Fatalf("%d compactions: the readers saw too few", s.KeyGen())
 	}
 	checkChurnStore(t, s, 0)
+}
+
+// BenchmarkChurn appends 5 M events of a churning cluster (1 M distinct
+// object names, 100 k user agents, 5 k namespaces) in batches of 512 under
+// retention of 500 k events, as a long watch does, and reports the cost
+// of Append and Retain per event, the live heap and dictionary sizes at
+// the end, and the longest compaction (the write lock's hold). The "off"
+// variant never compacts: today's growth. Run each alone
+// (-bench 'Churn/off' -benchtime 1x) to compare their RSS too.
+func BenchmarkChurn(b *testing.B) {
+	for _, off := range []bool{false, true} {
+		name := "compact"
+		if off {
+			name = "off"
+		}
+		b.Run(name, func(b *testing.B) { benchmarkChurn(b, off) })
+	}
+}
+
+func benchmarkChurn(b *testing.B, off bool) {
+	const total, batch, keep = 5_000_000, 512, 500_000
+	for b.Loop() {
+		s := New()
+		s.compact.off = off
+		var took time.Duration
+		for from := 0; from < total; from += batch {
+			evs, offs := churnEvents(from, batch)
+			for k := range evs {
+				i := from + k
+				ns := fmt.Sprintf("ns-%d", i/1000)
+				evs[k].Object.Name = churnName(i / 5)
+				evs[k].Object.Namespace = ns
+				evs[k].User.Name = "system:serviceaccount:" + ns + ":builder"
+				evs[k].User.Groups[1] = "system:serviceaccounts:" + ns
+				evs[k].UserAgent = fmt.Sprintf("builder/%d", i/50)
+			}
+			start := time.Now()
+			s.Append(evs, churnRaw, offs)
+			s.Retain(keep, 0)
+			took += time.Since(start)
+		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		st := s.Stats()
+		b.ReportMetric(float64(took.Nanoseconds())/total, "ns/event")
+		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MiB")
+		b.ReportMetric(float64(st.IndexBytes)/(1<<20), "index-MiB")
+		b.ReportMetric(float64(st.Strings), "strings")
+		b.ReportMetric(float64(len(s.dicts[colName].strs)), "names")
+		b.ReportMetric(float64(s.compact.gen), "compactions")
+		b.ReportMetric(float64(s.compact.took.Microseconds())/1000, "max-lock-ms")
+		b.ReportMetric(float64(s.compact.spent.Nanoseconds())/total, "compact-ns/event")
+		runtime.KeepAlive(s)
+	}
 }
