@@ -273,10 +273,10 @@ func TestMemoryLimit(t *testing.T) {
 func TestLimitFor(t *testing.T) {
 	for _, tc := range []struct{ live, held, want int64 }{
 		{0, 0, minRoom},
-		{160 << 20, 190 << 20, 190<<20 + minRoom},   // the 1 GiB log's store: a fixed room above what is held
+		{100 << 20, 130 << 20, 130<<20 + minRoom},   // a small store: the least room above what is held
 		{300 << 20, 360 << 20, 360<<20 + 75<<20},    // room for a quarter of the live heap above the overhead
 		{2 << 30, 2<<30 + 300<<20, 2<<30 + 812<<20}, // a large store: a quarter of it
-		{100 << 20, 90 << 20, 100<<20 + minRoom},    // never below the live heap
+		{100 << 20, 90 << 20, 100<<20 + minRoom},    // never below the live heap, whatever the samples say
 	} {
 		if got := limitFor(tc.live, tc.held); got != tc.want {
 			t.Errorf("limitFor(%d, %d) = %d, want %d", tc.live, tc.held, got, tc.want)
