@@ -109,20 +109,28 @@ type compactPlan struct {
 }
 
 type colPlan struct {
-	col   int
-	next  dict
-	remap []strID // old ID -> new
+	col int
+	dictPlan
 }
 
 type groupPlan struct {
-	sets, groups dict
-	remap        []strID   // old group list ID -> new
+	sets, groups dictPlan
 	members      [][]strID // by new group list ID, in new group IDs
 }
 
+// dictPlan is one dictionary's compaction: the values kept (live), in
+// their order, and their new IDs.
+type dictPlan struct {
+	live  []bool
+	remap []strID // old ID -> new (0 for a value dropped)
+	strs  []string
+	ids   map[string]strID
+}
+
 // plan works out the compaction of the plain dictionaries of columns cols,
-// and of the group lists and groups if groups is set. It only reads the
-// store: the caller holds the lock, a read lock will do.
+// and of the group lists and groups if groups is set. It reads the columns
+// and strings only (not the postings, which a reader may be building: see
+// LazyPostings), so the read lock will do.
 func (s *Store) plan(cols []int, groups bool) *compactPlan {
 	p := &compactPlan{}
 	for _, col := range cols {
@@ -130,14 +138,7 @@ func (s *Store) plan(cols []int, groups bool) *compactPlan {
 			continue // their IDs are groupSets' (planGroups), their dicts unused
 		}
 		d := &s.dicts[col]
-		var live []bool
-		if d.postings != nil {
-			live = liveByPostings(d)
-		} else {
-			live = s.liveInColumns(len(d.strs), col)
-		}
-		next, remap := d.compacted(live)
-		p.cols = append(p.cols, colPlan{col: col, next: next, remap: remap})
+		p.cols = append(p.cols, colPlan{col: col, dictPlan: planDict(d, s.liveInColumns(len(d.strs), col))})
 	}
 	if groups {
 		p.groups = s.planGroups()
@@ -149,8 +150,7 @@ func (s *Store) plan(cols []int, groups bool) *compactPlan {
 // hold) and the groups' (the members of the kept lists).
 func (s *Store) planGroups() *groupPlan {
 	live := s.liveInColumns(len(s.groupSets.strs), colGroups, colImpersonatedGroups)
-	g := &groupPlan{}
-	g.sets, g.remap = s.groupSets.compacted(live)
+	g := &groupPlan{sets: planDict(&s.groupSets, live)}
 	liveG := make([]bool, len(s.groups.strs))
 	liveG[0] = true
 	for old, ok := range live {
@@ -160,8 +160,7 @@ func (s *Store) planGroups() *groupPlan {
 			}
 		}
 	}
-	var remapG []strID
-	g.groups, remapG = s.groups.compacted(liveG)
+	g.groups = planDict(&s.groups, liveG)
 	g.members = make([][]strID, len(g.sets.strs))
 	for old, ok := range live {
 		if !ok || len(s.setMembers[old]) == 0 {
@@ -169,42 +168,33 @@ func (s *Store) planGroups() *groupPlan {
 		}
 		ms := make([]strID, len(s.setMembers[old])) // a copy: readers use the old
 		for i, m := range s.setMembers[old] {
-			ms[i] = remapG[m]
+			ms[i] = g.groups.remap[m]
 		}
-		g.members[g.remap[old]] = ms
+		g.members[g.sets.remap[old]] = ms
 	}
 	return g
 }
 
 // apply switches to the dictionaries of p and renumbers the kept chunks'
 // columns to match. The caller holds the write lock, and nothing was
-// written since p was planned.
+// appended or dropped since p was planned.
 func (s *Store) apply(p *compactPlan) {
 	start := time.Now()
 	for _, c := range p.cols {
-		s.dicts[c.col] = c.next
+		s.dicts[c.col].switchTo(&c.dictPlan)
 		s.remapColumns(c.remap, c.col)
-		s.compact.liveAt[c.col] = len(c.next.strs)
+		s.compact.liveAt[c.col] = len(c.strs)
 	}
 	if g := p.groups; g != nil {
-		s.groupSets, s.groups, s.setMembers = g.sets, g.groups, g.members
-		s.remapColumns(g.remap, colGroups, colImpersonatedGroups)
+		s.groupSets.switchTo(&g.sets)
+		s.groups.switchTo(&g.groups)
+		s.setMembers = g.members
+		s.remapColumns(g.sets.remap, colGroups, colImpersonatedGroups)
 		s.compact.setsAt, s.compact.groupsAt = len(g.sets.strs), len(g.groups.strs)
 	}
 	s.compact.evictedAt = s.evicted
 	s.compact.gen++
 	s.compact.took = max(s.compact.took, time.Since(start))
-}
-
-// liveByPostings marks the values of an indexed dictionary that some kept
-// event holds: retention took the dropped events out of the postings.
-func liveByPostings(d *dict) []bool {
-	live := make([]bool, len(d.strs))
-	live[0] = true
-	for id, p := range d.postings {
-		live[id] = live[id] || !p.IsEmpty()
-	}
-	return live
 }
 
 // liveInColumns marks the IDs below n that the kept chunks hold in any of
@@ -243,33 +233,40 @@ func (s *Store) remapColumns(remap []strID, cols ...int) {
 	}
 }
 
-// compacted returns a dictionary of the values of d marked live (0, "",
-// always is), in their order, and each old ID's new one (0 for a value
-// dropped); d is left as it was. The map is made anew: a Go map does not
-// give back the room of deleted keys.
-func (d *dict) compacted(live []bool) (dict, []strID) {
-	remap := make([]strID, len(d.strs))
+// planDict plans keeping the values of d marked live (0, "", always is),
+// in their order. The map is made anew: a Go map does not give back the
+// room of deleted keys.
+func planDict(d *dict, live []bool) dictPlan {
 	n := 0
 	for _, ok := range live {
 		if ok {
 			n++
 		}
 	}
-	next := dict{strs: make([]string, 0, n), ids: make(map[string]strID, n)}
-	if d.postings != nil {
-		next.postings = make([]*Set, 0, n)
-	}
+	p := dictPlan{live: live, remap: make([]strID, len(d.strs)), strs: make([]string, 0, n), ids: make(map[string]strID, n)}
 	for old, ok := range live {
 		if !ok {
 			continue
 		}
-		id := strID(len(next.strs))
-		remap[old] = id
-		next.strs = append(next.strs, d.strs[old])
-		next.ids[d.strs[old]] = id
-		if d.postings != nil {
-			next.postings = append(next.postings, d.postings[old])
-		}
+		id := strID(len(p.strs))
+		p.remap[old] = id
+		p.strs = append(p.strs, d.strs[old])
+		p.ids[d.strs[old]] = id
 	}
-	return next, remap
+	return p
+}
+
+// switchTo makes d the dictionary p planned, its postings included (those
+// of the values kept, as they are now). The caller holds the write lock.
+func (d *dict) switchTo(p *dictPlan) {
+	if d.postings != nil {
+		postings := make([]*Set, 0, len(p.strs))
+		for old, ok := range p.live {
+			if ok {
+				postings = append(postings, d.postings[old])
+			}
+		}
+		d.postings = postings
+	}
+	d.strs, d.ids = p.strs, p.ids
 }
