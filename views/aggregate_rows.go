@@ -69,8 +69,9 @@ func rowEntry(r store.Row) store.Entry {
 func (a *Aggregate) addRow(r store.Row) {
 	if gen := r.KeyGen(); gen != a.keyGen {
 		// The store renumbered its strings (retention compacted them):
-		// the groups stand, the shortcuts to them are found again.
-		clear(a.byRow)
+		// the groups stand, the shortcuts to them are found again. A new
+		// map, as clear keeps the room of every key ever seen.
+		a.byRow = map[rowKey]*aggGroup{}
 		a.keyGen = gen
 	}
 	k := a.rowKey(r)
