@@ -25,11 +25,12 @@ import (
 // overhead (45-70 MB of partly filled spans and metadata over a 300 MB
 // live heap) turned out to take most of it: watch --max-memory 0 then
 // collected every few MB and ran at half the events/s of a watch with a
-// bound. Side by side (BenchmarkFollow, load about 10, medians of 3):
-// --max-memory 0 went from 18.4 to 13.7 CPU-µs per event (the default
-// bound's: 12.3) and from 2.2 s to 0.6 s of lag; replay --view users of
-// the 1 GiB log kept its peak RSS (221-225 MiB before, 220-227 after; a
-// 64 MiB floor gave 254-257, 48 MiB 224-237).
+// bound. Side by side (BenchmarkFollow, load 6-8, medians of 5): --max-memory
+// 0 went from 21.9 to 13.0 CPU-µs per event, from 40k to 74k events/s
+// and from 2.7 s to 0.47 s of lag, where the default bound gave 13.3, 76k
+// and 0.31 s; replay --view users of the 1 GiB log kept its peak RSS
+// (220-225 MiB before, 213-219 after, medians of 3; a 64 MiB floor gave
+// 248-251 MiB, 48 MiB 219-231).
 const (
 	// minRoom is the least garbage room: batches in flight (decode
 	// workers, reorder windows) take a few tens of MB.
