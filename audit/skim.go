@@ -119,21 +119,24 @@ func (s *skimmer) event(i int, f *skimFields) int {
 // the exact names first, then encoding/json's case-folding lookup.
 func (s *skimmer) field(i int, t *keyTable) (next, id int) {
 	data := s.data
-	if i < 0 || i >= len(data) || data[i] != '"' {
+	if i < 0 || i+1 >= len(data) || data[i] != '"' {
 		return -1, 0
+	}
+	// A known name followed by its closing quote is that key, valid,
+	// with nothing to unescape: no need to scan it.
+	if c := data[i+1]; c < utf8.RuneSelf {
+		for _, e := range t.byFirst[c] {
+			end := i + 1 + len(e.quoted)
+			if end <= len(data) && bytesString(data[i+1:end]) == e.quoted {
+				return s.colon(end), e.id
+			}
+		}
 	}
 	end, esc := s.str(i)
 	if end < 0 {
 		return -1, 0
 	}
 	raw := data[i+1 : end-1]
-	if !esc && len(raw) > 0 && raw[0] < utf8.RuneSelf {
-		for _, e := range t.byFirst[raw[0]] {
-			if len(e.quoted) == len(raw)+1 && e.quoted[:len(raw)] == bytesString(raw) {
-				return s.colon(end), e.id
-			}
-		}
-	}
 	key := bytesString(raw)
 	if esc || !utf8.Valid(raw) {
 		key = unquote(raw)

@@ -3,6 +3,8 @@ package audit
 import (
 	"bytes"
 	"testing"
+
+	"github.com/kaudit/kaudit/internal/testcpu"
 )
 
 // sameAsDecode fails t unless Skim(doc) agrees with Decode: ok exactly when
@@ -156,5 +158,36 @@ func FuzzSkimShaped(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		g := shaper{in: in}
 		sameAsDecode(t, g.doc())
+	})
+}
+
+// BenchmarkSkim compares Skim with Decode per byte on the benchmark log's
+// events (scripts/bench.sh's generator).
+func BenchmarkSkim(b *testing.B) {
+	docs := generated(20000)
+	size := 0
+	for _, d := range docs {
+		size += len(d)
+	}
+	b.Run("skim", func(b *testing.B) {
+		b.SetBytes(int64(size))
+		cpu := testcpu.Time()
+		for b.Loop() {
+			for _, doc := range docs {
+				Skim(doc)
+			}
+		}
+		b.ReportMetric(float64(testcpu.Time()-cpu)/float64(b.N*size), "cpu-ns/byte")
+	})
+	b.Run("decode", func(b *testing.B) {
+		b.SetBytes(int64(size))
+		evs := make([]Event, 0, 1)
+		cpu := testcpu.Time()
+		for b.Loop() {
+			for _, doc := range docs {
+				evs, _ = decodeFast(doc, evs[:0])
+			}
+		}
+		b.ReportMetric(float64(testcpu.Time()-cpu)/float64(b.N*size), "cpu-ns/byte")
 	})
 }

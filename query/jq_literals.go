@@ -2,6 +2,7 @@ package query
 
 import (
 	"bytes"
+	"math"
 	"slices"
 	"strconv"
 
@@ -26,6 +27,11 @@ type lit struct {
 	b     []byte
 	val   []byte    // a pair's value (nil: not a pair)
 	chars [2]uint64 // the ASCII characters of its content, as a bit set
+	// num: val is an integer, n, which JSON may spell many ways (403,
+	// 403.0, 4.03e2): the pair is absent only when every value of the key
+	// is a plain integer other than n (see numberAt).
+	num bool
+	n   int64
 }
 
 // newLit makes the literal open+s+close, where open and close are JSON
@@ -49,9 +55,10 @@ func (l *lit) addChars(s string) bool {
 	return true
 }
 
-// pairLit makes the literal "key": v for a string, true or false v.
-// An escape may spell any character of a string key or value, so both
-// count; true and false have no other spelling.
+// pairLit makes the literal "key": v for a string, true, false or
+// integer v. An escape may spell any character of a string key or value,
+// so both count; true and false have no other spelling, and an integer's
+// others (403.0, 4.03e2) are read as such (see numberAt).
 func pairLit(key string, v any) (lit, bool) {
 	l, ok := newLit(`"`, key, `"`)
 	if !ok {
@@ -65,11 +72,30 @@ func pairLit(key string, v any) (lit, bool) {
 		l.val = []byte(`"` + v + `"`)
 	case bool:
 		l.val = []byte(strconv.FormatBool(v))
+	case int:
+		l.num, l.n = true, int64(v)
+	case float64:
+		// An integral constant (403.0, 4.03e2) equals the same integers.
+		if v != math.Trunc(v) || math.Abs(v) >= maxExact {
+			return lit{}, false
+		}
+		l.num, l.n = true, int64(v)
 	default:
 		return lit{}, false
 	}
+	if l.num {
+		if l.n <= -maxExact || l.n >= maxExact {
+			return lit{}, false
+		}
+		l.val = strconv.AppendInt(nil, l.n, 10)
+	}
 	return l, true
 }
+
+// maxExact bounds the integers a number pair holds: below 2^53 every
+// float64 is exact, so jq's equality (on float64s or big integers) and
+// integer equality agree.
+const maxExact = 1 << 53
 
 func (l lit) String() string {
 	if l.val != nil {
@@ -78,7 +104,9 @@ func (l lit) String() string {
 	return string(l.b)
 }
 
-func (l lit) equal(m lit) bool { return bytes.Equal(l.b, m.b) && bytes.Equal(l.val, m.val) }
+func (l lit) equal(m lit) bool {
+	return bytes.Equal(l.b, m.b) && bytes.Equal(l.val, m.val) && l.num == m.num
+}
 
 // in reports whether raw contains l.
 func (l lit) in(raw []byte) bool {
@@ -87,7 +115,14 @@ func (l lit) in(raw []byte) bool {
 		if end < 0 {
 			return false
 		}
-		if l.val == nil || l.valueAt(raw, end) {
+		switch {
+		case l.val == nil:
+			return true
+		case l.num:
+			if l.numberAt(raw, end) {
+				return true
+			}
+		case l.valueAt(raw, end):
 			return true
 		}
 		i = end
@@ -127,6 +162,47 @@ func (l lit) valueAt(raw []byte, i int) bool {
 		return false
 	}
 	return bytes.HasPrefix(raw[skipSpace(raw, i+1):], l.val)
+}
+
+// numberAt reports whether the key that ends at raw[i] may hold l.n: it
+// does not when it is no key (no colon follows), when its value is not a
+// number (jq equals no string, null, boolean, array or object to a
+// number), or when it is a plain integer (-?[0-9]+, then no fraction or
+// exponent) other than l.n. Any other spelling (403.0, 4.03e2, 4030e-1,
+// an integer too long to read) may be l.n.
+func (l lit) numberAt(raw []byte, i int) bool {
+	i = skipSpace(raw, i)
+	if i >= len(raw) || raw[i] != ':' {
+		return false
+	}
+	i = skipSpace(raw, i+1)
+	if i >= len(raw) {
+		return false
+	}
+	neg := raw[i] == '-'
+	if neg {
+		i++
+	}
+	start := i
+	var v int64
+	for ; i < len(raw) && raw[i] >= '0' && raw[i] <= '9'; i++ {
+		if i-start >= 15 {
+			return true // past 2^53 perhaps: not read
+		}
+		v = v*10 + int64(raw[i]-'0')
+	}
+	switch {
+	case i == start:
+		return neg // "-" then no digit is no JSON: may be anything
+	case raw[start] == '0' && i-start > 1:
+		return true // leading zeros are no JSON either
+	case i < len(raw) && (raw[i] == '.' || raw[i] == 'e' || raw[i] == 'E'):
+		return true
+	}
+	if neg {
+		v = -v
+	}
+	return v == l.n
 }
 
 func skipSpace(raw []byte, i int) int {
