@@ -33,9 +33,21 @@ func CompileProgram(text string) (*Program, error) {
 type EventError struct {
 	ID  store.ID
 	Err error
+
+	st *store.Store // where ID is: Error names the event by its auditID
 }
 
-func (e *EventError) Error() string { return fmt.Sprintf("event %d: %v", e.ID, e.Err) }
+// Error names the event by its auditID and stage, which the operator can
+// find in the log, where the ID would depend on what else the store holds
+// (a headless filter stores only the events it may print).
+func (e *EventError) Error() string {
+	if e.st != nil {
+		if en := e.st.Entry(e.ID); en.AuditID != "" {
+			return fmt.Sprintf("event %s (%v): %v", en.AuditID, en.Stage, e.Err)
+		}
+	}
+	return fmt.Sprintf("event %d: %v", e.ID, e.Err)
+}
 func (e *EventError) Unwrap() error { return e.Err }
 
 // WriteJQ runs p on the original JSON object of every event of events, in
@@ -77,7 +89,7 @@ func writeJQ(bud *jqBudget, w io.Writer, st *store.Store, events *store.Set, p *
 		// run before, see the original).
 		v, err := DecodeJSON(redact.Output(raw))
 		if err != nil {
-			onError(&EventError{ID: id, Err: err})
+			onError(&EventError{ID: id, Err: err, st: st})
 			continue
 		}
 		bud.begin(0)
@@ -91,12 +103,12 @@ func writeJQ(bud *jqBudget, w io.Writer, st *store.Store, events *store.Set, p *
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				onError(&EventError{ID: id, Err: err})
+				onError(&EventError{ID: id, Err: err, st: st})
 				break
 			}
 			b, err := gojq.Marshal(out)
 			if err != nil {
-				onError(&EventError{ID: id, Err: err})
+				onError(&EventError{ID: id, Err: err, st: st})
 				break
 			}
 			// Writing may block on a slow reader (a pager): not the program's time.
