@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/itchyny/gojq"
 
@@ -41,12 +42,18 @@ type EventError struct {
 // find in the log, where the ID would depend on what else the store holds
 // (a headless filter stores only the events it may print).
 func (e *EventError) Error() string {
-	if e.st != nil {
-		if en := e.st.Entry(e.ID); en.AuditID != "" {
-			return fmt.Sprintf("event %s (%v): %v", en.AuditID, en.Stage, e.Err)
-		}
+	if e.st == nil {
+		return fmt.Sprintf("event %d: %v", e.ID, e.Err)
 	}
-	return fmt.Sprintf("event %d: %v", e.ID, e.Err)
+	en := e.st.Entry(e.ID)
+	if en.AuditID != "" {
+		return fmt.Sprintf("event %s (%v): %v", termsafe.Printable(en.AuditID), en.Stage, e.Err)
+	}
+	at := "no time"
+	if !en.Time.IsZero() {
+		at = en.Time.UTC().Format(time.RFC3339Nano)
+	}
+	return fmt.Sprintf("event without an auditID (%s, %s): %v", termsafe.Printable(en.Source), at, e.Err)
 }
 func (e *EventError) Unwrap() error { return e.Err }
 
