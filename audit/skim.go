@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/binary"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -73,7 +74,7 @@ func (s *skimmer) event(i int, f *skimFields) int {
 	i, more := s.objOpen(i)
 	for ; more; i, more = s.objNext(i) {
 		var id int
-		if i, id = s.field(i, eventKeys); i < 0 {
+		if i, id = s.field(i, eventWords); i < 0 {
 			return -1
 		}
 		switch eventField(id) {
@@ -117,14 +118,27 @@ func (s *skimmer) event(i int, f *skimFields) int {
 // field reads a key of an object of table t's kind and its colon, leaving
 // the value at the result, and returns the key's id as decoder.key does:
 // the exact names first, then encoding/json's case-folding lookup.
-func (s *skimmer) field(i int, t *keyTable) (next, id int) {
+func (s *skimmer) field(i int, wk *wordKeys) (next, id int) {
+	t := wk.t
 	data := s.data
 	if i < 0 || i+1 >= len(data) || data[i] != '"' {
 		return -1, 0
 	}
 	// A known name followed by its closing quote is that key, valid,
-	// with nothing to unescape: no need to scan it.
-	if c := data[i+1]; c < utf8.RuneSelf {
+	// with nothing to unescape: no need to scan it. Compared a word at a
+	// time where 32 bytes follow, else byte by byte.
+	if c := data[i+1]; c < utf8.RuneSelf && i+1+32 <= len(data) {
+		p := i + 1
+	next:
+		for _, e := range wk.byFirst[c] {
+			for k := range e.n {
+				if binary.LittleEndian.Uint64(data[p+8*k:])&e.m[k] != e.w[k] {
+					continue next
+				}
+			}
+			return s.colon(p + e.len), e.id
+		}
+	} else if c < utf8.RuneSelf {
 		for _, e := range t.byFirst[c] {
 			end := i + 1 + len(e.quoted)
 			if end <= len(data) && bytesString(data[i+1:end]) == e.quoted {
@@ -219,7 +233,7 @@ func (s *skimmer) user(i int) int {
 		i, more := s.objOpen(i)
 		for ; more; i, more = s.objNext(i) {
 			var id int
-			if i, id = s.field(i, userKeys); i < 0 {
+			if i, id = s.field(i, userWords); i < 0 {
 				return -1
 			}
 			switch id {
@@ -244,7 +258,7 @@ func (s *skimmer) objectRef(i int) int {
 		i, more := s.objOpen(i)
 		for ; more; i, more = s.objNext(i) {
 			var id int
-			if i, id = s.field(i, objectRefKeys); i < 0 {
+			if i, id = s.field(i, objectRefWords); i < 0 {
 				return -1
 			}
 			if id >= 0 {
@@ -266,7 +280,7 @@ func (s *skimmer) status(i int, code *int32) int {
 		i, more := s.objOpen(i)
 		for ; more; i, more = s.objNext(i) {
 			var id int
-			if i, id = s.field(i, statusKeys); i < 0 {
+			if i, id = s.field(i, statusWords); i < 0 {
 				return -1
 			}
 			switch id {
@@ -329,7 +343,7 @@ func (s *skimmer) metadata(i int, created *string) int {
 		i, more := s.objOpen(i)
 		for ; more; i, more = s.objNext(i) {
 			var id int
-			if i, id = s.field(i, metadataKeys); i < 0 {
+			if i, id = s.field(i, metadataWords); i < 0 {
 				return -1
 			}
 			if id == 0 {
@@ -343,4 +357,46 @@ func (s *skimmer) metadata(i int, created *string) int {
 		return s.lit(i, "null")
 	}
 	return -1
+}
+
+// skimKeys are the key tables' names (and closing quotes) as words, for
+// field's comparison a word at a time. Names longer than 32 bytes are left
+// out: they take the general path, which finds them too.
+var (
+	eventWords     = newWordKeys(eventKeys)
+	userWords      = newWordKeys(userKeys)
+	objectRefWords = newWordKeys(objectRefKeys)
+	statusWords    = newWordKeys(statusKeys)
+	metadataWords  = newWordKeys(metadataKeys)
+)
+
+type wordKeys struct {
+	t       *keyTable
+	byFirst [128][]wordKey
+}
+
+type wordKey struct {
+	w, m [4]uint64 // the quoted name, 8 bytes a word, and which bytes count
+	n    int       // words
+	len  int       // bytes
+	id   int
+}
+
+func newWordKeys(t *keyTable) *wordKeys {
+	wk := &wordKeys{t: t}
+	for c, es := range t.byFirst {
+		for _, e := range es {
+			q := e.quoted
+			if len(q) > 32 {
+				continue
+			}
+			k := wordKey{n: (len(q) + 7) / 8, len: len(q), id: e.id}
+			for j := 0; j < len(q); j++ {
+				k.w[j/8] |= uint64(q[j]) << (8 * (j % 8))
+				k.m[j/8] |= 0xff << (8 * (j % 8))
+			}
+			wk.byFirst[c] = append(wk.byFirst[c], k)
+		}
+	}
+	return wk
 }

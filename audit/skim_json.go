@@ -24,7 +24,8 @@ type skimmer struct {
 // ws skips JSON space from i.
 func (s *skimmer) ws(i int) int {
 	data := s.data
-	for i < len(data) {
+	// Every byte that is not JSON space and may follow it is above ' '.
+	for i < len(data) && data[i] <= ' ' {
 		switch data[i] {
 		case ' ', '\t', '\n', '\r':
 			i++
