@@ -98,6 +98,7 @@ type Pipeline struct {
 	cfg         Config
 	kept        keptBuf // the events of a batch that passed Keep
 	stubs       bool    // Keep is applied by the replay: drop its stubs (events with no Raw)
+	mem         memRaw  // with stubs: the kept events' bytes, up to memRawLimit
 	follow      *follow
 	changed     chan struct{}
 	done        chan struct{}
@@ -286,7 +287,11 @@ func (p *Pipeline) store(b ingest.Batch) error {
 		evs, offs = p.kept.filter(b, func(e *audit.Event) bool { return keep(e.Raw) })
 	}
 	if len(evs) > 0 {
-		st.Append(evs, b.Raw, offs)
+		raw := b.Raw
+		if p.stubs {
+			raw, offs = p.mem.hold(evs, raw, offs)
+		}
+		st.Append(evs, raw, offs)
 	}
 	p.kept.clear()
 	to := store.ID(st.Len())
