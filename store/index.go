@@ -183,6 +183,10 @@ func (s *Store) indexAll(events []audit.Event, b *batch, from ID) {
 	if s.n == from {
 		return // all duplicates
 	}
+	if !s.posted.Load() {
+		s.writeStrCols(b) // postings are built when first asked for (lazy.go)
+		return
+	}
 	fork(len(events), func() { s.postDicts(b) }, func() {
 		s.writeStrCols(b)
 		s.postOthers(b)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -43,6 +44,13 @@ type Store struct {
 	joinBuf    []byte
 
 	batch batch // Append's scratch (see index.go)
+
+	// Postings built on first use (see lazy.go): lazy is the option,
+	// posted says they are kept (always, without lazy), buildMu guards
+	// their build by a reader.
+	lazy    bool
+	posted  atomic.Bool
+	buildMu sync.Mutex
 
 	// Postings of the fields that are small integers.
 	codes  map[uint16]*Set
@@ -119,6 +127,10 @@ func New(opts ...Option) *Store {
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	s.posted.Store(!s.lazy)
+	if s.lazy {
+		s.unpost()
 	}
 	return s
 }
