@@ -22,9 +22,13 @@ import (
 //   - redaction changes nothing before redact.BodyStart: text found there
 //     needs no redaction, nor does an event without a body;
 //   - a regexp whose matches all start with a literal is tried, anchored,
-//     only where bytefind finds that literal (the regexp package's own
-//     search for it is several times slower on audit JSON);
-//   - a regexp that is a plain string is searched as text.
+//     only where bytefind finds that literal and the next byte can go on
+//     with a match (the regexp package's own search for the literal is
+//     several times slower on audit JSON);
+//   - a regexp that is a plain string is searched as text;
+//   - over many events (matchRun), text is searched once per window of
+//     their bytes, and events that a find before found shown as stored
+//     (shownCache) are not checked for redaction again.
 type rawMatch struct {
 	text *bytefind.Finder // plain text (or a regexp's whole literal); nil: run re
 	n    int              // the text's length
