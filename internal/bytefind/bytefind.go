@@ -7,7 +7,8 @@
 // needle's two rarest bytes at their distance from each other, 32
 // positions per step with AVX2 (simd.MemchrPair; a word-at-a-time loop
 // elsewhere), by a table of byte frequencies measured on audit logs: a
-// false start then needs both bytes at once, a few in a kilobyte.
+// false start then needs both bytes at once, a few in a kilobyte. A needle
+// with a very rare byte (F, W, Q) skips on that one alone with IndexByte.
 package bytefind
 
 import (
