@@ -19,6 +19,9 @@ type skimmer struct {
 	// at such bytes.
 	high bool
 	k    kinds // skipValue's container kinds, reused
+
+	t     *Tokens // SkimTokens: what to look for (nil: nothing)
+	found uint64  // the items of t found so far
 }
 
 // ws skips JSON space from i.
@@ -172,8 +175,12 @@ func (s *skimmer) key(i int) int {
 	if i < 0 || i >= len(s.data) || s.data[i] != '"' {
 		return -1
 	}
-	i, _ = s.str(i)
-	return s.colon(i)
+	end, esc := s.str(i)
+	v := s.colon(end)
+	if s.t != nil && !esc && v >= 0 && s.t.hasLen(end-1-(i+1)) {
+		s.keyTok(i+1, end-1, v)
+	}
+	return v
 }
 
 // value validates and steps over the value at i, inside depth open
@@ -188,7 +195,11 @@ func (s *skimmer) value(i, depth int) int {
 		}
 		switch c := data[i]; c {
 		case '"':
-			i, _ = s.str(i)
+			end, esc := s.str(i)
+			if s.t != nil && !esc && end >= 0 && s.t.hasLen(end-1-(i+1)) {
+				s.strTok(i+1, end-1)
+			}
+			i = end
 		case '{':
 			if depth++; depth > maxDepth {
 				return -1

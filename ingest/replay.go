@@ -16,6 +16,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/kaudit/kaudit/audit"
 )
@@ -124,13 +125,16 @@ type Replay struct {
 	// 0) recycles chunks; merging holds events in reorder windows, and
 	// recycles only the batches it copies interleaved events into.
 	Recycle bool
-	// Unwanted, if set, is a test of a line's (or document's) bytes that
-	// is true only when none of its events is wanted (a filter's raw
-	// pre-filter ruled it out). Such an event is only validated and placed
-	// in time (audit.Skim), which costs a fraction of decoding it, and
-	// handed on as a stub: an Event with no Raw (nil) and only its
-	// StageTime, so that merging, Late and Summary count it as before;
-	// its problems are reported as ever. emit must drop stubs.
+	// Skim and Unwanted, if set, leave out events nobody wants (a
+	// filter's raw pre-filter rules them out): such an event is handed on
+	// as a stub, an Event with no Raw (nil) and only its StageTime, so
+	// that merging, Late and Summary count it as before; emit must drop
+	// stubs. Skim sees each line (or document) first: stub true means it
+	// is one valid event with nothing to report (audit.Skim), unwanted,
+	// which is then not decoded at all, at a fraction of the cost. Any
+	// other line is decoded, its problems reported as ever, and each of
+	// its events that Unwanted says of its own bytes is made a stub.
+	Skim     func(doc []byte) (stageTime time.Time, stub bool)
 	Unwanted func(doc []byte) bool
 
 	chunk int // bytes per chunk; 0 means defaultChunk (tests make it tiny)
@@ -232,7 +236,7 @@ func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, e
 	for range workers {
 		go func() {
 			defer wg.Done()
-			w := worker{maxLine: maxLine, unwanted: r.Unwanted}
+			w := worker{maxLine: maxLine, skim: r.Skim, unwanted: r.Unwanted}
 			for j := range work {
 				if runCtx.Err() == nil {
 					w.decode(j)

@@ -66,6 +66,10 @@ type Config struct {
 	// stageTimestamp different bytes, only the first passing Keep would be
 	// stored, where the store alone keeps the very first.)
 	Keep func(raw []byte) bool
+	// Skim, with Keep, is the filter's query.Filter.RawSkimmer: a replay
+	// source then leaves out what Keep rules out as it reads, without
+	// decoding it (see ingest.Replay.Skim). nil: Keep, then audit.Skim.
+	Skim func(doc []byte) (stageTime time.Time, stub bool)
 
 	Print    *Printer           // the headless printer (nil: none)
 	OnStored func(ingest.Batch) // after each batch was stored: the terminal UI's progress
@@ -125,9 +129,18 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 		// nothing holds a batch once it was written.
 		rs.r.Recycle = true
 		if keep := cfg.Keep; keep != nil {
-			// The replay tests Keep itself, on whole lines, and hands on
-			// what fails it as stubs (no Raw), only validated, not decoded.
+			// The replay tests Keep itself and hands on what fails it as
+			// stubs (no Raw), only validated, not decoded.
 			rs.r.Unwanted = func(doc []byte) bool { return !keep(doc) }
+			rs.r.Skim = cfg.Skim
+			if rs.r.Skim == nil {
+				rs.r.Skim = func(doc []byte) (time.Time, bool) {
+					if keep(doc) {
+						return time.Time{}, false
+					}
+					return audit.Skim(doc)
+				}
+			}
 			p.stubs = true
 		}
 	}
