@@ -29,9 +29,8 @@ const detailPerChunk = DefaultReportLimit
 //
 // Goroutines: each worker goroutine has its own.
 type worker struct {
-	maxLine  int
-	skim     func([]byte) (time.Time, bool) // Replay.Skim
-	unwanted func([]byte) bool              // Replay.Unwanted
+	maxLine int
+	skim    func([]byte) (time.Time, bool) // Replay.Skim
 }
 
 func (w *worker) decode(j *job) {
@@ -119,9 +118,6 @@ func (w *worker) one(b *batcher, doc []byte, at int, line int64, end int, endLin
 	if invalid != "" {
 		b.problem(line, Invalid, invalid)
 	}
-	if w.unwanted != nil {
-		w.stubUnwanted(evs[n0:])
-	}
 	b.added(n0)
 	if b.j.doc {
 		b.prev.Offset, b.prev.Line = b.j.off+int64(end), endLine
@@ -137,16 +133,6 @@ func (w *worker) stub(b *batcher, t time.Time, at int, end int, endLine int64) {
 	b.added(n0)
 	if b.j.doc {
 		b.prev.Offset, b.prev.Line = b.j.off+int64(end), endLine
-	}
-}
-
-// stubUnwanted makes stubs of the decoded events that Unwanted says are
-// unwanted (see Replay.Skim).
-func (w *worker) stubUnwanted(evs []audit.Event) {
-	for k := range evs {
-		if e := &evs[k]; w.unwanted(e.Raw) {
-			*e = audit.Event{StageTime: e.StageTime}
-		}
 	}
 }
 
