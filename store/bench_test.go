@@ -6,9 +6,11 @@ import (
 	"os"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/gen"
+	"github.com/kaudit/kaudit/internal/testcpu"
 )
 
 // benchEvents decodes n events made from the real AKS fixture lines, each
@@ -122,4 +124,43 @@ func benchmarkAppend(b *testing.B, evs []audit.Event, offs []int64, raw *bytes.R
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/event")
 	b.ReportMetric(perEvent, "heap-bytes/event")
+}
+
+// BenchmarkStages splits Append's CPU per event (process CPU time, which a
+// busy machine inflates far less than wall time) into its stages, each
+// run alone on one goroutine over 256k generated events, a batch of 512
+// at a time as the pipeline appends: intern (every string column into its
+// dictionary), place (dedup, stage pairing, fixed columns), columns (the
+// string IDs written into the chunks) and postings (every list).
+func BenchmarkStages(b *testing.B) {
+	evs, offs, raw := genEvents(b, 1<<18)
+	n := len(evs)
+	var intern, place, cols, post time.Duration
+	for b.Loop() {
+		s := New()
+		seg := s.segment(raw)
+		for i := 0; i < n; i += 512 {
+			j := min(i+512, n)
+			batch := s.batch.reset(j - i)
+			from := s.n
+			t0 := testcpu.Time()
+			s.internAll(evs[i:j], batch)
+			t1 := testcpu.Time()
+			s.placeAll(evs[i:j], offs[i:j], seg, batch)
+			t2 := testcpu.Time()
+			s.writeStrCols(batch)
+			t3 := testcpu.Time()
+			if s.n > from {
+				s.postDicts(batch)
+				s.postOthers(batch)
+			}
+			t4 := testcpu.Time()
+			intern, place, cols, post = intern+t1-t0, place+t2-t1, cols+t3-t2, post+t4-t3
+		}
+	}
+	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) / float64(n) }
+	b.ReportMetric(per(intern), "intern-ns/event")
+	b.ReportMetric(per(place), "place-ns/event")
+	b.ReportMetric(per(cols), "columns-ns/event")
+	b.ReportMetric(per(post), "postings-ns/event")
 }

@@ -113,6 +113,20 @@ func (c *strCol) get(k uint32) strID {
 	return 0
 }
 
+// getRun copies the IDs at places k, k+1, ... into dst.
+func (c *strCol) getRun(k uint32, dst []strID) {
+	if c.dense != nil {
+		copy(dst, c.dense[k:])
+		return
+	}
+	clear(dst)
+	end := k + uint32(len(dst))
+	i, _ := slices.BinarySearch(c.at, k)
+	for ; i < len(c.at) && c.at[i] < end; i++ {
+		dst[c.at[i]-k] = c.ids[i]
+	}
+}
+
 // set stores the ID at place k of a chunk of size events; places are set
 // in increasing order, each once.
 func (c *strCol) set(k uint32, id strID, size int) {

@@ -221,6 +221,7 @@ func (s *Store) Postings(f Field, value string) *Set {
 }
 
 func (s *Store) postings(f Field, value string) *Set {
+	s.ensurePostings()
 	switch f {
 	case FieldGroup:
 		if id, ok := s.groups.lookup(value); ok {
@@ -267,6 +268,7 @@ func (s *Store) Values(f Field) []string {
 // eachValue calls fn with every value of field f that some event holds, and
 // its postings. The caller holds the lock.
 func (s *Store) eachValue(f Field, fn func(value string, p *Set)) {
+	s.ensurePostings()
 	each := func(d *dict) {
 		for id, p := range d.postings {
 			if !p.IsEmpty() {
@@ -327,6 +329,9 @@ func (s *Store) Stats() Stats {
 }
 
 func (s *Store) statsLocked() Stats {
+	// Another reader may be building the postings (lazy.go).
+	s.buildMu.Lock()
+	defer s.buildMu.Unlock()
 	st := Stats{
 		Evicted:    s.evicted,
 		Events:     int(s.n - s.first),

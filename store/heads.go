@@ -60,6 +60,9 @@ func (t *heads) find(u *[16]byte) int {
 	}
 }
 
+// slot is the home slot of u: read ahead of a find (see placeAll).
+func (t *heads) slot(u *[16]byte) uint64 { return t.slots[t.home(hashUUID(u))] }
+
 // get returns the head of u's request.
 func (t *heads) get(u *[16]byte) (ID, bool) {
 	if i := t.find(u); i >= 0 {

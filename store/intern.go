@@ -16,11 +16,12 @@ type strID = uint32
 type dict struct {
 	strs     []string
 	ids      map[string]strID
-	postings []*Set // by strID; nil for a column that is not indexed
+	indexed  bool   // the column has postings (kept, or built later: see LazyPostings)
+	postings []*Set // by strID; nil for a column that is not indexed, or not yet
 }
 
 func newDict(indexed bool) dict {
-	d := dict{strs: []string{""}, ids: map[string]strID{"": 0}}
+	d := dict{strs: []string{""}, ids: map[string]strID{"": 0}, indexed: indexed}
 	if indexed {
 		d.postings = []*Set{{}}
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -44,6 +45,13 @@ type Store struct {
 
 	batch batch // Append's scratch (see index.go)
 
+	// Postings built on first use (see lazy.go): lazy is the option,
+	// posted says they are kept (always, without lazy), buildMu guards
+	// their build by a reader.
+	lazy    bool
+	posted  atomic.Bool
+	buildMu sync.Mutex
+
 	// Postings of the fields that are small integers.
 	codes  map[uint16]*Set
 	stages [8]*Set
@@ -74,6 +82,8 @@ type Store struct {
 
 	minTime, maxTime int64 // of the stageTimestamps appended (0: none yet)
 	keptMin          int64 // the oldest kept once retention dropped some (see TimeRange)
+
+	compact compactState // dictionary compaction after retention (compact.go)
 }
 
 // Option configures a Store.
@@ -120,6 +130,10 @@ func New(opts ...Option) *Store {
 	for _, o := range opts {
 		o(s)
 	}
+	s.posted.Store(!s.lazy)
+	if s.lazy {
+		s.unpost()
+	}
 	return s
 }
 
@@ -146,12 +160,7 @@ func (s *Store) Append(events []audit.Event, raw io.ReaderAt, offsets []int64) A
 	seg := s.segment(raw)
 	b := s.batch.reset(len(events))
 	from := s.n
-	fork(len(events), func() { s.internAll(events, b) }, func() {
-		for i := range events {
-			e := &events[i]
-			b.ids[i] = s.place(e, rawRef{off: offsets[i], seg: seg, len: uint32(len(e.Raw))})
-		}
-	})
+	fork(len(events), func() { s.internAll(events, b) }, func() { s.placeAll(events, offsets, seg, b) })
 	s.indexAll(events, b, from)
 	res := AppendResult{Added: int(s.n - from)}
 	res.Duplicates = len(events) - res.Added
@@ -176,9 +185,8 @@ func (s *Store) segment(raw io.ReaderAt) uint32 {
 // event, this batch's included, in order: IDs are dense, so a duplicate
 // moves every later event's ID, and the dedup and pairing index (heads,
 // byOddID, the chains) is read and written here only.
-func (s *Store) place(e *audit.Event, ref rawRef) ID {
+func (s *Store) place(e *audit.Event, ref rawRef, uuid *[16]byte, isUUID bool) ID {
 	id := s.n
-	uuid, isUUID := parseUUID(e.AuditID)
 	stageTime := unixNano(e)
 
 	// Pair with earlier stages of the same request, or find it is a duplicate.
@@ -187,7 +195,7 @@ func (s *Store) place(e *audit.Event, ref rawRef) ID {
 	switch {
 	case e.AuditID == "":
 	case isUUID:
-		head, paired = s.byAuditID.get(&uuid)
+		head, paired = s.byAuditID.get(uuid)
 	default:
 		head, paired = s.byOddID[e.AuditID]
 	}
@@ -238,7 +246,7 @@ func (s *Store) place(e *audit.Event, ref rawRef) ID {
 	case e.AuditID == "":
 		flags |= flagNoAuditID
 	case isUUID:
-		c.auditID[k] = uuid
+		c.auditID[k] = *uuid
 	default:
 		flags |= flagOddAuditID
 		s.oddAuditIDs[id] = strings.Clone(e.AuditID)
@@ -251,7 +259,7 @@ func (s *Store) place(e *audit.Event, ref rawRef) ID {
 
 	switch {
 	case !paired && isUUID:
-		s.byAuditID.add(&uuid, id)
+		s.byAuditID.add(uuid, id)
 		s.requests.Add(id)
 	case !paired && flags&flagOddAuditID != 0:
 		s.byOddID[s.oddAuditIDs[id]] = id

@@ -82,6 +82,11 @@ func replayAll(ctx context.Context, cfg pipeline.Config, r *ingest.Replay, repor
 		r.OnProblem = report.Report
 		cfg.Source = pipeline.Replay(r)
 	}
+	if cfg.Store == nil && cfg.Each == nil && lazyPostings {
+		// Headless: a table of all requests never reads a postings list;
+		// the first filter builds them (store.LazyPostings).
+		cfg.Store = store.New(store.LazyPostings())
+	}
 	p, err := pipeline.Run(ctx, cfg)
 	if err == nil {
 		err = ctx.Err()
@@ -233,6 +238,11 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 // store the events its filter's raw pre-filter rules out (tests turn it
 // off to compare).
 var prefilterStore = true
+
+// lazyPostings: headless runs to the end of their input build the store's
+// postings only when a filter first needs them (tests turn it off to
+// compare).
+var lazyPostings = true
 
 // replayer is the reader of paths, with the --source names.
 func (rf *replayFlags) replayer(e *env, paths []string) (*ingest.Replay, error) {
