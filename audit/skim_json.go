@@ -22,6 +22,9 @@ type skimmer struct {
 
 	t     *Tokens // SkimTokens: what to look for (nil: nothing)
 	found uint64  // the items of t found so far
+	// escaped: the ASCII characters escapes stood for so far (\uXXXX
+	// below 0x80, and \/), a bit each.
+	escaped [2]uint64
 }
 
 // ws skips JSON space from i.
@@ -74,16 +77,25 @@ func (s *skimmer) str(i int) (end int, esc bool) {
 				return -1, false
 			}
 			switch data[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case '"', '\\', 'b', 'f', 'n', 'r', 't':
+				i++
+			case '/':
+				s.escaped[0] |= 1 << '/'
 				i++
 			case 'u':
 				if i+4 >= len(data) {
 					return -1, false
 				}
+				var r rune
 				for _, h := range data[i+1 : i+5] {
-					if unhex(h) < 0 {
+					d := unhex(h)
+					if d < 0 {
 						return -1, false
 					}
+					r = r<<4 | d
+				}
+				if r < 0x80 {
+					s.escaped[r>>6] |= 1 << (r & 63)
 				}
 				i += 5
 			default:

@@ -25,7 +25,7 @@ func sameAsDecode(t *testing.T, doc []byte) {
 	if ok && !st.Equal(evs[0].StageTime) {
 		t.Fatalf("doc %q: Skim's time %v, Decode's %v", doc, st, evs[0].StageTime)
 	}
-	if tst, tok, _ := SkimTokens(doc, fuzzTokens); tok != ok || !tst.Equal(st) {
+	if tst, tok, _, _ := SkimTokens(doc, fuzzTokens); tok != ok || !tst.Equal(st) {
 		t.Fatalf("doc %q: SkimTokens says %v %v, Skim %v %v", doc, tok, tst, ok, st)
 	}
 }
@@ -235,7 +235,7 @@ func TestSkimTokens(t *testing.T) {
 	}
 	for _, tt := range tests {
 		doc := []byte(head + tt.body)
-		_, ok, found := SkimTokens(doc, &tk)
+		_, ok, found, _ := SkimTokens(doc, &tk)
 		if !ok || found != tt.want {
 			t.Errorf("%s: ok %v, found %b, want %b", doc, ok, found, tt.want)
 		}

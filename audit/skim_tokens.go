@@ -85,11 +85,13 @@ func plainToken(s string) bool {
 }
 
 // SkimTokens is Skim that also reports which of t's items the document
-// holds (bit i for item i). found is only meaningful when ok.
-func SkimTokens(doc []byte, t *Tokens) (stageTime time.Time, ok bool, found uint64) {
+// holds (bit i for item i), and the ASCII characters that its escapes
+// stand for (\uXXXX below 0x80, and \/; bit c%64 of escaped[c/64]): an
+// item may be spelled with those. Both are only meaningful when ok.
+func SkimTokens(doc []byte, t *Tokens) (stageTime time.Time, ok bool, found uint64, escaped [2]uint64) {
 	s := skimmer{data: doc, t: t}
 	stageTime, ok = s.skim()
-	return stageTime, ok, s.found
+	return stageTime, ok, s.found, s.escaped
 }
 
 // hasLen reports whether some item is n bytes long.
@@ -105,7 +107,7 @@ func (s *skimmer) strTok(a, b int) {
 	}
 	c := bytesString(s.data[a:b])
 	for k := range s.t.items {
-		if it := &s.t.items[k]; it.kind == tokString && it.s == c {
+		if it := &s.t.items[k]; it.kind == tokString && same(it.s, c) {
 			s.found |= 1 << k
 		}
 	}
@@ -120,13 +122,19 @@ func (s *skimmer) keyTok(a, b, v int) {
 	c := bytesString(s.data[a:b])
 	for k := range s.t.items {
 		it := &s.t.items[k]
-		if it.s != c {
+		if !same(it.s, c) {
 			continue
 		}
 		if it.kind == tokString || s.pairValue(it, v) {
 			s.found |= 1 << k
 		}
 	}
+}
+
+// same is a == b, with the first bytes compared before the call that
+// compares the rest: keys of one length are many.
+func same(a, b string) bool {
+	return len(a) == len(b) && (len(a) == 0 || a[0] == b[0]) && a == b
 }
 
 // pairValue reports whether the value at v may be it's.

@@ -142,8 +142,8 @@ func (f *Filter) RawSkimmer() func(doc []byte) (stageTime time.Time, stub bool) 
 	lits := f.lits
 	if toks, ok := tokensOf(lits); ok {
 		return func(doc []byte) (time.Time, bool) {
-			t, ok, found := audit.SkimTokens(doc, toks)
-			return t, ok && !mayContainFound(doc, lits, found)
+			t, ok, found, escaped := audit.SkimTokens(doc, toks)
+			return t, ok && !mayContainFound(lits, found, escaped)
 		}
 	}
 	return func(doc []byte) (time.Time, bool) {

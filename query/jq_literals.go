@@ -292,20 +292,13 @@ func tokensOf(lits []lit) (*audit.Tokens, bool) {
 }
 
 // mayContainFound is mayContainAll for a document in which SkimTokens
-// found the literals of found (bit i: lits[i]): false only when some other
-// literal is certainly absent, no escape in raw standing for any of its
+// found the literals of found (bit i: lits[i]) and escapes standing for
+// the characters of escaped (escapedChars' set): false only when some
+// other literal is certainly absent, no escape standing for any of its
 // characters.
-func mayContainFound(raw []byte, lits []lit, found uint64) bool {
-	var escaped [2]uint64
-	scanned := false
+func mayContainFound(lits []lit, found uint64, escaped [2]uint64) bool {
 	for i, l := range lits {
-		if found&(1<<i) != 0 {
-			continue
-		}
-		if !scanned {
-			escaped, scanned = escapedChars(raw), true
-		}
-		if escaped[0]&l.chars[0] == 0 && escaped[1]&l.chars[1] == 0 {
+		if found&(1<<i) == 0 && escaped[0]&l.chars[0] == 0 && escaped[1]&l.chars[1] == 0 {
 			return false
 		}
 	}

@@ -118,6 +118,18 @@ func skimmedToo(t *testing.T, src string, code *gojq.Code, q *gojq.Query, doc st
 		sep = ""
 	}
 	event := []byte(`{"kind":"Event","auditID":"a","stage":"Panic"` + sep + doc[1:])
+	lits := required(q)
+	toks, ok := tokensOf(lits)
+	if !ok {
+		return
+	}
+	_, skimmed, found, escaped := audit.SkimTokens(event, toks)
+	if !skimmed {
+		return
+	}
+	if escaped != escapedChars(event) {
+		t.Fatalf("%s: SkimTokens saw escapes for %x, escapedChars %x", event, escaped, escapedChars(event))
+	}
 	v, err := DecodeJSON(event)
 	if err != nil {
 		return
@@ -126,12 +138,7 @@ func skimmedToo(t *testing.T, src string, code *gojq.Code, q *gojq.Query, doc st
 	if _, isErr := out.(error); !ok || isErr || !truthy(out) {
 		return
 	}
-	lits := required(q)
-	toks, ok := tokensOf(lits)
-	if !ok {
-		return
-	}
-	if _, skimmed, found := audit.SkimTokens(event, toks); skimmed && !mayContainFound(event, lits, found) {
+	if !mayContainFound(lits, found, escaped) {
 		t.Fatalf("%s is truthy on %s, but skimming it rules it out (found %b of %d literals)", src, event, found, len(lits))
 	}
 }
