@@ -29,13 +29,38 @@ const detailPerChunk = DefaultReportLimit
 // Goroutines: each worker goroutine has its own.
 type worker struct {
 	maxLine int
+	// free holds the event arrays of emitted chunks to reuse
+	// (Replay.Recycle), or is nil: a chunk's events are about 40% of its
+	// bytes in fresh memory, cleared, faulted in and scanned by the
+	// collector otherwise.
+	free chan evArrays
+}
+
+// evArrays are the arrays a chunk's batches share: its events and their
+// offsets.
+type evArrays struct {
+	events  []audit.Event
+	offsets []int64
+}
+
+// arrays returns empty event and offset slices with room for n: reused
+// ones when there are, big enough.
+func (w *worker) arrays(n int) ([]audit.Event, []int64) {
+	select {
+	case a := <-w.free:
+		if cap(a.events) >= n && cap(a.offsets) >= n {
+			return a.events[:0], a.offsets[:0]
+		}
+	default:
+	}
+	return make([]audit.Event, 0, n), make([]int64, 0, n)
 }
 
 func (w *worker) decode(j *job) {
 	b := batcher{j: j, prev: Position{Path: j.src.path, Dev: j.src.dev, Inode: j.src.inode, Offset: j.off, Line: j.line}}
+	defer func() { j.arrays = evArrays{b.events, b.offsets} }()
 	if j.doc {
-		b.events = make([]audit.Event, 0, len(j.docs))
-		b.offsets = make([]int64, 0, len(j.docs))
+		b.events, b.offsets = w.arrays(len(j.docs))
 		for _, s := range j.docs {
 			if s.end-s.start > w.maxLine {
 				b.problem(s.line, TooLong, fmt.Sprintf("document too long: %d bytes (limit %d); skipped", s.end-s.start, w.maxLine))
@@ -50,8 +75,7 @@ func (w *worker) decode(j *job) {
 	// Size for the events the chunk can hold, not for its lines: a chunk
 	// of blank or junk lines must not allocate an event per line.
 	est := min(j.nl+1, len(j.buf)/minEventLine+1)
-	b.events = make([]audit.Event, 0, est)
-	b.offsets = make([]int64, 0, est)
+	b.events, b.offsets = w.arrays(est)
 	buf, line := j.buf, j.line
 	for start := 0; start < len(buf); {
 		end, next := len(buf), len(buf)
