@@ -46,21 +46,24 @@ func TestE2EHistory(t *testing.T) {
 	a := newAPIServer(t, rc, append(portsEnv(t), "AUDIT_LOG_MAXSIZE=100", "AUDIT_LOG_COMPRESS=0", "AUDIT_POLICY="+policy)...)
 	startAPIServers(t, a)
 
+	// kubectl as user (a.dir holds a kubeconfig for each).
+	as := func(user string, args ...string) *exec.Cmd {
+		return exec.Command(kubectl(), append([]string{"--kubeconfig=" + filepath.Join(a.dir, "kubeconfig-"+user), "--cache-dir=" + filepath.Join(a.dir, ".kube-cache-"+user)}, args...)...)
+	}
 	k := func(user string, args ...string) []byte {
 		t.Helper()
-		cmd := exec.Command(kubectl(), append([]string{"--kubeconfig=" + filepath.Join(a.dir, "kubeconfig-"+user), "--cache-dir=" + filepath.Join(a.dir, ".kube-cache-"+user)}, args...)...)
+		cmd := as(user, args...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
-		if err != nil && !strings.Contains(strings.Join(args, " "), "--expect-denied") {
+		if err != nil {
 			t.Fatalf("kubectl as %s %v: %v\n%s", user, args, err, stderr.Bytes())
 		}
 		return out
 	}
 	denied := func(user string, args ...string) {
 		t.Helper()
-		cmd := exec.Command(kubectl(), append([]string{"--kubeconfig=" + filepath.Join(a.dir, "kubeconfig-"+user)}, args...)...)
-		if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "forbidden") {
+		if out, err := as(user, args...).CombinedOutput(); err == nil || !strings.Contains(string(out), "forbidden") {
 			t.Fatalf("kubectl as %s %v: want forbidden, got %v: %s", user, args, err, out)
 		}
 	}
@@ -121,10 +124,6 @@ func TestE2EHistory(t *testing.T) {
 // are users, in order (the last one repeats for the rest).
 func checkLastRevision(t *testing.T, bin, log, ref string, want []byte, users []string) {
 	t.Helper()
-	out, err := exec.Command(bin, "history", "-o", "json", "--no-diff", ref, log).Output()
-	if err != nil {
-		t.Fatalf("kaudit history %s: %v", ref, err)
-	}
 	var steps []struct {
 		User     string `json:"user"`
 		Verb     string `json:"verb"`
@@ -135,9 +134,7 @@ func checkLastRevision(t *testing.T, bin, log, ref string, want []byte, users []
 			Object  map[string]any `json:"object"`
 		} `json:"revision"`
 	}
-	if err := json.Unmarshal(out, &steps); err != nil {
-		t.Fatal(err)
-	}
+	out := historySteps(t, bin, log, ref, &steps)
 	var last map[string]any
 	var quality string
 	n, ended, scaled := 0, false, false
@@ -168,10 +165,7 @@ func checkLastRevision(t *testing.T, bin, log, ref string, want []byte, users []
 	if !ended || n < len(users) {
 		t.Fatalf("%s: %d revisions, ended %v:\n%s", ref, n, ended, out)
 	}
-	var got map[string]any
-	if err := json.Unmarshal(want, &got); err != nil {
-		t.Fatal(err)
-	}
+	got := kubectlObject(t, want)
 	if quality != "exact" || !reflect.DeepEqual(normalise(last), normalise(got)) {
 		lj, _ := json.MarshalIndent(last, "", " ")
 		t.Errorf("%s: last revision (%s) differs from kubectl get:\n%s\nwant:\n%s", ref, quality, lj, want)
@@ -184,10 +178,6 @@ func checkLastRevision(t *testing.T, bin, log, ref string, want []byte, users []
 // "guessed"), and the last one's data is the object's.
 func checkApplied(t *testing.T, bin, log, ref string, want []byte, quality, note string) {
 	t.Helper()
-	out, err := exec.Command(bin, "history", "-o", "json", "--no-diff", ref, log).Output()
-	if err != nil {
-		t.Fatalf("kaudit history %s: %v", ref, err)
-	}
 	var steps []struct {
 		Verb     string `json:"verb"`
 		URI      string `json:"requestURI"`
@@ -197,13 +187,8 @@ func checkApplied(t *testing.T, bin, log, ref string, want []byte, quality, note
 			Object  map[string]any `json:"object"`
 		} `json:"revision"`
 	}
-	if err := json.Unmarshal(out, &steps); err != nil {
-		t.Fatal(err)
-	}
-	var got map[string]any
-	if err := json.Unmarshal(want, &got); err != nil {
-		t.Fatal(err)
-	}
+	out := historySteps(t, bin, log, ref, &steps)
+	got := kubectlObject(t, want)
 	applies := 0
 	var last map[string]any
 	for _, s := range steps {
@@ -220,6 +205,30 @@ func checkApplied(t *testing.T, bin, log, ref string, want []byte, quality, note
 	if applies != 2 || !reflect.DeepEqual(normalise(last)["data"], got["data"]) {
 		t.Errorf("%s: %d applies, last data %v, want 2 and %v:\n%s", ref, applies, last["data"], got["data"], out)
 	}
+}
+
+// historySteps runs kaudit history -o json --no-diff ref on log, decodes
+// its steps into steps and returns its output (for messages).
+func historySteps(t *testing.T, bin, log, ref string, steps any) []byte {
+	t.Helper()
+	out, err := exec.Command(bin, "history", "-o", "json", "--no-diff", ref, log).Output()
+	if err != nil {
+		t.Fatalf("kaudit history %s: %v", ref, err)
+	}
+	if err := json.Unmarshal(out, steps); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// kubectlObject decodes kubectl get -o json output.
+func kubectlObject(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // normalise drops the one server-populated field kubectl get leaves out

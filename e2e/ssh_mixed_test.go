@@ -1,15 +1,12 @@
 package e2e
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 )
 
@@ -53,43 +50,15 @@ func TestE2ESSHMixed(t *testing.T) {
 		for i := range want {
 			want[i] = strings.Replace(want[i], " cp2", " "+host, 1)
 		}
-		cmd := exec.Command(bin, "watch", "-o", "jsonl", "--no-state", "--jq", idSource, "ssh://cp1"+logs+"/cp1", file(2), "ssh://cp3"+file(3))
-		cmd.Env = env
-		var mu sync.Mutex
-		var stderr strings.Builder
-		cmd.Stderr = writerFunc(func(p []byte) { mu.Lock(); stderr.Write(p); mu.Unlock() })
-		stdout, _ := cmd.StdoutPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
-		var got []string
-		go func() {
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				mu.Lock()
-				got = append(got, strings.Trim(sc.Text(), `"`))
-				mu.Unlock()
-			}
-		}()
-		count := func() int { mu.Lock(); defer mu.Unlock(); return len(got) }
-		waitUntil(t, "the 60 events written before", func() bool { return count() >= 60 })
+		w := startWatch(t, binDir, func(l []byte) string { return strings.Trim(string(l), `"`) },
+			"--jq", idSource, "ssh://cp1"+logs+"/cp1", file(2), "ssh://cp3"+file(3))
+		waitUntil(t, "the 60 events written before", func() bool { return w.count() >= 60 })
 		for i := 61; i <= 90; i++ {
 			appendTo(t, file(i%3+1), sshEvent(i))
 			want = append(want, strings.Replace(fmt.Sprintf("%s cp%d", evID(i), i%3+1), " cp2", " "+host, 1))
 		}
-		waitUntil(t, "all 90 events", func() bool { return count() >= 90 })
-		mu.Lock()
-		defer mu.Unlock()
-		seen := map[string]int{}
-		for _, g := range got {
-			seen[g]++
-		}
-		for _, w := range want {
-			if seen[w] != 1 {
-				t.Errorf("%q printed %d times", w, seen[w])
-			}
-		}
+		waitUntil(t, "all 90 events", func() bool { return w.count() >= 90 })
+		w.printedOnce(t, want)
 		// Each source's events in their order (the live merge of the
 		// sources is exact only once every one delivers: a local file is
 		// read at once, an ssh session takes a while to start).
@@ -101,8 +70,8 @@ func TestE2ESSHMixed(t *testing.T) {
 			}
 			return m
 		}
-		if g, w := bySource(got), bySource(want); fmt.Sprint(g) != fmt.Sprint(w) {
-			t.Errorf("per source:\n got %v\nwant %v\nstderr: %s", g, w, stderr.String())
+		if g, ws := bySource(w.lines()), bySource(want); fmt.Sprint(g) != fmt.Sprint(ws) {
+			t.Errorf("per source:\n got %v\nwant %v", g, ws)
 		}
 	})
 }

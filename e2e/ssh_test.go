@@ -184,7 +184,6 @@ func TestE2ESSHReplay(t *testing.T) {
 // client (a child of kaudit) is reported and the session resumed at its
 // byte offset: every event printed exactly once.
 func TestE2ESSHWatchKill(t *testing.T) {
-	bin := kauditBin(t)
 	binDir := sshHosts(t)
 	logs := t.TempDir()
 	file := func(h int) string { return filepath.Join(logs, fmt.Sprintf("cp%d", h), "audit.log") }
@@ -196,64 +195,102 @@ func TestE2ESSHWatchKill(t *testing.T) {
 		}
 	}
 	write(30)
-	cmd := exec.Command(bin, "watch", "-o", "jsonl", "--no-state", "ssh://cp1"+logs+"/cp1", "ssh://cp2"+file(2), "ssh://cp3"+logs+"/cp3/")
-	cmd.Env = append(os.Environ(), "PATH="+binDir+":"+os.Getenv("PATH"))
-	var mu sync.Mutex
-	var stderr strings.Builder
-	cmd.Stderr = writerFunc(func(p []byte) { mu.Lock(); stderr.Write(p); mu.Unlock() })
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
-	var got []string
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			var e struct{ AuditID string }
-			json.Unmarshal(sc.Bytes(), &e)
-			mu.Lock()
-			got = append(got, e.AuditID)
-			mu.Unlock()
-		}
-	}()
-	count := func() int { mu.Lock(); defer mu.Unlock(); return len(got) }
-	waitUntil(t, "the first 30 events", func() bool { return count() >= 30 })
-	mu.Lock()
-	for i, id := range got[:30] { // all three hosts had theirs: merged in time order
+	w := startWatch(t, binDir, auditID, "ssh://cp1"+logs+"/cp1", "ssh://cp2"+file(2), "ssh://cp3"+logs+"/cp3/")
+	waitUntil(t, "the first 30 events", func() bool { return w.count() >= 30 })
+	for i, id := range w.lines()[:30] { // all three hosts had theirs: merged in time order
 		if id != evID(i+1) {
 			t.Errorf("live merge: event %d is %s, want %s", i, id, evID(i+1))
 		}
 	}
-	mu.Unlock()
 
-	pid := childOf(t, cmd.Process.Pid, "cp2")
+	pid := childOf(t, w.cmd.Process.Pid, "cp2")
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	write(60)
-	waitUntil(t, "all 90 events", func() bool { return count() >= 90 })
+	waitUntil(t, "all 90 events", func() bool { return w.count() >= 90 })
 	waitUntil(t, "the kill reported", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return strings.Contains(stderr.String(), "ssh://cp2") && strings.Contains(stderr.String(), "signal: killed")
+		s := w.stderrText()
+		return strings.Contains(s, "ssh://cp2") && strings.Contains(s, "signal: killed")
 	})
 	time.Sleep(500 * time.Millisecond) // a duplicate would come now
-	mu.Lock()
-	defer mu.Unlock()
-	seen := map[string]int{}
-	for _, id := range got {
-		seen[id]++
+	w.printedOnce(t, evIDs(1, 90))
+}
+
+// evIDs are evID(from) to evID(to).
+func evIDs(from, to int) []string {
+	var ids []string
+	for i := from; i <= to; i++ {
+		ids = append(ids, evID(i))
 	}
-	for i := 1; i <= 90; i++ {
-		if seen[evID(i)] != 1 {
-			t.Errorf("event %d printed %d times", i, seen[evID(i)])
+	return ids
+}
+
+// watchRun is a running kaudit watch and what it has printed.
+type watchRun struct {
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	got    []string // stdout lines, as the line func of startWatch made them
+	stderr strings.Builder
+}
+
+// startWatch runs kaudit watch -o jsonl --no-state args with path (the
+// ssh wrappers' directories) first on PATH, keeping each stdout line as
+// line makes it, and stops it (SIGTERM) when the test ends.
+func startWatch(t *testing.T, path string, line func([]byte) string, args ...string) *watchRun {
+	t.Helper()
+	w := &watchRun{cmd: exec.Command(kauditBin(t), append([]string{"watch", "-o", "jsonl", "--no-state"}, args...)...)}
+	w.cmd.Env = append(os.Environ(), "PATH="+path+":"+os.Getenv("PATH"))
+	w.cmd.Stderr = writerFunc(func(p []byte) { w.mu.Lock(); w.stderr.Write(p); w.mu.Unlock() })
+	stdout, _ := w.cmd.StdoutPipe()
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.cmd.Process.Signal(syscall.SIGTERM); w.cmd.Wait() })
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			l := line(sc.Bytes())
+			w.mu.Lock()
+			w.got = append(w.got, l)
+			w.mu.Unlock()
+		}
+	}()
+	return w
+}
+
+// auditID is the auditID of a JSON event line (a startWatch line func).
+func auditID(line []byte) string {
+	var e struct{ AuditID string }
+	json.Unmarshal(line, &e)
+	return e.AuditID
+}
+
+func (w *watchRun) count() int { w.mu.Lock(); defer w.mu.Unlock(); return len(w.got) }
+
+// lines is a copy of what watch has printed so far.
+func (w *watchRun) lines() []string { w.mu.Lock(); defer w.mu.Unlock(); return slices.Clone(w.got) }
+
+func (w *watchRun) stderrText() string { w.mu.Lock(); defer w.mu.Unlock(); return w.stderr.String() }
+
+// printedOnce checks that watch printed each of want exactly once and
+// nothing else, and logs its stderr.
+func (w *watchRun) printedOnce(t *testing.T, want []string) {
+	t.Helper()
+	got, stderr := w.lines(), w.stderrText()
+	seen := map[string]int{}
+	for _, g := range got {
+		seen[g]++
+	}
+	for _, id := range want {
+		if seen[id] != 1 {
+			t.Errorf("%s printed %d times", id, seen[id])
 		}
 	}
-	if len(got) != 90 {
-		t.Errorf("%d events printed, want 90; stderr:\n%s", len(got), stderr.String())
+	if len(got) != len(want) {
+		t.Errorf("%d lines printed, want %d; stderr:\n%s", len(got), len(want), stderr)
 	}
-	t.Logf("stderr:\n%s", stderr.String())
+	t.Logf("stderr:\n%s", stderr)
 }
 
 type writerFunc func([]byte)

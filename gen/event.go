@@ -174,76 +174,37 @@ func (g *Generator) appendStatusFields(dst []byte, r *request) []byte {
 	case fUnauth:
 		return append(dst, `,"message":"Authentication failed, attempted: bearer","code":401`...)
 	}
-	msg := g.scratch[:0]
-	var reason string
-	qual := ""
-	if r.r != nil {
-		qual = r.r.qualified
-	}
-	named := func(m []byte) []byte {
-		m = append(m, qual...)
-		if len(r.name) > 0 {
-			m = append(m, ' ', '"')
-			m = append(m, r.name...)
-			m = append(m, '"')
-		}
-		return m
-	}
-	var cause [3]string // reason, message, field
+	msg, reason, cause := statusMessage(g.scratch[:0], r)
+	g.scratch = msg
+	dst = append(dst, `,"status":"Failure","message":`...)
+	dst = appendString(dst, msg)
+	dst = append(dst, `,"reason":"`...)
+	dst = append(dst, reason...)
+	dst = append(dst, `","details":{`...)
+	dst = appendStatusDetails(dst, r, cause)
+	dst = append(dst, `},"code":`...)
+	return strconv.AppendInt(dst, int64(r.code), 10)
+}
+
+// statusCause is a StatusCause: reason, message, field.
+type statusCause [3]string
+
+// statusMessage appends the message of r's failure Status to msg, and
+// returns it with the Status's reason and, for Invalid and InternalError,
+// its cause.
+func statusMessage(msg []byte, r *request) (_ []byte, reason string, cause statusCause) {
 	switch r.fail {
 	case fForbidden:
-		reason = "Forbidden"
-		if r.r == nil {
-			msg = append(msg, "forbidden: "...)
-		} else {
-			if r.verb == "create" && r.sub == "" {
-				msg = append(msg, qual...) // the name is in the body, not known yet
-			} else {
-				msg = named(msg)
-			}
-			msg = append(msg, " is forbidden: "...)
-		}
-		user := r.a.id.name
-		if r.imp != nil {
-			user = r.impName
-		}
-		msg = append(msg, `User "`...)
-		msg = append(msg, user...)
-		msg = append(msg, `" cannot `...)
-		msg = append(msg, r.verb...)
-		if r.r == nil {
-			msg = append(msg, ` path "`...)
-			msg = append(msg, r.o.fixed...)
-			msg = append(msg, '"')
-		} else {
-			msg = append(msg, ` resource "`...)
-			msg = append(msg, r.r.name...)
-			if r.sub != "" {
-				msg = append(msg, '/')
-				msg = append(msg, r.sub...)
-			}
-			msg = append(msg, `" in API group "`...)
-			msg = append(msg, r.r.group...)
-			if r.ns != "" {
-				msg = append(msg, `" in the namespace "`...)
-				msg = append(msg, r.ns...)
-				msg = append(msg, '"')
-			} else {
-				msg = append(msg, `" at the cluster scope`...)
-			}
-		}
+		return appendForbidden(msg, r), "Forbidden", cause
 	case fNotFound:
-		reason = "NotFound"
-		msg = append(named(msg), " not found"...)
+		return append(appendNamed(msg, r), " not found"...), "NotFound", cause
 	case fExists:
-		reason = "AlreadyExists"
-		msg = append(named(msg), " already exists"...)
+		return append(appendNamed(msg, r), " already exists"...), "AlreadyExists", cause
 	case fConflict:
-		reason = "Conflict"
 		msg = append(msg, "Operation cannot be fulfilled on "...)
-		msg = append(named(msg), ": the object has been modified; please apply your changes to the latest version and try again"...)
+		return append(appendNamed(msg, r), ": the object has been modified; please apply your changes to the latest version and try again"...), "Conflict", cause
 	case fInvalid:
-		reason = "Invalid"
+		cause = invalidCause(r)
 		msg = append(msg, r.r.kind...)
 		if r.r.group != "" {
 			msg = append(msg, '.')
@@ -252,35 +213,90 @@ func (g *Generator) appendStatusFields(dst []byte, r *request) []byte {
 		msg = append(msg, ` "`...)
 		msg = append(msg, r.name...)
 		msg = append(msg, `" is invalid: `...)
-		switch {
-		case r.r == rPods && r.verb == "patch":
-			cause = [3]string{"FieldValueForbidden", "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)", "spec"}
-		case r.r == rPods:
-			cause = [3]string{"FieldValueRequired", "Required value", "spec.containers[0].image"}
-		case r.r == rDeployments:
-			cause = [3]string{"FieldValueInvalid", `Invalid value: map[string]string{"app":"` + string(r.name) + `-v2"}: ` + "`selector` does not match template `labels`", "spec.template.metadata.labels"}
-		default:
-			cause = [3]string{"FieldValueInvalid", `Invalid value: "release/v2.1": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`, "metadata.labels"}
-		}
 		msg = append(msg, cause[2]...)
 		msg = append(msg, ": "...)
-		msg = append(msg, cause[1]...)
+		return append(msg, cause[1]...), "Invalid", cause
 	case fInternal:
-		reason = "InternalError"
-		c := "etcdserver: leader changed"
+		cause[1] = "etcdserver: leader changed"
 		if r.verb == "create" || r.verb == "update" || r.verb == "patch" {
-			c = `failed calling webhook "validate.kyverno.svc-fail": failed to call webhook: Post "https://kyverno-svc.kyverno.svc:443/validate/fail?timeout=10s": context deadline exceeded`
+			cause[1] = `failed calling webhook "validate.kyverno.svc-fail": failed to call webhook: Post "https://kyverno-svc.kyverno.svc:443/validate/fail?timeout=10s": context deadline exceeded`
 		}
-		cause[1] = c
 		msg = append(msg, "Internal error occurred: "...)
-		msg = append(msg, c...)
+		return append(msg, cause[1]...), "InternalError", cause
 	}
-	g.scratch = msg
-	dst = append(dst, `,"status":"Failure","message":`...)
-	dst = appendString(dst, msg)
-	dst = append(dst, `,"reason":"`...)
-	dst = append(dst, reason...)
-	dst = append(dst, `","details":{`...)
+	return msg, "", cause
+}
+
+// appendNamed appends the qualified resource and the quoted name, if any.
+func appendNamed(m []byte, r *request) []byte {
+	if r.r != nil {
+		m = append(m, r.r.qualified...)
+	}
+	if len(r.name) > 0 {
+		m = append(m, ' ', '"')
+		m = append(m, r.name...)
+		m = append(m, '"')
+	}
+	return m
+}
+
+// appendForbidden appends the RBAC authorizer's denial message.
+func appendForbidden(msg []byte, r *request) []byte {
+	if r.r == nil {
+		msg = append(msg, "forbidden: "...)
+	} else {
+		if r.verb == "create" && r.sub == "" {
+			msg = append(msg, r.r.qualified...) // the name is in the body, not known yet
+		} else {
+			msg = appendNamed(msg, r)
+		}
+		msg = append(msg, " is forbidden: "...)
+	}
+	user := r.a.id.name
+	if r.imp != nil {
+		user = r.impName
+	}
+	msg = append(msg, `User "`...)
+	msg = append(msg, user...)
+	msg = append(msg, `" cannot `...)
+	msg = append(msg, r.verb...)
+	if r.r == nil {
+		msg = append(msg, ` path "`...)
+		msg = append(msg, r.o.fixed...)
+		return append(msg, '"')
+	}
+	msg = append(msg, ` resource "`...)
+	msg = append(msg, r.r.name...)
+	if r.sub != "" {
+		msg = append(msg, '/')
+		msg = append(msg, r.sub...)
+	}
+	msg = append(msg, `" in API group "`...)
+	msg = append(msg, r.r.group...)
+	if r.ns == "" {
+		return append(msg, `" at the cluster scope`...)
+	}
+	msg = append(msg, `" in the namespace "`...)
+	msg = append(msg, r.ns...)
+	return append(msg, '"')
+}
+
+// invalidCause is the validation failure of an Invalid r.
+func invalidCause(r *request) statusCause {
+	switch {
+	case r.r == rPods && r.verb == "patch":
+		return statusCause{"FieldValueForbidden", "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)", "spec"}
+	case r.r == rPods:
+		return statusCause{"FieldValueRequired", "Required value", "spec.containers[0].image"}
+	case r.r == rDeployments:
+		return statusCause{"FieldValueInvalid", `Invalid value: map[string]string{"app":"` + string(r.name) + `-v2"}: ` + "`selector` does not match template `labels`", "spec.template.metadata.labels"}
+	}
+	return statusCause{"FieldValueInvalid", `Invalid value: "release/v2.1": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`, "metadata.labels"}
+}
+
+// appendStatusDetails appends the fields of the Status's details (without
+// the braces).
+func appendStatusDetails(dst []byte, r *request, cause statusCause) []byte {
 	n := len(dst)
 	switch {
 	case r.fail == fInternal:
@@ -308,8 +324,7 @@ func (g *Generator) appendStatusFields(dst []byte, r *request) []byte {
 			dst = append(dst[:n], dst[n+1:]...)
 		}
 	}
-	dst = append(dst, `},"code":`...)
-	return strconv.AppendInt(dst, int64(r.code), 10)
+	return dst
 }
 
 // Latency annotation keys, in encoding/json's sorted map-key order.

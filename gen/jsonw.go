@@ -2,7 +2,8 @@ package gen
 
 import (
 	"time"
-	"unicode/utf8"
+
+	"github.com/kaudit/kaudit/internal/jsonstr"
 )
 
 // This file holds the low-level appenders. They write JSON exactly as Go's
@@ -11,74 +12,10 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
-// safe[b] is true for ASCII bytes that encoding/json writes unescaped with
-// HTML escaping on.
-var safe = func() (t [utf8.RuneSelf]bool) {
-	for b := 0x20; b < utf8.RuneSelf; b++ {
-		t[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
-	}
-	return t
-}()
-
-// appendString appends s as a JSON string, quotes included, escaped exactly
-// like encoding/json (HTML-safe: & < > become \u0026 \u003c \u003e; \b \f \n
-// \r \t short forms; other control bytes \u00XX; invalid UTF-8 \ufffd;
-// U+2028 and U+2029 escaped).
+// appendString appends s as a JSON string, quotes included, as json.Marshal
+// writes a Go string (invalid UTF-8 as \ufffd).
 func appendString[S string | []byte](dst []byte, s S) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if b := s[i]; b < utf8.RuneSelf {
-			if safe[b] {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		var r rune
-		var size int
-		if str, ok := any(s).(string); ok {
-			r, size = utf8.DecodeRuneInString(str[i:])
-		} else {
-			r, size = utf8.DecodeRune([]byte(s[i:]))
-		}
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return jsonstr.Append(dst, s, jsonstr.Escaped)
 }
 
 // quote returns s as a JSON string (used to pre-render static strings once).

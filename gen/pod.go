@@ -78,10 +78,26 @@ func (g *Generator) newPodParams(r *request) *podParams {
 	return p
 }
 
+// appendPod appends a Pod as the request or response body of mode m.
 func (g *Generator) appendPod(dst []byte, p *podParams, m podMode) []byte {
+	dst = append(dst, `{"kind":"Pod","apiVersion":"v1","metadata":{`...)
+	dst = g.appendPodMeta(dst, p, m)
+	dst = append(dst, `},"spec":{`...)
+	dst = appendPodSpec(dst, p, m)
+	dst = append(dst, `},"status":{`...)
+	switch m {
+	case podCreated:
+		dst = append(dst, `"phase":"Pending","qosClass":"Burstable"`...)
+	case podRunning, podDeleting:
+		dst = g.appendRunningStatus(dst, p)
+	}
+	return append(dst, `}}`...)
+}
+
+// appendPodMeta appends the fields of the Pod's metadata.
+func (g *Generator) appendPodMeta(dst []byte, p *podParams, m podMode) []byte {
 	server := m >= podCreated
 	a := p.a
-	dst = append(dst, `{"kind":"Pod","apiVersion":"v1","metadata":{`...)
 	if m != podReqCtrl || p.user {
 		dst = append(dst, `"name":`...)
 		dst = appendString(dst, p.name)
@@ -111,39 +127,54 @@ func (g *Generator) appendPod(dst []byte, p *podParams, m podMode) []byte {
 		dst = appendSecTime(dst, p.deleteAt)
 		dst = append(dst, `,"deletionGracePeriodSeconds":30`...)
 	}
-	ownerLabels := func(dst []byte) []byte { // from the human's patch, in sorted key order
-		if p.owner == "" {
-			return dst
-		}
-		dst = append(dst, `"debug":"true","owner":`...)
-		dst = appendString(dst, p.owner)
-		return append(dst, ',')
-	}
-	if p.user {
-		dst = append(dst, `,"labels":{`...)
-		dst = ownerLabels(dst)
-		dst = append(dst, `"run":`...)
-		dst = appendString(dst, p.name)
-		dst = append(dst, `}`...)
-	} else {
-		dst = append(dst, `,"labels":{"app":"`...)
-		dst = append(dst, a.name...)
-		dst = append(dst, `",`...)
-		dst = ownerLabels(dst)
-		dst = append(dst, `"pod-template-hash":"`...)
-		dst = append(dst, a.rsHash...)
-		dst = append(dst, `"},"annotations":{"kubectl.kubernetes.io/restartedAt":"2026-01-12T08:14:03Z","team.example.com/maintainer":"Platform Team \u003cplatform@example.com\u003e"},"ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"`...)
-		dst = append(dst, a.name...)
-		dst = append(dst, '-')
-		dst = append(dst, a.rsHash...)
-		dst = append(dst, `","uid":"`...)
-		dst = append(dst, a.rsUID...)
-		dst = append(dst, `","controller":true,"blockOwnerDeletion":true}]`...)
-	}
+	dst = appendPodLabels(dst, p)
 	if server {
 		dst = g.appendManagedFields(dst, p, m)
 	}
-	dst = append(dst, `},"spec":{`...)
+	return dst
+}
+
+// appendPodLabels appends the Pod's labels and, for a controller's pod,
+// its annotations and owner.
+func appendPodLabels(dst []byte, p *podParams) []byte {
+	a := p.a
+	if p.user {
+		dst = append(dst, `,"labels":{`...)
+		dst = appendOwnerLabels(dst, p)
+		dst = append(dst, `"run":`...)
+		dst = appendString(dst, p.name)
+		return append(dst, `}`...)
+	}
+	dst = append(dst, `,"labels":{"app":"`...)
+	dst = append(dst, a.name...)
+	dst = append(dst, `",`...)
+	dst = appendOwnerLabels(dst, p)
+	dst = append(dst, `"pod-template-hash":"`...)
+	dst = append(dst, a.rsHash...)
+	dst = append(dst, `"},"annotations":{"kubectl.kubernetes.io/restartedAt":"2026-01-12T08:14:03Z","team.example.com/maintainer":"Platform Team \u003cplatform@example.com\u003e"},"ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"`...)
+	dst = append(dst, a.name...)
+	dst = append(dst, '-')
+	dst = append(dst, a.rsHash...)
+	dst = append(dst, `","uid":"`...)
+	dst = append(dst, a.rsUID...)
+	return append(dst, `","controller":true,"blockOwnerDeletion":true}]`...)
+}
+
+// appendOwnerLabels appends the labels a human's patch added, in sorted
+// key order, each followed by a comma.
+func appendOwnerLabels(dst []byte, p *podParams) []byte {
+	if p.owner == "" {
+		return dst
+	}
+	dst = append(dst, `"debug":"true","owner":`...)
+	dst = appendString(dst, p.owner)
+	return append(dst, ',')
+}
+
+// appendPodSpec appends the fields of the Pod's spec.
+func appendPodSpec(dst []byte, p *podParams, m podMode) []byte {
+	server := m >= podCreated
+	a := p.a
 	if server {
 		dst = append(dst, `"volumes":[{"name":"`...)
 		dst = append(dst, p.vol...)
@@ -152,13 +183,7 @@ func (g *Generator) appendPod(dst []byte, p *podParams, m podMode) []byte {
 	dst = append(dst, `"containers":[`...)
 	dst = appendContainer(dst, a, p, server)
 	if !p.user && (a.ns == "prod" || a.ns == "payments") {
-		dst = append(dst, `,{"name":"log-shipper","image":"docker.io/fluent/fluent-bit:4.0.3","args":["--config=/fluent-bit/etc/fluent-bit.yaml"],"resources":{"limits":{"memory":"64Mi"},"requests":{"cpu":"10m","memory":"32Mi"}},"volumeMounts":[`...)
-		if server {
-			dst = append(dst, `{"name":"`...)
-			dst = append(dst, p.vol...)
-			dst = append(dst, `","readOnly":true,"mountPath":"/var/run/secrets/kubernetes.io/serviceaccount"},`...)
-		}
-		dst = append(dst, `{"name":"varlog","mountPath":"/var/log"}],"terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File","imagePullPolicy":"IfNotPresent"}`...)
+		dst = appendLogShipper(dst, p, server)
 	}
 	dst = append(dst, `],"restartPolicy":"Always","terminationGracePeriodSeconds":30,"dnsPolicy":"ClusterFirst"`...)
 	if server {
@@ -173,14 +198,19 @@ func (g *Generator) appendPod(dst []byte, p *podParams, m podMode) []byte {
 	if server {
 		dst = append(dst, `,"tolerations":[{"key":"node.kubernetes.io/not-ready","operator":"Exists","effect":"NoExecute","tolerationSeconds":300},{"key":"node.kubernetes.io/unreachable","operator":"Exists","effect":"NoExecute","tolerationSeconds":300}],"priority":0`...)
 	}
-	dst = append(dst, `,"enableServiceLinks":true,"preemptionPolicy":"PreemptLowerPriority"},"status":{`...)
-	switch m {
-	case podCreated:
-		dst = append(dst, `"phase":"Pending","qosClass":"Burstable"`...)
-	case podRunning, podDeleting:
-		dst = g.appendRunningStatus(dst, p)
+	return append(dst, `,"enableServiceLinks":true,"preemptionPolicy":"PreemptLowerPriority"`...)
+}
+
+// appendLogShipper appends the sidecar of the prod and payments apps,
+// after a comma.
+func appendLogShipper(dst []byte, p *podParams, server bool) []byte {
+	dst = append(dst, `,{"name":"log-shipper","image":"docker.io/fluent/fluent-bit:4.0.3","args":["--config=/fluent-bit/etc/fluent-bit.yaml"],"resources":{"limits":{"memory":"64Mi"},"requests":{"cpu":"10m","memory":"32Mi"}},"volumeMounts":[`...)
+	if server {
+		dst = append(dst, `{"name":"`...)
+		dst = append(dst, p.vol...)
+		dst = append(dst, `","readOnly":true,"mountPath":"/var/run/secrets/kubernetes.io/serviceaccount"},`...)
 	}
-	return append(dst, `}}`...)
+	return append(dst, `{"name":"varlog","mountPath":"/var/log"}],"terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File","imagePullPolicy":"IfNotPresent"}`...)
 }
 
 func appendContainer(dst []byte, a *app, p *podParams, server bool) []byte {

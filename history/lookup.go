@@ -27,9 +27,13 @@ func Candidates(st *store.Store, ref Ref) *store.Set {
 		set.And(st.Postings(store.FieldNamespace, ref.Namespace))
 	}
 	set.And(st.Requests())
+	gen := st.KeyGen() // before the keys: they hold while it does
 	name, hasName := st.Key(ref.Name)
 	empty, hasEmpty := st.Key("")
 	set = st.Select(set, func(r store.Row) bool {
+		if r.KeyGen() != gen { // the store renumbered its names meanwhile
+			return r.Name() == ref.Name || r.Name() == ""
+		}
 		k := r.NameKey()
 		return (hasName && k == name) || (hasEmpty && k == empty)
 	})
@@ -37,8 +41,14 @@ func Candidates(st *store.Store, ref Ref) *store.Set {
 		ns := st.Postings(store.FieldResource, "namespaces")
 		ns.And(st.Postings(store.FieldVerb, "delete"))
 		ns.And(st.Requests())
+		gen := st.KeyGen()
 		if key, ok := st.Key(ref.Namespace); ok {
-			set.Or(st.Select(ns, func(r store.Row) bool { return r.NameKey() == key }))
+			set.Or(st.Select(ns, func(r store.Row) bool {
+				if r.KeyGen() != gen {
+					return r.Name() == ref.Namespace
+				}
+				return r.NameKey() == key
+			}))
 		}
 	}
 	return set

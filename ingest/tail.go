@@ -123,6 +123,22 @@ func (t *Tail) problem(p Problem) {
 // cancelled (it returns ctx.Err()) or emit fails (it returns that error).
 // emit returning nil acknowledges the batch: Acked moves past it.
 func (t *Tail) Run(ctx context.Context, emit func(Batch) error) error {
+	t.prepare()
+	wk := newWaker(t.Poll)
+	defer wk.close()
+	missing := missingOnce(t)
+	if err := t.waitForPath(ctx, wk, missing); err != nil {
+		return err
+	}
+	first, err := t.readHistory(ctx, wk, emit)
+	if err != nil {
+		return err
+	}
+	return t.followCurrent(ctx, wk, missing, first, emit)
+}
+
+// prepare sets the defaults and the checkpoint to resume from.
+func (t *Tail) prepare() {
 	if t.MaxLine <= 0 {
 		t.MaxLine = DefaultMaxLine
 	}
@@ -143,16 +159,15 @@ func (t *Tail) Run(ctx context.Context, emit func(Batch) error) error {
 		t.acked.Source = t.Path
 	}
 	t.mu.Unlock()
-	wk := newWaker(t.Poll)
-	defer wk.close()
+}
 
-	// Wait for the path (file or directory) to exist: until then it is not
-	// known which file it stands for, and the backups must be looked at
-	// before the current file is read.
-	missing := missingOnce(t)
+// waitForPath waits for the path (file or directory) to exist: until then
+// it is not known which file it stands for, and the backups must be looked
+// at before the current file is read.
+func (t *Tail) waitForPath(ctx context.Context, wk *waker, missing func(string)) error {
 	for {
 		if _, err := os.Stat(t.Path); err == nil {
-			break
+			return nil
 		}
 		missing(t.Path)
 		wk.watch(filepath.Dir(t.Path))
@@ -160,6 +175,11 @@ func (t *Tail) Run(ctx context.Context, emit func(Batch) error) error {
 			return err
 		}
 	}
+}
+
+// readHistory reads the backups the plan names, and returns where to start
+// in the current file (held open), or nil.
+func (t *Tail) readHistory(ctx context.Context, wk *waker, emit func(Batch) error) (*resumeAt, error) {
 	target := t.target()
 	wk.watch(filepath.Dir(target))
 	pl := t.plan(target)
@@ -171,66 +191,39 @@ func (t *Tail) Run(ctx context.Context, emit func(Batch) error) error {
 			if pl.current != nil {
 				pl.current.f.Close()
 			}
-			return err
+			return nil, err
 		}
 	}
+	return pl.current, nil
+}
 
+// followCurrent follows the current file, from first if the plan holds it
+// open, through rotations and truncations.
+func (t *Tail) followCurrent(ctx context.Context, wk *waker, missing func(string), first *resumeAt, emit func(Batch) error) error {
 	var cur *follower
-	first := pl.current
 	defer func() {
 		if cur != nil {
 			cur.release()
 		}
 	}()
 	for {
-		target = t.target()
+		target := t.target()
 		wk.watch(filepath.Dir(target))
 		if cur == nil {
-			var f *os.File
-			var err error
-			if first != nil && first.f != nil {
-				f = first.f
-			} else {
-				f, err = os.Open(target)
-			}
-			if errors.Is(err, fs.ErrNotExist) {
-				missing(target)
-			}
-			if err == nil {
-				cur, err = t.follow(f, target, first)
+			var opened bool
+			if cur, opened = t.openCurrent(target, first, missing); opened {
 				first = nil
-				if err != nil {
-					t.problem(Problem{Path: target, Kind: Unreadable, Msg: "cannot read: " + errText(err)})
-				}
 			}
 		}
 		if cur != nil {
 			if err := cur.pump(ctx, false, emit); err != nil {
 				return err
 			}
-			fi, err := os.Stat(target)
-			switch {
-			case err != nil:
-				// Gone (rotated away and not yet recreated, or deleted): keep
-				// the descriptor; a new file at the path is a rotation.
-			case !os.SameFile(fi, cur.fi):
-				if err := cur.pump(ctx, true, emit); err != nil { // drain the old file
-					return err
-				}
-				t.finished(cur)
-				cur.release()
-				next, err := t.rotated(ctx, cur, target, emit)
-				if err != nil {
-					return err
-				}
-				cur = next
-				continue
-			case fi.Size() < cur.readOff() && fi.Size() >= cur.off:
-				cur.dropPartial() // only a partial last line was cut off
-			case fi.Size() < cur.readOff() || cur.overwritten || !cur.headIntact():
-				if err := t.truncatedInPlace(ctx, cur, target, fi.Size(), emit); err != nil {
-					return err
-				}
+			next, again, err := t.recheck(ctx, cur, target, emit)
+			if err != nil {
+				return err
+			}
+			if cur = next; again {
 				continue
 			}
 		}
@@ -238,6 +231,61 @@ func (t *Tail) Run(ctx context.Context, emit func(Batch) error) error {
 			return err
 		}
 	}
+}
+
+// openCurrent opens the current file at target (or takes first's) and
+// starts following it. opened is false while there is no file to open.
+func (t *Tail) openCurrent(target string, first *resumeAt, missing func(string)) (cur *follower, opened bool) {
+	var f *os.File
+	var err error
+	if first != nil && first.f != nil {
+		f = first.f
+	} else {
+		f, err = os.Open(target)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		missing(target)
+	}
+	if err != nil {
+		return nil, false
+	}
+	cur, err = t.follow(f, target, first)
+	if err != nil {
+		t.problem(Problem{Path: target, Kind: Unreadable, Msg: "cannot read: " + errText(err)})
+	}
+	return cur, true
+}
+
+// recheck looks at what target is after cur was read to its end: the same
+// file (grown, or cut off), another one (a rotation: the old one is drained
+// and the new one followed), or nothing yet. It returns the follower to go
+// on with, and again true when it should be read at once.
+func (t *Tail) recheck(ctx context.Context, cur *follower, target string, emit func(Batch) error) (next *follower, again bool, err error) {
+	fi, err := os.Stat(target)
+	switch {
+	case err != nil:
+		// Gone (rotated away and not yet recreated, or deleted): keep
+		// the descriptor; a new file at the path is a rotation.
+	case !os.SameFile(fi, cur.fi):
+		if err := cur.pump(ctx, true, emit); err != nil { // drain the old file
+			return cur, false, err
+		}
+		t.finished(cur)
+		cur.release()
+		next, err := t.rotated(ctx, cur, target, emit)
+		if err != nil {
+			return cur, false, err
+		}
+		return next, true, nil
+	case fi.Size() < cur.readOff() && fi.Size() >= cur.off:
+		cur.dropPartial() // only a partial last line was cut off
+	case fi.Size() < cur.readOff() || cur.overwritten || !cur.headIntact():
+		if err := t.truncatedInPlace(ctx, cur, target, fi.Size(), emit); err != nil {
+			return cur, false, err
+		}
+		return cur, true, nil
+	}
+	return cur, false, nil
 }
 
 // missingOnce returns a func that says, the first time only, that the

@@ -25,8 +25,11 @@ import (
 // variant keeps at most 70 000 events, as --max-events does: it drops
 // chunks and closes their files.
 func BenchmarkFollow(b *testing.B) {
-	b.Run("unbounded", func(b *testing.B) { benchmarkFollow(b, 0) })
-	b.Run("max-events=70000", func(b *testing.B) { benchmarkFollow(b, 70000) })
+	b.Run("unbounded", func(b *testing.B) { benchmarkFollow(b, 0, watchMaxBytes) })
+	b.Run("max-events=70000", func(b *testing.B) { benchmarkFollow(b, 70000, watchMaxBytes) })
+	// --max-memory 0: no bound, so the collector follows the live heap
+	// (tuneGC, once per process: run it alone to measure that).
+	b.Run("max-memory=0", func(b *testing.B) { benchmarkFollow(b, 0, 0) })
 	b.Run("catch-up", benchmarkCatchUp)
 }
 
@@ -81,7 +84,7 @@ func benchLines(n int) (lines [][]byte, size int) {
 	return lines, size
 }
 
-func benchmarkFollow(b *testing.B, maxEvents int) {
+func benchmarkFollow(b *testing.B, maxEvents int, maxBytes int64) {
 	const n = 200_000
 	lines, bytes := benchLines(n)
 	var rate, lag, fds, cpu float64
@@ -96,7 +99,7 @@ func benchmarkFollow(b *testing.B, maxEvents int) {
 		lj.Write(lines[0])
 		ctx, cancel := context.WithCancel(context.Background())
 		tail := &ingest.Tail{Path: dir, Poll: ingest.DefaultPoll}
-		live, err := Start(ctx, Config{Source: tail, MaxEvents: maxEvents, MaxBytes: watchMaxBytes})
+		live, err := Start(ctx, Config{Source: tail, MaxEvents: maxEvents, MaxBytes: maxBytes})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -3,9 +3,13 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"io"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/query"
 	"github.com/kaudit/kaudit/store"
@@ -84,5 +88,58 @@ func TestKeepRefusedBesideConsumersOfEveryEvent(t *testing.T) {
 		if _, err := Start(context.Background(), cfg); err == nil {
 			t.Error("Start took Keep beside a consumer of every event")
 		}
+	}
+}
+
+// TestKeepHoldsKeptBytes: with Keep, the kept events' bytes are held in
+// memory (up to memRawLimit), so printing them reads nothing back: they
+// print even once the file is gone.
+func TestKeepHoldsKeptBytes(t *testing.T) {
+	lines := fixture(t, 12)
+	path := writeLog(t, t.TempDir(), lines...)
+	f, err := query.Compile(`.verb == "get"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &ingest.Replay{Paths: []string{path}}
+	p, err := Run(context.Background(), Config{Source: Replay(r), Keep: f.RawPrefilter()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := f.Eval(context.Background(), p.Store, p.Store.All())
+	if err != nil || kept.IsEmpty() {
+		t.Fatalf("kept %v, %v", kept, err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := views.WriteRaw(&out, p.Store, kept, false); err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(out.String()) {
+		if !slices.Contains(lines, strings.TrimSuffix(line, "\n")) || !strings.Contains(line, `"verb":"get"`) {
+			t.Errorf("printed %q", line)
+		}
+	}
+	if got := strings.Count(out.String(), "\n"); got != int(kept.GetCardinality()) {
+		t.Errorf("printed %d lines for %d events", got, kept.GetCardinality())
+	}
+}
+
+func TestMemRawLimit(t *testing.T) {
+	var m memRaw
+	file := bytes.NewReader(nil)
+	big := bytes.Repeat([]byte("x"), memRawLimit/2+1)
+	evs := []audit.Event{{Raw: big}}
+	if raw, offs := m.hold(evs, file, []int64{7}); raw != &m || offs[0] != 0 {
+		t.Errorf("first event: %T at %v", raw, offs)
+	}
+	if raw, offs := m.hold(evs, file, []int64{7}); raw != file || offs[0] != 7 {
+		t.Errorf("past the limit: %T at %v, want the file's", raw, offs)
+	}
+	buf := make([]byte, 4)
+	if n, err := m.ReadAt(buf, int64(len(big))-2); n != 2 || err != io.EOF {
+		t.Errorf("ReadAt past the end: %d, %v", n, err)
 	}
 }

@@ -97,6 +97,8 @@ type Pipeline struct {
 
 	cfg         Config
 	kept        keptBuf // the events of a batch that passed Keep
+	stubs       bool    // Keep is applied by the replay: drop its stubs (events with no Raw)
+	mem         memRaw  // with stubs: the kept events' bytes, up to memRawLimit
 	follow      *follow
 	changed     chan struct{}
 	done        chan struct{}
@@ -122,6 +124,12 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 		// The store clones what it keeps and the printer reads the store:
 		// nothing holds a batch once it was written.
 		rs.r.Recycle = true
+		if keep := cfg.Keep; keep != nil {
+			// The replay tests Keep itself, on whole lines, and hands on
+			// what fails it as stubs (no Raw), only validated, not decoded.
+			rs.r.Unwanted = func(doc []byte) bool { return !keep(doc) }
+			p.stubs = true
+		}
 	}
 	if tail, ok := cfg.Source.(*ingest.Tail); ok {
 		var err error
@@ -271,11 +279,19 @@ func (p *Pipeline) store(b ingest.Batch) error {
 	st := p.Store
 	from := store.ID(st.Len())
 	evs, offs := b.Events, b.Offsets
-	if p.cfg.Keep != nil {
-		evs, offs = p.kept.filter(b, p.cfg.Keep)
+	switch {
+	case p.stubs:
+		evs, offs = p.kept.filter(b, func(e *audit.Event) bool { return e.Raw != nil })
+	case p.cfg.Keep != nil:
+		keep := p.cfg.Keep
+		evs, offs = p.kept.filter(b, func(e *audit.Event) bool { return keep(e.Raw) })
 	}
 	if len(evs) > 0 {
-		st.Append(evs, b.Raw, offs)
+		raw := b.Raw
+		if p.stubs {
+			raw, offs = p.mem.hold(evs, raw, offs)
+		}
+		st.Append(evs, raw, offs)
 	}
 	p.kept.clear()
 	to := store.ID(st.Len())
@@ -322,9 +338,9 @@ type keptBuf struct {
 // filter returns b's events passing keep and their offsets: b's own
 // slices when all pass (b is left as it is: a recycled batch's arrays
 // must not alias each other), else copies in kb.
-func (kb *keptBuf) filter(b ingest.Batch, keep func([]byte) bool) ([]audit.Event, []int64) {
+func (kb *keptBuf) filter(b ingest.Batch, keep func(*audit.Event) bool) ([]audit.Event, []int64) {
 	i := 0
-	for i < len(b.Events) && keep(b.Events[i].Raw) {
+	for i < len(b.Events) && keep(&b.Events[i]) {
 		i++
 	}
 	if i == len(b.Events) {
@@ -333,7 +349,7 @@ func (kb *keptBuf) filter(b ingest.Batch, keep func([]byte) bool) ([]audit.Event
 	kb.events = append(kb.events[:0], b.Events[:i]...)
 	kb.offsets = append(kb.offsets[:0], b.Offsets[:i]...)
 	for j := i + 1; j < len(b.Events); j++ {
-		if keep(b.Events[j].Raw) {
+		if keep(&b.Events[j]) {
 			kb.events = append(kb.events, b.Events[j])
 			kb.offsets = append(kb.offsets, b.Offsets[j])
 		}

@@ -271,13 +271,15 @@ func TestMemoryLimit(t *testing.T) {
 }
 
 func TestLimitFor(t *testing.T) {
-	for _, tc := range []struct{ live, want int64 }{
-		{0, 64 << 20},
-		{160 << 20, 224 << 20},     // the 1 GiB log's store: a fixed room
-		{2 << 30, 2<<30 + 512<<20}, // a large store: a quarter of it
+	for _, tc := range []struct{ live, held, want int64 }{
+		{0, 0, minRoom},
+		{100 << 20, 130 << 20, 130<<20 + minRoom},   // a small store: the least room above what is held
+		{300 << 20, 360 << 20, 360<<20 + 75<<20},    // room for a quarter of the live heap above the overhead
+		{2 << 30, 2<<30 + 300<<20, 2<<30 + 812<<20}, // a large store: a quarter of it
+		{100 << 20, 90 << 20, 100<<20 + minRoom},    // never below the live heap, whatever the samples say
 	} {
-		if got := limitFor(tc.live); got != tc.want {
-			t.Errorf("limitFor(%d) = %d, want %d", tc.live, got, tc.want)
+		if got := limitFor(tc.live, tc.held); got != tc.want {
+			t.Errorf("limitFor(%d, %d) = %d, want %d", tc.live, tc.held, got, tc.want)
 		}
 	}
 }

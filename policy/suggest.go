@@ -52,93 +52,11 @@ const noisyShare = 0.01
 // at the highest level they were recorded at, and a Metadata catch-all;
 // RequestReceived omitted throughout.
 func (s *Simulator) Suggest() (*Suggestion, error) {
-	rules := []rule{{comment: "health and metrics endpoints", level: audit.LevelNone,
-		urls: []string{"/healthz*", "/livez*", "/readyz*", "/metrics", "/version"}}}
-
-	deniedRead := map[string]bool{}
-	proxyWatch := map[string][]string{}
-	nodeGets := map[string][]string{}
-	leaseUsers := map[string]bool{}
-	nodeLeases, nodeDenied, nodeReads := false, false, 0
-	reads := map[string]int{}
-	writes := map[audit.Level]map[string][]string{}
+	tr := newTraffic()
 	for _, r := range s.order {
-		e := &r.ev
-		name, o := e.User.Name, e.Object
-		read := slices.Contains(readVerbs, e.Verb)
-		if read && e.Denied() {
-			deniedRead[name] = true
-		}
-		node := slices.Contains(e.User.Groups, "system:nodes")
-		lease := o.APIGroup == "coordination.k8s.io" && o.Resource == "leases" && (e.Verb == "get" || e.Verb == "update")
-		switch {
-		case name == "system:kube-proxy" && e.Verb == "watch" && o.Resource != "":
-			proxyWatch[o.APIGroup] = addUnique(proxyWatch[o.APIGroup], o.Resource)
-		case node && e.Verb == "get" && o.Resource == "nodes":
-			nodeGets[""] = addUnique(nodeGets[""], resourceName(o.Resource, o.Subresource))
-		case node && lease:
-			nodeLeases = true
-		case strings.HasPrefix(name, "system:") && lease:
-			leaseUsers[name] = true
-		case node && read:
-			// Nodes are many and alike: their reads are counted, and
-			// dropped, as a group.
-			nodeReads++
-			nodeDenied = nodeDenied || e.Denied()
-		case strings.HasPrefix(name, "system:") && read:
-			reads[name]++
-		}
-		if slices.Contains(writeVerbs, e.Verb) && o.Resource != "" && r.level >= audit.LevelRequest && !sensitive(o) {
-			if writes[r.level] == nil {
-				writes[r.level] = map[string][]string{}
-			}
-			writes[r.level][o.APIGroup] = addUnique(writes[r.level][o.APIGroup], resourceName(o.Resource, o.Subresource))
-		}
+		tr.add(r)
 	}
-	if len(proxyWatch) > 0 {
-		rules = append(rules, rule{comment: "kube-proxy watches endpoints and services all the time", level: audit.LevelNone,
-			users: []string{"system:kube-proxy"}, verbs: []string{"watch"}, resources: proxyWatch})
-	}
-	if len(nodeGets) > 0 {
-		rules = append(rules, rule{comment: "nodes read their own Node object", level: audit.LevelNone,
-			groups: []string{"system:nodes"}, verbs: []string{"get"}, resources: nodeGets})
-	}
-	if nodeLeases {
-		rules = append(rules, rule{comment: "node heartbeats (lease renewals)", level: audit.LevelNone,
-			groups: []string{"system:nodes"}, verbs: []string{"get", "update"}, resources: map[string][]string{"coordination.k8s.io": {"leases"}}})
-	}
-	if users := keys(leaseUsers, deniedRead); len(users) > 0 {
-		rules = append(rules, rule{comment: "leader-election lease renewals", level: audit.LevelNone,
-			users: users, verbs: []string{"get", "update"}, resources: map[string][]string{"coordination.k8s.io": {"leases"}}})
-	}
-	var noisy []string
-	for u, n := range reads {
-		if !deniedRead[u] && float64(n) > noisyShare*float64(len(s.order)) {
-			noisy = append(noisy, u)
-		}
-	}
-	slices.Sort(noisy)
-	if !nodeDenied && float64(nodeReads) > noisyShare*float64(len(s.order)) {
-		rules = append(rules, rule{comment: "read-only traffic of the nodes (over 1% of all requests, never denied)",
-			level: audit.LevelNone, groups: []string{"system:nodes"}, verbs: readVerbs})
-	}
-	if len(noisy) > 0 {
-		rules = append(rules, rule{comment: "read-only traffic of the noisiest system components (each over 1% of all requests, never denied)",
-			level: audit.LevelNone, users: noisy, verbs: readVerbs})
-	}
-	sens := map[string][]string{}
-	for _, r := range SensitiveResources {
-		sens[r.Group] = addUnique(sens[r.Group], resourceName(r.Resource, r.Subresource))
-	}
-	rules = append(rules, rule{comment: "never log the bodies of secrets, configmaps and tokens", level: audit.LevelMetadata, resources: sens})
-	for _, l := range []audit.Level{audit.LevelRequestResponse, audit.LevelRequest} {
-		if len(writes[l]) > 0 {
-			rules = append(rules, rule{comment: "writes, at the level they were recorded at", level: l, verbs: writeVerbs, resources: writes[l]})
-		}
-	}
-	rules = append(rules, rule{comment: "everything else, including denials", level: audit.LevelMetadata})
-
-	text := writePolicy(rules)
+	text := writePolicy(tr.rules(len(s.order)))
 	p, err := Load([]byte(text))
 	if err != nil {
 		return nil, fmt.Errorf("suggested policy does not load: %v\n%s", err, text)
@@ -154,6 +72,115 @@ func (s *Simulator) Suggest() (*Suggestion, error) {
 		"# The log holds %d events (%d bytes); this policy would write %d events (%d bytes).\n",
 		sug.Requests, sug.SpanSeconds, sug.Current.Events, sug.Current.Bytes, sug.Suggested.Events, sug.Suggested.Bytes) + text
 	return sug, nil
+}
+
+// traffic is what Suggest learns of the recorded requests.
+type traffic struct {
+	deniedRead map[string]bool     // users denied a read
+	proxyWatch map[string][]string // group -> resources kube-proxy watched
+	nodeGets   map[string][]string // group -> resources nodes got (their Node)
+	leaseUsers map[string]bool     // system users renewing a lease
+	nodeLeases bool                // nodes renewed leases
+	nodeDenied bool                // a node was denied a read
+	nodeReads  int
+	reads      map[string]int                      // system user -> reads
+	writes     map[audit.Level]map[string][]string // level -> group -> resources written
+}
+
+func newTraffic() *traffic {
+	return &traffic{deniedRead: map[string]bool{}, proxyWatch: map[string][]string{}, nodeGets: map[string][]string{},
+		leaseUsers: map[string]bool{}, reads: map[string]int{}, writes: map[audit.Level]map[string][]string{}}
+}
+
+// add counts one request.
+func (tr *traffic) add(r *request) {
+	e := &r.ev
+	name, o := e.User.Name, e.Object
+	read := slices.Contains(readVerbs, e.Verb)
+	if read && e.Denied() {
+		tr.deniedRead[name] = true
+	}
+	node := slices.Contains(e.User.Groups, "system:nodes")
+	lease := o.APIGroup == "coordination.k8s.io" && o.Resource == "leases" && (e.Verb == "get" || e.Verb == "update")
+	switch {
+	case name == "system:kube-proxy" && e.Verb == "watch" && o.Resource != "":
+		tr.proxyWatch[o.APIGroup] = addUnique(tr.proxyWatch[o.APIGroup], o.Resource)
+	case node && e.Verb == "get" && o.Resource == "nodes":
+		tr.nodeGets[""] = addUnique(tr.nodeGets[""], resourceName(o.Resource, o.Subresource))
+	case node && lease:
+		tr.nodeLeases = true
+	case strings.HasPrefix(name, "system:") && lease:
+		tr.leaseUsers[name] = true
+	case node && read:
+		// Nodes are many and alike: their reads are counted, and
+		// dropped, as a group.
+		tr.nodeReads++
+		tr.nodeDenied = tr.nodeDenied || e.Denied()
+	case strings.HasPrefix(name, "system:") && read:
+		tr.reads[name]++
+	}
+	if slices.Contains(writeVerbs, e.Verb) && o.Resource != "" && r.level >= audit.LevelRequest && !sensitive(o) {
+		if tr.writes[r.level] == nil {
+			tr.writes[r.level] = map[string][]string{}
+		}
+		tr.writes[r.level][o.APIGroup] = addUnique(tr.writes[r.level][o.APIGroup], resourceName(o.Resource, o.Subresource))
+	}
+}
+
+// rules is the suggested policy for the traffic of total requests, in
+// order: what to drop, what to keep at Metadata, the writes, the rest.
+func (tr *traffic) rules(total int) []rule {
+	rules := []rule{{comment: "health and metrics endpoints", level: audit.LevelNone,
+		urls: []string{"/healthz*", "/livez*", "/readyz*", "/metrics", "/version"}}}
+	rules = append(rules, tr.quietRules(total)...)
+	sens := map[string][]string{}
+	for _, r := range SensitiveResources {
+		sens[r.Group] = addUnique(sens[r.Group], resourceName(r.Resource, r.Subresource))
+	}
+	rules = append(rules, rule{comment: "never log the bodies of secrets, configmaps and tokens", level: audit.LevelMetadata, resources: sens})
+	for _, l := range []audit.Level{audit.LevelRequestResponse, audit.LevelRequest} {
+		if len(tr.writes[l]) > 0 {
+			rules = append(rules, rule{comment: "writes, at the level they were recorded at", level: l, verbs: writeVerbs, resources: tr.writes[l]})
+		}
+	}
+	return append(rules, rule{comment: "everything else, including denials", level: audit.LevelMetadata})
+}
+
+// quietRules drop the system components' routine traffic.
+func (tr *traffic) quietRules(total int) []rule {
+	var rules []rule
+	if len(tr.proxyWatch) > 0 {
+		rules = append(rules, rule{comment: "kube-proxy watches endpoints and services all the time", level: audit.LevelNone,
+			users: []string{"system:kube-proxy"}, verbs: []string{"watch"}, resources: tr.proxyWatch})
+	}
+	if len(tr.nodeGets) > 0 {
+		rules = append(rules, rule{comment: "nodes read their own Node object", level: audit.LevelNone,
+			groups: []string{"system:nodes"}, verbs: []string{"get"}, resources: tr.nodeGets})
+	}
+	if tr.nodeLeases {
+		rules = append(rules, rule{comment: "node heartbeats (lease renewals)", level: audit.LevelNone,
+			groups: []string{"system:nodes"}, verbs: []string{"get", "update"}, resources: map[string][]string{"coordination.k8s.io": {"leases"}}})
+	}
+	if users := keys(tr.leaseUsers, tr.deniedRead); len(users) > 0 {
+		rules = append(rules, rule{comment: "leader-election lease renewals", level: audit.LevelNone,
+			users: users, verbs: []string{"get", "update"}, resources: map[string][]string{"coordination.k8s.io": {"leases"}}})
+	}
+	var noisy []string
+	for u, n := range tr.reads {
+		if !tr.deniedRead[u] && float64(n) > noisyShare*float64(total) {
+			noisy = append(noisy, u)
+		}
+	}
+	slices.Sort(noisy)
+	if !tr.nodeDenied && float64(tr.nodeReads) > noisyShare*float64(total) {
+		rules = append(rules, rule{comment: "read-only traffic of the nodes (over 1% of all requests, never denied)",
+			level: audit.LevelNone, groups: []string{"system:nodes"}, verbs: readVerbs})
+	}
+	if len(noisy) > 0 {
+		rules = append(rules, rule{comment: "read-only traffic of the noisiest system components (each over 1% of all requests, never denied)",
+			level: audit.LevelNone, users: noisy, verbs: readVerbs})
+	}
+	return rules
 }
 
 func sensitive(o audit.ObjectRef) bool {

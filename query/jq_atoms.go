@@ -98,8 +98,12 @@ func fieldNode(f jqField, p pred, q *gojq.Query) (node, bool) {
 	case fieldName:
 		a.c = costScan
 		a.match = func(ec *evalCtx, cand *store.Set) (parts, error) {
-			seen := map[uint32]int{}
+			seen, gen := map[uint32]int{}, ec.st.KeyGen()
 			return scanParts(ec.st, cand, func(r store.Row) int {
+				if g := r.KeyGen(); g != gen {
+					clear(seen) // the store renumbered its names
+					gen = g
+				}
 				k := r.NameKey()
 				c, ok := seen[k]
 				if !ok {

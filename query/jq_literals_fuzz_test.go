@@ -26,11 +26,27 @@ func FuzzPrefilter(f *testing.F) {
 		`{"a":{"k":["v"]}}`,
 		`{"a":[{"k":"v"}]}`,
 		`{"user":{"username":"bob"},"responseStatus":{"code":403}}`,
+		`{"a":{"k":403.0},"responseStatus":{"code":4.03e2}}`,
+		`{"a":{"k":4030e-1},"responseStatus":{"code":40300E-2}}`,
+		`{"a":{"k" : -0 },"x":[{"k":403}]}`,
+		`{"a":{"k":200,"k":403},"b":"403"}`,
+		`{"a":{"\u006b":403},"responseStatus":{"\u0063ode":403}}`,
+		`{"a":{"k":"403"},"b":403}`,
+		`{"a":{"k":1e300},"b":9007199254740993}`,
+		`{"k":403.0,"a":{"k":4.03e2}}`,
+		`{"k":4030e-1,"a":{"k":-0}}`,
+		`{"k":0,"a":{"k":-1e0}}`,
 	}
 	for i, d := range docs {
 		f.Add(d, "k", "v", uint8(i))
 		f.Add(d, "privileged", "true", uint8(i))
+		// Integer literals (which%4 == 3) in the forms .a[k] == N and
+		// .[k] == N (which/4%6 == 1, 2), N = nums[which/24].
+		for _, which := range []uint8{7, 31, 55, 79, 103, 11, 35, 59, 83} {
+			f.Add(d, "k", "", which)
+		}
 	}
+	nums := []string{"403", "403.0", "4.03e2", "0", "-1", "-0", "1e300", "9007199254740992", "200"}
 	f.Fuzz(func(t *testing.T, doc, key, val string, which uint8) {
 		raw := []byte(doc)
 		v, err := DecodeJSON(raw)
@@ -40,14 +56,16 @@ func FuzzPrefilter(f *testing.F) {
 		kq, _ := json.Marshal(key)
 		vq, _ := json.Marshal(val)
 		lit := string(vq)
-		switch which % 3 {
+		switch which % 4 {
 		case 1:
 			lit = "true"
 		case 2:
 			lit = "false"
+		case 3:
+			lit = nums[int(which/24)%len(nums)]
 		}
 		var src string
-		switch which / 3 % 6 {
+		switch which / 4 % 6 {
 		case 0:
 			src = fmt.Sprintf(`any(.spec.containers[]?; .securityContext[%s] == %s)`, kq, lit)
 		case 1:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/itchyny/gojq"
 
@@ -33,9 +34,27 @@ func CompileProgram(text string) (*Program, error) {
 type EventError struct {
 	ID  store.ID
 	Err error
+
+	st *store.Store // where ID is: Error names the event by its auditID
 }
 
-func (e *EventError) Error() string { return fmt.Sprintf("event %d: %v", e.ID, e.Err) }
+// Error names the event by its auditID and stage, which the operator can
+// find in the log, where the ID would depend on what else the store holds
+// (a headless filter stores only the events it may print).
+func (e *EventError) Error() string {
+	if e.st == nil {
+		return fmt.Sprintf("event %d: %v", e.ID, e.Err)
+	}
+	en := e.st.Entry(e.ID)
+	if en.AuditID != "" {
+		return fmt.Sprintf("event %s (%v): %v", termsafe.Printable(en.AuditID), en.Stage, e.Err)
+	}
+	at := "no time"
+	if !en.Time.IsZero() {
+		at = en.Time.UTC().Format(time.RFC3339Nano)
+	}
+	return fmt.Sprintf("event without an auditID (%s, %s): %v", termsafe.Printable(en.Source), at, e.Err)
+}
 func (e *EventError) Unwrap() error { return e.Err }
 
 // WriteJQ runs p on the original JSON object of every event of events, in
@@ -77,7 +96,7 @@ func writeJQ(bud *jqBudget, w io.Writer, st *store.Store, events *store.Set, p *
 		// run before, see the original).
 		v, err := DecodeJSON(redact.Output(raw))
 		if err != nil {
-			onError(&EventError{ID: id, Err: err})
+			onError(&EventError{ID: id, Err: err, st: st})
 			continue
 		}
 		bud.begin(0)
@@ -91,12 +110,12 @@ func writeJQ(bud *jqBudget, w io.Writer, st *store.Store, events *store.Set, p *
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				onError(&EventError{ID: id, Err: err})
+				onError(&EventError{ID: id, Err: err, st: st})
 				break
 			}
 			b, err := gojq.Marshal(out)
 			if err != nil {
-				onError(&EventError{ID: id, Err: err})
+				onError(&EventError{ID: id, Err: err, st: st})
 				break
 			}
 			// Writing may block on a slow reader (a pager): not the program's time.

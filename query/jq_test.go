@@ -70,7 +70,12 @@ func TestRequiredLiterals(t *testing.T) {
 		`.a[0] == "x"`:                         `"x" "a"`, // an array element: no key before it
 		`.a.b[]? == "x"`:                       `"x" "b" "a"`,
 		`.a.b? == "x"`:                         `"b":"x" "a"`,
-		`.a == 1`:                              `"a"`,
+		`.a == 1`:                              `"a":1`,
+		`.a == 4.03e2`:                         `"a":403`,
+		`.a == -403.0`:                         `"a":-403`,
+		`.a == 1.5`:                            `"a"`, // not an integer
+		`.a == 1e300`:                          `"a"`, // past 2^53
+		`.a.b == 1 or .c.b == 2`:               `"b"`,
 		`.a > 1`:                               `"a"`,
 		`.a < 1`:                               ``,
 		`.a != "x"`:                            ``,

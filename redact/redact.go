@@ -30,6 +30,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"sync/atomic"
+
+	"github.com/kaudit/kaudit/internal/bytefind"
 )
 
 // sensitiveKeys are the member names whose string values are redacted
@@ -52,6 +54,20 @@ var sensitiveKeys = []string{
 
 // maxKey is the length of the longest sensitive key.
 const maxKey = len("proxy-authorization")
+
+// keyLast and keyLen are what the fast path checks at each colon before
+// comparing keys: a sensitive key's last byte, in either case, and its
+// length. They turn away most members at one or two loads.
+var keyLast [256]bool
+var keyLen [maxKey + 1]bool
+
+func init() {
+	for _, k := range sensitiveKeys {
+		c := k[len(k)-1]
+		keyLast[c], keyLast[c&^0x20], keyLast[c|0x20] = true, true, true
+		keyLen[len(k)] = true
+	}
+}
 
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -123,34 +139,68 @@ func mayHold(raw []byte) bool {
 	// A letter written as a \u escape (\u0041-\u007f) hides a key from
 	// the scan; encoders never write letters so, only hostile senders:
 	// take the slow path. (Go escapes only &, < and >: \u0026, \u003c, \u003e.)
-	if i := bytes.Index(raw, []byte(`\u00`)); i >= 0 && escapedLetter(raw[i:]) {
+	if HidesKeys(raw) {
 		return true
 	}
 	// Every member is `"key"<spaces>:<spaces>value`: look at each colon.
+	// The byte before the key's closing quote and the two after the colon
+	// turn away most colons here, without a call (a pod's body has
+	// hundreds of them).
 	for i := 0; ; i++ {
 		j := bytes.IndexByte(raw[i:], ':')
 		if j < 0 {
 			return false
 		}
 		i += j
-		if sensitiveBefore(raw[:i]) || secretAfter(raw[i+1:]) {
+		e := i
+		for e > 0 && isSpace(raw[e-1]) {
+			e--
+		}
+		if e >= 2 && raw[e-1] == '"' && keyLast[raw[e-2]] && sensitiveBefore(raw[:i]) {
+			return true
+		}
+		a := i + 1
+		for a < len(raw) && isSpace(raw[a]) {
+			a++
+		}
+		if a+1 < len(raw) && raw[a] == '"' && (raw[a+1] == 's' || raw[a+1] == 'S') && secretAfter(raw[i+1:]) {
 			return true
 		}
 	}
 }
 
-// hasBody reports whether raw holds "requestObject" or "responseObject",
-// looking only at each capital O, which is rare in audit JSON.
-func hasBody(raw []byte) bool {
+// hasBody reports whether raw holds "requestObject" or "responseObject".
+func hasBody(raw []byte) bool { return BodyStart(raw) >= 0 }
+
+// BodyStart is the offset of the first "requestObject" or "responseObject"
+// in raw (a key or not), or -1. Redaction changes only bytes inside the
+// values of those members, so it never changes the bytes before this
+// offset, and an event without either is never changed. A key can hide
+// behind \u escapes of its letters (only hostile senders write them): then
+// it is 0. It looks only at each capital O, which is rare in audit JSON.
+func BodyStart(raw []byte) int {
+	if HidesKeys(raw) {
+		return 0
+	}
+	return BodyStartUnescaped(raw)
+}
+
+// BodyStartUnescaped is BodyStart for raw in which HidesKeys is false (a
+// caller that looked at many events' bytes at once).
+func BodyStartUnescaped(raw []byte) int {
 	for i := 0; ; i++ {
 		j := bytes.IndexByte(raw[i:], 'O')
 		if j < 0 {
-			return false
+			return -1
 		}
 		i += j
-		if bytes.HasPrefix(raw[i:], []byte(`Object"`)) &&
-			(bytes.HasSuffix(raw[:i], []byte(`"request`)) || bytes.HasSuffix(raw[:i], []byte(`"response`))) {
-			return true
+		if bytes.HasPrefix(raw[i:], []byte(`Object"`)) {
+			if bytes.HasSuffix(raw[:i], []byte(`"request`)) {
+				return i - len(`"request`)
+			}
+			if bytes.HasSuffix(raw[:i], []byte(`"response`)) {
+				return i - len(`"response`)
+			}
 		}
 	}
 }
@@ -161,7 +211,7 @@ func sensitiveBefore(b []byte) bool {
 	for len(b) > 0 && isSpace(b[len(b)-1]) {
 		b = b[:len(b)-1]
 	}
-	if len(b) < 2 || b[len(b)-1] != '"' {
+	if len(b) < 2 || b[len(b)-1] != '"' || !keyLast[b[len(b)-2]] {
 		return false
 	}
 	b = b[:len(b)-1]
@@ -179,6 +229,9 @@ func secretAfter(b []byte) bool {
 	for len(b) > 0 && isSpace(b[0]) {
 		b = b[1:]
 	}
+	if len(b) < 2 || b[0] != '"' || b[1] != 's' && b[1] != 'S' {
+		return false // most values: not a string, or not one starting like the marks
+	}
 	return bytes.HasPrefix(b, []byte(`"secrets"`)) || bytes.HasPrefix(b, []byte(`"Secret"`)) || bytes.HasPrefix(b, []byte(`"SecretList"`))
 }
 
@@ -187,20 +240,25 @@ func secretAfter(b []byte) bool {
 // every event, that was most of the fast path.)
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
-// escapedLetter reports whether b, which starts with \u00, or any later
-// \u00 in it, escapes a byte in 0x40-0x7f.
-func escapedLetter(b []byte) bool {
+// HidesKeys reports whether b holds a letter written as a \u escape, which
+// can hide a key (or a body) from the fast path: Go and the API server
+// escape only &, < and >, so this is for hostile senders.
+func HidesKeys(b []byte) bool {
 	for {
-		if len(b) >= 5 && b[4] >= '4' && b[4] <= '7' {
-			return true
-		}
-		i := bytes.Index(b[1:], []byte(`\u00`))
+		i := escape.Index(b)
 		if i < 0 {
 			return false
+		}
+		if i+4 < len(b) && b[i+4] >= '4' && b[i+4] <= '7' {
+			return true
 		}
 		b = b[i+1:]
 	}
 }
+
+// escape finds \u00 fast: JSON has many backslashes (\" in messages),
+// and a scan stopping at each was most of HidesKeys.
+var escape = bytefind.New([]byte(`\u00`))
 
 // markShape is every Mark with its 12 hex digits as 'x'.
 const markShape = `"<redacted sha256:xxxxxxxxxxxx>"`

@@ -207,6 +207,9 @@ func TestEventShapes(t *testing.T) {
 		{`{"objectRef":{"resource":"secrets"},"requestObject":{"data":"s4"}}`, "s4"},
 		{`{"requestObject":{"a":{"b":[{"Authorization":"Bearer s5"}]}}}`, "s5"},
 		{`{"requestObject":{"spec":{"password":42424242}}}`, "42424242"},
+		// A body key written with \u escapes, which the fast path cannot see.
+		{`{"request\u004fbject":{"spec":{"token":"s7"}}}`, "s7"},
+		{`{"respons\u0065Object":{"spec":{"token":"s8"}}}`, "s8"},
 	} {
 		got := Event([]byte(tc.in))
 		if bytes.Contains(got, []byte(tc.hidden)) || !json.Valid(got) {

@@ -189,6 +189,9 @@ func (w *walker) patchOp(i int) bool {
 
 // sensitive reports whether key is one of sensitiveKeys, in any case.
 func sensitive(key []byte) bool {
+	if len(key) > maxKey || !keyLen[len(key)] {
+		return false
+	}
 	for _, k := range sensitiveKeys {
 		if len(k) == len(key) && bytes.EqualFold(key, []byte(k)) {
 			return true

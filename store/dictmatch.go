@@ -33,6 +33,7 @@ func (s *Store) SelectMatching(set *Set, cols []TextColumn, match func(string) b
 	s.mu.RLock()
 	none := true
 	for i := range m {
+		m[i].gen = s.compact.gen
 		m[i].extend(&s.dicts[m[i].col], match)
 		none = none && !m[i].any
 	}
@@ -45,6 +46,9 @@ func (s *Store) SelectMatching(set *Set, cols []TextColumn, match func(string) b
 	}
 	return s.Select(set, func(r Row) bool {
 		for i := range m {
+			if m[i].gen != s.compact.gen {
+				m[i].ok, m[i].gen = m[i].ok[:0], s.compact.gen // renumbered (compact.go)
+			}
 			v := r.c.str[m[i].col].get(r.k)
 			if int(v) >= len(m[i].ok) {
 				m[i].extend(&s.dicts[m[i].col], match) // a value newer than the walk
@@ -61,7 +65,8 @@ func (s *Store) SelectMatching(set *Set, cols []TextColumn, match func(string) b
 type dictMatch struct {
 	col int
 	ok  []bool
-	any bool // some value matched
+	any bool   // some value matched
+	gen uint64 // the key generation of ok's IDs (see KeyGen)
 }
 
 // extend decides the values added to d since the last call. The caller

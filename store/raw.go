@@ -31,14 +31,23 @@ type RawReader struct {
 	winOff int64
 	win    []byte
 	buf    []byte
+	// lastSeg and lastEnd are where the last event read ended: a jump
+	// past sparseGap predicts sparse events, which are read on their own.
+	lastSeg uint32
+	lastEnd int64
 }
+
+// sparseGap is the distance between events beyond which reading the
+// next event alone costs less than reading a window over the gap (a
+// headless filter printing a few events of a big log).
+const sparseGap = 32 << 10
 
 // rawWindow is how much a RawReader reads at once.
 const rawWindow = 1 << 20
 
 // NewRawReader returns a reader of original bytes.
 func (s *Store) NewRawReader() *RawReader {
-	return &RawReader{s: s, seg: noID}
+	return &RawReader{s: s, seg: noID, lastSeg: noID}
 }
 
 // maxFreeReaders bounds the RawReaders a store keeps for reuse (each holds
@@ -88,9 +97,12 @@ func (r *RawReader) Raw(id ID) ([]byte, error) {
 	r.s.mu.RUnlock()
 	end := ref.off + int64(ref.len)
 	if ref.seg == r.seg && ref.off >= r.winOff && end <= r.winOff+int64(len(r.win)) {
+		r.lastSeg, r.lastEnd = ref.seg, end
 		return r.win[ref.off-r.winOff : end-r.winOff], nil
 	}
-	if ref.len > rawWindow/2 {
+	sparse := ref.seg != r.lastSeg || ref.off-r.lastEnd > sparseGap || ref.off < r.lastEnd
+	r.lastSeg, r.lastEnd = ref.seg, end
+	if ref.len > rawWindow/2 || sparse {
 		var err error
 		r.buf, err = r.s.Raw(id, r.buf[:0])
 		return r.buf, err

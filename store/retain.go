@@ -27,7 +27,19 @@ type Releaser interface {
 // the kept events do not change. Sets computed before the drop may still
 // hold dropped IDs: Each, Select and Histogram skip them, and Entry returns
 // an empty entry for them.
+//
+// Once enough was dropped, it also compacts the dictionaries (compact.go):
+// the strings no kept event holds go.
 func (s *Store) Retain(maxEvents int, maxBytes int64) int {
+	dropped := s.drop(maxEvents, maxBytes)
+	if dropped > 0 {
+		s.maybeCompact()
+	}
+	return dropped
+}
+
+// drop is Retain's dropping of chunks, under the write lock.
+func (s *Store) drop(maxEvents int, maxBytes int64) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// The memory estimate walks every dictionary: look at it once per new

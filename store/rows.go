@@ -15,8 +15,9 @@ func (s *Store) EachRow(set *Set, fn func(Row)) {
 // FieldKey is the interned ID of the value of field f, a field kept as one
 // string (user, impersonated, verb, apigroup, resource, subresource,
 // namespace, decision, useragent, sourceip, source): two rows have equal
-// keys exactly when their values are equal. It panics for the other
-// fields (group, code, stage, level).
+// keys exactly when their values are equal, within one key generation
+// (KeyGen: retention's compaction renumbers them). It panics for the
+// other fields (group, code, stage, level).
 func (r Row) FieldKey(f Field) uint32 { return r.c.str[fieldCol[f]].get(r.k) }
 
 // Field is the value of field f, one of those FieldKey takes.

@@ -64,7 +64,8 @@ func (r Row) Level() audit.Level { return audit.Level(r.c.level[r.k]) }
 func (r Row) Name() string { return r.s.dicts[colName].str(r.c.str[colName].get(r.k)) }
 
 // NameKey identifies Name cheaply: two rows have the same name exactly when
-// their keys are equal, and Store.Key(name) returns it.
+// their keys are equal, and Store.Key(name) returns it, within one key
+// generation (KeyGen).
 func (r Row) NameKey() uint32 { return r.c.str[colName].get(r.k) }
 
 // Path is the request path of a non-resource request ("" otherwise).

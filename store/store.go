@@ -82,6 +82,8 @@ type Store struct {
 
 	minTime, maxTime int64 // of the stageTimestamps appended (0: none yet)
 	keptMin          int64 // the oldest kept once retention dropped some (see TimeRange)
+
+	compact compactState // dictionary compaction after retention (compact.go)
 }
 
 // Option configures a Store.

@@ -22,9 +22,6 @@ func (m *Model) cycleSort() tea.Cmd {
 	if m.tab == tabEvents {
 		i := slices.Index(eventSortCols, s.col)
 		s.col = eventSortCols[(i+1)%len(eventSortCols)]
-		if s.col >= 0 {
-			m.follow = false // the newest is not at the end
-		}
 		t.SetSort(s)
 		t.Reset()
 		m.evsort.order = nil

@@ -111,6 +111,7 @@ func (m Model) onResult(r resultMsg) (Model, tea.Cmd) {
 	}
 	m.work.busy, m.work.waiting = false, m.work.waiting && m.work.redo
 	var sortCmd tea.Cmd
+	follow := m.follow && m.atNewest() // before the result: see atNewest
 	switch {
 	case errors.Is(r.err, context.Canceled):
 	case r.err != nil:
@@ -132,7 +133,7 @@ func (m Model) onResult(r resultMsg) (Model, tea.Cmd) {
 			m.sync()
 			m.restore()
 		}
-		if m.follow && m.tab == tabEvents {
+		if follow && m.tab == tabEvents {
 			m.toNewest()
 		}
 		m.sync()

@@ -52,6 +52,9 @@ func (m Model) onKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	if nm, cmd, ok := m.historyKey(k); ok {
 		return nm, cmd
 	}
+	if nm, cmd, ok := m.pickFieldKey(k); ok {
+		return nm, cmd
+	}
 	nm, cmd, ok := m.secretsKey(k)
 	if m = nm; ok {
 		return m, cmd
@@ -157,15 +160,9 @@ func (m Model) tableKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	return m, nil
 }
 
-// moveKey hands a movement key to the table. On Events, moving back
-// through history stops following the newest.
+// moveKey hands a movement key to the table. (Moving off the newest row
+// stops following it: see atNewest.)
 func (m Model) moveKey(k tea.KeyMsg) (Model, tea.Cmd) {
-	if m.tab == tabEvents {
-		desc := m.tables[tabEvents].Sort().desc
-		if m.keys.Table.backward(k) != desc {
-			m.follow = false
-		}
-	}
 	var cmd tea.Cmd
 	m.tables[m.tab], cmd = m.tables[m.tab].Update(k)
 	return m, cmd

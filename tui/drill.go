@@ -39,7 +39,6 @@ func (m Model) open() (Model, tea.Cmd) {
 	m.tables[m.tab].SetRows(nil, timeFormat{})
 	m.tab = tabEvents
 	m.tables[tabEvents].Reset()
-	m.follow = false
 	return m.applyFilter(text, false)
 }
 
@@ -68,9 +67,7 @@ func (m Model) applyFilter(text string, fromBar bool) (Model, tea.Cmd) {
 	m.bar.SetValue(text)
 	m.tables[m.tab].ResetWidths()
 	if fromBar {
-		if m.keep = m.anchor(); m.keep.on && m.tab == tabEvents {
-			m.follow = false // the event, not the newest
-		}
+		m.keep = m.anchor()
 	}
 	return m, m.startCompute(true)
 }
@@ -191,7 +188,7 @@ type keepCursor struct {
 
 // anchor is what the cursor is on now.
 func (m Model) anchor() keepCursor {
-	if t := m.tables[tabEvents]; m.follow && m.tab == tabEvents && t.Cursor() == max(0, m.rowCount()-1) && !t.Sort().desc {
+	if m.follow && m.tab == tabEvents && m.atNewest() {
 		return keepCursor{} // following the newest: stay on the newest
 	}
 	if id, ok := m.eventAt(m.cursor()); ok && m.tab == tabEvents {

@@ -197,7 +197,6 @@ func (m *Model) jumpMatch(dir int, inclusive bool) {
 		return
 	}
 	if row, ok := er.nextHit(m.find.hits, cur, dir, inclusive); ok {
-		m.follow = false // on the match, not the newest: a later result must not move it
 		t.SetCursor(row)
 		t.clamp()
 	}
@@ -308,20 +307,16 @@ func scanRaw(ctx context.Context, st *store.Store, ids []uint32, needle []byte, 
 	return scanWith(ctx, st.NewRawReader(), newRawMatch(string(needle), re), ids)
 }
 
-// scanWith is scanRaw with a reader and a matcher.
+// scanWith is scanRaw with a reader and a matcher: a window of events'
+// bytes at a time (an event that cannot be read is left out).
 func scanWith(ctx context.Context, rr *store.RawReader, m *rawMatch, ids []uint32) ([]uint32, error) {
 	var found []uint32
-	for i, id := range ids {
-		if i%4096 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		raw, err := rr.Raw(id)
-		if err != nil {
-			continue
-		}
-		if m.match(raw) {
-			found = append(found, id)
-		}
+	rr.Runs(ids, func(buf []byte, run []store.ID, spans []store.Span) bool {
+		found = m.matchRun(buf, run, spans, found)
+		return ctx.Err() == nil
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return found, nil
 }

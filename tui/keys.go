@@ -37,8 +37,8 @@ type KeyMap struct {
 	// between its matches.
 	Find, FindNext, FindPrev key.Binding
 	// In an event's page: the previous and next row of the table, wrap
-	// long lines, copy the event (OSC 52), scroll sideways.
-	PrevEvent, NextEvent, Wrap, Copy, Left, Right key.Binding
+	// long lines, copy the event or one field (OSC 52), scroll sideways.
+	PrevEvent, NextEvent, Wrap, Copy, CopyField, Left, Right key.Binding
 	// On an event's page: show its secrets, after a confirmation.
 	ShowSecrets key.Binding
 }
@@ -82,6 +82,7 @@ func DefaultKeyMap() KeyMap {
 		NextEvent: key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next event")),
 		Wrap:      key.NewBinding(key.WithKeys("W"), key.WithHelp("W", "wrap")),
 		Copy:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy JSON")),
+		CopyField: key.NewBinding(key.WithKeys("Y"), key.WithHelp("Y", "copy a field")),
 		Left:      key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/→", "scroll sideways")),
 		Right:     key.NewBinding(key.WithKeys("right", "l")),
 
@@ -101,7 +102,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		append(k.Table.FullHelp()[0], k.NextTab, k.PrevTab, tabs),
 		{k.Filter, k.Find, k.FindNext, k.FindPrev, k.Open, k.Back, k.Forward, k.Sort, k.SortDir, k.ZoomIn, k.ZoomOut, k.TimeRange},
-		{k.PrevEvent, k.NextEvent, k.Wrap, k.Left, k.Copy, k.ShowSecrets, k.Write, k.SelectDenial, k.SuggestRBAC, k.Follow, k.Pause, k.Problems, k.Policy, k.History, k.Detections, k.Help, k.Suspend, k.Quit},
+		{k.PrevEvent, k.NextEvent, k.Wrap, k.Left, k.Copy, k.CopyField, k.ShowSecrets, k.Write, k.SelectDenial, k.SuggestRBAC, k.Follow, k.Pause, k.Problems, k.Policy, k.History, k.Detections, k.Help, k.Suspend, k.Quit},
 	}
 }
 

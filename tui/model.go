@@ -398,10 +398,35 @@ func (m Model) setTab(t int) (Model, tea.Cmd) {
 // first when newest first.
 func (m *Model) toNewest() {
 	t := &m.tables[tabEvents]
-	t.SetCursor(max(0, m.rowCount()-1))
+	t.SetCursor(max(0, m.eventsLen()-1))
 	if t.Sort().desc {
 		t.SetCursor(0)
 	}
+}
+
+// atNewest reports whether the Events cursor is on the newest row (in
+// time order; with no rows yet, it is). Following is this one rule: with
+// f on, a new result moves the cursor to the newest row only if it was on
+// the newest row before the result arrived. So moving up, a drill-down,
+// a find's jump, a kept event or a sort by a column stop following, and
+// going back to the newest row follows again.
+func (m Model) atNewest() bool {
+	t := m.tables[tabEvents]
+	switch s := t.Sort(); {
+	case s.col >= 0:
+		return false // sorted by a column: no row is the newest
+	case s.desc:
+		return t.Cursor() == 0
+	}
+	return t.Cursor() >= m.eventsLen()-1
+}
+
+// eventsLen is how many rows the Events tab has in time order.
+func (m Model) eventsLen() int {
+	if m.res.set == nil {
+		return 0
+	}
+	return int(m.res.set.GetCardinality())
 }
 
 // rows is what the current tab shows, or nil while its first result is

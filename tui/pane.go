@@ -35,6 +35,7 @@ type overlay struct {
 	// confirm is set by a first X on an event's page: a second shows its
 	// secrets.
 	confirm bool
+	pick    bool // a Y on an event's page waits for the field to copy (copyfield.go)
 }
 
 // paged reports whether a scrollable page is shown.
@@ -130,7 +131,7 @@ func (m Model) stepEvent(d int) (Model, tea.Cmd) {
 // eventPosition is " · k/N" for the cursor's row.
 func (m Model) eventPosition() string {
 	if n := m.rowCount(); n > 0 {
-		return fmt.Sprintf("  ·  %d/%d  ·  [ ] prev/next  W wrap  y copy", m.cursor()+1, n)
+		return fmt.Sprintf("  ·  %d/%d  ·  [ ] prev/next  W wrap  y copy  Y field", m.cursor()+1, n)
 	}
 	return ""
 }

@@ -108,7 +108,7 @@ func (m Model) statusLine() string {
 		parts = append(parts, loadingText(p, m.hdr.byteRate))
 	case m.paused:
 		parts = append(parts, "PAUSED")
-	case p.Live && m.follow:
+	case p.Live && m.follow && m.atNewest():
 		parts = append(parts, "LIVE·follow")
 	case p.Live:
 		parts = append(parts, "LIVE")

@@ -28,6 +28,7 @@ type Aggregate struct {
 	groups map[string]*aggGroup
 	rowKey func(store.Row) rowKey // grouped views: Add's fast path
 	byRow  map[rowKey]*aggGroup
+	keyGen uint64 // the store's key generation of byRow's keys (store.Store.KeyGen)
 
 	denials map[denialKey]*denialAgg
 

@@ -67,6 +67,13 @@ func rowEntry(r store.Row) store.Entry {
 // lookup by IDs instead of copying the whole entry and hashing its key
 // string (a 10 M event rebuild of Users went from ... to ...).
 func (a *Aggregate) addRow(r store.Row) {
+	if gen := r.KeyGen(); gen != a.keyGen {
+		// The store renumbered its strings (retention compacted them):
+		// the groups stand, the shortcuts to them are found again. A new
+		// map, as clear keeps the room of every key ever seen.
+		a.byRow = map[rowKey]*aggGroup{}
+		a.keyGen = gen
+	}
 	k := a.rowKey(r)
 	g := a.byRow[k]
 	if g == nil || g.gone {

@@ -105,7 +105,7 @@ func (w *Receiver) Run(ctx context.Context, emit func(ingest.Batch) error) error
 	w.init()
 	defer close(w.done)
 	raw := ingest.NewSpool()
-	defer raw.Close() // ReadAt keeps working for the store
+	defer func() { raw.Close() }() // ReadAt keeps working for the store
 	var line int64
 	fail := func(err error) {
 		for {
@@ -123,6 +123,13 @@ func (w *Receiver) Run(ctx context.Context, emit func(ingest.Batch) error) error
 			fail(errStopping)
 			return ctx.Err()
 		case p := <-w.queue:
+			if raw.Size() >= memorySpoolSize {
+				// A new spool now and then, so that retention can release
+				// the old ones once it dropped their events (one spool
+				// for the whole run would hold every event ever received).
+				raw.Close()
+				raw = ingest.NewSpool()
+			}
 			offsets := make([]int64, len(p.events))
 			for i := range p.events {
 				e := &p.events[i]
@@ -151,6 +158,11 @@ func (w *Receiver) Run(ctx context.Context, emit func(ingest.Batch) error) error
 		}
 	}
 }
+
+// memorySpoolSize is how many bytes of events Run keeps in one in-memory
+// spool before it starts another: about one store chunk's worth (65536
+// events of a bit over 1 KB), the unit retention drops.
+var memorySpoolSize int64 = 64 << 20
 
 var (
 	newline     = []byte{'\n'}

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -27,39 +27,74 @@ func TestBrowseNeedsTerminal(t *testing.T) {
 	}
 }
 
-// The demo's simulated API server writes the events that are due, as
-// whole JSON lines, and stops with its context.
+// The demo's simulated API server writes, at each tick, the events due by
+// then (at most demoBurst), as whole lines in the generator's order, and
+// stops with its context. The test drives the ticks, so the machine's load
+// does not matter.
 func TestDemoLogWriter(t *testing.T) {
+	start := time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC)
+	cfg := gen.Config{Seed: 1, Start: start, EventsPerSecond: 1000}
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ticks := make(chan time.Time)
 	done := make(chan error, 1)
 	var out syncBuffer
-	// Start in the past: the first tick catches up on 2000 events at once.
-	g := gen.New(gen.Config{Seed: 1, Start: time.Now().Add(-2 * time.Second), EventsPerSecond: 1000})
-	go func() { done <- writeDemoLog(ctx, g, &out) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for strings.Count(out.String(), "\n") < 2000 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	go func() { done <- writeDue(ctx, gen.New(cfg), &out, ticks) }()
+	// tick delivers a tick at start+d, then one at start (when nothing is
+	// due), whose receipt means the first one's events are written.
+	tick := func(d time.Duration) {
+		ticks <- start.Add(d)
+		ticks <- start
+	}
+	ref := gen.New(cfg)
+	var want []byte
+	var wantTime time.Time // the last event's
+	wrote := 0
+	check := func(what string, due time.Time) (n int) {
+		t.Helper()
+		got := out.String()
+		n = strings.Count(got, "\n") - wrote
+		var prev time.Time
+		for range n {
+			prev = wantTime
+			want = ref.Next(want)
+			wantTime = ref.Time()
+		}
+		wrote += n
+		if got != string(want) {
+			t.Fatalf("%s: wrote %d bytes, not the generator's %d", what, len(got), len(want))
+		}
+		if n == 0 || !prev.Before(due) {
+			t.Errorf("%s: %d events, the one before the last at %v: want only those due by %v", what, n, prev, due)
+		}
+		if n < demoBurst && wantTime.Before(due) {
+			t.Errorf("%s: %d events, up to %v: want all due by %v", what, n, wantTime, due)
+		}
+		return n
+	}
+	tick(2 * time.Second)
+	if n := check("2 s of 1000 events/s", start.Add(2*time.Second)); n < 1500 || n > 2500 {
+		t.Errorf("2 s of 1000 events/s: %d events", n)
+	}
+	tick(time.Minute) // far behind: one burst now, the rest at the next ticks
+	if n := check("a minute later", start.Add(time.Minute)); n != demoBurst {
+		t.Errorf("a minute later: %d events, want a burst of %d", n, demoBurst)
 	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
-	if len(lines) < 2000 || len(lines) > 4000 {
-		t.Fatalf("wrote %d lines; want the ~2000 due, and not many more", len(lines))
-	}
-	ids := map[string]bool{}
-	for _, l := range lines {
-		var ev struct {
-			AuditID string `json:"auditID"`
-			Stage   string `json:"stage"`
-		}
-		if err := json.Unmarshal([]byte(l), &ev); err != nil || ev.AuditID == "" {
-			t.Fatalf("not an audit event: %q (%v)", l, err)
-		}
-		ids[ev.AuditID+ev.Stage] = true
-	}
-	if len(ids) != len(lines) {
-		t.Errorf("%d lines, %d distinct (auditID, stage)", len(lines), len(ids))
+}
+
+// writeDemoLog ticks by itself, and a write error ends it.
+func TestDemoLogWriterTicks(t *testing.T) {
+	g := gen.New(gen.Config{Seed: 1, Start: time.Now().Add(-time.Second), EventsPerSecond: 1000})
+	err := writeDemoLog(context.Background(), g, failWriter{})
+	if err == nil || err.Error() != "disk full" || g.Count() == 0 {
+		t.Errorf("writeDemoLog into a failing writer: %v after %d events", err, g.Count())
 	}
 }
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }

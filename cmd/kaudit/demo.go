@@ -105,14 +105,24 @@ const demoTick = 50 * time.Millisecond
 func writeDemoLog(ctx context.Context, g *gen.Generator, w io.Writer) error {
 	t := time.NewTicker(demoTick)
 	defer t.Stop()
+	return writeDue(ctx, g, w, t.C)
+}
+
+// demoBurst caps the events one tick writes, so that a demo far behind its
+// clock catches up in steps.
+const demoBurst = 8192
+
+// writeDue writes, at each tick, the generator's events up to the tick's
+// time (at most demoBurst), until ctx ends.
+func writeDue(ctx context.Context, g *gen.Generator, w io.Writer, ticks <-chan time.Time) error {
 	var buf []byte
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case now := <-t.C:
+		case now := <-ticks:
 			buf = buf[:0]
-			for n := 0; g.Time().Before(now) && n < 8192; n++ {
+			for n := 0; g.Time().Before(now) && n < demoBurst; n++ {
 				buf = g.Next(buf)
 			}
 			if len(buf) > 0 {

@@ -230,7 +230,7 @@ func TestJQOutput(t *testing.T) {
 
 	// Several outputs per event, and an error on some events.
 	code, out, stderr = kaudit(t, "", "replay", "--top", "2", "-f", "resource:pods,nodes -ns:default", "--jq", `.verb, (.objectRef.namespace | ascii_upcase)`, file)
-	if code != exitError || !strings.Contains(stderr, "--jq: event 6: ascii_upcase cannot be applied to: null") ||
+	if code != exitError || !strings.Contains(stderr, "--jq: event 25de0e17-3586-40d9-bbba-e7c3334b9cdf (ResponseComplete): ascii_upcase cannot be applied to: null") ||
 		!strings.Contains(stderr, "--jq raised an error on 1 events") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}

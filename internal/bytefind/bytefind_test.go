@@ -23,7 +23,8 @@ func TestIndex(t *testing.T) {
 }
 
 // Random texts over a small alphabet (so needles occur, overlap and
-// straddle the eight-byte blocks) agree with bytes.Index.
+// straddle the 8- and 32-byte blocks of the pair scan, whose vector path
+// starts at 32 bytes) agree with bytes.Index.
 func TestIndexRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	alpha := []byte(`es"aF:c`)
@@ -36,6 +37,11 @@ func TestIndexRandom(t *testing.T) {
 	}
 	for range 20000 {
 		s, needle := rnd(r.IntN(80)), rnd(1+r.IntN(6))
+		if r.IntN(4) == 0 {
+			s, needle = rnd(r.IntN(400)), rnd(1+r.IntN(40))
+			at := r.IntN(len(s) + 1) // and plant it, so long needles are found too
+			s = append(s[:at:at], append(append([]byte{}, needle...), s[at:]...)...)
+		}
 		if got, want := New(needle).Index(s), bytes.Index(s, needle); got != want {
 			t.Fatalf("Index(%q, %q) = %d, want %d", s, needle, got, want)
 		}

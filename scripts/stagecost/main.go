@@ -17,18 +17,12 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
-	"syscall"
 	"time"
 
 	"github.com/kaudit/kaudit/audit"
+	"github.com/kaudit/kaudit/internal/testcpu"
 	"github.com/kaudit/kaudit/store"
 )
-
-func cpu() time.Duration {
-	var r syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &r)
-	return time.Duration(r.Utime.Nano() + r.Stime.Nano())
-}
 
 func main() {
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the store stage to `FILE`")
@@ -50,12 +44,45 @@ func run(path, prof string, rounds int) error {
 		return err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
+	var c costs
+	data, err := readAll(f, &c)
 	if err != nil {
 		return err
 	}
+	n := countLines(data, &c)
+	evs, offs := decodeAll(data, n, &c)
+
+	runtime.GC()
+	if prof != "" {
+		stop, err := startProfile(prof)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	storeRounds(evs, offs, f, rounds, &c)
+	decodeStoreRounds(data, f, rounds, &c)
+	c.print()
+	return nil
+}
+
+// costs are what run measured.
+type costs struct {
+	events, bytes                int
+	read, split, decode          time.Duration // CPU
+	store, storeWall             time.Duration // the last -rounds
+	decodeStore, decodeStoreWall time.Duration // the median of -rounds
+	stats                        store.Stats
+}
+
+// readAll reads f 1 MiB at a time into one buffer.
+func readAll(f *os.File, c *costs) ([]byte, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
 	data := make([]byte, 0, fi.Size())
-	start := cpu()
+	start := testcpu.Time()
 	buf := make([]byte, 1<<20)
 	for {
 		k, err := f.Read(buf)
@@ -63,12 +90,17 @@ func run(path, prof string, rounds int) error {
 		if err == io.EOF {
 			break
 		} else if err != nil {
-			return err
+			return nil, err
 		}
 	}
-	read := cpu() - start
+	c.read = testcpu.Time() - start
+	c.bytes = len(data)
+	return data, nil
+}
 
-	start = cpu()
+// countLines counts the newlines of data.
+func countLines(data []byte, c *costs) int {
+	start := testcpu.Time()
 	n := 0
 	for s := 0; s < len(data); n++ {
 		i := bytes.IndexByte(data[s:], '\n')
@@ -77,11 +109,16 @@ func run(path, prof string, rounds int) error {
 		}
 		s += i + 1
 	}
-	split := cpu() - start
+	c.split = testcpu.Time() - start
+	return n
+}
 
+// decodeAll decodes data's n lines, and returns the events and the offset
+// of each one's line.
+func decodeAll(data []byte, n int, c *costs) ([]audit.Event, []int64) {
 	evs := make([]audit.Event, 0, n+1)
 	var offs []int64
-	start = cpu()
+	start := testcpu.Time()
 	for s := 0; s < len(data); {
 		end := bytes.IndexByte(data[s:], '\n')
 		if end < 0 {
@@ -93,61 +130,69 @@ func run(path, prof string, rounds int) error {
 		}
 		s += end + 1
 	}
-	decode := cpu() - start
+	c.decode = testcpu.Time() - start
+	c.events = len(evs)
+	return evs, offs
+}
 
-	runtime.GC()
-	if prof != "" {
-		pf, err := os.Create(prof)
-		if err != nil {
-			return err
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+// startProfile starts the CPU profile into path; stop ends it.
+func startProfile(path string) (stop func(), err error) {
+	pf, err := os.Create(path)
+	if err != nil {
+		return nil, err
 	}
-	var stored, storedWall time.Duration
-	var st store.Stats
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		pf.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); pf.Close() }, nil
+}
+
+// storeRounds appends the decoded events, 512 at a time, to -rounds fresh
+// stores.
+func storeRounds(evs []audit.Event, offs []int64, raw io.ReaderAt, rounds int, c *costs) {
 	for range max(rounds, 1) {
 		s := store.New()
-		start = cpu()
+		start := testcpu.Time()
 		t0 := time.Now()
 		for i := 0; i < len(evs); i += 512 {
 			j := min(i+512, len(evs))
-			s.Append(evs[i:j], f, offs[i:j])
+			s.Append(evs[i:j], raw, offs[i:j])
 		}
-		stored, storedWall = cpu()-start, time.Since(t0)
-		st = s.Stats()
+		c.store, c.storeWall = testcpu.Time()-start, time.Since(t0)
+		c.stats = s.Stats()
 	}
+}
 
-	// decode+store: each batch stored right after it was decoded, as the
-	// pipeline does, so the store reads strings that are still in cache
-	// (the store pass above reads every event cold). store-warm is this
-	// less the decode pass.
+// decodeStoreRounds times decode+store: each batch stored right after it
+// was decoded, as the pipeline does, so the store reads strings that are
+// still in cache (the store pass above reads every event cold).
+// store-warm is this less the decode pass.
+func decodeStoreRounds(data []byte, raw io.ReaderAt, rounds int, c *costs) {
 	var boths, bothWalls []time.Duration
 	for range max(rounds, 1) {
 		runtime.GC()
-		c, w := decodeAndStore(data, f)
-		boths, bothWalls = append(boths, c), append(bothWalls, w)
+		cpu, wall := decodeAndStore(data, raw)
+		boths, bothWalls = append(boths, cpu), append(bothWalls, wall)
 	}
-	both, bothWall := median(boths), median(bothWalls)
+	c.decodeStore, c.decodeStoreWall = median(boths), median(bothWalls)
+}
 
-	ne := float64(len(evs))
+func (c *costs) print() {
+	ne := float64(c.events)
 	line := func(name string, d time.Duration) {
-		fmt.Printf("%-12s %6.0f ns/event  %7.3f s  %6.2f GB per CPU-second\n", name, float64(d.Nanoseconds())/ne, d.Seconds(), float64(len(data))/1e9/d.Seconds())
+		fmt.Printf("%-12s %6.0f ns/event  %7.3f s  %6.2f GB per CPU-second\n", name, float64(d.Nanoseconds())/ne, d.Seconds(), float64(c.bytes)/1e9/d.Seconds())
 	}
-	fmt.Printf("%d events, %d bytes (%.0f B/event)\n", len(evs), len(data), float64(len(data))/ne)
-	line("read", read)
-	line("split", split)
-	line("decode", decode)
-	line("store", stored)
-	fmt.Printf("store   %6.0f ns/event wall (the store may use a second goroutine)\n", float64(storedWall.Nanoseconds())/ne)
-	line("decode+store", both) // the median of -rounds
-	line("store-warm", both-decode)
-	fmt.Printf("decode+store %6.0f ns/event wall\n", float64(bothWall.Nanoseconds())/ne)
-	fmt.Printf("store: %d events, %d requests, index estimate %.1f MiB\n", st.Events, st.Requests, float64(st.IndexBytes)/(1<<20))
-	return nil
+	fmt.Printf("%d events, %d bytes (%.0f B/event)\n", c.events, c.bytes, float64(c.bytes)/ne)
+	line("read", c.read)
+	line("split", c.split)
+	line("decode", c.decode)
+	line("store", c.store)
+	fmt.Printf("store   %6.0f ns/event wall (the store may use a second goroutine)\n", float64(c.storeWall.Nanoseconds())/ne)
+	line("decode+store", c.decodeStore) // the median of -rounds
+	line("store-warm", c.decodeStore-c.decode)
+	fmt.Printf("decode+store %6.0f ns/event wall\n", float64(c.decodeStoreWall.Nanoseconds())/ne)
+	fmt.Printf("store: %d events, %d requests, index estimate %.1f MiB\n", c.stats.Events, c.stats.Requests, float64(c.stats.IndexBytes)/(1<<20))
 }
 
 // decodeAndStore decodes data a batch of 512 events at a time and stores
@@ -156,7 +201,7 @@ func decodeAndStore(data []byte, raw io.ReaderAt) (time.Duration, time.Duration)
 	st := store.New()
 	batch := make([]audit.Event, 0, 512)
 	var offs []int64
-	start, t0 := cpu(), time.Now()
+	start, t0 := testcpu.Time(), time.Now()
 	for s := 0; s < len(data); {
 		end := bytes.IndexByte(data[s:], '\n')
 		if end < 0 {
@@ -172,7 +217,7 @@ func decodeAndStore(data []byte, raw io.ReaderAt) (time.Duration, time.Duration)
 			batch, offs = batch[:0], offs[:0]
 		}
 	}
-	return cpu() - start, time.Since(t0)
+	return testcpu.Time() - start, time.Since(t0)
 }
 
 func median(ds []time.Duration) time.Duration {

@@ -1,0 +1,111 @@
+package tui
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/kaudit/kaudit/store"
+)
+
+// Y on an event's page copies one field's value rather than the whole
+// JSON: the first press lists the fields on the status line, the next key
+// picks one. The value goes through the same OSC 52 write as y, on that key
+// press only and base64-encoded, so nothing in an event can emit the
+// sequence. The fields are outside the bodies, which redaction never
+// touches: each is copied as the page shows it, control characters
+// escaped (a pasted value must not act on the terminal it is pasted in).
+
+// copyField is one field Y offers.
+type copyField struct {
+	key, name string
+	value     func(st *store.Store, e *store.Entry) string
+}
+
+var copyFields = []copyField{
+	{"u", "user", func(_ *store.Store, e *store.Entry) string { return e.User.Name }},
+	{"v", "verb", func(_ *store.Store, e *store.Entry) string { return e.Verb }},
+	{"p", "URI", requestURI},
+	{"n", "name", func(_ *store.Store, e *store.Entry) string { return e.Object.Name }},
+	{"s", "namespace", func(_ *store.Store, e *store.Entry) string { return e.Object.Namespace }},
+	{"a", "auditID", func(_ *store.Store, e *store.Entry) string { return e.AuditID }},
+	{"r", "reason", func(_ *store.Store, e *store.Entry) string {
+		if e.Reason != "" {
+			return e.Reason
+		}
+		return e.Message // as the page's denial line: the reason, else the message
+	}},
+}
+
+// copyFieldMenu is the question Y asks ("…": it stays until answered).
+func copyFieldMenu() string {
+	s := "copy which field?"
+	for _, f := range copyFields {
+		s += "  " + f.key + " " + f.name
+	}
+	return s + "  (other keys: none)…"
+}
+
+// requestURI is the event's requestURI (with its query), read from its
+// JSON: the store keeps only the path of non-resource requests.
+func requestURI(st *store.Store, e *store.Entry) string {
+	raw, err := st.Raw(e.ID, nil)
+	if err != nil {
+		return ""
+	}
+	var v struct {
+		RequestURI string `json:"requestURI"`
+	}
+	if json.Unmarshal(raw, &v) != nil {
+		return e.Path
+	}
+	return v.RequestURI
+}
+
+// pickFieldKey handles Y on an event's page and the key after it. ok is
+// false when the key is not for it (any other key drops the question).
+func (m Model) pickFieldKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
+	if m.over.pane != paneEvent {
+		return m, nil, false
+	}
+	if !m.over.pick {
+		if !key.Matches(k, m.keys.CopyField) {
+			return m, nil, false
+		}
+		m.over.pick = true
+		m.status.note = copyFieldMenu()
+		return m, nil, true
+	}
+	m.over.pick = false
+	m.status.note = ""
+	for _, f := range copyFields {
+		if k.String() == f.key {
+			return m, m.copyFieldOf(m.over.want, f), true
+		}
+	}
+	return m, nil, true // the answer "none" is used up, not passed on
+}
+
+// copyFieldOf puts field f of event id on the terminal's clipboard.
+func (m Model) copyFieldOf(id store.ID, f copyField) tea.Cmd {
+	if m.clip == nil {
+		return m.note("no terminal to copy to")
+	}
+	st, clip := m.st, m.clip
+	return safe(func() tea.Msg {
+		e := st.Entry(id)
+		v := printable(f.value(st, &e))
+		switch {
+		case v == "":
+			return noteMsg("this event has no " + f.name)
+		case len(v) > copyLimit:
+			return noteMsg(fmt.Sprintf("the %s is %s: too large for the clipboard (OSC 52)", f.name, byteSize(int64(len(v)))))
+		}
+		if err := clip([]byte(v)); err != nil {
+			return noteMsg("copy failed: " + err.Error())
+		}
+		return noteMsg(fmt.Sprintf("copied the %s (%s) with OSC 52", f.name, byteSize(int64(len(v)))))
+	})
+}
