@@ -40,10 +40,13 @@ type batch struct {
 	uuids [internBlock]uuidOf // placeAll's scratch
 }
 
-// uuidOf is an event's auditID parsed (see parseUUID).
+// uuidOf is what placeAll works out of an event ahead of place: its
+// auditID parsed (see parseUUID) and the flags that depend on the event
+// alone (flagDenied, flagLongRunning, flagBadUTF8).
 type uuidOf struct {
-	u  [16]byte
-	ok bool
+	u     [16]byte
+	ok    bool
+	flags uint8
 }
 
 func (b *batch) reset(n int) *batch {
@@ -161,7 +164,9 @@ func (s *Store) placeAll(events []audit.Event, offsets []int64, seg uint32, b *b
 		us := b.uuids[:hi-lo]
 		var x uint64
 		for i := range us {
-			us[i].u, us[i].ok = parseUUID(events[lo+i].AuditID)
+			e := &events[lo+i]
+			us[i].u, us[i].ok = parseUUID(e.AuditID)
+			us[i].flags = eventFlags(e)
 			if us[i].ok {
 				x ^= s.byAuditID.slot(&us[i].u)
 			}
@@ -169,7 +174,7 @@ func (s *Store) placeAll(events []audit.Event, offsets []int64, seg uint32, b *b
 		touchedSlot ^= x
 		for i := lo; i < hi; i++ {
 			e := &events[i]
-			b.ids[i] = s.place(e, rawRef{off: offsets[i], seg: seg, len: uint32(len(e.Raw))}, &us[i-lo].u, us[i-lo].ok)
+			b.ids[i] = s.place(e, rawRef{off: offsets[i], seg: seg, len: uint32(len(e.Raw))}, &us[i-lo])
 		}
 	}
 }
