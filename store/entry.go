@@ -56,6 +56,9 @@ func (s *Store) Entry(id ID) Entry {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var e Entry
+	if id >= s.n {
+		return Entry{ID: id} // a stale ID (see rebase.go)
+	}
 	s.fill(&e, id)
 	return e
 }
@@ -72,28 +75,34 @@ func (s *Store) Each(set *Set, fn func(*Entry) bool) {
 	ids := make([]uint32, w)
 	entries := make([]Entry, 0, w)
 	it := set.ManyIterator()
-	limit := ID(s.Len()) // IDs appended after the walk began stay out
+	wk := s.startWalk() // IDs appended after the walk began stay out
 	for n := it.NextMany(ids); n > 0; n = it.NextMany(ids) {
-		entries = s.fillWindow(entries[:0], ids[:n], limit)
+		var done bool
+		entries, done = s.fillWindow(entries[:0], ids[:n], &wk)
 		for i := range entries {
 			if !fn(&entries[i]) {
 				return
 			}
 		}
-		if ids[n-1] >= limit {
+		if done {
 			return
+		}
+		if betweenWindows != nil {
+			betweenWindows()
 		}
 	}
 }
 
-// fillWindow appends the entries of ids (below limit, not dropped) to dst
-// under one hold of the read lock.
-func (s *Store) fillWindow(dst []Entry, ids []uint32, limit ID) []Entry {
+// fillWindow appends the entries of ids (below the walk's limit, not
+// dropped) to dst under one hold of the read lock, and reports whether
+// the walk reached its limit.
+func (s *Store) fillWindow(dst []Entry, ids []uint32, wk *walk) ([]Entry, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	ids, _ = wk.window(s, ids)
 	for _, id := range ids {
-		if id >= limit {
-			break
+		if id >= wk.limit {
+			return dst, true
 		}
 		if id < s.first {
 			continue // dropped by retention
@@ -101,7 +110,7 @@ func (s *Store) fillWindow(dst []Entry, ids []uint32, limit ID) []Entry {
 		dst = append(dst, Entry{})
 		s.fill(&dst[len(dst)-1], id)
 	}
-	return dst
+	return dst, false
 }
 
 func (s *Store) fill(e *Entry, id ID) {
@@ -168,6 +177,9 @@ func (s *Store) groupList(set strID) []string {
 func (s *Store) Stages(id ID) []ID {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if id >= s.n {
+		return nil // a stale ID (see rebase.go)
+	}
 	c, k := s.at(id), id&s.mask
 	var head ID
 	var ok bool

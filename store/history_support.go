@@ -31,26 +31,31 @@ func (s *Store) ObjectRows(set *Set, fn func(*ObjectRow) bool) {
 	rows := make([]ObjectRow, 0, walkWindow)
 	var buf []byte
 	it := set.ManyIterator()
-	limit := ID(s.Len())
+	wk := s.startWalk()
 	for n := it.NextMany(ids); n > 0; n = it.NextMany(ids) {
-		rows, buf = s.objectRowsWindow(rows[:0], ids[:n], limit, buf[:0])
+		var done bool
+		rows, buf, done = s.objectRowsWindow(rows[:0], ids[:n], &wk, buf[:0])
 		for i := range rows {
 			if !fn(&rows[i]) {
 				return
 			}
 		}
-		if ids[n-1] >= limit {
+		if done {
 			return
+		}
+		if betweenWindows != nil {
+			betweenWindows()
 		}
 	}
 }
 
-func (s *Store) objectRowsWindow(dst []ObjectRow, ids []uint32, limit ID, buf []byte) ([]ObjectRow, []byte) {
+func (s *Store) objectRowsWindow(dst []ObjectRow, ids []uint32, wk *walk, buf []byte) ([]ObjectRow, []byte, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	ids, _ = wk.window(s, ids)
 	for _, id := range ids {
-		if id >= limit {
-			break
+		if id >= wk.limit {
+			return dst, buf, true
 		}
 		if id < s.first {
 			continue // dropped by retention
@@ -70,7 +75,7 @@ func (s *Store) objectRowsWindow(dst []ObjectRow, ids []uint32, limit ID, buf []
 			Namespace: str(colNamespace), Name: str(colName), AuditID: buf[start:len(buf):len(buf)],
 		})
 	}
-	return dst, buf
+	return dst, buf, false
 }
 
 // appendAuditID is Row.AppendAuditID without its string allocation.

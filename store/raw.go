@@ -7,7 +7,7 @@ import (
 // Raw returns event id's original bytes, appended to dst.
 func (s *Store) Raw(id ID, dst []byte) ([]byte, error) {
 	s.mu.RLock()
-	if id < s.first {
+	if id < s.first || id >= s.n {
 		s.mu.RUnlock()
 		return dst, fmt.Errorf("event %d: dropped by retention", id)
 	}

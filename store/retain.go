@@ -29,12 +29,14 @@ type Releaser interface {
 // an empty entry for them.
 //
 // Once enough was dropped, it also compacts the dictionaries (compact.go):
-// the strings no kept event holds go.
+// the strings no kept event holds go; and once the IDs near the end of
+// their space, it moves them down (rebase.go).
 func (s *Store) Retain(maxEvents int, maxBytes int64) int {
 	dropped := s.drop(maxEvents, maxBytes)
 	if dropped > 0 {
 		s.maybeCompact()
 	}
+	s.maybeRebase()
 	return dropped
 }
 

@@ -109,10 +109,12 @@ func (s *Store) Select(set *Set, keep func(Row) bool) *Set {
 	buf := make([]uint32, walkWindow)
 	kept := make([]uint32, 0, len(buf))
 	it := set.ManyIterator()
+	wk := s.startWalk()
 	for n := it.NextMany(buf); n > 0; n = it.NextMany(buf) {
 		kept = kept[:0]
 		s.mu.RLock()
-		for _, id := range buf[:n] {
+		ids, moved := wk.window(s, buf[:n])
+		for _, id := range ids {
 			if id >= s.n {
 				break
 			}
@@ -124,6 +126,12 @@ func (s *Store) Select(set *Set, keep func(Row) bool) *Set {
 			}
 		}
 		s.mu.RUnlock()
+		if betweenWindows != nil {
+			betweenWindows()
+		}
+		if moved > 0 { // a rebase between two windows: out follows it
+			out = shiftSet(out, 0, moved)
+		}
 		out.AddMany(kept)
 	}
 	return out

@@ -84,6 +84,7 @@ type Store struct {
 	keptMin          int64 // the oldest kept once retention dropped some (see TimeRange)
 
 	compact compactState // dictionary compaction after retention (compact.go)
+	ids     idState      // ID rebasing after retention (rebase.go)
 }
 
 // Option configures a Store.
@@ -141,6 +142,9 @@ func New(opts ...Option) *Store {
 type AppendResult struct {
 	Added      int // new events stored
 	Duplicates int // events already stored (same auditID, stage and stageTimestamp)
+	// Refused counts the events not stored because the IDs ran out: only
+	// a store that retention never let rebase gets there (see rebase.go).
+	Refused int
 }
 
 // Append stores events in order. raw is where their original bytes can be
@@ -157,12 +161,21 @@ type AppendResult struct {
 func (s *Store) Append(events []audit.Event, raw io.ReaderAt, offsets []int64) AppendResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var res AppendResult
+	if room := s.room(); len(events) > room { // see rebase.go
+		res.Refused = len(events) - room
+		s.ids.refused += res.Refused
+		events, offsets = events[:room], offsets[:room]
+		if room == 0 {
+			return res
+		}
+	}
 	seg := s.segment(raw)
 	b := s.batch.reset(len(events))
 	from := s.n
 	fork(len(events), func() { s.internAll(events, b) }, func() { s.placeAll(events, offsets, seg, b) })
 	s.indexAll(events, b, from)
-	res := AppendResult{Added: int(s.n - from)}
+	res.Added = int(s.n - from)
 	res.Duplicates = len(events) - res.Added
 	s.duplicates += res.Duplicates
 	return res

@@ -35,14 +35,19 @@ func (s *Store) TimeRange() (from, to time.Time) {
 func (s *Store) Times(set *Set, fn func(t int64, denied, serverError bool)) {
 	buf := make([]uint32, walkWindow)
 	it := set.ManyIterator()
+	wk := s.startWalk()
 	for n := it.NextMany(buf); n > 0; n = it.NextMany(buf) {
-		s.timesWindow(buf[:n], fn)
+		s.timesWindow(buf[:n], &wk, fn)
+		if betweenWindows != nil {
+			betweenWindows()
+		}
 	}
 }
 
-func (s *Store) timesWindow(ids []uint32, fn func(t int64, denied, serverError bool)) {
+func (s *Store) timesWindow(ids []uint32, wk *walk, fn func(t int64, denied, serverError bool)) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	ids, _ = wk.window(s, ids)
 	for _, id := range ids {
 		if id >= s.n {
 			break
@@ -62,7 +67,7 @@ func (s *Store) Source(id ID) string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if id < s.first || id >= s.n {
-		return ""
+		return "" // dropped, or a stale ID (see rebase.go)
 	}
 	return s.dicts[colSource].str(s.at(id).str[colSource].get(id & s.mask))
 }
