@@ -22,15 +22,20 @@ import (
 type Live struct {
 	eng  *Engine
 	next store.ID
+	base uint64 // the store's ID base of next (see store.Store.IDBase)
 }
 
 // Live returns a live evaluator that starts at the store's next event.
 func (e *Engine) Live(st *store.Store) *Live {
-	return &Live{eng: e, next: store.ID(st.Len())}
+	base := st.IDBase()
+	return &Live{eng: e, next: store.ID(st.Len()), base: base}
 }
 
 // Eval returns the hits among the events appended since the last call.
 func (l *Live) Eval(ctx context.Context, st *store.Store) ([]Hit, error) {
+	if base := st.IDBase(); base != l.base { // the store rebased: next moves as the IDs did
+		l.next, l.base = store.ID(max(0, int64(l.next)-int64(base-l.base))), base
+	}
 	end := store.ID(st.Len())
 	if first := st.First(); l.next < first {
 		l.next = first // retention dropped what was never looked at

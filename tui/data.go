@@ -123,6 +123,7 @@ const latencyTop = 1000
 // Sets are replaced, never modified, once a result handed them out.
 type liveState struct {
 	first    store.ID // the store's first kept event: retention invalidates all below
+	base     uint64   // the store's ID base (IDBase): a rebase invalidates every set
 	filter   *query.Filter
 	requests *store.Set
 	kept     *store.Set
@@ -144,8 +145,9 @@ func compute(ctx context.Context, st *store.Store, lv *liveState, f *query.Filte
 		// Retention dropped events since: the aggregates cannot take them
 		// out (their rows are gone), so start afresh — once per dropped
 		// chunk of 65536 events.
-		if first := st.First(); lv == nil || lv.filter != f || lv.first != first {
-			lv = &liveState{first: first, filter: f, requests: &store.Set{}, kept: &store.Set{}, times: newTimeline()}
+		base := st.IDBase()
+		if first := st.First(); lv == nil || lv.filter != f || lv.first != first || lv.base != base {
+			lv = &liveState{first: first, base: base, filter: f, requests: &store.Set{}, kept: &store.Set{}, times: newTimeline()}
 			res.rebuilt = true
 		}
 		// Requests before Len: every request ID is below the length.
@@ -195,6 +197,9 @@ func compute(ctx context.Context, st *store.Store, lv *liveState, f *query.Filte
 		}
 		if ctx.Err() != nil {
 			res.err = ctx.Err()
+		}
+		if st.IDBase() != base { // rebased meanwhile: the next starts afresh
+			res.live = nil
 		}
 		res.took = time.Since(start)
 		return res

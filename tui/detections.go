@@ -49,6 +49,7 @@ type DetectionLog struct {
 	span    [2]int64    // the kept hits' time span, for the slots' width
 	total   int64       // hits ever added
 	dropped int64       // hits dropped past max
+	base    uint64      // the store's ID base of the IDs (store.Store.IDBase)
 }
 
 // ruleLog is one rule's hits.
@@ -122,6 +123,34 @@ func (l *DetectionLog) add(h Detection) {
 		l.slots.addAt(t, 1)
 	}
 }
+
+// Rebased moves the kept hits' IDs to the store's ID base base, as the
+// store moved its events' (see store.Store.IDBase); hits on events gone
+// stay counted but flag nothing. The writer calls it before each Add.
+func (l *DetectionLog) Rebased(base uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if base == l.base {
+		return
+	}
+	d := base - l.base
+	l.base = base
+	for i := range l.ring {
+		if h := &l.ring[i]; uint64(h.id) >= d && h.id != goneHit {
+			h.id -= store.ID(d)
+		} else {
+			h.id = goneHit
+		}
+	}
+	for _, r := range l.rules {
+		r.ids = roaring.AddOffset64(r.ids, -int64(d))
+	}
+	l.all = roaring.AddOffset64(l.all, -int64(d))
+}
+
+// goneHit is the ID of a kept hit whose event a rebase dropped: no
+// event's (store IDs stay below it).
+const goneHit = ^store.ID(0)
 
 // drop forgets the oldest kept hit.
 func (l *DetectionLog) drop(h loggedHit) {

@@ -157,6 +157,7 @@ func (f *feed) detectWith(ctx context.Context, live *detect.Live) {
 			}
 			return
 		}
+		f.detections.Rebased(f.st.IDBase()) // the hits' IDs are the store's now
 		f.detections.Add(uiDetections(f.st, hits))
 	}
 }
