@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -102,5 +103,45 @@ func appendLines(t *testing.T, st *store.Store, lines []string) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLiveAcrossRebase: after the store rebased its IDs (retention under a
+// lowered ID space), Live goes on evaluating the new events: none is
+// skipped, none evaluated twice.
+func TestLiveAcrossRebase(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, _ := set.Select([]string{"pod-exec"})
+	eng, err := NewEngine(one, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(store.ChunkEvents(64), store.IDSpace(512))
+	live := eng.Live(st)
+	hits := 0
+	const execs = 600
+	for i := range execs {
+		id := fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+		line := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"` + id +
+			`","stage":"ResponseStarted","requestURI":"/x","verb":"create","user":{"username":"eve"},` +
+			`"objectRef":{"resource":"pods","namespace":"prod","name":"p","subresource":"exec"},` +
+			`"responseStatus":{"metadata":{},"code":101},"requestReceivedTimestamp":"2026-03-02T10:00:00.000000Z",` +
+			`"stageTimestamp":"2026-03-02T10:00:01.000000Z"}`
+		appendLines(t, st, []string{line})
+		st.Retain(128, 0)
+		h, err := live.Eval(context.Background(), st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hits += len(h)
+	}
+	if st.IDBase() == 0 {
+		t.Fatal("no rebase")
+	}
+	if hits != execs {
+		t.Fatalf("%d hits for %d execs across %d rebases", hits, execs, st.RebaseStats().Rebases)
 	}
 }
