@@ -20,6 +20,11 @@ import (
 // FuzzSkim holds Skim to Decode.
 func Skim(doc []byte) (stageTime time.Time, ok bool) {
 	s := skimmer{data: doc}
+	return s.skim()
+}
+
+func (s *skimmer) skim() (time.Time, bool) {
+	doc := s.data
 	i := s.ws(0)
 	if i >= len(doc) || doc[i] != '{' {
 		return time.Time{}, false
@@ -136,13 +141,21 @@ func (s *skimmer) field(i int, wk *wordKeys) (next, id int) {
 					continue next
 				}
 			}
-			return s.colon(p + e.len), e.id
+			v := s.colon(p + e.len)
+			if s.t != nil && s.t.hasLen(e.len-1) {
+				s.keyTok(p, p+e.len-1, v)
+			}
+			return v, e.id
 		}
 	} else if c < utf8.RuneSelf {
 		for _, e := range t.byFirst[c] {
 			end := i + 1 + len(e.quoted)
 			if end <= len(data) && bytesString(data[i+1:end]) == e.quoted {
-				return s.colon(end), e.id
+				v := s.colon(end)
+				if s.t != nil && s.t.hasLen(end-1-(i+1)) {
+					s.keyTok(i+1, end-1, v)
+				}
+				return v, e.id
 			}
 		}
 	}
@@ -155,7 +168,11 @@ func (s *skimmer) field(i int, wk *wordKeys) (next, id int) {
 	if esc || !utf8.Valid(raw) {
 		key = unquote(raw)
 	}
-	return s.colon(end), t.lookup(key)
+	v := s.colon(end)
+	if s.t != nil && !esc && s.t.hasLen(end-1-(i+1)) {
+		s.keyTok(i+1, end-1, v)
+	}
+	return v, t.lookup(key)
 }
 
 // items checks an items value as decoder.items does for a document that
@@ -184,6 +201,9 @@ func (s *skimmer) strVal(i int, dst *string) int {
 		if end < 0 {
 			return -1
 		}
+		if s.t != nil && !esc && s.t.hasLen(end-1-(i+1)) {
+			s.strTok(i+1, end-1)
+		}
 		raw := s.data[i+1 : end-1]
 		if esc || s.high && !utf8.Valid(raw) {
 			*dst = unquote(raw)
@@ -204,7 +224,10 @@ func (s *skimmer) strCheck(i int) int {
 	}
 	switch s.data[i] {
 	case '"':
-		end, _ := s.str(i)
+		end, esc := s.str(i)
+		if s.t != nil && !esc && end >= 0 && s.t.hasLen(end-1-(i+1)) {
+			s.strTok(i+1, end-1)
+		}
 		return end
 	case 'n':
 		return s.lit(i, "null")

@@ -19,6 +19,12 @@ type skimmer struct {
 	// at such bytes.
 	high bool
 	k    kinds // skipValue's container kinds, reused
+
+	t     *Tokens // SkimTokens: what to look for (nil: nothing)
+	found uint64  // the items of t found so far
+	// escaped: the ASCII characters escapes stood for so far (\uXXXX
+	// below 0x80, and \/), a bit each.
+	escaped [2]uint64
 }
 
 // ws skips JSON space from i.
@@ -71,16 +77,25 @@ func (s *skimmer) str(i int) (end int, esc bool) {
 				return -1, false
 			}
 			switch data[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case '"', '\\', 'b', 'f', 'n', 'r', 't':
+				i++
+			case '/':
+				s.escaped[0] |= 1 << '/'
 				i++
 			case 'u':
 				if i+4 >= len(data) {
 					return -1, false
 				}
+				var r rune
 				for _, h := range data[i+1 : i+5] {
-					if unhex(h) < 0 {
+					d := unhex(h)
+					if d < 0 {
 						return -1, false
 					}
+					r = r<<4 | d
+				}
+				if r < 0x80 {
+					s.escaped[r>>6] |= 1 << (r & 63)
 				}
 				i += 5
 			default:
@@ -172,8 +187,12 @@ func (s *skimmer) key(i int) int {
 	if i < 0 || i >= len(s.data) || s.data[i] != '"' {
 		return -1
 	}
-	i, _ = s.str(i)
-	return s.colon(i)
+	end, esc := s.str(i)
+	v := s.colon(end)
+	if s.t != nil && !esc && v >= 0 && s.t.hasLen(end-1-(i+1)) {
+		s.keyTok(i+1, end-1, v)
+	}
+	return v
 }
 
 // value validates and steps over the value at i, inside depth open
@@ -188,7 +207,11 @@ func (s *skimmer) value(i, depth int) int {
 		}
 		switch c := data[i]; c {
 		case '"':
-			i, _ = s.str(i)
+			end, esc := s.str(i)
+			if s.t != nil && !esc && end >= 0 && s.t.hasLen(end-1-(i+1)) {
+				s.strTok(i+1, end-1)
+			}
+			i = end
 		case '{':
 			if depth++; depth > maxDepth {
 				return -1

@@ -25,7 +25,23 @@ func sameAsDecode(t *testing.T, doc []byte) {
 	if ok && !st.Equal(evs[0].StageTime) {
 		t.Fatalf("doc %q: Skim's time %v, Decode's %v", doc, st, evs[0].StageTime)
 	}
+	if tst, tok, _, _ := SkimTokens(doc, fuzzTokens); tok != ok || !tst.Equal(st) {
+		t.Fatalf("doc %q: SkimTokens says %v %v, Skim %v %v", doc, tok, tst, ok, st)
+	}
 }
+
+// fuzzTokens are looked for while fuzzing, which must not change what
+// Skim says.
+var fuzzTokens = func() *Tokens {
+	t := &Tokens{}
+	t.AddPair("username", "bob")
+	t.AddPair("code", int64(403))
+	t.AddPair("privileged", true)
+	t.AddPair("k", false)
+	t.AddString("kube-system")
+	t.AddString("user")
+	return t
+}()
 
 // skimCases are documents where Skim could part ways with Decode.
 var skimCases = []string{
@@ -190,4 +206,41 @@ func BenchmarkSkim(b *testing.B) {
 		}
 		b.ReportMetric(float64(testcpu.Time()-cpu)/float64(b.N*size), "cpu-ns/byte")
 	})
+}
+
+func TestSkimTokens(t *testing.T) {
+	var tk Tokens
+	user := tk.AddPair("username", "bob")
+	code := tk.AddPair("code", int64(403))
+	priv := tk.AddPair("privileged", true)
+	ns := tk.AddString("kube-system")
+	if user != 0 || code != 1 || priv != 2 || ns != 3 || tk.AddString(`a"b`) != -1 {
+		t.Fatal("items not numbered in order, or a quote taken")
+	}
+	head := `{"kind":"Event","auditID":"a","stage":"Panic",`
+	tests := []struct {
+		body string
+		want uint64
+	}{
+		{`"user":{"username":"bob"}}`, 1 << user},
+		{`"user":{"username":"bobby"}}`, 0},
+		{`"user":{"username":"b\u006fb"}}`, 0}, // escapes are the caller's
+		{`"responseStatus":{"code":403}}`, 1 << code},
+		{`"responseStatus":{"code":200}}`, 0},
+		{`"requestObject":{"code":4.03e2,"x":{"privileged":true}}}`, 1<<code | 1<<priv},
+		{`"requestObject":{"privileged":false,"n":"kube-system"}}`, 1 << ns},
+		{`"objectRef":{"namespace":"kube-system"}}`, 1 << ns},
+		{`"requestObject":["username","bob"]}`, 0},
+		{`"annotations":{"username":"bob"}}`, 1 << user},
+	}
+	for _, tt := range tests {
+		doc := []byte(head + tt.body)
+		_, ok, found, _ := SkimTokens(doc, &tk)
+		if !ok || found != tt.want {
+			t.Errorf("%s: ok %v, found %b, want %b", doc, ok, found, tt.want)
+		}
+		if _, plain := Skim(doc); plain != ok {
+			t.Errorf("%s: Skim %v, SkimTokens %v", doc, plain, ok)
+		}
+	}
 }

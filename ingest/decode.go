@@ -29,8 +29,8 @@ const detailPerChunk = DefaultReportLimit
 //
 // Goroutines: each worker goroutine has its own.
 type worker struct {
-	maxLine  int
-	unwanted func([]byte) bool // Replay.Unwanted
+	maxLine int
+	skim    func([]byte) (time.Time, bool) // Replay.Skim
 	// free holds the event arrays of emitted chunks to reuse
 	// (Replay.Recycle), or is nil: a chunk's events are about 40% of its
 	// bytes in fresh memory, cleared, faulted in and scanned by the
@@ -118,9 +118,8 @@ func (w *worker) decode(j *job) {
 // (with its newline) at buf[end:], on endLine.
 func (w *worker) one(b *batcher, doc []byte, at int, line int64, end int, endLine int64) {
 	n0 := len(b.events)
-	unwanted := w.unwanted != nil && w.unwanted(doc)
-	if unwanted {
-		if t, ok := audit.Skim(doc); ok {
+	if w.skim != nil {
+		if t, stub := w.skim(doc); stub {
 			w.stub(b, t, at, end, endLine)
 			return
 		}
@@ -161,9 +160,6 @@ func (w *worker) one(b *batcher, doc []byte, at int, line int64, end int, endLin
 	if invalid != "" {
 		b.problem(line, Invalid, invalid)
 	}
-	if w.unwanted != nil {
-		w.stubUnwanted(evs[n0:], doc, unwanted)
-	}
 	b.added(n0)
 	if b.j.doc {
 		b.prev.Offset, b.prev.Line = b.j.off+int64(end), endLine
@@ -171,7 +167,7 @@ func (w *worker) one(b *batcher, doc []byte, at int, line int64, end int, endLin
 }
 
 // stub hands on a line of one unwanted event that Skim found fine (see
-// Replay.Unwanted).
+// Replay.Skim).
 func (w *worker) stub(b *batcher, t time.Time, at int, end int, endLine int64) {
 	n0 := len(b.events)
 	b.events = append(b.events, audit.Event{StageTime: t})
@@ -179,18 +175,6 @@ func (w *worker) stub(b *batcher, t time.Time, at int, end int, endLine int64) {
 	b.added(n0)
 	if b.j.doc {
 		b.prev.Offset, b.prev.Line = b.j.off+int64(end), endLine
-	}
-}
-
-// stubUnwanted makes stubs of the decoded events that are unwanted: all
-// of a whole-document event when its line is, else each as Unwanted says
-// of its own bytes (an EventList's items).
-func (w *worker) stubUnwanted(evs []audit.Event, doc []byte, unwanted bool) {
-	for k := range evs {
-		e := &evs[k]
-		if len(e.Raw) == len(doc) && unwanted || len(e.Raw) != len(doc) && w.unwanted(e.Raw) {
-			*e = audit.Event{StageTime: e.StageTime}
-		}
 	}
 }
 

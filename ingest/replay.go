@@ -16,6 +16,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/kaudit/kaudit/audit"
 )
@@ -124,14 +125,14 @@ type Replay struct {
 	// 0) recycles chunks; merging holds events in reorder windows, and
 	// recycles only the batches it copies interleaved events into.
 	Recycle bool
-	// Unwanted, if set, is a test of a line's (or document's) bytes that
-	// is true only when none of its events is wanted (a filter's raw
-	// pre-filter ruled it out). Such an event is only validated and placed
-	// in time (audit.Skim), which costs a fraction of decoding it, and
-	// handed on as a stub: an Event with no Raw (nil) and only its
-	// StageTime, so that merging, Late and Summary count it as before;
-	// its problems are reported as ever. emit must drop stubs.
-	Unwanted func(doc []byte) bool
+	// Skim, if set, sees each line (or document) before it is decoded:
+	// stub true says it is one valid audit event with nothing to report
+	// (audit.Skim) that nobody wants (a filter's raw pre-filter rules it
+	// out). It is then not decoded, which costs a fraction of decoding
+	// it, and handed on as a stub: an Event with no Raw (nil) and only
+	// its StageTime, so that merging, Late and Summary count it as
+	// before. emit must drop stubs. Other lines are decoded as ever.
+	Skim func(doc []byte) (stageTime time.Time, stub bool)
 
 	chunk int // bytes per chunk; 0 means defaultChunk (tests make it tiny)
 	// hold: emit (the merge) keeps batches after it returned and calls
@@ -242,7 +243,7 @@ func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, e
 	for range workers {
 		go func() {
 			defer wg.Done()
-			w := worker{maxLine: maxLine, unwanted: r.Unwanted, free: freeEv}
+			w := worker{maxLine: maxLine, skim: r.Skim, free: freeEv}
 			for j := range work {
 				if runCtx.Err() == nil {
 					w.decode(j)

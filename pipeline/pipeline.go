@@ -66,6 +66,10 @@ type Config struct {
 	// stageTimestamp different bytes, only the first passing Keep would be
 	// stored, where the store alone keeps the very first.)
 	Keep func(raw []byte) bool
+	// Skim, with Keep, is the filter's query.Filter.RawSkimmer: a replay
+	// source then leaves out what Keep rules out as it reads, without
+	// decoding it (see ingest.Replay.Skim). nil: Keep, then audit.Skim.
+	Skim func(doc []byte) (stageTime time.Time, stub bool)
 
 	Print    *Printer           // the headless printer (nil: none)
 	OnStored func(ingest.Batch) // after each batch was stored: the terminal UI's progress
@@ -97,7 +101,7 @@ type Pipeline struct {
 
 	cfg         Config
 	kept        keptBuf // the events of a batch that passed Keep
-	stubs       bool    // Keep is applied by the replay: drop its stubs (events with no Raw)
+	stubs       bool    // the replay leaves out what Keep rules out: drop its stubs (events with no Raw)
 	mem         memRaw  // with stubs: the kept events' bytes, up to memRawLimit
 	follow      *follow
 	changed     chan struct{}
@@ -125,9 +129,17 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 		// nothing holds a batch once it was written.
 		rs.r.Recycle = true
 		if keep := cfg.Keep; keep != nil {
-			// The replay tests Keep itself, on whole lines, and hands on
-			// what fails it as stubs (no Raw), only validated, not decoded.
-			rs.r.Unwanted = func(doc []byte) bool { return !keep(doc) }
+			// The replay tests Keep itself and hands on what fails it as
+			// stubs (no Raw), only validated, not decoded.
+			rs.r.Skim = cfg.Skim
+			if rs.r.Skim == nil {
+				rs.r.Skim = func(doc []byte) (time.Time, bool) {
+					if keep(doc) {
+						return time.Time{}, false
+					}
+					return audit.Skim(doc)
+				}
+			}
 			p.stubs = true
 		}
 	}
@@ -281,7 +293,10 @@ func (p *Pipeline) store(b ingest.Batch) error {
 	evs, offs := b.Events, b.Offsets
 	switch {
 	case p.stubs:
-		evs, offs = p.kept.filter(b, func(e *audit.Event) bool { return e.Raw != nil })
+		// Stubs are dropped; events from lines the replay decoded (those
+		// Keep may keep, bad lines, cloud exports) are tested here.
+		keep := p.cfg.Keep
+		evs, offs = p.kept.filter(b, func(e *audit.Event) bool { return e.Raw != nil && keep(e.Raw) })
 	case p.cfg.Keep != nil:
 		keep := p.cfg.Keep
 		evs, offs = p.kept.filter(b, func(e *audit.Event) bool { return keep(e.Raw) })

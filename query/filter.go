@@ -8,6 +8,7 @@ import (
 
 	"github.com/itchyny/gojq"
 
+	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -123,6 +124,34 @@ func (f *Filter) RawPrefilter() func(raw []byte) bool {
 	}
 	lits := f.lits
 	return func(raw []byte) bool { return mayContainAll(raw, lits) }
+}
+
+// RawSkimmer returns a test of a document (a log line) for a reader that
+// leaves out the events the filter certainly does not keep without
+// decoding them: stub is true when doc is one audit event, valid with
+// nothing to report (audit.Skim), that RawPrefilter rules out, and
+// stageTime is its time. When the pre-filter's literals are all whole
+// JSON strings and key:value pairs, they are looked for in the same pass
+// that validates doc (audit.SkimTokens) instead of a search of its own.
+// nil when the filter has no pre-filter. Safe for concurrent use.
+func (f *Filter) RawSkimmer() func(doc []byte) (stageTime time.Time, stub bool) {
+	pre := f.RawPrefilter()
+	if pre == nil {
+		return nil
+	}
+	lits := f.lits
+	if toks, ok := tokensOf(lits); ok {
+		return func(doc []byte) (time.Time, bool) {
+			t, ok, found, escaped := audit.SkimTokens(doc, toks)
+			return t, ok && !mayContainFound(lits, found, escaped)
+		}
+	}
+	return func(doc []byte) (time.Time, bool) {
+		if pre(doc) {
+			return time.Time{}, false
+		}
+		return audit.Skim(doc)
+	}
 }
 
 // Between returns a filter that also keeps only events whose stageTimestamp

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/itchyny/gojq"
+
+	"github.com/kaudit/kaudit/audit"
 )
 
 // The literal pre-filter. For a residue such as
@@ -251,6 +253,52 @@ func mayContainAll(raw []byte, lits []lit) bool {
 			escaped, scanned = escapedChars(raw), true
 		}
 		if escaped[0]&l.chars[0] == 0 && escaped[1]&l.chars[1] == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// tokensOf returns lits as audit.Tokens, item i for lits[i], when each is
+// a whole JSON string or a key:value pair; false otherwise.
+func tokensOf(lits []lit) (*audit.Tokens, bool) {
+	if len(lits) > audit.MaxTokens {
+		return nil, false
+	}
+	t := &audit.Tokens{}
+	for i, l := range lits {
+		if len(l.b) < 2 || l.b[0] != '"' || l.b[len(l.b)-1] != '"' {
+			return nil, false
+		}
+		s := string(l.b[1 : len(l.b)-1])
+		var k int
+		switch v := string(l.val); {
+		case l.val == nil:
+			k = t.AddString(s)
+		case l.num:
+			k = t.AddPair(s, l.n)
+		case v == "true" || v == "false":
+			k = t.AddPair(s, v == "true")
+		case len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"':
+			k = t.AddPair(s, v[1:len(v)-1])
+		default:
+			return nil, false
+		}
+		if k != i {
+			return nil, false
+		}
+	}
+	return t, true
+}
+
+// mayContainFound is mayContainAll for a document in which SkimTokens
+// found the literals of found (bit i: lits[i]) and escapes standing for
+// the characters of escaped (escapedChars' set): false only when some
+// other literal is certainly absent, no escape standing for any of its
+// characters.
+func mayContainFound(lits []lit, found uint64, escaped [2]uint64) bool {
+	for i, l := range lits {
+		if found&(1<<i) == 0 && escaped[0]&l.chars[0] == 0 && escaped[1]&l.chars[1] == 0 {
 			return false
 		}
 	}

@@ -3,9 +3,12 @@ package query
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/itchyny/gojq"
+
+	"github.com/kaudit/kaudit/audit"
 )
 
 // FuzzPrefilter holds the literal pre-filter to its promise: when gojq's
@@ -87,6 +90,7 @@ func FuzzPrefilter(f *testing.F) {
 		if err != nil {
 			return
 		}
+		skimmedToo(t, src, code, q, doc)
 		out, ok := code.Run(v).Next()
 		if _, isErr := out.(error); !ok || isErr || !truthy(out) {
 			return
@@ -99,4 +103,42 @@ func FuzzPrefilter(f *testing.F) {
 			t.Fatalf("%s is truthy on %s, but the pre-filter rules it out (requires %q)", src, doc, ls)
 		}
 	})
+}
+
+// skimmedToo holds RawSkimmer's token path (literals found while
+// skimming) to the same promise, on doc made an audit event: when gojq's
+// first output on it is truthy, it is not left out.
+func skimmedToo(t *testing.T, src string, code *gojq.Code, q *gojq.Query, doc string) {
+	t.Helper()
+	if len(doc) < 2 || doc[0] != '{' {
+		return
+	}
+	sep := ","
+	if strings.TrimSpace(doc[1:]) == "}" {
+		sep = ""
+	}
+	event := []byte(`{"kind":"Event","auditID":"a","stage":"Panic"` + sep + doc[1:])
+	lits := required(q)
+	toks, ok := tokensOf(lits)
+	if !ok {
+		return
+	}
+	_, skimmed, found, escaped := audit.SkimTokens(event, toks)
+	if !skimmed {
+		return
+	}
+	if escaped != escapedChars(event) {
+		t.Fatalf("%s: SkimTokens saw escapes for %x, escapedChars %x", event, escaped, escapedChars(event))
+	}
+	v, err := DecodeJSON(event)
+	if err != nil {
+		return
+	}
+	out, ok := code.Run(v).Next()
+	if _, isErr := out.(error); !ok || isErr || !truthy(out) {
+		return
+	}
+	if !mayContainFound(lits, found, escaped) {
+		t.Fatalf("%s is truthy on %s, but skimming it rules it out (found %b of %d literals)", src, event, found, len(lits))
+	}
 }

@@ -229,7 +229,7 @@ func (rf *replayFlags) run(ctx context.Context, e *env, paths []string) error {
 	if prefilterStore && len(rf.fwd.urls) == 0 && !rf.det.ui && view == views.ViewEvents && format != "table" {
 		// Only the filter's events are printed and nothing else reads the
 		// store: the events the filter cannot keep are not stored.
-		cfg.Keep = selected.filter.RawPrefilter()
+		cfg.Keep, cfg.Skim = selected.filter.RawPrefilter(), selected.filter.RawSkimmer()
 	}
 	return rf.print(ctx, e, cfg, r, vl, selected, view, format)
 }
