@@ -40,9 +40,10 @@ var copyFields = []copyField{
 	}},
 }
 
-// copyFieldQuestion is what the status line says while Y waits ("…": it
-// stays until answered); the footer lists the keys (copyFieldKeys).
-const copyFieldQuestion = "copy which field? (other keys: none)…"
+// copyFieldQuestion is what the status line says when Y asks (a note: it
+// expires); the footer lists the keys for as long as Y waits
+// (copyFieldKeys).
+const copyFieldQuestion = "copy which field? (other keys: none)"
 
 // copyFieldKeys are the footer's keys while Y waits.
 func copyFieldKeys() []key.Binding {
