@@ -347,3 +347,28 @@ func TestRebaseConcurrentReaders(t *testing.T) {
 	}
 	checkChurnStore(t, s, int(s.IDBase()))
 }
+
+// BenchmarkRebase appends 3 M churned events in batches of 512 under
+// retention of 500 k events, with the ID space lowered to 1 M (16 chunks)
+// so that it rebases every ~500 k events, and reports the rebases' cost:
+// per rebase, per kept event moved, and the longest hold of the write lock.
+func BenchmarkRebase(b *testing.B) {
+	const total, batch, keep = 3 << 20, 512, 500_000
+	evs, offs := churnEvents(0, total)
+	for b.Loop() {
+		s := New(IDSpace(1 << 20))
+		kept := 0
+		for i := 0; i < total; i += batch {
+			s.Append(evs[i:i+batch], churnRaw, offs[i:i+batch])
+			s.Retain(keep, 0)
+			if r := s.RebaseStats().Rebases; r > 0 && kept == 0 {
+				kept = s.Kept()
+			}
+		}
+		st := s.RebaseStats()
+		b.ReportMetric(float64(st.Rebases), "rebases")
+		b.ReportMetric(float64(st.Spent.Milliseconds())/float64(st.Rebases), "ms/rebase")
+		b.ReportMetric(float64(st.Spent.Nanoseconds())/float64(st.Rebases)/float64(kept), "ns/kept-event")
+		b.ReportMetric(float64(st.LongestWL.Microseconds()), "µs-write-lock")
+	}
+}
