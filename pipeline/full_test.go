@@ -12,14 +12,14 @@ import (
 
 // TestStoreFullSaidOnce: a store without retention whose IDs ran out
 // (store.IDSpace, lowered) refuses the events past them, and the pipeline
-// says so once on Warn rather than let the IDs wrap.
+// says so once on Errs (the UI says it in its header) rather than let the IDs wrap.
 func TestStoreFullSaidOnce(t *testing.T) {
 	lines := fixture(t, 12)
 	path := writeLog(t, t.TempDir(), lines...)
 	var warn bytes.Buffer
 	st := store.New(store.IDSpace(5))
 	r := &ingest.Replay{Paths: []string{path}}
-	p, err := Run(context.Background(), Config{Source: Replay(r), Store: st, Warn: &warn})
+	p, err := Run(context.Background(), Config{Source: Replay(r), Store: st, Errs: &warn})
 	if err != nil {
 		t.Fatal(err)
 	}

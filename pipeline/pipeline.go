@@ -103,7 +103,7 @@ type Pipeline struct {
 	cfg         Config
 	kept        keptBuf // the events of a batch that passed Keep
 	stubs       bool    // the replay leaves out what Keep rules out: drop its stubs (events with no Raw)
-	full        bool    // the store refused events for want of IDs: said once (see store/rebase.go)
+	full        bool    // the store refused events for want of IDs: said once on Errs (see store/rebase.go)
 	mem         memRaw  // with stubs: the kept events' bytes, up to memRawLimit
 	follow      *follow
 	changed     chan struct{}
@@ -310,7 +310,7 @@ func (p *Pipeline) store(b ingest.Batch) error {
 		}
 		if res := st.Append(evs, raw, offs); res.Refused > 0 && !p.full {
 			p.full = true
-			fmt.Fprintf(cmp.Or[io.Writer](p.cfg.Warn, io.Discard), "kaudit: the in-memory store is full (%d events, no retention bound to drop the oldest): new events are refused from now on; set --max-memory or --max-events\n", st.Len())
+			fmt.Fprintf(cmp.Or[io.Writer](p.cfg.Errs, io.Discard), "kaudit: the in-memory store is full (%d events, no retention bound to drop the oldest): new events are refused from now on; set --max-memory or --max-events\n", st.Len())
 		}
 	}
 	p.kept.clear()

@@ -90,6 +90,7 @@ type resultMsg struct {
 	total       int       // store length the result covers
 	events      int       // events kept in the store then (retention drops the oldest)
 	evicted     int       // events retention had dropped by then
+	refused     int       // events the store refused, its IDs used up (store.RebaseStats)
 	requests    int       // the store's requests then
 	first       time.Time // time range of the store
 	last        time.Time
@@ -190,7 +191,7 @@ func compute(ctx context.Context, st *store.Store, lv *liveState, f *query.Filte
 			res.table = lv.aggs[tab].Table()
 		}
 		res.set, res.filter, res.total, res.requests, res.live = kept, f, total, int(req.GetCardinality()), lv
-		res.events, res.evicted = st.Kept(), st.Evicted()
+		res.events, res.evicted, res.refused = st.Kept(), st.Evicted(), st.RebaseStats().Refused
 		since, until := f.Range()
 		if res.span = sparkSpan(since, until, res.first, res.last); res.span.valid() && res.last.After(res.first) {
 			res.spark = lv.times.histogram(res.span.from, res.span.to, buckets)

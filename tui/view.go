@@ -125,6 +125,9 @@ func (m Model) statusLine() string {
 	if m.res.evicted > 0 {
 		parts = append(parts, fmt.Sprintf("%d evicted", m.res.evicted))
 	}
+	if m.res.refused > 0 { // no retention bound, and the store's IDs ran out
+		parts = append(parts, fmt.Sprintf("STORE FULL: %d refused", m.res.refused))
+	}
 	if r := m.rangeText(); r != "" {
 		parts = append(parts, r)
 	} else if !m.hdr.first.IsZero() {
