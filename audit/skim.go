@@ -142,7 +142,7 @@ func (s *skimmer) field(i int, wk *wordKeys) (next, id int) {
 				}
 			}
 			v := s.colon(p + e.len)
-			if s.t != nil && s.t.hasLen(e.len-1) {
+			if s.wants(e.len - 1) {
 				s.keyTok(p, p+e.len-1, v)
 			}
 			return v, e.id
@@ -152,7 +152,7 @@ func (s *skimmer) field(i int, wk *wordKeys) (next, id int) {
 			end := i + 1 + len(e.quoted)
 			if end <= len(data) && bytesString(data[i+1:end]) == e.quoted {
 				v := s.colon(end)
-				if s.t != nil && s.t.hasLen(end-1-(i+1)) {
+				if s.wants(end - 1 - (i + 1)) {
 					s.keyTok(i+1, end-1, v)
 				}
 				return v, e.id
@@ -169,7 +169,7 @@ func (s *skimmer) field(i int, wk *wordKeys) (next, id int) {
 		key = unquote(raw)
 	}
 	v := s.colon(end)
-	if s.t != nil && !esc && s.t.hasLen(end-1-(i+1)) {
+	if !esc && s.wants(end-1-(i+1)) {
 		s.keyTok(i+1, end-1, v)
 	}
 	return v, t.lookup(key)
@@ -201,7 +201,7 @@ func (s *skimmer) strVal(i int, dst *string) int {
 		if end < 0 {
 			return -1
 		}
-		if s.t != nil && !esc && s.t.hasLen(end-1-(i+1)) {
+		if !esc && s.wants(end-1-(i+1)) {
 			s.strTok(i+1, end-1)
 		}
 		raw := s.data[i+1 : end-1]
@@ -225,7 +225,7 @@ func (s *skimmer) strCheck(i int) int {
 	switch s.data[i] {
 	case '"':
 		end, esc := s.str(i)
-		if s.t != nil && !esc && end >= 0 && s.t.hasLen(end-1-(i+1)) {
+		if !esc && end >= 0 && s.wants(end-1-(i+1)) {
 			s.strTok(i+1, end-1)
 		}
 		return end
