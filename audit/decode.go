@@ -15,3 +15,12 @@ package audit
 func Decode(doc []byte, dst []Event) ([]Event, error) {
 	return decodeFast(doc, dst)
 }
+
+// DecodeArena is Decode, except that the strings it must unescape (or
+// repair) are written into the spare capacity of *arena, which it extends,
+// instead of fresh allocations: they alias the arena. When the arena is
+// full they are allocated as Decode does. A reader decoding many events
+// whose buffers it reuses passes one arena per buffer, reused with it.
+func DecodeArena(doc []byte, dst []Event, arena *[]byte) ([]Event, error) {
+	return decodeInto(doc, dst, arena)
+}

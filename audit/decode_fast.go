@@ -8,7 +8,13 @@ import "slices"
 // those of decodeStd, the encoding/json reference, for every input; the fuzz
 // test holds it to that.
 func decodeFast(doc []byte, dst []Event) ([]Event, error) {
-	d := decoder{data: doc, out: dst, base: len(dst)}
+	return decodeInto(doc, dst, nil)
+}
+
+// decodeInto is decodeFast with an arena for the unescaped strings (see
+// DecodeArena).
+func decodeInto(doc []byte, dst []Event, arena *[]byte) ([]Event, error) {
+	d := decoder{data: doc, out: dst, base: len(dst), arena: arena}
 	var (
 		top docFields
 		ev  Event

@@ -67,6 +67,30 @@ func sameAsStd(t *testing.T, doc []byte) {
 			t.Fatalf("doc %q: event %d\nfast %#v\nstd  %#v", doc, i, f, s)
 		}
 	}
+	sameWithArena(t, doc, fast, ferr)
+}
+
+// sameWithArena fails t unless DecodeArena decodes doc as decodeFast did
+// (events want, error werr), with an arena too small for some strings and
+// none at all: where unescaped strings are written changes nothing else.
+func sameWithArena(t *testing.T, doc []byte, want []Event, werr error) {
+	t.Helper()
+	for _, size := range []int{0, 40, 1 << 16} {
+		arena := make([]byte, 3, 3+size) // what is there already stays
+		copy(arena, "abc")
+		got, err := DecodeArena(doc, nil, &arena)
+		if fmt.Sprint(err) != fmt.Sprint(werr) || len(got) != len(want) {
+			t.Fatalf("doc %q, arena %d: %d events, error %v; without: %d, %v", doc, size, len(got), err, len(want), werr)
+		}
+		for i := range got {
+			if !reflect.DeepEqual(got[i], want[i]) {
+				t.Fatalf("doc %q, arena %d: event %d\n%#v\nwithout:\n%#v", doc, size, i, got[i], want[i])
+			}
+		}
+		if string(arena[:3]) != "abc" || len(arena) > cap(arena) {
+			t.Fatalf("doc %q, arena %d: the arena's first bytes were overwritten: %q", doc, size, arena)
+		}
+	}
 }
 
 func within(sub, doc []byte) bool {

@@ -133,7 +133,24 @@ func (d *decoder) str() string {
 	if flags == 0 || flags == strHigh && utf8.Valid(raw) {
 		return bytesString(raw)
 	}
-	return unquote(raw)
+	return d.unquote(raw)
+}
+
+// unquote is unquote into the decoder's arena while it has room.
+func (d *decoder) unquote(raw []byte) string {
+	if d.arena == nil {
+		return unquote(raw)
+	}
+	a := *d.arena
+	n := len(a)
+	if cap(a)-n < len(raw)+utf8.UTFMax {
+		return unquote(raw)
+	}
+	b := appendUnquote(a[n:n:cap(a)], raw)
+	if cap(b) == cap(a)-n { // still in the arena (invalid UTF-8 may grow it past)
+		*d.arena = a[:n+len(b)]
+	}
+	return bytesString(b)
 }
 
 func bytesString(b []byte) string {
@@ -149,7 +166,11 @@ func bytesString(b []byte) string {
 // with the next \u escape becomes one U+FFFD while the next escape is
 // decoded on its own.
 func unquote(s []byte) string {
-	b := make([]byte, 0, len(s)+utf8.UTFMax)
+	return bytesString(appendUnquote(make([]byte, 0, len(s)+utf8.UTFMax), s))
+}
+
+// appendUnquote appends what unquote returns to b.
+func appendUnquote(b, s []byte) []byte {
 	for r := 0; r < len(s); {
 		// Copy the plain run up to the next escape or non-ASCII byte at once:
 		// the usual escaped string is an RBAC reason with a few \" in it.
@@ -209,7 +230,7 @@ func unquote(s []byte) string {
 			b = utf8.AppendRune(b, rr)
 		}
 	}
-	return bytesString(b)
+	return b
 }
 
 // getu4 decodes \uXXXX at the start of s, or returns -1.

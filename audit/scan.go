@@ -37,6 +37,8 @@ type decoder struct {
 	out     []Event
 	base    int
 	itemErr error
+
+	arena *[]byte // where unescaped strings go (DecodeArena), or nil
 }
 
 // fail records a syntax error at the byte at d.pos.

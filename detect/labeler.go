@@ -32,8 +32,25 @@ const LabelWindow = 8192
 // Labeler returns a labeler over e. e's threshold state becomes the
 // labeler's: do not use e for anything else.
 func (e *Engine) Labeler() *Labeler {
-	st := store.New(store.ChunkEvents(1024))
-	return &Labeler{st: st, live: e.Live(st)}
+	l := &Labeler{live: &Live{eng: e}}
+	l.restart()
+	return l
+}
+
+// restartAfter is how many events a Labeler's store takes before the
+// Labeler starts a new one. A store's IDs are 32-bit (they would run out
+// after 4.3 G events: two days at 25k events/s) and it keeps a pointer per
+// chunk of 1024 events it ever held (16 MB a day at that rate), so a
+// labeler that runs for weeks starts afresh now and then (every 3 hours at
+// that rate). The new store has none of the window: a request whose stage
+// past RequestReceived was labelled before the restart is labelled again
+// at its next stage, as when that stage left the window.
+var restartAfter = 1 << 28
+
+// restart gives the labeler a new, empty store.
+func (l *Labeler) restart() {
+	l.st = store.New(store.ChunkEvents(1024))
+	l.live.next = 0
 }
 
 // Label returns, for each event of evs, the names of the rules it hit, in
@@ -42,6 +59,9 @@ func (e *Engine) Labeler() *Labeler {
 // event that repeats one already seen (same auditID, stage and time) gets
 // none, as the store and the UI keep one copy.
 func (l *Labeler) Label(ctx context.Context, evs []audit.Event, raw io.ReaderAt, offsets []int64) ([][]string, error) {
+	if l.st.Len() >= restartAfter {
+		l.restart()
+	}
 	from := store.ID(l.st.Len())
 	res := l.st.Append(evs, raw, offsets) // one append per batch: Append's cost is mostly per call
 	l.ids = l.ids[:0]

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/kaudit/kaudit/audit"
+	"github.com/kaudit/kaudit/ingest"
 )
 
 // A Labeler that runs for days sees an endless stream of new pod names and
@@ -53,4 +56,75 @@ func TestLabelerMemoryBoundedUnderChurn(t *testing.T) {
 	if bound := 2 * 4 * (LabelWindow + 1024); st.Strings > bound {
 		t.Fatalf("after %d events the labeler's store holds %d strings (keeps %d events); want at most %d", batch*batches, st.Strings, st.Events, bound)
 	}
+}
+
+// A Labeler starts a new store before its IDs run out: it labels on as
+// before, and its store's length stays below the restart point.
+func TestLabelerRestarts(t *testing.T) {
+	defer func(n int) { restartAfter = n }(restartAfter)
+	restartAfter = 500
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	newEngine := func() *Engine {
+		e, err := NewEngine(set, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	b := handmadeBatch(t)
+	restarting, plain := newEngine().Labeler(), newEngine().Labeler()
+	restarts, labelled := 0, 0
+	for round := range 40 {
+		// The fixture again under new auditIDs each round: new requests.
+		evs := slices.Clone(b.Events)
+		for i := range evs {
+			if evs[i].AuditID != "" {
+				evs[i].AuditID = fmt.Sprintf("%s-%d", evs[i].AuditID, round)
+			}
+		}
+		before := restarting.st
+		got, err := restarting.Label(context.Background(), evs, b.Raw, b.Offsets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if restarting.st != before {
+			restarts++
+		}
+		want, err := plain.Label(context.Background(), evs, b.Raw, b.Offsets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("round %d: labels after %d restarts differ from a labeler that never restarted", round, restarts)
+		}
+		for _, l := range got {
+			labelled += len(l)
+		}
+		if n := restarting.st.Len(); n >= restartAfter+len(evs) {
+			t.Fatalf("round %d: store length %d, restart point %d", round, n, restartAfter)
+		}
+	}
+	if restarts == 0 || labelled == 0 {
+		t.Fatalf("%d restarts, %d labels: the test checks nothing", restarts, labelled)
+	}
+}
+
+// handmadeBatch is the handmade fixture as one batch.
+func handmadeBatch(t *testing.T) ingest.Batch {
+	t.Helper()
+	var b ingest.Batch
+	r := &ingest.Replay{Paths: []string{"testdata/handmade/events.jsonl"}}
+	if _, err := r.Run(context.Background(), func(x ingest.Batch) error {
+		if b.Raw != nil {
+			t.Fatal("the fixture came in more than one batch")
+		}
+		b = x
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

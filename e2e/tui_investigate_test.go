@@ -102,6 +102,11 @@ func TestE2EDetailPrevNext(t *testing.T) {
 	p.waitFor("the next event", contains(" 2/"))
 	p.keys("]", "[")
 	p.waitFor("back to the second", contains(" 2/"))
+	// Y asks which field, v copies the verb (OSC 52, through tmux).
+	p.keys("Y")
+	p.waitFor("the field question", contains("copy which field?"))
+	p.keys("v")
+	p.waitFor("the verb copied", contains("copied the verb"))
 	p.keys("Escape")
 	s := p.waitFor("the table", contains("LATENCY"))
 	if !strings.HasPrefix(strings.Split(s, "\n")[8], ">") {

@@ -50,11 +50,14 @@ type job struct {
 	// whole is buf's underlying buffer, all of it, to be reused once the
 	// chunk was emitted (Replay.Recycle); nil when it must not be.
 	whole []byte
-	off   int64 // stream offset of buf[0]
-	line  int64 // lines before buf[0]
-	nl    int   // newlines in buf (line mode), to size the event slice
-	doc   bool  // document mode: buf holds the documents in docs
-	docs  []span
+	// arrays are the events' arrays, to be reused once the chunk was
+	// emitted (Replay.Recycle); set by the worker.
+	arrays evArrays
+	off    int64 // stream offset of buf[0]
+	line   int64 // lines before buf[0]
+	nl     int   // newlines in buf (line mode), to size the event slice
+	doc    bool  // document mode: buf holds the documents in docs
+	docs   []span
 
 	problems []Problem
 	batches  []Batch

@@ -23,11 +23,16 @@ func TestRecycle(t *testing.T) {
 		p := writeFile(t, dir, name, string(data))
 		ref := reference(data, maxLine)
 		for _, chunk := range []int{3, 64, 333, 4096, defaultChunk} {
-			t.Run(fmt.Sprintf("%s/chunk%d", name, chunk), func(t *testing.T) {
-				t.Parallel()
-				res := runCopied(t, &Replay{Paths: []string{p}, MaxLine: maxLine, chunk: chunk, Workers: 2, Window: -1, Recycle: true})
-				compare(t, res, ref, data)
-			})
+			// Window -1 reads in order; 0 merges (one source), which holds
+			// batches in its window and recycles a chunk's buffer and
+			// event arrays only once all its events were handed on.
+			for _, window := range []int{-1, 0} {
+				t.Run(fmt.Sprintf("%s/chunk%d/window%d", name, chunk, window), func(t *testing.T) {
+					t.Parallel()
+					res := runCopied(t, &Replay{Paths: []string{p}, MaxLine: maxLine, chunk: chunk, Workers: 2, Window: window, Recycle: true})
+					compare(t, res, ref, data)
+				})
+			}
 		}
 	}
 }

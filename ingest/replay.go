@@ -146,9 +146,11 @@ type Replay struct {
 // Goroutines: created by the emitting goroutine before the batches are
 // emitted; released by the merging goroutine only.
 type chunkRef struct {
-	whole []byte
-	left  int // batches not released yet
-	free  chan []byte
+	whole  []byte
+	arrays evArrays
+	left   int // batches not released yet
+	free   chan []byte
+	freeEv chan evArrays
 }
 
 // release says one batch of the chunk is done with.
@@ -157,6 +159,12 @@ func (c *chunkRef) release() {
 		select {
 		case c.free <- c.whole:
 		default:
+		}
+		if c.arrays.events != nil {
+			select {
+			case c.freeEv <- c.arrays:
+			default:
+			}
 		}
 	}
 }
@@ -220,9 +228,11 @@ func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, e
 	ordered := make(chan *job, 2*workers+2)
 	work := make(chan *job, workers)
 	rd := &reader{ctx: runCtx, ordered: ordered, work: work, chunk: chunk, maxLine: maxLine, stdin: stdin, live: r.Live}
+	var freeEv chan evArrays
 	if r.Recycle {
 		// Every chunk in flight, plus one being filled and one emitted.
 		rd.free = make(chan []byte, cap(ordered)+workers+2)
+		freeEv = make(chan evArrays, cap(ordered)+workers+2)
 	}
 	var wg sync.WaitGroup
 	wg.Add(1 + workers)
@@ -233,7 +243,7 @@ func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, e
 	for range workers {
 		go func() {
 			defer wg.Done()
-			w := worker{maxLine: maxLine, skim: r.Skim}
+			w := worker{maxLine: maxLine, skim: r.Skim, free: freeEv}
 			for j := range work {
 				if runCtx.Err() == nil {
 					w.decode(j)
@@ -243,7 +253,7 @@ func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, e
 		}()
 	}
 
-	err := r.emitAll(ctx, ordered, &sum, emit, rd.free)
+	err := r.emitAll(ctx, ordered, &sum, emit, rd.free, freeEv)
 	cancel()
 	if err != nil {
 		if !usesStdin {
@@ -263,8 +273,9 @@ func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, e
 
 // emitAll is the emitting loop: it takes jobs in input order, waits for
 // each to be decoded, and hands on its problems and batches.
-// With free set (Recycle), an emitted chunk's buffer is handed back.
-func (r *Replay) emitAll(ctx context.Context, ordered <-chan *job, sum *Summary, emit func(Batch) error, free chan []byte) error {
+// With free set (Recycle), an emitted chunk's buffer is handed back, and
+// its event arrays to freeEv.
+func (r *Replay) emitAll(ctx context.Context, ordered <-chan *job, sum *Summary, emit func(Batch) error, free chan []byte, freeEv chan evArrays) error {
 	for {
 		var j *job
 		select {
@@ -295,8 +306,8 @@ func (r *Replay) emitAll(ctx context.Context, ordered <-chan *job, sum *Summary,
 		if r.hold && free != nil && j.whole != nil && len(j.batches) > 0 {
 			// The merge holds the batches in its windows: it gives the
 			// buffer back once it handed on their last events.
-			ref = &chunkRef{whole: j.whole, left: len(j.batches), free: free}
-			j.whole = nil
+			ref = &chunkRef{whole: j.whole, arrays: j.arrays, left: len(j.batches), free: free, freeEv: freeEv}
+			j.whole, j.arrays = nil, evArrays{}
 		}
 		for _, b := range j.batches {
 			j.src.emitted = true
@@ -309,6 +320,12 @@ func (r *Replay) emitAll(ctx context.Context, ordered <-chan *job, sum *Summary,
 		if free != nil && j.whole != nil {
 			select {
 			case free <- j.whole:
+			default:
+			}
+		}
+		if freeEv != nil && j.arrays.events != nil && !r.hold {
+			select {
+			case freeEv <- j.arrays:
 			default:
 			}
 		}

@@ -75,8 +75,22 @@ func dictSizes(s *Store) map[string]int {
 // stream of new names keeps dictionaries about the size of what it keeps,
 // not of everything it was ever given.
 func TestCompactBoundsDictionaries(t *testing.T) {
-	const batch, batches, keep = 512, 400, 4 * testChunk
-	s := newTestStore()
+	for _, lazy := range []bool{false, true} {
+		t.Run(fmt.Sprint("lazy=", lazy), func(t *testing.T) { testCompactBounds(t, lazy) })
+	}
+}
+
+// newChurnStore is a test store, with LazyPostings if lazy.
+func newChurnStore(lazy bool) *Store {
+	if lazy {
+		return New(ChunkEvents(testChunk), LazyPostings())
+	}
+	return newTestStore()
+}
+
+func testCompactBounds(t *testing.T, lazy bool) {
+	const batch, batches, keep = 512, 200, 4 * testChunk
+	s := newChurnStore(lazy)
 	for b := range batches {
 		evs, offs := churnEvents(b*batch, batch)
 		s.Append(evs, churnRaw, offs)
@@ -302,8 +316,14 @@ func shiftValues(values map[string][]uint32, off ID) map[string][]uint32 {
 // writer appends churn and retention compacts always read each event's
 // own values (run with -race).
 func TestCompactConcurrentReaders(t *testing.T) {
-	const batch, batches, keep = 256, 300, 3 * testChunk
-	s := newTestStore()
+	for _, lazy := range []bool{false, true} {
+		t.Run(fmt.Sprint("lazy=", lazy), func(t *testing.T) { testCompactConcurrent(t, lazy) })
+	}
+}
+
+func testCompactConcurrent(t *testing.T, lazy bool) {
+	const batch, batches, keep = 256, 60, 3 * testChunk
+	s := newChurnStore(lazy)
 	evs, offs := churnEvents(0, batch)
 	s.Append(evs, churnRaw, offs)
 	done := make(chan struct{})
@@ -331,6 +351,15 @@ func TestCompactConcurrentReaders(t *testing.T) {
 				if got.GetCardinality() > 1 || (got.GetCardinality() == 1 && got.Minimum() != id) {
 					t.Errorf("match of event %d's name: %v", id, got.ToArray())
 				}
+				// A value's postings hold its events only (a lazy store
+				// builds them on this first ask, beside the writer).
+				ua := fmt.Sprintf("builder/%d", id/3)
+				s.Each(s.Postings(FieldUserAgent, ua), func(e *Entry) bool {
+					if e.UserAgent != ua {
+						t.Errorf("postings of %q hold event %d of %q", ua, e.ID, e.UserAgent)
+					}
+					return true
+				})
 				// A key taken before the walk holds while its generation does.
 				gen := s.KeyGen()
 				key, ok := s.Key(churnName(int(id)))
@@ -353,6 +382,7 @@ func TestCompactConcurrentReaders(t *testing.T) {
 	if s.KeyGen() < 2 {
 		t.Fatalf("%d compactions: the readers saw too few", s.KeyGen())
 	}
+	t.Logf("%d compactions", s.KeyGen())
 	checkChurnStore(t, s, 0)
 }
 

@@ -38,12 +38,18 @@ type batch struct {
 	strs  [numStrCols][]strID
 	ids   []ID
 	uuids [internBlock]uuidOf // placeAll's scratch
+	// sinks take what touch (0) and placeAll's reads ahead (1) load, so
+	// that they are not optimised away; one goroutine writes each.
+	sinks [2]uint64
 }
 
-// uuidOf is an event's auditID parsed (see parseUUID).
+// uuidOf is what placeAll works out of an event ahead of place: its
+// auditID parsed (see parseUUID) and the flags that depend on the event
+// alone (flagDenied, flagLongRunning, flagBadUTF8).
 type uuidOf struct {
-	u  [16]byte
-	ok bool
+	u     [16]byte
+	ok    bool
+	flags uint8
 }
 
 func (b *batch) reset(n int) *batch {
@@ -107,7 +113,7 @@ const internBlock = 64
 func (s *Store) internAll(events []audit.Event, b *batch) {
 	for lo := 0; lo < len(events); lo += internBlock {
 		hi := min(lo+internBlock, len(events))
-		touch(events[lo:hi])
+		b.sinks[0] ^= uint64(touch(events[lo:hi]))
 		for col := range numStrCols {
 			s.internCol(col, events[lo:hi], b.strs[col][lo:hi])
 		}
@@ -161,31 +167,27 @@ func (s *Store) placeAll(events []audit.Event, offsets []int64, seg uint32, b *b
 		us := b.uuids[:hi-lo]
 		var x uint64
 		for i := range us {
-			us[i].u, us[i].ok = parseUUID(events[lo+i].AuditID)
+			e := &events[lo+i]
+			us[i].u, us[i].ok = parseUUID(e.AuditID)
+			us[i].flags = eventFlags(e)
 			if us[i].ok {
 				x ^= s.byAuditID.slot(&us[i].u)
 			}
 		}
-		touchedSlot ^= x
+		b.sinks[1] ^= x
 		for i := lo; i < hi; i++ {
 			e := &events[i]
-			b.ids[i] = s.place(e, rawRef{off: offsets[i], seg: seg, len: uint32(len(e.Raw))}, &us[i-lo].u, us[i-lo].ok)
+			b.ids[i] = s.place(e, rawRef{off: offsets[i], seg: seg, len: uint32(len(e.Raw))}, &us[i-lo])
 		}
 	}
 }
-
-// touchedSlot keeps placeAll's loads from being optimised away.
-var touchedSlot uint64
-
-// touched keeps touch's loads from being optimised away.
-var touched uint8
 
 // touch reads the first byte of each string the block's events will be
 // interned by: the lines were decoded on another core and are far away by
 // now, and loads that depend on nothing but the event overlap (dozens in
 // flight), where interning's own loads wait one after the other behind a
 // hash and a map probe.
-func touch(events []audit.Event) {
+func touch(events []audit.Event) uint8 {
 	var x uint8
 	first := func(s string) {
 		if len(s) > 0 {
@@ -213,7 +215,7 @@ func touch(events []audit.Event) {
 			first(e.User.Groups[0])
 		}
 	}
-	touched ^= x
+	return x
 }
 
 // requestPath is the path column: the request path without its query, for

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -19,6 +20,12 @@ func TestRuns(t *testing.T) {
 	more, moreOffs, moreRaw := genEvents(t, 2*testChunk)
 	s.Append(more, moreRaw, moreOffs) // a second segment
 	s.Append(evs[4*testChunk:], raw, offs[4*testChunk:])
+	// Events larger than a window, between small ones.
+	big := strings.Replace(event(id1, "ResponseComplete", "u", "create", "pods", "ns", 201, t0, t1), `"responseStatus"`,
+		`"requestObject":{"data":"`+strings.Repeat("x", rawWindow+rawWindow/3)+`"},"responseStatus"`, 1)
+	bevs, boffs, braw := decodeLines(t, event(id2, "ResponseComplete", "u", "get", "pods", "ns", 200, t0, t1), big,
+		strings.Replace(big, id1, id3, 1), event("44444444-4444-4444-8444-444444444444", "ResponseComplete", "u", "get", "pods", "ns", 200, t0, t2))
+	s.Append(bevs, braw, boffs)
 	all := s.All().ToArray()
 	r := rand.New(rand.NewPCG(1, 2))
 	var sparse, random []ID
@@ -40,7 +47,7 @@ func TestRuns(t *testing.T) {
 			}
 		}
 		var gotIDs []ID
-		windows := 0
+		windows, longest := 0, 0
 		s.NewRawReader().Runs(ids, func(buf []byte, run []ID, spans []Span) bool {
 			windows++
 			last := 0
@@ -49,7 +56,7 @@ func TestRuns(t *testing.T) {
 				if sp.Start < last || sp.End < sp.Start || sp.End > len(buf) {
 					t.Fatalf("%s: span %v after %d in a window of %d", name, sp, last, len(buf))
 				}
-				last = sp.End
+				last, longest = sp.End, max(longest, sp.End-sp.Start)
 				k := len(gotIDs)
 				if k >= len(want) || id != wantIDs[k] || !bytes.Equal(buf[sp.Start:sp.End], want[k]) {
 					t.Fatalf("%s: event %d (#%d) is not the next readable one or its bytes differ", name, id, k)
@@ -60,6 +67,9 @@ func TestRuns(t *testing.T) {
 		})
 		if !slices.Equal(gotIDs, wantIDs) {
 			t.Fatalf("%s: %d events, want %d", name, len(gotIDs), len(wantIDs))
+		}
+		if name == "all" && longest <= rawWindow {
+			t.Errorf("%s: no event larger than a window came through (longest %d)", name, longest)
 		}
 		if len(wantIDs) > 100 && windows > len(wantIDs)/4 && name == "all" {
 			t.Errorf("%s: %d windows for %d events: not reading whole windows", name, windows, len(wantIDs))

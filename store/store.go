@@ -185,8 +185,9 @@ func (s *Store) segment(raw io.ReaderAt) uint32 {
 // event, this batch's included, in order: IDs are dense, so a duplicate
 // moves every later event's ID, and the dedup and pairing index (heads,
 // byOddID, the chains) is read and written here only.
-func (s *Store) place(e *audit.Event, ref rawRef, uuid *[16]byte, isUUID bool) ID {
+func (s *Store) place(e *audit.Event, ref rawRef, pre *uuidOf) ID {
 	id := s.n
+	uuid, isUUID := &pre.u, pre.ok
 	stageTime := unixNano(e)
 
 	// Pair with earlier stages of the same request, or find it is a duplicate.
@@ -232,16 +233,7 @@ func (s *Store) place(e *audit.Event, ref rawRef, uuid *[16]byte, isUUID bool) I
 	c.raw[k] = ref
 	s.segRefs[ref.seg]++
 
-	var flags uint8
-	if e.Denied() {
-		flags |= flagDenied
-	}
-	if e.LongRunning() {
-		flags |= flagLongRunning
-	}
-	if e.BadUTF8 {
-		flags |= flagBadUTF8
-	}
+	flags := pre.flags
 	switch {
 	case e.AuditID == "":
 		flags |= flagNoAuditID
@@ -270,6 +262,21 @@ func (s *Store) place(e *audit.Event, ref rawRef, uuid *[16]byte, isUUID bool) I
 		s.link(head, id)
 	}
 	return id
+}
+
+// eventFlags are the flags of e that depend on e alone.
+func eventFlags(e *audit.Event) uint8 {
+	var flags uint8
+	if e.Denied() {
+		flags |= flagDenied
+	}
+	if e.LongRunning() {
+		flags |= flagLongRunning
+	}
+	if e.BadUTF8 {
+		flags |= flagBadUTF8
+	}
+	return flags
 }
 
 // link appends id to the chain of stages starting at head and makes it the

@@ -321,6 +321,40 @@ func BenchmarkFind(b *testing.B) {
 	}
 }
 
+// BenchmarkFindAgain is BenchmarkFind after an earlier find (here a
+// regexp, which checks every event) taught it which events redaction
+// leaves as stored (shownCache): every find after the first in a session.
+func BenchmarkFindAgain(b *testing.B) {
+	st := bigStore()
+	set := st.Requests()
+	_, learnt, err := findKnown(context.Background(), st, set, "", regexp.MustCompile(`"verb":"x`), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	known := (*shownCache)(nil).with(learnt)
+	for _, c := range []struct{ name, text, re string }{
+		{"field", "secrets", ""}, {"json-only", "Forbidden", ""}, {"regexp", "", `"code":\s*40[13]`},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var re *regexp.Regexp
+			if c.re != "" {
+				re = regexp.MustCompile(c.re)
+			}
+			var hits uint64
+			cpu := testcpu.Time()
+			for b.Loop() {
+				h, _, err := findKnown(context.Background(), st, set, c.text, re, known)
+				if err != nil {
+					b.Fatal(err)
+				}
+				hits = h.GetCardinality()
+			}
+			reportCPU(b, cpu)
+			b.ReportMetric(float64(hits), "hits")
+		})
+	}
+}
+
 // BenchmarkZoom is a zoom that changes the range: the new filter's
 // result computed from scratch (the filter over every request, the
 // sparkline and, on a grouped tab, its view).

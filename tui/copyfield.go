@@ -11,8 +11,8 @@ import (
 )
 
 // Y on an event's page copies one field's value rather than the whole
-// JSON: the first press lists the fields on the status line, the next key
-// picks one. The value goes through the same OSC 52 write as y, on that key
+// JSON: the first press asks which, listing the fields' keys in the
+// footer; the next key picks one. The value goes through the same OSC 52 write as y, on that key
 // press only and base64-encoded, so nothing in an event can emit the
 // sequence. The fields are outside the bodies, which redaction never
 // touches: each is copied as the page shows it, control characters
@@ -21,17 +21,18 @@ import (
 // copyField is one field Y offers.
 type copyField struct {
 	key, name string
+	short     string // its name in the footer
 	value     func(st *store.Store, e *store.Entry) string
 }
 
 var copyFields = []copyField{
-	{"u", "user", func(_ *store.Store, e *store.Entry) string { return e.User.Name }},
-	{"v", "verb", func(_ *store.Store, e *store.Entry) string { return e.Verb }},
-	{"p", "URI", requestURI},
-	{"n", "name", func(_ *store.Store, e *store.Entry) string { return e.Object.Name }},
-	{"s", "namespace", func(_ *store.Store, e *store.Entry) string { return e.Object.Namespace }},
-	{"a", "auditID", func(_ *store.Store, e *store.Entry) string { return e.AuditID }},
-	{"r", "reason", func(_ *store.Store, e *store.Entry) string {
+	{"u", "user", "user", func(_ *store.Store, e *store.Entry) string { return e.User.Name }},
+	{"v", "verb", "verb", func(_ *store.Store, e *store.Entry) string { return e.Verb }},
+	{"p", "URI", "URI", requestURI},
+	{"n", "name", "name", func(_ *store.Store, e *store.Entry) string { return e.Object.Name }},
+	{"s", "namespace", "ns", func(_ *store.Store, e *store.Entry) string { return e.Object.Namespace }},
+	{"a", "auditID", "id", func(_ *store.Store, e *store.Entry) string { return e.AuditID }},
+	{"r", "reason", "reason", func(_ *store.Store, e *store.Entry) string {
 		if e.Reason != "" {
 			return e.Reason
 		}
@@ -39,13 +40,18 @@ var copyFields = []copyField{
 	}},
 }
 
-// copyFieldMenu is the question Y asks ("…": it stays until answered).
-func copyFieldMenu() string {
-	s := "copy which field?"
+// copyFieldQuestion is what the status line says when Y asks (a note: it
+// expires); the footer lists the keys for as long as Y waits
+// (copyFieldKeys).
+const copyFieldQuestion = "copy which field? (other keys: none)"
+
+// copyFieldKeys are the footer's keys while Y waits.
+func copyFieldKeys() []key.Binding {
+	var out []key.Binding
 	for _, f := range copyFields {
-		s += "  " + f.key + " " + f.name
+		out = append(out, key.NewBinding(key.WithKeys(f.key), key.WithHelp(f.key, f.short)))
 	}
-	return s + "  (other keys: none)…"
+	return out
 }
 
 // requestURI is the event's requestURI (with its query), read from its
@@ -75,7 +81,7 @@ func (m Model) pickFieldKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 			return m, nil, false
 		}
 		m.over.pick = true
-		m.status.note = copyFieldMenu()
+		m.status.note = copyFieldQuestion
 		return m, nil, true
 	}
 	m.over.pick = false

@@ -76,8 +76,8 @@ func TestCopyField(t *testing.T) {
 			}
 			m.tables[tabEvents].SetCursor(row)
 			pm := drive(t, m, keys("enter", "Y")...)
-			if !strings.Contains(pm.status.note, f.key+" "+f.name) || out.Len() != 0 {
-				t.Fatalf("after Y: note %q, %d bytes written", pm.status.note, out.Len())
+			if !strings.Contains(pm.View(), "copy which field?") || !strings.Contains(pm.footer(), f.key+" "+f.short) || out.Len() != 0 {
+				t.Fatalf("after Y: footer %q, %d bytes written", pm.footer(), out.Len())
 			}
 			pm = drive(t, pm, keys(f.key)...)
 			if got := out.String(); got != osc52Of(want) {

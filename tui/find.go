@@ -44,6 +44,8 @@ type finder struct {
 	tab  int
 	hits *store.Set // Events: the matching requests
 	rows []int      // other tabs: the matching rows, ascending
+
+	shown *shownCache // events redaction leaves as stored, learnt by finds
 }
 
 func newFinder() finder {
@@ -57,12 +59,13 @@ func newFinder() finder {
 
 // foundMsg is a finished find.
 type foundMsg struct {
-	seq  uint64
-	set  *store.Set
-	tab  int
-	hits *store.Set
-	rows []int
-	err  error
+	seq    uint64
+	set    *store.Set
+	tab    int
+	hits   *store.Set
+	rows   []int
+	learnt []uint32 // events found shown as stored (shownCache)
+	err    error
 }
 
 // findKey handles a key while the find bar is open.
@@ -108,12 +111,12 @@ func (m *Model) startFind(jump int) tea.Cmd {
 	ctx, cancel := context.WithCancel(context.Background())
 	m.find.ctx, m.find.cancel, m.find.busy, m.find.jump, m.find.from = ctx, cancel, true, jump, true
 	m.find.tab = m.tab
-	seq, tab, text, re, st := m.find.seq, m.tab, m.find.text, m.find.re, m.st
+	seq, tab, text, re, st, known := m.find.seq, m.tab, m.find.text, m.find.re, m.st, m.find.shown
 	if er, ok := r.(eventRows); ok {
 		set := er.set
 		all := safe(func() tea.Msg {
-			hits, err := findEvents(ctx, st, set, text, re)
-			return foundMsg{seq: seq, set: set, tab: tab, hits: hits, err: err}
+			hits, learnt, err := findKnown(ctx, st, set, text, re, known)
+			return foundMsg{seq: seq, set: set, tab: tab, hits: hits, learnt: learnt, err: err}
 		})
 		if jump == 0 {
 			return all
@@ -128,6 +131,7 @@ func (m *Model) startFind(jump int) tea.Cmd {
 
 // onFound records the matches and makes the pending jump.
 func (m Model) onFound(msg foundMsg) (Model, tea.Cmd) {
+	m.find.shown = m.find.shown.with(msg.learnt) // true of a stale find's too
 	if msg.seq != m.find.seq {
 		return m, nil
 	}
@@ -254,11 +258,18 @@ var findSlice = 16384
 // findEvents returns the events of set that match: their fields (as free
 // text, or the regexp) or their original JSON.
 func findEvents(ctx context.Context, st *store.Store, set *store.Set, text string, re *regexp.Regexp) (*store.Set, error) {
+	hits, _, err := findKnown(ctx, st, set, text, re, nil)
+	return hits, err
+}
+
+// findKnown is findEvents, skipping the redaction check of the events known
+// shows as stored, and returning those it found shown so (see shownCache).
+func findKnown(ctx context.Context, st *store.Store, set *store.Set, text string, re *regexp.Regexp, known *shownCache) (*store.Set, []uint32, error) {
 	var hits *store.Set
 	if re == nil {
 		var err error
 		if hits, err = query.Text(text).Eval(ctx, st, set); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if hits == nil {
@@ -273,6 +284,7 @@ func findEvents(ctx context.Context, st *store.Store, set *store.Set, text strin
 	// gets less of a core takes fewer slices instead of finishing last.
 	slice := findSlice
 	found := make([][]uint32, (len(ids)+slice-1)/slice)
+	learnt := make([][]uint32, len(found))
 	var next atomic.Int64
 	var firstErr atomic.Pointer[error]
 	var wg sync.WaitGroup
@@ -284,7 +296,7 @@ func findEvents(ctx context.Context, st *store.Store, set *store.Set, text strin
 			for k := int(next.Add(1) - 1); k < len(found); k = int(next.Add(1) - 1) {
 				lo, hi := k*slice, min(len(ids), (k+1)*slice)
 				var err error
-				if found[k], err = scanWith(ctx, rr, m, ids[lo:hi]); err != nil {
+				if found[k], learnt[k], err = scanWith(ctx, rr, m, ids[lo:hi], known); err != nil {
 					firstErr.CompareAndSwap(nil, &err)
 					return
 				}
@@ -293,32 +305,29 @@ func findEvents(ctx context.Context, st *store.Store, set *store.Set, text strin
 	}
 	wg.Wait()
 	if err := firstErr.Load(); err != nil {
-		return nil, *err
+		return nil, nil, *err
 	}
-	for _, f := range found {
+	var all []uint32
+	for k, f := range found {
 		hits.AddMany(f)
+		all = append(all, learnt[k]...)
 	}
-	return hits, nil
+	return hits, all, nil
 }
 
-// scanRaw returns the events of ids whose original JSON, redacted, holds
-// needle (or matches re).
-func scanRaw(ctx context.Context, st *store.Store, ids []uint32, needle []byte, re *regexp.Regexp) ([]uint32, error) {
-	return scanWith(ctx, st.NewRawReader(), newRawMatch(string(needle), re), ids)
-}
-
-// scanWith is scanRaw with a reader and a matcher: a window of events'
-// bytes at a time (an event that cannot be read is left out).
-func scanWith(ctx context.Context, rr *store.RawReader, m *rawMatch, ids []uint32) ([]uint32, error) {
-	var found []uint32
+// scanWith returns the events of ids whose original JSON, redacted, holds
+// the find (m), reading a window of events' bytes at a time (an event that
+// cannot be read is left out), and those it learnt redaction leaves as
+// stored; known says which are known so already.
+func scanWith(ctx context.Context, rr *store.RawReader, m *rawMatch, ids []uint32, known *shownCache) (found, learnt []uint32, err error) {
 	rr.Runs(ids, func(buf []byte, run []store.ID, spans []store.Span) bool {
-		found = m.matchRun(buf, run, spans, found)
+		found, learnt = m.matchRun(buf, run, spans, known, found, learnt)
 		return ctx.Err() == nil
 	})
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return found, nil
+	return found, learnt, nil
 }
 
 // findRows returns the rows of a grouped tab whose cells match.

@@ -22,9 +22,13 @@ import (
 //   - redaction changes nothing before redact.BodyStart: text found there
 //     needs no redaction, nor does an event without a body;
 //   - a regexp whose matches all start with a literal is tried, anchored,
-//     only where bytefind finds that literal (the regexp package's own
-//     search for it is several times slower on audit JSON);
-//   - a regexp that is a plain string is searched as text.
+//     only where bytefind finds that literal and the next byte can go on
+//     with a match (the regexp package's own search for the literal is
+//     several times slower on audit JSON);
+//   - a regexp that is a plain string is searched as text;
+//   - over many events (matchRun), text is searched once per window of
+//     their bytes, and events that a find before found shown as stored
+//     (shownCache) are not checked for redaction again.
 type rawMatch struct {
 	text *bytefind.Finder // plain text (or a regexp's whole literal); nil: run re
 	n    int              // the text's length
@@ -32,7 +36,7 @@ type rawMatch struct {
 	lit  *bytefind.Finder // the text, or a string every match of re holds; nil: none
 	safe bool             // redaction never adds lit: skip events without it
 	pre  *bytefind.Finder // re's literal prefix, when anch is set
-	anch *regexp.Regexp   // re anchored at the start of its input
+	anch *anchor          // re anchored at the start of its input
 }
 
 func newRawMatch(text string, re *regexp.Regexp) *rawMatch {
@@ -49,7 +53,8 @@ func newRawMatch(text string, re *regexp.Regexp) *rawMatch {
 	lit := requiredLiteral(re.String())
 	m.safe = lit != "" && redact.NeverAdds([]byte(lit))
 	var prefix string
-	if prefix, m.anch = anchored(re); m.anch != nil {
+	if m.anch = anchored(re); m.anch != nil {
+		prefix = m.anch.prefix
 		m.pre = bytefind.New([]byte(prefix))
 	}
 	// An event without lit that redaction might change is redacted
@@ -66,15 +71,29 @@ func newRawMatch(text string, re *regexp.Regexp) *rawMatch {
 // match, it searches the whole window for lit once and looks only at the
 // events that hold it; else it looks at every event, having searched the
 // window once for a letter as a \u escape (which BodyStart must heed).
-func (m *rawMatch) matchRun(buf []byte, run []store.ID, spans []store.Span, found []uint32) []uint32 {
+//
+// known says which events redaction is known to leave as stored; learnt
+// gets the events it finds so.
+func (m *rawMatch) matchRun(buf []byte, run []store.ID, spans []store.Span, known *shownCache, found, learnt []uint32) ([]uint32, []uint32) {
 	if m.lit == nil || !m.safe {
-		plain := !redact.HidesKeys(buf)
+		plain := -1 // whether buf has no letter as a \u escape; -1: not looked
 		for k, sp := range spans {
-			if m.matchAs(buf[sp.Start:sp.End], plain) {
+			asIs := known.has(run[k])
+			if !asIs && plain < 0 {
+				plain = 0
+				if !redact.HidesKeys(buf) {
+					plain = 1
+				}
+			}
+			ok, l := m.matchAs(buf[sp.Start:sp.End], plain == 1, asIs)
+			if ok {
 				found = append(found, run[k])
 			}
+			if l {
+				learnt = append(learnt, run[k])
+			}
 		}
-		return found
+		return found, learnt
 	}
 	n := m.lit.Len()
 	k := 0 // the first event that can hold the occurrence
@@ -92,30 +111,38 @@ func (m *rawMatch) matchRun(buf []byte, run []store.ID, spans []store.Span, foun
 		case spans[k].Start > p: // between events, or across one's end
 			at = spans[k].Start
 		default:
-			if m.match(buf[spans[k].Start:spans[k].End]) {
+			ok, l := m.matchAs(buf[spans[k].Start:spans[k].End], false, known.has(run[k]))
+			if ok {
 				found = append(found, run[k])
+			}
+			if l {
+				learnt = append(learnt, run[k])
 			}
 			at = spans[k].End
 			k++
 		}
 	}
-	return found
+	return found, learnt
 }
 
 // match reports whether raw, redacted, matches.
-func (m *rawMatch) match(raw []byte) bool { return m.matchAs(raw, false) }
+func (m *rawMatch) match(raw []byte) bool {
+	ok, _ := m.matchAs(raw, false, false)
+	return ok
+}
 
-// matchAs is match; plain says raw holds no letter as a \u escape
-// (redact.HidesKeys).
-func (m *rawMatch) matchAs(raw []byte, plain bool) bool {
+// matchAs is match. plain says raw holds no letter as a \u escape
+// (redact.HidesKeys), asIs that redaction is known to leave raw as it is
+// (shownCache); learnt is true when it found that out.
+func (m *rawMatch) matchAs(raw []byte, plain, asIs bool) (ok, learnt bool) {
 	at := -1 // where lit is
 	if m.lit != nil {
 		if at = m.lit.Index(raw); at < 0 && m.safe {
-			return false
+			return false, false
 		}
 	}
 	shown := len(raw) // the bytes that redaction leaves as they are
-	if !redact.ShowSecrets() {
+	if !asIs && !redact.ShowSecrets() {
 		b := -1
 		if plain {
 			b = redact.BodyStartUnescaped(raw)
@@ -124,24 +151,27 @@ func (m *rawMatch) matchAs(raw []byte, plain bool) bool {
 		}
 		if b >= 0 {
 			shown = b
+		} else {
+			learnt = true // no body: nothing to redact
 		}
 	}
 	if m.text != nil && at >= 0 && at+m.n <= shown {
-		return true
+		return true, learnt
 	}
 	if shown == len(raw) {
-		return m.text == nil && (m.lit == nil || at >= 0) && m.matchShown(raw)
+		return m.text == nil && (m.lit == nil || at >= 0) && m.matchShown(raw), learnt
 	}
 	out := redact.Output(raw)
 	if sameBytes(out, raw) {
+		learnt = true
 		if m.lit != nil && at < 0 {
-			return false
+			return false, true
 		}
 		if m.text != nil {
-			return at >= 0
+			return at >= 0, true
 		}
 	}
-	return m.matchShown(out)
+	return m.matchShown(out), learnt
 }
 
 // matchShown matches bytes as shown.
@@ -157,7 +187,7 @@ func (m *rawMatch) matchShown(b []byte) bool {
 		if j < 0 {
 			return false
 		}
-		if q += j; m.anch.Match(b[q:]) {
+		if q += j; m.anch.match(b[q:]) {
 			return true
 		}
 	}
@@ -167,33 +197,6 @@ func (m *rawMatch) matchShown(b []byte) bool {
 // itself when it changes nothing).
 func sameBytes(a, b []byte) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
-}
-
-// anchored returns re's literal prefix and re anchored at the start of its
-// input, when every match of re starts with that literal and nothing
-// before a match's first byte decides it (its program starts with a
-// rune, not an assertion such as ^ or \b): then re matches b exactly when
-// the anchored form matches b from some occurrence of the prefix on. Nil
-// when not so.
-func anchored(re *regexp.Regexp) (string, *regexp.Regexp) {
-	tree, err := syntax.Parse(re.String(), syntax.Perl)
-	if err != nil {
-		return "", nil
-	}
-	prog, err := syntax.Compile(tree.Simplify())
-	if err != nil {
-		return "", nil
-	}
-	prefix, _ := prog.Prefix() // "" unless the program starts with that literal
-	if prefix == "" {
-		return "", nil
-	}
-	at := &syntax.Regexp{Op: syntax.OpConcat, Sub: []*syntax.Regexp{{Op: syntax.OpBeginText}, tree}}
-	a, err := regexp.Compile(at.String())
-	if err != nil {
-		return "", nil
-	}
-	return prefix, a
 }
 
 // requiredLiteral is the longest string that every match of the regexp

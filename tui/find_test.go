@@ -38,6 +38,9 @@ func TestFindEvents(t *testing.T) {
 	if got := int(m.find.hits.GetCardinality()); got != want {
 		t.Fatalf("%d hits, want %d", got, want)
 	}
+	if m.find.shown == nil {
+		t.Error("the find's redaction verdicts were not kept for the next")
+	}
 	er := m.rows().(eventRows)
 	if id, _ := er.id(m.cursor()); id != first {
 		t.Errorf("cursor on %d, want the first match %d", id, first)
@@ -129,7 +132,8 @@ func TestFindNextWhileCounting(t *testing.T) {
 // of events that lack a string the find needs, anchoring a regexp on its
 // prefix) finds exactly what matching the redacted JSON of every event
 // finds, for text and for regexps, among them finds of what redaction
-// writes or hides.
+// writes or hides; and so does a scan that trusts what the scans before it
+// learnt (shownCache), whose every verdict is checked.
 func TestScanRawAgreesWithRedacted(t *testing.T) {
 	st := genStore(t, 3000)
 	data, err := os.ReadFile("../redact/testdata/secrets.jsonl")
@@ -157,6 +161,22 @@ func TestScanRawAgreesWithRedacted(t *testing.T) {
 	last, _ := st.Raw(ids[len(ids)-1], nil)
 	if !bytes.Contains(last, []byte("a5-escaped")) || !bytes.Contains(last, []byte("review-me")) || bytes.Contains(redact.Output(last), []byte("review-me")) {
 		t.Fatalf("the escaped TokenReview is not stored last, or not redacted: %s", redact.Output(last))
+	}
+	var known *shownCache
+	scanRaw := func(ctx context.Context, st *store.Store, ids []uint32, needle []byte, re *regexp.Regexp) ([]uint32, error) {
+		t.Helper()
+		got, learnt, err := scanWith(ctx, st.NewRawReader(), newRawMatch(string(needle), re), ids, nil)
+		for _, id := range learnt {
+			if raw, _ := st.Raw(id, nil); !sameBytes(redact.Output(raw), raw) {
+				t.Fatalf("learnt that redaction leaves event %d as it is: %s", id, raw)
+			}
+		}
+		known = known.with(learnt)
+		again, _, err2 := scanWith(ctx, st.NewRawReader(), newRawMatch(string(needle), re), ids, known)
+		if !slices.Equal(got, again) || err2 != nil {
+			t.Errorf("%q /%v/: %d hits, %d trusting the cache", needle, re, len(got), len(again))
+		}
+		return got, err
 	}
 	brute := func(match func([]byte) bool) []uint32 {
 		var want []uint32
@@ -199,6 +219,19 @@ func TestScanRawAgreesWithRedacted(t *testing.T) {
 		if expr == `"<redacted` && len(want) == 0 {
 			t.Error("no event gains a match by redaction: the test shows nothing")
 		}
+	}
+	cached, redacted := 0, 0
+	for _, id := range ids {
+		raw, _ := st.Raw(id, nil)
+		switch {
+		case known.has(id):
+			cached++
+		case !sameBytes(redact.Output(raw), raw):
+			redacted++
+		}
+	}
+	if cached < len(ids)/2 || redacted == 0 {
+		t.Errorf("%d of %d events known shown as stored, %d redacted: the cache shows little", cached, len(ids), redacted)
 	}
 }
 
@@ -246,7 +279,8 @@ func TestRequiredLiteral(t *testing.T) {
 }
 
 // A regexp is tried anchored at its literal prefix only when every match
-// starts with it and no assertion comes before it.
+// starts with it and no assertion comes before it; after the prefix, only
+// where the next byte can continue a match.
 func TestAnchored(t *testing.T) {
 	for _, c := range []struct{ expr, prefix string }{
 		{`"code":\s*40[13]`, `"code":`},
@@ -260,12 +294,40 @@ func TestAnchored(t *testing.T) {
 		{`x*`, ""},
 		{`get|list`, ""},
 	} {
-		prefix, a := anchored(regexp.MustCompile(c.expr))
-		if prefix != c.prefix || (a != nil) != (c.prefix != "") {
-			t.Errorf("anchored(%q) = %q, %v; want %q", c.expr, prefix, a, c.prefix)
+		a := anchored(regexp.MustCompile(c.expr))
+		if (a != nil) != (c.prefix != "") || a != nil && a.prefix != c.prefix {
+			t.Errorf("anchored(%q) = %+v; want prefix %q", c.expr, a, c.prefix)
 		}
-		if a != nil && a.MatchString("x"+c.prefix+"bc:40") {
-			t.Errorf("anchored(%q) = %v matches after the start", c.expr, a)
+		if a != nil && a.re.MatchString("x"+c.prefix+"bc:40") {
+			t.Errorf("anchored(%q) = %v matches after the start", c.expr, a.re)
+		}
+	}
+	for _, c := range []struct {
+		expr, yes, no string // bytes that may and may not follow the prefix
+		end           bool
+	}{
+		{`"code":\s*40[13]`, " \t\n\r\f4", "2x\"", false},
+		{`ab|ac`, "bc", "ad", false},
+		{`"user(name)?":`, `n"`, "x:", false},
+		{`Forbidden\b`, "\x00x ", "", true},
+		{`ku+be`, "ub", "k", false},
+		{`sys(?i:TEM)`, "tTxX", "", false},
+		{`a[^b]`, "a\x80\xff", "b", false},
+		{`a[é-ê]`, "\xc3\x80", "a", false},
+	} {
+		a := anchored(regexp.MustCompile(c.expr))
+		for _, b := range []byte(c.yes) {
+			if !a.next[b] {
+				t.Errorf("anchored(%q): %q may follow the prefix", c.expr, b)
+			}
+		}
+		for _, b := range []byte(c.no) {
+			if a.next[b] {
+				t.Errorf("anchored(%q): %q cannot follow the prefix", c.expr, b)
+			}
+		}
+		if a.end != c.end {
+			t.Errorf("anchored(%q): end %v", c.expr, a.end)
 		}
 	}
 }
@@ -299,4 +361,28 @@ func TestFindKeptAcrossSameResult(t *testing.T) {
 	if line := nm.filterLine(); !strings.Contains(line, "n to search again") {
 		t.Errorf("after a result over other requests: %q", line)
 	}
+}
+
+// Trying a regexp anchored where its prefix is, with the next-byte table,
+// is the regexp: over any text and any regexp with a literal prefix.
+func FuzzAnchored(f *testing.F) {
+	for _, c := range [][2]string{
+		{`"code":\s*40[13]`, `{"code":200},{"code": 403}`}, {`ab|ac`, "xxacab"}, {`Forbidden\b`, "Forbiddenx Forbidden"},
+		{`a[^b]`, "ab a\xff"}, {`sys(?i:TEM)$`, "sysTem"}, {`k+ube\B`, "kkubex"}, {`(?m)x$`, "x\ny"}, {`a*b`, "aab"},
+	} {
+		f.Add(c[0], c[1])
+	}
+	f.Fuzz(func(t *testing.T, expr, text string) {
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			return
+		}
+		m := newRawMatch("", re)
+		if m.anch == nil {
+			return
+		}
+		if got, want := m.matchShown([]byte(text)), re.MatchString(text); got != want {
+			t.Fatalf("/%s/ on %q: anchored tries say %v, the regexp %v", expr, text, got, want)
+		}
+	})
 }

@@ -59,6 +59,17 @@ func typed(s string) []tea.Msg {
 	return out
 }
 
+// Y on an event's page: the question on the status line, the fields'
+// keys in the footer, all of them at 60 columns.
+func TestGoldenCopyField(t *testing.T) {
+	m := started(t, genStore(t, 300), 60, 20)
+	m = drive(t, m, keys("j", "enter", "Y")...)
+	golden(t, "detail_copyfield_60x20.golden", m.View())
+	if !strings.Contains(m.View(), "r reason") {
+		t.Error("the footer does not show every field at 60 columns")
+	}
+}
+
 func TestGoldenHelp(t *testing.T) {
 	m := started(t, genStore(t, 100), 80, 24)
 	m = drive(t, m, keys("?")...)
@@ -92,7 +103,9 @@ func TestSmallTerminals(t *testing.T) {
 		}
 		m = drive(t, m, keys("1", "enter")...)
 		check("detail")
-		m = drive(t, m, keys("esc", "?")...)
+		m = drive(t, m, keys("Y")...)
+		check("detail, copy which field")
+		m = drive(t, m, keys("x", "esc", "?")...)
 		check("help")
 		m = drive(t, m, keys("x", "/")...)
 		m = drive(t, m, typed("usr:x")...)

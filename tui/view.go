@@ -291,6 +291,9 @@ func (m Model) footer() string {
 	if m.over.pane == paneHistory {
 		return m.help.ShortHelpView(m.over.hist.keys.ShortHelp())
 	}
+	if m.over.pick {
+		return m.help.ShortHelpView(copyFieldKeys())
+	}
 	return m.help.ShortHelpView(m.keys.ShortHelp())
 }
 

@@ -78,7 +78,7 @@ func (s *Source) Run(ctx context.Context, emit func(ingest.Batch) error) error {
 	end := sp.t1.Add(time.Nanosecond) // the last page includes t1
 	width := end.Sub(sp.t0) / time.Duration(pages)
 	r := &reader{emit: emit, raw: ingest.NewSpool(), onBad: s.OnBad}
-	defer r.raw.Close() // ReadAt keeps working for the store
+	defer func() { r.raw.Close() }() // ReadAt keeps working for the store
 	for a := sp.t0; a.Before(end); {
 		b := a.Add(max(width, time.Nanosecond))
 		if b.After(end) || end.Sub(b) < width/2 {
@@ -175,6 +175,8 @@ type reader struct {
 	events int64
 	lines  int64
 	bad    int64 // records whose body was not an audit event
+
+	spooled int64 // bytes of the spools before raw (see flush)
 
 	lastKey    [4]string // sourceOf's last identity and source
 	lastSource string
@@ -288,7 +290,20 @@ func (r *reader) flush() error {
 	}
 	r.events += int64(len(r.evs))
 	b := ingest.Batch{Events: r.evs, Offsets: r.offs, Raw: r.raw,
-		Pos: ingest.Position{Path: "vlogs", Offset: r.raw.Size(), Line: r.lines}}
+		Pos: ingest.Position{Path: "vlogs", Offset: r.spooled + r.raw.Size(), Line: r.lines}}
 	r.evs, r.offs = nil, nil // the store keeps the batch's slices
+	if r.raw.Size() >= spoolSize {
+		// A new spool now and then, so that retention can release the
+		// old ones once it dropped their events: a live tail runs for
+		// weeks, and one spool would hold every event it ever read.
+		r.raw.Close()
+		r.spooled += r.raw.Size()
+		r.raw = ingest.NewSpool()
+	}
 	return r.emit(b)
 }
+
+// spoolSize is how many bytes of events a reader keeps in one spool
+// before it starts another: about one store chunk's worth (65536 events of
+// a bit over 1 KB), the unit retention drops.
+var spoolSize int64 = 64 << 20

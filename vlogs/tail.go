@@ -71,7 +71,7 @@ var errSweep = errors.New("sweep")
 // tail is reconnected (see Tail).
 func (t *Tail) Run(ctx context.Context, emit func(ingest.Batch) error) error {
 	r := &reader{emit: emit, raw: ingest.NewSpool(), onBad: t.OnBad}
-	defer r.raw.Close()
+	defer func() { r.raw.Close() }()   // flush may have started another
 	from := time.Now().Add(-t.History) // where an answer starts
 	wait := tailBackoff
 	var lost time.Time

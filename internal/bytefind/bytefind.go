@@ -7,7 +7,8 @@
 // needle's two rarest bytes at their distance from each other, 32
 // positions per step with AVX2 (simd.MemchrPair; a word-at-a-time loop
 // elsewhere), by a table of byte frequencies measured on audit logs: a
-// false start then needs both bytes at once, a few in a kilobyte.
+// false start then needs both bytes at once, a few in a kilobyte. A needle
+// with a very rare byte (F, W, Q) skips on that one alone with IndexByte.
 package bytefind
 
 import (
@@ -41,9 +42,14 @@ func frequency(b byte) uint16 {
 type Finder struct {
 	needle []byte
 	at     int  // offset of the first anchor byte
-	dist   int  // how far after it the second one is (> 0)
+	dist   int  // how far after it the second one is (> 0); 0: one anchor
 	b1, b2 byte // the anchor bytes
 }
+
+// rareFrom is the frequency (per 10,000 bytes) under which one anchor
+// byte is enough: IndexByte then stops about once a kilobyte or less, and
+// its scan is cheaper than the pair's.
+const rareFrom = 5
 
 // New returns a Finder of needle (which it keeps: do not modify it).
 func New(needle []byte) *Finder {
@@ -64,6 +70,10 @@ func New(needle []byte) *Finder {
 			r2 = i
 		}
 	}
+	if frequency(needle[r1]) < rareFrom {
+		f.at, f.b1 = r1, needle[r1]
+		return f
+	}
 	f.at, f.dist = min(r1, r2), max(r1, r2)-min(r1, r2)
 	f.b1, f.b2 = needle[f.at], needle[f.at+f.dist]
 	return f
@@ -78,7 +88,12 @@ func (f *Finder) Index(s []byte) int {
 	last := len(s) - n // the last possible start
 	for start := 0; start <= last; start++ {
 		// The anchors of starts start..last lie in s[start+at : last+at+dist+1].
-		j := simd.MemchrPair(s[start+f.at:last+f.at+f.dist+1], f.b1, f.b2, f.dist)
+		var j int
+		if f.dist == 0 {
+			j = bytes.IndexByte(s[start+f.at:last+f.at+1], f.b1)
+		} else {
+			j = simd.MemchrPair(s[start+f.at:last+f.at+f.dist+1], f.b1, f.b2, f.dist)
+		}
 		if j < 0 {
 			return -1
 		}

@@ -5,7 +5,7 @@
 // -cpuprofile the store stage is profiled over -rounds fresh stores, which
 // splits it further (dict.intern, roaring Add, the auditID maps).
 //
-//	go run ./scripts/stagecost [-cpuprofile F] [-rounds N] FILE
+//	go run ./scripts/stagecost [-cpuprofile F] [-rounds N] [-lazy] FILE
 package main
 
 import (
@@ -24,12 +24,23 @@ import (
 	"github.com/kaudit/kaudit/store"
 )
 
+// lazy: the stores are made with store.LazyPostings.
+var lazy bool
+
+func newStore() *store.Store {
+	if lazy {
+		return store.New(store.LazyPostings())
+	}
+	return store.New()
+}
+
 func main() {
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the store stage to `FILE`")
 	rounds := flag.Int("rounds", 1, "times the store stage runs (into fresh stores)")
+	flag.BoolVar(&lazy, "lazy", false, "stores without postings until asked (store.LazyPostings), as headless replay uses")
 	flag.Parse()
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: stagecost [-cpuprofile F] [-rounds N] FILE")
+		fmt.Fprintln(os.Stderr, "usage: stagecost [-cpuprofile F] [-rounds N] [-lazy] FILE")
 		os.Exit(2)
 	}
 	if err := run(flag.Arg(0), *prof, *rounds); err != nil {
@@ -152,7 +163,7 @@ func startProfile(path string) (stop func(), err error) {
 // stores.
 func storeRounds(evs []audit.Event, offs []int64, raw io.ReaderAt, rounds int, c *costs) {
 	for range max(rounds, 1) {
-		s := store.New()
+		s := newStore()
 		start := testcpu.Time()
 		t0 := time.Now()
 		for i := 0; i < len(evs); i += 512 {
@@ -198,7 +209,7 @@ func (c *costs) print() {
 // decodeAndStore decodes data a batch of 512 events at a time and stores
 // each batch at once, and returns the CPU and wall time it took.
 func decodeAndStore(data []byte, raw io.ReaderAt) (time.Duration, time.Duration) {
-	st := store.New()
+	st := newStore()
 	batch := make([]audit.Event, 0, 512)
 	var offs []int64
 	start, t0 := testcpu.Time(), time.Now()
