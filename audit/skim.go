@@ -134,8 +134,10 @@ func (s *skimmer) field(i int, wk *wordKeys) (next, id int) {
 	// time where 32 bytes follow, else byte by byte.
 	if c := data[i+1]; c < utf8.RuneSelf && i+1+32 <= len(data) {
 		p := i + 1
+		es := wk.byFirst[c]
 	next:
-		for _, e := range wk.byFirst[c] {
+		for j := range es {
+			e := &es[j] // not a copy: a wordKey is 88 bytes
 			for k := range e.n {
 				if binary.LittleEndian.Uint64(data[p+8*k:])&e.m[k] != e.w[k] {
 					continue next
