@@ -134,15 +134,17 @@ func (s *skimmer) field(i int, wk *wordKeys) (next, id int) {
 	// time where 32 bytes follow, else byte by byte.
 	if c := data[i+1]; c < utf8.RuneSelf && i+1+32 <= len(data) {
 		p := i + 1
+		es := wk.byFirst[c]
 	next:
-		for _, e := range wk.byFirst[c] {
+		for j := range es {
+			e := &es[j] // not a copy: a wordKey is 88 bytes
 			for k := range e.n {
 				if binary.LittleEndian.Uint64(data[p+8*k:])&e.m[k] != e.w[k] {
 					continue next
 				}
 			}
 			v := s.colon(p + e.len)
-			if s.t != nil && s.t.hasLen(e.len-1) {
+			if s.wants(e.len - 1) {
 				s.keyTok(p, p+e.len-1, v)
 			}
 			return v, e.id
@@ -152,7 +154,7 @@ func (s *skimmer) field(i int, wk *wordKeys) (next, id int) {
 			end := i + 1 + len(e.quoted)
 			if end <= len(data) && bytesString(data[i+1:end]) == e.quoted {
 				v := s.colon(end)
-				if s.t != nil && s.t.hasLen(end-1-(i+1)) {
+				if s.wants(end - 1 - (i + 1)) {
 					s.keyTok(i+1, end-1, v)
 				}
 				return v, e.id
@@ -169,7 +171,7 @@ func (s *skimmer) field(i int, wk *wordKeys) (next, id int) {
 		key = unquote(raw)
 	}
 	v := s.colon(end)
-	if s.t != nil && !esc && s.t.hasLen(end-1-(i+1)) {
+	if !esc && s.wants(end-1-(i+1)) {
 		s.keyTok(i+1, end-1, v)
 	}
 	return v, t.lookup(key)
@@ -201,7 +203,7 @@ func (s *skimmer) strVal(i int, dst *string) int {
 		if end < 0 {
 			return -1
 		}
-		if s.t != nil && !esc && s.t.hasLen(end-1-(i+1)) {
+		if !esc && s.wants(end-1-(i+1)) {
 			s.strTok(i+1, end-1)
 		}
 		raw := s.data[i+1 : end-1]
@@ -225,7 +227,7 @@ func (s *skimmer) strCheck(i int) int {
 	switch s.data[i] {
 	case '"':
 		end, esc := s.str(i)
-		if s.t != nil && !esc && end >= 0 && s.t.hasLen(end-1-(i+1)) {
+		if !esc && end >= 0 && s.wants(end-1-(i+1)) {
 			s.strTok(i+1, end-1)
 		}
 		return end

@@ -21,6 +21,7 @@ type skimmer struct {
 	k    kinds // skipValue's container kinds, reused
 
 	t     *Tokens // SkimTokens: what to look for (nil: nothing)
+	lens  uint64  // t.lens (0 without t)
 	found uint64  // the items of t found so far
 	// escaped: the ASCII characters escapes stood for so far (\uXXXX
 	// below 0x80, and \/), a bit each.
@@ -189,7 +190,7 @@ func (s *skimmer) key(i int) int {
 	}
 	end, esc := s.str(i)
 	v := s.colon(end)
-	if s.t != nil && !esc && v >= 0 && s.t.hasLen(end-1-(i+1)) {
+	if !esc && v >= 0 && s.wants(end-1-(i+1)) {
 		s.keyTok(i+1, end-1, v)
 	}
 	return v
@@ -208,7 +209,7 @@ func (s *skimmer) value(i, depth int) int {
 		switch c := data[i]; c {
 		case '"':
 			end, esc := s.str(i)
-			if s.t != nil && !esc && end >= 0 && s.t.hasLen(end-1-(i+1)) {
+			if !esc && end >= 0 && s.wants(end-1-(i+1)) {
 				s.strTok(i+1, end-1)
 			}
 			i = end

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/kaudit/kaudit/internal/testcpu"
@@ -214,8 +215,8 @@ func TestSkimTokens(t *testing.T) {
 	code := tk.AddPair("code", int64(403))
 	priv := tk.AddPair("privileged", true)
 	ns := tk.AddString("kube-system")
-	if user != 0 || code != 1 || priv != 2 || ns != 3 || tk.AddString(`a"b`) != -1 {
-		t.Fatal("items not numbered in order, or a quote taken")
+	if user != 0 || code != 1 || priv != 2 || ns != 3 || tk.AddString(`a"b`) != -1 || tk.AddString(strings.Repeat("x", 64)) != -1 {
+		t.Fatal("items not numbered in order, or a quote or a 64-byte string taken")
 	}
 	head := `{"kind":"Event","auditID":"a","stage":"Panic",`
 	tests := []struct {

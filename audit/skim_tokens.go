@@ -12,7 +12,7 @@ import "time"
 //
 // Build it before use; it is then read-only, safe for concurrent use.
 type Tokens struct {
-	lens  [2]uint64 // bit n: some item's key or string has n bytes (n < 128)
+	lens  uint64 // bit n: some item's key or string has n bytes
 	items []tokenItem
 }
 
@@ -37,7 +37,7 @@ const (
 const MaxTokens = 64
 
 // AddString adds a string (its content, unquoted: printable ASCII other
-// than '"' and '\\', fewer than 128 bytes) and returns its bit, or -1 when
+// than '"' and '\\', fewer than 64 bytes) and returns its bit, or -1 when
 // it cannot be looked for.
 func (t *Tokens) AddString(s string) int { return t.add(tokenItem{s: s}) }
 
@@ -67,11 +67,11 @@ func (t *Tokens) AddPair(key string, value any) int {
 }
 
 func (t *Tokens) add(it tokenItem) int {
-	if len(t.items) >= MaxTokens || !plainToken(it.s) || len(it.s) >= 128 {
+	if len(t.items) >= MaxTokens || !plainToken(it.s) || len(it.s) >= 64 {
 		return -1
 	}
 	t.items = append(t.items, it)
-	t.lens[len(it.s)/64] |= 1 << (len(it.s) % 64)
+	t.lens |= 1 << len(it.s)
 	return len(t.items) - 1
 }
 
@@ -89,22 +89,20 @@ func plainToken(s string) bool {
 // stand for (\uXXXX below 0x80, and \/; bit c%64 of escaped[c/64]): an
 // item may be spelled with those. Both are only meaningful when ok.
 func SkimTokens(doc []byte, t *Tokens) (stageTime time.Time, ok bool, found uint64, escaped [2]uint64) {
-	s := skimmer{data: doc, t: t}
+	s := skimmer{data: doc, t: t, lens: t.lens}
 	stageTime, ok = s.skim()
 	return stageTime, ok, s.found, s.escaped
 }
 
-// hasLen reports whether some item is n bytes long.
-func (t *Tokens) hasLen(n int) bool {
-	return n < 128 && t.lens[n/64]&(1<<(n%64)) != 0
+// wants reports whether some item of s.t is n bytes long (never without
+// s.t): one shift, as a shift of 64 or more is 0.
+func (s *skimmer) wants(n int) bool {
+	return s.lens>>uint(n)&1 != 0
 }
 
 // strTok notes the string token data[a:b] (its content, without quotes),
 // not escaped: a string item it spells is found.
 func (s *skimmer) strTok(a, b int) {
-	if !s.t.hasLen(b - a) {
-		return
-	}
 	c := bytesString(s.data[a:b])
 	for k := range s.t.items {
 		if it := &s.t.items[k]; it.kind == tokString && same(it.s, c) {
@@ -116,7 +114,7 @@ func (s *skimmer) strTok(a, b int) {
 // keyTok notes the key data[a:b], not escaped, whose value starts at v: a
 // string item it spells is found, and so is a pair of it with that value.
 func (s *skimmer) keyTok(a, b, v int) {
-	if v < 0 || !s.t.hasLen(b-a) {
+	if v < 0 {
 		return
 	}
 	c := bytesString(s.data[a:b])
