@@ -88,7 +88,7 @@ func (s *Store) ReleaseRawReader(r *RawReader) {
 // Raw returns event id's original bytes, valid until the next call.
 func (r *RawReader) Raw(id ID) ([]byte, error) {
 	r.s.mu.RLock()
-	if id < r.s.first {
+	if id < r.s.first || id >= r.s.n { // dropped, or stale (see rebase.go)
 		r.s.mu.RUnlock()
 		return nil, fmt.Errorf("event %d: dropped by retention", id)
 	}

@@ -64,7 +64,7 @@ func (r *RawReader) Runs(ids []ID, fn func(buf []byte, run []ID, spans []Span) b
 		r.s.mu.RLock()
 		first := r.s.first
 		for i, id := range batch {
-			if id >= first {
+			if id >= first && id < r.s.n { // not dropped, not stale (see rebase.go)
 				refs[i] = r.s.at(id).raw[id&r.s.mask]
 				segs[i] = r.s.segs[refs[i].seg]
 			} else {

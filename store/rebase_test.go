@@ -332,7 +332,12 @@ func TestRebaseConcurrentReaders(t *testing.T) {
 				}
 				_ = s.Entry(held) // stale: must not crash
 				_ = s.Stages(held)
-				held, heldBase = s.First()+ID(len(evs)%97), s.IDBase()
+				_, _ = s.Raw(held, nil)
+				_ = s.Source(held)
+				rr := s.AcquireRawReader()
+				_, _ = rr.Raw(held)
+				s.ReleaseRawReader(rr)
+				held, heldBase = ID(s.Len()-1), s.IDBase() // past the end after a rebase
 			}
 		})
 	}
