@@ -200,8 +200,20 @@ func (f *Filter) Eval(ctx context.Context, st *store.Store, candidates *store.Se
 }
 
 // EvalStats is Eval that also reports the jq work done.
+//
+// A rebase of the store's IDs during the evaluation (store.Store.IDBase)
+// could mix sets of two bases: it is evaluated again over the candidates
+// moved (they are taken to be of the base current when it is called).
 func (f *Filter) EvalStats(ctx context.Context, st *store.Store, candidates *store.Set) (*store.Set, Stats, error) {
-	return f.eval(&evalCtx{ctx: ctx, st: st}, candidates)
+	base := st.IDBase()
+	for {
+		out, stats, err := f.eval(&evalCtx{ctx: ctx, st: st}, candidates)
+		cur := st.IDBase()
+		if err != nil || cur == base {
+			return out, stats, err
+		}
+		candidates, base = store.MoveSet(candidates, base, cur), cur
+	}
 }
 
 func (f *Filter) eval(ec *evalCtx, candidates *store.Set) (*store.Set, Stats, error) {

@@ -98,11 +98,16 @@ func (s *Store) mapID(id ID, base uint64) (ID, bool) {
 // MapSet returns set, made under base, moved to the current base (set
 // itself when the base did not move).
 func (s *Store) MapSet(set *Set, base uint64) *Set {
-	cur := s.IDBase()
-	if cur == base {
+	return MoveSet(set, base, s.IDBase())
+}
+
+// MoveSet returns set, made under ID base from, moved to base to (a later
+// one): set itself when they are equal.
+func MoveSet(set *Set, from, to uint64) *Set {
+	if from == to {
 		return set
 	}
-	return shiftSet(set, base, cur)
+	return shiftSet(set, from, to)
 }
 
 // shiftSet moves set from base from to base to (to >= from); IDs that

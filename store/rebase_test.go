@@ -377,3 +377,35 @@ func BenchmarkRebase(b *testing.B) {
 		b.ReportMetric(float64(st.LongestWL.Microseconds()), "µs-write-lock")
 	}
 }
+
+// TestMapIDAndSet: IDs and sets of an older base move down by the shifts
+// since; those that fall below the kept events are gone.
+func TestMapIDAndSet(t *testing.T) {
+	s := New(ChunkEvents(testChunk), IDSpace(8*testChunk))
+	evs, offs := churnEvents(0, 20*testChunk)
+	feed(s, evs[:6*testChunk], offs[:6*testChunk], 512, 2*testChunk)
+	base := s.IDBase()
+	id := ID(s.Len() - 10)
+	set := roaring.BitmapOf(uint32(s.First()), uint32(id))
+	for at := 6 * testChunk; s.IDBase() == base && at < len(evs); at += 256 {
+		s.Append(evs[at:at+256], churnRaw, offs[at:at+256])
+		s.Retain(6*testChunk, 0) // keeps id
+	}
+	d := s.IDBase() - base
+	if d == 0 {
+		t.Fatal("no rebase")
+	}
+	got, ok := s.MapID(id, base)
+	if !ok || uint64(got) != uint64(id)-d || s.Entry(got).Object.Name != churnName(int(s.IDBase())+int(got)) {
+		t.Fatalf("MapID(%d) = %d, %v; want %d", id, got, ok, uint64(id)-d)
+	}
+	if _, ok := s.MapID(0, base); ok {
+		t.Fatal("a dropped ID mapped")
+	}
+	if m := s.MapSet(set, base).ToArray(); len(m) != 1 || m[0] != got {
+		t.Fatalf("MapSet: %v, want [%d]", m, got)
+	}
+	if MoveSet(set, base, base) != set {
+		t.Fatal("MoveSet to the same base copied")
+	}
+}
