@@ -206,6 +206,10 @@ func (t *Tail) followCurrent(ctx context.Context, wk *waker, missing func(string
 			cur.release()
 		}
 	}()
+	// since: after a rotation found no current file, the rotation time of
+	// the last backup read; the file opened next may have been rotated
+	// meanwhile, the backups newer than since are read first.
+	var since time.Time
 	for {
 		target := t.target()
 		wk.watch(filepath.Dir(target))
@@ -214,16 +218,30 @@ func (t *Tail) followCurrent(ctx context.Context, wk *waker, missing func(string
 			if cur, opened = t.openCurrent(target, first, missing); opened {
 				first = nil
 			}
+			if cur != nil && !since.IsZero() {
+				bks := backups(filepath.Dir(target), filepath.Base(target))
+				i := 0
+				for i < len(bks) && !bks[i].rotated.After(since) {
+					i++
+				}
+				if _, err := t.readBackups(ctx, bks[i:], cur, since, emit); err != nil {
+					return err
+				}
+				since = time.Time{}
+			}
 		}
 		if cur != nil {
 			if err := cur.pump(ctx, false, emit); err != nil {
 				return err
 			}
-			next, again, err := t.recheck(ctx, cur, target, emit)
+			next, last, again, err := t.recheck(ctx, cur, target, emit)
 			if err != nil {
 				return err
 			}
-			if cur = next; again {
+			if cur = next; cur == nil {
+				since = last
+			}
+			if again {
 				continue
 			}
 		}
@@ -260,7 +278,7 @@ func (t *Tail) openCurrent(target string, first *resumeAt, missing func(string))
 // file (grown, or cut off), another one (a rotation: the old one is drained
 // and the new one followed), or nothing yet. It returns the follower to go
 // on with, and again true when it should be read at once.
-func (t *Tail) recheck(ctx context.Context, cur *follower, target string, emit func(Batch) error) (next *follower, again bool, err error) {
+func (t *Tail) recheck(ctx context.Context, cur *follower, target string, emit func(Batch) error) (next *follower, last time.Time, again bool, err error) {
 	fi, err := os.Stat(target)
 	switch {
 	case err != nil:
@@ -268,24 +286,24 @@ func (t *Tail) recheck(ctx context.Context, cur *follower, target string, emit f
 		// the descriptor; a new file at the path is a rotation.
 	case !os.SameFile(fi, cur.fi):
 		if err := cur.pump(ctx, true, emit); err != nil { // drain the old file
-			return cur, false, err
+			return cur, last, false, err
 		}
 		t.finished(cur)
 		cur.release()
-		next, err := t.rotated(ctx, cur, target, emit)
+		next, last, err := t.rotated(ctx, cur, target, emit)
 		if err != nil {
-			return cur, false, err
+			return cur, last, false, err
 		}
-		return next, true, nil
+		return next, last, true, nil
 	case fi.Size() < cur.readOff() && fi.Size() >= cur.off:
 		cur.dropPartial() // only a partial last line was cut off
 	case fi.Size() < cur.readOff() || cur.overwritten || !cur.headIntact():
 		if err := t.truncatedInPlace(ctx, cur, target, fi.Size(), emit); err != nil {
-			return cur, false, err
+			return cur, last, false, err
 		}
-		return cur, true, nil
+		return cur, last, true, nil
 	}
-	return cur, false, nil
+	return cur, last, false, nil
 }
 
 // missingOnce returns a func that says, the first time only, that the
@@ -410,24 +428,26 @@ func (r *fdReader) Read(p []byte) (int, error) {
 
 var _ io.Reader = (*fdReader)(nil)
 
+// openTarget opens the current file in rotated (a test makes it miss the
+// file, as between lumberjack's rename and its create).
+var openTarget = os.Open
+
 // rotated is called after the old file was drained: it opens the new
 // current file, then reads the backups rotated between the two (the file
 // may have been rotated more than once between two looks), and returns the
-// new file's follower (nil if there is none yet).
-func (t *Tail) rotated(ctx context.Context, old *follower, target string, emit func(Batch) error) (*follower, error) {
+// new file's follower (nil if there is none yet) and the rotation time of
+// the last backup it read (or of the old file's).
+func (t *Tail) rotated(ctx context.Context, old *follower, target string, emit func(Batch) error) (*follower, time.Time, error) {
 	var next *follower
-	var curDev, curIno uint64
-	if f, err := os.Open(target); err == nil {
-		if next, err = t.follow(f, target, nil); err == nil {
-			curDev, curIno = next.src.dev, next.src.inode
-		}
+	if f, err := openTarget(target); err == nil {
+		next, _ = t.follow(f, target, nil)
 	}
 	bks := backups(filepath.Dir(target), filepath.Base(target))
 	cp := &Checkpoint{Dev: old.src.dev, Inode: old.src.inode}
-	from := -1
+	from, since := -1, old.seen
 	for i, b := range bks {
 		if _, ok := matchBackup(b, cp, old.fp); ok {
-			from = i + 1
+			from, since = i+1, b.rotated
 			break
 		}
 	}
@@ -450,18 +470,30 @@ func (t *Tail) rotated(ctx context.Context, old *follower, target string, emit f
 	for _, p := range t.lostAfter(old.fp, old.src.dev, old.src.inode, old.line, bks, curFile) {
 		t.problem(p)
 	}
-	for _, nb := range bks[from:] {
-		if fi, err := os.Stat(nb.path); err == nil && next != nil {
-			if dev, ino := fileID(fi); dev == curDev && ino == curIno {
+	since, err := t.readBackups(ctx, bks[from:], next, since, emit)
+	if err != nil {
+		if next != nil {
+			next.release()
+		}
+		return nil, since, err
+	}
+	return next, since, nil
+}
+
+// readBackups reads bks, oldest first, up to the one that is the followed
+// file cur (rotated again just now; cur may be nil), and returns the
+// rotation time of the last one read (since if none).
+func (t *Tail) readBackups(ctx context.Context, bks []backupFile, cur *follower, since time.Time, emit func(Batch) error) (time.Time, error) {
+	for _, nb := range bks {
+		if fi, err := os.Stat(nb.path); err == nil && cur != nil {
+			if dev, ino := fileID(fi); dev == cur.src.dev && ino == cur.src.inode {
 				break // rotated again just now: it is being followed
 			}
 		}
 		if err := t.readBacklog(ctx, backlogItem{path: nb.path, alt: nb.alt}, emit); err != nil {
-			if next != nil {
-				next.release()
-			}
-			return nil, err
+			return since, err
 		}
+		since = nb.rotated
 	}
-	return next, nil
+	return since, nil
 }
