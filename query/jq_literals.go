@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/itchyny/gojq"
+	"github.com/kaudit/kaudit/internal/bytefind"
 )
 
 // The literal pre-filter. For a residue such as
@@ -42,7 +43,7 @@ func newLit(open, s, close string) (lit, bool) {
 	if !l.addChars(s) {
 		return lit{}, false
 	}
-	l.at = rarest(l.b)
+	l.at = bytefind.Rarest(l.b)
 	return l, len(l.b) > 0
 }
 

@@ -55,32 +55,6 @@ func (l lit) next(raw []byte, from int) int {
 	return -1
 }
 
-// rarest returns the offset of the byte of b that audit logs hold least
-// often (see asciiFreq).
-func rarest(b []byte) int {
-	at := 0
-	for i, c := range b {
-		if c < 0x80 && asciiFreq[c] < asciiFreq[b[at]] {
-			at = i
-		}
-	}
-	return at
-}
-
-// asciiFreq is how often each ASCII byte occurs in audit logs, per
-// 100,000 bytes: counted over 20 MB of scripts/bench.sh's generated log
-// and testdata/public's real ones. Only the order matters.
-var asciiFreq = [128]uint16{
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 84, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	607, 0, 10054, 0, 4, 2, 0, 0, 79, 79, 0, 0, 2297, 2263, 1656, 1196,
-	2233, 2039, 1417, 840, 1165, 1116, 1005, 788, 1233, 958, 3799, 1, 0, 123, 0, 37,
-	4, 222, 83, 215, 98, 99, 24, 60, 45, 289, 28, 1, 12, 108, 25, 19,
-	186, 0, 478, 190, 423, 101, 219, 2, 44, 0, 177, 298, 310, 298, 0, 14,
-	0, 5072, 1439, 2831, 2334, 8833, 864, 720, 562, 3861, 135, 1014, 1807, 1849, 3707, 4011,
-	1567, 246, 3536, 5107, 4988, 2616, 972, 187, 243, 638, 216, 746, 0, 746, 0, 0,
-}
-
 // valueAt reports whether raw[i:] is JSON space, a colon, JSON space and
 // l.val.
 func (l lit) valueAt(raw []byte, i int) bool {

@@ -38,6 +38,19 @@ func frequency(b byte) uint16 {
 	return freq[b]
 }
 
+// Rarest returns the offset of the byte of b that audit logs hold least
+// often (the first of equals), or 0 for an empty b: where a search for b
+// should look first, since JSON is full of quotes and colons.
+func Rarest(b []byte) int {
+	at := 0
+	for i, c := range b {
+		if frequency(c) < frequency(b[at]) {
+			at = i
+		}
+	}
+	return at
+}
+
 // Finder finds one needle. Its zero value finds the empty needle.
 type Finder struct {
 	needle []byte
@@ -58,12 +71,7 @@ func New(needle []byte) *Finder {
 		return f
 	}
 	// The rarest byte, then the rarest at another offset.
-	r1 := 0
-	for i, b := range needle {
-		if frequency(b) < frequency(needle[r1]) {
-			r1 = i
-		}
-	}
+	r1 := Rarest(needle)
 	r2 := -1
 	for i, b := range needle {
 		if i != r1 && (r2 < 0 || frequency(b) < frequency(needle[r2])) {

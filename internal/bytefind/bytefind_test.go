@@ -57,3 +57,21 @@ func FuzzIndex(f *testing.F) {
 		}
 	})
 }
+
+func TestRarest(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int
+	}{
+		{"", 0},
+		{`"e"`, 1},          // a quote is the most common byte of all
+		{`"verb":"get"`, 8}, // 'g' (72 in 10,000) beats 'v' (97), 'b' (145) and ':' (378)
+		{"kube-system", 6},  // 'y' (63)
+		{"\xff\"", 0},       // bytes from 128 count as rarest
+		{"aa", 0},           // the first of equals
+	} {
+		if got := Rarest([]byte(c.in)); got != c.want {
+			t.Errorf("Rarest(%q) = %d, want %d", c.in, got, c.want)
+		}
+	}
+}
