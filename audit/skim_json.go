@@ -46,6 +46,8 @@ func (s *skimmer) ws(i int) int {
 // str steps over the string whose opening quote is at i and returns the
 // index after its closing quote (-1: invalid) and whether it held an
 // escape. Eight bytes at a time through the plain part, as scanString.
+// The plain-run loop is written out in both on purpose: as one shared
+// function it does not inline, and decoding measured 5-11 % slower.
 func (s *skimmer) str(i int) (end int, esc bool) {
 	data := s.data
 	i++

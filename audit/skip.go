@@ -38,115 +38,112 @@ func (k *kinds) object(level int) bool {
 }
 
 // skipValue validates and steps over the value at d.pos, which must exist.
-// It is iterative so that nesting up to maxDepth costs no stack.
+// It is iterative so that nesting up to maxDepth costs no stack: k holds
+// whether each open container is an object or an array.
 func (d *decoder) skipValue() {
 	var k kinds
 	base := d.depth
-	data := d.data
 	for {
-		// At the start of a value.
-		switch c := data[d.pos]; c {
-		case '"':
-			if !d.skipString() {
-				return
-			}
-		case '{':
-			if !d.open() {
-				return
-			}
-			k.set(d.depth-base-1, true)
-			d.ws()
-			if d.pos >= len(data) {
-				d.failEOF("")
-				return
-			}
-			if data[d.pos] != '}' {
-				if !d.skipKey() {
-					return
-				}
-				continue
-			}
-			d.pos++
-			d.depth--
-		case '[':
-			if !d.open() {
-				return
-			}
-			k.set(d.depth-base-1, false)
-			d.ws()
-			if d.pos >= len(data) {
-				d.failEOF("")
-				return
-			}
-			if data[d.pos] != ']' {
-				continue
-			}
-			d.pos++
-			d.depth--
-		case 't':
-			if !d.literal("true") {
-				return
-			}
-		case 'f':
-			if !d.literal("false") {
-				return
-			}
-		case 'n':
-			if !d.literal("null") {
-				return
-			}
-		default:
-			if c != '-' && (c < '0' || c > '9') {
-				d.fail(c, "looking for beginning of value")
-				return
-			}
-			if !d.number() {
-				return
-			}
+		opened, ok := d.skipStart(&k, base)
+		if !ok {
+			return
 		}
-		// After a value: close containers until another value is due.
-		for {
-			if d.depth == base {
-				return
-			}
-			d.ws()
-			if d.pos >= len(data) {
-				d.failEOF("")
-				return
-			}
-			c := data[d.pos]
-			if k.object(d.depth - base - 1) {
-				if c == ',' {
-					d.pos++
-					d.ws()
-					if !d.skipKey() {
-						return
-					}
-					break
-				}
-				if c != '}' {
-					d.fail(c, "after object key:value pair")
-					return
-				}
-			} else {
-				if c == ',' {
-					d.pos++
-					d.ws()
-					if d.pos >= len(data) {
-						d.failEOF("")
-						return
-					}
-					break
-				}
-				if c != ']' {
-					d.fail(c, "after array element")
-					return
-				}
-			}
-			d.pos++
-			d.depth--
+		if opened {
+			continue
+		}
+		if done, ok := d.skipClose(&k, base); done || !ok {
+			return
 		}
 	}
+}
+
+// skipStart steps over the start of the value at d.pos: all of a scalar or
+// an empty container, or the opening of a container and (in an object) its
+// first key, leaving its first value due (opened). ok is false on error.
+func (d *decoder) skipStart(k *kinds, base int) (opened, ok bool) {
+	data := d.data
+	switch c := data[d.pos]; c {
+	case '"':
+		return false, d.skipString()
+	case '{', '[':
+		if !d.open() {
+			return false, false
+		}
+		k.set(d.depth-base-1, c == '{')
+		d.ws()
+		if d.pos >= len(data) {
+			d.failEOF("")
+			return false, false
+		}
+		closer := byte('}')
+		if c == '[' {
+			closer = ']'
+		}
+		if data[d.pos] != closer { // not empty: its first value is due
+			if c == '{' {
+				return true, d.skipKey()
+			}
+			return true, true
+		}
+		d.pos++
+		d.depth--
+		return false, true
+	case 't':
+		return false, d.literal("true")
+	case 'f':
+		return false, d.literal("false")
+	case 'n':
+		return false, d.literal("null")
+	default:
+		if c != '-' && (c < '0' || c > '9') {
+			d.fail(c, "looking for beginning of value")
+			return false, false
+		}
+		return false, d.number()
+	}
+}
+
+// skipClose is what follows a value: it closes containers until another
+// value is due (in an object, after its key) or the value skipValue began
+// is complete (done). ok is false on error.
+func (d *decoder) skipClose(k *kinds, base int) (done, ok bool) {
+	data := d.data
+	for d.depth != base {
+		d.ws()
+		if d.pos >= len(data) {
+			d.failEOF("")
+			return false, false
+		}
+		c := data[d.pos]
+		if k.object(d.depth - base - 1) {
+			if c == ',' {
+				d.pos++
+				d.ws()
+				return false, d.skipKey()
+			}
+			if c != '}' {
+				d.fail(c, "after object key:value pair")
+				return false, false
+			}
+		} else {
+			if c == ',' {
+				d.pos++
+				d.ws()
+				if d.pos >= len(data) {
+					d.failEOF("")
+					return false, false
+				}
+				return false, true
+			}
+			if c != ']' {
+				d.fail(c, "after array element")
+				return false, false
+			}
+		}
+		d.pos++
+		d.depth--
+	}
+	return true, true
 }
 
 // skipKey steps over `"key":` and the space after it, leaving a value byte
