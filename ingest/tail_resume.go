@@ -34,6 +34,7 @@ type tailPlan struct {
 	backlog  []backlogItem
 	current  *resumeAt
 	problems []Problem
+	catchUp  catchUp // no current file held: the backups newer than those listed are read before the next one
 }
 
 // backupFile is a rotated backup of the followed file.
@@ -80,7 +81,7 @@ func (t *Tail) plan(target string) tailPlan {
 	// meanwhile, the descriptor still reads it to its end, and the backups
 	// read first are all older than it.
 	var size int64
-	if f, err := os.Open(target); err == nil {
+	if f, err := openTarget(stagePlan, target); err == nil {
 		if fi, err := f.Stat(); err == nil {
 			dev, ino := fileID(fi)
 			pl.current, size = &resumeAt{f: f, dev: dev, inode: ino}, fi.Size()
@@ -90,12 +91,20 @@ func (t *Tail) plan(target string) tailPlan {
 	}
 	bks := backups(filepath.Dir(target), filepath.Base(target))
 	if cur := pl.current; cur != nil {
+		id := &followedID{f: cur.f, dev: cur.dev, inode: cur.inode}
 		for i, b := range bks {
-			if fi, err := os.Stat(b.path); err == nil {
-				if dev, ino := fileID(fi); dev == cur.dev && ino == cur.inode {
-					bks = bks[:i] // rotated just now: it is the held current file
-					break
-				}
+			if id.is(b) {
+				bks = bks[:i] // rotated just now: it is the held current file
+				break
+			}
+		}
+	} else {
+		// Whatever audit.log is opened later may be rotated before it is:
+		// every backup not listed here is newer than these.
+		pl.catchUp.on = true
+		for _, b := range bks {
+			if b.rotated.After(pl.catchUp.since) {
+				pl.catchUp.since = b.rotated
 			}
 		}
 	}

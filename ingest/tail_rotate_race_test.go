@@ -85,8 +85,11 @@ func TestTailRotatedWhileCurrentMissing(t *testing.T) {
 	bak := func(s int) string { return filepath.Join(dir, fmt.Sprintf("audit-2026-01-01T00-00-%02d.000.log", s)) }
 	appendLines(t, cur, idsN("a", 0, 5)...)
 	var once sync.Once
-	openTarget = func(p string) (*os.File, error) {
+	openTarget = func(stage, p string) (*os.File, error) {
 		missing := false
+		if stage != stageRotated {
+			return os.Open(p)
+		}
 		once.Do(func() { // B rotated away, its successor not yet created
 			missing = os.Rename(cur, bak(2)) == nil
 		})
@@ -95,7 +98,7 @@ func TestTailRotatedWhileCurrentMissing(t *testing.T) {
 		}
 		return os.Open(p)
 	}
-	t.Cleanup(func() { openTarget = os.Open })
+	t.Cleanup(func() { openTarget = defaultOpenTarget })
 	var rotateC sync.Once
 	r := startTailHook(t, &Tail{Path: dir, OnProblem: func(p Problem) { t.Log(p) }}, func(id string) {
 		if id == "b-000004" { // reading B's backup: C comes and goes
