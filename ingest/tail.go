@@ -250,8 +250,9 @@ func (t *Tail) followCurrent(ctx context.Context, wk *waker, missing func(string
 func (t *Tail) openCurrent(target string, first *resumeAt, missing func(string)) (cur *follower, opened bool) {
 	var f *os.File
 	var err error
+	at := time.Now()
 	if first != nil && first.f != nil {
-		f = first.f
+		f, at = first.f, first.opened
 	} else {
 		f, err = openTarget(stageCurrent, target)
 	}
@@ -261,7 +262,7 @@ func (t *Tail) openCurrent(target string, first *resumeAt, missing func(string))
 	if err != nil {
 		return nil, false
 	}
-	cur, err = t.follow(f, target, first)
+	cur, err = t.follow(f, target, first, at)
 	if err != nil {
 		t.problem(Problem{Path: target, Kind: Unreadable, Msg: "cannot read: " + errText(err)})
 	}
@@ -315,7 +316,8 @@ func missingOnce(t *Tail) func(path string) {
 }
 
 // follow starts following f, from the resume point when it is that file.
-func (t *Tail) follow(f *os.File, path string, from *resumeAt) (*follower, error) {
+// opened is when f was opened: the file was not rotated before.
+func (t *Tail) follow(f *os.File, path string, from *resumeAt, opened time.Time) (*follower, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
@@ -323,7 +325,7 @@ func (t *Tail) follow(f *os.File, path string, from *resumeAt) (*follower, error
 	}
 	dev, ino := fileID(fi)
 	src := &source{path: path, dev: dev, inode: ino, raw: t.held(f), file: f}
-	fl := &follower{t: t, src: src, fi: fi, w: worker{maxLine: t.MaxLine}, seen: time.Now()}
+	fl := &follower{t: t, src: src, fi: fi, w: worker{maxLine: t.MaxLine}, seen: opened}
 	fl.rd = &fdReader{f: f}
 	t.opened(1)
 	if from != nil && from.dev == dev && from.inode == ino && from.offset <= fi.Size() {

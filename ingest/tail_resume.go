@@ -17,6 +17,7 @@ import (
 // resumeAt is where to start in the current file (already open).
 type resumeAt struct {
 	f            *os.File
+	opened       time.Time // when f was opened (it was not rotated before)
 	dev, inode   uint64
 	offset, line int64
 	fp           fingerprint
@@ -81,10 +82,11 @@ func (t *Tail) plan(target string) tailPlan {
 	// meanwhile, the descriptor still reads it to its end, and the backups
 	// read first are all older than it.
 	var size int64
+	opened := time.Now()
 	if f, err := openTarget(stagePlan, target); err == nil {
 		if fi, err := f.Stat(); err == nil {
 			dev, ino := fileID(fi)
-			pl.current, size = &resumeAt{f: f, dev: dev, inode: ino}, fi.Size()
+			pl.current, size = &resumeAt{f: f, opened: opened, dev: dev, inode: ino}, fi.Size()
 		} else {
 			f.Close()
 		}

@@ -28,12 +28,15 @@ const (
 // the last backup it read (or of the old file's).
 func (t *Tail) rotated(ctx context.Context, old *follower, target string, emit func(Batch) error) (*follower, time.Time, error) {
 	var next *follower
+	opened := time.Now()
 	if f, err := openTarget(stageRotated, target); err == nil {
-		next, _ = t.follow(f, target, nil)
+		next, _ = t.follow(f, target, nil, opened)
 	}
 	bks := backups(filepath.Dir(target), filepath.Base(target))
 	cp := &Checkpoint{Dev: old.src.dev, Inode: old.src.inode}
-	from, since := -1, old.seen
+	// The old file was not rotated before it was opened; lumberjack's
+	// names carry milliseconds, so one rotated in that millisecond counts.
+	from, since := -1, old.seen.Truncate(time.Millisecond).Add(-time.Nanosecond)
 	for i, b := range bks {
 		if _, ok := matchBackup(b, cp, old.fp); ok {
 			from, since = i+1, b.rotated
@@ -42,11 +45,11 @@ func (t *Tail) rotated(ctx context.Context, old *follower, target string, emit f
 	}
 	if from < 0 {
 		// The old file's backup is gone already (deleted by
-		// --audit-log-maxbackup): the backups rotated since it was first
-		// seen are the ones in between.
+		// --audit-log-maxbackup): the backups rotated since it was
+		// opened are the ones in between.
 		from = len(bks)
 		for i, b := range bks {
-			if b.rotated.After(old.seen) {
+			if b.rotated.After(since) {
 				from = i
 				break
 			}

@@ -301,3 +301,42 @@ func TestTailCopytruncateTwice(t *testing.T) {
 	want := slices.Concat(first, unread, gen2, gen3)
 	checkExactlyOnce(t, waitAll(t, r, cur, want), want)
 }
+
+// TestTailHeldCurrentRotatedDuringWalk: at start-up the Tail holds
+// audit.log (b) open and reads the backups first; meanwhile b is rotated,
+// c is created and rotated too, and b's backup is deleted
+// (--audit-log-maxbackup). Once b is drained from its descriptor, the
+// backups rotated since b was opened (not since the walk ended) are read.
+func TestTailHeldCurrentRotatedDuringWalk(t *testing.T) {
+	dir := t.TempDir()
+	cur := filepath.Join(dir, "audit.log")
+	a, b, c, d := idsN("a", 0, 5), idsN("b", 0, 5), idsN("c", 0, 5), idsN("d", 0, 5)
+	appendLines(t, bakName(dir, 1), a...)
+	appendLines(t, cur, b...)
+	ljName := func(at time.Time) string {
+		return filepath.Join(dir, "audit-"+at.UTC().Format(lumberjackTime)+".log")
+	}
+	var once sync.Once
+	r := startTailHook(t, &Tail{Path: dir, History: History{All: true}}, func(id string) {
+		if id != a[len(a)-1] {
+			return
+		}
+		once.Do(func() {
+			now := time.Now()
+			bb := ljName(now.Add(-time.Millisecond))
+			if err := os.Rename(cur, bb); err != nil {
+				t.Error(err)
+			}
+			appendLines(t, cur, c...)
+			if err := os.Rename(cur, ljName(now)); err != nil {
+				t.Error(err)
+			}
+			appendLines(t, cur, d...)
+			if err := os.Remove(bb); err != nil {
+				t.Error(err)
+			}
+		})
+	})
+	want := slices.Concat(a, b, c, d)
+	checkExactlyOnce(t, waitAll(t, r, cur, want), want)
+}
