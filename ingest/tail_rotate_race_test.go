@@ -40,15 +40,7 @@ func TestTailLumberjackRotationUnderLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for len(r.got()) < len(want) && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	time.Sleep(100 * time.Millisecond) // nothing more may come
-	if got := r.got(); len(got) != len(want) {
-		missingRuns(t, got, want)
-	}
-	checkExactlyOnce(t, r.got(), want)
+	checkExactlyOnce(t, waitAllSend(t, r, want, func(id string) { ljWrite(t, lj, []string{id}) }), want)
 	if p := r.problemList(); len(p) != 0 {
 		t.Errorf("problems: %v", p)
 	}
@@ -121,13 +113,7 @@ func TestTailRotatedWhileCurrentMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := append(append(append(idsN("a", 0, 5), idsN("b", 0, 5)...), idsN("c", 0, 5)...), idsN("d", 0, 5)...)
-	deadline := time.Now().Add(20 * time.Second)
-	for len(r.got()) < len(want) && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(100 * time.Millisecond) // nothing more may come
-	missingRuns(t, r.got(), want)
-	checkExactlyOnce(t, r.got(), want)
+	checkExactlyOnce(t, waitAll(t, r, cur, want), want)
 }
 
 // startTailHook is startTail whose emit calls hook with each event's ID

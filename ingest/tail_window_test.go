@@ -65,26 +65,40 @@ func hookOpen(t *testing.T, stage string, fn func(path string) (*os.File, error)
 // returns what arrived before the sentinel.
 func waitAll(t *testing.T, r *tailRun, cur string, want []string) []string {
 	t.Helper()
+	return waitAllSend(t, r, want, func(id string) { appendLines(t, cur, id) })
+}
+
+// waitAllSend is waitAll whose send writes the sentinel line for id (as
+// the test's writer writes, e.g. through lumberjack).
+func waitAllSend(t *testing.T, r *tailRun, want []string, send func(id string)) []string {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !containsAll(r.got(), want) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	appendLines(t, cur, "zz-sentinel")
-	deadline = time.Now().Add(20 * time.Second)
-	for !slices.Contains(r.got(), "zz-sentinel") && time.Now().Before(deadline) {
+	return untilSentinel(t, r.got, want, send, r.problemList)
+}
+
+// untilSentinel sends a sentinel line and waits until got holds it; it
+// returns what came before it.
+func untilSentinel(t *testing.T, got func() []string, want []string, send func(id string), problems func() []Problem) []string {
+	t.Helper()
+	const sentinel = "zz-sentinel"
+	send(sentinel)
+	for deadline := time.Now().Add(20 * time.Second); !slices.Contains(got(), sentinel) && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
-	got := r.got()
-	i := slices.Index(got, "zz-sentinel")
+	ids := got()
+	i := slices.Index(ids, sentinel)
 	if i < 0 {
-		missingRuns(t, got, want)
-		t.Fatalf("the sentinel never came; problems: %v", r.problemList())
+		missingRuns(t, ids, want)
+		t.Fatalf("the sentinel never came; problems: %v", problems())
 	}
-	if got = got[:i]; !slices.Equal(got, want) {
-		missingRuns(t, got, want)
-		t.Logf("problems: %v", r.problemList())
+	if ids = ids[:i]; !slices.Equal(ids, want) {
+		missingRuns(t, ids, want)
+		t.Logf("problems: %v", problems())
 	}
-	return got
+	return ids
 }
 
 func containsAll(got, want []string) bool {

@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,6 +72,18 @@ func benchmarkCatchUp(b *testing.B) {
 	b.ReportMetric(cpu, "cpu-µs/event")
 }
 
+// dirList names dir's files and their sizes (what a failed run left).
+func dirList(dir string) []string {
+	ents, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil {
+			out = append(out, fmt.Sprintf("%s %d", e.Name(), fi.Size()))
+		}
+	}
+	return out
+}
+
 // watchMaxBytes is kaudit watch's default --max-memory.
 const watchMaxBytes = 1 << 30
 
@@ -98,7 +112,13 @@ func benchmarkFollow(b *testing.B, maxEvents int, maxBytes int64) {
 		lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 10, Compress: true}
 		lj.Write(lines[0])
 		ctx, cancel := context.WithCancel(context.Background())
-		tail := &ingest.Tail{Path: dir, Poll: ingest.DefaultPoll}
+		var problems []string
+		var pmu sync.Mutex
+		tail := &ingest.Tail{Path: dir, Poll: ingest.DefaultPoll, OnProblem: func(p ingest.Problem) {
+			pmu.Lock()
+			problems = append(problems, p.String())
+			pmu.Unlock()
+		}}
 		live, err := Start(ctx, Config{Source: tail, MaxEvents: maxEvents, MaxBytes: maxBytes})
 		if err != nil {
 			b.Fatal(err)
@@ -118,7 +138,11 @@ func benchmarkFollow(b *testing.B, maxEvents int, maxBytes int64) {
 			select {
 			case <-live.Changed:
 			case <-deadline:
-				b.Fatalf("stored %d of %d events", live.Store.Len(), n)
+				pmu.Lock()
+				b.Logf("problems: %q", problems)
+				pmu.Unlock()
+				b.Logf("acked: %+v; files: %v", tail.Acked(), dirList(dir))
+				b.Fatalf("stored %d of %d events (pipeline error: %v)", live.Store.Len(), n, live.Err())
 			}
 		}
 		end := time.Now()
