@@ -28,6 +28,7 @@ type backlogItem struct {
 	path, alt    string // alt: the .gz to read if path is gone (lumberjack compressed it meanwhile)
 	offset, line int64
 	fp           fingerprint
+	rotated      time.Time // the backup's rotation time (see backupFile)
 }
 
 // tailPlan is what to read before following the current file.
@@ -114,7 +115,7 @@ func (t *Tail) plan(target string) tailPlan {
 	if cp == nil {
 		for _, b := range bks {
 			if t.History.All || (!t.History.Since.IsZero() && !b.rotated.Before(t.History.Since)) {
-				pl.backlog = append(pl.backlog, backlogItem{path: b.path, alt: b.alt})
+				pl.backlog = append(pl.backlog, backlogItem{path: b.path, alt: b.alt, rotated: b.rotated})
 			}
 		}
 		return pl
@@ -134,13 +135,13 @@ func (t *Tail) plan(target string) tailPlan {
 		if !ok {
 			continue
 		}
-		it := backlogItem{path: path, offset: cp.Offset, line: cp.Line, fp: want}
+		it := backlogItem{path: path, offset: cp.Offset, line: cp.Line, fp: want, rotated: b.rotated}
 		if path == b.path {
 			it.alt = b.alt
 		}
 		pl.backlog = append(pl.backlog, it)
 		for _, nb := range bks[i+1:] {
-			pl.backlog = append(pl.backlog, backlogItem{path: nb.path, alt: nb.alt})
+			pl.backlog = append(pl.backlog, backlogItem{path: nb.path, alt: nb.alt, rotated: nb.rotated})
 		}
 		pl.problems = append(pl.problems, t.lostAfter(want, cp.Dev, cp.Inode, cp.Line, bks, pl.currentFile())...)
 		return pl
@@ -154,9 +155,16 @@ func (t *Tail) plan(target string) tailPlan {
 				"everything after byte %d (line %d) of it could not be read%s", cp.Dev, cp.Inode, cp.Offset, cp.Line, count)})
 		pl.problems = append(pl.problems, t.lostAfter(want, cp.Dev, cp.Inode, cp.Line, bks, pl.currentFile())...)
 	}
+	// FileSince (when the file was opened, or its backup's rotation
+	// time) comes before its rotation; Updated (older checkpoints) may
+	// come long after it, for a reader lagging behind (a forward sink's).
+	mark := cp.Updated
+	if !cp.FileSince.IsZero() {
+		mark = cp.FileSince.Truncate(time.Millisecond).Add(-time.Nanosecond)
+	}
 	for _, b := range bks {
-		if cp.Updated.IsZero() || b.rotated.After(cp.Updated) {
-			pl.backlog = append(pl.backlog, backlogItem{path: b.path, alt: b.alt})
+		if mark.IsZero() || b.rotated.After(mark) {
+			pl.backlog = append(pl.backlog, backlogItem{path: b.path, alt: b.alt, rotated: b.rotated})
 		}
 	}
 	return pl
@@ -249,7 +257,7 @@ func (t *Tail) readBacklog(ctx context.Context, it backlogItem, emit func(Batch)
 	}
 	dev, ino := fileID(fi)
 	src := &source{path: it.path, dev: dev, inode: ino}
-	fl := &follower{t: t, src: src, w: worker{maxLine: t.MaxLine}, off: it.offset, line: it.line, fp: it.fp}
+	fl := &follower{t: t, src: src, w: worker{maxLine: t.MaxLine}, off: it.offset, line: it.line, fp: it.fp, seen: it.rotated}
 	var head [2]byte
 	if n, _ := f.ReadAt(head[:], 0); n == 2 && head[0] == 0x1f && head[1] == 0x8b {
 		zr, err := gzip.NewReader(f)

@@ -80,7 +80,7 @@ func (t *Tail) readBackups(ctx context.Context, bks []backupFile, cur *followedI
 		if cur.is(nb) {
 			break // rotated again just now: it is being followed
 		}
-		if err := t.readBacklog(ctx, backlogItem{path: nb.path, alt: nb.alt}, emit); err != nil {
+		if err := t.readBacklog(ctx, backlogItem{path: nb.path, alt: nb.alt, rotated: nb.rotated}, emit); err != nil {
 			return since, err
 		}
 		since = nb.rotated

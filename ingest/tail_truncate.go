@@ -37,7 +37,7 @@ func (t *Tail) truncatedInPlace(ctx context.Context, cur *follower, target strin
 			if l := plainCopy(path, want); l != nil && old != nil {
 				old.moved.Store(l)
 			}
-			if err := t.readBacklog(ctx, backlogItem{path: path, offset: off, line: line, fp: want}, emit); err != nil {
+			if err := t.readBacklog(ctx, backlogItem{path: path, offset: off, line: line, fp: want, rotated: bks[i].rotated}, emit); err != nil {
 				return err
 			}
 			// Newer copies are later generations, copied and truncated

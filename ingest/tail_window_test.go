@@ -354,3 +354,37 @@ func TestTailHeldCurrentRotatedDuringWalk(t *testing.T) {
 	want := slices.Concat(a, b, c, d)
 	checkExactlyOnce(t, waitAll(t, r, cur, want), want)
 }
+
+// TestTailResumeFileGoneLagging: a reader lagging behind (a forward
+// sink's) saved its position in backup k long after k+1 was rotated; k is
+// deleted before the restart. k+1 and the current file are read: k+1 is
+// newer than k though it was rotated before the position was saved.
+func TestTailResumeFileGoneLagging(t *testing.T) {
+	dir := t.TempDir()
+	cur := filepath.Join(dir, "audit.log")
+	k, k1, c := idsN("k", 0, 5), idsN("l", 0, 5), idsN("c", 0, 5)
+	appendLines(t, bakName(dir, 1), k...)
+	appendLines(t, bakName(dir, 2), k1...)
+	appendLines(t, cur, c...)
+	gate := make(chan struct{})
+	// One line a read: the reader stops (blocked by its sink) inside k.
+	r := startTailGated(t, &Tail{Path: dir, History: History{All: true}, chunk: 600}, 2, gate)
+	for deadline := time.Now().Add(20 * time.Second); r.tail.Acked().Line < 2 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	r.stop()
+	cp := r.tail.Acked()
+	if cp.Line != 2 || filepath.Base(cp.Path) != filepath.Base(bakName(dir, 1)) {
+		t.Fatalf("checkpoint %+v, want line 2 of %s", cp, bakName(dir, 1))
+	}
+	cp.Updated = time.Now() // saved now, long after k+1 was rotated
+	if err := os.Remove(bakName(dir, 1)); err != nil {
+		t.Fatal(err)
+	}
+	r2 := startTail(t, &Tail{Path: dir, Resume: &cp})
+	want := slices.Concat(k1, c)
+	checkExactlyOnce(t, waitAll(t, r2, cur, want), want)
+	if p := r2.problemList(); len(p) != 1 || p[0].Kind != Unreadable {
+		t.Errorf("problems: %v, want k's loss", p)
+	}
+}
