@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -317,42 +318,49 @@ func TestTailCopytruncateTwice(t *testing.T) {
 }
 
 // TestTailHeldCurrentRotatedDuringWalk: at start-up the Tail holds
-// audit.log (b) open and reads the backups first; meanwhile b is rotated,
-// c is created and rotated too, and b's backup is deleted
-// (--audit-log-maxbackup). Once b is drained from its descriptor, the
-// backups rotated since b was opened (not since the walk ended) are read.
+// audit.log (b) open and reads the backups first; meanwhile b is rotated
+// and c is created and rotated too. Once b is drained from its descriptor,
+// c's backup is read. "deleted": b's backup is deleted as well
+// (--audit-log-maxbackup), so the backups rotated since b was opened (not
+// since the walk ended) are the ones after it.
 func TestTailHeldCurrentRotatedDuringWalk(t *testing.T) {
-	dir := t.TempDir()
-	cur := filepath.Join(dir, "audit.log")
-	a, b, c, d := idsN("a", 0, 5), idsN("b", 0, 5), idsN("c", 0, 5), idsN("d", 0, 5)
-	appendLines(t, bakName(dir, 1), a...)
-	appendLines(t, cur, b...)
-	ljName := func(at time.Time) string {
-		return filepath.Join(dir, "audit-"+at.UTC().Format(lumberjackTime)+".log")
-	}
-	var once sync.Once
-	r := startTailHook(t, &Tail{Path: dir, History: History{All: true}}, func(id string) {
-		if id != a[len(a)-1] {
-			return
-		}
-		once.Do(func() {
-			now := time.Now()
-			bb := ljName(now.Add(-time.Millisecond))
-			if err := os.Rename(cur, bb); err != nil {
-				t.Error(err)
+	for _, deleted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("deleted=%v", deleted), func(t *testing.T) {
+			dir := t.TempDir()
+			cur := filepath.Join(dir, "audit.log")
+			a, b, c, d := idsN("a", 0, 5), idsN("b", 0, 5), idsN("c", 0, 5), idsN("d", 0, 5)
+			appendLines(t, bakName(dir, 1), a...)
+			appendLines(t, cur, b...)
+			ljName := func(at time.Time) string {
+				return filepath.Join(dir, "audit-"+at.UTC().Format(lumberjackTime)+".log")
 			}
-			appendLines(t, cur, c...)
-			if err := os.Rename(cur, ljName(now)); err != nil {
-				t.Error(err)
-			}
-			appendLines(t, cur, d...)
-			if err := os.Remove(bb); err != nil {
-				t.Error(err)
-			}
+			var once sync.Once
+			r := startTailHook(t, &Tail{Path: dir, History: History{All: true}}, func(id string) {
+				if id != a[len(a)-1] {
+					return
+				}
+				once.Do(func() {
+					now := time.Now()
+					bb := ljName(now.Add(-time.Millisecond))
+					if err := os.Rename(cur, bb); err != nil {
+						t.Error(err)
+					}
+					appendLines(t, cur, c...)
+					if err := os.Rename(cur, ljName(now)); err != nil {
+						t.Error(err)
+					}
+					appendLines(t, cur, d...)
+					if deleted {
+						if err := os.Remove(bb); err != nil {
+							t.Error(err)
+						}
+					}
+				})
+			})
+			want := slices.Concat(a, b, c, d)
+			checkExactlyOnce(t, waitAll(t, r, cur, want), want)
 		})
-	})
-	want := slices.Concat(a, b, c, d)
-	checkExactlyOnce(t, waitAll(t, r, cur, want), want)
+	}
 }
 
 // TestTailResumeFileGoneLagging: a reader lagging behind (a forward
