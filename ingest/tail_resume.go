@@ -29,6 +29,40 @@ type backlogItem struct {
 	offset, line int64
 	fp           fingerprint
 	rotated      time.Time // the backup's rotation time (see backupFile)
+	f            *os.File  // path, opened by hold (nil: open it by name)
+}
+
+// maxHeld is how many backups a plan holds open (see hold).
+const maxHeld = 256
+
+// hold opens the backlog's files at once: while the first ones are read,
+// lumberjack may delete the oldest (--audit-log-maxbackup) and logrotate
+// renames numbered backups (audit.log.1 becomes audit.log.2); an open
+// descriptor still reads the file the plan meant. Past maxHeld they are
+// opened by name when their turn comes.
+func (pl *tailPlan) hold() {
+	for i := range pl.backlog[:min(len(pl.backlog), maxHeld)] {
+		it := &pl.backlog[i]
+		f, err := os.Open(it.path)
+		if errors.Is(err, fs.ErrNotExist) && it.alt != "" {
+			if f, err = os.Open(it.alt); err == nil {
+				it.path, it.alt = it.alt, ""
+			}
+		}
+		if isFDExhausted(err) {
+			return
+		}
+		it.f = f
+	}
+}
+
+// unhold closes the files hold opened for the backlog from i on.
+func (pl *tailPlan) unhold(i int) {
+	for _, it := range pl.backlog[i:] {
+		if it.f != nil {
+			it.f.Close()
+		}
+	}
 }
 
 // tailPlan is what to read before following the current file.
@@ -233,7 +267,10 @@ func matchFile(path string, cp *Checkpoint, want fingerprint) bool {
 
 // readBacklog reads one backup (plain or gzip) from it.offset to its end.
 func (t *Tail) readBacklog(ctx context.Context, it backlogItem, emit func(Batch) error) error {
-	f, err := openInput(it.path)
+	f, err := it.f, error(nil)
+	if f == nil {
+		f, err = openInput(it.path)
+	}
 	if errors.Is(err, fs.ErrNotExist) && it.alt != "" {
 		// lumberjack compressed it meanwhile: read the .gz.
 		if af, aerr := openInput(it.alt); aerr == nil || !errors.Is(aerr, fs.ErrNotExist) {

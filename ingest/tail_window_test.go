@@ -396,3 +396,49 @@ func TestTailResumeFileGoneLagging(t *testing.T) {
 		t.Errorf("problems: %v, want k's loss", p)
 	}
 }
+
+// TestTailBackupsChangeDuringWalk: at start-up (History.All) the backups
+// change while the first one is read: the next one is deleted
+// (--audit-log-maxbackup), or logrotate rotates and renames the numbered
+// backups (audit.log.1 becomes audit.log.2). The files listed are still
+// read, each once.
+func TestTailBackupsChangeDuringWalk(t *testing.T) {
+	a, b, c, d := idsN("a", 0, 5), idsN("b", 0, 5), idsN("c", 0, 5), idsN("d", 0, 5)
+	for _, numbered := range []bool{false, true} {
+		t.Run(fmt.Sprintf("numbered=%v", numbered), func(t *testing.T) {
+			dir := t.TempDir()
+			cur := filepath.Join(dir, "audit.log")
+			name := func(i int) string { return bakName(dir, i) }
+			if numbered {
+				name = func(i int) string { return filepath.Join(dir, fmt.Sprintf("audit.log.%d", 3-i)) }
+			}
+			appendLines(t, name(1), a...)
+			appendLines(t, name(2), b...)
+			appendLines(t, cur, c...)
+			want := slices.Concat(a, b, c)
+			change := func() {
+				if err := os.Remove(name(2)); err != nil {
+					t.Error(err)
+				}
+			}
+			if numbered {
+				want = slices.Concat(a, b, c, d)
+				change = func() { // logrotate (create mode): shift, rename, create
+					for _, mv := range [][2]string{{"audit.log.2", "audit.log.3"}, {"audit.log.1", "audit.log.2"}, {"audit.log", "audit.log.1"}} {
+						if err := os.Rename(filepath.Join(dir, mv[0]), filepath.Join(dir, mv[1])); err != nil {
+							t.Error(err)
+						}
+					}
+					appendLines(t, cur, d...)
+				}
+			}
+			var once sync.Once
+			r := startTailHook(t, &Tail{Path: dir, History: History{All: true}}, func(id string) {
+				if id == a[len(a)-1] {
+					once.Do(change)
+				}
+			})
+			checkExactlyOnce(t, waitAll(t, r, cur, want), want)
+		})
+	}
+}
