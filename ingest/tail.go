@@ -184,13 +184,13 @@ func (t *Tail) readHistory(ctx context.Context, wk *waker, emit func(Batch) erro
 	target := t.target()
 	wk.watch(filepath.Dir(target))
 	pl := t.plan(target)
-	pl.hold()
+	hold(pl.backlog)
 	for _, p := range pl.problems {
 		t.problem(p)
 	}
 	for i, it := range pl.backlog {
 		if err := t.readBacklog(ctx, it, emit); err != nil {
-			pl.unhold(i + 1)
+			unhold(pl.backlog[i+1:])
 			if pl.current != nil {
 				pl.current.f.Close()
 			}

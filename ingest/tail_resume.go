@@ -32,17 +32,17 @@ type backlogItem struct {
 	f            *os.File  // path, opened by hold (nil: open it by name)
 }
 
-// maxHeld is how many backups a plan holds open (see hold).
+// maxHeld is how many backups are held open at once (see hold).
 const maxHeld = 256
 
-// hold opens the backlog's files at once: while the first ones are read,
+// hold opens the backups to read at once: while the first ones are read,
 // lumberjack may delete the oldest (--audit-log-maxbackup) and logrotate
 // renames numbered backups (audit.log.1 becomes audit.log.2); an open
-// descriptor still reads the file the plan meant. Past maxHeld they are
+// descriptor still reads the file that was listed. Past maxHeld they are
 // opened by name when their turn comes.
-func (pl *tailPlan) hold() {
-	for i := range pl.backlog[:min(len(pl.backlog), maxHeld)] {
-		it := &pl.backlog[i]
+func hold(items []backlogItem) {
+	for i := range items[:min(len(items), maxHeld)] {
+		it := &items[i]
 		f, err := os.Open(it.path)
 		if errors.Is(err, fs.ErrNotExist) && it.alt != "" {
 			if f, err = os.Open(it.alt); err == nil {
@@ -56,9 +56,9 @@ func (pl *tailPlan) hold() {
 	}
 }
 
-// unhold closes the files hold opened for the backlog from i on.
-func (pl *tailPlan) unhold(i int) {
-	for _, it := range pl.backlog[i:] {
+// unhold closes the files hold opened for items.
+func unhold(items []backlogItem) {
+	for _, it := range items {
 		if it.f != nil {
 			it.f.Close()
 		}

@@ -76,14 +76,20 @@ func (t *Tail) rotated(ctx context.Context, old *follower, target string, emit f
 // file cur (rotated again just now; cur may be nil), and returns the
 // rotation time of the last one read (since if none).
 func (t *Tail) readBackups(ctx context.Context, bks []backupFile, cur *followedID, since time.Time, emit func(Batch) error) (time.Time, error) {
+	var items []backlogItem
 	for _, nb := range bks {
 		if cur.is(nb) {
 			break // rotated again just now: it is being followed
 		}
-		if err := t.readBacklog(ctx, backlogItem{path: nb.path, alt: nb.alt, rotated: nb.rotated}, emit); err != nil {
+		items = append(items, backlogItem{path: nb.path, alt: nb.alt, rotated: nb.rotated})
+	}
+	hold(items)
+	for i, it := range items {
+		if err := t.readBacklog(ctx, it, emit); err != nil {
+			unhold(items[i+1:])
 			return since, err
 		}
-		since = nb.rotated
+		since = it.rotated
 	}
 	return since, nil
 }
