@@ -50,6 +50,9 @@ func hold(items []backlogItem) {
 			}
 		}
 		if isFDExhausted(err) {
+			// Leave descriptors for everything else (events read back,
+			// the positions file, sinks): keep half of those held.
+			unhold(items[i/2 : i])
 			return
 		}
 		it.f = f
@@ -58,9 +61,10 @@ func hold(items []backlogItem) {
 
 // unhold closes the files hold opened for items.
 func unhold(items []backlogItem) {
-	for _, it := range items {
-		if it.f != nil {
-			it.f.Close()
+	for i := range items {
+		if f := items[i].f; f != nil {
+			f.Close()
+			items[i].f = nil
 		}
 	}
 }
