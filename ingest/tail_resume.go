@@ -274,6 +274,14 @@ func (t *Tail) readBacklog(ctx context.Context, it backlogItem, emit func(Batch)
 	f, err := it.f, error(nil)
 	if f == nil {
 		f, err = openInput(it.path)
+	} else if _, serr := os.Stat(it.path); errors.Is(serr, fs.ErrNotExist) && it.alt != "" {
+		// Held open, then compressed by lumberjack: its .gz holds the
+		// same bytes, and events can be read back from it later (the
+		// plain file cannot be opened by name any more).
+		if af, aerr := openInput(it.alt); aerr == nil {
+			f.Close()
+			it.path, f = it.alt, af
+		}
 	}
 	if errors.Is(err, fs.ErrNotExist) && it.alt != "" {
 		// lumberjack compressed it meanwhile: read the .gz.

@@ -117,7 +117,7 @@ func TestTailRotatedWhileCurrentMissing(t *testing.T) {
 }
 
 // startTailHook is startTail whose emit calls hook with each event's ID
-// (on Run's goroutine) after recording it.
+// (on Run's goroutine) after recording it (and where its bytes are).
 func startTailHook(t *testing.T, tl *Tail, hook func(id string)) *tailRun {
 	t.Helper()
 	tl.Poll = 20 * time.Millisecond
@@ -125,9 +125,10 @@ func startTailHook(t *testing.T, tl *Tail, hook func(id string)) *tailRun {
 	r := &tailRun{t: t, tail: tl, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		r.done <- tl.Run(ctx, func(b Batch) error {
-			for _, e := range b.Events {
+			for i, e := range b.Events {
 				r.mu.Lock()
 				r.ids = append(r.ids, e.AuditID)
+				r.refs = append(r.refs, rawRef{b.Raw, b.Offsets[i], string(e.Raw)})
 				r.mu.Unlock()
 				hook(e.AuditID)
 			}
