@@ -293,9 +293,9 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		m.evsort.tick = false
 		return m, m.resortDue()
 	case detailMsg:
-		if m.over.pane == paneLoading && msg.id == m.over.want {
+		if m.over.pane == paneLoading && msg.ref == m.over.want {
 			m.show(paneEvent, msg.body)
-			m.over.want = msg.id
+			m.over.want = msg.ref
 			m.over.page.SetWrap(!m.nowrap)
 			m.over.page.SetTitle(msg.title + m.eventPosition())
 		}
@@ -437,8 +437,8 @@ func (m Model) rows() rows {
 	}
 	if m.tab == tabEvents {
 		s := m.tables[tabEvents].Sort()
-		r := eventRows{st: m.st, set: m.res.set, reverse: s.desc, sources: len(m.st.Values(store.FieldSource)) > 1, hit: m.hitCheck()}
-		if o := m.evsort.order; o != nil && s.col >= 0 && o.filter == m.filter {
+		r := eventRows{st: m.st, set: m.res.set, base: m.res.base, reverse: s.desc, sources: len(m.st.Values(store.FieldSource)) > 1, hit: m.hitCheck()}
+		if o := m.evsort.order; o != nil && s.col >= 0 && o.filter == m.filter && o.base == m.res.base {
 			r.order = o.ids
 		}
 		return r
