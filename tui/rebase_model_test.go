@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/kaudit/kaudit/store"
 )
 
@@ -296,5 +298,67 @@ func TestHitMarksAcrossRebase(t *testing.T) {
 	}
 	if marked != 3 {
 		t.Fatalf("%d rows marked, 3 flagged", marked)
+	}
+}
+
+// A find after a rebase, before the next result, finds the rows' own
+// events, and its jump lands on one of them.
+func TestFindAcrossRebase(t *testing.T) {
+	r := newRebaser(t, 600)
+	m := started(t, r.st, 120, 40)
+	r.rebase(t)
+	er := m.rows().(eventRows)
+	cur := r.st.IDBase()
+	hits, err := findEvents(context.Background(), r.st, moveSet(er.set, er.base, cur), "Forbidden", nil)
+	if err != nil || hits.IsEmpty() {
+		t.Fatalf("no events to find (%v)", err)
+	}
+	want := moveSet(hits, cur, er.base)
+	m = drive(t, m, keys("g", "F")...)
+	m = drive(t, m, typed("Forbidden")...)
+	m = drive(t, m, keys("enter")...)
+	if m.find.hits == nil || !m.find.hits.Equals(want) {
+		t.Fatalf("find after a rebase: %v, want %v", m.find.hits, want)
+	}
+	if id, _ := er.id(m.cursor()); !want.Contains(id) {
+		t.Errorf("the jump landed on row %d, not a match", m.cursor())
+	}
+}
+
+// A Latency row opened after a rebase is its own request; H reads the
+// history of the cursor's event.
+func TestLatencyAndHistoryAcrossRebase(t *testing.T) {
+	r := newRebaser(t, 600)
+	var asked []string
+	hist := func(st *store.Store, id store.ID) (ObjectHistory, error) {
+		asked = append(asked, st.Entry(id).AuditID)
+		return fakeHistory(nil), nil
+	}
+	m := New(Options{Store: r.st, Now: fixedNow, History: hist, View: "latency"})
+	m = run(t, m, m.Init())
+	m = drive(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})
+	ids := m.res.table.IDs
+	if len(ids) < 2 {
+		t.Fatal("no Latency rows")
+	}
+	row := -1
+	for i, id := range ids {
+		if id >= 300 && row < 0 { // kept by the rebase
+			row = i
+		}
+	}
+	want := r.st.Entry(ids[row]).AuditID
+	r.rebase(t)
+	if !kept(r.st, ids[row], 0) {
+		t.Fatal("the row's request was dropped")
+	}
+	m.tables[m.tab].SetCursor(row)
+	m = drive(t, m, keys("H")...)
+	if len(asked) != 1 || asked[0] != want {
+		t.Errorf("H after a rebase read the history of %v, want %s", asked, want)
+	}
+	m = drive(t, m, keys("esc", "enter")...)
+	if !strings.Contains(m.over.page.body, "auditID "+want) {
+		t.Errorf("Latency row %d after a rebase: page of another event than %s", row, want)
 	}
 }
