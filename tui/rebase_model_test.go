@@ -362,3 +362,50 @@ func TestLatencyAndHistoryAcrossRebase(t *testing.T) {
 		t.Errorf("Latency row %d after a rebase: page of another event than %s", row, want)
 	}
 }
+
+// What cmd/kaudit wires in (P's simulation, the Denials tab's findings
+// and suggestion) runs beside the writer: a rebase while it runs makes it
+// run again, over the requests moved, so that what it reports was read in
+// one ID base.
+func TestCallbacksAcrossRebase(t *testing.T) {
+	r := newRebaser(t, 600)
+	var sims [][]string
+	policy := func(_ context.Context, st *store.Store, set *store.Set) (string, error) {
+		var got []string
+		st.Each(set, func(e *store.Entry) bool { got = append(got, e.AuditID); return true })
+		sims = append(sims, got)
+		if len(sims) == 1 {
+			r.rebase(t) // the writer, while the first simulation runs
+		}
+		return "ok", nil
+	}
+	revoked := 0
+	m := New(Options{Store: r.st, Now: fixedNow, Policy: policy, View: "denials",
+		Suggest: func([]DenialKey) (string, []string) { return "", nil },
+		Revoked: func() map[DenialKey]string {
+			if revoked++; revoked == 1 {
+				r.rebase(t)
+			}
+			return nil
+		}})
+	m = run(t, m, m.Init())
+	if revoked != 2 {
+		t.Errorf("the findings ran %d times across a rebase, want 2", revoked)
+	}
+	m = drive(t, m, keys("1")...) // Events: the requests
+	var ids []store.ID
+	for it := m.res.set.Iterator(); it.HasNext(); {
+		ids = append(ids, it.Next())
+	}
+	base := r.st.IDBase()
+	m = drive(t, m, keys("P")...)
+	var want []string
+	for _, id := range ids {
+		if kept(r.st, id, base) {
+			want = append(want, r.st.Entry(store.ID(uint64(id)+base-r.st.IDBase())).AuditID)
+		}
+	}
+	if len(sims) != 2 || strings.Join(sims[1], ",") != strings.Join(want, ",") || len(want) == 0 {
+		t.Fatalf("%d simulations; the last over %d requests, want %d", len(sims), len(sims[len(sims)-1]), len(want))
+	}
+}
