@@ -172,13 +172,18 @@ func (l *DetectionLog) drop(h loggedHit) {
 func (l *DetectionLog) Flagged(match func(rule string) bool) *store.Set {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.flagged(match, l.base)
+}
+
+// flagged is Flagged in ID base base. The caller holds l.mu.
+func (l *DetectionLog) flagged(match func(rule string) bool, base uint64) *store.Set {
 	out := roaring.New()
 	for _, r := range l.rules {
 		if match(r.name) {
 			out.Or(r.ids)
 		}
 	}
-	return out
+	return moveSet(out, l.base, base)
 }
 
 // Kept returns a copy of the kept hits, oldest first.
@@ -217,9 +222,8 @@ type flaggedIn struct {
 func (f flaggedIn) Flagged(match func(rule string) bool) *store.Set {
 	base := f.st.IDBase()
 	f.l.mu.Lock()
-	from := f.l.base
-	f.l.mu.Unlock()
-	return moveSet(f.l.Flagged(match), from, base)
+	defer f.l.mu.Unlock()
+	return f.l.flagged(match, base)
 }
 
 // counts is the hits ever added and those dropped.

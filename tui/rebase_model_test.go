@@ -409,3 +409,21 @@ func TestCallbacksAcrossRebase(t *testing.T) {
 		t.Fatalf("%d simulations; the last over %d requests, want %d", len(sims), len(sims[len(sims)-1]), len(want))
 	}
 }
+
+// rule:NAME evaluated after a rebase the detection log has not followed
+// yet (the writer moves it after the store) keeps the flagged events.
+func TestRuleTermAcrossRebase(t *testing.T) {
+	r := newRebaser(t, 600)
+	log := NewDetectionLog()
+	m := detectModel(t, r.st, log, 120, 40)
+	want := auditIDs(t, m)
+	n := len(want)
+	rows := []int{n - 30, n - 20, n - 10}
+	flagRows(t, m, log, rows, "exec-into-pod", "exec-into-pod", "exec-into-pod")
+	r.rebase(t)
+	m = drive(t, m, filterAppliedMsg{text: "rule:exec-into-pod"})
+	got := auditIDs(t, m)
+	if len(got) != 3 || got[0] != want[rows[0]] || got[1] != want[rows[1]] || got[2] != want[rows[2]] {
+		t.Fatalf("rule: after a rebase kept %v, want the 3 flagged %s %s %s", got, want[rows[0]], want[rows[1]], want[rows[2]])
+	}
+}
