@@ -2,6 +2,9 @@ package tui
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -425,5 +428,57 @@ func TestRuleTermAcrossRebase(t *testing.T) {
 	got := auditIDs(t, m)
 	if len(got) != 3 || got[0] != want[rows[0]] || got[1] != want[rows[1]] || got[2] != want[rows[2]] {
 		t.Fatalf("rule: after a rebase kept %v, want the 3 flagged %s %s %s", got, want[rows[0]], want[rows[1]], want[rows[2]])
+	}
+}
+
+// w after a rebase, before the next result, writes the result's events.
+func TestWriteAcrossRebase(t *testing.T) {
+	r := newRebaser(t, 600)
+	m := started(t, r.st, 120, 40)
+	m.env.dir = t.TempDir()
+	want := auditIDs(t, m)
+	er := m.rows().(eventRows)
+	r.rebase(t)
+	stored := want[:0]
+	for i, a := range want {
+		if id, _ := er.id(i); kept(r.st, id, 0) {
+			stored = append(stored, a)
+		}
+	}
+	m = drive(t, m, keys("w")...)
+	files, _ := filepath.Glob(filepath.Join(m.env.dir, "kaudit-selection-*.jsonl"))
+	if len(files) != 1 {
+		t.Fatalf("wrote %v (%s)", files, m.status.note)
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for line := range strings.SplitSeq(strings.TrimSpace(string(data)), "\n") {
+		var ev struct{ AuditID string }
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, ev.AuditID)
+	}
+	if len(stored) == 0 || strings.Join(got, ",") != strings.Join(stored, ",") {
+		t.Fatalf("wrote %d events %v…, want %d %v…", len(got), got[:min(3, len(got))], len(stored), stored[:min(3, len(stored))])
+	}
+}
+
+// A find's verdicts on redaction are of one ID base: a cache of an older
+// base is not read, and what a find of an older base learnt is not added.
+func TestShownCacheBase(t *testing.T) {
+	c := (*shownCache)(nil).with([]uint32{1, 2}, 5)
+	if !c.in(5).has(1) || c.in(6) != nil || c.in(4) != nil {
+		t.Fatal("a cache read in another base")
+	}
+	if c.with([]uint32{3}, 4) != c {
+		t.Fatal("an older find's verdicts were added")
+	}
+	n := c.with([]uint32{3}, 6)
+	if n.base != 6 || n.has(1) || !n.has(3) {
+		t.Fatal("a newer find's verdicts were merged with an older base's")
 	}
 }
