@@ -482,3 +482,43 @@ func TestShownCacheBase(t *testing.T) {
 		t.Fatal("a newer find's verdicts were merged with an older base's")
 	}
 }
+
+// Pages and rows read while the writer rebases the store again and again
+// (about every 300 events) are each the event they were asked for, or say
+// it is gone; -race checks the reads beside the writer.
+func TestPagesWhileRebasing(t *testing.T) {
+	r := newRebaser(t, 600)
+	m := started(t, r.st, 120, 40)
+	er := m.rows().(eventRows)
+	n := er.Len()
+	want := auditIDs(t, m) // read before the writer starts
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := r.next; i+50 <= len(r.lines); i += 50 {
+			appendBatch(t, r.st, r.lines[i:i+50])
+			r.st.Retain(700, 0)
+		}
+	}()
+	checked, gone := 0, 0
+	for running := true; running; checked++ {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		i := n - 1 - checked%200
+		id, _ := er.id(i)
+		msg := loadDetail(r.st, eventRef{id, er.base}, m.timeFormat())().(detailMsg)
+		switch {
+		case msg.title == goneTitle:
+			gone++
+		case !strings.Contains(msg.body, "auditID "+want[i]+"\n"):
+			t.Fatalf("row %d: the page of another event than %s:\n%.200s", i, want[i], msg.body)
+		}
+		er.Window(max(0, i-20), 20, m.timeFormat())
+	}
+	if st := r.st.RebaseStats(); st.Rebases < 10 || gone == 0 || checked == gone {
+		t.Fatalf("%d rebases, %d pages read, %d gone: the test shows little", st.Rebases, checked, gone)
+	}
+}
