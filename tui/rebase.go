@@ -85,7 +85,8 @@ func stable[T any](st *store.Store, read func(base uint64) T) (T, uint64) {
 
 // readEvent calls read with event id, handed out under base, as the store
 // numbers it now; ok is false when the event is no longer stored (then
-// read is not called). A rebase meanwhile makes it read again.
+// what read returned is dropped). A rebase meanwhile makes it read again;
+// retention dropping the event meanwhile makes it gone.
 func readEvent[T any](st *store.Store, id store.ID, base uint64, read func(store.ID) T) (v T, ok bool) {
 	type got struct {
 		v  T
@@ -96,7 +97,11 @@ func readEvent[T any](st *store.Store, id store.ID, base uint64, read func(store
 		if !ok || at < st.First() || int(at) >= st.Len() {
 			return got{}
 		}
-		return got{read(at), true}
+		v := read(at)
+		if at < st.First() { // dropped while read: what read saw may be empty
+			return got{}
+		}
+		return got{v, true}
 	})
 	return g.v, g.ok
 }

@@ -491,6 +491,7 @@ func TestPagesWhileRebasing(t *testing.T) {
 	r := newRebaser(t, 600)
 	m := started(t, r.st, 120, 40)
 	er := m.rows().(eventRows)
+	rows, _ := er.Window(0, er.Len(), m.timeFormat()) // the held result's rows
 	// The auditID of each event by its place among all events appended
 	// (ID base + ID), recorded by the writer, which alone changes the
 	// store, before each Retain.
@@ -544,7 +545,13 @@ func TestPagesWhileRebasing(t *testing.T) {
 		case !strings.Contains(msg.body, "auditID "+want+"\n"):
 			t.Fatalf("place %d: the page of another event than %s:\n%.200s", base+uint64(id), want, msg.body)
 		}
-		er.Window(0, 20, m.timeFormat())
+		from := (len(rows) - 20 - checked%100) % len(rows)
+		cells, _ := er.Window(from, 20, m.timeFormat())
+		for i, c := range cells {
+			if c[1] != "(gone)" && strings.Join(c, "|") != strings.Join(rows[from+i], "|") {
+				t.Fatalf("row %d: %q, was %q", from+i, c, rows[from+i])
+			}
+		}
 	}
 	if st := r.st.RebaseStats(); st.Rebases < 10 || checked == gone {
 		t.Fatalf("%d rebases, %d pages read, %d gone: the test shows little", st.Rebases, checked, gone)

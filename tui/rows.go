@@ -96,8 +96,8 @@ func (r eventRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
 	return w.cells, w.marks
 }
 
-// goneRow is a row whose event is no longer stored.
-var goneRow = []string{"-", "(gone)", "-", "-", "-", "-", "-"}
+// goneCells are the cells of a row whose event is no longer stored.
+var goneCells = []string{"-", "(gone)", "-", "-", "-", "-", "-"}
 
 // window is Window with the store in ID base cur.
 func (r eventRows) window(from, n int, tf timeFormat, cur uint64) ([][]string, []mark) {
@@ -108,6 +108,7 @@ func (r eventRows) window(from, n int, tf timeFormat, cur uint64) ([][]string, [
 	kept := r.st.First()
 	var cells [][]string
 	var marks []mark
+	var read []store.ID // the rows' IDs in base cur
 	it := r.set.Iterator()
 	it.AdvanceIfNeeded(first)
 	next := func() (store.ID, bool) {
@@ -128,13 +129,10 @@ func (r eventRows) window(from, n int, tf timeFormat, cur uint64) ([][]string, [
 		}
 		id, ok := moveID(held, r.base, cur)
 		if !ok || id < kept {
-			cells = append(cells, slices.Clone(goneRow))
-			if r.sources {
-				cells[len(cells)-1] = append(cells[len(cells)-1], "-")
-			}
-			marks = append(marks, markNone)
+			cells, marks, read = append(cells, r.goneRow()), append(marks, markNone), append(read, 0)
 			continue
 		}
+		read = append(read, id)
 		e := r.st.Entry(id)
 		cells = append(cells, []string{
 			tf.format(e.Time), printable(orDash(userName(&e))), printable(orDash(e.Verb)), printable(orDash(views.ResourceKey(&e))),
@@ -149,7 +147,23 @@ func (r eventRows) window(from, n int, tf timeFormat, cur uint64) ([][]string, [
 		}
 		marks = append(marks, mk)
 	}
+	if now := r.st.First(); now > kept { // retention dropped some while they were read
+		for i, id := range read {
+			if id < now {
+				cells[i], marks[i] = r.goneRow(), markNone
+			}
+		}
+	}
 	return cells, marks
+}
+
+// goneRow is a row whose event is no longer stored.
+func (r eventRows) goneRow() []string {
+	row := slices.Clone(goneCells)
+	if r.sources {
+		row = append(row, "-")
+	}
+	return row
 }
 
 func userName(e *store.Entry) string {
