@@ -322,3 +322,25 @@ func TestRuleTermAcrossRebase(t *testing.T) {
 		t.Fatalf("rule: after a rebase kept %v, want the 3 flagged %s %s %s", got, want[rows[0]], want[rows[1]], want[rows[2]])
 	}
 }
+
+// The Detections tab after a rebase the log has not followed yet counts
+// the flagged requests the filter keeps, and their latest time.
+func TestDetectionsTabAcrossRebase(t *testing.T) {
+	r := newRebaser(t, 600)
+	log := NewDetectionLog()
+	m := detectModel(t, r.st, log, 120, 40)
+	n := m.rowCount()
+	rows := []int{0, 1, n - 30, n - 20, n - 10} // the first two are dropped by the rebase
+	flagRows(t, m, log, rows, "exec-into-pod", "exec-into-pod", "exec-into-pod", "exec-into-pod", "exec-into-pod")
+	id, _ := m.rows().(eventRows).id(n - 10)
+	last := r.st.Entry(id).Time
+	r.rebase(t)
+	m = drive(t, m, keys("D")...)
+	if m.res.table == nil || len(m.res.table.Rows) != 1 {
+		t.Fatalf("Detections tab: %v", m.res.table)
+	}
+	row := m.res.table.Rows[0]
+	if row[2] != 3 || row[3] != 5 || !row[4].(time.Time).Equal(last) {
+		t.Fatalf("Detections row %v: want 3 kept of 5 hits, the latest at %v", row, last)
+	}
+}
