@@ -21,7 +21,9 @@
 // Events tab's sort (sort.go), the policy simulation (policy.go) and find
 // (find.go, find_first.go). Keys are dispatched in dispatch.go; the time
 // axis, zoom and range brush are in timeaxis.go; colour profiles in
-// colour.go; filter changes keep the cursor's event (drill.go).
+// colour.go; filter changes keep the cursor's event (drill.go). Event IDs
+// the model holds carry the store's ID base they are of, and are moved
+// where they are used when the store rebases (rebase.go).
 package tui
 
 import (
