@@ -13,8 +13,9 @@ import (
 func (d *decoder) user(u *UserInfo, reusing *bool, prefix, name string) {
 	switch d.data[d.pos] {
 	case '{':
+		hint := 0
 		for more := d.objBegin(); more; more = d.objNext() {
-			id, ok := d.key(userKeys)
+			id, ok := d.key(userKeys, &hint)
 			if !ok {
 				return
 			}
@@ -129,8 +130,9 @@ func (d *decoder) sourceIPs(dst *string, prefix string) {
 func (d *decoder) objectRef(o *ObjectRef, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
+		hint := 0
 		for more := d.objBegin(); more; more = d.objNext() {
-			f, ok := d.key(objectRefKeys)
+			f, ok := d.key(objectRefKeys, &hint)
 			if !ok {
 				return
 			}
@@ -164,8 +166,9 @@ func (d *decoder) objectRef(o *ObjectRef, prefix string) {
 func (d *decoder) responseStatus(e *Event, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
+		hint := 0
 		for more := d.objBegin(); more; more = d.objNext() {
-			id, ok := d.key(statusKeys)
+			id, ok := d.key(statusKeys, &hint)
 			if !ok {
 				return
 			}
@@ -215,8 +218,9 @@ func (d *decoder) code(dst *int32, prefix string) {
 func (d *decoder) metadata(created *string, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
+		hint := 0
 		for more := d.objBegin(); more; more = d.objNext() {
-			id, ok := d.key(metadataKeys)
+			id, ok := d.key(metadataKeys, &hint)
 			if !ok {
 				return
 			}
