@@ -244,7 +244,20 @@ func (d *decoder) metadata(created *string, prefix string) {
 func (d *decoder) annotations(e *Event, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
+		hint := 0
 		for more := d.objBegin(); more; more = d.objNext() {
+			// The two the authorizer writes in every event are matched
+			// without decoding their keys.
+			if id, ok := d.predicted(annotationKeys, &hint); ok {
+				dst := &e.Decision
+				if id == 1 {
+					dst = &e.Reason
+				}
+				var v string // null counts as ""
+				d.strVal(&v, prefix, "annotations", "")
+				*dst = v
+				continue
+			}
 			key, ok := d.objKey()
 			if !ok {
 				return
@@ -265,6 +278,11 @@ func (d *decoder) annotations(e *Event, prefix string) {
 		d.mismatch(prefix, "annotations", "")
 	}
 }
+
+// annotationKeys are the annotations every event has, for predicted (ids
+// 0 and 1); the others are told apart by their decoded key.
+var annotationKeys = newKeyTable([]string{AnnotationDecision, AnnotationReason}, 0,
+	[]string{AnnotationDecision, AnnotationReason})
 
 // setAnnotation is annotation for a key that may come again: a latency
 // value that does not parse removes the phase an earlier value set.
