@@ -124,7 +124,19 @@ func unhex(c byte) rune {
 // The value aliases the input unless it has escapes or invalid UTF-8: Decode
 // promises views into doc, and that is where most of the speed comes from.
 func (d *decoder) str() string {
+	// Most strings are plain ASCII: the first special byte is the closing
+	// quote, found without scanString's bookkeeping.
+	data := d.data
 	start := d.pos + 1
+	for i := start; i+8 <= len(data); i += 8 {
+		if m := special(binary.LittleEndian.Uint64(data[i:]), msb); m != 0 {
+			if i += bits.TrailingZeros64(m) >> 3; data[i] == '"' {
+				d.pos = i + 1
+				return bytesString(data[start:i])
+			}
+			break
+		}
+	}
 	flags, ok := d.scanString()
 	if !ok {
 		return ""
