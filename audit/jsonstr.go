@@ -36,25 +36,13 @@ func special(x, high uint64) uint64 {
 func (d *decoder) scanString() (flags uint8, ok bool) {
 	data := d.data
 	i := d.pos + 1
-	high := uint64(msb)
+	high := true // bytes >= 0x80 are of interest until the first
 	for {
-		// Eight bytes at a time through the ordinary part of the string.
-		for i+8 <= len(data) {
-			if m := special(binary.LittleEndian.Uint64(data[i:]), high); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
-				goto found
-			}
-			i += 8
+		if i = d.win.nextSpecial(data, i, high); i >= len(data) {
+			d.pos = i
+			d.failEOF("")
+			return 0, false
 		}
-		for ; i < len(data); i++ {
-			if c := data[i]; c == '"' || c == '\\' || c < 0x20 || c >= 0x80 && high != 0 {
-				goto found
-			}
-		}
-		d.pos = i
-		d.failEOF("")
-		return 0, false
-	found:
 		switch c := data[i]; {
 		case c == '"':
 			d.pos = i + 1
@@ -97,7 +85,7 @@ func (d *decoder) scanString() (flags uint8, ok bool) {
 		default:
 			flags |= strHigh
 			d.high = true
-			high = 0
+			high = false
 			i++
 		}
 	}
@@ -125,16 +113,21 @@ func unhex(c byte) rune {
 // promises views into doc, and that is where most of the speed comes from.
 func (d *decoder) str() string {
 	// Most strings are plain ASCII: the first special byte is the closing
-	// quote, found without scanString's bookkeeping.
+	// quote, found in the window's masks without scanString's bookkeeping.
 	data := d.data
 	start := d.pos + 1
-	for i := start; i+8 <= len(data); i += 8 {
-		if m := special(binary.LittleEndian.Uint64(data[i:]), msb); m != 0 {
-			if i += bits.TrailingZeros64(m) >> 3; data[i] == '"' {
+	if k := start - d.win.base; k >= 0 && k < d.win.n {
+		b, i := k>>6, start
+		m := d.win.m[b].any >> (k & 63)
+		if m == 0 && (b+1)*64 < d.win.n { // the string goes on in the next block
+			b, i = b+1, i+64-k&63
+			m = d.win.m[b].any
+		}
+		if m != 0 {
+			if i += bits.TrailingZeros64(m); i < len(data) && data[i] == '"' {
 				d.pos = i + 1
 				return bytesString(data[start:i])
 			}
-			break
 		}
 	}
 	flags, ok := d.scanString()

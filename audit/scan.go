@@ -39,6 +39,8 @@ type decoder struct {
 	itemErr error
 
 	arena *[]byte // where unescaped strings go (DecodeArena), or nil
+
+	win maskWin // where strings end (see jsonstr_mask.go)
 }
 
 // fail records a syntax error at the byte at d.pos.
