@@ -119,13 +119,14 @@ func (d *decoder) predicted(t *keyTable, hint *int) (id int, ok bool) {
 	x1 := binary.LittleEndian.Uint64(data[p+8:])
 	for j := *hint; j < len(t.order); j++ {
 		k := &t.order[j]
-		if (x0&k.m[0])^k.w[0]|(x1&k.m[1])^k.w[1] != 0 {
+		// ^ and | bind alike in Go: the parentheses matter.
+		if ((x0&k.m[0])^k.w[0])|((x1&k.m[1])^k.w[1]) != 0 {
 			continue
 		}
 		if k.n > 16 {
 			x2 := binary.LittleEndian.Uint64(data[p+16:])
 			x3 := binary.LittleEndian.Uint64(data[p+24:])
-			if (x2&k.m[2])^k.w[2]|(x3&k.m[3])^k.w[3] != 0 {
+			if ((x2&k.m[2])^k.w[2])|((x3&k.m[3])^k.w[3]) != 0 {
 				continue
 			}
 		}
