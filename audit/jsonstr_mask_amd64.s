@@ -1,10 +1,10 @@
 #include "textflag.h"
 
-// func maskBlocks(dst *blockMask, src []byte)
+// func maskBlocksSSE2(dst *blockMask, src []byte)
 //
 // For each 64-byte block of src: any = the bytes that are '"', '\\',
 // below 0x20 or at least 0x80; hi = those at least 0x80 (bit j for byte j).
-TEXT ·maskBlocks(SB), NOSPLIT, $0-32
+TEXT ·maskBlocksSSE2(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
 	MOVQ src_base+8(FP), SI
 	MOVQ src_len+16(FP), CX
@@ -19,9 +19,9 @@ TEXT ·maskBlocks(SB), NOSPLIT, $0-32
 	MOVQ AX, X12
 	PUNPCKLQDQ X12, X12
 
-loop:
+sseloop:
 	TESTQ CX, CX
-	JZ    done
+	JZ    ssedone
 	XORQ  R9, R9  // any
 	XORQ  R10, R10 // hi
 
@@ -54,7 +54,88 @@ loop:
 	ADDQ $64, SI
 	ADDQ $16, DI
 	DECQ CX
-	JMP  loop
+	JMP  sseloop
 
-done:
+ssedone:
+	RET
+
+// func maskBlocksAVX2(dst *blockMask, src []byte)
+TEXT ·maskBlocksAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src_base+8(FP), SI
+	MOVQ src_len+16(FP), CX
+	SHRQ $6, CX
+	MOVQ $0x2222222222222222, AX
+	MOVQ AX, X10
+	VPBROADCASTQ X10, Y10
+	MOVQ $0x5c5c5c5c5c5c5c5c, AX
+	MOVQ AX, X11
+	VPBROADCASTQ X11, Y11
+	MOVQ $0x1f1f1f1f1f1f1f1f, AX
+	MOVQ AX, X12
+	VPBROADCASTQ X12, Y12
+
+avxloop:
+	TESTQ CX, CX
+	JZ    avxdone
+	VMOVDQU   0(SI), Y0
+	VMOVDQU   32(SI), Y1
+	VPCMPEQB  Y10, Y0, Y2
+	VPCMPEQB  Y11, Y0, Y3
+	VPMINUB   Y12, Y0, Y4
+	VPCMPEQB  Y4, Y0, Y4
+	VPOR      Y2, Y3, Y2
+	VPOR      Y4, Y2, Y2
+	VPOR      Y0, Y2, Y2
+	VPMOVMSKB Y2, AX
+	VPMOVMSKB Y0, BX
+	VPCMPEQB  Y10, Y1, Y5
+	VPCMPEQB  Y11, Y1, Y6
+	VPMINUB   Y12, Y1, Y7
+	VPCMPEQB  Y7, Y1, Y7
+	VPOR      Y5, Y6, Y5
+	VPOR      Y7, Y5, Y5
+	VPOR      Y1, Y5, Y5
+	VPMOVMSKB Y5, DX
+	VPMOVMSKB Y1, R8
+	SHLQ      $32, DX
+	ORQ       DX, AX
+	SHLQ      $32, R8
+	ORQ       R8, BX
+	MOVQ      AX, 0(DI)
+	MOVQ      BX, 8(DI)
+	ADDQ      $64, SI
+	ADDQ      $16, DI
+	DECQ      CX
+	JMP       avxloop
+
+avxdone:
+	VZEROUPPER
+	RET
+
+// func cpuAVX2() bool
+TEXT ·cpuAVX2(SB), NOSPLIT, $0-1
+	MOVB $0, ret+0(FP)
+	// CPUID leaf 1: ECX bit 27 OSXSAVE, bit 28 AVX.
+	MOVL $1, AX
+	XORL CX, CX
+	CPUID
+	MOVL CX, R8
+	ANDL $0x18000000, R8
+	CMPL R8, $0x18000000
+	JNE  no
+	// XCR0: the OS saves XMM (bit 1) and YMM (bit 2) state.
+	XORL CX, CX
+	XGETBV
+	ANDL $6, AX
+	CMPL AX, $6
+	JNE  no
+	// CPUID leaf 7, subleaf 0: EBX bit 5 AVX2.
+	MOVL $7, AX
+	XORL CX, CX
+	CPUID
+	BTL  $5, BX
+	JCC  no
+	MOVB $1, ret+0(FP)
+no:
 	RET
