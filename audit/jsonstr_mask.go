@@ -16,7 +16,7 @@ import (
 
 // winBlocks is the window's size in 64-byte blocks: enough for a Metadata
 // event's bytes in one or two windows, little to clear.
-const winBlocks = 32
+const winBlocks = 16
 
 // maskWin holds the bitmasks of data[base:base+n].
 type maskWin struct {

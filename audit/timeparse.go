@@ -106,13 +106,17 @@ func parseMicroUTC(s string) (time.Time, bool) {
 // y-m-d (proleptic Gregorian), as time.Date counts them but without its
 // normalisation and zone lookup (Howard Hinnant's days_from_civil).
 func daysSinceEpoch(y, m, d int) int64 {
+	// Unsigned (y >= 1677 here): the divisions by constants are then
+	// plain multiplications, with no sign fix-ups.
+	yy, mp := uint(y), uint(m)+9 // March is month 0
 	if m <= 2 {
-		y--
+		yy--
+	} else {
+		mp = uint(m) - 3
 	}
-	era := y / 400 // y >= 1677 here, so no negative rounding
-	yoe := y - era*400
-	mp := (m + 9) % 12 // March is 0
-	doy := (153*mp+2)/5 + d - 1
+	era := yy / 400
+	yoe := yy - era*400
+	doy := (153*mp+2)/5 + uint(d) - 1
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return int64(era*146097+doe) - 719468
 }
