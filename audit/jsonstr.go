@@ -92,8 +92,37 @@ func (d *decoder) scanString() (flags uint8, ok bool) {
 }
 
 func (d *decoder) skipString() bool {
+	if end := d.plainEnd(); end >= 0 {
+		d.pos = end + 1
+		return true
+	}
 	_, ok := d.scanString()
 	return ok
+}
+
+// plainEnd returns the index of the closing quote of the string at d.pos
+// when the window's masks show it within two blocks with nothing special
+// before it (no escape, control character or byte >= 0x80); else -1, and
+// scanString decides.
+func (d *decoder) plainEnd() int {
+	start := d.pos + 1
+	k := start - d.win.base
+	if k < 0 || k >= d.win.n {
+		return -1
+	}
+	b, i := k>>6, start
+	m := d.win.m[b].any >> (k & 63)
+	if m == 0 && (b+1)*64 < d.win.n { // the string goes on in the next block
+		b, i = b+1, i+64-k&63
+		m = d.win.m[b].any
+	}
+	if m == 0 {
+		return -1
+	}
+	if i += bits.TrailingZeros64(m); i >= len(d.data) || d.data[i] != '"' {
+		return -1
+	}
+	return i
 }
 
 func unhex(c byte) rune {
@@ -114,6 +143,7 @@ func unhex(c byte) rune {
 func (d *decoder) str() string {
 	// Most strings are plain ASCII: the first special byte is the closing
 	// quote, found in the window's masks without scanString's bookkeeping.
+	// (plainEnd, written out: the call would cost more than it saves.)
 	data := d.data
 	start := d.pos + 1
 	if k := start - d.win.base; k >= 0 && k < d.win.n {
