@@ -71,6 +71,17 @@ func (w *maskWin) fill(data []byte, i int) {
 	}
 }
 
+// maskKind names an implementation of maskBlocks.
+type maskKind uint8
+
+const (
+	maskGo maskKind = iota
+	maskSSE2
+	maskAVX2
+)
+
+func (k maskKind) String() string { return [...]string{"Go", "SSE2", "AVX2"}[k] }
+
 // maskBlocksGo is maskBlocks in Go, eight bytes at a time; exact for every
 // byte (special's lowest-bit-only shortcut would mark bytes after a quote).
 func maskBlocksGo(dst *blockMask, src []byte) {

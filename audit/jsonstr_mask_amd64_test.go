@@ -1,8 +1,8 @@
 package audit
 
 func init() {
-	maskFuncs["maskBlocksSSE2"] = maskBlocksSSE2
-	if hasAVX2 {
-		maskFuncs["maskBlocksAVX2"] = maskBlocksAVX2
+	maskImpls = append(maskImpls, maskSSE2)
+	if cpuAVX2() {
+		maskImpls = append(maskImpls, maskAVX2)
 	}
 }

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -24,6 +25,7 @@ func maskRef(src []byte) []blockMask {
 // the definition: every byte value at every position, and random blocks
 // of bytes near the classes' edges.
 func TestMaskBlocks(t *testing.T) {
+	defer func(keep maskKind) { maskImpl = keep }(maskImpl)
 	edges := []byte{0, 0x1f, 0x20, 0x21, '"', '#', '[', '\\', ']', 0x7f, 0x80, 0x81, 0xa2, 0xdc, 0xff, 'a'}
 	var srcs [][]byte
 	for c := range 256 {
@@ -47,10 +49,12 @@ func TestMaskBlocks(t *testing.T) {
 	}
 	for _, src := range srcs {
 		want := maskRef(src)
-		for name, f := range maskFuncs {
+		for _, impl := range maskImpls {
+			maskImpl = impl
 			got := make([]blockMask, len(want)+1)
 			got[len(want)] = blockMask{any: 7, hi: 9} // must stay
-			f(&got[0], src)
+			maskBlocks(&got[0], src)
+			name := fmt.Sprint("maskBlocks ", impl)
 			for k := range want {
 				if got[k] != want[k] {
 					t.Fatalf("%s(%q) block %d = %x, want %x", name, src, k, got[k], want[k])
@@ -93,5 +97,23 @@ func TestNextSpecial(t *testing.T) {
 	}
 }
 
-// maskFuncs are every implementation of maskBlocks this machine can run.
-var maskFuncs = map[string]func(*blockMask, []byte){"maskBlocks": maskBlocks, "maskBlocksGo": maskBlocksGo}
+// maskImpls are the implementations of maskBlocks this machine can run.
+var maskImpls = []maskKind{maskGo}
+
+// TestDecodeEachMask decodes the fixtures and edge cases with each
+// implementation of maskBlocks, against encoding/json.
+func TestDecodeEachMask(t *testing.T) {
+	defer func(keep maskKind) { maskImpl = keep }(maskImpl)
+	docs := fixtureDocs(t, 1<<30)
+	for _, tc := range edgeCases {
+		docs = append(docs, []byte(tc.doc))
+	}
+	for _, impl := range maskImpls {
+		maskImpl = impl
+		t.Run(fmt.Sprint(impl), func(t *testing.T) {
+			for _, doc := range docs {
+				sameAsStd(t, doc)
+			}
+		})
+	}
+}
