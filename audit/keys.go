@@ -4,14 +4,14 @@ import "encoding/binary"
 
 // Known keys without a string scan. The API server writes the same keys in
 // the same order in every event, so the key at d.pos is first compared
-// with the one predicted to come next (the successor, in that order, of
-// the key before it): `"name":` as two masked words. When that fails, the
-// key is recognised by its first byte and one comparison of the bytes up
-// to the closing quote. Either way, when the bytes after the opening quote
-// are exactly a name (plain ASCII, no escapes) followed by a quote, the
-// key is that name, valid, with nothing to unescape. Anything else takes
-// the general path: objKey, then the exact and case-folding lookup
-// encoding/json does.
+// with those predicted to come next (in that order, from the one after the
+// key before it): `"name":` as two (or four) masked 8-byte words each.
+// When none matches, the key is recognised by its first byte and one
+// comparison of the bytes up to the closing quote. Either way, when the
+// bytes after the opening quote are exactly a name (plain ASCII, no
+// escapes) followed by a quote, the key is that name, valid, with nothing
+// to unescape. Anything else takes the general path: objKey, then the
+// exact and case-folding lookup encoding/json does.
 
 // keyTable recognises the keys of one kind of object.
 type keyTable struct {
