@@ -168,24 +168,48 @@ func (d *decoder) str() string {
 	if flags == 0 || flags == strHigh && utf8.Valid(raw) {
 		return bytesString(raw)
 	}
-	return d.unquote(raw)
+	return d.unquote(raw, start, flags == strEscaped)
 }
 
-// unquote is unquote into the decoder's arena while it has room.
-func (d *decoder) unquote(raw []byte) string {
-	if d.arena == nil {
-		return unquote(raw)
+// unquote is unquote into the decoder's arena while it has room. raw is
+// data[start:start+len(raw)]; ascii says it has no byte >= 0x80, so its
+// escapes are the only special bytes in the window's masks.
+func (d *decoder) unquote(raw []byte, start int, ascii bool) string {
+	var a []byte
+	inArena := d.arena != nil && cap(*d.arena)-len(*d.arena) >= len(raw)+utf8.UTFMax
+	if inArena {
+		a = (*d.arena)[len(*d.arena):len(*d.arena):cap(*d.arena)]
+	} else {
+		a = make([]byte, 0, len(raw)+utf8.UTFMax)
 	}
-	a := *d.arena
-	n := len(a)
-	if cap(a)-n < len(raw)+utf8.UTFMax {
-		return unquote(raw)
+	var b []byte
+	if ascii {
+		b = d.appendUnquoteASCII(a, start, start+len(raw))
+	} else {
+		b = appendUnquote(a, raw)
 	}
-	b := appendUnquote(a[n:n:cap(a)], raw)
-	if cap(b) == cap(a)-n { // still in the arena (invalid UTF-8 may grow it past)
-		*d.arena = a[:n+len(b)]
+	if inArena && cap(b) == cap(a) { // still in the arena (invalid UTF-8 may grow it past)
+		*d.arena = (*d.arena)[:len(*d.arena)+len(b)]
 	}
 	return bytesString(b)
+}
+
+// appendUnquoteASCII is appendUnquote for the body data[start:end] of a
+// valid string with escapes and no byte >= 0x80: the plain runs between
+// escapes are found in the window's masks. (The escape decoder may look
+// one \u escape past a trailing surrogate: past end is the closing quote,
+// which it turns away, as appendUnquote's end of input.)
+func (d *decoder) appendUnquoteASCII(b []byte, start, end int) []byte {
+	data := d.data
+	for r := start; r < end; {
+		j := min(d.win.nextSpecial(data, r, false), end)
+		b = append(b, data[r:j]...)
+		if j == end {
+			break
+		}
+		b, r, _ = appendEscape(b, data, j)
+	}
+	return b
 }
 
 func bytesString(b []byte) string {
