@@ -2,8 +2,10 @@ package audit
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/kaudit/kaudit/internal/testcpu"
 )
@@ -196,6 +198,19 @@ func BenchmarkSkim(b *testing.B) {
 		}
 		b.ReportMetric(float64(testcpu.Time()-cpu)/float64(b.N*size), "cpu-ns/byte")
 	})
+	b.Run("tokens", func(b *testing.B) {
+		// The username filter's pre-filter: one key:value pair.
+		var tk Tokens
+		tk.AddPair("username", "bob")
+		b.SetBytes(int64(size))
+		cpu := testcpu.Time()
+		for b.Loop() {
+			for _, doc := range docs {
+				SkimTokens(doc, &tk)
+			}
+		}
+		b.ReportMetric(float64(testcpu.Time()-cpu)/float64(b.N*size), "cpu-ns/byte")
+	})
 	b.Run("decode", func(b *testing.B) {
 		b.SetBytes(int64(size))
 		evs := make([]Event, 0, 1)
@@ -242,6 +257,42 @@ func TestSkimTokens(t *testing.T) {
 		}
 		if _, plain := Skim(doc); plain != ok {
 			t.Errorf("%s: Skim %v, SkimTokens %v", doc, plain, ok)
+		}
+	}
+}
+
+// TestSkimBitmap holds fill's word trick to a byte at a time: every byte
+// value at every place of a block.
+func TestSkimBitmap(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for k := 0; k < 64; k++ {
+			doc := bytes.Repeat([]byte{'a'}, 64+17)
+			doc[k], doc[64+k%17] = byte(c), byte(c)
+			s := skimmer{data: doc}
+			s.fill(0)
+			special := c == '"' || c == '\\' || c < 0x20
+			want := [2]uint64{}
+			if special {
+				want = [2]uint64{1 << k, 1 << (k % 17)}
+			}
+			if s.bmN != 2 || s.bm[0] != want[0] || s.bm[1] != want[1] || s.high != (c >= 0x80) {
+				t.Fatalf("byte %#x at %d: bitmap %b %b (%d words), high %v", c, k, s.bm[0], s.bm[1], s.bmN, s.high)
+			}
+		}
+	}
+}
+
+// TestSpecialBlocks holds the assembly to the Go words.
+func TestSpecialBlocks(t *testing.T) {
+	docs := generated(200)
+	docs = append(docs, bytes.Repeat([]byte{0x80, '"', 0x1f, 0x20, '\\', 0xff, 0, 'a'}, 40))
+	for _, doc := range docs {
+		n := len(doc) / 64
+		got, want := make([]uint64, n), make([]uint64, n)
+		gh := specialBlocks(unsafe.SliceData(doc), n, unsafe.SliceData(got))
+		wh := specialBlocksGo(doc, want)
+		if (gh != 0) != (wh != 0) || !slices.Equal(got, want) {
+			t.Fatalf("%q: %x %v, want %x %v", doc, got, gh, want, wh)
 		}
 	}
 }
