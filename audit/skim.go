@@ -161,7 +161,10 @@ func (s *skimmer) field(i int, wk *wordKeys) (next, id int) {
 			}
 		}
 	}
-	end, esc := s.str(i)
+	end, esc := s.plainEnd(i), false
+	if end < 0 {
+		end, esc = s.strSlow(i)
+	}
 	if end < 0 {
 		return -1, 0
 	}
@@ -199,7 +202,10 @@ func (s *skimmer) strVal(i int, dst *string) int {
 	}
 	switch s.data[i] {
 	case '"':
-		end, esc := s.str(i)
+		end, esc := s.plainEnd(i), false
+		if end < 0 {
+			end, esc = s.strSlow(i)
+		}
 		if end < 0 {
 			return -1
 		}
@@ -226,7 +232,10 @@ func (s *skimmer) strCheck(i int) int {
 	}
 	switch s.data[i] {
 	case '"':
-		end, esc := s.str(i)
+		end, esc := s.plainEnd(i), false
+		if end < 0 {
+			end, esc = s.strSlow(i)
+		}
 		if !esc && end >= 0 && s.wants(end-1-(i+1)) {
 			s.strTok(i+1, end-1)
 		}

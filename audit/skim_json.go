@@ -54,6 +54,30 @@ func (s *skimmer) ws(i int) int {
 // that a string costs no loop whose length depends on its own: that loop's
 // exit was the most mispredicted branch of Skim.
 func (s *skimmer) str(i int) (end int, esc bool) {
+	if end = s.plainEnd(i); end >= 0 {
+		return end, false
+	}
+	return s.strSlow(i)
+}
+
+// plainEnd is str's common case, small enough to be inlined: the string
+// at i ends at the first special byte, in a block of s.bm. -1: otherwise.
+func (s *skimmer) plainEnd(i int) int {
+	j := i + 1
+	if b := uint(j>>6 - s.bm0); b < uint(s.bmN) {
+		if w := s.bm[b%bmWords] >> (j & 63); w != 0 {
+			j += bits.TrailingZeros64(w)
+			if uint(j) < uint(len(s.data)) && s.data[j] == '"' {
+				return j + 1
+			}
+		}
+	}
+	return -1
+}
+
+// strSlow is str for a string that goes on past its block, holds an
+// escape, or is not in s.bm yet.
+func (s *skimmer) strSlow(i int) (end int, esc bool) {
 	data := s.data
 	i++
 	for {
@@ -263,7 +287,10 @@ func (s *skimmer) key(i int) int {
 	if i < 0 || i >= len(s.data) || s.data[i] != '"' {
 		return -1
 	}
-	end, esc := s.str(i)
+	end, esc := s.plainEnd(i), false
+	if end < 0 {
+		end, esc = s.strSlow(i)
+	}
 	v := s.colon(end)
 	if !esc && v >= 0 && s.wants(end-1-(i+1)) {
 		s.keyTok(i+1, end-1, v)
@@ -283,7 +310,10 @@ func (s *skimmer) value(i, depth int) int {
 		}
 		switch c := data[i]; c {
 		case '"':
-			end, esc := s.str(i)
+			end, esc := s.plainEnd(i), false
+			if end < 0 {
+				end, esc = s.strSlow(i)
+			}
 			if !esc && end >= 0 && s.wants(end-1-(i+1)) {
 				s.strTok(i+1, end-1)
 			}
