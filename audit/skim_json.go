@@ -22,7 +22,7 @@ type skimmer struct {
 
 	// bm marks the special bytes of the 64-byte blocks bm0 to bm0+bmN-1
 	// (see fill).
-	bm       [bmWords]uint64
+	bm       [bmWords + 1]uint64
 	bm0, bmN int
 
 	t     *Tokens // SkimTokens: what to look for (nil: nothing)
@@ -65,9 +65,12 @@ func (s *skimmer) str(i int) (end int, esc bool) {
 func (s *skimmer) plainEnd(i int) int {
 	j := i + 1
 	if b := uint(j>>6 - s.bm0); b < uint(s.bmN) {
-		if w := s.bm[b%bmWords] >> (j & 63); w != 0 {
+		// The 64 bits from j on: the next block's word is 0 when not
+		// filled yet (see fill).
+		sh := uint(j & 63)
+		if w := s.bm[b%bmWords]>>sh | s.bm[b%bmWords+1]<<(64-sh); w != 0 {
 			j += bits.TrailingZeros64(w)
-			if uint(j) < uint(len(s.data)) && s.data[j] == '"' {
+			if s.data[j] == '"' {
 				return j + 1
 			}
 		}
@@ -159,6 +162,7 @@ func (s *skimmer) fill(blk int) {
 		s.bm[n] &= 1<<k - 1
 		n++
 	}
+	s.bm[n] = 0 // for plainEnd, which reads a word past the last
 	s.bm0, s.bmN = blk, n
 	if hi != 0 {
 		s.high = true
