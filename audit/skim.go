@@ -209,7 +209,7 @@ func (s *skimmer) strVal(i int, dst *string) int {
 		if end < 0 {
 			return -1
 		}
-		if !esc && s.wants(end-1-(i+1)) {
+		if !esc && s.wantsStr(end-1-(i+1)) {
 			s.strTok(i+1, end-1)
 		}
 		raw := s.data[i+1 : end-1]
@@ -236,7 +236,7 @@ func (s *skimmer) strCheck(i int) int {
 		if end < 0 {
 			end, esc = s.strSlow(i)
 		}
-		if !esc && end >= 0 && s.wants(end-1-(i+1)) {
+		if !esc && end >= 0 && s.wantsStr(end-1-(i+1)) {
 			s.strTok(i+1, end-1)
 		}
 		return end
@@ -341,6 +341,17 @@ func (s *skimmer) code(i int, dst *int32) int {
 		end := s.number(i)
 		if end < 0 {
 			return -1
+		}
+		if end-i <= 9 { // plain digits this short are an int32 as they are
+			n := int32(0)
+			k := i
+			for ; k < end && s.data[k] >= '0' && s.data[k] <= '9'; k++ {
+				n = n*10 + int32(s.data[k]-'0')
+			}
+			if k == end {
+				*dst = n
+				return end
+			}
 		}
 		n, err := strconv.ParseInt(bytesString(s.data[i:end]), 10, 32)
 		if err != nil {

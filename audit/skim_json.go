@@ -25,9 +25,11 @@ type skimmer struct {
 	bm       [bmWords + 1]uint64
 	bm0, bmN int
 
-	t     *Tokens // SkimTokens: what to look for (nil: nothing)
-	lens  uint64  // t.lens (0 without t)
-	found uint64  // the items of t found so far
+	t    *Tokens // SkimTokens: what to look for (nil: nothing)
+	lens uint64  // t.lens (0 without t)
+	// strLens is t.strLens (0 without t).
+	strLens uint64
+	found   uint64 // the items of t found so far
 	// escaped: the ASCII characters escapes stood for so far (\uXXXX
 	// below 0x80, and \/), a bit each.
 	escaped [2]uint64
@@ -318,7 +320,7 @@ func (s *skimmer) value(i, depth int) int {
 			if end < 0 {
 				end, esc = s.strSlow(i)
 			}
-			if !esc && end >= 0 && s.wants(end-1-(i+1)) {
+			if !esc && end >= 0 && s.wantsStr(end-1-(i+1)) {
 				s.strTok(i+1, end-1)
 			}
 			i = end
