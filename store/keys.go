@@ -237,6 +237,12 @@ func (u *uuidOf) fromKeys(k *audit.Keys) {
 	u.rawLen = k[kRaw]
 }
 
+// maxSnapshot bounds the dictionaries copied for the workers: the
+// snapshot's memory (a map entry per value) stays bounded, whatever the
+// cardinality of a column (object names in a long watch); a larger
+// dictionary's values are all interned by the writer.
+const maxSnapshot = 1 << 20
+
 // refreshKeys publishes a new snapshot for the workers if a dictionary
 // grew by a quarter (and at least 16 values) since the last one, or if
 // force (after a compaction: the old one has the old IDs). Copying a
@@ -258,7 +264,11 @@ func (s *Store) refreshKeys(force bool) {
 		if col == colSource || col == colGroups || col == colImpersonatedGroups {
 			continue
 		}
-		if d := &s.dicts[col]; grown(len(d.strs), next.sizes[col]) {
+		d := &s.dicts[col]
+		switch {
+		case len(d.strs) > maxSnapshot:
+			next.ids[col], next.sizes[col] = nil, len(d.strs)
+		case grown(len(d.strs), next.sizes[col]):
 			next.ids[col], next.sizes[col] = maps.Clone(d.ids), len(d.strs)
 			changed = true
 		}
