@@ -267,6 +267,7 @@ func (s *Store) refreshKeys(force bool) {
 		d := &s.dicts[col]
 		switch {
 		case len(d.strs) > maxSnapshot:
+			changed = changed || next.ids[col] != nil
 			next.ids[col], next.sizes[col] = nil, len(d.strs)
 		case grown(len(d.strs), next.sizes[col]):
 			next.ids[col], next.sizes[col] = maps.Clone(d.ids), len(d.strs)
