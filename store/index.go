@@ -63,12 +63,10 @@ type uuidOf struct {
 
 // fromEvent works out u from e.
 func (u *uuidOf) fromEvent(e *audit.Event) {
-	*u = uuidOf{
-		flags: eventFlags(e), noAuditID: e.AuditID == "", phases: len(e.Phases) > 0,
-		stage: uint8(e.Stage), level: uint8(e.Level), code: clampCode(e.Code),
-		latency: micros(e.Latency()), rawLen: uint32(len(e.Raw)), stageTime: unixNano(e),
-	}
 	u.u, u.ok = parseUUID(e.AuditID)
+	u.flags, u.noAuditID, u.phases = eventFlags(e), e.AuditID == "", len(e.Phases) > 0
+	u.stage, u.level, u.code = uint8(e.Stage), uint8(e.Level), clampCode(e.Code)
+	u.latency, u.rawLen, u.stageTime = micros(e.Latency()), uint32(len(e.Raw)), unixNano(e)
 }
 
 func (b *batch) reset(n int) *batch {
