@@ -55,8 +55,8 @@ func (f *skimFields) result() (time.Time, bool) {
 		f.code != 0 && (f.code < 100 || f.code > 599) {
 		return time.Time{}, false
 	}
-	_, _, rBad := parsePresent(f.ts.received)
-	stage, sOK, sBad := parsePresent(f.ts.stage)
+	_, _, rBad := skimTime(f.ts.received)
+	stage, sOK, sBad := skimTime(f.ts.stage)
 	legacy, lOK, lBad := parsePresent(f.ts.legacy)
 	if rBad || sBad || lBad {
 		return time.Time{}, false
@@ -161,7 +161,10 @@ func (s *skimmer) field(i int, wk *wordKeys) (next, id int) {
 			}
 		}
 	}
-	end, esc := s.str(i)
+	end, esc := s.plainEnd(i), false
+	if end < 0 {
+		end, esc = s.strSlow(i)
+	}
 	if end < 0 {
 		return -1, 0
 	}
@@ -199,11 +202,14 @@ func (s *skimmer) strVal(i int, dst *string) int {
 	}
 	switch s.data[i] {
 	case '"':
-		end, esc := s.str(i)
+		end, esc := s.plainEnd(i), false
+		if end < 0 {
+			end, esc = s.strSlow(i)
+		}
 		if end < 0 {
 			return -1
 		}
-		if !esc && s.wants(end-1-(i+1)) {
+		if !esc && s.wantsStr(end-1-(i+1)) {
 			s.strTok(i+1, end-1)
 		}
 		raw := s.data[i+1 : end-1]
@@ -226,8 +232,11 @@ func (s *skimmer) strCheck(i int) int {
 	}
 	switch s.data[i] {
 	case '"':
-		end, esc := s.str(i)
-		if !esc && end >= 0 && s.wants(end-1-(i+1)) {
+		end, esc := s.plainEnd(i), false
+		if end < 0 {
+			end, esc = s.strSlow(i)
+		}
+		if !esc && end >= 0 && s.wantsStr(end-1-(i+1)) {
 			s.strTok(i+1, end-1)
 		}
 		return end
@@ -332,6 +341,17 @@ func (s *skimmer) code(i int, dst *int32) int {
 		end := s.number(i)
 		if end < 0 {
 			return -1
+		}
+		if end-i <= 9 { // plain digits this short are an int32 as they are
+			n := int32(0)
+			k := i
+			for ; k < end && s.data[k] >= '0' && s.data[k] <= '9'; k++ {
+				n = n*10 + int32(s.data[k]-'0')
+			}
+			if k == end {
+				*dst = n
+				return end
+			}
 		}
 		n, err := strconv.ParseInt(bytesString(s.data[i:end]), 10, 32)
 		if err != nil {

@@ -12,8 +12,9 @@ import "time"
 //
 // Build it before use; it is then read-only, safe for concurrent use.
 type Tokens struct {
-	lens  uint64 // bit n: some item's key or string has n bytes
-	items []tokenItem
+	lens    uint64 // bit n: some item's key or string has n bytes
+	strLens uint64 // bit n: some string item has n bytes
+	items   []tokenItem
 }
 
 type tokenItem struct {
@@ -72,6 +73,9 @@ func (t *Tokens) add(it tokenItem) int {
 	}
 	t.items = append(t.items, it)
 	t.lens |= 1 << len(it.s)
+	if it.kind == tokString {
+		t.strLens |= 1 << len(it.s)
+	}
 	return len(t.items) - 1
 }
 
@@ -89,15 +93,20 @@ func plainToken(s string) bool {
 // stand for (\uXXXX below 0x80, and \/; bit c%64 of escaped[c/64]): an
 // item may be spelled with those. Both are only meaningful when ok.
 func SkimTokens(doc []byte, t *Tokens) (stageTime time.Time, ok bool, found uint64, escaped [2]uint64) {
-	s := skimmer{data: doc, t: t, lens: t.lens}
+	s := skimmer{data: doc, t: t, lens: t.lens, strLens: t.strLens}
 	stageTime, ok = s.skim()
 	return stageTime, ok, s.found, s.escaped
 }
 
 // wants reports whether some item of s.t is n bytes long (never without
-// s.t): one shift, as a shift of 64 or more is 0.
+// s.t): one shift, as a shift of 64 or more is 0. A key may be any item.
 func (s *skimmer) wants(n int) bool {
 	return s.lens>>uint(n)&1 != 0
+}
+
+// wantsStr is wants for a string value, which only a string item can be.
+func (s *skimmer) wantsStr(n int) bool {
+	return s.strLens>>uint(n)&1 != 0
 }
 
 // strTok notes the string token data[a:b] (its content, without quotes),
