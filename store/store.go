@@ -107,6 +107,13 @@ func ChunkEvents(n int) Option {
 
 func (s *Store) chunkEvents() int { return 1 << s.bits }
 
+// ExpectEvents says about n events are coming (a replay knows its input's
+// size): the deduplication index is allocated for them at once instead of
+// growing to it. A wrong n costs memory or growth, never an event.
+func ExpectEvents(n int) Option {
+	return func(s *Store) { s.byAuditID.reserve(n) }
+}
+
 // New returns an empty store.
 func New(opts ...Option) *Store {
 	s := &Store{

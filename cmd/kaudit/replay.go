@@ -85,7 +85,7 @@ func replayAll(ctx context.Context, cfg pipeline.Config, r *ingest.Replay, repor
 	if cfg.Store == nil && cfg.Each == nil && lazyPostings {
 		// Headless: a table of all requests never reads a postings list;
 		// the first filter builds them (store.LazyPostings).
-		cfg.Store = store.New(store.LazyPostings())
+		cfg.Store = store.New(store.LazyPostings(), store.ExpectEvents(inputBytes(r)/1100))
 	}
 	p, err := pipeline.Run(ctx, cfg)
 	if err == nil {
@@ -95,6 +95,25 @@ func replayAll(ctx context.Context, cfg pipeline.Config, r *ingest.Replay, repor
 		report.Close()
 	}
 	return p, err
+}
+
+// inputBytes is the size of r's regular files (a generated or real audit
+// event takes about 1,100 bytes of them): what store.ExpectEvents is told.
+func inputBytes(r *ingest.Replay) int {
+	paths := r.Paths
+	if len(r.Sources) > 0 {
+		paths = nil
+		for _, src := range r.Sources {
+			paths = append(paths, src.Paths...)
+		}
+	}
+	n := int64(0)
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			n += fi.Size()
+		}
+	}
+	return int(n)
 }
 
 // replayFlags are kaudit replay's flags.
