@@ -132,3 +132,26 @@ func TestPrepareKeys(t *testing.T) {
 		t.Fatalf("answers differ:\n%+v\n%+v", a.entries, b.entries)
 	}
 }
+
+// TestSnapshotTakesNewValue: one new value of a small dictionary reaches
+// the workers' snapshot at the next append, so later events carrying it
+// are not left for the writer to intern.
+func TestSnapshotTakesNewValue(t *testing.T) {
+	first, offs, raw := decodeLines(t,
+		event("4a4f1c8e-27f4-4f3f-9d3b-4b8e2c1a0f01", "ResponseComplete", "alice", "get", "pods", "default", 200, "2026-01-15T09:00:00Z", "2026-01-15T09:00:01Z"))
+	later, offs2, raw2 := decodeLines(t,
+		event("4a4f1c8e-27f4-4f3f-9d3b-4b8e2c1a0f02", "ResponseComplete", "carol", "get", "pods", "default", 200, "2026-01-15T09:00:00Z", "2026-01-15T09:00:02Z"))
+	s := New()
+	keys := make([]audit.Keys, 1)
+	s.Prepare(first, keys)
+	s.AppendKeys(first, keys, raw, offs) // publishes a snapshot with alice
+	s.Prepare(later, keys)
+	if keys[0][colUser] != keyUnknown {
+		t.Fatalf("carol known before any event had her: %#x", keys[0][colUser])
+	}
+	s.AppendKeys(later, keys, raw2, offs2) // carol: one new user
+	s.Prepare(later, keys)
+	if id, ok := s.dicts[colUser].lookup("carol"); !ok || keys[0][colUser] != id {
+		t.Fatalf("carol's key %#x after her first append, want %d %v", keys[0][colUser], id, ok)
+	}
+}
