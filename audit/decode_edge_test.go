@@ -282,6 +282,23 @@ var edgeCases = []edgeCase{
 	{name: "garbage after", doc: ev("") + "x", class: "syntax"},
 	{name: "high byte outside string", doc: "{\"a\":\xff}", class: "syntax", msg: `malformed JSON at byte 6: invalid character 'ÿ' looking for beginning of value`},
 
+	// String ends and escapes found in the masks: across 64-byte blocks
+	// and the 1 KiB window, a lone surrogate right before the closing
+	// quote with another \u string after it, long escaped values.
+	{name: "surrogate at string end", doc: ev(`"verb":"get\ud800","userAgent":"\udc00x","requestURI":"` + strings.Repeat("/a", 40) + `"`),
+		class: "nil", check: one(func(t *testing.T, e Event) {
+			eq(t, "Verb", e.Verb, "get\uFFFD")
+			eq(t, "UserAgent", e.UserAgent, "\uFFFDx")
+		})},
+	{name: "strings across blocks", doc: ev(maskFields(1, 3, 60, 61, 62, 63, 64, 65, 127, 128, 129, 700, 1000, 1023, 1024, 1025, 2100)), class: "nil"},
+	{name: "escapes across blocks", doc: ev(`"annotations":{"authorization.k8s.io/reason":"` + strings.Repeat(`RBAC: allowed by \"x\" `, 120) + `"},"userAgent":"` +
+		strings.Repeat(`a\u0041\n`, 200) + `"`), class: "nil", check: one(func(t *testing.T, e Event) {
+		eq(t, "Reason", e.Reason, strings.Repeat(`RBAC: allowed by "x" `, 120))
+		eq(t, "UserAgent", e.UserAgent, strings.Repeat("aA\n", 200))
+	})},
+	{name: "unterminated long string", doc: `{"kind":"Event","verb":"` + strings.Repeat("x", 1500), class: "syntax"},
+	{name: "control character deep in a string", doc: ev(`"verb":"` + strings.Repeat("x", 1100) + "\x01" + `"`), class: "syntax"},
+
 	// Limits.
 	{name: "deep nesting at the limit", doc: ev(`"requestObject":` + nested("[", "]", maxDepth-1)), class: "nil"},
 	{name: "deep nesting over the limit", doc: ev(`"requestObject":` + nested("[", "]", maxDepth)), class: "syntax",
@@ -310,4 +327,22 @@ func TestDecodeEdgeCases(t *testing.T) {
 			}
 		})
 	}
+}
+
+// maskFields is one string field per length given, decoded (userAgent,
+// repeated) and skipped (unknown keys) in turn, so that each ends at a
+// different offset within its block.
+func maskFields(lens ...int) string {
+	var b strings.Builder
+	for i, n := range lens {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		key := "userAgent"
+		if i%2 == 1 {
+			key = "x" + strings.Repeat("y", i)
+		}
+		b.WriteString(`"` + key + `":"` + strings.Repeat("z", n) + `"`)
+	}
+	return b.String()
 }

@@ -42,14 +42,20 @@ var eventFieldNames = []string{
 	"requestReceivedTimestamp", "stageTimestamp", "timestamp", "metadata",
 }
 
-// The key tables of the objects decoded; the skipped names are the keys
-// of no interest that the API server writes in every event.
+// The key tables of the objects decoded, with the keys in the order the
+// API server writes them; the skipped names are the keys of no interest
+// that it writes in every event.
 var (
-	eventKeys     = newKeyTable(eventFieldNames, int(fKind), "requestObject", "responseObject")
-	userKeys      = newKeyTable(userFieldNames, 0, "uid", "extra")
-	objectRefKeys = newKeyTable(objectRefFieldNames, 0, "uid", "resourceVersion")
-	statusKeys    = newKeyTable(statusFieldNames, 0, "metadata", "status", "reason", "details")
-	metadataKeys  = newKeyTable(metadataFieldNames, 0)
+	eventKeys = newKeyTable(eventFieldNames, int(fKind), []string{"kind", "apiVersion", "level",
+		"auditID", "stage", "requestURI", "verb", "user", "impersonatedUser", "sourceIPs", "userAgent",
+		"objectRef", "responseStatus", "requestObject", "responseObject", "requestReceivedTimestamp",
+		"stageTimestamp", "annotations"}, "requestObject", "responseObject")
+	userKeys      = newKeyTable(userFieldNames, 0, []string{"username", "uid", "groups", "extra"}, "uid", "extra")
+	objectRefKeys = newKeyTable(objectRefFieldNames, 0, []string{"resource", "namespace", "name", "uid",
+		"apiGroup", "apiVersion", "resourceVersion", "subresource"}, "uid", "resourceVersion")
+	statusKeys = newKeyTable(statusFieldNames, 0, []string{"metadata", "status", "message", "reason",
+		"details", "code"}, "metadata", "status", "reason", "details")
+	metadataKeys = newKeyTable(metadataFieldNames, 0, []string{"creationTimestamp"})
 )
 
 var (
@@ -100,9 +106,9 @@ func (s *eventScratch) finish(e *Event, raw []byte, high bool) {
 // item: items are decoded as bare events, for which kind, apiVersion and
 // items are unknown keys (skipped, whatever their type).
 func (d *decoder) event(e *Event, s *eventScratch, top *docFields) {
-	prefix := ""
+	prefix, hint := "", 0
 	for more := d.objBegin(); more; more = d.objNext() {
-		id, ok := d.key(eventKeys)
+		id, ok := d.key(eventKeys, &hint)
 		if !ok {
 			return
 		}

@@ -13,8 +13,9 @@ import (
 func (d *decoder) user(u *UserInfo, reusing *bool, prefix, name string) {
 	switch d.data[d.pos] {
 	case '{':
+		hint := 0
 		for more := d.objBegin(); more; more = d.objNext() {
-			id, ok := d.key(userKeys)
+			id, ok := d.key(userKeys, &hint)
 			if !ok {
 				return
 			}
@@ -129,8 +130,9 @@ func (d *decoder) sourceIPs(dst *string, prefix string) {
 func (d *decoder) objectRef(o *ObjectRef, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
+		hint := 0
 		for more := d.objBegin(); more; more = d.objNext() {
-			f, ok := d.key(objectRefKeys)
+			f, ok := d.key(objectRefKeys, &hint)
 			if !ok {
 				return
 			}
@@ -164,8 +166,9 @@ func (d *decoder) objectRef(o *ObjectRef, prefix string) {
 func (d *decoder) responseStatus(e *Event, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
+		hint := 0
 		for more := d.objBegin(); more; more = d.objNext() {
-			id, ok := d.key(statusKeys)
+			id, ok := d.key(statusKeys, &hint)
 			if !ok {
 				return
 			}
@@ -215,8 +218,9 @@ func (d *decoder) code(dst *int32, prefix string) {
 func (d *decoder) metadata(created *string, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
+		hint := 0
 		for more := d.objBegin(); more; more = d.objNext() {
-			id, ok := d.key(metadataKeys)
+			id, ok := d.key(metadataKeys, &hint)
 			if !ok {
 				return
 			}
@@ -240,7 +244,20 @@ func (d *decoder) metadata(created *string, prefix string) {
 func (d *decoder) annotations(e *Event, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
+		hint := 0
 		for more := d.objBegin(); more; more = d.objNext() {
+			// The two the authorizer writes in every event are matched
+			// without decoding their keys.
+			if id, ok := d.predicted(annotationKeys, &hint); ok {
+				dst := &e.Decision
+				if id == 1 {
+					dst = &e.Reason
+				}
+				var v string // null counts as ""
+				d.strVal(&v, prefix, "annotations", "")
+				*dst = v
+				continue
+			}
 			key, ok := d.objKey()
 			if !ok {
 				return
@@ -261,6 +278,11 @@ func (d *decoder) annotations(e *Event, prefix string) {
 		d.mismatch(prefix, "annotations", "")
 	}
 }
+
+// annotationKeys are the annotations every event has, for predicted (ids
+// 0 and 1); the others are told apart by their decoded key.
+var annotationKeys = newKeyTable([]string{AnnotationDecision, AnnotationReason}, 0,
+	[]string{AnnotationDecision, AnnotationReason})
 
 // setAnnotation is annotation for a key that may come again: a latency
 // value that does not parse removes the phase an earlier value set.

@@ -36,25 +36,13 @@ func special(x, high uint64) uint64 {
 func (d *decoder) scanString() (flags uint8, ok bool) {
 	data := d.data
 	i := d.pos + 1
-	high := uint64(msb)
+	high := true // bytes >= 0x80 are of interest until the first
 	for {
-		// Eight bytes at a time through the ordinary part of the string.
-		for i+8 <= len(data) {
-			if m := special(binary.LittleEndian.Uint64(data[i:]), high); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
-				goto found
-			}
-			i += 8
+		if i = d.win.nextSpecial(data, i, high); i >= len(data) {
+			d.pos = i
+			d.failEOF("")
+			return 0, false
 		}
-		for ; i < len(data); i++ {
-			if c := data[i]; c == '"' || c == '\\' || c < 0x20 || c >= 0x80 && high != 0 {
-				goto found
-			}
-		}
-		d.pos = i
-		d.failEOF("")
-		return 0, false
-	found:
 		switch c := data[i]; {
 		case c == '"':
 			d.pos = i + 1
@@ -97,15 +85,44 @@ func (d *decoder) scanString() (flags uint8, ok bool) {
 		default:
 			flags |= strHigh
 			d.high = true
-			high = 0
+			high = false
 			i++
 		}
 	}
 }
 
 func (d *decoder) skipString() bool {
+	if end := d.plainEnd(); end >= 0 {
+		d.pos = end + 1
+		return true
+	}
 	_, ok := d.scanString()
 	return ok
+}
+
+// plainEnd returns the index of the closing quote of the string at d.pos
+// when the window's masks show it within two blocks with nothing special
+// before it (no escape, control character or byte >= 0x80); else -1, and
+// scanString decides.
+func (d *decoder) plainEnd() int {
+	start := d.pos + 1
+	k := start - d.win.base
+	if k < 0 || k >= d.win.n {
+		return -1
+	}
+	b, i := k>>6, start
+	m := d.win.m[b].any >> (k & 63)
+	if m == 0 && (b+1)*64 < d.win.n { // the string goes on in the next block
+		b, i = b+1, i+64-k&63
+		m = d.win.m[b].any
+	}
+	if m == 0 {
+		return -1
+	}
+	if i += bits.TrailingZeros64(m); i >= len(d.data) || d.data[i] != '"' {
+		return -1
+	}
+	return i
 }
 
 func unhex(c byte) rune {
@@ -124,7 +141,25 @@ func unhex(c byte) rune {
 // The value aliases the input unless it has escapes or invalid UTF-8: Decode
 // promises views into doc, and that is where most of the speed comes from.
 func (d *decoder) str() string {
+	// Most strings are plain ASCII: the first special byte is the closing
+	// quote, found in the window's masks without scanString's bookkeeping.
+	// (plainEnd, written out: the call would cost more than it saves.)
+	data := d.data
 	start := d.pos + 1
+	if k := start - d.win.base; k >= 0 && k < d.win.n {
+		b, i := k>>6, start
+		m := d.win.m[b].any >> (k & 63)
+		if m == 0 && (b+1)*64 < d.win.n { // the string goes on in the next block
+			b, i = b+1, i+64-k&63
+			m = d.win.m[b].any
+		}
+		if m != 0 {
+			if i += bits.TrailingZeros64(m); i < len(data) && data[i] == '"' {
+				d.pos = i + 1
+				return bytesString(data[start:i])
+			}
+		}
+	}
 	flags, ok := d.scanString()
 	if !ok {
 		return ""
@@ -133,24 +168,48 @@ func (d *decoder) str() string {
 	if flags == 0 || flags == strHigh && utf8.Valid(raw) {
 		return bytesString(raw)
 	}
-	return d.unquote(raw)
+	return d.unquote(raw, start, flags == strEscaped)
 }
 
-// unquote is unquote into the decoder's arena while it has room.
-func (d *decoder) unquote(raw []byte) string {
-	if d.arena == nil {
-		return unquote(raw)
+// unquote is unquote into the decoder's arena while it has room. raw is
+// data[start:start+len(raw)]; ascii says it has no byte >= 0x80, so its
+// escapes are the only special bytes in the window's masks.
+func (d *decoder) unquote(raw []byte, start int, ascii bool) string {
+	var a []byte
+	inArena := d.arena != nil && cap(*d.arena)-len(*d.arena) >= len(raw)+utf8.UTFMax
+	if inArena {
+		a = (*d.arena)[len(*d.arena):len(*d.arena):cap(*d.arena)]
+	} else {
+		a = make([]byte, 0, len(raw)+utf8.UTFMax)
 	}
-	a := *d.arena
-	n := len(a)
-	if cap(a)-n < len(raw)+utf8.UTFMax {
-		return unquote(raw)
+	var b []byte
+	if ascii {
+		b = d.appendUnquoteASCII(a, start, start+len(raw))
+	} else {
+		b = appendUnquote(a, raw)
 	}
-	b := appendUnquote(a[n:n:cap(a)], raw)
-	if cap(b) == cap(a)-n { // still in the arena (invalid UTF-8 may grow it past)
-		*d.arena = a[:n+len(b)]
+	if inArena && cap(b) == cap(a) { // still in the arena (invalid UTF-8 may grow it past)
+		*d.arena = (*d.arena)[:len(*d.arena)+len(b)]
 	}
 	return bytesString(b)
+}
+
+// appendUnquoteASCII is appendUnquote for the body data[start:end] of a
+// valid string with escapes and no byte >= 0x80: the plain runs between
+// escapes are found in the window's masks. (The escape decoder may look
+// one \u escape past a trailing surrogate: past end is the closing quote,
+// which it turns away, as appendUnquote's end of input.)
+func (d *decoder) appendUnquoteASCII(b []byte, start, end int) []byte {
+	data := d.data
+	for r := start; r < end; {
+		j := min(d.win.nextSpecial(data, r, false), end)
+		b = append(b, data[r:j]...)
+		if j == end {
+			break
+		}
+		b, r, _ = appendEscape(b, data, j)
+	}
+	return b
 }
 
 func bytesString(b []byte) string {

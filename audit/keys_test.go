@@ -46,7 +46,58 @@ func TestKnownKeyEdges(t *testing.T) {
 		"{\"k\xffnd\":\"Event\"}",
 		`{"k`,
 		`{"`,
+		// Keys one byte away from a predicted one, sharing its prefix, out
+		// of order, repeated or escaped, with enough bytes after them for
+		// the fast path.
+		`{"kind":"Event","apiVersion":"audit.k8s.io/v1","reqeestURI":"/api/v1/namespaces/default/pods","auditID":"a","stage":"Panic","verb":"get"}`,
+		`{"kind":"Event","requestURX":"/api/v1/namespaces/default/pods/long-enough","requestURI":"/api","auditID":"a","stage":"Panic"}`,
+		`{"stage":"Panic","stageTimestamp":"2026-01-15T09:00:00.000000Z","stageTimestamq":"2026-01-15T09:00:00.000000Z","kind":"Event","auditID":"a"}`,
+		`{"auditID":"a","kind":"Event","stage":"Panic","requestReceivedTimestamp":"2026-01-15T09:00:00.000000Z","requestReceivedTimestampX":"2026-01-15T09:00:01.000000Z"}`,
+		`{"k\u0069nd":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"Panic","kind":"Other"}`,
+		`{"kind":"Event","kind":"EventList","kind":"Event","auditID":"a","stage":"Panic","verb":"get","verb":"list","verb":"watch"}`,
+		`{"user":{"username":"bob","usernamf":"al","groups":["g"],"userAgent":"x","username":"carol","uid":"0123456789abcdef0123"},"kind":"Event"}`,
+		`{"objectRef":{"name":"n","namespace":"ns","names":"x","nam\u0065":"y","resource":"pods","resourceVersion":"1234567890"},"kind":"Event"}`,
+		`{"annotations":{"authorization.k8s.io/decisiom":"forbid","authorization.k8s.io/decision":"allow","authorization.k8s.io/reason":"r","authorization.k8s.io/reasons":"x","authorization.k8s.io/decision":null},"kind":"Event","auditID":"a","stage":"Panic"}`,
+		`{"annotations":{"authorization.k8s.io/reason":"r1","authorization.k8s.io/decision":"allow","authorization.k8s.io/reason":"r2"},"kind":"Event","auditID":"a","stage":"Panic"}`,
 	} {
 		sameAsStd(t, []byte(doc))
 	}
+}
+
+// TestPredictedExact changes each byte of each predicted key (and the
+// colon after it) to every other byte: the fast path must then match no
+// key or another key exactly, never the changed one.
+func TestPredictedExact(t *testing.T) {
+	tables := []*keyTable{eventKeys, userKeys, objectRefKeys, statusKeys, metadataKeys, annotationKeys}
+	for _, kt := range tables {
+		for _, k := range kt.order {
+			lit := litBytes(k)
+			for i := range lit {
+				for c := range 256 {
+					data := append([]byte(nil), lit...)
+					data[i] = byte(c)
+					data = append(data, `"value that is long enough for the fast path"}`...)
+					d := decoder{data: data}
+					hint := 0
+					id, ok := d.predicted(kt, &hint)
+					if !ok {
+						continue
+					}
+					got := kt.order[hint-1]
+					if string(litBytes(got)) != string(data[:d.pos]) || got.id != id {
+						t.Fatalf("%q: predicted %q (id %d)", data, litBytes(got), id)
+					}
+				}
+			}
+		}
+	}
+}
+
+// litBytes is the `"name":` a keyLit matches.
+func litBytes(k keyLit) []byte {
+	var b []byte
+	for i := range k.n {
+		b = append(b, byte(k.w[i/8]>>(8*(i%8))))
+	}
+	return b
 }

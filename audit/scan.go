@@ -39,6 +39,8 @@ type decoder struct {
 	itemErr error
 
 	arena *[]byte // where unescaped strings go (DecodeArena), or nil
+
+	win maskWin // where strings end (see jsonstr_mask.go)
 }
 
 // fail records a syntax error at the byte at d.pos.
@@ -160,6 +162,17 @@ func (d *decoder) objKey() (key string, ok bool) {
 
 // objNext consumes ',' (true: another key follows) or '}' (false).
 func (d *decoder) objNext() bool {
+	// Compact JSON: the comma and the next key's quote, or the brace.
+	if p := d.pos; p+1 < len(d.data) {
+		if c := d.data[p]; c == ',' && d.data[p+1] == '"' {
+			d.pos = p + 1
+			return true
+		} else if c == '}' {
+			d.pos = p + 1
+			d.depth--
+			return false
+		}
+	}
 	if !d.more() {
 		return false
 	}

@@ -41,6 +41,10 @@ func (k *kinds) object(level int) bool {
 // It is iterative so that nesting up to maxDepth costs no stack: k holds
 // whether each open container is an object or an array.
 func (d *decoder) skipValue() {
+	if d.data[d.pos] == '"' { // most skipped values are (uids, versions)
+		d.skipString()
+		return
+	}
 	var k kinds
 	base := d.depth
 	for {

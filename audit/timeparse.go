@@ -38,6 +38,11 @@ func inRange(t time.Time) bool {
 // parseUTC is the fast path for "2006-01-02T15:04:05[.fraction]Z", the form
 // kube-apiserver writes for every timestamp, with ParseTime's year range.
 func parseUTC(s string) (time.Time, bool) {
+	if len(s) == len("2006-01-02T15:04:05.000000Z") {
+		if t, ok := parseMicroUTC(s); ok {
+			return t, true
+		}
+	}
 	if len(s) < 20 || s[len(s)-1] != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, false
 	}
@@ -68,17 +73,50 @@ func parseUTC(s string) (time.Time, bool) {
 	return time.Unix(days*86400+int64(hour*3600+minute*60+sec), int64(nsec)).UTC(), true
 }
 
+// parseMicroUTC is parseUTC for exactly "2006-01-02T15:04:05.000000Z"
+// (microseconds, what the API server writes), with no loops and one test
+// for all the digits; false for anything else, which parseUTC then tries.
+func parseMicroUTC(s string) (time.Time, bool) {
+	if len(s) != 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z' {
+		return time.Time{}, false
+	}
+	var bad uint
+	// dig is the value of the digit c; bad collects a bit >= 0x80 for
+	// any byte that is not one.
+	dig := func(c byte) int {
+		v := uint(c - '0')
+		bad |= (v + 0x76) &^ 0x7f
+		return int(v)
+	}
+	year := dig(s[0])*1000 + dig(s[1])*100 + dig(s[2])*10 + dig(s[3])
+	month := dig(s[5])*10 + dig(s[6])
+	day := dig(s[8])*10 + dig(s[9])
+	hour := dig(s[11])*10 + dig(s[12])
+	minute := dig(s[14])*10 + dig(s[15])
+	sec := dig(s[17])*10 + dig(s[18])
+	micro := ((dig(s[20])*10+dig(s[21]))*10+dig(s[22]))*1000 + (dig(s[23])*10+dig(s[24]))*10 + dig(s[25])
+	if bad != 0 || year < 1678 || year > 2261 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	days := daysSinceEpoch(year, month, day)
+	return time.Unix(days*86400+int64(hour*3600+minute*60+sec), int64(micro)*1000).UTC(), true
+}
+
 // daysSinceEpoch is the number of days from 1970-01-01 to the valid date
 // y-m-d (proleptic Gregorian), as time.Date counts them but without its
 // normalisation and zone lookup (Howard Hinnant's days_from_civil).
 func daysSinceEpoch(y, m, d int) int64 {
+	// Unsigned (y >= 1677 here): the divisions by constants are then
+	// plain multiplications, with no sign fix-ups.
+	yy, mp := uint(y), uint(m)+9 // March is month 0
 	if m <= 2 {
-		y--
+		yy--
+	} else {
+		mp = uint(m) - 3
 	}
-	era := y / 400 // y >= 1677 here, so no negative rounding
-	yoe := y - era*400
-	mp := (m + 9) % 12 // March is 0
-	doy := (153*mp+2)/5 + d - 1
+	era := yy / 400
+	yoe := yy - era*400
+	doy := (153*mp+2)/5 + uint(d) - 1
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return int64(era*146097+doe) - 719468
 }

@@ -61,7 +61,14 @@ func TestE2EWatchCopytruncate(t *testing.T) {
 		}
 	}
 	waitUntil(t, "watch to print every event", func() bool { return countLines(t, outPath) >= total })
-	time.Sleep(time.Second) // a duplicate would come now
+	// One more event: a duplicate comes before it.
+	if _, err := w.WriteString(evLine(evID(total), evUser(total)) + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the last event", func() bool {
+		data, _ := os.ReadFile(outPath)
+		return bytes.Contains(data, []byte(evID(total)))
+	})
 	cmd.Process.Signal(syscall.SIGTERM)
 	err = cmd.Wait()
 	seen := map[eventKey]int{}

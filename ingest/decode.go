@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -35,7 +36,8 @@ type worker struct {
 	// (Replay.Recycle), or is nil: a chunk's events are about 40% of its
 	// bytes in fresh memory, cleared, faulted in and scanned by the
 	// collector otherwise.
-	free chan evArrays
+	free    chan evArrays
+	prepare func([]audit.Event, []audit.Keys) // Replay.Prepare
 }
 
 // arenaShare: a chunk's arena is 1/arenaShare of its size. The strings
@@ -49,7 +51,8 @@ const arenaShare = 4
 type evArrays struct {
 	events  []audit.Event
 	offsets []int64
-	arena   []byte // the unescaped strings (audit.DecodeArena); nil without Recycle
+	arena   []byte       // the unescaped strings (audit.DecodeArena); nil without Recycle
+	keys    []audit.Keys // Replay.Prepare's
 }
 
 // arrays returns empty event and offset slices with room for n: reused
@@ -59,7 +62,7 @@ func (w *worker) arrays(n, size int) evArrays {
 	select {
 	case a := <-w.free:
 		if cap(a.events) >= n && cap(a.offsets) >= n {
-			return evArrays{a.events[:0], a.offsets[:0], a.arena[:0]}
+			return evArrays{a.events[:0], a.offsets[:0], a.arena[:0], a.keys[:0]}
 		}
 	default:
 	}
@@ -72,7 +75,12 @@ func (w *worker) arrays(n, size int) evArrays {
 
 func (w *worker) decode(j *job) {
 	b := batcher{j: j, prev: Position{Path: j.src.path, Dev: j.src.dev, Inode: j.src.inode, Offset: j.off, Line: j.line}}
-	defer func() { j.arrays = evArrays{b.events, b.offsets, b.arena} }()
+	defer func() {
+		if w.prepare != nil {
+			w.prepareKeys(j, &b)
+		}
+		j.arrays = evArrays{b.events, b.offsets, b.arena, b.keys}
+	}()
 	if j.doc {
 		b.evArrays = w.arrays(len(j.docs), len(j.buf)/arenaShare)
 		for _, s := range j.docs {
@@ -112,6 +120,19 @@ func (w *worker) decode(j *job) {
 		start = next
 	}
 	b.finish(b.prev)
+}
+
+// prepareKeys works out the keys of the chunk's events (Replay.Prepare)
+// and hands each batch its share: the batches cut the events in order.
+func (w *worker) prepareKeys(j *job, b *batcher) {
+	b.keys = slices.Grow(b.keys[:0], len(b.events))[:len(b.events)]
+	w.prepare(b.events, b.keys)
+	at := 0
+	for i := range j.batches {
+		n := len(j.batches[i].Events)
+		j.batches[i].Keys = b.keys[at : at+n : at+n]
+		at += n
+	}
 }
 
 // one decodes one line or document: doc is buf[at:...], on line, and ends

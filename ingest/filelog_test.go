@@ -82,9 +82,8 @@ func TestTailLaggingReaderCountsDeletedBackup(t *testing.T) {
 			}
 			close(gate)
 			want := append(idsN("l", 0, 15), idsN("l", 20, 30)...)
-			lag.waitN(len(want))
-			time.Sleep(60 * time.Millisecond)
-			checkExactlyOnce(t, lag.got(), want)
+			send := func(id string) { ljWrite(t, lj, []string{id}) }
+			checkExactlyOnce(t, waitAllSend(t, lag, want, send), want)
 			lost := lostProblems(lag.problemList())
 			if len(lost) != 1 || lost[0].Lost != 5 || !strings.Contains(lost[0].Msg, "5 events lost") {
 				t.Fatalf("want B's 5 events reported lost, got %v", lost)

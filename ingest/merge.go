@@ -71,7 +71,7 @@ func (r *Replay) runMerged(ctx context.Context, groups []Named, emit func(Batch)
 		s := &stream{name: g.Name, explicit: g.Explicit, ch: make(chan Batch, 4)}
 		streams[i] = s
 		sub := &Replay{Paths: g.Paths, Stdin: r.Stdin, Workers: workers, MaxLine: r.MaxLine, OnProblem: onProblem, chunk: r.chunk,
-			Recycle: r.Recycle, hold: r.Recycle, Skim: r.Skim}
+			Recycle: r.Recycle, hold: r.Recycle, Skim: r.Skim, Prepare: r.Prepare}
 		wg.Go(func() {
 			defer close(s.ch)
 			s.sum, s.err = sub.runOne(runCtx, func(b Batch) error {
@@ -307,7 +307,7 @@ func (m *merger) take(s *stream) error {
 		return nil
 	}
 	if m.copied == nil {
-		m.copied = &Batch{Events: m.spare.Events[:0], Offsets: m.spare.Offsets[:0], Raw: m.rawOf()}
+		m.copied = &Batch{Events: m.spare.Events[:0], Offsets: m.spare.Offsets[:0], Keys: m.spare.Keys[:0], Raw: m.rawOf()}
 		if m.copied.Events == nil {
 			m.copied.Events, m.copied.Offsets = make([]audit.Event, 0, MaxBatch), make([]int64, 0, MaxBatch)
 		}
@@ -362,6 +362,16 @@ func (m *merger) copy(s *stream, b *inBatch, i int) {
 	}
 	m.copied.Events = append(m.copied.Events, b.Events[i])
 	m.copied.Offsets = append(m.copied.Offsets, off)
+	if b.Keys != nil && m.copied.Keys == nil {
+		m.copied.Keys = make([]audit.Keys, len(m.copied.Events)-1, MaxBatch) // zero: none worked out
+	}
+	if m.copied.Keys != nil {
+		var k audit.Keys
+		if b.Keys != nil {
+			k = b.Keys[i]
+		}
+		m.copied.Keys = append(m.copied.Keys, k)
+	}
 	m.copied.Pos = b.Pos
 }
 
@@ -376,6 +386,9 @@ func (m *merger) flush() error {
 		r := m.cur
 		m.cur = evRun{}
 		out = Batch{Events: r.b.Events[r.i:r.j:r.j], Offsets: r.b.Offsets[r.i:r.j:r.j], Raw: r.b.Raw, Pos: r.b.Pos, Cluster: r.b.Cluster}
+		if r.b.Keys != nil {
+			out.Keys = r.b.Keys[r.i:r.j:r.j]
+		}
 		if m.multi {
 			out.Offsets = make([]int64, r.j-r.i)
 			for k := range out.Offsets {

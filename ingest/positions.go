@@ -42,7 +42,11 @@ type Checkpoint struct {
 	Offset         int64     `json:"offset"` // end of the last complete line handed on and acknowledged
 	Line           int64     `json:"line"`   // lines through Offset
 	LastEvent      time.Time `json:"last_event,omitzero"`
-	Updated        time.Time `json:"updated,omitzero"`
+	// FileSince: the file at Path was not rotated before (when it was
+	// opened, or the time in its backup's name). If it is gone at a
+	// restart, the backups rotated since are the ones after it.
+	FileSince time.Time `json:"file_since,omitzero"`
+	Updated   time.Time `json:"updated,omitzero"`
 }
 
 // Key is what identifies c in the positions file: its Source, and its Sink

@@ -52,6 +52,9 @@ type Batch struct {
 	// Offsets[i] is where Events[i].Raw starts within Raw: reading
 	// len(Events[i].Raw) bytes there gives Events[i].Raw again.
 	Offsets []int64
+	// Keys[i] is what Replay.Prepare worked out of Events[i] (zero if
+	// nothing was); nil without Prepare.
+	Keys []audit.Keys
 	// Raw reads the original bytes again. For a plain file it opens the
 	// file again by path (checking it is the same file), through a small
 	// cache of descriptors; a followed file stays open until the consumer
@@ -133,6 +136,11 @@ type Replay struct {
 	// its StageTime, so that merging, Late and Summary count it as
 	// before. emit must drop stubs. Other lines are decoded as ever.
 	Skim func(doc []byte) (stageTime time.Time, stub bool)
+	// Prepare, if set, is called by the decode worker with each chunk's
+	// events once decoded, while they are still in that core's cache, to
+	// work out their keys (store.Prepare); the batches carry them (Keys).
+	// It must not change or keep the events.
+	Prepare func(events []audit.Event, keys []audit.Keys)
 
 	chunk int // bytes per chunk; 0 means defaultChunk (tests make it tiny)
 	// hold: emit (the merge) keeps batches after it returned and calls
@@ -243,7 +251,7 @@ func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, e
 	for range workers {
 		go func() {
 			defer wg.Done()
-			w := worker{maxLine: maxLine, skim: r.Skim, free: freeEv}
+			w := worker{maxLine: maxLine, skim: r.Skim, free: freeEv, prepare: r.Prepare}
 			for j := range work {
 				if runCtx.Err() == nil {
 					w.decode(j)

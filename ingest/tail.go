@@ -130,11 +130,11 @@ func (t *Tail) Run(ctx context.Context, emit func(Batch) error) error {
 	if err := t.waitForPath(ctx, wk, missing); err != nil {
 		return err
 	}
-	first, err := t.readHistory(ctx, wk, emit)
+	first, catch, err := t.readHistory(ctx, wk, emit)
 	if err != nil {
 		return err
 	}
-	return t.followCurrent(ctx, wk, missing, first, emit)
+	return t.followCurrent(ctx, wk, missing, first, catch, emit)
 }
 
 // prepare sets the defaults and the checkpoint to resume from.
@@ -178,38 +178,38 @@ func (t *Tail) waitForPath(ctx context.Context, wk *waker, missing func(string))
 }
 
 // readHistory reads the backups the plan names, and returns where to start
-// in the current file (held open), or nil.
-func (t *Tail) readHistory(ctx context.Context, wk *waker, emit func(Batch) error) (*resumeAt, error) {
+// in the current file (held open), or nil; then, with no current file
+// open, which backups to read first once there is one.
+func (t *Tail) readHistory(ctx context.Context, wk *waker, emit func(Batch) error) (*resumeAt, catchUp, error) {
 	target := t.target()
 	wk.watch(filepath.Dir(target))
 	pl := t.plan(target)
+	hold(pl.backlog)
 	for _, p := range pl.problems {
 		t.problem(p)
 	}
-	for _, it := range pl.backlog {
+	for i, it := range pl.backlog {
 		if err := t.readBacklog(ctx, it, emit); err != nil {
+			unhold(pl.backlog[i+1:])
 			if pl.current != nil {
 				pl.current.f.Close()
 			}
-			return nil, err
+			return nil, catchUp{}, err
 		}
 	}
-	return pl.current, nil
+	return pl.current, pl.catchUp, nil
 }
 
 // followCurrent follows the current file, from first if the plan holds it
-// open, through rotations and truncations.
-func (t *Tail) followCurrent(ctx context.Context, wk *waker, missing func(string), first *resumeAt, emit func(Batch) error) error {
+// open, through rotations and truncations. catch says which backups to
+// read before a current file opened later (see catchUp).
+func (t *Tail) followCurrent(ctx context.Context, wk *waker, missing func(string), first *resumeAt, catch catchUp, emit func(Batch) error) error {
 	var cur *follower
 	defer func() {
 		if cur != nil {
 			cur.release()
 		}
 	}()
-	// since: after a rotation found no current file, the rotation time of
-	// the last backup read; the file opened next may have been rotated
-	// meanwhile, the backups newer than since are read first.
-	var since time.Time
 	for {
 		target := t.target()
 		wk.watch(filepath.Dir(target))
@@ -218,16 +218,10 @@ func (t *Tail) followCurrent(ctx context.Context, wk *waker, missing func(string
 			if cur, opened = t.openCurrent(target, first, missing); opened {
 				first = nil
 			}
-			if cur != nil && !since.IsZero() {
-				bks := backups(filepath.Dir(target), filepath.Base(target))
-				i := 0
-				for i < len(bks) && !bks[i].rotated.After(since) {
-					i++
-				}
-				if _, err := t.readBackups(ctx, bks[i:], cur, since, emit); err != nil {
+			if cur != nil {
+				if err := catch.read(ctx, t, target, cur, emit); err != nil {
 					return err
 				}
-				since = time.Time{}
 			}
 		}
 		if cur != nil {
@@ -239,7 +233,9 @@ func (t *Tail) followCurrent(ctx context.Context, wk *waker, missing func(string
 				return err
 			}
 			if cur = next; cur == nil {
-				since = last
+				// After a rotation found no current file: the file opened
+				// next may have been rotated meanwhile.
+				catch = catchUp{on: true, since: last}
 			}
 			if again {
 				continue
@@ -256,10 +252,11 @@ func (t *Tail) followCurrent(ctx context.Context, wk *waker, missing func(string
 func (t *Tail) openCurrent(target string, first *resumeAt, missing func(string)) (cur *follower, opened bool) {
 	var f *os.File
 	var err error
+	at := time.Now()
 	if first != nil && first.f != nil {
-		f = first.f
+		f, at = first.f, first.opened
 	} else {
-		f, err = os.Open(target)
+		f, err = openTarget(stageCurrent, target)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		missing(target)
@@ -267,7 +264,7 @@ func (t *Tail) openCurrent(target string, first *resumeAt, missing func(string))
 	if err != nil {
 		return nil, false
 	}
-	cur, err = t.follow(f, target, first)
+	cur, err = t.follow(f, target, first, at)
 	if err != nil {
 		t.problem(Problem{Path: target, Kind: Unreadable, Msg: "cannot read: " + errText(err)})
 	}
@@ -321,7 +318,8 @@ func missingOnce(t *Tail) func(path string) {
 }
 
 // follow starts following f, from the resume point when it is that file.
-func (t *Tail) follow(f *os.File, path string, from *resumeAt) (*follower, error) {
+// opened is when f was opened: the file was not rotated before.
+func (t *Tail) follow(f *os.File, path string, from *resumeAt, opened time.Time) (*follower, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
@@ -329,7 +327,7 @@ func (t *Tail) follow(f *os.File, path string, from *resumeAt) (*follower, error
 	}
 	dev, ino := fileID(fi)
 	src := &source{path: path, dev: dev, inode: ino, raw: t.held(f), file: f}
-	fl := &follower{t: t, src: src, fi: fi, w: worker{maxLine: t.MaxLine}, seen: time.Now()}
+	fl := &follower{t: t, src: src, fi: fi, w: worker{maxLine: t.MaxLine}, seen: opened}
 	fl.rd = &fdReader{f: f}
 	t.opened(1)
 	if from != nil && from.dev == dev && from.inode == ino && from.offset <= fi.Size() {
@@ -427,73 +425,3 @@ func (r *fdReader) Read(p []byte) (int, error) {
 }
 
 var _ io.Reader = (*fdReader)(nil)
-
-// openTarget opens the current file in rotated (a test makes it miss the
-// file, as between lumberjack's rename and its create).
-var openTarget = os.Open
-
-// rotated is called after the old file was drained: it opens the new
-// current file, then reads the backups rotated between the two (the file
-// may have been rotated more than once between two looks), and returns the
-// new file's follower (nil if there is none yet) and the rotation time of
-// the last backup it read (or of the old file's).
-func (t *Tail) rotated(ctx context.Context, old *follower, target string, emit func(Batch) error) (*follower, time.Time, error) {
-	var next *follower
-	if f, err := openTarget(target); err == nil {
-		next, _ = t.follow(f, target, nil)
-	}
-	bks := backups(filepath.Dir(target), filepath.Base(target))
-	cp := &Checkpoint{Dev: old.src.dev, Inode: old.src.inode}
-	from, since := -1, old.seen
-	for i, b := range bks {
-		if _, ok := matchBackup(b, cp, old.fp); ok {
-			from, since = i+1, b.rotated
-			break
-		}
-	}
-	if from < 0 {
-		// The old file's backup is gone already (deleted by
-		// --audit-log-maxbackup): the backups rotated since it was first
-		// seen are the ones in between.
-		from = len(bks)
-		for i, b := range bks {
-			if b.rotated.After(old.seen) {
-				from = i
-				break
-			}
-		}
-	}
-	var curFile *os.File
-	if next != nil {
-		curFile = next.src.file
-	}
-	for _, p := range t.lostAfter(old.fp, old.src.dev, old.src.inode, old.line, bks, curFile) {
-		t.problem(p)
-	}
-	since, err := t.readBackups(ctx, bks[from:], next, since, emit)
-	if err != nil {
-		if next != nil {
-			next.release()
-		}
-		return nil, since, err
-	}
-	return next, since, nil
-}
-
-// readBackups reads bks, oldest first, up to the one that is the followed
-// file cur (rotated again just now; cur may be nil), and returns the
-// rotation time of the last one read (since if none).
-func (t *Tail) readBackups(ctx context.Context, bks []backupFile, cur *follower, since time.Time, emit func(Batch) error) (time.Time, error) {
-	for _, nb := range bks {
-		if fi, err := os.Stat(nb.path); err == nil && cur != nil {
-			if dev, ino := fileID(fi); dev == cur.src.dev && ino == cur.src.inode {
-				break // rotated again just now: it is being followed
-			}
-		}
-		if err := t.readBacklog(ctx, backlogItem{path: nb.path, alt: nb.alt}, emit); err != nil {
-			return since, err
-		}
-		since = nb.rotated
-	}
-	return since, nil
-}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -87,21 +88,26 @@ func TestTailCopytruncate(t *testing.T) {
 				})
 			}()
 			want := append(append(append([]string{}, first...), unread...), after...)
-			deadline := time.Now().Add(20 * time.Second)
-			for {
+			gotIDs := func() []string {
 				mu.Lock()
-				n := len(ids)
-				mu.Unlock()
-				if n >= len(want) || time.Now().After(deadline) {
-					break
-				}
+				defer mu.Unlock()
+				return slices.Clone(ids)
+			}
+			for deadline := time.Now().Add(20 * time.Second); !containsAll(gotIDs(), want) && time.Now().Before(deadline); {
 				time.Sleep(5 * time.Millisecond)
 			}
-			time.Sleep(100 * time.Millisecond) // a duplicate would come now
+			// A sentinel after the last line: a duplicate comes before it.
+			before := untilSentinel(t, gotIDs, want, func(id string) { appendLines(t, path, id) }, func() []Problem {
+				mu.Lock()
+				defer mu.Unlock()
+				return slices.Clone(problems)
+			})
 			cancel()
 			<-done
 			mu.Lock()
 			defer mu.Unlock()
+			ids = before
+			refs = refs[:len(before)]
 			if rawBad > 0 {
 				t.Errorf("%d events' original bytes could not be read back while their batch was handled", rawBad)
 			}

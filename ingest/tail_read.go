@@ -24,7 +24,7 @@ type follower struct {
 	rd    io.Reader // the next bytes: an *fdReader, or a gzip reader
 	spool *Spool    // non-nil: the stream is not a plain file; Batch.Raw reads it
 	fp    fingerprint
-	seen  time.Time // when it was opened (a followed file)
+	seen  time.Time // it was not rotated before: when it was opened (a followed file), or its backup's rotation time
 
 	// head is the file's first bytes as read (up to fingerprintSize): a
 	// file whose start no longer holds them was truncated in place and
@@ -330,6 +330,7 @@ func (t *Tail) checkpointAt(fl *follower, pos Position, last time.Time) Checkpoi
 	t.mu.Unlock()
 	c.Path, c.Dev, c.Inode, c.Offset, c.Line = pos.Path, pos.Dev, pos.Inode, pos.Offset, pos.Line
 	c.Fingerprint, c.FingerprintLen = fl.fp.sum, fl.fp.n
+	c.FileSince = fl.seen.Round(0).UTC()
 	if !last.IsZero() {
 		c.LastEvent = last
 	}

@@ -17,6 +17,7 @@ import (
 // resumeAt is where to start in the current file (already open).
 type resumeAt struct {
 	f            *os.File
+	opened       time.Time // when f was opened (it was not rotated before)
 	dev, inode   uint64
 	offset, line int64
 	fp           fingerprint
@@ -27,6 +28,45 @@ type backlogItem struct {
 	path, alt    string // alt: the .gz to read if path is gone (lumberjack compressed it meanwhile)
 	offset, line int64
 	fp           fingerprint
+	rotated      time.Time // the backup's rotation time (see backupFile)
+	f            *os.File  // path, opened by hold (nil: open it by name)
+}
+
+// maxHeld is how many backups are held open at once (see hold).
+const maxHeld = 256
+
+// hold opens the backups to read at once: while the first ones are read,
+// lumberjack may delete the oldest (--audit-log-maxbackup) and logrotate
+// renames numbered backups (audit.log.1 becomes audit.log.2); an open
+// descriptor still reads the file that was listed. Past maxHeld they are
+// opened by name when their turn comes.
+func hold(items []backlogItem) {
+	for i := range items[:min(len(items), maxHeld)] {
+		it := &items[i]
+		f, err := os.Open(it.path)
+		if errors.Is(err, fs.ErrNotExist) && it.alt != "" {
+			if f, err = os.Open(it.alt); err == nil {
+				it.path, it.alt = it.alt, ""
+			}
+		}
+		if isFDExhausted(err) {
+			// Leave descriptors for everything else (events read back,
+			// the positions file, sinks): keep half of those held.
+			unhold(items[i/2 : i])
+			return
+		}
+		it.f = f
+	}
+}
+
+// unhold closes the files hold opened for items.
+func unhold(items []backlogItem) {
+	for i := range items {
+		if f := items[i].f; f != nil {
+			f.Close()
+			items[i].f = nil
+		}
+	}
 }
 
 // tailPlan is what to read before following the current file.
@@ -34,6 +74,7 @@ type tailPlan struct {
 	backlog  []backlogItem
 	current  *resumeAt
 	problems []Problem
+	catchUp  catchUp // no current file held: the backups newer than those listed are read before the next one
 }
 
 // backupFile is a rotated backup of the followed file.
@@ -80,22 +121,31 @@ func (t *Tail) plan(target string) tailPlan {
 	// meanwhile, the descriptor still reads it to its end, and the backups
 	// read first are all older than it.
 	var size int64
-	if f, err := os.Open(target); err == nil {
+	opened := time.Now()
+	if f, err := openTarget(stagePlan, target); err == nil {
 		if fi, err := f.Stat(); err == nil {
 			dev, ino := fileID(fi)
-			pl.current, size = &resumeAt{f: f, dev: dev, inode: ino}, fi.Size()
+			pl.current, size = &resumeAt{f: f, opened: opened, dev: dev, inode: ino}, fi.Size()
 		} else {
 			f.Close()
 		}
 	}
 	bks := backups(filepath.Dir(target), filepath.Base(target))
 	if cur := pl.current; cur != nil {
+		id := &followedID{f: cur.f, dev: cur.dev, inode: cur.inode}
 		for i, b := range bks {
-			if fi, err := os.Stat(b.path); err == nil {
-				if dev, ino := fileID(fi); dev == cur.dev && ino == cur.inode {
-					bks = bks[:i] // rotated just now: it is the held current file
-					break
-				}
+			if id.is(b) {
+				bks = bks[:i] // rotated just now: it is the held current file
+				break
+			}
+		}
+	} else {
+		// Whatever audit.log is opened later may be rotated before it is:
+		// every backup not listed here is newer than these.
+		pl.catchUp.on = true
+		for _, b := range bks {
+			if b.rotated.After(pl.catchUp.since) {
+				pl.catchUp.since = b.rotated
 			}
 		}
 	}
@@ -103,7 +153,7 @@ func (t *Tail) plan(target string) tailPlan {
 	if cp == nil {
 		for _, b := range bks {
 			if t.History.All || (!t.History.Since.IsZero() && !b.rotated.Before(t.History.Since)) {
-				pl.backlog = append(pl.backlog, backlogItem{path: b.path, alt: b.alt})
+				pl.backlog = append(pl.backlog, backlogItem{path: b.path, alt: b.alt, rotated: b.rotated})
 			}
 		}
 		return pl
@@ -123,13 +173,13 @@ func (t *Tail) plan(target string) tailPlan {
 		if !ok {
 			continue
 		}
-		it := backlogItem{path: path, offset: cp.Offset, line: cp.Line, fp: want}
+		it := backlogItem{path: path, offset: cp.Offset, line: cp.Line, fp: want, rotated: b.rotated}
 		if path == b.path {
 			it.alt = b.alt
 		}
 		pl.backlog = append(pl.backlog, it)
 		for _, nb := range bks[i+1:] {
-			pl.backlog = append(pl.backlog, backlogItem{path: nb.path, alt: nb.alt})
+			pl.backlog = append(pl.backlog, backlogItem{path: nb.path, alt: nb.alt, rotated: nb.rotated})
 		}
 		pl.problems = append(pl.problems, t.lostAfter(want, cp.Dev, cp.Inode, cp.Line, bks, pl.currentFile())...)
 		return pl
@@ -143,9 +193,16 @@ func (t *Tail) plan(target string) tailPlan {
 				"everything after byte %d (line %d) of it could not be read%s", cp.Dev, cp.Inode, cp.Offset, cp.Line, count)})
 		pl.problems = append(pl.problems, t.lostAfter(want, cp.Dev, cp.Inode, cp.Line, bks, pl.currentFile())...)
 	}
+	// FileSince (when the file was opened, or its backup's rotation
+	// time) comes before its rotation; Updated (older checkpoints) may
+	// come long after it, for a reader lagging behind (a forward sink's).
+	mark := cp.Updated
+	if !cp.FileSince.IsZero() {
+		mark = cp.FileSince.Truncate(time.Millisecond).Add(-time.Nanosecond)
+	}
 	for _, b := range bks {
-		if cp.Updated.IsZero() || b.rotated.After(cp.Updated) {
-			pl.backlog = append(pl.backlog, backlogItem{path: b.path, alt: b.alt})
+		if mark.IsZero() || b.rotated.After(mark) {
+			pl.backlog = append(pl.backlog, backlogItem{path: b.path, alt: b.alt, rotated: b.rotated})
 		}
 	}
 	return pl
@@ -214,7 +271,18 @@ func matchFile(path string, cp *Checkpoint, want fingerprint) bool {
 
 // readBacklog reads one backup (plain or gzip) from it.offset to its end.
 func (t *Tail) readBacklog(ctx context.Context, it backlogItem, emit func(Batch) error) error {
-	f, err := openInput(it.path)
+	f, err := it.f, error(nil)
+	if f == nil {
+		f, err = openInput(it.path)
+	} else if _, serr := os.Stat(it.path); errors.Is(serr, fs.ErrNotExist) && it.alt != "" {
+		// Held open, then compressed by lumberjack: its .gz holds the
+		// same bytes, and events can be read back from it later (the
+		// plain file cannot be opened by name any more).
+		if af, aerr := openInput(it.alt); aerr == nil {
+			f.Close()
+			it.path, f = it.alt, af
+		}
+	}
 	if errors.Is(err, fs.ErrNotExist) && it.alt != "" {
 		// lumberjack compressed it meanwhile: read the .gz.
 		if af, aerr := openInput(it.alt); aerr == nil || !errors.Is(aerr, fs.ErrNotExist) {
@@ -238,7 +306,7 @@ func (t *Tail) readBacklog(ctx context.Context, it backlogItem, emit func(Batch)
 	}
 	dev, ino := fileID(fi)
 	src := &source{path: it.path, dev: dev, inode: ino}
-	fl := &follower{t: t, src: src, w: worker{maxLine: t.MaxLine}, off: it.offset, line: it.line, fp: it.fp}
+	fl := &follower{t: t, src: src, w: worker{maxLine: t.MaxLine}, off: it.offset, line: it.line, fp: it.fp, seen: it.rotated}
 	var head [2]byte
 	if n, _ := f.ReadAt(head[:], 0); n == 2 && head[0] == 0x1f && head[1] == 0x8b {
 		zr, err := gzip.NewReader(f)

@@ -79,9 +79,8 @@ func TestTailResumeAfterRotationsWhileDown(t *testing.T) {
 				want = idsN("r", 160, 300)
 			}
 			r2 := startTail(t, &Tail{Path: dir, Resume: &cp})
-			r2.waitN(len(want))
-			time.Sleep(60 * time.Millisecond)
-			checkExactlyOnce(t, r2.got(), want)
+			send := func(id string) { ljWrite(t, lj, []string{id}) }
+			checkExactlyOnce(t, waitAllSend(t, r2, want, send), want)
 			p := r2.problemList()
 			if !deleted && len(p) != 0 {
 				t.Errorf("problems: %v", p)
@@ -138,9 +137,9 @@ func TestTailCrashRestart(t *testing.T) {
 	}
 	ljWrite(t, lj, idsN("k", 200, 220))
 	r2 := startTail(t, &Tail{Path: dir, Resume: &cp})
-	r2.waitN(120)
-	time.Sleep(60 * time.Millisecond)
-	all := append(first, r2.got()...)
+	// A sentinel after them: anything more comes before it.
+	got2 := untilSentinel(t, r2.got, r2.waitN(120), func(id string) { ljWrite(t, lj, []string{id}) }, r2.problemList)
+	all := append(first, got2...)
 	seen := map[string]int{}
 	dups := 0
 	for _, id := range all {

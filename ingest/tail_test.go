@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -202,10 +203,8 @@ func TestTailLumberjackRotation(t *testing.T) {
 			}
 		}
 	}
-	got := r.waitN(len(want))
-	time.Sleep(100 * time.Millisecond) // nothing more may come
-	checkExactlyOnce(t, r.got(), want)
-	_ = got
+	// A sentinel after the last line: whatever was read twice comes first.
+	checkExactlyOnce(t, waitAllSend(t, r, want, func(id string) { ljWrite(t, lj, []string{id}) }), want)
 	if r.rawBad != 0 {
 		t.Errorf("%d events' raw bytes could not be read back", r.rawBad)
 	}
@@ -262,10 +261,7 @@ func TestTailDeletedAndRecreated(t *testing.T) {
 	}
 	time.Sleep(60 * time.Millisecond)
 	appendLines(t, path, idsN("d", 20, 30)...)
-	got := r.waitN(30)
-	time.Sleep(60 * time.Millisecond)
-	checkExactlyOnce(t, r.got(), idsN("d", 0, 30))
-	_ = got
+	checkExactlyOnce(t, waitAll(t, r, path, idsN("d", 0, 30)), idsN("d", 0, 30))
 	if r.rawBad != 0 {
 		t.Errorf("%d raw reads failed", r.rawBad)
 	}
@@ -282,9 +278,7 @@ func TestTailTruncatedInPlace(t *testing.T) {
 	}
 	time.Sleep(60 * time.Millisecond)
 	appendLines(t, path, idsN("t", 10, 12)...)
-	r.waitN(12)
-	time.Sleep(60 * time.Millisecond)
-	checkExactlyOnce(t, r.got(), idsN("t", 0, 12))
+	checkExactlyOnce(t, waitAll(t, r, path, idsN("t", 0, 12)), idsN("t", 0, 12))
 	found := false
 	for _, p := range r.problemList() {
 		found = found || (p.Kind == Truncated && strings.Contains(p.Msg, "copytruncate"))
@@ -378,11 +372,12 @@ func TestTailRotatedTwiceOldBackupDeleted(t *testing.T) {
 	tl := &Tail{Path: dir, Poll: 20 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	first := true
+	first, blocked := true, make(chan struct{})
 	go func() {
 		done <- tl.Run(ctx, func(b Batch) error {
 			if first {
 				first = false
+				close(blocked)
 				<-gate
 			}
 			mu.Lock()
@@ -393,7 +388,7 @@ func TestTailRotatedTwiceOldBackupDeleted(t *testing.T) {
 			return nil
 		})
 	}()
-	time.Sleep(50 * time.Millisecond) // blocked in the first emit
+	<-blocked // in the first emit
 	backup := func() string {
 		time.Sleep(2 * time.Millisecond)
 		return filepath.Join(dir, "audit-"+time.Now().UTC().Format(lumberjackTime)+".log")
@@ -407,23 +402,15 @@ func TestTailRotatedTwiceOldBackupDeleted(t *testing.T) {
 	os.Remove(b1)
 	close(gate)
 	want := append(append(idsN("g1", 0, 10), idsN("g2", 0, 10)...), idsN("g3", 0, 10)...)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		mu.Lock()
-		n := len(ids)
-		mu.Unlock()
-		if n >= len(want) || time.Now().After(deadline) {
-			break
-		}
+	got := func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(ids) }
+	for deadline := time.Now().Add(5 * time.Second); !containsAll(got(), want) && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
-	time.Sleep(60 * time.Millisecond)
+	before := untilSentinel(t, got, want, func(id string) { appendLines(t, path, id) }, func() []Problem { return nil })
 	cancel()
 	<-done
-	mu.Lock()
-	defer mu.Unlock()
-	if strings.Join(ids, " ") != strings.Join(want, " ") {
-		t.Fatalf("got %v\nwant %v", ids, want)
+	if strings.Join(before, " ") != strings.Join(want, " ") {
+		t.Fatalf("got %v\nwant %v", before, want)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestTailTornLineRewritten: a Tail that read a partial last line which is
@@ -19,7 +20,7 @@ func TestTailTornLineRewritten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fl, err := tl.follow(f, path, nil)
+	fl, err := tl.follow(f, path, nil, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

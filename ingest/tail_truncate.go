@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // truncatedInPlace handles the followed file being truncated in place
@@ -36,7 +37,14 @@ func (t *Tail) truncatedInPlace(ctx context.Context, cur *follower, target strin
 			if l := plainCopy(path, want); l != nil && old != nil {
 				old.moved.Store(l)
 			}
-			return t.readBacklog(ctx, backlogItem{path: path, offset: off, line: line, fp: want}, emit)
+			if err := t.readBacklog(ctx, backlogItem{path: path, offset: off, line: line, fp: want, rotated: bks[i].rotated}, emit); err != nil {
+				return err
+			}
+			// Newer copies are later generations, copied and truncated
+			// before the Tail looked: read them too, up to a copy of what
+			// the file holds now (it is read from its start next).
+			_, err := t.readBackups(ctx, bks[i+1:], cur.id(), time.Time{}, emit)
+			return err
 		}
 	}
 	if off == 0 && read == 0 {

@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,6 +72,38 @@ func benchmarkCatchUp(b *testing.B) {
 	b.ReportMetric(cpu, "cpu-µs/event")
 }
 
+// checkOnce writes one more line after the n stored and waits for it: an
+// event read twice (dropped as a duplicate by the store, or stored again
+// once retention dropped the first copy) would have come before it.
+func checkOnce(b *testing.B, live *Pipeline, lj *lumberjack.Logger, sentinel []byte, n int) {
+	if _, err := lj.Write(sentinel); err != nil {
+		b.Fatal(err)
+	}
+	deadline := time.After(60 * time.Second)
+	for live.Store.Len() < n+1 {
+		select {
+		case <-live.Changed:
+		case <-deadline:
+			b.Fatalf("the line after the %d events never came (stored %d)", n, live.Store.Len())
+		}
+	}
+	if st := live.Store.Stats(); live.Store.Len() != n+1 || st.Duplicates != 0 {
+		b.Fatalf("read twice: %d stored for %d written, %d duplicates", live.Store.Len(), n+1, st.Duplicates)
+	}
+}
+
+// dirList names dir's files and their sizes (what a failed run left).
+func dirList(dir string) []string {
+	ents, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil {
+			out = append(out, fmt.Sprintf("%s %d", e.Name(), fi.Size()))
+		}
+	}
+	return out
+}
+
 // watchMaxBytes is kaudit watch's default --max-memory.
 const watchMaxBytes = 1 << 30
 
@@ -86,7 +120,12 @@ func benchLines(n int) (lines [][]byte, size int) {
 
 func benchmarkFollow(b *testing.B, maxEvents int, maxBytes int64) {
 	const n = 200_000
-	lines, bytes := benchLines(n)
+	all, _ := benchLines(n + 1)
+	lines, sentinel := all[:n], all[n]
+	bytes := 0
+	for _, l := range lines {
+		bytes += len(l)
+	}
 	var rate, lag, fds, cpu float64
 	for b.Loop() {
 		// Not b.TempDir: lumberjack may still be compressing a backup
@@ -98,7 +137,13 @@ func benchmarkFollow(b *testing.B, maxEvents int, maxBytes int64) {
 		lj := &lumberjack.Logger{Filename: filepath.Join(dir, "audit.log"), MaxSize: 10, Compress: true}
 		lj.Write(lines[0])
 		ctx, cancel := context.WithCancel(context.Background())
-		tail := &ingest.Tail{Path: dir, Poll: ingest.DefaultPoll}
+		var problems []string
+		var pmu sync.Mutex
+		tail := &ingest.Tail{Path: dir, Poll: ingest.DefaultPoll, OnProblem: func(p ingest.Problem) {
+			pmu.Lock()
+			problems = append(problems, p.String())
+			pmu.Unlock()
+		}}
 		live, err := Start(ctx, Config{Source: tail, MaxEvents: maxEvents, MaxBytes: maxBytes})
 		if err != nil {
 			b.Fatal(err)
@@ -118,7 +163,11 @@ func benchmarkFollow(b *testing.B, maxEvents int, maxBytes int64) {
 			select {
 			case <-live.Changed:
 			case <-deadline:
-				b.Fatalf("stored %d of %d events", live.Store.Len(), n)
+				pmu.Lock()
+				b.Logf("problems: %q", problems)
+				pmu.Unlock()
+				b.Logf("acked: %+v; files: %v", tail.Acked(), dirList(dir))
+				b.Fatalf("stored %d of %d events (pipeline error: %v)", live.Store.Len(), n, live.Err())
 			}
 		}
 		end := time.Now()
@@ -126,6 +175,7 @@ func benchmarkFollow(b *testing.B, maxEvents int, maxBytes int64) {
 		rate = float64(n-1) / end.Sub(start).Seconds()
 		lag = end.Sub(wrote).Seconds()
 		fds = float64(tail.OpenFiles())
+		checkOnce(b, live, lj, sentinel, n)
 		cancel()
 		<-live.Done
 		lj.Close()

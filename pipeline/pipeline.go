@@ -130,6 +130,7 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 		// The store clones what it keeps and the printer reads the store:
 		// nothing holds a batch once it was written.
 		rs.r.Recycle = true
+		rs.r.Prepare = p.Store.Prepare // the store's per-event work that needs no earlier event
 		if keep := cfg.Keep; keep != nil {
 			// The replay tests Keep itself and hands on what fails it as
 			// stubs (no Raw), only validated, not decoded.
@@ -292,23 +293,25 @@ func (p *Pipeline) store(b ingest.Batch) error {
 	}
 	st := p.Store
 	from := store.ID(st.Len())
-	evs, offs := b.Events, b.Offsets
+	evs, offs, keys := b.Events, b.Offsets, b.Keys
 	switch {
 	case p.stubs:
 		// Stubs are dropped; events from lines the replay decoded (those
 		// Keep may keep, bad lines, cloud exports) are tested here.
 		keep := p.cfg.Keep
 		evs, offs = p.kept.filter(b, func(e *audit.Event) bool { return e.Raw != nil && keep(e.Raw) })
+		keys = nil
 	case p.cfg.Keep != nil:
 		keep := p.cfg.Keep
 		evs, offs = p.kept.filter(b, func(e *audit.Event) bool { return keep(e.Raw) })
+		keys = nil
 	}
 	if len(evs) > 0 {
 		raw := b.Raw
 		if p.stubs {
 			raw, offs = p.mem.hold(evs, raw, offs)
 		}
-		if res := st.Append(evs, raw, offs); res.Refused > 0 && !p.full {
+		if res := st.AppendKeys(evs, keys, raw, offs); res.Refused > 0 && !p.full {
 			p.full = true
 			fmt.Fprintf(cmp.Or[io.Writer](p.cfg.Errs, io.Discard), "kaudit: the in-memory store is full (%d events, no retention bound to drop the oldest): new events are refused from now on; set --max-memory or --max-events\n", st.Len())
 		}

@@ -131,22 +131,46 @@ func benchmarkAppend(b *testing.B, evs []audit.Event, offs []int64, raw *bytes.R
 // run alone on one goroutine over 256k generated events, a batch of 512
 // at a time as the pipeline appends: intern (every string column into its
 // dictionary), place (dedup, stage pairing, fixed columns), columns (the
-// string IDs written into the chunks) and postings (every list).
+// string IDs written into the chunks) and postings (every list). In
+// "keys", each batch's keys are prepared (Prepare, which the decode
+// workers run) two batches ahead of its append, and intern and place read
+// them: prepare reads events decoded long before, where a worker reads
+// them right after decoding, so it is the cold figure.
 func BenchmarkStages(b *testing.B) {
 	evs, offs, raw := genEvents(b, 1<<18)
+	b.Run("events", func(b *testing.B) { benchmarkStages(b, evs, offs, raw, false) })
+	b.Run("keys", func(b *testing.B) { benchmarkStages(b, evs, offs, raw, true) })
+}
+
+func benchmarkStages(b *testing.B, evs []audit.Event, offs []int64, raw *bytes.Reader, withKeys bool) {
 	n := len(evs)
-	var intern, place, cols, post time.Duration
+	var keys []audit.Keys
+	if withKeys {
+		keys = make([]audit.Keys, n)
+	}
+	var prepare, intern, place, cols, post time.Duration
 	for b.Loop() {
 		s := New()
 		seg := s.segment(raw)
+		prepared := 0
 		for i := 0; i < n; i += 512 {
 			j := min(i+512, n)
+			var ks []audit.Keys
+			if withKeys {
+				t := testcpu.Time()
+				for ; prepared < min(j+1024, n); prepared += 512 {
+					k := min(prepared+512, n)
+					s.Prepare(evs[prepared:k], keys[prepared:k])
+				}
+				prepare += testcpu.Time() - t
+				ks = keys[i:j]
+			}
 			batch := s.batch.reset(j - i)
 			from := s.n
 			t0 := testcpu.Time()
-			s.internAll(evs[i:j], batch)
+			s.internAll(evs[i:j], ks, batch)
 			t1 := testcpu.Time()
-			s.placeAll(evs[i:j], offs[i:j], seg, batch)
+			s.placeAll(evs[i:j], ks, offs[i:j], seg, batch)
 			t2 := testcpu.Time()
 			s.writeStrCols(batch)
 			t3 := testcpu.Time()
@@ -156,6 +180,7 @@ func BenchmarkStages(b *testing.B) {
 			}
 			t4 := testcpu.Time()
 			intern, place, cols, post = intern+t1-t0, place+t2-t1, cols+t3-t2, post+t4-t3
+			s.refreshKeys(false)
 		}
 	}
 	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) / float64(n) }
@@ -163,4 +188,32 @@ func BenchmarkStages(b *testing.B) {
 	b.ReportMetric(per(place), "place-ns/event")
 	b.ReportMetric(per(cols), "columns-ns/event")
 	b.ReportMetric(per(post), "postings-ns/event")
+	if withKeys {
+		b.ReportMetric(per(prepare), "prepare-ns/event")
+	}
+}
+
+// BenchmarkPrepare measures Prepare as a decode worker runs it: over
+// chunks of 880 events (a 1 MiB chunk of the benchmark log) in cache
+// (each chunk is read once before it is timed), against the dictionaries
+// of a store that holds them all.
+func BenchmarkPrepare(b *testing.B) {
+	evs, offs, raw := genEvents(b, 1<<16)
+	s := New(LazyPostings())
+	keys := make([]audit.Keys, len(evs))
+	s.Prepare(evs[:1], keys[:1])
+	s.AppendKeys(evs, nil, raw, offs)
+	const chunk = 880
+	var took time.Duration
+	n := 0
+	for b.Loop() {
+		for i := 0; i+chunk <= len(evs); i += chunk {
+			s.Prepare(evs[i:i+chunk], keys[i:i+chunk])
+			t0 := testcpu.Time()
+			s.Prepare(evs[i:i+chunk], keys[i:i+chunk])
+			took += testcpu.Time() - t0
+			n += chunk
+		}
+	}
+	b.ReportMetric(float64(took.Nanoseconds())/float64(n), "ns/event")
 }

@@ -208,6 +208,7 @@ func (s *Store) apply(p *compactPlan) {
 	}
 	s.compact.evictedAt = s.evicted
 	s.compact.gen++
+	s.refreshKeys(true) // a new generation: the workers' snapshot has the old IDs
 	s.compact.took = max(s.compact.took, time.Since(start))
 }
 

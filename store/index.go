@@ -43,13 +43,32 @@ type batch struct {
 	sinks [2]uint64
 }
 
-// uuidOf is what placeAll works out of an event ahead of place: its
-// auditID parsed (see parseUUID) and the flags that depend on the event
-// alone (flagDenied, flagLongRunning, flagBadUTF8).
+// uuidOf is what placeAll works out of an event ahead of place (or reads
+// from its keys, see keys.go): its auditID parsed (see parseUUID), the
+// flags that depend on the event alone (flagDenied, flagLongRunning,
+// flagBadUTF8) and its fixed-width fields.
 type uuidOf struct {
-	u     [16]byte
-	ok    bool
-	flags uint8
+	u         [16]byte
+	ok        bool
+	noAuditID bool
+	phases    bool
+	flags     uint8
+	stage     uint8
+	level     uint8
+	code      uint16
+	latency   uint32
+	rawLen    uint32
+	stageTime int64
+}
+
+// fromEvent works out u from e.
+func (u *uuidOf) fromEvent(e *audit.Event) {
+	*u = uuidOf{
+		flags: eventFlags(e), noAuditID: e.AuditID == "", phases: len(e.Phases) > 0,
+		stage: uint8(e.Stage), level: uint8(e.Level), code: clampCode(e.Code),
+		latency: micros(e.Latency()), rawLen: uint32(len(e.Raw)), stageTime: unixNano(e),
+	}
+	u.u, u.ok = parseUUID(e.AuditID)
 }
 
 func (b *batch) reset(n int) *batch {
@@ -110,7 +129,11 @@ const internBlock = 64
 // internAll fills b.strs with the dictionary IDs of the events' strings,
 // a block of events at a time (internBlock), a column at a time within it
 // (a column's pass touches one dictionary).
-func (s *Store) internAll(events []audit.Event, b *batch) {
+func (s *Store) internAll(events []audit.Event, keys []audit.Keys, b *batch) {
+	if keys != nil {
+		s.internKeyed(events, keys, b)
+		return
+	}
 	for lo := 0; lo < len(events); lo += internBlock {
 		hi := min(lo+internBlock, len(events))
 		b.sinks[0] ^= uint64(touch(events[lo:hi]))
@@ -118,6 +141,62 @@ func (s *Store) internAll(events []audit.Event, b *batch) {
 			s.internCol(col, events[lo:hi], b.strs[col][lo:hi])
 		}
 	}
+}
+
+// internKeyed takes the events' string IDs from their keys where they
+// are known and of the current key generation (see keys.go), and interns
+// the others as internCol does. An event at a time: its keys are one
+// 128-byte run.
+func (s *Store) internKeyed(events []audit.Event, keys []audit.Keys, b *batch) {
+	gen := uint32(s.compact.gen)
+	var c lastValues
+	for i := range keys {
+		k := &keys[i]
+		valid, stale := k[kMeta]&keyValid != 0, k[kGen] != gen
+		for col := range numStrCols {
+			id := k[col]
+			switch {
+			case col == colSource:
+				// Named after decoding (no key), and mostly one value.
+				if v := events[i].Source; v != c.strs[col] {
+					c.strs[col], c.ids[col] = v, s.dicts[col].intern(v)
+				}
+				id = c.ids[col]
+			case !valid || id == keyUnknown || stale && id != 0:
+				id = s.internOne(col, &events[i], &c)
+			}
+			b.strs[col][i] = id
+		}
+	}
+}
+
+// lastValues are the last value interned per column, as internCol keeps
+// one: valid within one Append only (strings may be views into buffers
+// reused after it).
+type lastValues struct {
+	strs   [numStrCols]string
+	ids    [numStrCols]strID
+	groups [2][]string // colGroups, colImpersonatedGroups
+	sets   [2]strID
+}
+
+// internOne interns column col of e.
+func (s *Store) internOne(col int, e *audit.Event, c *lastValues) strID {
+	switch col {
+	case colGroups, colImpersonatedGroups:
+		j, g := col-colGroups, e.User.Groups
+		if col == colImpersonatedGroups {
+			g = e.Impersonated.Groups
+		}
+		if !slices.Equal(g, c.groups[j]) {
+			c.groups[j], c.sets[j] = g, s.internGroups(g)
+		}
+		return c.sets[j]
+	}
+	if v := colString(e, col); v != c.strs[col] {
+		c.strs[col], c.ids[col] = v, s.dicts[col].intern(v)
+	}
+	return c.ids[col]
 }
 
 // internCol interns column col of events into ids. Consecutive events
@@ -161,23 +240,24 @@ func (s *Store) internCol(col int, events []audit.Event, ids []strID) {
 // block's auditIDs parsed first and their dedup slots read: those loads
 // depend on nothing but the event, so they overlap (see touch), where
 // place's own wait one after the other.
-func (s *Store) placeAll(events []audit.Event, offsets []int64, seg uint32, b *batch) {
+func (s *Store) placeAll(events []audit.Event, keys []audit.Keys, offsets []int64, seg uint32, b *batch) {
 	for lo := 0; lo < len(events); lo += internBlock {
 		hi := min(lo+internBlock, len(events))
 		us := b.uuids[:hi-lo]
 		var x uint64
 		for i := range us {
-			e := &events[lo+i]
-			us[i].u, us[i].ok = parseUUID(e.AuditID)
-			us[i].flags = eventFlags(e)
+			if keys != nil && keys[lo+i][kMeta]&keyValid != 0 {
+				us[i].fromKeys(&keys[lo+i])
+			} else {
+				us[i].fromEvent(&events[lo+i])
+			}
 			if us[i].ok {
 				x ^= s.byAuditID.slot(&us[i].u)
 			}
 		}
 		b.sinks[1] ^= x
 		for i := lo; i < hi; i++ {
-			e := &events[i]
-			b.ids[i] = s.place(e, rawRef{off: offsets[i], seg: seg, len: uint32(len(e.Raw))}, &us[i-lo])
+			b.ids[i] = s.place(&events[i], rawRef{off: offsets[i], seg: seg, len: us[i-lo].rawLen}, &us[i-lo])
 		}
 	}
 }
@@ -234,13 +314,7 @@ func (s *Store) internGroups(groups []string) strID {
 	if len(groups) == 0 {
 		return 0
 	}
-	s.joinBuf = s.joinBuf[:0]
-	for i, g := range groups {
-		if i > 0 {
-			s.joinBuf = append(s.joinBuf, 0)
-		}
-		s.joinBuf = append(s.joinBuf, g...)
-	}
+	s.joinBuf = joinGroups(s.joinBuf[:0], groups)
 	set := s.groupSets.internBytes(s.joinBuf)
 	if int(set) == len(s.setMembers) {
 		members := make([]strID, len(groups))
@@ -250,6 +324,18 @@ func (s *Store) internGroups(groups []string) strID {
 		s.setMembers = append(s.setMembers, members)
 	}
 	return set
+}
+
+// joinGroups appends the groups to dst, NUL between: a group list's key
+// in groupSets.
+func joinGroups(dst []byte, groups []string) []byte {
+	for i, g := range groups {
+		if i > 0 {
+			dst = append(dst, 0)
+		}
+		dst = append(dst, g...)
+	}
+	return dst
 }
 
 // indexAll writes the string columns of the events place stored (IDs from

@@ -85,6 +85,7 @@ type Store struct {
 
 	compact compactState // dictionary compaction after retention (compact.go)
 	ids     idState      // ID rebasing after retention (rebase.go)
+	keys    keyState     // the decode workers' snapshot of the dictionaries (keys.go)
 }
 
 // Option configures a Store.
@@ -159,6 +160,13 @@ type AppendResult struct {
 // lock from start to end and returns only after both goroutines are done,
 // so a reader sees all of a batch or none of it.
 func (s *Store) Append(events []audit.Event, raw io.ReaderAt, offsets []int64) AppendResult {
+	return s.AppendKeys(events, nil, raw, offsets)
+}
+
+// AppendKeys is Append with the events' keys, keys[i] for events[i], as
+// Prepare worked them out (see keys.go), or nil. It stores the same as
+// Append.
+func (s *Store) AppendKeys(events []audit.Event, keys []audit.Keys, raw io.ReaderAt, offsets []int64) AppendResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var res AppendResult
@@ -166,6 +174,9 @@ func (s *Store) Append(events []audit.Event, raw io.ReaderAt, offsets []int64) A
 		res.Refused = len(events) - room
 		s.ids.refused += res.Refused
 		events, offsets = events[:room], offsets[:room]
+		if keys != nil {
+			keys = keys[:room]
+		}
 		if room == 0 {
 			return res
 		}
@@ -173,11 +184,12 @@ func (s *Store) Append(events []audit.Event, raw io.ReaderAt, offsets []int64) A
 	seg := s.segment(raw)
 	b := s.batch.reset(len(events))
 	from := s.n
-	fork(len(events), func() { s.internAll(events, b) }, func() { s.placeAll(events, offsets, seg, b) })
+	fork(len(events), func() { s.internAll(events, keys, b) }, func() { s.placeAll(events, keys, offsets, seg, b) })
 	s.indexAll(events, b, from)
 	res.Added = int(s.n - from)
 	res.Duplicates = len(events) - res.Added
 	s.duplicates += res.Duplicates
+	s.refreshKeys(false)
 	return res
 }
 
@@ -201,13 +213,13 @@ func (s *Store) segment(raw io.ReaderAt) uint32 {
 func (s *Store) place(e *audit.Event, ref rawRef, pre *uuidOf) ID {
 	id := s.n
 	uuid, isUUID := &pre.u, pre.ok
-	stageTime := unixNano(e)
+	stageTime := pre.stageTime
 
 	// Pair with earlier stages of the same request, or find it is a duplicate.
 	var head ID
 	var paired bool
 	switch {
-	case e.AuditID == "":
+	case pre.noAuditID:
 	case isUUID:
 		head, paired = s.byAuditID.get(uuid)
 	default:
@@ -216,7 +228,7 @@ func (s *Store) place(e *audit.Event, ref rawRef, pre *uuidOf) ID {
 	if paired {
 		for at := head; at != noID; at = s.at(at).next[at&s.mask] {
 			c, k := s.at(at), at&s.mask
-			if c.stage[k] == uint8(e.Stage) && c.stageTime[k] == stageTime {
+			if c.stage[k] == pre.stage && c.stageTime[k] == stageTime {
 				return noID
 			}
 		}
@@ -238,17 +250,17 @@ func (s *Store) place(e *audit.Event, ref rawRef, pre *uuidOf) ID {
 			s.keptMin = stageTime
 		}
 	}
-	c.latency[k] = micros(e.Latency())
-	c.code[k] = clampCode(e.Code)
-	c.stage[k] = uint8(e.Stage)
-	c.level[k] = uint8(e.Level)
+	c.latency[k] = pre.latency
+	c.code[k] = pre.code
+	c.stage[k] = pre.stage
+	c.level[k] = pre.level
 	c.next[k] = noID
 	c.raw[k] = ref
 	s.segRefs[ref.seg]++
 
 	flags := pre.flags
 	switch {
-	case e.AuditID == "":
+	case pre.noAuditID:
 		flags |= flagNoAuditID
 	case isUUID:
 		c.auditID[k] = *uuid
@@ -256,7 +268,7 @@ func (s *Store) place(e *audit.Event, ref rawRef, pre *uuidOf) ID {
 		flags |= flagOddAuditID
 		s.oddAuditIDs[id] = strings.Clone(e.AuditID)
 	}
-	if len(e.Phases) > 0 {
+	if pre.phases {
 		flags |= flagPhases
 		s.phases[id] = clonePhases(e.Phases)
 	}

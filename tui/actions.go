@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -145,15 +146,25 @@ type writtenMsg struct {
 
 // writeSelection writes the original bytes of the requests the filter
 // keeps, as JSON lines, to a new file in dir. It runs in a Cmd: the store
-// may have to read the bytes back from disk or a spool.
-func writeSelection(st *store.Store, set *store.Set, dir string, now time.Time) tea.Cmd {
+// may have to read the bytes back from disk or a spool. set is of ID base
+// base: the file is written in one base of the store, and written again
+// should it rebase meanwhile (see rebase.go).
+func writeSelection(st *store.Store, set *store.Set, base uint64, dir string, now time.Time) tea.Cmd {
 	return func() tea.Msg {
 		path := filepath.Join(dir, "kaudit-selection-"+now.UTC().Format("20060102-150405")+".jsonl")
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			return writtenMsg{path: path, err: err}
 		}
-		err = views.WriteRaw(f, st, set, false)
+		err, _ = stable(st, func(cur uint64) error {
+			if err := f.Truncate(0); err != nil {
+				return err
+			}
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				return err
+			}
+			return views.WriteRaw(f, st, moveSet(set, base, cur), false)
+		})
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}

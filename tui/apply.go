@@ -46,7 +46,7 @@ func (m *Model) startCompute(user bool) tea.Cmd {
 	if m.detections == nil {
 		return safe(compute(ctx, m.st, lv, m.filter, m.tab, m.work.seq, m.sparkWidth()))
 	}
-	ctx = query.WithFlagged(ctx, m.detections) // rule:NAME terms
+	ctx = query.WithFlagged(ctx, flaggedIn{m.detections, m.st}) // rule:NAME terms
 	return safe(withDetections(ctx, compute(ctx, m.st, lv, m.filter, m.tab, m.work.seq, m.sparkWidth()), m.st, m.detections))
 }
 
@@ -123,10 +123,11 @@ func (m Model) onResult(r resultMsg) (Model, tea.Cmd) {
 		// A result over the same requests (a replay's last batch, a live
 		// tick that brought none) leaves a find's matches valid: carry
 		// them over rather than ask for the search again.
-		if f := &m.find; f.set != nil && f.set == m.res.set && r.set != nil && r.set.Equals(f.set) {
+		if f := &m.find; f.set != nil && f.set == m.res.set && r.set != nil && r.base == m.res.base && r.set.Equals(f.set) {
 			f.set = r.set
 		}
 		m.res = r
+		m.evsort.order.rebase(r.base) // the order keeps its rows across a rebase
 		m.applySort()
 		m.updateRange(r)
 		if m.keep.on {
@@ -156,10 +157,12 @@ func (m Model) onResult(r resultMsg) (Model, tea.Cmd) {
 	return m, sortCmd
 }
 
-// updateRange refreshes the header's time range and event rate.
+// updateRange refreshes the header's time range and event rate. The rate
+// counts events appended (the ID base plus the store's length), which a
+// rebase leaves as it is.
 func (m *Model) updateRange(r resultMsg) {
 	m.hdr.first, m.hdr.last = r.first, r.last
-	n, now := r.total, m.env.now()
+	n, now := int(r.base)+r.total, m.env.now()
 	if !m.hdr.rateAt.IsZero() {
 		if dt := now.Sub(m.hdr.rateAt).Seconds(); dt > 0.05 {
 			m.hdr.rate = float64(n-m.hdr.rateN) / dt

@@ -168,7 +168,7 @@ func BenchmarkSortEvents(b *testing.B) {
 	for _, col := range []int{1, 6} {
 		b.Run(eventColumns[col].Header, func(b *testing.B) {
 			for b.Loop() {
-				if r := sortEvents(context.Background(), st, set, nil, col, 1)().(sortedMsg); len(r.order) != int(set.GetCardinality()) {
+				if r := sortEvents(context.Background(), st, set, 0, nil, col, 1)().(sortedMsg); len(r.order) != int(set.GetCardinality()) {
 					b.Fatal("short sort")
 				}
 			}
@@ -331,7 +331,7 @@ func BenchmarkFindAgain(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	known := (*shownCache)(nil).with(learnt)
+	known := (*shownCache)(nil).with(learnt, 0)
 	for _, c := range []struct{ name, text, re string }{
 		{"field", "secrets", ""}, {"json-only", "Forbidden", ""}, {"regexp", "", `"code":\s*40[13]`},
 	} {

@@ -54,7 +54,7 @@ func TestDetailPrevNextWrapCopy(t *testing.T) {
 	if m.over.pane != paneEvent {
 		t.Fatal("no page")
 	}
-	e := st.Entry(m.over.want)
+	e := st.Entry(m.over.want.id)
 	if title := m.over.page.title; !strings.HasPrefix(title, e.Verb+" ") || !strings.Contains(title, "3/") {
 		t.Errorf("title %q", title)
 	}
@@ -63,8 +63,8 @@ func TestDetailPrevNextWrapCopy(t *testing.T) {
 		t.Errorf("] ] cursor %d, want 4", m.cursor())
 	}
 	id4, _ := m.rows().(eventRows).id(4)
-	if m.over.want != id4 || m.over.pane != paneEvent {
-		t.Errorf("page of %d, want %d", m.over.want, id4)
+	if m.over.want.id != id4 || m.over.pane != paneEvent {
+		t.Errorf("page of %d, want %d", m.over.want.id, id4)
 	}
 	m = drive(t, m, keys("[")...)
 	if m.cursor() != 3 {
@@ -87,7 +87,7 @@ func TestDetailPrevNextWrapCopy(t *testing.T) {
 		}
 	}
 	m = drive(t, m, keys("y")...)
-	raw, _ := st.Raw(m.over.want, nil)
+	raw, _ := st.Raw(m.over.want.id, nil)
 	if string(copied) != string(raw) || !strings.Contains(m.status.note, "OSC 52") {
 		t.Errorf("y copied %d bytes (want %d), note %q", len(copied), len(raw), m.status.note)
 	}

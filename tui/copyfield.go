@@ -94,16 +94,20 @@ func (m Model) pickFieldKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 	return m, nil, true // the answer "none" is used up, not passed on
 }
 
-// copyFieldOf puts field f of event id on the terminal's clipboard.
-func (m Model) copyFieldOf(id store.ID, f copyField) tea.Cmd {
+// copyFieldOf puts field f of event ref on the terminal's clipboard.
+func (m Model) copyFieldOf(ref eventRef, f copyField) tea.Cmd {
 	if m.clip == nil {
 		return m.note("no terminal to copy to")
 	}
 	st, clip := m.st, m.clip
 	return safe(func() tea.Msg {
-		e := st.Entry(id)
-		v := printable(f.value(st, &e))
+		v, ok := readEvent(st, ref.id, ref.base, func(id store.ID) string {
+			e := st.Entry(id)
+			return printable(f.value(st, &e))
+		})
 		switch {
+		case !ok:
+			return noteMsg("copy failed: the event is gone (dropped by retention)")
 		case v == "":
 			return noteMsg("this event has no " + f.name)
 		case len(v) > copyLimit:

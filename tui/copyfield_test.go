@@ -135,7 +135,7 @@ func TestCopyFieldHostile(t *testing.T) {
 	}
 	m.tables[tabEvents].SetCursor(3) // the event whose fields carry an OSC 52 payload
 	m = drive(t, m, keys("enter")...)
-	raw, _ := st.Raw(m.over.want, nil)
+	raw, _ := st.Raw(m.over.want.id, nil)
 	for _, f := range copyFields {
 		out.Reset()
 		m = drive(t, m, keys("Y", f.key)...)

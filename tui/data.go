@@ -82,6 +82,7 @@ type resultMsg struct {
 	seq    uint64
 	tab    int
 	set    *store.Set    // requests kept by the filter
+	base   uint64        // the store's ID base of set and table.IDs (see rebase.go)
 	filter *query.Filter // that filter
 	table  *views.Table  // nil for the Events tab, which is rendered from set
 	// unsorted is table's rows in the view's own order, once sorted.
@@ -139,72 +140,84 @@ const rebuildChunk = 1 << 16
 // compute brings lv (nil: start afresh) up to date for filter f and
 // builds tab's view. It runs in a Cmd goroutine, reading the store under
 // its read lock; ctx is cancelled when a newer filter replaces it.
+//
+// Its result is of one ID base (resultMsg.base): should the store rebase
+// while it computes, it computes again, afresh (once per ~2 G events).
 func compute(ctx context.Context, st *store.Store, lv *liveState, f *query.Filter, tab int, seq uint64, buckets int) tea.Cmd {
 	return func() tea.Msg {
 		start := time.Now()
-		res := resultMsg{seq: seq, tab: tab}
-		// Retention dropped events since: the aggregates cannot take them
-		// out (their rows are gone), so start afresh — once per dropped
-		// chunk of 65536 events.
-		base := st.IDBase()
-		if first := st.First(); lv == nil || lv.filter != f || lv.first != first || lv.base != base {
-			lv = &liveState{first: first, base: base, filter: f, requests: &store.Set{}, kept: &store.Set{}, times: newTimeline()}
-			res.rebuilt = true
-		}
-		// Requests before Len: every request ID is below the length.
-		req := st.Requests()
-		total := st.Len()
-		added, removed := roaring.AndNot(req, lv.requests), roaring.AndNot(lv.requests, req)
-		keptAdded, err := f.Eval(ctx, st, added)
-		if err != nil {
-			return resultMsg{seq: seq, tab: tab, err: err}
-		}
-		keptRemoved := roaring.And(removed, lv.kept)
-		kept := lv.kept.Clone()
-		kept.AndNot(removed)
-		kept.Or(keptAdded)
-		for i, a := range lv.aggs {
-			if a == nil {
-				continue
+		for {
+			res := computeIn(ctx, st, lv, f, tab, seq, buckets)
+			if res.err != nil || st.IDBase() == res.base {
+				res.took = time.Since(start)
+				return res
 			}
-			if a.Add(st, keptAdded); !a.Remove(st, keptRemoved) {
-				lv.aggs[i] = nil // rebuilt below when shown
-			}
+			lv = nil // folded into in two bases
 		}
-		lv.requests, lv.kept = req, kept
-		if total > 0 {
-			// The oldest and newest stageTimestamps, not the first and
-			// last events: inputs need not be in time order.
-			res.first, res.last = st.TimeRange()
-		}
-		lv.times.fit(st.TimeSpan())
-		lv.times.add(st, keptRemoved, -1)
-		lv.times.add(st, keptAdded, 1)
-		if v := tabs[tab].view; v != views.ViewEvents && v != viewDetections {
-			if lv.aggs[tab] == nil {
-				a, err := rebuild(ctx, st, v, kept)
-				if err != nil {
-					return resultMsg{seq: seq, tab: tab, err: err}
-				}
-				lv.aggs[tab], res.rebuilt = a, true
-			}
-			res.table = lv.aggs[tab].Table()
-		}
-		res.set, res.filter, res.total, res.requests, res.live = kept, f, total, int(req.GetCardinality()), lv
-		res.events, res.evicted, res.refused = st.Kept(), st.Evicted(), st.RebaseStats().Refused
-		since, until := f.Range()
-		if res.span = sparkSpan(since, until, res.first, res.last); res.span.valid() && res.last.After(res.first) {
-			res.spark = lv.times.histogram(res.span.from, res.span.to, buckets)
-		}
-		if ctx.Err() != nil {
-			res.err = ctx.Err()
-		}
-		if st.IDBase() != base { // rebased meanwhile: the next starts afresh
-			res.live = nil
-		}
-		res.took = time.Since(start)
-		return res
 	}
+}
+
+// computeIn is one try of compute, in the ID base it reads first.
+func computeIn(ctx context.Context, st *store.Store, lv *liveState, f *query.Filter, tab int, seq uint64, buckets int) resultMsg {
+	res := resultMsg{seq: seq, tab: tab}
+	// Retention dropped events since: the aggregates cannot take them
+	// out (their rows are gone), so start afresh — once per dropped
+	// chunk of 65536 events.
+	base := st.IDBase()
+	res.base = base
+	if first := st.First(); lv == nil || lv.filter != f || lv.first != first || lv.base != base {
+		lv = &liveState{first: first, base: base, filter: f, requests: &store.Set{}, kept: &store.Set{}, times: newTimeline()}
+		res.rebuilt = true
+	}
+	// Requests before Len: every request ID is below the length.
+	req := st.Requests()
+	total := st.Len()
+	added, removed := roaring.AndNot(req, lv.requests), roaring.AndNot(lv.requests, req)
+	keptAdded, err := f.Eval(ctx, st, added)
+	if err != nil {
+		return resultMsg{seq: seq, tab: tab, err: err}
+	}
+	keptRemoved := roaring.And(removed, lv.kept)
+	kept := lv.kept.Clone()
+	kept.AndNot(removed)
+	kept.Or(keptAdded)
+	for i, a := range lv.aggs {
+		if a == nil {
+			continue
+		}
+		if a.Add(st, keptAdded); !a.Remove(st, keptRemoved) {
+			lv.aggs[i] = nil // rebuilt below when shown
+		}
+	}
+	lv.requests, lv.kept = req, kept
+	if total > 0 {
+		// The oldest and newest stageTimestamps, not the first and
+		// last events: inputs need not be in time order.
+		res.first, res.last = st.TimeRange()
+	}
+	lv.times.fit(st.TimeSpan())
+	lv.times.add(st, keptRemoved, -1)
+	lv.times.add(st, keptAdded, 1)
+	if v := tabs[tab].view; v != views.ViewEvents && v != viewDetections {
+		if lv.aggs[tab] == nil {
+			a, err := rebuild(ctx, st, v, kept)
+			if err != nil {
+				return resultMsg{seq: seq, tab: tab, err: err}
+			}
+			lv.aggs[tab], res.rebuilt = a, true
+		}
+		res.table = lv.aggs[tab].Table()
+	}
+	res.set, res.filter, res.total, res.requests, res.live = kept, f, total, int(req.GetCardinality()), lv
+	res.events, res.evicted, res.refused = st.Kept(), st.Evicted(), st.RebaseStats().Refused
+	since, until := f.Range()
+	if res.span = sparkSpan(since, until, res.first, res.last); res.span.valid() && res.last.After(res.first) {
+		res.spark = lv.times.histogram(res.span.from, res.span.to, buckets)
+	}
+	if ctx.Err() != nil {
+		res.err = ctx.Err()
+	}
+	return res
 }
 
 // rebuild builds view v's aggregate over set from scratch, in chunks, so

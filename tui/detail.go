@@ -23,18 +23,36 @@ import (
 // detailMsg carries a rendered detail page, read in a Cmd because reading
 // an event's bytes back may decompress a spool frame or hit the disk.
 type detailMsg struct {
-	id    store.ID
+	ref   eventRef
 	title string
 	body  string
 }
 
-// loadDetail renders event id: its stages, latency breakdown, denial reason
-// and the original JSON, pretty-printed. Every event-derived string goes
-// through printable, line by line.
-func loadDetail(st *store.Store, id store.ID, tf timeFormat) tea.Cmd {
+// loadDetail renders event ref: its stages, latency breakdown, denial
+// reason and the original JSON, pretty-printed. Every event-derived string
+// goes through printable, line by line. An event no longer stored is said
+// to be gone (see rebase.go: never another event's page).
+func loadDetail(st *store.Store, ref eventRef, tf timeFormat) tea.Cmd {
+	return loadPage(st, ref, tf, false)
+}
+
+// goneTitle and goneText are the page of an event no longer stored.
+const (
+	goneTitle = "event gone"
+	goneText  = "This event is no longer stored: retention dropped it (esc to go back).\n"
+)
+
+// loadPage is loadDetail, with the event's secrets shown when show is set.
+func loadPage(st *store.Store, ref eventRef, tf timeFormat, show bool) tea.Cmd {
 	return func() tea.Msg {
-		e := st.Entry(id)
-		return detailMsg{id: id, title: detailTitle(&e), body: renderDetail(st, id, tf)}
+		msg, ok := readEvent(st, ref.id, ref.base, func(id store.ID) detailMsg {
+			e := st.Entry(id)
+			return detailMsg{ref: ref, title: detailTitle(&e), body: renderDetailSecrets(st, id, tf, show)}
+		})
+		if !ok {
+			return detailMsg{ref: ref, title: goneTitle, body: goneText}
+		}
+		return msg
 	}
 }
 

@@ -130,8 +130,8 @@ func (l *DetectionLog) add(h Detection) {
 func (l *DetectionLog) Rebased(base uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if base == l.base {
-		return
+	if base <= l.base {
+		return // bases only grow: an older reading of the store's is no news
 	}
 	d := base - l.base
 	l.base = base
@@ -172,13 +172,18 @@ func (l *DetectionLog) drop(h loggedHit) {
 func (l *DetectionLog) Flagged(match func(rule string) bool) *store.Set {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.flagged(match, l.base)
+}
+
+// flagged is Flagged in ID base base. The caller holds l.mu.
+func (l *DetectionLog) flagged(match func(rule string) bool, base uint64) *store.Set {
 	out := roaring.New()
 	for _, r := range l.rules {
 		if match(r.name) {
 			out.Or(r.ids)
 		}
 	}
-	return out
+	return moveSet(out, l.base, base)
 }
 
 // Kept returns a copy of the kept hits, oldest first.
@@ -198,11 +203,27 @@ func (l *DetectionLog) Kept() []Detection {
 	return out
 }
 
-// flaggedEvent reports whether a rule flagged event id.
-func (l *DetectionLog) flaggedEvent(id store.ID) bool {
+// flaggedEvent reports whether a rule flagged event id, an ID of base.
+func (l *DetectionLog) flaggedEvent(id store.ID, base uint64) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.all.Contains(id)
+	at, ok := moveID(id, base, l.base)
+	return ok && l.all.Contains(at)
+}
+
+// flaggedIn is the log as query.Flagged sees it: its sets in the store's
+// current ID base (a rebase during the evaluation makes compute start
+// again).
+type flaggedIn struct {
+	l  *DetectionLog
+	st *store.Store
+}
+
+func (f flaggedIn) Flagged(match func(rule string) bool) *store.Set {
+	base := f.st.IDBase()
+	f.l.mu.Lock()
+	defer f.l.mu.Unlock()
+	return f.l.flagged(match, base)
 }
 
 // counts is the hits ever added and those dropped.
@@ -228,13 +249,18 @@ type ruleSummary struct {
 	ids                       *store.Set
 }
 
-// rulesSnapshot is every rule's counts and a copy of its kept events.
-func (l *DetectionLog) rulesSnapshot() []ruleSummary {
+// rulesSnapshot is every rule's counts and a copy of its kept events, in
+// ID base base.
+func (l *DetectionLog) rulesSnapshot(base uint64) []ruleSummary {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := make([]ruleSummary, len(l.rules))
 	for i, r := range l.rules {
-		out[i] = ruleSummary{rule: r.name, severity: r.severity, technique: r.technique, count: r.count, last: r.last, ids: r.ids.Clone()}
+		ids := moveSet(r.ids, l.base, base)
+		if ids == r.ids {
+			ids = r.ids.Clone()
+		}
+		out[i] = ruleSummary{rule: r.name, severity: r.severity, technique: r.technique, count: r.count, last: r.last, ids: ids}
 	}
 	return out
 }
@@ -255,17 +281,18 @@ const hitRune = "◆"
 // --detect): a rule fires on one event of a request (its first past
 // RequestReceived) and the tab shows another (its last), so every stage
 // is looked at — for the visible rows only.
-func (m Model) hitCheck() func(store.ID) bool {
+// id is in the store's current ID base, base.
+func (m Model) hitCheck() func(id store.ID, base uint64) bool {
 	dl, st := m.detections, m.st
 	if dl == nil {
 		return nil
 	}
-	return func(id store.ID) bool {
-		if dl.flaggedEvent(id) {
+	return func(id store.ID, base uint64) bool {
+		if dl.flaggedEvent(id, base) {
 			return true
 		}
 		for _, s := range st.Stages(id) {
-			if s != id && dl.flaggedEvent(s) {
+			if s != id && dl.flaggedEvent(s, base) {
 				return true
 			}
 		}

@@ -16,7 +16,7 @@ func TestDetectionLogRebased(t *testing.T) {
 		t.Fatalf("flagged after rebase: %v, want [36 86]", got)
 	}
 	l.Add([]Detection{{Rule: "b", ID: 10}}) // drops the hit on old 10 (gone)
-	if !l.flaggedEvent(10) || !l.flaggedEvent(36) || l.flaggedEvent(100) {
+	if !l.flaggedEvent(10, l.base) || !l.flaggedEvent(36, l.base) || l.flaggedEvent(100, l.base) {
 		t.Fatal("flags wrong after the gone hit was dropped")
 	}
 	if k := l.Kept(); len(k) != 3 || k[0].ID != 36 {

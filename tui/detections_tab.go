@@ -22,46 +22,56 @@ var detectionColumns = []views.Column{
 // withDetections adds the detections to a computed result: the hits on
 // the kept requests per sparkline bucket, and on the Detections tab its
 // table. It runs in the computation's goroutine, after compute.
+// Should the store rebase meanwhile, both are done again (see compute).
 func withDetections(ctx context.Context, cmd tea.Cmd, st *store.Store, dl *DetectionLog) tea.Cmd {
 	return func() tea.Msg {
-		msg := cmd()
-		res, ok := msg.(resultMsg)
-		if !ok || res.err != nil || res.set == nil {
-			return msg
-		}
-		_, res.hitsDropped = dl.counts()
-		unfiltered := res.set.GetCardinality() == uint64(res.requests)
-		onTab := tabs[res.tab].view == viewDetections
-		var rules []ruleSummary
-		var kept *store.Set
-		if onTab || !unfiltered {
-			rules = dl.rulesSnapshot()
-			hits := roaring.New()
-			for _, r := range rules {
-				hits.Or(r.ids)
+		for {
+			msg := cmd()
+			res, ok := msg.(resultMsg)
+			if !ok || res.err != nil || res.set == nil {
+				return msg
 			}
-			kept = hitsKept(st, hits, res.set, res.live)
-		}
-		if n := len(res.spark.counts); n > 0 && res.span.valid() {
-			if unfiltered {
-				// Nothing filtered out: the log's per-slot counts, with
-				// no walk over the hits.
-				res.hitMarks = dl.slotHistogram(res.span.from, res.span.to, n)
-			} else {
-				res.hitMarks = hitHistogram(st, kept, res.span, n)
-			}
-			for _, c := range res.hitMarks {
-				res.hitCount += c
+			if res = addDetections(ctx, st, dl, res); res.err != nil || st.IDBase() == res.base {
+				return res
 			}
 		}
-		if onTab {
-			res.table = detectionsTable(st, rules, kept)
-		}
-		if ctx.Err() != nil {
-			res.err = ctx.Err()
-		}
-		return res
 	}
+}
+
+// addDetections is withDetections' work on one result.
+func addDetections(ctx context.Context, st *store.Store, dl *DetectionLog, res resultMsg) resultMsg {
+	_, res.hitsDropped = dl.counts()
+	unfiltered := res.set.GetCardinality() == uint64(res.requests)
+	onTab := tabs[res.tab].view == viewDetections
+	var rules []ruleSummary
+	var kept *store.Set
+	if onTab || !unfiltered {
+		rules = dl.rulesSnapshot(res.base)
+		hits := roaring.New()
+		for _, r := range rules {
+			hits.Or(r.ids)
+		}
+		kept = hitsKept(st, hits, res.set, res.live)
+	}
+	if n := len(res.spark.counts); n > 0 && res.span.valid() {
+		if unfiltered {
+			// Nothing filtered out: the log's per-slot counts, with
+			// no walk over the hits.
+			res.hitMarks = dl.slotHistogram(res.span.from, res.span.to, n)
+		} else {
+			res.hitMarks = hitHistogram(st, kept, res.span, n)
+		}
+		for _, c := range res.hitMarks {
+			res.hitCount += c
+		}
+	}
+	if onTab {
+		res.table = detectionsTable(st, rules, kept)
+	}
+	if ctx.Err() != nil {
+		res.err = ctx.Err()
+	}
+	return res
 }
 
 // hitsKept is the flagged events whose request the filter keeps (kept

@@ -173,7 +173,7 @@ func TestDetectionsOnEarlierStage(t *testing.T) {
 		t.Errorf("marks %v: want the exec request marked, not the list", marks)
 	}
 	m = drive(t, m, keys("D", "enter")...)
-	if id, _ := m.eventAt(0); m.rowCount() != 1 || id != 1 {
+	if id, _ := m.eventAt(0); m.rowCount() != 1 || id.id != 1 {
 		t.Errorf("rule:exec-into-pod: %d rows (first %d), want the request's ResponseComplete (1)", m.rowCount(), id)
 	}
 	if !strings.Contains(strings.Split(m.View(), "\n")[2], hitRune+" 1 ") {
@@ -223,10 +223,10 @@ func TestDetectionLogBound(t *testing.T) {
 	if fmt.Sprint(h) != "[0 0 0 0 0 0 1 1 1 1]" {
 		t.Errorf("per-slot counts %v", h)
 	}
-	if l.flaggedEvent(5) || !l.flaggedEvent(9) {
+	if l.flaggedEvent(5, l.base) || !l.flaggedEvent(9, l.base) {
 		t.Error("a dropped hit still marks its event, or a kept one does not")
 	}
-	sums := l.rulesSnapshot()
+	sums := l.rulesSnapshot(0)
 	if len(sums) != 2 || sums[0].count != 5 || sums[1].count != 5 {
 		t.Errorf("counts by rule must count every hit: %+v", sums)
 	}

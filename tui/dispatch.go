@@ -134,7 +134,7 @@ func (m Model) tableKey(k tea.KeyMsg) (Model, tea.Cmd) {
 	case key.Matches(k, km.Write):
 		if m.res.set != nil {
 			m.status.note = "writing…"
-			return m, safe(writeSelection(m.st, m.res.set, m.env.dir, m.env.now()))
+			return m, safe(writeSelection(m.st, m.res.set, m.res.base, m.env.dir, m.env.now()))
 		}
 	case key.Matches(k, km.Open):
 		return m.open()

@@ -6,7 +6,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/kaudit/kaudit/query"
-	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/views"
 )
 
@@ -182,7 +181,7 @@ func (m Model) goForward() (Model, tea.Cmd) {
 // a grouped tab's row with the same key.
 type keepCursor struct {
 	on  bool
-	id  store.ID
+	ev  eventRef
 	key string
 }
 
@@ -192,7 +191,7 @@ func (m Model) anchor() keepCursor {
 		return keepCursor{} // following the newest: stay on the newest
 	}
 	if id, ok := m.eventAt(m.cursor()); ok && m.tab == tabEvents {
-		return keepCursor{on: true, id: id}
+		return keepCursor{on: true, ev: id}
 	}
 	if r, ok := m.rows().(tableRows); ok && m.cursor() < r.Len() {
 		if s, ok := r.t.Rows[m.cursor()][0].(string); ok {
@@ -213,7 +212,10 @@ func (m *Model) restore() {
 	switch r := m.rows().(type) {
 	case eventRows:
 		if r.Len() > 0 {
-			t.SetCursor(r.nearestRow(k.id))
+			// The result may be of a later ID base than the anchor: an
+			// event gone since sorts before every kept one.
+			id, _ := moveID(k.ev.id, k.ev.base, r.base)
+			t.SetCursor(r.nearestRow(id))
 		}
 	case tableRows:
 		t.SetCursor(0)

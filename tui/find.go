@@ -62,10 +62,12 @@ type foundMsg struct {
 	seq    uint64
 	set    *store.Set
 	tab    int
-	hits   *store.Set
+	hits   *store.Set // of set's ID base
 	rows   []int
-	learnt []uint32 // events found shown as stored (shownCache)
+	learnt []uint32 // events found shown as stored (shownCache), of ID base learntBase
 	err    error
+
+	learntBase uint64
 }
 
 // findKey handles a key while the find bar is open.
@@ -113,10 +115,15 @@ func (m *Model) startFind(jump int) tea.Cmd {
 	m.find.tab = m.tab
 	seq, tab, text, re, st, known := m.find.seq, m.tab, m.find.text, m.find.re, m.st, m.find.shown
 	if er, ok := r.(eventRows); ok {
-		set := er.set
+		set, base := er.set, er.base
 		all := safe(func() tea.Msg {
-			hits, learnt, err := findKnown(ctx, st, set, text, re, known)
-			return foundMsg{seq: seq, set: set, tab: tab, hits: hits, learnt: learnt, err: err}
+			// In one base of the store; the hits moved back to set's.
+			msg, cur := stable(st, func(cur uint64) foundMsg {
+				hits, learnt, err := findKnown(ctx, st, moveSet(set, base, cur), text, re, known.in(cur))
+				return foundMsg{seq: seq, set: set, tab: tab, hits: moveSet(hits, cur, base), learnt: learnt, err: err}
+			})
+			msg.learntBase = cur
+			return msg
 		})
 		if jump == 0 {
 			return all
@@ -131,7 +138,7 @@ func (m *Model) startFind(jump int) tea.Cmd {
 
 // onFound records the matches and makes the pending jump.
 func (m Model) onFound(msg foundMsg) (Model, tea.Cmd) {
-	m.find.shown = m.find.shown.with(msg.learnt) // true of a stale find's too
+	m.find.shown = m.find.shown.with(msg.learnt, msg.learntBase) // true of a stale find's too
 	if msg.seq != m.find.seq {
 		return m, nil
 	}

@@ -96,7 +96,7 @@ func TestFirstHitAgreesWithFind(t *testing.T) {
 		for _, dir := range []int{1, -1} {
 			want, _ := er.nextHit(hits, cur, dir, true)
 			msg, _ := firstHitCmd(context.Background(), st, er, cur, dir, "Forbidden", nil, 1)().(firstHitMsg)
-			if got, _ := er.rowOf(msg.id); got != want {
+			if got, _ := er.rowOf(msg.ev.id); got != want {
 				t.Errorf("from row %d dir %d: first hit at row %d, find says %d", cur, dir, got, want)
 			}
 		}
@@ -171,7 +171,7 @@ func TestScanRawAgreesWithRedacted(t *testing.T) {
 				t.Fatalf("learnt that redaction leaves event %d as it is: %s", id, raw)
 			}
 		}
-		known = known.with(learnt)
+		known = known.with(learnt, 0)
 		again, _, err2 := scanWith(ctx, st.NewRawReader(), newRawMatch(string(needle), re), ids, known)
 		if !slices.Equal(got, again) || err2 != nil {
 			t.Errorf("%q /%v/: %d hits, %d trusting the cache", needle, re, len(got), len(again))

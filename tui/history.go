@@ -49,13 +49,13 @@ func (m Model) historyKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 	if m.history == nil || !key.Matches(k, m.keys.History) {
 		return m, nil, false
 	}
-	var id store.ID
+	var ref eventRef
 	var ok bool
 	switch m.over.pane {
 	case paneEvent:
-		id, ok = m.over.want, true
+		ref, ok = m.over.want, true
 	case paneTable:
-		id, ok = m.eventAt(m.cursor())
+		ref, ok = m.eventAt(m.cursor())
 	default:
 		return m, nil, false
 	}
@@ -66,8 +66,14 @@ func (m Model) historyKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 	m.status.note = "reading the object's history…"
 	st, fn := m.st, m.history
 	return m, safe(func() tea.Msg {
-		h, err := fn(st, id)
-		return historyMsg{h: h, err: err}
+		msg, ok := readEvent(st, ref.id, ref.base, func(id store.ID) historyMsg {
+			h, err := fn(st, id)
+			return historyMsg{h: h, err: err}
+		})
+		if !ok {
+			return historyMsg{err: errGone}
+		}
+		return msg
 	}), true
 }
 

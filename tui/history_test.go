@@ -73,7 +73,7 @@ func TestHistoryPane(t *testing.T) {
 		t.Fatal("no event under the cursor")
 	}
 	m = drive(t, m, keys("H")...)
-	if len(asked) != 1 || asked[0] != want {
+	if len(asked) != 1 || asked[0] != want.id {
 		t.Fatalf("history read for %v; want the cursor's event %d", asked, want)
 	}
 	if m.over.pane != paneHistory {

@@ -21,7 +21,9 @@
 // Events tab's sort (sort.go), the policy simulation (policy.go) and find
 // (find.go, find_first.go). Keys are dispatched in dispatch.go; the time
 // axis, zoom and range brush are in timeaxis.go; colour profiles in
-// colour.go; filter changes keep the cursor's event (drill.go).
+// colour.go; filter changes keep the cursor's event (drill.go). Event IDs
+// the model holds carry the store's ID base they are of, and are moved
+// where they are used when the store rebases (rebase.go).
 package tui
 
 import (
@@ -293,9 +295,9 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		m.evsort.tick = false
 		return m, m.resortDue()
 	case detailMsg:
-		if m.over.pane == paneLoading && msg.id == m.over.want {
+		if m.over.pane == paneLoading && msg.ref == m.over.want {
 			m.show(paneEvent, msg.body)
-			m.over.want = msg.id
+			m.over.want = msg.ref
 			m.over.page.SetWrap(!m.nowrap)
 			m.over.page.SetTitle(msg.title + m.eventPosition())
 		}
@@ -437,8 +439,8 @@ func (m Model) rows() rows {
 	}
 	if m.tab == tabEvents {
 		s := m.tables[tabEvents].Sort()
-		r := eventRows{st: m.st, set: m.res.set, reverse: s.desc, sources: len(m.st.Values(store.FieldSource)) > 1, hit: m.hitCheck()}
-		if o := m.evsort.order; o != nil && s.col >= 0 && o.filter == m.filter {
+		r := eventRows{st: m.st, set: m.res.set, base: m.res.base, reverse: s.desc, sources: len(m.st.Values(store.FieldSource)) > 1, hit: m.hitCheck()}
+		if o := m.evsort.order; o != nil && s.col >= 0 && o.filter == m.filter && o.base == m.res.base {
 			r.order = o.ids
 		}
 		return r

@@ -183,12 +183,12 @@ func TestDrillImpersonatedAndLatency(t *testing.T) {
 	}
 	// Enter on a Latency row opens that request; ] the next row's.
 	m = drive(t, m, keys("esc", "6", "j", "enter")...)
-	if m.over.pane != paneEvent || m.over.want != m.res.table.IDs[1] {
-		t.Fatalf("latency enter: pane %d event %d, want %d", m.over.pane, m.over.want, m.res.table.IDs[1])
+	if m.over.pane != paneEvent || m.over.want.id != m.res.table.IDs[1] {
+		t.Fatalf("latency enter: pane %d event %d, want %d", m.over.pane, m.over.want.id, m.res.table.IDs[1])
 	}
 	m = drive(t, m, keys("]")...)
-	if m.over.pane != paneEvent || m.over.want != m.res.table.IDs[2] || m.cursor() != 2 {
-		t.Fatalf("]: event %d cursor %d, want %d", m.over.want, m.cursor(), m.res.table.IDs[2])
+	if m.over.pane != paneEvent || m.over.want.id != m.res.table.IDs[2] || m.cursor() != 2 {
+		t.Fatalf("]: event %d cursor %d, want %d", m.over.want.id, m.cursor(), m.res.table.IDs[2])
 	}
 	// A Denials row is a SUBJECT's: whose permissions were checked, not
 	// whoever impersonated them.

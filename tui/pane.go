@@ -29,7 +29,7 @@ const (
 // scrollable page.
 type overlay struct {
 	pane pane
-	want store.ID    // the event paneLoading waits for, and paneEvent shows
+	want eventRef    // the event paneLoading waits for, and paneEvent shows
 	page detailView  // the text of the panes from paneEvent on
 	hist historyView // paneHistory's timeline (history_view.go)
 	// confirm is set by a first X on an event's page: a second shows its
@@ -96,22 +96,23 @@ func (m *Model) showProblems() {
 
 // eventAt is the event behind row i of the current tab: an Events row,
 // or a Latency row's request.
-func (m Model) eventAt(i int) (store.ID, bool) {
+func (m Model) eventAt(i int) (eventRef, bool) {
 	switch r := m.rows().(type) {
 	case eventRows:
-		return r.id(i)
+		id, ok := r.id(i)
+		return eventRef{id, r.base}, ok
 	case tableRows:
 		if ids := m.res.table.IDs; i >= 0 && i < len(ids) {
-			return ids[i], true
+			return eventRef{ids[i], m.res.base}, true
 		}
 	}
-	return 0, false
+	return eventRef{}, false
 }
 
-// openEvent opens event id's page (read in the background).
-func (m Model) openEvent(id store.ID) (Model, tea.Cmd) {
-	m.over = overlay{pane: paneLoading, want: id}
-	return m, safe(loadDetail(m.st, id, m.timeFormat()))
+// openEvent opens event ref's page (read in the background).
+func (m Model) openEvent(ref eventRef) (Model, tea.Cmd) {
+	m.over = overlay{pane: paneLoading, want: ref}
+	return m, safe(loadDetail(m.st, ref, m.timeFormat()))
 }
 
 // stepEvent opens the page of the row before (-1) or after (1) the
@@ -139,17 +140,27 @@ func (m Model) eventPosition() string {
 // copyLimit bounds what y puts on the clipboard: terminals cap OSC 52.
 const copyLimit = 100 << 10
 
-// copyEvent puts event id's JSON on the terminal's clipboard with OSC 52.
+// copyEvent puts event ref's JSON on the terminal's clipboard with OSC 52.
 // Only this key press writes the sequence, and its content is base64:
 // nothing in an event can emit it.
-func (m Model) copyEvent(id store.ID) tea.Cmd {
+func (m Model) copyEvent(ref eventRef) tea.Cmd {
 	if m.clip == nil {
 		return m.note("no terminal to copy to")
 	}
 	st, clip := m.st, m.clip
 	return safe(func() tea.Msg {
-		raw, err := st.Raw(id, nil)
-		raw = redact.Output(raw) // the clipboard is an output too
+		type got struct {
+			raw []byte
+			err error
+		}
+		g, ok := readEvent(st, ref.id, ref.base, func(id store.ID) got {
+			raw, err := st.Raw(id, nil)
+			return got{raw, err}
+		})
+		if !ok {
+			return noteMsg("copy failed: the event is gone (dropped by retention)")
+		}
+		raw, err := redact.Output(g.raw), g.err // the clipboard is an output too
 		switch {
 		case err != nil:
 			return noteMsg("copy failed: " + err.Error())

@@ -57,10 +57,15 @@ func (m Model) policyKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	m.sim.seq++
 	m.sim.cancel, m.sim.set = cancel, set
-	st, simulate, filter, seq := m.st, m.sim.run, m.filter.String(), m.sim.seq
+	st, simulate, filter, seq, base := m.st, m.sim.run, m.filter.String(), m.sim.seq, m.res.base
 	return m, safe(func() tea.Msg {
-		report, err := simulate(ctx, st, set)
-		return policyMsg{seq: seq, report: report, err: err, requests: n, filter: filter}
+		// In one ID base of the store (see rebase.go): simulated again
+		// should it rebase meanwhile.
+		msg, _ := stable(st, func(cur uint64) policyMsg {
+			report, err := simulate(ctx, st, moveSet(set, base, cur))
+			return policyMsg{seq: seq, report: report, err: err, requests: n, filter: filter}
+		})
+		return msg
 	}), true
 }
 

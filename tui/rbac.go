@@ -61,8 +61,12 @@ func (m *Model) findingsDue() tea.Cmd {
 		return nil
 	}
 	r.finding, r.findingsAt = true, now
-	f := r.revoked
-	return safe(func() tea.Msg { return findingsMsg(f()) })
+	f, st := r.revoked, m.st
+	return safe(func() tea.Msg {
+		// In one ID base of the store (see rebase.go).
+		found, _ := stable(st, func(uint64) map[DenialKey]string { return f() })
+		return findingsMsg(found)
+	})
 }
 
 // suggestedMsg carries a suggestion computed in a Cmd.
@@ -101,10 +105,14 @@ func (m Model) rbacKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 			return m, nil, true
 		}
 		m.status.note = "suggesting…"
-		suggest := m.rbac.suggest
+		suggest, st := m.rbac.suggest, m.st
 		return m, safe(func() tea.Msg {
-			y, w := suggest(rows)
-			return suggestedMsg{yaml: y, warnings: w, n: len(rows)}
+			// In one ID base of the store (see rebase.go).
+			msg, _ := stable(st, func(uint64) suggestedMsg {
+				y, w := suggest(rows)
+				return suggestedMsg{yaml: y, warnings: w, n: len(rows)}
+			})
+			return msg
 		}), true
 	}
 	return m, nil, false

@@ -34,13 +34,17 @@ type rows interface {
 
 // eventRows is the Events tab: the requests kept by the filter, in input
 // order, read from the store per visible row.
+//
+// The IDs of set and order are of the ID base base (the result's): a row
+// is read as the store numbers its event now (see rebase.go).
 type eventRows struct {
 	st      *store.Store
 	set     *store.Set
-	reverse bool                // newest first, or the sort descending
-	order   []store.ID          // sorted by a column (nil: input order)
-	sources bool                // events come from more than one source: a SOURCE column
-	hit     func(store.ID) bool // whether a detection rule flagged the request (nil: --detect is off)
+	base    uint64                      // the ID base of set and order
+	reverse bool                        // newest first, or the sort descending
+	order   []store.ID                  // sorted by a column (nil: input order)
+	sources bool                        // events come from more than one source: a SOURCE column
+	hit     func(store.ID, uint64) bool // whether a detection rule flagged the request (nil: --detect is off)
 }
 
 var eventColumns = []views.Column{
@@ -77,13 +81,34 @@ func (r eventRows) id(i int) (store.ID, bool) {
 	return id, err == nil
 }
 
+// Window reads the rows' events in one ID base of the store, again should
+// it rebase meanwhile: a row shows its own event or, when that is gone, a
+// row saying so.
 func (r eventRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
+	type win struct {
+		cells [][]string
+		marks []mark
+	}
+	w, _ := stable(r.st, func(cur uint64) win {
+		c, m := r.window(from, n, tf, cur)
+		return win{c, m}
+	})
+	return w.cells, w.marks
+}
+
+// goneCells are the cells of a row whose event is no longer stored.
+var goneCells = []string{"-", "(gone)", "-", "-", "-", "-", "-"}
+
+// window is Window with the store in ID base cur.
+func (r eventRows) window(from, n int, tf timeFormat, cur uint64) ([][]string, []mark) {
 	first, ok := r.id(from)
 	if !ok {
 		return nil, nil
 	}
+	kept := r.st.First()
 	var cells [][]string
 	var marks []mark
+	var read []store.ID // the rows' IDs in base cur
 	it := r.set.Iterator()
 	it.AdvanceIfNeeded(first)
 	next := func() (store.ID, bool) {
@@ -98,10 +123,16 @@ func (r eventRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
 		return it.Next(), true
 	}
 	for len(cells) < n {
-		id, ok := next()
+		held, ok := next()
 		if !ok {
 			break
 		}
+		id, ok := moveID(held, r.base, cur)
+		if !ok || id < kept {
+			cells, marks, read = append(cells, r.goneRow()), append(marks, markNone), append(read, 0)
+			continue
+		}
+		read = append(read, id)
 		e := r.st.Entry(id)
 		cells = append(cells, []string{
 			tf.format(e.Time), printable(orDash(userName(&e))), printable(orDash(e.Verb)), printable(orDash(views.ResourceKey(&e))),
@@ -111,12 +142,28 @@ func (r eventRows) Window(from, n int, tf timeFormat) ([][]string, []mark) {
 			cells[len(cells)-1] = append(cells[len(cells)-1], printable(orDash(e.Source)))
 		}
 		mk := markOf(e.Denied, e.Code)
-		if mk == markNone && r.hit != nil && r.hit(id) {
+		if mk == markNone && r.hit != nil && r.hit(id, cur) {
 			mk = markHit
 		}
 		marks = append(marks, mk)
 	}
+	if now := r.st.First(); now > kept { // retention dropped some while they were read
+		for i, id := range read {
+			if id < now {
+				cells[i], marks[i] = r.goneRow(), markNone
+			}
+		}
+	}
 	return cells, marks
+}
+
+// goneRow is a row whose event is no longer stored.
+func (r eventRows) goneRow() []string {
+	row := slices.Clone(goneCells)
+	if r.sources {
+		row = append(row, "-")
+	}
+	return row
 }
 
 func userName(e *store.Entry) string {

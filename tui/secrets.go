@@ -32,16 +32,13 @@ func (m Model) secretsKey(k tea.KeyMsg) (Model, tea.Cmd, bool) {
 		m.status.note = "show this event's secrets (Secret data, tokens, passwords)? press X again to confirm"
 		return m, nil, true
 	}
-	id := m.over.want
-	m.over = overlay{pane: paneLoading, want: id}
+	ref := m.over.want
+	m.over = overlay{pane: paneLoading, want: ref}
 	m.status.note = "secrets shown for this event"
-	return m, safe(loadDetailSecrets(m.st, id, m.timeFormat())), true
+	return m, safe(loadDetailSecrets(m.st, ref, m.timeFormat())), true
 }
 
 // loadDetailSecrets is loadDetail with the event's secrets shown.
-func loadDetailSecrets(st *store.Store, id store.ID, tf timeFormat) tea.Cmd {
-	return func() tea.Msg {
-		e := st.Entry(id)
-		return detailMsg{id: id, title: detailTitle(&e), body: renderDetailSecrets(st, id, tf, true)}
-	}
+func loadDetailSecrets(st *store.Store, ref eventRef, tf timeFormat) tea.Cmd {
+	return loadPage(st, ref, tf, true)
 }

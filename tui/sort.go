@@ -26,6 +26,7 @@ type sortedMsg struct {
 	seq    uint64
 	col    int
 	order  []store.ID    // the kept requests, sorted
+	base   uint64        // the ID base of order (set's)
 	set    *store.Set    // what was sorted
 	filter *query.Filter // the filter that kept set
 	err    error
@@ -34,67 +35,77 @@ type sortedMsg struct {
 // sortEvents sorts the requests of set by Events column col into an index,
 // in a Cmd: only the visible rows are ever read from the index, and the
 // sort runs once per change of sort (and at most every resortEvery while
-// data arrives), not per frame. Ties keep input order.
-func sortEvents(ctx context.Context, st *store.Store, set *store.Set, f *query.Filter, col int, seq uint64) tea.Cmd {
+// data arrives), not per frame. Ties keep input order. set is of ID base
+// base; the order is too, read in one base of the store (see rebase.go).
+func sortEvents(ctx context.Context, st *store.Store, set *store.Set, base uint64, f *query.Filter, col int, seq uint64) tea.Cmd {
 	return func() tea.Msg {
-		ids := set.ToArray()
-		keys := make([]uint64, len(ids)) // sort key << 32 | position in ids
-		var strs []string                // string columns: the value per position
-		if col == 1 || col == 2 || col == 3 {
-			strs = make([]string, len(ids))
-		}
-		for from := 0; from < len(ids); from += rebuildChunk {
-			if err := ctx.Err(); err != nil {
-				return sortedMsg{seq: seq, err: err}
-			}
-			part := ids[from:min(len(ids), from+rebuildChunk)]
-			i := from
-			st.Each(roaring.BitmapOf(part...), func(e *store.Entry) bool {
-				switch col {
-				case 1:
-					strs[i] = userName(e)
-				case 2:
-					strs[i] = e.Verb
-				case 3:
-					strs[i] = views.ResourceKey(e)
-				case 5:
-					keys[i] = uint64(uint32(e.Code)) << 32
-				case 6:
-					keys[i] = uint64(min(e.Latency.Microseconds(), 1<<32-1)) << 32
-				}
-				i++
-				return true
-			})
-		}
-		if strs != nil {
-			// Rank the distinct values (few: users, verbs, resources),
-			// then sort integers, not strings.
-			rank := map[string]uint64{}
-			for _, s := range strs {
-				rank[s] = 0
-			}
-			distinct := make([]string, 0, len(rank))
-			for s := range rank {
-				distinct = append(distinct, s)
-			}
-			slices.Sort(distinct)
-			for r, s := range distinct {
-				rank[s] = uint64(r)
-			}
-			for i, s := range strs {
-				keys[i] = rank[s] << 32
-			}
-		}
-		for i := range keys {
-			keys[i] |= uint64(i)
-		}
-		slices.Sort(keys)
-		order := make([]store.ID, len(keys))
-		for i, k := range keys {
-			order[i] = ids[uint32(k)]
-		}
-		return sortedMsg{seq: seq, col: col, order: order, set: set, filter: f}
+		msg, _ := stable(st, func(cur uint64) sortedMsg {
+			order, err := sortIn(ctx, st, moveSet(set, base, cur), col)
+			return sortedMsg{seq: seq, col: col, order: moveIDs(order, cur, base), base: base, set: set, filter: f, err: err}
+		})
+		return msg
 	}
+}
+
+// sortIn sorts set, of the store's current ID base, by column col.
+func sortIn(ctx context.Context, st *store.Store, set *store.Set, col int) ([]store.ID, error) {
+	ids := set.ToArray()
+	keys := make([]uint64, len(ids)) // sort key << 32 | position in ids
+	var strs []string                // string columns: the value per position
+	if col == 1 || col == 2 || col == 3 {
+		strs = make([]string, len(ids))
+	}
+	for from := 0; from < len(ids); from += rebuildChunk {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		part := ids[from:min(len(ids), from+rebuildChunk)]
+		i := from
+		st.Each(roaring.BitmapOf(part...), func(e *store.Entry) bool {
+			switch col {
+			case 1:
+				strs[i] = userName(e)
+			case 2:
+				strs[i] = e.Verb
+			case 3:
+				strs[i] = views.ResourceKey(e)
+			case 5:
+				keys[i] = uint64(uint32(e.Code)) << 32
+			case 6:
+				keys[i] = uint64(min(e.Latency.Microseconds(), 1<<32-1)) << 32
+			}
+			i++
+			return true
+		})
+	}
+	if strs != nil {
+		// Rank the distinct values (few: users, verbs, resources),
+		// then sort integers, not strings.
+		rank := map[string]uint64{}
+		for _, s := range strs {
+			rank[s] = 0
+		}
+		distinct := make([]string, 0, len(rank))
+		for s := range rank {
+			distinct = append(distinct, s)
+		}
+		slices.Sort(distinct)
+		for r, s := range distinct {
+			rank[s] = uint64(r)
+		}
+		for i, s := range strs {
+			keys[i] = rank[s] << 32
+		}
+	}
+	for i := range keys {
+		keys[i] |= uint64(i)
+	}
+	slices.Sort(keys)
+	order := make([]store.ID, len(keys))
+	for i, k := range keys {
+		order[i] = ids[uint32(k)]
+	}
+	return order, nil
 }
 
 // eventSort is the Events tab sorted by a column: the last sorted index
@@ -124,7 +135,7 @@ func (m *Model) startSort() tea.Cmd {
 	es.seq++
 	ctx, cancel := context.WithCancel(context.Background())
 	es.cancel, es.running, es.at = cancel, true, m.env.clock()
-	return safe(sortEvents(ctx, m.st, m.res.set, m.res.filter, col, es.seq))
+	return safe(sortEvents(ctx, m.st, m.res.set, m.res.base, m.res.filter, col, es.seq))
 }
 
 func (m Model) onSorted(r sortedMsg) Model {
@@ -133,7 +144,8 @@ func (m Model) onSorted(r sortedMsg) Model {
 	}
 	m.evsort.running, m.evsort.cancel = false, nil
 	if r.err == nil && r.col == m.tables[tabEvents].Sort().col {
-		m.evsort.order = &eventOrder{ids: r.order, set: r.set, filter: r.filter}
+		m.evsort.order = &eventOrder{ids: r.order, base: r.base, set: r.set, filter: r.filter}
+		m.evsort.order.rebase(m.res.base) // a result of a later base came first
 	}
 	return m
 }
@@ -142,8 +154,18 @@ func (m Model) onSorted(r sortedMsg) Model {
 // was sorted from.
 type eventOrder struct {
 	ids    []store.ID
+	base   uint64 // the ID base of ids
 	set    *store.Set
 	filter *query.Filter // the filter set was kept by
+}
+
+// rebase moves the order's IDs to ID base base (a later result's), once
+// per rebase: the rows keep their order, those gone go.
+func (o *eventOrder) rebase(base uint64) {
+	if o == nil || o.base == base {
+		return
+	}
+	o.ids, o.base = moveIDs(o.ids, o.base, base), base
 }
 
 // resortDue starts a new sort when the rows changed since the last one

@@ -177,7 +177,10 @@ func outputBytes(raw []byte) []byte {
 // secrets are redacted and invalid UTF-8 replaced (outputBytes); every other
 // event is written unchanged. Events whose bytes cannot be read again are
 // skipped and counted in the *store.UnreadableError returned after the
-// others were written.
+// others were written. events are IDs of the store's current ID base, read
+// one by one: beside a writer that may rebase the store (store/rebase.go),
+// the caller writes again should the base move meanwhile (the terminal
+// UI's w does).
 func WriteRaw(w io.Writer, st *store.Store, events *store.Set, asArray bool) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	r := st.NewRawReader()

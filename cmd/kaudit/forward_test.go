@@ -76,13 +76,14 @@ func TestWatchForwardCommitsOnAck(t *testing.T) {
 	writeEvents(t, lj, 70, 80)
 	w2 := startWatch(t, args...)
 	waitUntil(t, "80 events at the receiver", func() bool { _, ids := fake.Got(); return len(ids) >= 80 })
-	time.Sleep(300 * time.Millisecond)
+	writeEvents(t, lj, 80, 81) // a resent event would arrive before this one
+	waitUntil(t, "81 events at the receiver", func() bool { _, ids := fake.Got(); return len(ids) >= 81 })
 	if c := w2.stop(t); c != exitOK {
 		t.Fatalf("exit %d: %s", c, w2.errOut.String())
 	}
 	bodies, ids := fake.Got()
-	if len(bodies) != 80 {
-		t.Fatalf("%d events at the receiver, want 80 (no resend)", len(bodies))
+	if len(bodies) != 81 {
+		t.Fatalf("%d events at the receiver, want 81 (no resend)", len(bodies))
 	}
 	for i, b := range bodies {
 		if want := evLine(evID(i), evUser(i)); b != want {
@@ -105,8 +106,8 @@ func TestWatchForwardCommitsOnAck(t *testing.T) {
 	for _, r := range rows {
 		if r.Sink == fake.URL() {
 			found = true
-			if r.Forward == nil || r.Forward.Acked != 10 || r.Forward.Queue != 0 || r.Line != 30 {
-				t.Errorf("sink row %+v forward %+v: the second run acked 10, position at line 30", r, r.Forward)
+			if r.Forward == nil || r.Forward.Acked != 11 || r.Forward.Queue != 0 || r.Line != 31 {
+				t.Errorf("sink row %+v forward %+v: the second run acked 11, position at line 31", r, r.Forward)
 			}
 		}
 	}
@@ -273,19 +274,20 @@ func TestWatchForwardLostWhilePaused(t *testing.T) {
 	release()
 	waitUntil(t, "25 events at the receiver", func() bool { _, ids := fake.Got(); return len(ids) >= 25 })
 	waitUntil(t, "the loss reported", func() bool { return strings.Contains(w.errOut.String(), "events lost") })
-	time.Sleep(100 * time.Millisecond)
+	writeEvents(t, lj, 30, 31) // an event sent twice would arrive before this one
+	waitUntil(t, "26 events at the receiver", func() bool { _, ids := fake.Got(); return len(ids) >= 26 })
 	if c := w.stop(t); c != exitOK {
 		t.Fatalf("exit %d: %s", c, w.errOut.String())
 	}
 	bodies, _ := fake.Got()
 	var want []string
-	for i := range 30 {
+	for i := range 31 {
 		if i < 15 || i >= 20 {
 			want = append(want, evLine(evID(i), evUser(i)))
 		}
 	}
 	if strings.Join(bodies, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("receiver got %d events, want the 25 but B's, in order:\n%s", len(bodies), strings.Join(bodies, "\n"))
+		t.Fatalf("receiver got %d events, want the 26 but B's, in order:\n%s", len(bodies), strings.Join(bodies, "\n"))
 	}
 	e := w.errOut.String()
 	if wantMsg := backups[1] + ": --forward " + fake.URL() + ": rotated and deleted before it was read for this sink: 5 events lost"; !strings.Contains(e, wantMsg) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kaudit/kaudit/ingest"
 	"github.com/kaudit/kaudit/pipeline"
+	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/tui"
 	"github.com/kaudit/kaudit/views"
 	"github.com/kaudit/kaudit/webhook"
@@ -34,6 +35,11 @@ type serveFlags struct {
 
 // statsEvery is how often serve writes its counters for kaudit status.
 var statsEvery = time.Second
+
+// newServeStore, when set (tests only), makes the store of a serve
+// without the terminal UI: a test lowers its ID space (store.IDSpace) to
+// make it rebase after a few hundred events (store/rebase.go).
+var newServeStore func() *store.Store
 
 func newServeCmd(e *env) *cobra.Command {
 	var out outputFlags
@@ -180,6 +186,9 @@ func serve(ctx context.Context, e *env, sf *serveFlags, keep *retentionFlags, se
 	}
 	defer closeSpool()
 	cfg.SourceName = sf.sourceName
+	if newServeStore != nil && f == nil {
+		cfg.Store = newServeStore()
+	}
 	cfg.Front = func(ctx context.Context) error { return srv.Serve(ctx, ln) }
 	streaming := false
 	if f == nil {

@@ -283,10 +283,14 @@ func TestServeSpoolResume(t *testing.T) {
 			t.Fatal(code)
 		}
 	}
-	lines := s.waitLines(t, 2)
-	time.Sleep(100 * time.Millisecond)
+	// A sentinel after them: an event printed again comes before it.
+	if code := postTo(t, http.DefaultClient, s.url, eventListOf(evLine("00000000-0000-0000-0000-000000000004", "dave"))); code != 200 {
+		t.Fatal(code)
+	}
+	lines := s.waitLines(t, 3)
 	s.stop(t)
-	if len(lines) != 2 || !strings.Contains(lines[0], "000000000002") || lines[1] != big || strings.Count(s.out.String(), "\n") != 2 {
+	if len(lines) != 3 || !strings.Contains(lines[0], "000000000002") || lines[1] != big || !strings.Contains(lines[2], "000000000004") ||
+		strings.Count(s.out.String(), "\n") != 3 {
 		t.Errorf("after restart printed %d lines:\n%.300s", len(lines), s.out.String())
 	}
 }

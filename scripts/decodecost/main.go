@@ -1,12 +1,15 @@
 // Command decodecost measures the CPU time (the thread's own, so a busy
 // machine inflates it far less than wall time) that audit.Decode takes per
 // event over the events of the benchmark log (gen, seed 1), the same
-// lines scripts/bench.sh generates. It prints ns/event and MB/s per core.
+// lines scripts/bench.sh generates, or over the first lines of -file read
+// into one buffer, decoded with an arena as replay's workers do. It prints
+// ns/event and MB/s per core.
 //
-//	go run ./scripts/decodecost [-events N] [-rounds R]
+//	go run ./scripts/decodecost [-events N] [-rounds R] [-file LOG]
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"flag"
 	"fmt"
@@ -35,17 +38,27 @@ func main() {
 	n := flag.Int("events", 20000, "events decoded per round")
 	rounds := flag.Int("rounds", 20, "rounds")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the decode rounds to `FILE`")
+	file := flag.String("file", "", "decode the first -events lines of `LOG` (one buffer, with an arena)")
 	flag.Parse()
-	g := gen.New(gen.Config{Seed: 1})
-	docs := make([][]byte, *n)
-	size := 0
-	for i := range docs {
-		docs[i] = bytes.TrimSuffix(g.Next(nil), []byte("\n"))
-		size += len(docs[i])
+	docs, size := generatedDocs(*n)
+	var arena []byte
+	if *file != "" {
+		var err error
+		if docs, size, err = fileDocs(*file, *n); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		arena = make([]byte, 0, size/4) // as ingest's worker sizes it
+	}
+	decode := func(d []byte, evs []audit.Event) ([]audit.Event, error) {
+		if arena == nil {
+			return audit.Decode(d, evs)
+		}
+		return audit.DecodeArena(d, evs, &arena)
 	}
 	evs := make([]audit.Event, 0, 4)
 	for _, d := range docs { // warm up
-		evs, _ = audit.Decode(d, evs[:0])
+		evs, _ = decode(d, evs[:0])
 	}
 	runtime.GC()
 	if *prof != "" {
@@ -65,10 +78,11 @@ func main() {
 	runtime.LockOSThread()
 	per := make([]time.Duration, *rounds)
 	for r := range per {
+		arena = arena[:0]
 		start := threadCPU()
 		for _, d := range docs {
 			var err error
-			if evs, err = audit.Decode(d, evs[:0]); err != nil {
+			if evs, err = decode(d, evs[:0]); err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				os.Exit(1)
 			}
@@ -79,4 +93,41 @@ func main() {
 	nsPer := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(*n) }
 	fmt.Printf("median %.0f ns/event (%.0f MB/s per core), fastest %.0f ns/event  (%d B/event, %d rounds of %d)\n",
 		nsPer(per[len(per)/2]), float64(size)/per[len(per)/2].Seconds()/1e6, nsPer(per[0]), size/(*n), *rounds, *n)
+}
+
+// generatedDocs returns the first n events of the benchmark log, each in
+// its own allocation, and their total size.
+func generatedDocs(n int) ([][]byte, int) {
+	g := gen.New(gen.Config{Seed: 1})
+	docs := make([][]byte, n)
+	size := 0
+	for i := range docs {
+		docs[i] = bytes.TrimSuffix(g.Next(nil), []byte("\n"))
+		size += len(docs[i])
+	}
+	return docs, size
+}
+
+// fileDocs returns the first n lines of path, in one buffer as the replay
+// reader holds them, and their total size.
+func fileDocs(path string, n int) ([][]byte, int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	buf := make([]byte, 0, n*1300)
+	r := bufio.NewReaderSize(f, 1<<20)
+	for range n {
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: fewer than %d lines: %w", path, n, err)
+		}
+		buf = append(buf, line...)
+	}
+	var docs [][]byte
+	for line := range bytes.Lines(buf) {
+		docs = append(docs, bytes.TrimSuffix(line, []byte("\n")))
+	}
+	return docs, len(buf) - len(docs), nil
 }

@@ -2,10 +2,13 @@
 // loading a log takes per event: read (1 MiB reads copied into one
 // buffer), split (finding newlines), decode (audit.Decode) and store
 // (store.Append: interning, postings, dedup and pairing, columns). With
+// -keys the store stage is split as the pipeline runs it: prepare
+// (store.Prepare, on the decode workers there) and store
+// (store.AppendKeys, the writer). With
 // -cpuprofile the store stage is profiled over -rounds fresh stores, which
 // splits it further (dict.intern, roaring Add, the auditID maps).
 //
-//	go run ./scripts/stagecost [-cpuprofile F] [-rounds N] [-lazy] FILE
+//	go run ./scripts/stagecost [-cpuprofile F] [-rounds N] [-lazy] [-keys] FILE
 package main
 
 import (
@@ -24,8 +27,9 @@ import (
 	"github.com/kaudit/kaudit/store"
 )
 
-// lazy: the stores are made with store.LazyPostings.
-var lazy bool
+// lazy: the stores are made with store.LazyPostings; keys: events are
+// stored with keys from store.Prepare.
+var lazy, keys bool
 
 func newStore() *store.Store {
 	if lazy {
@@ -38,9 +42,10 @@ func main() {
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the store stage to `FILE`")
 	rounds := flag.Int("rounds", 1, "times the store stage runs (into fresh stores)")
 	flag.BoolVar(&lazy, "lazy", false, "stores without postings until asked (store.LazyPostings), as headless replay uses")
+	flag.BoolVar(&keys, "keys", false, "store with keys from store.Prepare (store.AppendKeys), as replay does")
 	flag.Parse()
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: stagecost [-cpuprofile F] [-rounds N] [-lazy] FILE")
+		fmt.Fprintln(os.Stderr, "usage: stagecost [-cpuprofile F] [-rounds N] [-lazy] [-keys] FILE")
 		os.Exit(2)
 	}
 	if err := run(flag.Arg(0), *prof, *rounds); err != nil {
@@ -81,6 +86,7 @@ func run(path, prof string, rounds int) error {
 type costs struct {
 	events, bytes                int
 	read, split, decode          time.Duration // CPU
+	prepare                      time.Duration // with -keys, the last -rounds
 	store, storeWall             time.Duration // the last -rounds
 	decodeStore, decodeStoreWall time.Duration // the median of -rounds
 	stats                        store.Stats
@@ -160,17 +166,37 @@ func startProfile(path string) (stop func(), err error) {
 }
 
 // storeRounds appends the decoded events, 512 at a time, to -rounds fresh
-// stores.
+// stores. With -keys, batch i+2's keys are prepared before batch i is
+// appended (the workers run ahead of the writer), and prepare's CPU is
+// counted apart.
 func storeRounds(evs []audit.Event, offs []int64, raw io.ReaderAt, rounds int, c *costs) {
+	var ks []audit.Keys
+	if keys {
+		ks = make([]audit.Keys, len(evs))
+	}
+	const ahead = 2 * 512
 	for range max(rounds, 1) {
 		s := newStore()
+		var prep time.Duration
+		prepared := 0
 		start := testcpu.Time()
 		t0 := time.Now()
 		for i := 0; i < len(evs); i += 512 {
 			j := min(i+512, len(evs))
-			s.Append(evs[i:j], raw, offs[i:j])
+			if !keys {
+				s.Append(evs[i:j], raw, offs[i:j])
+				continue
+			}
+			p0 := testcpu.Time()
+			for ; prepared < min(j+ahead, len(evs)); prepared += 512 {
+				k := min(prepared+512, len(evs))
+				s.Prepare(evs[prepared:k], ks[prepared:k])
+			}
+			prep += testcpu.Time() - p0
+			s.AppendKeys(evs[i:j], ks[i:j], raw, offs[i:j])
 		}
-		c.store, c.storeWall = testcpu.Time()-start, time.Since(t0)
+		c.store, c.storeWall = testcpu.Time()-start-prep, time.Since(t0)
+		c.prepare = prep
 		c.stats = s.Stats()
 	}
 }
@@ -198,6 +224,9 @@ func (c *costs) print() {
 	line("read", c.read)
 	line("split", c.split)
 	line("decode", c.decode)
+	if keys {
+		line("prepare", c.prepare)
+	}
 	line("store", c.store)
 	fmt.Printf("store   %6.0f ns/event wall (the store may use a second goroutine)\n", float64(c.storeWall.Nanoseconds())/ne)
 	line("decode+store", c.decodeStore) // the median of -rounds
@@ -211,6 +240,7 @@ func (c *costs) print() {
 func decodeAndStore(data []byte, raw io.ReaderAt) (time.Duration, time.Duration) {
 	st := newStore()
 	batch := make([]audit.Event, 0, 512)
+	ks := make([]audit.Keys, 512)
 	var offs []int64
 	start, t0 := testcpu.Time(), time.Now()
 	for s := 0; s < len(data); {
@@ -224,7 +254,13 @@ func decodeAndStore(data []byte, raw io.ReaderAt) (time.Duration, time.Duration)
 		}
 		s += end + 1
 		if len(batch) >= 512 || s >= len(data) {
-			st.Append(batch, raw, offs)
+			if keys {
+				ks = slices.Grow(ks[:0], len(batch))[:len(batch)]
+				st.Prepare(batch, ks)
+				st.AppendKeys(batch, ks, raw, offs)
+			} else {
+				st.Append(batch, raw, offs)
+			}
 			batch, offs = batch[:0], offs[:0]
 		}
 	}

@@ -1,0 +1,119 @@
+package audit
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// maskRef is the definition of the masks, byte by byte.
+func maskRef(src []byte) []blockMask {
+	ms := make([]blockMask, len(src)/64)
+	for i, c := range src[:len(ms)*64] {
+		bit := uint64(1) << (i % 64)
+		if c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
+			ms[i/64].any |= bit
+		}
+		if c >= 0x80 {
+			ms[i/64].hi |= bit
+		}
+	}
+	return ms
+}
+
+// TestMaskBlocks holds maskBlocks (assembly on amd64) and maskBlocksGo to
+// the definition: every byte value at every position, and random blocks
+// of bytes near the classes' edges.
+func TestMaskBlocks(t *testing.T) {
+	defer func(keep maskKind) { maskImpl = keep }(maskImpl)
+	edges := []byte{0, 0x1f, 0x20, 0x21, '"', '#', '[', '\\', ']', 0x7f, 0x80, 0x81, 0xa2, 0xdc, 0xff, 'a'}
+	var srcs [][]byte
+	for c := range 256 {
+		for at := range 64 {
+			src := make([]byte, 128)
+			for i := range src {
+				src[i] = 'a'
+			}
+			src[at] = byte(c)
+			src[64+63-at] = byte(c)
+			srcs = append(srcs, src)
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		src := make([]byte, 64*(1+r.IntN(4)))
+		for i := range src {
+			src[i] = edges[r.IntN(len(edges))]
+		}
+		srcs = append(srcs, src)
+	}
+	for _, src := range srcs {
+		want := maskRef(src)
+		for _, impl := range maskImpls {
+			maskImpl = impl
+			got := make([]blockMask, len(want)+1)
+			got[len(want)] = blockMask{any: 7, hi: 9} // must stay
+			maskBlocks(&got[0], src)
+			name := fmt.Sprint("maskBlocks ", impl)
+			for k := range want {
+				if got[k] != want[k] {
+					t.Fatalf("%s(%q) block %d = %x, want %x", name, src, k, got[k], want[k])
+				}
+			}
+			if got[len(want)] != (blockMask{any: 7, hi: 9}) {
+				t.Fatalf("%s wrote past its blocks", name)
+			}
+		}
+	}
+}
+
+// TestNextSpecial walks strings of every length across window and block
+// edges against a byte loop.
+func TestNextSpecial(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 300 {
+		data := make([]byte, r.IntN(3000))
+		for i := range data {
+			data[i] = 'a'
+			if r.IntN(40) == 0 {
+				data[i] = []byte{'"', '\\', 0x01, 0x80, 0xff}[r.IntN(5)]
+			}
+		}
+		var w maskWin
+		for i, high := 0, true; i <= len(data); i += 1 + r.IntN(90) {
+			if r.IntN(3) == 0 {
+				high = !high
+			}
+			want := i
+			for ; want < len(data); want++ {
+				if c := data[want]; c == '"' || c == '\\' || c < 0x20 || c >= 0x80 && high {
+					break
+				}
+			}
+			if got := w.nextSpecial(data, i, high); got != want {
+				t.Fatalf("len %d: nextSpecial(%d, %v) = %d, want %d", len(data), i, high, got, want)
+			}
+		}
+	}
+}
+
+// maskImpls are the implementations of maskBlocks this machine can run.
+var maskImpls = []maskKind{maskGo}
+
+// TestDecodeEachMask decodes the fixtures and edge cases with each
+// implementation of maskBlocks, against encoding/json.
+func TestDecodeEachMask(t *testing.T) {
+	defer func(keep maskKind) { maskImpl = keep }(maskImpl)
+	docs := fixtureDocs(t, 1<<30)
+	for _, tc := range edgeCases {
+		docs = append(docs, []byte(tc.doc))
+	}
+	for _, impl := range maskImpls {
+		maskImpl = impl
+		t.Run(fmt.Sprint(impl), func(t *testing.T) {
+			for _, doc := range docs {
+				sameAsStd(t, doc)
+			}
+		})
+	}
+}

@@ -1,0 +1,284 @@
+package store
+
+import (
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/kaudit/kaudit/audit"
+)
+
+// Work done ahead, on the decode workers (Prepare, then AppendKeys).
+//
+// Why: the writer reads every string and fixed field of every event, and
+// by the time it does, the event and its line were decoded on another
+// core a while ago. Measured on the 1 GiB log, the store's CPU per event
+// was about three times what the same work takes on bytes still in cache
+// (scripts/stagecost: store against store-warm). So the decode worker
+// that has just decoded a chunk works out, per event, what does not
+// depend on the events before it: each string's dictionary ID, looked up
+// in a snapshot of the dictionaries, the auditID parsed, the flags and
+// the fixed-width fields, into an audit.Keys (a parallel slice). The
+// writer reads those 128 bytes in order instead of the event.
+//
+// What stays on the writer: IDs, deduplication and stage pairing (place),
+// which need every earlier event; the values the snapshot did not hold
+// (new ones, and the source, which the reader names after decoding),
+// interned as before; and all writes.
+//
+// Correctness: a worker only reads an immutable snapshot (keySnap) that
+// the writer publishes. IDs never change between compactions, so an ID
+// from a snapshot of the current key generation is the one the writer's
+// dictionary has. A compaction (compact.go) renumbers: it publishes a new
+// snapshot with the new generation, and the writer ignores the string
+// IDs of keys made with another one (it interns those events' strings
+// from the events, as if no keys came). Rebasing event IDs (rebase.go)
+// touches no string ID. An event without keys (copied by the merge,
+// filtered, or from a source without Prepare) is stored as before, so
+// Append and AppendKeys store the same (TestAppendKeysSame).
+
+// Where Keys holds what (in uint32 words); the first numStrCols are the
+// string columns' IDs.
+const (
+	kUUID = numStrCols      // 4 words: the auditID's 16 bytes (keyUUID)
+	kMeta = numStrCols + 4  // keyValid | keyUUID | keyNoAuditID | keyPhases | eventFlags<<8
+	kGen  = numStrCols + 5  // the key generation of the string IDs
+	kTime = numStrCols + 6  // 2 words: stageTime, Unix ns
+	kLat  = numStrCols + 8  // latency, µs (micros)
+	kCode = numStrCols + 9  // code | stage<<16 | level<<24
+	kRaw  = numStrCols + 10 // len(Raw)
+	kEnd  = numStrCols + 11
+)
+
+var _ [len(audit.Keys{}) - kEnd]struct{} // Keys has room for all
+
+// keyUnknown is a string ID the worker did not find.
+const keyUnknown = ^uint32(0)
+
+const (
+	keyValid uint32 = 1 << iota
+	keyUUID
+	keyNoAuditID
+	keyPhases
+)
+
+// keySnap is what workers look values up in: per string column (but
+// the source and the two group columns) the dictionary's IDs, and the
+// group lists' IDs by their NUL-joined names, as they were at the
+// writer's last refresh.
+type keySnap struct {
+	gen   uint64
+	ids   [numStrCols]map[string]strID
+	sets  map[string]strID
+	sizes [numStrCols + 1]int // the dictionaries' sizes when copied (groupSets last)
+}
+
+// keyState is the Store's part of the above.
+type keyState struct {
+	snap   atomic.Pointer[keySnap]
+	wanted atomic.Bool // Prepare was called: keep snap up to date
+}
+
+// Prepare works out keys[i] for events[i] (see above; len(keys) must be at
+// least len(events)). Any goroutine may call it, beside Append.
+func (s *Store) Prepare(events []audit.Event, keys []audit.Keys) {
+	snap := s.keys.snap.Load()
+	if snap == nil {
+		s.keys.wanted.Store(true) // the next Append publishes one
+	}
+	c := prepCaches.Get().(*prepCache)
+	defer func() {
+		// The strings are views into buffers about to be reused: drop them.
+		clear(c.cols[:])
+		clear(c.groups[:])
+		prepCaches.Put(c)
+	}()
+	for i := range events {
+		e, k := &events[i], &keys[i]
+		prepareFixed(e, k)
+		for col := range numStrCols {
+			k[col] = keyUnknown
+		}
+		if snap == nil {
+			continue
+		}
+		k[kGen] = uint32(snap.gen)
+		for col, m := range snap.ids {
+			if m != nil {
+				k[col] = c.lookup(col, m, colString(e, col))
+			}
+		}
+		k[colGroups] = c.lookupGroups(snap.sets, k[colUser], e.User.Groups)
+		if g := e.Impersonated.Groups; len(g) > 0 {
+			k[colImpersonatedGroups] = c.lookupGroups(snap.sets, keyUnknown, g)
+		} else {
+			k[colImpersonatedGroups] = 0
+		}
+	}
+}
+
+// prepCache is Prepare's scratch: per column a small cache of the values
+// looked up in this call, in front of the snapshot's maps. A chunk of
+// events repeats few values per column (users, verbs, namespaces, user
+// agents), and comparing a string to the one in its slot costs less than
+// hashing it and probing a map. Only values found are cached, and the
+// cache lives for one call, so it holds IDs of one snapshot.
+type prepCache struct {
+	cols   [numStrCols][prepSlots]prepSlot
+	groups [prepSlots]groupSlot // group lists, by the user's ID
+	join   []byte
+}
+
+const prepSlots = 64
+
+type prepSlot struct {
+	v  string
+	id strID
+}
+
+type groupSlot struct {
+	user   strID
+	groups []string
+	id     strID
+}
+
+var prepCaches = sync.Pool{New: func() any { return new(prepCache) }}
+
+// lookup is m[v] (keyUnknown if absent) through the cache.
+func (c *prepCache) lookup(col int, m map[string]strID, v string) strID {
+	n := len(v)
+	if n == 0 {
+		return 0
+	}
+	slot := &c.cols[col][(uint(n)*31+uint(v[0])*7+uint(v[n/2])*5+uint(v[n-1]))%prepSlots]
+	if slot.v == v {
+		return slot.id
+	}
+	id, ok := m[v]
+	if !ok {
+		return keyUnknown
+	}
+	slot.v, slot.id = v, id
+	return id
+}
+
+// lookupGroups is the ID of a group list (keyUnknown if absent), through
+// the cache when the user's ID is known: a user's events mostly carry the
+// same groups.
+func (c *prepCache) lookupGroups(sets map[string]strID, user strID, groups []string) strID {
+	if len(groups) == 0 {
+		return 0
+	}
+	var slot *groupSlot
+	if user != keyUnknown {
+		slot = &c.groups[user%prepSlots]
+		if slot.user == user && slot.groups != nil && slices.Equal(slot.groups, groups) {
+			return slot.id
+		}
+	}
+	c.join = joinGroups(c.join[:0], groups)
+	id, ok := sets[string(c.join)]
+	if !ok {
+		return keyUnknown
+	}
+	if slot != nil {
+		*slot = groupSlot{user: user, groups: groups, id: id}
+	}
+	return id
+}
+
+// prepareFixed fills in what place needs of e but its strings.
+func prepareFixed(e *audit.Event, k *audit.Keys) {
+	meta := keyValid | uint32(eventFlags(e))<<8
+	if u, ok := parseUUID(e.AuditID); ok {
+		*keyUUIDOf(k) = u
+		meta |= keyUUID
+	}
+	if e.AuditID == "" {
+		meta |= keyNoAuditID
+	}
+	if len(e.Phases) > 0 {
+		meta |= keyPhases
+	}
+	k[kMeta] = meta
+	t := unixNano(e)
+	k[kTime], k[kTime+1] = uint32(t), uint32(uint64(t)>>32)
+	k[kLat] = micros(e.Latency())
+	k[kCode] = uint32(clampCode(e.Code)) | uint32(uint8(e.Stage))<<16 | uint32(uint8(e.Level))<<24
+	k[kRaw] = uint32(len(e.Raw))
+}
+
+func keyUUIDOf(k *audit.Keys) *[16]byte { return (*[16]byte)(unsafe.Pointer(&k[kUUID])) }
+
+// colString is column col's value of e.
+func colString(e *audit.Event, col int) string {
+	if col == colPath {
+		return requestPath(e)
+	}
+	return colValue[col](e)
+}
+
+// fromKeys reads the fixed part of valid keys.
+func (u *uuidOf) fromKeys(k *audit.Keys) {
+	meta := k[kMeta]
+	u.ok = meta&keyUUID != 0
+	if u.ok {
+		u.u = *keyUUIDOf(k)
+	}
+	u.flags = uint8(meta >> 8)
+	u.noAuditID = meta&keyNoAuditID != 0
+	u.phases = meta&keyPhases != 0
+	u.stageTime = int64(uint64(k[kTime]) | uint64(k[kTime+1])<<32)
+	u.latency = k[kLat]
+	u.code = uint16(k[kCode])
+	u.stage, u.level = uint8(k[kCode]>>16), uint8(k[kCode]>>24)
+	u.rawLen = k[kRaw]
+}
+
+// maxSnapshot bounds the dictionaries copied for the workers: the
+// snapshot's memory (a map entry per value) stays bounded, whatever the
+// cardinality of a column (object names in a long watch); a larger
+// dictionary's values are all interned by the writer.
+const maxSnapshot = 1 << 20
+
+// refreshKeys publishes a new snapshot for the workers if a dictionary
+// grew by a quarter (and at least 16 values) since the last one, or if
+// force (after a compaction: the old one has the old IDs). Copying a
+// dictionary's map on each quarter's growth costs O(1) per new value,
+// amortised. Only the writer calls it, under the write lock.
+func (s *Store) refreshKeys(force bool) {
+	if !s.keys.wanted.Load() {
+		return
+	}
+	old := s.keys.snap.Load()
+	grown := func(n, was int) bool { return force || old == nil || n-was >= max(16, was/16) }
+	next := keySnap{gen: s.compact.gen}
+	if old != nil {
+		next = *old
+		next.gen = s.compact.gen
+	}
+	changed := force || old == nil
+	for col := range s.dicts {
+		if col == colSource || col == colGroups || col == colImpersonatedGroups {
+			continue
+		}
+		d := &s.dicts[col]
+		switch {
+		case len(d.strs) > maxSnapshot:
+			changed = changed || next.ids[col] != nil
+			next.ids[col], next.sizes[col] = nil, len(d.strs)
+		case grown(len(d.strs), next.sizes[col]):
+			next.ids[col], next.sizes[col] = maps.Clone(d.ids), len(d.strs)
+			changed = true
+		}
+	}
+	if grown(len(s.groupSets.strs), next.sizes[numStrCols]) {
+		next.sets, next.sizes[numStrCols] = maps.Clone(s.groupSets.ids), len(s.groupSets.strs)
+		changed = true
+	}
+	if changed {
+		s.keys.snap.Store(&next)
+	}
+}
