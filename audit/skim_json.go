@@ -158,12 +158,18 @@ func (s *skimmer) fill(blk int) {
 		hi = specialBlocks(&data[p], n, &s.bm[0])
 	}
 	if p += n << 6; n < bmWords && p < len(data) {
-		// The last block, shorter than 64 bytes: padded, and the
-		// padding's bits (NUL is a control character) cleared.
-		var last [64]byte
-		k := copy(last[:], data[p:])
-		hi |= specialBlocks(&last[0], 1, &s.bm[n])
-		s.bm[n] &= 1<<k - 1
+		// The last block, shorter than 64 bytes: the 64 bytes that end
+		// with it, shifted; or, in a document that short, padded, and
+		// the padding's bits (NUL is a control character) cleared.
+		if k := len(data) - p; len(data) >= 64 {
+			hi |= specialBlocks(&data[len(data)-64], 1, &s.bm[n])
+			s.bm[n] >>= 64 - k
+		} else {
+			var last [64]byte
+			copy(last[:], data[p:])
+			hi |= specialBlocks(&last[0], 1, &s.bm[n])
+			s.bm[n] &= 1<<k - 1
+		}
 		n++
 	}
 	s.bm[n] = 0 // for plainEnd, which reads a word past the last
