@@ -63,12 +63,10 @@ type uuidOf struct {
 
 // fromEvent works out u from e.
 func (u *uuidOf) fromEvent(e *audit.Event) {
-	*u = uuidOf{
-		flags: eventFlags(e), noAuditID: e.AuditID == "", phases: len(e.Phases) > 0,
-		stage: uint8(e.Stage), level: uint8(e.Level), code: clampCode(e.Code),
-		latency: micros(e.Latency()), rawLen: uint32(len(e.Raw)), stageTime: unixNano(e),
-	}
 	u.u, u.ok = parseUUID(e.AuditID)
+	u.flags, u.noAuditID, u.phases = eventFlags(e), e.AuditID == "", len(e.Phases) > 0
+	u.stage, u.level, u.code = uint8(e.Stage), uint8(e.Level), clampCode(e.Code)
+	u.latency, u.rawLen, u.stageTime = micros(e.Latency()), uint32(len(e.Raw)), unixNano(e)
 }
 
 func (b *batch) reset(n int) *batch {
@@ -141,62 +139,6 @@ func (s *Store) internAll(events []audit.Event, keys []audit.Keys, b *batch) {
 			s.internCol(col, events[lo:hi], b.strs[col][lo:hi])
 		}
 	}
-}
-
-// internKeyed takes the events' string IDs from their keys where they
-// are known and of the current key generation (see keys.go), and interns
-// the others as internCol does. An event at a time: its keys are one
-// 128-byte run.
-func (s *Store) internKeyed(events []audit.Event, keys []audit.Keys, b *batch) {
-	gen := uint32(s.compact.gen)
-	var c lastValues
-	for i := range keys {
-		k := &keys[i]
-		valid, stale := k[kMeta]&keyValid != 0, k[kGen] != gen
-		for col := range numStrCols {
-			id := k[col]
-			switch {
-			case col == colSource:
-				// Named after decoding (no key), and mostly one value.
-				if v := events[i].Source; v != c.strs[col] {
-					c.strs[col], c.ids[col] = v, s.dicts[col].intern(v)
-				}
-				id = c.ids[col]
-			case !valid || id == keyUnknown || stale && id != 0:
-				id = s.internOne(col, &events[i], &c)
-			}
-			b.strs[col][i] = id
-		}
-	}
-}
-
-// lastValues are the last value interned per column, as internCol keeps
-// one: valid within one Append only (strings may be views into buffers
-// reused after it).
-type lastValues struct {
-	strs   [numStrCols]string
-	ids    [numStrCols]strID
-	groups [2][]string // colGroups, colImpersonatedGroups
-	sets   [2]strID
-}
-
-// internOne interns column col of e.
-func (s *Store) internOne(col int, e *audit.Event, c *lastValues) strID {
-	switch col {
-	case colGroups, colImpersonatedGroups:
-		j, g := col-colGroups, e.User.Groups
-		if col == colImpersonatedGroups {
-			g = e.Impersonated.Groups
-		}
-		if !slices.Equal(g, c.groups[j]) {
-			c.groups[j], c.sets[j] = g, s.internGroups(g)
-		}
-		return c.sets[j]
-	}
-	if v := colString(e, col); v != c.strs[col] {
-		c.strs[col], c.ids[col] = v, s.dicts[col].intern(v)
-	}
-	return c.ids[col]
 }
 
 // internCol interns column col of events into ids. Consecutive events

@@ -220,6 +220,62 @@ func colString(e *audit.Event, col int) string {
 	return colValue[col](e)
 }
 
+// internKeyed takes the events' string IDs from their keys where they
+// are known and of the current key generation (see keys.go), and interns
+// the others as internCol does. An event at a time: its keys are one
+// 128-byte run.
+func (s *Store) internKeyed(events []audit.Event, keys []audit.Keys, b *batch) {
+	gen := uint32(s.compact.gen)
+	var c lastValues
+	for i := range keys {
+		k := &keys[i]
+		valid, stale := k[kMeta]&keyValid != 0, k[kGen] != gen
+		for col := range numStrCols {
+			id := k[col]
+			switch {
+			case col == colSource:
+				// Named after decoding (no key), and mostly one value.
+				if v := events[i].Source; v != c.strs[col] {
+					c.strs[col], c.ids[col] = v, s.dicts[col].intern(v)
+				}
+				id = c.ids[col]
+			case !valid || id == keyUnknown || stale && id != 0:
+				id = s.internOne(col, &events[i], &c)
+			}
+			b.strs[col][i] = id
+		}
+	}
+}
+
+// lastValues are the last value interned per column, as internCol keeps
+// one: valid within one Append only (strings may be views into buffers
+// reused after it).
+type lastValues struct {
+	strs   [numStrCols]string
+	ids    [numStrCols]strID
+	groups [2][]string // colGroups, colImpersonatedGroups
+	sets   [2]strID
+}
+
+// internOne interns column col of e.
+func (s *Store) internOne(col int, e *audit.Event, c *lastValues) strID {
+	switch col {
+	case colGroups, colImpersonatedGroups:
+		j, g := col-colGroups, e.User.Groups
+		if col == colImpersonatedGroups {
+			g = e.Impersonated.Groups
+		}
+		if !slices.Equal(g, c.groups[j]) {
+			c.groups[j], c.sets[j] = g, s.internGroups(g)
+		}
+		return c.sets[j]
+	}
+	if v := colString(e, col); v != c.strs[col] {
+		c.strs[col], c.ids[col] = v, s.dicts[col].intern(v)
+	}
+	return c.ids[col]
+}
+
 // fromKeys reads the fixed part of valid keys.
 func (u *uuidOf) fromKeys(k *audit.Keys) {
 	meta := k[kMeta]

@@ -164,8 +164,8 @@ func (s *Store) Append(events []audit.Event, raw io.ReaderAt, offsets []int64) A
 }
 
 // AppendKeys is Append with the events' keys, keys[i] for events[i], as
-// Prepare worked them out (see keys.go), or nil. It stores the same as
-// Append.
+// this store's Prepare worked them out (see keys.go), or nil. It stores
+// the same as Append.
 func (s *Store) AppendKeys(events []audit.Event, keys []audit.Keys, raw io.ReaderAt, offsets []int64) AppendResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
