@@ -116,6 +116,12 @@ avxdone:
 // func cpuAVX2() bool
 TEXT ·cpuAVX2(SB), NOSPLIT, $0-1
 	MOVB $0, ret+0(FP)
+	// CPUID leaf 0: the highest leaf, which must reach 7.
+	XORL AX, AX
+	XORL CX, CX
+	CPUID
+	CMPL AX, $7
+	JB   no
 	// CPUID leaf 1: ECX bit 27 OSXSAVE, bit 28 AVX.
 	MOVL $1, AX
 	XORL CX, CX

@@ -6,7 +6,14 @@ import "testing"
 // one: no skipped name folds onto a field name, and each name's fast id is
 // the general lookup's.
 func TestKeyTables(t *testing.T) {
-	for _, kt := range []*keyTable{eventKeys, userKeys, objectRefKeys, statusKeys, metadataKeys} {
+	for _, kt := range []*keyTable{eventKeys, userKeys, objectRefKeys, statusKeys, metadataKeys, annotationKeys} {
+		for _, k := range kt.order {
+			lit := string(litBytes(k))
+			name := lit[1 : len(lit)-2]
+			if got := kt.lookup(name); got != k.id || lit != `"`+name+`":` {
+				t.Errorf("predicted %q: id %d, general lookup %d", lit, k.id, got)
+			}
+		}
 		for c, entries := range kt.byFirst {
 			for _, e := range entries {
 				name := e.quoted[:len(e.quoted)-1]
