@@ -134,14 +134,17 @@ func (s *skimmer) field(i int, wk *wordKeys) (next, id int) {
 	// time where 32 bytes follow, else byte by byte.
 	if c := data[i+1]; c < utf8.RuneSelf && i+1+32 <= len(data) {
 		p := i + 1
+		d := (*[32]byte)(data[p : p+32])
+		x0 := binary.LittleEndian.Uint64(d[0:8])
+		x1 := binary.LittleEndian.Uint64(d[8:16])
+		x2 := binary.LittleEndian.Uint64(d[16:24])
+		x3 := binary.LittleEndian.Uint64(d[24:32])
 		es := wk.byFirst[c]
-	next:
 		for j := range es {
 			e := &es[j] // not a copy: a wordKey is 88 bytes
-			for k := range e.n {
-				if binary.LittleEndian.Uint64(data[p+8*k:])&e.m[k] != e.w[k] {
-					continue next
-				}
+			// The first word tells most names apart; the rest at once.
+			if x0&e.m[0] != e.w[0] || (x1&e.m[1]^e.w[1])|(x2&e.m[2]^e.w[2])|(x3&e.m[3]^e.w[3]) != 0 {
+				continue
 			}
 			v := s.colon(p + e.len)
 			if s.wants(e.len - 1) {

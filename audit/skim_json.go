@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"encoding/binary"
 	"math/bits"
 )
 
@@ -153,69 +152,46 @@ func (s *skimmer) fill(blk int) {
 	data := s.data
 	p := blk << 6
 	n := min((len(data)-p)>>6, bmWords)
-	var hi uint64
-	if n > 0 {
-		hi = specialBlocks(&data[p], n, &s.bm[0])
-	}
+	high := specialWords(data[p:p+n<<6], s.bm[:n])
 	if p += n << 6; n < bmWords && p < len(data) {
-		// The last block, shorter than 64 bytes: padded, and the
-		// padding's bits (NUL is a control character) cleared.
-		var last [64]byte
-		k := copy(last[:], data[p:])
-		hi |= specialBlocks(&last[0], 1, &s.bm[n])
-		s.bm[n] &= 1<<k - 1
+		// The last block, shorter than 64 bytes: the 64 bytes that end
+		// with it, shifted; or, in a document that short, padded, and
+		// the padding's bits (NUL is a control character) cleared.
+		if k := len(data) - p; len(data) >= 64 {
+			high = specialWords(data[len(data)-64:], s.bm[n:n+1]) || high
+			s.bm[n] >>= 64 - k
+		} else {
+			var last [64]byte
+			copy(last[:], data[p:])
+			high = specialWords(last[:], s.bm[n:n+1]) || high
+			s.bm[n] &= 1<<k - 1
+		}
 		n++
 	}
 	s.bm[n] = 0 // for plainEnd, which reads a word past the last
 	s.bm0, s.bmN = blk, n
-	if hi != 0 {
+	if high {
 		s.high = true
 	}
 }
 
-// specialBlocksGo is specialBlocks in Go, a word of bm for each 64 bytes
-// of data, eight bytes at a time; the result is nonzero when a byte is
-// >= 0x80.
-func specialBlocksGo(data []byte, bm []uint64) (high uint64) {
-	for n := range bm {
-		d := (*[64]byte)(data[64*n : 64*n+64])
-		x0 := binary.LittleEndian.Uint64(d[0:8])
-		x1 := binary.LittleEndian.Uint64(d[8:16])
-		x2 := binary.LittleEndian.Uint64(d[16:24])
-		x3 := binary.LittleEndian.Uint64(d[24:32])
-		x4 := binary.LittleEndian.Uint64(d[32:40])
-		x5 := binary.LittleEndian.Uint64(d[40:48])
-		x6 := binary.LittleEndian.Uint64(d[48:56])
-		x7 := binary.LittleEndian.Uint64(d[56:64])
-		high |= (x0 | x1 | x2 | x3 | x4 | x5 | x6 | x7) & msb
-		w := specialExact(x0)>>7 | specialExact(x1)>>6 | specialExact(x2)>>5 | specialExact(x3)>>4 |
-			specialExact(x4)>>3 | specialExact(x5)>>2 | specialExact(x6)>>1 | specialExact(x7)
-		bm[n] = transposeMSB(w)
+// specialWords sets bm[k] to the bits of the '"', '\\' and control
+// characters of data's 64-byte block k (len(data) is 64*len(bm), at most
+// 64*bmWords) and reports whether a byte >= 0x80 occurred. It uses the
+// decoder's string masks (maskBlocks: AVX2, SSE2 or Go; jsonstr_mask.go),
+// which also mark bytes >= 0x80: Skim's strings need not stop at those.
+func specialWords(data []byte, bm []uint64) (high bool) {
+	if len(bm) == 0 {
+		return false
 	}
-	return high
-}
-
-// specialExact sets the top bit of each byte of x that is '"', '\\' or
-// below 0x20, and of no other (special may mark a byte above a marked
-// one, which its callers never look at).
-func specialExact(x uint64) uint64 {
-	const low7 = 0x7f7f7f7f7f7f7f7f
-	lo := x & low7
-	tq := (lo ^ (lsb * '"')) + low7  // top bit clear: the byte is '"'
-	tb := (lo ^ (lsb * '\\')) + low7 // ... '\\'
-	tc := lo + lsb*(0x80-0x20)       // ... below 0x20 (in its low 7 bits)
-	return ^(tq&tb&tc | x) & msb     // x's top bit: none of those
-}
-
-// transposeMSB transposes x as a matrix of 8 by 8 bits: bit 8j+k moves
-// to bit 8k+j (Hacker's Delight, 7-3).
-func transposeMSB(x uint64) uint64 {
-	t := (x ^ x>>7) & 0x00aa00aa00aa00aa
-	x ^= t ^ t<<7
-	t = (x ^ x>>14) & 0x0000cccc0000cccc
-	x ^= t ^ t<<14
-	t = (x ^ x>>28) & 0x00000000f0f0f0f0
-	return x ^ t ^ t<<28
+	var m [bmWords]blockMask
+	maskBlocks(&m[0], data)
+	var hi uint64
+	for k := range bm {
+		bm[k] = m[k].any &^ m[k].hi
+		hi |= m[k].hi
+	}
+	return hi != 0
 }
 
 // lit checks the literal word at i (its first byte is known).

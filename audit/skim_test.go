@@ -2,10 +2,8 @@ package audit
 
 import (
 	"bytes"
-	"slices"
 	"strings"
 	"testing"
-	"unsafe"
 
 	"github.com/kaudit/kaudit/internal/testcpu"
 )
@@ -303,21 +301,6 @@ func TestSkimBitmap(t *testing.T) {
 			if s.bmN != 2 || s.bm[0] != want[0] || s.bm[1] != want[1] || s.high != (c >= 0x80) {
 				t.Fatalf("byte %#x at %d: bitmap %b %b (%d words), high %v", c, k, s.bm[0], s.bm[1], s.bmN, s.high)
 			}
-		}
-	}
-}
-
-// TestSpecialBlocks holds the assembly to the Go words.
-func TestSpecialBlocks(t *testing.T) {
-	docs := generated(200)
-	docs = append(docs, bytes.Repeat([]byte{0x80, '"', 0x1f, 0x20, '\\', 0xff, 0, 'a'}, 40))
-	for _, doc := range docs {
-		n := len(doc) / 64
-		got, want := make([]uint64, n), make([]uint64, n)
-		gh := specialBlocks(unsafe.SliceData(doc), n, unsafe.SliceData(got))
-		wh := specialBlocksGo(doc, want)
-		if (gh != 0) != (wh != 0) || !slices.Equal(got, want) {
-			t.Fatalf("%q: %x %v, want %x %v", doc, got, gh, want, wh)
 		}
 	}
 }

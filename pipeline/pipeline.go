@@ -130,7 +130,11 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 		// The store clones what it keeps and the printer reads the store:
 		// nothing holds a batch once it was written.
 		rs.r.Recycle = true
-		rs.r.Prepare = p.Store.Prepare // the store's per-event work that needs no earlier event
+		if cfg.Keep == nil {
+			// The store's per-event work that needs no earlier event. With
+			// Keep, store drops the keys (most events are stubs): none.
+			rs.r.Prepare = p.Store.Prepare
+		}
 		if keep := cfg.Keep; keep != nil {
 			// The replay tests Keep itself and hands on what fails it as
 			// stubs (no Raw), only validated, not decoded.
