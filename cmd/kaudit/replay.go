@@ -84,8 +84,14 @@ func replayAll(ctx context.Context, cfg pipeline.Config, r *ingest.Replay, repor
 	}
 	if cfg.Store == nil && cfg.Each == nil && lazyPostings {
 		// Headless: a table of all requests never reads a postings list;
-		// the first filter builds them (store.LazyPostings).
-		cfg.Store = store.New(store.LazyPostings(), store.ExpectEvents(inputBytes(r)/1100))
+		// the first filter builds them (store.LazyPostings). The
+		// request table is sized once for what the files hold, unless a
+		// pre-filter (Keep) will leave most of it out.
+		opts := []store.Option{store.LazyPostings()}
+		if cfg.Keep == nil {
+			opts = append(opts, store.ExpectEvents(inputBytes(r)/1100))
+		}
+		cfg.Store = store.New(opts...)
 	}
 	p, err := pipeline.Run(ctx, cfg)
 	if err == nil {
