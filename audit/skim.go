@@ -55,8 +55,8 @@ func (f *skimFields) result() (time.Time, bool) {
 		f.code != 0 && (f.code < 100 || f.code > 599) {
 		return time.Time{}, false
 	}
-	_, _, rBad := skimTime(f.ts.received)
-	stage, sOK, sBad := skimTime(f.ts.stage)
+	_, _, rBad := parsePresent(f.ts.received)
+	stage, sOK, sBad := parsePresent(f.ts.stage)
 	legacy, lOK, lBad := parsePresent(f.ts.legacy)
 	if rBad || sBad || lBad {
 		return time.Time{}, false

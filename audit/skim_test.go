@@ -304,25 +304,3 @@ func TestSkimBitmap(t *testing.T) {
 		}
 	}
 }
-
-// FuzzSkimTime holds skimTime to parsePresent.
-func FuzzSkimTime(f *testing.F) {
-	for _, s := range []string{
-		"2026-01-15T08:59:59.995550Z", "2024-02-29T23:59:59.999999Z", "2023-02-29T00:00:00.000000Z",
-		"1677-12-31T23:59:59.999999Z", "1678-01-01T00:00:00.000000Z", "2261-12-31T23:59:59.999999Z",
-		"2262-01-01T00:00:00.000000Z", "2026-13-01T00:00:00.000000Z", "2026-00-01T00:00:00.000000Z",
-		"2026-01-00T00:00:00.000000Z", "2026-01-15T24:00:00.000000Z", "2026-01-15T23:60:00.000000Z",
-		"2026-01-15T23:59:60.000000Z", "2026-01-15T08:59:59.99555:Z", "2026-01-15T08:59:59.995550z",
-		"2026-01-15 08:59:59.995550Z", "2026-01-15T08:59:59,995550Z", "2026-01-15T08:59:59.9955500",
-		"2026-01-15T08:59:59.995550+0", "2026-01-15T08:59:59Z", "", "x", "2026-01-15T08:59:5/.995550Z",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		gt, gok, gbad := skimTime(s)
-		wt, wok, wbad := parsePresent(s)
-		if gok != wok || gbad != wbad || !gt.Equal(wt) || gt.Location() != wt.Location() {
-			t.Fatalf("%q: skimTime %v %v %v, parsePresent %v %v %v", s, gt, gok, gbad, wt, wok, wbad)
-		}
-	})
-}
