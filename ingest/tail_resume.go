@@ -198,7 +198,7 @@ func (t *Tail) plan(target string) tailPlan {
 	// come long after it, for a reader lagging behind (a forward sink's).
 	mark := cp.Updated
 	if !cp.FileSince.IsZero() {
-		mark = cp.FileSince.Truncate(time.Millisecond).Add(-time.Nanosecond)
+		mark = rotatedAfter(cp.FileSince)
 	}
 	for _, b := range bks {
 		if mark.IsZero() || b.rotated.After(mark) {

@@ -34,9 +34,8 @@ func (t *Tail) rotated(ctx context.Context, old *follower, target string, emit f
 	}
 	bks := backups(filepath.Dir(target), filepath.Base(target))
 	cp := &Checkpoint{Dev: old.src.dev, Inode: old.src.inode}
-	// The old file was not rotated before it was opened; lumberjack's
-	// names carry milliseconds, so one rotated in that millisecond counts.
-	from, since := -1, old.seen.Truncate(time.Millisecond).Add(-time.Nanosecond)
+	// The old file was not rotated before it was opened.
+	from, since := -1, rotatedAfter(old.seen)
 	for i, b := range bks {
 		if _, ok := matchBackup(b, cp, old.fp); ok {
 			from, since = i+1, b.rotated
@@ -70,6 +69,13 @@ func (t *Tail) rotated(ctx context.Context, old *follower, target string, emit f
 		return nil, since, err
 	}
 	return next, since, nil
+}
+
+// rotatedAfter is the mark that the rotation time of a file not rotated
+// before at comes after: lumberjack's names carry milliseconds, so one
+// rotated in at's millisecond counts.
+func rotatedAfter(at time.Time) time.Time {
+	return at.Truncate(time.Millisecond).Add(-time.Nanosecond)
 }
 
 // readBackups reads bks, oldest first, up to the one that is the followed

@@ -107,7 +107,7 @@ func (m Model) copyFieldOf(ref eventRef, f copyField) tea.Cmd {
 		})
 		switch {
 		case !ok:
-			return noteMsg("copy failed: the event is gone (dropped by retention)")
+			return noteMsg("copy failed: " + errGone.Error())
 		case v == "":
 			return noteMsg("this event has no " + f.name)
 		case len(v) > copyLimit:

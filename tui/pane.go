@@ -158,7 +158,7 @@ func (m Model) copyEvent(ref eventRef) tea.Cmd {
 			return got{raw, err}
 		})
 		if !ok {
-			return noteMsg("copy failed: the event is gone (dropped by retention)")
+			return noteMsg("copy failed: " + errGone.Error())
 		}
 		raw, err := redact.Output(g.raw), g.err // the clipboard is an output too
 		switch {

@@ -92,9 +92,9 @@ func readEvent[T any](st *store.Store, id store.ID, base uint64, read func(store
 		v  T
 		ok bool
 	}
-	g, _ := stable(st, func(cur uint64) got {
-		at, ok := moveID(id, base, cur)
-		if !ok || at < st.First() || int(at) >= st.Len() {
+	g, _ := stable(st, func(uint64) got {
+		at, ok := st.MapID(id, base)
+		if !ok {
 			return got{}
 		}
 		v := read(at)
