@@ -107,7 +107,7 @@ func (s *Store) Prepare(events []audit.Event, keys []audit.Keys) {
 		k[kGen] = uint32(snap.gen)
 		for col, m := range snap.ids {
 			if m != nil {
-				k[col] = c.lookup(col, m, colString(e, col))
+				k[col] = c.lookup(col, m, colValue[col](e))
 			}
 		}
 		k[colGroups] = c.lookupGroups(snap.sets, k[colUser], e.User.Groups)
@@ -214,14 +214,6 @@ func prepareFixed(e *audit.Event, k *audit.Keys) {
 
 func keyUUIDOf(k *audit.Keys) *[16]byte { return (*[16]byte)(unsafe.Pointer(&k[kUUID])) }
 
-// colString is column col's value of e.
-func colString(e *audit.Event, col int) string {
-	if col == colPath {
-		return requestPath(e)
-	}
-	return colValue[col](e)
-}
-
 // internKeyed takes the events' string IDs from their keys where they
 // are known and of the current key generation (see keys.go), and interns
 // the others as internCol does. An event at a time: its keys are one
@@ -272,7 +264,7 @@ func (s *Store) internOne(col int, e *audit.Event, c *lastValues) strID {
 		}
 		return c.sets[j]
 	}
-	if v := colString(e, col); v != c.strs[col] {
+	if v := colValue[col](e); v != c.strs[col] {
 		c.strs[col], c.ids[col] = v, s.dicts[col].intern(v)
 	}
 	return c.ids[col]
