@@ -98,11 +98,12 @@ func fork(n int, a, b func()) {
 	wg.Wait()
 }
 
-// colValue reads the plain string columns from an event (the group lists
-// and the path are interned otherwise).
+// colValue reads the string columns from an event (the group lists are
+// interned otherwise).
 var colValue = [numStrCols]func(e *audit.Event) string{
 	colUser:         func(e *audit.Event) string { return e.User.Name },
 	colImpersonated: func(e *audit.Event) string { return e.Impersonated.Name },
+	colPath:         requestPath,
 	colVerb:         func(e *audit.Event) string { return e.Verb },
 	colAPIGroup:     func(e *audit.Event) string { return e.Object.APIGroup },
 	colAPIVersion:   func(e *audit.Event) string { return e.Object.APIVersion },

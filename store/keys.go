@@ -107,7 +107,7 @@ func (s *Store) Prepare(events []audit.Event, keys []audit.Keys) {
 		k[kGen] = uint32(snap.gen)
 		for col, m := range snap.ids {
 			if m != nil {
-				k[col] = c.lookup(col, m, colString(e, col))
+				k[col] = c.lookup(col, m, colValue[col](e))
 			}
 		}
 		k[colGroups] = c.lookupGroups(snap.sets, k[colUser], e.User.Groups)
@@ -189,36 +189,30 @@ func (c *prepCache) lookupGroups(sets map[string]strID, user strID, groups []str
 	return id
 }
 
-// prepareFixed fills in what place needs of e but its strings.
+// prepareFixed fills in what place needs of e but its strings: what
+// fromEvent works out, in the words fromKeys reads back.
 func prepareFixed(e *audit.Event, k *audit.Keys) {
-	meta := keyValid | uint32(eventFlags(e))<<8
-	if u, ok := parseUUID(e.AuditID); ok {
-		*keyUUIDOf(k) = u
+	var u uuidOf
+	u.fromEvent(e)
+	meta := keyValid | uint32(u.flags)<<8
+	if u.ok {
+		*keyUUIDOf(k) = u.u
 		meta |= keyUUID
 	}
-	if e.AuditID == "" {
+	if u.noAuditID {
 		meta |= keyNoAuditID
 	}
-	if len(e.Phases) > 0 {
+	if u.phases {
 		meta |= keyPhases
 	}
 	k[kMeta] = meta
-	t := unixNano(e)
-	k[kTime], k[kTime+1] = uint32(t), uint32(uint64(t)>>32)
-	k[kLat] = micros(e.Latency())
-	k[kCode] = uint32(clampCode(e.Code)) | uint32(uint8(e.Stage))<<16 | uint32(uint8(e.Level))<<24
-	k[kRaw] = uint32(len(e.Raw))
+	k[kTime], k[kTime+1] = uint32(u.stageTime), uint32(uint64(u.stageTime)>>32)
+	k[kLat] = u.latency
+	k[kCode] = uint32(u.code) | uint32(u.stage)<<16 | uint32(u.level)<<24
+	k[kRaw] = u.rawLen
 }
 
 func keyUUIDOf(k *audit.Keys) *[16]byte { return (*[16]byte)(unsafe.Pointer(&k[kUUID])) }
-
-// colString is column col's value of e.
-func colString(e *audit.Event, col int) string {
-	if col == colPath {
-		return requestPath(e)
-	}
-	return colValue[col](e)
-}
 
 // internKeyed takes the events' string IDs from their keys where they
 // are known and of the current key generation (see keys.go), and interns
@@ -270,7 +264,7 @@ func (s *Store) internOne(col int, e *audit.Event, c *lastValues) strID {
 		}
 		return c.sets[j]
 	}
-	if v := colString(e, col); v != c.strs[col] {
+	if v := colValue[col](e); v != c.strs[col] {
 		c.strs[col], c.ids[col] = v, s.dicts[col].intern(v)
 	}
 	return c.ids[col]
