@@ -228,7 +228,7 @@ func (s *Store) place(e *audit.Event, ref rawRef, pre *uuidOf) ID {
 	switch {
 	case pre.noAuditID:
 	case isUUID:
-		head, paired = s.byAuditID.get(uuid)
+		head, paired = s.byAuditID.getTag(uuid, pre.tag)
 	default:
 		head, paired = s.byOddID[e.AuditID]
 	}
@@ -283,7 +283,7 @@ func (s *Store) place(e *audit.Event, ref rawRef, pre *uuidOf) ID {
 
 	switch {
 	case !paired && isUUID:
-		s.byAuditID.add(uuid, id)
+		s.byAuditID.addTag(pre.tag, id)
 		s.requests.Add(id)
 	case !paired && flags&flagOddAuditID != 0:
 		s.byOddID[s.oddAuditIDs[id]] = id
