@@ -18,7 +18,7 @@ import (
 // A slot is keyed by the value's length and two words loaded from it
 // (its first and last 8 bytes, or 4, or 3 single bytes): for a value of
 // up to 16 bytes those are all of its bytes, so a match needs no compare
-// of the string, and for a longer one they (its other words folded into
+// of the string, and for a longer one they (two more words folded into
 // the second) pick the slot and rule out most mismatches before the
 // compare. The same words make the slot's
 // index, so no hash of the whole string is taken either.
@@ -143,13 +143,12 @@ func valueWords(v string) (w1, w2 uint64) {
 	b := unsafe.Slice(unsafe.StringData(v), n)
 	switch {
 	case n > 16:
-		// Compared in full on a match: the other words are folded in
-		// only to spread values alike at both ends over the slots
-		// (system:node:ip-10-0-2-158.ec2.internal, -180.ec2.internal).
-		w2 = binary.LittleEndian.Uint64(b[n-8:])
-		for i := 8; i < n-8; i += 8 {
-			w2 = bits.RotateLeft64(w2, 23) ^ binary.LittleEndian.Uint64(b[i:])
-		}
+		// Compared in full on a match: two more words, from the middle
+		// and near the end (where names differ: -158.ec2.internal,
+		// -180.ec2.internal), are folded in only to spread values alike
+		// at both ends over the slots.
+		w2 = binary.LittleEndian.Uint64(b[n-8:]) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-16:]), 29) ^
+			bits.RotateLeft64(binary.LittleEndian.Uint64(b[n/2-4:]), 13)
 		return binary.LittleEndian.Uint64(b), w2
 	case n >= 8:
 		return binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[n-8:])
