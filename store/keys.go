@@ -137,23 +137,33 @@ func (s *Store) internKeyed(events []audit.Event, keys []audit.Keys, b *batch) {
 	var c lastValues
 	for i := range keys {
 		k := &keys[i]
-		valid, stale := k[kMeta]&keyValid != 0, k[kGen] != gen
-		for col := range numStrCols {
-			id := k[col]
-			switch {
-			case col == colSource:
-				// Named after decoding (no key), and mostly one value.
-				if v := events[i].Source; v != c.strs[col] {
-					c.strs[col], c.ids[col] = v, s.dicts[col].intern(v)
+		if valid, stale := k[kMeta]&keyValid != 0, k[kGen] != gen; valid && !stale {
+			for col := range colSource { // the common case: only unknown values to intern
+				id := k[col]
+				if id == keyUnknown {
+					id = s.internOne(col, &events[i], &c)
 				}
-				id = c.ids[col]
-			case !valid || id == keyUnknown || stale && id != 0:
-				id = s.internOne(col, &events[i], &c)
+				b.strs[col][i] = id
 			}
-			b.strs[col][i] = id
+		} else {
+			for col := range colSource {
+				id := k[col]
+				if !valid || id == keyUnknown || stale && id != 0 {
+					id = s.internOne(col, &events[i], &c)
+				}
+				b.strs[col][i] = id
+			}
 		}
+		// The source is named after decoding (no key), and mostly one value.
+		if v := events[i].Source; v != c.strs[colSource] {
+			c.strs[colSource], c.ids[colSource] = v, s.dicts[colSource].intern(v)
+		}
+		b.strs[colSource][i] = c.ids[colSource]
 	}
 }
+
+// The source is the last string column (internKeyed).
+var _ [numStrCols - 1 - colSource]struct{}
 
 // lastValues are the last value interned per column, as internCol keeps
 // one: valid within one Append only (strings may be views into buffers
