@@ -6,7 +6,6 @@ package store
 
 import (
 	"io"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -192,16 +191,7 @@ func (s *Store) AppendKeys(events []audit.Event, keys []audit.Keys, raw io.Reade
 	seg := s.segment(raw)
 	b := s.batch.reset(len(events))
 	from := s.n
-	if keys != nil && runtime.GOMAXPROCS(0) <= 2 {
-		// Keys come from a replay's decode workers, which keep both
-		// processors busy: a second goroutine per batch only adds its
-		// start, a wake-up and the scheduler's spinning (BenchmarkAppendKeys:
-		// about a tenth more CPU in fork than one after the other).
-		s.internAll(events, keys, b)
-		s.placeAll(events, keys, offsets, seg, b)
-	} else {
-		fork(len(events), func() { s.internAll(events, keys, b) }, func() { s.placeAll(events, keys, offsets, seg, b) })
-	}
+	fork(len(events), func() { s.internAll(events, keys, b) }, func() { s.placeAll(events, keys, offsets, seg, b) })
 	s.indexAll(events, b, from)
 	res.Added = int(s.n - from)
 	res.Duplicates = len(events) - res.Added
