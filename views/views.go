@@ -50,11 +50,10 @@ func Build(st *store.Store, requests *store.Set, v View, top int) (*Table, error
 		}
 		return t, nil
 	}
-	a, err := NewAggregate(v, top)
+	a, err := BuildAggregate(st, requests, v, top, 0)
 	if err != nil {
 		return nil, err
 	}
-	a.Add(st, requests)
 	return a.Table(), nil
 }
 

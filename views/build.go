@@ -1,0 +1,81 @@
+package views
+
+import (
+	"runtime"
+	"sync"
+
+	"github.com/kaudit/kaudit/store"
+)
+
+// splitMin is the fewest requests BuildAggregate splits between
+// goroutines: below it the goroutines and the merge cost more than they
+// save (a variable for tests, which split a few thousand requests).
+var splitMin uint64 = 1 << 15
+
+// BuildAggregate returns view v's aggregate over requests, as NewAggregate
+// then Add would, keeping at most top rows. Over many requests it cuts
+// them into parts ranges of IDs (parts ≤ 0: one per usable core),
+// aggregates each part on its own goroutine and merges the parts in ID
+// order: a headless replay builds its view after the last event is
+// stored, when nothing else runs, and one core would do it alone.
+func BuildAggregate(st *store.Store, requests *store.Set, v View, top, parts int) (*Aggregate, error) {
+	if parts <= 0 {
+		parts = runtime.GOMAXPROCS(0)
+	}
+	n := requests.GetCardinality()
+	if n < splitMin || parts < 2 {
+		a, err := NewAggregate(v, top)
+		if err != nil {
+			return nil, err
+		}
+		a.Add(st, requests)
+		return a, nil
+	}
+	sets := splitSet(requests, parts)
+	aggs := make([]*Aggregate, len(sets))
+	for i := range aggs {
+		a, err := NewAggregate(v, top)
+		if err != nil {
+			return nil, err
+		}
+		aggs[i] = a
+	}
+	var wg sync.WaitGroup
+	for i := range sets {
+		wg.Go(func() {
+			aggs[i].Add(st, sets[i])
+			aggs[i].Flush() // sorts here, on this goroutine, not in Merge
+		})
+	}
+	wg.Wait()
+	for _, b := range aggs[1:] {
+		aggs[0].Merge(b)
+	}
+	return aggs[0], nil
+}
+
+// splitSet cuts set into parts sets of consecutive IDs of (nearly) the
+// same size, in ID order. Every ID of set is in exactly one of them.
+func splitSet(set *store.Set, parts int) []*store.Set {
+	n := set.GetCardinality()
+	parts = int(min(uint64(parts), max(n, 1)))
+	out := make([]*store.Set, 0, parts)
+	lo := uint64(0) // the first ID of the part being cut
+	for i := 1; i < parts; i++ {
+		at, err := set.Select(uint32(n * uint64(i) / uint64(parts)))
+		if err != nil {
+			break // not reached: the rank is below n
+		}
+		out = append(out, rangeOf(set, lo, uint64(at)))
+		lo = uint64(at)
+	}
+	return append(out, rangeOf(set, lo, 1<<32))
+}
+
+// rangeOf is the IDs of set in [lo, hi).
+func rangeOf(set *store.Set, lo, hi uint64) *store.Set {
+	part := set.Clone()
+	part.RemoveRange(hi, 1<<32)
+	part.RemoveRange(0, lo)
+	return part
+}
