@@ -49,6 +49,23 @@ func (a *Aggregate) mergeGroups(b *Aggregate) {
 	}
 }
 
+// mergePending is mergeGroups for a and b built from scratch and not
+// flushed yet: b's pending latencies join a's, to be sorted once.
+func (a *Aggregate) mergePending(b *Aggregate) {
+	a.total += b.total
+	for k, bg := range b.groups {
+		g := a.groups[k]
+		if g == nil {
+			a.groups[k] = bg
+			continue
+		}
+		g.requests += bg.requests
+		g.denied += bg.denied
+		g.errors5x += bg.errors5x
+		g.addLat = append(g.addLat, bg.addLat...)
+	}
+}
+
 // mergeDenials keeps what addDenial would have: the earliest time (and how
 // many requests had it), and the kind and reason of the latest request,
 // the later ID among those at the same time.

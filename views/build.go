@@ -40,18 +40,43 @@ func BuildAggregate(st *store.Store, requests *store.Set, v View, top, parts int
 		}
 		aggs[i] = a
 	}
+	a := aggs[0]
 	var wg sync.WaitGroup
 	for i := range sets {
 		wg.Go(func() {
 			aggs[i].Add(st, sets[i])
-			aggs[i].Flush() // sorts here, on this goroutine, not in Merge
+			if a.groups == nil {
+				aggs[i].Flush() // sorts here, on this goroutine, not in Merge
+			}
 		})
 	}
 	wg.Wait()
-	for _, b := range aggs[1:] {
-		aggs[0].Merge(b)
+	if a.groups == nil {
+		for _, b := range aggs[1:] {
+			a.Merge(b)
+		}
+		return a, nil
 	}
-	return aggs[0], nil
+	// Grouped: the parts' counts are added up here (a few hundred groups),
+	// and each group's latencies, from every part at once, are sorted on
+	// the goroutines; merging sorted parts was a tenth of the work, alone.
+	for _, b := range aggs[1:] {
+		a.mergePending(b)
+	}
+	groups := make(chan *aggGroup, len(a.groups))
+	for _, g := range a.groups {
+		groups <- g
+	}
+	close(groups)
+	for range parts {
+		wg.Go(func() {
+			for g := range groups {
+				g.flush()
+			}
+		})
+	}
+	wg.Wait()
+	return a, nil
 }
 
 // splitSet cuts set into parts sets of consecutive IDs of (nearly) the
