@@ -324,12 +324,22 @@ func (a *Aggregate) sortSlow() {
 
 func (a *Aggregate) latencyTable() *Table {
 	a.sortSlow()
-	t := &Table{View: ViewLatency, Columns: latencyColumns()}
-	for i := range a.slow {
-		e := &a.slow[i].e
-		t.Rows = append(t.Rows, []any{e.Time, userKey(e), e.Verb, ResourceKey(e), objectName(e), int(e.Code), e.Latency, largestPhase(e)})
-		t.IDs = append(t.IDs, e.ID)
+	n := len(a.slow)
+	if a.top > 0 {
+		n = min(n, a.top)
 	}
+	t := &Table{View: ViewLatency, Columns: latencyColumns()}
+	if n == 0 {
+		return t
+	}
+	t.Rows, t.IDs = make([][]any, n), make([]store.ID, n)
+	inRanges(n, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			e := &a.slow[i].e
+			t.Rows[i] = []any{e.Time, userKey(e), e.Verb, ResourceKey(e), objectName(e), int(e.Code), e.Latency, largestPhase(e)}
+			t.IDs[i] = e.ID
+		}
+	})
 	return t
 }
 

@@ -297,3 +297,38 @@ func TestMergeDenialsTies(t *testing.T) {
 		})
 	}
 }
+
+// The events and latency tables, their rows written on several
+// goroutines, equal those written on one.
+func TestBigTablesSplit(t *testing.T) {
+	defer func(m uint64, r int) { splitMin, rowsSplitMin = m, r }(splitMin, rowsSplitMin)
+	evs, buf, offs := genEvents(t, 11, 700)
+	st := store.New(store.ChunkEvents(64))
+	st.Append(evs, bytes.NewReader(buf), offs)
+	req := st.Requests()
+	every3 := roaring.New()
+	for i, id := range req.ToArray() {
+		if i%3 == 0 {
+			every3.Add(id)
+		}
+	}
+	for _, set := range []*store.Set{req, every3, roaring.New(), roaring.BitmapOf(req.Minimum())} {
+		for _, v := range []View{ViewEvents, ViewLatency} {
+			for _, top := range []int{0, 1, 5} {
+				splitMin, rowsSplitMin = 1<<62, 1<<62
+				want, err := Build(st, set, v, top)
+				if err != nil {
+					t.Fatal(err)
+				}
+				splitMin, rowsSplitMin = 0, 1
+				got, _ := Build(st, set, v, top)
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("%s top %d of %d requests: split rows differ", v, top, set.GetCardinality())
+				}
+				if n := int(set.GetCardinality()); v == ViewEvents && top == 0 && len(got.Rows) != n {
+					t.Errorf("events: %d rows of %d requests", len(got.Rows), n)
+				}
+			}
+		}
+	}
+}
