@@ -293,8 +293,8 @@ func (a *Aggregate) removeSlow(e *store.Entry) bool {
 }
 
 // sortSlow sorts the uncapped ranking. It sorts small keys, then moves
-// each request once: pdqsort moving the entries themselves (some 350
-// bytes each) was most of an uncapped latency view.
+// each request once, in place: pdqsort moving the entries themselves
+// (some 350 bytes each) was most of an uncapped latency view.
 func (a *Aggregate) sortSlow() {
 	if !a.unsorted {
 		return
@@ -303,7 +303,7 @@ func (a *Aggregate) sortSlow() {
 	type rank struct {
 		lat time.Duration
 		id  store.ID
-		at  int32
+		at  int32 // where the request is in slow
 	}
 	keys := make([]rank, len(a.slow))
 	for i := range a.slow {
@@ -315,11 +315,25 @@ func (a *Aggregate) sortSlow() {
 		}
 		return cmp.Compare(x.id, y.id)
 	})
-	sorted := make([]slowReq, len(a.slow))
-	for i, k := range keys {
-		sorted[i] = a.slow[k.at]
+	// Place i takes the request at keys[i].at: follow each cycle of that
+	// permutation, marking places done (at = -1).
+	for i := range keys {
+		if keys[i].at < 0 {
+			continue
+		}
+		held := a.slow[i]
+		j := i
+		for {
+			from := int(keys[j].at)
+			keys[j].at = -1
+			if from == i {
+				a.slow[j] = held
+				break
+			}
+			a.slow[j] = a.slow[from]
+			j = from
+		}
 	}
-	a.slow = sorted
 }
 
 func (a *Aggregate) latencyTable() *Table {

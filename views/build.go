@@ -32,6 +32,9 @@ func BuildAggregate(st *store.Store, requests *store.Set, v View, top, parts int
 		a.Add(st, requests)
 		return a, nil
 	}
+	if v == ViewLatency && top <= 0 {
+		return buildRanking(st, requests, parts), nil
+	}
 	sets := splitSet(requests, parts)
 	aggs := make([]*Aggregate, len(sets))
 	for i := range aggs {
@@ -78,6 +81,42 @@ func BuildAggregate(st *store.Store, requests *store.Set, v View, top, parts int
 	}
 	wg.Wait()
 	return a, nil
+}
+
+// buildRanking is the uncapped latency view split in parts: the entries
+// of the ranked requests are read on the goroutines into their places of
+// one slice, then sorted (merging parts would copy every entry again, and
+// hold it twice).
+func buildRanking(st *store.Store, requests *store.Set, parts int) *Aggregate {
+	a, _ := NewAggregate(ViewLatency, 0)
+	sets := splitSet(st.Select(requests, a.counted), parts)
+	offs := make([]int, len(sets)+1) // part i fills slow[offs[i]:offs[i+1]]
+	for i, set := range sets {
+		offs[i+1] = offs[i] + int(set.GetCardinality())
+	}
+	a.slow = make([]slowReq, offs[len(sets)])
+	filled := make([]int, len(sets))
+	var wg sync.WaitGroup
+	for i := range sets {
+		wg.Go(func() {
+			part := a.slow[offs[i]:offs[i+1]]
+			st.Each(sets[i], func(e *store.Entry) bool {
+				part[filled[i]].e = *e
+				filled[i]++
+				return true
+			})
+		})
+	}
+	wg.Wait()
+	// Each leaves out what retention dropped meanwhile: close the gaps.
+	n := 0
+	for i := range sets {
+		n += copy(a.slow[n:], a.slow[offs[i]:offs[i]+filled[i]])
+	}
+	clear(a.slow[n:])
+	a.slow, a.unsorted = a.slow[:n], true
+	a.sortSlow()
+	return a
 }
 
 // splitSet cuts set into parts sets of consecutive IDs of (nearly) the

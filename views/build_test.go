@@ -332,3 +332,37 @@ func TestBigTablesSplit(t *testing.T) {
 		}
 	}
 }
+
+// A set taken before retention dropped the oldest events: the parts
+// leave out the dropped ones as the one-goroutine build does.
+func TestBuildAfterRetention(t *testing.T) {
+	defer func(m uint64, r int) { splitMin, rowsSplitMin = m, r }(splitMin, rowsSplitMin)
+	evs, buf, offs := genEvents(t, 12, 900)
+	st := store.New(store.ChunkEvents(64))
+	st.Append(evs, bytes.NewReader(buf), offs)
+	req := st.Requests()
+	if st.Retain(st.Len()/2, 0) == 0 || st.First() == 0 {
+		t.Fatal("retention dropped nothing")
+	}
+	for _, v := range Views {
+		splitMin, rowsSplitMin = 1<<62, 1<<62
+		want, err := Build(st, req, v, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v == ViewEvents && len(want.Rows) >= int(req.GetCardinality()) {
+			t.Fatalf("events: %d rows of %d requests, none dropped", len(want.Rows), req.GetCardinality())
+		}
+		splitMin, rowsSplitMin = 0, 1
+		for _, parts := range []int{2, 5} {
+			got, _ := Build(st, req, v, 0)
+			if v != ViewEvents {
+				a, _ := BuildAggregate(st, req, v, 0, parts)
+				got = a.Table()
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s parts %d: %d rows, want %d", v, parts, len(got.Rows), len(want.Rows))
+			}
+		}
+	}
+}
