@@ -30,8 +30,9 @@ type Aggregate struct {
 	rowKey func(store.Row) rowKey // grouped views: Add's fast path
 	byRow  map[rowKey]*aggGroup
 	keyGen uint64 // the store's key generation of byRow's keys (store.Store.KeyGen)
-	// recent caches byRow by a cheap hash of the key: addRow's map
-	// lookup (hashing 16 bytes) was half of a Users rebuild.
+	// recent caches byRow by a cheap hash of the key: the map's lookup
+	// (hashing 16 bytes) was a third of addRow (a 1 GiB Users build:
+	// 46 → 43 CPU-ms).
 	recent *[recentLen]recentRow
 
 	denials map[denialKey]*denialAgg

@@ -72,7 +72,7 @@ func BuildAggregate(st *store.Store, requests *store.Set, v View, top, parts int
 		groups <- g
 	}
 	close(groups)
-	for range parts {
+	for range min(len(sets), len(a.groups)) {
 		wg.Go(func() {
 			for g := range groups {
 				g.flush()
