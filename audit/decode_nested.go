@@ -199,6 +199,10 @@ func (d *decoder) code(dst *int32, prefix string) {
 		if !d.number() {
 			return
 		}
+		if n, ok := shortCode(d.data[start:d.pos]); ok {
+			*dst = n
+			return
+		}
 		lit := bytesString(d.data[start:d.pos])
 		n, err := strconv.ParseInt(lit, 10, 32)
 		if err != nil {
@@ -213,6 +217,23 @@ func (d *decoder) code(dst *int32, prefix string) {
 	default:
 		d.mismatch(prefix, "responseStatus", ".code")
 	}
+}
+
+// shortCode is code's value for a valid JSON number literal of at most
+// nine digits and nothing else (every HTTP status): it fits an int32, so
+// strconv.ParseInt would take it. ok is false for anything else.
+func shortCode(lit []byte) (int32, bool) {
+	if len(lit) > 9 {
+		return 0, false
+	}
+	var n int32
+	for _, c := range lit {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int32(c-'0')
+	}
+	return n, true
 }
 
 func (d *decoder) metadata(created *string, prefix string) {
