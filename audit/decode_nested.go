@@ -47,19 +47,11 @@ func (d *decoder) groups(dst *[]string, reusing *bool, prefix, user string) {
 			d.groupsReusing(dst, reusing, prefix, user)
 			return
 		}
-		var buf [16]string
-		g := buf[:0]
-		for more := d.arrBegin(); more; more = d.arrNext() {
-			var v string
-			d.strVal(&v, prefix, user, ".groups")
-			g = append(g, v)
+		if g, ok := d.cachedGroups(); ok {
+			*dst = g
+			return
 		}
-		s := []string{} // [] decodes to an empty, non-nil slice
-		if len(g) > 0 {
-			s = make([]string, len(g))
-			copy(s, g)
-		}
-		*dst = s
+		d.groupsFresh(dst, prefix, user)
 	case 'n':
 		if d.literal("null") {
 			*dst, *reusing = nil, false
@@ -67,6 +59,23 @@ func (d *decoder) groups(dst *[]string, reusing *bool, prefix, user string) {
 	default:
 		d.mismatch(prefix, user, ".groups")
 	}
+}
+
+// groupsFresh decodes the array at d.pos into a new slice.
+func (d *decoder) groupsFresh(dst *[]string, prefix, user string) {
+	var buf [16]string
+	g := buf[:0]
+	for more := d.arrBegin(); more; more = d.arrNext() {
+		var v string
+		d.strVal(&v, prefix, user, ".groups")
+		g = append(g, v)
+	}
+	s := []string{} // [] decodes to an empty, non-nil slice
+	if len(g) > 0 {
+		s = make([]string, len(g))
+		copy(s, g)
+	}
+	*dst = s
 }
 
 func (d *decoder) groupsReusing(dst *[]string, reusing *bool, prefix, user string) {

@@ -1,0 +1,144 @@
+package audit
+
+import (
+	"strings"
+	"testing"
+)
+
+// sameSkip fails t unless skipFast, where it takes doc, ends where the
+// exact path (skipSlow) ends, with no error and the same high flag; and
+// reports whether it took it. doc's first byte must be '{' or '['.
+func sameSkip(t *testing.T, doc string) bool {
+	t.Helper()
+	slow := decoder{data: []byte(doc)}
+	slow.skipSlow()
+	fast := decoder{data: []byte(doc)}
+	if !fast.skipFast() {
+		if fast.pos != 0 || fast.high || fast.depth != 0 {
+			t.Fatalf("%q: skipFast gave up but moved (pos %d, high %v, depth %d)", doc, fast.pos, fast.high, fast.depth)
+		}
+		return false
+	}
+	if slow.err != nil || fast.pos != slow.pos || fast.high != slow.high || fast.depth != slow.depth {
+		t.Fatalf("%q: skipFast ended at %d (high %v, depth %d), skipSlow at %d (high %v, depth %d, error %v)",
+			doc, fast.pos, fast.high, fast.depth, slow.pos, slow.high, slow.depth, slow.err)
+	}
+	return true
+}
+
+// TestSkipFast holds the fast skip to the exact one: valid values it must
+// take (compact or not, escapes, bytes >= 0x80, every scalar), and broken
+// ones it must leave to the exact path.
+func TestSkipFast(t *testing.T) {
+	valid := []string{
+		`{}`, `[]`, `{"a":1}`, `[1,2,3]`, `{"a":{"b":[true,false,null]},"c":"d"}`,
+		`{"extra":{"authentication.kubernetes.io/credential-id":["X509SHA256=4a9c"]}}`,
+		"{ \"a\" :\t[ 1 ,\r\n2 ] }", `[-0,0.5,1e5,1E+5,-1.25e-3,123456789012345678901234567890]`,
+		`["a\"b","\\","\/\b\f\n\r\t","\u00e9\uD83D\uDE00"]`, "[\"caf\xc3\xa9\"]", "[\"\xff\xfe\"]", "{\"k\xc3\xa9\":1}",
+		`{"a":[{},[],{"b":[]}]} trailing`, `[""]`, `[{"":""}]`,
+		strings.Repeat("[", 64) + strings.Repeat("]", 64),
+		`{"long":"` + strings.Repeat("x", 3000) + `","n":1}`,
+	}
+	for _, doc := range valid {
+		if !sameSkip(t, doc) {
+			t.Errorf("%q: skipFast did not take a valid value", doc)
+		}
+	}
+	// Valid but left to the exact path: deeper than 64 levels.
+	for _, doc := range []string{strings.Repeat("[", 65) + strings.Repeat("]", 65), strings.Repeat(`{"a":`, 70) + "1" + strings.Repeat("}", 70)} {
+		if sameSkip(t, doc) {
+			t.Errorf("%q: skipFast took a value nested past 64", doc)
+		}
+	}
+	invalid := []string{
+		`{`, `[`, `{"a"`, `{"a":`, `{"a":1`, `{"a":1,}`, `[1,]`, `[,1]`, `{"a"1}`, `{a:1}`, `{"a":1]`, `[1}`,
+		`[01]`, `[1.]`, `[.5]`, `[-]`, `[1e]`, `[1e+]`, `[tru]`, `[nul]`, `[falsey]`, `[True]`, `["a]`, `["\x"]`,
+		`["\u12"]`, `["\u12g4"]`, "[\"a\x01\"]", "[\"a\\", `[1 2]`, `{"a":1 "b":2}`, `[+1]`, "[\x00]", "[1,\v2]",
+	}
+	for _, doc := range invalid {
+		if sameSkip(t, doc) {
+			t.Errorf("%q: skipFast took an invalid value", doc)
+		}
+	}
+	// Near the nesting limit the exact path counts the levels.
+	d := decoder{data: []byte(`[[1]]`), depth: maxDepth - 64}
+	if d.skipFast() {
+		t.Error("skipFast took a value near maxDepth")
+	}
+}
+
+func FuzzSkipFast(f *testing.F) {
+	for _, doc := range fixtureDocs(f, 16<<10) {
+		f.Add(doc)
+	}
+	f.Add([]byte(`{"a":[1,"b",{"c":null}]}`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		if len(doc) > 0 && (doc[0] == '{' || doc[0] == '[') {
+			sameSkip(t, string(doc))
+		}
+	})
+}
+
+// TestCachedGroups holds the shared group lists to the decoding they
+// replace: the same strings, in a slice with no spare capacity whose
+// strings do not alias the input, the same end; arrays that are not
+// compact lists of plain strings are left to the general path.
+func TestCachedGroups(t *testing.T) {
+	cases := []struct {
+		doc  string
+		want []string // nil: not taken
+	}{
+		{`["system:authenticated"]`, []string{"system:authenticated"}},
+		{`["system:nodes","system:authenticated"],`, []string{"system:nodes", "system:authenticated"}},
+		{`["",""]}`, []string{"", ""}},
+		{`["a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p"]`, strings.Split("abcdefghijklmnop", "")},
+		{`["a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p","q"]`, nil},
+		{`[]`, nil}, {`[ "a"]`, nil}, {`["a" ]`, nil}, {`["a",null]`, nil}, {`["a\"b"]`, nil}, {"[\"caf\xc3\xa9\"]", nil},
+		{`["a",1]`, nil}, {`["a"`, nil}, {`["a",]`, nil}, {`["a"}`, nil}, {`["` + strings.Repeat("x", 600) + `"]`, nil},
+	}
+	for _, tc := range cases {
+		for round := range 2 { // a miss, then a hit
+			data := []byte(tc.doc)
+			d := decoder{data: data}
+			got, ok := d.cachedGroups()
+			if ok != (tc.want != nil) {
+				t.Fatalf("%q (round %d): taken %v", tc.doc, round, ok)
+			}
+			if !ok {
+				if d.pos != 0 {
+					t.Fatalf("%q: not taken but moved to %d", tc.doc, d.pos)
+				}
+				continue
+			}
+			ref := decoder{data: data}
+			var want []string
+			ref.groupsFresh(&want, "", "user")
+			if !slicesEqual(got, want) || d.pos != ref.pos || cap(got) != len(got) {
+				t.Fatalf("%q (round %d): %q (cap %d) ending at %d; decoded %q ending at %d", tc.doc, round, got, cap(got), d.pos, want, ref.pos)
+			}
+			for _, g := range got {
+				if g != "" && within([]byte(g), data) {
+					t.Fatalf("%q: %q aliases the input", tc.doc, g)
+				}
+			}
+			for i := range data {
+				data[i] = 'X' // the cached list must not change with the input
+			}
+			if !slicesEqual(got, tc.want) {
+				t.Fatalf("%q: the list changed with the input: %q", tc.doc, got)
+			}
+		}
+	}
+}
+
+func slicesEqual(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
