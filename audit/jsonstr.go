@@ -160,6 +160,9 @@ func (d *decoder) str() string {
 			}
 		}
 	}
+	if s, ok := d.strQuick(); ok {
+		return s
+	}
 	flags, ok := d.scanString()
 	if !ok {
 		return ""
