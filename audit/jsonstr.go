@@ -101,7 +101,7 @@ func (d *decoder) skipString() bool {
 }
 
 // plainEnd returns the index of the closing quote of the string at d.pos
-// when the window's masks show it within two blocks with nothing special
+// when the window's masks show it within 64 bytes with nothing special
 // before it (no escape, control character or byte >= 0x80); else -1, and
 // scanString decides.
 func (d *decoder) plainEnd() int {
@@ -110,19 +110,14 @@ func (d *decoder) plainEnd() int {
 	if k < 0 || k >= d.win.n {
 		return -1
 	}
-	b, i := k>>6, start
-	m := d.win.m[b].any >> (k & 63)
-	if m == 0 && (b+1)*64 < d.win.n { // the string goes on in the next block
-		b, i = b+1, i+64-k&63
-		m = d.win.m[b].any
-	}
+	m := d.win.span(k)
 	if m == 0 {
 		return -1
 	}
-	if i += bits.TrailingZeros64(m); i >= len(d.data) || d.data[i] != '"' {
-		return -1
+	if i := start + bits.TrailingZeros64(m); i < len(d.data) && d.data[i] == '"' {
+		return i
 	}
-	return i
+	return -1
 }
 
 func unhex(c byte) rune {
@@ -147,14 +142,8 @@ func (d *decoder) str() string {
 	data := d.data
 	start := d.pos + 1
 	if k := start - d.win.base; k >= 0 && k < d.win.n {
-		b, i := k>>6, start
-		m := d.win.m[b].any >> (k & 63)
-		if m == 0 && (b+1)*64 < d.win.n { // the string goes on in the next block
-			b, i = b+1, i+64-k&63
-			m = d.win.m[b].any
-		}
-		if m != 0 {
-			if i += bits.TrailingZeros64(m); i < len(data) && data[i] == '"' {
+		if m := d.win.span(k); m != 0 {
+			if i := start + bits.TrailingZeros64(m); i < len(data) && data[i] == '"' {
 				d.pos = i + 1
 				return bytesString(data[start:i])
 			}

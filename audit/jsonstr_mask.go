@@ -22,8 +22,20 @@ const winBlocks = 16
 type maskWin struct {
 	base, n int
 	// any[k] bit j marks data[base+64k+j] as '"', '\\', a control
-	// character or >= 0x80; hi[k] marks those >= 0x80 alone.
-	m [winBlocks]blockMask
+	// character or >= 0x80; hi[k] marks those >= 0x80 alone. The block
+	// after the last one filled is zero, so that two blocks can be read
+	// as one 128-bit window without a test (see span).
+	m [winBlocks + 1]blockMask
+}
+
+// span returns the any-bits of the 64 bytes from data[base+k] on (k
+// within the window): two blocks' words shifted together, without a
+// branch on whether k is a block's start (Go's shift by 64 gives 0). A
+// string's end is then found without a branch on whether it is in the
+// block it starts in, which strings of 20 to 100 bytes make a coin toss.
+func (w *maskWin) span(k int) uint64 {
+	b, s := k>>6, uint(k&63)
+	return w.m[b].any>>s | w.m[b+1].any<<(64-s)
 }
 
 // blockMask is one 64-byte block's masks.
@@ -69,6 +81,7 @@ func (w *maskWin) fill(data []byte, i int) {
 		maskBlocks(&w.m[full], pad[:])
 		w.n += 64
 	}
+	w.m[w.n>>6] = blockMask{}
 }
 
 // maskKind names an implementation of maskBlocks.

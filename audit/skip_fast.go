@@ -226,7 +226,7 @@ func numberEnd(data []byte, i int) int {
 }
 
 // plainEndAt is plainEnd for the string body starting at data[start]: the
-// index of its closing quote when the masks show it within two blocks
+// index of its closing quote when the masks show it within 64 bytes
 // with nothing special before it; else -1. It moves the window to start
 // when start is outside it.
 func (w *maskWin) plainEndAt(data []byte, start int) int {
@@ -238,17 +238,12 @@ func (w *maskWin) plainEndAt(data []byte, start int) int {
 		w.fill(data, start)
 		k = 0
 	}
-	b, i := k>>6, start
-	m := w.m[b].any >> (k & 63)
-	if m == 0 && (b+1)*64 < w.n { // the string goes on in the next block
-		b, i = b+1, i+64-k&63
-		m = w.m[b].any
-	}
+	m := w.span(k)
 	if m == 0 {
 		return -1
 	}
-	if i += bits.TrailingZeros64(m); i >= len(data) || data[i] != '"' {
-		return -1
+	if i := start + bits.TrailingZeros64(m); i < len(data) && data[i] == '"' {
+		return i
 	}
-	return i
+	return -1
 }
