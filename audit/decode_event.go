@@ -107,7 +107,13 @@ func (s *eventScratch) finish(e *Event, raw []byte, high bool) {
 // items are unknown keys (skipped, whatever their type).
 func (d *decoder) event(e *Event, s *eventScratch, top *docFields) {
 	prefix, hint := "", 0
-	for more := d.objBegin(); more; more = d.objNext() {
+	var more bool
+	if top != nil && d.eventPrefix(top) {
+		more, hint = true, 2 // what follows apiVersion in eventKeys.order
+	} else {
+		more = d.objBegin()
+	}
+	for ; more; more = d.objNext() {
 		id, ok := d.key(eventKeys, &hint)
 		if !ok {
 			return
@@ -160,6 +166,25 @@ func (d *decoder) event(e *Event, s *eventScratch, top *docFields) {
 			d.skipValue()
 		}
 	}
+}
+
+// eventLead is how the API server begins every audit.k8s.io/v1 event it
+// writes, up to the next key's opening quote.
+const eventLead = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","`
+
+// eventPrefix takes eventLead at d.pos as the general path would (objBegin,
+// then kind and apiVersion decoded into top), leaving d.pos at the quote
+// that opens the next key; false, and nothing moved, if it is not there.
+func (d *decoder) eventPrefix(top *docFields) bool {
+	const kindAt, apiAt = len(`{"kind":"`), len(`{"kind":"Event","apiVersion":"`)
+	if len(d.data)-d.pos < len(eventLead) || string(d.data[d.pos:d.pos+len(eventLead)]) != eventLead || d.depth >= maxDepth {
+		return false
+	}
+	top.kind = eventLead[kindAt : kindAt+len("Event")]
+	top.apiVersion = eventLead[apiAt : apiAt+len("audit.k8s.io/v1")]
+	d.depth++
+	d.pos += len(eventLead) - 1
+	return true
 }
 
 // mismatch records the value at d.pos as being of the wrong type for the

@@ -142,3 +142,26 @@ func slicesEqual(a, b []string) bool {
 	}
 	return true
 }
+
+// TestEventLead holds the event's fixed lead to the general path: the
+// lead exactly, with each of its bytes changed, and cut short, decode as
+// encoding/json decodes them.
+func TestEventLead(t *testing.T) {
+	rest := `level":"Metadata","auditID":"a","stage":"ResponseComplete","verb":"get","stageTimestamp":"2026-01-15T09:00:00.000000Z"}`
+	doc := eventLead + rest
+	var top docFields
+	d := decoder{data: []byte(doc)}
+	if !d.eventPrefix(&top) || d.pos != len(eventLead)-1 || d.depth != 1 || top.kind != "Event" || top.apiVersion != "audit.k8s.io/v1" {
+		t.Fatalf("eventPrefix on the lead: pos %d, depth %d, %+v", d.pos, d.depth, top)
+	}
+	sameAsStd(t, []byte(doc))
+	for i := range len(eventLead) {
+		for _, c := range []byte{' ', '\n', 'x', 'E', '"', '\\', ',', '}', 0, 0x80} {
+			b := []byte(doc)
+			b[i] = c
+			sameAsStd(t, b)
+			sameAsStd(t, []byte(doc[:i]+" "+doc[i:]))
+		}
+		sameAsStd(t, []byte(doc[:i]))
+	}
+}
