@@ -165,3 +165,53 @@ func TestEventLead(t *testing.T) {
 		sameAsStd(t, []byte(doc[:i]))
 	}
 }
+
+// TestFixedLeads holds the fixed leads (statusLit, lead) to the general
+// path: each lead as written, with each of its bytes changed, with a
+// space put before each byte, and cut short, decodes as encoding/json
+// decodes it; and the leads are taken where they should be.
+func TestFixedLeads(t *testing.T) {
+	head := eventLead + `level":"Metadata","auditID":"a","stage":"ResponseComplete","verb":"get",`
+	tail := `,"stageTimestamp":"2026-01-15T09:00:00.000000Z"}`
+	segments := []string{
+		`"responseStatus":{"metadata":{},"code":200}`, `"responseStatus":{"metadata":{},"code":403}`,
+		`"responseStatus":{"metadata":{},"code":999}`, `"responseStatus":{"metadata":{},"code":100}`,
+		`"responseStatus":{"metadata":{},"code":2000}`, `"responseStatus":{"metadata":{},"code":20}`,
+		`"responseStatus":{"metadata":{},"code":200,"message":"m"}`, `"responseStatus":{"metadata":{},"code":-20}`,
+		`"responseStatus":{"metadata":{},"code":2e2}`, `"responseStatus":{"metadata":{},"code":020}`,
+		`"annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/reason":"r"}`,
+		`"annotations":{"authorization.k8s.io/decision":"forbid","authorization.k8s.io/reason":"RBAC: \"x\""}`,
+		`"annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/decision":"forbid"}`,
+		`"annotations":{"authorization.k8s.io/decision":"allow","apiserver.latency.k8s.io/etcd":"1ms"}`,
+	}
+	for _, seg := range segments {
+		doc := head + seg + tail
+		sameAsStd(t, []byte(doc))
+		for i := len(head); i < len(head)+len(seg); i++ {
+			for _, c := range []byte{' ', 'x', '0', '9', '/', ':', '"', '\\', ',', '}', 0, 0x80} {
+				b := []byte(doc)
+				b[i] = c
+				sameAsStd(t, b)
+			}
+			sameAsStd(t, []byte(doc[:i]+" "+doc[i:]))
+			sameAsStd(t, []byte(doc[:i]))
+		}
+	}
+	var e Event
+	for _, tc := range []struct {
+		doc  string
+		code int32
+	}{{`{"metadata":{},"code":200}`, 200}, {`{"metadata":{},"code":403},`, 403}, {`{"metadata":{},"code":2000}`, 0}, {`{"metadata":{},"code":020}`, 0}} {
+		d := decoder{data: []byte(tc.doc)}
+		e.Code = 0
+		if ok := d.statusLit(&e); ok != (tc.code != 0) || e.Code != tc.code || ok && d.pos != len(`{"metadata":{},"code":200}`) {
+			t.Errorf("statusLit(%q) = %v, code %d, pos %d", tc.doc, ok, e.Code, d.pos)
+		}
+	}
+	for _, l := range decisionLits {
+		d := decoder{data: []byte(l.lit + `authorization.k8s.io/reason":""}`)}
+		if v, ok := d.lead(decisionLits[:]); !ok || v != l.value || d.pos != len(l.lit)-1 || d.depth != 1 {
+			t.Errorf("lead(%q) = %q, %v at %d, depth %d", l.lit, v, ok, d.pos, d.depth)
+		}
+	}
+}
