@@ -166,7 +166,7 @@ func TestEventLead(t *testing.T) {
 	}
 }
 
-// TestFixedLeads holds the fixed leads (statusLit, lead) to the general
+// TestFixedLeads holds the fixed leads (statusLit, lead, skipCredential) to the general
 // path: each lead as written, with each of its bytes changed, with a
 // space put before each byte, and cut short, decodes as encoding/json
 // decodes it; and the leads are taken where they should be.
@@ -183,6 +183,10 @@ func TestFixedLeads(t *testing.T) {
 		`"annotations":{"authorization.k8s.io/decision":"forbid","authorization.k8s.io/reason":"RBAC: \"x\""}`,
 		`"annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/decision":"forbid"}`,
 		`"annotations":{"authorization.k8s.io/decision":"allow","apiserver.latency.k8s.io/etcd":"1ms"}`,
+	}
+	for _, id := range []string{`X509SHA256=4a9c319a6d2052d0a3add7c00dbbe84d0e0ebe5b4f52db1fecd3abe2a70be953`, ``, `a"b`, "cafÃ©"} {
+		segments = append(segments, `"user":{"username":"u","groups":["g"],"extra":`+credentialLead+id+`"]}}`,
+			`"user":{"username":"u","extra":`+credentialLead+id+`","x"]},"groups":["g"]}`)
 	}
 	for _, seg := range segments {
 		doc := head + seg + tail
