@@ -14,7 +14,13 @@ func (d *decoder) user(u *UserInfo, reusing *bool, prefix, name string) {
 	switch d.data[d.pos] {
 	case '{':
 		hint := 0
-		for more := d.objBegin(); more; more = d.objNext() {
+		var more bool
+		if v, ok := d.leadStr(`{"username":"`); ok {
+			u.Name, hint, more = v, 1, true
+		} else {
+			more = d.objBegin()
+		}
+		for ; more; more = d.objNext() {
 			id, ok := d.key(userKeys, &hint)
 			if !ok {
 				return
@@ -115,6 +121,13 @@ func (d *decoder) groupsReusing(dst *[]string, reusing *bool, prefix, user strin
 func (d *decoder) sourceIPs(dst *string, prefix string) {
 	switch d.data[d.pos] {
 	case '[':
+		// Usually one address: `["10.0.3.84"]`.
+		if end := d.win.plainEndAt(d.data, d.pos+2); end >= 0 && d.data[d.pos+1] == '"' && end+1 < len(d.data) &&
+			d.data[end+1] == ']' && d.depth < maxDepth {
+			*dst = bytesString(d.data[d.pos+2 : end])
+			d.pos = end + 2
+			return
+		}
 		i := 0
 		for more := d.arrBegin(); more; more = d.arrNext() {
 			if i == 0 {
@@ -140,7 +153,13 @@ func (d *decoder) objectRef(o *ObjectRef, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
 		hint := 0
-		for more := d.objBegin(); more; more = d.objNext() {
+		var more bool
+		if v, ok := d.leadStr(`{"resource":"`); ok {
+			o.Resource, hint, more = v, 1, true
+		} else {
+			more = d.objBegin()
+		}
+		for ; more; more = d.objNext() {
 			f, ok := d.key(objectRefKeys, &hint)
 			if !ok {
 				return
@@ -367,6 +386,25 @@ func (d *decoder) lead(lits []leadLit) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// leadStr is lead for an object whose first key is the API server's
+// usual one with a plain string value: prefix is the brace, the key and
+// the value's opening quote, and the value must be followed by `,"`.
+// d.pos is left at the next key's quote.
+func (d *decoder) leadStr(prefix string) (string, bool) {
+	data, p := d.data, d.pos
+	if len(data)-p < len(prefix)+3 || string(data[p:p+len(prefix)]) != prefix || d.depth >= maxDepth {
+		return "", false
+	}
+	start := p + len(prefix)
+	end := d.win.plainEndAt(data, start)
+	if end < 0 || len(data)-end < 3 || data[end+1] != ',' || data[end+2] != '"' {
+		return "", false
+	}
+	d.depth++
+	d.pos = end + 2
+	return bytesString(data[start:end]), true
 }
 
 // annotationKeys are the annotations every event has, for predicted (ids

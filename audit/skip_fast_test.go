@@ -166,10 +166,11 @@ func TestEventLead(t *testing.T) {
 	}
 }
 
-// TestFixedLeads holds the fixed leads (statusLit, lead, skipCredential) to the general
-// path: each lead as written, with each of its bytes changed, with a
-// space put before each byte, and cut short, decodes as encoding/json
-// decodes it; and the leads are taken where they should be.
+// TestFixedLeads holds the fixed leads (statusLit, lead, leadStr,
+// skipCredential, sourceIPs' one address) to the general path: each lead
+// as written, with each of its bytes changed, with a space put before
+// each byte, and cut short, decodes as encoding/json decodes it; and the
+// leads are taken where they should be.
 func TestFixedLeads(t *testing.T) {
 	head := eventLead + `level":"Metadata","auditID":"a","stage":"ResponseComplete","verb":"get",`
 	tail := `,"stageTimestamp":"2026-01-15T09:00:00.000000Z"}`
@@ -183,6 +184,11 @@ func TestFixedLeads(t *testing.T) {
 		`"annotations":{"authorization.k8s.io/decision":"forbid","authorization.k8s.io/reason":"RBAC: \"x\""}`,
 		`"annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/decision":"forbid"}`,
 		`"annotations":{"authorization.k8s.io/decision":"allow","apiserver.latency.k8s.io/etcd":"1ms"}`,
+		`"user":{"username":"alice","groups":["g"]}`, `"user":{"username":"alice"}`, `"user":{"username":"a\"b","groups":[]}`,
+		`"user":{"username":"alice","username":"bob"}`, `"impersonatedUser":{"username":"bob","groups":null}`,
+		`"objectRef":{"resource":"pods","namespace":"ns","name":"p"}`, `"objectRef":{"resource":"pods"}`,
+		`"objectRef":{"resource":"pods","resource":"nodes"}`, `"sourceIPs":["10.0.0.1"]`, `"sourceIPs":["10.0.0.1","::1"]`,
+		`"sourceIPs":[""]`, `"sourceIPs":["a\"b"]`, `"sourceIPs":["1"],"sourceIPs":[null]`,
 	}
 	for _, id := range []string{`X509SHA256=4a9c319a6d2052d0a3add7c00dbbe84d0e0ebe5b4f52db1fecd3abe2a70be953`, ``, `a"b`, "cafÃ©"} {
 		segments = append(segments, `"user":{"username":"u","groups":["g"],"extra":`+credentialLead+id+`"]}}`,
