@@ -168,25 +168,6 @@ func (d *decoder) event(e *Event, s *eventScratch, top *docFields) {
 	}
 }
 
-// eventLead is how the API server begins every audit.k8s.io/v1 event it
-// writes, up to the next key's opening quote.
-const eventLead = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","`
-
-// eventPrefix takes eventLead at d.pos as the general path would (objBegin,
-// then kind and apiVersion decoded into top), leaving d.pos at the quote
-// that opens the next key; false, and nothing moved, if it is not there.
-func (d *decoder) eventPrefix(top *docFields) bool {
-	const kindAt, apiAt = len(`{"kind":"`), len(`{"kind":"Event","apiVersion":"`)
-	if len(d.data)-d.pos < len(eventLead) || string(d.data[d.pos:d.pos+len(eventLead)]) != eventLead || d.depth >= maxDepth {
-		return false
-	}
-	top.kind = eventLead[kindAt : kindAt+len("Event")]
-	top.apiVersion = eventLead[apiAt : apiAt+len("audit.k8s.io/v1")]
-	d.depth++
-	d.pos += len(eventLead) - 1
-	return true
-}
-
 // mismatch records the value at d.pos as being of the wrong type for the
 // field named prefix+a+b (the concatenation happens only here, off the hot
 // path) and skips it.

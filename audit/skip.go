@@ -53,26 +53,6 @@ func (d *decoder) skipValue() {
 	d.skipSlow()
 }
 
-// credentialLead begins the user's extra of most events (the client
-// certificate's or token's ID, one string).
-const credentialLead = `{"authentication.kubernetes.io/credential-id":["`
-
-// skipCredential steps over an extra object that is credentialLead, a
-// plain string and `"]}`; false, and nothing moved, for anything else
-// (skipFast and skipSlow then decide).
-func (d *decoder) skipCredential() bool {
-	data, p := d.data, d.pos
-	if len(data)-p < len(credentialLead)+4 || string(data[p:p+len(credentialLead)]) != credentialLead || d.depth+2 > maxDepth {
-		return false
-	}
-	end := d.win.plainEndAt(data, p+len(credentialLead))
-	if end < 0 || len(data)-end < 3 || data[end+1] != ']' || data[end+2] != '}' {
-		return false
-	}
-	d.pos = end + 3
-	return true
-}
-
 // skipSlow is skipValue's exact path, token by token, with encoding/json's
 // error messages.
 func (d *decoder) skipSlow() {
