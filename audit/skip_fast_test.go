@@ -78,3 +78,33 @@ func FuzzSkipFast(f *testing.F) {
 		}
 	})
 }
+
+// TestMegabyteLines decodes lines of a few megabytes (a body of many
+// objects, compact and indented; a long escaped reason; invalid UTF-8 deep
+// in a body) as encoding/json does: the fast skip, the one-pass strings
+// and the windows' refills across the whole line.
+func TestMegabyteLines(t *testing.T) {
+	var body strings.Builder
+	body.WriteString(`{"items":[`)
+	for i := range 20000 {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		body.WriteString(`{"metadata":{"name":"pod-` + strings.Repeat("x", i%90) + `","labels":{"app":"a\"b","n":12.5e-3}},"spec":{"containers":[{"image":"img:1","ports":[80,443],"privileged":true,"env":null}]}}`)
+	}
+	body.WriteString(`]}`)
+	head := eventLead + `level":"RequestResponse","auditID":"a","stage":"ResponseComplete","verb":"list","user":{"username":"u","groups":["g"]},`
+	docs := []string{
+		head + `"requestObject":` + body.String() + `,"responseObject":` + body.String() + `}`,
+		head + `"requestObject":` + strings.ReplaceAll(body.String(), ",", ",\n  ") + `}`,
+		head + `"annotations":{"authorization.k8s.io/reason":"` + strings.Repeat(`RBAC: allowed by \"x\" `, 50000) + `"}}`,
+		head + `"requestObject":` + strings.Replace(body.String(), "img:1", "img\xff:1", 7000) + `}`,
+		head + `"requestObject":` + body.String()[:body.Len()-1] + `}`, // one bracket short
+	}
+	for _, doc := range docs {
+		if len(doc) < 1<<20 {
+			t.Fatalf("a test line of %d bytes", len(doc))
+		}
+		sameAsStd(t, []byte(doc))
+	}
+}
