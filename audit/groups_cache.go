@@ -48,7 +48,10 @@ func (d *decoder) cachedGroups() ([]string, bool) {
 		if n == maxCachedGroups || p >= len(data) || data[p] != '"' {
 			return nil, false
 		}
-		end := d.win.plainEndAt(data, p+1)
+		end := d.win.quickEnd(data, p+1)
+		if end < 0 {
+			end = d.win.plainEndAt(data, p+1)
+		}
 		if end < 0 || end+1 >= len(data) {
 			return nil, false
 		}

@@ -91,33 +91,15 @@ func (d *decoder) scanString() (flags uint8, ok bool) {
 	}
 }
 
+// skipString steps over the string at d.pos: a plain one by the window's
+// masks (quickEnd), anything else by scanString.
 func (d *decoder) skipString() bool {
-	if end := d.plainEnd(); end >= 0 {
+	if end := d.win.quickEnd(d.data, d.pos+1); end >= 0 {
 		d.pos = end + 1
 		return true
 	}
 	_, ok := d.scanString()
 	return ok
-}
-
-// plainEnd returns the index of the closing quote of the string at d.pos
-// when the window's masks show it within 64 bytes with nothing special
-// before it (no escape, control character or byte >= 0x80); else -1, and
-// scanString decides.
-func (d *decoder) plainEnd() int {
-	start := d.pos + 1
-	k := start - d.win.base
-	if k < 0 || k >= d.win.n {
-		return -1
-	}
-	m := d.win.span(k)
-	if m == 0 {
-		return -1
-	}
-	if i := start + bits.TrailingZeros64(m); i < len(d.data) && d.data[i] == '"' {
-		return i
-	}
-	return -1
 }
 
 func unhex(c byte) rune {
@@ -142,11 +124,9 @@ func (d *decoder) str() string {
 	data := d.data
 	start := d.pos + 1
 	if k := start - d.win.base; k >= 0 && k < d.win.n {
-		if m := d.win.span(k); m != 0 {
-			if i := start + bits.TrailingZeros64(m); i < len(data) && data[i] == '"' {
-				d.pos = i + 1
-				return bytesString(data[start:i])
-			}
+		if i := start + bits.TrailingZeros64(d.win.span(k)); i < len(data) && data[i] == '"' {
+			d.pos = i + 1
+			return bytesString(data[start:i])
 		}
 	}
 	if s, ok := d.strQuick(); ok {

@@ -1,7 +1,5 @@
 package audit
 
-import "math/bits"
-
 // The fast skip. skipValue checks each token with the error reporting
 // encoding/json's messages need, a few calls per token. skipFast steps
 // over a valid container in one loop with no error reporting: at anything
@@ -51,6 +49,10 @@ func (d *decoder) skipFast() bool {
 			}
 			continue
 		case '"':
+			if end := d.win.quickEnd(data, p+1); end >= 0 {
+				p = end + 1
+				break
+			}
 			end, h, ok := d.stringEnd(p + 1)
 			if !ok {
 				return false
@@ -111,11 +113,14 @@ func (d *decoder) skipKeyFast(p int, high *bool) int {
 	if p >= len(data) || data[p] != '"' {
 		return -1
 	}
-	end, h, ok := d.stringEnd(p + 1)
-	if !ok {
-		return -1
+	end := d.win.quickEnd(data, p+1)
+	if end < 0 {
+		var h, ok bool
+		if end, h, ok = d.stringEnd(p + 1); !ok {
+			return -1
+		}
+		*high = *high || h
 	}
-	*high = *high || h
 	if p = skipWS(data, end+1); p >= len(data) || data[p] != ':' {
 		return -1
 	}
@@ -223,27 +228,4 @@ func numberEnd(data []byte, i int) int {
 		i = digits(i)
 	}
 	return i
-}
-
-// plainEndAt is plainEnd for the string body starting at data[start]: the
-// index of its closing quote when the masks show it within 64 bytes
-// with nothing special before it; else -1. It moves the window to start
-// when start is outside it.
-func (w *maskWin) plainEndAt(data []byte, start int) int {
-	k := start - w.base
-	if k < 0 || k >= w.n {
-		if start >= len(data) {
-			return -1
-		}
-		w.fill(data, start)
-		k = 0
-	}
-	m := w.span(k)
-	if m == 0 {
-		return -1
-	}
-	if i := start + bits.TrailingZeros64(m); i < len(data) && data[i] == '"' {
-		return i
-	}
-	return -1
 }
