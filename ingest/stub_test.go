@@ -30,7 +30,7 @@ func TestStubsMergeAsEvents(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		inputs, window, chunk int
-		recycle              bool
+		recycle               bool
 	}{
 		{1, 0, 0, false},
 		{1, 16, 512, true},
