@@ -40,6 +40,10 @@ type worker struct {
 	prepare func([]audit.Event, []audit.Keys) // Replay.Prepare
 }
 
+// skimEvents is the room for events a chunk's arrays get at first with
+// Replay.Skim: a filter's pre-filter lets few lines through.
+const skimEvents = 64
+
 // arenaShare: a chunk's arena is 1/arenaShare of its size. The strings
 // with escapes are mostly RBAC reasons ("allowed by ClusterRoleBinding
 // \"...\""), about an eighth of a Metadata event's bytes; those that do
@@ -57,15 +61,19 @@ type evArrays struct {
 }
 
 // arrays returns empty event and offset slices with room for n: reused
-// ones when there are, big enough; and with Recycle an arena of size
-// bytes for the events' unescaped strings.
+// ones when there are; and with Recycle an arena of size bytes for the
+// events' unescaped strings. Reused ones too small still serve: appends
+// grow them, and the grown ones come back (a pool dropping them for a
+// chunk one line longer allocated afresh half the time). With Skim, few
+// lines are decoded: room for skimEvents at first.
 func (w *worker) arrays(n, size int) evArrays {
 	select {
 	case a := <-w.free:
-		if cap(a.events) >= n && cap(a.offsets) >= n {
-			return evArrays{a.events[:0], a.offsets[:0], a.arena[:0], a.keys[:0], a.stubs[:0]}
-		}
+		return evArrays{a.events[:0], a.offsets[:0], a.arena[:0], a.keys[:0], a.stubs[:0]}
 	default:
+	}
+	if w.skim != nil {
+		n, size = min(n, skimEvents), min(size, skimEvents*1024/arenaShare)
 	}
 	a := evArrays{events: make([]audit.Event, 0, n), offsets: make([]int64, 0, n)}
 	if w.free != nil {

@@ -209,3 +209,30 @@ func TestKeepMergedInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestMemRawBlocks: events held across memRaw's blocks read back whole,
+// one by one and as one run of several.
+func TestMemRawBlocks(t *testing.T) {
+	var m memRaw
+	var evs []audit.Event
+	var all []byte
+	for i := range 40 {
+		raw := bytes.Repeat([]byte{byte('a' + i%26)}, 1+i*i*97%(3*memBlock/2))
+		evs = append(evs, audit.Event{Raw: raw})
+		all = append(all, raw...)
+	}
+	raw, offs := m.hold(evs, nil, make([]int64, len(evs)))
+	if raw != &m || len(m.blocks) < 3 {
+		t.Fatalf("held in %T, %d blocks; want memRaw, several", raw, len(m.blocks))
+	}
+	for i, e := range evs {
+		got := make([]byte, len(e.Raw))
+		if n, err := m.ReadAt(got, offs[i]); n != len(got) || err != nil || !bytes.Equal(got, e.Raw) {
+			t.Fatalf("event %d at %d: %d bytes, %v, equal %v", i, offs[i], n, err, bytes.Equal(got, e.Raw))
+		}
+	}
+	got := make([]byte, len(all)-int(offs[3])+5)
+	if n, err := m.ReadAt(got, offs[3]); n != len(got)-5 || err != io.EOF || !bytes.Equal(got[:n], all[offs[3]:]) {
+		t.Errorf("a run from event 3 to past the end: %d bytes, %v", n, err)
+	}
+}
