@@ -177,8 +177,10 @@ func (r *reader) input(in input) bool {
 			stream = false
 			src.file = f
 			nhead, _ = f.ReadAt(head[:], 0) // peek without moving the read offset
+			rd = newCachedReader(f)
+		} else {
+			rd = f
 		}
-		rd = f
 	}
 	if stream {
 		// Pipes cannot be peeked: read the magic bytes and put them back.
