@@ -28,6 +28,11 @@ type cachedReader struct {
 	off bool // the kernel or file system lacks RWF_NOWAIT: f.Read only
 }
 
+// maxRawRead bounds one raw read (a buffer grown for a long line can be
+// 16 MiB): the P is held, and a stop-the-world phase of the collector
+// waits, for as long as the kernel copies; 1 MiB is about 200 µs.
+const maxRawRead = 1 << 20
+
 // newCachedReader reads f, a regular file that stays open while it is
 // read.
 func newCachedReader(f *os.File) io.Reader {
@@ -45,6 +50,9 @@ func newCachedReader(f *os.File) io.Reader {
 func (c *cachedReader) Read(p []byte) (int, error) {
 	if len(p) == 0 || c.off {
 		return c.f.Read(p)
+	}
+	if len(p) > maxRawRead {
+		p = p[:maxRawRead]
 	}
 	iov := unix.Iovec{Base: &p[0]}
 	iov.SetLen(len(p))

@@ -43,7 +43,7 @@ func TestCachedReader(t *testing.T) {
 		{"1 byte", 1, false, false},
 		{"4 KiB", 4 << 10, false, false},
 		{"1 MiB", 1 << 20, false, false},
-		{"larger than the file", 8 << 20, false, false},
+		{"larger than the file and maxRawRead", 8 << 20, false, false},
 		{"uncached", 1 << 20, true, false},
 		{"off", 64 << 10, false, true},
 	} {
