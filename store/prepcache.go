@@ -20,8 +20,8 @@ import (
 // up to 16 bytes those are all of its bytes, so a match needs no compare
 // of the string, and for a longer one they (two more words folded into
 // the second) pick the slot and rule out most mismatches before the
-// compare. The same words make the slot's
-// index, so no hash of the whole string is taken either.
+// compare. The same words make the slot's index, so no hash of the whole
+// string is taken either.
 //
 // A slot keeps no view into the events: a long value's slot holds the
 // snapshot's own copy of the string (the dictionary's, immutable), a short
