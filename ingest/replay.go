@@ -253,9 +253,16 @@ func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, e
 		mapped: r.Skim != nil && mapReads}
 	var freeEv chan evArrays
 	if r.Recycle {
-		// Every chunk in flight, plus one being filled and one emitted.
-		rd.free = make(chan []byte, cap(ordered)+workers+2)
-		freeEv = make(chan evArrays, cap(ordered)+workers+2)
+		// Every chunk in flight, plus one being filled and one emitted,
+		// and those a merge's reorder window holds (hold: 4096 events of
+		// ~1.2 KB are ten 512 KiB chunks; a buffer that finds the pool full
+		// is dropped, and a fresh one faulted in).
+		n := cap(ordered) + workers + 2
+		if r.hold {
+			n += 16
+		}
+		rd.free = make(chan []byte, n)
+		freeEv = make(chan evArrays, n)
 	}
 	var wg sync.WaitGroup
 	wg.Add(1 + workers)

@@ -11,6 +11,24 @@ import (
 // user's name): they then point at the same *aggGroup.
 type rowKey [4]uint32
 
+// recentLen is the number of slots of Aggregate.recent: a grouped view
+// has a few hundred groups at most in a busy log, each named by a few
+// rowKeys, so the slots hold about all of them.
+const recentLen = 1 << 10
+
+// recentRow is a slot of Aggregate.recent: a rowKey and its group.
+type recentRow struct {
+	k rowKey
+	g *aggGroup
+}
+
+// slot is where k goes in Aggregate.recent: a multiplicative hash of its
+// IDs (most are small integers).
+func (k rowKey) slot() uint32 {
+	h := k[0]*0x9e3779b1 ^ k[1]*0x85ebca77 ^ k[2]*0xc2b2ae3d ^ k[3]*0x27d4eb2f
+	return h >> (32 - 10) // recentLen = 1<<10
+}
+
 // rowKeyOf returns how view v's groups are told apart from a row's stored
 // columns, or nil for the views that are not grouped.
 func rowKeyOf(v View) func(store.Row) rowKey {
@@ -73,13 +91,18 @@ func (a *Aggregate) addRow(r store.Row) {
 		// map, as clear keeps the room of every key ever seen.
 		a.byRow = map[rowKey]*aggGroup{}
 		a.keyGen = gen
+		clear(a.recent[:])
 	}
 	k := a.rowKey(r)
-	g := a.byRow[k]
-	if g == nil || g.gone {
-		e := rowEntry(r)
-		g = a.group(a.key(&e))
-		a.byRow[k] = g
+	slot := &a.recent[k.slot()]
+	g := slot.g
+	if g == nil || slot.k != k || g.gone {
+		if g = a.byRow[k]; g == nil || g.gone {
+			e := rowEntry(r)
+			g = a.group(a.key(&e))
+			a.byRow[k] = g
+		}
+		*slot = recentRow{k, g}
 	}
 	a.total++
 	g.requests++
@@ -102,32 +125,4 @@ func (a *Aggregate) group(k string) *aggGroup {
 		a.groups[k] = g
 	}
 	return g
-}
-
-// Mergeable reports whether Merge can fold another aggregate of the same
-// view into this one: the grouped views can.
-func (a *Aggregate) Mergeable() bool { return a.groups != nil }
-
-// Flush applies the latencies folded in so far (Table does it otherwise):
-// a builder on another goroutine does that work there, before Merge.
-func (a *Aggregate) Flush() {
-	for _, g := range a.groups {
-		g.flush()
-	}
-}
-
-// Merge folds b, an aggregate of the same grouped view over other
-// requests, into a; b is not to be used afterwards. A rebuild over
-// millions of requests is split between the cores this way.
-func (a *Aggregate) Merge(b *Aggregate) {
-	a.total += b.total
-	for k, bg := range b.groups {
-		bg.flush()
-		g := a.group(k)
-		g.flush()
-		g.requests += bg.requests
-		g.denied += bg.denied
-		g.errors5x += bg.errors5x
-		g.lat.merge(&bg.lat)
-	}
 }

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -20,47 +20,70 @@ import (
 
 // WriteText writes t as aligned columns with a header line. Every value
 // passes through termsafe.Printable first; widths are terminal cells
-// (ansi.StringWidth), so CJK and emoji, two cells wide, stay aligned.
+// (ansi.StringWidth), so CJK and emoji, two cells wide, stay aligned. The
+// cells of a big table (a million events) are made and laid out on one
+// goroutine per core, and written in order.
 func WriteText(w io.Writer, t *Table) error {
-	cells := make([][]string, 0, len(t.Rows)+1)
 	header := make([]string, len(t.Columns))
+	widths := make([]int, len(t.Columns))
 	for i, c := range t.Columns {
 		header[i] = c.Header
+		widths[i] = ansi.StringWidth(c.Header)
 	}
-	cells = append(cells, header)
-	for _, row := range t.Rows {
-		line := make([]string, len(row))
-		for i, v := range row {
-			line[i] = termsafe.Printable(textValue(t.Columns[i].Kind, v))
+	cells := make([][]string, len(t.Rows))
+	var mu sync.Mutex
+	inRanges(len(t.Rows), func(lo, hi int) {
+		wd := make([]int, len(t.Columns))
+		for r := lo; r < hi; r++ {
+			line := make([]string, len(t.Rows[r]))
+			for i, v := range t.Rows[r] {
+				line[i] = termsafe.Printable(textValue(t.Columns[i].Kind, v))
+				wd[i] = max(wd[i], ansi.StringWidth(line[i]))
+			}
+			cells[r] = line
 		}
-		cells = append(cells, line)
-	}
-	widths := make([]int, len(t.Columns))
-	for _, line := range cells {
-		for i, s := range line {
-			widths[i] = max(widths[i], ansi.StringWidth(s))
+		mu.Lock()
+		for i := range widths {
+			widths[i] = max(widths[i], wd[i])
 		}
-	}
+		mu.Unlock()
+	})
 	bw := bufio.NewWriter(w)
-	for _, line := range cells {
-		for i, s := range line {
-			pad := strings.Repeat(" ", widths[i]-ansi.StringWidth(s))
-			last := i == len(line)-1
-			switch {
-			case numeric(t.Columns[i].Kind):
-				bw.WriteString(pad + s)
-			case last:
-				bw.WriteString(s)
-			default:
-				bw.WriteString(s + pad)
-			}
-			if !last {
-				bw.WriteString("  ")
-			}
+	bw.Write(textLine(nil, t.Columns, widths, header))
+	inOrder(bw, len(cells), func(buf []byte, lo, hi int) []byte {
+		for _, line := range cells[lo:hi] {
+			buf = textLine(buf, t.Columns, widths, line)
 		}
-		bw.WriteByte('\n')
-	}
+		return buf
+	})
 	return bw.Flush()
+}
+
+// textLine appends one line of aligned cells to buf.
+func textLine(buf []byte, cols []Column, widths []int, line []string) []byte {
+	for i, s := range line {
+		pad := widths[i] - ansi.StringWidth(s)
+		last := i == len(line)-1
+		switch {
+		case numeric(cols[i].Kind):
+			buf = append(appendSpaces(buf, pad), s...)
+		case last:
+			buf = append(buf, s...)
+		default:
+			buf = appendSpaces(append(buf, s...), pad)
+		}
+		if !last {
+			buf = append(buf, "  "...)
+		}
+	}
+	return append(buf, '\n')
+}
+
+func appendSpaces(buf []byte, n int) []byte {
+	for ; n > 0; n-- {
+		buf = append(buf, ' ')
+	}
+	return buf
 }
 
 func numeric(k Kind) bool { return k == KindInt || k == KindPercent || k == KindDuration }

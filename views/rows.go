@@ -1,22 +1,43 @@
 package views
 
 import (
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kaudit/kaudit/store"
 )
 
-// eventsTable lists requests in input order.
-func eventsTable(st *store.Store, requests *store.Set) *Table {
+// eventsTable lists requests in input order, at most top (0: all). Over
+// many requests, consecutive ranges of them are listed on goroutines of
+// their own, then joined in order.
+func eventsTable(st *store.Store, requests *store.Set, top int) *Table {
 	t := &Table{View: ViewEvents, Columns: []Column{
 		timestamp("TIME", "time"), text("USER", "user"), text("VERB", "verb"), text("RESOURCE", "resource"),
 		text("NAMESPACE/NAME", "object"), integer("CODE", "code"), duration("LATENCY", "latency"),
 	}}
-	st.Each(requests, func(e *store.Entry) bool {
-		t.Rows = append(t.Rows, []any{e.Time, userKey(e), e.Verb, ResourceKey(e), objectName(e), int(e.Code), e.Latency})
-		return true
-	})
+	list := func(set *store.Set, rows [][]any) [][]any {
+		st.Each(set, func(e *store.Entry) bool {
+			rows = append(rows, []any{e.Time, userKey(e), e.Verb, ResourceKey(e), objectName(e), int(e.Code), e.Latency})
+			return top <= 0 || len(rows) < top
+		})
+		return rows
+	}
+	n := requests.GetCardinality()
+	if top > 0 || n < splitMin {
+		t.Rows = list(requests, nil)
+		return t
+	}
+	sets := splitSet(requests, runtime.GOMAXPROCS(0))
+	parts := make([][][]any, len(sets))
+	var wg sync.WaitGroup
+	for i := range sets {
+		wg.Go(func() { parts[i] = list(sets[i], make([][]any, 0, sets[i].GetCardinality())) })
+	}
+	wg.Wait()
+	t.Rows = slices.Concat(parts...)
 	return t
 }
 

@@ -44,17 +44,12 @@ func ParseView(s string) (View, error) {
 // (see store.Requests), keeping at most top rows (0: all).
 func Build(st *store.Store, requests *store.Set, v View, top int) (*Table, error) {
 	if v == ViewEvents {
-		t := eventsTable(st, requests)
-		if top > 0 && len(t.Rows) > top {
-			t.Rows = t.Rows[:top]
-		}
-		return t, nil
+		return eventsTable(st, requests, top), nil
 	}
-	a, err := NewAggregate(v, top)
+	a, err := BuildAggregate(st, requests, v, top, 0)
 	if err != nil {
 		return nil, err
 	}
-	a.Add(st, requests)
 	return a.Table(), nil
 }
 
