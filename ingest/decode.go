@@ -162,9 +162,6 @@ func (w *worker) one(b *batcher, doc []byte, at int, line int64, end int, endLin
 			return
 		}
 	}
-	if b.j.mapped != nil {
-		doc = bytes.Clone(doc) // the events alias it; the window is unmapped
-	}
 	var evs []audit.Event
 	var err error
 	if b.arena != nil {

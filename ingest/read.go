@@ -60,7 +60,6 @@ type job struct {
 	nl     int   // newlines in buf (line mode), to size the event slice
 	doc    bool  // document mode: buf holds the documents in docs
 	docs   []span
-	mapped *mapWindow // the mapped window buf is in (mapread.go), or nil
 
 	problems []Problem
 	batches  []Batch
@@ -91,7 +90,6 @@ type reader struct {
 	sources []*source
 	fatal   error       // why reading stopped early, not because of the input
 	free    chan []byte // buffers of emitted chunks to reuse (Replay.Recycle), or nil
-	mapped  bool        // plain files are mapped, not read (Replay.Skim; mapread.go)
 }
 
 // buffer returns a buffer of size bytes: a reused one when there is one
@@ -251,9 +249,6 @@ type fileReader struct {
 
 	unreadable bool   // not a byte could be read: does not count as a file read
 	whole      []byte // the buffer the next chunk handed on is cut from (Replay.Recycle)
-
-	mapped *mapWindow // or the mapped window it is in (mapread.go)
-	win    *mapWindow // the window being mapped from
 }
 
 // fill reads into buf[n:] until it is full, the stream ends, or (stdin) a
@@ -325,12 +320,6 @@ func (f *fileReader) read() bool {
 // lines reads a stream of JSON lines: it hands on chunks cut after their
 // last newline and carries the partial line over into a fresh buffer.
 func (f *fileReader) lines(buf []byte, n int) bool {
-	if f.r.mapped && f.src.file != nil && f.spool == nil {
-		var ok, done bool
-		if ok, done, buf, n = f.linesMapped(buf, n); done {
-			return ok
-		}
-	}
 	for {
 		cut := bytes.LastIndexByte(buf[:n], '\n') + 1
 		if f.eof {
@@ -435,8 +424,8 @@ func (f *fileReader) handOn(chunk []byte, doc bool, spans []span) bool {
 	if f.spool != nil {
 		f.spool.Write(chunk)
 	}
-	j := &job{src: f.src, buf: chunk, whole: f.whole, off: f.off, line: f.line, doc: doc, docs: spans, done: make(chan struct{}), mapped: f.mapped}
-	f.whole, f.mapped = nil, nil
+	j := &job{src: f.src, buf: chunk, whole: f.whole, off: f.off, line: f.line, doc: doc, docs: spans, done: make(chan struct{})}
+	f.whole = nil
 	j.nl = bytes.Count(chunk, []byte{'\n'})
 	f.off += int64(len(chunk))
 	f.line += int64(j.nl)

@@ -249,8 +249,7 @@ func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, e
 	// emitter waits for the oldest one; more would only use memory.
 	ordered := make(chan *job, 2*workers+2)
 	work := make(chan *job, workers)
-	rd := &reader{ctx: runCtx, ordered: ordered, work: work, chunk: chunk, maxLine: maxLine, stdin: stdin, live: r.Live,
-		mapped: r.Skim != nil && mapReads}
+	rd := &reader{ctx: runCtx, ordered: ordered, work: work, chunk: chunk, maxLine: maxLine, stdin: stdin, live: r.Live}
 	var freeEv chan evArrays
 	if r.Recycle {
 		// Every chunk in flight, plus one being filled and one emitted,
@@ -275,12 +274,7 @@ func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, e
 			defer wg.Done()
 			w := worker{maxLine: maxLine, skim: r.Skim, free: freeEv, prepare: r.Prepare}
 			for j := range work {
-				switch {
-				case j.mapped != nil && runCtx.Err() == nil:
-					w.decodeMapped(j)
-				case j.mapped != nil:
-					j.mapped.release()
-				case runCtx.Err() == nil:
+				if runCtx.Err() == nil {
 					w.decode(j)
 				}
 				close(j.done)
