@@ -17,22 +17,11 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
-	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/gen"
 )
-
-// threadCPU is the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID):
-// exact, and blind to what other processes do with the other cores.
-func threadCPU() time.Duration {
-	var ts syscall.Timespec
-	const clockThreadCPUTime = 3
-	_, _, _ = syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTime, uintptr(unsafe.Pointer(&ts)), 0)
-	return time.Duration(ts.Nano())
-}
 
 func main() {
 	n := flag.Int("events", 20000, "events decoded per round")
