@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -39,4 +38,10 @@ func childWith(t *testing.T, s string) int {
 	return 0
 }
 
-func syscallKill(pid int) error { return syscall.Kill(pid, syscall.SIGKILL) }
+func syscallKill(pid int) error {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return err
+	}
+	return p.Kill() // SIGKILL on Unix
+}
