@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/kaudit/kaudit/audit"
 )
 
 // TestValueWordsExact: for values of up to 16 bytes, equal words and
@@ -95,5 +97,30 @@ func TestSameWords(t *testing.T) {
 	b1, b2 := valueWords(b)
 	if a == b || a1 != b1 || a2 != b2 {
 		t.Fatalf("%q %q: words %x %x, %x %x", a, b, a1, a2, b1, b2)
+	}
+}
+
+// TestPrepValues: prepValues reads each of prepCols as colValue does, and
+// prepCols are every string column but the source and the group lists.
+func TestPrepValues(t *testing.T) {
+	seen := map[int]bool{colSource: true, colGroups: true, colImpersonatedGroups: true}
+	for _, col := range prepCols {
+		if seen[col] {
+			t.Fatalf("column %d twice or not a looked-up one", col)
+		}
+		seen[col] = true
+	}
+	if len(seen) != numStrCols {
+		t.Fatalf("prepCols and the rest cover %d of %d columns", len(seen), numStrCols)
+	}
+	evs, _, _ := genEvents(t, 2000)
+	evs = append(evs, audit.Event{RequestURI: "/healthz?verbose"}, audit.Event{})
+	for i := range evs {
+		vals := prepValues(&evs[i])
+		for j, col := range prepCols {
+			if want := colValue[col](&evs[i]); vals[j] != want {
+				t.Fatalf("event %d, column %d: prepValues %q, colValue %q", i, col, vals[j], want)
+			}
+		}
 	}
 }
