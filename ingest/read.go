@@ -144,6 +144,22 @@ func (r *reader) problem(path string, line int64, kind ProblemKind, msg string) 
 	return r.send(&job{problems: []Problem{{Path: path, Line: line, Kind: kind, Msg: msg}}})
 }
 
+// gunzip reads rd as gzip, whatever the name says: its bytes can only be
+// read again through the spool. It is nil for a file that is not readable
+// gzip, with sent what sending the problem reported.
+func (r *reader) gunzip(src *source, rd io.Reader) (_ io.Reader, sent bool) {
+	src.file = nil
+	zr, err := gzip.NewReader(rd)
+	if err != nil {
+		kind := Unreadable
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			kind = Truncated
+		}
+		return nil, r.problem(src.path, 0, kind, "not a readable gzip file: "+err.Error())
+	}
+	return zr, true
+}
+
 // input reads one file or stdin to its end. It reports false when the run
 // was cancelled.
 func (r *reader) input(in input) bool {
@@ -194,18 +210,10 @@ func (r *reader) input(in input) bool {
 		rd = io.MultiReader(bytes.NewReader(head[:n]), rd)
 	}
 	if nhead == 2 && head[0] == 0x1f && head[1] == 0x8b {
-		// gzip, whatever the name says. Its bytes can only be read again
-		// through the spool.
-		src.file = nil
-		zr, err := gzip.NewReader(rd)
-		if err != nil {
-			kind := Unreadable
-			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-				kind = Truncated
-			}
-			return r.problem(src.path, 0, kind, "not a readable gzip file: "+err.Error())
+		var sent bool
+		if rd, sent = r.gunzip(src, rd); rd == nil {
+			return sent
 		}
-		rd = zr
 	}
 	// A live stream cannot wait for 8 KiB to be sniffed for cloud shapes.
 	if !in.stdin || !r.live {
