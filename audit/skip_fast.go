@@ -192,40 +192,9 @@ func (d *decoder) stringEnd(i int) (end int, high, ok bool) {
 
 // numberEnd returns the index after the JSON number at data[p:] as
 // number steps over it, or -1 where number would report an error.
-func numberEnd(data []byte, i int) int {
-	digit := func(i int) bool { return i < len(data) && data[i] >= '0' && data[i] <= '9' }
-	digits := func(i int) int {
-		for digit(i) {
-			i++
-		}
-		return i
+func numberEnd(data []byte, p int) int {
+	if end, context := scanNumber(data, p); context == "" {
+		return end
 	}
-	if i < len(data) && data[i] == '-' {
-		i++
-	}
-	switch {
-	case !digit(i):
-		return -1
-	case data[i] == '0':
-		i++
-	default:
-		i = digits(i)
-	}
-	if i < len(data) && data[i] == '.' {
-		if i++; !digit(i) {
-			return -1
-		}
-		i = digits(i)
-	}
-	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
-		i++
-		if i < len(data) && (data[i] == '+' || data[i] == '-') {
-			i++
-		}
-		if !digit(i) {
-			return -1
-		}
-		i = digits(i)
-	}
-	return i
+	return -1
 }
