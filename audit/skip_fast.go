@@ -58,20 +58,8 @@ func (d *decoder) skipFast() bool {
 				return false
 			}
 			p, high = end+1, high || h
-		case 't':
-			if p = literalEnd(data, p, "true"); p < 0 {
-				return false
-			}
-		case 'f':
-			if p = literalEnd(data, p, "false"); p < 0 {
-				return false
-			}
-		case 'n':
-			if p = literalEnd(data, p, "null"); p < 0 {
-				return false
-			}
 		default:
-			if p = numberEnd(data, p); p < 0 {
+			if p = scalarEnd(data, p); p < 0 {
 				return false
 			}
 		}
@@ -134,6 +122,20 @@ func skipWS(data []byte, p int) int {
 		p++
 	}
 	return p
+}
+
+// scalarEnd returns the index after the literal or number at data[p], or
+// -1 if none is there.
+func scalarEnd(data []byte, p int) int {
+	switch data[p] {
+	case 't':
+		return literalEnd(data, p, "true")
+	case 'f':
+		return literalEnd(data, p, "false")
+	case 'n':
+		return literalEnd(data, p, "null")
+	}
+	return numberEnd(data, p)
 }
 
 // literalEnd returns the index after word at data[p:], or -1 if it is
