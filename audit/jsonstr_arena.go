@@ -35,7 +35,7 @@ func (d *decoder) strQuick() (string, bool) {
 		return "", false
 	}
 	a := *d.arena
-	out := a[len(a):len(a)] // the arena's spare room; appends never go past it
+	out := a[len(a):] // the arena's spare room; appends never go past it
 	room := cap(out)
 	for r := start; ; {
 		if len(out)+(j-r)+1 > room || j+1 >= len(data) {
