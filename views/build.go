@@ -1,7 +1,6 @@
 package views
 
 import (
-	"io"
 	"runtime"
 	"sync"
 
@@ -165,13 +164,13 @@ func inRanges(n int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
-// inOrder writes to w what render appends of rows [0, n), block by block
-// in order; with several cores, a few blocks at a time are rendered on
+// inOrder hands write what render appends of rows [0, n), block (rows)
+// by block in order, with the first row of each block; with several cores
+// and at least two blocks, a few blocks at a time are rendered on
 // goroutines of their own (memory stays a few blocks' worth).
-func inOrder(w io.Writer, n int, render func(buf []byte, lo, hi int) []byte) {
-	const block = 4096
+func inOrder(n, block int, render func(buf []byte, lo, hi int) []byte, write func(lo int, b []byte)) {
 	parts := runtime.GOMAXPROCS(0)
-	if n < rowsSplitMin || parts < 2 {
+	if n < 2*block {
 		parts = 1
 	}
 	bufs := make([][]byte, 2*parts)
@@ -186,8 +185,10 @@ func inOrder(w io.Writer, n int, render func(buf []byte, lo, hi int) []byte) {
 			wg.Go(func() { bufs[j] = render(bufs[j][:0], from, to) })
 		}
 		wg.Wait()
-		for _, b := range bufs {
-			w.Write(b)
+		for j, b := range bufs {
+			if from := lo + j*block; from < n {
+				write(from, b)
+			}
 		}
 	}
 }
