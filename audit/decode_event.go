@@ -107,7 +107,13 @@ func (s *eventScratch) finish(e *Event, raw []byte, high bool) {
 // items are unknown keys (skipped, whatever their type).
 func (d *decoder) event(e *Event, s *eventScratch, top *docFields) {
 	prefix, hint := "", 0
-	for more := d.objBegin(); more; more = d.objNext() {
+	var more bool
+	if top != nil && d.eventPrefix(top) {
+		more, hint = true, 2 // what follows apiVersion in eventKeys.order
+	} else {
+		more = d.objBegin()
+	}
+	for ; more; more = d.objNext() {
 		id, ok := d.key(eventKeys, &hint)
 		if !ok {
 			return

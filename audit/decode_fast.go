@@ -26,6 +26,10 @@ func decodeInto(doc []byte, dst []Event, arena *[]byte) ([]Event, error) {
 	} else {
 		switch doc[d.pos] {
 		case '{':
+			// The masks first: their loads of the document's first
+			// kilobyte go on in parallel, where the first key's
+			// comparison would wait for its cache line alone.
+			d.win.fill(doc, d.pos)
 			d.event(&ev, &sc, &top)
 		case 'n':
 			d.literal("null") // decodes to nothing: an empty, unrecognised document

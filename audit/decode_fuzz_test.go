@@ -142,6 +142,9 @@ func FuzzDecode(f *testing.F) {
 	for _, tc := range edgeCases {
 		f.Add([]byte(tc.doc))
 	}
+	for _, doc := range generated(40) { // the fixed leads, the usual extra, shared groups
+		f.Add(doc)
+	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		sameAsStd(t, doc)
 	})

@@ -14,7 +14,13 @@ func (d *decoder) user(u *UserInfo, reusing *bool, prefix, name string) {
 	switch d.data[d.pos] {
 	case '{':
 		hint := 0
-		for more := d.objBegin(); more; more = d.objNext() {
+		var more bool
+		if v, ok := d.leadStr(`{"username":"`); ok {
+			u.Name, hint, more = v, 1, true
+		} else {
+			more = d.objBegin()
+		}
+		for ; more; more = d.objNext() {
 			id, ok := d.key(userKeys, &hint)
 			if !ok {
 				return
@@ -47,19 +53,11 @@ func (d *decoder) groups(dst *[]string, reusing *bool, prefix, user string) {
 			d.groupsReusing(dst, reusing, prefix, user)
 			return
 		}
-		var buf [16]string
-		g := buf[:0]
-		for more := d.arrBegin(); more; more = d.arrNext() {
-			var v string
-			d.strVal(&v, prefix, user, ".groups")
-			g = append(g, v)
+		if g, ok := d.cachedGroups(); ok {
+			*dst = g
+			return
 		}
-		s := []string{} // [] decodes to an empty, non-nil slice
-		if len(g) > 0 {
-			s = make([]string, len(g))
-			copy(s, g)
-		}
-		*dst = s
+		d.groupsFresh(dst, prefix, user)
 	case 'n':
 		if d.literal("null") {
 			*dst, *reusing = nil, false
@@ -67,6 +65,23 @@ func (d *decoder) groups(dst *[]string, reusing *bool, prefix, user string) {
 	default:
 		d.mismatch(prefix, user, ".groups")
 	}
+}
+
+// groupsFresh decodes the array at d.pos into a new slice.
+func (d *decoder) groupsFresh(dst *[]string, prefix, user string) {
+	var buf [16]string
+	g := buf[:0]
+	for more := d.arrBegin(); more; more = d.arrNext() {
+		var v string
+		d.strVal(&v, prefix, user, ".groups")
+		g = append(g, v)
+	}
+	s := []string{} // [] decodes to an empty, non-nil slice
+	if len(g) > 0 {
+		s = make([]string, len(g))
+		copy(s, g)
+	}
+	*dst = s
 }
 
 func (d *decoder) groupsReusing(dst *[]string, reusing *bool, prefix, user string) {
@@ -106,6 +121,13 @@ func (d *decoder) groupsReusing(dst *[]string, reusing *bool, prefix, user strin
 func (d *decoder) sourceIPs(dst *string, prefix string) {
 	switch d.data[d.pos] {
 	case '[':
+		// Usually one address: `["10.0.3.84"]`.
+		if end := d.win.plainEndAt(d.data, d.pos+2); end >= 0 && d.data[d.pos+1] == '"' && end+1 < len(d.data) &&
+			d.data[end+1] == ']' && d.depth < maxDepth {
+			*dst = bytesString(d.data[d.pos+2 : end])
+			d.pos = end + 2
+			return
+		}
 		i := 0
 		for more := d.arrBegin(); more; more = d.arrNext() {
 			if i == 0 {
@@ -131,7 +153,13 @@ func (d *decoder) objectRef(o *ObjectRef, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
 		hint := 0
-		for more := d.objBegin(); more; more = d.objNext() {
+		var more bool
+		if v, ok := d.leadStr(`{"resource":"`); ok {
+			o.Resource, hint, more = v, 1, true
+		} else {
+			more = d.objBegin()
+		}
+		for ; more; more = d.objNext() {
 			f, ok := d.key(objectRefKeys, &hint)
 			if !ok {
 				return
@@ -166,6 +194,9 @@ func (d *decoder) objectRef(o *ObjectRef, prefix string) {
 func (d *decoder) responseStatus(e *Event, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
+		if d.statusLit(e) {
+			return
+		}
 		hint := 0
 		for more := d.objBegin(); more; more = d.objNext() {
 			id, ok := d.key(statusKeys, &hint)
@@ -199,6 +230,10 @@ func (d *decoder) code(dst *int32, prefix string) {
 		if !d.number() {
 			return
 		}
+		if n, ok := shortCode(d.data[start:d.pos]); ok {
+			*dst = n
+			return
+		}
 		lit := bytesString(d.data[start:d.pos])
 		n, err := strconv.ParseInt(lit, 10, 32)
 		if err != nil {
@@ -213,6 +248,23 @@ func (d *decoder) code(dst *int32, prefix string) {
 	default:
 		d.mismatch(prefix, "responseStatus", ".code")
 	}
+}
+
+// shortCode is code's value for a valid JSON number literal of at most
+// nine digits and nothing else (every HTTP status): it fits an int32, so
+// strconv.ParseInt would take it. ok is false for anything else.
+func shortCode(lit []byte) (int32, bool) {
+	if len(lit) > 9 {
+		return 0, false
+	}
+	var n int32
+	for _, c := range lit {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int32(c-'0')
+	}
+	return n, true
 }
 
 func (d *decoder) metadata(created *string, prefix string) {
@@ -245,7 +297,13 @@ func (d *decoder) annotations(e *Event, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
 		hint := 0
-		for more := d.objBegin(); more; more = d.objNext() {
+		var more bool
+		if v, ok := d.lead(decisionLits[:]); ok {
+			e.Decision, hint, more = v, 1, true
+		} else {
+			more = d.objBegin()
+		}
+		for ; more; more = d.objNext() {
 			// The two the authorizer writes in every event are matched
 			// without decoding their keys.
 			if id, ok := d.predicted(annotationKeys, &hint); ok {

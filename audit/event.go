@@ -32,11 +32,18 @@ func (s Stage) String() string {
 }
 
 // ParseStage maps an audit.k8s.io stage name to a Stage; unknown names give StageUnknown.
+// (A switch: the compiler tells the names apart by length before it
+// compares bytes, where a loop over stageNames compared each.)
 func ParseStage(s string) Stage {
-	for i, n := range stageNames {
-		if i > 0 && n == s {
-			return Stage(i)
-		}
+	switch s {
+	case "RequestReceived":
+		return StageRequestReceived
+	case "ResponseStarted":
+		return StageResponseStarted
+	case "ResponseComplete":
+		return StageResponseComplete
+	case "Panic":
+		return StagePanic
 	}
 	return StageUnknown
 }
@@ -67,10 +74,15 @@ func (l Level) String() string {
 
 // ParseLevel maps an audit.k8s.io level name to a Level; unknown names give LevelUnknown.
 func ParseLevel(s string) Level {
-	for i, n := range levelNames {
-		if i > 0 && n == s {
-			return Level(i)
-		}
+	switch s {
+	case "None":
+		return LevelNone
+	case "Metadata":
+		return LevelMetadata
+	case "Request":
+		return LevelRequest
+	case "RequestResponse":
+		return LevelRequestResponse
 	}
 	return LevelUnknown
 }

@@ -97,6 +97,20 @@ func TestStageAndLevelNames(t *testing.T) {
 			t.Errorf("level %d does not round-trip through %q", l, l)
 		}
 	}
+	// Every other spelling is unknown: the names with a byte changed,
+	// cut or extended, and each other's names.
+	for _, name := range append(stageNames[1:], levelNames[1:]...) {
+		for i := range len(name) + 1 {
+			for _, v := range []string{name[:i], name[:i] + "x" + name[i:], name[:i] + "x" + name[min(i+1, len(name)):], name + "\x00"} {
+				if v != name {
+					eq(t, "ParseStage("+v+")", ParseStage(v), stageOf(v))
+					eq(t, "ParseLevel("+v+")", ParseLevel(v), levelOf(v))
+				}
+			}
+		}
+		eq(t, "ParseStage("+name+")", ParseStage(name), stageOf(name))
+		eq(t, "ParseLevel("+name+")", ParseLevel(name), levelOf(name))
+	}
 	if ParseStage("responsecomplete") != StageUnknown || ParseLevel("") != LevelUnknown || Stage(9).String() != "" {
 		t.Error("unknown names must map to the zero value")
 	}
@@ -155,4 +169,24 @@ func FuzzParseTime(f *testing.F) {
 			t.Fatalf("parseUTC(%q) = %v, time.Parse = %v, %v", s, fast, ref, err)
 		}
 	})
+}
+
+// stageOf and levelOf are the definitions ParseStage and ParseLevel
+// implement: the index of the name in the String table.
+func stageOf(s string) Stage {
+	for i, n := range stageNames {
+		if i > 0 && n == s {
+			return Stage(i)
+		}
+	}
+	return StageUnknown
+}
+
+func levelOf(s string) Level {
+	for i, n := range levelNames {
+		if i > 0 && n == s {
+			return Level(i)
+		}
+	}
+	return LevelUnknown
 }

@@ -91,38 +91,15 @@ func (d *decoder) scanString() (flags uint8, ok bool) {
 	}
 }
 
+// skipString steps over the string at d.pos: a plain one by the window's
+// masks (quickEnd), anything else by scanString.
 func (d *decoder) skipString() bool {
-	if end := d.plainEnd(); end >= 0 {
+	if end := d.win.quickEnd(d.data, d.pos+1); end >= 0 {
 		d.pos = end + 1
 		return true
 	}
 	_, ok := d.scanString()
 	return ok
-}
-
-// plainEnd returns the index of the closing quote of the string at d.pos
-// when the window's masks show it within two blocks with nothing special
-// before it (no escape, control character or byte >= 0x80); else -1, and
-// scanString decides.
-func (d *decoder) plainEnd() int {
-	start := d.pos + 1
-	k := start - d.win.base
-	if k < 0 || k >= d.win.n {
-		return -1
-	}
-	b, i := k>>6, start
-	m := d.win.m[b].any >> (k & 63)
-	if m == 0 && (b+1)*64 < d.win.n { // the string goes on in the next block
-		b, i = b+1, i+64-k&63
-		m = d.win.m[b].any
-	}
-	if m == 0 {
-		return -1
-	}
-	if i += bits.TrailingZeros64(m); i >= len(d.data) || d.data[i] != '"' {
-		return -1
-	}
-	return i
 }
 
 func unhex(c byte) rune {
@@ -147,18 +124,13 @@ func (d *decoder) str() string {
 	data := d.data
 	start := d.pos + 1
 	if k := start - d.win.base; k >= 0 && k < d.win.n {
-		b, i := k>>6, start
-		m := d.win.m[b].any >> (k & 63)
-		if m == 0 && (b+1)*64 < d.win.n { // the string goes on in the next block
-			b, i = b+1, i+64-k&63
-			m = d.win.m[b].any
+		if i := start + bits.TrailingZeros64(d.win.span(k)); i < len(data) && data[i] == '"' {
+			d.pos = i + 1
+			return bytesString(data[start:i])
 		}
-		if m != 0 {
-			if i += bits.TrailingZeros64(m); i < len(data) && data[i] == '"' {
-				d.pos = i + 1
-				return bytesString(data[start:i])
-			}
-		}
+	}
+	if s, ok := d.strQuick(); ok {
+		return s
 	}
 	flags, ok := d.scanString()
 	if !ok {

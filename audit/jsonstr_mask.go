@@ -22,8 +22,23 @@ const winBlocks = 16
 type maskWin struct {
 	base, n int
 	// any[k] bit j marks data[base+64k+j] as '"', '\\', a control
-	// character or >= 0x80; hi[k] marks those >= 0x80 alone.
-	m [winBlocks]blockMask
+	// character or >= 0x80; hi[k] marks those >= 0x80 alone. The block
+	// after the last one filled marks every byte, so that two blocks can
+	// be read as one 64-bit span without a test (see span), and a span
+	// with no bit set is 64 bytes seen to hold nothing special.
+	m [winBlocks + 1]blockMask
+}
+
+// span returns the any-bits of the 64 bytes from data[base+k] on (k
+// within the window): two blocks' words shifted together, without a
+// branch on whether k is a block's start (Go's shift by 64 gives 0). A
+// string's end is then found without a branch on whether it is in the
+// block it starts in, which strings of 20 to 100 bytes make a coin toss.
+// When no bit is set, the byte after the 64 (TrailingZeros64 gives 64)
+// is the first that can end a string.
+func (w *maskWin) span(k int) uint64 {
+	b, s := k>>6, uint(k&63)
+	return w.m[b].any>>s | w.m[b+1].any<<(64-s)
 }
 
 // blockMask is one 64-byte block's masks.
@@ -69,6 +84,7 @@ func (w *maskWin) fill(data []byte, i int) {
 		maskBlocks(&w.m[full], pad[:])
 		w.n += 64
 	}
+	w.m[w.n>>6] = blockMask{any: ^uint64(0)}
 }
 
 // maskKind names an implementation of maskBlocks.
@@ -110,4 +126,34 @@ func maskBlocksGo(dst *blockMask, src []byte) {
 // pack gathers the top bits of x's bytes into the low byte.
 func pack(x uint64) uint64 {
 	return (x >> 7) * 0x0102040810204080 >> 56
+}
+
+// quickEnd is plainEndAt's case small enough to inline: start within the
+// window, the closing quote within 65 bytes; -1 otherwise.
+func (w *maskWin) quickEnd(data []byte, start int) int {
+	if k := start - w.base; uint(k) < uint(w.n) {
+		if i := start + bits.TrailingZeros64(w.span(k)); i < len(data) && data[i] == '"' {
+			return i
+		}
+	}
+	return -1
+}
+
+// plainEndAt is plainEnd for the string body starting at data[start]: the
+// index of its closing quote when the masks show it within 65 bytes
+// with nothing special before it; else -1. It moves the window to start
+// when start is outside it.
+func (w *maskWin) plainEndAt(data []byte, start int) int {
+	k := start - w.base
+	if k < 0 || k >= w.n {
+		if start >= len(data) {
+			return -1
+		}
+		w.fill(data, start)
+		k = 0
+	}
+	if i := start + bits.TrailingZeros64(w.span(k)); i < len(data) && data[i] == '"' {
+		return i
+	}
+	return -1
 }

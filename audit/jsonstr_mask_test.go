@@ -117,3 +117,47 @@ func TestDecodeEachMask(t *testing.T) {
 		})
 	}
 }
+
+// TestQuickEnd holds quickEnd and plainEndAt to the definition of a plain
+// string's end (the first special byte after start, if it is a quote):
+// they return it or -1, never another index, for every start in and
+// around windows filled at random places of random data (the window's
+// 1 KiB limit, the padded last block, the block after the window); and
+// where the end is within 65 bytes of a start inside the window and at
+// most one byte past it, quickEnd finds it.
+func TestQuickEnd(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 300 {
+		data := make([]byte, r.IntN(3000))
+		for i := range data {
+			data[i] = 'a'
+			if r.IntN(30) == 0 {
+				data[i] = []byte{'"', '"', '"', '\\', 0x01, 0x80, 0xff}[r.IntN(7)]
+			}
+		}
+		var w maskWin
+		if len(data) > 0 {
+			w.fill(data, r.IntN(len(data)))
+		}
+		for start := max(0, w.base-70); start <= min(len(data), w.base+w.n+70); start++ {
+			want := start
+			for want < len(data) && !(data[want] == '"' || data[want] == '\\' || data[want] < 0x20 || data[want] >= 0x80) {
+				want++
+			}
+			if want >= len(data) || data[want] != '"' {
+				want = -1
+			}
+			got := w.quickEnd(data, start)
+			inWin := start >= w.base && start < w.base+w.n
+			if got != -1 && got != want || got == -1 && want >= 0 && want-start <= 64 && want <= w.base+w.n && inWin {
+				t.Fatalf("len %d, window %d+%d: quickEnd(%d) = %d, want %d", len(data), w.base, w.n, start, got, want)
+			}
+			if start < len(data) {
+				v := w // plainEndAt may move the window
+				if got := v.plainEndAt(data, start); got != -1 && got != want {
+					t.Fatalf("len %d, window %d+%d: plainEndAt(%d) = %d, want %d", len(data), w.base, w.n, start, got, want)
+				}
+			}
+		}
+	}
+}

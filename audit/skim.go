@@ -147,8 +147,11 @@ func (s *skimmer) field(i int, wk *wordKeys) (next, id int) {
 				continue
 			}
 			v := s.colon(p + e.len)
-			if s.wants(e.len - 1) {
-				s.keyTok(p, p+e.len-1, v)
+			if s.lens != 0 {
+				// The items spelled as this key, worked out once (Tokens.add).
+				if m := s.t.keyItems[e.tok]; m != 0 {
+					s.keyItems(m, v)
+				}
 			}
 			return v, e.id
 		}
@@ -428,7 +431,11 @@ type wordKey struct {
 	n    int       // words
 	len  int       // bytes
 	id   int
+	tok  int // its index in wordKeyNames (and Tokens.keyItems)
 }
+
+// wordKeyNames are the names of every table's wordKeys, by wordKey.tok.
+var wordKeyNames []string
 
 func newWordKeys(t *keyTable) *wordKeys {
 	wk := &wordKeys{t: t}
@@ -438,7 +445,8 @@ func newWordKeys(t *keyTable) *wordKeys {
 			if len(q) > 32 {
 				continue
 			}
-			k := wordKey{n: (len(q) + 7) / 8, len: len(q), id: e.id}
+			k := wordKey{n: (len(q) + 7) / 8, len: len(q), id: e.id, tok: len(wordKeyNames)}
+			wordKeyNames = append(wordKeyNames, q[:len(q)-1])
 			for j := 0; j < len(q); j++ {
 				k.w[j/8] |= uint64(q[j]) << (8 * (j % 8))
 				k.m[j/8] |= 0xff << (8 * (j % 8))

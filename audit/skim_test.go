@@ -196,19 +196,34 @@ func BenchmarkSkim(b *testing.B) {
 		}
 		b.ReportMetric(float64(testcpu.Time()-cpu)/float64(b.N*size), "cpu-ns/byte")
 	})
-	b.Run("tokens", func(b *testing.B) {
-		// The username filter's pre-filter: one key:value pair.
+	// The pre-filters of scripts/bench.sh's filters, as query makes them.
+	for _, f := range []struct {
+		name  string
+		pairs [][2]any // key and value; a nil value: the key as a string
+	}{
+		{"tokens", [][2]any{{"username", "bob"}, {"user", nil}}},
+		{"tokens403", [][2]any{{"code", int64(403)}, {"responseStatus", nil}, {"namespace", "kube-system"}, {"objectRef", nil}}},
+		{"tokensPriv", [][2]any{{"privileged", true}, {"securityContext", nil}}},
+	} {
 		var tk Tokens
-		tk.AddPair("username", "bob")
-		b.SetBytes(int64(size))
-		cpu := testcpu.Time()
-		for b.Loop() {
-			for _, doc := range docs {
-				SkimTokens(doc, &tk)
+		for _, p := range f.pairs {
+			if p[1] == nil {
+				tk.AddString(p[0].(string))
+			} else {
+				tk.AddPair(p[0].(string), p[1])
 			}
 		}
-		b.ReportMetric(float64(testcpu.Time()-cpu)/float64(b.N*size), "cpu-ns/byte")
-	})
+		b.Run(f.name, func(b *testing.B) {
+			b.SetBytes(int64(size))
+			cpu := testcpu.Time()
+			for b.Loop() {
+				for _, doc := range docs {
+					SkimTokens(doc, &tk)
+				}
+			}
+			b.ReportMetric(float64(testcpu.Time()-cpu)/float64(b.N*size), "cpu-ns/byte")
+		})
+	}
 	b.Run("hot", func(b *testing.B) {
 		// The first 1,000 lines in one buffer, as a reader hands them
 		// on, small enough to stay in cache: Skim's own work, without

@@ -1,6 +1,9 @@
 package audit
 
-import "time"
+import (
+	"math/bits"
+	"time"
+)
 
 // Tokens are what SkimTokens looks for while it validates a document, so
 // that a filter's pre-filter costs no pass of its own over the bytes:
@@ -15,6 +18,9 @@ type Tokens struct {
 	lens    uint64 // bit n: some item's key or string has n bytes
 	strLens uint64 // bit n: some string item has n bytes
 	items   []tokenItem
+	// keyItems[k]: the items spelled as the known key wordKeyNames[k]
+	// (a bit each), so that Skim's usual keys cost one look-up.
+	keyItems []uint64
 }
 
 type tokenItem struct {
@@ -72,6 +78,14 @@ func (t *Tokens) add(it tokenItem) int {
 		return -1
 	}
 	t.items = append(t.items, it)
+	if t.keyItems == nil {
+		t.keyItems = make([]uint64, len(wordKeyNames))
+	}
+	for k, name := range wordKeyNames {
+		if name == it.s {
+			t.keyItems[k] |= 1 << (len(t.items) - 1)
+		}
+	}
 	t.lens |= 1 << len(it.s)
 	if it.kind == tokString {
 		t.strLens |= 1 << len(it.s)
@@ -133,6 +147,20 @@ func (s *skimmer) keyTok(a, b, v int) {
 			continue
 		}
 		if it.kind == tokString || s.pairValue(it, v) {
+			s.found |= 1 << k
+		}
+	}
+}
+
+// keyItems notes the items of mask m (all spelled as the key whose value
+// starts at v) found: a string item, or a pair with that value.
+func (s *skimmer) keyItems(m uint64, v int) {
+	if v < 0 {
+		return
+	}
+	for ; m != 0; m &= m - 1 {
+		k := bits.TrailingZeros64(m)
+		if it := &s.t.items[k]; it.kind == tokString || s.pairValue(it, v) {
 			s.found |= 1 << k
 		}
 	}

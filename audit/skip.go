@@ -41,10 +41,21 @@ func (k *kinds) object(level int) bool {
 // It is iterative so that nesting up to maxDepth costs no stack: k holds
 // whether each open container is an object or an array.
 func (d *decoder) skipValue() {
-	if d.data[d.pos] == '"' { // most skipped values are (uids, versions)
+	switch d.data[d.pos] {
+	case '"': // most skipped values are (uids, versions)
 		d.skipString()
 		return
+	case '{', '[':
+		if d.skipCredential() || d.skipFast() {
+			return
+		}
 	}
+	d.skipSlow()
+}
+
+// skipSlow is skipValue's exact path, token by token, with encoding/json's
+// error messages.
+func (d *decoder) skipSlow() {
 	var k kinds
 	base := d.depth
 	for {

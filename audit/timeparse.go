@@ -1,6 +1,11 @@
 package audit
 
-import "time"
+import (
+	"encoding/binary"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
 
 // ParseTime parses the timestamps found in audit logs: RFC 3339 with any
 // fraction (what the API server writes, in UTC), RFC 3339 with a zone offset,
@@ -76,8 +81,9 @@ func parseUTC(s string) (time.Time, bool) {
 // parseMicroUTC is parseUTC for exactly "2006-01-02T15:04:05.000000Z"
 // (microseconds, what the API server writes), with no loops and one test
 // for all the digits; false for anything else, which parseUTC then tries.
+// The date part comes from dayOf, which remembers the last dates seen.
 func parseMicroUTC(s string) (time.Time, bool) {
-	if len(s) != 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z' {
+	if len(s) != 27 || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z' {
 		return time.Time{}, false
 	}
 	var bad uint
@@ -88,18 +94,69 @@ func parseMicroUTC(s string) (time.Time, bool) {
 		bad |= (v + 0x76) &^ 0x7f
 		return int(v)
 	}
-	year := dig(s[0])*1000 + dig(s[1])*100 + dig(s[2])*10 + dig(s[3])
-	month := dig(s[5])*10 + dig(s[6])
-	day := dig(s[8])*10 + dig(s[9])
 	hour := dig(s[11])*10 + dig(s[12])
 	minute := dig(s[14])*10 + dig(s[15])
 	sec := dig(s[17])*10 + dig(s[18])
 	micro := ((dig(s[20])*10+dig(s[21]))*10+dig(s[22]))*1000 + (dig(s[23])*10+dig(s[24]))*10 + dig(s[25])
-	if bad != 0 || year < 1678 || year > 2261 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+	if bad != 0 || hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, false
 	}
-	days := daysSinceEpoch(year, month, day)
+	days, ok := dayOf(s)
+	if !ok {
+		return time.Time{}, false
+	}
 	return time.Unix(days*86400+int64(hour*3600+minute*60+sec), int64(micro)*1000).UTC(), true
+}
+
+// dayMemo is a date dayOf worked out: its ten bytes as two words, and its
+// days since the epoch.
+type dayMemo struct {
+	lo    uint64
+	hi    uint16
+	days  int64
+	valid bool
+}
+
+// lastDays remember recent dates, one per last digit of the day (modulo
+// 8), so that a log crossing midnight, or a request that did, does not
+// make them alternate. Every decoding goroutine shares them: a date is
+// replaced rarely, and the pointers make each memo read whole.
+var lastDays [8]atomic.Pointer[dayMemo]
+
+// dayOf is the day, in days since the epoch, of the date "2006-01-02" at
+// the start of s (at least ten bytes); false unless it is a valid date in
+// ParseTime's year range. A date seen last time is not checked again:
+// the same bytes make the same day.
+func dayOf(s string) (int64, bool) {
+	b := unsafe.Slice(unsafe.StringData(s), 10)
+	lo, hi := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint16(b[8:])
+	slot := &lastDays[b[9]&7]
+	if m := slot.Load(); m != nil && m.lo == lo && m.hi == hi {
+		return m.days, m.valid
+	}
+	days, ok := parseDay(s)
+	slot.Store(&dayMemo{lo: lo, hi: hi, days: days, valid: ok})
+	return days, ok
+}
+
+// parseDay is dayOf without the memo.
+func parseDay(s string) (int64, bool) {
+	if s[4] != '-' || s[7] != '-' {
+		return 0, false
+	}
+	var bad uint
+	dig := func(c byte) int {
+		v := uint(c - '0')
+		bad |= (v + 0x76) &^ 0x7f
+		return int(v)
+	}
+	year := dig(s[0])*1000 + dig(s[1])*100 + dig(s[2])*10 + dig(s[3])
+	month := dig(s[5])*10 + dig(s[6])
+	day := dig(s[8])*10 + dig(s[9])
+	if bad != 0 || year < 1678 || year > 2261 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) {
+		return 0, false
+	}
+	return daysSinceEpoch(year, month, day), true
 }
 
 // daysSinceEpoch is the number of days from 1970-01-01 to the valid date

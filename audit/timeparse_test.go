@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -27,12 +29,39 @@ func TestParseMicroUTC(t *testing.T) {
 	}
 }
 
+// checkMicro compares parseMicroUTC with time.Parse on s three times: with
+// no date remembered, with s's own date remembered, and with the date of
+// the stamp before remembered (the loops above change one byte at a time).
 func checkMicro(t *testing.T, s string) {
 	t.Helper()
-	got, ok := parseMicroUTC(s)
 	ref, err := time.Parse(time.RFC3339Nano, s)
 	want := err == nil && inRange(ref) && s[19] == '.' && s[26] == 'Z'
-	if ok != want || ok && got != ref.UTC() {
-		t.Fatalf("parseMicroUTC(%q) = %v, %v; time.Parse = %v, %v", s, got, ok, ref, err)
+	check := func(memo string) {
+		got, ok := parseMicroUTC(s)
+		if ok != want || ok && got != ref.UTC() {
+			t.Fatalf("parseMicroUTC(%q) %s = %v, %v; time.Parse = %v, %v", s, memo, got, ok, ref, err)
+		}
+	}
+	check("after the stamp before")
+	for i := range lastDays {
+		lastDays[i].Store(nil)
+	}
+	check("with no dates remembered")
+	check("with its own date remembered")
+}
+
+// TestShortCode holds code's fast path to strconv.ParseInt (what the
+// status code's decoding did before it): a literal it takes must parse to
+// the same int32, and every literal of up to nine digits is taken.
+func TestShortCode(t *testing.T) {
+	lits := []string{"0", "7", "200", "403", "999999999", "1000000000", "2147483647", "2147483648",
+		"-0", "-1", "1.0", "1e2", "1E+2", "0.5", "-2147483648", "12345678901234567890"}
+	for _, lit := range lits {
+		got, ok := shortCode([]byte(lit))
+		ref, err := strconv.ParseInt(lit, 10, 32)
+		digits := len(lit) <= 9 && strings.Trim(lit, "0123456789") == ""
+		if ok != digits || ok && (err != nil || int64(got) != ref) {
+			t.Errorf("shortCode(%q) = %d, %v; strconv.ParseInt = %d, %v", lit, got, ok, ref, err)
+		}
 	}
 }

@@ -40,6 +40,10 @@ type worker struct {
 	prepare func([]audit.Event, []audit.Keys) // Replay.Prepare
 }
 
+// skimEvents is the room for events a chunk's arrays get at first with
+// Replay.Skim: a filter's pre-filter lets few lines through.
+const skimEvents = 64
+
 // arenaShare: a chunk's arena is 1/arenaShare of its size. The strings
 // with escapes are mostly RBAC reasons ("allowed by ClusterRoleBinding
 // \"...\""), about an eighth of a Metadata event's bytes; those that do
@@ -53,18 +57,29 @@ type evArrays struct {
 	offsets []int64
 	arena   []byte       // the unescaped strings (audit.DecodeArena); nil without Recycle
 	keys    []audit.Keys // Replay.Prepare's
+	stubs   []Stub       // the lines Replay.Skim ruled out
 }
 
 // arrays returns empty event and offset slices with room for n: reused
-// ones when there are, big enough; and with Recycle an arena of size
-// bytes for the events' unescaped strings.
+// ones when there are; and with Recycle an arena of size bytes for the
+// events' unescaped strings. Reused ones too small still serve: appends
+// grow them, and the grown ones come back (a pool dropping them for a
+// chunk one line longer allocated afresh half the time). With Skim, few
+// lines are decoded: room for skimEvents at first.
 func (w *worker) arrays(n, size int) evArrays {
 	select {
 	case a := <-w.free:
-		if cap(a.events) >= n && cap(a.offsets) >= n {
-			return evArrays{a.events[:0], a.offsets[:0], a.arena[:0], a.keys[:0]}
-		}
+		return evArrays{a.events[:0], a.offsets[:0], a.arena[:0], a.keys[:0], a.stubs[:0]}
 	default:
+	}
+	if w.skim != nil {
+		n, size = min(n, skimEvents), min(size, skimEvents*1024/arenaShare)
+	} else if w.free != nil {
+		// An eighth more to reuse: the next chunk may hold a few more
+		// lines, and an array too small for it grows by a copy (a pool
+		// that dropped such arrays allocated 78 afresh for the 1,024
+		// chunks of the 1 GiB log without the margin, 15 with it).
+		n += n / 8
 	}
 	a := evArrays{events: make([]audit.Event, 0, n), offsets: make([]int64, 0, n)}
 	if w.free != nil {
@@ -79,7 +94,7 @@ func (w *worker) decode(j *job) {
 		if w.prepare != nil {
 			w.prepareKeys(j, &b)
 		}
-		j.arrays = evArrays{b.events, b.offsets, b.arena, b.keys}
+		j.arrays = b.evArrays
 	}()
 	if j.doc {
 		b.evArrays = w.arrays(len(j.docs), len(j.buf)/arenaShare)
@@ -140,8 +155,10 @@ func (w *worker) prepareKeys(j *job, b *batcher) {
 func (w *worker) one(b *batcher, doc []byte, at int, line int64, end int, endLine int64) {
 	n0 := len(b.events)
 	if w.skim != nil {
-		if t, stub := w.skim(doc); stub {
-			w.stub(b, t, at, end, endLine)
+		// A stub without a time is decoded: its key in a merge is the
+		// previous event's, which only the merge knows (it is rare).
+		if t, stub := w.skim(doc); stub && !t.IsZero() {
+			w.stub(b, t, end, endLine)
 			return
 		}
 	}
@@ -188,12 +205,10 @@ func (w *worker) one(b *batcher, doc []byte, at int, line int64, end int, endLin
 }
 
 // stub hands on a line of one unwanted event that Skim found fine (see
-// Replay.Skim).
-func (w *worker) stub(b *batcher, t time.Time, at int, end int, endLine int64) {
-	n0 := len(b.events)
-	b.events = append(b.events, audit.Event{StageTime: t})
-	b.offsets = append(b.offsets, b.j.off+int64(at))
-	b.added(n0)
+// Replay.Skim), at time t: 16 bytes in Batch.Stubs, in its place among
+// the events, instead of an Event.
+func (w *worker) stub(b *batcher, t time.Time, end int, endLine int64) {
+	b.stubs = append(b.stubs, Stub{Time: t.UnixNano(), After: int32(len(b.events) - b.start)})
 	if b.j.doc {
 		b.prev.Offset, b.prev.Line = b.j.off+int64(end), endLine
 	}
@@ -266,8 +281,9 @@ func blank(p []byte) bool {
 type batcher struct {
 	j *job
 	evArrays
-	start int      // first event not yet in a batch
-	prev  Position // after the last line (or document) fully decoded
+	start     int      // first event not yet in a batch
+	stubStart int      // first stub not yet in a batch
+	prev      Position // after the last line (or document) fully decoded
 
 	detailed [NumProblemKinds]int   // problems of each kind recorded one by one
 	summed   [NumProblemKinds]int   // 1 + index in j.problems of the kind's summing record, or 0
@@ -292,7 +308,7 @@ func (b *batcher) added(n0 int) {
 }
 
 func (b *batcher) finish(pos Position) {
-	if len(b.events) > b.start {
+	if len(b.events) > b.start || len(b.stubs) > b.stubStart {
 		b.flush(len(b.events), pos)
 	}
 	for k, i := range b.summed {
@@ -309,11 +325,14 @@ func (b *batcher) flush(upto int, pos Position) {
 		// overwrite the next one.
 		Events:  b.events[b.start:upto:upto],
 		Offsets: b.offsets[b.start:upto:upto],
+		// Every line skipped so far came before the lines of events
+		// past upto: a batch is cut before a line's events.
+		Stubs:   b.stubs[b.stubStart:len(b.stubs):len(b.stubs)],
 		Raw:     b.j.src.raw,
 		Cluster: b.j.src.cluster,
 		Pos:     pos,
 	})
-	b.start = upto
+	b.start, b.stubStart = upto, len(b.stubs)
 }
 
 // problem records a problem on line. Past detailPerChunk of one kind in

@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/kaudit/kaudit/audit"
 )
@@ -32,6 +33,7 @@ type stream struct {
 	ended    bool
 	cur      *inBatch // the batch being put in the window, from next on
 	next     int
+	nextStub int // and from its Stubs[nextStub] on
 	win      window
 	lastKey  int64 // key of the last event pushed: events without a time keep their place
 	sum      Summary
@@ -198,36 +200,51 @@ func (m *merger) top(ctx context.Context, s *stream) error {
 			s.ended = true
 			break
 		}
-		if len(b.Events) > 0 {
-			s.cur, s.next = &inBatch{Batch: b, left: len(b.Events)}, 0
+		if n := len(b.Events) + len(b.Stubs); n > 0 {
+			s.cur, s.next, s.nextStub = &inBatch{Batch: b, left: n}, 0, 0
 		}
 	}
 	return nil
 }
 
 // pushOne puts the next event of the current batch in the stream's
-// window, naming its source.
+// window, naming its source; or the next stub (Batch.Stubs),
+// as i < 0.
 func (s *stream) pushOne() {
 	b, i := s.cur, s.next
-	e := &b.Events[i]
-	switch {
-	case s.explicit:
-		e.Source = s.name
-	case e.Source != "":
-	case b.Cluster != "":
-		e.Source = b.Cluster // the cloud cluster the export's envelopes name
-	default:
-		e.Source = s.name
+	if k := s.nextStub; k < len(b.Stubs) && int(b.Stubs[k].After) <= i {
+		key := b.Stubs[k].Time
+		s.lastKey = key
+		s.win.push(held{key: key, b: b, i: ^int32(k)})
+		s.nextStub++
+	} else {
+		e := &b.Events[i]
+		e.Source = s.source(e.Source, b.Cluster)
+		key := s.lastKey
+		if !e.StageTime.IsZero() {
+			key = e.StageTime.UnixNano()
+		}
+		s.lastKey = key
+		s.win.push(held{key: key, b: b, i: int32(i)})
+		s.next++
 	}
-	key := s.lastKey
-	if !e.StageTime.IsZero() {
-		key = e.StageTime.UnixNano()
-	}
-	s.lastKey = key
-	s.win.push(held{key: key, b: b, i: int32(i)})
-	if s.next++; s.next == len(b.Events) {
+	if s.next == len(b.Events) && s.nextStub == len(b.Stubs) {
 		s.cur = nil
 	}
+}
+
+// source is the Source of an event of s that names src, from a batch
+// naming cluster.
+func (s *stream) source(src, cluster string) string {
+	switch {
+	case s.explicit:
+		return s.name
+	case src != "":
+		return src
+	case cluster != "":
+		return cluster // the cloud cluster the export's envelopes name
+	}
+	return s.name
 }
 
 // oldest is the stream whose next event is the oldest (the first stream
@@ -277,10 +294,20 @@ func (m *merger) take(s *stream) error {
 	if h.key < m.last {
 		m.late++ // older than one handed on: beyond the window
 		if m.onLate != nil {
-			m.onLate(&h.b.Events[h.i])
+			m.onLate(s.event(h))
 		}
 	} else {
 		m.last = h.key
+	}
+	if h.i < 0 {
+		// A skipped event is only counted. Chunks all taken are given
+		// back now, not at the next output (which may be far off when
+		// most events are skipped).
+		m.events++
+		if len(m.done) > 0 {
+			return m.flush()
+		}
+		return nil
 	}
 	if m.copied == nil && m.cur.b == h.b && int(h.i) == m.cur.j {
 		m.cur.j++
@@ -322,6 +349,15 @@ func (m *merger) take(s *stream) error {
 		return m.flush()
 	}
 	return nil
+}
+
+// event is the event h holds: a skipped one is made up of its time and
+// source.
+func (s *stream) event(h held) *audit.Event {
+	if h.i >= 0 {
+		return &h.b.Events[h.i]
+	}
+	return &audit.Event{StageTime: time.Unix(0, h.key).UTC(), Source: s.source("", h.b.Cluster)}
 }
 
 // inBatch is a batch from a stream, and how many of its events are not
@@ -397,6 +433,7 @@ func (m *merger) flush() error {
 			out.Raw = m.raw
 		}
 	default:
+		m.release()
 		return nil
 	}
 	m.events += int64(len(out.Events))
@@ -404,9 +441,14 @@ func (m *merger) flush() error {
 	if copied && m.recycle {
 		m.spare = out // emit kept nothing of it (Replay.Recycle)
 	}
+	m.release()
+	return err
+}
+
+// release gives back the chunks whose batches' events were all handed on.
+func (m *merger) release() {
 	for _, c := range m.done {
-		c.release() // every event of its batches was handed on
+		c.release()
 	}
 	m.done = m.done[:0]
-	return err
 }

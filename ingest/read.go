@@ -12,9 +12,11 @@ import (
 )
 
 // defaultChunk is how much the reader hands a decoding worker at a time:
-// large enough that per-chunk costs (a goroutine hand-off, a fresh buffer)
-// vanish next to decoding ~1000 lines, small enough to keep a few in flight.
-const defaultChunk = 1 << 20
+// large enough that per-chunk costs (a goroutine hand-off, a read) vanish
+// next to decoding ~400 lines, small enough to keep a few in flight. 1 MiB
+// chunks took the same CPU and 8 MB more RSS on the 1 GiB log (15 of
+// them are in flight, with their event arrays: 2.7k more page faults).
+const defaultChunk = 512 << 10
 
 // binarySniff is how much of the start of a file is looked at for NULs.
 const binarySniff = 8 << 10
@@ -177,8 +179,10 @@ func (r *reader) input(in input) bool {
 			stream = false
 			src.file = f
 			nhead, _ = f.ReadAt(head[:], 0) // peek without moving the read offset
+			rd = newCachedReader(f)
+		} else {
+			rd = f
 		}
-		rd = f
 	}
 	if stream {
 		// Pipes cannot be peeked: read the magic bytes and put them back.

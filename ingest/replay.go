@@ -55,6 +55,11 @@ type Batch struct {
 	// Keys[i] is what Replay.Prepare worked out of Events[i] (zero if
 	// nothing was); nil without Prepare.
 	Keys []audit.Keys
+	// Stubs are the events of the batch's lines that Replay.Skim ruled
+	// out, in input order, each in its place among Events. A replay's
+	// merge orders and counts them and hands on none; in input order
+	// (Window < 0) emit gets them, to be ignored.
+	Stubs []Stub
 	// Raw reads the original bytes again. For a plain file it opens the
 	// file again by path (checking it is the same file), through a small
 	// cache of descriptors; a followed file stays open until the consumer
@@ -68,6 +73,14 @@ type Batch struct {
 	Cluster string
 
 	ref *chunkRef // the chunk buffer to give back once merged (Replay.hold)
+}
+
+// Stub is an event Replay.Skim ruled out: not decoded, only its place
+// in time is kept (a merge orders, counts and may find it late), in 16
+// bytes where an Event takes hundreds.
+type Stub struct {
+	Time  int64 // its stageTimestamp (never zero), Unix ns
+	After int32 // how many of the batch's Events come before it
 }
 
 // Summary counts what a Run read.
@@ -132,9 +145,10 @@ type Replay struct {
 	// stub true says it is one valid audit event with nothing to report
 	// (audit.Skim) that nobody wants (a filter's raw pre-filter rules it
 	// out). It is then not decoded, which costs a fraction of decoding
-	// it, and handed on as a stub: an Event with no Raw (nil) and only
-	// its StageTime, so that merging, Late and Summary count it as
-	// before. emit must drop stubs. Other lines are decoded as ever.
+	// it, and handed on as a Stub of its batch with its StageTime
+	// (a stub), so that merging, Late, OnLate and Summary count it as
+	// before; emit never gets it as an Event. Other lines, and stubs
+	// without a time, are decoded as ever.
 	Skim func(doc []byte) (stageTime time.Time, stub bool)
 	// Prepare, if set, is called by the decode worker with each chunk's
 	// events once decoded, while they are still in that core's cache, to
@@ -238,9 +252,16 @@ func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, e
 	rd := &reader{ctx: runCtx, ordered: ordered, work: work, chunk: chunk, maxLine: maxLine, stdin: stdin, live: r.Live}
 	var freeEv chan evArrays
 	if r.Recycle {
-		// Every chunk in flight, plus one being filled and one emitted.
-		rd.free = make(chan []byte, cap(ordered)+workers+2)
-		freeEv = make(chan evArrays, cap(ordered)+workers+2)
+		// Every chunk in flight, plus one being filled and one emitted,
+		// and those a merge's reorder window holds (hold: 4096 events of
+		// ~1.2 KB are ten 512 KiB chunks; a buffer that finds the pool full
+		// is dropped, and a fresh one faulted in).
+		n := cap(ordered) + workers + 2
+		if r.hold {
+			n += 16
+		}
+		rd.free = make(chan []byte, n)
+		freeEv = make(chan evArrays, n)
 	}
 	var wg sync.WaitGroup
 	wg.Add(1 + workers)
@@ -319,7 +340,7 @@ func (r *Replay) emitAll(ctx context.Context, ordered <-chan *job, sum *Summary,
 		}
 		for _, b := range j.batches {
 			j.src.emitted = true
-			sum.Events += int64(len(b.Events))
+			sum.Events += int64(len(b.Events) + len(b.Stubs))
 			b.ref = ref
 			if err := emit(b); err != nil {
 				return err

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,9 +10,10 @@ import (
 	"github.com/kaudit/kaudit/audit"
 )
 
-// TestReplaySkimStubs: lines Skim stubs are handed on as events with no
-// Raw and their time, in their place; the others are decoded, and bad
-// lines are reported as ever.
+// TestReplaySkimStubs: lines Skim stubs are not handed on as events but
+// counted, and in input order (Window < 0) each batch carries them with
+// their times, in their place; the others are decoded, and bad lines are
+// reported as ever.
 func TestReplaySkimStubs(t *testing.T) {
 	ev := func(id, ts string) string {
 		return `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"` + id + `","stage":"ResponseComplete","verb":"get","stageTimestamp":"` + ts + `"}`
@@ -23,35 +25,40 @@ func TestReplaySkimStubs(t *testing.T) {
 		ev("c", "2024-01-02T03:04:03Z"),
 	}
 	path := writeFile(t, t.TempDir(), "audit.log", strings.Join(lines, "\n")+"\n")
-	var problems []Problem
-	r := &Replay{Paths: []string{path}, OnProblem: func(p Problem) { problems = append(problems, p) },
-		Skim: func(doc []byte) (time.Time, bool) {
-			if strings.Contains(string(doc), "keep") {
-				return time.Time{}, false
+	for _, window := range []int{-1, 0} {
+		var problems []Problem
+		r := &Replay{Paths: []string{path}, Window: window, OnProblem: func(p Problem) { problems = append(problems, p) },
+			Skim: func(doc []byte) (time.Time, bool) {
+				if strings.Contains(string(doc), "keep") {
+					return time.Time{}, false
+				}
+				return audit.Skim(doc)
+			}}
+		var got []string // "id@second", "stub@second" for a stub
+		sum, err := r.Run(context.Background(), func(b Batch) error {
+			k := 0
+			for i := 0; i <= len(b.Events); i++ {
+				for ; k < len(b.Stubs) && int(b.Stubs[k].After) == i; k++ {
+					got = append(got, fmt.Sprintf("stub@%d", time.Unix(0, b.Stubs[k].Time).Second()))
+				}
+				if i < len(b.Events) {
+					got = append(got, fmt.Sprintf("%s@%d", b.Events[i].AuditID, b.Events[i].StageTime.Second()))
+				}
 			}
-			return audit.Skim(doc)
-		}}
-	var got []audit.Event
-	sum, err := r.Run(context.Background(), func(b Batch) error {
-		got = append(got, b.Events...)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 3 || sum.Events != 3 {
-		t.Fatalf("%d events handed on, %d counted; want 3", len(got), sum.Events)
-	}
-	for i, want := range []struct {
-		id  string
-		sec int
-	}{{"", 1}, {"keep", 2}, {"", 3}} {
-		e := got[i]
-		if e.AuditID != want.id || (e.Raw == nil) != (want.id == "") || e.StageTime.Second() != want.sec {
-			t.Errorf("event %d: %q, Raw %q, time %v; want %q at second %d", i, e.AuditID, e.Raw, e.StageTime, want.id, want.sec)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if len(problems) != 1 || problems[0].Line != 3 || problems[0].Kind != Malformed {
-		t.Errorf("problems %+v; want line 3 malformed", problems)
+		want := []string{"stub@1", "keep@2", "stub@3"}
+		if window >= 0 {
+			want = []string{"keep@2"} // the merge hands on no stub
+		}
+		if !eq(got, want) || sum.Events != 3 {
+			t.Errorf("window %d: handed on %v, %d counted; want %v, 3", window, got, sum.Events, want)
+		}
+		if len(problems) != 1 || problems[0].Line != 3 || problems[0].Kind != Malformed {
+			t.Errorf("window %d: problems %+v; want line 3 malformed", window, problems)
+		}
 	}
 }

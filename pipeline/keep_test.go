@@ -3,8 +3,10 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -141,5 +143,96 @@ func TestMemRawLimit(t *testing.T) {
 	buf := make([]byte, 4)
 	if n, err := m.ReadAt(buf, int64(len(big))-2); n != 2 || err != io.EOF {
 		t.Errorf("ReadAt past the end: %d, %v", n, err)
+	}
+}
+
+// TestKeepMergedInputs: with Keep over several inputs merged by time, the
+// filter prints the same events in the same order as without Keep, and
+// the same problems are reported (the stubs the replay leaves out still
+// take their place in the merge).
+func TestKeepMergedInputs(t *testing.T) {
+	lines := fixture(t, 37)
+	dir := t.TempDir()
+	var paths []string
+	bad := 0
+	for k := range 3 {
+		var mine []string
+		for i := k; i < len(lines); i += 3 {
+			mine = append(mine, lines[i])
+			if i%4 == 0 {
+				mine = append(mine, "{not json")
+				bad++
+			}
+		}
+		slices.Reverse(mine[len(mine)/2:]) // out of order: the window sorts it
+		sub := filepath.Join(dir, fmt.Sprintf("cp%d", k))
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, writeLog(t, sub, mine...))
+	}
+	for _, filter := range []string{`.verb == "get"`, `.objectRef.namespace == "ns1" and .verb == "list"`} {
+		f, err := query.Compile(filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := func(keep func([]byte) bool) (string, []string, int) {
+			var problems []string
+			r := &ingest.Replay{Paths: paths, OnProblem: func(p ingest.Problem) {
+				problems = append(problems, fmt.Sprintf("%s:%d %s", p.Path, p.Line, p.Kind))
+			}}
+			p, err := Run(context.Background(), Config{Source: Replay(r), Keep: keep})
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept, err := f.Eval(context.Background(), p.Store, p.Store.All())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			if err := views.WriteRaw(&out, p.Store, kept, false); err != nil {
+				t.Fatal(err)
+			}
+			slices.Sort(problems) // each input in its order, inputs in any
+			return out.String(), problems, p.Store.Len()
+		}
+		want, wantProblems, all := run(nil)
+		got, problems, some := run(f.RawPrefilter())
+		if got != want || want == "" {
+			t.Errorf("%s: printed with Keep:\n%s\nwithout:\n%s", filter, got, want)
+		}
+		if some >= all {
+			t.Errorf("%s: stored %d of %d events with Keep; want fewer", filter, some, all)
+		}
+		if !slices.Equal(problems, wantProblems) || len(problems) != bad {
+			t.Errorf("%s: problems with Keep %v, without %v; want the same %d", filter, problems, wantProblems, bad)
+		}
+	}
+}
+
+// TestMemRawBlocks: events held across memRaw's blocks read back whole,
+// one by one and as one run of several.
+func TestMemRawBlocks(t *testing.T) {
+	var m memRaw
+	var evs []audit.Event
+	var all []byte
+	for i := range 40 {
+		raw := bytes.Repeat([]byte{byte('a' + i%26)}, 1+i*i*97%(3*memBlock/2))
+		evs = append(evs, audit.Event{Raw: raw})
+		all = append(all, raw...)
+	}
+	raw, offs := m.hold(evs, nil, make([]int64, len(evs)))
+	if raw != &m || len(m.blocks) < 3 {
+		t.Fatalf("held in %T, %d blocks; want memRaw, several", raw, len(m.blocks))
+	}
+	for i, e := range evs {
+		got := make([]byte, len(e.Raw))
+		if n, err := m.ReadAt(got, offs[i]); n != len(got) || err != nil || !bytes.Equal(got, e.Raw) {
+			t.Fatalf("event %d at %d: %d bytes, %v, equal %v", i, offs[i], n, err, bytes.Equal(got, e.Raw))
+		}
+	}
+	got := make([]byte, len(all)-int(offs[3])+5)
+	if n, err := m.ReadAt(got, offs[3]); n != len(got)-5 || err != io.EOF || !bytes.Equal(got[:n], all[offs[3]:]) {
+		t.Errorf("a run from event 3 to past the end: %d bytes, %v", n, err)
 	}
 }

@@ -102,7 +102,7 @@ type Pipeline struct {
 
 	cfg         Config
 	kept        keptBuf // the events of a batch that passed Keep
-	stubs       bool    // the replay leaves out what Keep rules out: drop its stubs (events with no Raw)
+	stubs       bool    // the replay leaves out what Keep rules out (ingest.Batch.Stubs)
 	full        bool    // the store refused events for want of IDs: said once on Errs (see store/rebase.go)
 	mem         memRaw  // with stubs: the kept events' bytes, up to memRawLimit
 	follow      *follow
@@ -137,7 +137,7 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 		}
 		if keep := cfg.Keep; keep != nil {
 			// The replay tests Keep itself and hands on what fails it as
-			// stubs (no Raw), only validated, not decoded.
+			// stubs (their times only), validated, not decoded.
 			rs.r.Skim = cfg.Skim
 			if rs.r.Skim == nil {
 				rs.r.Skim = func(doc []byte) (time.Time, bool) {
@@ -298,15 +298,10 @@ func (p *Pipeline) store(b ingest.Batch) error {
 	st := p.Store
 	from := store.ID(st.Len())
 	evs, offs, keys := b.Events, b.Offsets, b.Keys
-	switch {
-	case p.stubs:
-		// Stubs are dropped; events from lines the replay decoded (those
-		// Keep may keep, bad lines, cloud exports) are tested here.
-		keep := p.cfg.Keep
-		evs, offs = p.kept.filter(b, func(e *audit.Event) bool { return e.Raw != nil && keep(e.Raw) })
-		keys = nil
-	case p.cfg.Keep != nil:
-		keep := p.cfg.Keep
+	if keep := p.cfg.Keep; keep != nil {
+		// With stubs, the replay left out what Keep rules out (b.Stubs,
+		// not events); the events of lines it decoded (those Keep may
+		// keep, bad lines, cloud exports) are tested here.
 		evs, offs = p.kept.filter(b, func(e *audit.Event) bool { return keep(e.Raw) })
 		keys = nil
 	}

@@ -59,6 +59,7 @@ type uuidOf struct {
 	latency   uint32
 	rawLen    uint32
 	stageTime int64
+	tag       uint32 // hashUUID(&u), if ok: worked out by placeAll
 }
 
 // fromEvent works out u from e.
@@ -182,20 +183,23 @@ func (s *Store) internCol(col int, events []audit.Event, ids []strID) {
 // placeAll places the events (see place) in blocks of internBlock, each
 // block's auditIDs parsed first and their dedup slots read: those loads
 // depend on nothing but the event, so they overlap (see touch), where
-// place's own wait one after the other.
+// place's own wait one after the other. (Prefetching the next block's
+// slots instead, in assembly, measured no better.)
 func (s *Store) placeAll(events []audit.Event, keys []audit.Keys, offsets []int64, seg uint32, b *batch) {
 	for lo := 0; lo < len(events); lo += internBlock {
 		hi := min(lo+internBlock, len(events))
 		us := b.uuids[:hi-lo]
 		var x uint64
 		for i := range us {
+			u := &us[i]
 			if keys != nil && keys[lo+i][kMeta]&keyValid != 0 {
-				us[i].fromKeys(&keys[lo+i])
+				u.fromKeys(&keys[lo+i])
 			} else {
-				us[i].fromEvent(&events[lo+i])
+				u.fromEvent(&events[lo+i])
 			}
-			if us[i].ok {
-				x ^= s.byAuditID.slot(&us[i].u)
+			if u.ok {
+				u.tag = hashUUID(&u.u)
+				x ^= s.byAuditID.slots[s.byAuditID.home(u.tag)]
 			}
 		}
 		b.sinks[1] ^= x

@@ -69,16 +69,19 @@ const (
 // group lists' IDs by their NUL-joined names, as they were at the
 // writer's last refresh.
 type keySnap struct {
-	gen   uint64
-	ids   [numStrCols]map[string]strID
-	sets  map[string]strID
-	sizes [numStrCols + 1]int // the dictionaries' sizes when copied (groupSets last)
+	gen     uint64
+	ids     [numStrCols]map[string]strID
+	strs    [numStrCols][]string // the dictionaries' strings by ID, as ids holds them
+	sets    map[string]strID
+	setStrs []string
+	sizes   [numStrCols + 1]int // the dictionaries' sizes when copied (groupSets last)
 }
 
 // keyState is the Store's part of the above.
 type keyState struct {
 	snap   atomic.Pointer[keySnap]
 	wanted atomic.Bool // Prepare was called: keep snap up to date
+	caches sync.Pool   // *prepCache (prepcache.go)
 }
 
 // Prepare works out keys[i] for events[i] (see above; len(keys) must be at
@@ -87,106 +90,17 @@ func (s *Store) Prepare(events []audit.Event, keys []audit.Keys) {
 	snap := s.keys.snap.Load()
 	if snap == nil {
 		s.keys.wanted.Store(true) // the next Append publishes one
-	}
-	c := prepCaches.Get().(*prepCache)
-	defer func() {
-		// The strings are views into buffers about to be reused: drop them.
-		clear(c.cols[:])
-		clear(c.groups[:])
-		prepCaches.Put(c)
-	}()
-	for i := range events {
-		e, k := &events[i], &keys[i]
-		prepareFixed(e, k)
-		for col := range numStrCols {
-			k[col] = keyUnknown
-		}
-		if snap == nil {
-			continue
-		}
-		k[kGen] = uint32(snap.gen)
-		for col, m := range snap.ids {
-			if m != nil {
-				k[col] = c.lookup(col, m, colValue[col](e))
+		for i := range events {
+			prepareFixed(&events[i], &keys[i])
+			for col := range numStrCols {
+				keys[i][col] = keyUnknown
 			}
 		}
-		k[colGroups] = c.lookupGroups(snap.sets, k[colUser], e.User.Groups)
-		if g := e.Impersonated.Groups; len(g) > 0 {
-			k[colImpersonatedGroups] = c.lookupGroups(snap.sets, keyUnknown, g)
-		} else {
-			k[colImpersonatedGroups] = 0
-		}
+		return
 	}
-}
-
-// prepCache is Prepare's scratch: per column a small cache of the values
-// looked up in this call, in front of the snapshot's maps. A chunk of
-// events repeats few values per column (users, verbs, namespaces, user
-// agents), and comparing a string to the one in its slot costs less than
-// hashing it and probing a map. Only values found are cached, and the
-// cache lives for one call, so it holds IDs of one snapshot.
-type prepCache struct {
-	cols   [numStrCols][prepSlots]prepSlot
-	groups [prepSlots]groupSlot // group lists, by the user's ID
-	join   []byte
-}
-
-const prepSlots = 64
-
-type prepSlot struct {
-	v  string
-	id strID
-}
-
-type groupSlot struct {
-	user   strID
-	groups []string
-	id     strID
-}
-
-var prepCaches = sync.Pool{New: func() any { return new(prepCache) }}
-
-// lookup is m[v] (keyUnknown if absent) through the cache.
-func (c *prepCache) lookup(col int, m map[string]strID, v string) strID {
-	n := len(v)
-	if n == 0 {
-		return 0
-	}
-	slot := &c.cols[col][(uint(n)*31+uint(v[0])*7+uint(v[n/2])*5+uint(v[n-1]))%prepSlots]
-	if slot.v == v {
-		return slot.id
-	}
-	id, ok := m[v]
-	if !ok {
-		return keyUnknown
-	}
-	slot.v, slot.id = v, id
-	return id
-}
-
-// lookupGroups is the ID of a group list (keyUnknown if absent), through
-// the cache when the user's ID is known: a user's events mostly carry the
-// same groups.
-func (c *prepCache) lookupGroups(sets map[string]strID, user strID, groups []string) strID {
-	if len(groups) == 0 {
-		return 0
-	}
-	var slot *groupSlot
-	if user != keyUnknown {
-		slot = &c.groups[user%prepSlots]
-		if slot.user == user && slot.groups != nil && slices.Equal(slot.groups, groups) {
-			return slot.id
-		}
-	}
-	c.join = joinGroups(c.join[:0], groups)
-	id, ok := sets[string(c.join)]
-	if !ok {
-		return keyUnknown
-	}
-	if slot != nil {
-		*slot = groupSlot{user: user, groups: groups, id: id}
-	}
-	return id
+	c := s.keys.cache(snap)
+	defer s.keys.caches.Put(c)
+	c.prepare(snap, events, keys)
 }
 
 // prepareFixed fills in what place needs of e but its strings: what
@@ -323,14 +237,17 @@ func (s *Store) refreshKeys(force bool) {
 		switch {
 		case len(d.strs) > maxSnapshot:
 			changed = changed || next.ids[col] != nil
-			next.ids[col], next.sizes[col] = nil, len(d.strs)
+			next.ids[col], next.strs[col], next.sizes[col] = nil, nil, len(d.strs)
 		case grown(len(d.strs), next.sizes[col]):
-			next.ids[col], next.sizes[col] = maps.Clone(d.ids), len(d.strs)
+			// d.strs only grows (a compaction replaces it): its first
+			// values stay as they are for the workers to read.
+			next.ids[col], next.strs[col], next.sizes[col] = maps.Clone(d.ids), d.strs[:len(d.strs):len(d.strs)], len(d.strs)
 			changed = true
 		}
 	}
 	if grown(len(s.groupSets.strs), next.sizes[numStrCols]) {
-		next.sets, next.sizes[numStrCols] = maps.Clone(s.groupSets.ids), len(s.groupSets.strs)
+		g := &s.groupSets
+		next.sets, next.setStrs, next.sizes[numStrCols] = maps.Clone(g.ids), g.strs[:len(g.strs):len(g.strs)], len(g.strs)
 		changed = true
 	}
 	if changed {
