@@ -1,7 +1,9 @@
 package views
 
 import (
+	"maps"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/kaudit/kaudit/store"
@@ -66,8 +68,11 @@ func BuildAggregate(st *store.Store, requests *store.Set, v View, top, parts int
 	for _, b := range aggs[1:] {
 		a.mergePending(b)
 	}
-	groups := make(chan *aggGroup, len(a.groups))
-	for _, g := range a.groups {
+	// Largest first: the goroutines then end at about the same time (one
+	// user can make a sixth of a log's requests).
+	bySize := slices.SortedFunc(maps.Values(a.groups), func(x, y *aggGroup) int { return len(y.addLat) - len(x.addLat) })
+	groups := make(chan *aggGroup, len(bySize))
+	for _, g := range bySize {
 		groups <- g
 	}
 	close(groups)
