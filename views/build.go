@@ -70,7 +70,7 @@ func BuildAggregate(st *store.Store, requests *store.Set, v View, top, parts int
 	}
 	// Largest first: the goroutines then end at about the same time (one
 	// user can make a sixth of a log's requests).
-	bySize := slices.SortedFunc(maps.Values(a.groups), func(x, y *aggGroup) int { return len(y.addLat) - len(x.addLat) })
+	bySize := slices.SortedFunc(maps.Values(a.groups), func(x, y *aggGroup) int { return y.requests - x.requests })
 	groups := make(chan *aggGroup, len(bySize))
 	for _, g := range bySize {
 		groups <- g
@@ -78,8 +78,9 @@ func BuildAggregate(st *store.Store, requests *store.Set, v View, top, parts int
 	close(groups)
 	for range min(len(sets), len(a.groups)) {
 		wg.Go(func() {
+			var scratch []uint32
 			for g := range groups {
-				g.flush()
+				scratch = g.flushPending(scratch)
 			}
 		})
 	}
