@@ -62,8 +62,26 @@ func (a *Aggregate) mergePending(b *Aggregate) {
 		g.requests += bg.requests
 		g.denied += bg.denied
 		g.errors5x += bg.errors5x
-		g.addLat = append(g.addLat, bg.addLat...)
+		g.moreLat = append(g.moreLat, bg.addLat)
 	}
+}
+
+// flushPending joins a group's pending latencies from every part into one
+// slice of their exact length, then flushes with scratch (returned for the
+// next group): a split build allocates about what one goroutine would.
+func (g *aggGroup) flushPending(scratch []uint32) []uint32 {
+	if len(g.moreLat) > 0 {
+		n := len(g.addLat)
+		for _, m := range g.moreLat {
+			n += len(m)
+		}
+		all := append(make([]uint32, 0, n), g.addLat...)
+		for _, m := range g.moreLat {
+			all = append(all, m...)
+		}
+		g.addLat, g.moreLat = all, nil
+	}
+	return g.flushWith(scratch)
 }
 
 // mergeDenials keeps what addDenial would have: the earliest time (and how
