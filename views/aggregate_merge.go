@@ -42,11 +42,16 @@ func (a *Aggregate) mergeGroups(b *Aggregate) {
 			continue
 		}
 		g.flush()
-		g.requests += bg.requests
-		g.denied += bg.denied
-		g.errors5x += bg.errors5x
+		g.addCounts(bg)
 		g.lat.merge(&bg.lat)
 	}
+}
+
+// addCounts adds b's request, denial and 5xx counts to g's.
+func (g *aggGroup) addCounts(b *aggGroup) {
+	g.requests += b.requests
+	g.denied += b.denied
+	g.errors5x += b.errors5x
 }
 
 // mergePending is mergeGroups for a and b built from scratch and not
@@ -59,9 +64,7 @@ func (a *Aggregate) mergePending(b *Aggregate) {
 			a.groups[k] = bg
 			continue
 		}
-		g.requests += bg.requests
-		g.denied += bg.denied
-		g.errors5x += bg.errors5x
+		g.addCounts(bg)
 		g.moreLat = append(g.moreLat, bg.addLat)
 	}
 }
