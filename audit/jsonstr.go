@@ -119,15 +119,13 @@ func unhex(c byte) rune {
 // promises views into doc, and that is where most of the speed comes from.
 func (d *decoder) str() string {
 	// Most strings are plain ASCII: the first special byte is the closing
-	// quote, found in the window's masks without scanString's bookkeeping.
-	// (plainEnd, written out: the call would cost more than it saves.)
+	// quote, found in the window's masks without scanString's bookkeeping
+	// (quickEnd, inlined).
 	data := d.data
 	start := d.pos + 1
-	if k := start - d.win.base; k >= 0 && k < d.win.n {
-		if i := start + bits.TrailingZeros64(d.win.span(k)); i < len(data) && data[i] == '"' {
-			d.pos = i + 1
-			return bytesString(data[start:i])
-		}
+	if i := d.win.quickEnd(data, start); i >= 0 {
+		d.pos = i + 1
+		return bytesString(data[start:i])
 	}
 	if s, ok := d.strQuick(); ok {
 		return s

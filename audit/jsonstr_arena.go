@@ -1,7 +1,7 @@
 package audit
 
 // One pass for the strings str's fast path leaves: the plain ones longer
-// than its two blocks, and the ASCII ones with simple escapes (the RBAC
+// than the 64 bytes quickEnd sees, and the ASCII ones with simple escapes (the RBAC
 // reason of most events: `allowed by ClusterRoleBinding \"...\"`). The
 // general path scans such a string to validate it and then again to
 // unescape it; strQuick validates and unescapes at once, straight into
@@ -35,7 +35,7 @@ func (d *decoder) strQuick() (string, bool) {
 		return "", false
 	}
 	a := *d.arena
-	out := a[len(a):len(a)] // the arena's spare room; appends never go past it
+	out := a[len(a):] // the arena's spare room; appends never go past it
 	room := cap(out)
 	for r := start; ; {
 		if len(out)+(j-r)+1 > room || j+1 >= len(data) {

@@ -139,21 +139,13 @@ func (w *maskWin) quickEnd(data []byte, start int) int {
 	return -1
 }
 
-// plainEndAt is plainEnd for the string body starting at data[start]: the
-// index of its closing quote when the masks show it within 65 bytes
-// with nothing special before it; else -1. It moves the window to start
-// when start is outside it.
+// plainEndAt is quickEnd for the string body starting at data[start]
+// anywhere: the index of its closing quote when the masks show it within
+// 65 bytes with nothing special before it; else -1. It moves the window
+// to start when start is outside it.
 func (w *maskWin) plainEndAt(data []byte, start int) int {
-	k := start - w.base
-	if k < 0 || k >= w.n {
-		if start >= len(data) {
-			return -1
-		}
+	if k := start - w.base; (k < 0 || k >= w.n) && start < len(data) {
 		w.fill(data, start)
-		k = 0
 	}
-	if i := start + bits.TrailingZeros64(w.span(k)); i < len(data) && data[i] == '"' {
-		return i
-	}
-	return -1
+	return w.quickEnd(data, start)
 }

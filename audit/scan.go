@@ -78,15 +78,9 @@ func quoteChar(c byte) string {
 	return "'" + s[1:len(s)-1] + "'"
 }
 
+// ws skips JSON whitespace at d.pos.
 func (d *decoder) ws() {
-	for d.pos < len(d.data) {
-		switch d.data[d.pos] {
-		case ' ', '\t', '\n', '\r':
-			d.pos++
-		default:
-			return
-		}
-	}
+	d.pos = skipWS(d.data, d.pos)
 }
 
 // open enters the container whose bracket is at d.pos.

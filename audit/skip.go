@@ -208,62 +208,63 @@ func (d *decoder) literal(word string) bool {
 // number steps over a number at d.pos; what follows it is the container's
 // business, as in encoding/json's scanner ("01" is "0" then a stray "1").
 func (d *decoder) number() bool {
-	data, i := d.data, d.pos
-	if data[i] == '-' {
+	end, context := scanNumber(d.data, d.pos)
+	d.pos = end
+	switch {
+	case context == "":
+		return true
+	case end >= len(d.data):
+		d.failEOF(context)
+	default:
+		d.fail(d.data[end], context)
+	}
+	return false
+}
+
+// scanNumber checks the JSON number at data[i:] (after an optional '-', a
+// digit must be there). It returns the index after it and "", or the index
+// of the byte where it goes wrong (len(data) at the end of the input) and
+// encoding/json's context for that error.
+func scanNumber(data []byte, i int) (int, string) {
+	if i < len(data) && data[i] == '-' {
 		i++
-		if i >= len(data) {
-			d.pos = i
-			d.failEOF("in numeric literal")
-			return false
-		}
-		if c := data[i]; c < '0' || c > '9' {
-			d.pos = i
-			d.fail(c, "in numeric literal")
-			return false
-		}
+	}
+	if !isDigit(data, i) {
+		return i, "in numeric literal"
 	}
 	if data[i] == '0' {
 		i++
 	} else {
-		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
-			i++
-		}
+		i = digitsEnd(data, i)
 	}
 	if i < len(data) && data[i] == '.' {
-		i++
-		if i >= len(data) {
-			d.pos = i
-			d.failEOF("after decimal point in numeric literal")
-			return false
+		if i++; !isDigit(data, i) {
+			return i, "after decimal point in numeric literal"
 		}
-		if c := data[i]; c < '0' || c > '9' {
-			d.pos = i
-			d.fail(c, "after decimal point in numeric literal")
-			return false
-		}
-		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
-			i++
-		}
+		i = digitsEnd(data, i)
 	}
 	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
 		i++
 		if i < len(data) && (data[i] == '+' || data[i] == '-') {
 			i++
 		}
-		if i >= len(data) {
-			d.pos = i
-			d.failEOF("in exponent of numeric literal")
-			return false
+		if !isDigit(data, i) {
+			return i, "in exponent of numeric literal"
 		}
-		if c := data[i]; c < '0' || c > '9' {
-			d.pos = i
-			d.fail(c, "in exponent of numeric literal")
-			return false
-		}
-		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
-			i++
-		}
+		i = digitsEnd(data, i)
 	}
-	d.pos = i
-	return true
+	return i, ""
+}
+
+func isDigit(data []byte, i int) bool {
+	return i < len(data) && data[i] >= '0' && data[i] <= '9'
+}
+
+// digitsEnd returns the index of the first byte at or after i that is not
+// a digit.
+func digitsEnd(data []byte, i int) int {
+	for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+		i++
+	}
+	return i
 }

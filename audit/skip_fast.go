@@ -58,20 +58,8 @@ func (d *decoder) skipFast() bool {
 				return false
 			}
 			p, high = end+1, high || h
-		case 't':
-			if p = literalEnd(data, p, "true"); p < 0 {
-				return false
-			}
-		case 'f':
-			if p = literalEnd(data, p, "false"); p < 0 {
-				return false
-			}
-		case 'n':
-			if p = literalEnd(data, p, "null"); p < 0 {
-				return false
-			}
 		default:
-			if p = numberEnd(data, p); p < 0 {
+			if p = scalarEnd(data, p); p < 0 {
 				return false
 			}
 		}
@@ -136,6 +124,20 @@ func skipWS(data []byte, p int) int {
 	return p
 }
 
+// scalarEnd returns the index after the literal or number at data[p], or
+// -1 if none is there.
+func scalarEnd(data []byte, p int) int {
+	switch data[p] {
+	case 't':
+		return literalEnd(data, p, "true")
+	case 'f':
+		return literalEnd(data, p, "false")
+	case 'n':
+		return literalEnd(data, p, "null")
+	}
+	return numberEnd(data, p)
+}
+
 // literalEnd returns the index after word at data[p:], or -1 if it is
 // not there.
 func literalEnd(data []byte, p int, word string) int {
@@ -192,40 +194,9 @@ func (d *decoder) stringEnd(i int) (end int, high, ok bool) {
 
 // numberEnd returns the index after the JSON number at data[p:] as
 // number steps over it, or -1 where number would report an error.
-func numberEnd(data []byte, i int) int {
-	digit := func(i int) bool { return i < len(data) && data[i] >= '0' && data[i] <= '9' }
-	digits := func(i int) int {
-		for digit(i) {
-			i++
-		}
-		return i
+func numberEnd(data []byte, p int) int {
+	if end, context := scanNumber(data, p); context == "" {
+		return end
 	}
-	if i < len(data) && data[i] == '-' {
-		i++
-	}
-	switch {
-	case !digit(i):
-		return -1
-	case data[i] == '0':
-		i++
-	default:
-		i = digits(i)
-	}
-	if i < len(data) && data[i] == '.' {
-		if i++; !digit(i) {
-			return -1
-		}
-		i = digits(i)
-	}
-	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
-		i++
-		if i < len(data) && (data[i] == '+' || data[i] == '-') {
-			i++
-		}
-		if !digit(i) {
-			return -1
-		}
-		i = digits(i)
-	}
-	return i
+	return -1
 }

@@ -184,6 +184,7 @@ type aggGroup struct {
 	requests, denied, errors5x int
 	lat                        latencies
 	addLat, delLat             []uint32
+	moreLat                    [][]uint32 // a split build's other parts' addLat (mergePending)
 }
 
 // uncount takes a request back out (addRow is its counterpart).
@@ -203,17 +204,22 @@ func (g *aggGroup) uncount(e *store.Entry) {
 
 // flush applies the pending latencies: additions first, as a removal may
 // take back a request added in the same batch.
-func (g *aggGroup) flush() {
+func (g *aggGroup) flush() { g.flushWith(nil) }
+
+// flushWith is flush sorting with scratch room (see sortMicrosWith),
+// returned for the next group.
+func (g *aggGroup) flushWith(scratch []uint32) []uint32 {
 	if len(g.addLat) > 0 {
-		sortMicros(g.addLat)
+		scratch = sortMicrosWith(g.addLat, scratch)
 		g.lat.add(g.addLat)
 		g.addLat = nil // the blocks may hold it now
 	}
 	if len(g.delLat) > 0 {
-		sortMicros(g.delLat)
+		scratch = sortMicrosWith(g.delLat, scratch)
 		g.lat.remove(g.delLat)
 		g.delLat = g.delLat[:0]
 	}
+	return scratch
 }
 
 func (a *Aggregate) groupTable() *Table {

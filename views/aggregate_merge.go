@@ -42,11 +42,16 @@ func (a *Aggregate) mergeGroups(b *Aggregate) {
 			continue
 		}
 		g.flush()
-		g.requests += bg.requests
-		g.denied += bg.denied
-		g.errors5x += bg.errors5x
+		g.addCounts(bg)
 		g.lat.merge(&bg.lat)
 	}
+}
+
+// addCounts adds b's request, denial and 5xx counts to g's.
+func (g *aggGroup) addCounts(b *aggGroup) {
+	g.requests += b.requests
+	g.denied += b.denied
+	g.errors5x += b.errors5x
 }
 
 // mergePending is mergeGroups for a and b built from scratch and not
@@ -59,11 +64,27 @@ func (a *Aggregate) mergePending(b *Aggregate) {
 			a.groups[k] = bg
 			continue
 		}
-		g.requests += bg.requests
-		g.denied += bg.denied
-		g.errors5x += bg.errors5x
-		g.addLat = append(g.addLat, bg.addLat...)
+		g.addCounts(bg)
+		g.moreLat = append(g.moreLat, bg.addLat)
 	}
+}
+
+// flushPending joins a group's pending latencies from every part into one
+// slice of their exact length, then flushes with scratch (returned for the
+// next group): a split build allocates about what one goroutine would.
+func (g *aggGroup) flushPending(scratch []uint32) []uint32 {
+	if len(g.moreLat) > 0 {
+		n := len(g.addLat)
+		for _, m := range g.moreLat {
+			n += len(m)
+		}
+		all := append(make([]uint32, 0, n), g.addLat...)
+		for _, m := range g.moreLat {
+			all = append(all, m...)
+		}
+		g.addLat, g.moreLat = all, nil
+	}
+	return g.flushWith(scratch)
 }
 
 // mergeDenials keeps what addDenial would have: the earliest time (and how

@@ -50,12 +50,16 @@ func WriteText(w io.Writer, t *Table) error {
 	})
 	bw := bufio.NewWriter(w)
 	bw.Write(textLine(nil, t.Columns, widths, header))
-	inOrder(bw, len(cells), func(buf []byte, lo, hi int) []byte {
+	block := 4096
+	if len(cells) < rowsSplitMin {
+		block = len(cells) // one goroutine
+	}
+	inOrder(len(cells), block, func(buf []byte, lo, hi int) []byte {
 		for _, line := range cells[lo:hi] {
 			buf = textLine(buf, t.Columns, widths, line)
 		}
 		return buf
-	})
+	}, func(_ int, b []byte) { bw.Write(b) })
 	return bw.Flush()
 }
 
@@ -206,41 +210,52 @@ func outputBytes(raw []byte) []byte {
 // UI's w does).
 func WriteRaw(w io.Writer, st *store.Store, events *store.Set, asArray bool) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
-	r := st.NewRawReader()
-	var compact bytes.Buffer
+	ids := events.ToArray()
+	// Blocks of events are read and made printable on one goroutine per
+	// core (a million events is a second of work), and written in order.
+	const block = 1024
+	errs := make([][]error, (len(ids)+block-1)/block) // per block, in ID order
+	var missing *store.UnreadableError
 	if asArray {
 		bw.WriteString("[")
 	}
-	n := 0
-	var missing *store.UnreadableError
-	it := events.Iterator()
-	for it.HasNext() {
-		id := it.Next()
-		raw, err := r.Raw(id)
-		if err != nil {
-			// Its file changed after it was read: skip it, say so at the end.
-			missing = missing.Note(fmt.Errorf("event %d: %w", id, err))
-			continue
-		}
-		raw = outputBytes(raw)
-		if bytes.ContainsAny(raw, "\r\n") {
-			compact.Reset()
-			if json.Compact(&compact, raw) == nil {
-				raw = compact.Bytes()
+	first := true
+	inOrder(len(ids), block, func(buf []byte, lo, hi int) []byte {
+		r := st.AcquireRawReader()
+		defer st.ReleaseRawReader(r)
+		var compact bytes.Buffer
+		for _, id := range ids[lo:hi] {
+			raw, err := r.Raw(id)
+			if err != nil {
+				// Its file changed after it was read: skip it, say so at the end.
+				errs[lo/block] = append(errs[lo/block], fmt.Errorf("event %d: %w", id, err))
+				continue
+			}
+			raw = outputBytes(raw)
+			if bytes.ContainsAny(raw, "\r\n") {
+				compact.Reset()
+				if json.Compact(&compact, raw) == nil {
+					raw = compact.Bytes()
+				}
+			}
+			if asArray {
+				buf = append(buf, ",\n"...) // the first event's comma is cut
+			}
+			buf = append(buf, raw...)
+			if !asArray {
+				buf = append(buf, '\n')
 			}
 		}
-		if asArray {
-			if n > 0 {
-				bw.WriteByte(',')
-			}
-			bw.WriteByte('\n')
+		return buf
+	}, func(lo int, b []byte) {
+		for _, err := range errs[lo/block] {
+			missing = missing.Note(err)
 		}
-		bw.Write(raw)
-		if !asArray {
-			bw.WriteByte('\n')
+		if asArray && first && len(b) > 0 {
+			b, first = b[1:], false
 		}
-		n++
-	}
+		bw.Write(b)
+	})
 	if asArray {
 		bw.WriteString("\n]\n")
 	}

@@ -11,10 +11,15 @@ const radixMin = 4096
 // log), and pdqsort was half of a Users rebuild; a least-significant-byte
 // radix sort is linear, and skips the bytes every value shares (most
 // latencies are below 2^24 µs, so the high byte is all zero).
-func sortMicros(d []uint32) {
+func sortMicros(d []uint32) { sortMicrosWith(d, nil) }
+
+// sortMicrosWith is sortMicros with scratch room for the radix passes,
+// grown if too small; it returns the scratch for the next sort (a build
+// sorting many groups on one goroutine allocates it once).
+func sortMicrosWith(d, scratch []uint32) []uint32 {
 	if len(d) < radixMin {
 		slices.Sort(d)
-		return
+		return scratch
 	}
 	var counts [4][256]int
 	for _, v := range d {
@@ -23,7 +28,10 @@ func sortMicros(d []uint32) {
 		counts[2][byte(v>>16)]++
 		counts[3][byte(v>>24)]++
 	}
-	src, dst := d, make([]uint32, len(d))
+	if cap(scratch) < len(d) {
+		scratch = make([]uint32, len(d))
+	}
+	src, dst := d, scratch[:len(d)]
 	for b := range counts {
 		c := &counts[b]
 		shift := 8 * b
@@ -44,4 +52,5 @@ func sortMicros(d []uint32) {
 	if &src[0] != &d[0] {
 		copy(d, src)
 	}
+	return scratch
 }
