@@ -40,25 +40,8 @@ func TestKeepStoresOnlyWhatCanBePrinted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			run := func(keep func([]byte) bool) (*store.Store, string, []ingest.Problem) {
-				var problems []ingest.Problem
-				r := &ingest.Replay{Paths: []string{path}, OnProblem: func(p ingest.Problem) { problems = append(problems, p) }}
-				p, err := Run(context.Background(), Config{Source: Replay(r), Keep: keep})
-				if err != nil {
-					t.Fatal(err)
-				}
-				kept, err := f.Eval(context.Background(), p.Store, p.Store.All())
-				if err != nil {
-					t.Fatal(err)
-				}
-				var out bytes.Buffer
-				if err := views.WriteRaw(&out, p.Store, kept, false); err != nil {
-					t.Fatal(err)
-				}
-				return p.Store, out.String(), problems
-			}
-			all, want, wantProblems := run(nil)
-			some, got, problems := run(f.RawPrefilter())
+			all, want, wantProblems := replayKept(t, []string{path}, f, nil)
+			some, got, problems := replayKept(t, []string{path}, f, f.RawPrefilter())
 			if tc.prints == (want == "") {
 				t.Errorf("printed %q; want something: %v", want, tc.prints)
 			}
@@ -76,6 +59,28 @@ func TestKeepStoresOnlyWhatCanBePrinted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// replayKept replays paths through a pipeline with keep, and returns its
+// store, what f keeps of it as printed (views.WriteRaw), and the problems
+// the replay reported.
+func replayKept(t *testing.T, paths []string, f *query.Filter, keep func([]byte) bool) (*store.Store, string, []ingest.Problem) {
+	t.Helper()
+	var problems []ingest.Problem
+	r := &ingest.Replay{Paths: paths, OnProblem: func(p ingest.Problem) { problems = append(problems, p) }}
+	p, err := Run(context.Background(), Config{Source: Replay(r), Keep: keep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := f.Eval(context.Background(), p.Store, p.Store.All())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := views.WriteRaw(&out, p.Store, kept, false); err != nil {
+		t.Fatal(err)
+	}
+	return p.Store, out.String(), problems
 }
 
 // TestKeepRefusedBesideConsumersOfEveryEvent: Each and OnStored see every
@@ -177,24 +182,13 @@ func TestKeepMergedInputs(t *testing.T) {
 			t.Fatal(err)
 		}
 		run := func(keep func([]byte) bool) (string, []string, int) {
+			st, out, probs := replayKept(t, paths, f, keep)
 			var problems []string
-			r := &ingest.Replay{Paths: paths, OnProblem: func(p ingest.Problem) {
+			for _, p := range probs {
 				problems = append(problems, fmt.Sprintf("%s:%d %s", p.Path, p.Line, p.Kind))
-			}}
-			p, err := Run(context.Background(), Config{Source: Replay(r), Keep: keep})
-			if err != nil {
-				t.Fatal(err)
-			}
-			kept, err := f.Eval(context.Background(), p.Store, p.Store.All())
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out bytes.Buffer
-			if err := views.WriteRaw(&out, p.Store, kept, false); err != nil {
-				t.Fatal(err)
 			}
 			slices.Sort(problems) // each input in its order, inputs in any
-			return out.String(), problems, p.Store.Len()
+			return out, problems, st.Len()
 		}
 		want, wantProblems, all := run(nil)
 		got, problems, some := run(f.RawPrefilter())
