@@ -1,7 +1,9 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -127,4 +129,64 @@ func stubInputs(t *testing.T, n int, skim func([]byte) (time.Time, bool)) (paths
 		paths = append(paths, writeFile(t, dir, fmt.Sprintf("cp%d/audit.log", k), lines(ls...)))
 	}
 	return paths, stubbed
+}
+
+// TestStubsDocMode: pretty-printed documents (doc mode) stubbed by Skim,
+// in input order (Window < 0) and merged, hand on the events Skim lets
+// through and count as a replay that decodes every document.
+func TestStubsDocMode(t *testing.T) {
+	skim := func(doc []byte) (time.Time, bool) {
+		if strings.Contains(string(doc), "keep") {
+			return time.Time{}, false
+		}
+		return audit.Skim(doc)
+	}
+	var buf bytes.Buffer
+	for i := range 300 {
+		id := fmt.Sprintf("d%d", i)
+		if i%7 == 0 {
+			id += "-keep"
+		}
+		sec := i
+		if i%11 == 0 {
+			sec = max(0, i-100)
+		}
+		var out bytes.Buffer
+		if err := json.Indent(&out, []byte(evAt(id, sec)), "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		buf.Write(out.Bytes())
+		buf.WriteString("\n")
+	}
+	path := writeFile(t, t.TempDir(), "a.json", buf.String())
+	for _, w := range []int{-1, 0, 16} {
+		run := func(skim func([]byte) (time.Time, bool)) ([]string, Summary) {
+			var evs []string
+			r := &Replay{Paths: []string{path}, Window: w, chunk: 700, Recycle: true, Skim: skim}
+			sum, err := r.Run(context.Background(), func(b Batch) error {
+				for _, e := range b.Events {
+					evs = append(evs, strings.Clone(e.AuditID))
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return evs, sum
+		}
+		all, ws := run(nil)
+		got, s := run(skim)
+		var want []string
+		for _, e := range all {
+			if strings.Contains(e, "keep") {
+				want = append(want, e)
+			}
+		}
+		if len(want) == 0 || len(want) == len(all) || w > 0 && ws.Late == 0 {
+			t.Fatalf("window %d: %d of %d kept, %d late: the input tests nothing", w, len(want), len(all), ws.Late)
+		}
+		if !eq(got, want) || s != ws {
+			t.Errorf("window %d: got %v %+v want %v %+v", w, got, s, want, ws)
+		}
+	}
 }
