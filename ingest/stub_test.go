@@ -15,6 +15,15 @@ import (
 	"github.com/kaudit/kaudit/audit"
 )
 
+// skimUnkept stubs what audit.Skim finds fine but for events whose line
+// or document says "keep".
+func skimUnkept(doc []byte) (time.Time, bool) {
+	if strings.Contains(string(doc), "keep") {
+		return time.Time{}, false
+	}
+	return audit.Skim(doc)
+}
+
 // TestStubsMergeAsEvents: a replay that stubs what Skim rules out hands on
 // the same events, in the same order across several inputs, as one that
 // decodes everything, less the stubs; and counts the same: events, late
@@ -24,12 +33,6 @@ import (
 // EventLists. Tiny chunks and Recycle make a chunk given back too early
 // show as a wrong event.
 func TestStubsMergeAsEvents(t *testing.T) {
-	skim := func(doc []byte) (time.Time, bool) {
-		if strings.Contains(string(doc), "keep") {
-			return time.Time{}, false
-		}
-		return audit.Skim(doc)
-	}
 	for _, tc := range []struct {
 		inputs, window, chunk int
 		recycle               bool
@@ -42,7 +45,7 @@ func TestStubsMergeAsEvents(t *testing.T) {
 		{2, 8, 300, true},
 	} {
 		t.Run(fmt.Sprintf("%d inputs window %d chunk %d recycle %v", tc.inputs, tc.window, tc.chunk, tc.recycle), func(t *testing.T) {
-			paths, stubbed := stubInputs(t, tc.inputs, skim)
+			paths, stubbed := stubInputs(t, tc.inputs, skimUnkept)
 			replay := func(skim func([]byte) (time.Time, bool)) ([]string, []string, []string, Summary) {
 				var evs, late, probs []string
 				r := &Replay{Paths: paths, Window: tc.window, chunk: tc.chunk, Recycle: tc.recycle, Skim: skim,
@@ -63,7 +66,7 @@ func TestStubsMergeAsEvents(t *testing.T) {
 				return evs, late, probs, sum
 			}
 			all, wantLate, wantProbs, wantSum := replay(nil)
-			got, late, probs, sum := replay(skim)
+			got, late, probs, sum := replay(skimUnkept)
 			var want []string
 			for _, e := range all {
 				if !stubbed[strings.Fields(e)[0]] {
@@ -135,12 +138,6 @@ func stubInputs(t *testing.T, n int, skim func([]byte) (time.Time, bool)) (paths
 // in input order (Window < 0) and merged, hand on the events Skim lets
 // through and count as a replay that decodes every document.
 func TestStubsDocMode(t *testing.T) {
-	skim := func(doc []byte) (time.Time, bool) {
-		if strings.Contains(string(doc), "keep") {
-			return time.Time{}, false
-		}
-		return audit.Skim(doc)
-	}
 	var buf bytes.Buffer
 	for i := range 300 {
 		id := fmt.Sprintf("d%d", i)
@@ -175,7 +172,7 @@ func TestStubsDocMode(t *testing.T) {
 			return evs, sum
 		}
 		all, ws := run(nil)
-		got, s := run(skim)
+		got, s := run(skimUnkept)
 		var want []string
 		for _, e := range all {
 			if strings.Contains(e, "keep") {
