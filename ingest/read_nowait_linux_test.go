@@ -2,10 +2,12 @@ package ingest
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -96,5 +98,51 @@ func TestCachedReader(t *testing.T) {
 				t.Fatalf("f.Read after %d bytes read %d bytes, not the rest of the file", len(got), len(rest))
 			}
 		})
+	}
+}
+
+// TestCachedReaderResized: a file cut short and grown again while it is
+// read reads through cachedReader as through f.Read (read(2)): the same
+// bytes, and EOF where read(2) finds it.
+func TestCachedReaderResized(t *testing.T) {
+	dir := t.TempDir()
+	var got [2][]string
+	for k := range got {
+		path := filepath.Join(dir, "audit.log")
+		if err := os.WriteFile(path, bytes.Repeat([]byte("a"), 3<<20), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rd io.Reader = f
+		if k == 1 {
+			rd = newCachedReader(f)
+		}
+		read := func() {
+			buf := make([]byte, 1<<20)
+			n, err := rd.Read(buf)
+			got[k] = append(got[k], fmt.Sprintf("%d %q %v", n, buf[:min(n, 8)], err))
+		}
+		read()                                           // 1 MiB of a
+		if err := os.Truncate(path, 1<<19); err != nil { // cut below the offset
+			t.Fatal(err)
+		}
+		read() // EOF
+		w, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(bytes.Repeat([]byte("b"), 1<<20)); err != nil { // grows past the offset
+			t.Fatal(err)
+		}
+		w.Close()
+		read() // the b past 1 MiB
+		read() // EOF
+		f.Close()
+	}
+	if !slices.Equal(got[0], got[1]) || len(got[0]) != 4 {
+		t.Errorf("cachedReader read %q, f.Read %q", got[1], got[0])
 	}
 }
