@@ -77,10 +77,23 @@ type Batch struct {
 
 // Stub is an event Replay.Skim ruled out: not decoded, only its place
 // in time is kept (a merge orders, counts and may find it late), in 16
-// bytes where an Event takes hundreds.
+// bytes (12 on 32-bit platforms) where an Event takes hundreds.
 type Stub struct {
 	Time  int64 // its stageTimestamp (never zero), Unix ns
 	After int32 // how many of the batch's Events come before it
+}
+
+// lastTime is the stage time of the batch's last line: its last event,
+// or a stub after it (a batch may hold stubs only); zero for an empty
+// batch.
+func (b *Batch) lastTime() time.Time {
+	if n := len(b.Stubs); n > 0 && int(b.Stubs[n-1].After) == len(b.Events) {
+		return time.Unix(0, b.Stubs[n-1].Time).UTC()
+	}
+	if n := len(b.Events); n > 0 {
+		return b.Events[n-1].StageTime
+	}
+	return time.Time{}
 }
 
 // Summary counts what a Run read.
