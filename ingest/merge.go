@@ -288,8 +288,9 @@ const minRun = 32
 // copied into a batch of their own.
 func (m *merger) take(s *stream) error {
 	h := s.win.pop()
+	var done *chunkRef // h's chunk, all taken: given back at the next output after h's
 	if h.b.left--; h.b.left == 0 && h.b.ref != nil {
-		m.done = append(m.done, h.b.ref)
+		done = h.b.ref
 	}
 	if h.key < m.last {
 		m.late++ // older than one handed on: beyond the window
@@ -304,11 +305,27 @@ func (m *merger) take(s *stream) error {
 		// back now, not at the next output (which may be far off when
 		// most events are skipped).
 		m.events++
+		if done != nil {
+			m.done = append(m.done, done)
+		}
 		if len(m.done) > 0 {
 			return m.flush()
 		}
 		return nil
 	}
+	err := m.place(s, h)
+	if done != nil {
+		// Only now: a flush while placing h (the output switching files,
+		// or a run ending) would have given its chunk back with h not yet
+		// handed on, and a worker would have decoded into h's Event.
+		m.done = append(m.done, done)
+	}
+	return err
+}
+
+// place puts h's event into the output: the current run or the batch of
+// copies.
+func (m *merger) place(s *stream, h held) error {
 	if m.copied == nil && m.cur.b == h.b && int(h.i) == m.cur.j {
 		m.cur.j++
 		if m.cur.j-m.cur.i >= MaxBatch {
