@@ -93,6 +93,9 @@ func replayAll(ctx context.Context, cfg pipeline.Config, r *ingest.Replay, repor
 			opts = append(opts, store.ExpectEvents(inputBytes(r)/1100))
 		}
 		cfg.Store = store.New(append(opts, extra...)...)
+		if onHeadlessStore != nil {
+			onHeadlessStore(cfg.Store)
+		}
 	}
 	p, err := pipeline.Run(ctx, cfg)
 	if err == nil {

@@ -9,6 +9,9 @@ import (
 // columns its view prints (tests turn it off to compare).
 var projectStore = true
 
+// onHeadlessStore, when set (by tests), sees the store replayAll makes.
+var onHeadlessStore func(*store.Store)
+
 // projection is the store option a headless replay of view in format is
 // loaded with: only the columns the view reads (views.Columns, see
 // store.OnlyColumns), interned and kept. nil, all of them, when anything
