@@ -74,9 +74,10 @@ func replayBrowse(ctx context.Context, e *env, r *ingest.Replay, sel *selection,
 
 // replayAll runs a pipeline over a replay to its end: what replay, rbac
 // and policy read their logs with. An interruption is an error, and when
-// no input could be read at all the problems are told at once. extra are
-// options of the store it makes for a headless run (see projection).
-func replayAll(ctx context.Context, cfg pipeline.Config, r *ingest.Replay, report *ingest.Reporter, extra ...store.Option) (*pipeline.Pipeline, error) {
+// no input could be read at all the problems are told at once. The store
+// it makes for a headless run keeps only the columns only[0], if given
+// (see projection).
+func replayAll(ctx context.Context, cfg pipeline.Config, r *ingest.Replay, report *ingest.Reporter, only ...store.Columns) (*pipeline.Pipeline, error) {
 	if src, ok := cfg.Source.(*remote.Source); ok {
 		src.OnProblem = report.Report
 	} else {
@@ -92,7 +93,10 @@ func replayAll(ctx context.Context, cfg pipeline.Config, r *ingest.Replay, repor
 		if cfg.Keep == nil {
 			opts = append(opts, store.ExpectEvents(inputBytes(r)/1100))
 		}
-		cfg.Store = store.New(append(opts, extra...)...)
+		if len(only) > 0 {
+			opts = append(opts, store.OnlyColumns(only[0]))
+		}
+		cfg.Store = store.New(opts...)
 		if onHeadlessStore != nil {
 			onHeadlessStore(cfg.Store)
 		}
@@ -312,11 +316,7 @@ func (rf *replayFlags) print(ctx context.Context, e *env, cfg pipeline.Config, r
 		}
 	} else {
 		r.OnLate = func(*audit.Event) { late++ }
-		var extra []store.Option
-		if proj := rf.projection(view, format, selected); proj != nil {
-			extra = append(extra, proj)
-		}
-		p, err = replayAll(ctx, cfg, r, report, extra...)
+		p, err = replayAll(ctx, cfg, r, report, rf.projection(view, format, selected)...)
 	}
 	if late > 0 {
 		fmt.Fprintf(e.stderr, "kaudit: %d events came more than %d events out of time order in their input; all were kept, and the views place them by their own time\n", late, ingest.DefaultWindow)
