@@ -22,5 +22,13 @@ func Decode(doc []byte, dst []Event) ([]Event, error) {
 // full they are allocated as Decode does. A reader decoding many events
 // whose buffers it reuses passes one arena per buffer, reused with it.
 func DecodeArena(doc []byte, dst []Event, arena *[]byte) ([]Event, error) {
-	return decodeInto(doc, dst, arena)
+	return decodeInto(doc, dst, arena, AllFields)
+}
+
+// DecodeFields is DecodeArena keeping only the fields in keep (see
+// Fields; the zero Fields keeps all); arena may be nil (as for Decode).
+// Which documents are accepted, and the errors, are Decode's whatever
+// keep says.
+func DecodeFields(doc []byte, dst []Event, arena *[]byte, keep Fields) ([]Event, error) {
+	return decodeInto(doc, dst, arena, keep.normal())
 }

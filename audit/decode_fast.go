@@ -8,13 +8,13 @@ import "slices"
 // those of decodeStd, the encoding/json reference, for every input; the fuzz
 // test holds it to that.
 func decodeFast(doc []byte, dst []Event) ([]Event, error) {
-	return decodeInto(doc, dst, nil)
+	return decodeInto(doc, dst, nil, AllFields)
 }
 
 // decodeInto is decodeFast with an arena for the unescaped strings (see
-// DecodeArena).
-func decodeInto(doc []byte, dst []Event, arena *[]byte) ([]Event, error) {
-	d := decoder{data: doc, out: dst, base: len(dst), arena: arena}
+// DecodeArena), keeping the fields in keep (normal: see Fields).
+func decodeInto(doc []byte, dst []Event, arena *[]byte, keep Fields) ([]Event, error) {
+	d := decoder{data: doc, out: dst, base: len(dst), arena: arena, drop: AllFields &^ keep}
 	var (
 		top docFields
 		ev  Event

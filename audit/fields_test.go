@@ -1,0 +1,219 @@
+package audit
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"testing"
+)
+
+// fieldGroups are the groups of Fields one by one.
+var fieldGroups = []Fields{FieldVerb, FieldRequestURI, FieldUser, FieldUserGroups, FieldImpersonated,
+	FieldImpersonatedGroups, FieldSourceIP, FieldUserAgent, FieldObject, FieldMessage, FieldDecision,
+	FieldReason, FieldPhases}
+
+// testMasks are the masks the field tests decode with: all, none, each
+// group alone and all but each group, what the users view keeps, and
+// a few mixed sets.
+func testMasks() []Fields {
+	masks := []Fields{0, AllFields, NoFields,
+		FieldUser | FieldImpersonated | FieldDecision | FieldVerb, // the users view (latency needs the verb)
+		FieldUser | FieldUserGroups | FieldImpersonated | FieldImpersonatedGroups,
+		FieldDecision | FieldPhases | FieldObject | FieldSourceIP,
+		FieldVerb | FieldRequestURI | FieldUserAgent | FieldMessage | FieldReason,
+	}
+	for _, g := range fieldGroups {
+		masks = append(masks, g, AllFields&^g)
+	}
+	return masks
+}
+
+func TestFieldGroupsCoverAll(t *testing.T) {
+	var all Fields
+	for _, g := range fieldGroups {
+		if all&g != 0 {
+			t.Fatalf("group %b listed twice", g)
+		}
+		all |= g
+	}
+	if all != AllFields || NoFields&AllFields != 0 || NoFields.normal() != 0 || Fields(0).normal() != AllFields {
+		t.Fatalf("groups %b, AllFields %b, NoFields %b", all, AllFields, NoFields)
+	}
+	// Clear with each group alone clears exactly one field of an event
+	// with every field set.
+	full := Event{Verb: "v", RequestURI: "/u", User: UserInfo{Name: "n", Groups: []string{"g"}},
+		Impersonated: UserInfo{Name: "i", Groups: []string{"h"}}, SourceIP: "ip", UserAgent: "ua",
+		Object: ObjectRef{Name: "o"}, Message: "m", Decision: "allow", Reason: "r", Phases: []Phase{{Name: "etcd"}}}
+	seen := map[string]bool{}
+	for _, g := range fieldGroups {
+		e := full
+		(AllFields &^ g).Clear(&e)
+		if reflect.DeepEqual(e, full) {
+			t.Fatalf("Clear without group %b changed nothing", g)
+		}
+		s := fmt.Sprintf("%+v", e)
+		if seen[s] {
+			t.Fatalf("Clear without group %b cleared what another group clears", g)
+		}
+		seen[s] = true
+	}
+}
+
+// sameWithFields fails t unless decoding doc with each mask gives the
+// error decoding it with AllFields gives (or none) and the same events
+// with exactly the fields the mask leaves out zeroed; and the masked
+// decode writes no more into an arena than the full one.
+func sameWithFields(t *testing.T, doc []byte, masks []Fields) {
+	t.Helper()
+	prefix := []Event{{AuditID: "kept"}}
+	arena := make([]byte, 0, 1<<16)
+	full, ferr := DecodeFields(doc, prefix[:1:1], &arena, AllFields)
+	fullArena := len(arena)
+	for _, m := range masks {
+		arena := make([]byte, 0, 1<<16)
+		got, err := DecodeFields(doc, prefix[:1:1], &arena, m)
+		if fmt.Sprint(err) != fmt.Sprint(ferr) || fmt.Sprintf("%T", err) != fmt.Sprintf("%T", ferr) {
+			t.Fatalf("doc %q, fields %b: error %v; with all fields %v", doc, m, err, ferr)
+		}
+		if len(got) != len(full) || got[0].AuditID != "kept" {
+			t.Fatalf("doc %q, fields %b: %d events; with all fields %d", doc, m, len(got), len(full))
+		}
+		for i := 1; i < len(got); i++ {
+			want := full[i]
+			m.Clear(&want)
+			if !reflect.DeepEqual(got[i], want) {
+				g := got[i]
+				g.Raw, want.Raw = nil, nil
+				t.Fatalf("doc %q, fields %b: event %d\n%+v\nwant\n%+v", doc, m, i, g, want)
+			}
+		}
+		if len(arena) > fullArena {
+			t.Fatalf("doc %q, fields %b: %d arena bytes; with all fields %d", doc, m, len(arena), fullArena)
+		}
+	}
+}
+
+// corpusDocs are the documents of the checked-in fuzz corpus of FuzzDecode
+// and, through the shaper, of FuzzDecodeShaped.
+func corpusDocs(t *testing.T) [][]byte {
+	var docs [][]byte
+	for _, fz := range []string{"FuzzDecode", "FuzzDecodeShaped"} {
+		files, _ := filepath.Glob(filepath.Join("testdata/fuzz", fz, "*"))
+		if len(files) == 0 {
+			t.Fatalf("no corpus for %s", fz)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, arg, _ := bytes.Cut(b, []byte("\n[]byte("))
+			s, err := strconv.Unquote(string(bytes.TrimSuffix(bytes.TrimSpace(arg), []byte(")"))))
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if fz == "FuzzDecodeShaped" {
+				g := shaper{in: []byte(s)}
+				s = string(g.doc())
+			}
+			docs = append(docs, []byte(s))
+		}
+	}
+	return docs
+}
+
+func TestDecodeFields(t *testing.T) {
+	masks := testMasks()
+	docs := fixtureDocs(t, 1<<30)
+	docs = append(docs, corpusDocs(t)...)
+	docs = append(docs, generated(200)...)
+	for _, tc := range edgeCases {
+		docs = append(docs, []byte(tc.doc))
+	}
+	for _, doc := range docs {
+		sameWithFields(t, doc, masks)
+	}
+}
+
+// TestDecodeFieldsTypeErrors: a value of the wrong type in a field left
+// out is the same error as when it is kept, and one in a field kept is
+// not hidden by one left out before it.
+func TestDecodeFieldsTypeErrors(t *testing.T) {
+	const head = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","stage":"ResponseComplete",`
+	docs := []string{
+		head + `"verb":1}`,
+		head + `"verb":"get","requestURI":{}}`,
+		head + `"user":{"username":true}}`,
+		head + `"user":{"username":"u","groups":["a",1]}}`,
+		head + `"user":{"groups":"a"}}`,
+		head + `"impersonatedUser":{"username":"u","groups":[null,[]]}}`,
+		head + `"sourceIPs":["1.2.3.4",5]}`,
+		head + `"sourceIPs":[5]}`,
+		head + `"sourceIPs":"1.2.3.4"}`,
+		head + `"userAgent":[]}`,
+		head + `"objectRef":{"resource":"pods","name":7}}`,
+		head + `"objectRef":{"NAME":7}}`,
+		head + `"responseStatus":{"message":1,"code":200}}`,
+		head + `"annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/reason":1}}`,
+		head + `"annotations":{"authorization.k8s.io/decision":2}}`,
+		head + `"annotations":{"apiserver.latency.k8s.io/etcd":false}}`,
+		head + `"annotations":{"other":false}}`,
+		head + `"verb":1,"user":{"username":true}}`,
+		head + `"user":{"username":true},"verb":1}`,
+		head + `"verb":"\x"}`,
+		head + `"user":{"username":"\ud800"}}`,
+		head + `"userAgent":"` + "\xff" + `"}`,
+	}
+	for _, doc := range docs {
+		_, ferr := DecodeFields([]byte(doc), nil, nil, AllFields)
+		if ferr == nil && !bytes.Contains([]byte(doc), []byte(`\ud800`)) && !bytes.Contains([]byte(doc), []byte("\xff")) {
+			t.Errorf("%s: no error with every field kept", doc)
+		}
+		sameWithFields(t, []byte(doc), testMasks())
+	}
+}
+
+// TestDecodeFieldsArena: strings left out are not unescaped into the
+// arena.
+func TestDecodeFieldsArena(t *testing.T) {
+	doc := []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","stage":"ResponseComplete",` +
+		`"verb":"g\"et","requestURI":"/\"x","user":{"username":"\"u","groups":["\"g"]},` +
+		`"impersonatedUser":{"username":"\"i","groups":["\"h"]},"sourceIPs":["\"1"],"userAgent":"\"ua",` +
+		`"objectRef":{"resource":"\"r","name":"\"n"},"responseStatus":{"message":"\"m","code":403},` +
+		`"annotations":{"authorization.k8s.io/decision":"\"d","authorization.k8s.io/reason":"\"r",` +
+		`"apiserver.latency.k8s.io/etcd":"1\u006ds"}}`)
+	for _, m := range testMasks() {
+		arena := make([]byte, 0, 4096)
+		evs, err := DecodeFields(doc, nil, &arena, m)
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("fields %b: %v", m, err)
+		}
+		if m == NoFields && len(arena) != 0 {
+			t.Fatalf("NoFields wrote %q into the arena", arena)
+		}
+		for _, g := range fieldGroups {
+			e := evs[0]
+			g.Clear(&e) // all but g cleared
+			e.Raw = nil
+			if m.normal()&g == 0 && !reflect.DeepEqual(e, Event{AuditID: "a", Stage: StageResponseComplete, Code: 403}) {
+				t.Fatalf("fields %b: group %b was kept: %+v", m, g, e)
+			}
+		}
+	}
+}
+
+// FuzzDecodeFields holds decoding with a mask to decoding everything.
+func FuzzDecodeFields(f *testing.F) {
+	for i, doc := range fixtureDocs(f, 16<<10) {
+		f.Add(doc, uint32(testMasks()[i%len(testMasks())]))
+	}
+	for i, doc := range generated(40) {
+		f.Add(doc, uint32(testMasks()[i%len(testMasks())]))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte, m uint32) {
+		sameWithFields(t, doc, []Fields{Fields(m), Fields(m) &^ AllFields, ^Fields(m)})
+	})
+}
