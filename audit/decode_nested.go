@@ -85,6 +85,9 @@ func (d *decoder) groups(dst *[]string, reusing *bool, prefix, user string) {
 func (d *decoder) groupsCheck(prefix, user string) {
 	switch d.data[d.pos] {
 	case '[':
+		if d.skipPlainStrings() {
+			return
+		}
 		for more := d.arrBegin(); more; more = d.arrNext() {
 			d.strCheck(prefix, user, ".groups")
 		}
@@ -183,9 +186,12 @@ func (d *decoder) sourceIPs(dst *string, prefix string) {
 func (d *decoder) objectRef(o *ObjectRef, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
+		keep := d.drop&FieldObject == 0
+		if !keep && d.skipFlatStrings() {
+			return // every value a string: none can be of the wrong type
+		}
 		hint := 0
 		var more bool
-		keep := d.drop&FieldObject == 0
 		if v, ok := d.leadStr(`{"resource":"`); ok {
 			if keep {
 				o.Resource = v

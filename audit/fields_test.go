@@ -217,3 +217,59 @@ func FuzzDecodeFields(f *testing.F) {
 		sameWithFields(t, doc, []Fields{Fields(m), Fields(m) &^ AllFields, ^Fields(m)})
 	})
 }
+
+// TestMaskedFastPaths holds the checks of fields left out (skipPlainStrings
+// for groups, skipFlatStrings for objectRef) to decoding the fields: each
+// segment as written, with each of its bytes changed, with a space put
+// before each byte, and cut short, gives the same error and event with
+// the field left out as kept; and the fast paths are taken where they
+// should be.
+func TestMaskedFastPaths(t *testing.T) {
+	head := eventLead + `level":"Metadata","auditID":"a","stage":"ResponseComplete","verb":"get",`
+	tail := `,"stageTimestamp":"2026-01-15T09:00:00.000000Z"}`
+	segments := []string{
+		`"user":{"username":"u","groups":["system:authenticated","system:masters"]}`,
+		`"user":{"username":"u","groups":["g"],"groups":["h",null]}`, `"user":{"groups":[""]}`,
+		`"impersonatedUser":{"username":"u","groups":["a","b","c"]}`,
+		`"objectRef":{"resource":"pods","namespace":"ns","name":"p","uid":"x","apiVersion":"v1","resourceVersion":"1"}`,
+		`"objectRef":{"uid":"x"}`, `"objectRef":{"NAME":"x","name":"y"}`, `"objectRef":{"resource":"a\"b"}`,
+	}
+	masks := []Fields{NoFields, AllFields &^ FieldUserGroups &^ FieldImpersonatedGroups, AllFields &^ FieldObject}
+	for _, seg := range segments {
+		doc := head + seg + tail
+		sameWithFields(t, []byte(doc), masks)
+		for i := len(head); i < len(head)+len(seg); i++ {
+			for _, c := range []byte{' ', 'x', '0', '[', ']', '{', ':', '"', '\\', ',', '}', 0, 0x80} {
+				b := []byte(doc)
+				b[i] = c
+				sameWithFields(t, b, masks)
+			}
+			sameWithFields(t, []byte(doc[:i]+" "+doc[i:]), masks)
+			sameWithFields(t, []byte(doc[:i]), masks)
+		}
+	}
+	for _, tc := range []struct {
+		doc  string
+		flat bool // skipFlatStrings rather than skipPlainStrings
+		ok   bool
+	}{
+		{`["a","b"],`, false, true}, {`["a"]}`, false, true}, {`[]`, false, false}, {`["a",1]`, false, false},
+		{`["a\"b"]`, false, false}, {`["a" ]`, false, false}, {`["a",`, false, false},
+		{`{"a":"b","c":"d"},`, true, true}, {`{"a":"b"}`, true, true}, {`{}`, true, false}, {`{"a":1}`, true, false},
+		{`{"a":"b",}`, true, false}, {`{"a":"b"`, true, false}, {`{"a" :"b"}`, true, false}, {`{"a":{"b":"c"}}`, true, false},
+	} {
+		d := decoder{data: []byte(tc.doc)}
+		d.win.fill(d.data, 0)
+		skip := d.skipPlainStrings
+		if tc.flat {
+			skip = d.skipFlatStrings
+		}
+		want := 0
+		if tc.ok { // the first closing bracket ends it
+			want = bytes.IndexAny(d.data, "]}") + 1
+		}
+		if ok := skip(); ok != tc.ok || d.pos != want {
+			t.Errorf("%s: %v at %d, want %v at %d", tc.doc, ok, d.pos, tc.ok, want)
+		}
+	}
+}
