@@ -32,3 +32,18 @@ func DecodeArena(doc []byte, dst []Event, arena *[]byte) ([]Event, error) {
 func DecodeFields(doc []byte, dst []Event, arena *[]byte, keep Fields) ([]Event, error) {
 	return decodeInto(doc, dst, arena, keep.normal())
 }
+
+// Decoder decodes documents as DecodeFields does, keeping Fields (0: all),
+// and keeps its scratch memory from one document to the next (half a
+// kilobyte of string masks that a fresh decoder clears for each). A
+// reader decoding many documents on one goroutine holds one. Its zero
+// value is ready to use; it is not safe for concurrent use.
+type Decoder struct {
+	Fields Fields
+	d      decoder
+}
+
+// Decode is DecodeFields(doc, dst, arena, dec.Fields).
+func (dec *Decoder) Decode(doc []byte, dst []Event, arena *[]byte) ([]Event, error) {
+	return dec.d.decode(doc, dst, arena, dec.Fields.normal())
+}

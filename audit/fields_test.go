@@ -273,3 +273,30 @@ func TestMaskedFastPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestDecoderReuse: a Decoder used for document after document (errors,
+// EventLists, a long one before a short one) decodes each exactly as a
+// fresh decoder does: nothing of one document's state leaks into the next.
+func TestDecoderReuse(t *testing.T) {
+	docs := fixtureDocs(t, 1<<30)
+	docs = append(docs, corpusDocs(t)...)
+	docs = append(docs, generated(100)...)
+	for _, tc := range edgeCases {
+		docs = append(docs, []byte(tc.doc))
+	}
+	for _, keep := range []Fields{0, FieldUser | FieldDecision} {
+		dec := Decoder{Fields: keep}
+		for i := range 2 * len(docs) {
+			doc := docs[i%len(docs)]
+			if i >= len(docs) { // the other way round
+				doc = docs[len(docs)-1-i%len(docs)]
+			}
+			dst := make([]Event, 1, 1+i%3) // with and without room
+			want, werr := DecodeFields(doc, dst, nil, keep)
+			got, err := dec.Decode(doc, dst, nil)
+			if fmt.Sprint(err) != fmt.Sprint(werr) || !reflect.DeepEqual(got, want) {
+				t.Fatalf("doc %q, fields %b: reused decoder gave %d events, %v; fresh %d, %v", doc, keep, len(got), err, len(want), werr)
+			}
+		}
+	}
+}

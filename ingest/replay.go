@@ -288,7 +288,7 @@ func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, e
 	for range workers {
 		go func() {
 			defer wg.Done()
-			w := worker{maxLine: maxLine, skim: r.Skim, free: freeEv, prepare: r.Prepare, fields: r.Fields}
+			w := worker{maxLine: maxLine, skim: r.Skim, free: freeEv, prepare: r.Prepare, dec: audit.Decoder{Fields: r.Fields}}
 			for j := range work {
 				if runCtx.Err() == nil {
 					w.decode(j)

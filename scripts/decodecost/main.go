@@ -1,5 +1,5 @@
 // Command decodecost measures the CPU time (the thread's own, so a busy
-// machine inflates it far less than wall time) that audit.Decode takes per
+// machine inflates it far less than wall time) that an audit.Decoder takes per
 // event over the events of the benchmark log (gen, seed 1), the same
 // lines scripts/bench.sh generates, or over the first lines of -file read
 // into one buffer, decoded with an arena as replay's workers do. It prints
@@ -46,16 +46,13 @@ func main() {
 		}
 		arena = make([]byte, 0, size/4) // as ingest's worker sizes it
 	}
+	// One Decoder, as each of replay's workers holds.
+	dec := audit.Decoder{Fields: keep}
 	decode := func(d []byte, evs []audit.Event) ([]audit.Event, error) {
-		switch {
-		case keep != 0 && arena == nil:
-			return audit.DecodeFields(d, evs, nil, keep)
-		case keep != 0:
-			return audit.DecodeFields(d, evs, &arena, keep)
-		case arena == nil:
-			return audit.Decode(d, evs)
+		if arena == nil {
+			return dec.Decode(d, evs, nil)
 		}
-		return audit.DecodeArena(d, evs, &arena)
+		return dec.Decode(d, evs, &arena)
 	}
 	evs := make([]audit.Event, 0, 4)
 	for _, d := range docs { // warm up
