@@ -186,9 +186,15 @@ func (d *decoder) sourceIPs(dst *string, prefix string) {
 func (d *decoder) objectRef(o *ObjectRef, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
-		keep := d.drop&FieldObject == 0
-		if !keep && d.skipFlatStrings() {
-			return // every value a string: none can be of the wrong type
+		keep, keepSub := d.drop&FieldObject == 0, d.drop&FieldSubresource == 0
+		if !keep {
+			var sub *string // every value a string: none can be of the wrong type
+			if keepSub {
+				sub = &o.Subresource
+			}
+			if d.skipFlatStrings(sub) {
+				return
+			}
 		}
 		hint := 0
 		var more bool
@@ -223,7 +229,7 @@ func (d *decoder) objectRef(o *ObjectRef, prefix string) {
 				d.skipValue()
 				continue
 			}
-			if !keep {
+			if f == 3 && !keepSub || f != 3 && !keep {
 				d.strCheck(prefix, "objectRef.", objectRefFieldNames[f])
 				continue
 			}

@@ -22,14 +22,15 @@ const (
 	FieldImpersonatedGroups                    // Impersonated.Groups
 	FieldSourceIP                              // SourceIP
 	FieldUserAgent                             // UserAgent
-	FieldObject                                // Object, all of it
+	FieldObject                                // Object but its Subresource
 	FieldMessage                               // Message (responseStatus.message)
 	FieldDecision                              // Decision
 	FieldReason                                // Reason
 	FieldPhases                                // Phases
+	FieldSubresource                           // Object.Subresource (LongRunning reads it)
 
 	// AllFields keeps every field (as the zero Fields does).
-	AllFields = FieldPhases<<1 - 1
+	AllFields = FieldSubresource<<1 - 1
 	// NoFields keeps only the fields always kept.
 	NoFields Fields = 1 << 31
 )
@@ -73,7 +74,10 @@ func (f Fields) Clear(e *Event) {
 		e.UserAgent = ""
 	}
 	if drop(FieldObject) {
-		e.Object = ObjectRef{}
+		e.Object = ObjectRef{Subresource: e.Object.Subresource}
+	}
+	if drop(FieldSubresource) {
+		e.Object.Subresource = ""
 	}
 	if drop(FieldMessage) {
 		e.Message = ""

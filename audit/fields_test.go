@@ -7,20 +7,22 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 )
 
 // fieldGroups are the groups of Fields one by one.
 var fieldGroups = []Fields{FieldVerb, FieldRequestURI, FieldUser, FieldUserGroups, FieldImpersonated,
 	FieldImpersonatedGroups, FieldSourceIP, FieldUserAgent, FieldObject, FieldMessage, FieldDecision,
-	FieldReason, FieldPhases}
+	FieldReason, FieldPhases, FieldSubresource}
 
 // testMasks are the masks the field tests decode with: all, none, each
 // group alone and all but each group, what the users view keeps, and
 // a few mixed sets.
 func testMasks() []Fields {
 	masks := []Fields{0, AllFields, NoFields,
-		FieldUser | FieldImpersonated | FieldDecision | FieldVerb, // the users view (latency needs the verb)
+		FieldUser | FieldImpersonated | FieldDecision | FieldVerb | FieldRequestURI | FieldSubresource, // the users view (LongRunning)
+		FieldUser | FieldImpersonated | FieldDecision | FieldVerb,
 		FieldUser | FieldUserGroups | FieldImpersonated | FieldImpersonatedGroups,
 		FieldDecision | FieldPhases | FieldObject | FieldSourceIP,
 		FieldVerb | FieldRequestURI | FieldUserAgent | FieldMessage | FieldReason,
@@ -46,7 +48,7 @@ func TestFieldGroupsCoverAll(t *testing.T) {
 	// with every field set.
 	full := Event{Verb: "v", RequestURI: "/u", User: UserInfo{Name: "n", Groups: []string{"g"}},
 		Impersonated: UserInfo{Name: "i", Groups: []string{"h"}}, SourceIP: "ip", UserAgent: "ua",
-		Object: ObjectRef{Name: "o"}, Message: "m", Decision: "allow", Reason: "r", Phases: []Phase{{Name: "etcd"}}}
+		Object: ObjectRef{Name: "o", Subresource: "s"}, Message: "m", Decision: "allow", Reason: "r", Phases: []Phase{{Name: "etcd"}}}
 	seen := map[string]bool{}
 	for _, g := range fieldGroups {
 		e := full
@@ -233,8 +235,12 @@ func TestMaskedFastPaths(t *testing.T) {
 		`"impersonatedUser":{"username":"u","groups":["a","b","c"]}`,
 		`"objectRef":{"resource":"pods","namespace":"ns","name":"p","uid":"x","apiVersion":"v1","resourceVersion":"1"}`,
 		`"objectRef":{"uid":"x"}`, `"objectRef":{"NAME":"x","name":"y"}`, `"objectRef":{"resource":"a\"b"}`,
+		`"objectRef":{"resource":"pods","namespace":"ns","name":"p","subresource":"exec","apiVersion":"v1"}`,
+		`"objectRef":{"subresource":"exec","subresource":"log"}`, `"objectRef":{"subresource":"exec","Subresource":"log"}`,
+		`"objectRef":{"subresourcE":"exec"}`, `"objectRef":{"subresources":"exec","subresourc":"x"}`,
 	}
-	masks := []Fields{NoFields, AllFields &^ FieldUserGroups &^ FieldImpersonatedGroups, AllFields &^ FieldObject}
+	masks := []Fields{NoFields, AllFields &^ FieldUserGroups &^ FieldImpersonatedGroups, AllFields &^ FieldObject,
+		FieldSubresource, AllFields &^ FieldSubresource}
 	for _, seg := range segments {
 		doc := head + seg + tail
 		sameWithFields(t, []byte(doc), masks)
@@ -252,17 +258,22 @@ func TestMaskedFastPaths(t *testing.T) {
 		doc  string
 		flat bool // skipFlatStrings rather than skipPlainStrings
 		ok   bool
+		sub  string // what skipFlatStrings finds as the subresource
 	}{
-		{`["a","b"],`, false, true}, {`["a"]}`, false, true}, {`[]`, false, false}, {`["a",1]`, false, false},
-		{`["a\"b"]`, false, false}, {`["a" ]`, false, false}, {`["a",`, false, false},
-		{`{"a":"b","c":"d"},`, true, true}, {`{"a":"b"}`, true, true}, {`{}`, true, false}, {`{"a":1}`, true, false},
-		{`{"a":"b",}`, true, false}, {`{"a":"b"`, true, false}, {`{"a" :"b"}`, true, false}, {`{"a":{"b":"c"}}`, true, false},
+		{`["a","b"],`, false, true, ""}, {`["a"]}`, false, true, ""}, {`[]`, false, false, ""}, {`["a",1]`, false, false, ""},
+		{`["a\"b"]`, false, false, ""}, {`["a" ]`, false, false, ""}, {`["a",`, false, false, ""},
+		{`{"a":"b","c":"d"},`, true, true, ""}, {`{"a":"b"}`, true, true, ""}, {`{}`, true, false, ""}, {`{"a":1}`, true, false, ""},
+		{`{"a":"b",}`, true, false, ""}, {`{"a":"b"`, true, false, ""}, {`{"a" :"b"}`, true, false, ""},
+		{`{"a":{"b":"c"}}`, true, false, ""}, {`{"subresource":"exec","name":"x"}`, true, true, "exec"},
+		{`{"subresource":"exec","subresource":"log"}`, true, true, "log"}, {`{"subresource":"e","SUBRESOURCE":"x"}`, true, false, ""},
+		{`{"subresourcf":"e"}`, true, false, ""}, {`{"subresource":""}`, true, true, ""},
 	} {
 		d := decoder{data: []byte(tc.doc)}
 		d.win.fill(d.data, 0)
+		sub := "before"
 		skip := d.skipPlainStrings
 		if tc.flat {
-			skip = d.skipFlatStrings
+			skip = func() bool { return d.skipFlatStrings(&sub) }
 		}
 		want := 0
 		if tc.ok { // the first closing bracket ends it
@@ -270,6 +281,9 @@ func TestMaskedFastPaths(t *testing.T) {
 		}
 		if ok := skip(); ok != tc.ok || d.pos != want {
 			t.Errorf("%s: %v at %d, want %v at %d", tc.doc, ok, d.pos, tc.ok, want)
+		}
+		if wantSub := map[bool]string{true: tc.sub, false: "before"}[tc.ok && strings.Contains(tc.doc, "subresource")]; tc.flat && sub != wantSub {
+			t.Errorf("%s: subresource %q, want %q", tc.doc, sub, wantSub)
 		}
 	}
 }

@@ -100,7 +100,8 @@ var fieldGroups = []struct {
 }{{"verb", audit.FieldVerb}, {"uri", audit.FieldRequestURI}, {"user", audit.FieldUser},
 	{"groups", audit.FieldUserGroups}, {"impersonated", audit.FieldImpersonated},
 	{"impersonatedgroups", audit.FieldImpersonatedGroups}, {"sourceip", audit.FieldSourceIP},
-	{"useragent", audit.FieldUserAgent}, {"object", audit.FieldObject}, {"message", audit.FieldMessage},
+	{"useragent", audit.FieldUserAgent}, {"object", audit.FieldObject}, {"subresource", audit.FieldSubresource},
+	{"message", audit.FieldMessage},
 	{"decision", audit.FieldDecision}, {"reason", audit.FieldReason}, {"phases", audit.FieldPhases},
 	{"none", audit.NoFields}}
 
