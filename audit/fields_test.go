@@ -314,3 +314,20 @@ func TestDecoderReuse(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeFieldsShaped is FuzzDecodeFields on the audit-shaped documents
+// of FuzzDecodeShaped (odd spellings, repeated keys, nulls and values of
+// the wrong type at every level), where a field left out could hide an
+// error.
+func FuzzDecodeFieldsShaped(f *testing.F) {
+	for i, seed := range []string{"", "\x00", "\x01\x02\x03", "\xff\xfe\xfd\xfc\xfb\xfa", "0123456789abcdefghij"} {
+		f.Add([]byte(seed), uint32(testMasks()[i]))
+	}
+	f.Fuzz(func(t *testing.T, in []byte, m uint32) {
+		g := shaper{in: in}
+		doc := g.doc()
+		masks := []Fields{Fields(m), Fields(m) &^ AllFields, ^Fields(m)}
+		sameWithFields(t, doc, masks)
+		sameWithFields(t, append(doc, "                                        "...), masks)
+	})
+}
