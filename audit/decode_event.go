@@ -201,10 +201,17 @@ func valueKind(c byte) string {
 	return ""
 }
 
-// strVal decodes a string field; null leaves it unchanged.
+// strVal decodes a string field; null leaves it unchanged. A plain
+// string's end is found here, without a call to str.
 func (d *decoder) strVal(dst *string, prefix, a, b string) {
-	switch d.data[d.pos] {
+	data, start := d.data, d.pos+1
+	switch data[d.pos] {
 	case '"':
+		if i := d.win.quickEnd(data, start); i >= 0 {
+			d.pos = i + 1
+			*dst = bytesString(data[start:i])
+			return
+		}
 		*dst = d.str()
 	case 'n':
 		d.literal("null")
