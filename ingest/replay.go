@@ -173,6 +173,9 @@ type Replay struct {
 	// hold: emit (the merge) keeps batches after it returned and calls
 	// release on each once it is done with it (see chunkRef).
 	hold bool
+	// released, if set (tests only), sees each chunk the merge gives back,
+	// before a worker may reuse it.
+	released func(*chunkRef)
 }
 
 // chunkRef is a chunk buffer shared by the batches decoded from it, while
@@ -186,11 +189,15 @@ type chunkRef struct {
 	left   int // batches not released yet
 	free   chan []byte
 	freeEv chan evArrays
+	seen   func(*chunkRef) // Replay.released
 }
 
 // release says one batch of the chunk is done with.
 func (c *chunkRef) release() {
 	if c.left--; c.left == 0 {
+		if c.seen != nil {
+			c.seen(c)
+		}
 		select {
 		case c.free <- c.whole:
 		default:
@@ -348,7 +355,7 @@ func (r *Replay) emitAll(ctx context.Context, ordered <-chan *job, sum *Summary,
 		if r.hold && free != nil && j.whole != nil && len(j.batches) > 0 {
 			// The merge holds the batches in its windows: it gives the
 			// buffer back once it handed on their last events.
-			ref = &chunkRef{whole: j.whole, arrays: j.arrays, left: len(j.batches), free: free, freeEv: freeEv}
+			ref = &chunkRef{whole: j.whole, arrays: j.arrays, left: len(j.batches), free: free, freeEv: freeEv, seen: r.released}
 			j.whole, j.arrays = nil, evArrays{}
 		}
 		for _, b := range j.batches {
