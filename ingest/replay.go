@@ -325,6 +325,7 @@ func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, e
 // With free set (Recycle), an emitted chunk's buffer is handed back, and
 // its event arrays to freeEv.
 func (r *Replay) emitAll(ctx context.Context, ordered <-chan *job, sum *Summary, emit func(Batch) error, free chan []byte, freeEv chan evArrays) error {
+	var base int64 // newlines of the input's chunks so far that the reader did not count (job.rel)
 	for {
 		var j *job
 		select {
@@ -344,6 +345,12 @@ func (r *Replay) emitAll(ctx context.Context, ordered <-chan *job, sum *Summary,
 		}
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if j.rel {
+			j.addLines(base)
+			if j.done != nil {
+				base += int64(j.nl)
+			}
 		}
 		for _, p := range j.problems {
 			sum.Problems[p.Kind] += p.Count()
@@ -384,6 +391,7 @@ func (r *Replay) emitAll(ctx context.Context, ordered <-chan *job, sum *Summary,
 			}
 			sum.Bytes += e.bytes
 			sum.Lines += e.lines
+			base = 0
 		}
 	}
 }
