@@ -62,9 +62,9 @@ type job struct {
 	// Pos.Line, end.lines) leave out the newlines of the input's chunks
 	// before it, which the reader does not count: the worker counts
 	// them as it splits (nl), and the emitter adds them (addLines).
-	rel bool
-	doc    bool  // document mode: buf holds the documents in docs
-	docs   []span
+	rel  bool
+	doc  bool // document mode: buf holds the documents in docs
+	docs []span
 
 	problems []Problem
 	batches  []Batch
