@@ -15,8 +15,9 @@ import "bytes"
 const sampleBytes = 32 << 10
 
 // room is how many events a line-mode chunk's slice is sized for at
-// first: its newlines and one, or, not counted yet (nl < 0), a quarter
-// more than its first sampleBytes promise; never more than the chunk can
+// first: its newlines and one, or, not counted yet (nl < 0, with Recycle,
+// when the pool has no slice to reuse), an eighth more than its first
+// sampleBytes promise; never more than the chunk can
 // hold (a chunk of blank or junk lines must not allocate an event per
 // line). Too few only costs the slice's growth.
 func (j *job) room() int {
@@ -29,7 +30,7 @@ func (j *job) room() int {
 		return min(n+1, most)
 	}
 	n := bytes.Count(j.buf[:sampleBytes], []byte{'\n'}) + 1
-	return min(n*(len(j.buf)/sampleBytes)*5/4+1, most)
+	return min(n*(len(j.buf)/sampleBytes)*9/8+1, most)
 }
 
 // counted records, once the worker split a line-mode chunk, its newlines

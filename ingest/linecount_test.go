@@ -65,14 +65,17 @@ func TestLineNumbersCounted(t *testing.T) {
 		trailing bool
 		chunk    int
 		window   int
+		recycle  bool // the workers count the chunks' newlines (job.rel)
 	}{
-		{1, true, 4096, -1},
-		{1, true, 5000, 0},
-		{2, false, 64 << 10, -1},
-		{2, false, defaultChunk, 0},
-		{3, true, 333, -1},
+		{1, true, 4096, -1, true},
+		{1, true, 5000, 0, true},
+		{1, true, 4096, -1, false},
+		{2, false, 64 << 10, -1, true},
+		{2, false, defaultChunk, 0, true},
+		{2, false, defaultChunk, 0, false},
+		{3, true, 333, -1, true},
 	} {
-		t.Run(fmt.Sprintf("seed%d/chunk%d/window%d", tc.seed, tc.chunk, tc.window), func(t *testing.T) {
+		t.Run(fmt.Sprintf("seed%d/chunk%d/window%d/recycle%v", tc.seed, tc.chunk, tc.window, tc.recycle), func(t *testing.T) {
 			data := countedLog(tc.seed, tc.trailing)
 			ls := bytes.Split(data, []byte{'\n'})
 			if tc.trailing {
@@ -98,7 +101,13 @@ func TestLineNumbersCounted(t *testing.T) {
 				t.Fatalf("the log tests nothing: %v", wantCount)
 			}
 			p := writeFile(t, t.TempDir(), "a.log", string(data))
-			res := run(t, &Replay{Paths: []string{p}, MaxLine: maxLine, chunk: tc.chunk, Workers: 2, Window: tc.window})
+			r := &Replay{Paths: []string{p}, MaxLine: maxLine, chunk: tc.chunk, Workers: 2, Window: tc.window, Recycle: tc.recycle}
+			var res result
+			if tc.recycle {
+				res = runCopied(t, r)
+			} else {
+				res = run(t, r)
+			}
 			if res.err != nil {
 				t.Fatal(res.err)
 			}

@@ -446,11 +446,15 @@ func (f *fileReader) handOn(chunk []byte, doc bool, spans []span) bool {
 	}
 	j := &job{src: f.src, buf: chunk, whole: f.whole, off: f.off, line: f.line, doc: doc, docs: spans, done: make(chan struct{}), rel: f.rel}
 	f.whole = nil
-	if f.rel {
+	switch {
+	case f.rel && f.r.free != nil:
 		// The worker counts them as it splits the lines: a pass over
-		// the chunk fewer (see job.rel).
+		// the chunk fewer (see job.rel). Its event slice mostly comes
+		// from the pool (Recycle): it needs no count to be sized.
 		j.nl = -1
-	} else {
+	case f.rel:
+		j.nl = bytes.Count(chunk, []byte{'\n'}) // sizes the event slice exactly
+	default:
 		j.nl = bytes.Count(chunk, []byte{'\n'})
 		f.line += int64(j.nl)
 	}
