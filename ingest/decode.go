@@ -112,7 +112,7 @@ func (w *worker) decode(j *job) {
 	}
 	// Size for the events the chunk can hold, not for its lines: a chunk
 	// of blank or junk lines must not allocate an event per line.
-	est := min(j.nl+1, len(j.buf)/minEventLine+1)
+	est := j.room()
 	b.evArrays = w.arrays(est, len(j.buf)/arenaShare)
 	buf, line := j.buf, j.line
 	for start := 0; start < len(buf); {
@@ -135,6 +135,7 @@ func (w *worker) decode(j *job) {
 		b.prev.Offset, b.prev.Line = j.off+int64(next), line
 		start = next
 	}
+	j.counted(line)
 	b.finish(b.prev)
 }
 
@@ -315,7 +316,10 @@ func (b *batcher) finish(pos Position) {
 	for k, i := range b.summed {
 		if i > 0 {
 			p := &b.j.problems[i-1]
-			p.Msg = fmt.Sprintf("%d more %s lines through line %d, not listed one by one", p.More+1, ProblemKind(k), b.lastLine[k])
+			p.Msg = summingMsg(p, b.lastLine[k])
+			if b.j.rel {
+				p.through = b.lastLine[k] // the emitter adds the lines before (job.rel)
+			}
 		}
 	}
 }
