@@ -38,6 +38,7 @@ type worker struct {
 	// collector otherwise.
 	free    chan evArrays
 	prepare func([]audit.Event, []audit.Keys) // Replay.Prepare
+	dec     audit.Decoder                     // with Replay.Fields
 }
 
 // skimEvents is the room for events a chunk's arrays get at first with
@@ -111,7 +112,7 @@ func (w *worker) decode(j *job) {
 	}
 	// Size for the events the chunk can hold, not for its lines: a chunk
 	// of blank or junk lines must not allocate an event per line.
-	est := min(j.nl+1, len(j.buf)/minEventLine+1)
+	est := j.room()
 	b.evArrays = w.arrays(est, len(j.buf)/arenaShare)
 	buf, line := j.buf, j.line
 	for start := 0; start < len(buf); {
@@ -134,6 +135,7 @@ func (w *worker) decode(j *job) {
 		b.prev.Offset, b.prev.Line = j.off+int64(next), line
 		start = next
 	}
+	j.counted(line)
 	b.finish(b.prev)
 }
 
@@ -165,9 +167,9 @@ func (w *worker) one(b *batcher, doc []byte, at int, line int64, end int, endLin
 	var evs []audit.Event
 	var err error
 	if b.arena != nil {
-		evs, err = audit.DecodeArena(doc, b.events, &b.arena)
+		evs, err = w.dec.Decode(doc, b.events, &b.arena)
 	} else {
-		evs, err = audit.Decode(doc, b.events)
+		evs, err = w.dec.Decode(doc, b.events, nil)
 	}
 	b.events = evs
 	bad := false
@@ -314,7 +316,10 @@ func (b *batcher) finish(pos Position) {
 	for k, i := range b.summed {
 		if i > 0 {
 			p := &b.j.problems[i-1]
-			p.Msg = fmt.Sprintf("%d more %s lines through line %d, not listed one by one", p.More+1, ProblemKind(k), b.lastLine[k])
+			p.Msg = summingMsg(p, b.lastLine[k])
+			if b.j.rel {
+				p.through = b.lastLine[k] // the emitter adds the lines before (job.rel)
+			}
 		}
 	}
 }

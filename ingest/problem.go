@@ -54,6 +54,14 @@ type Problem struct {
 	// More is how many further problems of the same kind this record
 	// stands for (a run of bad lines counted, not listed one by one).
 	More int64
+
+	through int64 // a summing record's last line, before the emitter adds the lines before its chunk (job.rel); 0 once handed on
+}
+
+// summingMsg is the message of a summing record (Problem.More) whose
+// last line is through.
+func summingMsg(p *Problem, through int64) string {
+	return fmt.Sprintf("%d more %s lines through line %d, not listed one by one", p.More+1, p.Kind, through)
 }
 
 // Count is how many problems p stands for: 1 + More.

@@ -56,10 +56,15 @@ type job struct {
 	// emitted (Replay.Recycle); set by the worker.
 	arrays evArrays
 	off    int64 // stream offset of buf[0]
-	line   int64 // lines before buf[0]
-	nl     int   // newlines in buf (line mode), to size the event slice
-	doc    bool  // document mode: buf holds the documents in docs
-	docs   []span
+	line   int64 // lines before buf[0] (rel: that the reader counted)
+	nl     int   // newlines in buf (line mode), to size the event slice; -1: not counted yet (rel)
+	// rel: the line numbers of this job (line, its problems' and batches'
+	// Pos.Line, end.lines) leave out the newlines of the input's chunks
+	// before it, which the reader does not count: the worker counts
+	// them as it splits (nl), and the emitter adds them (addLines).
+	rel  bool
+	doc  bool // document mode: buf holds the documents in docs
+	docs []span
 
 	problems []Problem
 	batches  []Batch
@@ -233,7 +238,7 @@ func (r *reader) input(in input) bool {
 	if !fr.read() {
 		return false
 	}
-	return r.send(&job{end: &fileEnd{src: src, read: !fr.unreadable, bytes: fr.off, lines: fr.line}})
+	return r.send(&job{end: &fileEnd{src: src, read: !fr.unreadable, bytes: fr.off, lines: fr.line}, rel: fr.rel})
 }
 
 // fileReader reads one stream in chunks. Every buffer it hands on is
@@ -250,7 +255,8 @@ type fileReader struct {
 	live    bool   // stdin is live: hand on its first lines without waiting for 8 KiB
 	spool   *Spool // non-nil: keep a copy of the stream for Batch.Raw
 	off     int64  // stream offset of the next byte not yet handed on or skipped
-	line    int64  // newlines handed on or skipped (+1 at the end for a last line without one)
+	line    int64  // newlines handed on or skipped (+1 at the end for a last line without one); rel: skipped only
+	rel     bool   // JSON lines: the chunks' newlines are counted by the workers (job.rel)
 	last    byte   // the last byte handed on or skipped
 	eof     bool
 	err     error // a read error other than EOF
@@ -317,7 +323,7 @@ func (f *fileReader) read() bool {
 		ok = f.lines(buf, n)
 	}
 	if ok && f.err != nil {
-		ok = f.r.problem(path, f.line+1, readKind(f.err), readMsg(f.err))
+		ok = f.problem(f.line+1, readKind(f.err), readMsg(f.err))
 	}
 	if f.eof && f.err == nil && f.last != '\n' {
 		f.line++ // the last line has no newline; it counts all the same
@@ -328,6 +334,7 @@ func (f *fileReader) read() bool {
 // lines reads a stream of JSON lines: it hands on chunks cut after their
 // last newline and carries the partial line over into a fresh buffer.
 func (f *fileReader) lines(buf []byte, n int) bool {
+	f.rel = true
 	for {
 		cut := bytes.LastIndexByte(buf[:n], '\n') + 1
 		if f.eof {
@@ -424,7 +431,12 @@ func (f *fileReader) skipped(n int64, last byte) {
 }
 
 func (f *fileReader) tooLong(line, size int64) bool {
-	return f.r.problem(f.src.path, line, TooLong, fmt.Sprintf("line too long: %d bytes (limit %d); skipped", size, f.r.maxLine))
+	return f.problem(line, TooLong, fmt.Sprintf("line too long: %d bytes (limit %d); skipped", size, f.r.maxLine))
+}
+
+// problem reports a problem on line of the stream (as f.line counts).
+func (f *fileReader) problem(line int64, kind ProblemKind, msg string) bool {
+	return f.r.send(&job{problems: []Problem{{Path: f.src.path, Line: line, Kind: kind, Msg: msg}}, rel: f.rel})
 }
 
 // handOn sends chunk to a worker: whole lines, or (doc) whole documents.
@@ -432,11 +444,21 @@ func (f *fileReader) handOn(chunk []byte, doc bool, spans []span) bool {
 	if f.spool != nil {
 		f.spool.Write(chunk)
 	}
-	j := &job{src: f.src, buf: chunk, whole: f.whole, off: f.off, line: f.line, doc: doc, docs: spans, done: make(chan struct{})}
+	j := &job{src: f.src, buf: chunk, whole: f.whole, off: f.off, line: f.line, doc: doc, docs: spans, done: make(chan struct{}), rel: f.rel}
 	f.whole = nil
-	j.nl = bytes.Count(chunk, []byte{'\n'})
+	switch {
+	case f.rel && f.r.free != nil:
+		// The worker counts them as it splits the lines: a pass over
+		// the chunk fewer (see job.rel). Its event slice mostly comes
+		// from the pool (Recycle): it needs no count to be sized.
+		j.nl = -1
+	case f.rel:
+		j.nl = bytes.Count(chunk, []byte{'\n'}) // sizes the event slice exactly
+	default:
+		j.nl = bytes.Count(chunk, []byte{'\n'})
+		f.line += int64(j.nl)
+	}
 	f.off += int64(len(chunk))
-	f.line += int64(j.nl)
 	f.last = chunk[len(chunk)-1]
 	return f.r.send(j)
 }

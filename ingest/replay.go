@@ -73,6 +73,9 @@ type Batch struct {
 	Cluster string
 
 	ref *chunkRef // the chunk buffer to give back once merged (Replay.hold)
+	// times[i] is Events[i]'s stageTimestamp, Unix ns, or noTime; nil
+	// unless Replay.stamp (see stamp).
+	times []int64
 }
 
 // Stub is an event Replay.Skim ruled out: not decoded, only its place
@@ -168,11 +171,22 @@ type Replay struct {
 	// work out their keys (store.Prepare); the batches carry them (Keys).
 	// It must not change or keep the events.
 	Prepare func(events []audit.Event, keys []audit.Keys)
+	// Fields are the event fields the workers decode (audit.Fields); the
+	// others are validated but left zero. 0 decodes them all.
+	Fields audit.Fields
 
 	chunk int // bytes per chunk; 0 means defaultChunk (tests make it tiny)
 	// hold: emit (the merge) keeps batches after it returned and calls
 	// release on each once it is done with it (see chunkRef).
 	hold bool
+	// released, if set (tests only), sees each chunk the merge gives back,
+	// before a worker may reuse it.
+	released func(*chunkRef)
+	// stamp: the workers name each event's source (name, explicit: see
+	// stream) and note its time for the merge (Batch.times).
+	stamp    bool
+	name     string
+	explicit bool
 }
 
 // chunkRef is a chunk buffer shared by the batches decoded from it, while
@@ -186,11 +200,15 @@ type chunkRef struct {
 	left   int // batches not released yet
 	free   chan []byte
 	freeEv chan evArrays
+	seen   func(*chunkRef) // Replay.released
 }
 
 // release says one batch of the chunk is done with.
 func (c *chunkRef) release() {
 	if c.left--; c.left == 0 {
+		if c.seen != nil {
+			c.seen(c)
+		}
 		select {
 		case c.free <- c.whole:
 		default:
@@ -285,10 +303,13 @@ func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, e
 	for range workers {
 		go func() {
 			defer wg.Done()
-			w := worker{maxLine: maxLine, skim: r.Skim, free: freeEv, prepare: r.Prepare}
+			w := worker{maxLine: maxLine, skim: r.Skim, free: freeEv, prepare: r.Prepare, dec: audit.Decoder{Fields: r.Fields}}
 			for j := range work {
 				if runCtx.Err() == nil {
 					w.decode(j)
+					if r.stamp {
+						stamp(j, r.name, r.explicit)
+					}
 				}
 				close(j.done)
 			}
@@ -318,6 +339,7 @@ func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, e
 // With free set (Recycle), an emitted chunk's buffer is handed back, and
 // its event arrays to freeEv.
 func (r *Replay) emitAll(ctx context.Context, ordered <-chan *job, sum *Summary, emit func(Batch) error, free chan []byte, freeEv chan evArrays) error {
+	var base int64 // newlines of the input's chunks so far that the reader did not count (job.rel)
 	for {
 		var j *job
 		select {
@@ -338,6 +360,12 @@ func (r *Replay) emitAll(ctx context.Context, ordered <-chan *job, sum *Summary,
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if j.rel {
+			j.addLines(base)
+			if j.done != nil {
+				base += int64(j.nl)
+			}
+		}
 		for _, p := range j.problems {
 			sum.Problems[p.Kind] += p.Count()
 			if r.OnProblem != nil {
@@ -348,7 +376,7 @@ func (r *Replay) emitAll(ctx context.Context, ordered <-chan *job, sum *Summary,
 		if r.hold && free != nil && j.whole != nil && len(j.batches) > 0 {
 			// The merge holds the batches in its windows: it gives the
 			// buffer back once it handed on their last events.
-			ref = &chunkRef{whole: j.whole, arrays: j.arrays, left: len(j.batches), free: free, freeEv: freeEv}
+			ref = &chunkRef{whole: j.whole, arrays: j.arrays, left: len(j.batches), free: free, freeEv: freeEv, seen: r.released}
 			j.whole, j.arrays = nil, evArrays{}
 		}
 		for _, b := range j.batches {
@@ -377,6 +405,7 @@ func (r *Replay) emitAll(ctx context.Context, ordered <-chan *job, sum *Summary,
 			}
 			sum.Bytes += e.bytes
 			sum.Lines += e.lines
+			base = 0
 		}
 	}
 }
