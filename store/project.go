@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/bits"
 	"strings"
+
+	"github.com/kaudit/kaudit/audit"
 )
 
 // Projection (OnlyColumns): a store that keeps only some string columns.
@@ -122,3 +124,34 @@ func (s *Store) needCol(col int) {
 }
 
 func (s *Store) kept(col int) bool { return s.proj.dropped&(1<<col) == 0 }
+
+// EventFields are the event fields (audit.Fields) a store keeping only the
+// columns cols reads of the events appended to it, for a decoder to keep:
+// the columns' own, and what it reads of every event besides the
+// always-kept identity and timing: the decision and code (Denied), the
+// verb, the subresource and the request URI (LongRunning: a latency leaves
+// out long-running requests), the phases (Entry.Phases). See colValue and
+// uuidOf.fromEvent; TestEventFieldsSuffice holds them to it.
+func EventFields(cols Columns) audit.Fields {
+	f := audit.FieldDecision | audit.FieldVerb | audit.FieldSubresource | audit.FieldRequestURI | audit.FieldPhases
+	for _, m := range [...]struct {
+		cols Columns
+		f    audit.Fields
+	}{
+		{UserCol, audit.FieldUser},
+		{ImpersonatedCol, audit.FieldImpersonated},
+		{GroupsCol, audit.FieldUserGroups},
+		{ImpersonatedGroupsCol, audit.FieldImpersonatedGroups},
+		{APIGroupCol | APIVersionCol | ResourceCol | NamespaceCol | NameCol, audit.FieldObject},
+		{PathCol, audit.FieldObject}, // a non-resource request's (no objectRef.resource)
+		{UserAgentCol, audit.FieldUserAgent},
+		{SourceIPCol, audit.FieldSourceIP},
+		{ReasonCol, audit.FieldReason},
+		{MessageCol, audit.FieldMessage},
+	} {
+		if cols&m.cols != 0 {
+			f |= m.f
+		}
+	}
+	return f
+}

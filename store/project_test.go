@@ -2,6 +2,7 @@ package store
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -198,6 +199,43 @@ func TestDroppedColumnPanics(t *testing.T) {
 			t.Errorf("%s: want a panic naming column %q, got %q", tc.name, tc.column, msg)
 		case tc.column != "" && !strings.Contains(msg, "OnlyColumns"):
 			t.Errorf("%s: the panic does not say why: %q", tc.name, msg)
+		}
+	}
+}
+
+// TestEventFieldsSuffice: a store keeping some columns, of events decoded
+// with only EventFields of them (audit.Fields.Clear), answers as a full
+// store of the whole events does (see TestOnlyColumnsSame): the columns,
+// and the flags, latencies and phases that other fields decide.
+func TestEventFieldsSuffice(t *testing.T) {
+	parts := keysParts(t)
+	for _, cols := range []Columns{0, UserCol | ImpersonatedCol, VerbCol, APIGroupCol | ResourceCol | SubresourceCol | PathCol,
+		NamespaceCol | NameCol, PathCol, UserAgentCol | SourceIPCol | SourceCol, GroupsCol | ImpersonatedGroupsCol,
+		ReasonCol | MessageCol | DecisionCol | UserCol, AllColumns} {
+		fields := EventFields(cols)
+		full, proj := New(ChunkEvents(testChunk)), New(ChunkEvents(testChunk), OnlyColumns(cols))
+		for i, p := range parts {
+			full.Append(p.evs, p.raw, p.offs)
+			evs := slices.Clone(p.evs)
+			for j := range evs {
+				fields.Clear(&evs[j])
+			}
+			var keys []audit.Keys
+			if i%7 != 3 {
+				keys = make([]audit.Keys, len(evs))
+				proj.Prepare(evs, keys)
+			}
+			proj.AppendKeys(evs, keys, p.raw, p.offs)
+		}
+		a, b := projectedOf(full, cols, true), projectedOf(proj, cols, false)
+		if len(a.entries) == 0 || !reflect.DeepEqual(a, b) {
+			for i := range min(len(a.entries), len(b.entries)) {
+				if !reflect.DeepEqual(a.entries[i], b.entries[i]) {
+					t.Errorf("columns %v: entry %d:\n%+v\nwant\n%+v", cols, i, b.entries[i], a.entries[i])
+					break
+				}
+			}
+			t.Fatalf("columns %v (fields %b): the store of the cleared events answers differently", cols, fields)
 		}
 	}
 }
