@@ -76,7 +76,8 @@ func replayBrowse(ctx context.Context, e *env, r *ingest.Replay, sel *selection,
 // and policy read their logs with. An interruption is an error, and when
 // no input could be read at all the problems are told at once. The store
 // it makes for a headless run keeps only the columns only[0], if given
-// (see projection).
+// (see projection), and the decoder keeps only the event fields the store
+// reads for them (store.EventFields).
 func replayAll(ctx context.Context, cfg pipeline.Config, r *ingest.Replay, report *ingest.Reporter, only ...store.Columns) (*pipeline.Pipeline, error) {
 	if src, ok := cfg.Source.(*remote.Source); ok {
 		src.OnProblem = report.Report
@@ -95,10 +96,11 @@ func replayAll(ctx context.Context, cfg pipeline.Config, r *ingest.Replay, repor
 		}
 		if len(only) > 0 {
 			opts = append(opts, store.OnlyColumns(only[0]))
+			r.Fields = store.EventFields(only[0])
 		}
 		cfg.Store = store.New(opts...)
 		if onHeadlessStore != nil {
-			onHeadlessStore(cfg.Store)
+			onHeadlessStore(cfg.Store, r.Fields)
 		}
 	}
 	p, err := pipeline.Run(ctx, cfg)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/store"
 	"github.com/kaudit/kaudit/views"
 )
@@ -9,8 +10,9 @@ import (
 // columns its view prints (tests turn it off to compare).
 var projectStore = true
 
-// onHeadlessStore, when set (by tests), sees the store replayAll makes.
-var onHeadlessStore func(*store.Store)
+// onHeadlessStore, when set (by tests), sees the store replayAll makes
+// and the fields the replay decodes.
+var onHeadlessStore func(*store.Store, audit.Fields)
 
 // projection is the columns a headless replay of view in format keeps in
 // its store: only those the view reads (views.Columns, see

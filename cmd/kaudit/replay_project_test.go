@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kaudit/kaudit/audit"
 	"github.com/kaudit/kaudit/gen"
 	"github.com/kaudit/kaudit/store"
 )
@@ -94,8 +95,9 @@ func TestProjectionSameOutput(t *testing.T) {
 		return true
 	}
 	var sawStore store.Columns
+	var sawFields audit.Fields
 	var stores int
-	onHeadlessStore = func(st *store.Store) { sawStore, stores = st.Projection(), stores+1 }
+	onHeadlessStore = func(st *store.Store, f audit.Fields) { sawStore, sawFields, stores = st.Projection(), f, stores+1 }
 	defer func() { projectStore, onHeadlessStore = true, nil }()
 	printed, ran := 0, 0
 	for _, in := range inputs {
@@ -107,7 +109,7 @@ func TestProjectionSameOutput(t *testing.T) {
 			ran++
 			projectStore = false
 			wantCode, want, wantErr := kaudit(t, "", args...)
-			stores, sawStore, projectStore = 0, 0, true
+			stores, sawStore, sawFields, projectStore = 0, 0, 0, true
 			code, got, gotErr := kaudit(t, "", args...)
 			name := fmt.Sprintf("%q", args)
 			switch {
@@ -117,6 +119,8 @@ func TestProjectionSameOutput(t *testing.T) {
 				t.Errorf("%s: %d headless stores made", name, stores)
 			case r.projected == (sawStore == store.AllColumns):
 				t.Errorf("%s: the store kept %v", name, sawStore)
+			case r.projected != (sawFields != 0 && sawFields != audit.AllFields):
+				t.Errorf("%s: the replay decoded fields %b", name, sawFields)
 			}
 			if strings.Count(want, "\n") > 2 {
 				printed++
