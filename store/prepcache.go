@@ -88,17 +88,21 @@ func (c *prepCache) prepare(snap *keySnap, p *projection, events []audit.Event, 
 		e, k := &events[i], &keys[i]
 		prepareFixed(e, k)
 		k[kGen] = uint32(snap.gen)
-		vals := prepValues(e)
 		if all {
+			vals := prepValues(e)
 			for j, col := range prepCols {
 				k[col] = c.lookup(col, snap, vals[j])
 			}
 		} else {
+			// A few columns: each read through colValue (prepValues
+			// would read them all, and a decoder that left the objectRef
+			// out makes every event look non-resource: a path each).
 			for col := range numStrCols {
 				k[col] = 0
 			}
 			for _, j := range p.prep {
-				k[prepCols[j]] = c.lookup(prepCols[j], snap, vals[j])
+				col := prepCols[j]
+				k[col] = c.lookup(col, snap, colValue[col](e))
 			}
 		}
 		k[colSource] = keyUnknown
