@@ -22,5 +22,28 @@ func Decode(doc []byte, dst []Event) ([]Event, error) {
 // full they are allocated as Decode does. A reader decoding many events
 // whose buffers it reuses passes one arena per buffer, reused with it.
 func DecodeArena(doc []byte, dst []Event, arena *[]byte) ([]Event, error) {
-	return decodeInto(doc, dst, arena)
+	return decodeInto(doc, dst, arena, AllFields)
+}
+
+// DecodeFields is DecodeArena keeping only the fields in keep (see
+// Fields; the zero Fields keeps all); arena may be nil (as for Decode).
+// Which documents are accepted, and the errors, are Decode's whatever
+// keep says.
+func DecodeFields(doc []byte, dst []Event, arena *[]byte, keep Fields) ([]Event, error) {
+	return decodeInto(doc, dst, arena, keep.normal())
+}
+
+// Decoder decodes documents as DecodeFields does, keeping Fields (0: all),
+// and keeps its scratch memory from one document to the next (half a
+// kilobyte of string masks that a fresh decoder clears for each). A
+// reader decoding many documents on one goroutine holds one. Its zero
+// value is ready to use; it is not safe for concurrent use.
+type Decoder struct {
+	Fields Fields
+	d      decoder
+}
+
+// Decode is DecodeFields(doc, dst, arena, dec.Fields).
+func (dec *Decoder) Decode(doc []byte, dst []Event, arena *[]byte) ([]Event, error) {
+	return dec.d.decode(doc, dst, arena, dec.Fields.normal())
 }

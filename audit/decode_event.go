@@ -137,17 +137,17 @@ func (d *decoder) event(e *Event, s *eventScratch, top *docFields) {
 		case fLevel:
 			d.strVal(&s.level, prefix, "level", "")
 		case fVerb:
-			d.strVal(&e.Verb, prefix, "verb", "")
+			d.strField(&e.Verb, FieldVerb, prefix, "verb")
 		case fRequestURI:
-			d.strVal(&e.RequestURI, prefix, "requestURI", "")
+			d.strField(&e.RequestURI, FieldRequestURI, prefix, "requestURI")
 		case fUser:
-			d.user(&e.User, &s.reusing[0], prefix, "user")
+			d.user(&e.User, &s.reusing[0], FieldUser, prefix, "user")
 		case fImpersonatedUser:
-			d.user(&e.Impersonated, &s.reusing[1], prefix, "impersonatedUser")
+			d.user(&e.Impersonated, &s.reusing[1], FieldImpersonated, prefix, "impersonatedUser")
 		case fSourceIPs:
 			d.sourceIPs(&e.SourceIP, prefix)
 		case fUserAgent:
-			d.strVal(&e.UserAgent, prefix, "userAgent", "")
+			d.strField(&e.UserAgent, FieldUserAgent, prefix, "userAgent")
 		case fObjectRef:
 			d.objectRef(&e.Object, prefix)
 		case fResponseStatus:
@@ -201,16 +201,33 @@ func valueKind(c byte) string {
 	return ""
 }
 
-// strVal decodes a string field; null leaves it unchanged.
+// strVal decodes a string field; null leaves it unchanged. A plain
+// string's end is found here, without a call to str.
 func (d *decoder) strVal(dst *string, prefix, a, b string) {
-	switch d.data[d.pos] {
+	data, start := d.data, d.pos+1
+	switch data[d.pos] {
 	case '"':
+		if i := d.win.quickEnd(data, start); i >= 0 {
+			d.pos = i + 1
+			*dst = bytesString(data[start:i])
+			return
+		}
 		*dst = d.str()
 	case 'n':
 		d.literal("null")
 	default:
 		d.mismatch(prefix, a, b)
 	}
+}
+
+// strField is strVal for a top-level field of group f (named a), or
+// strCheck when the decoder does not keep f.
+func (d *decoder) strField(dst *string, f Fields, prefix, a string) {
+	if d.drop&f != 0 {
+		d.strCheck(prefix, a, "")
+		return
+	}
+	d.strVal(dst, prefix, a, "")
 }
 
 // strCheck is strVal for a value nobody reads: it validates and type-checks

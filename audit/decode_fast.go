@@ -8,16 +8,31 @@ import "slices"
 // those of decodeStd, the encoding/json reference, for every input; the fuzz
 // test holds it to that.
 func decodeFast(doc []byte, dst []Event) ([]Event, error) {
-	return decodeInto(doc, dst, nil)
+	return decodeInto(doc, dst, nil, AllFields)
 }
 
 // decodeInto is decodeFast with an arena for the unescaped strings (see
-// DecodeArena).
-func decodeInto(doc []byte, dst []Event, arena *[]byte) ([]Event, error) {
-	d := decoder{data: doc, out: dst, base: len(dst), arena: arena}
+// DecodeArena), keeping the fields in keep (normal: see Fields).
+func decodeInto(doc []byte, dst []Event, arena *[]byte, keep Fields) ([]Event, error) {
+	var d decoder
+	return d.decode(doc, dst, arena, keep)
+}
+
+// decode is decodeInto with d's memory, which it resets: a Decoder reuses
+// it rather than clearing half a kilobyte of masks for every document.
+// The event is decoded in place, in dst's spare capacity (grown by one if
+// it has none, as append would), not copied there.
+func (d *decoder) decode(doc []byte, dst []Event, arena *[]byte, keep Fields) ([]Event, error) {
+	base := len(dst)
+	if base == cap(dst) {
+		dst = slices.Grow(dst, 1)
+	}
+	ev := &dst[:base+1][base]
+	*ev = Event{}
+	// The items of an EventList go after the event's place (see items).
+	d.reset(doc, dst[:base+1], arena, keep)
 	var (
 		top docFields
-		ev  Event
 		sc  eventScratch
 	)
 	d.ws()
@@ -30,7 +45,7 @@ func decodeInto(doc []byte, dst []Event, arena *[]byte) ([]Event, error) {
 			// kilobyte go on in parallel, where the first key's
 			// comparison would wait for its cache line alone.
 			d.win.fill(doc, d.pos)
-			d.event(&ev, &sc, &top)
+			d.event(ev, &sc, &top)
 		case 'n':
 			d.literal("null") // decodes to nothing: an empty, unrecognised document
 		default:
@@ -41,25 +56,51 @@ func decodeInto(doc []byte, dst []Event, arena *[]byte) ([]Event, error) {
 			d.fail(doc[d.pos], "after top-level value")
 		}
 	}
+	out, err := d.result(doc, dst[:base], ev, &sc, &top)
+	d.data, d.out, d.arena = nil, nil, nil // hold on to nothing of the caller's
+	return out, err
+}
 
+// reset readies d for decoding doc, appending items to out.
+func (d *decoder) reset(doc []byte, out []Event, arena *[]byte, keep Fields) {
+	d.data, d.pos, d.depth, d.err, d.typErr, d.high = doc, 0, 0, nil, "", false
+	d.out, d.base, d.itemErr, d.arena, d.drop = out, len(out), nil, arena, AllFields&^keep
+	d.win.base, d.win.n = 0, 0 // no masks: the first string fills them
+}
+
+// result is what decode returns once the document is read: the event at
+// *ev, which is dst[:len(dst)+1]'s last, or the items after it.
+func (d *decoder) result(doc []byte, dst []Event, ev *Event, sc *eventScratch, top *docFields) ([]Event, error) {
 	switch {
 	case d.err != nil:
-		d.dropItems()
+		d.drop1(ev)
 		return dst, d.err
 	case d.typErr != "":
-		d.dropItems()
+		d.drop1(ev)
 		return dst, &UnrecognisedError{What: d.typErr}
 	}
 	switch classify(top.kind, top.apiVersion, ev.AuditID != "", sc.stage != "") {
 	case shapeEvent:
 		d.dropItems()
-		sc.finish(&ev, doc, d.high)
-		return append(dst, ev), nil
+		sc.finish(ev, doc, d.high)
+		return dst[:len(dst)+1], nil
 	case shapeEventList:
-		return d.out, d.itemErr
+		// The items down one place, over the event's (appends may have
+		// moved them to a new array: the event's is then cleared).
+		*ev = Event{}
+		out := d.out
+		n := copy(out[len(dst):], out[len(dst)+1:])
+		out[len(dst)+n] = Event{}
+		return out[:len(dst)+n], d.itemErr
 	}
-	d.dropItems()
+	d.drop1(ev)
 	return dst, &UnrecognisedError{What: describe(top.kind, top.apiVersion, topKeys(doc))}
+}
+
+// drop1 forgets the items and the event at *ev.
+func (d *decoder) drop1(ev *Event) {
+	d.dropItems()
+	*ev = Event{}
 }
 
 // items decodes an EventList's items as they come, before the decoder

@@ -10,13 +10,18 @@ import (
 // type in the reference (see decode_event.go): structs merge, slices are
 // replaced (reusing their memory, which shows), maps merge.
 
-func (d *decoder) user(u *UserInfo, reusing *bool, prefix, name string) {
+// user decodes a user object; f is the group of its name (FieldUser or
+// FieldImpersonated), f<<1 that of its groups.
+func (d *decoder) user(u *UserInfo, reusing *bool, f Fields, prefix, name string) {
 	switch d.data[d.pos] {
 	case '{':
 		hint := 0
 		var more bool
 		if v, ok := d.leadStr(`{"username":"`); ok {
-			u.Name, hint, more = v, 1, true
+			if d.drop&f == 0 {
+				u.Name = v
+			}
+			hint, more = 1, true
 		} else {
 			more = d.objBegin()
 		}
@@ -27,9 +32,17 @@ func (d *decoder) user(u *UserInfo, reusing *bool, prefix, name string) {
 			}
 			switch id {
 			case 0:
-				d.strVal(&u.Name, prefix, name, ".username")
+				if d.drop&f != 0 {
+					d.strCheck(prefix, name, ".username")
+				} else {
+					d.strVal(&u.Name, prefix, name, ".username")
+				}
 			case 1:
-				d.groups(&u.Groups, reusing, prefix, name)
+				if d.drop&(f<<1) != 0 {
+					d.groupsCheck(prefix, name)
+				} else {
+					d.groups(&u.Groups, reusing, prefix, name)
+				}
 			default:
 				d.skipValue()
 			}
@@ -62,6 +75,24 @@ func (d *decoder) groups(dst *[]string, reusing *bool, prefix, user string) {
 		if d.literal("null") {
 			*dst, *reusing = nil, false
 		}
+	default:
+		d.mismatch(prefix, user, ".groups")
+	}
+}
+
+// groupsCheck is groups for groups nobody reads: it validates and
+// type-checks without decoding.
+func (d *decoder) groupsCheck(prefix, user string) {
+	switch d.data[d.pos] {
+	case '[':
+		if d.skipPlainStrings() {
+			return
+		}
+		for more := d.arrBegin(); more; more = d.arrNext() {
+			d.strCheck(prefix, user, ".groups")
+		}
+	case 'n':
+		d.literal("null")
 	default:
 		d.mismatch(prefix, user, ".groups")
 	}
@@ -119,29 +150,32 @@ func (d *decoder) groupsReusing(dst *[]string, reusing *bool, prefix, user strin
 // too, but only at index 0: a null first element keeps the previous first
 // address, while null and [] start afresh.
 func (d *decoder) sourceIPs(dst *string, prefix string) {
+	keep := d.drop&FieldSourceIP == 0
 	switch d.data[d.pos] {
 	case '[':
 		// Usually one address: `["10.0.3.84"]`.
 		if end := d.win.plainEndAt(d.data, d.pos+2); end >= 0 && d.data[d.pos+1] == '"' && end+1 < len(d.data) &&
 			d.data[end+1] == ']' && d.depth < maxDepth {
-			*dst = bytesString(d.data[d.pos+2 : end])
+			if keep {
+				*dst = bytesString(d.data[d.pos+2 : end])
+			}
 			d.pos = end + 2
 			return
 		}
 		i := 0
 		for more := d.arrBegin(); more; more = d.arrNext() {
-			if i == 0 {
+			if i == 0 && keep {
 				d.strVal(dst, prefix, "sourceIPs", "")
 			} else {
 				d.strCheck(prefix, "sourceIPs", "")
 			}
 			i++
 		}
-		if i == 0 {
+		if i == 0 && keep {
 			*dst = ""
 		}
 	case 'n':
-		if d.literal("null") {
+		if d.literal("null") && keep {
 			*dst = ""
 		}
 	default:
@@ -152,10 +186,23 @@ func (d *decoder) sourceIPs(dst *string, prefix string) {
 func (d *decoder) objectRef(o *ObjectRef, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
+		keep, keepSub := d.drop&FieldObject == 0, d.drop&FieldSubresource == 0
+		if !keep {
+			var sub *string // every value a string: none can be of the wrong type
+			if keepSub {
+				sub = &o.Subresource
+			}
+			if d.skipFlatStrings(sub) {
+				return
+			}
+		}
 		hint := 0
 		var more bool
 		if v, ok := d.leadStr(`{"resource":"`); ok {
-			o.Resource, hint, more = v, 1, true
+			if keep {
+				o.Resource = v
+			}
+			hint, more = 1, true
 		} else {
 			more = d.objBegin()
 		}
@@ -180,6 +227,10 @@ func (d *decoder) objectRef(o *ObjectRef, prefix string) {
 				dst = &o.Name
 			default:
 				d.skipValue()
+				continue
+			}
+			if f == 3 && !keepSub || f != 3 && !keep {
+				d.strCheck(prefix, "objectRef.", objectRefFieldNames[f])
 				continue
 			}
 			d.strVal(dst, prefix, "objectRef.", objectRefFieldNames[f])
@@ -207,7 +258,11 @@ func (d *decoder) responseStatus(e *Event, prefix string) {
 			case 0:
 				d.code(&e.Code, prefix)
 			case 1:
-				d.strVal(&e.Message, prefix, "responseStatus", ".message")
+				if d.drop&FieldMessage != 0 {
+					d.strCheck(prefix, "responseStatus", ".message")
+				} else {
+					d.strVal(&e.Message, prefix, "responseStatus", ".message")
+				}
 			default:
 				d.skipValue()
 			}
@@ -299,7 +354,10 @@ func (d *decoder) annotations(e *Event, prefix string) {
 		hint := 0
 		var more bool
 		if v, ok := d.lead(decisionLits[:]); ok {
-			e.Decision, hint, more = v, 1, true
+			if d.drop&FieldDecision == 0 {
+				e.Decision = v
+			}
+			hint, more = 1, true
 		} else {
 			more = d.objBegin()
 		}
@@ -307,9 +365,13 @@ func (d *decoder) annotations(e *Event, prefix string) {
 			// The two the authorizer writes in every event are matched
 			// without decoding their keys.
 			if id, ok := d.predicted(annotationKeys, &hint); ok {
-				dst := &e.Decision
+				dst, f := &e.Decision, FieldDecision
 				if id == 1 {
-					dst = &e.Reason
+					dst, f = &e.Reason, FieldReason
+				}
+				if d.drop&f != 0 {
+					d.strCheck(prefix, "annotations", "")
+					continue
 				}
 				var v string // null counts as ""
 				d.strVal(&v, prefix, "annotations", "")
@@ -320,7 +382,7 @@ func (d *decoder) annotations(e *Event, prefix string) {
 			if !ok {
 				return
 			}
-			if key != AnnotationDecision && key != AnnotationReason && !strings.HasPrefix(key, AnnotationLatencyPrefix) {
+			if f := annotationField(key); f == 0 || d.drop&f != 0 {
 				d.strCheck(prefix, "annotations", "")
 				continue
 			}
@@ -335,6 +397,20 @@ func (d *decoder) annotations(e *Event, prefix string) {
 	default:
 		d.mismatch(prefix, "annotations", "")
 	}
+}
+
+// annotationField is the group of the annotation key: FieldDecision,
+// FieldReason, FieldPhases, or 0 for one kaudit does not keep.
+func annotationField(key string) Fields {
+	switch {
+	case key == AnnotationDecision:
+		return FieldDecision
+	case key == AnnotationReason:
+		return FieldReason
+	case strings.HasPrefix(key, AnnotationLatencyPrefix):
+		return FieldPhases
+	}
+	return 0
 }
 
 // annotationKeys are the annotations every event has, for predicted (ids

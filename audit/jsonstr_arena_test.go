@@ -18,7 +18,9 @@ func TestStrQuick(t *testing.T) {
 		{`"` + long + `",`, true},
 		{`"RBAC: allowed by ClusterRoleBinding \"system:kube-controller-manager\" of ClusterRole \"x\""}`, true},
 		{`"\"\\\/\b\f\n\r\t"`, true}, {`"a\\"`, true}, {`"\\\\"`, true}, {`"` + long + `\n` + long + `"`, true},
-		{`"\u0041"`, false}, {`"a\"b\u00e9"`, false}, {"\"caf\xc3\xa9\"", false}, {"\"a\\\"\xff\"", false},
+		{`"\u0041"`, true}, {`"/x?watch=true\u0026a=b\u0026c=d"`, true}, {`"\u003c\u003e\u007f\u0000\u005c\u0022"`, true},
+		{`"\u0080"`, false}, {`"\u00g1"`, false}, {`"\u00"`, false}, {`"a\u002"`, false}, {`"\u0100"`, false}, {`"\ud800"`, false},
+		{`"a\"b\u00e9"`, false}, {"\"caf\xc3\xa9\"", false}, {"\"a\\\"\xff\"", false},
 		{"\"a\\\"\x01\"", false}, {`"a\x"`, false}, {`"a\"`, false}, {`"a\`, false}, {`"abc`, false}, {"\"a\\\"b\x00\"", false},
 	}
 	for _, tc := range cases {

@@ -91,11 +91,57 @@ func (t *keyTable) lookup(key string) int {
 // key reads the key at d.pos and the colon after it, leaving d.pos at the
 // value (as objKey does), and returns its id; ok is false on a syntax
 // error. *hint is the index in t.order of the key expected (0 for an
-// object's first); key moves it past the key it read.
+// object's first); key moves it past the key it read. (It inlines: the
+// usual key costs one call, to keyAt.)
 func (d *decoder) key(t *keyTable, hint *int) (id int, ok bool) {
-	if id, ok := d.predicted(t, hint); ok {
-		return id, true
+	return d.keyAt(t, hint, true)
+}
+
+// predicted recognises a key of t.order from *hint on written compactly:
+// its bytes, the colon and a value byte right after it. Keys the API
+// server leaves out (a cluster-scoped object's namespace) cost one
+// comparison each. ok false means nothing has moved.
+func (d *decoder) predicted(t *keyTable, hint *int) (id int, ok bool) {
+	return d.keyAt(t, hint, false)
+}
+
+// keyAt is predicted, and when general is set, key: a key not predicted
+// then takes knownKey, or objKey and the general lookup.
+func (d *decoder) keyAt(t *keyTable, hint *int, general bool) (id int, ok bool) {
+	data, p := d.data, d.pos
+	if p+maxLit < len(data) {
+		x0 := binary.LittleEndian.Uint64(data[p:])
+		x1 := binary.LittleEndian.Uint64(data[p+8:])
+		for j := *hint; j < len(t.order); j++ {
+			k := &t.order[j]
+			// ^ and | bind alike in Go: the parentheses matter.
+			if ((x0&k.m[0])^k.w[0])|((x1&k.m[1])^k.w[1]) != 0 {
+				continue
+			}
+			if k.n > 16 {
+				x2 := binary.LittleEndian.Uint64(data[p+16:])
+				x3 := binary.LittleEndian.Uint64(data[p+24:])
+				if ((x2&k.m[2])^k.w[2])|((x3&k.m[3])^k.w[3]) != 0 {
+					continue
+				}
+			}
+			end := p + k.n
+			if data[end] <= ' ' {
+				break
+			}
+			d.pos = end
+			*hint = j + 1
+			return k.id, true
+		}
 	}
+	if !general {
+		return 0, false
+	}
+	return d.keyRest(t, hint)
+}
+
+// keyRest is key for a key not predicted.
+func (d *decoder) keyRest(t *keyTable, hint *int) (id int, ok bool) {
 	if id, ok := d.knownKey(t, hint); ok {
 		return id, d.err == nil
 	}
@@ -104,41 +150,6 @@ func (d *decoder) key(t *keyTable, hint *int) (id int, ok bool) {
 		return 0, false
 	}
 	return t.lookup(key), true
-}
-
-// predicted recognises a key of t.order from *hint on written compactly:
-// its bytes, the colon and a value byte right after it. Keys the API
-// server leaves out (a cluster-scoped object's namespace) cost one
-// comparison each. ok false means nothing has moved.
-func (d *decoder) predicted(t *keyTable, hint *int) (id int, ok bool) {
-	data, p := d.data, d.pos
-	if p+maxLit >= len(data) {
-		return 0, false
-	}
-	x0 := binary.LittleEndian.Uint64(data[p:])
-	x1 := binary.LittleEndian.Uint64(data[p+8:])
-	for j := *hint; j < len(t.order); j++ {
-		k := &t.order[j]
-		// ^ and | bind alike in Go: the parentheses matter.
-		if ((x0&k.m[0])^k.w[0])|((x1&k.m[1])^k.w[1]) != 0 {
-			continue
-		}
-		if k.n > 16 {
-			x2 := binary.LittleEndian.Uint64(data[p+16:])
-			x3 := binary.LittleEndian.Uint64(data[p+24:])
-			if ((x2&k.m[2])^k.w[2])|((x3&k.m[3])^k.w[3]) != 0 {
-				continue
-			}
-		}
-		end := p + k.n
-		if data[end] <= ' ' {
-			return 0, false
-		}
-		d.pos = end
-		*hint = j + 1
-		return k.id, true
-	}
-	return 0, false
 }
 
 // knownKey is key's second path; ok false means it did not recognise the

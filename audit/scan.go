@@ -39,6 +39,7 @@ type decoder struct {
 	itemErr error
 
 	arena *[]byte // where unescaped strings go (DecodeArena), or nil
+	drop  Fields  // the fields not stored (see Fields); 0 stores all
 
 	win maskWin // where strings end (see jsonstr_mask.go)
 }

@@ -200,3 +200,92 @@ func numberEnd(data []byte, p int) int {
 	}
 	return -1
 }
+
+// skipPlainStrings steps over a compact array of one or more plain
+// strings at d.pos ('['), such as a user's groups, which no value of the
+// wrong type can hide in; false, and nothing moved, for anything else.
+func (d *decoder) skipPlainStrings() bool {
+	data, p := d.data, d.pos+1
+	if d.depth >= maxDepth {
+		return false
+	}
+	for {
+		if p >= len(data) || data[p] != '"' {
+			return false
+		}
+		end := d.win.quickEnd(data, p+1)
+		if end < 0 {
+			end = d.win.plainEndAt(data, p+1)
+		}
+		if end < 0 || end+1 >= len(data) {
+			return false
+		}
+		p = end + 1
+		switch data[p] {
+		case ']':
+			d.pos = p + 1
+			return true
+		case ',':
+			p++
+		default:
+			return false
+		}
+	}
+}
+
+// skipFlatStrings steps over a compact object of one or more keys whose
+// values are all plain strings at d.pos ('{'), such as an objectRef:
+// whatever its keys, no value in it can be of the wrong type for a field
+// of strings. With sub, it decodes the objectRef's subresource into *sub
+// as the general path would: the value of the last key "subresource"
+// (another key that matches it ignoring case, as encoding/json matches,
+// is left to the general path). False, and nothing moved, for anything
+// else.
+func (d *decoder) skipFlatStrings(sub *string) bool {
+	data, p := d.data, d.pos+1
+	if d.depth >= maxDepth {
+		return false
+	}
+	const subKey = "subresource"
+	var subVal []byte // the last subresource's value
+	for {
+		// `"key":"value"`, both plain.
+		if p >= len(data) || data[p] != '"' {
+			return false
+		}
+		end := d.win.quickEnd(data, p+1)
+		if end < 0 {
+			end = d.win.plainEndAt(data, p+1)
+		}
+		if end < 0 || len(data)-end < 3 || data[end+1] != ':' || data[end+2] != '"' {
+			return false
+		}
+		isSub := sub != nil && end-p-1 == len(subKey)
+		if isSub && string(data[p+1:end]) != subKey {
+			return false // "Subresource" and the like
+		}
+		p = end + 2
+		if end = d.win.quickEnd(data, p+1); end < 0 {
+			end = d.win.plainEndAt(data, p+1)
+		}
+		if end < 0 || end+1 >= len(data) {
+			return false
+		}
+		if isSub {
+			subVal = data[p+1 : end]
+		}
+		p = end + 1
+		switch data[p] {
+		case '}':
+			if subVal != nil {
+				*sub = bytesString(subVal)
+			}
+			d.pos = p + 1
+			return true
+		case ',':
+			p++
+		default:
+			return false
+		}
+	}
+}

@@ -38,6 +38,7 @@ type worker struct {
 	// collector otherwise.
 	free    chan evArrays
 	prepare func([]audit.Event, []audit.Keys) // Replay.Prepare
+	dec     audit.Decoder                     // with Replay.Fields
 }
 
 // skimEvents is the room for events a chunk's arrays get at first with
@@ -166,9 +167,9 @@ func (w *worker) one(b *batcher, doc []byte, at int, line int64, end int, endLin
 	var evs []audit.Event
 	var err error
 	if b.arena != nil {
-		evs, err = audit.DecodeArena(doc, b.events, &b.arena)
+		evs, err = w.dec.Decode(doc, b.events, &b.arena)
 	} else {
-		evs, err = audit.Decode(doc, b.events)
+		evs, err = w.dec.Decode(doc, b.events, nil)
 	}
 	b.events = evs
 	bad := false

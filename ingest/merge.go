@@ -73,8 +73,8 @@ func (r *Replay) runMerged(ctx context.Context, groups []Named, emit func(Batch)
 		s := &stream{name: g.Name, explicit: g.Explicit, ch: make(chan Batch, 4)}
 		streams[i] = s
 		sub := &Replay{Paths: g.Paths, Stdin: r.Stdin, Workers: workers, MaxLine: r.MaxLine, OnProblem: onProblem, chunk: r.chunk,
-			Recycle: r.Recycle, hold: r.Recycle, Skim: r.Skim, Prepare: r.Prepare}
-		sub.stamp, sub.name, sub.explicit, sub.released = true, g.Name, g.Explicit, r.released
+			Recycle: r.Recycle, hold: r.Recycle, Skim: r.Skim, Prepare: r.Prepare, Fields: r.Fields, released: r.released,
+			stamp: true, name: g.Name, explicit: g.Explicit}
 		wg.Go(func() {
 			defer close(s.ch)
 			s.sum, s.err = sub.runOne(runCtx, func(b Batch) error {

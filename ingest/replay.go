@@ -171,6 +171,9 @@ type Replay struct {
 	// work out their keys (store.Prepare); the batches carry them (Keys).
 	// It must not change or keep the events.
 	Prepare func(events []audit.Event, keys []audit.Keys)
+	// Fields are the event fields the workers decode (audit.Fields); the
+	// others are validated but left zero. 0 decodes them all.
+	Fields audit.Fields
 
 	chunk int // bytes per chunk; 0 means defaultChunk (tests make it tiny)
 	// hold: emit (the merge) keeps batches after it returned and calls
@@ -300,7 +303,7 @@ func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, e
 	for range workers {
 		go func() {
 			defer wg.Done()
-			w := worker{maxLine: maxLine, skim: r.Skim, free: freeEv, prepare: r.Prepare}
+			w := worker{maxLine: maxLine, skim: r.Skim, free: freeEv, prepare: r.Prepare, dec: audit.Decoder{Fields: r.Fields}}
 			for j := range work {
 				if runCtx.Err() == nil {
 					w.decode(j)

@@ -29,6 +29,7 @@ func (s *Store) SelectMatching(set *Set, cols []TextColumn, match func(string) b
 	m := make([]dictMatch, len(cols))
 	for i, c := range cols {
 		m[i].col = textColumns[c]
+		s.needCol(m[i].col)
 	}
 	s.mu.RLock()
 	none := true

@@ -53,6 +53,7 @@ func (s *Store) Len() int {
 
 // Entry returns event id, which must be below Len.
 func (s *Store) Entry(id ID) Entry {
+	s.need(AllColumns) // an Entry has every column (project.go)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var e Entry
@@ -68,6 +69,14 @@ func (s *Store) Entry(id ID) Entry {
 // Entries are read under the read lock a window at a time (see
 // walkWindow) and fn is called without it, so fn may call the store.
 func (s *Store) Each(set *Set, fn func(*Entry) bool) {
+	s.EachColumns(set, AllColumns, fn)
+}
+
+// EachColumns is Each for a reader of the string columns cols only: it
+// panics if the store dropped one of them (OnlyColumns). The entries have
+// every column the store keeps; the dropped ones are "" (nil groups).
+func (s *Store) EachColumns(set *Set, cols Columns, fn func(*Entry) bool) {
+	s.need(cols)
 	w := int(min(walkWindow, set.GetCardinality()))
 	if w == 0 {
 		return
@@ -233,6 +242,7 @@ func (s *Store) Postings(f Field, value string) *Set {
 }
 
 func (s *Store) postings(f Field, value string) *Set {
+	s.need(FieldColumns(f))
 	s.ensurePostings()
 	switch f {
 	case FieldGroup:
@@ -280,6 +290,7 @@ func (s *Store) Values(f Field) []string {
 // eachValue calls fn with every value of field f that some event holds, and
 // its postings. The caller holds the lock.
 func (s *Store) eachValue(f Field, fn func(value string, p *Set)) {
+	s.need(FieldColumns(f))
 	s.ensurePostings()
 	each := func(d *dict) {
 		for id, p := range d.postings {

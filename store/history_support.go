@@ -27,6 +27,7 @@ type ObjectRow struct {
 // lock a window at a time like Each; fn is called without the lock.
 // Returning false stops the walk.
 func (s *Store) ObjectRows(set *Set, fn func(*ObjectRow) bool) {
+	s.need(VerbCol | UserCol | ImpersonatedCol | APIGroupCol | ResourceCol | SubresourceCol | NamespaceCol | NameCol)
 	ids := make([]uint32, walkWindow)
 	rows := make([]ObjectRow, 0, walkWindow)
 	var buf []byte

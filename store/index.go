@@ -138,7 +138,9 @@ func (s *Store) internAll(events []audit.Event, keys []audit.Keys, b *batch) {
 		hi := min(lo+internBlock, len(events))
 		b.sinks[0] ^= uint64(touch(events[lo:hi]))
 		for col := range numStrCols {
-			s.internCol(col, events[lo:hi], b.strs[col][lo:hi])
+			if s.kept(col) { // a dropped column's b.strs stay 0 (project.go)
+				s.internCol(col, events[lo:hi], b.strs[col][lo:hi])
+			}
 		}
 	}
 }
@@ -326,6 +328,9 @@ func (s *Store) writeStrCols(b *batch) {
 	}
 	size := s.chunkEvents()
 	for col := range numStrCols {
+		if !s.kept(col) {
+			continue // all "": nothing stored (project.go)
+		}
 		for _, sp := range spans {
 			sp.c.str[col].setRun(sp.k, b.strs[col][sp.i:sp.j], size)
 		}

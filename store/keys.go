@@ -100,7 +100,7 @@ func (s *Store) Prepare(events []audit.Event, keys []audit.Keys) {
 	}
 	c := s.keys.cache(snap)
 	defer s.keys.caches.Put(c)
-	c.prepare(snap, events, keys)
+	c.prepare(snap, &s.proj, events, keys)
 }
 
 // prepareFixed fills in what place needs of e but its strings: what
@@ -134,11 +134,13 @@ func keyUUIDOf(k *audit.Keys) *[16]byte { return (*[16]byte)(unsafe.Pointer(&k[k
 // 128-byte run.
 func (s *Store) internKeyed(events []audit.Event, keys []audit.Keys, b *batch) {
 	gen := uint32(s.compact.gen)
+	sourceKept := s.kept(colSource)
 	var c lastValues
 	for i := range keys {
 		k := &keys[i]
+		// Only the kept columns (project.go): a dropped one's b.strs stay 0.
 		if valid, stale := k[kMeta]&keyValid != 0, k[kGen] != gen; valid && !stale {
-			for col := range colSource { // the common case: only unknown values to intern
+			for _, col := range s.proj.intern { // the common case: only unknown values to intern
 				id := k[col]
 				if id == keyUnknown {
 					id = s.internOne(col, &events[i], &c)
@@ -146,13 +148,16 @@ func (s *Store) internKeyed(events []audit.Event, keys []audit.Keys, b *batch) {
 				b.strs[col][i] = id
 			}
 		} else {
-			for col := range colSource {
+			for _, col := range s.proj.intern {
 				id := k[col]
 				if !valid || id == keyUnknown || stale && id != 0 {
 					id = s.internOne(col, &events[i], &c)
 				}
 				b.strs[col][i] = id
 			}
+		}
+		if !sourceKept {
+			continue
 		}
 		// The source is named after decoding (no key), and mostly one value.
 		if v := events[i].Source; v != c.strs[colSource] {

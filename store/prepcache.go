@@ -78,21 +78,36 @@ func (k *keyState) cache(snap *keySnap) *prepCache {
 
 // prepare fills in the keys of events from snap: their fixed part and
 // their string IDs (keyUnknown for a value the snapshot lacks).
-func (c *prepCache) prepare(snap *keySnap, events []audit.Event, keys []audit.Keys) {
+//
+// A projected store's dropped columns (project.go) are not looked up: their
+// keys are 0 (""), and the writer interns nothing for them.
+func (c *prepCache) prepare(snap *keySnap, p *projection, events []audit.Event, keys []audit.Keys) {
+	all := p.dropped == 0
+	groups, impGroups := p.dropped&GroupsCol == 0, p.dropped&ImpersonatedGroupsCol == 0
 	for i := range events {
 		e, k := &events[i], &keys[i]
 		prepareFixed(e, k)
 		k[kGen] = uint32(snap.gen)
 		vals := prepValues(e)
-		for j, col := range prepCols {
-			k[col] = c.lookup(col, snap, vals[j])
+		if all {
+			for j, col := range prepCols {
+				k[col] = c.lookup(col, snap, vals[j])
+			}
+		} else {
+			for col := range numStrCols {
+				k[col] = 0
+			}
+			for _, j := range p.prep {
+				k[prepCols[j]] = c.lookup(prepCols[j], snap, vals[j])
+			}
 		}
 		k[colSource] = keyUnknown
-		k[colGroups] = c.lookupGroups(snap, k[colUser], e.User.Groups)
-		if g := e.Impersonated.Groups; len(g) > 0 {
+		k[colGroups], k[colImpersonatedGroups] = 0, 0
+		if groups {
+			k[colGroups] = c.lookupGroups(snap, k[colUser], e.User.Groups)
+		}
+		if g := e.Impersonated.Groups; len(g) > 0 && impGroups {
 			k[colImpersonatedGroups] = c.lookupGroups(snap, keyUnknown, g)
-		} else {
-			k[colImpersonatedGroups] = 0
 		}
 	}
 }

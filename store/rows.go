@@ -18,10 +18,14 @@ func (s *Store) EachRow(set *Set, fn func(Row)) {
 // keys exactly when their values are equal, within one key generation
 // (KeyGen: retention's compaction renumbers them). It panics for the
 // other fields (group, code, stage, level).
-func (r Row) FieldKey(f Field) uint32 { return r.c.str[fieldCol[f]].get(r.k) }
+func (r Row) FieldKey(f Field) uint32 {
+	r.s.needCol(fieldCol[f])
+	return r.c.str[fieldCol[f]].get(r.k)
+}
 
 // Field is the value of field f, one of those FieldKey takes.
 func (r Row) Field(f Field) string {
 	col := fieldCol[f]
+	r.s.needCol(col)
 	return r.s.dicts[col].str(r.c.str[col].get(r.k))
 }

@@ -61,24 +61,33 @@ func (r Row) Stage() audit.Stage { return audit.Stage(r.c.stage[r.k]) }
 func (r Row) Level() audit.Level { return audit.Level(r.c.level[r.k]) }
 
 // Name is objectRef.name ("" when absent).
-func (r Row) Name() string { return r.s.dicts[colName].str(r.c.str[colName].get(r.k)) }
+func (r Row) Name() string { return r.s.dicts[colName].str(r.NameKey()) }
 
 // NameKey identifies Name cheaply: two rows have the same name exactly when
 // their keys are equal, and Store.Key(name) returns it, within one key
 // generation (KeyGen).
-func (r Row) NameKey() uint32 { return r.c.str[colName].get(r.k) }
+func (r Row) NameKey() uint32 {
+	r.s.needCol(colName)
+	return r.c.str[colName].get(r.k)
+}
 
 // Path is the request path of a non-resource request ("" otherwise).
-func (r Row) Path() string { return r.s.dicts[colPath].str(r.c.str[colPath].get(r.k)) }
+func (r Row) Path() string { return r.s.dicts[colPath].str(r.PathKey()) }
 
 // PathKey is Path's interned ID: equal keys, equal paths.
-func (r Row) PathKey() uint32 { return r.c.str[colPath].get(r.k) }
+func (r Row) PathKey() uint32 {
+	r.s.needCol(colPath)
+	return r.c.str[colPath].get(r.k)
+}
 
 // Reason is the authorization.k8s.io/reason annotation.
-func (r Row) Reason() string { return r.s.dicts[colReason].str(r.c.str[colReason].get(r.k)) }
+func (r Row) Reason() string { return r.s.dicts[colReason].str(r.ReasonKey()) }
 
 // ReasonKey is Reason's interned ID: equal keys, equal reasons.
-func (r Row) ReasonKey() uint32 { return r.c.str[colReason].get(r.k) }
+func (r Row) ReasonKey() uint32 {
+	r.s.needCol(colReason)
+	return r.c.str[colReason].get(r.k)
+}
 
 // AppendAuditID appends the event's auditID ("" when it had none) to dst.
 func (r Row) AppendAuditID(dst []byte) []byte {
@@ -96,6 +105,7 @@ func (r Row) AppendAuditID(dst []byte) []byte {
 // Key returns the key that Row.NameKey has for rows whose name is v, and
 // false when no stored string equals v.
 func (s *Store) Key(v string) (uint32, bool) {
+	s.needCol(colName)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.dicts[colName].lookup(v)

@@ -86,6 +86,7 @@ type Store struct {
 	compact compactState // dictionary compaction after retention (compact.go)
 	ids     idState      // ID rebasing after retention (rebase.go)
 	keys    keyState     // the decode workers' snapshot of the dictionaries (keys.go)
+	proj    projection   // the string columns kept (project.go)
 }
 
 // Option configures a Store.
@@ -136,8 +137,14 @@ func New(opts ...Option) *Store {
 	for i := range s.stages {
 		s.stages[i], s.levels[i] = &Set{}, &Set{}
 	}
+	s.setProjection(AllColumns)
 	for _, o := range opts {
 		o(s)
+	}
+	for col := range s.dicts {
+		if !s.kept(col) { // no postings to keep or build (project.go)
+			s.dicts[col].indexed, s.dicts[col].postings = false, nil
+		}
 	}
 	s.posted.Store(!s.lazy)
 	if s.lazy {

@@ -64,6 +64,7 @@ func (s *Store) timesWindow(ids []uint32, wk *walk, fn func(t int64, denied, ser
 // Source is where event id was read (host, file or cluster; "" when
 // unnamed or dropped): what jq's source helper returns.
 func (s *Store) Source(id ID) string {
+	s.needCol(colSource)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if id < s.first || id >= s.n {

@@ -25,6 +25,8 @@ type Aggregate struct {
 	top   int
 	total int
 
+	cols   store.Columns             // the store columns the view reads (Columns)
+	kept   store.Columns             // of those, and others, what Add's store keeps (rowEntry)
 	key    func(*store.Entry) string // grouped views
 	groups map[string]*aggGroup
 	rowKey func(store.Row) rowKey // grouped views: Add's fast path
@@ -47,26 +49,29 @@ type Aggregate struct {
 // unknown views.
 func NewAggregate(v View, top int) (*Aggregate, error) {
 	a := &Aggregate{view: v, top: top}
+	// Each view's key and the store columns it reads (besides the fixed
+	// ones: code, latency, flags, time; rowKeyOf reads within these).
 	switch v {
 	case ViewUsers:
-		a.key = userKey
+		a.key, a.cols = userKey, userCols
 	case ViewVerbs:
-		a.key = func(e *store.Entry) string { return e.Verb }
+		a.key, a.cols = func(e *store.Entry) string { return e.Verb }, store.VerbCol
 	case ViewResources:
-		a.key = ResourceKey
+		a.key, a.cols = ResourceKey, resourceCols
 	case ViewNamespaces:
-		a.key = func(e *store.Entry) string { return e.Object.Namespace }
+		a.key, a.cols = func(e *store.Entry) string { return e.Object.Namespace }, store.NamespaceCol
 	case ViewCodes:
 		a.key = func(e *store.Entry) string { return codeKey(e.Code) }
 	case ViewUserAgents:
-		a.key = func(e *store.Entry) string { return e.UserAgent }
+		a.key, a.cols = func(e *store.Entry) string { return e.UserAgent }, store.UserAgentCol
 	case ViewSourceIPs:
-		a.key = func(e *store.Entry) string { return e.SourceIP }
+		a.key, a.cols = func(e *store.Entry) string { return e.SourceIP }, store.SourceIPCol
 	case ViewSources:
-		a.key = func(e *store.Entry) string { return e.Source }
+		a.key, a.cols = func(e *store.Entry) string { return e.Source }, store.SourceCol
 	case ViewLatency:
+		a.cols = latencyCols
 	case ViewDenials:
-		a.denials = map[denialKey]*denialAgg{}
+		a.denials, a.cols = map[denialKey]*denialAgg{}, denialCols
 	default:
 		return nil, fmt.Errorf("unknown view %q", v)
 	}
@@ -85,6 +90,7 @@ func (a *Aggregate) View() View { return a.view }
 // earlier ones, Add the new ones before Removing the old: taking back a
 // request is more often exact once its successor is in.
 func (a *Aggregate) Add(st *store.Store, set *store.Set) {
+	a.kept = st.Projection()
 	if a.rowKey != nil {
 		st.EachRow(set, a.addRow)
 		return
@@ -95,7 +101,7 @@ func (a *Aggregate) Add(st *store.Store, set *store.Set) {
 	if a.denials == nil && a.top <= 0 {
 		a.slow = slices.Grow(a.slow, int(counted.GetCardinality()))
 	}
-	st.Each(counted, func(e *store.Entry) bool {
+	st.EachColumns(counted, a.cols, func(e *store.Entry) bool {
 		a.add(e)
 		return true
 	})
@@ -116,7 +122,7 @@ func (a *Aggregate) counted(r store.Row) bool {
 // is then stale and must be rebuilt.
 func (a *Aggregate) Remove(st *store.Store, set *store.Set) bool {
 	ok := true
-	st.Each(set, func(e *store.Entry) bool {
+	st.EachColumns(set, a.cols, func(e *store.Entry) bool {
 		ok = a.remove(e)
 		return ok
 	})
@@ -343,6 +349,9 @@ func (a *Aggregate) sortSlow() {
 	}
 }
 
+// latencyCols are the columns the latency view reads: its rows' (below).
+const latencyCols = userCols | store.VerbCol | resourceCols | objectCols
+
 func (a *Aggregate) latencyTable() *Table {
 	a.sortSlow()
 	n := len(a.slow)
@@ -365,6 +374,10 @@ func (a *Aggregate) latencyTable() *Table {
 }
 
 type denialKey struct{ subject, verb, resource, namespace, cause string }
+
+// denialCols are the columns the denials view reads: its key's and
+// DenialCause's (addDenial, below), denialReason's.
+const denialCols = userCols | store.VerbCol | resourceCols | store.NamespaceCol | denialCauseCols | denialReasonCols
 
 type denialAgg struct {
 	denialKey

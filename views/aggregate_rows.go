@@ -61,24 +61,37 @@ func rowKeyOf(v View) func(store.Row) rowKey {
 }
 
 // rowEntry is what the grouped views' keys read of an entry, taken from a
-// row: made once per distinct rowKey, not per request.
-func rowEntry(r store.Row) store.Entry {
-	return store.Entry{
-		User:         audit.UserInfo{Name: r.Field(store.FieldUser)},
-		Impersonated: audit.UserInfo{Name: r.Field(store.FieldImpersonated)},
-		Verb:         r.Field(store.FieldVerb),
-		Object: audit.ObjectRef{
-			APIGroup:    r.Field(store.FieldAPIGroup),
-			Resource:    r.Field(store.FieldResource),
-			Subresource: r.Field(store.FieldSubresource),
-			Namespace:   r.Field(store.FieldNamespace),
-		},
-		Path:      r.Path(),
-		Code:      r.Code(),
-		UserAgent: r.Field(store.FieldUserAgent),
-		SourceIP:  r.Field(store.FieldSourceIP),
-		Source:    r.Field(store.FieldSource),
+// row: made once per distinct rowKey, not per request. It reads every
+// column of those the store keeps (kept, from Store.Projection), not only
+// the view's: a key reading a column its view did not declare then shows
+// "" on a store keeping only the declared ones, and the tests comparing
+// both see it.
+func rowEntry(r store.Row, kept store.Columns) store.Entry {
+	field := func(f store.Field) string {
+		if kept&store.FieldColumns(f) == 0 {
+			return ""
+		}
+		return r.Field(f)
 	}
+	e := store.Entry{
+		User:         audit.UserInfo{Name: field(store.FieldUser)},
+		Impersonated: audit.UserInfo{Name: field(store.FieldImpersonated)},
+		Verb:         field(store.FieldVerb),
+		Object: audit.ObjectRef{
+			APIGroup:    field(store.FieldAPIGroup),
+			Resource:    field(store.FieldResource),
+			Subresource: field(store.FieldSubresource),
+			Namespace:   field(store.FieldNamespace),
+		},
+		Code:      r.Code(),
+		UserAgent: field(store.FieldUserAgent),
+		SourceIP:  field(store.FieldSourceIP),
+		Source:    field(store.FieldSource),
+	}
+	if kept&store.PathCol != 0 {
+		e.Path = r.Path()
+	}
+	return e
 }
 
 // addRow folds one request of a grouped view in from its columns: a map
@@ -98,7 +111,7 @@ func (a *Aggregate) addRow(r store.Row) {
 	g := slot.g
 	if g == nil || slot.k != k || g.gone {
 		if g = a.byRow[k]; g == nil || g.gone {
-			e := rowEntry(r)
+			e := rowEntry(r, a.kept)
 			g = a.group(a.key(&e))
 			a.byRow[k] = g
 		}

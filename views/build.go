@@ -105,7 +105,7 @@ func buildRanking(st *store.Store, requests *store.Set, parts int) *Aggregate {
 	for i := range sets {
 		wg.Go(func() {
 			part := a.slow[offs[i]:offs[i+1]]
-			st.Each(sets[i], func(e *store.Entry) bool {
+			st.EachColumns(sets[i], a.cols, func(e *store.Entry) bool {
 				part[filled[i]].e = *e
 				filled[i]++
 				return true

@@ -13,13 +13,16 @@ import (
 // eventsTable lists requests in input order, at most top (0: all). Over
 // many requests, consecutive ranges of them are listed on goroutines of
 // their own, then joined in order.
+// eventsCols are the columns the events table reads (its rows, below).
+const eventsCols = userCols | store.VerbCol | resourceCols | objectCols
+
 func eventsTable(st *store.Store, requests *store.Set, top int) *Table {
 	t := &Table{View: ViewEvents, Columns: []Column{
 		timestamp("TIME", "time"), text("USER", "user"), text("VERB", "verb"), text("RESOURCE", "resource"),
 		text("NAMESPACE/NAME", "object"), integer("CODE", "code"), duration("LATENCY", "latency"),
 	}}
 	list := func(set *store.Set, rows [][]any) [][]any {
-		st.Each(set, func(e *store.Entry) bool {
+		st.EachColumns(set, eventsCols, func(e *store.Entry) bool {
 			rows = append(rows, []any{e.Time, userKey(e), e.Verb, ResourceKey(e), objectName(e), int(e.Code), e.Latency})
 			return top <= 0 || len(rows) < top
 		})
@@ -40,6 +43,9 @@ func eventsTable(st *store.Store, requests *store.Set, top int) *Table {
 	t.Rows = slices.Concat(parts...)
 	return t
 }
+
+// objectCols are the columns objectName reads.
+const objectCols = store.NamespaceCol | store.NameCol
 
 func objectName(e *store.Entry) string {
 	switch {
@@ -110,6 +116,9 @@ func denialColumns() []Column {
 	}
 }
 
+// denialCauseCols are the columns DenialCause reads.
+const denialCauseCols = store.MessageCol | store.DecisionCol | store.ReasonCol | userCols
+
 // DenialCause says who refused a request (kaudit rbac's classification,
 // which the denials view shares): "impersonation" (the impersonation
 // filter), "admission" (a 403 after an allow decision), "Node" (the Node
@@ -141,6 +150,9 @@ func DenialCause(e *store.Entry) string {
 func refused(e *store.Entry) bool { return e.Denied || e.Code == 403 }
 
 func denialKind(e *store.Entry) string { return DenialCause(e) }
+
+// denialReasonCols are the columns denialReason reads.
+const denialReasonCols = store.ReasonCol | store.MessageCol
 
 // denialReason is the authorizer's reason, or the response message when the
 // reason is empty (as it is for plain RBAC denials).

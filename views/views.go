@@ -53,6 +53,28 @@ func Build(st *store.Store, requests *store.Set, v View, top int) (*Table, error
 	return a.Table(), nil
 }
 
+// Columns are the store columns view v reads when printed in format
+// (table, json or jsonl; --top changes nothing): a headless replay keeps
+// only those (store.OnlyColumns). Each is declared next to the code that
+// reads the columns (userCols by userKey, ...), and a view reading one it
+// did not declare panics on such a store (tests: TestColumnsSuffice).
+func Columns(v View, format string) store.Columns {
+	if v == ViewEvents {
+		if format != "table" {
+			return 0 // WriteRaw: the events' original bytes
+		}
+		return eventsCols
+	}
+	a, err := NewAggregate(v, 0)
+	if err != nil {
+		return store.AllColumns
+	}
+	return a.cols
+}
+
+// userCols are the columns userKey reads (and Entry.Subject).
+const userCols = store.UserCol | store.ImpersonatedCol
+
 // userKey names who made a request; an impersonated request shows both the
 // real user and whom it acted as.
 func userKey(e *store.Entry) string {
@@ -61,6 +83,9 @@ func userKey(e *store.Entry) string {
 	}
 	return e.User.Name
 }
+
+// resourceCols are the columns ResourceKey reads.
+const resourceCols = store.APIGroupCol | store.ResourceCol | store.SubresourceCol | store.PathCol
 
 // ResourceKey writes a request's target the way kubectl names it:
 // resource[.group][/subresource], or the path of a non-resource request.

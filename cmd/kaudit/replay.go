@@ -74,8 +74,9 @@ func replayBrowse(ctx context.Context, e *env, r *ingest.Replay, sel *selection,
 
 // replayAll runs a pipeline over a replay to its end: what replay, rbac
 // and policy read their logs with. An interruption is an error, and when
-// no input could be read at all the problems are told at once.
-func replayAll(ctx context.Context, cfg pipeline.Config, r *ingest.Replay, report *ingest.Reporter) (*pipeline.Pipeline, error) {
+// no input could be read at all the problems are told at once. extra are
+// options of the store it makes for a headless run (see projection).
+func replayAll(ctx context.Context, cfg pipeline.Config, r *ingest.Replay, report *ingest.Reporter, extra ...store.Option) (*pipeline.Pipeline, error) {
 	if src, ok := cfg.Source.(*remote.Source); ok {
 		src.OnProblem = report.Report
 	} else {
@@ -91,7 +92,10 @@ func replayAll(ctx context.Context, cfg pipeline.Config, r *ingest.Replay, repor
 		if cfg.Keep == nil {
 			opts = append(opts, store.ExpectEvents(inputBytes(r)/1100))
 		}
-		cfg.Store = store.New(opts...)
+		cfg.Store = store.New(append(opts, extra...)...)
+		if onHeadlessStore != nil {
+			onHeadlessStore(cfg.Store)
+		}
 	}
 	p, err := pipeline.Run(ctx, cfg)
 	if err == nil {
@@ -308,7 +312,11 @@ func (rf *replayFlags) print(ctx context.Context, e *env, cfg pipeline.Config, r
 		}
 	} else {
 		r.OnLate = func(*audit.Event) { late++ }
-		p, err = replayAll(ctx, cfg, r, report)
+		var extra []store.Option
+		if proj := rf.projection(view, format, selected); proj != nil {
+			extra = append(extra, proj)
+		}
+		p, err = replayAll(ctx, cfg, r, report, extra...)
 	}
 	if late > 0 {
 		fmt.Fprintf(e.stderr, "kaudit: %d events came more than %d events out of time order in their input; all were kept, and the views place them by their own time\n", late, ingest.DefaultWindow)

@@ -1,5 +1,5 @@
 // Command decodecost measures the CPU time (the thread's own, so a busy
-// machine inflates it far less than wall time) that audit.Decode takes per
+// machine inflates it far less than wall time) that an audit.Decoder takes per
 // event over the events of the benchmark log (gen, seed 1), the same
 // lines scripts/bench.sh generates, or over the first lines of -file read
 // into one buffer, decoded with an arena as replay's workers do. It prints
@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kaudit/kaudit/audit"
@@ -28,7 +29,13 @@ func main() {
 	rounds := flag.Int("rounds", 20, "rounds")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the decode rounds to `FILE`")
 	file := flag.String("file", "", "decode the first -events lines of `LOG` (one buffer, with an arena)")
+	names := flag.String("fields", "", "keep only these comma-separated field `groups` ("+groupNames()+"); all by default")
 	flag.Parse()
+	keep, err := parseFields(*names)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	docs, size := generatedDocs(*n)
 	var arena []byte
 	if *file != "" {
@@ -39,11 +46,13 @@ func main() {
 		}
 		arena = make([]byte, 0, size/4) // as ingest's worker sizes it
 	}
+	// One Decoder, as each of replay's workers holds.
+	dec := audit.Decoder{Fields: keep}
 	decode := func(d []byte, evs []audit.Event) ([]audit.Event, error) {
 		if arena == nil {
-			return audit.Decode(d, evs)
+			return dec.Decode(d, evs, nil)
 		}
-		return audit.DecodeArena(d, evs, &arena)
+		return dec.Decode(d, evs, &arena)
 	}
 	evs := make([]audit.Event, 0, 4)
 	for _, d := range docs { // warm up
@@ -82,6 +91,46 @@ func main() {
 	nsPer := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(*n) }
 	fmt.Printf("median %.0f ns/event (%.0f MB/s per core), fastest %.0f ns/event  (%d B/event, %d rounds of %d)\n",
 		nsPer(per[len(per)/2]), float64(size)/per[len(per)/2].Seconds()/1e6, nsPer(per[0]), size/(*n), *rounds, *n)
+}
+
+// fieldGroups names the groups of audit.Fields for -fields.
+var fieldGroups = []struct {
+	name string
+	f    audit.Fields
+}{{"verb", audit.FieldVerb}, {"uri", audit.FieldRequestURI}, {"user", audit.FieldUser},
+	{"groups", audit.FieldUserGroups}, {"impersonated", audit.FieldImpersonated},
+	{"impersonatedgroups", audit.FieldImpersonatedGroups}, {"sourceip", audit.FieldSourceIP},
+	{"useragent", audit.FieldUserAgent}, {"object", audit.FieldObject}, {"subresource", audit.FieldSubresource},
+	{"message", audit.FieldMessage},
+	{"decision", audit.FieldDecision}, {"reason", audit.FieldReason}, {"phases", audit.FieldPhases},
+	{"none", audit.NoFields}}
+
+func groupNames() string {
+	var s []string
+	for _, g := range fieldGroups {
+		s = append(s, g.name)
+	}
+	return strings.Join(s, ",")
+}
+
+// parseFields reads -fields: 0 (all) for "".
+func parseFields(list string) (audit.Fields, error) {
+	var f audit.Fields
+	for name := range strings.SplitSeq(list, ",") {
+		if name == "" {
+			continue
+		}
+		found := false
+		for _, g := range fieldGroups {
+			if g.name == name {
+				f, found = f|g.f, true
+			}
+		}
+		if !found {
+			return 0, fmt.Errorf("-fields: no group %q (%s)", name, groupNames())
+		}
+	}
+	return f, nil
 }
 
 // generatedDocs returns the first n events of the benchmark log, each in
