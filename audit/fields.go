@@ -10,6 +10,11 @@ package audit
 //
 // The zero Fields keeps everything, as AllFields does; NoFields keeps only
 // what is always kept.
+//
+// Event's methods read fields too: LongRunning reads Verb, RequestURI and
+// Object.Subresource (FieldVerb, FieldRequestURI, FieldSubresource);
+// Denied reads Decision (FieldDecision) and Code; Subject reads User and
+// Impersonated (FieldUser, FieldImpersonated and their groups).
 type Fields uint32
 
 // The groups of fields, one per way the decoder stores a value.
