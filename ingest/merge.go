@@ -73,8 +73,7 @@ func (r *Replay) runMerged(ctx context.Context, groups []Named, emit func(Batch)
 		s := &stream{name: g.Name, explicit: g.Explicit, ch: make(chan Batch, 4)}
 		streams[i] = s
 		sub := &Replay{Paths: g.Paths, Stdin: r.Stdin, Workers: workers, MaxLine: r.MaxLine, OnProblem: onProblem, chunk: r.chunk,
-			Recycle: r.Recycle, hold: r.Recycle, Skim: r.Skim, Prepare: r.Prepare, Fields: r.Fields, released: r.released,
-			stamp: true, name: g.Name, explicit: g.Explicit}
+			Recycle: r.Recycle, hold: r.Recycle, Skim: r.Skim, Prepare: r.Prepare, Fields: r.Fields, released: r.released}
 		wg.Go(func() {
 			defer close(s.ch)
 			s.sum, s.err = sub.runOne(runCtx, func(b Batch) error {
@@ -219,19 +218,11 @@ func (s *stream) pushOne() {
 		s.win.push(held{key: key, b: b, i: ^int32(k)})
 		s.nextStub++
 	} else {
+		e := &b.Events[i]
+		e.Source = s.source(e.Source, b.Cluster)
 		key := s.lastKey
-		if b.times != nil {
-			// Named and timed by the worker (stamp): the event itself
-			// is not touched.
-			if t := b.times[i]; t != noTime {
-				key = t
-			}
-		} else {
-			e := &b.Events[i]
-			e.Source = s.source(e.Source, b.Cluster)
-			if !e.StageTime.IsZero() {
-				key = e.StageTime.UnixNano()
-			}
+		if !e.StageTime.IsZero() {
+			key = e.StageTime.UnixNano()
 		}
 		s.lastKey = key
 		s.win.push(held{key: key, b: b, i: int32(i)})
@@ -245,22 +236,15 @@ func (s *stream) pushOne() {
 // source is the Source of an event of s that names src, from a batch
 // naming cluster.
 func (s *stream) source(src, cluster string) string {
-	return sourceName(s.name, s.explicit, src, cluster)
-}
-
-// sourceName is the Source of an event that names src, from a batch
-// naming cluster, read from the source name (explicit: named with
-// --source).
-func sourceName(name string, explicit bool, src, cluster string) string {
 	switch {
-	case explicit:
-		return name
+	case s.explicit:
+		return s.name
 	case src != "":
 		return src
 	case cluster != "":
 		return cluster // the cloud cluster the export's envelopes name
 	}
-	return name
+	return s.name
 }
 
 // oldest is the stream whose next event is the oldest (the first stream

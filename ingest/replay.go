@@ -73,9 +73,6 @@ type Batch struct {
 	Cluster string
 
 	ref *chunkRef // the chunk buffer to give back once merged (Replay.hold)
-	// times[i] is Events[i]'s stageTimestamp, Unix ns, or noTime; nil
-	// unless Replay.stamp (see stamp).
-	times []int64
 }
 
 // Stub is an event Replay.Skim ruled out: not decoded, only its place
@@ -182,11 +179,6 @@ type Replay struct {
 	// released, if set (tests only), sees each chunk the merge gives back,
 	// before a worker may reuse it.
 	released func(*chunkRef)
-	// stamp: the workers name each event's source (name, explicit: see
-	// stream) and note its time for the merge (Batch.times).
-	stamp    bool
-	name     string
-	explicit bool
 }
 
 // chunkRef is a chunk buffer shared by the batches decoded from it, while
@@ -307,9 +299,6 @@ func (r *Replay) runOne(ctx context.Context, emit func(Batch) error) (Summary, e
 			for j := range work {
 				if runCtx.Err() == nil {
 					w.decode(j)
-					if r.stamp {
-						stamp(j, r.name, r.explicit)
-					}
 				}
 				close(j.done)
 			}
