@@ -305,15 +305,27 @@ func TestDecoderReuse(t *testing.T) {
 			if i >= len(docs) { // the other way round
 				doc = docs[len(docs)-1-i%len(docs)]
 			}
-			dst := make([]Event, 1, 1+i%3) // with and without room
-			want, werr := DecodeFields(doc, dst, nil, keep)
-			got, err := dec.Decode(doc, dst, nil)
+			// With and without room, each its own: decoding in place
+			// into one dst would compare the reused decoder's events
+			// with themselves. The reused one's room holds a stale event,
+			// as a recycled batch's does.
+			room := 1 + i%3
+			wantDst, gotDst := make([]Event, 1, room), make([]Event, 1, room)
+			if room > 1 {
+				gotDst[:2][1] = staleEvent
+			}
+			want, werr := DecodeFields(doc, wantDst, nil, keep)
+			got, err := dec.Decode(doc, gotDst, nil)
 			if fmt.Sprint(err) != fmt.Sprint(werr) || !reflect.DeepEqual(got, want) {
 				t.Fatalf("doc %q, fields %b: reused decoder gave %d events, %v; fresh %d, %v", doc, keep, len(got), err, len(want), werr)
 			}
 		}
 	}
 }
+
+// staleEvent is an event left in a reused slice's spare room.
+var staleEvent = Event{AuditID: "stale", Verb: "get", User: UserInfo{Name: "u", Groups: []string{"g"}},
+	Object: ObjectRef{Resource: "pods", Subresource: "log"}, Decision: "allow", Phases: []Phase{{Name: "etcd"}}, BadUTF8: true}
 
 // FuzzDecodeFieldsShaped is FuzzDecodeFields on the audit-shaped documents
 // of FuzzDecodeShaped (odd spellings, repeated keys, nulls and values of
