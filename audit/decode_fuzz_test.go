@@ -68,6 +68,36 @@ func sameAsStd(t *testing.T, doc []byte) {
 		}
 	}
 	sameWithArena(t, doc, fast, ferr)
+	sameWithRoom(t, doc, fast, ferr)
+}
+
+// staleEvent is an event left in a reused slice's spare room.
+var staleEvent = Event{AuditID: "stale", Verb: "get", User: UserInfo{Name: "u", Groups: []string{"g"}},
+	Object: ObjectRef{Resource: "pods", Subresource: "log"}, Decision: "allow", Phases: []Phase{{Name: "etcd"}}, BadUTF8: true}
+
+// sameWithRoom fails t unless decoding doc after one event into a slice
+// with spare room holding stale events (as a reused batch's does) gives
+// what decodeFast gave without room (events want, error werr): the event
+// decoded in place and an EventList's items moved down over its place
+// keep nothing of what was there.
+func sameWithRoom(t *testing.T, doc []byte, want []Event, werr error) {
+	t.Helper()
+	for _, room := range []int{1, 2, 8} {
+		dst := make([]Event, 1, 1+room)
+		dst[0].AuditID = "kept"
+		for i := 1; i <= room; i++ {
+			dst[:i+1][i] = staleEvent
+		}
+		got, err := decodeFast(doc, dst)
+		if fmt.Sprint(err) != fmt.Sprint(werr) || len(got) != 1+len(want) || got[0].AuditID != "kept" {
+			t.Fatalf("doc %q, room %d: %d events, error %v; without room: %d, %v", doc, room, len(got)-1, err, len(want), werr)
+		}
+		for i := range want {
+			if !reflect.DeepEqual(got[1+i], want[i]) {
+				t.Fatalf("doc %q, room %d: event %d\n%#v\nwithout room:\n%#v", doc, room, i, got[1+i], want[i])
+			}
+		}
+	}
 }
 
 // sameWithArena fails t unless DecodeArena decodes doc as decodeFast did

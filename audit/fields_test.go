@@ -323,10 +323,6 @@ func TestDecoderReuse(t *testing.T) {
 	}
 }
 
-// staleEvent is an event left in a reused slice's spare room.
-var staleEvent = Event{AuditID: "stale", Verb: "get", User: UserInfo{Name: "u", Groups: []string{"g"}},
-	Object: ObjectRef{Resource: "pods", Subresource: "log"}, Decision: "allow", Phases: []Phase{{Name: "etcd"}}, BadUTF8: true}
-
 // FuzzDecodeFieldsShaped is FuzzDecodeFields on the audit-shaped documents
 // of FuzzDecodeShaped (odd spellings, repeated keys, nulls and values of
 // the wrong type at every level), where a field left out could hide an
