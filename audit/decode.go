@@ -12,6 +12,11 @@ package audit
 // documents are valid, and what they decode to, is exactly what
 // encoding/json would say for the audit.k8s.io types: FuzzDecode holds the
 // decoder to that.
+//
+// The event is decoded in place in dst's spare room, which is grown first
+// when there is none, so take the returned slice as append's, error or
+// not: it may be a new array, and dst's room past its length is
+// overwritten even when nothing is appended.
 func Decode(doc []byte, dst []Event) ([]Event, error) {
 	return decodeFast(doc, dst)
 }
