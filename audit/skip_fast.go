@@ -210,14 +210,8 @@ func (d *decoder) skipPlainStrings() bool {
 		return false
 	}
 	for {
-		if p >= len(data) || data[p] != '"' {
-			return false
-		}
-		end := d.win.quickEnd(data, p+1)
+		end := d.plainAt(p)
 		if end < 0 {
-			end = d.win.plainEndAt(data, p+1)
-		}
-		if end < 0 || end+1 >= len(data) {
 			return false
 		}
 		p = end + 1
@@ -250,14 +244,8 @@ func (d *decoder) skipFlatStrings(sub *string) bool {
 	var subVal []byte // the last subresource's value
 	for {
 		// `"key":"value"`, both plain.
-		if p >= len(data) || data[p] != '"' {
-			return false
-		}
-		end := d.win.quickEnd(data, p+1)
-		if end < 0 {
-			end = d.win.plainEndAt(data, p+1)
-		}
-		if end < 0 || len(data)-end < 3 || data[end+1] != ':' || data[end+2] != '"' {
+		end := d.plainAt(p)
+		if end < 0 || data[end+1] != ':' {
 			return false
 		}
 		isSub := sub != nil && end-p-1 == len(subKey)
@@ -265,10 +253,7 @@ func (d *decoder) skipFlatStrings(sub *string) bool {
 			return false // "Subresource" and the like
 		}
 		p = end + 2
-		if end = d.win.quickEnd(data, p+1); end < 0 {
-			end = d.win.plainEndAt(data, p+1)
-		}
-		if end < 0 || end+1 >= len(data) {
+		if end = d.plainAt(p); end < 0 {
 			return false
 		}
 		if isSub {
@@ -288,4 +273,22 @@ func (d *decoder) skipFlatStrings(sub *string) bool {
 			return false
 		}
 	}
+}
+
+// plainAt returns the index of the closing quote of a plain string whose
+// opening quote is at data[p] (one the masks show ending within 65 bytes,
+// with nothing special before), when a byte follows it; else -1.
+func (d *decoder) plainAt(p int) int {
+	data := d.data
+	if p >= len(data) || data[p] != '"' {
+		return -1
+	}
+	end := d.win.quickEnd(data, p+1) // inlined: the usual string costs no call
+	if end < 0 {
+		end = d.win.plainEndAt(data, p+1)
+	}
+	if end+1 >= len(data) {
+		return -1
+	}
+	return end
 }
