@@ -223,7 +223,7 @@ func (d *decoder) strVal(dst *string, prefix, a, b string) {
 // strField is strVal for a top-level field of group f (named a), or
 // strCheck when the decoder does not keep f.
 func (d *decoder) strField(dst *string, f Fields, prefix, a string) {
-	if d.drop&f != 0 {
+	if d.leftOut&f != 0 {
 		d.strCheck(prefix, a, "")
 		return
 	}

@@ -64,7 +64,7 @@ func (d *decoder) decode(doc []byte, dst []Event, arena *[]byte, keep Fields) ([
 // reset readies d for decoding doc, appending items to out.
 func (d *decoder) reset(doc []byte, out []Event, arena *[]byte, keep Fields) {
 	d.data, d.pos, d.depth, d.err, d.typErr, d.high = doc, 0, 0, nil, "", false
-	d.out, d.base, d.itemErr, d.arena, d.drop = out, len(out), nil, arena, AllFields&^keep
+	d.out, d.base, d.itemErr, d.arena, d.leftOut = out, len(out), nil, arena, AllFields&^keep
 	d.win.base, d.win.n = 0, 0 // no masks: the first string fills them
 }
 
@@ -73,10 +73,10 @@ func (d *decoder) reset(doc []byte, out []Event, arena *[]byte, keep Fields) {
 func (d *decoder) result(doc []byte, dst []Event, ev *Event, sc *eventScratch, top *docFields) ([]Event, error) {
 	switch {
 	case d.err != nil:
-		d.drop1(ev)
+		d.dropAll(ev)
 		return dst, d.err
 	case d.typErr != "":
-		d.drop1(ev)
+		d.dropAll(ev)
 		return dst, &UnrecognisedError{What: d.typErr}
 	}
 	switch classify(top.kind, top.apiVersion, ev.AuditID != "", sc.stage != "") {
@@ -93,12 +93,13 @@ func (d *decoder) result(doc []byte, dst []Event, ev *Event, sc *eventScratch, t
 		out[len(dst)+n] = Event{}
 		return out[:len(dst)+n], d.itemErr
 	}
-	d.drop1(ev)
+	d.dropAll(ev)
 	return dst, &UnrecognisedError{What: describe(top.kind, top.apiVersion, topKeys(doc))}
 }
 
-// drop1 forgets the items and the event at *ev.
-func (d *decoder) drop1(ev *Event) {
+// dropAll forgets the items and the event at *ev: a document that fails
+// leaves nothing in dst's room (its strings could pin a chunk).
+func (d *decoder) dropAll(ev *Event) {
 	d.dropItems()
 	*ev = Event{}
 }

@@ -18,7 +18,7 @@ func (d *decoder) user(u *UserInfo, reusing *bool, f Fields, prefix, name string
 		hint := 0
 		var more bool
 		if v, ok := d.leadStr(`{"username":"`); ok {
-			if d.drop&f == 0 {
+			if d.leftOut&f == 0 {
 				u.Name = v
 			}
 			hint, more = 1, true
@@ -32,13 +32,13 @@ func (d *decoder) user(u *UserInfo, reusing *bool, f Fields, prefix, name string
 			}
 			switch id {
 			case 0:
-				if d.drop&f != 0 {
+				if d.leftOut&f != 0 {
 					d.strCheck(prefix, name, ".username")
 				} else {
 					d.strVal(&u.Name, prefix, name, ".username")
 				}
 			case 1:
-				if d.drop&(f<<1) != 0 {
+				if d.leftOut&(f<<1) != 0 {
 					d.groupsCheck(prefix, name)
 				} else {
 					d.groups(&u.Groups, reusing, prefix, name)
@@ -150,7 +150,7 @@ func (d *decoder) groupsReusing(dst *[]string, reusing *bool, prefix, user strin
 // too, but only at index 0: a null first element keeps the previous first
 // address, while null and [] start afresh.
 func (d *decoder) sourceIPs(dst *string, prefix string) {
-	keep := d.drop&FieldSourceIP == 0
+	keep := d.leftOut&FieldSourceIP == 0
 	switch d.data[d.pos] {
 	case '[':
 		// Usually one address: `["10.0.3.84"]`.
@@ -186,7 +186,7 @@ func (d *decoder) sourceIPs(dst *string, prefix string) {
 func (d *decoder) objectRef(o *ObjectRef, prefix string) {
 	switch d.data[d.pos] {
 	case '{':
-		keep, keepSub := d.drop&FieldObject == 0, d.drop&FieldSubresource == 0
+		keep, keepSub := d.leftOut&FieldObject == 0, d.leftOut&FieldSubresource == 0
 		if !keep {
 			var sub *string // every value a string: none can be of the wrong type
 			if keepSub {
@@ -258,7 +258,7 @@ func (d *decoder) responseStatus(e *Event, prefix string) {
 			case 0:
 				d.code(&e.Code, prefix)
 			case 1:
-				if d.drop&FieldMessage != 0 {
+				if d.leftOut&FieldMessage != 0 {
 					d.strCheck(prefix, "responseStatus", ".message")
 				} else {
 					d.strVal(&e.Message, prefix, "responseStatus", ".message")
@@ -354,7 +354,7 @@ func (d *decoder) annotations(e *Event, prefix string) {
 		hint := 0
 		var more bool
 		if v, ok := d.lead(decisionLits[:]); ok {
-			if d.drop&FieldDecision == 0 {
+			if d.leftOut&FieldDecision == 0 {
 				e.Decision = v
 			}
 			hint, more = 1, true
@@ -369,7 +369,7 @@ func (d *decoder) annotations(e *Event, prefix string) {
 				if id == 1 {
 					dst, f = &e.Reason, FieldReason
 				}
-				if d.drop&f != 0 {
+				if d.leftOut&f != 0 {
 					d.strCheck(prefix, "annotations", "")
 					continue
 				}
@@ -382,7 +382,7 @@ func (d *decoder) annotations(e *Event, prefix string) {
 			if !ok {
 				return
 			}
-			if f := annotationField(key); f == 0 || d.drop&f != 0 {
+			if f := annotationField(key); f == 0 || d.leftOut&f != 0 {
 				d.strCheck(prefix, "annotations", "")
 				continue
 			}

@@ -38,8 +38,8 @@ type decoder struct {
 	base    int
 	itemErr error
 
-	arena *[]byte // where unescaped strings go (DecodeArena), or nil
-	drop  Fields  // the fields not stored (see Fields); 0 stores all
+	arena   *[]byte // where unescaped strings go (DecodeArena), or nil
+	leftOut Fields  // the fields not stored (see Fields); 0 stores all
 
 	win maskWin // where strings end (see jsonstr_mask.go)
 }
