@@ -2,5 +2,6 @@
 
 package main
 
-// raceBuild: the race detector is on (see race_test.go).
+// raceBuild: whether the race detector is on: not in this build (see
+// race_test.go).
 const raceBuild = false
