@@ -198,6 +198,19 @@ func outputBytes(raw []byte) []byte {
 	return termsafe.JSON(raw)
 }
 
+// outputLine is outputBytes on one line: an event that was a pretty-printed,
+// multi-line document is compacted (into scratch) so that it fits one.
+func outputLine(raw []byte, scratch *bytes.Buffer) []byte {
+	raw = outputBytes(raw)
+	if bytes.ContainsAny(raw, "\r\n") {
+		scratch.Reset()
+		if json.Compact(scratch, raw) == nil {
+			return scratch.Bytes()
+		}
+	}
+	return raw
+}
+
 // WriteRaw writes the original bytes of every event in events, in ID (input)
 // order: one per line, or with asArray as one JSON array. An event that was a
 // pretty-printed, multi-line document is compacted so that it fits one line;
@@ -231,13 +244,7 @@ func WriteRaw(w io.Writer, st *store.Store, events *store.Set, asArray bool) err
 				errs[lo/block] = append(errs[lo/block], fmt.Errorf("event %d: %w", id, err))
 				continue
 			}
-			raw = outputBytes(raw)
-			if bytes.ContainsAny(raw, "\r\n") {
-				compact.Reset()
-				if json.Compact(&compact, raw) == nil {
-					raw = compact.Bytes()
-				}
-			}
+			raw = outputLine(raw, &compact)
 			if asArray {
 				buf = append(buf, ",\n"...) // the first event's comma is cut
 			}

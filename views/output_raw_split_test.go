@@ -33,13 +33,7 @@ func writeRawOne(w io.Writer, st *store.Store, events *store.Set, asArray bool) 
 			missing = missing.Note(fmt.Errorf("event %d: %w", id, err))
 			continue
 		}
-		raw = outputBytes(raw)
-		if bytes.ContainsAny(raw, "\r\n") {
-			compact.Reset()
-			if json.Compact(&compact, raw) == nil {
-				raw = compact.Bytes()
-			}
-		}
+		raw = outputLine(raw, &compact)
 		if asArray {
 			if n > 0 {
 				bw.WriteByte(',')
