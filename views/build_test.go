@@ -37,6 +37,23 @@ func grouped() []View {
 	return out
 }
 
+// splitStore is genEvents(seed, n) in a store of 64-event chunks, its
+// requests, and every third of them: what the split tests cut up.
+func splitStore(t *testing.T, seed uint64, n int) (st *store.Store, req, every3 *store.Set) {
+	t.Helper()
+	evs, buf, offs := genEvents(t, seed, n)
+	st = store.New(store.ChunkEvents(64))
+	st.Append(evs, bytes.NewReader(buf), offs)
+	req = st.Requests()
+	every3 = roaring.New()
+	for i, id := range req.ToArray() {
+		if i%3 == 0 {
+			every3.Add(id)
+		}
+	}
+	return st, req, every3
+}
+
 // TestBuildAggregateSplit builds every view over sets cut into parts (from
 // more parts than requests to a few large ones, in stores of 64-event
 // chunks) and compares the table with the one-goroutine build and, where
@@ -44,16 +61,7 @@ func grouped() []View {
 func TestBuildAggregateSplit(t *testing.T) {
 	defer func(m uint64) { splitMin = m }(splitMin)
 	splitMin = 0
-	evs, buf, offs := genEvents(t, 6, 1500)
-	st := store.New(store.ChunkEvents(64))
-	st.Append(evs, bytes.NewReader(buf), offs)
-	req := st.Requests()
-	every3 := roaring.New()
-	for i, id := range req.ToArray() {
-		if i%3 == 0 {
-			every3.Add(id)
-		}
-	}
+	st, req, every3 := splitStore(t, 6, 1500)
 	first := req.Minimum()
 	around64 := req.Clone() // two requests each side of a chunk boundary, and the boundaries between
 	around64.And(roaring.BitmapOf(62, 63, 64, 65, 126, 127, 128, 129))
@@ -302,16 +310,7 @@ func TestMergeDenialsTies(t *testing.T) {
 // goroutines, equal those written on one.
 func TestBigTablesSplit(t *testing.T) {
 	defer func(m uint64, r int) { splitMin, rowsSplitMin = m, r }(splitMin, rowsSplitMin)
-	evs, buf, offs := genEvents(t, 11, 700)
-	st := store.New(store.ChunkEvents(64))
-	st.Append(evs, bytes.NewReader(buf), offs)
-	req := st.Requests()
-	every3 := roaring.New()
-	for i, id := range req.ToArray() {
-		if i%3 == 0 {
-			every3.Add(id)
-		}
-	}
+	st, req, every3 := splitStore(t, 11, 700)
 	for _, set := range []*store.Set{req, every3, roaring.New(), roaring.BitmapOf(req.Minimum())} {
 		for _, v := range []View{ViewEvents, ViewLatency} {
 			for _, top := range []int{0, 1, 5} {
