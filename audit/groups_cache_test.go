@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -39,7 +40,7 @@ func TestCachedGroups(t *testing.T) {
 			ref := decoder{data: data}
 			var want []string
 			ref.groupsFresh(&want, "", "user")
-			if !slicesEqual(got, want) || d.pos != ref.pos || cap(got) != len(got) {
+			if !slices.Equal(got, want) || d.pos != ref.pos || cap(got) != len(got) {
 				t.Fatalf("%q (round %d): %q (cap %d) ending at %d; decoded %q ending at %d", tc.doc, round, got, cap(got), d.pos, want, ref.pos)
 			}
 			for _, g := range got {
@@ -50,21 +51,9 @@ func TestCachedGroups(t *testing.T) {
 			for i := range data {
 				data[i] = 'X' // the cached list must not change with the input
 			}
-			if !slicesEqual(got, tc.want) {
+			if !slices.Equal(got, tc.want) {
 				t.Fatalf("%q: the list changed with the input: %q", tc.doc, got)
 			}
 		}
 	}
-}
-
-func slicesEqual(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
