@@ -67,18 +67,25 @@ func TestMaskBlocks(t *testing.T) {
 	}
 }
 
+// sprinkled is n bytes of 'a' with one in oneIn of them a byte of
+// specials, chosen at random.
+func sprinkled(r *rand.Rand, n, oneIn int, specials []byte) []byte {
+	data := make([]byte, n)
+	for i := range data {
+		data[i] = 'a'
+		if r.IntN(oneIn) == 0 {
+			data[i] = specials[r.IntN(len(specials))]
+		}
+	}
+	return data
+}
+
 // TestNextSpecial walks strings of every length across window and block
 // edges against a byte loop.
 func TestNextSpecial(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 300 {
-		data := make([]byte, r.IntN(3000))
-		for i := range data {
-			data[i] = 'a'
-			if r.IntN(40) == 0 {
-				data[i] = []byte{'"', '\\', 0x01, 0x80, 0xff}[r.IntN(5)]
-			}
-		}
+		data := sprinkled(r, r.IntN(3000), 40, []byte{'"', '\\', 0x01, 0x80, 0xff})
 		var w maskWin
 		for i, high := 0, true; i <= len(data); i += 1 + r.IntN(90) {
 			if r.IntN(3) == 0 {
@@ -128,13 +135,7 @@ func TestDecodeEachMask(t *testing.T) {
 func TestQuickEnd(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for range 300 {
-		data := make([]byte, r.IntN(3000))
-		for i := range data {
-			data[i] = 'a'
-			if r.IntN(30) == 0 {
-				data[i] = []byte{'"', '"', '"', '\\', 0x01, 0x80, 0xff}[r.IntN(7)]
-			}
-		}
+		data := sprinkled(r, r.IntN(3000), 30, []byte{'"', '"', '"', '\\', 0x01, 0x80, 0xff})
 		var w maskWin
 		if len(data) > 0 {
 			w.fill(data, r.IntN(len(data)))
