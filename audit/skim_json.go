@@ -34,19 +34,9 @@ type skimmer struct {
 	escaped [2]uint64
 }
 
-// ws skips JSON space from i.
+// ws skips JSON space from i (skipWS, as the decoder does).
 func (s *skimmer) ws(i int) int {
-	data := s.data
-	// Every byte that is not JSON space and may follow it is above ' '.
-	for i < len(data) && data[i] <= ' ' {
-		switch data[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
+	return skipWS(s.data, i)
 }
 
 // str steps over the string whose opening quote is at i and returns the
