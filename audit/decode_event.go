@@ -212,7 +212,7 @@ func (d *decoder) strVal(dst *string, prefix, a, b string) {
 			*dst = bytesString(data[start:i])
 			return
 		}
-		*dst = d.str()
+		*dst = d.strRest()
 	case 'n':
 		d.literal("null")
 	default:

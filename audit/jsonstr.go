@@ -127,6 +127,13 @@ func (d *decoder) str() string {
 		d.pos = i + 1
 		return bytesString(data[start:i])
 	}
+	return d.strRest()
+}
+
+// strRest is str for a string quickEnd did not end: strVal, which has
+// tried quickEnd itself, calls it rather than str.
+func (d *decoder) strRest() string {
+	start := d.pos + 1
 	if s, ok := d.strQuick(); ok {
 		return s
 	}
