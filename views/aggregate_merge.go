@@ -5,10 +5,6 @@ import (
 	"sort"
 )
 
-// Mergeable reports whether Merge can fold another aggregate of the same
-// view into this one: every view's can.
-func (a *Aggregate) Mergeable() bool { return true }
-
 // Flush does the sorting folding requests in left for Table (the grouped
 // views' latencies, the uncapped latency ranking): a builder on another
 // goroutine does that work there, before Merge.
