@@ -275,11 +275,12 @@ func (fl *follower) handOn(chunk []byte, emit func(Batch) error) error {
 	}
 	for _, b := range j.batches {
 		fl.src.emitted = true
-		fl.t.emitting = fl.t.checkpointAt(fl, b.Pos, b.lastTime())
+		last := b.lastTime()
+		fl.t.emitting = fl.t.checkpointAt(fl, b.Pos, last)
 		if err := emit(b); err != nil {
 			return err
 		}
-		fl.t.ack(fl, b.Pos, b.lastTime())
+		fl.t.ack(fl, b.Pos, last)
 	}
 	fl.t.ack(fl, Position{Path: fl.src.path, Dev: fl.src.dev, Inode: fl.src.inode, Offset: fl.off, Line: fl.line}, time.Time{})
 	return nil

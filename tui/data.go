@@ -226,7 +226,7 @@ func computeIn(ctx context.Context, st *store.Store, lv *liveState, f *query.Fil
 // events is one full rebuild, and the UI goroutine is idle meanwhile.
 func rebuild(ctx context.Context, st *store.Store, v views.View, set *store.Set) (*views.Aggregate, error) {
 	n := set.GetCardinality()
-	if probe, _ := views.NewAggregate(v, 0); probe == nil || !probe.Mergeable() || n < parallelRebuildMin || runtime.GOMAXPROCS(0) < 2 {
+	if probe, _ := views.NewAggregate(v, 0); probe == nil || n < parallelRebuildMin || runtime.GOMAXPROCS(0) < 2 {
 		return rebuildPart(ctx, st, v, set)
 	}
 	mid, err := set.Select(uint32(n / 2))

@@ -1,10 +1,9 @@
 package views
 
-import "sort"
-
-// Mergeable reports whether Merge can fold another aggregate of the same
-// view into this one: every view's can.
-func (a *Aggregate) Mergeable() bool { return true }
+import (
+	"slices"
+	"sort"
+)
 
 // Flush does the sorting folding requests in left for Table (the grouped
 // views' latencies, the uncapped latency ranking): a builder on another
@@ -74,15 +73,7 @@ func (a *Aggregate) mergePending(b *Aggregate) {
 // next group): a split build allocates about what one goroutine would.
 func (g *aggGroup) flushPending(scratch []uint32) []uint32 {
 	if len(g.moreLat) > 0 {
-		n := len(g.addLat)
-		for _, m := range g.moreLat {
-			n += len(m)
-		}
-		all := append(make([]uint32, 0, n), g.addLat...)
-		for _, m := range g.moreLat {
-			all = append(all, m...)
-		}
-		g.addLat, g.moreLat = all, nil
+		g.addLat, g.moreLat = slices.Concat(slices.Insert(g.moreLat, 0, g.addLat)...), nil
 	}
 	return g.flushWith(scratch)
 }

@@ -388,12 +388,8 @@ func TestAggregateMerge(t *testing.T) {
 	lo, hi := req.Clone(), req.Clone()
 	lo.RemoveRange(uint64(mid), 1<<32)
 	hi.RemoveRange(0, uint64(mid))
-	merged := 0
 	for _, v := range aggViews {
 		a, _ := NewAggregate(v, 0)
-		if !a.Mergeable() {
-			continue
-		}
 		b, _ := NewAggregate(v, 0)
 		a.Add(st, lo)
 		b.Add(st, hi)
@@ -402,9 +398,5 @@ func TestAggregateMerge(t *testing.T) {
 		if got, want := a.Table(), reference(st, req, v, 0); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s merged:\n got %v\nwant %v", v, got.Rows, want.Rows)
 		}
-		merged++
-	}
-	if merged < 5 {
-		t.Fatalf("only %d views are mergeable", merged)
 	}
 }

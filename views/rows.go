@@ -10,12 +10,12 @@ import (
 	"github.com/kaudit/kaudit/store"
 )
 
-// eventsTable lists requests in input order, at most top (0: all). Over
-// many requests, consecutive ranges of them are listed on goroutines of
-// their own, then joined in order.
 // eventsCols are the columns the events table reads (its rows, below).
 const eventsCols = userCols | store.VerbCol | resourceCols | objectCols
 
+// eventsTable lists requests in input order, at most top (0: all). Over
+// many requests, consecutive ranges of them are listed on goroutines of
+// their own, then joined in order.
 func eventsTable(st *store.Store, requests *store.Set, top int) *Table {
 	t := &Table{View: ViewEvents, Columns: []Column{
 		timestamp("TIME", "time"), text("USER", "user"), text("VERB", "verb"), text("RESOURCE", "resource"),
